@@ -1,0 +1,173 @@
+/**
+ * Every error @episteme/wal throws is a WalError with a stable `code`.
+ * Match on `code` (or use `isWalError(err, code)`), not on messages or
+ * prototypes: codes are part of the public contract, messages are not.
+ */
+
+export const WalErrorCodes = {
+  /** An argument is invalid (bad option, bad offset type, ...). Nothing was changed. */
+  InvalidArgument: 'WAL_INVALID_ARGUMENT',
+  /** The directory does not exist, is not readable, or holds no journal. */
+  NotAJournal: 'WAL_NOT_A_JOURNAL',
+  /** A segment header is invalid (magic, version, flags, CRC, base offset). */
+  BadSegmentHeader: 'WAL_BAD_SEGMENT_HEADER',
+  /** Segments are not contiguous (gap or overlap between consecutive bases). */
+  SegmentGap: 'WAL_SEGMENT_GAP',
+  /** A record failed validation where it must be valid. */
+  CorruptRecord: 'WAL_CORRUPT_RECORD',
+  /** Sealed data is damaged: open refuses to touch it until an explicit repair. */
+  Quarantine: 'WAL_QUARANTINE',
+  /** An offset is below the earliest retained record or beyond the head. */
+  OffsetOutOfRange: 'WAL_OFFSET_OUT_OF_RANGE',
+  /** An offset lies inside a record instead of at its start. */
+  NotRecordBoundary: 'WAL_NOT_RECORD_BOUNDARY',
+  /** A payload is larger than the journal's maxPayloadBytes. */
+  RecordTooLarge: 'WAL_RECORD_TOO_LARGE',
+  /** Another process holds the writer lock of the directory. */
+  Locked: 'WAL_LOCKED',
+  /** The journal was closed. */
+  Closed: 'WAL_CLOSED',
+  /** A sync failed earlier; the journal refuses writes until reopened. */
+  FailedState: 'WAL_FAILED_STATE',
+  /** A write failed (ENOSPC, EIO, short write); the batch was rolled back. */
+  WriteFailed: 'WAL_WRITE_FAILED',
+  /** The journal was opened read-only and a write was asked for. */
+  ReadOnly: 'WAL_READ_ONLY',
+  /** An operating-system I/O error that fits no other code. */
+  Io: 'WAL_IO',
+} as const;
+
+export type WalErrorCode = (typeof WalErrorCodes)[keyof typeof WalErrorCodes];
+
+export class WalError extends Error {
+  readonly code: WalErrorCode;
+
+  constructor(code: WalErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  toJSON(): { code: WalErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isWalError(err: unknown, code?: WalErrorCode): err is WalError {
+  if (typeof err !== 'object' || err === null) return false;
+  const c = (err as { code?: unknown }).code;
+  if (typeof c !== 'string' || !c.startsWith('WAL_')) return false;
+  return code === undefined || c === code;
+}
+
+export class InvalidArgumentError extends WalError {
+  constructor(message: string) {
+    super(WalErrorCodes.InvalidArgument, message);
+  }
+}
+
+export class NotAJournalError extends WalError {
+  constructor(readonly dir: string, reason: string, options?: { cause?: unknown }) {
+    super(WalErrorCodes.NotAJournal, `${dir} is not a journal directory: ${reason}`, options);
+  }
+}
+
+/** Why a record or segment is invalid. Stable strings, used in reports and JSON. */
+export type CutReason =
+  | 'torn-header'
+  | 'torn-payload'
+  | 'length-over-limit'
+  | 'crc-mismatch'
+  | 'blake3-mismatch'
+  | 'bad-segment-header'
+  | 'segment-gap'
+  | 'after-cut';
+
+export interface DamageLocation {
+  /** Segment file name, e.g. `0000000000000000.wal`. */
+  segment: string;
+  /** Byte position inside the segment file. */
+  position: number;
+  /** Global offset of the damaged record (or of the segment's base). */
+  offset: number;
+  reason: CutReason;
+}
+
+export class BadSegmentHeaderError extends WalError {
+  constructor(readonly segment: string, detail: string) {
+    super(WalErrorCodes.BadSegmentHeader, `segment ${segment}: bad header: ${detail}`);
+  }
+}
+
+export class CorruptRecordError extends WalError {
+  constructor(readonly location: DamageLocation, detail?: string) {
+    super(
+      WalErrorCodes.CorruptRecord,
+      `corrupt record in ${location.segment} at file position ${location.position} ` +
+        `(offset ${location.offset}): ${location.reason}${detail ? `: ${detail}` : ''}`,
+    );
+  }
+}
+
+/**
+ * Sealed data is damaged. Open refuses and nothing on disk was changed; an
+ * explicit repair (`repair: true`, `episteme-wal recover --repair`) moves
+ * everything from the damaged point to the end of the log into quarantine.
+ */
+export class QuarantineError extends WalError {
+  readonly segment: string;
+  readonly position: number;
+  readonly offset: number;
+  readonly reason: CutReason;
+
+  constructor(location: DamageLocation, detail?: string) {
+    super(
+      WalErrorCodes.Quarantine,
+      `sealed segment ${location.segment} is damaged at file position ${location.position} ` +
+        `(offset ${location.offset}): ${location.reason}${detail ? ` (${detail})` : ''}; ` +
+        `nothing was changed; repair with \`episteme-wal recover --repair <dir>\` ` +
+        `to quarantine everything from there to the end of the log`,
+    );
+    this.segment = location.segment;
+    this.position = location.position;
+    this.offset = location.offset;
+    this.reason = location.reason;
+  }
+}
+
+export class OffsetOutOfRangeError extends WalError {
+  constructor(readonly offset: number, readonly earliest: number, readonly head: number) {
+    super(
+      WalErrorCodes.OffsetOutOfRange,
+      `offset ${offset} is outside the retained log [${earliest}, ${head}]`,
+    );
+  }
+}
+
+export class NotRecordBoundaryError extends WalError {
+  constructor(readonly offset: number) {
+    super(WalErrorCodes.NotRecordBoundary, `offset ${offset} is not the start of a record`);
+  }
+}
+
+export class RecordTooLargeError extends WalError {
+  constructor(readonly size: number, readonly limit: number) {
+    super(
+      WalErrorCodes.RecordTooLarge,
+      `payload of ${size} bytes exceeds maxPayloadBytes (${limit})`,
+    );
+  }
+}
+
+export class IoError extends WalError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(WalErrorCodes.Io, message, options);
+  }
+}
+
+/** Wraps an fs error with what we were doing, keeping the errno code visible. */
+export function ioError(action: string, path: string, cause: unknown): IoError {
+  const errno = (cause as { code?: string })?.code;
+  const msg = cause instanceof Error ? cause.message : String(cause);
+  return new IoError(`${action} ${path} failed${errno ? ` (${errno})` : ''}: ${msg}`, { cause });
+}

@@ -1,0 +1,10 @@
+/**
+ * @episteme/wal: the crash-safe write-ahead log of Episteme.
+ * On-disk format: FORMAT.md (v2). Public surface: this barrel.
+ */
+export * from './errors.js';
+export * from './format/index.js';
+export { checksums, setChecksums, fastChecksums, crc32cJs, type Checksums } from './checksum/index.js';
+export { referenceChecksums } from './checksum/reference.js';
+export { nodeFileIO, readFully, writeFully, type FileIO } from './io/fileIO.js';
+export * from './recovery/index.js';

@@ -1,0 +1,118 @@
+import { ioError, type CutReason } from '../errors.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../format/constants.js';
+import type { FileIO } from '../io/fileIO.js';
+import type { ScanProgress, SegmentSummary } from './report.js';
+import { rangeIsZero, scanSegment } from './scanSegment.js';
+import { checkSegmentHeader, listSegmentFiles, nextBase, type SegmentFile } from './segmentFiles.js';
+
+/**
+ * Where a journal directory is damaged, found by a read-only pass:
+ * - `tail`: an invalid record in the last segment (a torn write; recovery cuts it);
+ * - `torn-create`: the last segment is shorter than its header or all zero
+ *   (a crash while it was created; recovery moves it aside whole);
+ * - `sealed`: anything else (a bad header, a gap, an invalid record in a
+ *   sealed segment): never repaired without being asked.
+ */
+export interface Finding {
+  kind: 'tail' | 'torn-create' | 'sealed';
+  /** Index into `Inspection.segments`. */
+  index: number;
+  position: number;
+  offset: number;
+  reason: CutReason;
+  detail: string;
+}
+
+export interface Inspection {
+  segments: SegmentFile[];
+  summaries: SegmentSummary[];
+  records: number;
+  bytes: number;
+  /** End of the valid records in the last segment (file position), when it was scanned. */
+  lastEnd: number;
+  freeSpaceBytes: number;
+  findings: Finding[];
+}
+
+export interface InspectOptions {
+  maxPayloadBytes?: number;
+  /** Scan the records of sealed segments too (default true). */
+  scanSealed?: boolean;
+  /** Stop at the first finding that is not a tail cut (recovery needs no more). */
+  stopAtSealed?: boolean;
+  onProgress?: (p: ScanProgress) => void;
+}
+
+export function inspectJournal(io: FileIO, dir: string, options: InspectOptions = {}): Inspection {
+  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const segments = listSegmentFiles(io, dir);
+  const bytesTotal = segments.reduce((sum, s) => sum + s.size, 0);
+  const result: Inspection = {
+    segments,
+    summaries: [],
+    records: 0,
+    bytes: 0,
+    lastEnd: HEADER_SIZE,
+    freeSpaceBytes: 0,
+    findings: [],
+  };
+  let bytesBefore = 0;
+
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const last = i === segments.length - 1;
+    const summary: SegmentSummary = { name: seg.name, base: seg.base, size: seg.size, records: 0 };
+    result.summaries.push(summary);
+    const finding = (kind: Finding['kind'], position: number, reason: CutReason, detail: string): void => {
+      result.findings.push({ kind, index: i, position, offset: seg.base + Math.max(0, position - HEADER_SIZE), reason, detail });
+    };
+
+    let fd: number;
+    try {
+      fd = io.open(seg.path, 'r');
+    } catch (err) {
+      throw ioError('opening', seg.path, err);
+    }
+    try {
+      const header = checkSegmentHeader(io, fd, seg);
+      if (!header.ok) {
+        const tornCreate = last && header.tornCreate && rangeIsZero(io, fd, HEADER_SIZE, seg.size);
+        finding(tornCreate ? 'torn-create' : 'sealed', 0, 'bad-segment-header', header.problem);
+      } else {
+        const prev = segments[i - 1];
+        if (prev && nextBase(prev) !== seg.base) {
+          const expected = nextBase(prev);
+          finding('sealed', 0, 'segment-gap', `${expected < seg.base ? 'gap' : 'overlap'}: ${prev.name} ends at offset ${expected}, ${seg.name} starts at ${seg.base}`);
+        }
+        if (last || options.scanSealed !== false) {
+          const scan = scanSegment(io, fd, {
+            maxPayloadBytes,
+            size: seg.size,
+            onProgress: options.onProgress && ((pos) => options.onProgress!({ segment: seg.name, bytesDone: bytesBefore + pos, bytesTotal })),
+          });
+          summary.records = scan.records;
+          result.records += scan.records;
+          result.bytes += scan.bytes;
+          if (last) result.lastEnd = scan.end;
+          if (scan.failure) {
+            if (!last) {
+              finding('sealed', scan.failure.position, scan.failure.reason, 'invalid record in a sealed segment');
+            } else if (scan.freeSpace) {
+              result.freeSpaceBytes = seg.size - scan.end;
+            } else {
+              finding('tail', scan.failure.position, scan.failure.reason, 'invalid record at the end of the last segment');
+            }
+          }
+        } else if (last) {
+          result.lastEnd = seg.size;
+        }
+      }
+    } finally {
+      io.close(fd);
+    }
+    bytesBefore += seg.size;
+    const latest = result.findings[result.findings.length - 1];
+    if (options.stopAtSealed && latest?.kind === 'sealed') break;
+  }
+  return result;
+}

@@ -1,0 +1,192 @@
+import { join } from 'node:path';
+import { QuarantineError, ioError } from '../errors.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../format/constants.js';
+import { encodeSegmentHeader } from '../format/segmentHeader.js';
+import { segmentName } from '../format/segmentName.js';
+import { nodeFileIO, writeFully, type FileIO } from '../io/fileIO.js';
+import { inspectJournal, type Finding, type Inspection } from './inspect.js';
+import { Quarantine } from './quarantine.js';
+import type { RecoveryCut, RecoveryReport, ScanProgress } from './report.js';
+import { countWellFormed } from './scanSegment.js';
+import { nextBase, type SegmentFile } from './segmentFiles.js';
+
+export interface RecoverOptions {
+  /** Largest payload a record may claim (default 16 MiB); longer is a cut. */
+  maxPayloadBytes?: number;
+  /**
+   * Quarantine damaged sealed data (everything from the damaged record to the
+   * end of the log) instead of refusing with a QuarantineError.
+   */
+  repair?: boolean;
+  /**
+   * Verify every record of sealed segments too (default true). With false only
+   * headers, contiguity and the last segment are checked: faster on a big log,
+   * but a bit flip in sealed data is then found only by `verifyJournal`.
+   */
+  scanSealed?: boolean;
+  onProgress?: (p: ScanProgress) => void;
+  /** The file-system seam (tests inject faults). */
+  io?: FileIO;
+  /** Clock for quarantine file names. */
+  now?: () => number;
+}
+
+/**
+ * Writer recovery of a journal directory (FORMAT.md, Recovery):
+ * 1. every segment header and the contiguity of the segments are checked;
+ * 2. the last segment is scanned; an invalid tail is copied to quarantine/,
+ *    the copy made durable, then the segment truncated and synced;
+ * 3. damage in sealed data throws QuarantineError and changes nothing, unless
+ *    `repair` is set.
+ * Only a writer may call this (it modifies files): hold the writer lock.
+ */
+export function recoverJournal(dir: string, options: RecoverOptions = {}): RecoveryReport {
+  const started = performance.now();
+  const io = options.io ?? nodeFileIO;
+  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const inspection = inspectJournal(io, dir, {
+    maxPayloadBytes,
+    scanSealed: options.scanSealed,
+    stopAtSealed: true,
+    onProgress: options.onProgress,
+  });
+  const { segments } = inspection;
+  const finding = inspection.findings[0];
+
+  if (finding?.kind === 'sealed' && !options.repair) {
+    const seg = segments[finding.index]!;
+    throw new QuarantineError(
+      { segment: seg.name, position: finding.position, offset: finding.offset, reason: finding.reason },
+      finding.detail,
+    );
+  }
+
+  const quarantine = new Quarantine(io, dir, options.now);
+  const cuts: RecoveryCut[] = [];
+  let kept = segments;
+  if (finding) {
+    kept = segments.slice(0, finding.index + (finding.kind === 'tail' || finding.position > 0 ? 1 : 0));
+    // Later segments go first, last to first, so that a crash in between
+    // always leaves a contiguous prefix of the log and repair can resume.
+    for (let i = segments.length - 1; i >= kept.length; i--) {
+      const seg = segments[i]!;
+      const own = i === finding.index;
+      cuts.unshift(moveWhole(io, quarantine, seg, own ? finding.reason : 'after-cut', maxPayloadBytes));
+    }
+    if (kept.length === finding.index + 1) {
+      cuts.unshift(cutTail(io, quarantine, segments[finding.index]!, finding, maxPayloadBytes));
+    }
+  }
+
+  const report = buildReport(dir, inspection, kept, cuts, options.repair === true && finding?.kind === 'sealed');
+  if (kept.length === 0 && segments.length > 0) {
+    // Everything was quarantined: start an empty segment where the log ended,
+    // so that offsets never go back to 0 under existing cursors.
+    createEmptySegment(io, dir, report.head);
+    report.segments.push({ name: segmentName(report.head), base: report.head, size: HEADER_SIZE, records: 0 });
+  }
+  report.durationMs = performance.now() - started;
+  return report;
+}
+
+function cutTail(io: FileIO, quarantine: Quarantine, seg: SegmentFile, finding: Finding, maxPayloadBytes: number): RecoveryCut {
+  let fd: number;
+  try {
+    fd = io.open(seg.path, 'r+');
+  } catch (err) {
+    throw ioError('opening for recovery', seg.path, err);
+  }
+  try {
+    const size = io.size(fd);
+    const wellFormed = countWellFormed(io, fd, finding.position, size, maxPayloadBytes, true);
+    const file = quarantine.copy(seg, fd, finding.position, size);
+    try {
+      io.truncate(fd, finding.position);
+      io.fsync(fd);
+    } catch (err) {
+      throw ioError('truncating', seg.path, err);
+    }
+    seg.size = finding.position;
+    return {
+      segment: seg.name,
+      position: finding.position,
+      offset: finding.offset,
+      reason: finding.reason,
+      bytes: size - finding.position,
+      quarantine: file,
+      wellFormedRecordsInCut: wellFormed,
+    };
+  } finally {
+    io.close(fd);
+  }
+}
+
+function moveWhole(
+  io: FileIO,
+  quarantine: Quarantine,
+  seg: SegmentFile,
+  reason: RecoveryCut['reason'],
+  maxPayloadBytes: number,
+): RecoveryCut {
+  let fd: number;
+  try {
+    fd = io.open(seg.path, 'r');
+  } catch (err) {
+    throw ioError('opening', seg.path, err);
+  }
+  let wellFormed: number;
+  try {
+    // Whole-file moves: the header (or the gap before it) is the damage, so
+    // every well-formed record after the header counts.
+    wellFormed = countWellFormed(io, fd, Math.min(HEADER_SIZE, seg.size), seg.size, maxPayloadBytes, false);
+  } finally {
+    io.close(fd);
+  }
+  const file = quarantine.move(seg);
+  return { segment: seg.name, position: 0, offset: seg.base, reason, bytes: seg.size, quarantine: file, wellFormedRecordsInCut: wellFormed };
+}
+
+function buildReport(dir: string, inspection: Inspection, kept: SegmentFile[], cuts: RecoveryCut[], repaired: boolean): RecoveryReport {
+  const last = kept[kept.length - 1];
+  let head: number;
+  if (!last) {
+    // No segment left (or none ever): the log ends where the first removed one began.
+    head = inspection.segments[0] ? cuts[0]!.offset : 0;
+  } else if (cuts[0] && cuts[0].segment === last.name) {
+    head = cuts[0].offset;
+  } else if (last === inspection.segments[inspection.segments.length - 1]) {
+    head = last.base + inspection.lastEnd - HEADER_SIZE;
+  } else {
+    head = nextBase(last);
+  }
+  const summaries = inspection.summaries.slice(0, kept.length).map((s, i) => ({ ...s, size: kept[i]!.size }));
+  return {
+    dir,
+    segmentsChecked: inspection.summaries.length,
+    recordsVerified: inspection.records,
+    bytesVerified: inspection.bytes,
+    earliest: kept[0]?.base ?? head,
+    head,
+    freeSpaceBytes: cuts.length === 0 ? inspection.freeSpaceBytes : 0,
+    segments: summaries,
+    cuts,
+    repaired,
+    durationMs: 0,
+  };
+}
+
+function createEmptySegment(io: FileIO, dir: string, base: number): void {
+  const path = join(dir, segmentName(base));
+  try {
+    const fd = io.open(path, 'wx');
+    try {
+      writeFully(io, fd, encodeSegmentHeader(base), 0, HEADER_SIZE, 0);
+      io.fsync(fd);
+    } finally {
+      io.close(fd);
+    }
+    io.syncDir(dir);
+  } catch (err) {
+    throw ioError('creating segment', path, err);
+  }
+}

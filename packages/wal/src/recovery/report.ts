@@ -1,0 +1,77 @@
+import type { CutReason } from '../errors.js';
+
+/** One range of bytes that recovery removed from the log (after copying it). */
+export interface RecoveryCut {
+  /** Segment file name the bytes came from. */
+  segment: string;
+  /** File position of the first cut byte. */
+  position: number;
+  /** Global offset of the first cut byte (the new head, for the first cut). */
+  offset: number;
+  reason: CutReason;
+  /** Number of bytes cut (the quarantine file holds exactly these bytes). */
+  bytes: number;
+  /** Quarantine file, relative to the journal directory (`quarantine/<name>.bin`). */
+  quarantine: string;
+  /**
+   * Well-formed records found inside the cut bytes. Zero after a torn write;
+   * non-zero means valid data followed the damage: media corruption.
+   */
+  wellFormedRecordsInCut: number;
+}
+
+export interface SegmentSummary {
+  name: string;
+  base: number;
+  /** File size in bytes, header included. */
+  size: number;
+  records: number;
+}
+
+export interface RecoveryReport {
+  dir: string;
+  segmentsChecked: number;
+  recordsVerified: number;
+  /** Record bytes verified (headers plus payloads, segment headers excluded). */
+  bytesVerified: number;
+  /** Offset of the first retained record (the base of the first segment). */
+  earliest: number;
+  /** Offset where the next record will be written. */
+  head: number;
+  /** Zero bytes after the head in the last segment, left as preallocated space. */
+  freeSpaceBytes: number;
+  segments: SegmentSummary[];
+  cuts: RecoveryCut[];
+  /** An explicit repair of sealed data was asked for and carried out. */
+  repaired: boolean;
+  durationMs: number;
+}
+
+/** One problem found by a full verification. */
+export interface VerifyProblem {
+  segment: string;
+  position: number;
+  offset: number;
+  reason: CutReason;
+  message: string;
+}
+
+export interface VerifyReport {
+  dir: string;
+  ok: boolean;
+  segmentsChecked: number;
+  recordsVerified: number;
+  bytesVerified: number;
+  earliest: number;
+  head: number;
+  segments: SegmentSummary[];
+  problems: VerifyProblem[];
+  durationMs: number;
+}
+
+/** Progress of a long verification or recovery, for progress bars. */
+export interface ScanProgress {
+  segment: string;
+  bytesDone: number;
+  bytesTotal: number;
+}

@@ -1,0 +1,143 @@
+import type { CutReason } from '../errors.js';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
+import { checkRecordChecksums, readU32 } from '../format/record.js';
+import type { FileIO } from '../io/fileIO.js';
+import { FileWindow } from '../io/fileWindow.js';
+
+/**
+ * Called for each valid record. `buf[index..index+40+payloadLength)` holds the
+ * record and is only valid during the call. Return false to stop the scan.
+ */
+export type RecordVisitor = (position: number, payloadLength: number, buf: Uint8Array, index: number) => boolean | void;
+
+export interface ScanOptions {
+  maxPayloadBytes: number;
+  /** File position to start at (a record boundary); defaults to HEADER_SIZE. */
+  start?: number;
+  /** Bytes of the file to consider (defaults to its current size). */
+  size?: number;
+  visit?: RecordVisitor;
+  /** Called every few MiB with the file position reached. */
+  onProgress?: (position: number) => void;
+}
+
+export interface ScanResult {
+  /** File position where the valid records stop (the file size when clean). */
+  end: number;
+  records: number;
+  /** Bytes of valid records (headers plus payloads). */
+  bytes: number;
+  /** The first invalid record, when the bytes do not end on a record boundary. */
+  failure?: { position: number; reason: CutReason };
+  /** Every byte from `end` to the file end is zero: preallocated space, not damage. */
+  freeSpace: boolean;
+  /** A visitor returned false. */
+  stopped: boolean;
+}
+
+const PROGRESS_EVERY = 8 * 1024 * 1024;
+
+/**
+ * Walks the records of one segment file from `start`, validating each one
+ * (bounds, length limit, CRC32C, BLAKE3), and stops at the first invalid one.
+ * Never modifies the file.
+ */
+export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanResult {
+  const size = options.size ?? io.size(fd);
+  const max = options.maxPayloadBytes;
+  const win = new FileWindow(io, fd, size);
+  let pos = options.start ?? HEADER_SIZE;
+  let records = 0;
+  let bytes = 0;
+  let nextProgress = pos + PROGRESS_EVERY;
+  let failure: ScanResult['failure'];
+  let stopped = false;
+
+  while (pos < size) {
+    if (pos + RECORD_OVERHEAD > size || !win.ensure(pos, RECORD_OVERHEAD)) {
+      failure = { position: pos, reason: 'torn-header' };
+      break;
+    }
+    const n = readU32(win.buf, pos - win.start);
+    if (n > max) {
+      failure = { position: pos, reason: 'length-over-limit' };
+      break;
+    }
+    const total = RECORD_OVERHEAD + n;
+    if (pos + total > size || !win.ensure(pos, total)) {
+      failure = { position: pos, reason: 'torn-payload' };
+      break;
+    }
+    const index = pos - win.start;
+    const bad = checkRecordChecksums(win.buf, index, n);
+    if (bad !== null) {
+      failure = { position: pos, reason: bad };
+      break;
+    }
+    records++;
+    bytes += total;
+    if (options.visit && options.visit(pos, n, win.buf, index) === false) {
+      pos += total;
+      stopped = true;
+      break;
+    }
+    pos += total;
+    if (options.onProgress && pos >= nextProgress) {
+      options.onProgress(pos);
+      nextProgress = pos + PROGRESS_EVERY;
+    }
+  }
+  const freeSpace = failure !== undefined && rangeIsZero(io, fd, pos, size);
+  options.onProgress?.(pos);
+  return { end: pos, records, bytes, failure, freeSpace, stopped };
+}
+
+/** True when every byte of the file from `from` to `to` is zero. */
+export function rangeIsZero(io: FileIO, fd: number, from: number, to: number): boolean {
+  const win = new FileWindow(io, fd, to, 1024 * 1024);
+  for (let pos = from; pos < to; ) {
+    const len = Math.min(1024 * 1024, to - pos);
+    if (!win.ensure(pos, len)) return false;
+    const base = pos - win.start;
+    const b = win.buf;
+    for (let i = 0; i < len; i++) if (b[base + i] !== 0) return false;
+    pos += len;
+  }
+  return true;
+}
+
+/**
+ * Counts the well-formed records inside cut bytes `[from, to)`: walks record to
+ * record and, where a record is invalid, slides one byte and tries again. A
+ * non-zero count after a cut points at media corruption (valid data after the
+ * damage), not at a torn write (which only ever damages the end).
+ */
+export function countWellFormed(
+  io: FileIO,
+  fd: number,
+  from: number,
+  to: number,
+  maxPayloadBytes: number,
+  startsAtDamage: boolean,
+): number {
+  const win = new FileWindow(io, fd, to);
+  let count = 0;
+  let pos = from;
+  // When the cut starts at the invalid record itself, do not count it.
+  let first = startsAtDamage;
+  while (pos + RECORD_OVERHEAD <= to) {
+    if (!win.ensure(pos, RECORD_OVERHEAD)) break;
+    const i = pos - win.start;
+    const n = readU32(win.buf, i);
+    // A zero length with a zero CRC is free space or zero fill: never a record.
+    const plausible = !first && n <= maxPayloadBytes && pos + RECORD_OVERHEAD + n <= to && !(n === 0 && readU32(win.buf, i + 4) === 0);
+    if (plausible && win.ensure(pos, RECORD_OVERHEAD + n) && checkRecordChecksums(win.buf, pos - win.start, n) === null) {
+      count++;
+      pos += RECORD_OVERHEAD + n;
+    } else {
+      pos++;
+    }
+    first = false;
+  }
+  return count;
+}

@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { NotAJournalError, ioError } from '../errors.js';
+import { HEADER_SIZE } from '../format/constants.js';
+import { parseSegmentName } from '../format/segmentName.js';
+import { decodeSegmentHeader } from '../format/segmentHeader.js';
+import { readFully, type FileIO } from '../io/fileIO.js';
+
+export interface SegmentFile {
+  /** File name, e.g. `0000000000000000.wal`. */
+  name: string;
+  path: string;
+  /** Base offset from the file name. */
+  base: number;
+  size: number;
+}
+
+/**
+ * The segment files of a journal directory sorted by base offset (names sort
+ * the same way). Other files are not segments and are left alone. Throws
+ * NotAJournalError when `dir` is missing or not a directory.
+ */
+export function listSegmentFiles(io: FileIO, dir: string): SegmentFile[] {
+  const st = io.stat(dir);
+  if (!st) throw new NotAJournalError(dir, 'no such directory');
+  if (!st.isDirectory) throw new NotAJournalError(dir, 'not a directory');
+  let names: string[];
+  try {
+    names = io.readdir(dir);
+  } catch (err) {
+    throw new NotAJournalError(dir, `cannot list it (${(err as { code?: string }).code ?? String(err)})`, { cause: err });
+  }
+  const segments: SegmentFile[] = [];
+  for (const name of names) {
+    const base = parseSegmentName(name);
+    if (base === undefined) continue;
+    const path = join(dir, name);
+    const info = io.stat(path);
+    if (!info?.isFile) continue;
+    segments.push({ name, path, base, size: info.size });
+  }
+  return segments.sort((a, b) => a.base - b.base);
+}
+
+export type HeaderCheck =
+  | { ok: true }
+  | { ok: false; problem: string; /** Shorter than a header or all zero: a crash while the file was created. */ tornCreate: boolean };
+
+/** Checks a segment's header against FORMAT.md and its file name. */
+export function checkSegmentHeader(io: FileIO, fd: number, segment: SegmentFile): HeaderCheck {
+  const header = new Uint8Array(HEADER_SIZE);
+  let got: number;
+  try {
+    got = readFully(io, fd, header, 0, HEADER_SIZE, 0);
+  } catch (err) {
+    throw ioError('reading the header of', segment.path, err);
+  }
+  if (got < HEADER_SIZE) {
+    return { ok: false, problem: `file is ${got} bytes, shorter than the ${HEADER_SIZE}-byte header`, tornCreate: true };
+  }
+  const decoded = decodeSegmentHeader(header, segment.base);
+  if (decoded.ok) return { ok: true };
+  return { ok: false, problem: decoded.problem, tornCreate: header.every((b) => b === 0) };
+}
+
+/** The base the segment after `s` must have for the log to be contiguous. */
+export function nextBase(s: SegmentFile): number {
+  return s.base + (s.size - HEADER_SIZE);
+}

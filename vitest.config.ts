@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+/** `npm test`: every package's suite in one run, with a plain summary line. */
+export default defineConfig({
+  test: {
+    projects: ['packages/*', 'apps/*'],
+    reporters: ['default', './scripts/summaryReporter.ts'],
+  },
+});

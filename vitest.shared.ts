@@ -1,0 +1,17 @@
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Shared by every package's vitest.config.ts. The `source` export condition
+ * makes workspace imports resolve to `src/*.ts`, so tests run on a fresh clone
+ * without a build.
+ */
+export default defineConfig({
+  resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
+  test: {
+    include: ['test/**/*.spec.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
