@@ -171,3 +171,61 @@ export function ioError(action: string, path: string, cause: unknown): IoError {
   const msg = cause instanceof Error ? cause.message : String(cause);
   return new IoError(`${action} ${path} failed${errno ? ` (${errno})` : ''}: ${msg}`, { cause });
 }
+
+/** Who holds a writer lock, as written in the lock file. */
+export interface LockHolder {
+  pid: number;
+  hostname: string;
+  /** ISO time the lock was taken. */
+  since: string;
+}
+
+export class LockedError extends WalError {
+  constructor(readonly dir: string, readonly holder: LockHolder | undefined) {
+    super(
+      WalErrorCodes.Locked,
+      `journal ${dir} is locked by another writer` +
+        (holder ? ` (pid ${holder.pid} on ${holder.hostname}, since ${holder.since})` : ' (holder unknown)'),
+    );
+  }
+}
+
+export class ClosedError extends WalError {
+  constructor() {
+    super(WalErrorCodes.Closed, 'the journal is closed');
+  }
+}
+
+/**
+ * A sync failed: what the OS dropped cannot be known, so the journal refuses
+ * every write until it is reopened, which re-runs recovery (the lesson of
+ * PostgreSQL's fsync failure handling).
+ */
+export class FailedStateError extends WalError {
+  constructor(cause: unknown) {
+    super(
+      WalErrorCodes.FailedState,
+      `the journal is in a failed state after a sync error (${describe(cause)}); reopen it to recover`,
+      { cause },
+    );
+  }
+}
+
+/** A write failed or was short; the file was rolled back to the last record boundary. */
+export class WriteFailedError extends WalError {
+  constructor(cause: unknown) {
+    super(WalErrorCodes.WriteFailed, `append failed and was rolled back: ${describe(cause)}`, { cause });
+  }
+}
+
+export class ReadOnlyError extends WalError {
+  constructor(what: string) {
+    super(WalErrorCodes.ReadOnly, `${what} is not allowed on a journal opened read-only`);
+  }
+}
+
+function describe(cause: unknown): string {
+  const code = (cause as { code?: string })?.code;
+  const msg = cause instanceof Error ? cause.message : String(cause);
+  return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
+}

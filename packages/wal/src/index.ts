@@ -8,3 +8,8 @@ export { checksums, setChecksums, fastChecksums, crc32cJs, type Checksums } from
 export { referenceChecksums } from './checksum/reference.js';
 export { nodeFileIO, readFully, writeFully, type FileIO } from './io/fileIO.js';
 export * from './recovery/index.js';
+export { Journal, type AppendOptions } from './journal/journal.js';
+export type { JournalRecord, ReadFromOptions } from './journal/journalReader.js';
+export { DEFAULT_OPTIONS, type JournalOptions, type Durability, type GroupCommitOptions } from './journal/options.js';
+export { SegmentManager, type Segment } from './journal/segmentManager.js';
+export { LOCK_FILE } from './journal/writerLock.js';

@@ -18,8 +18,8 @@ export class FileWindow {
   constructor(
     private readonly io: FileIO,
     private readonly fd: number,
-    /** Bytes of the file this window may read (its size when the scan began). */
-    readonly limit: number,
+    /** Bytes of the file this window may read; readers raise it as the file grows. */
+    public limit: number,
     private readonly chunkBytes = 4 * 1024 * 1024,
   ) {
     this.buf = new Uint8Array(Math.max(1, Math.min(chunkBytes, limit)));
@@ -42,8 +42,11 @@ export class FileWindow {
       this.length -= pos - this.start;
       this.start = pos;
     }
-    if (len > this.buf.length) {
-      const bigger = new Uint8Array(Math.min(Math.max(len, this.chunkBytes), this.limit - pos));
+    // Grow to fit the record, or up to a full chunk once the limit allows it
+    // (a reader's window starts small on a new segment and the file grows).
+    const desired = Math.min(Math.max(len, this.chunkBytes), this.limit - pos);
+    if (len > this.buf.length || (this.buf.length < this.chunkBytes && desired > this.buf.length)) {
+      const bigger = new Uint8Array(desired);
       bigger.set(this.buf.subarray(0, this.length));
       this.buf = bigger;
     }

@@ -19,6 +19,8 @@ export interface ScanOptions {
   visit?: RecordVisitor;
   /** Called every few MiB with the file position reached. */
   onProgress?: (position: number) => void;
+  /** A window over the same fd to reuse across scans (readers scan in batches). */
+  window?: FileWindow;
 }
 
 export interface ScanResult {
@@ -45,7 +47,7 @@ const PROGRESS_EVERY = 8 * 1024 * 1024;
 export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanResult {
   const size = options.size ?? io.size(fd);
   const max = options.maxPayloadBytes;
-  const win = new FileWindow(io, fd, size);
+  const win = options.window ?? new FileWindow(io, fd, size);
   let pos = options.start ?? HEADER_SIZE;
   let records = 0;
   let bytes = 0;

@@ -1,0 +1,222 @@
+import { dirname } from 'node:path';
+import { ClosedError, InvalidArgumentError, ReadOnlyError, ioError } from '../errors.js';
+import { HEADER_SIZE } from '../format/constants.js';
+import { recoverJournal } from '../recovery/recover.js';
+import type { RecoveryReport } from '../recovery/report.js';
+import { scanSegment } from '../recovery/scanSegment.js';
+import { listSegmentFiles } from '../recovery/segmentFiles.js';
+import { ActiveSegment } from './activeSegment.js';
+import { ChangeNotifier } from './changeNotifier.js';
+import { JournalReader, type JournalRecord, type LogView, type ReadFromOptions } from './journalReader.js';
+import { JournalWriter } from './journalWriter.js';
+import { resolveOptions, type Durability, type JournalOptions, type ResolvedOptions } from './options.js';
+import { SegmentManager } from './segmentManager.js';
+import { WriterLock } from './writerLock.js';
+
+export interface AppendOptions {
+  /** Overrides the journal's durability for this append. */
+  durability?: Durability;
+}
+
+/**
+ * The event log: durable appends at global offsets, reads by offset, tailing.
+ * One writer per directory (across processes); any number of read-only
+ * journals in other processes.
+ */
+export class Journal {
+  private closed = false;
+  private headOffset = 0;
+  /** Read-only journals: how far the last segment has been scanned. */
+  private scanned: { base: number; position: number } | undefined;
+  private readonly reader: JournalReader;
+
+  private constructor(
+    private readonly options: ResolvedOptions,
+    private readonly segments: SegmentManager,
+    private readonly changes: ChangeNotifier,
+    private readonly writer: JournalWriter | undefined,
+    private readonly lock: WriterLock | undefined,
+    /** What recovery found and did on open (writers only). */
+    readonly recovery: RecoveryReport | undefined,
+  ) {
+    const view: LogView = {
+      earliest: () => this.earliest,
+      head: () => this.headOffset,
+      refresh: () => this.refresh(),
+      checkOpen: () => this.checkOpen(),
+    };
+    this.reader = new JournalReader(options.io, segments, view, options.maxPayloadBytes, changes);
+  }
+
+  /**
+   * Opens (creating when absent) a journal directory. A writer takes the
+   * directory's lock and runs recovery; `readOnly` does neither and never
+   * changes a file.
+   */
+  static async open(options: JournalOptions): Promise<Journal> {
+    const o = resolveOptions(options);
+    const segments = new SegmentManager(o.io, o.dir);
+    if (o.readOnly) {
+      listSegmentFiles(o.io, o.dir); // NotAJournalError when the directory is missing
+      const journal = new Journal(o, segments, new ChangeNotifier(o.dir, o.pollIntervalMs), undefined, undefined, undefined);
+      journal.refresh();
+      return journal;
+    }
+    try {
+      if (o.io.mkdir(o.dir)) o.io.syncDir(dirname(o.dir));
+    } catch (err) {
+      throw ioError('creating journal directory', o.dir, err);
+    }
+    const lock = await WriterLock.acquire(o.io, o.dir);
+    try {
+      const report = recoverJournal(o.dir, { maxPayloadBytes: o.maxPayloadBytes, repair: o.repair, scanSealed: o.scanSealedOnOpen, io: o.io });
+      segments.reset(report.segments.map((s) => s.base));
+      let active: ActiveSegment;
+      const last = segments.last;
+      if (last) {
+        active = ActiveSegment.open(o.io, o.dir, last.base, HEADER_SIZE + report.head - last.base, o.preallocateBytes);
+      } else {
+        active = ActiveSegment.create(o.io, o.dir, report.head, o.preallocateBytes);
+        segments.add(report.head);
+      }
+      const changes = new ChangeNotifier();
+      let journal: Journal | undefined;
+      const writer = new JournalWriter(o, segments, active, report.head, (head) => {
+        journal!.headOffset = head;
+        changes.notify();
+      });
+      journal = new Journal(o, segments, changes, writer, lock, report);
+      journal.headOffset = report.head;
+      return journal;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  /** Offset where the next record will be written (readers: the last one seen + 1). */
+  get head(): number {
+    return this.headOffset;
+  }
+
+  /** Offset of the first retained record. */
+  get earliest(): number {
+    return this.segments.first?.base ?? this.headOffset;
+  }
+
+  get readOnly(): boolean {
+    return this.options.readOnly;
+  }
+
+  get dir(): string {
+    return this.options.dir;
+  }
+
+  /** Appends one record; resolves to its offset once it is as durable as asked. */
+  async append(payload: Uint8Array, options: AppendOptions = {}): Promise<number> {
+    const offsets = await this.appendMany([payload], options);
+    return offsets[0]!;
+  }
+
+  /** Appends several records with one write and one sync; resolves to their offsets. */
+  async appendBatch(payloads: Uint8Array[], options: AppendOptions = {}): Promise<number[]> {
+    if (!Array.isArray(payloads)) throw new InvalidArgumentError('appendBatch takes an array of payloads');
+    if (payloads.length === 0) return [];
+    return this.appendMany(payloads, options);
+  }
+
+  /** The record at `offset`, or undefined at the head. */
+  read(offset: number): JournalRecord | undefined {
+    return this.reader.read(offset);
+  }
+
+  /** Records from `offset` in order; with `follow`, waits at the head until `signal` aborts. */
+  readFrom(offset: number, options: ReadFromOptions = {}): AsyncGenerator<JournalRecord, void, undefined> {
+    return this.reader.readFrom(offset, options);
+  }
+
+  /** Makes every resolved append durable (for `none`). */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    if (!this.writer) throw new ReadOnlyError('sync');
+    await this.writer.sync();
+  }
+
+  /**
+   * Deletes the sealed segments whose every record is below `offset` (never
+   * the active one), then syncs the directory. Returns the deleted file names.
+   */
+  deleteSegmentsBelow(offset: number): string[] {
+    this.checkOpen();
+    if (!this.writer) throw new ReadOnlyError('deleteSegmentsBelow');
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new InvalidArgumentError(`an offset must be a non-negative safe integer, not ${String(offset)}`);
+    }
+    const removed = this.segments.takeBelow(Math.min(offset, this.headOffset));
+    for (const seg of removed) {
+      try {
+        this.options.io.unlink(seg.path);
+      } catch (err) {
+        throw ioError('deleting segment', seg.path, err);
+      }
+    }
+    if (removed.length > 0) this.options.io.syncDir(this.options.dir);
+    return removed.map((s) => s.name);
+  }
+
+  /** Waits for pending appends, syncs, releases the lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.writer?.close();
+    } finally {
+      this.segments.closeAll();
+      this.changes.close();
+      this.lock?.release();
+    }
+  }
+
+  private appendMany(payloads: Uint8Array[], options: AppendOptions): Promise<number[]> {
+    if (this.closed) return Promise.reject(new ClosedError());
+    if (!this.writer) return Promise.reject(new ReadOnlyError('append'));
+    const durability = options.durability ?? this.options.durability;
+    if (durability !== 'immediate' && durability !== 'none') {
+      return Promise.reject(new InvalidArgumentError(`durability must be 'immediate' or 'none'`));
+    }
+    return this.writer.append(payloads, durability);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedError();
+  }
+
+  /**
+   * Read-only journals: re-list the segments (a writer may have rotated or
+   * deleted some) and scan the last one past what was seen. A partial record
+   * at the end is a write in progress, not corruption: the head stops before it.
+   */
+  private refresh(): boolean {
+    if (this.writer || this.closed) return false;
+    const { io, dir, maxPayloadBytes } = this.options;
+    const files = listSegmentFiles(io, dir);
+    const before = this.headOffset;
+    this.segments.reset(files.map((f) => f.base));
+    const last = this.segments.last;
+    if (!last) {
+      this.headOffset = 0;
+      return before !== 0;
+    }
+    const start = this.scanned?.base === last.base ? this.scanned.position : HEADER_SIZE;
+    const fd = this.segments.fdOf(last);
+    const size = io.size(fd);
+    let position = start;
+    if (size > start) {
+      const scan = scanSegment(io, fd, { maxPayloadBytes, start, size });
+      position = scan.end;
+    }
+    this.scanned = { base: last.base, position };
+    this.headOffset = last.base + position - HEADER_SIZE;
+    return this.headOffset !== before;
+  }
+}

@@ -1,0 +1,153 @@
+import { CorruptRecordError, InvalidArgumentError, NotRecordBoundaryError, OffsetOutOfRangeError, ioError } from '../errors.js';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
+import { checkRecordChecksums, readU32 } from '../format/record.js';
+import { readFully, type FileIO } from '../io/fileIO.js';
+import { FileWindow } from '../io/fileWindow.js';
+import { scanSegment } from '../recovery/scanSegment.js';
+import type { ChangeNotifier } from './changeNotifier.js';
+import { SegmentManager } from './segmentManager.js';
+
+/** A record as read back: its offset, its payload, and the offset of the next record. */
+export interface JournalRecord {
+  offset: number;
+  payload: Uint8Array;
+  next: number;
+}
+
+export interface ReadFromOptions {
+  /** At the head, wait for new records instead of ending (until `signal` aborts). */
+  follow?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What a reader sees of the log; a read-only journal refreshes it from disk. */
+export interface LogView {
+  earliest(): number;
+  head(): number;
+  /** Re-reads the directory (read-only journals); false when nothing can change it. */
+  refresh(): boolean;
+  checkOpen(): void;
+}
+
+const BATCH_RECORDS = 256;
+const WINDOW_BYTES = 1024 * 1024;
+
+/**
+ * Reads records by offset. Every record is validated (CRC32C and BLAKE3)
+ * before it is returned: a reader never hands out bytes the log did not
+ * write. Sequential reads go through a window of large reads per segment.
+ */
+export class JournalReader {
+  private readonly header = new Uint8Array(RECORD_OVERHEAD);
+
+  constructor(
+    private readonly io: FileIO,
+    private readonly segments: SegmentManager,
+    private readonly view: LogView,
+    private readonly maxPayloadBytes: number,
+    private readonly changes: ChangeNotifier,
+  ) {}
+
+  read(offset: number): JournalRecord | undefined {
+    this.view.checkOpen();
+    checkOffset(offset);
+    if (offset >= this.view.head() || offset < this.view.earliest()) this.view.refresh();
+    const head = this.view.head();
+    if (offset === head) return undefined;
+    const idx = this.locate(offset);
+    const seg = this.segments.segments[idx]!;
+    const end = this.segments.endOf(idx, head);
+    const fd = this.segments.fdOf(seg);
+    const pos = SegmentManager.position(seg, offset);
+    if (offset + RECORD_OVERHEAD > end || readFully(this.io, fd, this.header, 0, RECORD_OVERHEAD, pos) < RECORD_OVERHEAD) {
+      throw new NotRecordBoundaryError(offset);
+    }
+    const n = readU32(this.header, 0);
+    if (n > this.maxPayloadBytes || offset + RECORD_OVERHEAD + n > end) throw new NotRecordBoundaryError(offset);
+    const record = new Uint8Array(RECORD_OVERHEAD + n);
+    record.set(this.header, 0);
+    let got: number;
+    try {
+      got = readFully(this.io, fd, record, RECORD_OVERHEAD, n, pos + RECORD_OVERHEAD);
+    } catch (err) {
+      throw ioError('reading', seg.path, err);
+    }
+    if (got < n || checkRecordChecksums(record, 0, n) !== null) throw new NotRecordBoundaryError(offset);
+    return { offset, payload: record.subarray(RECORD_OVERHEAD), next: offset + RECORD_OVERHEAD + n };
+  }
+
+  async *readFrom(offset: number, options: ReadFromOptions = {}): AsyncGenerator<JournalRecord, void, undefined> {
+    checkOffset(offset);
+    const { follow = false, signal } = options;
+    let pos = offset;
+    let first = true;
+    for (;;) {
+      if (signal?.aborted) return;
+      this.view.checkOpen();
+      if (pos >= this.view.head() || pos < this.view.earliest()) this.view.refresh();
+      const head = this.view.head();
+      if (pos === head) {
+        if (!follow) return;
+        await this.changes.wait(signal);
+        continue;
+      }
+      const batch = this.readBatch(pos, head, first);
+      first = false;
+      for (const record of batch) {
+        if (signal?.aborted) return;
+        yield record;
+      }
+      pos = batch[batch.length - 1]!.next;
+    }
+  }
+
+  /** Up to BATCH_RECORDS records from `pos`, all inside one segment and below `head`. */
+  private readBatch(pos: number, head: number, first: boolean): JournalRecord[] {
+    const idx = this.locate(pos);
+    const seg = this.segments.segments[idx]!;
+    const end = this.segments.endOf(idx, head);
+    const fd = this.segments.fdOf(seg);
+    const limit = SegmentManager.position(seg, end);
+    const window = (seg.window ??= new FileWindow(this.io, fd, limit, WINDOW_BYTES));
+    window.limit = limit;
+    const batch: JournalRecord[] = [];
+    const scan = scanSegment(this.io, fd, {
+      maxPayloadBytes: this.maxPayloadBytes,
+      start: SegmentManager.position(seg, pos),
+      size: limit,
+      window,
+      visit: (p, n, buf, i) => {
+        const offset = seg.base + p - HEADER_SIZE;
+        batch.push({ offset, payload: buf.slice(i + RECORD_OVERHEAD, i + RECORD_OVERHEAD + n), next: offset + RECORD_OVERHEAD + n });
+        return batch.length < BATCH_RECORDS;
+      },
+    });
+    if (batch.length === 0) {
+      const failure = scan.failure ?? { position: SegmentManager.position(seg, pos), reason: 'torn-header' as const };
+      if (first) throw new NotRecordBoundaryError(pos);
+      throw new CorruptRecordError({
+        segment: seg.name,
+        position: failure.position,
+        offset: seg.base + failure.position - HEADER_SIZE,
+        reason: failure.reason,
+      });
+    }
+    return batch;
+  }
+
+  /** Index of the segment of `offset`, or OffsetOutOfRangeError. */
+  private locate(offset: number): number {
+    const earliest = this.view.earliest();
+    const head = this.view.head();
+    if (offset < earliest || offset > head) throw new OffsetOutOfRangeError(offset, earliest, head);
+    const idx = this.segments.indexOf(offset);
+    if (idx < 0) throw new OffsetOutOfRangeError(offset, earliest, head);
+    return idx;
+  }
+}
+
+function checkOffset(offset: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new InvalidArgumentError(`an offset must be a non-negative safe integer, not ${String(offset)}`);
+  }
+}

@@ -1,0 +1,226 @@
+import { FailedStateError, InvalidArgumentError, RecordTooLargeError, WriteFailedError } from '../errors.js';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
+import { encodeRecordInto } from '../format/record.js';
+import { ActiveSegment } from './activeSegment.js';
+import type { Durability, ResolvedOptions } from './options.js';
+import type { SegmentManager } from './segmentManager.js';
+
+/** One append or appendBatch call waiting for its write (and sync). */
+interface PendingAppend {
+  payloads: Uint8Array[];
+  bytes: number;
+  durability: Durability;
+  resolve: (offsets: number[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The single writer of a journal: assigns offsets in call order, writes
+ * queued appends with one write call per batch, syncs as the durability level
+ * says, rotates segments, and publishes the new head only once a batch is as
+ * durable as promised (readers never see what a crash could take back).
+ *
+ * Batching: without group commit each append is its own write+sync (in order);
+ * with it, every append queued while the previous write+sync was in flight
+ * goes into the next one. `appendBatch` is always one write and one sync.
+ */
+export class JournalWriter {
+  private readonly queue: PendingAppend[] = [];
+  private draining: Promise<void> | undefined;
+  private failure: unknown;
+  private scratch = new Uint8Array(64 * 1024);
+  /** Bytes written but not yet synced (durability `none`). */
+  private unsynced = false;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly segments: SegmentManager,
+    private active: ActiveSegment,
+    /** Head as published to readers. */
+    private head: number,
+    private readonly publish: (head: number) => void,
+  ) {}
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  append(payloads: Uint8Array[], durability: Durability): Promise<number[]> {
+    if (this.failure !== undefined) return Promise.reject(new FailedStateError(this.failure));
+    let bytes = 0;
+    for (const p of payloads) {
+      if (!(p instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError('a payload must be a Uint8Array (or Buffer)'));
+      if (p.length > this.options.maxPayloadBytes) return Promise.reject(new RecordTooLargeError(p.length, this.options.maxPayloadBytes));
+      bytes += RECORD_OVERHEAD + p.length;
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ payloads, bytes, durability, resolve, reject });
+      this.draining ??= this.drain();
+    });
+  }
+
+  /** Resolves once everything appended so far is written and synced. */
+  async sync(): Promise<void> {
+    await this.idle();
+    if (this.failure !== undefined) throw new FailedStateError(this.failure);
+    if (this.unsynced) {
+      await this.syncActive();
+    }
+  }
+
+  /** Waits for the queue to empty. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  /** Final sync, trims preallocated space, closes the active segment. */
+  async close(): Promise<void> {
+    await this.idle();
+    if (this.failure === undefined) {
+      try {
+        this.active.seal();
+      } catch (err) {
+        this.active.close();
+        throw new FailedStateError(err);
+      }
+    } else {
+      this.active.close();
+    }
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const delay = this.options.groupCommit?.maxDelayMs ?? 0;
+        if (delay > 0 && !this.batchIsFull()) await new Promise((r) => setTimeout(r, delay));
+        const batch = this.takeBatch();
+        await this.writeBatch(batch);
+      }
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private batchIsFull(): boolean {
+    const g = this.options.groupCommit!;
+    let records = 0;
+    let bytes = 0;
+    for (const e of this.queue) {
+      records += e.payloads.length;
+      bytes += e.bytes;
+    }
+    return records >= g.maxBatchRecords || bytes >= g.maxBatchBytes;
+  }
+
+  /**
+   * The next batch: one append without group commit (for `immediate`), else as
+   * many queued appends as the limits allow. A batch never spans segments:
+   * it stops where the next append would overflow the active segment.
+   */
+  private takeBatch(): PendingAppend[] {
+    const first = this.queue.shift()!;
+    const batch = [first];
+    const g = this.options.groupCommit;
+    const gather = g !== undefined || (first.durability === 'none' && this.options.durability === 'none');
+    if (!gather) return batch;
+    const maxRecords = g?.maxBatchRecords ?? Number.POSITIVE_INFINITY;
+    const maxBytes = g?.maxBatchBytes ?? 8 * 1024 * 1024;
+    let records = first.payloads.length;
+    let bytes = first.bytes;
+    // Room left in the segment this batch will go to: the active one, or a
+    // fresh one when even the first append does not fit (writeBatch rotates).
+    const fits = this.active.isEmpty || this.active.sizeWith(first.bytes) <= this.options.maxSegmentBytes;
+    const room = fits ? this.options.maxSegmentBytes - this.active.sizeWith(0) : this.options.maxSegmentBytes - HEADER_SIZE;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (records + next.payloads.length > maxRecords || bytes + next.bytes > maxBytes) break;
+      if (bytes + next.bytes > room) break;
+      batch.push(this.queue.shift()!);
+      records += next.payloads.length;
+      bytes += next.bytes;
+    }
+    return batch;
+  }
+
+  private async writeBatch(batch: PendingAppend[]): Promise<void> {
+    if (this.failure !== undefined) {
+      for (const e of batch) e.reject(new FailedStateError(this.failure));
+      return;
+    }
+    let bytes = 0;
+    for (const e of batch) bytes += e.bytes;
+    try {
+      if (!this.active.isEmpty && this.active.sizeWith(bytes) > this.options.maxSegmentBytes) this.rotate();
+    } catch (err) {
+      this.fail(err, batch);
+      return;
+    }
+    const buf = this.bufferFor(bytes);
+    const offsets: number[][] = [];
+    let pos = 0;
+    let offset = this.head;
+    for (const e of batch) {
+      const mine: number[] = [];
+      for (const p of e.payloads) {
+        mine.push(offset);
+        const next = encodeRecordInto(p, buf, pos);
+        offset += next - pos;
+        pos = next;
+      }
+      offsets.push(mine);
+    }
+    try {
+      this.active.write(buf, pos);
+    } catch (err) {
+      if ((err as { rollbackFailed?: boolean }).rollbackFailed) {
+        this.fail(err, batch);
+      } else {
+        for (const e of batch) e.reject(new WriteFailedError(err));
+      }
+      return;
+    }
+    this.unsynced = true;
+    if (batch.some((e) => e.durability === 'immediate')) {
+      try {
+        await this.syncActive();
+      } catch (err) {
+        this.fail(err, batch);
+        return;
+      }
+    }
+    this.head = offset;
+    this.publish(offset);
+    batch.forEach((e, i) => e.resolve(offsets[i]!));
+  }
+
+  private async syncActive(): Promise<void> {
+    this.unsynced = false;
+    try {
+      await this.active.syncAsync();
+    } catch (err) {
+      this.unsynced = true;
+      throw err;
+    }
+  }
+
+  /** Seals the active segment and starts the next one at the head. */
+  private rotate(): void {
+    this.active.seal();
+    this.unsynced = false;
+    this.active = ActiveSegment.create(this.options.io, this.options.dir, this.head, this.options.preallocateBytes);
+    this.segments.add(this.head);
+  }
+
+  /** A sync or rollback failed: nothing more may be written until reopen. */
+  private fail(err: unknown, batch: PendingAppend[]): void {
+    this.failure = err;
+    const error = new FailedStateError(err);
+    for (const e of batch) e.reject(error);
+    for (const e of this.queue.splice(0)) e.reject(error);
+  }
+
+  private bufferFor(bytes: number): Uint8Array {
+    if (this.scratch.length < bytes) this.scratch = new Uint8Array(Math.max(bytes, this.scratch.length * 2));
+    return this.scratch;
+  }
+}

@@ -1,0 +1,121 @@
+import { InvalidArgumentError } from '../errors.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
+import { nodeFileIO, type FileIO } from '../io/fileIO.js';
+
+/**
+ * `immediate`: an append resolves once its bytes are synced to disk.
+ * `none`: once the write reached the OS; synced on rotation, sync() and close().
+ */
+export type Durability = 'immediate' | 'none';
+
+export interface GroupCommitOptions {
+  /** Most records written by one write+sync (default 4096). */
+  maxBatchRecords?: number;
+  /** Most bytes written by one write+sync (default 8 MiB). */
+  maxBatchBytes?: number;
+  /**
+   * How long a flush waits for more appends before it starts (default 0: a
+   * flush starts at once, and appends that arrive while it syncs form the
+   * next batch, which is where the batching comes from under load).
+   */
+  maxDelayMs?: number;
+}
+
+export interface JournalOptions {
+  dir: string;
+  /** Default durability of appends (default `immediate`). */
+  durability?: Durability;
+  /** Opt-in group commit: concurrent appends share one write and one sync. */
+  groupCommit?: boolean | GroupCommitOptions;
+  /** A segment is rotated before a record would take it past this size (default 64 MiB). */
+  maxSegmentBytes?: number;
+  /** Larger payloads are refused with RecordTooLargeError (default 16 MiB). */
+  maxPayloadBytes?: number;
+  /**
+   * Zero bytes written ahead of the records of the active segment, so that a
+   * sync overwrites allocated space instead of growing the file (one metadata
+   * update saved per sync). 0 turns it off. Default 1 MiB.
+   */
+  preallocateBytes?: number;
+  /** Open without the writer lock and without recovery; never changes a file. */
+  readOnly?: boolean;
+  /** Quarantine damaged sealed data on open instead of refusing (see recoverJournal). */
+  repair?: boolean;
+  /** Verify every record of sealed segments on open (default true). */
+  scanSealedOnOpen?: boolean;
+  /** How often a read-only follower re-checks the files when no change event came (default 250 ms). */
+  pollIntervalMs?: number;
+  /** The file-system seam; tests inject faults here. */
+  io?: FileIO;
+}
+
+export interface ResolvedOptions {
+  dir: string;
+  durability: Durability;
+  groupCommit: Required<GroupCommitOptions> | undefined;
+  maxSegmentBytes: number;
+  maxPayloadBytes: number;
+  preallocateBytes: number;
+  readOnly: boolean;
+  repair: boolean;
+  scanSealedOnOpen: boolean;
+  pollIntervalMs: number;
+  io: FileIO;
+}
+
+export const DEFAULT_OPTIONS = {
+  durability: 'immediate' as Durability,
+  maxSegmentBytes: 64 * 1024 * 1024,
+  maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+  preallocateBytes: 1024 * 1024,
+  groupCommit: { maxBatchRecords: 4096, maxBatchBytes: 8 * 1024 * 1024, maxDelayMs: 0 },
+  pollIntervalMs: 250,
+};
+
+export function resolveOptions(options: JournalOptions): ResolvedOptions {
+  if (!options || typeof options.dir !== 'string' || options.dir.length === 0) {
+    throw new InvalidArgumentError('Journal.open needs a `dir` (a non-empty path)');
+  }
+  const durability = options.durability ?? DEFAULT_OPTIONS.durability;
+  if (durability !== 'immediate' && durability !== 'none') {
+    throw new InvalidArgumentError(`durability must be 'immediate' or 'none', not ${JSON.stringify(durability)}`);
+  }
+  const maxPayloadBytes = positiveInt('maxPayloadBytes', options.maxPayloadBytes ?? DEFAULT_OPTIONS.maxPayloadBytes);
+  if (maxPayloadBytes > 0xffffffff) throw new InvalidArgumentError('maxPayloadBytes cannot exceed 2^32-1 (the length field is a u32)');
+  const maxSegmentBytes = positiveInt('maxSegmentBytes', options.maxSegmentBytes ?? DEFAULT_OPTIONS.maxSegmentBytes);
+  if (maxSegmentBytes < HEADER_SIZE + RECORD_OVERHEAD) {
+    throw new InvalidArgumentError(`maxSegmentBytes must be at least ${HEADER_SIZE + RECORD_OVERHEAD}`);
+  }
+  let groupCommit: ResolvedOptions['groupCommit'];
+  if (options.groupCommit) {
+    const g = options.groupCommit === true ? {} : options.groupCommit;
+    groupCommit = {
+      maxBatchRecords: positiveInt('groupCommit.maxBatchRecords', g.maxBatchRecords ?? DEFAULT_OPTIONS.groupCommit.maxBatchRecords),
+      maxBatchBytes: positiveInt('groupCommit.maxBatchBytes', g.maxBatchBytes ?? DEFAULT_OPTIONS.groupCommit.maxBatchBytes),
+      maxDelayMs: nonNegative('groupCommit.maxDelayMs', g.maxDelayMs ?? DEFAULT_OPTIONS.groupCommit.maxDelayMs),
+    };
+  }
+  return {
+    dir: options.dir,
+    durability,
+    groupCommit,
+    maxSegmentBytes,
+    maxPayloadBytes,
+    preallocateBytes: nonNegative('preallocateBytes', options.preallocateBytes ?? DEFAULT_OPTIONS.preallocateBytes),
+    readOnly: options.readOnly === true,
+    repair: options.repair === true,
+    scanSealedOnOpen: options.scanSealedOnOpen !== false,
+    pollIntervalMs: positiveInt('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_OPTIONS.pollIntervalMs),
+    io: options.io ?? nodeFileIO,
+  };
+}
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, not ${String(v)}`);
+  return v;
+}
+
+function nonNegative(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, not ${String(v)}`);
+  return v;
+}

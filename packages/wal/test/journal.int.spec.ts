@@ -1,0 +1,189 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  HEADER_SIZE,
+  Journal,
+  RECORD_OVERHEAD,
+  WalErrorCodes,
+  isWalError,
+  verifyJournal,
+  type JournalRecord,
+} from '../src/index.js';
+import { payloadOf, snapshotDir, tempDir } from './helpers.js';
+
+async function collect(it: AsyncIterable<JournalRecord>): Promise<JournalRecord[]> {
+  const out: JournalRecord[] = [];
+  for await (const r of it) out.push(r);
+  return out;
+}
+
+async function rejection(p: Promise<unknown> | (() => unknown)): Promise<unknown> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('Journal', () => {
+  it('creates a new directory with its first segment, appends at offset 0 and reads back after reopen', async () => {
+    const dir = join(tempDir(), 'j');
+    const j = await Journal.open({ dir });
+    expect(j.head).toBe(0);
+    expect(j.recovery?.cuts).toEqual([]);
+    expect(await j.append(Buffer.from('hello'))).toBe(0);
+    expect(await j.append(new Uint8Array(0))).toBe(45);
+    expect(j.head).toBe(85);
+    expect(j.read(0)).toMatchObject({ offset: 0, next: 45 });
+    expect(Buffer.from(j.read(0)!.payload).toString()).toBe('hello');
+    expect(j.read(85)).toBeUndefined();
+    await j.close();
+    const again = await Journal.open({ dir });
+    expect(again.head).toBe(85);
+    expect((await collect(again.readFrom(0))).map((r) => r.offset)).toEqual([0, 45]);
+    await again.close();
+    expect(verifyJournal(dir).ok).toBe(true);
+  });
+
+  it('rotates segments and keeps offsets global and dense; every offset reads back after reopen', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir, maxSegmentBytes: 1024, durability: 'none' });
+    const offsets: number[] = [];
+    for (let i = 0; i < 60; i++) offsets.push(await j.append(payloadOf(i, (i * 37) % 200)));
+    await j.close();
+    const names = readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
+    expect(names.length).toBeGreaterThan(5);
+    for (const name of names.slice(0, -1)) expect(statSync(join(dir, name)).size).toBeLessThanOrEqual(1024);
+    const r = await Journal.open({ dir });
+    let expected = 0;
+    for (let i = 0; i < 60; i++) {
+      expect(offsets[i]).toBe(expected);
+      const rec = r.read(offsets[i]!)!;
+      expect(Buffer.from(rec.payload).equals(Buffer.from(payloadOf(i, (i * 37) % 200)))).toBe(true);
+      expected = rec.next;
+    }
+    expect(r.head).toBe(expected);
+    // first and last record of every segment resolve through the binary search
+    for (const name of names) {
+      const base = Number.parseInt(name.slice(0, 16), 16);
+      expect(r.read(base)?.offset ?? r.head).toBe(base);
+    }
+    expect((await collect(r.readFrom(0))).length).toBe(60);
+    await r.close();
+  });
+
+  it('gives a record larger than the segment limit a segment of its own', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir, maxSegmentBytes: 256 });
+    await j.append(payloadOf(1, 10));
+    const big = await j.append(payloadOf(2, 1000));
+    await j.append(payloadOf(3, 10));
+    await j.close();
+    const names = readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
+    expect(names).toContain(big.toString(16).padStart(16, '0') + '.wal');
+    expect(statSync(join(dir, names[1]!)).size).toBe(HEADER_SIZE + RECORD_OVERHEAD + 1000);
+  });
+
+  it('refuses a payload over maxPayloadBytes with a typed error and writes nothing', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir, maxPayloadBytes: 100, preallocateBytes: 0 });
+    await j.append(payloadOf(1, 100));
+    const before = snapshotDir(dir);
+    const err = await rejection(j.append(new Uint8Array(101)));
+    expect(isWalError(err, WalErrorCodes.RecordTooLarge)).toBe(true);
+    expect(isWalError(await rejection(j.appendBatch([new Uint8Array(1), new Uint8Array(101)])), WalErrorCodes.RecordTooLarge)).toBe(true);
+    expect(snapshotDir(dir)).toEqual(before);
+    expect(j.head).toBe(140);
+    await j.close();
+  });
+
+  it('gives typed errors for offsets below earliest, beyond the head, and off a record boundary', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir, maxSegmentBytes: 200 });
+    for (let i = 0; i < 10; i++) await j.append(payloadOf(i, 50));
+    expect(isWalError(await rejection(() => j.read(j.head + 90)), WalErrorCodes.OffsetOutOfRange)).toBe(true);
+    expect(isWalError(await rejection(() => j.read(3)), WalErrorCodes.NotRecordBoundary)).toBe(true);
+    expect(isWalError(await rejection(() => j.read(-1)), WalErrorCodes.InvalidArgument)).toBe(true);
+    expect(isWalError(await rejection(collect(j.readFrom(7))), WalErrorCodes.NotRecordBoundary)).toBe(true);
+    const deleted = j.deleteSegmentsBelow(450);
+    expect(deleted.length).toBeGreaterThan(0);
+    expect(j.earliest).toBeGreaterThan(0);
+    expect(isWalError(await rejection(() => j.read(0)), WalErrorCodes.OffsetOutOfRange)).toBe(true);
+    await j.close();
+  });
+
+  it('deleteSegmentsBelow removes only whole sealed segments below the offset, never the active one', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir, maxSegmentBytes: 200 });
+    for (let i = 0; i < 10; i++) await j.append(payloadOf(i, 50));
+    const segs = () => readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
+    const all = segs();
+    const secondBase = Number.parseInt(all[1]!.slice(0, 16), 16);
+    expect(j.deleteSegmentsBelow(secondBase - 1)).toEqual([]);
+    expect(j.deleteSegmentsBelow(secondBase)).toEqual([all[0]]);
+    expect(j.deleteSegmentsBelow(Number.MAX_SAFE_INTEGER).length).toBe(all.length - 2);
+    expect(segs()).toEqual([all[all.length - 1]]);
+    expect(j.earliest).toBe(Number.parseInt(all[all.length - 1]!.slice(0, 16), 16));
+    expect(await j.append(payloadOf(99, 5))).toBeGreaterThan(0);
+    await j.close();
+  });
+
+  it('appendBatch returns dense offsets and readFrom follows new records until aborted', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir, groupCommit: true });
+    const ac = new AbortController();
+    const seen: number[] = [];
+    const follower = (async () => {
+      for await (const r of j.readFrom(0, { follow: true, signal: ac.signal })) {
+        seen.push(r.offset);
+        if (seen.length === 5) ac.abort();
+      }
+    })();
+    const offsets = await j.appendBatch([payloadOf(1, 1), payloadOf(2, 2)]);
+    expect(offsets).toEqual([0, 41]);
+    await Promise.all([j.append(payloadOf(3, 3)), j.append(payloadOf(4, 4)), j.append(payloadOf(5, 5))]);
+    await follower;
+    expect(seen).toEqual([0, 41, 83, 126, 170]);
+    await j.close();
+  });
+
+  it('refuses a second writer in the same process with a locked error naming the holder', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir });
+    const err = await rejection(Journal.open({ dir }));
+    expect(isWalError(err, WalErrorCodes.Locked)).toBe(true);
+    expect(String((err as Error).message)).toContain(`pid ${process.pid}`);
+    await j.close();
+    const k = await Journal.open({ dir });
+    await k.close();
+  });
+
+  it('rejects appends after close with a closed error', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir });
+    await j.close();
+    expect(isWalError(await rejection(j.append(new Uint8Array(1))), WalErrorCodes.Closed)).toBe(true);
+    expect(isWalError(await rejection(() => j.read(0)), WalErrorCodes.Closed)).toBe(true);
+  });
+
+  it('a read-only journal sees the writer\'s new records and segments, and never changes a file', async () => {
+    const dir = tempDir();
+    const w = await Journal.open({ dir, maxSegmentBytes: 300 });
+    await w.append(payloadOf(0, 10));
+    const r = await Journal.open({ dir, readOnly: true });
+    expect(r.head).toBe(50);
+    for (let i = 1; i < 20; i++) await w.append(payloadOf(i, 30));
+    expect(r.read(w.head)).toBeUndefined();
+    const all = await collect(r.readFrom(0));
+    expect(all.length).toBe(20);
+    expect(r.head).toBe(w.head);
+    expect(isWalError(await rejection(r.append(new Uint8Array(1))), WalErrorCodes.ReadOnly)).toBe(true);
+    await w.close();
+    const before = snapshotDir(dir);
+    await collect(r.readFrom(0));
+    await r.close();
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+});
