@@ -38,6 +38,13 @@ export class ActiveSegment {
       io.syncDir(dir);
     } catch (err) {
       io.close(fd);
+      try {
+        // a segment without a durable header must not stay behind: the next
+        // open would take it for a torn creation and quarantine it anyway
+        io.unlink(path);
+      } catch {
+        // left for recovery, which moves a headerless last segment aside
+      }
       throw ioError('creating segment', path, err);
     }
     return new ActiveSegment(io, base, path, fd, HEADER_SIZE, HEADER_SIZE, preallocateBytes);

@@ -149,11 +149,27 @@ export class JournalWriter {
     }
     let bytes = 0;
     for (const e of batch) bytes += e.bytes;
-    try {
-      if (!this.active.isEmpty && this.active.sizeWith(bytes) > this.options.maxSegmentBytes) this.rotate();
-    } catch (err) {
-      this.fail(err, batch);
-      return;
+    if (!this.active.isEmpty && this.active.sizeWith(bytes) > this.options.maxSegmentBytes) {
+      try {
+        this.active.seal();
+      } catch (err) {
+        this.fail(err, batch); // a failed sync of the old segment: nothing can be trusted
+        return;
+      }
+      try {
+        this.startSegment();
+      } catch (err) {
+        // no room for a new segment (ENOSPC...): keep appending to the old one
+        // once the cause is gone; it was sealed, so reopen it at its end
+        try {
+          this.reopenActive();
+        } catch (reopenErr) {
+          this.fail(reopenErr, batch);
+          return;
+        }
+        for (const e of batch) e.reject(new WriteFailedError(err));
+        return;
+      }
     }
     const buf = this.bufferFor(bytes);
     const offsets: number[][] = [];
@@ -203,12 +219,16 @@ export class JournalWriter {
     }
   }
 
-  /** Seals the active segment and starts the next one at the head. */
-  private rotate(): void {
-    this.active.seal();
+  /** Starts the next segment at the head (the active one was sealed). */
+  private startSegment(): void {
     this.unsynced = false;
     this.active = ActiveSegment.create(this.options.io, this.options.dir, this.head, this.options.preallocateBytes);
     this.segments.add(this.head);
+  }
+
+  private reopenActive(): void {
+    const base = this.active.base;
+    this.active = ActiveSegment.open(this.options.io, this.options.dir, base, this.active.writePos, this.options.preallocateBytes);
   }
 
   /** A sync or rollback failed: nothing more may be written until reopen. */

@@ -1,0 +1,305 @@
+import { basename, dirname, resolve } from 'node:path';
+import type { FileIO } from '../io/fileIO.js';
+
+/** What an injected fault does to one call. */
+export type Fault =
+  | { error: 'ENOSPC' | 'EIO' | 'EDQUOT' }
+  /** A write that stores only the first `bytes` bytes and reports that. */
+  | { shortWrite: number };
+
+export type DiskOp = 'open' | 'read' | 'write' | 'fsync' | 'truncate' | 'readdir' | 'mkdir' | 'rename' | 'unlink' | 'syncDir';
+
+/** Decides, for each call, whether it fails; return undefined to let it through. */
+export type FaultInjector = (call: { op: DiskOp; path: string; length?: number; seq: number }) => Fault | undefined;
+
+interface Inode {
+  data: Uint8Array;
+  size: number;
+  /** Contents as of the last fsync: what survives a power loss for sure. */
+  durable: Uint8Array;
+  /** Writes and truncates since the last fsync, in order. */
+  pending: Array<{ pos: number; bytes: Uint8Array } | { truncate: number }>;
+}
+
+interface Dir {
+  entries: Map<string, Inode>;
+  durableEntries: Map<string, Inode>;
+  pending: Array<{ set: string; inode: Inode } | { remove: string }>;
+}
+
+/**
+ * An in-memory disk behind the FileIO seam, with the durability rules of a
+ * POSIX file system: file data is durable after fsync, a directory entry
+ * (create, rename, unlink) after an fsync of its directory. `powerLoss()`
+ * throws away everything not durable, optionally keeping a random prefix of
+ * the unsynced operations (with the last kept write possibly torn), which is
+ * what a real disk may do. Faults (ENOSPC, EIO, short writes, failed fsync)
+ * come from an injector or from a capacity limit.
+ *
+ * Directories themselves are durable once created (the journal syncs the
+ * parent after creating its directory; modelling that too adds nothing).
+ */
+export class SimulatedDisk implements FileIO {
+  private dirs = new Map<string, Dir>();
+  private fds = new Map<number, { inode: Inode; path: string }>();
+  private nextFd = 100;
+  private seq = 0;
+  private frozen = false;
+  /** Total bytes the files may hold; writes beyond it fail with ENOSPC. */
+  capacityBytes = Number.POSITIVE_INFINITY;
+  inject: FaultInjector | undefined;
+  /** Counts of faults delivered, by kind. */
+  readonly faults: Record<string, number> = {};
+
+  constructor(private readonly random: () => number = Math.random) {}
+
+  /** Every later call fails with EIO, as if the machine lost power now. */
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  /**
+   * Power loss: keeps what was durable, plus (with `keepPrefix`) a random
+   * prefix of each file's and directory's unsynced operations. Open
+   * descriptors die; the disk then works again, like a rebooted machine.
+   */
+  powerLoss(options: { keepPrefix?: boolean } = {}): void {
+    for (const dir of this.dirs.values()) {
+      const entries = new Map(dir.durableEntries);
+      if (options.keepPrefix) {
+        const keep = Math.floor(this.random() * (dir.pending.length + 1));
+        for (const op of dir.pending.slice(0, keep)) {
+          if ('set' in op) entries.set(op.set, op.inode);
+          else entries.delete(op.remove);
+        }
+      }
+      dir.entries = entries;
+      dir.durableEntries = new Map(entries);
+      dir.pending = [];
+    }
+    const inodes = new Set<Inode>();
+    for (const dir of this.dirs.values()) for (const inode of dir.entries.values()) inodes.add(inode);
+    for (const inode of inodes) {
+      let data: Uint8Array = inode.durable.slice();
+      if (options.keepPrefix) {
+        const keep = Math.floor(this.random() * (inode.pending.length + 1));
+        inode.pending.slice(0, keep).forEach((op, i) => {
+          if ('truncate' in op) {
+            data = resized(data, op.truncate);
+          } else {
+            // the last kept write may be torn: only a prefix of it reached the disk
+            const len = i === keep - 1 ? Math.floor(this.random() * (op.bytes.length + 1)) : op.bytes.length;
+            const end = op.pos + len;
+            if (end > data.length) data = resized(data, end);
+            data.set(op.bytes.subarray(0, len), op.pos);
+          }
+        });
+      }
+      inode.data = data.slice();
+      inode.size = data.length;
+      inode.durable = data;
+      inode.pending = [];
+    }
+    this.fds.clear();
+    this.frozen = false;
+  }
+
+  /** A file's current bytes (tests compare quarantine copies and segments). */
+  readFile(path: string): Uint8Array | undefined {
+    const inode = this.lookup(path);
+    return inode?.data.slice(0, inode.size);
+  }
+
+  usedBytes(): number {
+    const inodes = new Set<Inode>();
+    for (const dir of this.dirs.values()) for (const inode of dir.entries.values()) inodes.add(inode);
+    let total = 0;
+    for (const inode of inodes) total += inode.size;
+    return total;
+  }
+
+  // ---- FileIO ----
+
+  open(path: string, flags: string): number {
+    this.check('open', path);
+    const p = resolve(path);
+    const dir = this.dirOf(p);
+    let inode = dir.entries.get(basename(p));
+    const create = flags.includes('w') || flags.includes('a');
+    if (inode && flags.includes('x')) throw errno('EEXIST', `open ${p}`);
+    if (!inode) {
+      if (!create) throw errno('ENOENT', `open ${p}`);
+      inode = { data: new Uint8Array(0), size: 0, durable: new Uint8Array(0), pending: [] };
+      dir.entries.set(basename(p), inode);
+      dir.pending.push({ set: basename(p), inode });
+    } else if (flags.startsWith('w')) {
+      this.truncateInode(inode, 0);
+    }
+    const fd = this.nextFd++;
+    this.fds.set(fd, { inode, path: p });
+    return fd;
+  }
+
+  close(fd: number): void {
+    this.fds.delete(fd);
+  }
+
+  read(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
+    const f = this.file(fd);
+    this.check('read', f.path, length);
+    const n = Math.max(0, Math.min(length, f.inode.size - position));
+    buf.set(f.inode.data.subarray(position, position + n), offset);
+    return n;
+  }
+
+  write(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
+    const f = this.file(fd);
+    const fault = this.check('write', f.path, length);
+    let n = length;
+    if (fault && 'shortWrite' in fault) n = Math.min(length, fault.shortWrite);
+    const growth = Math.max(0, position + n - f.inode.size);
+    if (this.usedBytes() + growth > this.capacityBytes) {
+      const room = Math.max(0, this.capacityBytes - this.usedBytes());
+      n = Math.max(0, Math.min(n, f.inode.size - position + room));
+      if (n === 0) throw this.count(errno('ENOSPC', `write ${f.path}`));
+    }
+    const inode = f.inode;
+    if (position + n > inode.data.length) inode.data = resized(inode.data, Math.max(position + n, inode.data.length * 2));
+    const bytes = buf.slice(offset, offset + n);
+    inode.data.set(bytes, position);
+    inode.size = Math.max(inode.size, position + n);
+    inode.pending.push({ pos: position, bytes });
+    return n;
+  }
+
+  fsync(fd: number): void {
+    const f = this.file(fd);
+    this.check('fsync', f.path);
+    f.inode.durable = f.inode.data.slice(0, f.inode.size);
+    f.inode.pending = [];
+  }
+
+  fsyncAsync(fd: number): Promise<void> {
+    // async like the real one, so that appends gather while it is "in flight"
+    return new Promise((res, rej) => setImmediate(() => {
+      try {
+        this.fsync(fd);
+        res();
+      } catch (err) {
+        rej(err);
+      }
+    }));
+  }
+
+  truncate(fd: number, length: number): void {
+    const f = this.file(fd);
+    this.check('truncate', f.path);
+    this.truncateInode(f.inode, length);
+  }
+
+  size(fd: number): number {
+    return this.file(fd).inode.size;
+  }
+
+  readdir(dir: string): string[] {
+    this.check('readdir', dir);
+    const d = this.dirs.get(resolve(dir));
+    if (!d) throw errno('ENOENT', `scandir ${dir}`);
+    const names = [...d.entries.keys()];
+    for (const p of this.dirs.keys()) if (dirname(p) === resolve(dir) && p !== resolve(dir)) names.push(basename(p));
+    return names;
+  }
+
+  mkdir(dir: string): boolean {
+    this.check('mkdir', dir);
+    const p = resolve(dir);
+    if (this.dirs.has(p)) return false;
+    if (dirname(p) !== p) this.mkdir(dirname(p));
+    this.dirs.set(p, { entries: new Map(), durableEntries: new Map(), pending: [] });
+    return true;
+  }
+
+  rename(from: string, to: string): void {
+    this.check('rename', from);
+    const src = this.dirOf(resolve(from));
+    const inode = src.entries.get(basename(from));
+    if (!inode) throw errno('ENOENT', `rename ${from}`);
+    const dst = this.dirOf(resolve(to));
+    src.entries.delete(basename(from));
+    src.pending.push({ remove: basename(from) });
+    dst.entries.set(basename(to), inode);
+    dst.pending.push({ set: basename(to), inode });
+  }
+
+  unlink(path: string): void {
+    this.check('unlink', path);
+    const dir = this.dirOf(resolve(path));
+    if (!dir.entries.delete(basename(path))) throw errno('ENOENT', `unlink ${path}`);
+    dir.pending.push({ remove: basename(path) });
+  }
+
+  syncDir(dir: string): void {
+    this.check('syncDir', dir);
+    const d = this.dirs.get(resolve(dir));
+    if (!d) throw errno('ENOENT', `open ${dir}`);
+    d.durableEntries = new Map(d.entries);
+    d.pending = [];
+  }
+
+  stat(path: string): { isFile: boolean; isDirectory: boolean; size: number } | undefined {
+    const p = resolve(path);
+    if (this.dirs.has(p)) return { isFile: false, isDirectory: true, size: 0 };
+    const inode = this.lookup(p);
+    return inode && { isFile: true, isDirectory: false, size: inode.size };
+  }
+
+  // ---- internals ----
+
+  private check(op: DiskOp, path: string, length?: number): Fault | undefined {
+    if (this.frozen) throw errno('EIO', `${op} ${path} (power lost)`);
+    const seq = this.seq++;
+    const fault = this.inject?.({ op, path, length, seq });
+    if (fault && 'error' in fault) throw this.count(errno(fault.error, `${op} ${path} (injected)`));
+    if (fault) this.faults.shortWrite = (this.faults.shortWrite ?? 0) + 1;
+    return fault;
+  }
+
+  private count(err: NodeJS.ErrnoException): NodeJS.ErrnoException {
+    this.faults[err.code!] = (this.faults[err.code!] ?? 0) + 1;
+    return err;
+  }
+
+  private file(fd: number): { inode: Inode; path: string } {
+    if (this.frozen) throw errno('EIO', `fd ${fd} (power lost)`);
+    const f = this.fds.get(fd);
+    if (!f) throw errno('EBADF', `fd ${fd}`);
+    return f;
+  }
+
+  private dirOf(path: string): Dir {
+    const d = this.dirs.get(dirname(path));
+    if (!d) throw errno('ENOENT', `no directory ${dirname(path)}`);
+    return d;
+  }
+
+  private lookup(path: string): Inode | undefined {
+    return this.dirs.get(dirname(resolve(path)))?.entries.get(basename(path));
+  }
+
+  private truncateInode(inode: Inode, length: number): void {
+    if (length > inode.data.length) inode.data = resized(inode.data, length);
+    else inode.data.fill(0, length);
+    inode.size = length;
+    inode.pending.push({ truncate: length });
+  }
+}
+
+function resized(data: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  out.set(data.subarray(0, Math.min(length, data.length)));
+  return out;
+}
+
+function errno(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
