@@ -1,0 +1,25 @@
+/**
+ * Child process for crash tests: appends with `immediate` durability from
+ * several concurrent appenders and prints `ack <offset> <payload>` only after
+ * each append's promise resolved. stdout to a pipe is synchronous on Linux, so
+ * a printed line was acknowledged before any SIGKILL can land.
+ * argv: <dir> <appenders> <groupCommit 0|1> <maxSegmentBytes> <tag>
+ */
+import { Journal } from '../../src/index.js';
+
+const [dir, appenders, group, maxSegmentBytes, tag] = process.argv.slice(2);
+const journal = await Journal.open({
+  dir: dir!,
+  groupCommit: group === '1',
+  maxSegmentBytes: Number(maxSegmentBytes),
+});
+process.stdout.write(`ready ${journal.head} ${journal.recovery?.cuts.length ?? 0}\n`);
+await Promise.all(
+  Array.from({ length: Number(appenders) }, async (_, a) => {
+    for (let i = 0; ; i++) {
+      const payload = `${tag}-${a}-${i}-${'z'.repeat((i * 7 + a) % 90)}`;
+      const offset = await journal.append(Buffer.from(payload));
+      process.stdout.write(`ack ${offset} ${payload}\n`);
+    }
+  }),
+);

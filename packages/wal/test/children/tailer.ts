@@ -1,0 +1,18 @@
+/**
+ * Child process: a read-only journal that follows a writer in another
+ * process and prints `rec <offset> <payload>` for each record, exiting once
+ * it has seen `count` records.
+ * argv: <dir> <count>
+ */
+import { Journal } from '../../src/index.js';
+
+const [dir, count] = process.argv.slice(2);
+const journal = await Journal.open({ dir: dir!, readOnly: true, pollIntervalMs: 50 });
+process.stdout.write('ready\n');
+const ac = new AbortController();
+let seen = 0;
+for await (const rec of journal.readFrom(journal.earliest, { follow: true, signal: ac.signal })) {
+  process.stdout.write(`rec ${rec.offset} ${Buffer.from(rec.payload).toString()}\n`);
+  if (++seen === Number(count)) ac.abort();
+}
+await journal.close();
