@@ -45,6 +45,10 @@ export class JournalWriter {
     return this.failure !== undefined;
   }
 
+  /**
+   * Queues payloads; they are read when the batch is written (later, under
+   * group commit), so a caller must not modify them until the promise settles.
+   */
   append(payloads: Uint8Array[], durability: Durability): Promise<number[]> {
     if (this.failure !== undefined) return Promise.reject(new FailedStateError(this.failure));
     let bytes = 0;
@@ -89,6 +93,9 @@ export class JournalWriter {
   }
 
   private async drain(): Promise<void> {
+    // Start on the next microtask, so that appends made in the same tick as
+    // the first one (Promise.all, a loop without await) share its write.
+    await undefined;
     try {
       while (this.queue.length > 0) {
         const delay = this.options.groupCommit?.maxDelayMs ?? 0;
