@@ -3,7 +3,7 @@ import { mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, WalErrorCodes, isWalError, verifyJournal } from '../src/index.js';
-import { SimulatedDisk, type Fault } from '../src/testing/index.js';
+import { SimulatedDisk, type Fault, type FaultInjector } from '../src/testing/index.js';
 import { tempDir } from './helpers.js';
 import { SOAK, seededRandom, simDir } from './rng.js';
 
@@ -61,7 +61,7 @@ describe('Journal with injected write and sync faults', () => {
           expect(isWalError(await journal.append(Buffer.from('after')).catch((e: unknown) => e), WalErrorCodes.FailedState)).toBe(true);
           await journal.close().catch(() => undefined);
           disk.powerLoss({ keepPrefix: rnd() < 0.5 });
-          const inject = disk.inject;
+          const inject: FaultInjector | undefined = disk.inject;
           disk.inject = undefined;
           journal = await Journal.open(options);
           disk.inject = inject;

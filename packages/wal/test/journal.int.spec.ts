@@ -187,3 +187,31 @@ describe('Journal', () => {
     expect(snapshotDir(dir)).toEqual(before);
   });
 });
+
+describe('Journal batch reads for consumers', () => {
+  it('readMany returns up to N records across segments without waiting, countRecords counts them, waitBeyond wakes on append', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir, maxSegmentBytes: 300 });
+    const offsets = await j.appendBatch(Array.from({ length: 30 }, (_, i) => payloadOf(i, 20)));
+    const first = j.readMany(0, 7);
+    expect(first.map((r) => r.offset)).toEqual(offsets.slice(0, 7));
+    const rest = j.readMany(first[6]!.next, 1000);
+    expect(rest.map((r) => r.offset)).toEqual(offsets.slice(7));
+    expect(j.readMany(j.head, 10)).toEqual([]);
+    expect(j.countRecords(0)).toBe(30);
+    expect(j.countRecords(offsets[10]!, offsets[20]!)).toBe(10);
+    const head = j.head;
+    let woke = false;
+    const waiting = j.waitBeyond(head).then(() => (woke = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(woke).toBe(false);
+    await j.append(payloadOf(99, 3));
+    await waiting;
+    expect(woke).toBe(true);
+    const ac = new AbortController();
+    const aborted = j.waitBeyond(j.head, ac.signal);
+    ac.abort();
+    await aborted;
+    await j.close();
+  });
+});

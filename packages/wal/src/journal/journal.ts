@@ -135,6 +135,21 @@ export class Journal {
     return this.reader.readFrom(offset, options);
   }
 
+  /** Up to `maxRecords` records from `offset`, without waiting (empty at the head). */
+  readMany(offset: number, maxRecords: number): JournalRecord[] {
+    return this.reader.readMany(offset, maxRecords);
+  }
+
+  /** Resolves once a record exists at or after `offset` (the head moved past it), or on abort. */
+  waitBeyond(offset: number, signal?: AbortSignal): Promise<void> {
+    return this.reader.waitBeyond(offset, signal);
+  }
+
+  /** Number of records in [from, to) (to defaults to the head); both must be record boundaries. */
+  countRecords(from: number, to: number = this.headOffset): number {
+    return this.reader.countRecords(from, to);
+  }
+
   /** Makes every resolved append durable (for `none`). */
   async sync(): Promise<void> {
     this.checkOpen();

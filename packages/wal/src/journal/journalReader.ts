@@ -101,8 +101,65 @@ export class JournalReader {
     }
   }
 
-  /** Up to BATCH_RECORDS records from `pos`, all inside one segment and below `head`. */
-  private readBatch(pos: number, head: number, first: boolean): JournalRecord[] {
+  /**
+   * Up to `maxRecords` records from `offset` without waiting (empty at the
+   * head). Consumers use it to hand a batch to a handler without an async
+   * step per record.
+   */
+  readMany(offset: number, maxRecords: number): JournalRecord[] {
+    this.view.checkOpen();
+    checkOffset(offset);
+    if (offset >= this.view.head() || offset < this.view.earliest()) this.view.refresh();
+    const out: JournalRecord[] = [];
+    let pos = offset;
+    while (out.length < maxRecords) {
+      const head = this.view.head();
+      if (pos === head) break;
+      const batch = this.readBatch(pos, head, out.length === 0, maxRecords - out.length);
+      for (const r of batch) out.push(r);
+      pos = batch[batch.length - 1]!.next;
+    }
+    return out;
+  }
+
+  /** Resolves once the head is beyond `offset`, or on abort. */
+  async waitBeyond(offset: number, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      this.view.checkOpen();
+      if (signal?.aborted) return;
+      if (offset >= this.view.head()) this.view.refresh();
+      if (this.view.head() > offset) return;
+      await this.changes.wait(signal);
+    }
+  }
+
+  /**
+   * Counts the records in [from, to) by walking their length fields (no
+   * checksums: this is for lag figures, not for reading data).
+   */
+  countRecords(from: number, to: number): number {
+    this.view.checkOpen();
+    let count = 0;
+    let pos = from;
+    while (pos < to) {
+      const idx = this.locate(pos);
+      const seg = this.segments.segments[idx]!;
+      const end = Math.min(to, this.segments.endOf(idx, this.view.head()));
+      const fd = this.segments.fdOf(seg);
+      const window = (seg.window ??= new FileWindow(this.io, fd, SegmentManager.position(seg, end), WINDOW_BYTES));
+      window.limit = Math.max(window.limit, SegmentManager.position(seg, end));
+      while (pos < end) {
+        const p = SegmentManager.position(seg, pos);
+        if (!window.ensure(p, RECORD_OVERHEAD)) throw new NotRecordBoundaryError(pos);
+        pos += RECORD_OVERHEAD + readU32(window.buf, p - window.start);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Up to `max` records from `pos`, all inside one segment and below `head`. */
+  private readBatch(pos: number, head: number, first: boolean, max = BATCH_RECORDS): JournalRecord[] {
     const idx = this.locate(pos);
     const seg = this.segments.segments[idx]!;
     const end = this.segments.endOf(idx, head);
@@ -119,7 +176,7 @@ export class JournalReader {
       visit: (p, n, buf, i) => {
         const offset = seg.base + p - HEADER_SIZE;
         batch.push({ offset, payload: buf.slice(i + RECORD_OVERHEAD, i + RECORD_OVERHEAD + n), next: offset + RECORD_OVERHEAD + n });
-        return batch.length < BATCH_RECORDS;
+        return batch.length < max;
       },
     });
     if (batch.length === 0) {
