@@ -13,6 +13,13 @@ import { resolveOptions, type Durability, type JournalOptions, type ResolvedOpti
 import { SegmentManager } from './segmentManager.js';
 import { WriterLock } from './writerLock.js';
 
+/**
+ * A read-only journal re-lists the segments at least this often while it
+ * reads, so that a segment deleted by the writer's cleanup turns into an
+ * out-of-range error instead of a read from a file that is gone.
+ */
+const STALE_VIEW_MS = 100;
+
 export interface AppendOptions {
   /** Overrides the journal's durability for this append. */
   durability?: Durability;
@@ -29,6 +36,7 @@ export class Journal {
   /** Read-only journals: how far the last segment has been scanned. */
   private scanned: { base: number; position: number } | undefined;
   private readonly reader: JournalReader;
+  private refreshedAt = 0;
 
   private constructor(
     private readonly options: ResolvedOptions,
@@ -43,6 +51,9 @@ export class Journal {
       earliest: () => this.earliest,
       head: () => this.headOffset,
       refresh: () => this.refresh(),
+      refreshIfStale: () => {
+        if (!this.writer && performance.now() - this.refreshedAt > STALE_VIEW_MS) this.refresh();
+      },
       checkOpen: () => this.checkOpen(),
     };
     this.reader = new JournalReader(options.io, segments, view, options.maxPayloadBytes, changes);
@@ -97,6 +108,13 @@ export class Journal {
   /** Offset where the next record will be written (readers: the last one seen + 1). */
   get head(): number {
     return this.headOffset;
+  }
+
+  /** The segment files, oldest first: name and base offset. */
+  segmentList(): Array<{ name: string; base: number }> {
+    this.checkOpen();
+    if (!this.writer) this.refresh();
+    return this.segments.segments.map((s) => ({ name: s.name, base: s.base }));
   }
 
   /** Offset of the first retained record. */
@@ -214,6 +232,7 @@ export class Journal {
   private refresh(): boolean {
     if (this.writer || this.closed) return false;
     const { io, dir, maxPayloadBytes } = this.options;
+    this.refreshedAt = performance.now();
     const files = listSegmentFiles(io, dir);
     const before = this.headOffset;
     this.segments.reset(files.map((f) => f.base));

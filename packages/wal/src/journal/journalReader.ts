@@ -5,7 +5,7 @@ import { readFully, type FileIO } from '../io/fileIO.js';
 import { FileWindow } from '../io/fileWindow.js';
 import { scanSegment } from '../recovery/scanSegment.js';
 import type { ChangeNotifier } from './changeNotifier.js';
-import { SegmentManager } from './segmentManager.js';
+import { SegmentManager, type Segment } from './segmentManager.js';
 
 /** A record as read back: its offset, its payload, and the offset of the next record. */
 export interface JournalRecord {
@@ -26,6 +26,8 @@ export interface LogView {
   head(): number;
   /** Re-reads the directory (read-only journals); false when nothing can change it. */
   refresh(): boolean;
+  /** Refreshes a read-only view if it is older than a moment (segments deleted by the writer). */
+  refreshIfStale(): void;
   checkOpen(): void;
 }
 
@@ -52,12 +54,13 @@ export class JournalReader {
     this.view.checkOpen();
     checkOffset(offset);
     if (offset >= this.view.head() || offset < this.view.earliest()) this.view.refresh();
+    else this.view.refreshIfStale();
     const head = this.view.head();
     if (offset === head) return undefined;
     const idx = this.locate(offset);
     const seg = this.segments.segments[idx]!;
     const end = this.segments.endOf(idx, head);
-    const fd = this.segments.fdOf(seg);
+    const fd = this.fdFor(seg, offset);
     const pos = SegmentManager.position(seg, offset);
     if (offset + RECORD_OVERHEAD > end || readFully(this.io, fd, this.header, 0, RECORD_OVERHEAD, pos) < RECORD_OVERHEAD) {
       throw new NotRecordBoundaryError(offset);
@@ -145,7 +148,7 @@ export class JournalReader {
       const idx = this.locate(pos);
       const seg = this.segments.segments[idx]!;
       const end = Math.min(to, this.segments.endOf(idx, this.view.head()));
-      const fd = this.segments.fdOf(seg);
+      const fd = this.fdFor(seg, pos);
       const window = (seg.window ??= new FileWindow(this.io, fd, SegmentManager.position(seg, end), WINDOW_BYTES));
       window.limit = Math.max(window.limit, SegmentManager.position(seg, end));
       while (pos < end) {
@@ -160,10 +163,11 @@ export class JournalReader {
 
   /** Up to `max` records from `pos`, all inside one segment and below `head`. */
   private readBatch(pos: number, head: number, first: boolean, max = BATCH_RECORDS): JournalRecord[] {
+    this.view.refreshIfStale();
     const idx = this.locate(pos);
     const seg = this.segments.segments[idx]!;
     const end = this.segments.endOf(idx, head);
-    const fd = this.segments.fdOf(seg);
+    const fd = this.fdFor(seg, pos);
     const limit = SegmentManager.position(seg, end);
     const window = (seg.window ??= new FileWindow(this.io, fd, limit, WINDOW_BYTES));
     window.limit = limit;
@@ -190,6 +194,22 @@ export class JournalReader {
       });
     }
     return batch;
+  }
+
+  /**
+   * The segment's read descriptor. A read-only journal's view may be behind
+   * the writer's cleanup: a segment file that is gone means the offset was
+   * deleted, which is an out-of-range error, not an I/O failure.
+   */
+  private fdFor(seg: Segment, offset: number): number {
+    try {
+      return this.segments.fdOf(seg);
+    } catch (err) {
+      const code = ((err as { cause?: { code?: string } }).cause ?? {}).code;
+      if (code !== 'ENOENT') throw err;
+      this.view.refresh();
+      throw new OffsetOutOfRangeError(offset, this.view.earliest(), this.view.head());
+    }
   }
 
   /** Index of the segment of `offset`, or OffsetOutOfRangeError. */

@@ -1,0 +1,83 @@
+/**
+ * Every error @episteme/consumers throws is a ConsumerError with a stable
+ * `code`. Errors of the journal underneath keep their own `WAL_*` codes.
+ */
+export const ConsumerErrorCodes = {
+  /** A consumer name outside the allow-list (path characters, empty, too long, NUL...). */
+  InvalidName: 'CONSUMER_INVALID_NAME',
+  /** No consumer of that name is registered. */
+  NotFound: 'CONSUMER_NOT_FOUND',
+  /** A cursor that is not a record boundary within [earliest, head]. */
+  InvalidCursor: 'CONSUMER_INVALID_CURSOR',
+  /** A commit below the current cursor without an explicit reset. */
+  CursorBackwards: 'CONSUMER_CURSOR_BACKWARDS',
+  /** A cursor file that cannot be decoded or fails its checksum. */
+  CorruptCursor: 'CONSUMER_CORRUPT_CURSOR',
+  /** The consumer is running in a live process; stop it first. */
+  Running: 'CONSUMER_RUNNING',
+  /** Bad options or arguments. */
+  InvalidArgument: 'CONSUMER_INVALID_ARGUMENT',
+} as const;
+
+export type ConsumerErrorCode = (typeof ConsumerErrorCodes)[keyof typeof ConsumerErrorCodes];
+
+export class ConsumerError extends Error {
+  constructor(readonly code: ConsumerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  toJSON(): { code: ConsumerErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isConsumerError(err: unknown, code?: ConsumerErrorCode): err is ConsumerError {
+  const c = (err as { code?: unknown } | null)?.code;
+  return typeof c === 'string' && c.startsWith('CONSUMER_') && (code === undefined || c === code);
+}
+
+export class InvalidConsumerNameError extends ConsumerError {
+  constructor(name: unknown, why: string) {
+    super(ConsumerErrorCodes.InvalidName, `invalid consumer name ${JSON.stringify(String(name))}: ${why}`);
+  }
+}
+
+export class ConsumerNotFoundError extends ConsumerError {
+  constructor(readonly consumer: string) {
+    super(ConsumerErrorCodes.NotFound, `no consumer named "${consumer}" is registered`);
+  }
+}
+
+export class InvalidCursorError extends ConsumerError {
+  constructor(readonly consumer: string, readonly cursor: unknown, why: string) {
+    super(ConsumerErrorCodes.InvalidCursor, `invalid cursor ${String(cursor)} for consumer "${consumer}": ${why}`);
+  }
+}
+
+export class CursorBackwardsError extends ConsumerError {
+  constructor(readonly consumer: string, readonly current: number, readonly requested: number) {
+    super(
+      ConsumerErrorCodes.CursorBackwards,
+      `consumer "${consumer}" is at ${current}; a commit of ${requested} would move it backwards (use reset to rewind)`,
+    );
+  }
+}
+
+export class CorruptCursorError extends ConsumerError {
+  constructor(readonly path: string, why: string) {
+    super(ConsumerErrorCodes.CorruptCursor, `cursor file ${path} is damaged: ${why}`);
+  }
+}
+
+export class ConsumerRunningError extends ConsumerError {
+  constructor(readonly consumer: string, pid: number) {
+    super(ConsumerErrorCodes.Running, `consumer "${consumer}" is running in process ${pid}; stop it first`);
+  }
+}
+
+export class InvalidConsumerArgumentError extends ConsumerError {
+  constructor(message: string) {
+    super(ConsumerErrorCodes.InvalidArgument, message);
+  }
+}

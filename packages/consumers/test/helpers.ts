@@ -1,0 +1,35 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { Journal } from '@episteme/wal';
+
+const made: string[] = [];
+const open: Journal[] = [];
+afterEach(async () => {
+  while (open.length) await open.pop()!.close().catch(() => undefined);
+  while (made.length) rmSync(made.pop()!, { recursive: true, force: true });
+});
+
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'episteme-consumers-'));
+  made.push(dir);
+  return dir;
+}
+
+/** A journal with `count` records of ~`size` bytes, closed after the test. */
+export async function journalWith(count: number, options: { maxSegmentBytes?: number; size?: number; dir?: string } = {}): Promise<Journal> {
+  const journal = await Journal.open({ dir: options.dir ?? tempDir(), maxSegmentBytes: options.maxSegmentBytes ?? 1024, durability: 'none' });
+  open.push(journal);
+  const payloads = Array.from({ length: count }, (_, i) => Buffer.from(`event-${i}-`.padEnd(options.size ?? 20, '.')));
+  // single appends in one tick: written together, but split at segment boundaries
+  await Promise.all(payloads.map((p) => journal.append(p)));
+  return journal;
+}
+
+export function track(journal: Journal): Journal {
+  open.push(journal);
+  return journal;
+}
+
+export const quiet = { warn: () => undefined };

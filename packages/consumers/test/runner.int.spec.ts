@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import type { JournalRecord } from '@episteme/wal';
+import { ConsumerRegistry, runConsumer } from '../src/index.js';
+import { journalWith, quiet } from './helpers.js';
+
+describe('runConsumer', () => {
+  it('delivers every record once, in offset order, and commits after the handler succeeds', async () => {
+    const journal = await journalWith(100);
+    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    registry.register('c');
+    const expected = journal.readMany(0, 1000).map((r) => r.offset);
+    const seen: number[] = [];
+    const result = await runConsumer(registry, 'c', {
+      handler: (r) => {
+        // the cursor is never past a record still being handled
+        expect(registry.get('c').cursor).toBeLessThanOrEqual(r.offset);
+        seen.push(r.offset);
+      },
+      commitEveryRecords: 7,
+      stopAtHead: true,
+    });
+    expect(result).toMatchObject({ state: 'stopped', handled: 100, cursor: journal.head });
+    expect(seen).toEqual(expected);
+    expect(registry.list()[0]).toMatchObject({ state: 'stopped', cursor: journal.head, lagRecords: 0 });
+  });
+
+  it('hands batches to a batch handler and follows the head as new records become durable', async () => {
+    const journal = await journalWith(10);
+    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    registry.register('b');
+    const ac = new AbortController();
+    const batches: JournalRecord[][] = [];
+    const running = runConsumer(registry, 'b', {
+      batchHandler: (rs) => {
+        batches.push(rs);
+        if (batches.flat().length === 25) ac.abort();
+      },
+      batchSize: 4,
+      signal: ac.signal,
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 15; i++) await journal.append(Buffer.from(`late-${i}`));
+    const result = await running;
+    expect(result.state).toBe('stopped');
+    expect(batches.every((b) => b.length <= 4)).toBe(true);
+    const offsets = batches.flat().map((r) => r.offset);
+    expect(offsets).toHaveLength(25);
+    expect(offsets[0]).toBe(0);
+    for (let i = 1; i < 25; i++) expect(offsets[i]).toBe(batches.flat()[i - 1]!.next);
+    expect(batches.flat()[24]!.next).toBe(journal.head);
+    expect(registry.get('b').cursor).toBe(journal.head);
+  });
+
+  it('retries a failing handler with backoff, then stops failed with the error visible and the failed record not committed', async () => {
+    const journal = await journalWith(10);
+    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    registry.register('f');
+    const poison = journal.readMany(0, 10)[4]!;
+    let attempts = 0;
+    const result = await runConsumer(registry, 'f', {
+      handler: (r) => {
+        if (r.offset === poison.offset) {
+          attempts++;
+          throw new Error('cannot index record 4');
+        }
+      },
+      commitEveryRecords: 1,
+      retry: { maxAttempts: 3, initialDelayMs: 1 },
+    });
+    expect(attempts).toBe(3);
+    expect(result.state).toBe('failed');
+    expect(result.cursor).toBe(poison.offset);
+    const info = registry.list()[0]!;
+    expect(info).toMatchObject({ state: 'failed', cursor: poison.offset, error: 'cannot index record 4' });
+    // a restart resumes at the failed record, never after it
+    const again: number[] = [];
+    await runConsumer(registry, 'f', { handler: (r) => void again.push(r.offset), stopAtHead: true });
+    expect(again[0]).toBe(poison.offset);
+    expect(registry.list()[0]!.state).toBe('stopped');
+  });
+
+  it('stops cleanly on abort, committing the records it finished', async () => {
+    const journal = await journalWith(50);
+    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    registry.register('s');
+    const ac = new AbortController();
+    let last: JournalRecord | undefined;
+    const result = await runConsumer(registry, 's', {
+      handler: (r) => {
+        last = r;
+        if (r.offset >= 600) ac.abort();
+      },
+      commitEveryRecords: 1000,
+      signal: ac.signal,
+    });
+    expect(result.state).toBe('stopped');
+    expect(registry.get('s').cursor).toBe(last!.next);
+  });
+});
