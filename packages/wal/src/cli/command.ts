@@ -1,0 +1,59 @@
+import type { FlagSpecs, ParsedArgs, PositionalSpec } from './args.js';
+
+/** Exit codes are part of the CLI contract (README.md): scripts branch on them. */
+export const ExitCode = {
+  Ok: 0,
+  /** A problem in the journal: damage found, recovery refused. */
+  Problem: 1,
+  /** Usage error or bad input; nothing was changed. */
+  Usage: 2,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** What a command may touch of the outside world: injected so tests run in-process. */
+export interface CliContext {
+  /** Writes to stdout; a returned promise means "wait before writing more" (backpressure). */
+  out(s: string): void | Promise<void>;
+  err(s: string): void;
+  stderrIsTTY: boolean;
+  now(): number;
+}
+
+export interface Command<F extends FlagSpecs = FlagSpecs> {
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  positionals: readonly PositionalSpec[];
+  flags: F;
+  run(args: ParsedArgs<F>, ctx: CliContext): Promise<number>;
+}
+
+/** Identity function that lets TypeScript infer the flag types of a command. */
+export function defineCommand<F extends FlagSpecs>(command: Command<F>): Command<F> {
+  return command;
+}
+
+/** An expected failure with its own exit code and a one-line message. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+
+  constructor(
+    readonly exitCode: ExitCodeValue,
+    message: string,
+    /** Stable code for `--json` error output, like WalError codes. */
+    readonly code = 'CLI_ERROR',
+  ) {
+    super(message);
+  }
+}
+
+/** Flags several commands share, defined once so their help text agrees. */
+export const commonFlags = {
+  json: { type: 'boolean', description: 'print JSON for programs instead of text' },
+  maxPayloadBytes: {
+    type: 'integer',
+    value: 'bytes',
+    description: 'largest valid payload; must match the journal\'s setting (default 16777216)',
+  },
+} as const;

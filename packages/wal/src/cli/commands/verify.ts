@@ -1,0 +1,42 @@
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../../format/constants.js';
+import { verifyJournal } from '../../recovery/verify.js';
+import { commonFlags, defineCommand, ExitCode } from '../command.js';
+import { journalSegments } from '../journalDir.js';
+import { formatBytes, plural } from '../output.js';
+import { progressFor } from '../progress.js';
+
+/** Read-only full check; the exit code is the verdict, so scripts need no parsing. */
+export const verifyCommand = defineCommand({
+  name: 'verify',
+  summary: 'check every header and record of every segment; changes nothing',
+  positionals: [{ name: 'dir', description: 'journal directory' }],
+  flags: {
+    json: { ...commonFlags.json, description: 'print the VerifyReport: {"ok",...,"problems":[...]}' },
+    'max-payload-bytes': commonFlags.maxPayloadBytes,
+  },
+  async run({ positionals: [dir], flags }, ctx) {
+    journalSegments(dir!);
+    const progress = progressFor(ctx, 'verify', flags.json);
+    let report;
+    try {
+      report = verifyJournal(dir!, {
+        maxPayloadBytes: flags['max-payload-bytes'] ?? DEFAULT_MAX_PAYLOAD_BYTES,
+        onProgress: progress?.update,
+      });
+    } finally {
+      progress?.clear();
+    }
+    const code = report.ok ? ExitCode.Ok : ExitCode.Problem;
+    if (flags.json) {
+      await ctx.out(JSON.stringify(report) + '\n');
+      return code;
+    }
+    const lines = report.problems.map((p) => `problem: ${p.message}\n`);
+    const summary =
+      `${plural(report.segmentsChecked, 'segment')}, ${plural(report.recordsVerified, 'record')} ` +
+      `(${formatBytes(report.bytesVerified)}) verified; offsets [${report.earliest}, ${report.head}]`;
+    lines.push(report.ok ? `ok: ${summary}\n` : `FAILED: ${plural(report.problems.length, 'problem')}; ${summary}\n`);
+    await ctx.out(lines.join(''));
+    return code;
+  },
+});

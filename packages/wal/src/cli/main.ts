@@ -1,0 +1,131 @@
+import { isWalError, QuarantineError, WalErrorCodes, type WalErrorCode } from '../errors.js';
+import { parseArgs, UsageError } from './args.js';
+import { CliError, ExitCode, type CliContext, type Command } from './command.js';
+import { findCommand } from './commands/index.js';
+import { oneLine } from './output.js';
+import { commandUsage, mainUsage, PROGRAM } from './usage.js';
+
+export interface CliIO {
+  /** A returned promise means "wait before writing more" (stdout backpressure). */
+  stdout: (s: string) => void | Promise<void>;
+  stderr: (s: string) => void;
+  stderrIsTTY: boolean;
+  /** Clock in milliseconds for progress redraws; tests pass a fake one. */
+  now?: () => number;
+}
+
+/** WalError codes that mean the input was wrong, not the journal: exit 2 like a usage error. */
+const BAD_INPUT_CODES: ReadonlySet<WalErrorCode> = new Set([
+  WalErrorCodes.InvalidArgument,
+  WalErrorCodes.NotAJournal,
+  WalErrorCodes.NotRecordBoundary,
+  WalErrorCodes.OffsetOutOfRange,
+]);
+
+/**
+ * Runs one command line and returns the exit code. Never throws and never
+ * exits the process, so tests drive it in-process and bin.ts stays trivial.
+ */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  const { args, help, debug } = splitGlobalFlags(argv);
+  const ctx: CliContext = {
+    out: io.stdout,
+    err: io.stderr,
+    stderrIsTTY: io.stderrIsTTY,
+    now: io.now ?? (() => performance.now()),
+  };
+  let command: Command | undefined;
+  let json = false;
+  try {
+    const [name, ...rest] = args;
+    if (name === undefined) {
+      if (!help) throw new UsageError('missing command');
+      await ctx.out(mainUsage());
+      return ExitCode.Ok;
+    }
+    if (name === 'help') return await helpCommand(rest, ctx);
+    if (name.startsWith('-')) throw new UsageError(`unknown flag ${name}`);
+    command = findCommand(name);
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+    if (help) {
+      await ctx.out(commandUsage(command));
+      return ExitCode.Ok;
+    }
+    const parsed = parseArgs(rest, command);
+    json = (parsed.flags as Record<string, unknown>).json === true;
+    return await command.run(parsed, ctx);
+  } catch (err) {
+    return await reportError(err, ctx, command, json, debug);
+  }
+}
+
+/** `--help`/`-h` and `--debug` are accepted anywhere before `--`, as users type them. */
+function splitGlobalFlags(argv: readonly string[]): { args: string[]; help: boolean; debug: boolean } {
+  const args: string[] = [];
+  let help = false;
+  let debug = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      args.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--help' || arg === '-h') help = true;
+    else if (arg === '--debug') debug = true;
+    else args.push(arg);
+  }
+  return { args, help, debug };
+}
+
+async function helpCommand(rest: string[], ctx: CliContext): Promise<number> {
+  if (rest.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(rest[1])}`);
+  if (rest[0] === undefined) {
+    await ctx.out(mainUsage());
+    return ExitCode.Ok;
+  }
+  const command = findCommand(rest[0]);
+  if (!command) throw new UsageError(`unknown command ${JSON.stringify(rest[0])}`);
+  await ctx.out(commandUsage(command));
+  return ExitCode.Ok;
+}
+
+function exitCodeOf(err: unknown): number {
+  if (err instanceof UsageError) return ExitCode.Usage;
+  if (err instanceof CliError) return err.exitCode;
+  if (isWalError(err)) return BAD_INPUT_CODES.has(err.code) ? ExitCode.Usage : ExitCode.Problem;
+  return ExitCode.Problem;
+}
+
+/**
+ * One line on stderr (or, for a journal problem in --json mode, one JSON
+ * document on stdout that a script can parse). Stack traces only with --debug:
+ * an operator needs the message, a bug report needs the stack.
+ */
+async function reportError(err: unknown, ctx: CliContext, command: Command | undefined, json: boolean, debug: boolean): Promise<number> {
+  const code = exitCodeOf(err);
+  const message = oneLine(err instanceof Error ? err.message : String(err));
+  try {
+    if (json && code === ExitCode.Problem) {
+      await ctx.out(JSON.stringify({ error: errorJson(err, message) }) + '\n');
+    } else {
+      const prefix = command ? `${PROGRAM} ${command.name}` : PROGRAM;
+      let hint = '';
+      if (err instanceof UsageError) hint = ` (see \`${PROGRAM} help${command ? ` ${command.name}` : ''}\`)`;
+      else if (!isWalError(err) && !(err instanceof CliError) && !debug) hint = ' (run with --debug for the stack trace)';
+      ctx.err(`${prefix}: ${message}${hint}\n`);
+    }
+  } catch {
+    // stdout is gone (closed pipe): the exit code still tells the story
+  }
+  if (debug && err instanceof Error && err.stack) ctx.err(`${err.stack}\n`);
+  return code;
+}
+
+function errorJson(err: unknown, message: string): Record<string, unknown> {
+  const code = (err as { code?: unknown } | null)?.code;
+  const out: Record<string, unknown> = { code: typeof code === 'string' ? code : 'CLI_INTERNAL', message };
+  if (err instanceof QuarantineError) {
+    Object.assign(out, { segment: err.segment, position: err.position, offset: err.offset, reason: err.reason });
+  }
+  return out;
+}
