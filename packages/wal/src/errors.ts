@@ -229,3 +229,17 @@ function describe(cause: unknown): string {
   const msg = cause instanceof Error ? cause.message : String(cause);
   return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
 }
+
+/**
+ * Runs `fn` and turns any error that is not already a WalError (an errno from
+ * a read deep inside a scan, say) into an IoError, so that the public entry
+ * points only ever throw typed errors.
+ */
+export function withTypedErrors<T>(action: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (isWalError(err)) throw err;
+    throw ioError(action, path, err);
+  }
+}

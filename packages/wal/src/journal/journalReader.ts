@@ -1,4 +1,4 @@
-import { CorruptRecordError, InvalidArgumentError, NotRecordBoundaryError, OffsetOutOfRangeError, ioError } from '../errors.js';
+import { CorruptRecordError, InvalidArgumentError, NotRecordBoundaryError, OffsetOutOfRangeError, ioError, withTypedErrors } from '../errors.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { checkRecordChecksums, readU32 } from '../format/record.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
@@ -51,6 +51,10 @@ export class JournalReader {
   ) {}
 
   read(offset: number): JournalRecord | undefined {
+    return withTypedErrors('reading', this.segments.dir, () => this.readOne(offset));
+  }
+
+  private readOne(offset: number): JournalRecord | undefined {
     this.view.checkOpen();
     checkOffset(offset);
     if (offset >= this.view.head() || offset < this.view.earliest()) this.view.refresh();
@@ -94,7 +98,7 @@ export class JournalReader {
         await this.changes.wait(signal);
         continue;
       }
-      const batch = this.readBatch(pos, head, first);
+      const batch = withTypedErrors('reading', this.segments.dir, () => this.readBatch(pos, head, first));
       first = false;
       for (const record of batch) {
         if (signal?.aborted) return;
@@ -110,6 +114,10 @@ export class JournalReader {
    * step per record.
    */
   readMany(offset: number, maxRecords: number): JournalRecord[] {
+    return withTypedErrors('reading', this.segments.dir, () => this.readManyUntyped(offset, maxRecords));
+  }
+
+  private readManyUntyped(offset: number, maxRecords: number): JournalRecord[] {
     this.view.checkOpen();
     checkOffset(offset);
     if (offset >= this.view.head() || offset < this.view.earliest()) this.view.refresh();
@@ -141,6 +149,10 @@ export class JournalReader {
    * checksums: this is for lag figures, not for reading data).
    */
   countRecords(from: number, to: number): number {
+    return withTypedErrors('counting records in', this.segments.dir, () => this.count(from, to));
+  }
+
+  private count(from: number, to: number): number {
     this.view.checkOpen();
     let count = 0;
     let pos = from;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { QuarantineError, ioError } from '../errors.js';
+import { QuarantineError, ioError, withTypedErrors } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../format/constants.js';
 import { encodeSegmentHeader } from '../format/segmentHeader.js';
 import { segmentName } from '../format/segmentName.js';
@@ -41,6 +41,10 @@ export interface RecoverOptions {
  * Only a writer may call this (it modifies files): hold the writer lock.
  */
 export function recoverJournal(dir: string, options: RecoverOptions = {}): RecoveryReport {
+  return withTypedErrors('recovering', dir, () => recover(dir, options));
+}
+
+function recover(dir: string, options: RecoverOptions): RecoveryReport {
   const started = performance.now();
   const io = options.io ?? nodeFileIO;
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -70,8 +74,11 @@ export function recoverJournal(dir: string, options: RecoverOptions = {}): Recov
     // always leaves a contiguous prefix of the log and repair can resume.
     for (let i = segments.length - 1; i >= kept.length; i--) {
       const seg = segments[i]!;
-      const own = i === finding.index;
-      cuts.unshift(moveWhole(io, quarantine, seg, own ? finding.reason : 'after-cut', maxPayloadBytes));
+      const reason = i === finding.index ? finding.reason : 'after-cut';
+      // The first segment is never moved away: with no segment left, a crash
+      // would leave a journal that reopens at offset 0 under existing cursors.
+      // It is copied to quarantine and atomically replaced by an empty one.
+      cuts.unshift(i === 0 ? replaceWithEmpty(io, dir, quarantine, seg, reason, maxPayloadBytes) : moveWhole(io, quarantine, seg, reason, maxPayloadBytes));
     }
     if (kept.length === finding.index + 1) {
       cuts.unshift(cutTail(io, quarantine, segments[finding.index]!, finding, maxPayloadBytes));
@@ -80,9 +87,6 @@ export function recoverJournal(dir: string, options: RecoverOptions = {}): Recov
 
   const report = buildReport(dir, inspection, kept, cuts, options.repair === true && finding?.kind === 'sealed');
   if (kept.length === 0 && segments.length > 0) {
-    // Everything was quarantined: start an empty segment where the log ended,
-    // so that offsets never go back to 0 under existing cursors.
-    createEmptySegment(io, dir, report.head);
     report.segments.push({ name: segmentName(report.head), base: report.head, size: HEADER_SIZE, records: 0 });
   }
   report.durationMs = performance.now() - started;
@@ -175,18 +179,46 @@ function buildReport(dir: string, inspection: Inspection, kept: SegmentFile[], c
   };
 }
 
-function createEmptySegment(io: FileIO, dir: string, base: number): void {
-  const path = join(dir, segmentName(base));
+/**
+ * Copies a whole segment into quarantine, then renames a fresh empty segment
+ * with the same base over it: at every moment a segment names where the log
+ * ends, so a crash in between cannot reset the offsets.
+ */
+function replaceWithEmpty(
+  io: FileIO,
+  dir: string,
+  quarantine: Quarantine,
+  seg: SegmentFile,
+  reason: RecoveryCut['reason'],
+  maxPayloadBytes: number,
+): RecoveryCut {
+  let fd: number;
   try {
-    const fd = io.open(path, 'wx');
+    fd = io.open(seg.path, 'r');
+  } catch (err) {
+    throw ioError('opening', seg.path, err);
+  }
+  let wellFormed: number;
+  let file: string;
+  try {
+    wellFormed = countWellFormed(io, fd, Math.min(HEADER_SIZE, seg.size), seg.size, maxPayloadBytes, false);
+    file = quarantine.copy(seg, fd, 0, seg.size);
+  } finally {
+    io.close(fd);
+  }
+  const tmp = join(dir, `${segmentName(seg.base)}.tmp`);
+  try {
+    const out = io.open(tmp, 'w');
     try {
-      writeFully(io, fd, encodeSegmentHeader(base), 0, HEADER_SIZE, 0);
-      io.fsync(fd);
+      writeFully(io, out, encodeSegmentHeader(seg.base), 0, HEADER_SIZE, 0);
+      io.fsync(out);
     } finally {
-      io.close(fd);
+      io.close(out);
     }
+    io.rename(tmp, seg.path);
     io.syncDir(dir);
   } catch (err) {
-    throw ioError('creating segment', path, err);
+    throw ioError('replacing with an empty segment', seg.path, err);
   }
+  return { segment: seg.name, position: 0, offset: seg.base, reason, bytes: seg.size, quarantine: file, wellFormedRecordsInCut: wellFormed };
 }

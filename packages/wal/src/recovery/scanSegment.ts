@@ -125,6 +125,11 @@ export function countWellFormed(
   const win = new FileWindow(io, fd, to);
   let count = 0;
   let pos = from;
+  // Sliding byte by byte, every position with a plausible length costs a
+  // checksum over that length: quadratic on a cut full of small integers.
+  // Bound the work to a multiple of the cut; the count is then a lower bound,
+  // which is all a "media corruption or torn write" verdict needs.
+  let budget = 16 * (to - from) + 64 * 1024;
   // When the cut starts at the invalid record itself, do not count it.
   let first = startsAtDamage;
   while (pos + RECORD_OVERHEAD <= to) {
@@ -133,6 +138,7 @@ export function countWellFormed(
     const n = readU32(win.buf, i);
     // A zero length with a zero CRC is free space or zero fill: never a record.
     const plausible = !first && n <= maxPayloadBytes && pos + RECORD_OVERHEAD + n <= to && !(n === 0 && readU32(win.buf, i + 4) === 0);
+    if (plausible && (budget -= RECORD_OVERHEAD + n) < 0) break;
     if (plausible && win.ensure(pos, RECORD_OVERHEAD + n) && checkRecordChecksums(win.buf, pos - win.start, n) === null) {
       count++;
       pos += RECORD_OVERHEAD + n;

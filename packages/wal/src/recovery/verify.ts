@@ -1,3 +1,4 @@
+import { withTypedErrors } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../format/constants.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { inspectJournal } from './inspect.js';
@@ -16,6 +17,10 @@ export interface VerifyOptions {
  * zero space after the last record is not.
  */
 export function verifyJournal(dir: string, options: VerifyOptions = {}): VerifyReport {
+  return withTypedErrors('verifying', dir, () => verify(dir, options));
+}
+
+function verify(dir: string, options: VerifyOptions): VerifyReport {
   const started = performance.now();
   const io = options.io ?? nodeFileIO;
   const inspection = inspectJournal(io, dir, {
