@@ -25,4 +25,5 @@ process.exitCode = await runCli(process.argv.slice(2), {
   },
   stderr: (s) => void process.stderr.write(s),
   stderrIsTTY: process.stderr.isTTY === true,
+  stdin: process.stdin,
 });

@@ -18,6 +18,7 @@ export interface CliContext {
   err(s: string): void;
   stderrIsTTY: boolean;
   now(): number;
+  stdin?: AsyncIterable<Uint8Array | string>;
 }
 
 export interface Command<F extends FlagSpecs = FlagSpecs> {

@@ -12,6 +12,8 @@ export interface CliIO {
   stderrIsTTY: boolean;
   /** Clock in milliseconds for progress redraws; tests pass a fake one. */
   now?: () => number;
+  /** Standard input, for commands that read it (`append`). */
+  stdin?: AsyncIterable<Uint8Array | string>;
 }
 
 /** WalError codes that mean the input was wrong, not the journal: exit 2 like a usage error. */
@@ -20,6 +22,7 @@ const BAD_INPUT_CODES: ReadonlySet<WalErrorCode> = new Set([
   WalErrorCodes.NotAJournal,
   WalErrorCodes.NotRecordBoundary,
   WalErrorCodes.OffsetOutOfRange,
+  WalErrorCodes.RecordTooLarge,
 ]);
 
 /**
@@ -33,6 +36,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     err: io.stderr,
     stderrIsTTY: io.stderrIsTTY,
     now: io.now ?? (() => performance.now()),
+    stdin: io.stdin,
   };
   let command: Command | undefined;
   let json = false;

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { appendCommand } from './append.js';
 import { dumpCommand } from './dump.js';
 import { recoverCommand } from './recover.js';
 import { segmentsCommand } from './segments.js';
@@ -9,7 +10,7 @@ import { verifyCommand } from './verify.js';
  * `append`) is one file in this folder and one entry here: parsing, help,
  * error handling and exit codes come from main.ts.
  */
-export const commands: readonly Command[] = [segmentsCommand, dumpCommand, verifyCommand, recoverCommand];
+export const commands: readonly Command[] = [segmentsCommand, dumpCommand, verifyCommand, recoverCommand, appendCommand];
 
 export function findCommand(name: string): Command | undefined {
   return commands.find((c) => c.name === name);

@@ -1,4 +1,6 @@
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../../format/constants.js';
+import { nodeFileIO } from '../../io/fileIO.js';
+import { WriterLock } from '../../journal/writerLock.js';
 import { recoverJournal } from '../../recovery/recover.js';
 import type { RecoveryCut, RecoveryReport } from '../../recovery/report.js';
 import { commonFlags, defineCommand, ExitCode } from '../command.js';
@@ -15,7 +17,7 @@ import { progressFor } from '../progress.js';
 export const recoverCommand = defineCommand({
   name: 'recover',
   summary: 'run writer recovery: quarantine a torn tail; --repair for sealed damage',
-  positionals: [{ name: 'dir', description: 'journal directory (no writer may have it open)' }],
+  positionals: [{ name: 'dir', description: 'journal directory (takes the writer lock: refused while a writer has it open)' }],
   flags: {
     repair: {
       type: 'boolean',
@@ -26,6 +28,8 @@ export const recoverCommand = defineCommand({
   },
   async run({ positionals: [dir], flags }, ctx) {
     journalSegments(dir!);
+    // Recovery truncates files: a writer must not be appending meanwhile.
+    const lock = await WriterLock.acquire(nodeFileIO, dir!);
     const progress = progressFor(ctx, 'recover', flags.json);
     let report: RecoveryReport;
     try {
@@ -36,6 +40,7 @@ export const recoverCommand = defineCommand({
       });
     } finally {
       progress?.clear();
+      lock.release();
     }
     await ctx.out(flags.json ? JSON.stringify(report) + '\n' : describe(report));
     return ExitCode.Ok;

@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Journal, verifyJournal } from '../src/index.js';
+import { runCli } from '../src/cli/main.js';
+import { snapshotDir, tempDir } from './helpers.js';
+
+async function* chunks(...parts: string[]): AsyncIterable<string> {
+  for (const p of parts) yield p;
+}
+
+async function append(argv: string[], stdin: AsyncIterable<string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['append', ...argv], {
+    stdout: (s) => void (stdout += s),
+    stderr: (s) => void (stderr += s),
+    stderrIsTTY: false,
+    stdin,
+  });
+  return { code, stdout, stderr };
+}
+
+describe('episteme-wal append', () => {
+  it('appends one record per stdin line, lines split across chunks, and prints each offset', async () => {
+    const dir = join(tempDir(), 'new-journal');
+    const out = await append([dir], chunks('alpha\nbe', 'ta\n\ngam', 'ma'));
+    expect(out).toMatchObject({ code: 0, stderr: '' });
+    expect(out.stdout).toBe('0\n45\n89\n129\n');
+    const journal = await Journal.open({ dir, readOnly: true });
+    expect(journal.readMany(0, 10).map((r) => Buffer.from(r.payload).toString())).toEqual(['alpha', 'beta', '', 'gamma']);
+    await journal.close();
+    expect(verifyJournal(dir).ok).toBe(true);
+  });
+
+  it('continues an existing journal with durability none', async () => {
+    const dir = tempDir();
+    await append([dir], chunks('one\n'));
+    const out = await append([dir, '--durability', 'none'], chunks('two\n'));
+    expect(out.stdout).toBe('43\n');
+  });
+
+  it('refuses a bad durability value with exit 2 and changes nothing', async () => {
+    const dir = tempDir();
+    await append([dir], chunks('one\n'));
+    const before = snapshotDir(dir);
+    const out = await append([dir, '--durability', 'sometimes'], chunks('two\n'));
+    expect(out.code).toBe(2);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toContain('--durability');
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
+  it('refuses a line over --max-payload-bytes with exit 2, naming the line, after appending the lines before it', async () => {
+    const dir = tempDir();
+    const out = await append([dir, '--max-payload-bytes', '4'], chunks('ok\n', 'toolong\n'));
+    expect(out.code).toBe(2);
+    expect(out.stdout).toBe('0\n');
+    expect(out.stderr).toMatch(/line 2: .*exceeds maxPayloadBytes/);
+  });
+
+  it('works as a user types it: a spawned process with a stdin pipe', async () => {
+    const dir = tempDir();
+    const root = join(import.meta.dirname, '..', '..', '..');
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'packages/wal/src/cli/bin.ts'), 'append', dir], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdin.end('x\ny\n');
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(0);
+    expect(stdout).toBe('0\n41\n');
+  });
+});
