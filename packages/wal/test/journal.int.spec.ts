@@ -215,3 +215,19 @@ describe('Journal batch reads for consumers', () => {
     await j.close();
   });
 });
+
+describe('record content address', () => {
+  it('read, readMany and readFrom return the stored BLAKE3 of each payload', async () => {
+    const { blake3 } = await import('@noble/hashes/blake3.js');
+    const dir = tempDir();
+    const j = await Journal.open({ dir });
+    const payloads = [payloadOf(1, 0), payloadOf(2, 100), payloadOf(3, 5000)];
+    const offsets = await j.appendBatch(payloads);
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    const expected = payloads.map((p) => hex(blake3(p)));
+    expect(offsets.map((o) => hex(j.read(o)!.blake3))).toEqual(expected);
+    expect(j.readMany(0, 10).map((r) => hex(r.blake3))).toEqual(expected);
+    expect((await collect(j.readFrom(0))).map((r) => hex(r.blake3))).toEqual(expected);
+    await j.close();
+  });
+});

@@ -11,6 +11,8 @@ import { SegmentManager, type Segment } from './segmentManager.js';
 export interface JournalRecord {
   offset: number;
   payload: Uint8Array;
+  /** The stored BLAKE3 of the payload (verified on read): the record's content address. */
+  blake3: Uint8Array;
   next: number;
 }
 
@@ -80,7 +82,7 @@ export class JournalReader {
       throw ioError('reading', seg.path, err);
     }
     if (got < n || checkRecordChecksums(record, 0, n) !== null) throw new NotRecordBoundaryError(offset);
-    return { offset, payload: record.subarray(RECORD_OVERHEAD), next: offset + RECORD_OVERHEAD + n };
+    return { offset, payload: record.subarray(RECORD_OVERHEAD), blake3: record.subarray(8, RECORD_OVERHEAD), next: offset + RECORD_OVERHEAD + n };
   }
 
   async *readFrom(offset: number, options: ReadFromOptions = {}): AsyncGenerator<JournalRecord, void, undefined> {
@@ -191,7 +193,9 @@ export class JournalReader {
       window,
       visit: (p, n, buf, i) => {
         const offset = seg.base + p - HEADER_SIZE;
-        batch.push({ offset, payload: buf.slice(i + RECORD_OVERHEAD, i + RECORD_OVERHEAD + n), next: offset + RECORD_OVERHEAD + n });
+        // one copy holds digest and payload: the window buffer is reused
+        const bytes = buf.slice(i + 8, i + RECORD_OVERHEAD + n);
+        batch.push({ offset, payload: bytes.subarray(32), blake3: bytes.subarray(0, 32), next: offset + RECORD_OVERHEAD + n });
         return batch.length < max;
       },
     });
