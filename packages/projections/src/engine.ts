@@ -1,0 +1,246 @@
+import type { ConsumerRegistry, Logger } from '@episteme/consumers';
+import type { Journal } from '@episteme/wal';
+import { consumerNameOf, validateProjection, type AnyProjection } from './definition.js';
+import { InvalidProjectionArgumentError, ProjectionNotFoundError, isProjectionError } from './errors.js';
+import { ProjectionRuntime } from './projectionRuntime.js';
+import type { ProjectionInfo, RebuildProgress, RebuildReport, StartReport } from './reports.js';
+import { FileSnapshotStore, type SnapshotStore } from './stores.js';
+
+export interface EngineOptions {
+  journal: Journal;
+  /** When given, each projection is a consumer here, so it holds back cleanup. */
+  registry?: ConsumerRegistry;
+  /** Default: snapshots in `<journal>/projections/`. */
+  store?: SnapshotStore;
+  /** Snapshot after this many events (default 10,000)... */
+  snapshotEveryEvents?: number;
+  /** ...or this long after the last snapshot, whichever comes first (default 5 s). */
+  snapshotEveryMs?: number;
+  /** Records read per batch (default 4096). */
+  batchSize?: number;
+  /** Progress of every rebuild (start and on demand). */
+  onProgress?: (p: RebuildProgress) => void;
+  logger?: Logger;
+}
+
+export interface StartOptions {
+  /** Keep applying new records as they become durable, until `stop()` or the signal (default true). */
+  follow?: boolean;
+  signal?: AbortSignal;
+  /** Rebuild these projections from 0 even when their snapshot is good. */
+  rebuild?: string[];
+}
+
+/**
+ * Runs projections over a journal: on start each one resumes from its
+ * snapshot or is rebuilt from offset 0 (the reason is reported); then it
+ * follows the head, snapshotting state and checkpoint together.
+ */
+export class ProjectionEngine {
+  private readonly runtimes = new Map<string, ProjectionRuntime>();
+  private readonly loops = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private readonly store: SnapshotStore;
+  private readonly logger: Logger;
+  private readonly snapshotEveryEvents: number;
+  private readonly snapshotEveryMs: number;
+
+  constructor(private readonly options: EngineOptions) {
+    this.store = options.store ?? new FileSnapshotStore(options.journal.dir);
+    this.logger = options.logger ?? { warn: (m) => console.warn(m), info: () => undefined };
+    this.snapshotEveryEvents = positive('snapshotEveryEvents', options.snapshotEveryEvents ?? 10_000);
+    this.snapshotEveryMs = positive('snapshotEveryMs', options.snapshotEveryMs ?? 5_000);
+    positive('batchSize', options.batchSize ?? 4096);
+  }
+
+  register(projection: AnyProjection): this {
+    validateProjection(projection);
+    if (this.runtimes.has(projection.name)) throw new InvalidProjectionArgumentError(`projection "${projection.name}" is already registered`);
+    this.options.registry?.register(consumerNameOf(projection.name), { startFrom: 'earliest' });
+    this.runtimes.set(
+      projection.name,
+      new ProjectionRuntime(projection, {
+        journal: this.options.journal,
+        registry: this.options.registry,
+        store: this.store,
+        batchSize: this.options.batchSize ?? 4096,
+      }),
+    );
+    return this;
+  }
+
+  get names(): string[] {
+    return [...this.runtimes.keys()];
+  }
+
+  /** Resumes or rebuilds every projection, catches up to the head, then follows it. */
+  async start(options: StartOptions = {}): Promise<StartReport[]> {
+    const reports: StartReport[] = [];
+    for (const rt of this.runtimes.values()) {
+      reports.push(await this.open(rt, options.rebuild?.includes(rt.name) === true, options.signal));
+    }
+    if (options.follow !== false) {
+      for (const rt of this.runtimes.values()) if (rt.status !== 'failed') this.follow(rt, options.signal);
+    }
+    return reports;
+  }
+
+  /** Rebuilds one projection from offset 0 now (pausing its follow loop meanwhile). */
+  async rebuild(name: string, options: { onProgress?: (p: RebuildProgress) => void; signal?: AbortSignal } = {}): Promise<RebuildReport> {
+    const rt = this.runtime(name);
+    const wasFollowing = this.loops.has(name);
+    await this.pause(name);
+    const started = performance.now();
+    const previous = rt.status;
+    rt.status = 'rebuilding';
+    try {
+      const finished = await rt.rebuild(options.onProgress ?? this.options.onProgress, options.signal);
+      rt.status = finished ? 'stopped' : previous;
+      rt.error = undefined;
+    } catch (err) {
+      rt.status = previous === 'rebuilding' ? 'stopped' : previous;
+      throw err;
+    } finally {
+      if (wasFollowing) this.follow(rt, undefined);
+    }
+    const durationMs = performance.now() - started;
+    return { name, reason: 'requested', events: rt.events, checkpoint: rt.checkpoint, durationMs, rate: rt.events / Math.max(durationMs / 1000, 1e-9) };
+  }
+
+  /** The current state of a projection and the checkpoint it is true at. */
+  query<S = unknown>(name: string): { state: S; checkpoint: number; version: number; status: ProjectionInfo['status'] } {
+    const rt = this.runtime(name);
+    return { state: rt.state as S, checkpoint: rt.checkpoint, version: rt.def.version, status: rt.status };
+  }
+
+  list(): ProjectionInfo[] {
+    const head = this.options.journal.head;
+    return [...this.runtimes.values()].map((rt) => ({
+      name: rt.name,
+      version: rt.def.version,
+      checkpoint: rt.checkpoint,
+      head,
+      events: rt.events,
+      status: rt.status,
+      ...(rt.error ? { error: rt.error } : {}),
+      ...(rt.lastSnapshotAt ? { lastSnapshotAt: rt.lastSnapshotAt } : {}),
+    }));
+  }
+
+  /** Resolves when every projection has applied every record below `offset` (default: the head). */
+  async waitFor(offset = this.options.journal.head): Promise<void> {
+    while ([...this.runtimes.values()].some((rt) => rt.status === 'running' && rt.checkpoint < offset)) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
+  /** Stops following and saves a snapshot of every projection that moved. */
+  async stop(): Promise<void> {
+    for (const name of [...this.loops.keys()]) await this.pause(name);
+    for (const rt of this.runtimes.values()) {
+      if (rt.status !== 'failed' && rt.checkpoint !== rt.savedCheckpoint) rt.saveSnapshot();
+      if (rt.status === 'running') rt.status = 'stopped';
+    }
+  }
+
+  private async open(rt: ProjectionRuntime, forceRebuild: boolean, signal: AbortSignal | undefined): Promise<StartReport> {
+    const started = performance.now();
+    const eventsBefore = rt.events;
+    try {
+      const attempt = forceRebuild ? ({ resumed: false, reason: 'requested', detail: 'rebuild requested' } as const) : rt.tryResume();
+      if (attempt.resumed) {
+        while (rt.catchUpBatch() > 0) await new Promise((r) => setImmediate(r));
+        this.maybeSnapshot(rt, true);
+        return { name: rt.name, mode: 'resumed', checkpoint: rt.checkpoint, events: rt.events - eventsBefore, durationMs: performance.now() - started };
+      }
+      this.logger.warn(`projection "${rt.name}": rebuilding from offset 0: ${attempt.reason} (${attempt.detail})`);
+      rt.status = 'rebuilding';
+      await rt.rebuild(this.options.onProgress, signal);
+      rt.status = 'stopped';
+      return {
+        name: rt.name,
+        mode: 'rebuilt',
+        reason: attempt.reason,
+        detail: attempt.detail,
+        checkpoint: rt.checkpoint,
+        events: rt.events,
+        durationMs: performance.now() - started,
+      };
+    } catch (err) {
+      rt.status = 'failed';
+      rt.error = err instanceof Error ? err.message : String(err);
+      this.logger.warn(`projection "${rt.name}" failed to start: ${rt.error}`);
+      if (!isProjectionError(err) && !(err as { code?: string }).code) throw err;
+      return { name: rt.name, mode: 'failed', detail: rt.error, checkpoint: rt.checkpoint, events: 0, durationMs: performance.now() - started, error: err as Error };
+    }
+  }
+
+  private follow(rt: ProjectionRuntime, signal: AbortSignal | undefined): void {
+    const abort = new AbortController();
+    const stop = AbortSignal.any(signal ? [abort.signal, signal] : [abort.signal]);
+    rt.status = 'running';
+    let sinceSnapshot = 0;
+    let lastSnapshot = performance.now();
+    const done = (async () => {
+      try {
+        while (!stop.aborted) {
+          const n = rt.catchUpBatch();
+          sinceSnapshot += n;
+          const due = sinceSnapshot >= this.snapshotEveryEvents || performance.now() - lastSnapshot >= this.snapshotEveryMs;
+          if (due && rt.checkpoint !== rt.savedCheckpoint) {
+            rt.saveSnapshot();
+            sinceSnapshot = 0;
+            lastSnapshot = performance.now();
+          }
+          if (n === 0) {
+            // quiet log: snapshot whatever is pending at the next wake-up at the latest
+            await Promise.race([this.options.journal.waitBeyond(rt.checkpoint, stop), sleep(this.snapshotEveryMs, stop)]);
+          } else {
+            await new Promise((r) => setImmediate(r));
+          }
+        }
+      } catch (err) {
+        rt.status = 'failed';
+        rt.error = err instanceof Error ? err.message : String(err);
+        this.logger.warn(`projection "${rt.name}" stopped: ${rt.error}`);
+      }
+    })();
+    this.loops.set(rt.name, { abort, done });
+  }
+
+  private async pause(name: string): Promise<void> {
+    const loop = this.loops.get(name);
+    if (!loop) return;
+    this.loops.delete(name);
+    loop.abort.abort();
+    await loop.done;
+    const rt = this.runtimes.get(name)!;
+    if (rt.status === 'running') rt.status = 'stopped';
+  }
+
+  private maybeSnapshot(rt: ProjectionRuntime, force: boolean): void {
+    if (force && rt.checkpoint !== rt.savedCheckpoint) rt.saveSnapshot();
+  }
+
+  private runtime(name: string): ProjectionRuntime {
+    const rt = this.runtimes.get(name);
+    if (!rt) throw new ProjectionNotFoundError(name);
+    return rt;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function positive(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidProjectionArgumentError(`${name} must be a positive integer, not ${String(v)}`);
+  return v;
+}

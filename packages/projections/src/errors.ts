@@ -1,0 +1,73 @@
+/** Every error @episteme/projections throws is a ProjectionError with a stable `code`. */
+export const ProjectionErrorCodes = {
+  /** A rebuild needs records that cleanup already deleted. */
+  HistoryDeleted: 'PROJECTION_HISTORY_DELETED',
+  /** No projection of that name is registered with the engine. */
+  NotFound: 'PROJECTION_NOT_FOUND',
+  /** A snapshot file cannot be decoded or fails its checksum. */
+  CorruptSnapshot: 'PROJECTION_CORRUPT_SNAPSHOT',
+  /** The projection's apply function or codec threw. */
+  ApplyFailed: 'PROJECTION_APPLY_FAILED',
+  /** Bad definition, options or arguments. */
+  InvalidArgument: 'PROJECTION_INVALID_ARGUMENT',
+} as const;
+
+export type ProjectionErrorCode = (typeof ProjectionErrorCodes)[keyof typeof ProjectionErrorCodes];
+
+export class ProjectionError extends Error {
+  constructor(readonly code: ProjectionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  toJSON(): { code: ProjectionErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isProjectionError(err: unknown, code?: ProjectionErrorCode): err is ProjectionError {
+  const c = (err as { code?: unknown } | null)?.code;
+  return typeof c === 'string' && c.startsWith('PROJECTION_') && (code === undefined || c === code);
+}
+
+/**
+ * A rebuild from offset 0 would start from a partial log: refused, and the
+ * old snapshot stays in place.
+ */
+export class HistoryDeletedError extends ProjectionError {
+  constructor(readonly projection: string, readonly earliest: number) {
+    super(
+      ProjectionErrorCodes.HistoryDeleted,
+      `cannot rebuild projection "${projection}" from offset 0: cleanup deleted every record below offset ${earliest}; ` +
+        'the current snapshot was kept',
+    );
+  }
+}
+
+export class ProjectionNotFoundError extends ProjectionError {
+  constructor(readonly projection: string) {
+    super(ProjectionErrorCodes.NotFound, `no projection named "${projection}" is registered`);
+  }
+}
+
+export class CorruptSnapshotError extends ProjectionError {
+  constructor(readonly path: string, why: string) {
+    super(ProjectionErrorCodes.CorruptSnapshot, `snapshot ${path} is damaged: ${why}`);
+  }
+}
+
+export class ApplyFailedError extends ProjectionError {
+  constructor(readonly projection: string, readonly offset: number, cause: unknown) {
+    super(
+      ProjectionErrorCodes.ApplyFailed,
+      `projection "${projection}" failed on the record at offset ${offset}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
+export class InvalidProjectionArgumentError extends ProjectionError {
+  constructor(message: string) {
+    super(ProjectionErrorCodes.InvalidArgument, message);
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * @episteme/projections: read models over an Episteme journal, persisted with
+ * their checkpoint, resumed on start, rebuilt from offset 0 when their state
+ * cannot be trusted (a crash cut the log, the code changed, or asked to).
+ */
+export * from './errors.js';
+export { jsonCodec, consumerNameOf, validateProjection, type Projection, type AnyProjection, type EventCodec, type EventMeta } from './definition.js';
+export { encodeSnapshot, decodeSnapshot, type Snapshot } from './snapshot.js';
+export { FileSnapshotStore, InMemorySnapshotStore, PROJECTIONS_DIR, type SnapshotStore } from './stores.js';
+export { ProjectionEngine, type EngineOptions, type StartOptions } from './engine.js';
+export type { RebuildReason, StartReport, RebuildProgress, RebuildReport, ProjectionInfo } from './reports.js';
+export { registerProjections, PROJECTION_ENGINE, PROJECTIONS, type ProjectionWiring } from './di.js';

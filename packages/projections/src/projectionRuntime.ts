@@ -1,0 +1,172 @@
+import type { ConsumerRegistry } from '@episteme/consumers';
+import { NotRecordBoundaryError, type Journal, type JournalRecord } from '@episteme/wal';
+import { consumerNameOf, jsonCodec, type AnyProjection, type EventCodec } from './definition.js';
+import { ApplyFailedError, CorruptSnapshotError, HistoryDeletedError } from './errors.js';
+import type { ProjectionInfo, RebuildProgress, RebuildReason } from './reports.js';
+import type { SnapshotStore } from './stores.js';
+
+export interface RuntimeDeps {
+  journal: Journal;
+  registry: ConsumerRegistry | undefined;
+  store: SnapshotStore;
+  batchSize: number;
+}
+
+/**
+ * One projection's live state: the state, the checkpoint it is true at, and
+ * the moves between them (resume from a snapshot, rebuild from 0, apply a
+ * batch, save a snapshot). The engine schedules; this holds the invariants.
+ */
+export class ProjectionRuntime {
+  state: unknown;
+  checkpoint = 0;
+  events = 0;
+  status: ProjectionInfo['status'] = 'stopped';
+  error: string | undefined;
+  lastSnapshotAt: string | undefined;
+  savedCheckpoint = -1;
+  private readonly codec: EventCodec<unknown>;
+
+  constructor(readonly def: AnyProjection, private readonly deps: RuntimeDeps) {
+    this.codec = def.codec ?? jsonCodec;
+    this.state = def.initialState();
+  }
+
+  get name(): string {
+    return this.def.name;
+  }
+
+  /** Resumes from the snapshot when it can be trusted, else says why not. */
+  tryResume(): { resumed: true } | { resumed: false; reason: RebuildReason; detail: string } {
+    const { journal, store } = this.deps;
+    let snapshot;
+    try {
+      snapshot = store.load(this.name);
+    } catch (err) {
+      if (err instanceof CorruptSnapshotError) return { resumed: false, reason: 'snapshot-damaged', detail: err.message };
+      throw err;
+    }
+    if (!snapshot) return { resumed: false, reason: 'no-snapshot', detail: 'no snapshot yet' };
+    if (snapshot.version !== this.def.version) {
+      return { resumed: false, reason: 'version-changed', detail: `snapshot is version ${snapshot.version}, the projection is version ${this.def.version}` };
+    }
+    const cut = journal.recovery?.cuts[0]?.offset;
+    if (cut !== undefined && cut < snapshot.checkpoint) {
+      return {
+        resumed: false,
+        reason: 'log-cut-below-checkpoint',
+        detail: `recovery cut the log at ${cut}, below the checkpoint ${snapshot.checkpoint}: records the state includes are gone`,
+      };
+    }
+    if (snapshot.checkpoint > journal.head) {
+      return { resumed: false, reason: 'checkpoint-beyond-head', detail: `checkpoint ${snapshot.checkpoint} is beyond the head ${journal.head}` };
+    }
+    if (snapshot.checkpoint !== journal.head && !isBoundary(journal, snapshot.checkpoint)) {
+      return { resumed: false, reason: 'checkpoint-not-a-boundary', detail: `checkpoint ${snapshot.checkpoint} is not a record boundary (the log was cut and rewritten)` };
+    }
+    this.state = this.def.deserialize ? this.def.deserialize(snapshot.state) : snapshot.state;
+    this.checkpoint = snapshot.checkpoint;
+    this.savedCheckpoint = snapshot.checkpoint;
+    this.events = snapshot.events;
+    this.lastSnapshotAt = snapshot.savedAt;
+    return { resumed: true };
+  }
+
+  /**
+   * Rebuilds from offset 0 into a fresh state and saves it as one new
+   * snapshot at the end: an interrupted rebuild leaves the old snapshot.
+   * Refuses (HistoryDeletedError) when cleanup deleted the start of the log.
+   */
+  async rebuild(onProgress: ((p: RebuildProgress) => void) | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+    const { journal, registry } = this.deps;
+    if (journal.earliest > 0) throw new HistoryDeletedError(this.name, journal.earliest);
+    // hold the whole log while reading it, so cleanup cannot delete under us
+    registry?.reset(consumerNameOf(this.name), 0);
+    const started = performance.now();
+    const total = journal.countRecords(0);
+    let state = this.def.initialState();
+    let pos = 0;
+    let done = 0;
+    let lastReport = started;
+    const report = (): void => {
+      const elapsed = (performance.now() - started) / 1000;
+      onProgress?.({ name: this.name, done, total, rate: elapsed > 0 ? done / elapsed : 0, checkpoint: pos });
+    };
+    report();
+    for (;;) {
+      if (signal?.aborted) return false;
+      const batch = journal.readMany(pos, this.deps.batchSize);
+      if (batch.length === 0) break;
+      state = this.applyAll(state, batch);
+      pos = batch[batch.length - 1]!.next;
+      done += batch.length;
+      if (onProgress && performance.now() - lastReport >= 200) {
+        lastReport = performance.now();
+        report();
+      }
+      // let the app breathe (and an abort arrive) between batches
+      await new Promise((r) => setImmediate(r));
+    }
+    this.state = state;
+    this.checkpoint = pos;
+    this.events = done;
+    this.saveSnapshot();
+    report();
+    return true;
+  }
+
+  /** Applies the records after the checkpoint that exist now; returns how many. */
+  catchUpBatch(): number {
+    const batch = this.deps.journal.readMany(this.checkpoint, this.deps.batchSize);
+    if (batch.length === 0) return 0;
+    this.state = this.applyAll(this.state, batch);
+    this.checkpoint = batch[batch.length - 1]!.next;
+    this.events += batch.length;
+    return batch.length;
+  }
+
+  /** Persists state and checkpoint together, then lets the consumer cursor follow. */
+  saveSnapshot(): void {
+    const savedAt = new Date().toISOString();
+    this.deps.store.save({
+      name: this.name,
+      version: this.def.version,
+      checkpoint: this.checkpoint,
+      state: this.def.serialize ? this.def.serialize(this.state) : this.state,
+      events: this.events,
+      savedAt,
+    });
+    this.savedCheckpoint = this.checkpoint;
+    this.lastSnapshotAt = savedAt;
+    // snapshot first, cursor second: the cursor never passes a durable checkpoint
+    const registry = this.deps.registry;
+    if (registry) {
+      const consumer = consumerNameOf(this.name);
+      if (registry.get(consumer).cursor <= this.checkpoint) registry.commit(consumer, this.checkpoint);
+      else registry.reset(consumer, this.checkpoint);
+    }
+  }
+
+  private applyAll(state: unknown, batch: JournalRecord[]): unknown {
+    const { apply } = this.def;
+    const codec = this.codec;
+    for (const rec of batch) {
+      try {
+        state = apply(state, codec.decode(rec.payload), { offset: rec.offset, next: rec.next, blake3: rec.blake3 });
+      } catch (err) {
+        throw new ApplyFailedError(this.name, rec.offset, err);
+      }
+    }
+    return state;
+  }
+}
+
+function isBoundary(journal: Journal, offset: number): boolean {
+  try {
+    return journal.read(offset) !== undefined;
+  } catch (err) {
+    if (err instanceof NotRecordBoundaryError || (err as { code?: string }).code === 'WAL_NOT_RECORD_BOUNDARY') return false;
+    if ((err as { code?: string }).code === 'WAL_OFFSET_OUT_OF_RANGE') return false;
+    throw err;
+  }
+}
