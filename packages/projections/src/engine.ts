@@ -144,10 +144,10 @@ export class ProjectionEngine {
 
   private async open(rt: ProjectionRuntime, forceRebuild: boolean, signal: AbortSignal | undefined): Promise<StartReport> {
     const started = performance.now();
-    const eventsBefore = rt.events;
     try {
       const attempt = forceRebuild ? ({ resumed: false, reason: 'requested', detail: 'rebuild requested' } as const) : rt.tryResume();
       if (attempt.resumed) {
+        const eventsBefore = rt.events;
         while (rt.catchUpBatch() > 0) await new Promise((r) => setImmediate(r));
         this.maybeSnapshot(rt, true);
         return { name: rt.name, mode: 'resumed', checkpoint: rt.checkpoint, events: rt.events - eventsBefore, durationMs: performance.now() - started };

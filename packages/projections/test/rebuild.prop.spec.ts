@@ -14,7 +14,7 @@ describe('rebuild from offset 0', () => {
         const dir = tempDir();
         const journal = await Journal.open({ dir, maxSegmentBytes: 2048, durability: 'none' });
         later(() => journal.close());
-        const registry = new ConsumerRegistry(journal, { logger: quiet });
+        const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false });
         const store = new InMemorySnapshotStore();
         // incremental: an engine that follows, stopped and restarted after every chunk
         for (const chunk of chunks) {

@@ -1,0 +1,180 @@
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Journal } from '@episteme/wal';
+import { SimulatedDisk } from '@episteme/wal/testing';
+import { ConsumerRegistry } from '@episteme/consumers';
+import {
+  FileSnapshotStore,
+  InMemorySnapshotStore,
+  ProjectionEngine,
+  ProjectionErrorCodes,
+  isProjectionError,
+  type RebuildProgress,
+} from '../src/index.js';
+import { appendEvents, canonicalHash, later, quiet, tally, tempDir, type Ev } from './helpers.js';
+import { simDir } from '../../wal/test/rng.js';
+
+const events = (n: number, from = 0): Ev[] => Array.from({ length: n }, (_, i) => ({ type: ['a', 'b', 'c'][(from + i) % 3]!, n: from + i }));
+
+async function freshState(journal: Journal, version = 1): Promise<string> {
+  const engine = new ProjectionEngine({ journal, store: new InMemorySnapshotStore(), logger: quiet });
+  engine.register(tally(version));
+  await engine.start({ follow: false });
+  return canonicalHash(engine.query('tally').state);
+}
+
+/** An app whose log is kept from 0 (no auto cleanup) unless `cleanup` says otherwise. */
+async function openApp(dir: string, version = 1, opts: { io?: SimulatedDisk; cleanup?: boolean } = {}) {
+  const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024, ...(opts.io ? { io: opts.io } : {}) });
+  const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: opts.cleanup === true, ...(opts.io ? { io: opts.io } : {}) });
+  const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir, opts.io), logger: quiet, snapshotEveryEvents: 10 });
+  engine.register(tally(version));
+  return { journal, registry, engine };
+}
+
+describe('ProjectionEngine start decisions', () => {
+  it('resumes from its snapshot on a clean restart', async () => {
+    const dir = tempDir();
+    const app = await openApp(dir);
+    await app.engine.start();
+    await appendEvents(app.journal, events(50));
+    await app.engine.waitFor();
+    await app.engine.stop();
+    await app.journal.close();
+    const again = await openApp(dir);
+    later(() => again.journal.close());
+    const [report] = await again.engine.start({ follow: false });
+    expect(report).toMatchObject({ mode: 'resumed', events: 0, checkpoint: again.journal.head });
+    expect(canonicalHash(again.engine.query('tally').state)).toBe(await freshState(again.journal));
+  });
+
+  it('rebuilds from 0 when the version changed, and reports it', async () => {
+    const dir = tempDir();
+    const app = await openApp(dir, 1);
+    await appendEvents(app.journal, events(30));
+    await app.engine.start({ follow: false });
+    await app.engine.stop();
+    await app.journal.close();
+    const v2 = await openApp(dir, 2);
+    later(() => v2.journal.close());
+    const [report] = await v2.engine.start({ follow: false });
+    expect(report).toMatchObject({ mode: 'rebuilt', reason: 'version-changed', events: 30 });
+    expect(canonicalHash(v2.engine.query('tally').state)).toBe(await freshState(v2.journal, 2));
+  });
+
+  it('rebuilds from 0 when the snapshot is damaged, never reading wrong state', async () => {
+    const dir = tempDir();
+    const app = await openApp(dir);
+    await appendEvents(app.journal, events(30));
+    await app.engine.start({ follow: false });
+    await app.engine.stop();
+    await app.journal.close();
+    const path = join(dir, 'projections', 'tally.snapshot');
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 5] ^= 0x20; // one flipped bit in the state
+    writeFileSync(path, bytes);
+    const again = await openApp(dir);
+    later(() => again.journal.close());
+    const [report] = await again.engine.start({ follow: false });
+    expect(report).toMatchObject({ mode: 'rebuilt', reason: 'snapshot-damaged' });
+    expect(canonicalHash(again.engine.query('tally').state)).toBe(await freshState(again.journal));
+  });
+
+  it('rebuilds when asked, with progress events, and follows new records afterwards', async () => {
+    const dir = tempDir();
+    const app = await openApp(dir);
+    later(() => app.journal.close());
+    await appendEvents(app.journal, events(300));
+    await app.engine.start();
+    const progress: RebuildProgress[] = [];
+    const report = await app.engine.rebuild('tally', { onProgress: (p) => progress.push(p) });
+    expect(report.events).toBe(300);
+    expect(progress[0]).toMatchObject({ done: 0, total: 300 });
+    expect(progress[progress.length - 1]).toMatchObject({ done: 300, total: 300, checkpoint: app.journal.head });
+    await appendEvents(app.journal, events(5, 300));
+    await app.engine.waitFor();
+    expect(app.engine.query<{ count: number }>('tally').state.count).toBe(305);
+    await app.engine.stop();
+  });
+});
+
+describe('ProjectionEngine after a crash took records away', () => {
+  it('detects a checkpoint beyond what power loss left of the log, rebuilds with the reason, and equals a fresh rebuild', async () => {
+    const disk = new SimulatedDisk();
+    const dir = simDir();
+    const app = await openApp(dir, 1, { io: disk });
+    await appendEvents(app.journal, events(40));
+    await app.journal.sync();
+    await app.engine.start();
+    // durability none: these records are visible (and projected, and snapshotted) but never synced
+    await appendEvents(app.journal, events(25, 40));
+    await app.engine.waitFor();
+    await app.engine.stop();
+    const snapshotCheckpoint = app.engine.query('tally').checkpoint;
+    disk.freeze();
+    await app.journal.close().catch(() => undefined);
+    disk.powerLoss();
+    const again = await openApp(dir, 1, { io: disk });
+    later(() => again.journal.close());
+    expect(again.journal.head).toBeLessThan(snapshotCheckpoint);
+    const [report] = await again.engine.start({ follow: false });
+    expect(report!.mode).toBe('rebuilt');
+    expect(['checkpoint-beyond-head', 'log-cut-below-checkpoint']).toContain(report!.reason);
+    expect(canonicalHash(again.engine.query('tally').state)).toBe(await freshState(again.journal));
+  });
+
+  it('detects a torn tail cut below its checkpoint by recovery (log-cut-below-checkpoint)', async () => {
+    const dir = tempDir();
+    const app = await openApp(dir);
+    await appendEvents(app.journal, events(20));
+    await app.engine.start();
+    await app.engine.waitFor();
+    await app.engine.stop();
+    await app.journal.close();
+    // a torn write, as a crash would leave it, in the last record the projection had seen
+    const segs = (await import('node:fs')).readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
+    const last = join(dir, segs[segs.length - 1]!);
+    truncateSync(last, statSync(last).size - 3);
+    const again = await openApp(dir);
+    later(() => again.journal.close());
+    expect(again.journal.recovery!.cuts).toHaveLength(1);
+    const [report] = await again.engine.start({ follow: false });
+    expect(report).toMatchObject({ mode: 'rebuilt', reason: 'log-cut-below-checkpoint' });
+    expect(canonicalHash(again.engine.query('tally').state)).toBe(await freshState(again.journal));
+    expect(again.engine.query('tally').checkpoint).toBe(again.journal.head);
+  });
+});
+
+describe('rebuild after cleanup deleted history', () => {
+  it('fails with a typed error and keeps the old snapshot byte for byte', async () => {
+    const dir = tempDir();
+    const app = await openApp(dir);
+    later(() => app.journal.close());
+    await appendEvents(app.journal, events(200));
+    await app.engine.start({ follow: false });
+    await app.engine.stop();
+    // the projection's consumer is at the head; nothing else holds the log
+    expect(app.registry.cleanup().length).toBeGreaterThan(0);
+    expect(app.journal.earliest).toBeGreaterThan(0);
+    const path = join(dir, 'projections', 'tally.snapshot');
+    const before = readFileSync(path);
+    const err = await app.engine.rebuild('tally').catch((e: unknown) => e);
+    expect(isProjectionError(err, ProjectionErrorCodes.HistoryDeleted)).toBe(true);
+    expect((err as Error).message).toContain('snapshot was kept');
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(app.engine.query('tally').checkpoint).toBe(app.journal.head);
+  });
+
+  it('holds back cleanup while the projection lags (it is a registered consumer)', async () => {
+    const dir = tempDir();
+    const app = await openApp(dir);
+    later(() => app.journal.close());
+    await app.engine.start({ follow: false });
+    await app.engine.stop();
+    await appendEvents(app.journal, events(200));
+    app.registry.register('other', { startFrom: 'latest' });
+    app.registry.cleanup();
+    expect(app.journal.earliest).toBe(0);
+  });
+});
