@@ -72,7 +72,7 @@ describe('ProjectionEngine start decisions', () => {
     await app.journal.close();
     const path = join(dir, 'projections', 'tally.snapshot');
     const bytes = readFileSync(path);
-    bytes[bytes.length - 5] ^= 0x20; // one flipped bit in the state
+    bytes[bytes.length - 5]! ^= 0x20; // one flipped bit in the state
     writeFileSync(path, bytes);
     const again = await openApp(dir);
     later(() => again.journal.close());

@@ -3,8 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import type { Journal } from '@episteme/wal';
-import type { Projection } from '../src/index.js';
 
 const made: string[] = [];
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -23,44 +21,7 @@ export function later(fn: () => Promise<unknown>): void {
   cleanups.push(fn);
 }
 
-export interface Ev {
-  type: string;
-  n: number;
-}
-
-export interface Tally {
-  count: number;
-  total: number;
-  byType: Record<string, number>;
-  /** Order-sensitive digest of the events applied, so that order bugs show. */
-  chain: string;
-  lastOffset: number;
-}
-
-/** A projection whose state depends on every event, its order and its offset. */
-export function tally(version = 1): Projection<Tally, Ev> {
-  return {
-    name: 'tally',
-    version,
-    initialState: () => ({ count: 0, total: 0, byType: {}, chain: '', lastOffset: -1 }),
-    apply: (s, e, meta) => {
-      s.count++;
-      s.total += e.n * version;
-      s.byType[e.type] = (s.byType[e.type] ?? 0) + 1;
-      s.chain = createHash('sha256').update(s.chain).update(Buffer.from(meta.blake3)).digest('hex').slice(0, 16);
-      s.lastOffset = meta.offset;
-      return s;
-    },
-  };
-}
-
-export function encode(e: Ev): Uint8Array {
-  return Buffer.from(JSON.stringify(e));
-}
-
-export async function appendEvents(journal: Journal, events: Ev[]): Promise<number[]> {
-  return Promise.all(events.map((e) => journal.append(encode(e))));
-}
+export { tally, encode, appendEvents, type Ev, type Tally } from './tally.js';
 
 /** A canonical hash of JSON-able state: key order does not matter. */
 export function canonicalHash(value: unknown): string {
