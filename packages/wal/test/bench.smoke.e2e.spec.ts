@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/**
+ * `npm run bench -- --smoke` must keep working as the code changes: it runs
+ * every suite on tiny sizes. Timings are never asserted (they are only
+ * meaningful side by side in a full run); only that every suite completes and
+ * prints its tables. Node is spawned directly with the flags of the root
+ * `bench` script, so that killing the child kills the benchmark itself (npm
+ * would leave it running as a grandchild).
+ */
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+let child: ChildProcess | undefined;
+
+afterEach(() => {
+  // SIGTERM, not SIGKILL: the bench removes its temp journals on SIGTERM.
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  child = undefined;
+});
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/index.ts', ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    child = proc;
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    proc.on('error', reject);
+    proc.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run bench -- --smoke', () => {
+  it('runs every suite on tiny sizes and prints the verify tables', { timeout: 120_000 }, async () => {
+    const { code, stdout, stderr } = await runBench(['--smoke']);
+    expect(code, `stderr:\n${stderr}`).toBe(0);
+    expect(stdout).toContain('== verify: journal scan throughput, warm page cache');
+    expect(stdout).toMatch(/verify MB\/s/);
+    // One row per payload size, each ending with the goal verdict (yes/no, never a failure).
+    expect(stdout).toMatch(/^256 B .*(yes|no)$/m);
+    expect(stdout).toMatch(/^4 KiB .*(yes|no)$/m);
+    expect(stdout).toContain('== verify: BLAKE3 cut-off');
+    expect(stdout).toContain('== verify: CRC32C cut-off');
+    expect(stdout).toContain('smoke mode: results not written');
+    expect(stderr).not.toMatch(/suite \S+ failed/);
+  });
+
+  it('rejects an unknown suite name with exit code 2', { timeout: 60_000 }, async () => {
+    const { code, stderr } = await runBench(['--smoke', '--only', 'no-such-suite']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('no suite named "no-such-suite"');
+  });
+});
