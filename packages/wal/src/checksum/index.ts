@@ -17,16 +17,17 @@ export interface Checksums {
 }
 
 /**
- * Size cut-offs from shared/notes/checksums.md, re-measured by `npm run bench`:
- * the JS CRC table beats the native call below ~128 B; blake3-jit (JS, then
- * WASM SIMD) beats the native BLAKE3 below a few KiB, where the native call's
- * fixed ~1.7 µs dominates.
+ * Size cut-offs, measured end to end by `npm run bench -- --only verify`
+ * (the "cut-offs end to end" table): the JS CRC table beats the native call
+ * up to ~190 B of input; blake3-jit beats the native BLAKE3 up to 1 KiB and
+ * loses above it on payloads of mixed sizes and alignments (1.2-1.45x at
+ * 1.5 KiB), where the native call's fixed cost no longer dominates.
  */
-export const CRC_NATIVE_FROM = 128;
-export const BLAKE3_NATIVE_FROM = 2048;
+export const CRC_NATIVE_FROM = 192;
+export const BLAKE3_NATIVE_FROM = 1025;
 
 export const fastChecksums: Checksums = {
-  name: 'fast (crc: js table < 128 B, @node-rs/crc32 above; blake3: blake3-jit < 2 KiB, @napi-rs/blake-hash above)',
+  name: 'fast (crc: js table < 192 B, @node-rs/crc32 above; blake3: blake3-jit up to 1 KiB, @napi-rs/blake-hash above)',
   crc32c(data, start, end, previous) {
     if (end - start < CRC_NATIVE_FROM) return crc32cJs(data, start, end, previous);
     return nativeCrc32c(data.subarray(start, end), previous);
