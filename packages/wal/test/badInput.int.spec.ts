@@ -1,0 +1,488 @@
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { blake3 } from '@noble/hashes/blake3.js';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  countWellFormed,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  encodeRecord,
+  encodeSegmentHeader,
+  HEADER_SIZE,
+  isWalError,
+  QuarantineError,
+  RECORD_OVERHEAD,
+  recoverJournal,
+  scanSegment,
+  segmentName,
+  verifyJournal,
+  type CutReason,
+} from '../src/index.js';
+import {
+  budgetedChecksums,
+  holdsCut,
+  isZero,
+  layoutOf,
+  noSyncIO,
+  payloadOf,
+  quarantineFiles,
+  RecordingIO,
+  snapshotDir,
+  tempDir,
+  thrown,
+  withChecksums,
+  writeJournal,
+} from './helpers.js';
+
+const MiB = 1024 * 1024;
+/** Each test fails rather than hangs if some path loops (the suite default is 60 s). */
+const LOOP_GUARD = { timeout: 20_000 };
+
+/* ---------------------------------------------------------------------------
+ * An independent model of FORMAT.md's record rule (bitwise CRC32C written
+ * here from the definition, @noble/hashes BLAKE3), so that the outcome on
+ * garbage is predicted, not just "did not crash".
+ * ------------------------------------------------------------------------- */
+
+function crc32c(data: Uint8Array, crc = 0): number {
+  crc = ~crc >>> 0;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return ~crc >>> 0;
+}
+
+/** Where the valid records of a segment's bytes stop, and why. */
+function modelScan(seg: Uint8Array, max: number): { end: number; records: number; reason?: CutReason } {
+  const dv = new DataView(seg.buffer, seg.byteOffset, seg.byteLength);
+  let p = HEADER_SIZE;
+  let records = 0;
+  while (p < seg.length) {
+    if (p + RECORD_OVERHEAD > seg.length) return { end: p, records, reason: 'torn-header' };
+    const n = dv.getUint32(p, true);
+    if (n > max) return { end: p, records, reason: 'length-over-limit' };
+    if (p + RECORD_OVERHEAD + n > seg.length) return { end: p, records, reason: 'torn-payload' };
+    const crc = crc32c(seg.subarray(p + 8, p + RECORD_OVERHEAD + n), crc32c(seg.subarray(p, p + 4)));
+    if (crc !== dv.getUint32(p + 4, true)) return { end: p, records, reason: 'crc-mismatch' };
+    const digest = blake3(seg.subarray(p + RECORD_OVERHEAD, p + RECORD_OVERHEAD + n));
+    if (!Buffer.from(digest).equals(Buffer.from(seg.subarray(p + 8, p + 40)))) return { end: p, records, reason: 'blake3-mismatch' };
+    records++;
+    p += RECORD_OVERHEAD + n;
+  }
+  return { end: p, records };
+}
+
+function headerIsValid(seg: Uint8Array, base: number): boolean {
+  return seg.length >= HEADER_SIZE && Buffer.from(seg.subarray(0, HEADER_SIZE)).equals(Buffer.from(encodeSegmentHeader(base)));
+}
+
+/* ---------------------------------------------------------------------------
+ * Garbage: random bytes, mixed with valid records, zero runs and runs of one
+ * little-endian u32 (a plausible length at every 4th position, the shape of a
+ * binary array payload).
+ * ------------------------------------------------------------------------- */
+
+function u32Run(value: number, count: number): Uint8Array {
+  const out = new Uint8Array(4 * count);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < count; i++) dv.setUint32(4 * i, value, true);
+  return out;
+}
+
+const chunk = fc.oneof(
+  { arbitrary: fc.uint8Array({ maxLength: 300 }), weight: 4 },
+  { arbitrary: fc.tuple(fc.nat(255), fc.integer({ min: 0, max: 200 })).map(([i, n]) => encodeRecord(payloadOf(i, n))), weight: 2 },
+  { arbitrary: fc.integer({ min: 1, max: 100 }).map((n) => new Uint8Array(n)), weight: 1 },
+  {
+    arbitrary: fc
+      .tuple(fc.oneof(fc.constantFrom(0, 1, 40, 0x7fffffff, 0x80000000, 0xffffffff), fc.nat(400)), fc.integer({ min: 1, max: 64 }))
+      .map(([v, c]) => u32Run(v, c)),
+    weight: 1,
+  },
+);
+const garbage = fc.array(chunk, { maxLength: 8 }).map((parts) => new Uint8Array(Buffer.concat(parts)));
+
+type HeaderKind = 'valid' | 'none' | 'random' | 'zero' | 'short';
+const headerKind = fc.constantFrom<HeaderKind>('valid', 'valid', 'none', 'random', 'zero', 'short');
+
+function withHeader(kind: HeaderKind, base: number, body: Uint8Array, rnd: Uint8Array): Uint8Array {
+  switch (kind) {
+    case 'valid':
+      return Buffer.concat([encodeSegmentHeader(base), body]);
+    case 'none':
+      return body;
+    case 'random':
+      return Buffer.concat([rnd.subarray(0, HEADER_SIZE), body]);
+    case 'zero':
+      return Buffer.concat([new Uint8Array(HEADER_SIZE), body]);
+    case 'short':
+      return encodeSegmentHeader(base).subarray(0, Math.min(HEADER_SIZE - 1, body.length));
+  }
+}
+
+/* ---------------------------------------------------------------------------
+ * The harness: every entry point under a recording FileIO and a checksum
+ * budget. Only typed WalErrors may escape, no read may use a buffer larger
+ * than the file, the number of reads is bounded by the file sizes, and the
+ * bytes checksummed are linear in the bytes on disk.
+ * ------------------------------------------------------------------------- */
+
+/** Reads one operation may make of one file: a few passes (header, scan, zero check, well-formed count, copy), each in chunks of at least 1 MiB. */
+function readBound(size: number): number {
+  return 8 + 6 * Math.ceil(size / MiB);
+}
+
+/**
+ * Bytes one operation may checksum. A scan checks each byte at most twice
+ * (CRC32C, BLAKE3); the search for well-formed records in cut bytes may check
+ * a 40-byte record header (plus a short payload) at every position. That is
+ * linear with a constant near 40; anything that grows with the square of the
+ * cut (a CRC over a long claimed payload at every position) exceeds it.
+ */
+function checksumBound(totalBytes: number): number {
+  return 64 * totalBytes + MiB;
+}
+
+interface Outcome<T> {
+  value?: T;
+  error?: unknown;
+}
+
+function guarded<T>(dir: string, what: string, run: (io: RecordingIO) => T): Outcome<T> {
+  // durability is not under test here: skip the flushes to keep the suite fast
+  const io = new RecordingIO(noSyncIO);
+  const sizes = new Map<string, number>();
+  let total = 0;
+  for (const [name, size] of Object.entries(fileSizes(dir))) {
+    sizes.set(join(dir, name), size);
+    total += size;
+  }
+  const budget = budgetedChecksums();
+  budget.reset(checksumBound(total));
+  const out: Outcome<T> = {};
+  try {
+    out.value = withChecksums(budget.provider, () => run(io));
+  } catch (err) {
+    out.error = err;
+  }
+  expect(budget.exceeded(), `${what}: checksummed ${budget.used()} bytes of a ${total}-byte journal`).toBe(false);
+  if (out.error !== undefined) expect(isWalError(out.error), `${what} threw ${String(out.error)}`).toBe(true);
+  expect(io.oversizedReads(), `${what}: reads into buffers larger than the file`).toEqual([]);
+  for (const [path, count] of io.readsPerFile()) {
+    const size = sizes.get(path) ?? statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+    expect(count, `${what}: ${count} reads of ${path} (${size} bytes)`).toBeLessThanOrEqual(readBound(size));
+  }
+  return out;
+}
+
+function fileSizes(dir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.wal'))) out[name] = statSync(join(dir, name)).size;
+  return out;
+}
+
+/** scanSegment and countWellFormed straight on one file. */
+function scanFile(path: string, max: number): void {
+  const size = statSync(path).size;
+  guarded(path.slice(0, path.lastIndexOf('/')), `scanSegment(${path})`, (io) => {
+    const fd = io.open(path, 'r');
+    try {
+      const res = scanSegment(io, fd, { maxPayloadBytes: max });
+      expect(res.end).toBeGreaterThanOrEqual(Math.min(HEADER_SIZE, size));
+      expect(res.end).toBeLessThanOrEqual(Math.max(size, HEADER_SIZE));
+      const count = countWellFormed(io, fd, Math.min(HEADER_SIZE, size), size, max, false);
+      expect(count).toBeGreaterThanOrEqual(res.records);
+      return res;
+    } finally {
+      io.close(fd);
+    }
+  });
+}
+
+describe('random bytes as a segment never crash, over-allocate or loop', LOOP_GUARD, () => {
+  it('as the only segment, with or without a valid header: the outcome is the one FORMAT.md gives', () => {
+    fc.assert(
+      fc.property(headerKind, garbage, fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat(2 ** 40), fc.constantFrom(DEFAULT_MAX_PAYLOAD_BYTES, 100, 0), (kind, body, rnd, base, max) => {
+        const dir = tempDir();
+        const name = segmentName(base);
+        const bytes = withHeader(kind, base, body, rnd);
+        writeFileSync(join(dir, name), bytes);
+        const before = snapshotDir(dir);
+
+        const verify = guarded(dir, 'verifyJournal', (io) => verifyJournal(dir, { io, maxPayloadBytes: max }));
+        expect(snapshotDir(dir)).toEqual(before);
+        scanFile(join(dir, name), max);
+        expect(snapshotDir(dir)).toEqual(before);
+        const rec = guarded(dir, 'recoverJournal', (io) => recoverJournal(dir, { io, maxPayloadBytes: max }));
+
+        if (headerIsValid(bytes, base)) {
+          const m = modelScan(bytes, max);
+          const tail = bytes.subarray(m.end);
+          expect(rec.error).toBeUndefined();
+          expect(verify.value!.recordsVerified).toBe(m.records);
+          expect(rec.value!.head).toBe(base + m.end - HEADER_SIZE);
+          if (tail.length === 0 || isZero(tail)) {
+            expect(rec.value!.cuts).toEqual([]);
+            expect(verify.value!.ok).toBe(true);
+          } else {
+            expect(verify.value!.ok).toBe(false);
+            expect(rec.value!.cuts).toMatchObject([{ segment: name, position: m.end, reason: m.reason, bytes: tail.length }]);
+            const q = quarantineFiles(dir);
+            expect(q.size).toBe(1);
+            expect(holdsCut([...q.values()][0]!, tail)).toBe(true);
+          }
+        } else if (bytes.length < HEADER_SIZE || isZero(bytes)) {
+          // a crash while the segment was created: moved aside whole
+          expect(rec.error).toBeUndefined();
+          expect(verify.value!.ok).toBe(false);
+          expect(rec.value!.cuts).toMatchObject([{ segment: name, position: 0, reason: 'bad-segment-header', bytes: bytes.length }]);
+          expect(holdsCut([...quarantineFiles(dir).values()][0]!, bytes)).toBe(true);
+        } else {
+          expect(rec.error).toBeInstanceOf(QuarantineError);
+          expect(rec.error).toMatchObject({ segment: name, position: 0, reason: 'bad-segment-header' });
+          expect(verify.value!.ok).toBe(false);
+          expect(snapshotDir(dir)).toEqual(before);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('as the last segment after a valid one, or as a sealed segment before a valid one', () => {
+    fc.assert(
+      fc.property(headerKind, garbage, fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.boolean(), (kind, body, rnd, garbageIsLast) => {
+        const dir = tempDir();
+        const max = DEFAULT_MAX_PAYLOAD_BYTES;
+        let garbageName: string;
+        let bytes: Uint8Array;
+        let garbageBase: number;
+        if (garbageIsLast) {
+          const { head } = writeJournal(dir, [[payloadOf(1, 10), payloadOf(2, 0)]], 500);
+          garbageBase = head;
+          garbageName = segmentName(head);
+          bytes = withHeader(kind, head, body, rnd);
+          writeFileSync(join(dir, garbageName), bytes);
+        } else {
+          garbageBase = 500;
+          garbageName = segmentName(garbageBase);
+          bytes = withHeader(kind, garbageBase, body, rnd);
+          // a sealed segment of no more than a header would share its name with the next one
+          if (bytes.length <= HEADER_SIZE) return;
+          writeFileSync(join(dir, garbageName), bytes);
+          // the next segment starts where the garbage ends, so the log is contiguous
+          writeJournal(dir, [[payloadOf(3, 7)]], garbageBase + bytes.length - HEADER_SIZE);
+        }
+        const before = snapshotDir(dir);
+        const verify = guarded(dir, 'verifyJournal', (io) => verifyJournal(dir, { io }));
+        scanFile(join(dir, garbageName), max);
+        expect(snapshotDir(dir)).toEqual(before);
+        const copy = tempDir();
+        cpSync(dir, copy, { recursive: true });
+        const rec = guarded(dir, 'recoverJournal', (io) => recoverJournal(dir, { io }));
+        const repaired = guarded(copy, 'recoverJournal --repair', (io) => recoverJournal(copy, { io, repair: true }));
+        expect(repaired.error).toBeUndefined();
+
+        const valid = headerIsValid(bytes, garbageBase);
+        const m = valid ? modelScan(bytes, max) : undefined;
+        const clean = m !== undefined && m.end === bytes.length;
+        if (garbageIsLast) {
+          const tornCreate = !valid && (bytes.length < HEADER_SIZE || isZero(bytes));
+          if (valid || tornCreate) expect(rec.error).toBeUndefined();
+          else expect(rec.error).toBeInstanceOf(QuarantineError);
+          if (valid && (clean || isZero(bytes.subarray(m!.end)))) expect(verify.value!.ok).toBe(true);
+          else expect(verify.value!.ok).toBe(false);
+        } else if (clean) {
+          expect(rec.error).toBeUndefined();
+          expect(verify.value!.ok).toBe(true);
+        } else {
+          // damage in sealed data: refused, nothing changed
+          expect(rec.error).toBeInstanceOf(QuarantineError);
+          expect(rec.error).toMatchObject(valid ? { segment: garbageName, position: m!.end, reason: m!.reason } : { segment: garbageName, position: 0, reason: 'bad-segment-header' });
+          expect(snapshotDir(dir)).toEqual(before);
+          expect(verify.value!.ok).toBe(false);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('a random segment larger than the 4 MiB read chunk is read in bounded chunks', () => {
+    for (const kind of ['valid', 'none'] as const) {
+      const dir = tempDir();
+      const body = new Uint8Array(5 * MiB + 123);
+      for (let i = 0; i < body.length; i++) body[i] = (i * 2654435761) >>> 24;
+      writeFileSync(join(dir, segmentName(0)), withHeader(kind, 0, body, body));
+      guarded(dir, 'verifyJournal', (io) => verifyJournal(dir, { io }));
+      scanFile(join(dir, segmentName(0)), DEFAULT_MAX_PAYLOAD_BYTES);
+      guarded(dir, 'recoverJournal', (io) => recoverJournal(dir, { io }));
+    }
+  });
+});
+
+describe('length fields of any value up to 0xFFFFFFFF are refused before anything is allocated', LOOP_GUARD, () => {
+  const segments = [
+    [payloadOf(1, 5), payloadOf(2, 100)],
+    [payloadOf(3, 0), payloadOf(4, 7), payloadOf(5, 300)],
+  ];
+  const layout = layoutOf(segments, 64);
+
+  function lengthsFor(fileSize: number, position: number, max: number): number[] {
+    const room = fileSize - position - RECORD_OVERHEAD;
+    const values = [0, 1, 0xffffffff, 0xfffffffe, 0x80000000, 0x7fffffff, 0x40000000, 0x01000000, max - 1, max, max + 1];
+    for (let d = -3; d <= 3; d++) values.push(fileSize + d, room + d);
+    return [...new Set(values)].filter((v) => v >= 0 && v <= 0xffffffff);
+  }
+
+  function expectedReason(n: number, position: number, size: number, max: number): CutReason {
+    if (n > max) return 'length-over-limit';
+    if (position + RECORD_OVERHEAD + n > size) return 'torn-payload';
+    return 'crc-mismatch';
+  }
+
+  for (const max of [DEFAULT_MAX_PAYLOAD_BYTES, 100, 0xffffffff, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
+    it(`in the last segment, with maxPayloadBytes ${max}: cut at that record with the reason FORMAT.md gives`, () => {
+      const lastRecords = layout.records.filter((r) => r.segment === 1);
+      let cases = 0;
+      for (const rec of lastRecords) {
+        const size = layout.sizes[1]!;
+        for (const n of lengthsFor(size, rec.position, max)) {
+          if (n === rec.payload.length) continue;
+          const dir = tempDir();
+          writeJournal(dir, segments, 64);
+          const path = join(dir, layout.names[1]!);
+          const bytes = readFileSync(path);
+          bytes.writeUInt32LE(n, rec.position);
+          writeFileSync(path, bytes);
+          // the records before it (in the sealed segment too) are within every limit tried
+          expect(layout.records.filter((r) => r.segment === 0 || r.position < rec.position).every((r) => r.payload.length <= max)).toBe(true);
+          const verify = guarded(dir, 'verifyJournal', (io) => verifyJournal(dir, { io, maxPayloadBytes: max }));
+          scanFile(path, max);
+          const out = guarded(dir, 'recoverJournal', (io) => recoverJournal(dir, { io, maxPayloadBytes: max }));
+          const ctx = `length ${n} at ${rec.position}, max ${max}`;
+          expect(verify.value!.ok, ctx).toBe(false);
+          expect(out.error, ctx).toBeUndefined();
+          expect(out.value!.cuts, ctx).toMatchObject([{ position: rec.position, offset: rec.offset, reason: expectedReason(n, rec.position, size, max), bytes: size - rec.position }]);
+          expect(holdsCut([...quarantineFiles(dir).values()][0]!, bytes.subarray(rec.position)), ctx).toBe(true);
+          expect(statSync(path).size, ctx).toBe(rec.position);
+          cases++;
+        }
+      }
+      if (max >= 300) expect(cases).toBeGreaterThan(40);
+    });
+  }
+
+  it('in a sealed segment: a QuarantineError with the reason FORMAT.md gives, and nothing changes', () => {
+    const max = DEFAULT_MAX_PAYLOAD_BYTES;
+    const size = layout.sizes[0]!;
+    for (const rec of layout.records.filter((r) => r.segment === 0)) {
+      for (const n of lengthsFor(size, rec.position, max)) {
+        if (n === rec.payload.length) continue;
+        const dir = tempDir();
+        writeJournal(dir, segments, 64);
+        const path = join(dir, layout.names[0]!);
+        const bytes = readFileSync(path);
+        bytes.writeUInt32LE(n, rec.position);
+        writeFileSync(path, bytes);
+        const before = snapshotDir(dir);
+        const out = guarded(dir, 'recoverJournal', (io) => recoverJournal(dir, { io }));
+        const verify = guarded(dir, 'verifyJournal', (io) => verifyJournal(dir, { io }));
+        scanFile(path, max);
+        const ctx = `length ${n} at ${rec.position}`;
+        expect(out.error, ctx).toBeInstanceOf(QuarantineError);
+        expect(out.error, ctx).toMatchObject({ code: 'WAL_QUARANTINE', segment: layout.names[0], position: rec.position, offset: rec.offset, reason: expectedReason(n, rec.position, size, max) });
+        expect(verify.value!.problems[0], ctx).toMatchObject({ segment: layout.names[0], position: rec.position, reason: expectedReason(n, rec.position, size, max) });
+        expect(snapshotDir(dir), ctx).toEqual(before);
+      }
+    }
+  });
+
+  it('in a segment larger than the read chunk, a huge length at the start and near the end allocates nothing beyond the file', () => {
+    const big = payloadOf(9, 4 * MiB + 1000);
+    for (const which of [0, 2]) {
+      for (const n of [0xffffffff, 0x80000000, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_PAYLOAD_BYTES + 1, 4 * MiB + 1001]) {
+        const dir = tempDir();
+        const payloads = [payloadOf(1, 3), big, payloadOf(2, 50)];
+        const l = layoutOf([payloads]);
+        writeJournal(dir, [payloads]);
+        const path = join(dir, l.names[0]!);
+        const bytes = readFileSync(path);
+        const rec = l.records[which]!;
+        bytes.writeUInt32LE(n, rec.position);
+        writeFileSync(path, bytes);
+        const out = guarded(dir, 'recoverJournal', (io) => recoverJournal(dir, { io }));
+        expect(out.value!.cuts[0]).toMatchObject({ position: rec.position });
+      }
+    }
+  });
+});
+
+describe('work stays linear in the bytes on disk', LOOP_GUARD, () => {
+  it('counting well-formed records in a cut full of plausible length fields checksums a bounded number of bytes', () => {
+    // A damaged record whose payload is an array of small u32 values: after the
+    // damage, every 4th position inside it claims a length that fits the cut.
+    const values = new Uint8Array(512 * 1024);
+    const dv = new DataView(values.buffer);
+    for (let i = 0; i < values.length; i += 4) dv.setUint32(i, 1000 + (i % 1000), true);
+    const dir = tempDir();
+    const rec = encodeRecord(values);
+    rec[RECORD_OVERHEAD + 100]! ^= 1;
+    writeFileSync(join(dir, segmentName(0)), Buffer.concat([encodeSegmentHeader(0), encodeRecord(payloadOf(1, 3)), rec]));
+    const out = guarded(dir, 'recoverJournal', (io) => recoverJournal(dir, { io }));
+    expect(out.value!.cuts).toMatchObject([{ position: HEADER_SIZE + 43, reason: 'crc-mismatch', wellFormedRecordsInCut: 0 }]);
+  });
+});
+
+describe('the well-formed count stays exact while its work stays linear', LOOP_GUARD, () => {
+  it('counts the intact records after a bit flip in a record whose payload is an array of small integers', () => {
+    // Media corruption inside a binary payload: the records after it are intact,
+    // so the count must be theirs (FORMAT.md: non-zero points at media
+    // corruption), and finding them must not cost a checksum per byte of the cut.
+    const values = new Uint8Array(256 * 1024);
+    const dv = new DataView(values.buffer);
+    for (let i = 0; i < values.length; i += 4) dv.setUint32(i, (i >> 2) % 256, true);
+    const dir = tempDir();
+    const first = encodeRecord(payloadOf(1, 3));
+    const damaged = encodeRecord(values);
+    damaged[RECORD_OVERHEAD + 1000]! ^= 4;
+    writeFileSync(
+      join(dir, segmentName(0)),
+      Buffer.concat([encodeSegmentHeader(0), first, damaged, encodeRecord(payloadOf(2, 20)), encodeRecord(payloadOf(3, 0))]),
+    );
+    const out = guarded(dir, 'recoverJournal', (io) => recoverJournal(dir, { io }));
+    expect(out.error).toBeUndefined();
+    expect(out.value!.cuts).toMatchObject([{ position: HEADER_SIZE + first.length, reason: 'crc-mismatch', wellFormedRecordsInCut: 2 }]);
+  });
+});
+
+describe('a failing disk read surfaces as a typed error', LOOP_GUARD, () => {
+  it('every read that fails during verifyJournal or recoverJournal gives a WalError (WAL_IO), and recovery changes nothing', () => {
+    const segments = [[payloadOf(1, 10), payloadOf(2, 0)], [payloadOf(3, 30)]];
+    const make = (): string => {
+      const dir = tempDir();
+      const { names } = writeJournal(dir, segments);
+      // a torn tail, so that recovery also reads for the zero check, the count and the copy
+      const path = join(dir, names[1]!);
+      writeFileSync(path, readFileSync(path).subarray(0, statSync(path).size - 5));
+      return dir;
+    };
+    const leaks: string[] = [];
+    for (const op of ['verify', 'recover'] as const) {
+      const probe = new RecordingIO(noSyncIO);
+      if (op === 'verify') verifyJournal(make(), { io: probe });
+      else recoverJournal(make(), { io: probe });
+      expect(probe.calls.read).toBeGreaterThan(3);
+      for (let n = 1; n <= probe.calls.read; n++) {
+        const dir = make();
+        const before = snapshotDir(dir);
+        const io = new RecordingIO(noSyncIO, { read: n });
+        const err = thrown(() => (op === 'verify' ? verifyJournal(dir, { io }) : recoverJournal(dir, { io })));
+        expect(io.faulted).toBe(true);
+        if (!isWalError(err, 'WAL_IO')) leaks.push(`${op}: read #${n} of ${io.reads[n - 1]!.path.split('/').pop()} at ${io.reads[n - 1]!.position} threw ${String(err)}`);
+        // the failed read came before any change
+        if (op === 'recover' && n <= probe.calls.read - 1) expect(snapshotDir(dir)).toEqual(before);
+      }
+    }
+    expect(leaks).toEqual([]);
+  });
+});
