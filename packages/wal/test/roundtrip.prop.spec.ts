@@ -116,8 +116,8 @@ describe('record encode/decode round trip (0 B to 1 MiB, fast provider cross-che
   it('round-trips every size around the checksum cut-offs and 1 MiB exactly', () => {
     // The record CRC is chained over the 4-byte length and then 32 + N bytes, so
     // the native CRC takes over at N = CRC_NATIVE_FROM - 32; BLAKE3 covers N alone.
-    // The fixed sizes are the cut-offs as tuned today (128 B, 2 KiB), the
-    // computed ones follow a re-tuning.
+    // The fixed sizes are the ones the issue names (127/128 B, 2047/2048 B);
+    // the computed ones follow the provider's current cut-offs.
     const crcEdge = CRC_NATIVE_FROM - 32;
     const sizes = new Set<number>([0, 1, 2, 3, 4, 7, 8, 9, 31, 32, 33, 63, 64, 65, 95, 96, 97, 127, 128, 129, 1023, 1024, 1025, 2047, 2048, 2049, MiB - 1, MiB]);
     for (const edge of [crcEdge, CRC_NATIVE_FROM, BLAKE3_NATIVE_FROM]) for (let d = -2; d <= 2; d++) sizes.add(edge + d);
@@ -168,7 +168,7 @@ describe('record encode/decode round trip (0 B to 1 MiB, fast provider cross-che
     expect(broken.mismatches.some((m) => m.startsWith('blake3'))).toBe(true);
   });
 
-  it('chains CRC32C over split ranges identically to the bitwise reference, across the 128-byte cut-off', () => {
+  it('chains CRC32C over split ranges identically to the bitwise reference, across the native cut-off', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 600 }), fc.integer(), fc.nat(600), fc.nat(600), fc.nat(0xffffffff), (size, seed, a, b, previous) => {
         const data = bytesFrom(seed, size);
