@@ -55,12 +55,14 @@ export class ProjectionEngine {
   register(projection: AnyProjection): this {
     validateProjection(projection);
     if (this.runtimes.has(projection.name)) throw new InvalidProjectionArgumentError(`projection "${projection.name}" is already registered`);
-    this.options.registry?.register(consumerNameOf(projection.name), { startFrom: 'earliest' });
+    // a read-only journal (a query from another process) never writes cursors
+    const registry = this.options.journal.readOnly ? undefined : this.options.registry;
+    registry?.register(consumerNameOf(projection.name), { startFrom: 'earliest' });
     this.runtimes.set(
       projection.name,
       new ProjectionRuntime(projection, {
         journal: this.options.journal,
-        registry: this.options.registry,
+        registry,
         store: this.store,
         batchSize: this.options.batchSize ?? 4096,
       }),
@@ -137,7 +139,7 @@ export class ProjectionEngine {
   async stop(): Promise<void> {
     for (const name of [...this.loops.keys()]) await this.pause(name);
     for (const rt of this.runtimes.values()) {
-      if (rt.status !== 'failed' && rt.checkpoint !== rt.savedCheckpoint) rt.saveSnapshot();
+      if (rt.opened && rt.status !== 'failed' && rt.checkpoint !== rt.savedCheckpoint) rt.saveSnapshot();
       if (rt.status === 'running') rt.status = 'stopped';
     }
   }
@@ -152,7 +154,10 @@ export class ProjectionEngine {
         this.maybeSnapshot(rt, true);
         return { name: rt.name, mode: 'resumed', checkpoint: rt.checkpoint, events: rt.events - eventsBefore, durationMs: performance.now() - started };
       }
-      this.logger.warn(`projection "${rt.name}": rebuilding from offset 0: ${attempt.reason} (${attempt.detail})`);
+      const message = `projection "${rt.name}": rebuilding from offset 0: ${attempt.reason} (${attempt.detail})`;
+      // a first build is routine; any other reason means state was not trusted
+      if (attempt.reason === 'no-snapshot') this.logger.info?.(message);
+      else this.logger.warn(message);
       rt.status = 'rebuilding';
       await rt.rebuild(this.options.onProgress, signal);
       rt.status = 'stopped';
@@ -192,8 +197,14 @@ export class ProjectionEngine {
             lastSnapshot = performance.now();
           }
           if (n === 0) {
-            // quiet log: snapshot whatever is pending at the next wake-up at the latest
-            await Promise.race([this.options.journal.waitBeyond(rt.checkpoint, stop), sleep(this.snapshotEveryMs, stop)]);
+            // quiet log: wait for a record, or wake up to snapshot what is pending;
+            // one controller ends both waits so that neither leaves a listener behind
+            const wake = new AbortController();
+            const onStop = (): void => wake.abort();
+            stop.addEventListener('abort', onStop, { once: true });
+            await Promise.race([this.options.journal.waitBeyond(rt.checkpoint, wake.signal), sleep(this.snapshotEveryMs, wake.signal)]);
+            wake.abort();
+            stop.removeEventListener('abort', onStop);
           } else {
             await new Promise((r) => setImmediate(r));
           }

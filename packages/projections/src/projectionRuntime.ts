@@ -25,6 +25,8 @@ export class ProjectionRuntime {
   error: string | undefined;
   lastSnapshotAt: string | undefined;
   savedCheckpoint = -1;
+  /** Resumed or rebuilt: only then is the state worth a snapshot. */
+  opened = false;
   private readonly codec: EventCodec<unknown>;
 
   constructor(readonly def: AnyProjection, private readonly deps: RuntimeDeps) {
@@ -69,6 +71,7 @@ export class ProjectionRuntime {
     this.savedCheckpoint = snapshot.checkpoint;
     this.events = snapshot.events;
     this.lastSnapshotAt = snapshot.savedAt;
+    this.opened = true;
     return { resumed: true };
   }
 
@@ -110,6 +113,7 @@ export class ProjectionRuntime {
     this.state = state;
     this.checkpoint = pos;
     this.events = done;
+    this.opened = true;
     this.saveSnapshot();
     report();
     return true;

@@ -1,0 +1,45 @@
+import type { Durability } from '@episteme/wal';
+
+/** What the app is configured with; flags win over environment variables, which win over defaults. */
+export interface AppConfig {
+  dataDir: string;
+  durability: Durability;
+  groupCommit: boolean;
+  maxSegmentBytes: number;
+}
+
+export const DEFAULT_CONFIG: AppConfig = {
+  dataDir: './episteme-data',
+  durability: 'immediate',
+  groupCommit: true,
+  maxSegmentBytes: 64 * 1024 * 1024,
+};
+
+/** Environment variables the app reads, and the option each sets. */
+export const ENV = {
+  dataDir: 'EPISTEME_DATA',
+  durability: 'EPISTEME_DURABILITY',
+  groupCommit: 'EPISTEME_GROUP_COMMIT',
+  maxSegmentBytes: 'EPISTEME_SEGMENT_BYTES',
+} as const;
+
+export class ConfigError extends Error {
+  readonly code = 'APP_CONFIG';
+}
+
+export function resolveConfig(flags: Partial<Record<keyof AppConfig, string | boolean | number | undefined>>, env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const pick = (key: keyof AppConfig): string | boolean | number | undefined => flags[key] ?? env[ENV[key]];
+  const durability = String(pick('durability') ?? DEFAULT_CONFIG.durability);
+  if (durability !== 'immediate' && durability !== 'none') throw new ConfigError(`durability must be immediate or none, got ${JSON.stringify(durability)}`);
+  const gc = pick('groupCommit');
+  const groupCommit = gc === undefined ? DEFAULT_CONFIG.groupCommit : gc === true || gc === 'true' || gc === '1' || gc === 'on';
+  if (gc !== undefined && typeof gc !== 'boolean' && !['true', 'false', '1', '0', 'on', 'off'].includes(String(gc))) {
+    throw new ConfigError(`group commit must be on or off, got ${JSON.stringify(gc)}`);
+  }
+  const seg = pick('maxSegmentBytes');
+  const maxSegmentBytes = seg === undefined ? DEFAULT_CONFIG.maxSegmentBytes : Number(seg);
+  if (!Number.isSafeInteger(maxSegmentBytes) || maxSegmentBytes < 1024) throw new ConfigError(`segment size must be an integer of at least 1024 bytes, got ${JSON.stringify(seg)}`);
+  const dataDir = String(pick('dataDir') ?? DEFAULT_CONFIG.dataDir);
+  if (dataDir.length === 0) throw new ConfigError('the data directory cannot be empty');
+  return { dataDir, durability, groupCommit, maxSegmentBytes };
+}

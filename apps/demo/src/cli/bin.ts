@@ -1,0 +1,9 @@
+// reflect-metadata must load before tsyringe's decorators run: here, once, at the entry point.
+import 'reflect-metadata';
+import { runCli } from './main.js';
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: (s) => void process.stdout.write(s),
+  stderr: (s) => void process.stderr.write(s),
+  stderrIsTTY: process.stderr.isTTY === true,
+});

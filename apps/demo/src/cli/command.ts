@@ -1,0 +1,17 @@
+import type { FlagSpecs, ParsedArgs, PositionalSpec } from '@episteme/wal/cli';
+import type { CommandContext } from './context.js';
+
+export interface AppCommand<F extends FlagSpecs = FlagSpecs> {
+  /** Words that select it: `['consumers', 'list']`. */
+  path: string[];
+  summary: string;
+  positionals: readonly PositionalSpec[];
+  flags: F;
+  run(args: ParsedArgs<F>, ctx: CommandContext): Promise<number>;
+}
+
+export function defineCommand<F extends FlagSpecs>(c: AppCommand<F>): AppCommand<F> {
+  return c;
+}
+
+export const Exit = { Ok: 0, Problem: 1, Usage: 2 } as const;

@@ -1,0 +1,124 @@
+import { CorruptSnapshotError } from '@episteme/projections';
+import { FileSnapshotStore } from '@episteme/projections';
+import { ProgressLine, UsageError, parseNonNegativeInteger, table } from '@episteme/wal/cli';
+import { PROJECTIONS } from '../../app/container.js';
+import { defineCommand, Exit } from '../command.js';
+
+export const consumersListCommand = defineCommand({
+  path: ['consumers', 'list'],
+  summary: 'every consumer: cursor, head, lag, last commit, state',
+  positionals: [],
+  flags: {},
+  async run(_args, ctx) {
+    const app = await ctx.open('read');
+    try {
+      const list = app.registry.list();
+      if (ctx.json) ctx.out(JSON.stringify(list) + '\n');
+      else if (list.length === 0) ctx.out('no consumers registered\n');
+      else {
+        ctx.out(
+          table(
+            ['name', 'cursor', 'head', 'lag bytes', 'lag records', 'last commit', 'state'],
+            list.map((c) => [c.name, String(c.cursor), String(c.head), String(c.lagBytes), String(c.lagRecords ?? '?'), c.lastCommitAt, c.state + (c.error ? `: ${c.error}` : '')]),
+          ),
+        );
+      }
+    } finally {
+      await app.close();
+    }
+    return Exit.Ok;
+  },
+});
+
+export const consumersResetCommand = defineCommand({
+  path: ['consumers', 'reset'],
+  summary: 'move a consumer\'s cursor to earliest, latest or an offset (a record boundary)',
+  positionals: [{ name: 'name', description: 'consumer name' }],
+  flags: { to: { type: 'string', value: 'earliest|latest|offset', description: 'where to (required)' } },
+  async run({ positionals: [name], flags }, ctx) {
+    if (flags.to === undefined) throw new UsageError('--to is required: earliest, latest or an offset');
+    const to = flags.to === 'earliest' || flags.to === 'latest' ? flags.to : parseNonNegativeInteger(flags.to, '--to');
+    const app = await ctx.open('read');
+    try {
+      const state = app.registry.reset(name!, to);
+      ctx.out(ctx.json ? JSON.stringify(state) + '\n' : `${name}: cursor ${state.cursor}\n`);
+    } finally {
+      await app.close();
+    }
+    return Exit.Ok;
+  },
+});
+
+export const consumersDeleteCommand = defineCommand({
+  path: ['consumers', 'delete'],
+  summary: 'forget a consumer (its cursor no longer holds the log)',
+  positionals: [{ name: 'name', description: 'consumer name' }],
+  flags: {},
+  async run({ positionals: [name] }, ctx) {
+    const app = await ctx.open('read');
+    try {
+      app.registry.delete(name!);
+      ctx.out(ctx.json ? JSON.stringify({ deleted: name }) + '\n' : `deleted consumer ${name}\n`);
+    } finally {
+      await app.close();
+    }
+    return Exit.Ok;
+  },
+});
+
+export const projectionsListCommand = defineCommand({
+  path: ['projections', 'list'],
+  summary: 'every projection: version, checkpoint, state of its snapshot',
+  positionals: [],
+  flags: {},
+  async run(_args, ctx) {
+    const app = await ctx.open('read');
+    try {
+      const store = new FileSnapshotStore(app.journal.dir);
+      const head = app.journal.head;
+      const rows = PROJECTIONS.map((p) => {
+        try {
+          const snap = store.load(p.name);
+          if (!snap) return { name: p.name, version: p.version, checkpoint: null, head, events: 0, state: 'no snapshot (rebuilds on start)' };
+          const state =
+            snap.version !== p.version ? `version ${snap.version} on disk (rebuilds on start)` : snap.checkpoint > head ? 'beyond the head (rebuilds on start)' : snap.checkpoint === head ? 'current' : `behind by ${head - snap.checkpoint} bytes`;
+          return { name: p.name, version: p.version, checkpoint: snap.checkpoint, head, events: snap.events, savedAt: snap.savedAt, state };
+        } catch (err) {
+          if (err instanceof CorruptSnapshotError) return { name: p.name, version: p.version, checkpoint: null, head, events: 0, state: 'snapshot damaged (rebuilds on start)' };
+          throw err;
+        }
+      });
+      if (ctx.json) ctx.out(JSON.stringify(rows) + '\n');
+      else ctx.out(table(['name', 'version', 'checkpoint', 'head', 'events', 'state'], rows.map((r) => [r.name, String(r.version), String(r.checkpoint ?? '-'), String(r.head), String(r.events), r.state])));
+    } finally {
+      await app.close();
+    }
+    return Exit.Ok;
+  },
+});
+
+export const projectionsRebuildCommand = defineCommand({
+  path: ['projections', 'rebuild'],
+  summary: 'rebuild a projection from offset 0 (takes the writer lock)',
+  positionals: [{ name: 'name', description: PROJECTIONS.map((p) => p.name).join(' or ') }],
+  flags: {},
+  async run({ positionals: [name] }, ctx) {
+    if (!PROJECTIONS.some((p) => p.name === name)) throw new UsageError(`unknown projection ${JSON.stringify(name)} (known: ${PROJECTIONS.map((p) => p.name).join(', ')})`);
+    const app = await ctx.open('write');
+    try {
+      const bar = ctx.stderrIsTTY && !ctx.json ? new ProgressLine((s) => ctx.err(s), `rebuild ${name}`, () => performance.now()) : undefined;
+      const report = await app.engine.rebuild(name!, {
+        onProgress: (p) => bar?.update({ segment: `${p.done} of ${p.total} events, ${Math.round(p.rate)} events/s`, bytesDone: p.done, bytesTotal: p.total }),
+      });
+      bar?.clear();
+      ctx.out(
+        ctx.json
+          ? JSON.stringify(report) + '\n'
+          : `rebuilt ${name} from offset 0: ${report.events} events in ${(report.durationMs / 1000).toFixed(2)} s (${Math.round(report.rate)} events/s), checkpoint ${report.checkpoint}\n`,
+      );
+    } finally {
+      await app.close();
+    }
+    return Exit.Ok;
+  },
+});

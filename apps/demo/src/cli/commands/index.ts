@@ -1,0 +1,26 @@
+import type { AppCommand } from '../command.js';
+import { consumersDeleteCommand, consumersListCommand, consumersResetCommand, projectionsListCommand, projectionsRebuildCommand } from './admin.js';
+import { beliefsCommand, statsCommand } from './read.js';
+import { assertCommand, importCommand, retractCommand } from './write.js';
+
+/** Every command, in the order `--help` lists them. `wal ...` is delegated to @episteme/wal's CLI. */
+export const commands: readonly AppCommand[] = [
+  assertCommand,
+  retractCommand,
+  importCommand,
+  beliefsCommand,
+  statsCommand,
+  consumersListCommand,
+  consumersResetCommand,
+  consumersDeleteCommand,
+  projectionsListCommand,
+  projectionsRebuildCommand,
+];
+
+/** The command whose path starts `words`, and how many words it used. */
+export function findCommand(words: string[]): { command: AppCommand; used: number } | undefined {
+  for (const command of commands) {
+    if (command.path.every((w, i) => words[i] === w)) return { command, used: command.path.length };
+  }
+  return undefined;
+}

@@ -1,0 +1,62 @@
+import { table } from '@episteme/wal/cli';
+import { beliefsAbout, type BeliefsState } from '../../projections/beliefs.js';
+import type { StatsState } from '../../projections/stats.js';
+import { defineCommand, Exit } from '../command.js';
+import type { App, CommandContext } from '../context.js';
+
+/** Opens read-only, resumes the projections from their snapshots and catches up in memory. */
+async function withProjections<T>(ctx: CommandContext, fn: (app: App) => T): Promise<T> {
+  const app = await ctx.open('read');
+  try {
+    await app.engine.start({ follow: false });
+    return fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+export const beliefsCommand = defineCommand({
+  path: ['beliefs'],
+  summary: 'the standing assertions about a subject, and the most confident one per predicate',
+  positionals: [{ name: 'subject', description: 'the subject' }],
+  flags: {},
+  async run({ positionals: [subject] }, ctx) {
+    const result = await withProjections(ctx, (app) => beliefsAbout(app.engine.query<BeliefsState>('beliefs').state, subject!));
+    if (ctx.json) {
+      ctx.out(JSON.stringify(result) + '\n');
+    } else if (result.assertions.length === 0) {
+      ctx.out(`no standing assertions about ${JSON.stringify(subject)}\n`);
+    } else {
+      ctx.out(`${subject}: ${result.assertions.length} standing assertion(s); best per predicate:\n`);
+      ctx.out(
+        table(
+          ['predicate', 'object', 'confidence', 'source', 'offset'],
+          Object.values(result.best).map((b) => [b.predicate, b.object, b.confidence.toFixed(2), b.source, String(b.offset)]),
+        ),
+      );
+    }
+    return Exit.Ok;
+  },
+});
+
+export const statsCommand = defineCommand({
+  path: ['stats'],
+  summary: 'counts of assertions per predicate and per source',
+  positionals: [],
+  flags: {},
+  async run(_args, ctx) {
+    const { state, checkpoint } = await withProjections(ctx, (app) => app.engine.query<StatsState>('stats'));
+    if (ctx.json) {
+      ctx.out(JSON.stringify({ ...state, checkpoint }) + '\n');
+      return Exit.Ok;
+    }
+    ctx.out(`${state.assertions} assertions, ${state.retractions} retractions (checkpoint ${checkpoint})\n\n`);
+    const top = (rec: Record<string, number>): string[][] =>
+      Object.entries(rec)
+        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+        .map(([k, v]) => [k, String(v)]);
+    ctx.out(table(['predicate', 'count'], top(state.byPredicate)) + '\n');
+    ctx.out(table(['source', 'count'], top(state.bySource)));
+    return Exit.Ok;
+  },
+});

@@ -1,0 +1,131 @@
+import { createReadStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
+import { ValidationFailedError } from '../../domain/events.js';
+import { prepareAssertion, prepareRetraction, type PreparedEvent } from '../../domain/prepare.js';
+import { defineCommand, Exit } from '../command.js';
+
+const IMPORT_BATCH = 1000;
+
+export const assertCommand = defineCommand({
+  path: ['assert'],
+  summary: 'append a validated assertion; prints its offset and content address',
+  positionals: [],
+  flags: {
+    subject: { type: 'string', value: 'S', description: 'what the assertion is about (required)' },
+    predicate: { type: 'string', value: 'P', description: 'the property asserted (required)' },
+    object: { type: 'string', value: 'O', description: 'the value asserted (required)' },
+    confidence: { type: 'string', value: '0..1', description: 'confidence between 0 and 1 (default 1)' },
+    source: { type: 'string', value: 'SRC', description: 'who says so (default "cli")' },
+    id: { type: 'string', value: 'ID', description: 'assertion id (default: a new UUID)' },
+  },
+  async run({ flags }, ctx) {
+    const input: Record<string, unknown> = {
+      subject: flags.subject,
+      predicate: flags.predicate,
+      object: flags.object,
+      confidence: flags.confidence === undefined ? 1 : parseConfidence(flags.confidence),
+      source: flags.source ?? 'cli',
+      ...(flags.id !== undefined ? { id: flags.id } : {}),
+    };
+    // validate before opening: invalid input must not even create the data directory
+    prepareAssertion(input);
+    const app = await ctx.open('write');
+    try {
+      const r = await app.service.assert(input, 'cli');
+      ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `offset ${r.offset}\ncontent address ${r.contentAddress}\nid ${r.id}\n`);
+    } finally {
+      await app.close();
+    }
+    return Exit.Ok;
+  },
+});
+
+export const retractCommand = defineCommand({
+  path: ['retract'],
+  summary: 'append the retraction of an assertion',
+  positionals: [{ name: 'id', description: 'the assertion id' }],
+  flags: { reason: { type: 'string', value: 'R', description: 'why it is withdrawn (required)' } },
+  async run({ positionals: [id], flags }, ctx) {
+    const input = { assertionId: id, reason: flags.reason };
+    prepareRetraction(input);
+    const app = await ctx.open('write');
+    try {
+      const r = await app.service.retract(input, 'cli');
+      ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `offset ${r.offset}\ncontent address ${r.contentAddress}\n`);
+    } finally {
+      await app.close();
+    }
+    return Exit.Ok;
+  },
+});
+
+export const importCommand = defineCommand({
+  path: ['import'],
+  summary: 'append assertions from an NDJSON file in batches; invalid lines are reported and skipped',
+  positionals: [{ name: 'file.ndjson', description: 'one assertion object per line (id and assertedAt optional)' }],
+  flags: {},
+  async run({ positionals: [file] }, ctx) {
+    let size: number;
+    try {
+      size = statSync(file!).size;
+    } catch {
+      throw new UsageError(`cannot read ${file}`);
+    }
+    const app = await ctx.open('write');
+    const started = performance.now();
+    const progress = ctx.stderrIsTTY && !ctx.json ? new ProgressLine((s) => ctx.err(s), 'import', () => performance.now()) : undefined;
+    let lineNo = 0;
+    let appended = 0;
+    let invalid = 0;
+    let bytes = 0;
+    let batch: PreparedEvent[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      await app.service.appendPrepared(batch);
+      appended += batch.length;
+      batch = [];
+    };
+    try {
+      const lines = createInterface({ input: createReadStream(file!), crlfDelay: Infinity });
+      for await (const line of lines) {
+        lineNo++;
+        bytes += Buffer.byteLength(line) + 1;
+        if (line.trim() === '') continue;
+        try {
+          batch.push(prepareAssertion(JSON.parse(line) as Record<string, unknown>, `import:${file}`));
+        } catch (err) {
+          invalid++;
+          const why = err instanceof ValidationFailedError ? err.message : `not JSON (${(err as Error).message})`;
+          progress?.clear();
+          ctx.err(`line ${lineNo}: ${why}\n`);
+          continue;
+        }
+        if (batch.length >= IMPORT_BATCH) await flush();
+        progress?.update({ segment: file!, bytesDone: bytes, bytesTotal: size });
+      }
+      await flush();
+    } finally {
+      progress?.clear();
+      await app.close();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const summary = { records: appended, invalid, lines: lineNo, bytes, seconds: round(seconds), mbPerSecond: round(bytes / 1e6 / Math.max(seconds, 1e-6)) };
+    ctx.out(
+      ctx.json
+        ? JSON.stringify(summary) + '\n'
+        : `imported ${appended} assertions from ${lineNo} lines (${formatBytes(bytes)}) in ${summary.seconds} s, ${summary.mbPerSecond} MB/s; ${invalid} invalid line${invalid === 1 ? '' : 's'} skipped\n`,
+    );
+    return invalid > 0 ? Exit.Problem : Exit.Ok;
+  },
+});
+
+function parseConfidence(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--confidence must be a number between 0 and 1, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -1,0 +1,52 @@
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import type { Snapshot, SnapshotStore } from '@episteme/projections';
+import { FileSnapshotStore } from '@episteme/projections';
+import { appOf, wire } from '../app/container.js';
+import type { AppConfig } from '../app/config.js';
+
+/** What a command gets: its output channels and a way to open the app. */
+export interface CommandContext {
+  config: AppConfig;
+  json: boolean;
+  out(s: string): void;
+  err(s: string): void;
+  stderrIsTTY: boolean;
+  /** Opens the app as the writer (takes the journal lock) or read-only. */
+  open(mode: 'write' | 'read'): Promise<App>;
+}
+
+export type App = ReturnType<typeof appOf> & { container: DependencyContainer; close(): Promise<void> };
+
+/**
+ * A read-only CLI query must not write snapshots: the app may be running and
+ * owns them. Loads from the files, drops saves.
+ */
+class ReadOnlySnapshotStore implements SnapshotStore {
+  constructor(private readonly files: FileSnapshotStore) {}
+  load(name: string): Snapshot | undefined {
+    return this.files.load(name);
+  }
+  save(): void {}
+  remove(): void {}
+}
+
+export async function openApp(config: AppConfig, mode: 'write' | 'read'): Promise<App> {
+  const child = rootContainer.createChildContainer();
+  const readOnly = mode === 'read';
+  const logger = { warn: (m: string) => process.stderr.write(`warning: ${m}\n`) };
+  await wire(child, config, {
+    readOnly,
+    logger,
+    ...(readOnly ? { snapshotStore: new ReadOnlySnapshotStore(new FileSnapshotStore(`${config.dataDir}/journal`)) } : {}),
+  });
+  const app = appOf(child);
+  return {
+    ...app,
+    container: child,
+    async close() {
+      if (!readOnly) await app.engine.stop();
+      app.audit.close();
+      await app.journal.close();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { isConsumerError, ConsumerErrorCodes } from '@episteme/consumers';
+import { isProjectionError, ProjectionErrorCodes } from '@episteme/projections';
+import { isWalError, WalErrorCodes } from '@episteme/wal';
+import { oneLine, parseArgs, runCli as runWalCli, UsageError, type FlagSpecs } from '@episteme/wal/cli';
+import { join } from 'node:path';
+import { ConfigError, DEFAULT_CONFIG, ENV, resolveConfig } from '../app/config.js';
+import { ValidationFailedError } from '../domain/events.js';
+import { Exit, type AppCommand } from './command.js';
+import { commands, findCommand } from './commands/index.js';
+import { openApp, type CommandContext } from './context.js';
+
+export interface CliIO {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  stderrIsTTY: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+const GLOBAL_FLAGS = {
+  data: { type: 'string', value: 'dir', description: `data directory (env ${ENV.dataDir}, default ${DEFAULT_CONFIG.dataDir})` },
+  durability: { type: 'string', value: 'immediate|none', description: `append durability (env ${ENV.durability}, default immediate)` },
+  'group-commit': { type: 'string', value: 'on|off', description: `group commit of concurrent appends (env ${ENV.groupCommit}, default on)` },
+  'segment-bytes': { type: 'string', value: 'bytes', description: `segment size (env ${ENV.maxSegmentBytes}, default 64 MiB)` },
+  json: { type: 'boolean', description: 'machine-readable output' },
+  debug: { type: 'boolean', description: 'print stack traces of unexpected errors' },
+  help: { type: 'boolean', description: 'show help' },
+} as const satisfies FlagSpecs;
+
+const WAL_COMMANDS = ['segments', 'dump', 'verify', 'recover', 'append'];
+
+/** Runs one command line; returns the exit code (0 ok, 1 data problem, 2 usage or bad input). */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  const { globals, rest } = splitGlobals(argv);
+  let command: AppCommand | undefined;
+  try {
+    if (globals.help || rest.length === 0 || rest[0] === 'help') {
+      io.stdout(usage());
+      return rest.length === 0 && !globals.help && rest[0] !== 'help' ? Exit.Usage : Exit.Ok;
+    }
+    const config = resolveConfig(
+      { dataDir: globals.data, durability: globals.durability, groupCommit: globals['group-commit'], maxSegmentBytes: globals['segment-bytes'] },
+      io.env ?? process.env,
+    );
+    if (rest[0] === 'wal') {
+      const [sub, ...walArgs] = rest.slice(1);
+      if (!sub || !WAL_COMMANDS.includes(sub)) throw new UsageError(`wal needs one of: ${WAL_COMMANDS.join(', ')}`);
+      // one implementation: @episteme/wal's own CLI, on this app's journal
+      return await runWalCli([sub, join(config.dataDir, 'journal'), ...walArgs, ...(globals.json ? ['--json'] : []), ...(globals.debug ? ['--debug'] : [])], {
+        stdout: io.stdout,
+        stderr: io.stderr,
+        stderrIsTTY: io.stderrIsTTY,
+        stdin: process.stdin,
+      });
+    }
+    const found = findCommand(rest);
+    if (!found) throw new UsageError(`unknown command ${JSON.stringify(rest.slice(0, 2).join(' '))}`);
+    command = found.command;
+    const args = parseArgs(rest.slice(found.used), { positionals: command.positionals, flags: command.flags });
+    const ctx: CommandContext = {
+      config,
+      json: globals.json,
+      out: io.stdout,
+      err: io.stderr,
+      stderrIsTTY: io.stderrIsTTY,
+      open: (mode) => openApp(config, mode),
+    };
+    return await command.run(args, ctx);
+  } catch (err) {
+    const code = exitCodeOf(err);
+    const message = oneLine(err instanceof Error ? err.message : String(err));
+    const prefix = command ? `episteme ${command.path.join(' ')}` : 'episteme';
+    if (globals.json) {
+      io.stdout(JSON.stringify({ error: { code: (err as { code?: string }).code ?? 'APP_ERROR', message, ...(err instanceof ValidationFailedError ? { failures: err.failures } : {}) } }) + '\n');
+    }
+    io.stderr(`${prefix}: ${message}\n`);
+    if (globals.debug && err instanceof Error && err.stack) io.stderr(err.stack + '\n');
+    return code;
+  }
+}
+
+/** Bad input (exit 2) versus a problem with the data or the machine (exit 1). */
+function exitCodeOf(err: unknown): number {
+  if (err instanceof UsageError || err instanceof ValidationFailedError || err instanceof ConfigError) return Exit.Usage;
+  if (isWalError(err)) {
+    const bad: string[] = [WalErrorCodes.InvalidArgument, WalErrorCodes.NotAJournal, WalErrorCodes.NotRecordBoundary, WalErrorCodes.OffsetOutOfRange, WalErrorCodes.RecordTooLarge];
+    return bad.includes(err.code) ? Exit.Usage : Exit.Problem;
+  }
+  if (isConsumerError(err)) {
+    const bad: string[] = [ConsumerErrorCodes.InvalidName, ConsumerErrorCodes.NotFound, ConsumerErrorCodes.InvalidCursor, ConsumerErrorCodes.CursorBackwards, ConsumerErrorCodes.InvalidArgument, ConsumerErrorCodes.Running];
+    return bad.includes(err.code) ? Exit.Usage : Exit.Problem;
+  }
+  if (isProjectionError(err)) return err.code === ProjectionErrorCodes.NotFound || err.code === ProjectionErrorCodes.InvalidArgument ? Exit.Usage : Exit.Problem;
+  return Exit.Problem;
+}
+
+/** Global flags may stand anywhere; everything else goes to the command. */
+function splitGlobals(argv: readonly string[]): { globals: { data?: string; durability?: string; 'group-commit'?: string; 'segment-bytes'?: string; json: boolean; debug: boolean; help: boolean }; rest: string[] } {
+  const globals: Record<string, string | boolean | undefined> = { json: false, debug: false, help: false };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.startsWith('--') ? [arg.slice(2).split('=')[0]!, arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : undefined] : ['', undefined];
+    const spec = (GLOBAL_FLAGS as FlagSpecs)[name];
+    if (!spec) {
+      rest.push(arg === '-h' ? '--help' : arg);
+      if (arg === '-h') globals.help = true;
+      continue;
+    }
+    if (spec.type === 'boolean') globals[name] = true;
+    else globals[name] = inline ?? argv[++i];
+  }
+  if (rest.includes('--help')) globals.help = true;
+  return { globals: globals as never, rest: rest.filter((a) => a !== '--help') };
+}
+
+function usage(): string {
+  const lines = ['usage: episteme [global flags] <command> [args]', '', 'commands:'];
+  for (const c of commands) {
+    const args = c.positionals.map((p) => `<${p.name}>`).join(' ');
+    lines.push(`  ${[c.path.join(' '), args].filter(Boolean).join(' ').padEnd(34)} ${c.summary}`);
+    for (const [name, f] of Object.entries(c.flags)) lines.push(`      --${name}${f.value ? ` <${f.value}>` : ''}`.padEnd(38) + ` ${f.description}`);
+  }
+  lines.push(`  ${'wal segments|dump|verify|recover|append'.padEnd(34)} inspect the journal (same as episteme-wal, on <data>/journal)`);
+  lines.push('', 'global flags:');
+  for (const [name, f] of Object.entries(GLOBAL_FLAGS)) lines.push(`  --${name}${'value' in f ? ` <${f.value}>` : ''}`.padEnd(38) + ` ${f.description}`);
+  lines.push('', 'exit codes: 0 ok, 1 a problem with the data, 2 usage error or bad input (nothing changed)');
+  return lines.join('\n') + '\n';
+}

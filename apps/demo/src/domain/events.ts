@@ -1,0 +1,83 @@
+import { plainToInstance } from 'class-transformer';
+import { IsISO8601, IsNotEmpty, IsNumber, IsString, Max, MaxLength, Min, validateSync, type ValidationError } from 'class-validator';
+
+/** An assertion made about a subject, as in a knowledge base: (subject, predicate, object). */
+export class AssertionMade {
+  @IsString() @IsNotEmpty() @MaxLength(128)
+  id!: string;
+
+  @IsString() @IsNotEmpty() @MaxLength(512)
+  subject!: string;
+
+  @IsString() @IsNotEmpty() @MaxLength(256)
+  predicate!: string;
+
+  @IsString() @IsNotEmpty() @MaxLength(2048)
+  object!: string;
+
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(1)
+  confidence!: number;
+
+  @IsString() @IsNotEmpty() @MaxLength(256)
+  source!: string;
+
+  @IsISO8601({ strict: true })
+  assertedAt!: string;
+}
+
+/** An earlier assertion withdrawn, with the reason. */
+export class AssertionRetracted {
+  @IsString() @IsNotEmpty() @MaxLength(128)
+  assertionId!: string;
+
+  @IsString() @IsNotEmpty() @MaxLength(1024)
+  reason!: string;
+
+  @IsISO8601({ strict: true })
+  retractedAt!: string;
+}
+
+export type AssertionEvent =
+  | { type: 'AssertionMade'; data: AssertionMade; meta: EventMetaData }
+  | { type: 'AssertionRetracted'; data: AssertionRetracted; meta: EventMetaData };
+
+export interface EventMetaData {
+  /** Who appended it (the app, a producer, an import file). */
+  producer: string;
+  /** Schema version of `data`. */
+  schema: 1;
+}
+
+export interface FailedConstraint {
+  property: string;
+  /** Constraint name to message, as class-validator reports them. */
+  constraints: Record<string, string>;
+  value?: unknown;
+}
+
+/** Input that failed validation; lists every failed constraint. Nothing was appended. */
+export class ValidationFailedError extends Error {
+  readonly code = 'APP_VALIDATION_FAILED';
+
+  constructor(readonly what: string, readonly failures: FailedConstraint[]) {
+    super(`invalid ${what}: ${failures.map((f) => Object.values(f.constraints).join(', ')).join('; ')}`);
+    this.name = 'ValidationFailedError';
+  }
+}
+
+const OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true } as const;
+
+/** Builds a validated instance of `cls` from plain JSON, or throws ValidationFailedError. */
+export function validated<T extends object>(cls: new () => T, plain: unknown, what: string): T {
+  if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
+    throw new ValidationFailedError(what, [{ property: '(root)', constraints: { isObject: `${what} must be a JSON object` } }]);
+  }
+  const instance = plainToInstance(cls, plain, { enableImplicitConversion: false });
+  const errors = validateSync(instance, OPTIONS);
+  if (errors.length > 0) throw new ValidationFailedError(what, flatten(errors));
+  return instance;
+}
+
+function flatten(errors: ValidationError[]): FailedConstraint[] {
+  return errors.map((e) => ({ property: e.property, constraints: e.constraints ?? { invalid: `${e.property} is invalid` }, value: e.value }));
+}

@@ -1,0 +1,10 @@
+/** The assertions app as a library: domain, wiring, projections, and the CLI entry. */
+export * from './domain/events.js';
+export * from './domain/prepare.js';
+export * from './app/config.js';
+export { wire, appOf, journalOptionsOf, APP_CONFIG, JOURNAL_OPTIONS, AUDIT_EXPORTER, PROJECTIONS } from './app/container.js';
+export { AssertionService, type Appended } from './app/assertionService.js';
+export { beliefsProjection, beliefsAbout, type BeliefsState, type Belief, type SubjectBeliefs } from './projections/beliefs.js';
+export { statsProjection, type StatsState } from './projections/stats.js';
+export { AuditExporter, AUDIT_CONSUMER } from './consumers/auditExport.js';
+export { runCli } from './cli/main.js';

@@ -1,0 +1,67 @@
+import type { Projection } from '@episteme/projections';
+import type { AssertionEvent } from '../domain/events.js';
+
+export interface Belief {
+  id: string;
+  predicate: string;
+  object: string;
+  confidence: number;
+  source: string;
+  assertedAt: string;
+  /** Offset of the record that made it. */
+  offset: number;
+}
+
+export interface BeliefsState {
+  /** subject → assertion id → the current (non-retracted) assertion. */
+  bySubject: Record<string, Record<string, Belief>>;
+  /** assertion id → subject, to apply retractions. */
+  subjectOf: Record<string, string>;
+  retracted: number;
+}
+
+/**
+ * Per subject, the assertions that stand (made and not retracted). A
+ * retraction of an unknown id is ignored: it may refer to history that
+ * predates this log.
+ */
+export const beliefsProjection: Projection<BeliefsState, AssertionEvent> = {
+  name: 'beliefs',
+  version: 1,
+  initialState: () => ({ bySubject: {}, subjectOf: {}, retracted: 0 }),
+  apply(state, event, meta) {
+    if (event.type === 'AssertionMade') {
+      const a = event.data;
+      const forSubject = (state.bySubject[a.subject] ??= {});
+      forSubject[a.id] = { id: a.id, predicate: a.predicate, object: a.object, confidence: a.confidence, source: a.source, assertedAt: a.assertedAt, offset: meta.offset };
+      state.subjectOf[a.id] = a.subject;
+    } else if (event.type === 'AssertionRetracted') {
+      const subject = state.subjectOf[event.data.assertionId];
+      if (subject !== undefined) {
+        delete state.bySubject[subject]![event.data.assertionId];
+        delete state.subjectOf[event.data.assertionId];
+        if (Object.keys(state.bySubject[subject]!).length === 0) delete state.bySubject[subject];
+        state.retracted++;
+      }
+    }
+    return state;
+  },
+};
+
+export interface SubjectBeliefs {
+  subject: string;
+  /** Every standing assertion, by offset. */
+  assertions: Belief[];
+  /** Per predicate, the standing assertion with the highest confidence (earliest on a tie). */
+  best: Record<string, Belief>;
+}
+
+export function beliefsAbout(state: BeliefsState, subject: string): SubjectBeliefs {
+  const assertions = Object.values(state.bySubject[subject] ?? {}).sort((a, b) => a.offset - b.offset);
+  const best: Record<string, Belief> = {};
+  for (const a of assertions) {
+    const current = best[a.predicate];
+    if (!current || a.confidence > current.confidence) best[a.predicate] = a;
+  }
+  return { subject, assertions, best };
+}
