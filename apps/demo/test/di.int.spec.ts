@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { container } from 'tsyringe';
+import { CONSUMER_REGISTRY, JOURNAL } from '@episteme/consumers';
+import { PROJECTION_ENGINE } from '@episteme/projections';
+import { AssertionService, JOURNAL_OPTIONS, appOf, resolveConfig, wire, type BeliefsState } from '../src/index.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+const temp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'episteme-demo-di-'));
+  dirs.push(d);
+  return d;
+};
+
+describe('composition root', () => {
+  it('resolves the app with real components from one container', async () => {
+    const dataDir = temp();
+    const c = await wire(container.createChildContainer(), resolveConfig({ dataDir }, {}));
+    const app = appOf(c);
+    expect(c.resolve(JOURNAL)).toBe(app.journal);
+    expect(c.resolve(CONSUMER_REGISTRY)).toBe(c.resolve(CONSUMER_REGISTRY));
+    expect(c.resolve(PROJECTION_ENGINE).names).toEqual(['beliefs', 'stats']);
+    expect(c.resolve(AssertionService)).toBeInstanceOf(AssertionService);
+    expect(app.journal.dir).toBe(join(dataDir, 'journal'));
+    await app.engine.start();
+    const r = await app.service.assert({ subject: 'mars', predicate: 'hasColor', object: 'red', confidence: 0.9, source: 'test' });
+    await app.engine.waitFor();
+    expect(app.engine.query<BeliefsState>('beliefs').state.subjectOf[r.id]).toBe('mars');
+    await app.engine.stop();
+    await app.journal.close();
+  });
+
+  it('lets a test swap the journal options through the container', async () => {
+    const dataDir = temp();
+    const elsewhere = join(temp(), 'swapped');
+    const child = container.createChildContainer();
+    child.register(JOURNAL_OPTIONS, { useValue: { dir: elsewhere, durability: 'none', maxSegmentBytes: 4096 } });
+    const app = appOf(await wire(child, resolveConfig({ dataDir }, {})));
+    expect(app.journal.dir).toBe(elsewhere);
+    for (let i = 0; i < 50; i++) await app.service.assert({ subject: `s${i}`, predicate: 'p', object: 'o', confidence: 0.5, source: 't' });
+    expect(app.journal.segmentList().length).toBeGreaterThan(1);
+    await app.journal.close();
+  });
+
+  it('takes options from flags, then environment variables, then defaults', () => {
+    expect(resolveConfig({}, {})).toMatchObject({ dataDir: './episteme-data', durability: 'immediate', groupCommit: true });
+    expect(resolveConfig({}, { EPISTEME_DATA: '/env', EPISTEME_DURABILITY: 'none', EPISTEME_GROUP_COMMIT: 'off' })).toMatchObject({ dataDir: '/env', durability: 'none', groupCommit: false });
+    expect(resolveConfig({ dataDir: '/flag', durability: 'immediate' }, { EPISTEME_DATA: '/env', EPISTEME_DURABILITY: 'none' })).toMatchObject({ dataDir: '/flag', durability: 'immediate' });
+    expect(() => resolveConfig({ durability: 'sometimes' }, {})).toThrow(/durability/);
+    expect(() => resolveConfig({ maxSegmentBytes: '12' }, {})).toThrow(/segment size/);
+  });
+});
