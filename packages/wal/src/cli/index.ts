@@ -1,0 +1,9 @@
+/**
+ * `@episteme/wal/cli`: the episteme-wal command line as a library, so that an
+ * app's own CLI can offer `wal segments|dump|verify|recover|append` with the
+ * same implementation, and reuse the small argument parser and output helpers.
+ */
+export { runCli, type CliIO } from './main.js';
+export { parseArgs, parseNonNegativeInteger, UsageError, type FlagSpecs, type PositionalSpec, type ParsedArgs } from './args.js';
+export { ProgressLine } from './progress.js';
+export { table, plural, formatBytes, oneLine } from './output.js';
