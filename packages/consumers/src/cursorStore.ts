@@ -1,17 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { nodeFileIO, readFully, writeFully, type FileIO } from '@episteme/wal';
 import { decodeCursorFile, encodeCursorFile, type CursorState } from './cursorFile.js';
 import { validateConsumerName } from './consumerName.js';
+import { ConsumerIoError, errnoOf, isConsumerError } from './errors.js';
+import { isProcessAlive } from './liveness.js';
 
 export const CONSUMERS_DIR = 'consumers';
 const SUFFIX = '.cursor';
-const TMP_SUFFIX = '.cursor.tmp';
+/** `<name>.<pid>.<random>.tmp`: a commit's temp file, unique so that two processes never write the same one. */
+const TEMP_FILE = /^(.+)\.(\d+)\.([0-9a-f]+)\.tmp$/;
 
 /**
  * One durable cursor file per consumer in `<journal>/consumers/`. A commit
  * writes a new file, syncs it, renames it over the old one and syncs the
  * directory: after a crash at any moment the file holds the old or the new
- * cursor, never a torn or empty one.
+ * cursor, never a torn or empty one. Every file-system failure surfaces as a
+ * ConsumerIoError (code CONSUMER_IO) with the errno error as its cause.
  */
 export class CursorStore {
   readonly dir: string;
@@ -26,62 +31,122 @@ export class CursorStore {
     try {
       fd = this.io.open(path, 'r');
     } catch (err) {
-      if ((err as { code?: string }).code === 'ENOENT') return undefined;
-      throw err;
+      if (errnoOf(err) === 'ENOENT') return undefined;
+      throw wrap('open', path, err);
     }
+    let bytes: Uint8Array;
     try {
       const size = this.io.size(fd);
       const buf = new Uint8Array(Math.min(size, 64 * 1024));
       const n = readFully(this.io, fd, buf, 0, buf.length, 0);
-      return decodeCursorFile(buf.subarray(0, n), path);
-    } finally {
-      this.io.close(fd);
+      bytes = buf.subarray(0, n);
+    } catch (err) {
+      closeQuietly(this.io, fd);
+      throw wrap('read', path, err);
     }
+    closeQuietly(this.io, fd); // what was read is complete
+    return decodeCursorFile(bytes, path);
   }
 
   write(state: CursorState): void {
     const name = validateConsumerName(state.name);
-    if (this.io.mkdir(this.dir)) this.io.syncDir(join(this.dir, '..'));
-    const tmp = join(this.dir, name + TMP_SUFFIX);
+    attempt('create directory', this.dir, () => {
+      if (this.io.mkdir(this.dir)) this.io.syncDir(join(this.dir, '..'));
+    });
+    // unique per commit: a fixed name would let two processes (an app and the CLI) interleave in one file
+    const tmp = join(this.dir, `${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     const bytes = encodeCursorFile(state);
-    const fd = this.io.open(tmp, 'w');
     try {
-      writeFully(this.io, fd, bytes, 0, bytes.length, 0);
-      this.io.fsync(fd);
-    } finally {
-      this.io.close(fd);
+      const fd = attempt('create', tmp, () => this.io.open(tmp, 'w'));
+      try {
+        attempt('write', tmp, () => writeFully(this.io, fd, bytes, 0, bytes.length, 0));
+        attempt('fsync', tmp, () => this.io.fsync(fd));
+      } finally {
+        closeQuietly(this.io, fd);
+      }
+      attempt('rename', tmp, () => this.io.rename(tmp, this.pathOf(name)));
+    } catch (err) {
+      unlinkQuietly(this.io, tmp); // the old cursor file is untouched
+      throw err;
     }
-    this.io.rename(tmp, this.pathOf(name));
-    this.io.syncDir(this.dir);
+    attempt('fsync directory', this.dir, () => this.io.syncDir(this.dir));
   }
 
   remove(name: string): boolean {
+    const path = this.pathOf(name);
     try {
-      this.io.unlink(this.pathOf(name));
+      this.io.unlink(path);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ENOENT') return false;
-      throw err;
+      if (errnoOf(err) === 'ENOENT') return false;
+      throw wrap('unlink', path, err);
     }
-    this.io.syncDir(this.dir);
+    attempt('fsync directory', this.dir, () => this.io.syncDir(this.dir));
     return true;
   }
 
-  /** Names of the stored cursors, sorted. Leftover temp files of a crashed commit are ignored. */
+  /** Names of the stored cursors, sorted. Temp files (of a commit in flight or of a crashed one) are ignored. */
   names(): string[] {
-    let files: string[];
-    try {
-      files = this.io.readdir(this.dir);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ENOENT') return [];
-      throw err;
-    }
-    return files
-      .filter((f) => f.endsWith(SUFFIX) && !f.endsWith(TMP_SUFFIX))
+    return this.files()
+      .filter((f) => f.endsWith(SUFFIX))
       .map((f) => f.slice(0, -SUFFIX.length))
       .sort();
   }
 
+  /**
+   * Deletes the temp files that commits of dead processes left behind (a
+   * crash between create and rename); those of live processes may be commits
+   * in flight and are kept. Returns the names removed.
+   */
+  removeStaleTempFiles(isAlive: (pid: number) => boolean = isProcessAlive): string[] {
+    const removed: string[] = [];
+    for (const f of this.files()) {
+      const m = TEMP_FILE.exec(f);
+      if (!m || isAlive(Number(m[2]))) continue;
+      if (unlinkQuietly(this.io, join(this.dir, f))) removed.push(f);
+    }
+    if (removed.length > 0) attempt('fsync directory', this.dir, () => this.io.syncDir(this.dir));
+    return removed;
+  }
+
+  private files(): string[] {
+    try {
+      return this.io.readdir(this.dir);
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return [];
+      throw wrap('list', this.dir, err);
+    }
+  }
+
   private pathOf(name: string): string {
     return join(this.dir, validateConsumerName(name) + SUFFIX);
+  }
+}
+
+function wrap(operation: string, path: string, err: unknown): Error {
+  return isConsumerError(err) ? err : new ConsumerIoError(operation, path, err);
+}
+
+function attempt<T>(operation: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw wrap(operation, path, err);
+  }
+}
+
+function closeQuietly(io: FileIO, fd: number): void {
+  try {
+    io.close(fd);
+  } catch {
+    // the error that matters is the one being thrown
+  }
+}
+
+function unlinkQuietly(io: FileIO, path: string): boolean {
+  try {
+    io.unlink(path);
+    return true;
+  } catch {
+    return false;
   }
 }

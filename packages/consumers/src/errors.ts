@@ -17,6 +17,8 @@ export const ConsumerErrorCodes = {
   Running: 'CONSUMER_RUNNING',
   /** Bad options or arguments. */
   InvalidArgument: 'CONSUMER_INVALID_ARGUMENT',
+  /** Reading or writing a cursor file failed (EIO, ENOSPC, EACCES...); the errno error is the `cause`. */
+  Io: 'CONSUMER_IO',
 } as const;
 
 export type ConsumerErrorCode = (typeof ConsumerErrorCodes)[keyof typeof ConsumerErrorCodes];
@@ -80,4 +82,24 @@ export class InvalidConsumerArgumentError extends ConsumerError {
   constructor(message: string) {
     super(ConsumerErrorCodes.InvalidArgument, message);
   }
+}
+
+export class ConsumerIoError extends ConsumerError {
+  /** The errno code of the cause (`EIO`, `ENOSPC`...), when it has one. */
+  readonly errno: string | undefined;
+
+  constructor(readonly operation: string, readonly path: string, cause: unknown) {
+    const errno = errnoOf(cause);
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(ConsumerErrorCodes.Io, `cursor I/O failed: ${operation} ${path}: ${why}`, { cause });
+    this.errno = errno;
+  }
+}
+
+/** The errno code of an error, looking through one `cause` (typed errors of the journal wrap theirs). */
+export function errnoOf(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  if (typeof e?.code === 'string' && /^E[A-Z0-9]+$/.test(e.code)) return e.code;
+  const c = e?.cause?.code;
+  return typeof c === 'string' && /^E[A-Z0-9]+$/.test(c) ? c : undefined;
 }

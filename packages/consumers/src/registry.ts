@@ -1,4 +1,5 @@
-import { NotRecordBoundaryError, isWalError, WalErrorCodes, nodeFileIO, type FileIO, type Journal } from '@episteme/wal';
+import { isWalError, WalErrorCodes, nodeFileIO, type FileIO, type Journal } from '@episteme/wal';
+import { RecordBoundaries } from './boundaries.js';
 import { validateConsumerName } from './consumerName.js';
 import type { CursorState } from './cursorFile.js';
 import { CursorStore } from './cursorStore.js';
@@ -11,6 +12,7 @@ import {
   InvalidCursorError,
   isConsumerError,
 } from './errors.js';
+import { isProcessAlive } from './liveness.js';
 
 /** Where a new consumer starts: the earliest retained record, the head, or an offset. */
 export type StartFrom = 'earliest' | 'latest' | number;
@@ -53,6 +55,25 @@ export interface RegistryOptions {
   now?: () => Date;
 }
 
+type CommitPatch = Partial<Pick<CursorState, 'state' | 'error' | 'pid'>>;
+
+/**
+ * Journals whose stored cursors were already checked against the recovered
+ * log. The check belongs to the journal's open, not to each registry: run
+ * again later, it would take cursors committed since then for stale ones
+ * (a cursor beyond the recovery cut is, by then, simply further along).
+ */
+const checkedJournals = new WeakSet<Journal>();
+
+/**
+ * Internal to the package (the runner): commits an offset the runner got as
+ * the `next` of a record it read from the journal, which is a record
+ * boundary by construction, so the O(segment) boundary walk is skipped.
+ */
+export const commitHandled: unique symbol = Symbol('episteme.consumers.commitHandled');
+/** Internal to the package (the runner): marks a consumer running in this process, refused while another live process runs it. */
+export const beginRun: unique symbol = Symbol('episteme.consumers.beginRun');
+
 /**
  * The consumers of one journal: their durable cursors, administration
  * (register, list, reset, delete) and the cleanup the lowest cursor allows.
@@ -61,28 +82,39 @@ export interface RegistryOptions {
  */
 export class ConsumerRegistry {
   readonly store: CursorStore;
-  /** Cursors that recovery left beyond the log, clamped when this registry opened. */
+  /**
+   * Cursors that did not fit the log and were clamped: on the journal's first
+   * registry (after recovery), or after a cleanup that raced a registration
+   * in another process.
+   */
   readonly clamped: CursorClampEvent[] = [];
   private readonly logger: Logger;
   private readonly now: () => Date;
   private readonly autoCleanup: boolean;
+  private readonly boundaries: RecordBoundaries;
 
   constructor(readonly journal: Journal, options: RegistryOptions = {}) {
     this.store = new CursorStore(journal.dir, options.io ?? nodeFileIO);
     this.logger = options.logger ?? { warn: (m) => console.warn(m) };
     this.now = options.now ?? (() => new Date());
     this.autoCleanup = options.autoCleanup !== false;
-    this.clampAfterRecovery();
+    this.boundaries = RecordBoundaries.of(journal);
+    if (!checkedJournals.has(journal)) {
+      this.clampAfterRecovery();
+      if (!journal.readOnly) this.removeStaleTempFiles();
+      checkedJournals.add(journal);
+    }
   }
 
   register(name: string, options: { startFrom?: StartFrom } = {}): CursorState {
     validateConsumerName(name);
     const existing = this.store.read(name);
     if (existing) return existing;
-    const cursor = this.resolvePosition(name, options.startFrom ?? 'earliest');
+    const startFrom = options.startFrom ?? 'earliest';
+    const cursor = this.resolvePosition(name, startFrom);
     const state: CursorState = { name, cursor, committedAt: this.now().toISOString(), state: 'registered' };
     this.store.write(state);
-    return state;
+    return this.recheckAgainstCleanup(state, startFrom, undefined);
   }
 
   get(name: string): CursorState {
@@ -96,6 +128,7 @@ export class ConsumerRegistry {
   }
 
   list(): ConsumerInfo[] {
+    this.refreshView();
     const head = this.journal.head;
     return this.store.names().map((name) => {
       let state: CursorState;
@@ -130,16 +163,32 @@ export class ConsumerRegistry {
    * must be a record boundary in [earliest, head]; going backwards needs
    * `reset`.
    */
-  commit(name: string, cursor: number, patch: Partial<Pick<CursorState, 'state' | 'error' | 'pid'>> = {}): CursorState {
+  commit(name: string, cursor: number, patch: CommitPatch = {}): CursorState {
     const current = this.get(name);
     if (cursor < current.cursor) throw new CursorBackwardsError(name, current.cursor, cursor);
     if (cursor !== current.cursor) this.validateCursor(name, cursor);
-    const next: CursorState = { ...current, ...patch, cursor, committedAt: this.now().toISOString() };
-    if (next.state !== 'failed') delete next.error;
-    if (next.state !== 'running') delete next.pid;
-    this.store.write(next);
-    if (this.autoCleanup && cursor !== current.cursor) this.cleanup();
-    return next;
+    return this.writeCommit(current, cursor, patch);
+  }
+
+  /** See `commitHandled`: range-checked, not walked. */
+  [commitHandled](name: string, cursor: number, patch: CommitPatch = {}): CursorState {
+    const current = this.get(name);
+    if (cursor < current.cursor) throw new CursorBackwardsError(name, current.cursor, cursor);
+    if (cursor !== current.cursor) {
+      const { earliest, head } = this.journal;
+      if (!Number.isSafeInteger(cursor) || cursor < earliest || cursor > head) {
+        throw new InvalidCursorError(name, cursor, `outside [${earliest}, ${head}]`);
+      }
+      this.boundaries.remember(name, cursor);
+    }
+    return this.writeCommit(current, cursor, patch);
+  }
+
+  /** See `beginRun`. */
+  [beginRun](name: string): CursorState {
+    const current = this.get(name);
+    this.refuseIfRunningElsewhere(current);
+    return this.writeCommit(current, current.cursor, { state: 'running', pid: process.pid });
   }
 
   /** Rewinds or forwards a consumer to an offset, `earliest` or `latest`; refused while it runs elsewhere. */
@@ -150,7 +199,7 @@ export class ConsumerRegistry {
     const next: CursorState = { name, cursor, committedAt: this.now().toISOString(), state: current.state === 'running' ? 'stopped' : current.state };
     if (next.state === 'failed') next.state = 'stopped';
     this.store.write(next);
-    return next;
+    return this.recheckAgainstCleanup(next, to, current);
   }
 
   delete(name: string): void {
@@ -188,7 +237,10 @@ export class ConsumerRegistry {
     }
     if (lowest === undefined) return [];
     const deleted = this.journal.deleteSegmentsBelow(lowest);
-    if (deleted.length > 0) this.logger.info?.(`cleanup: deleted ${deleted.length} segment(s) below offset ${lowest}`);
+    if (deleted.length > 0) {
+      this.logger.info?.(`cleanup: deleted ${deleted.length} segment(s) below offset ${lowest}`);
+      this.clampStrandedAfterCleanup();
+    }
     return deleted;
   }
 
@@ -197,33 +249,114 @@ export class ConsumerRegistry {
     if (typeof cursor !== 'number' || !Number.isSafeInteger(cursor) || cursor < 0) {
       throw new InvalidCursorError(name, cursor, 'an offset is a non-negative integer');
     }
+    const segments = this.journal.segmentList(); // refreshes a read-only view: earliest and head are current
     const { earliest, head } = this.journal;
-    if (cursor < earliest) {
-      throw new InvalidCursorError(name, cursor, `below the earliest retained offset ${earliest} (cleanup deleted those records)`);
-    }
+    const gone = (): InvalidCursorError =>
+      new InvalidCursorError(name, cursor, `below the earliest retained offset ${this.journal.earliest} (cleanup deleted those records)`);
+    if (cursor < earliest) throw gone();
     if (cursor > head) throw new InvalidCursorError(name, cursor, `beyond the head ${head}`);
-    if (cursor !== head && !this.isBoundary(cursor)) {
-      throw new InvalidCursorError(name, cursor, 'not the start of a record');
+    if (cursor === head) return cursor;
+    let boundary: boolean;
+    try {
+      boundary = this.boundaries.isBoundary(cursor, segments);
+    } catch (err) {
+      // the segment was deleted while it was walked (a cleanup in the writer's process)
+      if (isWalError(err, WalErrorCodes.OffsetOutOfRange)) throw gone();
+      throw err;
     }
+    if (!boundary) throw new InvalidCursorError(name, cursor, 'not the start of a record');
+    this.boundaries.remember(name, cursor);
     return cursor;
   }
 
+  private writeCommit(current: CursorState, cursor: number, patch: CommitPatch): CursorState {
+    const next: CursorState = { ...current, ...patch, cursor, committedAt: this.now().toISOString() };
+    if (next.state !== 'failed') delete next.error;
+    if (next.state !== 'running') delete next.pid;
+    this.store.write(next);
+    if (this.autoCleanup && cursor !== current.cursor) this.cleanup();
+    return next;
+  }
+
   private resolvePosition(name: string, to: StartFrom): number {
-    if (to === 'earliest') return this.journal.earliest;
-    if (to === 'latest') return this.journal.head;
-    if (typeof to !== 'number') {
+    if (to !== 'earliest' && to !== 'latest' && typeof to !== 'number') {
       throw new InvalidConsumerArgumentError(`a position is 'earliest', 'latest' or an offset, not ${JSON.stringify(to)}`);
+    }
+    if (to === 'earliest' || to === 'latest') {
+      // a read-only view may be behind the writer's cleanup: refresh before reading earliest
+      this.journal.segmentList();
+      return this.validateCursor(name, to === 'earliest' ? this.journal.earliest : this.journal.head);
     }
     return this.validateCursor(name, to);
   }
 
-  private isBoundary(offset: number): boolean {
-    try {
-      return this.journal.read(offset) !== undefined;
-    } catch (err) {
-      if (err instanceof NotRecordBoundaryError || isWalError(err, WalErrorCodes.NotRecordBoundary)) return false;
-      throw err;
+  /**
+   * A cleanup in another process (the writer) may have read the cursors just
+   * before `state` was written and deleted the segments it points into just
+   * after. Checked here once the cursor file is durable: if the records are
+   * gone, `earliest`/`latest` move to the new earliest (what was asked for,
+   * reported), and an explicit offset is refused after restoring `previous`.
+   * The writer checks again after each cleanup that deleted something
+   * (clampStrandedAfterCleanup), which covers a deletion that lands after
+   * this check. What remains: the two processes may both rewrite the same
+   * cursor file at that moment, and the last rename wins.
+   */
+  private recheckAgainstCleanup(state: CursorState, requested: StartFrom, previous: CursorState | undefined): CursorState {
+    this.refreshView();
+    const earliest = this.journal.earliest;
+    if (state.cursor >= earliest) return state;
+    if (requested === 'earliest' || requested === 'latest') {
+      const moved: CursorState = { ...state, cursor: earliest, committedAt: this.now().toISOString() };
+      this.store.write(moved);
+      this.logger.warn(
+        `consumer "${state.name}": a concurrent cleanup deleted the records below ${earliest} while it was being positioned at ${state.cursor}; ` +
+          `it starts at ${earliest}, the earliest retained offset`,
+      );
+      return moved;
     }
+    if (previous) this.store.write(previous);
+    else this.store.remove(state.name);
+    throw new InvalidCursorError(state.name, state.cursor, `below the earliest retained offset ${earliest} (a concurrent cleanup deleted those records)`);
+  }
+
+  /**
+   * After deleting segments: a consumer registered or reset in another
+   * process while this cleanup ran may point below what is left. Its records
+   * are gone; clamp it to the earliest retained offset and say so loudly.
+   */
+  private clampStrandedAfterCleanup(): void {
+    const earliest = this.journal.earliest;
+    for (const name of this.store.names()) {
+      let state: CursorState;
+      try {
+        state = this.get(name);
+      } catch (err) {
+        if (isConsumerError(err)) continue;
+        throw err;
+      }
+      if (state.cursor >= earliest) continue;
+      const message =
+        `consumer "${name}": stored cursor ${state.cursor} ${describe('below-earliest')}: ` +
+        `it was positioned while a cleanup ran; clamped to ${earliest}`;
+      this.store.write({ ...state, cursor: earliest, committedAt: this.now().toISOString() });
+      this.clamped.push({ name, storedCursor: state.cursor, clampedTo: earliest, reason: 'below-earliest', message });
+      this.logger.warn(message);
+    }
+  }
+
+  /** Housekeeping only: a failure is reported, not fatal. */
+  private removeStaleTempFiles(): void {
+    try {
+      const removed = this.store.removeStaleTempFiles();
+      if (removed.length > 0) this.logger.info?.(`removed ${removed.length} temp file(s) left by crashed cursor commits`);
+    } catch (err) {
+      this.logger.warn(`could not remove stale cursor temp files: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Read-only journals: re-list the segments so that earliest and head are current (writers are always current). */
+  private refreshView(): void {
+    if (this.journal.readOnly) this.journal.segmentList();
   }
 
   private refuseIfRunningElsewhere(state: CursorState): void {
@@ -236,14 +369,21 @@ export class ConsumerRegistry {
    * Recovery may have cut records a consumer already processed (a torn tail
    * after a crash). Its cursor then points beyond the log, or into records
    * written since: clamp it to where the log was cut, and say so loudly.
+   * Runs on the first registry of a journal instance only (checkedJournals).
+   *
+   * Left open: a cursor written by another process (the CLI, read-only)
+   * between this journal's open and its first registry is clamped like a
+   * stale one if it lies beyond the cut; telling them apart needs the time
+   * the journal was opened, which @episteme/wal does not expose yet.
    */
   private clampAfterRecovery(): void {
+    this.refreshView();
     const { earliest, head } = this.journal;
     const cutAt = this.journal.recovery?.cuts[0]?.offset;
+    const states: CursorState[] = [];
     for (const name of this.store.names()) {
-      let state: CursorState;
       try {
-        state = this.get(name);
+        states.push(this.get(name));
       } catch (err) {
         if (err instanceof CorruptCursorError) {
           this.logger.warn(`consumer "${name}": ${err.message}`);
@@ -251,56 +391,36 @@ export class ConsumerRegistry {
         }
         throw err;
       }
-      let clampedTo: number | undefined;
-      let reason: CursorClampEvent['reason'] | undefined;
-      if (cutAt !== undefined && state.cursor > cutAt) {
-        [clampedTo, reason] = [cutAt, 'cut-by-recovery'];
-      } else if (state.cursor > head) {
-        [clampedTo, reason] = [head, 'beyond-head'];
-      } else if (state.cursor < earliest) {
-        [clampedTo, reason] = [earliest, 'below-earliest'];
-      } else if (state.cursor !== head && !this.isBoundary(state.cursor)) {
-        [clampedTo, reason] = [this.boundaryAtOrBefore(state.cursor), 'not-a-boundary'];
+    }
+    // in offset order, so that each walk starts where the previous one ended: one pass per segment
+    const decisions = new Map<string, [number, CursorClampEvent['reason']]>();
+    for (const state of [...states].sort((a, b) => a.cursor - b.cursor)) {
+      if (cutAt !== undefined && state.cursor > cutAt) decisions.set(state.name, [cutAt, 'cut-by-recovery']);
+      else if (state.cursor > head) decisions.set(state.name, [head, 'beyond-head']);
+      else if (state.cursor < earliest) decisions.set(state.name, [earliest, 'below-earliest']);
+      else if (state.cursor !== head) {
+        const boundary = this.boundaries.atOrBefore(state.cursor);
+        if (boundary >= 0) this.boundaries.remember(state.name, boundary);
+        if (boundary !== state.cursor) decisions.set(state.name, [boundary, 'not-a-boundary']);
       }
-      if (clampedTo === undefined || reason === undefined) continue;
+    }
+    for (const state of states) {
+      const decision = decisions.get(state.name);
+      if (!decision) continue;
+      const [clampedTo, reason] = decision;
       const message =
-        `consumer "${name}": stored cursor ${state.cursor} ${describe(reason)}; ` +
+        `consumer "${state.name}": stored cursor ${state.cursor} ${describe(reason)}; ` +
         `clamped to ${clampedTo}` + (this.journal.readOnly ? ' (in memory only: the journal is read-only)' : '');
-      this.clamped.push({ name, storedCursor: state.cursor, clampedTo, reason, message });
+      this.clamped.push({ name: state.name, storedCursor: state.cursor, clampedTo, reason, message });
       this.logger.warn(message);
       if (!this.journal.readOnly) this.store.write({ ...state, cursor: clampedTo, committedAt: this.now().toISOString() });
-    }
-  }
-
-  /** The last record boundary at or before `offset`, found by walking its segment. */
-  private boundaryAtOrBefore(offset: number): number {
-    const segments = this.journal.segmentList();
-    let base = this.journal.earliest;
-    for (const s of segments) if (s.base <= offset) base = s.base;
-    let pos = base;
-    for (;;) {
-      const batch = this.journal.readMany(pos, 1024);
-      if (batch.length === 0) return pos;
-      for (const rec of batch) {
-        if (rec.next > offset) return rec.offset;
-        pos = rec.next;
-      }
     }
   }
 }
 
 function effectiveState(state: CursorState): ConsumerInfo['state'] {
-  if (state.state === 'running' && state.pid !== undefined && state.pid !== process.pid && !isAlive(state.pid)) return 'stopped';
+  if (state.state === 'running' && state.pid !== undefined && state.pid !== process.pid && !isProcessAlive(state.pid)) return 'stopped';
   return state.state;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === 'EPERM';
-  }
 }
 
 function describe(reason: CursorClampEvent['reason']): string {

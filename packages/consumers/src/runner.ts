@@ -1,16 +1,18 @@
+import { resolve } from 'node:path';
 import type { JournalRecord } from '@episteme/wal';
-import { InvalidConsumerArgumentError } from './errors.js';
-import type { ConsumerRegistry } from './registry.js';
+import { validateConsumerName } from './consumerName.js';
+import { ConsumerRunningError, InvalidConsumerArgumentError } from './errors.js';
+import { beginRun, commitHandled, type ConsumerRegistry } from './registry.js';
 
 export type RecordHandler = (record: JournalRecord) => unknown | Promise<unknown>;
 export type BatchHandler = (records: JournalRecord[]) => unknown | Promise<unknown>;
 
 export interface RetryOptions {
-  /** Attempts per record (or batch) before the consumer stops as failed (default 5). */
+  /** Attempts per record (or batch) before the consumer stops as failed: a positive integer (default 5). */
   maxAttempts?: number;
-  /** First backoff delay, doubled after each failure (default 50 ms). */
+  /** First backoff delay in ms, doubled after each failure: a non-negative integer (default 50). */
   initialDelayMs?: number;
-  /** Largest backoff delay (default 5 s). */
+  /** Largest backoff delay in ms: a non-negative integer (default 5000). */
   maxDelayMs?: number;
 }
 
@@ -41,11 +43,21 @@ export interface RunResult {
 }
 
 /**
+ * Consumers running in this process, by journal directory and name: the
+ * cursor file's pid cannot tell two runners of one process apart.
+ */
+const runningHere = new Set<string>();
+
+/**
  * Runs a consumer from its durable cursor: at-least-once, in offset order,
  * the cursor committed only after the handler succeeded. A failing handler
  * is retried with exponential backoff; after the last attempt the consumer
  * stops in the failed state (visible in `list()`), having committed exactly
- * the records before the one that failed: a record is never skipped.
+ * the records before the one that failed: a record is never skipped. A
+ * consumer running in another live process (or already in this one) is
+ * refused with ConsumerRunningError before anything is written. A cursor
+ * commit that fails (the disk under the cursor files) stops the run as
+ * failed with that error.
  */
 export async function runConsumer(registry: ConsumerRegistry, name: string, options: RunOptions): Promise<RunResult> {
   if (!options.handler === !options.batchHandler) {
@@ -54,54 +66,80 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
   const batchSize = positive('batchSize', options.batchSize ?? 256);
   const commitEveryRecords = positive('commitEveryRecords', options.commitEveryRecords ?? 1000);
   const commitEveryMs = positive('commitEveryMs', options.commitEveryMs ?? 1000);
+  const retry = retryPolicy(options.retry);
   const { journal } = registry;
   const { signal } = options;
 
-  let committed = registry.commit(name, registry.get(name).cursor, { state: 'running', pid: process.pid }).cursor;
+  validateConsumerName(name);
+  const key = `${resolve(journal.dir)}\0${name}`;
+  if (runningHere.has(key)) throw new ConsumerRunningError(name, process.pid);
+  let committed = registry[beginRun](name).cursor; // refuses a consumer another live process runs
+  runningHere.add(key);
+
   let done = committed; // offset after the last handled record
   let handled = 0;
   let lastCommit = performance.now();
+  /** Set when a commit on the timer failed: the loop finishes as failed at its next step. */
+  let commitError: Error | undefined;
+  // one signal for the user's abort and for a failed timer commit, so that waits and backoffs wake up
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  if (signal?.aborted) stop.abort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const outcome = (): Error | 'aborted' => commitError ?? 'aborted';
+
   const commit = (patch?: Parameters<ConsumerRegistry['commit']>[2]): void => {
     if (done === committed && !patch) return;
-    committed = registry.commit(name, done, patch).cursor;
+    committed = registry[commitHandled](name, done, patch).cursor;
     lastCommit = performance.now();
   };
   // commits on a timer too, so that a quiet log does not leave work uncommitted
   const timer = setInterval(() => {
-    if (done !== committed && performance.now() - lastCommit >= commitEveryMs) commit();
+    if (commitError || done === committed || performance.now() - lastCommit < commitEveryMs) return;
+    try {
+      commit();
+    } catch (err) {
+      // thrown from a timer it would be an uncaught exception: hand it to the loop instead
+      commitError = asError(err);
+      stop.abort();
+    }
   }, Math.max(10, Math.floor(commitEveryMs / 2)));
   timer.unref();
 
   try {
-    while (!signal?.aborted) {
+    while (!stop.signal.aborted) {
       const batch = journal.readMany(done, batchSize);
       if (batch.length === 0) {
         commit();
         if (options.stopAtHead) break;
-        await journal.waitBeyond(done, signal);
+        await journal.waitBeyond(done, stop.signal);
         continue;
       }
       if (options.batchHandler) {
-        const ok = await attempt(() => options.batchHandler!(batch), options.retry, signal);
-        if (ok !== true) return finish(ok);
+        const ok = await attempt(() => options.batchHandler!(batch), retry, stop.signal);
+        if (ok !== true) return finish(ok === 'aborted' ? outcome() : ok);
         done = batch[batch.length - 1]!.next;
         handled += batch.length;
       } else {
         for (const record of batch) {
-          const ok = await attempt(() => options.handler!(record), options.retry, signal);
-          if (ok !== true) return finish(ok);
+          const ok = await attempt(() => options.handler!(record), retry, stop.signal);
+          if (ok !== true) return finish(ok === 'aborted' ? outcome() : ok);
           done = record.next;
           handled++;
+          if (commitError) return finish(commitError);
           if (handled % commitEveryRecords === 0) commit();
         }
       }
+      if (commitError) return finish(commitError);
       if (handled % commitEveryRecords === 0 || performance.now() - lastCommit >= commitEveryMs) commit();
     }
-    return finish('aborted');
+    return finish(outcome());
   } catch (err) {
-    return finish(err instanceof Error ? err : new Error(String(err)));
+    return finish(asError(err));
   } finally {
     clearInterval(timer);
+    signal?.removeEventListener('abort', onAbort);
+    runningHere.delete(key);
   }
 
   function finish(outcome: Error | 'aborted'): RunResult {
@@ -112,23 +150,38 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
     try {
       commit({ state: 'failed', error: outcome.message });
     } catch {
-      // the failure we report is the handler's; the cursor stays where it was
+      // the failure we report is the handler's (or the first failed commit); the cursor stays where it was
     }
     return { name, state: 'failed', cursor: committed, handled, error: outcome };
   }
 }
 
+interface RetryPolicy {
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+function retryPolicy(retry: RetryOptions | undefined): RetryPolicy {
+  if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
+    throw new InvalidConsumerArgumentError(`retry must be an object, not ${String(retry)}`);
+  }
+  const maxAttempts = positive('retry.maxAttempts', retry?.maxAttempts ?? 5);
+  const initialDelayMs = nonNegative('retry.initialDelayMs', retry?.initialDelayMs ?? 50);
+  const maxDelayMs = nonNegative('retry.maxDelayMs', retry?.maxDelayMs ?? 5000);
+  return { maxAttempts, initialDelayMs: Math.min(initialDelayMs, maxDelayMs), maxDelayMs };
+}
+
 /** Runs `fn` with retries; true on success, 'aborted', or the last error. */
-async function attempt(fn: () => unknown, retry: RetryOptions = {}, signal?: AbortSignal): Promise<true | 'aborted' | Error> {
-  const maxAttempts = retry.maxAttempts ?? 5;
-  let delay = retry.initialDelayMs ?? 50;
-  const maxDelay = retry.maxDelayMs ?? 5000;
+async function attempt(fn: () => unknown, retry: RetryPolicy, signal: AbortSignal): Promise<true | 'aborted' | Error> {
+  const { maxAttempts, maxDelayMs: maxDelay } = retry;
+  let delay = retry.initialDelayMs;
   for (let i = 1; ; i++) {
     try {
       await fn();
       return true;
     } catch (err) {
-      if (i >= maxAttempts) return err instanceof Error ? err : new Error(String(err));
+      if (i >= maxAttempts) return asError(err);
     }
     if (signal?.aborted) return 'aborted';
     await sleep(delay, signal);
@@ -149,7 +202,20 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function positive(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidConsumerArgumentError(`${name} must be a positive integer, not ${String(v)}`);
+function positive(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
+    throw new InvalidConsumerArgumentError(`${name} must be a positive integer, not ${String(v)}`);
+  }
   return v;
+}
+
+function nonNegative(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw new InvalidConsumerArgumentError(`${name} must be a non-negative integer (milliseconds), not ${String(v)}`);
+  }
+  return v;
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
