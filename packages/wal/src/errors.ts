@@ -23,6 +23,11 @@ export const WalErrorCodes = {
   NotRecordBoundary: 'WAL_NOT_RECORD_BOUNDARY',
   /** A payload is larger than the journal's maxPayloadBytes. */
   RecordTooLarge: 'WAL_RECORD_TOO_LARGE',
+  /**
+   * The log holds a valid record larger than the maxPayloadBytes it was opened
+   * with; nothing was changed. Reopen with a larger maxPayloadBytes.
+   */
+  MaxPayloadTooSmall: 'WAL_MAX_PAYLOAD_TOO_SMALL',
   /** Another process holds the writer lock of the directory. */
   Locked: 'WAL_LOCKED',
   /** The journal was closed. */
@@ -159,6 +164,29 @@ export class RecordTooLargeError extends WalError {
   }
 }
 
+/**
+ * A record longer than maxPayloadBytes is whole and both its checksums
+ * verify: it was written under a larger limit, so it is data, not damage.
+ * Cutting it would throw acknowledged records away, so open refuses instead.
+ */
+export class MaxPayloadTooSmallError extends WalError {
+  readonly segment: string;
+  readonly position: number;
+  readonly offset: number;
+
+  constructor(location: Omit<DamageLocation, 'reason'>, readonly payloadLength: number, readonly limit: number) {
+    super(
+      WalErrorCodes.MaxPayloadTooSmall,
+      `${location.segment} holds a valid record of ${payloadLength} payload bytes at file position ${location.position} ` +
+        `(offset ${location.offset}), more than maxPayloadBytes (${limit}); nothing was changed; ` +
+        `reopen with maxPayloadBytes of at least ${payloadLength}`,
+    );
+    this.segment = location.segment;
+    this.position = location.position;
+    this.offset = location.offset;
+  }
+}
+
 export class IoError extends WalError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(WalErrorCodes.Io, message, options);
@@ -197,15 +225,16 @@ export class ClosedError extends WalError {
 }
 
 /**
- * A sync failed: what the OS dropped cannot be known, so the journal refuses
- * every write until it is reopened, which re-runs recovery (the lesson of
- * PostgreSQL's fsync failure handling).
+ * A sync failed (or a rollback could not be made durable): what the OS
+ * dropped cannot be known, so the journal refuses every write until it is
+ * reopened, which re-runs recovery (the lesson of PostgreSQL's fsync failure
+ * handling).
  */
 export class FailedStateError extends WalError {
   constructor(cause: unknown) {
     super(
       WalErrorCodes.FailedState,
-      `the journal is in a failed state after a sync error (${describe(cause)}); reopen it to recover`,
+      `the journal is in a failed state after a failed sync or rollback (${describe(cause)}); reopen it to recover`,
       { cause },
     );
   }

@@ -4,6 +4,7 @@ import { HEADER_SIZE } from '../format/constants.js';
 import { encodeSegmentHeader } from '../format/segmentHeader.js';
 import { segmentName } from '../format/segmentName.js';
 import { writeFully, type FileIO } from '../io/fileIO.js';
+import { SyncFailedError } from './syncFailedError.js';
 
 const ZEROS = new Uint8Array(256 * 1024);
 
@@ -23,7 +24,16 @@ export class ActiveSegment {
     private readonly preallocateBytes: number,
   ) {}
 
-  /** Creates a new segment: header written and synced, then the directory synced. */
+  /**
+   * Creates a new segment: header written and synced, then the directory
+   * synced. A failed header write is undone (unlink, then a directory sync)
+   * and thrown as a plain IoError: the directory is as before, and the caller
+   * may keep appending to the previous segment. A failed fsync or directory
+   * sync, or an undo that did not complete, throws SyncFailedError: whether
+   * the new file survives a power loss is then unknown, and a journal that
+   * went on writing to the previous segment could reopen to a new segment
+   * whose base no longer matches (a gap), so the writer must stop.
+   */
   static create(io: FileIO, dir: string, base: number, preallocateBytes: number): ActiveSegment {
     const path = join(dir, segmentName(base));
     let fd: number;
@@ -34,18 +44,20 @@ export class ActiveSegment {
     }
     try {
       writeFully(io, fd, encodeSegmentHeader(base), 0, HEADER_SIZE, 0);
+    } catch (err) {
+      undoCreate(io, dir, path, fd, err);
+      throw ioError('creating segment', path, err);
+    }
+    try {
       io.fsync(fd);
       io.syncDir(dir);
     } catch (err) {
-      io.close(fd);
       try {
-        // a segment without a durable header must not stay behind: the next
-        // open would take it for a torn creation and quarantine it anyway
-        io.unlink(path);
+        undoCreate(io, dir, path, fd, err);
       } catch {
-        // left for recovery, which moves a headerless last segment aside
+        // already fatal; recovery moves a headerless last segment aside
       }
-      throw ioError('creating segment', path, err);
+      throw new SyncFailedError('creating segment', path, err);
     }
     return new ActiveSegment(io, base, path, fd, HEADER_SIZE, HEADER_SIZE, preallocateBytes);
   }
@@ -72,9 +84,11 @@ export class ActiveSegment {
 
   /**
    * Writes record bytes at the head. On any failure (ENOSPC, EIO, short
-   * write) the file is cut back to the head, so the log still ends on a
-   * record boundary, and the error is rethrown. If even that fails, the
-   * error carries `rollbackFailed` and the journal must stop writing.
+   * write) the file is cut back to the head and the cut is synced, so the
+   * log ends on a record boundary even after a power loss: without that sync
+   * a rejected append could reappear on reopen. The write error is rethrown;
+   * if the cut or its sync fails, a SyncFailedError is thrown instead and
+   * the journal must stop writing.
    */
   write(buf: Uint8Array, length: number): void {
     try {
@@ -84,11 +98,9 @@ export class ActiveSegment {
       try {
         this.io.truncate(this.fd, this.writePos);
         this.allocatedEnd = this.writePos;
+        this.io.fsync(this.fd);
       } catch (rollbackErr) {
-        throw Object.assign(new Error(`rollback after a failed write failed: ${String(rollbackErr)}`), {
-          cause: err,
-          rollbackFailed: true,
-        });
+        throw new SyncFailedError(`rolling back a failed write (${describeCause(err)}) in`, this.path, rollbackErr);
       }
       throw err;
     }
@@ -138,4 +150,27 @@ export class ActiveSegment {
     }
     this.allocatedEnd = target;
   }
+}
+
+/**
+ * Removes a segment whose creation failed, durably: a file left behind (or
+ * an unlink that a power loss takes back) would be taken for the last
+ * segment on reopen, while the writer went on appending to the previous one.
+ */
+function undoCreate(io: FileIO, dir: string, path: string, fd: number, cause: unknown): void {
+  try {
+    io.close(fd);
+  } catch {
+    // the descriptor is gone either way
+  }
+  try {
+    io.unlink(path);
+    io.syncDir(dir);
+  } catch (err) {
+    throw new SyncFailedError(`undoing the creation (after ${describeCause(cause)}) of`, path, err);
+  }
+}
+
+function describeCause(err: unknown): string {
+  return (err as { code?: string })?.code ?? (err instanceof Error ? err.message : String(err));
 }

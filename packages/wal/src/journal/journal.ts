@@ -1,15 +1,15 @@
-import { dirname } from 'node:path';
-import { ClosedError, InvalidArgumentError, ReadOnlyError, ioError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, ReadOnlyError, ioError, isWalError } from '../errors.js';
 import { HEADER_SIZE } from '../format/constants.js';
+import { ensureDirectory } from '../io/directories.js';
 import { recoverJournal } from '../recovery/recover.js';
 import type { RecoveryReport } from '../recovery/report.js';
-import { scanSegment } from '../recovery/scanSegment.js';
 import { listSegmentFiles } from '../recovery/segmentFiles.js';
 import { ActiveSegment } from './activeSegment.js';
 import { ChangeNotifier } from './changeNotifier.js';
 import { JournalReader, type JournalRecord, type LogView, type ReadFromOptions } from './journalReader.js';
 import { JournalWriter } from './journalWriter.js';
 import { resolveOptions, type Durability, type JournalOptions, type ResolvedOptions } from './options.js';
+import { ReadOnlyView } from './readOnlyView.js';
 import { SegmentManager } from './segmentManager.js';
 import { WriterLock } from './writerLock.js';
 
@@ -33,9 +33,9 @@ export interface AppendOptions {
 export class Journal {
   private closed = false;
   private headOffset = 0;
-  /** Read-only journals: how far the last segment has been scanned. */
-  private scanned: { base: number; position: number } | undefined;
   private readonly reader: JournalReader;
+  /** Read-only journals: the view of the directory, refreshed from disk. */
+  private readonly view: ReadOnlyView | undefined;
   private refreshedAt = 0;
 
   private constructor(
@@ -47,7 +47,8 @@ export class Journal {
     /** What recovery found and did on open (writers only). */
     readonly recovery: RecoveryReport | undefined,
   ) {
-    const view: LogView = {
+    if (!writer) this.view = new ReadOnlyView(options.io, options.dir, options.maxPayloadBytes, segments);
+    const logView: LogView = {
       earliest: () => this.earliest,
       head: () => this.headOffset,
       refresh: () => this.refresh(),
@@ -56,7 +57,7 @@ export class Journal {
       },
       checkOpen: () => this.checkOpen(),
     };
-    this.reader = new JournalReader(options.io, segments, view, options.maxPayloadBytes, changes);
+    this.reader = new JournalReader(options.io, segments, logView, options.maxPayloadBytes, changes);
   }
 
   /**
@@ -70,14 +71,15 @@ export class Journal {
     if (o.readOnly) {
       listSegmentFiles(o.io, o.dir); // NotAJournalError when the directory is missing
       const journal = new Journal(o, segments, new ChangeNotifier(o.dir, o.pollIntervalMs), undefined, undefined, undefined);
-      journal.refresh();
+      try {
+        journal.refresh();
+      } catch (err) {
+        await journal.close();
+        throw err;
+      }
       return journal;
     }
-    try {
-      if (o.io.mkdir(o.dir)) o.io.syncDir(dirname(o.dir));
-    } catch (err) {
-      throw ioError('creating journal directory', o.dir, err);
-    }
+    ensureDirectory(o.io, o.dir);
     const lock = await WriterLock.acquire(o.io, o.dir);
     try {
       const report = recoverJournal(o.dir, { maxPayloadBytes: o.maxPayloadBytes, repair: o.repair, scanSealed: o.scanSealedOnOpen, io: o.io });
@@ -101,7 +103,7 @@ export class Journal {
       return journal;
     } catch (err) {
       lock.release();
-      throw err;
+      throw isWalError(err) ? err : ioError('opening journal', o.dir, err);
     }
   }
 
@@ -177,7 +179,10 @@ export class Journal {
 
   /**
    * Deletes the sealed segments whose every record is below `offset` (never
-   * the active one), then syncs the directory. Returns the deleted file names.
+   * the active one), oldest first, then syncs the directory. Returns the
+   * deleted file names. A segment leaves the list only once its file is
+   * gone, so after a failure (a typed error) the list still matches the
+   * directory and a later call resumes where this one stopped.
    */
   deleteSegmentsBelow(offset: number): string[] {
     this.checkOpen();
@@ -185,16 +190,32 @@ export class Journal {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new InvalidArgumentError(`an offset must be a non-negative safe integer, not ${String(offset)}`);
     }
-    const removed = this.segments.takeBelow(Math.min(offset, this.headOffset));
-    for (const seg of removed) {
+    const { io, dir } = this.options;
+    const deleted: string[] = [];
+    let failure: unknown;
+    for (const seg of this.segments.below(Math.min(offset, this.headOffset))) {
       try {
-        this.options.io.unlink(seg.path);
+        io.unlink(seg.path);
       } catch (err) {
-        throw ioError('deleting segment', seg.path, err);
+        if ((err as { code?: string }).code !== 'ENOENT') {
+          failure = ioError('deleting segment', seg.path, err);
+          break;
+        }
+      }
+      this.segments.removeFirst();
+      deleted.push(seg.name);
+    }
+    if (deleted.length > 0) {
+      try {
+        io.syncDir(dir);
+      } catch (err) {
+        // the files are gone from the list either way; a deletion that a
+        // power loss takes back only brings back records below every cursor
+        failure ??= ioError('syncing directory after deleting segments of', dir, err);
       }
     }
-    if (removed.length > 0) this.options.io.syncDir(this.options.dir);
-    return removed.map((s) => s.name);
+    if (failure !== undefined) throw failure;
+    return deleted;
   }
 
   /** Waits for pending appends, syncs, releases the lock. Idempotent. */
@@ -224,33 +245,12 @@ export class Journal {
     if (this.closed) throw new ClosedError();
   }
 
-  /**
-   * Read-only journals: re-list the segments (a writer may have rotated or
-   * deleted some) and scan the last one past what was seen. A partial record
-   * at the end is a write in progress, not corruption: the head stops before it.
-   */
+  /** Read-only journals: see ReadOnlyView. False for a writer, whose view is always current. */
   private refresh(): boolean {
-    if (this.writer || this.closed) return false;
-    const { io, dir, maxPayloadBytes } = this.options;
+    if (!this.view || this.closed) return false;
     this.refreshedAt = performance.now();
-    const files = listSegmentFiles(io, dir);
-    const before = this.headOffset;
-    this.segments.reset(files.map((f) => f.base));
-    const last = this.segments.last;
-    if (!last) {
-      this.headOffset = 0;
-      return before !== 0;
-    }
-    const start = this.scanned?.base === last.base ? this.scanned.position : HEADER_SIZE;
-    const fd = this.segments.fdOf(last);
-    const size = io.size(fd);
-    let position = start;
-    if (size > start) {
-      const scan = scanSegment(io, fd, { maxPayloadBytes, start, size });
-      position = scan.end;
-    }
-    this.scanned = { base: last.base, position };
-    this.headOffset = last.base + position - HEADER_SIZE;
-    return this.headOffset !== before;
+    const changed = this.view.refresh();
+    this.headOffset = this.view.head;
+    return changed;
   }
 }

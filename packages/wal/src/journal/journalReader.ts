@@ -1,4 +1,12 @@
-import { CorruptRecordError, InvalidArgumentError, NotRecordBoundaryError, OffsetOutOfRangeError, ioError, withTypedErrors } from '../errors.js';
+import {
+  CorruptRecordError,
+  InvalidArgumentError,
+  NotRecordBoundaryError,
+  OffsetOutOfRangeError,
+  ioError,
+  withTypedErrors,
+  type CutReason,
+} from '../errors.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { checkRecordChecksums, readU32 } from '../format/record.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
@@ -26,7 +34,11 @@ export interface ReadFromOptions {
 export interface LogView {
   earliest(): number;
   head(): number;
-  /** Re-reads the directory (read-only journals); false when nothing can change it. */
+  /**
+   * Re-reads the directory (read-only journals). True when the head moved or
+   * the view was rebuilt (the writer rolled back bytes it had seen); always
+   * false for a writer, whose view is never stale.
+   */
   refresh(): boolean;
   /** Refreshes a read-only view if it is older than a moment (segments deleted by the writer). */
   refreshIfStale(): void;
@@ -53,14 +65,23 @@ export class JournalReader {
   ) {}
 
   read(offset: number): JournalRecord | undefined {
-    return withTypedErrors('reading', this.segments.dir, () => this.readOne(offset));
+    return withTypedErrors('reading', this.segments.dir, () => {
+      this.view.checkOpen();
+      checkOffset(offset);
+      if (offset >= this.view.head() || offset < this.view.earliest()) this.view.refresh();
+      else this.view.refreshIfStale();
+      try {
+        return this.readOne(offset);
+      } catch (err) {
+        // a read-only view may hold bytes the writer has since rolled back:
+        // look again before calling the offset wrong
+        if (!(err instanceof NotRecordBoundaryError) || !this.view.refresh()) throw err;
+        return this.readOne(offset);
+      }
+    });
   }
 
   private readOne(offset: number): JournalRecord | undefined {
-    this.view.checkOpen();
-    checkOffset(offset);
-    if (offset >= this.view.head() || offset < this.view.earliest()) this.view.refresh();
-    else this.view.refreshIfStale();
     const head = this.view.head();
     if (offset === head) return undefined;
     const idx = this.locate(offset);
@@ -102,6 +123,7 @@ export class JournalReader {
       }
       const batch = withTypedErrors('reading', this.segments.dir, () => this.readBatch(pos, head, first));
       first = false;
+      if (batch.length === 0) continue;
       for (const record of batch) {
         if (signal?.aborted) return;
         yield record;
@@ -129,6 +151,7 @@ export class JournalReader {
       const head = this.view.head();
       if (pos === head) break;
       const batch = this.readBatch(pos, head, out.length === 0, maxRecords - out.length);
+      if (batch.length === 0) break;
       for (const r of batch) out.push(r);
       pos = batch[batch.length - 1]!.next;
     }
@@ -148,36 +171,76 @@ export class JournalReader {
 
   /**
    * Counts the records in [from, to) by walking their length fields (no
-   * checksums: this is for lag figures, not for reading data).
+   * checksums: this is for lag figures, not for reading data). Both must be
+   * record boundaries with earliest <= from <= to <= head.
    */
   countRecords(from: number, to: number): number {
-    return withTypedErrors('counting records in', this.segments.dir, () => this.count(from, to));
+    return withTypedErrors('counting records in', this.segments.dir, () => {
+      this.view.checkOpen();
+      checkOffset(from);
+      checkOffset(to);
+      if (from > to) throw new InvalidArgumentError(`countRecords needs from <= to, not from ${from} and to ${to}`);
+      if (to > this.view.head() || from < this.view.earliest()) this.view.refresh();
+      const earliest = this.view.earliest();
+      const head = this.view.head();
+      if (from < earliest) throw new OffsetOutOfRangeError(from, earliest, head);
+      if (to > head) throw new OffsetOutOfRangeError(to, earliest, head);
+      return this.count(from, to, head);
+    });
   }
 
-  private count(from: number, to: number): number {
-    this.view.checkOpen();
+  /**
+   * Each pass starts below the end of its segment (or `to`) and every step
+   * moves `pos` forward by at least a record header, so the walk ends.
+   */
+  private count(from: number, to: number, head: number): number {
     let count = 0;
     let pos = from;
     while (pos < to) {
       const idx = this.locate(pos);
       const seg = this.segments.segments[idx]!;
-      const end = Math.min(to, this.segments.endOf(idx, this.view.head()));
+      const end = Math.min(to, this.segments.endOf(idx, head));
+      const limit = SegmentManager.position(seg, end);
       const fd = this.fdFor(seg, pos);
-      const window = (seg.window ??= new FileWindow(this.io, fd, SegmentManager.position(seg, end), WINDOW_BYTES));
-      window.limit = Math.max(window.limit, SegmentManager.position(seg, end));
+      const window = (seg.window ??= new FileWindow(this.io, fd, limit, WINDOW_BYTES));
+      window.limit = Math.max(window.limit, limit);
       while (pos < end) {
         const p = SegmentManager.position(seg, pos);
         if (!window.ensure(p, RECORD_OVERHEAD)) throw new NotRecordBoundaryError(pos);
         pos += RECORD_OVERHEAD + readU32(window.buf, p - window.start);
         count++;
       }
+      // the walk stepped over `to` or over the end of the segment: it did
+      // not start on a boundary, or `to` is not one
+      if (pos > end) throw new NotRecordBoundaryError(end === to ? to : from);
     }
     return count;
   }
 
-  /** Up to `max` records from `pos`, all inside one segment and below `head`. */
+  /**
+   * Up to `max` records from `pos`, all inside one segment and below `head`;
+   * empty only when a refresh moved the head back to `pos`.
+   */
   private readBatch(pos: number, head: number, first: boolean, max = BATCH_RECORDS): JournalRecord[] {
     this.view.refreshIfStale();
+    let attempt = this.scanBatch(pos, Math.min(head, this.view.head()), max);
+    // a read-only view may hold bytes the writer has since rolled back: look
+    // again before calling the log corrupt
+    if (attempt.batch.length === 0 && this.view.refresh()) attempt = this.scanBatch(pos, this.view.head(), max);
+    const { batch, seg, failure } = attempt;
+    if (batch.length === 0 && pos < this.view.head()) {
+      if (first) throw new NotRecordBoundaryError(pos);
+      throw new CorruptRecordError({
+        segment: seg.name,
+        position: failure.position,
+        offset: seg.base + failure.position - HEADER_SIZE,
+        reason: failure.reason,
+      });
+    }
+    return batch;
+  }
+
+  private scanBatch(pos: number, head: number, max: number): { batch: JournalRecord[]; seg: Segment; failure: { position: number; reason: CutReason } } {
     const idx = this.locate(pos);
     const seg = this.segments.segments[idx]!;
     const end = this.segments.endOf(idx, head);
@@ -186,9 +249,10 @@ export class JournalReader {
     const window = (seg.window ??= new FileWindow(this.io, fd, limit, WINDOW_BYTES));
     window.limit = limit;
     const batch: JournalRecord[] = [];
+    const start = SegmentManager.position(seg, pos);
     const scan = scanSegment(this.io, fd, {
       maxPayloadBytes: this.maxPayloadBytes,
-      start: SegmentManager.position(seg, pos),
+      start,
       size: limit,
       window,
       visit: (p, n, buf, i) => {
@@ -199,17 +263,7 @@ export class JournalReader {
         return batch.length < max;
       },
     });
-    if (batch.length === 0) {
-      const failure = scan.failure ?? { position: SegmentManager.position(seg, pos), reason: 'torn-header' as const };
-      if (first) throw new NotRecordBoundaryError(pos);
-      throw new CorruptRecordError({
-        segment: seg.name,
-        position: failure.position,
-        offset: seg.base + failure.position - HEADER_SIZE,
-        reason: failure.reason,
-      });
-    }
-    return batch;
+    return { batch, seg, failure: scan.failure ?? { position: start, reason: 'torn-header' } };
   }
 
   /**

@@ -4,15 +4,30 @@ import { encodeRecordInto } from '../format/record.js';
 import { ActiveSegment } from './activeSegment.js';
 import type { Durability, ResolvedOptions } from './options.js';
 import type { SegmentManager } from './segmentManager.js';
+import { SyncFailedError } from './syncFailedError.js';
 
 /** One append or appendBatch call waiting for its write (and sync). */
 interface PendingAppend {
+  kind: 'append';
   payloads: Uint8Array[];
   bytes: number;
   durability: Durability;
   resolve: (offsets: number[]) => void;
   reject: (err: unknown) => void;
 }
+
+/**
+ * A sync() call: it waits in the queue like an append, so that its fsync
+ * runs between batches, never while a rotation or close() seals the
+ * descriptor it would sync.
+ */
+interface SyncBarrier {
+  kind: 'sync';
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+type QueueEntry = PendingAppend | SyncBarrier;
 
 /**
  * The single writer of a journal: assigns offsets in call order, writes
@@ -23,9 +38,12 @@ interface PendingAppend {
  * Batching: without group commit each append is its own write+sync (in order);
  * with it, every append queued while the previous write+sync was in flight
  * goes into the next one. `appendBatch` is always one write and one sync.
+ *
+ * Every fsync happens inside the drain loop, one at a time: a failed one puts
+ * the journal in the failed state (DESIGN.md: never retried and forgotten).
  */
 export class JournalWriter {
-  private readonly queue: PendingAppend[] = [];
+  private readonly queue: QueueEntry[] = [];
   private draining: Promise<void> | undefined;
   private failure: unknown;
   private scratch = new Uint8Array(64 * 1024);
@@ -58,18 +76,21 @@ export class JournalWriter {
       bytes += RECORD_OVERHEAD + p.length;
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ payloads, bytes, durability, resolve, reject });
+      this.queue.push({ kind: 'append', payloads, bytes, durability, resolve, reject });
       this.draining ??= this.drain();
     });
   }
 
-  /** Resolves once everything appended so far is written and synced. */
-  async sync(): Promise<void> {
-    await this.idle();
-    if (this.failure !== undefined) throw new FailedStateError(this.failure);
-    if (this.unsynced) {
-      await this.syncActive();
-    }
+  /**
+   * Resolves once everything appended so far is written and synced. Queued
+   * synchronously, so that a close() called right after waits for it.
+   */
+  sync(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(new FailedStateError(this.failure));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind: 'sync', resolve, reject });
+      this.draining ??= this.drain();
+    });
   }
 
   /** Waits for the queue to empty. */
@@ -98,6 +119,12 @@ export class JournalWriter {
     await undefined;
     try {
       while (this.queue.length > 0) {
+        const next = this.queue[0]!;
+        if (next.kind === 'sync') {
+          this.queue.shift();
+          await this.syncBarrier(next);
+          continue;
+        }
         const delay = this.options.groupCommit?.maxDelayMs ?? 0;
         if (delay > 0 && !this.batchIsFull()) await new Promise((r) => setTimeout(r, delay));
         const batch = this.takeBatch();
@@ -113,6 +140,7 @@ export class JournalWriter {
     let records = 0;
     let bytes = 0;
     for (const e of this.queue) {
+      if (e.kind === 'sync') break;
       records += e.payloads.length;
       bytes += e.bytes;
     }
@@ -125,7 +153,7 @@ export class JournalWriter {
    * it stops where the next append would overflow the active segment.
    */
   private takeBatch(): PendingAppend[] {
-    const first = this.queue.shift()!;
+    const first = this.queue.shift() as PendingAppend;
     const batch = [first];
     const g = this.options.groupCommit;
     const gather = g !== undefined || (first.durability === 'none' && this.options.durability === 'none');
@@ -138,11 +166,11 @@ export class JournalWriter {
     // fresh one when even the first append does not fit (writeBatch rotates).
     const fits = this.active.isEmpty || this.active.sizeWith(first.bytes) <= this.options.maxSegmentBytes;
     const room = fits ? this.options.maxSegmentBytes - this.active.sizeWith(0) : this.options.maxSegmentBytes - HEADER_SIZE;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && this.queue[0]!.kind === 'append') {
       const next = this.queue[0]!;
       if (records + next.payloads.length > maxRecords || bytes + next.bytes > maxBytes) break;
       if (bytes + next.bytes > room) break;
-      batch.push(this.queue.shift()!);
+      batch.push(this.queue.shift() as PendingAppend);
       records += next.payloads.length;
       bytes += next.bytes;
     }
@@ -166,8 +194,13 @@ export class JournalWriter {
       try {
         this.startSegment();
       } catch (err) {
-        // no room for a new segment (ENOSPC...): keep appending to the old one
-        // once the cause is gone; it was sealed, so reopen it at its end
+        if (err instanceof SyncFailedError) {
+          this.fail(err, batch);
+          return;
+        }
+        // no room for a new segment (ENOSPC...), and its file was removed
+        // durably: keep appending to the old one once the cause is gone; it
+        // was sealed, so reopen it at its end
         try {
           this.reopenActive();
         } catch (reopenErr) {
@@ -195,7 +228,7 @@ export class JournalWriter {
     try {
       this.active.write(buf, pos);
     } catch (err) {
-      if ((err as { rollbackFailed?: boolean }).rollbackFailed) {
+      if (err instanceof SyncFailedError) {
         this.fail(err, batch);
       } else {
         for (const e of batch) e.reject(new WriteFailedError(err));
@@ -214,6 +247,18 @@ export class JournalWriter {
     this.head = offset;
     this.publish(offset);
     batch.forEach((e, i) => e.resolve(offsets[i]!));
+  }
+
+  private async syncBarrier(barrier: SyncBarrier): Promise<void> {
+    if (this.failure !== undefined) return barrier.reject(new FailedStateError(this.failure));
+    if (!this.unsynced) return barrier.resolve();
+    try {
+      await this.syncActive();
+    } catch (err) {
+      this.fail(err, [barrier]);
+      return;
+    }
+    barrier.resolve();
   }
 
   private async syncActive(): Promise<void> {
@@ -239,7 +284,7 @@ export class JournalWriter {
   }
 
   /** A sync or rollback failed: nothing more may be written until reopen. */
-  private fail(err: unknown, batch: PendingAppend[]): void {
+  private fail(err: unknown, batch: QueueEntry[]): void {
     this.failure = err;
     const error = new FailedStateError(err);
     for (const e of batch) e.reject(error);

@@ -104,15 +104,21 @@ export class SegmentManager {
   }
 
   /**
-   * Removes from the list the sealed segments whose every record is below
-   * `offset` (never the last one) and returns them; the caller deletes files.
+   * The sealed segments whose every record is below `offset` (never the
+   * last one), oldest first. They stay in the list: the caller deletes each
+   * file, then drops it with `removeFirst`, so that a failed unlink leaves the
+   * list and the directory in agreement.
    */
-  takeBelow(offset: number): Segment[] {
+  below(offset: number): Segment[] {
     let n = 0;
     while (n < this.list.length - 1 && this.list[n + 1]!.base <= offset) n++;
-    const removed = this.list.splice(0, n);
-    for (const seg of removed) this.closeSegment(seg);
-    return removed;
+    return this.list.slice(0, n);
+  }
+
+  /** Drops the oldest segment from the list (its file was deleted). */
+  removeFirst(): void {
+    const seg = this.list.shift();
+    if (seg) this.closeSegment(seg);
   }
 
   closeAll(): void {

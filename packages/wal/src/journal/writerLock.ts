@@ -20,6 +20,17 @@ export const LOCK_FILE = 'LOCK';
  *
  * Elsewhere (no abstract sockets) it falls back to an exclusive-create pid
  * file, taken over when its pid is no longer alive on this host.
+ *
+ * Limitation: the lock only excludes writers on the same host and in the
+ * same network namespace. Abstract socket names belong to a network
+ * namespace, not to the file system, so two processes in different network
+ * namespaces (two containers sharing the journal's volume, `unshare -n`, a
+ * Kubernetes pod and a sidecar without a shared network) can both take the
+ * lock of one directory, and two writers then corrupt the log. Node has no
+ * flock() and this package takes no native dependency, so this is not
+ * detected: run every writer of a directory on one host and in one network
+ * namespace (readers are not affected; they take no lock). A network file
+ * system shared between hosts is not supported for the same reason.
  */
 export class WriterLock {
   private constructor(
@@ -34,7 +45,14 @@ export class WriterLock {
         if ((err as { code?: string }).code === 'EADDRINUSE') throw new LockedError(dir, readHolder(io, dir));
         throw ioError('taking the writer lock of', dir, err);
       });
-      writeHolder(io, dir, 'w');
+      try {
+        writeHolder(io, dir, 'w');
+      } catch (err) {
+        // the socket is the lock: holding it after a failed open would lock
+        // the directory for as long as this process lives
+        await closeServer(server);
+        throw ioError('writing the lock file of', dir, err);
+      }
       return new WriterLock(io, dir, server);
     }
     acquirePidFile(io, dir);
@@ -73,6 +91,10 @@ function listenAbstract(path: string): Promise<Server> {
       resolvePromise(server);
     });
   });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolvePromise) => server.close(() => resolvePromise()));
 }
 
 function readHolder(io: FileIO, dir: string): LockHolder | undefined {

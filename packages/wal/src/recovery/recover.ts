@@ -5,13 +5,18 @@ import { encodeSegmentHeader } from '../format/segmentHeader.js';
 import { segmentName } from '../format/segmentName.js';
 import { nodeFileIO, writeFully, type FileIO } from '../io/fileIO.js';
 import { inspectJournal, type Finding, type Inspection } from './inspect.js';
+import { refuseValidRecordOverLimit } from './overLimit.js';
 import { Quarantine } from './quarantine.js';
 import type { RecoveryCut, RecoveryReport, ScanProgress } from './report.js';
 import { countWellFormed } from './scanSegment.js';
 import { nextBase, type SegmentFile } from './segmentFiles.js';
 
 export interface RecoverOptions {
-  /** Largest payload a record may claim (default 16 MiB); longer is a cut. */
+  /**
+   * Largest payload a record may claim (default 16 MiB). A longer length
+   * field is a cut, unless the record is whole and verifies: then recovery
+   * refuses with MaxPayloadTooSmallError and changes nothing.
+   */
   maxPayloadBytes?: number;
   /**
    * Quarantine damaged sealed data (everything from the damaged record to the
@@ -37,7 +42,9 @@ export interface RecoverOptions {
  * 2. the last segment is scanned; an invalid tail is copied to quarantine/,
  *    the copy made durable, then the segment truncated and synced;
  * 3. damage in sealed data throws QuarantineError and changes nothing, unless
- *    `repair` is set.
+ *    `repair` is set;
+ * 4. a record over `maxPayloadBytes` that is whole and verifies is not
+ *    damage: MaxPayloadTooSmallError, nothing changed (repair or not).
  * Only a writer may call this (it modifies files): hold the writer lock.
  */
 export function recoverJournal(dir: string, options: RecoverOptions = {}): RecoveryReport {
@@ -57,6 +64,10 @@ function recover(dir: string, options: RecoverOptions): RecoveryReport {
   const { segments } = inspection;
   const finding = inspection.findings[0];
 
+  if (finding?.reason === 'length-over-limit') {
+    // before any change, repair or not: a valid record is never damage
+    refuseIfValid(io, segments[finding.index]!, finding.position, maxPayloadBytes);
+  }
   if (finding?.kind === 'sealed' && !options.repair) {
     const seg = segments[finding.index]!;
     throw new QuarantineError(
@@ -91,6 +102,20 @@ function recover(dir: string, options: RecoverOptions): RecoveryReport {
   }
   report.durationMs = performance.now() - started;
   return report;
+}
+
+function refuseIfValid(io: FileIO, seg: SegmentFile, position: number, maxPayloadBytes: number): void {
+  let fd: number;
+  try {
+    fd = io.open(seg.path, 'r');
+  } catch (err) {
+    throw ioError('opening', seg.path, err);
+  }
+  try {
+    refuseValidRecordOverLimit(io, fd, seg, position, seg.size, maxPayloadBytes);
+  } finally {
+    io.close(fd);
+  }
 }
 
 function cutTail(io: FileIO, quarantine: Quarantine, seg: SegmentFile, finding: Finding, maxPayloadBytes: number): RecoveryCut {

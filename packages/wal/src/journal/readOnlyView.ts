@@ -1,0 +1,149 @@
+import { BadSegmentHeaderError, ioError } from '../errors.js';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
+import { readFully, type FileIO } from '../io/fileIO.js';
+import { refuseValidRecordOverLimit } from '../recovery/overLimit.js';
+import { rangeIsZero, scanSegment } from '../recovery/scanSegment.js';
+import { checkSegmentHeader, listSegmentFiles, type SegmentFile } from '../recovery/segmentFiles.js';
+import type { SegmentManager } from './segmentManager.js';
+
+/** How far the last segment has been scanned, and the last record seen there. */
+interface Scanned {
+  base: number;
+  position: number;
+  /** File position and 40-byte header of the last valid record scanned. */
+  lastRecord?: { position: number; header: Uint8Array };
+}
+
+/**
+ * What a read-only journal knows of a directory another process writes:
+ * the segments and the head, refreshed from disk. It never changes a file.
+ *
+ * Each segment's header is checked once, when the segment is first seen;
+ * a bad one is refused with BadSegmentHeaderError, as the writer's recovery
+ * would refuse it. The exception is a last segment that is shorter than a
+ * header or all zero: the writer is creating it (or crashed doing so, and
+ * its recovery will move it aside), so it is not part of the log yet.
+ *
+ * The writer rolls back a failed write (DESIGN.md), so bytes this view
+ * scanned past may be cut and overwritten. Each refresh first re-reads the
+ * header of the last record it scanned: if the file is shorter than what was
+ * scanned or that header changed, the cached windows of the segment are
+ * dropped and it is scanned again from its first record, instead of resuming
+ * in the middle of a different record (a stuck head, or a healthy log
+ * reported as corrupt).
+ */
+export class ReadOnlyView {
+  head = 0;
+  private scanned: Scanned | undefined;
+  /** Bases of the segments whose header was checked. */
+  private checked = new Set<number>();
+
+  constructor(
+    private readonly io: FileIO,
+    private readonly dir: string,
+    private readonly maxPayloadBytes: number,
+    private readonly segments: SegmentManager,
+  ) {}
+
+  /**
+   * Re-lists the segments and scans the last one past what was seen. A
+   * partial record at the end is a write in progress, not corruption: the
+   * head stops before it. True when the head moved or the view was rebuilt.
+   */
+  refresh(): boolean {
+    const files = this.visible(listSegmentFiles(this.io, this.dir));
+    const before = this.head;
+    this.segments.reset(files.map((f) => f.base));
+    this.checked = new Set(files.map((f) => f.base));
+    const last = this.segments.last;
+    if (!last) {
+      this.scanned = undefined;
+      this.head = 0;
+      return before !== 0;
+    }
+    const fd = this.segments.fdOf(last);
+    const size = this.io.size(fd);
+    let scanned: Scanned = { base: last.base, position: HEADER_SIZE };
+    let rebuilt = false;
+    if (this.scanned?.base === last.base) {
+      if (this.stillHolds(this.scanned, fd, size)) {
+        scanned = this.scanned;
+      } else {
+        last.window = undefined;
+        rebuilt = true;
+      }
+    }
+    if (size > scanned.position) scanned = this.scan(last, fd, scanned, size);
+    this.scanned = scanned;
+    this.head = last.base + scanned.position - HEADER_SIZE;
+    return rebuilt || this.head !== before;
+  }
+
+  /** The files that are segments of the log, each header checked once. */
+  private visible(files: SegmentFile[]): SegmentFile[] {
+    const out: SegmentFile[] = [];
+    for (let i = 0; i < files.length; i++) {
+      const file = files[i]!;
+      if (this.checked.has(file.base)) {
+        out.push(file);
+        continue;
+      }
+      const verdict = this.checkHeader(file, i === files.length - 1);
+      if (verdict === 'ok') out.push(file);
+      // 'gone': deleted by the writer's cleanup since the listing
+    }
+    return out;
+  }
+
+  private checkHeader(file: SegmentFile, last: boolean): 'ok' | 'gone' | 'not-yet' {
+    let fd: number;
+    try {
+      fd = this.io.open(file.path, 'r');
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return 'gone';
+      throw ioError('opening', file.path, err);
+    }
+    try {
+      const header = checkSegmentHeader(this.io, fd, file);
+      if (header.ok) return 'ok';
+      if (last && header.tornCreate && rangeIsZero(this.io, fd, HEADER_SIZE, this.io.size(fd))) return 'not-yet';
+      throw new BadSegmentHeaderError(file.name, header.problem);
+    } finally {
+      this.io.close(fd);
+    }
+  }
+
+  /** Whether the bytes up to `scanned.position` are still the ones scanned. */
+  private stillHolds(scanned: Scanned, fd: number, size: number): boolean {
+    if (size < scanned.position) return false;
+    const seen = scanned.lastRecord;
+    if (!seen) return true;
+    const now = new Uint8Array(RECORD_OVERHEAD);
+    if (readFully(this.io, fd, now, 0, RECORD_OVERHEAD, seen.position) < RECORD_OVERHEAD) return false;
+    for (let i = 0; i < RECORD_OVERHEAD; i++) if (now[i] !== seen.header[i]) return false;
+    return true;
+  }
+
+  private scan(seg: { name: string; base: number }, fd: number, from: Scanned, size: number): Scanned {
+    let lastPos = -1;
+    const header = new Uint8Array(RECORD_OVERHEAD);
+    const scan = scanSegment(this.io, fd, {
+      maxPayloadBytes: this.maxPayloadBytes,
+      start: from.position,
+      size,
+      visit: (pos, _n, buf, i) => {
+        lastPos = pos;
+        for (let k = 0; k < RECORD_OVERHEAD; k++) header[k] = buf[i + k]!;
+      },
+    });
+    if (scan.failure?.reason === 'length-over-limit') {
+      // a writer with a larger limit wrote it: say so rather than stop short
+      refuseValidRecordOverLimit(this.io, fd, seg, scan.failure.position, size, this.maxPayloadBytes);
+    }
+    return {
+      base: from.base,
+      position: scan.end,
+      lastRecord: lastPos >= 0 ? { position: lastPos, header } : from.lastRecord,
+    };
+  }
+}
