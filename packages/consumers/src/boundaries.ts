@@ -1,17 +1,15 @@
 import type { Journal } from '@episteme/wal';
 
-const WALK_BATCH = 1024;
 const MAX_KNOWN = 256;
 const perJournal = new WeakMap<Journal, RecordBoundaries>();
 
 /**
- * Answers "is this offset the start of a record?" by walking validated
- * records from a point known to be a boundary (the base of the offset's
- * segment). Reading the record at the offset is not enough: a payload may
+ * Answers "is this offset the start of a record?" by walking record lengths
+ * from a point known to be a boundary (the base of the offset's segment). Reading the record at the offset is not enough: a payload may
  * itself hold a well-formed record (an export, a replicated log), and a
  * cursor inside it would deliver that payload's bytes as an event.
  *
- * The walk is O(segment) from the base; to keep repeated commits cheap it
+ * The walk is O(records in the segment) from the base; to keep repeated commits cheap it
  * starts from the highest boundary this process already established in the
  * same segment (a previous commit of the same consumer, or its cursor as
  * checked when the journal's first registry opened). Only writer
@@ -62,14 +60,7 @@ export class RecordBoundaries {
     if (!this.journal.readOnly) {
       for (const k of this.known.values()) if (k > pos && k <= offset) pos = k;
     }
-    while (pos < offset) {
-      const batch = this.journal.readMany(pos, WALK_BATCH);
-      if (batch.length === 0) return pos; // the head
-      for (const rec of batch) {
-        if (rec.next > offset) return rec.offset;
-        pos = rec.next;
-      }
-    }
-    return pos;
+    // a walk over length fields: records below the head are verified already
+    return this.journal.boundaryAtOrBefore(offset, pos);
   }
 }

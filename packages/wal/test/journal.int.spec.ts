@@ -231,3 +231,25 @@ describe('record content address', () => {
     await j.close();
   });
 });
+
+describe('boundaryAtOrBefore', () => {
+  it('finds the record boundary at or before any offset, across segments, from a hint too', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir, maxSegmentBytes: 400 });
+    // a payload that holds a well-formed record: a boundary check must not be fooled by it
+    const inner = (await import('../src/index.js')).encodeRecord(payloadOf(7, 10));
+    const offsets = await j.appendBatch([payloadOf(1, 20), inner, payloadOf(2, 0)]);
+    const more: number[] = [];
+    for (let i = 0; i < 20; i++) more.push(await j.append(payloadOf(i, 30)));
+    const all = [...offsets, ...more];
+    for (let k = 0; k < all.length; k++) {
+      const start = all[k]!;
+      const next = all[k + 1] ?? j.head;
+      for (let o = start; o < next; o++) expect(j.boundaryAtOrBefore(o), `offset ${o}`).toBe(start);
+      expect(j.boundaryAtOrBefore(start, start)).toBe(start);
+    }
+    expect(j.boundaryAtOrBefore(offsets[1]! + 40)).toBe(offsets[1]); // inside the payload that looks like a record
+    expect(j.boundaryAtOrBefore(j.head + 100)).toBe(j.head);
+    await j.close();
+  });
+});

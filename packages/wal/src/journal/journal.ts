@@ -165,6 +165,16 @@ export class Journal {
     return this.reader.waitBeyond(offset, signal);
   }
 
+  /**
+   * The last record boundary at or before `offset` (the head at or beyond
+   * it), by a walk over length fields from the offset's segment base (or
+   * from `hint`, a known boundary in the same segment). Cheap enough to
+   * validate cursors with.
+   */
+  boundaryAtOrBefore(offset: number, hint?: number): number {
+    return this.reader.boundaryAtOrBefore(offset, hint);
+  }
+
   /** Number of records in [from, to) (to defaults to the head); both must be record boundaries. */
   countRecords(from: number, to: number = this.headOffset): number {
     return this.reader.countRecords(from, to);

@@ -190,6 +190,39 @@ export class JournalReader {
   }
 
   /**
+   * The last record boundary at or before `offset` (the head when `offset` is
+   * at or beyond it), found by walking length fields from the base of the
+   * offset's segment, or from `hint` when the caller knows that to be a
+   * boundary in the same segment. No checksums: the records below the head
+   * were verified by recovery or by the writer; this answers "where do
+   * records start", cheaply, for cursor validation.
+   */
+  boundaryAtOrBefore(offset: number, hint?: number): number {
+    return withTypedErrors('walking records in', this.segments.dir, () => {
+      this.view.checkOpen();
+      checkOffset(offset);
+      if (offset >= this.view.head() || offset < this.view.earliest()) this.view.refresh();
+      const head = this.view.head();
+      if (offset >= head) return head;
+      const idx = this.locate(offset);
+      const seg = this.segments.segments[idx]!;
+      const end = this.segments.endOf(idx, head);
+      let pos = hint !== undefined && hint >= seg.base && hint <= offset ? hint : seg.base;
+      const limit = SegmentManager.position(seg, end);
+      const fd = this.fdFor(seg, pos);
+      const window = (seg.window ??= new FileWindow(this.io, fd, limit, WINDOW_BYTES));
+      window.limit = Math.max(window.limit, limit);
+      for (;;) {
+        const p = SegmentManager.position(seg, pos);
+        if (!window.ensure(p, RECORD_OVERHEAD)) throw new NotRecordBoundaryError(pos);
+        const next = pos + RECORD_OVERHEAD + readU32(window.buf, p - window.start);
+        if (next > offset || next >= end) return next === offset ? next : pos;
+        pos = next;
+      }
+    });
+  }
+
+  /**
    * Each pass starts below the end of its segment (or `to`) and every step
    * moves `pos` forward by at least a record header, so the walk ends.
    */
