@@ -23,6 +23,7 @@ const BAD_INPUT_CODES: ReadonlySet<WalErrorCode> = new Set([
   WalErrorCodes.NotRecordBoundary,
   WalErrorCodes.OffsetOutOfRange,
   WalErrorCodes.RecordTooLarge,
+  WalErrorCodes.MaxPayloadTooSmall,
 ]);
 
 /**
