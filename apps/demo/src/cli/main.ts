@@ -26,13 +26,16 @@ const GLOBAL_FLAGS = {
   help: { type: 'boolean', description: 'show help' },
 } as const satisfies FlagSpecs;
 
-const WAL_COMMANDS = ['segments', 'dump', 'verify', 'recover', 'append'];
+// not `append`: the app's journal only takes validated events (use assert/import)
+const WAL_COMMANDS = ['segments', 'dump', 'verify', 'recover'];
 
 /** Runs one command line; returns the exit code (0 ok, 1 data problem, 2 usage or bad input). */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
-  const { globals, rest } = splitGlobals(argv);
+  let globals: ReturnType<typeof splitGlobals>['globals'] = { json: argv.includes('--json'), debug: argv.includes('--debug'), help: false };
+  let rest: string[] = [];
   let command: AppCommand | undefined;
   try {
+    ({ globals, rest } = splitGlobals(argv));
     if (globals.help || rest.length === 0 || rest[0] === 'help') {
       io.stdout(usage());
       return rest.length === 0 && !globals.help && rest[0] !== 'help' ? Exit.Usage : Exit.Ok;
@@ -106,8 +109,15 @@ function splitGlobals(argv: readonly string[]): { globals: { data?: string; dura
       if (arg === '-h') globals.help = true;
       continue;
     }
-    if (spec.type === 'boolean') globals[name] = true;
-    else globals[name] = inline ?? argv[++i];
+    if (spec.type === 'boolean') {
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
+      globals[name] = true;
+    } else {
+      const value = inline ?? argv[++i];
+      // a flag at the very end must not silently fall back to the env or the default
+      if (value === undefined) throw new UsageError(`--${name} needs a value <${spec.value ?? 'value'}>`);
+      globals[name] = value;
+    }
   }
   if (rest.includes('--help')) globals.help = true;
   return { globals: globals as never, rest: rest.filter((a) => a !== '--help') };
@@ -120,7 +130,7 @@ function usage(): string {
     lines.push(`  ${[c.path.join(' '), args].filter(Boolean).join(' ').padEnd(34)} ${c.summary}`);
     for (const [name, f] of Object.entries(c.flags)) lines.push(`      --${name}${f.value ? ` <${f.value}>` : ''}`.padEnd(38) + ` ${f.description}`);
   }
-  lines.push(`  ${'wal segments|dump|verify|recover|append'.padEnd(34)} inspect the journal (same as episteme-wal, on <data>/journal)`);
+  lines.push(`  ${'wal segments|dump|verify|recover'.padEnd(34)} inspect the journal (same as episteme-wal, on <data>/journal)`);
   lines.push('', 'global flags:');
   for (const [name, f] of Object.entries(GLOBAL_FLAGS)) lines.push(`  --${name}${'value' in f ? ` <${f.value}>` : ''}`.padEnd(38) + ` ${f.description}`);
   lines.push('', 'exit codes: 0 ok, 1 a problem with the data, 2 usage error or bad input (nothing changed)');

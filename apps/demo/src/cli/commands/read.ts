@@ -1,4 +1,12 @@
 import { table } from '@episteme/wal/cli';
+
+/** A query cannot be answered because its projection failed over the log: a data problem (exit 1). */
+class ProjectionUnavailableError extends Error {
+  readonly code = 'APP_PROJECTION_FAILED';
+  constructor(name: string, detail: string) {
+    super(`projection "${name}" cannot answer: ${detail}`);
+  }
+}
 import { beliefsAbout, type BeliefsState } from '../../projections/beliefs.js';
 import type { StatsState } from '../../projections/stats.js';
 import { defineCommand, Exit } from '../command.js';
@@ -8,7 +16,10 @@ import type { App, CommandContext } from '../context.js';
 async function withProjections<T>(ctx: CommandContext, fn: (app: App) => T): Promise<T> {
   const app = await ctx.open('read');
   try {
-    await app.engine.start({ follow: false });
+    const reports = await app.engine.start({ follow: false });
+    // a projection that cannot apply the log gives no answer rather than a stale one
+    const failed = reports.find((r) => r.mode === 'failed');
+    if (failed) throw new ProjectionUnavailableError(failed.name, failed.detail ?? 'failed to start');
     return fn(app);
   } finally {
     await app.close();

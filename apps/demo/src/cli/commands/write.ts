@@ -68,8 +68,11 @@ export const importCommand = defineCommand({
   async run({ positionals: [file] }, ctx) {
     let size: number;
     try {
-      size = statSync(file!).size;
-    } catch {
+      const st = statSync(file!);
+      if (!st.isFile()) throw new UsageError(`${file} is not a regular file`);
+      size = st.size;
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
       throw new UsageError(`cannot read ${file}`);
     }
     const app = await ctx.open('write');
@@ -121,9 +124,11 @@ export const importCommand = defineCommand({
 });
 
 function parseConfidence(text: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--confidence must be a number between 0 and 1, got ${JSON.stringify(text)}`);
-  return n;
+  // decimal only: Number() would also take "0x1" or " 1 "
+  if (!/^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
+    throw new UsageError(`--confidence must be a number between 0 and 1, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
 }
 
 function round(n: number): number {
