@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { nodeFileIO, readFully, writeFully, type FileIO } from '@episteme/wal';
+import { isWalError, nodeFileIO, readFully, replaceFileAtomically, WalErrorCodes, type FileIO } from '@episteme/wal';
 import { decodeCursorFile, encodeCursorFile, type CursorState } from './cursorFile.js';
 import { validateConsumerName } from './consumerName.js';
 import { ConsumerIoError, errnoOf, isConsumerError } from './errors.js';
@@ -8,7 +7,7 @@ import { isProcessAlive } from './liveness.js';
 
 export const CONSUMERS_DIR = 'consumers';
 const SUFFIX = '.cursor';
-/** `<name>.<pid>.<random>.tmp`: a commit's temp file, unique so that two processes never write the same one. */
+/** `<name>.cursor.<pid>.<random>.tmp`: a commit's temp file (replaceFileAtomically), unique per commit. */
 const TEMP_FILE = /^(.+)\.(\d+)\.([0-9a-f]+)\.tmp$/;
 
 /**
@@ -53,23 +52,8 @@ export class CursorStore {
     attempt('create directory', this.dir, () => {
       if (this.io.mkdir(this.dir)) this.io.syncDir(join(this.dir, '..'));
     });
-    // unique per commit: a fixed name would let two processes (an app and the CLI) interleave in one file
-    const tmp = join(this.dir, `${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    const bytes = encodeCursorFile(state);
-    try {
-      const fd = attempt('create', tmp, () => this.io.open(tmp, 'w'));
-      try {
-        attempt('write', tmp, () => writeFully(this.io, fd, bytes, 0, bytes.length, 0));
-        attempt('fsync', tmp, () => this.io.fsync(fd));
-      } finally {
-        closeQuietly(this.io, fd);
-      }
-      attempt('rename', tmp, () => this.io.rename(tmp, this.pathOf(name)));
-    } catch (err) {
-      unlinkQuietly(this.io, tmp); // the old cursor file is untouched
-      throw err;
-    }
-    attempt('fsync directory', this.dir, () => this.io.syncDir(this.dir));
+    const path = this.pathOf(name);
+    attempt('commit', path, () => replaceFileAtomically(this.io, path, encodeCursorFile(state)));
   }
 
   remove(name: string): boolean {
@@ -123,7 +107,10 @@ export class CursorStore {
 }
 
 function wrap(operation: string, path: string, err: unknown): Error {
-  return isConsumerError(err) ? err : new ConsumerIoError(operation, path, err);
+  if (isConsumerError(err)) return err;
+  // a WAL_IO error from the shared file helpers: keep the errno error as the cause
+  const cause = isWalError(err, WalErrorCodes.Io) && err.cause !== undefined ? err.cause : err;
+  return new ConsumerIoError(operation, path, cause);
 }
 
 function attempt<T>(operation: string, path: string, fn: () => T): T {

@@ -400,7 +400,7 @@ describe('cursor files (C7 and temp files)', () => {
     expect(store.read('c')!.cursor).toBe(0);
   });
 
-  it('writes each commit through its own temp file <name>.<pid>.<random>.tmp and lists only cursor files', () => {
+  it('writes each commit through its own temp file <name>.cursor.<pid>.<random>.tmp and lists only cursor files', () => {
     const dir = tempDir();
     const created: string[] = [];
     const io: FileIO = {
@@ -414,7 +414,7 @@ describe('cursor files (C7 and temp files)', () => {
     for (let i = 0; i < 3; i++) store.write({ name: 'c.v2', cursor: i, committedAt: new Date().toISOString(), state: 'registered' });
     expect(created).toHaveLength(3);
     expect(new Set(created).size).toBe(3);
-    for (const f of created) expect(f).toMatch(new RegExp(`^c\\.v2\\.${process.pid}\\.[0-9a-f]+\\.tmp$`));
+    for (const f of created) expect(f).toMatch(new RegExp(`^c\\.v2\\.cursor\\.${process.pid}\\.[0-9a-f]+\\.tmp$`));
     // leftovers of crashed commits, old and new naming
     writeFileSync(join(store.dir, `c.v2.${DEAD_PID}.0a1b.tmp`), 'torn');
     writeFileSync(join(store.dir, 'other.cursor.tmp'), 'torn');

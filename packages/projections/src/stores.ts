@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { nodeFileIO, readFully, writeFully, type FileIO } from '@episteme/wal';
+import { nodeFileIO, readFully, replaceFileAtomically, type FileIO } from '@episteme/wal';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from './snapshot.js';
 
 /** Where snapshots live. `load` throws CorruptSnapshotError for a damaged one. */
@@ -44,17 +44,7 @@ export class FileSnapshotStore implements SnapshotStore {
 
   save(snapshot: Snapshot): void {
     if (this.io.mkdir(this.dir)) this.io.syncDir(join(this.dir, '..'));
-    const tmp = `${this.pathOf(snapshot.name)}.tmp`;
-    const bytes = encodeSnapshot(snapshot);
-    const fd = this.io.open(tmp, 'w');
-    try {
-      writeFully(this.io, fd, bytes, 0, bytes.length, 0);
-      this.io.fsync(fd);
-    } finally {
-      this.io.close(fd);
-    }
-    this.io.rename(tmp, this.pathOf(snapshot.name));
-    this.io.syncDir(this.dir);
+    replaceFileAtomically(this.io, this.pathOf(snapshot.name), encodeSnapshot(snapshot));
   }
 
   remove(name: string): void {

@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import { QuarantineError, ioError, withTypedErrors } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../format/constants.js';
 import { encodeSegmentHeader } from '../format/segmentHeader.js';
 import { segmentName } from '../format/segmentName.js';
-import { nodeFileIO, writeFully, type FileIO } from '../io/fileIO.js';
+import { replaceFileAtomically } from '../io/atomicFile.js';
+import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { inspectJournal, type Finding, type Inspection } from './inspect.js';
 import { refuseValidRecordOverLimit } from './overLimit.js';
 import { Quarantine } from './quarantine.js';
@@ -89,7 +89,7 @@ function recover(dir: string, options: RecoverOptions): RecoveryReport {
       // The first segment is never moved away: with no segment left, a crash
       // would leave a journal that reopens at offset 0 under existing cursors.
       // It is copied to quarantine and atomically replaced by an empty one.
-      cuts.unshift(i === 0 ? replaceWithEmpty(io, dir, quarantine, seg, reason, maxPayloadBytes) : moveWhole(io, quarantine, seg, reason, maxPayloadBytes));
+      cuts.unshift(i === 0 ? replaceWithEmpty(io, quarantine, seg, reason, maxPayloadBytes) : moveWhole(io, quarantine, seg, reason, maxPayloadBytes));
     }
     if (kept.length === finding.index + 1) {
       cuts.unshift(cutTail(io, quarantine, segments[finding.index]!, finding, maxPayloadBytes));
@@ -104,28 +104,35 @@ function recover(dir: string, options: RecoverOptions): RecoveryReport {
   return report;
 }
 
-function refuseIfValid(io: FileIO, seg: SegmentFile, position: number, maxPayloadBytes: number): void {
+/** Opens a segment for one step of recovery and always closes it. */
+function withSegment<T>(io: FileIO, seg: SegmentFile, flags: 'r' | 'r+', fn: (fd: number) => T): T {
   let fd: number;
   try {
-    fd = io.open(seg.path, 'r');
+    fd = io.open(seg.path, flags);
   } catch (err) {
     throw ioError('opening', seg.path, err);
   }
   try {
-    refuseValidRecordOverLimit(io, fd, seg, position, seg.size, maxPayloadBytes);
+    return fn(fd);
   } finally {
     io.close(fd);
   }
 }
 
+/**
+ * Well-formed records in a whole segment about to leave the log: the header
+ * (or the gap before it) is the damage, so every valid record after it counts.
+ */
+function wellFormedInWhole(io: FileIO, fd: number, seg: SegmentFile, maxPayloadBytes: number): number {
+  return countWellFormed(io, fd, Math.min(HEADER_SIZE, seg.size), seg.size, maxPayloadBytes, false);
+}
+
+function refuseIfValid(io: FileIO, seg: SegmentFile, position: number, maxPayloadBytes: number): void {
+  withSegment(io, seg, 'r', (fd) => refuseValidRecordOverLimit(io, fd, seg, position, seg.size, maxPayloadBytes));
+}
+
 function cutTail(io: FileIO, quarantine: Quarantine, seg: SegmentFile, finding: Finding, maxPayloadBytes: number): RecoveryCut {
-  let fd: number;
-  try {
-    fd = io.open(seg.path, 'r+');
-  } catch (err) {
-    throw ioError('opening for recovery', seg.path, err);
-  }
-  try {
+  return withSegment(io, seg, 'r+', (fd) => {
     const size = io.size(fd);
     const wellFormed = countWellFormed(io, fd, finding.position, size, maxPayloadBytes, true);
     const file = quarantine.copy(seg, fd, finding.position, size);
@@ -145,9 +152,7 @@ function cutTail(io: FileIO, quarantine: Quarantine, seg: SegmentFile, finding: 
       quarantine: file,
       wellFormedRecordsInCut: wellFormed,
     };
-  } finally {
-    io.close(fd);
-  }
+  });
 }
 
 function moveWhole(
@@ -157,20 +162,7 @@ function moveWhole(
   reason: RecoveryCut['reason'],
   maxPayloadBytes: number,
 ): RecoveryCut {
-  let fd: number;
-  try {
-    fd = io.open(seg.path, 'r');
-  } catch (err) {
-    throw ioError('opening', seg.path, err);
-  }
-  let wellFormed: number;
-  try {
-    // Whole-file moves: the header (or the gap before it) is the damage, so
-    // every well-formed record after the header counts.
-    wellFormed = countWellFormed(io, fd, Math.min(HEADER_SIZE, seg.size), seg.size, maxPayloadBytes, false);
-  } finally {
-    io.close(fd);
-  }
+  const wellFormed = withSegment(io, seg, 'r', (fd) => wellFormedInWhole(io, fd, seg, maxPayloadBytes));
   const file = quarantine.move(seg);
   return { segment: seg.name, position: 0, offset: seg.base, reason, bytes: seg.size, quarantine: file, wellFormedRecordsInCut: wellFormed };
 }
@@ -211,39 +203,15 @@ function buildReport(dir: string, inspection: Inspection, kept: SegmentFile[], c
  */
 function replaceWithEmpty(
   io: FileIO,
-  dir: string,
   quarantine: Quarantine,
   seg: SegmentFile,
   reason: RecoveryCut['reason'],
   maxPayloadBytes: number,
 ): RecoveryCut {
-  let fd: number;
-  try {
-    fd = io.open(seg.path, 'r');
-  } catch (err) {
-    throw ioError('opening', seg.path, err);
-  }
-  let wellFormed: number;
-  let file: string;
-  try {
-    wellFormed = countWellFormed(io, fd, Math.min(HEADER_SIZE, seg.size), seg.size, maxPayloadBytes, false);
-    file = quarantine.copy(seg, fd, 0, seg.size);
-  } finally {
-    io.close(fd);
-  }
-  const tmp = join(dir, `${segmentName(seg.base)}.tmp`);
-  try {
-    const out = io.open(tmp, 'w');
-    try {
-      writeFully(io, out, encodeSegmentHeader(seg.base), 0, HEADER_SIZE, 0);
-      io.fsync(out);
-    } finally {
-      io.close(out);
-    }
-    io.rename(tmp, seg.path);
-    io.syncDir(dir);
-  } catch (err) {
-    throw ioError('replacing with an empty segment', seg.path, err);
-  }
+  const { wellFormed, file } = withSegment(io, seg, 'r', (fd) => ({
+    wellFormed: wellFormedInWhole(io, fd, seg, maxPayloadBytes),
+    file: quarantine.copy(seg, fd, 0, seg.size),
+  }));
+  replaceFileAtomically(io, seg.path, encodeSegmentHeader(seg.base));
   return { segment: seg.name, position: 0, offset: seg.base, reason, bytes: seg.size, quarantine: file, wellFormedRecordsInCut: wellFormed };
 }

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
+import { ioError } from '../errors.js';
+import { writeFully, type FileIO } from './fileIO.js';
+
+/**
+ * Replaces the file at `path` with `bytes`, atomically and durably: written
+ * to a new temporary file, synced, renamed over `path`, directory synced.
+ * After a crash at any moment `path` holds the old bytes or the new ones,
+ * never a mix, never an empty file. The temporary name is unique per call
+ * (pid and random), so two processes replacing the same file cannot
+ * interleave inside one temporary file; a failed call removes its own.
+ * Throws a WAL_IO error naming the step that failed.
+ */
+export function replaceFileAtomically(io: FileIO, path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  let step = 'creating';
+  try {
+    const fd = io.open(tmp, 'w');
+    try {
+      step = 'writing';
+      writeFully(io, fd, bytes, 0, bytes.length, 0);
+      step = 'syncing';
+      io.fsync(fd);
+    } finally {
+      io.close(fd);
+    }
+    step = 'renaming';
+    io.rename(tmp, path);
+  } catch (err) {
+    try {
+      io.unlink(tmp);
+    } catch {
+      // nothing was created, or it is gone already: the old file is untouched either way
+    }
+    throw ioError(step, tmp, err);
+  }
+  try {
+    io.syncDir(dirname(path));
+  } catch (err) {
+    throw ioError('syncing the directory of', path, err);
+  }
+}
+
+/** True for the temporary files replaceFileAtomically leaves after a crash (`<name>.<pid>.<hex>.tmp`). */
+export function isAtomicTempFile(name: string): boolean {
+  return /\.\d+\.[0-9a-f]{12}\.tmp$/.test(name);
+}
