@@ -1,0 +1,48 @@
+/**
+ * Torture reader process: a read-only journal tailing the writer from the
+ * earliest retained record. Prints:
+ *   r <offset> <next> <digest>   a record read in order (digest of its payload)
+ *   rr <offset> <next> <digest>  an earlier record read again by offset
+ *   gap <offset>                 a read fell below what cleanup kept; the tail goes on from <offset>
+ *   e <code> <message>           any other error (the reader stops)
+ */
+import { Journal, WalErrorCodes, isWalError } from '@episteme/wal';
+import type { ReaderConfig } from '../lib/childConfig.js';
+import { digest } from '../lib/files.js';
+import { Rng } from '../lib/rng.js';
+import { codeOf, configFromArgv, describe, out, watchParent } from './common.js';
+
+watchParent();
+const cfg = configFromArgv<ReaderConfig>();
+const rng = new Rng(cfg.seed);
+const journal = await Journal.open({ dir: cfg.dir, readOnly: true, pollIntervalMs: cfg.pollIntervalMs });
+const seen: number[] = [];
+
+let from = journal.earliest;
+for (;;) {
+  try {
+    for await (const rec of journal.readFrom(from, { follow: true })) {
+      out(`r ${rec.offset} ${rec.next} ${digest(rec.payload)}`);
+      from = rec.next;
+      if (cfg.randomReads) {
+        seen.push(rec.offset);
+        if (seen.length > 512) seen.splice(0, 256);
+        if (rng.chance(0.05)) {
+          const o = rng.pick(seen);
+          const again = journal.read(o);
+          if (again) out(`rr ${again.offset} ${again.next} ${digest(again.payload)}`);
+        }
+      }
+    }
+    break;
+  } catch (err) {
+    if (isWalError(err, WalErrorCodes.OffsetOutOfRange)) {
+      // a random re-read or the tail fell below what cleanup kept
+      from = Math.max(from, journal.earliest);
+      out(`gap ${from}`);
+      continue;
+    }
+    out(`e ${codeOf(err)} ${describe(err)}`);
+    process.exit(1);
+  }
+}
