@@ -105,3 +105,31 @@ export function nsPerOp<K extends string>(cases: Record<K, Batch>, rounds: numbe
 export function benchSink(): number {
   return sink;
 }
+
+/**
+ * interleavedRoundsWithCpu for cases that are async (they await a journal, a
+ * consumer): the same rotation, each case awaited alone, with a turn of the
+ * event loop between cases so that a pending SIGINT/SIGTERM can be handled.
+ */
+export async function interleavedRoundsAsync<K extends string>(
+  rounds: number,
+  cases: Record<K, () => unknown>,
+): Promise<{ wall: Record<K, number[]>; cpu: Record<K, number[]> }> {
+  const names = Object.keys(cases) as K[];
+  const empty = (): Record<K, number[]> => Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
+  const wall = empty();
+  const cpu = empty();
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(r + k) % names.length]!;
+      const c0 = process.cpuUsage();
+      const t0 = nowNs();
+      await cases[name]();
+      wall[name].push(Number(nowNs() - t0) / 1e6);
+      const c = process.cpuUsage(c0);
+      cpu[name].push((c.user + c.system) / 1e3);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+  return { wall, cpu };
+}
