@@ -137,9 +137,31 @@ describe('preallocated zero space', () => {
 });
 
 describe('length over the limit', () => {
-  it('a valid record longer than maxPayloadBytes is cut with reason length-over-limit', () => {
+  // Changed with review finding F12: a record over the limit that is whole
+  // and verifies was written under a larger limit; cutting it would
+  // quarantine acknowledged data, so recovery refuses and changes nothing.
+  it('a valid record longer than maxPayloadBytes is refused with MaxPayloadTooSmallError and nothing changes', () => {
     const dir = tempDir();
     const { names, offsets } = writeJournal(dir, [[payloadOf(1, 100), payloadOf(2, 101), payloadOf(3, 5)]]);
+    const before = snapshotDir(dir);
+    const err = thrown(() => recoverJournal(dir, { maxPayloadBytes: 100 }));
+    expect(err).toMatchObject({
+      code: WalErrorCodes.MaxPayloadTooSmall,
+      segment: names[0],
+      position: HEADER_SIZE + offsets[1]!,
+      offset: offsets[1],
+      payloadLength: 101,
+      limit: 100,
+    });
+    expect(thrown(() => recoverJournal(dir, { maxPayloadBytes: 100, repair: true }))).toMatchObject({ code: WalErrorCodes.MaxPayloadTooSmall });
+    expect(snapshotDir(dir)).toEqual(before);
+    expect(recoverJournal(dir, { maxPayloadBytes: 101 }).cuts).toEqual([]);
+  });
+
+  it('a record over maxPayloadBytes that does not verify is cut with reason length-over-limit', () => {
+    const dir = tempDir();
+    const { names, offsets } = writeJournal(dir, [[payloadOf(1, 100), payloadOf(2, 101), payloadOf(3, 5)]]);
+    flipBit(join(dir, names[0]!), HEADER_SIZE + offsets[1]! + RECORD_OVERHEAD + 50, 3);
     const report = recoverJournal(dir, { maxPayloadBytes: 100 });
     // the record after it is within the limit and intact: it counts as well-formed
     expect(report.cuts).toMatchObject([{ segment: names[0], position: HEADER_SIZE + offsets[1]!, offset: offsets[1], reason: 'length-over-limit', wellFormedRecordsInCut: 1 }]);
