@@ -97,3 +97,52 @@ describe('runConsumer', () => {
     expect(registry.get('s').cursor).toBe(last!.next);
   });
 });
+
+describe('runConsumer commit cadence and handler calls', () => {
+  it('commits a batch handler every commitEveryRecords records, not every multiple of the batch size', async () => {
+    const journal = await journalWith(1000);
+    const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false });
+    registry.register('b');
+    const commits: number[] = [];
+    // count the runner's commits through the store: every commit writes the cursor file
+    const write = registry.store.write.bind(registry.store);
+    registry.store.write = (state) => {
+      commits.push(state.cursor);
+      write(state);
+    };
+    await runConsumer(registry, 'b', { batchHandler: () => undefined, batchSize: 64, commitEveryRecords: 300, commitEveryMs: 60_000, stopAtHead: true });
+    // 1000 records in batches of 64, a commit once 300 have been handled since the last one: 3 or 4, plus start and stop
+    expect(commits.length).toBeGreaterThanOrEqual(4);
+    expect(commits.length).toBeLessThanOrEqual(7);
+  });
+
+  it('calls a handler exactly once per record when it succeeds, sync or async, and retries a throwing one', async () => {
+    const journal = await journalWith(20);
+    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    registry.register('s');
+    registry.register('a');
+    registry.register('r');
+    const sync = new Map<number, number>();
+    await runConsumer(registry, 's', { handler: (r) => void sync.set(r.offset, (sync.get(r.offset) ?? 0) + 1), stopAtHead: true });
+    const asyncCalls = new Map<number, number>();
+    await runConsumer(registry, 'a', {
+      handler: async (r) => {
+        asyncCalls.set(r.offset, (asyncCalls.get(r.offset) ?? 0) + 1);
+        await new Promise((res) => setImmediate(res));
+      },
+      stopAtHead: true,
+    });
+    expect([...sync.values()].every((n) => n === 1) && sync.size === 20).toBe(true);
+    expect([...asyncCalls.values()].every((n) => n === 1) && asyncCalls.size === 20).toBe(true);
+    let calls = 0;
+    const result = await runConsumer(registry, 'r', {
+      handler: () => {
+        if (++calls < 3) throw new Error('not yet');
+      },
+      retry: { maxAttempts: 5, initialDelayMs: 1 },
+      stopAtHead: true,
+    });
+    expect(result.state).toBe('stopped');
+    expect(calls).toBe(2 + 20);
+  });
+});
