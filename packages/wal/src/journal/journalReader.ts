@@ -15,7 +15,12 @@ import { scanSegment } from '../recovery/scanSegment.js';
 import type { ChangeNotifier } from './changeNotifier.js';
 import { SegmentManager, type Segment } from './segmentManager.js';
 
-/** A record as read back: its offset, its payload, and the offset of the next record. */
+/**
+ * A record as read back: its offset, its payload, and the offset of the next
+ * record. `payload` and `blake3` are views into buffers shared by the records
+ * of one read batch (up to 256 KiB): keeping one small record for a long
+ * time keeps its chunk alive, so `slice()` what you store.
+ */
 export interface JournalRecord {
   offset: number;
   payload: Uint8Array;
@@ -46,6 +51,9 @@ export interface LogView {
 }
 
 const BATCH_RECORDS = 256;
+/** Records read in one batch share buffers of this size (a larger record gets its own). */
+const COPY_CHUNK_BYTES = 256 * 1024;
+const EMPTY = new Uint8Array(0);
 const WINDOW_BYTES = 1024 * 1024;
 
 /**
@@ -283,6 +291,11 @@ export class JournalReader {
     window.limit = limit;
     const batch: JournalRecord[] = [];
     const start = SegmentManager.position(seg, pos);
+    // Records are copied out of the window (which is reused) into shared
+    // chunks, digest and payload together: one allocation per chunk instead of
+    // one per record, the reader's largest cost after the checksums.
+    let chunk = EMPTY;
+    let used = 0;
     const scan = scanSegment(this.io, fd, {
       maxPayloadBytes: this.maxPayloadBytes,
       start,
@@ -290,9 +303,14 @@ export class JournalReader {
       window,
       visit: (p, n, buf, i) => {
         const offset = seg.base + p - HEADER_SIZE;
-        // one copy holds digest and payload: the window buffer is reused
-        const bytes = buf.slice(i + 8, i + RECORD_OVERHEAD + n);
-        batch.push({ offset, payload: bytes.subarray(32), blake3: bytes.subarray(0, 32), next: offset + RECORD_OVERHEAD + n });
+        const need = 32 + n;
+        if (used + need > chunk.length) {
+          chunk = new Uint8Array(Math.max(need, COPY_CHUNK_BYTES));
+          used = 0;
+        }
+        chunk.set(buf.subarray(i + 8, i + RECORD_OVERHEAD + n), used);
+        batch.push({ offset, payload: chunk.subarray(used + 32, used + need), blake3: chunk.subarray(used, used + 32), next: offset + RECORD_OVERHEAD + n });
+        used += need;
         return batch.length < max;
       },
     });
