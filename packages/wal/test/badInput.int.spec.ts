@@ -1,4 +1,4 @@
-import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { blake3 } from '@noble/hashes/blake3.js';
 import fc from 'fast-check';
@@ -9,7 +9,6 @@ import {
   encodeRecord,
   encodeSegmentHeader,
   HEADER_SIZE,
-  isWalError,
   QuarantineError,
   RECORD_OVERHEAD,
   recoverJournal,
@@ -19,24 +18,17 @@ import {
   type CutReason,
 } from '../src/index.js';
 import {
-  budgetedChecksums,
   holdsCut,
   isZero,
   layoutOf,
-  noSyncIO,
   payloadOf,
   quarantineFiles,
-  RecordingIO,
   snapshotDir,
   tempDir,
-  thrown,
-  withChecksums,
   writeJournal,
 } from './helpers.js';
+import { guarded, LOOP_GUARD, MiB } from './guarded.js';
 
-const MiB = 1024 * 1024;
-/** Each test fails rather than hangs if some path loops (the suite default is 60 s). */
-const LOOP_GUARD = { timeout: 20_000 };
 
 /* ---------------------------------------------------------------------------
  * An independent model of FORMAT.md's record rule (bitwise CRC32C written
@@ -128,67 +120,6 @@ function withHeader(kind: HeaderKind, base: number, body: Uint8Array, rnd: Uint8
     case 'short':
       return encodeSegmentHeader(base).subarray(0, Math.min(HEADER_SIZE - 1, body.length));
   }
-}
-
-/* ---------------------------------------------------------------------------
- * The harness: every entry point under a recording FileIO and a checksum
- * budget. Only typed WalErrors may escape, no read may use a buffer larger
- * than the file, the number of reads is bounded by the file sizes, and the
- * bytes checksummed are linear in the bytes on disk.
- * ------------------------------------------------------------------------- */
-
-/** Reads one operation may make of one file: a few passes (header, scan, zero check, well-formed count, copy), each in chunks of at least 1 MiB. */
-function readBound(size: number): number {
-  return 8 + 6 * Math.ceil(size / MiB);
-}
-
-/**
- * Bytes one operation may checksum. A scan checks each byte at most twice
- * (CRC32C, BLAKE3); the search for well-formed records in cut bytes may check
- * a 40-byte record header (plus a short payload) at every position. That is
- * linear with a constant near 40; anything that grows with the square of the
- * cut (a CRC over a long claimed payload at every position) exceeds it.
- */
-function checksumBound(totalBytes: number): number {
-  return 64 * totalBytes + MiB;
-}
-
-interface Outcome<T> {
-  value?: T;
-  error?: unknown;
-}
-
-function guarded<T>(dir: string, what: string, run: (io: RecordingIO) => T): Outcome<T> {
-  // durability is not under test here: skip the flushes to keep the suite fast
-  const io = new RecordingIO(noSyncIO);
-  const sizes = new Map<string, number>();
-  let total = 0;
-  for (const [name, size] of Object.entries(fileSizes(dir))) {
-    sizes.set(join(dir, name), size);
-    total += size;
-  }
-  const budget = budgetedChecksums();
-  budget.reset(checksumBound(total));
-  const out: Outcome<T> = {};
-  try {
-    out.value = withChecksums(budget.provider, () => run(io));
-  } catch (err) {
-    out.error = err;
-  }
-  expect(budget.exceeded(), `${what}: checksummed ${budget.used()} bytes of a ${total}-byte journal`).toBe(false);
-  if (out.error !== undefined) expect(isWalError(out.error), `${what} threw ${String(out.error)}`).toBe(true);
-  expect(io.oversizedReads(), `${what}: reads into buffers larger than the file`).toEqual([]);
-  for (const [path, count] of io.readsPerFile()) {
-    const size = sizes.get(path) ?? statSync(path, { throwIfNoEntry: false })?.size ?? 0;
-    expect(count, `${what}: ${count} reads of ${path} (${size} bytes)`).toBeLessThanOrEqual(readBound(size));
-  }
-  return out;
-}
-
-function fileSizes(dir: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.wal'))) out[name] = statSync(join(dir, name)).size;
-  return out;
 }
 
 /** scanSegment and countWellFormed straight on one file. */
@@ -429,75 +360,5 @@ describe('length fields of any value up to 0xFFFFFFFF are refused before anythin
         expect(out.value!.cuts[0]).toMatchObject({ position: rec.position });
       }
     }
-  });
-});
-
-describe('work stays linear in the bytes on disk', LOOP_GUARD, () => {
-  it('counting well-formed records in a cut full of plausible length fields checksums a bounded number of bytes', () => {
-    // A damaged record whose payload is an array of small u32 values: after the
-    // damage, every 4th position inside it claims a length that fits the cut.
-    const values = new Uint8Array(512 * 1024);
-    const dv = new DataView(values.buffer);
-    for (let i = 0; i < values.length; i += 4) dv.setUint32(i, 1000 + (i % 1000), true);
-    const dir = tempDir();
-    const rec = encodeRecord(values);
-    rec[RECORD_OVERHEAD + 100]! ^= 1;
-    writeFileSync(join(dir, segmentName(0)), Buffer.concat([encodeSegmentHeader(0), encodeRecord(payloadOf(1, 3)), rec]));
-    const out = guarded(dir, 'recoverJournal', (io) => recoverJournal(dir, { io }));
-    expect(out.value!.cuts).toMatchObject([{ position: HEADER_SIZE + 43, reason: 'crc-mismatch', wellFormedRecordsInCut: 0 }]);
-  });
-});
-
-describe('the well-formed count stays exact while its work stays linear', LOOP_GUARD, () => {
-  it('counts the intact records after a bit flip in a record whose payload is an array of small integers', () => {
-    // Media corruption inside a binary payload: the records after it are intact,
-    // so the count must be theirs (FORMAT.md: non-zero points at media
-    // corruption), and finding them must not cost a checksum per byte of the cut.
-    const values = new Uint8Array(256 * 1024);
-    const dv = new DataView(values.buffer);
-    for (let i = 0; i < values.length; i += 4) dv.setUint32(i, (i >> 2) % 256, true);
-    const dir = tempDir();
-    const first = encodeRecord(payloadOf(1, 3));
-    const damaged = encodeRecord(values);
-    damaged[RECORD_OVERHEAD + 1000]! ^= 4;
-    writeFileSync(
-      join(dir, segmentName(0)),
-      Buffer.concat([encodeSegmentHeader(0), first, damaged, encodeRecord(payloadOf(2, 20)), encodeRecord(payloadOf(3, 0))]),
-    );
-    const out = guarded(dir, 'recoverJournal', (io) => recoverJournal(dir, { io }));
-    expect(out.error).toBeUndefined();
-    expect(out.value!.cuts).toMatchObject([{ position: HEADER_SIZE + first.length, reason: 'crc-mismatch', wellFormedRecordsInCut: 2 }]);
-  });
-});
-
-describe('a failing disk read surfaces as a typed error', LOOP_GUARD, () => {
-  it('every read that fails during verifyJournal or recoverJournal gives a WalError (WAL_IO), and recovery changes nothing', () => {
-    const segments = [[payloadOf(1, 10), payloadOf(2, 0)], [payloadOf(3, 30)]];
-    const make = (): string => {
-      const dir = tempDir();
-      const { names } = writeJournal(dir, segments);
-      // a torn tail, so that recovery also reads for the zero check, the count and the copy
-      const path = join(dir, names[1]!);
-      writeFileSync(path, readFileSync(path).subarray(0, statSync(path).size - 5));
-      return dir;
-    };
-    const leaks: string[] = [];
-    for (const op of ['verify', 'recover'] as const) {
-      const probe = new RecordingIO(noSyncIO);
-      if (op === 'verify') verifyJournal(make(), { io: probe });
-      else recoverJournal(make(), { io: probe });
-      expect(probe.calls.read).toBeGreaterThan(3);
-      for (let n = 1; n <= probe.calls.read; n++) {
-        const dir = make();
-        const before = snapshotDir(dir);
-        const io = new RecordingIO(noSyncIO, { read: n });
-        const err = thrown(() => (op === 'verify' ? verifyJournal(dir, { io }) : recoverJournal(dir, { io })));
-        expect(io.faulted).toBe(true);
-        if (!isWalError(err, 'WAL_IO')) leaks.push(`${op}: read #${n} of ${io.reads[n - 1]!.path.split('/').pop()} at ${io.reads[n - 1]!.position} threw ${String(err)}`);
-        // the failed read came before any change
-        if (op === 'recover' && n <= probe.calls.read - 1) expect(snapshotDir(dir)).toEqual(before);
-      }
-    }
-    expect(leaks).toEqual([]);
   });
 });
