@@ -46,7 +46,7 @@ export function decodeSnapshot(bytes: Uint8Array, path: string): Snapshot {
   } catch (err) {
     throw new CorruptSnapshotError(path, `bad JSON: ${String(err)}`);
   }
-  if (typeof parsed.name !== 'string' || !Number.isSafeInteger(parsed.version) || !Number.isSafeInteger(parsed.checkpoint) || parsed.checkpoint < 0) {
+  if (parsed === null || typeof parsed !== 'object' || typeof parsed.name !== 'string' || !Number.isSafeInteger(parsed.version) || !Number.isSafeInteger(parsed.checkpoint) || parsed.checkpoint < 0) {
     throw new CorruptSnapshotError(path, 'missing or invalid fields');
   }
   return parsed;

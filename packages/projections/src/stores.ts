@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { nodeFileIO, readFully, replaceFileAtomically, type FileIO } from '@episteme/wal';
+import { ioError, nodeFileIO, readFully, replaceFileAtomically, type FileIO } from '@episteme/wal';
+import { InvalidProjectionArgumentError } from './errors.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from './snapshot.js';
 
 /** Where snapshots live. `load` throws CorruptSnapshotError for a damaged one. */
@@ -20,6 +21,9 @@ export class FileSnapshotStore implements SnapshotStore {
   readonly dir: string;
 
   constructor(journalDir: string, private readonly io: FileIO = nodeFileIO) {
+    if (typeof journalDir !== 'string' || journalDir.includes('\0')) {
+      throw new InvalidProjectionArgumentError('a snapshot directory is a path without NUL bytes');
+    }
     this.dir = join(journalDir, PROJECTIONS_DIR);
   }
 
@@ -30,20 +34,27 @@ export class FileSnapshotStore implements SnapshotStore {
       fd = this.io.open(path, 'r');
     } catch (err) {
       if ((err as { code?: string }).code === 'ENOENT') return undefined;
-      throw err;
+      throw ioError('opening snapshot', path, err);
     }
+    let bytes: Uint8Array;
     try {
       const size = this.io.size(fd);
       const buf = new Uint8Array(size);
-      const n = readFully(this.io, fd, buf, 0, size, 0);
-      return decodeSnapshot(buf.subarray(0, n), path);
+      bytes = buf.subarray(0, readFully(this.io, fd, buf, 0, size, 0));
+    } catch (err) {
+      throw ioError('reading snapshot', path, err);
     } finally {
       this.io.close(fd);
     }
+    return decodeSnapshot(bytes, path);
   }
 
   save(snapshot: Snapshot): void {
-    if (this.io.mkdir(this.dir)) this.io.syncDir(join(this.dir, '..'));
+    try {
+      if (this.io.mkdir(this.dir)) this.io.syncDir(join(this.dir, '..'));
+    } catch (err) {
+      throw ioError('creating', this.dir, err);
+    }
     replaceFileAtomically(this.io, this.pathOf(snapshot.name), encodeSnapshot(snapshot));
   }
 

@@ -1,7 +1,8 @@
-import { ClosedError, InvalidArgumentError, ReadOnlyError, ioError, isWalError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, NotAJournalError, ReadOnlyError, ioError, isWalError } from '../errors.js';
 import { HEADER_SIZE } from '../format/constants.js';
 import { ensureDirectory } from '../io/directories.js';
 import { recoverJournal } from '../recovery/recover.js';
+import { readRecoveryPoint, updateRecoveryPoint } from '../recovery/recoveryPoint.js';
 import type { RecoveryReport } from '../recovery/report.js';
 import { listSegmentFiles } from '../recovery/segmentFiles.js';
 import { ActiveSegment } from './activeSegment.js';
@@ -79,10 +80,21 @@ export class Journal {
       }
       return journal;
     }
-    ensureDirectory(o.io, o.dir);
+    try {
+      ensureDirectory(o.io, o.dir);
+    } catch (err) {
+      if (isWalError(err)) throw err;
+      throw new NotAJournalError(o.dir, `cannot create or reach it (${(err as { code?: string }).code ?? String(err)})`, { cause: err });
+    }
     const lock = await WriterLock.acquire(o.io, o.dir);
     try {
-      const report = recoverJournal(o.dir, { maxPayloadBytes: o.maxPayloadBytes, repair: o.repair, scanSealed: o.scanSealedOnOpen, io: o.io });
+      const report = recoverJournal(o.dir, {
+        maxPayloadBytes: o.maxPayloadBytes,
+        repair: o.repair,
+        scanSealed: o.scanSealedOnOpen !== false,
+        ...(o.scanSealedOnOpen === 'unverified' ? { trusted: readRecoveryPoint(o.io, o.dir, o.maxPayloadBytes) } : {}),
+        io: o.io,
+      });
       segments.reset(report.segments.map((s) => s.base));
       let active: ActiveSegment;
       const last = segments.last;
@@ -100,6 +112,8 @@ export class Journal {
       });
       journal = new Journal(o, segments, changes, writer, lock, report);
       journal.headOffset = report.head;
+      // every sealed segment is now known good: the next open need not rescan it
+      if (o.scanSealedOnOpen !== false) updateRecoveryPoint(o.io, o.dir, segments.sealedSizes(), o.maxPayloadBytes);
       return journal;
     } catch (err) {
       lock.release();

@@ -1,6 +1,7 @@
 import { FailedStateError, InvalidArgumentError, RecordTooLargeError, WriteFailedError } from '../errors.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { encodeRecordInto } from '../format/record.js';
+import { updateRecoveryPoint } from '../recovery/recoveryPoint.js';
 import { ActiveSegment } from './activeSegment.js';
 import type { Durability, ResolvedOptions } from './options.js';
 import type { SegmentManager } from './segmentManager.js';
@@ -284,6 +285,8 @@ export class JournalWriter {
     this.unsynced = false;
     this.active = ActiveSegment.create(this.options.io, this.options.dir, this.head, this.options.preallocateBytes);
     this.segments.add(this.head);
+    // the segment just sealed was written, synced and trimmed here: vouch for it
+    if (this.options.scanSealedOnOpen === 'unverified') updateRecoveryPoint(this.options.io, this.options.dir, this.segments.sealedSizes(), this.options.maxPayloadBytes);
   }
 
   private reopenActive(): void {

@@ -41,8 +41,13 @@ export interface JournalOptions {
   readOnly?: boolean;
   /** Quarantine damaged sealed data on open instead of refusing (see recoverJournal). */
   repair?: boolean;
-  /** Verify every record of sealed segments on open (default true). */
-  scanSealedOnOpen?: boolean;
+  /**
+   * Which sealed segments open verifies record by record: `'unverified'`
+   * (default) those that no earlier open verified and this journal did not
+   * seal itself (see RECOVERY_POINT), `true` all of them, `false` none. The
+   * last segment is always scanned; every read verifies its record anyway.
+   */
+  scanSealedOnOpen?: boolean | 'unverified';
   /** How often a read-only follower re-checks the files when no change event came (default 250 ms). */
   pollIntervalMs?: number;
   /** The file-system seam; tests inject faults here. */
@@ -58,7 +63,7 @@ export interface ResolvedOptions {
   preallocateBytes: number;
   readOnly: boolean;
   repair: boolean;
-  scanSealedOnOpen: boolean;
+  scanSealedOnOpen: boolean | 'unverified';
   pollIntervalMs: number;
   io: FileIO;
 }
@@ -76,6 +81,7 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
   if (!options || typeof options.dir !== 'string' || options.dir.length === 0) {
     throw new InvalidArgumentError('Journal.open needs a `dir` (a non-empty path)');
   }
+  if (options.dir.includes('\0')) throw new InvalidArgumentError('a journal path cannot contain a NUL byte');
   const durability = options.durability ?? DEFAULT_OPTIONS.durability;
   if (durability !== 'immediate' && durability !== 'none') {
     throw new InvalidArgumentError(`durability must be 'immediate' or 'none', not ${JSON.stringify(durability)}`);
@@ -104,7 +110,7 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
     preallocateBytes: nonNegative('preallocateBytes', options.preallocateBytes ?? DEFAULT_OPTIONS.preallocateBytes),
     readOnly: options.readOnly === true,
     repair: options.repair === true,
-    scanSealedOnOpen: options.scanSealedOnOpen !== false,
+    scanSealedOnOpen: options.scanSealedOnOpen ?? 'unverified',
     pollIntervalMs: positiveInt('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_OPTIONS.pollIntervalMs),
     io: options.io ?? nodeFileIO,
   };

@@ -121,6 +121,13 @@ export class SegmentManager {
     if (seg) this.closeSegment(seg);
   }
 
+  /** [base, file size] of every sealed segment (all but the last), from the contiguous bases. */
+  sealedSizes(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i + 1 < this.list.length; i++) out.push([this.list[i]!.base, this.list[i + 1]!.base - this.list[i]!.base + HEADER_SIZE]);
+    return out;
+  }
+
   closeAll(): void {
     for (const seg of this.list) this.closeSegment(seg);
   }

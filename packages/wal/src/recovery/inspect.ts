@@ -31,6 +31,8 @@ export interface Inspection {
   /** End of the valid records in the last segment (file position), when it was scanned. */
   lastEnd: number;
   freeSpaceBytes: number;
+  /** Sealed segments whose records were not scanned because a recovery point vouched for them. */
+  trustedSegments: number;
   findings: Finding[];
 }
 
@@ -38,6 +40,8 @@ export interface InspectOptions {
   maxPayloadBytes?: number;
   /** Scan the records of sealed segments too (default true). */
   scanSealed?: boolean;
+  /** Sealed segments (base -> size) whose records need no scan (a recovery point). */
+  trusted?: ReadonlyMap<number, number>;
   /** Stop at the first finding that is not a tail cut (recovery needs no more). */
   stopAtSealed?: boolean;
   onProgress?: (p: ScanProgress) => void;
@@ -54,6 +58,7 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
     bytes: 0,
     lastEnd: HEADER_SIZE,
     freeSpaceBytes: 0,
+    trustedSegments: 0,
     findings: [],
   };
   let bytesBefore = 0;
@@ -84,7 +89,9 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
           const expected = nextBase(prev);
           finding('sealed', 0, 'segment-gap', `${expected < seg.base ? 'gap' : 'overlap'}: ${prev.name} ends at offset ${expected}, ${seg.name} starts at ${seg.base}`);
         }
-        if (last || options.scanSealed !== false) {
+        const trusted = !last && options.trusted?.get(seg.base) === seg.size;
+        if (trusted) result.trustedSegments++;
+        if (last || (options.scanSealed !== false && !trusted)) {
           const scan = scanSegment(io, fd, {
             maxPayloadBytes,
             size: seg.size,

@@ -29,6 +29,11 @@ export interface RecoverOptions {
    * but a bit flip in sealed data is then found only by `verifyJournal`.
    */
   scanSealed?: boolean;
+  /**
+   * Sealed segments (base -> file size) known good from an earlier recovery
+   * or seal (see recoveryPoint.ts): their records are not scanned again.
+   */
+  trusted?: ReadonlyMap<number, number>;
   onProgress?: (p: ScanProgress) => void;
   /** The file-system seam (tests inject faults). */
   io?: FileIO;
@@ -58,6 +63,7 @@ function recover(dir: string, options: RecoverOptions): RecoveryReport {
   const inspection = inspectJournal(io, dir, {
     maxPayloadBytes,
     scanSealed: options.scanSealed,
+    trusted: options.trusted,
     stopAtSealed: true,
     onProgress: options.onProgress,
   });
@@ -184,6 +190,7 @@ function buildReport(dir: string, inspection: Inspection, kept: SegmentFile[], c
   return {
     dir,
     segmentsChecked: inspection.summaries.length,
+    segmentsTrusted: inspection.trustedSegments,
     recordsVerified: inspection.records,
     bytesVerified: inspection.bytes,
     earliest: kept[0]?.base ?? head,

@@ -33,6 +33,8 @@ export interface SegmentSummary {
 export interface RecoveryReport {
   dir: string;
   segmentsChecked: number;
+  /** Sealed segments whose records a recovery point vouched for (headers checked, records not rescanned). */
+  segmentsTrusted: number;
   recordsVerified: number;
   /** Record bytes verified (headers plus payloads, segment headers excluded). */
   bytesVerified: number;

@@ -20,7 +20,13 @@ export interface SegmentFile {
  * NotAJournalError when `dir` is missing or not a directory.
  */
 export function listSegmentFiles(io: FileIO, dir: string): SegmentFile[] {
-  const st = io.stat(dir);
+  let st: ReturnType<FileIO['stat']>;
+  try {
+    st = io.stat(dir);
+  } catch (err) {
+    // ENOTDIR (a file on the way), ELOOP, ENAMETOOLONG, EACCES, a NUL byte: not a journal we can open
+    throw new NotAJournalError(dir, `cannot reach it (${(err as { code?: string }).code ?? String(err)})`, { cause: err });
+  }
   if (!st) throw new NotAJournalError(dir, 'no such directory');
   if (!st.isDirectory) throw new NotAJournalError(dir, 'not a directory');
   let names: string[];
