@@ -75,7 +75,7 @@ async function main(): Promise<number> {
       await runSession(args.session, env, wants, isRoot);
     } else {
       if (wants('fuzz')) {
-        const fuzzMs = Math.min(Math.max(budgetMs * 0.12, 6_000), 240_000);
+        const fuzzMs = args.only?.size === 1 ? budgetMs : Math.min(Math.max(budgetMs * 0.12, 6_000), 240_000);
         process.stdout.write(`bad-input fuzz: ${(fuzzMs / 1000).toFixed(0)} s\n`);
         await runFuzz(env, fuzzMs);
       }

@@ -10,6 +10,7 @@
  *   proj <mode> <reason>               projection start
  *   pfail <code> <message>             the projection stopped
  *   e <where> <code> <message>         any other error
+ *   tick                               every 100 ms, when the event loop gets to run timers
  *   closed                             after SIGTERM: everything closed cleanly
  */
 import { ConsumerRegistry } from '@episteme/consumers';
@@ -90,6 +91,7 @@ async function appender(task: number): Promise<void> {
       await sleep(r.int(1, 30)); // a full disk: back off a little
     }
     if (cfg.appendPauseMs > 0) await sleep(r.int(0, cfg.appendPauseMs));
+    else if (cfg.yieldEvery > 0 && i % cfg.yieldEvery === 0) await new Promise((res) => setImmediate(res));
   }
 }
 
@@ -110,6 +112,7 @@ if (cfg.cleanupEveryMs > 0) {
   }, cfg.cleanupEveryMs).unref();
 }
 
+setInterval(() => out('tick'), 100).unref();
 const tasks = Array.from({ length: cfg.appenders }, (_, t) => appender(t));
 
 process.on('SIGTERM', () => {

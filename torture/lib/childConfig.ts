@@ -20,6 +20,12 @@ export interface WriterConfig {
   overrideShare: number;
   /** Pause between appends of one task (0 = none). */
   appendPauseMs: number;
+  /**
+   * Yield to the event loop (setImmediate) every this many appends of a task;
+   * 0 = never, like a naive app: appends that wait on no I/O then starve timers
+   * and signal handlers (the parent measures it with the `tick` lines).
+   */
+  yieldEvery: number;
   /** Call journal.sync() this often (0 = never). */
   syncEveryMs: number;
   /** Call the registry's cleanup this often (0 = only the automatic one after commits). */

@@ -13,6 +13,11 @@ export interface Problem {
 
 const MAX_PRINTED = 40;
 
+/** Long runs of one character (a 300-byte name) shown as `x…(300)`. */
+function shorten(text: string): string {
+  return text.replace(/(.)\1{19,}/g, (run, c: string) => `${c}…(${run.length})`);
+}
+
 /** One bug, however many times it shows: numbers, hex, paths and quoted argument lists stripped. */
 export function dedupeKey(message: string): string {
   return message
@@ -52,13 +57,15 @@ export class Figures {
     return [...this.counters].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => a.localeCompare(b));
   }
 
-  violation(area: Problem['area'], replay: string, message: string): void {
+  violation(area: Problem['area'], replay: string, text: string): void {
+    const message = shorten(text);
     this.violations.push({ area, replay, message });
     process.stdout.write(`VIOLATION [${area}] ${message}\n  replay: ${replay}\n`);
   }
 
   /** A bug that breaks no invariant; the same message is kept once. */
-  finding(area: Problem['area'], replay: string, message: string): void {
+  finding(area: Problem['area'], replay: string, text: string): void {
+    const message = shorten(text);
     const key = `${area}:${dedupeKey(message)}`;
     this.count('findings.occurrences');
     if (this.findingKeys.has(key)) return;
@@ -93,7 +100,7 @@ export class Figures {
     const secs = this.elapsedMs() / 1000;
     L.push('');
     L.push('==================== episteme torture: figures ====================');
-    row('seed', seed);
+    row('seed', String(seed));
     row('run time', `${Math.floor(secs / 60)} min ${(secs % 60).toFixed(1)} s`);
     group('sessions (one journal directory each)', 'session.');
     L.push('crashes survived (each followed by reopen + full invariant check):');

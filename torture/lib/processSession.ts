@@ -118,16 +118,23 @@ async function runCycle(plan: SessionPlan, cycle: number, rng: Rng, ledger: Ledg
     batchShare: rng.pick([0, 0.2, 0.6]),
     overrideShare: rng.pick([0, 0.1, 0.4]),
     appendPauseMs: rng.pick([0, 0, 2, 10]),
+    yieldEvery: rng.chance(0.25) ? 0 : rng.int(1, 64),
     syncEveryMs: rng.pick([0, 20, 100]),
     cleanupEveryMs: rng.pick([0, 30, 200]),
     projection: plan.projection ? { snapshotEveryEvents: rng.int(5, 500), snapshotEveryMs: rng.int(10, 300), batchSize: rng.int(1, 512) } : null,
   };
   debug('plan', `writer ${JSON.stringify(writerCfg)}`);
+  let lastTick = performance.now();
+  let longestStall = 0;
   const writer = new Child('writer.ts', writerCfg, (line) => {
     debug(`writer s${plan.index}c${cycle}`, line);
     const [tag, a, b, c] = splitLine(line);
     switch (tag) {
+      case 'tick':
+        lastTick = performance.now();
+        break;
       case 'a': {
+        longestStall = Math.max(longestStall, performance.now() - lastTick);
         const offset = Number(a);
         const seen = ledger.readerSeen.get(offset);
         if (seen !== undefined && seen !== digest(b!)) {
@@ -297,7 +304,17 @@ async function runCycle(plan: SessionPlan, cycle: number, rng: Rng, ledger: Ledg
   await sleep(Math.max(0, cycleMs - t));
 
   const others = (): Child[] => [...consumers.values(), ...readers];
-  const end = rng.weighted({ kill: 6, all: 2, term: 2 });
+  if (longestStall > 3000) {
+    figures.finding(
+      'crash',
+      plan.replay,
+      `event loop starved by appends: a writer whose tasks await appends in a loop ran no timer for ${(longestStall / 1000).toFixed(0)} s while appending ` +
+        `(durability ${writerCfg.durability}, group commit ${JSON.stringify(writerCfg.groupCommit)}): appends that wait on no I/O (none, or immediate without group commit, synced on the calling thread) ` +
+        'resolve through microtasks only, so sync timers, runConsumer\'s commit timer, the projection\'s follow loop (setImmediate) and SIGTERM handlers do not run',
+    );
+  }
+  // a writer that never yields cannot handle SIGTERM while it appends (the finding above): end it with SIGKILL
+  const end = writerCfg.yieldEvery === 0 && writerCfg.appendPauseMs === 0 ? rng.pick(['kill', 'all']) : rng.weighted({ kill: 6, all: 2, term: 2 });
   debug('plan', `end of cycle: ${end}`);
   if (end === 'term') {
     const closed = writer.waitFor((l) => l === 'closed', 30_000).then(
