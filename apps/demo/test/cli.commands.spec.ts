@@ -413,16 +413,16 @@ describe('help and errors', () => {
     }
   });
 
-  it('--debug adds the stack trace of an unexpected error; without it, one line', async () => {
+  it('--debug adds the stack trace of an error; without it, one line', async () => {
     const data = join(tempDir(), 'a-file');
     writeFileSync(data, 'not a directory');
     const argv = ['--data', data, 'assert', '--subject', 's', '--predicate', 'p', '--object', 'o'];
     const plain = await cli(argv);
-    expect(plain.code).toBe(1);
+    expect(plain.code).toBe(2); // a data directory that is a file: bad input, typed (NotAJournal)
     expect(oneLineError(plain.stderr)).toMatch(/^episteme assert: .*ENOTDIR/);
     expect(plain.stderr).not.toMatch(STACK_FRAME);
     const debug = await cli(['--debug', ...argv]);
-    expect(debug.code).toBe(1);
+    expect(debug.code).toBe(2);
     expect(debug.stderr.split('\n')[0]).toBe(plain.stderr.split('\n')[0]);
     expect(debug.stderr).toMatch(STACK_FRAME);
   });
