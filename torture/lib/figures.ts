@@ -63,10 +63,10 @@ export class Figures {
     process.stdout.write(`VIOLATION [${area}] ${message}\n  replay: ${replay}\n`);
   }
 
-  /** A bug that breaks no invariant; the same message is kept once. */
-  finding(area: Problem['area'], replay: string, text: string): void {
+  /** A bug that breaks no invariant; the same message (or `key`) is kept once. */
+  finding(area: Problem['area'], replay: string, text: string, key = dedupeKey(shorten(text))): void {
     const message = shorten(text);
-    const key = `${area}:${dedupeKey(message)}`;
+    key = `${area}:${key}`;
     this.count('findings.occurrences');
     if (this.findingKeys.has(key)) return;
     this.findingKeys.add(key);

@@ -311,6 +311,7 @@ async function runCycle(plan: SessionPlan, cycle: number, rng: Rng, ledger: Ledg
       `event loop starved by appends: a writer whose tasks await appends in a loop ran no timer for ${(longestStall / 1000).toFixed(0)} s while appending ` +
         `(durability ${writerCfg.durability}, group commit ${JSON.stringify(writerCfg.groupCommit)}): appends that wait on no I/O (none, or immediate without group commit, synced on the calling thread) ` +
         'resolve through microtasks only, so sync timers, runConsumer\'s commit timer, the projection\'s follow loop (setImmediate) and SIGTERM handlers do not run',
+      'event loop starved by appends',
     );
   }
   // a writer that never yields cannot handle SIGTERM while it appends (the finding above): end it with SIGKILL
