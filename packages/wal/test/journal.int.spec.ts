@@ -253,3 +253,18 @@ describe('boundaryAtOrBefore', () => {
     await j.close();
   });
 });
+
+describe('the event loop while appending', () => {
+  it('keeps running timers while a caller appends in a tight loop with appends that wait on no I/O', async () => {
+    for (const options of [{ durability: 'none' as const }, { durability: 'immediate' as const }]) {
+      const j = await Journal.open({ dir: tempDir(), ...options });
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 5);
+      const end = performance.now() + 300;
+      while (performance.now() < end) await j.append(payloadOf(1, 16));
+      clearInterval(timer);
+      await j.close();
+      expect(ticks, JSON.stringify(options)).toBeGreaterThan(5);
+    }
+  });
+});

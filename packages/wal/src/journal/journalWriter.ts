@@ -7,6 +7,9 @@ import type { Durability, ResolvedOptions } from './options.js';
 import type { SegmentManager } from './segmentManager.js';
 import { SyncFailedError } from './syncFailedError.js';
 
+/** Longest stretch the writer keeps the event loop busy with back-to-back batches. */
+const YIELD_EVERY_MS = 10;
+
 /** One append or appendBatch call waiting for its write (and sync). */
 interface PendingAppend {
   kind: 'append';
@@ -48,6 +51,7 @@ export class JournalWriter {
   private draining: Promise<void> | undefined;
   private failure: unknown;
   private scratch = new Uint8Array(64 * 1024);
+  private lastYield = performance.now();
   /** Bytes written but not yet synced (durability `none`). */
   private unsynced = false;
 
@@ -120,6 +124,14 @@ export class JournalWriter {
     await undefined;
     try {
       while (this.queue.length > 0) {
+        // Appends that wait on no I/O (durability none, or a sync on this
+        // thread) resolve through microtasks only: a caller appending in a
+        // loop would starve timers, I/O callbacks and signal handlers. Give
+        // the event loop a turn at least every YIELD_EVERY_MS.
+        if (performance.now() - this.lastYield >= YIELD_EVERY_MS) {
+          await new Promise((r) => setImmediate(r));
+          this.lastYield = performance.now();
+        }
         const next = this.queue[0]!;
         if (next.kind === 'sync') {
           this.queue.shift();

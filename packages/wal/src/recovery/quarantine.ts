@@ -37,10 +37,16 @@ export class Quarantine {
       }
       this.io.fsync(qfd);
     } catch (err) {
-      throw ioError('writing quarantine copy', path, err);
-    } finally {
       this.io.close(qfd);
+      try {
+        // a partial copy (a full disk) matches no cut: remove it, the segment is untouched
+        this.io.unlink(path);
+      } catch {
+        // left behind; recovery was refused before cutting anything either way
+      }
+      throw ioError('writing quarantine copy', path, err);
     }
+    this.io.close(qfd);
     this.syncDir(this.qdir);
     return `${QUARANTINE_DIR}/${name}`;
   }
