@@ -50,6 +50,15 @@ export async function run(ctx: BenchContext): Promise<void> {
       syncMs += performance.now() - t0;
     }
   };
+  // the runner's commits sync off the event loop: their time is in flight, not blocking the handler
+  const timedAsync = async (fn: () => Promise<void>): Promise<void> => {
+    const t0 = performance.now();
+    try {
+      await fn();
+    } finally {
+      syncMs += performance.now() - t0;
+    }
+  };
   const io: FileIO = {
     ...nodeFileIO,
     rename: (from, to) => {
@@ -58,6 +67,8 @@ export async function run(ctx: BenchContext): Promise<void> {
     },
     fsync: (fd) => timed(() => nodeFileIO.fsync(fd)),
     syncDir: (d) => timed(() => nodeFileIO.syncDir(d)),
+    fsyncAsync: (fd) => timedAsync(() => nodeFileIO.fsyncAsync(fd)),
+    syncDirAsync: (d) => timedAsync(() => nodeFileIO.syncDirAsync(d)),
   };
   const registry = new ConsumerRegistry(journal, { io, autoCleanup: false, logger: { warn: (m) => ctx.log(`registry: ${m}`) } });
 
@@ -138,7 +149,8 @@ export async function run(ctx: BenchContext): Promise<void> {
       `Goal: consumer (no-op handler, commit every 1,000 records) >= ${GOAL_RATIO * 100}% of the raw read rate.`,
       `rec/s = records / median wall time of ${size.rounds} interleaved rounds; by CPU = records / median process CPU time (what it costs with a CPU to itself).`,
       `readMany reads ${CONSUMER_BATCH} records per call (runConsumer's batch size); a commit writes the cursor file (write, fsync, rename, fsync dir).`,
-      'commits = cursor files written per run; sync ms = time per run in their fsync + directory fsync (medians).',
+      'commits = cursor files written per run; sync ms = time per run their fsync + directory fsync took (medians). The runner',
+      'syncs its commits off the event loop (at most one in flight) while it handles the next records; the final commit blocks.',
       'raw bytes = readSync of the segment files into a 4 MiB buffer (no records); ratios are medians of same-round ratios.',
     ],
     columns: ['reader', 'rec/s', 'by CPU rec/s', 'MB/s', 'commits', 'sync ms', '/ readFrom', '/ readMany'],
@@ -161,8 +173,8 @@ export async function run(ctx: BenchContext): Promise<void> {
     title: 'consumers: goal',
     notes: [
       `handler ${Math.round(handlerRate).toLocaleString('en-US')} rec/s, readFrom ${Math.round(readFromRate).toLocaleString('en-US')} rec/s, readMany ${Math.round(readManyRate).toLocaleString('en-US')} rec/s.`,
-      `Commits cost about ${perCommitMs.toFixed(2)} ms each (handler run with commits every 1,000 minus commit-at-end run, per commit),`,
-      `of which ${perCommitSyncMs.toFixed(2)} ms in the cursor file's fsync and the directory fsync.`,
+      `Commits cost the handler about ${perCommitMs.toFixed(3)} ms each (handler run with commits every 1,000 minus commit-at-end run, per commit);`,
+      `their fsync and directory fsync took ${perCommitSyncMs.toFixed(2)} ms each, mostly overlapped with handling.`,
     ],
     columns: ['goal', 'measured', 'target', 'met'],
     rows: [

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { isWalError, nodeFileIO, readFully, replaceFileAtomically, WalErrorCodes, type FileIO } from '@episteme/wal';
+import { isWalError, nodeFileIO, readFully, replaceFileAtomically, replaceFileAtomicallyAsync, WalErrorCodes, type FileIO } from '@episteme/wal';
 import { decodeCursorFile, encodeCursorFile, type CursorState } from './cursorFile.js';
 import { validateConsumerName } from './consumerName.js';
 import { ConsumerIoError, errnoOf, isConsumerError } from './errors.js';
@@ -48,12 +48,30 @@ export class CursorStore {
   }
 
   write(state: CursorState): void {
+    const path = this.prepareWrite(state);
+    attempt('commit', path, () => replaceFileAtomically(this.io, path, encodeCursorFile(state)));
+  }
+
+  /**
+   * `write` with the syncs off the event loop. The same guarantees once it
+   * resolves; at most one in flight per consumer (renames could reorder).
+   */
+  async writeAsync(state: CursorState): Promise<void> {
+    const path = this.prepareWrite(state);
+    try {
+      await replaceFileAtomicallyAsync(this.io, path, encodeCursorFile(state));
+    } catch (err) {
+      throw wrap('commit', path, err);
+    }
+  }
+
+  /** Validates the name and creates the directory (durably) on first use; returns the cursor file's path. */
+  private prepareWrite(state: CursorState): string {
     const name = validateConsumerName(state.name);
     attempt('create directory', this.dir, () => {
       if (this.io.mkdir(this.dir)) this.io.syncDir(join(this.dir, '..'));
     });
-    const path = this.pathOf(name);
-    attempt('commit', path, () => replaceFileAtomically(this.io, path, encodeCursorFile(state)));
+    return this.pathOf(name);
   }
 
   remove(name: string): boolean {

@@ -71,6 +71,11 @@ const checkedJournals = new WeakSet<Journal>();
  * boundary by construction, so the O(segment) boundary walk is skipped.
  */
 export const commitHandled: unique symbol = Symbol('episteme.consumers.commitHandled');
+/**
+ * The same, with the cursor file's syncs off the event loop (the runner keeps
+ * handling meanwhile). The caller keeps at most one in flight per consumer.
+ */
+export const commitHandledAsync: unique symbol = Symbol('episteme.consumers.commitHandledAsync');
 /** Internal to the package (the runner): marks a consumer running in this process, refused while another live process runs it. */
 export const beginRun: unique symbol = Symbol('episteme.consumers.beginRun');
 
@@ -172,6 +177,19 @@ export class ConsumerRegistry {
 
   /** See `commitHandled`: range-checked, not walked. */
   [commitHandled](name: string, cursor: number, patch: CommitPatch = {}): CursorState {
+    return this.writeCommit(this.checkHandled(name, cursor), cursor, patch);
+  }
+
+  /** See `commitHandledAsync`. */
+  async [commitHandledAsync](name: string, cursor: number): Promise<CursorState> {
+    const current = this.checkHandled(name, cursor);
+    const next = this.nextState(current, cursor, {});
+    await this.store.writeAsync(next);
+    this.afterCommit(current, cursor);
+    return next;
+  }
+
+  private checkHandled(name: string, cursor: number): CursorState {
     const current = this.get(name);
     if (cursor < current.cursor) throw new CursorBackwardsError(name, current.cursor, cursor);
     if (cursor !== current.cursor) {
@@ -181,7 +199,7 @@ export class ConsumerRegistry {
       }
       this.boundaries.remember(name, cursor);
     }
-    return this.writeCommit(current, cursor, patch);
+    return current;
   }
 
   /** See `beginRun`. */
@@ -270,12 +288,30 @@ export class ConsumerRegistry {
   }
 
   private writeCommit(current: CursorState, cursor: number, patch: CommitPatch): CursorState {
+    const next = this.nextState(current, cursor, patch);
+    this.store.write(next);
+    this.afterCommit(current, cursor);
+    return next;
+  }
+
+  private nextState(current: CursorState, cursor: number, patch: CommitPatch): CursorState {
     const next: CursorState = { ...current, ...patch, cursor, committedAt: this.now().toISOString() };
     if (next.state !== 'failed') delete next.error;
     if (next.state !== 'running') delete next.pid;
-    this.store.write(next);
-    if (this.autoCleanup && cursor !== current.cursor) this.cleanup();
     return next;
+  }
+
+  /**
+   * Cleanup after a cursor moved, unless it cannot free anything: the lowest
+   * cursor is at most this one, so below the end of the oldest segment no
+   * segment is wholly passed. Most commits stop there, without reading every
+   * cursor file.
+   */
+  private afterCommit(current: CursorState, cursor: number): void {
+    if (!this.autoCleanup || cursor === current.cursor || this.journal.readOnly) return;
+    const segments = this.journal.segmentList();
+    if (segments.length < 2 || cursor < segments[1]!.base) return;
+    this.cleanup();
   }
 
   private resolvePosition(name: string, to: StartFrom): number {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { JournalRecord } from '@episteme/wal';
 import { validateConsumerName } from './consumerName.js';
 import { ConsumerRunningError, InvalidConsumerArgumentError } from './errors.js';
-import { beginRun, commitHandled, type ConsumerRegistry } from './registry.js';
+import { beginRun, commitHandled, commitHandledAsync, type ConsumerRegistry } from './registry.js';
 
 export type RecordHandler = (record: JournalRecord) => unknown | Promise<unknown>;
 export type BatchHandler = (records: JournalRecord[]) => unknown | Promise<unknown>;
@@ -80,46 +80,76 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
   let handled = 0;
   let sinceCommit = 0; // records handled since the last commit
   let lastCommit = performance.now();
-  /** Set when a commit on the timer failed: the loop finishes as failed at its next step. */
+  /** Set when a commit in flight failed: the loop finishes as failed at its next step. */
   let commitError: Error | undefined;
-  // one signal for the user's abort and for a failed timer commit, so that waits and backoffs wake up
+  // one signal for the user's abort and for a failed commit, so that waits and backoffs wake up
   const stop = new AbortController();
   const onAbort = (): void => stop.abort();
   if (signal?.aborted) stop.abort();
   else signal?.addEventListener('abort', onAbort, { once: true });
   const outcome = (): Error | 'aborted' => commitError ?? 'aborted';
 
+  /** The final commit of a run (with its state), after the last one in flight. */
   const commit = (patch?: Parameters<ConsumerRegistry['commit']>[2]): void => {
     if (done === committed && !patch) return;
     committed = registry[commitHandled](name, done, patch).cursor;
-    lastCommit = performance.now();
-    sinceCommit = 0;
   };
+  /**
+   * The commit in flight: its syncs run off the event loop while the handler
+   * goes on with the next records. At most one at a time (two renames of one
+   * cursor file could land out of order); one that fails stops the run as
+   * failed at its next step, having committed what it had before.
+   */
+  let inFlight: Promise<void> | undefined;
+  const startCommit = (): void => {
+    if (inFlight || commitError || done === committed) return;
+    sinceCommit = 0;
+    lastCommit = performance.now();
+    inFlight = registry[commitHandledAsync](name, done)
+      .then(
+        (state) => {
+          committed = state.cursor;
+        },
+        (err: unknown) => {
+          commitError ??= asError(err);
+          stop.abort();
+        },
+      )
+      .then(() => {
+        inFlight = undefined;
+      });
+  };
+  const commitDue = (): boolean => sinceCommit >= commitEveryRecords || (done !== committed && performance.now() - lastCommit >= commitEveryMs);
   // commits on a timer too, so that a quiet log does not leave work uncommitted
   const timer = setInterval(() => {
-    if (commitError || done === committed || performance.now() - lastCommit < commitEveryMs) return;
-    try {
-      commit();
-    } catch (err) {
-      // thrown from a timer it would be an uncaught exception: hand it to the loop instead
-      commitError = asError(err);
-      stop.abort();
-    }
+    if (performance.now() - lastCommit >= commitEveryMs) startCommit();
   }, Math.max(10, Math.floor(commitEveryMs / 2)));
   timer.unref();
+  /**
+   * A handler that returns no promise never yields to the event loop: a
+   * catch-up over millions of records would starve timers, signals and the
+   * commit in flight. Yield between batches at least every 10 ms, and while a
+   * commit is in flight so that it completes within a batch or two.
+   */
+  let lastYield = performance.now();
+  const yieldIfDue = async (): Promise<void> => {
+    if (inFlight === undefined && performance.now() - lastYield < 10) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    lastYield = performance.now();
+  };
 
   try {
     while (!stop.signal.aborted) {
       const batch = journal.readMany(done, batchSize);
       if (batch.length === 0) {
-        commit();
         if (options.stopAtHead) break;
+        startCommit();
         await journal.waitBeyond(done, stop.signal);
         continue;
       }
       if (options.batchHandler) {
         const ok = await attempt(() => options.batchHandler!(batch), retry, stop.signal);
-        if (ok !== true) return finish(ok === 'aborted' ? outcome() : ok);
+        if (ok !== true) return await finish(ok === 'aborted' ? outcome() : ok);
         done = batch[batch.length - 1]!.next;
         handled += batch.length;
         sinceCommit += batch.length;
@@ -128,27 +158,30 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
           // a handler that returns no promise costs no await: most of a fast consumer's time otherwise
           const first = callOnce(options.handler!, record);
           const ok = first === true ? true : await attempt(() => options.handler!(record), retry, stop.signal, first);
-          if (ok !== true) return finish(ok === 'aborted' ? outcome() : ok);
+          if (ok !== true) return await finish(ok === 'aborted' ? outcome() : ok);
           done = record.next;
           handled++;
           sinceCommit++;
-          if (commitError) return finish(commitError);
-          if (sinceCommit >= commitEveryRecords) commit();
+          if (commitError) return await finish(commitError);
+          if (sinceCommit >= commitEveryRecords) startCommit();
         }
       }
-      if (commitError) return finish(commitError);
-      if (sinceCommit >= commitEveryRecords || performance.now() - lastCommit >= commitEveryMs) commit();
+      if (commitError) return await finish(commitError);
+      if (commitDue()) startCommit();
+      await yieldIfDue();
     }
-    return finish(outcome());
+    return await finish(outcome());
   } catch (err) {
-    return finish(asError(err));
+    return await finish(asError(err));
   } finally {
     clearInterval(timer);
     signal?.removeEventListener('abort', onAbort);
     runningHere.delete(key);
   }
 
-  function finish(outcome: Error | 'aborted'): RunResult {
+  async function finish(result: Error | 'aborted'): Promise<RunResult> {
+    await inFlight; // never rejects: a failure lands in commitError
+    const outcome = result === 'aborted' ? (commitError ?? 'aborted') : result;
     if (outcome === 'aborted') {
       commit({ state: 'stopped' });
       return { name, state: 'stopped', cursor: committed, handled };

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Journal } from '@episteme/wal';
 import { SimulatedDisk } from '@episteme/wal/testing';
-import { ConsumerRegistry, CursorStore } from '../src/index.js';
+import { ConsumerRegistry, CursorStore, runConsumer } from '../src/index.js';
+import { commitHandledAsync } from '../src/registry.js';
 import { quiet } from './helpers.js';
 import { seededRandom, simDir } from '../../wal/test/rng.js';
 
 describe('cursor commits under power loss', () => {
-  it('reads back the old or the new cursor, never garbage, whatever point of a commit the power is lost at', async () => {
+  it.each(['sync', 'async'] as const)('reads back the old or the new cursor, never garbage, whatever point of a commit the power is lost at (%s commit)', async (mode) => {
     let cases = 0;
     for (let cut = 0; cut < 12; cut++) {
       for (const keepPrefix of [false, true]) {
@@ -27,7 +28,8 @@ describe('cursor commits under power loss', () => {
             return undefined;
           };
           try {
-            registry.commit('c', newCursor);
+            if (mode === 'sync') registry.commit('c', newCursor);
+            else await registry[commitHandledAsync]('c', newCursor);
           } catch {
             // the power went out during the commit
           }
@@ -44,5 +46,52 @@ describe('cursor commits under power loss', () => {
       }
     }
     expect(cases).toBe(96);
+  });
+
+  it('a running consumer, its commits in flight off the event loop: after a power loss at any moment the cursor is one it committed, at or past the last commit that resolved', async () => {
+    let cases = 0;
+    for (let seed = 1; seed <= 24; seed++) {
+      const rnd = seededRandom(seed);
+      const disk = new SimulatedDisk(rnd);
+      const dir = simDir();
+      const journal = await Journal.open({ dir, io: disk });
+      await journal.appendBatch(Array.from({ length: 400 }, (_, i) => Buffer.from(`event-${i}`)));
+      const registry = new ConsumerRegistry(journal, { io: disk, logger: quiet });
+      registry.register('c');
+      const started: number[] = [];
+      let resolved = 0;
+      const writeAsync = registry.store.writeAsync.bind(registry.store);
+      registry.store.writeAsync = async (state) => {
+        started.push(state.cursor);
+        await writeAsync(state);
+        resolved = Math.max(resolved, state.cursor);
+      };
+      const cutAt = Math.floor(rnd() * 400);
+      let handled = 0;
+      let lastNext = 0;
+      const result = await runConsumer(registry, 'c', {
+        // an async handler now and then, so that commits in flight interleave with handling
+        handler: (r) => {
+          if (handled++ === cutAt) disk.freeze();
+          lastNext = r.next;
+          return handled % 7 === 0 ? new Promise((res) => setImmediate(res)) : undefined;
+        },
+        batchSize: 16,
+        commitEveryRecords: 5 + (seed % 9),
+        retry: { maxAttempts: 1 },
+        stopAtHead: true,
+      });
+      expect(result.state).toBe('failed'); // the frozen disk fails the commit in flight or the final one
+      await journal.close().catch(() => undefined);
+      disk.powerLoss({ keepPrefix: seed % 2 === 0 });
+      const reopened = await Journal.open({ dir, io: disk });
+      const cursor = new CursorStore(dir, disk).read('c')!.cursor;
+      expect([0, ...started], `seed ${seed}`).toContain(cursor);
+      expect(cursor, `seed ${seed}: behind a commit that resolved`).toBeGreaterThanOrEqual(resolved);
+      expect(cursor, `seed ${seed}: past the last handled record`).toBeLessThanOrEqual(lastNext);
+      await reopened.close();
+      cases++;
+    }
+    expect(cases).toBe(24);
   });
 });

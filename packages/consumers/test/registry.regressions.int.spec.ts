@@ -43,6 +43,10 @@ function failingFsync(failing: () => boolean): FileIO {
       if (failing()) throw Object.assign(new Error('EIO: fsync (injected)'), { code: 'EIO' });
       nodeFileIO.fsync(fd);
     },
+    fsyncAsync: async (fd) => {
+      if (failing()) throw Object.assign(new Error('EIO: fsync (injected)'), { code: 'EIO' });
+      await nodeFileIO.fsyncAsync(fd);
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JournalRecord } from '@episteme/wal';
+import { nodeFileIO, type FileIO, type JournalRecord } from '@episteme/wal';
 import { ConsumerRegistry, runConsumer } from '../src/index.js';
 import { journalWith, quiet } from './helpers.js';
 
@@ -110,6 +110,11 @@ describe('runConsumer commit cadence and handler calls', () => {
       commits.push(state.cursor);
       write(state);
     };
+    const writeAsync = registry.store.writeAsync.bind(registry.store);
+    registry.store.writeAsync = (state) => {
+      commits.push(state.cursor);
+      return writeAsync(state);
+    };
     await runConsumer(registry, 'b', { batchHandler: () => undefined, batchSize: 64, commitEveryRecords: 300, commitEveryMs: 60_000, stopAtHead: true });
     // 1000 records in batches of 64, a commit once 300 have been handled since the last one: 3 or 4, plus start and stop
     expect(commits.length).toBeGreaterThanOrEqual(4);
@@ -144,5 +149,60 @@ describe('runConsumer commit cadence and handler calls', () => {
     });
     expect(result.state).toBe('stopped');
     expect(calls).toBe(2 + 20);
+  });
+
+  it('keeps handling while a cursor commit syncs, with at most one commit in flight', async () => {
+    const journal = await journalWith(600);
+    // a slow disk: every async fsync takes 15 ms
+    const slow = (p: Promise<void>): Promise<void> => p.then(() => new Promise((res) => setTimeout(res, 15)));
+    const io: FileIO = { ...nodeFileIO, fsyncAsync: (fd) => slow(nodeFileIO.fsyncAsync(fd)), syncDirAsync: (d) => slow(nodeFileIO.syncDirAsync(d)) };
+    const registry = new ConsumerRegistry(journal, { io, logger: quiet, autoCleanup: false });
+    registry.register('p');
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let handledDuringCommits = 0;
+    const writeAsync = registry.store.writeAsync.bind(registry.store);
+    registry.store.writeAsync = async (state) => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      try {
+        await writeAsync(state);
+      } finally {
+        inFlight--;
+      }
+    };
+    const result = await runConsumer(registry, 'p', {
+      // async now and then, as a handler doing I/O would be: the loop must not wait for the commit meanwhile
+      handler: (r) => {
+        if (inFlight > 0) handledDuringCommits++;
+        return r.offset % 5 === 0 ? new Promise((res) => setImmediate(res)) : undefined;
+      },
+      batchSize: 20,
+      commitEveryRecords: 50,
+      stopAtHead: true,
+    });
+    expect(result).toMatchObject({ state: 'stopped', handled: 600, cursor: journal.head });
+    expect(registry.get('p')).toMatchObject({ cursor: journal.head, state: 'stopped' });
+    expect(maxInFlight).toBe(1);
+    expect(handledDuringCommits).toBeGreaterThan(100);
+  });
+
+  it('a handler that never returns a promise does not starve the event loop during a long catch-up', async () => {
+    const journal = await journalWith(3000);
+    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    registry.register('busy');
+    let handled = 0;
+    let handledWhenTimerFired: number | undefined;
+    setTimeout(() => (handledWhenTimerFired = handled), 1);
+    const result = await runConsumer(registry, 'busy', {
+      handler: () => {
+        const until = performance.now() + 0.05; // 50 µs of CPU per record: 150 ms in all
+        while (performance.now() < until);
+        handled++;
+      },
+      commitEveryRecords: 1_000_000,
+      stopAtHead: true,
+    });
+    expect(result.handled).toBe(3000);
+    expect(handledWhenTimerFired, 'the timer fired only after the catch-up ended').toBeLessThan(3000);
   });
 });

@@ -7,7 +7,7 @@ export * from './format/index.js';
 export { checksums, setChecksums, fastChecksums, crc32cJs, type Checksums } from './checksum/index.js';
 export { referenceChecksums } from './checksum/reference.js';
 export { nodeFileIO, readFully, writeFully, type FileIO } from './io/fileIO.js';
-export { replaceFileAtomically, isAtomicTempFile } from './io/atomicFile.js';
+export { replaceFileAtomically, replaceFileAtomicallyAsync, isAtomicTempFile } from './io/atomicFile.js';
 export * from './recovery/index.js';
 export { Journal, type AppendOptions } from './journal/journal.js';
 export type { JournalRecord, ReadFromOptions } from './journal/journalReader.js';

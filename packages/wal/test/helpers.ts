@@ -298,6 +298,10 @@ export class RecordingIO implements FileIO {
     this.step('syncDir', dir);
     this.inner.syncDir(dir);
   }
+  syncDirAsync(dir: string): Promise<void> {
+    this.step('syncDir', dir);
+    return this.inner.syncDirAsync(dir);
+  }
   stat(path: string): { isFile: boolean; isDirectory: boolean; size: number } | undefined {
     return this.inner.stat(path);
   }
@@ -403,4 +407,4 @@ export function withChecksums<T>(impl: Checksums, fn: () => T): T {
  * thousands of recoveries and check what ends up in the files, not durability
  * (the order of the steps is the same; only the flushes are skipped).
  */
-export const noSyncIO: FileIO = { ...nodeFileIO, fsync: () => {}, fsyncAsync: async () => {}, syncDir: () => {} };
+export const noSyncIO: FileIO = { ...nodeFileIO, fsync: () => {}, fsyncAsync: async () => {}, syncDir: () => {}, syncDirAsync: async () => {} };

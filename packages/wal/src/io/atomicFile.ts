@@ -13,7 +13,7 @@ import { writeFully, type FileIO } from './fileIO.js';
  * Throws a WAL_IO error naming the step that failed.
  */
 export function replaceFileAtomically(io: FileIO, path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const tmp = tempNameFor(path);
   let step = 'creating';
   try {
     const fd = io.open(tmp, 'w');
@@ -28,18 +28,59 @@ export function replaceFileAtomically(io: FileIO, path: string, bytes: Uint8Arra
     step = 'renaming';
     io.rename(tmp, path);
   } catch (err) {
-    try {
-      io.unlink(tmp);
-    } catch {
-      // nothing was created, or it is gone already: the old file is untouched either way
-    }
-    throw ioError(step, tmp, err);
+    throw removeTemp(io, tmp, step, err);
   }
   try {
     io.syncDir(dirname(path));
   } catch (err) {
     throw ioError('syncing the directory of', path, err);
   }
+}
+
+/**
+ * The same steps, with the two syncs (nearly all of the time) off the event
+ * loop: a consumer keeps handling records while its cursor commit flushes.
+ * Same guarantees once the promise resolves; callers must not start a second
+ * replacement of the same path before the first settles (renames could land
+ * out of order).
+ */
+export async function replaceFileAtomicallyAsync(io: FileIO, path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = tempNameFor(path);
+  let step = 'creating';
+  try {
+    const fd = io.open(tmp, 'w');
+    try {
+      step = 'writing';
+      writeFully(io, fd, bytes, 0, bytes.length, 0);
+      step = 'syncing';
+      await io.fsyncAsync(fd);
+    } finally {
+      io.close(fd);
+    }
+    step = 'renaming';
+    io.rename(tmp, path);
+  } catch (err) {
+    throw removeTemp(io, tmp, step, err);
+  }
+  try {
+    await io.syncDirAsync(dirname(path));
+  } catch (err) {
+    throw ioError('syncing the directory of', path, err);
+  }
+}
+
+function tempNameFor(path: string): string {
+  return `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+}
+
+/** Removes a failed replacement's temp file and returns the error to throw. */
+function removeTemp(io: FileIO, tmp: string, step: string, err: unknown): Error {
+  try {
+    io.unlink(tmp);
+  } catch {
+    // nothing was created, or it is gone already: the old file is untouched either way
+  }
+  return ioError(step, tmp, err);
 }
 
 /** True for the temporary files replaceFileAtomically leaves after a crash (`<name>.<pid>.<hex>.tmp`). */
