@@ -6,6 +6,7 @@ export * from './errors.js';
 export * from './format/index.js';
 export { checksums, setChecksums, fastChecksums, crc32cJs, type Checksums } from './checksum/index.js';
 export { referenceChecksums } from './checksum/reference.js';
+export { setChecksumOffload, warmChecksumOffload } from './checksum/offload.js';
 export { nodeFileIO, readFully, writeFully, type FileIO } from './io/fileIO.js';
 export { replaceFileAtomically, replaceFileAtomicallyAsync, isAtomicTempFile } from './io/atomicFile.js';
 export * from './recovery/index.js';

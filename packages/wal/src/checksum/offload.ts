@@ -1,0 +1,175 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { CutReason } from '../errors.js';
+import { checksums, fastChecksums } from './index.js';
+
+/*
+ * Checksum offload: verifying a journal is nearly all CRC32C and BLAKE3 (see
+ * bench/suites/verify.ts), and one core cannot reach the throughput goals at
+ * small records. A scan frames a run of records on the main thread (lengths
+ * and bounds, cheap), copies the second half of the run into shared memory
+ * for a worker thread and checks the first half itself; then it waits for the
+ * worker's verdict. The API stays synchronous (Atomics.wait): recovery and
+ * verify are synchronous, and the FileIO seam stays on the main thread, so
+ * fault injection and simulated power loss see every read.
+ *
+ * The offload is an optimisation only: when it is off, not ready yet (the
+ * worker starts in the background on first use; nothing waits for it), busy,
+ * or broken, the main thread checks the whole run with the same result.
+ */
+
+const STATE = 0, LENGTH = 1, BAD = 2, REASON = 3, READY = 4;
+const IDLE = 0, JOB = 1, DONE = 2, EXIT = 3;
+const REASONS: Record<number, CutReason> = { 1: 'crc-mismatch', 2: 'blake3-mismatch' };
+
+/** Runs below this size are checked on the main thread alone (copy and wake-up cost more). */
+export const OFFLOAD_MIN_RUN_BYTES = 256 * 1024;
+/** Largest part of a run the worker takes (the shared buffer's size). */
+const CAPACITY = 4 * 1024 * 1024;
+/** A worker that has not answered in this long is given up (the main thread checks instead). */
+const ANSWER_TIMEOUT_MS = 30_000;
+
+export type OffloadVerdict = { position: number; reason: CutReason } | null | 'unchecked';
+
+export class ChecksumOffload {
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(8 * 4));
+  private readonly data = new Uint8Array(new SharedArrayBuffer(CAPACITY));
+  private readonly worker: Worker;
+  private broken = false;
+  private pending = false;
+  /** Runs handed to the worker so far (tests check that a path was offloaded). */
+  jobs = 0;
+  /**
+   * The worker's share of a run's bytes, balanced as runs go: the main thread
+   * also reads and frames, and two cores are rarely equally free on a shared
+   * machine. Raised when the worker was done first, lowered when it was not.
+   */
+  share = 0.5;
+
+  private constructor() {
+    this.worker = new Worker(new URL('../../worker/checksumWorker.js', import.meta.url), {
+      workerData: { ctrl: this.ctrl.buffer, data: this.data.buffer },
+      stdout: true, // a worker never prints; do not tie the parent's stdout to it
+    });
+    this.worker.unref();
+    this.worker.on('error', () => {
+      this.broken = true;
+    });
+    this.worker.on('exit', () => {
+      this.broken = true;
+    });
+  }
+
+  /** True when a run of `bytes` bytes can be split with the worker right now. */
+  usable(bytes: number): boolean {
+    return !this.broken && !this.pending && bytes >= OFFLOAD_MIN_RUN_BYTES && Atomics.load(this.ctrl, READY) === 1 && checksums() === fastChecksums;
+  }
+
+  /** Waits up to `ms` for the worker to start; true when it is ready. */
+  waitReady(ms: number): boolean {
+    Atomics.wait(this.ctrl, READY, 0, ms);
+    return Atomics.load(this.ctrl, READY) === 1 && !this.broken;
+  }
+
+  /** Largest number of bytes `start` accepts. */
+  get capacity(): number {
+    return CAPACITY;
+  }
+
+  /**
+   * Hands the worker `buf[from..to)`, whole records already framed. Returns
+   * at once; `finish` waits for the verdict.
+   */
+  start(buf: Uint8Array, from: number, to: number): void {
+    this.data.set(buf.subarray(from, to));
+    this.ctrl[LENGTH] = to - from;
+    this.pending = true;
+    this.jobs++;
+    Atomics.store(this.ctrl, STATE, JOB);
+    Atomics.notify(this.ctrl, STATE);
+  }
+
+  /**
+   * The first bad record of the run handed to `start` (its position relative
+   * to `from`), null when every record is valid, or 'unchecked' when the
+   * worker could not answer: the caller then checks the run itself.
+   */
+  finish(): OffloadVerdict {
+    this.pending = false;
+    const waited = Atomics.load(this.ctrl, STATE) === JOB;
+    this.share = Math.min(0.75, Math.max(0.25, this.share + (waited ? -0.02 : 0.02)));
+    const deadline = performance.now() + ANSWER_TIMEOUT_MS;
+    while (Atomics.load(this.ctrl, STATE) === JOB) {
+      const left = deadline - performance.now();
+      if (this.broken || left <= 0) {
+        this.giveUp();
+        return 'unchecked';
+      }
+      Atomics.wait(this.ctrl, STATE, JOB, Math.min(left, 1000));
+    }
+    const bad = this.ctrl[BAD]!;
+    const reason = this.ctrl[REASON]!;
+    Atomics.store(this.ctrl, STATE, IDLE);
+    if (bad >= 0 && REASONS[reason]) return { position: bad, reason: REASONS[reason]! };
+    return reason === 0 ? null : 'unchecked';
+  }
+
+  private giveUp(): void {
+    this.broken = true;
+    Atomics.store(this.ctrl, STATE, EXIT);
+    Atomics.notify(this.ctrl, STATE);
+    void this.worker.terminate();
+  }
+
+  /** Stops the worker (tests; the process exits without it: the worker is unref'd). */
+  close(): void {
+    if (!this.broken) this.giveUp();
+  }
+
+  private static instance: ChecksumOffload | undefined;
+  private static enabled = defaultEnabled();
+
+  /**
+   * The process's offload, started on first call; undefined when off (one
+   * CPU, EPISTEME_CHECKSUM_THREADS=0, setChecksumOffload(false)) or broken.
+   */
+  static get(): ChecksumOffload | undefined {
+    if (!ChecksumOffload.enabled) return undefined;
+    try {
+      ChecksumOffload.instance ??= new ChecksumOffload();
+    } catch {
+      ChecksumOffload.enabled = false; // no worker threads here: check on the main thread
+      return undefined;
+    }
+    return ChecksumOffload.instance.broken ? undefined : ChecksumOffload.instance;
+  }
+
+  /**
+   * Turns the offload on or off for this process (benchmarks compare both);
+   * returns the previous setting. Off keeps an idle worker for a later on.
+   */
+  static setEnabled(on: boolean): boolean {
+    const prev = ChecksumOffload.enabled;
+    ChecksumOffload.enabled = on;
+    return prev;
+  }
+}
+
+function defaultEnabled(): boolean {
+  const env = process.env.EPISTEME_CHECKSUM_THREADS;
+  if (env !== undefined) return env !== '0';
+  return availableParallelism() > 1;
+}
+
+/** See ChecksumOffload.setEnabled. */
+export function setChecksumOffload(on: boolean): boolean {
+  return ChecksumOffload.setEnabled(on);
+}
+
+/**
+ * Starts the checksum worker now and waits up to `timeoutMs` for it (an app
+ * about to verify or recover a large journal, benchmarks). True when ready.
+ */
+export function warmChecksumOffload(timeoutMs = 5000): boolean {
+  return ChecksumOffload.get()?.waitReady(timeoutMs) ?? false;
+}

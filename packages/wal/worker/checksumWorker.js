@@ -1,0 +1,89 @@
+// @ts-check
+/**
+ * The checksum worker of @episteme/wal (src/checksum/offload.ts): checks the
+ * CRC32C and BLAKE3 of a run of records the main thread has already framed
+ * (lengths and bounds checked) and copied into shared memory, while the main
+ * thread checks the run before it. Plain JavaScript on purpose: a worker
+ * thread loads it without a TypeScript loader, from src/ in tests and from
+ * the published package alike. The checksum libraries are the ones
+ * src/checksum/index.ts picks (test/checksumOffload.spec.ts cross-checks the
+ * verdicts against it).
+ *
+ * Protocol (Int32Array `ctrl` over a SharedArrayBuffer): the main thread
+ * writes the run's byte length to ctrl[LENGTH] and sets ctrl[STATE] to JOB;
+ * this thread answers with the position of the first bad record (-1 if none)
+ * in ctrl[BAD] and its reason in ctrl[REASON], then sets STATE to DONE.
+ */
+import { workerData } from 'node:worker_threads';
+import { crc32c } from '@node-rs/crc32';
+import { blake3 } from '@napi-rs/blake-hash';
+import { hashInto } from 'blake3-jit';
+
+const STATE = 0, LENGTH = 1, BAD = 2, REASON = 3, READY = 4;
+const IDLE = 0, JOB = 1, DONE = 2, EXIT = 3;
+const REASON_NONE = 0, REASON_CRC = 1, REASON_BLAKE3 = 2, REASON_INTERNAL = 3;
+const RECORD_OVERHEAD = 40;
+const BLAKE3_NATIVE_FROM = 1025;
+
+/** @type {{ ctrl: SharedArrayBuffer, data: SharedArrayBuffer }} */
+const shared = workerData;
+const ctrl = new Int32Array(shared.ctrl);
+const data = new Uint8Array(shared.data);
+const digest = new Uint8Array(32);
+
+// CRC32C table for the 4-byte length prefix (a native call costs more than the bytes)
+const T0 = new Uint32Array(256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  T0[n] = c >>> 0;
+}
+
+/** @param {number} pos */
+function lengthPrefixCrc(pos) {
+  let crc = 0xffffffff;
+  for (let i = pos; i < pos + 4; i++) crc = T0[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  return ~crc >>> 0;
+}
+
+/** @param {number} pos */
+function u32(pos) {
+  return (data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0;
+}
+
+/** @param {number} length bytes of whole records from data[0] */
+function checkRun(length) {
+  for (let pos = 0; pos < length; ) {
+    const n = u32(pos);
+    const end = pos + RECORD_OVERHEAD + n;
+    if (crc32c(data.subarray(pos + 8, end), lengthPrefixCrc(pos)) !== u32(pos + 4)) return [pos, REASON_CRC];
+    const payload = data.subarray(pos + RECORD_OVERHEAD, end);
+    if (n < BLAKE3_NATIVE_FROM) hashInto(payload, digest);
+    else digest.set(blake3(payload));
+    for (let i = 0; i < 32; i++) if (digest[i] !== data[pos + 8 + i]) return [pos, REASON_BLAKE3];
+    pos = end;
+  }
+  return [-1, REASON_NONE];
+}
+
+Atomics.store(ctrl, READY, 1);
+Atomics.notify(ctrl, READY);
+for (;;) {
+  const state = Atomics.load(ctrl, STATE);
+  if (state === EXIT) break;
+  if (state !== JOB) {
+    Atomics.wait(ctrl, STATE, state); // until the main thread posts a job (or resets a finished one)
+    continue;
+  }
+  let bad = -1;
+  let reason = REASON_INTERNAL;
+  try {
+    [bad, reason] = checkRun(ctrl[LENGTH]);
+  } catch {
+    // the main thread checks the run itself
+  }
+  ctrl[BAD] = bad;
+  ctrl[REASON] = reason;
+  Atomics.store(ctrl, STATE, DONE);
+  Atomics.notify(ctrl, STATE);
+}
