@@ -16,21 +16,97 @@ export interface CursorState {
   error?: string;
 }
 
-const FORMAT = 1;
+/*
+ * Format 2: two fixed slots of SLOT_BYTES, each one JSON line with a
+ * sequence number and a CRC32C of its own content, zero-padded. A commit
+ * overwrites the slot that does not hold the latest state, in place, and
+ * syncs the file: one fdatasync of an overwrite, no new inode, no rename, no
+ * directory sync (a cursor commit used to cost two journal commits of the
+ * file system). A power loss during the write can only tear that slot; the
+ * other still holds the previous commit, which was durable before this one
+ * started (a consumer has at most one commit in flight). Readers take the
+ * valid slot with the highest sequence. The file itself is created whole
+ * (write new, sync, rename, sync the directory).
+ *
+ * Format 1 (one JSON line, replaced by rename on every commit) is still
+ * read; the next commit rewrites such a file as format 2.
+ */
+export const SLOT_BYTES = 4096;
+export const CURSOR_FILE_BYTES = 2 * SLOT_BYTES;
+/** Room kept for everything but the error message in a slot. */
+const MAX_ERROR_CHARS = 1024;
+
+/** A decoded cursor file: the latest state, and where the next in-place commit goes. */
+export interface CursorFileContents {
+  state: CursorState;
+  /** Sequence of the latest slot (0 for a format-1 file). */
+  seq: number;
+  /** Slot the next commit overwrites, or undefined when the file must be rewritten whole (format 1). */
+  nextSlot: 0 | 1 | undefined;
+}
+
+/** A new format-2 file: the state in slot 0 (sequence 1), slot 1 empty. */
+export function encodeCursorFile(state: CursorState): Uint8Array {
+  const file = new Uint8Array(CURSOR_FILE_BYTES);
+  file.set(encodeCursorSlot(state, 1), 0);
+  return file;
+}
+
+/** One slot holding `state` with sequence `seq`, zero-padded to SLOT_BYTES. */
+export function encodeCursorSlot(state: CursorState, seq: number): Uint8Array {
+  const fitted = state.error !== undefined && state.error.length > MAX_ERROR_CHARS ? { ...state, error: `${state.error.slice(0, MAX_ERROR_CHARS)}…` } : state;
+  const line = signedLine({ format: 2, seq, ...fitted });
+  if (line.length > SLOT_BYTES) throw new RangeError(`cursor state of "${state.name}" does not fit a ${SLOT_BYTES}-byte slot`);
+  const slot = new Uint8Array(SLOT_BYTES);
+  slot.set(line);
+  return slot;
+}
+
+export function decodeCursorFile(bytes: Uint8Array, path: string): CursorState {
+  return decodeCursorFileContents(bytes, path).state;
+}
 
 /**
- * One JSON line with a CRC32C of its own content: a cursor file is replaced
- * atomically (rename), so it is never torn, but a damaged disk or a stray
- * edit is still detected instead of read as a wrong offset.
+ * The latest state of a cursor file of either format, and the slot the next
+ * commit may overwrite. A file with no valid slot is a CorruptCursorError:
+ * never a guessed position.
  */
-export function encodeCursorFile(state: CursorState): Uint8Array {
-  const body = JSON.stringify({ format: FORMAT, ...state });
+export function decodeCursorFileContents(bytes: Uint8Array, path: string): CursorFileContents {
+  if (bytes.length !== CURSOR_FILE_BYTES) {
+    return { state: decodeLine(Buffer.from(bytes).toString('utf8').trimEnd(), path, 1).state, seq: 0, nextSlot: undefined };
+  }
+  let best: { state: CursorState; seq: number; slot: 0 | 1 } | undefined;
+  const problems: string[] = [];
+  for (const slot of [0, 1] as const) {
+    const raw = bytes.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES);
+    const newline = raw.indexOf(0x0a);
+    if (newline < 0) {
+      problems.push(`slot ${slot}: ${raw.every((b) => b === 0) ? 'empty' : 'no complete line'}`);
+      continue;
+    }
+    if (!raw.subarray(newline + 1).every((b) => b === 0)) {
+      problems.push(`slot ${slot}: bytes after its line`);
+      continue;
+    }
+    try {
+      const decoded = decodeLine(Buffer.from(raw.subarray(0, newline)).toString('utf8'), path, 2);
+      if (!best || decoded.seq > best.seq) best = { ...decoded, slot };
+    } catch (err) {
+      problems.push(`slot ${slot}: ${err instanceof CorruptCursorError ? err.why : String(err)}`);
+    }
+  }
+  if (!best) throw new CorruptCursorError(path, `no valid slot (${problems.join('; ')})`);
+  return { state: best.state, seq: best.seq, nextSlot: best.slot === 0 ? 1 : 0 };
+}
+
+/** `{...fields,"crc":"<crc32c of the JSON without it>"}` and a newline. */
+function signedLine(fields: Record<string, unknown>): Uint8Array {
+  const body = JSON.stringify(fields);
   const crc = crc32cJs(Buffer.from(body)).toString(16).padStart(8, '0');
   return Buffer.from(`${body.slice(0, -1)},"crc":"${crc}"}\n`);
 }
 
-export function decodeCursorFile(bytes: Uint8Array, path: string): CursorState {
-  const text = Buffer.from(bytes).toString('utf8').trimEnd();
+function decodeLine(text: string, path: string, format: 1 | 2): { state: CursorState; seq: number } {
   const m = /^(\{.*),"crc":"([0-9a-f]{8})"\}$/s.exec(text);
   if (!m) throw new CorruptCursorError(path, 'not a cursor file (no checksum)');
   const body = `${m[1]}}`;
@@ -42,7 +118,9 @@ export function decodeCursorFile(bytes: Uint8Array, path: string): CursorState {
   } catch (err) {
     throw new CorruptCursorError(path, `bad JSON: ${String(err)}`);
   }
-  if (parsed.format !== FORMAT) throw new CorruptCursorError(path, `unknown format ${String(parsed.format)}`);
+  if (parsed.format !== format) throw new CorruptCursorError(path, `unknown format ${String(parsed.format)}`);
+  const seq = format === 1 ? 0 : parsed.seq;
+  if (!Number.isSafeInteger(seq) || (seq as number) < 0) throw new CorruptCursorError(path, 'missing or invalid sequence');
   const { name, cursor, committedAt, state, pid, error } = parsed;
   if (typeof name !== 'string' || !Number.isSafeInteger(cursor) || (cursor as number) < 0 || typeof committedAt !== 'string') {
     throw new CorruptCursorError(path, 'missing or invalid fields');
@@ -51,11 +129,14 @@ export function decodeCursorFile(bytes: Uint8Array, path: string): CursorState {
     throw new CorruptCursorError(path, `unknown state ${String(state)}`);
   }
   return {
-    name,
-    cursor: cursor as number,
-    committedAt,
-    state,
-    ...(typeof pid === 'number' ? { pid } : {}),
-    ...(typeof error === 'string' ? { error } : {}),
+    seq: seq as number,
+    state: {
+      name,
+      cursor: cursor as number,
+      committedAt,
+      state,
+      ...(typeof pid === 'number' ? { pid } : {}),
+      ...(typeof error === 'string' ? { error } : {}),
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { isWalError, nodeFileIO, readFully, replaceFileAtomically, replaceFileAtomicallyAsync, WalErrorCodes, type FileIO } from '@episteme/wal';
-import { decodeCursorFile, encodeCursorFile, type CursorState } from './cursorFile.js';
+import { isWalError, nodeFileIO, readFully, replaceFileAtomically, WalErrorCodes, writeFully, type FileIO } from '@episteme/wal';
+import { CURSOR_FILE_BYTES, decodeCursorFile, decodeCursorFileContents, encodeCursorFile, encodeCursorSlot, SLOT_BYTES, type CursorState } from './cursorFile.js';
 import { validateConsumerName } from './consumerName.js';
 import { ConsumerIoError, errnoOf, isConsumerError } from './errors.js';
 import { isProcessAlive } from './liveness.js';
@@ -11,14 +11,23 @@ const SUFFIX = '.cursor';
 const TEMP_FILE = /^(.+)\.(\d+)\.([0-9a-f]+)\.tmp$/;
 
 /**
- * One durable cursor file per consumer in `<journal>/consumers/`. A commit
- * writes a new file, syncs it, renames it over the old one and syncs the
- * directory: after a crash at any moment the file holds the old or the new
- * cursor, never a torn or empty one. Every file-system failure surfaces as a
+ * One durable cursor file per consumer in `<journal>/consumers/`, of two
+ * slots (cursorFile.ts): a commit overwrites the slot not holding the latest
+ * state and syncs the file, so after a crash at any moment the file holds
+ * the old or the new cursor, never a torn or empty one. A file is created
+ * whole (write new, sync, rename, sync the directory), and so is one of the
+ * older one-line format. Every file-system failure surfaces as a
  * ConsumerIoError (code CONSUMER_IO) with the errno error as its cause.
+ * Commits of one consumer must not overlap (the runner keeps one in flight).
  */
 export class CursorStore {
   readonly dir: string;
+  /**
+   * Cursor files whose in-place commit failed after its write began: what
+   * the page cache now shows of them may not be on disk (a failed fsync is
+   * not retried and trusted), so their next commit rewrites them whole.
+   */
+  private readonly suspect = new Set<string>();
 
   constructor(journalDir: string, private readonly io: FileIO = nodeFileIO) {
     this.dir = join(journalDir, CONSUMERS_DIR);
@@ -49,20 +58,97 @@ export class CursorStore {
 
   write(state: CursorState): void {
     const path = this.prepareWrite(state);
-    attempt('commit', path, () => replaceFileAtomically(this.io, path, encodeCursorFile(state)));
+    const slot = this.openForSlotWrite(path);
+    if (!slot) {
+      this.replaceWhole(path, state);
+      return;
+    }
+    try {
+      attempt('commit', path, () => {
+        writeFully(this.io, slot.fd, encodeCursorSlot(state, slot.seq), 0, SLOT_BYTES, slot.position);
+        this.io.fsync(slot.fd);
+      });
+    } catch (err) {
+      this.abandonSlot(path, slot);
+      throw err;
+    } finally {
+      closeQuietly(this.io, slot.fd);
+    }
   }
 
   /**
-   * `write` with the syncs off the event loop. The same guarantees once it
-   * resolves; at most one in flight per consumer (renames could reorder).
+   * `write` with the sync off the event loop: the same guarantees once it
+   * resolves. At most one in flight per consumer.
    */
   async writeAsync(state: CursorState): Promise<void> {
     const path = this.prepareWrite(state);
-    try {
-      await replaceFileAtomicallyAsync(this.io, path, encodeCursorFile(state));
-    } catch (err) {
-      throw wrap('commit', path, err);
+    const slot = this.openForSlotWrite(path);
+    if (!slot) {
+      this.replaceWhole(path, state);
+      return;
     }
+    try {
+      attempt('commit', path, () => writeFully(this.io, slot.fd, encodeCursorSlot(state, slot.seq), 0, SLOT_BYTES, slot.position));
+      await this.io.fsyncAsync(slot.fd);
+    } catch (err) {
+      this.abandonSlot(path, slot);
+      throw wrap('commit', path, err);
+    } finally {
+      closeQuietly(this.io, slot.fd);
+    }
+  }
+
+  /**
+   * Opens the cursor file for an in-place commit: the slot to overwrite and
+   * the sequence to write, read from the file right now (another process may
+   * have committed since this one last looked). Undefined when the file must
+   * be written whole: absent, of the one-line format, or damaged (a reset
+   * then replaces it).
+   */
+  private openForSlotWrite(path: string): { fd: number; position: number; seq: number } | undefined {
+    if (this.suspect.has(path)) return undefined;
+    let fd: number;
+    try {
+      fd = this.io.open(path, 'r+');
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return undefined;
+      throw wrap('open', path, err);
+    }
+    try {
+      const buf = new Uint8Array(CURSOR_FILE_BYTES + 1);
+      const n = readFully(this.io, fd, buf, 0, buf.length, 0);
+      if (n === CURSOR_FILE_BYTES) {
+        const contents = decodeCursorFileContents(buf.subarray(0, n), path);
+        if (contents.nextSlot !== undefined) return { fd, position: contents.nextSlot * SLOT_BYTES, seq: contents.seq + 1 };
+      }
+    } catch (err) {
+      if (!isConsumerError(err)) {
+        closeQuietly(this.io, fd);
+        throw wrap('read', path, err);
+      }
+    }
+    closeQuietly(this.io, fd);
+    return undefined;
+  }
+
+  /**
+   * After a failed in-place commit: blanks the slot it wrote (best effort, so
+   * that reads fall back to the other slot, the last durable commit) and
+   * marks the file for a whole rewrite at its next commit.
+   */
+  private abandonSlot(path: string, slot: { fd: number; position: number }): void {
+    this.suspect.add(path);
+    try {
+      writeFully(this.io, slot.fd, new Uint8Array(SLOT_BYTES), 0, SLOT_BYTES, slot.position);
+    } catch {
+      // the disk refuses writes: the next commit rewrites the file whole anyway
+    }
+  }
+
+  /** A new file with `state` in its first slot, replacing the old one atomically and durably. */
+  private replaceWhole(path: string, state: CursorState): void {
+    attempt('commit', path, () => replaceFileAtomically(this.io, path, encodeCursorFile(state)));
+    this.suspect.delete(path);
   }
 
   /** Validates the name and creates the directory (durably) on first use; returns the cursor file's path. */

@@ -67,7 +67,7 @@ export class CursorBackwardsError extends ConsumerError {
 }
 
 export class CorruptCursorError extends ConsumerError {
-  constructor(readonly path: string, why: string) {
+  constructor(readonly path: string, readonly why: string) {
     super(ConsumerErrorCodes.CorruptCursor, `cursor file ${path} is damaged: ${why}`);
   }
 }

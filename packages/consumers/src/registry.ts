@@ -335,7 +335,7 @@ export class ConsumerRegistry {
    * The writer checks again after each cleanup that deleted something
    * (clampStrandedAfterCleanup), which covers a deletion that lands after
    * this check. What remains: the two processes may both rewrite the same
-   * cursor file at that moment, and the last rename wins.
+   * cursor file at that moment, and the last write wins.
    */
   private recheckAgainstCleanup(state: CursorState, requested: StartFrom, previous: CursorState | undefined): CursorState {
     this.refreshView();

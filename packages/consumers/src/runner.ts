@@ -96,7 +96,7 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
   };
   /**
    * The commit in flight: its syncs run off the event loop while the handler
-   * goes on with the next records. At most one at a time (two renames of one
+   * goes on with the next records. At most one at a time (two commits of one
    * cursor file could land out of order); one that fails stops the run as
    * failed at its next step, having committed what it had before.
    */

@@ -6,12 +6,13 @@
  * what the fixes must not break.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeRecord, isWalError, Journal, nodeFileIO, type FileIO } from '@episteme/wal';
 import { SimulatedDisk } from '@episteme/wal/testing';
 import { ConsumerErrorCodes, ConsumerRegistry, CursorStore, isConsumerError, runConsumer, type RunOptions } from '../src/index.js';
+import { CURSOR_FILE_BYTES } from '../src/cursorFile.js';
 import { journalWith, quiet, tempDir, track } from './helpers.js';
 
 let n = 0;
@@ -404,21 +405,24 @@ describe('cursor files (C7 and temp files)', () => {
     expect(store.read('c')!.cursor).toBe(0);
   });
 
-  it('writes each commit through its own temp file <name>.cursor.<pid>.<random>.tmp and lists only cursor files', () => {
+  it('creates a cursor file through its own temp file <name>.cursor.<pid>.<random>.tmp, commits in place after that, and lists only cursor files', () => {
     const dir = tempDir();
     const created: string[] = [];
+    const renames: string[] = [];
     const io: FileIO = {
       ...nodeFileIO,
       open: (p, flags) => {
         if (flags === 'w') created.push(p.split('/').pop()!);
         return nodeFileIO.open(p, flags);
       },
+      rename: (from, to) => (renames.push(to), nodeFileIO.rename(from, to)),
     };
     const store = new CursorStore(dir, io);
     for (let i = 0; i < 3; i++) store.write({ name: 'c.v2', cursor: i, committedAt: new Date().toISOString(), state: 'registered' });
-    expect(created).toHaveLength(3);
-    expect(new Set(created).size).toBe(3);
+    expect(created).toHaveLength(1);
+    expect(renames).toHaveLength(1);
     for (const f of created) expect(f).toMatch(new RegExp(`^c\\.v2\\.cursor\\.${process.pid}\\.[0-9a-f]+\\.tmp$`));
+    expect(readFileSync(join(store.dir, 'c.v2.cursor'))).toHaveLength(CURSOR_FILE_BYTES);
     // leftovers of crashed commits, old and new naming
     writeFileSync(join(store.dir, `c.v2.${DEAD_PID}.0a1b.tmp`), 'torn');
     writeFileSync(join(store.dir, 'other.cursor.tmp'), 'torn');
