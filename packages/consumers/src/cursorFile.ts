@@ -32,7 +32,17 @@ export interface CursorState {
  * read; the next commit rewrites such a file as format 2.
  */
 export const SLOT_BYTES = 4096;
-export const CURSOR_FILE_BYTES = 2 * SLOT_BYTES;
+/**
+ * After the slots: the sequence of the last commit whose sync completed
+ * (8 bytes LE, then its CRC32C, 4 bytes, then 4 zero bytes), written
+ * without a sync once that sync returned. Other processes see a commit as
+ * soon as it is written, before it is durable; cleanup must only trust what
+ * this marker names (see CursorFileContents.floor). Lost or torn, it only
+ * makes cleanup more careful.
+ */
+export const MARKER_BYTES = 16;
+export const MARKER_POSITION = 2 * SLOT_BYTES;
+export const CURSOR_FILE_BYTES = 2 * SLOT_BYTES + MARKER_BYTES;
 /** Room kept for everything but the error message in a slot. */
 const MAX_ERROR_CHARS = 1024;
 
@@ -41,15 +51,49 @@ export interface CursorFileContents {
   state: CursorState;
   /** Sequence of the latest slot (0 for a format-1 file). */
   seq: number;
+  /**
+   * The cursor of the last commit known to be durable: the slot the marker
+   * names, or else the lowest of the valid slots (the previous commit was
+   * durable before the latest started). The latest may still be in flight
+   * (written, not yet synced: another process already sees it), so cleanup
+   * decides with this one.
+   */
+  floor: number;
+  /** The state in the floor's slot, with its sequence (a whole rewrite keeps it as the previous commit). */
+  floorState: { state: CursorState; seq: number };
   /** Slot the next commit overwrites, or undefined when the file must be rewritten whole (format 1). */
   nextSlot: 0 | 1 | undefined;
 }
 
-/** A new format-2 file: the state in slot 0 (sequence 1), slot 1 empty. */
-export function encodeCursorFile(state: CursorState): Uint8Array {
+/**
+ * A new format-2 file: the state in slot 0, and in slot 1 the previous
+ * commit when there is one (so that the file's floor, the cursor cleanup
+ * trusts, stays the durable one while the new file is not yet durable).
+ */
+export function encodeCursorFile(state: CursorState, previous?: { state: CursorState; seq: number }): Uint8Array {
   const file = new Uint8Array(CURSOR_FILE_BYTES);
-  file.set(encodeCursorSlot(state, 1), 0);
+  file.set(encodeCursorSlot(state, previous ? previous.seq + 1 : 1), 0);
+  if (previous) {
+    file.set(encodeCursorSlot(previous.state, previous.seq), SLOT_BYTES);
+    file.set(encodeDurableMarker(previous.seq), MARKER_POSITION); // durable already; the new state once renamed and synced
+  }
   return file;
+}
+
+/** The marker naming commit `seq` as durable. */
+export function encodeDurableMarker(seq: number): Uint8Array {
+  const marker = new Uint8Array(MARKER_BYTES);
+  const view = new DataView(marker.buffer);
+  view.setBigUint64(0, BigInt(seq), true);
+  view.setUint32(8, crc32cJs(marker, 0, 8), true);
+  return marker;
+}
+
+function decodeDurableMarker(bytes: Uint8Array): number | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, MARKER_BYTES);
+  if (view.getUint32(8, true) !== crc32cJs(bytes, 0, 8) || view.getUint32(12, true) !== 0) return undefined;
+  const seq = Number(view.getBigUint64(0, true));
+  return seq > 0 && Number.isSafeInteger(seq) ? seq : undefined;
 }
 
 /** One slot holding `state` with sequence `seq`, zero-padded to SLOT_BYTES. */
@@ -73,9 +117,13 @@ export function decodeCursorFile(bytes: Uint8Array, path: string): CursorState {
  */
 export function decodeCursorFileContents(bytes: Uint8Array, path: string): CursorFileContents {
   if (bytes.length !== CURSOR_FILE_BYTES) {
-    return { state: decodeLine(Buffer.from(bytes).toString('utf8').trimEnd(), path, 1).state, seq: 0, nextSlot: undefined };
+    const { state } = decodeLine(Buffer.from(bytes).toString('utf8').trimEnd(), path, 1);
+    return { state, seq: 0, floor: state.cursor, floorState: { state, seq: 0 }, nextSlot: undefined };
   }
   let best: { state: CursorState; seq: number; slot: 0 | 1 } | undefined;
+  let oldest: { state: CursorState; seq: number } | undefined;
+  let marked: { state: CursorState; seq: number } | undefined;
+  const durableSeq = decodeDurableMarker(bytes.subarray(MARKER_POSITION));
   const problems: string[] = [];
   for (const slot of [0, 1] as const) {
     const raw = bytes.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES);
@@ -91,12 +139,15 @@ export function decodeCursorFileContents(bytes: Uint8Array, path: string): Curso
     try {
       const decoded = decodeLine(Buffer.from(raw.subarray(0, newline)).toString('utf8'), path, 2);
       if (!best || decoded.seq > best.seq) best = { ...decoded, slot };
+      if (!oldest || decoded.state.cursor < oldest.state.cursor) oldest = decoded;
+      if (decoded.seq === durableSeq) marked = decoded;
     } catch (err) {
       problems.push(`slot ${slot}: ${err instanceof CorruptCursorError ? err.why : String(err)}`);
     }
   }
   if (!best) throw new CorruptCursorError(path, `no valid slot (${problems.join('; ')})`);
-  return { state: best.state, seq: best.seq, nextSlot: best.slot === 0 ? 1 : 0 };
+  const floorState = marked ?? oldest!;
+  return { state: best.state, seq: best.seq, floor: floorState.state.cursor, floorState, nextSlot: best.slot === 0 ? 1 : 0 };
 }
 
 /** `{...fields,"crc":"<crc32c of the JSON without it>"}` and a newline. */

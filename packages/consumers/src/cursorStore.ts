@@ -1,6 +1,18 @@
 import { join } from 'node:path';
 import { isWalError, nodeFileIO, readFully, replaceFileAtomically, WalErrorCodes, writeFully, type FileIO } from '@episteme/wal';
-import { CURSOR_FILE_BYTES, decodeCursorFile, decodeCursorFileContents, encodeCursorFile, encodeCursorSlot, SLOT_BYTES, type CursorState } from './cursorFile.js';
+import {
+  CURSOR_FILE_BYTES,
+  decodeCursorFile,
+  decodeCursorFileContents,
+  encodeCursorFile,
+  encodeCursorSlot,
+  encodeDurableMarker,
+  MARKER_BYTES,
+  MARKER_POSITION,
+  SLOT_BYTES,
+  type CursorFileContents,
+  type CursorState,
+} from './cursorFile.js';
 import { validateConsumerName } from './consumerName.js';
 import { ConsumerIoError, errnoOf, isConsumerError } from './errors.js';
 import { isProcessAlive } from './liveness.js';
@@ -35,6 +47,11 @@ export class CursorStore {
 
   read(name: string): CursorState | undefined {
     const path = this.pathOf(name);
+    const bytes = this.readBytes(path);
+    return bytes === undefined ? undefined : decodeCursorFile(bytes, path);
+  }
+
+  private readBytes(path: string): Uint8Array | undefined {
     let fd: number;
     try {
       fd = this.io.open(path, 'r');
@@ -53,7 +70,7 @@ export class CursorStore {
       throw wrap('read', path, err);
     }
     closeQuietly(this.io, fd); // what was read is complete
-    return decodeCursorFile(bytes, path);
+    return bytes;
   }
 
   write(state: CursorState): void {
@@ -68,6 +85,7 @@ export class CursorStore {
         writeFully(this.io, slot.fd, encodeCursorSlot(state, slot.seq), 0, SLOT_BYTES, slot.position);
         this.io.fsync(slot.fd);
       });
+      this.markDurable(slot.fd, slot.seq);
     } catch (err) {
       this.abandonSlot(path, slot);
       throw err;
@@ -90,6 +108,7 @@ export class CursorStore {
     try {
       attempt('commit', path, () => writeFully(this.io, slot.fd, encodeCursorSlot(state, slot.seq), 0, SLOT_BYTES, slot.position));
       await this.io.fsyncAsync(slot.fd);
+      this.markDurable(slot.fd, slot.seq);
     } catch (err) {
       this.abandonSlot(path, slot);
       throw wrap('commit', path, err);
@@ -145,10 +164,56 @@ export class CursorStore {
     }
   }
 
-  /** A new file with `state` in its first slot, replacing the old one atomically and durably. */
+  /**
+   * A new file with `state` in its first slot and the old file's floor (its
+   * durable commit) in the second, replacing the old one atomically and
+   * durably.
+   */
   private replaceWhole(path: string, state: CursorState): void {
-    attempt('commit', path, () => replaceFileAtomically(this.io, path, encodeCursorFile(state)));
+    const found = this.readContents(path)?.floorState;
+    const previous = found && found.state.cursor <= state.cursor ? found : undefined;
+    attempt('commit', path, () => replaceFileAtomically(this.io, path, encodeCursorFile(state, previous)));
     this.suspect.delete(path);
+    // renamed and the directory synced: the new state is durable
+    try {
+      const fd = this.io.open(path, 'r+');
+      try {
+        this.markDurable(fd, previous ? previous.seq + 1 : 1);
+      } finally {
+        closeQuietly(this.io, fd);
+      }
+    } catch {
+      // without the marker, cleanup keeps to the previous commit until the next one
+    }
+  }
+
+  /** Names commit `seq` durable (no sync: see MARKER_BYTES); best effort. */
+  private markDurable(fd: number, seq: number): void {
+    try {
+      writeFully(this.io, fd, encodeDurableMarker(seq), 0, MARKER_BYTES, MARKER_POSITION);
+    } catch {
+      // lost, cleanup is only more careful
+    }
+  }
+
+  /**
+   * The lowest cursor the file's valid slots hold: the last commit known to
+   * be durable (see CursorFileContents.floor). Cleanup decides with it.
+   */
+  readFloor(name: string): number | undefined {
+    return this.readContents(this.pathOf(name), true)?.floor;
+  }
+
+  /** The decoded file, undefined when absent (or, unless `strict`, damaged). */
+  private readContents(path: string, strict = false): CursorFileContents | undefined {
+    const bytes = this.readBytes(path);
+    if (bytes === undefined) return undefined;
+    try {
+      return decodeCursorFileContents(bytes, path);
+    } catch (err) {
+      if (strict || !isConsumerError(err)) throw err;
+      return undefined;
+    }
   }
 
   /** Validates the name and creates the directory (durably) on first use; returns the cursor file's path. */

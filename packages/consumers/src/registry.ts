@@ -227,11 +227,17 @@ export class ConsumerRegistry {
     if (this.autoCleanup) this.cleanup();
   }
 
-  /** The lowest cursor of all registered consumers (undefined with none). */
+  /**
+   * The lowest durable cursor of all registered consumers (undefined with
+   * none): for each, its last commit known to be on disk, which may be one
+   * commit behind the cursor `list()` shows (a commit in flight in another
+   * process is already visible there, and a power loss could take it back).
+   */
   lowestCursor(): number | undefined {
     let lowest: number | undefined;
     for (const name of this.store.names()) {
-      const { cursor } = this.get(name); // a damaged cursor file throws: never guess a position
+      const cursor = this.store.readFloor(name); // a damaged cursor file throws: never guess a position
+      if (cursor === undefined) continue; // deleted meanwhile
       if (lowest === undefined || cursor < lowest) lowest = cursor;
     }
     return lowest;

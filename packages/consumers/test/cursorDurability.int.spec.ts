@@ -94,4 +94,41 @@ describe('cursor commits under power loss', () => {
     }
     expect(cases).toBe(24);
   });
+
+  it('cleanup decides with the last durable commit: a commit written but not yet synced is visible, yet a power loss then leaves every needed record', async () => {
+    const disk = new SimulatedDisk(seededRandom(99));
+    const dir = simDir();
+    const journal = await Journal.open({ dir, io: disk, maxSegmentBytes: 300, preallocateBytes: 0 });
+    const offsets: number[] = [];
+    for (let i = 0; i < 40; i++) offsets.push(await journal.append(Buffer.from(`event-${i}`.padEnd(40, '.'))));
+    // the consumer's syncs wait for the test: its commit stays in flight
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((res) => (release = res));
+    const consumerIO = new Proxy(disk, {
+      get(target, prop) {
+        if (prop === 'fsyncAsync') return (fd: number) => gate.then(() => target.fsyncAsync(fd));
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const consumer = new ConsumerRegistry(journal, { io: consumerIO, logger: quiet, autoCleanup: false });
+    consumer.register('c');
+    consumer.commit('c', offsets[5]!); // durable
+    const inFlight = consumer[commitHandledAsync]('c', offsets[35]!); // written, not synced
+    const writer = new ConsumerRegistry(journal, { io: disk, logger: quiet }); // the writer's registry, as in another process
+    expect(writer.get('c').cursor).toBe(offsets[35]); // already visible
+    expect(writer.lowestCursor()).toBe(offsets[5]);
+    writer.cleanup();
+    expect(journal.earliest).toBeLessThanOrEqual(offsets[5]!);
+    disk.freeze(); // the power goes out before the commit's sync
+    release();
+    await inFlight.catch(() => undefined);
+    await journal.close().catch(() => undefined);
+    disk.powerLoss();
+    const reopened = await Journal.open({ dir, io: disk });
+    const cursor = new CursorStore(dir, disk).read('c')!.cursor;
+    expect(cursor).toBe(offsets[5]);
+    expect(reopened.earliest, 'cleanup deleted records the consumer still needs').toBeLessThanOrEqual(cursor);
+    await reopened.close();
+  });
 });
