@@ -1,27 +1,14 @@
-import { writeSync } from 'node:fs';
+import { writeLineSync } from '@episteme/wal/testing';
 
 /**
  * Shared by the torture's child processes. A child prints one line per fact
- * on stdout and dies with its parent.
- *
- * Lines are written with a blocking write(2) on fd 1, not process.stdout:
- * once the pipe is full, process.stdout.write queues in the process and
- * returns, so a SIGKILL loses lines that "were printed" (measured: 74,000
- * lines written, 8,011 received). A line written here is in the kernel before
- * the next statement runs, so what it reports happened before any SIGKILL.
+ * on stdout and dies with its parent. Lines go out with a blocking write(2)
+ * (writeLineSync), not process.stdout: a line written is in the kernel
+ * before the next statement runs, so what it reports happened before any
+ * SIGKILL.
  */
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
 export function out(line: string): void {
-  const buf = Buffer.from(line + '\n');
-  for (let done = 0; done < buf.length; ) {
-    try {
-      done += writeSync(1, buf, done);
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'EAGAIN') throw err;
-      Atomics.wait(pause, 0, 0, 1); // a non-blocking fd with a full pipe: wait for the reader
-    }
-  }
+  writeLineSync(line);
 }
 
 export function codeOf(err: unknown): string {

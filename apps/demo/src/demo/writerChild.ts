@@ -10,17 +10,18 @@ import { container } from 'tsyringe';
 import { appOf, wire } from '../app/container.js';
 import { resolveConfig } from '../app/config.js';
 import { assertionInput } from './generate.js';
+import { writeLineSync } from '@episteme/wal/testing';
 
 const [dataDir, producers] = process.argv.slice(2);
 const child = container.createChildContainer();
 await wire(child, resolveConfig({ dataDir, groupCommit: true, durability: 'immediate' }), { logger: { warn: () => undefined } });
 const { service } = appOf(child);
-process.stdout.write('ready\n');
+writeLineSync('ready');
 await Promise.all(
   Array.from({ length: Number(producers) }, async (_, p) => {
     for (let i = 0; ; i++) {
       const r = await service.assert(assertionInput(1_000_000 + p * 100_000 + i, p), `crash-producer-${p}`);
-      process.stdout.write(`ack ${r.offset} ${r.id}\n`);
+      writeLineSync(`ack ${r.offset} ${r.id}`);
     }
   }),
 );

@@ -6,20 +6,21 @@
  */
 import { Journal } from '@episteme/wal';
 import { ConsumerRegistry, runConsumer } from '../../src/index.js';
+import { writeLineSync } from '@episteme/wal/testing';
 
 const [dir, every] = process.argv.slice(2);
 const journal = await Journal.open({ dir: dir! });
 const registry = new ConsumerRegistry(journal, { logger: { warn: (m) => process.stderr.write(m + '\n') } });
 registry.register('worker');
-process.stdout.write(`start ${registry.get('worker').cursor}\n`);
+writeLineSync(`start ${registry.get('worker').cursor}`);
 let n = 0;
 await runConsumer(registry, 'worker', {
   handler: async (rec) => {
     if (++n % 37 === 0) await new Promise((r) => setTimeout(r, 1));
-    process.stdout.write(`h ${rec.offset} ${rec.next}\n`);
+    writeLineSync(`h ${rec.offset} ${rec.next}`);
   },
   commitEveryRecords: Number(every),
   stopAtHead: true,
 });
-process.stdout.write('idle\n');
+writeLineSync('idle');
 await journal.close();

@@ -9,6 +9,7 @@ import { Journal } from '@episteme/wal';
 import { ConsumerRegistry } from '@episteme/consumers';
 import { ProjectionEngine } from '../../src/index.js';
 import { tally } from '../tally.js';
+import { writeLineSync } from '@episteme/wal/testing';
 
 const [dir, version] = process.argv.slice(2);
 const journal = await Journal.open({ dir: dir! });
@@ -18,10 +19,10 @@ const engine = new ProjectionEngine({
   registry,
   batchSize: 16,
   logger: { warn: () => undefined },
-  onProgress: (p) => process.stdout.write(`progress ${p.done}\n`),
+  onProgress: (p) => writeLineSync(`progress ${p.done}`),
 });
 engine.register(tally(Number(version)));
 const [report] = await engine.start({ follow: false });
-process.stdout.write(`ready ${report!.mode} ${report!.checkpoint}\n`);
+writeLineSync(`ready ${report!.mode} ${report!.checkpoint}`);
 await engine.stop();
 await journal.close();

@@ -6,6 +6,7 @@
  * argv: <dir> <appenders> <groupCommit 0|1> <maxSegmentBytes> <tag>
  */
 import { Journal } from '../../src/index.js';
+import { writeLineSync } from '../../src/testing/lineOut.js';
 
 const [dir, appenders, group, maxSegmentBytes, tag] = process.argv.slice(2);
 const journal = await Journal.open({
@@ -13,13 +14,13 @@ const journal = await Journal.open({
   groupCommit: group === '1',
   maxSegmentBytes: Number(maxSegmentBytes),
 });
-process.stdout.write(`ready ${journal.head} ${journal.recovery?.cuts.length ?? 0}\n`);
+writeLineSync(`ready ${journal.head} ${journal.recovery?.cuts.length ?? 0}`);
 await Promise.all(
   Array.from({ length: Number(appenders) }, async (_, a) => {
     for (let i = 0; ; i++) {
       const payload = `${tag}-${a}-${i}-${'z'.repeat((i * 7 + a) % 90)}`;
       const offset = await journal.append(Buffer.from(payload));
-      process.stdout.write(`ack ${offset} ${payload}\n`);
+      writeLineSync(`ack ${offset} ${payload}`);
     }
   }),
 );

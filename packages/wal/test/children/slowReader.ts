@@ -4,6 +4,7 @@
  * Prints `read <offset>` per record, then `done` or `error <code> <message>`.
  */
 import { Journal, isWalError } from '../../src/index.js';
+import { writeLineSync } from '../../src/testing/lineOut.js';
 
 const journal = await Journal.open({ dir: process.argv[2]!, readOnly: true });
 let pos = journal.earliest;
@@ -11,12 +12,12 @@ try {
   for (;;) {
     const rec = journal.read(pos);
     if (!rec) break;
-    process.stdout.write(`read ${rec.offset}\n`);
+    writeLineSync(`read ${rec.offset}`);
     pos = rec.next;
     await new Promise((r) => setTimeout(r, 20));
   }
-  process.stdout.write('done\n');
+  writeLineSync('done');
 } catch (err) {
-  process.stdout.write(`error ${isWalError(err) ? err.code : 'UNTYPED'} ${String((err as Error).message)}\n`);
+  writeLineSync(`error ${isWalError(err) ? err.code : 'UNTYPED'} ${String((err as Error).message)}`);
 }
 await journal.close();

@@ -5,14 +5,15 @@
  * argv: <dir> <count>
  */
 import { Journal } from '../../src/index.js';
+import { writeLineSync } from '../../src/testing/lineOut.js';
 
 const [dir, count] = process.argv.slice(2);
 const journal = await Journal.open({ dir: dir!, readOnly: true, pollIntervalMs: 50 });
-process.stdout.write('ready\n');
+writeLineSync('ready');
 const ac = new AbortController();
 let seen = 0;
 for await (const rec of journal.readFrom(journal.earliest, { follow: true, signal: ac.signal })) {
-  process.stdout.write(`rec ${rec.offset} ${Buffer.from(rec.payload).toString()}\n`);
+  writeLineSync(`rec ${rec.offset} ${Buffer.from(rec.payload).toString()}`);
   if (++seen === Number(count)) ac.abort();
 }
 await journal.close();
