@@ -60,9 +60,27 @@ export class ChecksumOffload {
     });
   }
 
-  /** True when a run of `bytes` bytes can be split with the worker right now. */
-  usable(bytes: number): boolean {
-    return !this.broken && !this.pending && bytes >= OFFLOAD_MIN_RUN_BYTES && Atomics.load(this.ctrl, READY) === 1 && checksums() === fastChecksums;
+  /** The current job's ticket: `finish` answers only its owner. */
+  private ticket = 0;
+
+  /**
+   * True when a job of `bytes` bytes can go to the worker right now. A
+   * finished job nobody claimed (a reader that stopped reading ahead) is
+   * given up; one the worker is still on is not.
+   */
+  usable(bytes: number, minBytes = OFFLOAD_MIN_RUN_BYTES): boolean {
+    if (this.broken || bytes < minBytes || Atomics.load(this.ctrl, READY) !== 1 || checksums() !== fastChecksums) return false;
+    if (this.pending) {
+      if (Atomics.load(this.ctrl, STATE) !== DONE) return false;
+      this.pending = false;
+      Atomics.store(this.ctrl, STATE, IDLE);
+    }
+    return true;
+  }
+
+  /** The shared buffer jobs are checked in (a reader reads ahead straight into it, then calls startJob). */
+  get bytes(): Uint8Array {
+    return this.data;
   }
 
   /** Waits up to `ms` for the worker to start; true when it is ready. */
@@ -80,24 +98,32 @@ export class ChecksumOffload {
    * Hands the worker `buf[from..to)`, whole records already framed. Returns
    * at once; `finish` waits for the verdict.
    */
-  start(buf: Uint8Array, from: number, to: number): void {
+  start(buf: Uint8Array, from: number, to: number): number {
     this.data.set(buf.subarray(from, to));
-    this.ctrl[LENGTH] = to - from;
+    return this.startJob(to - from);
+  }
+
+  /** Hands the worker `bytes[0..length)`, already in place; returns the job's ticket. */
+  startJob(length: number): number {
+    this.ctrl[LENGTH] = length;
     this.pending = true;
     this.jobs++;
     Atomics.store(this.ctrl, STATE, JOB);
     Atomics.notify(this.ctrl, STATE);
+    return ++this.ticket;
   }
 
   /**
-   * The first bad record of the run handed to `start` (its position relative
-   * to `from`), null when every record is valid, or 'unchecked' when the
-   * worker could not answer: the caller then checks the run itself.
+   * The first bad record of the job `ticket` (its position relative to the
+   * job's start), null when every record is valid, or 'unchecked' when the
+   * worker could not answer or the job was given up: the caller then checks
+   * the run itself. `balance` adjusts `share` (split runs only).
    */
-  finish(): OffloadVerdict {
+  finish(ticket = this.ticket, balance = true): OffloadVerdict {
+    if (!this.pending || ticket !== this.ticket) return 'unchecked'; // given up meanwhile: the data is someone else's now
     this.pending = false;
     const waited = Atomics.load(this.ctrl, STATE) === JOB;
-    this.share = Math.min(0.75, Math.max(0.25, this.share + (waited ? -0.02 : 0.02)));
+    if (balance) this.share = Math.min(0.75, Math.max(0.25, this.share + (waited ? -0.02 : 0.02)));
     const deadline = performance.now() + ANSWER_TIMEOUT_MS;
     while (Atomics.load(this.ctrl, STATE) === JOB) {
       const left = deadline - performance.now();

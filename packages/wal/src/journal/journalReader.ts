@@ -13,6 +13,7 @@ import { readFully, type FileIO } from '../io/fileIO.js';
 import { FileWindow } from '../io/fileWindow.js';
 import { scanSegment } from '../recovery/scanSegment.js';
 import type { ChangeNotifier } from './changeNotifier.js';
+import { ReadAhead } from './readAhead.js';
 import { SegmentManager, type Segment } from './segmentManager.js';
 
 /**
@@ -63,6 +64,7 @@ const WINDOW_BYTES = 1024 * 1024;
  */
 export class JournalReader {
   private readonly header = new Uint8Array(RECORD_OVERHEAD);
+  private readonly readAhead: ReadAhead;
 
   constructor(
     private readonly io: FileIO,
@@ -70,7 +72,9 @@ export class JournalReader {
     private readonly view: LogView,
     private readonly maxPayloadBytes: number,
     private readonly changes: ChangeNotifier,
-  ) {}
+  ) {
+    this.readAhead = new ReadAhead(io, maxPayloadBytes);
+  }
 
   read(offset: number): JournalRecord | undefined {
     return withTypedErrors('reading', this.segments.dir, () => {
@@ -158,7 +162,7 @@ export class JournalReader {
     while (out.length < maxRecords) {
       const head = this.view.head();
       if (pos === head) break;
-      const batch = this.readBatch(pos, head, out.length === 0, maxRecords - out.length);
+      const batch = this.readBatch(pos, head, out.length === 0, maxRecords - out.length, maxRecords);
       if (batch.length === 0) break;
       for (const r of batch) out.push(r);
       pos = batch[batch.length - 1]!.next;
@@ -262,12 +266,12 @@ export class JournalReader {
    * Up to `max` records from `pos`, all inside one segment and below `head`;
    * empty only when a refresh moved the head back to `pos`.
    */
-  private readBatch(pos: number, head: number, first: boolean, max = BATCH_RECORDS): JournalRecord[] {
+  private readBatch(pos: number, head: number, first: boolean, max = BATCH_RECORDS, want = max): JournalRecord[] {
     this.view.refreshIfStale();
-    let attempt = this.scanBatch(pos, Math.min(head, this.view.head()), max);
+    let attempt = this.scanBatch(pos, Math.min(head, this.view.head()), max, want);
     // a read-only view may hold bytes the writer has since rolled back: look
     // again before calling the log corrupt
-    if (attempt.batch.length === 0 && this.view.refresh()) attempt = this.scanBatch(pos, this.view.head(), max);
+    if (attempt.batch.length === 0 && this.view.refresh()) attempt = this.scanBatch(pos, this.view.head(), max, want);
     const { batch, seg, failure } = attempt;
     if (batch.length === 0 && pos < this.view.head()) {
       if (first) throw new NotRecordBoundaryError(pos);
@@ -281,14 +285,13 @@ export class JournalReader {
     return batch;
   }
 
-  private scanBatch(pos: number, head: number, max: number): { batch: JournalRecord[]; seg: Segment; failure: { position: number; reason: CutReason } } {
+  /** `max` records at most; `want` is the batch size the caller reads in (the read-ahead reads that many). */
+  private scanBatch(pos: number, head: number, max: number, want: number): { batch: JournalRecord[]; seg: Segment; failure: { position: number; reason: CutReason } } {
     const idx = this.locate(pos);
     const seg = this.segments.segments[idx]!;
     const end = this.segments.endOf(idx, head);
     const fd = this.fdFor(seg, pos);
     const limit = SegmentManager.position(seg, end);
-    const window = (seg.window ??= new FileWindow(this.io, fd, limit, WINDOW_BYTES));
-    window.limit = limit;
     const batch: JournalRecord[] = [];
     const start = SegmentManager.position(seg, pos);
     // Records are copied out of the window (which is reused) into shared
@@ -296,24 +299,41 @@ export class JournalReader {
     // one per record, the reader's largest cost after the checksums.
     let chunk = EMPTY;
     let used = 0;
-    const scan = scanSegment(this.io, fd, {
-      maxPayloadBytes: this.maxPayloadBytes,
-      start,
-      size: limit,
-      window,
-      visit: (p, n, buf, i) => {
-        const offset = seg.base + p - HEADER_SIZE;
-        const need = 32 + n;
-        if (used + need > chunk.length) {
-          chunk = new Uint8Array(Math.max(need, COPY_CHUNK_BYTES));
-          used = 0;
-        }
-        chunk.set(buf.subarray(i + 8, i + RECORD_OVERHEAD + n), used);
-        batch.push({ offset, payload: chunk.subarray(used + 32, used + need), blake3: chunk.subarray(used, used + 32), next: offset + RECORD_OVERHEAD + n });
-        used += need;
-        return batch.length < max;
-      },
-    });
+    const add = (p: number, n: number, buf: Uint8Array, i: number): boolean => {
+      const offset = seg.base + p - HEADER_SIZE;
+      const need = 32 + n;
+      if (used + need > chunk.length) {
+        chunk = new Uint8Array(Math.max(need, COPY_CHUNK_BYTES));
+        used = 0;
+      }
+      chunk.set(buf.subarray(i + 8, i + RECORD_OVERHEAD + n), used);
+      batch.push({ offset, payload: chunk.subarray(used + 32, used + need), blake3: chunk.subarray(used, used + 32), next: offset + RECORD_OVERHEAD + n });
+      used += need;
+      return batch.length < max;
+    };
+
+    // records the worker verified while the caller was busy with the last batch
+    const ahead = this.readAhead.take(seg, start, limit);
+    if (ahead) {
+      let p = start;
+      while (p < ahead.end && batch.length < max) {
+        const n = readU32(ahead.bytes, p - ahead.start);
+        add(p, n, ahead.bytes, p - ahead.start);
+        p += RECORD_OVERHEAD + n;
+      }
+      this.readAhead.sized(p - start, batch.length);
+      this.readAhead.start(seg, fd, p, limit, want);
+      return { batch, seg, failure: { position: p, reason: 'torn-header' } };
+    }
+
+    const window = (seg.window ??= new FileWindow(this.io, fd, limit, WINDOW_BYTES));
+    window.limit = limit;
+    const scan = scanSegment(this.io, fd, { maxPayloadBytes: this.maxPayloadBytes, start, size: limit, window, visit: add });
+    if (batch.length > 0) {
+      this.readAhead.sized(scan.end - start, batch.length);
+      // a full batch: the caller is likely to read on from here
+      if (scan.stopped) this.readAhead.start(seg, fd, scan.end, limit, want);
+    }
     return { batch, seg, failure: scan.failure ?? { position: start, reason: 'torn-header' } };
   }
 

@@ -1,0 +1,120 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { crc32cJs, isWalError, Journal, RECORD_OVERHEAD, setChecksumOffload, WalErrorCodes, type JournalRecord } from '../src/index.js';
+import { ChecksumOffload } from '../src/checksum/offload.js';
+import { HEADER_SIZE, payloadOf, tempDir } from './helpers.js';
+import { seededRandom } from './rng.js';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const plain = (r: JournalRecord) => ({ offset: r.offset, next: r.next, payload: hex(r.payload), blake3: hex(r.blake3) });
+
+function withoutOffload<T>(fn: () => T): T {
+  const prev = setChecksumOffload(false);
+  try {
+    return fn();
+  } finally {
+    setChecksumOffload(prev);
+  }
+}
+
+/** Every record from 0 in readMany batches of `batch`, or the typed error that stopped the reading. */
+function readAll(journal: Journal, batch: number): { records: ReturnType<typeof plain>[]; error?: unknown } {
+  const records: ReturnType<typeof plain>[] = [];
+  let pos = 0;
+  try {
+    for (;;) {
+      const got = journal.readMany(pos, batch);
+      if (got.length === 0) return { records };
+      for (const r of got) records.push(plain(r));
+      pos = got[got.length - 1]!.next;
+    }
+  } catch (error) {
+    return { records, error };
+  }
+}
+
+async function journalOf(count: number, seed: number): Promise<{ journal: Journal; dir: string; offsets: number[]; sizes: number[] }> {
+  const dir = tempDir();
+  const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1536 * 1024 });
+  const rnd = seededRandom(seed);
+  const sizes = Array.from({ length: count }, () => 20 + Math.floor(rnd() * 700));
+  // single appends in one tick: written together, split at segment boundaries
+  const offsets = await Promise.all(sizes.map((n, i) => journal.append(payloadOf(i, n))));
+  expect(journal.segmentList().length).toBeGreaterThan(1);
+  return { journal, dir, offsets, sizes };
+}
+
+describe('read-ahead (the worker verifies the next batch while the caller works)', () => {
+  it('returns the same records as reading with every check on the main thread, for every batch size and interleaving', async () => {
+    const offload = ChecksumOffload.get();
+    if (!offload || !offload.waitReady(20_000)) {
+      console.warn('checksum offload off here: read-ahead not exercised');
+      return;
+    }
+    const { journal } = await journalOf(9000, 1);
+    const expected = withoutOffload(() => readAll(journal, 100_000));
+    expect(expected.records).toHaveLength(9000);
+    for (const batch of [1, 256, 1000, 4096]) {
+      const jobs = offload.jobs;
+      const got = readAll(journal, batch);
+      expect(got.error).toBeUndefined();
+      expect(got.records, `batches of ${batch}`).toEqual(expected.records);
+      if (batch >= 256) expect(offload.jobs - jobs, `batches of ${batch}: nothing was read ahead`).toBeGreaterThan(0);
+    }
+    // two readers taking turns: each one's read-ahead is the other's miss
+    const a: ReturnType<typeof plain>[] = [];
+    const b: ReturnType<typeof plain>[] = [];
+    let pa = 0;
+    let pb = 0;
+    for (let turn = 0; turn < 200; turn++) {
+      const ra = journal.readMany(pa, 300);
+      for (const r of ra) a.push(plain(r));
+      if (ra.length) pa = ra[ra.length - 1]!.next;
+      const rb = journal.readMany(pb, 700);
+      for (const r of rb) b.push(plain(r));
+      if (rb.length) pb = rb[rb.length - 1]!.next;
+    }
+    expect(a).toEqual(expected.records);
+    expect(b).toEqual(expected.records);
+    const iterated: ReturnType<typeof plain>[] = [];
+    for await (const r of journal.readFrom(0)) iterated.push(plain(r));
+    expect(iterated).toEqual(expected.records);
+    await journal.close();
+  });
+
+  it('damage inside a run read ahead is reported exactly as without read-ahead: same error, same records before it', async () => {
+    const offload = ChecksumOffload.get();
+    if (!offload || !offload.waitReady(20_000)) return;
+    for (const kind of ['bit flip', 'wrong digest, valid CRC'] as const) {
+      const { journal, dir, offsets, sizes } = await journalOf(9000, kind === 'bit flip' ? 2 : 3);
+      const segment = join(dir, journal.segmentList()[0]!.name);
+      await journal.close();
+      // a record of the first (sealed) segment, past the first batches: inside a run read ahead
+      const victim = 1500;
+      const bytes = readFileSync(segment);
+      const at = HEADER_SIZE + offsets[victim]!;
+      expect(at + RECORD_OVERHEAD + sizes[victim]!).toBeLessThan(bytes.length);
+      if (kind === 'bit flip') {
+        bytes[at + RECORD_OVERHEAD + 3]! ^= 0x20;
+      } else {
+        bytes[at + 8]! ^= 0x01;
+        const end = at + RECORD_OVERHEAD + sizes[victim]!;
+        bytes.writeUInt32LE(crc32cJs(bytes, at + 8, end, crc32cJs(bytes, at, at + 4, 0)), at + 4);
+      }
+      writeFileSync(segment, bytes);
+      const reader = await Journal.open({ dir }); // the recovery point vouches for the sealed segment: its damage is met by the reads
+      const alone = withoutOffload(() => readAll(reader, 256));
+      const jobs = offload.jobs;
+      const ahead = readAll(reader, 256);
+      expect(offload.jobs - jobs, 'nothing was read ahead').toBeGreaterThan(0);
+      expect(isWalError(alone.error, WalErrorCodes.CorruptRecord), `${kind}: ${String(alone.error)} after ${alone.records.length} records`).toBe(true);
+      expect(ahead.records).toEqual(alone.records);
+      expect(ahead.records.length).toBeGreaterThan(1000); // readMany throws for a batch that meets the damage
+      expect(ahead.records.length).toBeLessThanOrEqual(victim);
+      expect(String(ahead.error)).toBe(String(alone.error));
+      expect(ahead.error).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { offset: offsets[victim], reason: kind === 'bit flip' ? 'crc-mismatch' : 'blake3-mismatch' } });
+      await reader.close();
+    }
+  });
+});
