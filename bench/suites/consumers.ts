@@ -65,7 +65,6 @@ export async function run(ctx: BenchContext): Promise<void> {
     fsync: (fd) => (commits++, timed(() => nodeFileIO.fsync(fd))),
     syncDir: (d) => timed(() => nodeFileIO.syncDir(d)),
     fsyncAsync: (fd) => (commits++, timedAsync(() => nodeFileIO.fsyncAsync(fd))),
-    syncDirAsync: (d) => timedAsync(() => nodeFileIO.syncDirAsync(d)),
   };
   const registry = new ConsumerRegistry(journal, { io, autoCleanup: false, logger: { warn: (m) => ctx.log(`registry: ${m}`) } });
 

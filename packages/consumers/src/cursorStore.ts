@@ -74,20 +74,13 @@ export class CursorStore {
   }
 
   write(state: CursorState): void {
-    const path = this.prepareWrite(state);
-    const slot = this.openForSlotWrite(path);
-    if (!slot) {
-      this.replaceWhole(path, state);
-      return;
-    }
+    const slot = this.writeSlot(state);
+    if (!slot) return;
     try {
-      attempt('commit', path, () => {
-        writeFully(this.io, slot.fd, encodeCursorSlot(state, slot.seq), 0, SLOT_BYTES, slot.position);
-        this.io.fsync(slot.fd);
-      });
+      attempt('commit', slot.path, () => this.io.fsync(slot.fd));
       this.markDurable(slot.fd, slot.seq);
     } catch (err) {
-      this.abandonSlot(path, slot);
+      this.abandonSlot(slot.path, slot);
       throw err;
     } finally {
       closeQuietly(this.io, slot.fd);
@@ -99,22 +92,40 @@ export class CursorStore {
    * resolves. At most one in flight per consumer.
    */
   async writeAsync(state: CursorState): Promise<void> {
+    const slot = this.writeSlot(state);
+    if (!slot) return;
+    try {
+      await this.io.fsyncAsync(slot.fd);
+      this.markDurable(slot.fd, slot.seq);
+    } catch (err) {
+      this.abandonSlot(slot.path, slot);
+      throw wrap('commit', slot.path, err);
+    } finally {
+      closeQuietly(this.io, slot.fd);
+    }
+  }
+
+  /**
+   * The first half of a commit: writes `state` over the slot that does not
+   * hold the latest one and returns the open file, to be synced. Undefined
+   * when the file was written whole instead (new, format 1, damaged or
+   * suspect): that commit is complete and durable.
+   */
+  private writeSlot(state: CursorState): { path: string; fd: number; position: number; seq: number } | undefined {
     const path = this.prepareWrite(state);
     const slot = this.openForSlotWrite(path);
     if (!slot) {
       this.replaceWhole(path, state);
-      return;
+      return undefined;
     }
     try {
-      attempt('commit', path, () => writeFully(this.io, slot.fd, encodeCursorSlot(state, slot.seq), 0, SLOT_BYTES, slot.position));
-      await this.io.fsyncAsync(slot.fd);
-      this.markDurable(slot.fd, slot.seq);
+      writeFully(this.io, slot.fd, encodeCursorSlot(state, slot.seq), 0, SLOT_BYTES, slot.position);
     } catch (err) {
       this.abandonSlot(path, slot);
-      throw wrap('commit', path, err);
-    } finally {
       closeQuietly(this.io, slot.fd);
+      throw wrap('commit', path, err);
     }
+    return { path, ...slot };
   }
 
   /**

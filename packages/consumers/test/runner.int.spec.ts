@@ -155,7 +155,7 @@ describe('runConsumer commit cadence and handler calls', () => {
     const journal = await journalWith(600);
     // a slow disk: every async fsync takes 15 ms
     const slow = (p: Promise<void>): Promise<void> => p.then(() => new Promise((res) => setTimeout(res, 15)));
-    const io: FileIO = { ...nodeFileIO, fsyncAsync: (fd) => slow(nodeFileIO.fsyncAsync(fd)), syncDirAsync: (d) => slow(nodeFileIO.syncDirAsync(d)) };
+    const io: FileIO = { ...nodeFileIO, fsyncAsync: (fd) => slow(nodeFileIO.fsyncAsync(fd)) };
     const registry = new ConsumerRegistry(journal, { io, logger: quiet, autoCleanup: false });
     registry.register('p');
     let inFlight = 0;

@@ -8,7 +8,7 @@ export { checksums, setChecksums, fastChecksums, crc32cJs, type Checksums } from
 export { referenceChecksums } from './checksum/reference.js';
 export { setChecksumOffload, warmChecksumOffload } from './checksum/offload.js';
 export { nodeFileIO, readFully, writeFully, type FileIO } from './io/fileIO.js';
-export { replaceFileAtomically, replaceFileAtomicallyAsync, isAtomicTempFile } from './io/atomicFile.js';
+export { replaceFileAtomically, isAtomicTempFile } from './io/atomicFile.js';
 export * from './recovery/index.js';
 export { Journal, type AppendOptions } from './journal/journal.js';
 export type { JournalRecord, ReadFromOptions } from './journal/journalReader.js';

@@ -1,23 +1,13 @@
 import { openSync, closeSync, truncateSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32cJs, nodeFileIO, RECORD_OVERHEAD, setChecksumOffload, verifyJournal } from '../src/index.js';
+import { crc32cJs, nodeFileIO, RECORD_OVERHEAD, verifyJournal } from '../src/index.js';
 import { ChecksumOffload, OFFLOAD_MIN_RUN_BYTES } from '../src/checksum/offload.js';
 import { scanSegment } from '../src/recovery/scanSegment.js';
-import { HEADER_SIZE, payloadOf, tempDir, writeJournal } from './helpers.js';
+import { HEADER_SIZE, payloadOf, tempDir, withoutChecksumOffload, writeJournal } from './helpers.js';
 import { seededRandom } from './rng.js';
 
 const MAX = 16 << 20;
-
-/** Runs `fn` with every checksum on the main thread. */
-function mainThreadOnly<T>(fn: () => T): T {
-  const prev = setChecksumOffload(false);
-  try {
-    return fn();
-  } finally {
-    setChecksumOffload(prev);
-  }
-}
 
 function scan(path: string): ReturnType<typeof scanSegment> {
   const fd = openSync(path, 'r');
@@ -79,7 +69,7 @@ describe('checksum offload (a worker thread checks half of each run)', () => {
         writeFileSync(path, bytes);
       }
       const offloaded = scan(path);
-      const alone = mainThreadOnly(() => scan(path));
+      const alone = withoutChecksumOffload(() => scan(path));
       expect(offloaded, `case ${c} (${kind}, payloads < ${sizeClass} B, victim ${victim} of ${payloads.length}, file ${size} B)`).toEqual(alone);
       if (kind !== 'clean' && kind !== 'zero tail') expect(offloaded.failure, `case ${c}`).toBeDefined();
       if (kind === 'wrong digest, valid CRC') expect(offloaded.failure?.reason, `case ${c}`).toBe('blake3-mismatch');
@@ -103,7 +93,7 @@ describe('checksum offload (a worker thread checks half of each run)', () => {
     expect(bytes.length).toBeGreaterThan(OFFLOAD_MIN_RUN_BYTES);
     const strip = (r: ReturnType<typeof verifyJournal>) => ({ ...r, durationMs: 0 });
     const offloaded = strip(verifyJournal(dir));
-    const alone = strip(mainThreadOnly(() => verifyJournal(dir)));
+    const alone = strip(withoutChecksumOffload(() => verifyJournal(dir)));
     expect(offloaded).toEqual(alone);
     expect(offloaded.problems).toHaveLength(1);
     expect(offloaded.problems[0]!.offset).toBe(offsets[5000]);

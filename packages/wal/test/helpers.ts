@@ -90,6 +90,7 @@ import {
   RECORD_OVERHEAD,
   referenceChecksums,
   scanSegment,
+  setChecksumOffload,
   setChecksums,
   type Checksums,
   type FileIO,
@@ -298,10 +299,6 @@ export class RecordingIO implements FileIO {
     this.step('syncDir', dir);
     this.inner.syncDir(dir);
   }
-  syncDirAsync(dir: string): Promise<void> {
-    this.step('syncDir', dir);
-    return this.inner.syncDirAsync(dir);
-  }
   stat(path: string): { isFile: boolean; isDirectory: boolean; size: number } | undefined {
     return this.inner.stat(path);
   }
@@ -392,6 +389,16 @@ export function crossChecked(fast: Checksums = fastChecksums): { provider: Check
   return { provider, mismatches, counts };
 }
 
+/** Runs `fn` with every checksum on the main thread (no checksum offload, no read-ahead). */
+export function withoutChecksumOffload<T>(fn: () => T): T {
+  const prev = setChecksumOffload(false);
+  try {
+    return fn();
+  } finally {
+    setChecksumOffload(prev);
+  }
+}
+
 /** Runs `fn` with `impl` as the checksum provider, restoring the previous one afterwards. */
 export function withChecksums<T>(impl: Checksums, fn: () => T): T {
   const prev = setChecksums(impl);
@@ -407,4 +414,4 @@ export function withChecksums<T>(impl: Checksums, fn: () => T): T {
  * thousands of recoveries and check what ends up in the files, not durability
  * (the order of the steps is the same; only the flushes are skipped).
  */
-export const noSyncIO: FileIO = { ...nodeFileIO, fsync: () => {}, fsyncAsync: async () => {}, syncDir: () => {}, syncDirAsync: async () => {} };
+export const noSyncIO: FileIO = { ...nodeFileIO, fsync: () => {}, fsyncAsync: async () => {}, syncDir: () => {} };

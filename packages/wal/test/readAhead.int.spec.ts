@@ -1,22 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32cJs, isWalError, Journal, RECORD_OVERHEAD, setChecksumOffload, WalErrorCodes, type JournalRecord } from '../src/index.js';
+import { crc32cJs, isWalError, Journal, RECORD_OVERHEAD, WalErrorCodes, type JournalRecord } from '../src/index.js';
 import { ChecksumOffload } from '../src/checksum/offload.js';
-import { HEADER_SIZE, payloadOf, tempDir } from './helpers.js';
+import { HEADER_SIZE, payloadOf, tempDir, withoutChecksumOffload } from './helpers.js';
 import { seededRandom } from './rng.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const plain = (r: JournalRecord) => ({ offset: r.offset, next: r.next, payload: hex(r.payload), blake3: hex(r.blake3) });
-
-function withoutOffload<T>(fn: () => T): T {
-  const prev = setChecksumOffload(false);
-  try {
-    return fn();
-  } finally {
-    setChecksumOffload(prev);
-  }
-}
 
 /** Every record from 0 in readMany batches of `batch`, or the typed error that stopped the reading. */
 function readAll(journal: Journal, batch: number): { records: ReturnType<typeof plain>[]; error?: unknown } {
@@ -53,7 +44,7 @@ describe('read-ahead (the worker verifies the next batch while the caller works)
       return;
     }
     const { journal } = await journalOf(9000, 1);
-    const expected = withoutOffload(() => readAll(journal, 100_000));
+    const expected = withoutChecksumOffload(() => readAll(journal, 100_000));
     expect(expected.records).toHaveLength(9000);
     for (const batch of [1, 256, 1000, 4096]) {
       const jobs = offload.jobs;
@@ -104,7 +95,7 @@ describe('read-ahead (the worker verifies the next batch while the caller works)
       }
       writeFileSync(segment, bytes);
       const reader = await Journal.open({ dir }); // the recovery point vouches for the sealed segment: its damage is met by the reads
-      const alone = withoutOffload(() => readAll(reader, 256));
+      const alone = withoutChecksumOffload(() => readAll(reader, 256));
       const jobs = offload.jobs;
       const ahead = readAll(reader, 256);
       expect(offload.jobs - jobs, 'nothing was read ahead').toBeGreaterThan(0);

@@ -37,38 +37,6 @@ export function replaceFileAtomically(io: FileIO, path: string, bytes: Uint8Arra
   }
 }
 
-/**
- * The same steps, with the two syncs (nearly all of the time) off the event
- * loop: a consumer keeps handling records while its cursor commit flushes.
- * Same guarantees once the promise resolves; callers must not start a second
- * replacement of the same path before the first settles (renames could land
- * out of order).
- */
-export async function replaceFileAtomicallyAsync(io: FileIO, path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = tempNameFor(path);
-  let step = 'creating';
-  try {
-    const fd = io.open(tmp, 'w');
-    try {
-      step = 'writing';
-      writeFully(io, fd, bytes, 0, bytes.length, 0);
-      step = 'syncing';
-      await io.fsyncAsync(fd);
-    } finally {
-      io.close(fd);
-    }
-    step = 'renaming';
-    io.rename(tmp, path);
-  } catch (err) {
-    throw removeTemp(io, tmp, step, err);
-  }
-  try {
-    await io.syncDirAsync(dirname(path));
-  } catch (err) {
-    throw ioError('syncing the directory of', path, err);
-  }
-}
-
 function tempNameFor(path: string): string {
   return `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 }

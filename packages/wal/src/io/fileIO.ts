@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
  * inject ENOSPC/EIO, short writes, failed syncs, or drop unsynced writes to
  * simulate power loss. Synchronous calls are used on purpose: an async fs call
  * costs 14-18 µs here against 2-5 µs (shared/notes/disk-and-peers.md), and
- * recovery and appends are hot paths. Only the syncs have async twins so that
+ * recovery and appends are hot paths. Only `fsync` has an async twin so that
  * a writer (and a cursor commit) can keep the event loop free while the disk
  * flushes.
  */
@@ -32,7 +32,6 @@ export interface FileIO {
   unlink(path: string): void;
   /** fsync of a directory, so that entries created, renamed or removed in it are durable. */
   syncDir(dir: string): void;
-  syncDirAsync(dir: string): Promise<void>;
   /** Kind of a path, or undefined when it does not exist. */
   stat(path: string): { isFile: boolean; isDirectory: boolean; size: number } | undefined;
 }
@@ -59,13 +58,6 @@ export const nodeFileIO: FileIO = {
       fs.closeSync(fd);
     }
   },
-  syncDirAsync: (dir) =>
-    new Promise((resolve, reject) =>
-      fs.open(dir, 'r', (openErr, fd) => {
-        if (openErr) return reject(openErr);
-        fs.fsync(fd, (syncErr) => fs.close(fd, (closeErr) => (syncErr ?? closeErr ? reject(syncErr ?? closeErr) : resolve())));
-      }),
-    ),
   stat: (path) => {
     const st = fs.statSync(path, { throwIfNoEntry: false });
     return st && { isFile: st.isFile(), isDirectory: st.isDirectory(), size: st.size };

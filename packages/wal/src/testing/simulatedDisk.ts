@@ -246,17 +246,6 @@ export class SimulatedDisk implements FileIO {
     d.pending = [];
   }
 
-  syncDirAsync(dir: string): Promise<void> {
-    return new Promise((res, rej) => setImmediate(() => {
-      try {
-        this.syncDir(dir);
-        res();
-      } catch (err) {
-        rej(err);
-      }
-    }));
-  }
-
   stat(path: string): { isFile: boolean; isDirectory: boolean; size: number } | undefined {
     const p = resolve(path);
     if (this.dirs.has(p)) return { isFile: false, isDirectory: true, size: 0 };
