@@ -210,6 +210,57 @@ describe('rollback after a failed write (F3, F4)', () => {
     await w.close();
   });
 
+  it('a read-only reader whose newest listed segment is deleted between its header check and its scan lists again instead of failing with WAL_IO', async () => {
+    const disk = new SimulatedDisk();
+    const dir = simDir();
+    const w = await Journal.open({ dir, io: disk, preallocateBytes: 0, maxSegmentBytes: 200 });
+    for (let i = 0; i < 3; i++) await w.append(bytes(100, i)); // three segments
+    let stale: string[] | undefined;
+    let vanish: string | undefined;
+    const io = new Proxy(disk, {
+      get(target, prop) {
+        if (prop === 'readdir') {
+          return (d: string) => {
+            const listing = stale ?? target.readdir(d);
+            stale = undefined;
+            return listing;
+          };
+        }
+        if (prop === 'open') {
+          return (path: string, flags: string) => {
+            const fd = target.open(path, flags);
+            // the writer's cleanup runs right after the reader checked this segment's header
+            if (vanish !== undefined && path.endsWith(vanish)) {
+              vanish = undefined;
+              w.deleteSegmentsBelow(w.head);
+            }
+            return fd;
+          };
+        }
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const r = await Journal.open({ dir, io, readOnly: true });
+    expect(r.readMany(0, 10)).toHaveLength(3);
+    await w.append(bytes(100, 7)); // a fourth segment, not yet seen by the reader
+    stale = disk.readdir(dir);
+    vanish = w.segmentList().at(-1)!.name;
+    await w.append(bytes(100, 9)); // a fifth; the fourth is sealed and can be deleted
+    await new Promise((res) => setTimeout(res, 150)); // past the read-only staleness limit
+    let got: unknown;
+    try {
+      r.segmentList(); // refreshes the view
+      got = r.readMany(r.earliest, 10).map((rec) => Buffer.from(rec.payload).equals(Buffer.from(bytes(100, 9))));
+    } catch (e) {
+      got = String(e);
+    }
+    expect(got).toEqual([true]);
+    expect(r.head).toBe(w.head);
+    await r.close();
+    await w.close();
+  });
+
   it('a read-only reader whose scanned bytes were cut moves its head back instead of reporting a damaged record', async () => {
     const disk = new SimulatedDisk();
     const dir = simDir();

@@ -51,6 +51,18 @@ export class ReadOnlyView {
    * head stops before it. True when the head moved or the view was rebuilt.
    */
   refresh(): boolean {
+    // The listing can be stale by the time the last segment is opened: the
+    // writer rotated and its cleanup deleted that segment meanwhile. List again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.refreshOnce();
+      } catch (err) {
+        if (attempt >= 10 || !isGone(err)) throw err;
+      }
+    }
+  }
+
+  private refreshOnce(): boolean {
     const files = this.visible(listSegmentFiles(this.io, this.dir));
     const before = this.head;
     this.segments.reset(files.map((f) => f.base));
@@ -146,4 +158,10 @@ export class ReadOnlyView {
       lastRecord: lastPos >= 0 ? { position: lastPos, header } : from.lastRecord,
     };
   }
+}
+
+/** A file that was listed is gone (ENOENT, possibly wrapped in a WAL_IO error). */
+function isGone(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  return e?.code === 'ENOENT' || e?.cause?.code === 'ENOENT';
 }
