@@ -1,0 +1,214 @@
+/** Journal regressions F6-F12: readers, directory durability and typed errors, maxPayloadBytes lowered on reopen (see index.ts). */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { crc32cJs, Journal, nodeFileIO, RECORD_OVERHEAD, segmentName, type FileIO } from '../../src/index.js';
+import { SimulatedDisk } from '../../src/testing/index.js';
+import { snapshotDir, tempDir } from '../helpers.js';
+import { bytes, runNode, simDir, thrownBy, WAL_SRC } from './index.js';
+
+describe('readers (F6, F7)', () => {
+  it('countRecords with `to` beyond the head throws OffsetOutOfRangeError (it used to loop forever)', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir });
+    await j.append(bytes(10, 1));
+    await j.close();
+    const script = join(tempDir(), 'count.mts');
+    writeFileSync(
+      script,
+      `import { Journal } from ${JSON.stringify(WAL_SRC)};\n` +
+        `const j = await Journal.open({ dir: process.argv[2]!, readOnly: true });\n` +
+        `try { console.log('count', j.countRecords(0, j.head + 1)); } catch (e) { console.log('threw', (e as { code?: string }).code); }\n` +
+        `await j.close();\n`,
+    );
+    const res = await runNode(script, [dir], 8000);
+    expect(res.signal, `child output: ${res.out} ${res.err}`).toBeNull();
+    expect(res.out.trim()).toBe('threw WAL_OFFSET_OUT_OF_RANGE');
+  });
+
+  it('countRecords validates its arguments with typed errors and counts [from, to)', { timeout: 10_000 }, async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir, maxSegmentBytes: 200, preallocateBytes: 0 });
+    const offsets: number[] = [];
+    for (let i = 0; i < 5; i++) offsets.push(await j.append(bytes(60, i)));
+    expect(j.segmentList().length).toBeGreaterThan(1);
+    expect(j.countRecords(0)).toBe(5);
+    expect(j.countRecords(offsets[1]!, offsets[4]!)).toBe(3);
+    expect(j.countRecords(j.head, j.head)).toBe(0);
+    expect(thrownBy(() => j.countRecords(offsets[2]!, offsets[1]!))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    expect(thrownBy(() => j.countRecords(0.5, 10))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    expect(thrownBy(() => j.countRecords(0, Number.NaN))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    expect(thrownBy(() => j.countRecords(-1, 10))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    expect(thrownBy(() => j.countRecords(0, 2 ** 53))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    expect(thrownBy(() => j.countRecords(0, j.head + 1))).toMatchObject({ code: 'WAL_OFFSET_OUT_OF_RANGE' });
+    expect(thrownBy(() => j.countRecords(0, offsets[1]! + 1))).toMatchObject({ code: 'WAL_NOT_RECORD_BOUNDARY' });
+    expect(thrownBy(() => j.countRecords(1, j.head))).toMatchObject({ code: 'WAL_NOT_RECORD_BOUNDARY' });
+    j.deleteSegmentsBelow(offsets[4]!);
+    expect(j.earliest).toBeGreaterThan(0);
+    expect(thrownBy(() => j.countRecords(0))).toMatchObject({ code: 'WAL_OFFSET_OUT_OF_RANGE' });
+    await j.close();
+  });
+
+  it('a read-only journal refuses a segment with unknown header flags with BadSegmentHeaderError', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir, preallocateBytes: 0 });
+    await j.append(bytes(10, 1));
+    await j.close();
+    const path = join(dir, segmentName(0));
+    const file = readFileSync(path);
+    file.writeUInt16LE(1, 6); // flags = 1 (unknown)
+    file.writeUInt32LE(crc32cJs(file.subarray(0, 28)), 28); // a well-formed header otherwise
+    writeFileSync(path, file);
+    await expect(Journal.open({ dir })).rejects.toMatchObject({ code: 'WAL_QUARANTINE' });
+    await expect(Journal.open({ dir, readOnly: true })).rejects.toMatchObject({ code: 'WAL_BAD_SEGMENT_HEADER' });
+  });
+
+  it('a read-only journal refuses a bad header of a segment that appears after it opened', async () => {
+    const dir = tempDir();
+    const w = await Journal.open({ dir, preallocateBytes: 0, maxSegmentBytes: 200 });
+    await w.append(bytes(100, 1));
+    const r = await Journal.open({ dir, readOnly: true });
+    const second = await w.append(bytes(100, 2)); // rotates
+    await w.close();
+    const path = join(dir, segmentName(second));
+    const file = readFileSync(path);
+    file[0] = 0x58; // bad magic
+    writeFileSync(path, file);
+    expect(thrownBy(() => r.read(second))).toMatchObject({ code: 'WAL_BAD_SEGMENT_HEADER' });
+    await r.close();
+  });
+
+  it('a read-only journal does not take a segment being created (shorter than its header) for a bad one', async () => {
+    const dir = tempDir();
+    const w = await Journal.open({ dir, preallocateBytes: 0 });
+    const x = await w.append(bytes(10, 1));
+    await w.close();
+    const head = x + RECORD_OVERHEAD + 10;
+    writeFileSync(join(dir, segmentName(head)), new Uint8Array(0));
+    const r = await Journal.open({ dir, readOnly: true });
+    expect(r.head).toBe(head);
+    expect(r.read(x)?.payload).toEqual(bytes(10, 1));
+    expect(r.segmentList()).toHaveLength(1);
+    await r.close();
+  });
+});
+
+describe('directory durability and typed errors (F8, F9, F10)', () => {
+  it('opening a journal in new nested directories creates them one level at a time and syncs the parent of each', async () => {
+    const root = tempDir();
+    const calls: string[] = [];
+    const io: FileIO = {
+      ...nodeFileIO,
+      mkdir: (d) => (calls.push(`mkdir ${d}`), nodeFileIO.mkdir(d)),
+      syncDir: (d) => (calls.push(`sync ${d}`), nodeFileIO.syncDir(d)),
+    };
+    const a = join(root, 'a');
+    const b = join(a, 'b');
+    const dir = join(b, 'journal');
+    const j = await Journal.open({ dir, io });
+    await j.close();
+    expect(calls.slice(0, 6)).toEqual([`mkdir ${a}`, `sync ${root}`, `mkdir ${b}`, `sync ${a}`, `mkdir ${dir}`, `sync ${b}`]);
+  });
+
+  it('deleteSegmentsBelow throws a typed error when the directory sync fails, and its list matches the directory', async () => {
+    const disk = new SimulatedDisk();
+    const dir = simDir();
+    const j = await Journal.open({ dir, io: disk, preallocateBytes: 0, maxSegmentBytes: 200 });
+    for (let i = 0; i < 4; i++) await j.append(bytes(100, i));
+    disk.inject = ({ op }) => (op === 'syncDir' ? { error: 'EIO' } : undefined);
+    const err = thrownBy(() => j.deleteSegmentsBelow(j.head));
+    disk.inject = undefined;
+    expect(err).toMatchObject({ code: 'WAL_IO' });
+    const onDisk = disk.readdir(dir).filter((name) => name.endsWith('.wal')).sort();
+    expect(j.segmentList().map((s) => s.name)).toEqual(onDisk);
+    await j.close();
+  });
+
+  it('deleteSegmentsBelow drops a segment from its list only once the file is deleted: a failed unlink leaves both in agreement and a retry finishes', async () => {
+    const disk = new SimulatedDisk();
+    const dir = simDir();
+    const j = await Journal.open({ dir, io: disk, preallocateBytes: 0, maxSegmentBytes: 200 });
+    for (let i = 0; i < 4; i++) await j.append(bytes(100, i));
+    const names = j.segmentList().map((s) => s.name);
+    expect(names).toHaveLength(4);
+    disk.inject = ({ op, path }) => (op === 'unlink' && path.endsWith(names[1]!) ? { error: 'EIO' } : undefined);
+    expect(thrownBy(() => j.deleteSegmentsBelow(j.head))).toMatchObject({ code: 'WAL_IO' });
+    disk.inject = undefined;
+    const list = (): string[] => j.segmentList().map((s) => s.name);
+    expect(list()).toEqual(names.slice(1));
+    expect(disk.readdir(dir).filter((name) => name.endsWith('.wal')).sort()).toEqual(names.slice(1));
+    expect(j.deleteSegmentsBelow(j.head)).toEqual(names.slice(1, 3));
+    expect(list()).toEqual(names.slice(3));
+    await j.close();
+  });
+
+  it('a failure writing the LOCK file throws a typed error and releases the lock', async () => {
+    const disk = new SimulatedDisk();
+    const dir = simDir();
+    let armed = true;
+    disk.inject = ({ op, path }) => (op === 'open' && path.endsWith('LOCK') && armed ? ((armed = false), { error: 'ENOSPC' }) : undefined);
+    await expect(Journal.open({ dir, io: disk })).rejects.toMatchObject({ code: 'WAL_IO' });
+    disk.inject = undefined;
+    const second = await Journal.open({ dir, io: disk }).catch((e: unknown) => e);
+    expect(second, String(second)).toBeInstanceOf(Journal);
+    if (second instanceof Journal) await second.close();
+  });
+});
+
+describe('maxPayloadBytes lowered on reopen (F12)', () => {
+  it('a writer reopened with a smaller maxPayloadBytes refuses with WAL_MAX_PAYLOAD_TOO_SMALL and changes nothing on disk', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir });
+    const big = await j.append(bytes(5000, 1));
+    const small = await j.append(bytes(10, 2));
+    await j.close();
+    const before = snapshotDir(dir);
+    const err = await Journal.open({ dir, maxPayloadBytes: 1000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'WAL_MAX_PAYLOAD_TOO_SMALL', offset: big, payloadLength: 5000, limit: 1000 });
+    expect(String((err as Error).message)).toMatch(/reopen with maxPayloadBytes of at least 5000/);
+    expect(snapshotDir(dir)).toEqual(before);
+    // the same refusal with repair: valid records are never quarantined
+    await expect(Journal.open({ dir, maxPayloadBytes: 1000, repair: true })).rejects.toMatchObject({ code: 'WAL_MAX_PAYLOAD_TOO_SMALL' });
+    expect(snapshotDir(dir)).toEqual(before);
+    const j2 = await Journal.open({ dir, maxPayloadBytes: 5000 });
+    expect(j2.recovery?.cuts).toEqual([]);
+    expect(j2.read(small)?.payload).toEqual(bytes(10, 2));
+    await j2.close();
+  });
+
+  it('a valid record over the limit in a sealed segment is refused the same way, not reported as damage', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir, maxSegmentBytes: 6000, preallocateBytes: 0 });
+    const big = await j.append(bytes(5000, 1));
+    await j.append(bytes(3000, 2)); // rotates: the big record is sealed
+    await j.close();
+    const before = snapshotDir(dir);
+    await expect(Journal.open({ dir, maxPayloadBytes: 4000 })).rejects.toMatchObject({ code: 'WAL_MAX_PAYLOAD_TOO_SMALL', offset: big });
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
+  it('a read-only journal with a smaller maxPayloadBytes refuses too, instead of stopping its head short', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir });
+    await j.append(bytes(10, 1));
+    await j.append(bytes(5000, 2));
+    await j.close();
+    await expect(Journal.open({ dir, readOnly: true, maxPayloadBytes: 1000 })).rejects.toMatchObject({ code: 'WAL_MAX_PAYLOAD_TOO_SMALL' });
+  });
+
+  it('a garbage length over the limit (the record does not verify) is still cut as length-over-limit', async () => {
+    const dir = tempDir();
+    const j = await Journal.open({ dir, preallocateBytes: 0 });
+    const x = await j.append(bytes(10, 1));
+    const y = await j.append(bytes(2000, 2));
+    await j.close();
+    const path = join(dir, segmentName(0));
+    const file = readFileSync(path);
+    file.writeUInt32LE(0x7fffffff, 32 + y - x); // the length field of the second record
+    writeFileSync(path, file);
+    const j2 = await Journal.open({ dir });
+    expect(j2.recovery?.cuts).toMatchObject([{ offset: y, reason: 'length-over-limit' }]);
+    expect(j2.head).toBe(y);
+    await j2.close();
+  });
+});
