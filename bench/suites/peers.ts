@@ -1,14 +1,13 @@
-import { Journal } from '@episteme/wal';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { scheduleMarkdownReport } from '../report.js';
 import { appendSlice, type Slice } from '../lib/peers/appendSlices.js';
-import { bundleChildren, runJsonChild, startChild } from '../lib/peers/children.js';
+import { bundleChildren, startChild } from '../lib/peers/children.js';
 import type { CrashChildArgs } from '../lib/peers/crashChild.js';
 import { fill, readAll, recordsFor, timedOpen, type OpenMethod, type ReadMethod } from '../lib/peers/datasets.js';
 import { describeMachine } from '../lib/peers/machine.js';
-import type { MemoryChildArgs, MemoryChildResult } from '../lib/peers/memoryChild.js';
-import { jsonEvents, PayloadPool } from '../lib/peers/payloads.js';
+import { memoryCheck, RSS_GOAL_MB } from '../lib/peers/memory.js';
+import { PayloadPool } from '../lib/peers/payloads.js';
 import { CONTENDERS, type Contender, type Workload } from '../lib/peers/stores.js';
 import { ratio } from '../lib/table.js';
 import { signalCheckpoint } from '../lib/tempDirs.js';
@@ -37,9 +36,6 @@ const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 const PAYLOADS = [256, 4096];
 const GROUP_APPENDERS = 64;
-const RSS_GOAL_MB = 200;
-/** Size of the JSON events of the memory check. */
-const JSON_EVENT_BYTES = 512;
 
 interface Sizes {
   rounds: number;
@@ -405,61 +401,6 @@ function openTable(ctx: BenchContext, figures: DatasetFigures[], which: 'clean' 
   };
 }
 
-// ---------------------------------------------------------------- memory
-
-async function memoryCheck(ctx: BenchContext): Promise<Table> {
-  const size = SIZES[ctx.mode];
-  const dir = join(ctx.tempDir('episteme-bench-peers-mem-'), 'journal');
-  ctx.log(`memory: writing a ${(size.memoryLog / MiB).toFixed(0)} MiB journal of ~${JSON_EVENT_BYTES} B JSON events`);
-  const events = jsonEvents(4096, JSON_EVENT_BYTES);
-  const journal = await Journal.open({ dir, durability: 'none' });
-  let records = 0;
-  try {
-    while (journal.head < size.memoryLog) {
-      const batch: Buffer[] = [];
-      for (let k = 0; k < 8192; k++) batch.push(events[(records + k) % events.length]!);
-      await journal.appendBatch(batch);
-      records += batch.length;
-    }
-  } finally {
-    await journal.close();
-  }
-  await signalCheckpoint();
-  const results: MemoryChildResult[] = [];
-  for (const mode of ['read', 'rebuild'] as const) {
-    ctx.log(`memory: ${mode} in a child process`);
-    const args: MemoryChildArgs = { dir, mode, records };
-    results.push(await runJsonChild<MemoryChildResult>('memoryChild', args));
-    await signalCheckpoint();
-  }
-  const mb = (b: number): number => b / 1e6;
-  return {
-    title: `peers: peak RSS reading a ${size.memoryLog >= GiB ? `${size.memoryLog / GiB} GiB` : `${size.memoryLog / MiB} MiB`} journal from start to end, and rebuilding a projection over it`,
-    notes: [
-      `Goal (issue 7): under ${RSS_GOAL_MB} MB for a 2 GiB log (full mode; quick and smoke use a smaller log). Each in its own child process (plain node running a bundle of the sources, no tsx).`,
-      'peak = VmHWM of /proc/self/status (the kernel high-water mark); sampled = max of process.memoryUsage.rss() samples; baseline = RSS before the first read.',
-      `read: readFrom(0) over every record; rebuild: ProjectionEngine (in-memory snapshot store) rebuilding a counting projection over ~${JSON_EVENT_BYTES} B JSON events.`,
-    ],
-    columns: ['workload', 'log MiB', 'records', 's', 'log MB/s', 'records/s', 'baseline MB', 'peak MB', 'sampled MB', 'goal MB', 'met'],
-    rows: results.map((r) => {
-      const peak = r.vmHwm ?? r.sampledPeakRss;
-      return [
-        r.mode === 'read' ? 'read from start (readFrom)' : 'rebuild counting projection',
-        r.bytes / MiB,
-        r.records,
-        r.ms / 1e3,
-        r.bytes / 1e6 / (r.ms / 1e3),
-        r.records / (r.ms / 1e3),
-        mb(r.baselineRss),
-        mb(peak),
-        mb(r.sampledPeakRss),
-        RSS_GOAL_MB,
-        mb(peak) < RSS_GOAL_MB ? 'yes' : 'no',
-      ];
-    }),
-  };
-}
-
 // ---------------------------------------------------------------- summary
 
 function behindTable(memory: Table): Table {
@@ -532,7 +473,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     }),
   });
 
-  const memory = await memoryCheck(ctx);
+  const memory = await memoryCheck(ctx, SIZES[ctx.mode].memoryLog);
   ctx.report(memory);
   ctx.report(behindTable(memory));
 }
