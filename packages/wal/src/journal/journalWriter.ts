@@ -16,7 +16,10 @@ interface PendingAppend {
   payloads: Uint8Array[];
   bytes: number;
   durability: Durability;
-  resolve: (offsets: number[]) => void;
+  /** Offset of its first record, set when the batch is encoded. */
+  at: number;
+  /** Called with `at` once published; the other offsets follow from the payload sizes. */
+  resolve: (first: number) => void;
   reject: (err: unknown) => void;
 }
 
@@ -33,6 +36,25 @@ interface SyncBarrier {
 
 type QueueEntry = PendingAppend | SyncBarrier;
 
+/** A batch written to the file, waiting for its sync (or for the batches before it). */
+interface InFlight {
+  batch: PendingAppend[];
+  /** Head once this batch is published. */
+  end: number;
+  /** Resolves when the batch's sync is done, to its error if it failed; undefined when it needs none (durability `none`). */
+  synced: Promise<{ err: unknown } | undefined> | undefined;
+}
+
+/**
+ * Most group-commit batches written and syncing at once. Two lets the next
+ * batch be encoded and written while the disk flushes the previous one (the
+ * pipelined group commit of MySQL's binlog), so the CPU work of a batch and
+ * the sync of the one before it overlap.
+ */
+const MAX_IN_FLIGHT = 2;
+/** A batch of at least twice this many records, started with no sync in flight, is split in two (see takeBatch). */
+const SPLIT_RECORDS = 16;
+
 /**
  * The single writer of a journal: assigns offsets in call order, writes
  * queued appends with one write call per batch, syncs as the durability level
@@ -40,11 +62,14 @@ type QueueEntry = PendingAppend | SyncBarrier;
  * durable as promised (readers never see what a crash could take back).
  *
  * Batching: without group commit each append is its own write+sync (in order);
- * with it, every append queued while the previous write+sync was in flight
- * goes into the next one. `appendBatch` is always one write and one sync.
+ * with it, the appends queued while a sync runs are written as the next batch
+ * right away, and its sync starts beside the running one (at most
+ * MAX_IN_FLIGHT at once); the batches are published strictly in order, each
+ * after its own sync. `appendBatch` is always one write and one sync.
  *
- * Every fsync happens inside the drain loop, one at a time: a failed one puts
- * the journal in the failed state (DESIGN.md: never retried and forgotten).
+ * Every fsync is started by the drain loop: a failed one puts the journal in
+ * the failed state and rejects every batch not yet published (DESIGN.md:
+ * never retried and forgotten).
  */
 export class JournalWriter {
   private readonly queue: QueueEntry[] = [];
@@ -54,6 +79,16 @@ export class JournalWriter {
   private lastYield = performance.now();
   /** Bytes written but not yet synced (durability `none`). */
   private unsynced = false;
+  /**
+   * Batches written whose sync is still running (group commit only), oldest
+   * first. They complete in this order: a batch is published only after every
+   * batch before it, so the head readers see never passes an unsynced record.
+   */
+  private readonly inFlight: InFlight[] = [];
+  /** End of the bytes written: where the next batch starts (the published head trails it while syncs run). */
+  private written: number;
+  /** Wakes a drain that waits for a sync when a new append is queued. */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -62,17 +97,21 @@ export class JournalWriter {
     /** Head as published to readers. */
     private head: number,
     private readonly publish: (head: number) => void,
-  ) {}
+  ) {
+    this.written = head;
+  }
 
   get failed(): boolean {
     return this.failure !== undefined;
   }
 
   /**
-   * Queues payloads; they are read when the batch is written (later, under
-   * group commit), so a caller must not modify them until the promise settles.
+   * Queues payloads and resolves to the offset of the first one (the others
+   * follow it back to back). They are read when the batch is written (later,
+   * under group commit), so a caller must not modify them until the promise
+   * settles.
    */
-  append(payloads: Uint8Array[], durability: Durability): Promise<number[]> {
+  append(payloads: Uint8Array[], durability: Durability): Promise<number> {
     if (this.failure !== undefined) return Promise.reject(new FailedStateError(this.failure));
     let bytes = 0;
     for (const p of payloads) {
@@ -81,7 +120,8 @@ export class JournalWriter {
       bytes += RECORD_OVERHEAD + p.length;
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'append', payloads, bytes, durability, resolve, reject });
+      this.queue.push({ kind: 'append', payloads, bytes, durability, at: -1, resolve, reject });
+      this.wakeDrain();
       this.draining ??= this.drain();
     });
   }
@@ -94,6 +134,7 @@ export class JournalWriter {
     if (this.failure !== undefined) return Promise.reject(new FailedStateError(this.failure));
     return new Promise((resolve, reject) => {
       this.queue.push({ kind: 'sync', resolve, reject });
+      this.wakeDrain();
       this.draining ??= this.drain();
     });
   }
@@ -123,7 +164,7 @@ export class JournalWriter {
     // the first one (Promise.all, a loop without await) share its write.
     await undefined;
     try {
-      while (this.queue.length > 0) {
+      while (this.queue.length > 0 || this.inFlight.length > 0) {
         // Appends that wait on no I/O (durability none, or a sync on this
         // thread) resolve through microtasks only: a caller appending in a
         // loop would starve timers, I/O callbacks and signal handlers. Give
@@ -132,10 +173,20 @@ export class JournalWriter {
           await new Promise((r) => setImmediate(r));
           this.lastYield = performance.now();
         }
-        const next = this.queue[0]!;
-        if (next.kind === 'sync') {
+        const next = this.queue[0];
+        if (next === undefined || this.inFlight.length >= MAX_IN_FLIGHT || next.kind === 'sync') {
+          // a sync barrier waits for every batch before it; an append waits
+          // for room in the pipeline; an empty queue for the oldest sync or
+          // for a new append, whichever comes first
+          if (this.inFlight.length > 0) {
+            await this.completeOldest(next === undefined);
+            continue;
+          }
+          if (next === undefined) break;
+        }
+        if (next!.kind === 'sync') {
           this.queue.shift();
-          await this.syncBarrier(next);
+          await this.syncBarrier(next as SyncBarrier);
           continue;
         }
         const delay = this.options.groupCommit?.maxDelayMs ?? 0;
@@ -146,6 +197,41 @@ export class JournalWriter {
     } finally {
       this.draining = undefined;
     }
+  }
+
+  private wakeDrain(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /**
+   * Publishes the oldest batch in flight once its sync is done. With
+   * `orNewAppend`, returns early (publishing nothing) when an append is
+   * queued first: it can be written while the sync runs.
+   */
+  private async completeOldest(orNewAppend: boolean): Promise<void> {
+    const oldest = this.inFlight[0]!;
+    if (oldest.synced !== undefined) {
+      const outcome = orNewAppend
+        ? await Promise.race([oldest.synced, new Promise<'woken'>((r) => (this.wake = () => r('woken')))])
+        : await oldest.synced;
+      this.wake = undefined;
+      if (outcome === 'woken') return;
+      if (outcome !== undefined) {
+        this.fail(outcome.err, []);
+        return;
+      }
+    }
+    this.inFlight.shift();
+    this.head = oldest.end;
+    this.publish(oldest.end);
+    for (const e of oldest.batch) e.resolve(e.at);
+  }
+
+  /** Publishes every batch in flight (before a rotation seals the file they sync). */
+  private async completeAll(): Promise<void> {
+    while (this.inFlight.length > 0 && this.failure === undefined) await this.completeOldest(false);
   }
 
   private batchIsFull(): boolean {
@@ -164,6 +250,12 @@ export class JournalWriter {
    * The next batch: one append without group commit (for `immediate`), else as
    * many queued appends as the limits allow. A batch never spans segments:
    * it stops where the next append would overflow the active segment.
+   *
+   * With group commit and no sync in flight, a large batch is cut in two: the
+   * second half is written while the first one syncs, and from then on the
+   * appenders of each half refill the pipeline while the other half syncs
+   * (callers that await each append would otherwise all wait on one sync,
+   * and the CPU work of the next batch could never overlap it).
    */
   private takeBatch(): PendingAppend[] {
     const first = this.queue.shift() as PendingAppend;
@@ -171,8 +263,12 @@ export class JournalWriter {
     const g = this.options.groupCommit;
     const gather = g !== undefined || (first.durability === 'none' && this.options.durability === 'none');
     if (!gather) return batch;
-    const maxRecords = g?.maxBatchRecords ?? Number.POSITIVE_INFINITY;
+    let maxRecords = g?.maxBatchRecords ?? Number.POSITIVE_INFINITY;
     const maxBytes = g?.maxBatchBytes ?? 8 * 1024 * 1024;
+    if (g !== undefined && this.inFlight.length === 0) {
+      const queued = this.queuedRecords(first);
+      if (queued >= 2 * SPLIT_RECORDS) maxRecords = Math.min(maxRecords, Math.ceil(queued / 2));
+    }
     let records = first.payloads.length;
     let bytes = first.bytes;
     // Room left in the segment this batch will go to: the active one, or a
@@ -190,6 +286,16 @@ export class JournalWriter {
     return batch;
   }
 
+  /** Records of `first` and the appends queued behind it, up to the next sync barrier. */
+  private queuedRecords(first: PendingAppend): number {
+    let n = first.payloads.length;
+    for (const e of this.queue) {
+      if (e.kind === 'sync') break;
+      n += e.payloads.length;
+    }
+    return n;
+  }
+
   private async writeBatch(batch: PendingAppend[]): Promise<void> {
     if (this.failure !== undefined) {
       for (const e of batch) e.reject(new FailedStateError(this.failure));
@@ -198,6 +304,12 @@ export class JournalWriter {
     let bytes = 0;
     for (const e of batch) bytes += e.bytes;
     if (!this.active.isEmpty && this.active.sizeWith(bytes) > this.options.maxSegmentBytes) {
+      // the syncs in flight use the descriptor that sealing closes
+      await this.completeAll();
+      if (this.failure !== undefined) {
+        for (const e of batch) e.reject(new FailedStateError(this.failure));
+        return;
+      }
       try {
         this.active.seal();
       } catch (err) {
@@ -225,19 +337,12 @@ export class JournalWriter {
       }
     }
     const buf = this.bufferFor(bytes);
-    const offsets: number[][] = [];
     let pos = 0;
-    let offset = this.head;
     for (const e of batch) {
-      const mine: number[] = [];
-      for (const p of e.payloads) {
-        mine.push(offset);
-        const next = encodeRecordInto(p, buf, pos);
-        offset += next - pos;
-        pos = next;
-      }
-      offsets.push(mine);
+      e.at = this.written + pos;
+      for (const p of e.payloads) pos = encodeRecordInto(p, buf, pos);
     }
+    const offset = this.written + pos;
     try {
       this.active.write(buf, pos);
     } catch (err) {
@@ -248,8 +353,16 @@ export class JournalWriter {
       }
       return;
     }
+    this.written = offset;
     this.unsynced = true;
-    if (batch.some((e) => e.durability === 'immediate')) {
+    const durable = batch.some((e) => e.durability === 'immediate');
+    if (this.options.groupCommit) {
+      // the sync runs off the event loop; the drain goes on with the next batch
+      const synced = durable ? this.syncActive().then(() => undefined, (err: unknown) => ({ err })) : undefined;
+      this.inFlight.push({ batch, end: offset, synced });
+      return;
+    }
+    if (durable) {
       try {
         await this.syncActive();
       } catch (err) {
@@ -259,7 +372,7 @@ export class JournalWriter {
     }
     this.head = offset;
     this.publish(offset);
-    batch.forEach((e, i) => e.resolve(offsets[i]!));
+    for (const e of batch) e.resolve(e.at);
   }
 
   private async syncBarrier(barrier: SyncBarrier): Promise<void> {
@@ -295,8 +408,8 @@ export class JournalWriter {
   /** Starts the next segment at the head (the active one was sealed). */
   private startSegment(): void {
     this.unsynced = false;
-    this.active = ActiveSegment.create(this.options.io, this.options.dir, this.head, this.options.preallocateBytes);
-    this.segments.add(this.head);
+    this.active = ActiveSegment.create(this.options.io, this.options.dir, this.written, this.options.preallocateBytes);
+    this.segments.add(this.written);
     // the segment just sealed was written, synced and trimmed here: vouch for it
     if (this.options.scanSealedOnOpen === 'unverified') updateRecoveryPoint(this.options.io, this.options.dir, this.segments.sealedSizes(), this.options.maxPayloadBytes);
   }
@@ -311,6 +424,7 @@ export class JournalWriter {
     this.failure = err;
     const error = new FailedStateError(err);
     for (const e of batch) e.reject(error);
+    for (const f of this.inFlight.splice(0)) for (const e of f.batch) e.reject(error);
     for (const e of this.queue.splice(0)) e.reject(error);
   }
 

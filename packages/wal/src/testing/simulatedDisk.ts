@@ -17,8 +17,8 @@ interface Inode {
   size: number;
   /** Contents as of the last fsync: what survives a power loss for sure. */
   durable: Uint8Array;
-  /** Writes and truncates since the last fsync, in order. */
-  pending: Array<{ pos: number; bytes: Uint8Array } | { truncate: number }>;
+  /** Writes and truncates since the last fsync, in order, each numbered from SimulatedDisk.opCount. */
+  pending: Array<({ pos: number; bytes: Uint8Array } | { truncate: number }) & { op: number }>;
 }
 
 interface Dir {
@@ -44,6 +44,8 @@ export class SimulatedDisk implements FileIO {
   private fds = new Map<number, { inode: Inode; path: string }>();
   private nextFd = 100;
   private seq = 0;
+  /** Numbers the data operations, so that an fsync covers exactly those made before its call. */
+  private opCount = 0;
   private frozen = false;
   /** Total bytes the files may hold; writes beyond it fail with ENOSPC. */
   capacityBytes = Number.POSITIVE_INFINITY;
@@ -168,7 +170,7 @@ export class SimulatedDisk implements FileIO {
     const bytes = buf.slice(offset, offset + n);
     inode.data.set(bytes, position);
     inode.size = Math.max(inode.size, position + n);
-    inode.pending.push({ pos: position, bytes });
+    inode.pending.push({ pos: position, bytes, op: this.opCount++ });
     return n;
   }
 
@@ -179,11 +181,29 @@ export class SimulatedDisk implements FileIO {
     f.inode.pending = [];
   }
 
+  /**
+   * Like a real fdatasync on the thread pool: it covers the writes made before
+   * the call, not those made while it runs (a writer that published a later
+   * batch on an earlier sync would lose it on power loss, and this must show it).
+   */
   fsyncAsync(fd: number): Promise<void> {
+    let covered: { inode: Inode; data: Uint8Array; before: number };
+    try {
+      const f = this.file(fd);
+      covered = { inode: f.inode, data: f.inode.data.slice(0, f.inode.size), before: this.opCount };
+    } catch (err) {
+      return Promise.reject(err);
+    }
     // async like the real one, so that appends gather while it is "in flight"
     return new Promise((res, rej) => setImmediate(() => {
       try {
-        this.fsync(fd);
+        const f = this.file(fd);
+        this.check('fsync', f.path);
+        const { inode, data, before } = covered;
+        if (inode.pending.length > 0 && inode.pending[0]!.op < before) {
+          inode.durable = data;
+          inode.pending = inode.pending.filter((o) => o.op >= before);
+        }
         res();
       } catch (err) {
         rej(err);
@@ -290,7 +310,7 @@ export class SimulatedDisk implements FileIO {
     if (length > inode.data.length) inode.data = resized(inode.data, length);
     else inode.data.fill(0, length);
     inode.size = length;
-    inode.pending.push({ truncate: length });
+    inode.pending.push({ truncate: length, op: this.opCount++ });
   }
 }
 

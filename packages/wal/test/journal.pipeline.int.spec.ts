@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { FailedStateError, Journal, type FileIO } from '../src/index.js';
+import { SimulatedDisk } from '../src/testing/index.js';
+import { simDir } from './rng.js';
+
+/**
+ * Pipelined group commit: a batch is written while the previous one syncs,
+ * and its sync runs beside it. These tests hold syncs open through the FileIO
+ * seam to pin down what the pipeline promises: publication strictly in
+ * order, each batch after its own sync; a failed sync takes every batch not
+ * yet published with it; no descriptor is sealed under a running sync.
+ */
+
+/** A SimulatedDisk whose async syncs wait until the test releases them. */
+class GatedDisk {
+  readonly disk = new SimulatedDisk();
+  readonly io: FileIO;
+  /** Async syncs started and not yet released, in call order. */
+  readonly held: Array<{ fd: number; release: (fail?: Error) => void }> = [];
+  gate = false;
+  /** Most async syncs running at once. */
+  maxRunning = 0;
+  private running = new Map<number, number>();
+  /** Descriptors closed while an async sync on them was still running (must stay empty). */
+  readonly closedUnderSync: number[] = [];
+
+  constructor() {
+    const disk = this.disk;
+    this.io = {
+      open: (p, f) => disk.open(p, f),
+      close: (fd) => {
+        if ((this.running.get(fd) ?? 0) > 0) this.closedUnderSync.push(fd);
+        disk.close(fd);
+      },
+      read: (fd, b, o, l, p) => disk.read(fd, b, o, l, p),
+      write: (fd, b, o, l, p) => disk.write(fd, b, o, l, p),
+      fsync: (fd) => disk.fsync(fd),
+      fsyncAsync: (fd) => this.fsyncAsync(fd),
+      truncate: (fd, l) => disk.truncate(fd, l),
+      size: (fd) => disk.size(fd),
+      readdir: (d) => disk.readdir(d),
+      mkdir: (d) => disk.mkdir(d),
+      rename: (a, b) => disk.rename(a, b),
+      unlink: (p) => disk.unlink(p),
+      syncDir: (d) => disk.syncDir(d),
+      stat: (p) => disk.stat(p),
+    };
+  }
+
+  private async fsyncAsync(fd: number): Promise<void> {
+    this.running.set(fd, (this.running.get(fd) ?? 0) + 1);
+    let total = 0;
+    for (const n of this.running.values()) total += n;
+    this.maxRunning = Math.max(this.maxRunning, total);
+    try {
+      // the sync covers the writes made before this call, as a real one does
+      const synced = this.disk.fsyncAsync(fd);
+      if (this.gate) {
+        const failure = await new Promise<Error | undefined>((release) => this.held.push({ fd, release }));
+        if (failure) {
+          synced.catch(() => undefined);
+          throw failure;
+        }
+      }
+      await synced;
+    } finally {
+      this.running.set(fd, this.running.get(fd)! - 1);
+    }
+  }
+}
+
+/** Lets every queued callback and microtask run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+describe('pipelined group commit', () => {
+  it('writes the next batch while a sync runs, and publishes it only after the earlier sync', async () => {
+    const g = new GatedDisk();
+    const journal = await Journal.open({ dir: simDir(), io: g.io, groupCommit: true });
+    g.gate = true;
+    const order: string[] = [];
+    const first = journal.append(Buffer.from('first')).then((o) => (order.push('first'), o));
+    await settle();
+    expect(g.held).toHaveLength(1);
+    const second = journal.append(Buffer.from('second')).then((o) => (order.push('second'), o));
+    await settle();
+    // written and syncing beside the first: the pipeline is two deep
+    expect(g.held).toHaveLength(2);
+    expect(g.maxRunning).toBe(2);
+    const third = journal.append(Buffer.from('third')).then((o) => (order.push('third'), o));
+    await settle();
+    expect(g.held).toHaveLength(2); // no third sync while two run
+
+    // the second sync finishes first: nothing may be published yet
+    g.held[1]!.release();
+    await settle();
+    expect(order).toEqual([]);
+    expect(journal.head).toBe(0);
+    expect(journal.read(0)).toBeUndefined();
+
+    g.held[0]!.release();
+    await settle();
+    expect(order).toEqual(['first', 'second']);
+    const [o1, o2] = await Promise.all([first, second]);
+    expect(o2).toBeGreaterThan(o1);
+    expect(journal.head).toBeGreaterThan(o2);
+
+    g.held[2]!.release();
+    expect(Buffer.from(journal.read(await third)!.payload).toString()).toBe('third');
+    expect(order).toEqual(['first', 'second', 'third']);
+    g.gate = false;
+    await journal.close();
+  });
+
+  it('a failed sync rejects the later batch in flight too, and every later append, until reopen', async () => {
+    const g = new GatedDisk();
+    const dir = simDir();
+    const journal = await Journal.open({ dir, io: g.io, groupCommit: true });
+    const kept = await journal.append(Buffer.from('kept'));
+    g.gate = true;
+    const first = journal.append(Buffer.from('first'));
+    await settle();
+    const second = journal.append(Buffer.from('second'));
+    await settle();
+    expect(g.held).toHaveLength(2);
+    g.held[1]!.release(); // the later sync succeeds...
+    g.held[0]!.release(Object.assign(new Error('EIO: injected'), { code: 'EIO' })); // ...the earlier one fails
+    await expect(first).rejects.toBeInstanceOf(FailedStateError);
+    await expect(second).rejects.toBeInstanceOf(FailedStateError);
+    await expect(journal.append(Buffer.from('later'))).rejects.toBeInstanceOf(FailedStateError);
+    expect(journal.head).toBe(kept + 40 + 4);
+    g.gate = false;
+    await journal.close();
+
+    const reopened = await Journal.open({ dir, io: g.io, groupCommit: true });
+    expect(Buffer.from(reopened.read(kept)!.payload).toString()).toBe('kept');
+    const next = await reopened.append(Buffer.from('after reopen'));
+    expect(Buffer.from(reopened.read(next)!.payload).toString()).toBe('after reopen');
+    await reopened.close();
+  });
+
+  it('callers awaiting each append split into two overlapping batches; rotation never closes a syncing descriptor', async () => {
+    const g = new GatedDisk();
+    const dir = simDir();
+    const journal = await Journal.open({ dir, io: g.io, groupCommit: true, maxSegmentBytes: 8 * 1024, preallocateBytes: 0 });
+    const written = new Map<number, string>();
+    await Promise.all(
+      Array.from({ length: 64 }, async (_, a) => {
+        for (let i = 0; i < 20; i++) {
+          const text = `appender ${a} record ${i}`;
+          written.set(await journal.append(Buffer.from(text)), text);
+        }
+      }),
+    );
+    expect(g.maxRunning).toBe(2);
+    expect(g.closedUnderSync).toEqual([]);
+    expect(written.size).toBe(64 * 20);
+    expect(journal.segmentList().length).toBeGreaterThan(5);
+    await journal.close();
+
+    const reopened = await Journal.open({ dir, io: g.io });
+    const read = new Map<number, string>();
+    for (let r = reopened.read(0); r; r = reopened.read(r.next)) read.set(r.offset, Buffer.from(r.payload).toString());
+    expect(read).toEqual(written);
+    await reopened.close();
+  });
+});
+
+describe('SimulatedDisk.fsyncAsync', () => {
+  it('makes durable the writes made before the call, not those made while it runs', async () => {
+    const disk = new SimulatedDisk();
+    disk.mkdir('/sim/fsync-async');
+    const fd = disk.open('/sim/fsync-async/f', 'w+');
+    disk.syncDir('/sim/fsync-async');
+    disk.write(fd, Buffer.from('before'), 0, 6, 0);
+    const syncing = disk.fsyncAsync(fd);
+    disk.write(fd, Buffer.from('during'), 0, 6, 6);
+    await syncing;
+    disk.powerLoss();
+    expect(Buffer.from(disk.readFile('/sim/fsync-async/f')!).toString()).toBe('before');
+  });
+});
