@@ -15,3 +15,4 @@ export type { JournalRecord, ReadFromOptions } from './journal/journalReader.js'
 export { DEFAULT_OPTIONS, type JournalOptions, type Durability, type GroupCommitOptions } from './journal/options.js';
 export { SegmentManager, type Segment } from './journal/segmentManager.js';
 export { LOCK_FILE } from './journal/writerLock.js';
+export { PUBLISHED_HEAD_FILE, readPublishedHead } from './journal/publishedHead.js';

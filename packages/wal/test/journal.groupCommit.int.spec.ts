@@ -6,8 +6,9 @@ import { simDir } from './rng.js';
 function countingDisk(): { disk: SimulatedDisk; counts: Record<string, number> } {
   const disk = new SimulatedDisk();
   const counts: Record<string, number> = {};
-  disk.inject = ({ op }) => {
-    counts[op] = (counts[op] ?? 0) + 1;
+  // segment files only: the writer also overwrites PUBLISHED_HEAD (never synced)
+  disk.inject = ({ op, path }) => {
+    if (path.endsWith('.wal')) counts[op] = (counts[op] ?? 0) + 1;
     return undefined;
   };
   return { disk, counts };

@@ -7,6 +7,7 @@ import type { RecoveryReport } from '../recovery/report.js';
 import { listSegmentFiles } from '../recovery/segmentFiles.js';
 import { ActiveSegment } from './activeSegment.js';
 import { ChangeNotifier } from './changeNotifier.js';
+import { PublishedHead } from './publishedHead.js';
 import { JournalReader, type JournalRecord, type LogView, type ReadFromOptions } from './journalReader.js';
 import { JournalWriter } from './journalWriter.js';
 import { resolveOptions, type Durability, type JournalOptions, type ResolvedOptions } from './options.js';
@@ -47,6 +48,8 @@ export class Journal {
     private readonly lock: WriterLock | undefined,
     /** What recovery found and did on open (writers only). */
     readonly recovery: RecoveryReport | undefined,
+    /** The head as readers in other processes may see it (writers only). */
+    private readonly published?: PublishedHead,
   ) {
     if (!writer) this.view = new ReadOnlyView(options.io, options.dir, options.maxPayloadBytes, segments);
     const logView: LogView = {
@@ -87,6 +90,7 @@ export class Journal {
       throw new NotAJournalError(o.dir, `cannot create or reach it (${(err as { code?: string }).code ?? String(err)})`, { cause: err });
     }
     const lock = await WriterLock.acquire(o.io, o.dir);
+    let published: PublishedHead | undefined;
     try {
       const report = recoverJournal(o.dir, {
         maxPayloadBytes: o.maxPayloadBytes,
@@ -106,16 +110,19 @@ export class Journal {
       }
       const changes = new ChangeNotifier();
       let journal: Journal | undefined;
-      const writer = new JournalWriter(o, segments, active, report.head, (head) => {
+      published = PublishedHead.open(o.io, o.dir, report.head);
+      const writer = new JournalWriter(o, segments, active, report.head, (head, synced) => {
         journal!.headOffset = head;
+        published!.publish(head, synced);
         changes.notify();
       });
-      journal = new Journal(o, segments, changes, writer, lock, report);
+      journal = new Journal(o, segments, changes, writer, lock, report, published);
       journal.headOffset = report.head;
       // every sealed segment is now known good: the next open need not rescan it
       if (o.scanSealedOnOpen !== false) updateRecoveryPoint(o.io, o.dir, segments.sealedSizes(), o.maxPayloadBytes);
       return journal;
     } catch (err) {
+      published?.close();
       lock.release();
       throw isWalError(err) ? err : ioError('opening journal', o.dir, err);
     }
@@ -254,6 +261,7 @@ export class Journal {
     try {
       await this.writer?.close();
     } finally {
+      this.published?.close();
       this.segments.closeAll();
       this.changes.close();
       this.lock?.release();

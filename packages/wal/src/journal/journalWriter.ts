@@ -96,7 +96,8 @@ export class JournalWriter {
     private active: ActiveSegment,
     /** Head as published to readers. */
     private head: number,
-    private readonly publish: (head: number) => void,
+    /** Called with each new head; `synced` when the batches up to it were synced. */
+    private readonly publish: (head: number, synced: boolean) => void,
   ) {
     this.written = head;
   }
@@ -225,7 +226,7 @@ export class JournalWriter {
     }
     this.inFlight.shift();
     this.head = oldest.end;
-    this.publish(oldest.end);
+    this.publish(oldest.end, oldest.synced !== undefined);
     for (const e of oldest.batch) e.resolve(e.at);
   }
 
@@ -310,6 +311,7 @@ export class JournalWriter {
         for (const e of batch) e.reject(new FailedStateError(this.failure));
         return;
       }
+      this.publish(this.head, true); // published before the new segment appears, not lagging into the old one
       try {
         this.active.seal();
       } catch (err) {
@@ -371,7 +373,7 @@ export class JournalWriter {
       }
     }
     this.head = offset;
-    this.publish(offset);
+    this.publish(offset, durable);
     for (const e of batch) e.resolve(e.at);
   }
 

@@ -4,6 +4,7 @@ import { readFully, type FileIO } from '../io/fileIO.js';
 import { refuseValidRecordOverLimit } from '../recovery/overLimit.js';
 import { rangeIsZero, scanSegment } from '../recovery/scanSegment.js';
 import { checkSegmentHeader, listSegmentFiles, type SegmentFile } from '../recovery/segmentFiles.js';
+import { readPublishedHead } from './publishedHead.js';
 import type { SegmentManager } from './segmentManager.js';
 
 /** How far the last segment has been scanned, and the last record seen there. */
@@ -31,12 +32,20 @@ interface Scanned {
  * dropped and it is scanned again from its first record, instead of resuming
  * in the middle of a different record (a stuck head, or a healthy log
  * reported as corrupt).
+ *
+ * The head is then capped at the writer's published head (PUBLISHED_HEAD,
+ * see publishedHead.ts): bytes past it are written but not acknowledged (a
+ * sync still running, or a failed write about to be rolled back), and a
+ * reader that delivered them could deliver records that never become part
+ * of the log.
  */
 export class ReadOnlyView {
   head = 0;
   private scanned: Scanned | undefined;
   /** Bases of the segments whose header was checked. */
   private checked = new Set<number>();
+  /** The last valid published head read; undefined while the directory has no PUBLISHED_HEAD file. */
+  private published: number | undefined;
 
   constructor(
     private readonly io: FileIO,
@@ -87,8 +96,21 @@ export class ReadOnlyView {
     }
     if (size > scanned.position) scanned = this.scan(last, fd, scanned, size);
     this.scanned = scanned;
-    this.head = last.base + scanned.position - HEADER_SIZE;
+    this.head = this.capped(last.base + scanned.position - HEADER_SIZE);
     return rebuilt || this.head !== before;
+  }
+
+  /**
+   * The scanned head, or the published one when it is lower. Read after the
+   * scan, so that it is at least as fresh as the bytes scanned. A torn read
+   * (it raced the writer's overwrite) is retried, then the last valid value
+   * is kept; no file at all means a writer that does not publish one.
+   */
+  private capped(scannedHead: number): number {
+    let published = readPublishedHead(this.io, this.dir);
+    for (let i = 0; published === 'damaged' && i < 3; i++) published = readPublishedHead(this.io, this.dir);
+    if (published !== 'damaged') this.published = published;
+    return this.published === undefined ? scannedHead : Math.min(scannedHead, this.published);
   }
 
   /** The files that are segments of the log, each header checked once. */

@@ -1,6 +1,6 @@
 /** Journal regressions F1-F5: fsync failures, rollback after a failed write, segment creation (see index.ts). */
 import { describe, expect, it } from 'vitest';
-import { Journal, RECORD_OVERHEAD, segmentName } from '../../src/index.js';
+import { Journal, PUBLISHED_HEAD_FILE, RECORD_OVERHEAD, segmentName } from '../../src/index.js';
 import { SimulatedDisk, type DiskOp } from '../../src/testing/index.js';
 import { bytes, crash, simDir } from './index.js';
 
@@ -111,10 +111,17 @@ describe('rollback after a failed write (F3, F4)', () => {
     await j.close().catch(() => undefined);
   });
 
-  it('a read-only reader that saw a rolled-back record rescans the segment and reads the records the writer kept', async () => {
+  // Without PUBLISHED_HEAD (a writer from before it existed) a reader in
+  // another process can see a record before its append fails, and must then
+  // rescan; with it, the reader never sees the record at all.
+  it.each([
+    { published: true, seen: [20] },
+    { published: false, seen: [20, 100] },
+  ])('a read-only reader and a rolled-back record (published head: $published): it never delivers it, and reads the records the writer kept', async ({ published, seen }) => {
     const disk = new SimulatedDisk();
     const dir = simDir();
     const w = await Journal.open({ dir, io: disk, preallocateBytes: 0 });
+    if (!published) disk.unlink(`${dir}/${PUBLISHED_HEAD_FILE}`);
     const r = await Journal.open({ dir, io: disk, readOnly: true });
     await w.append(bytes(20, 1));
     expect(r.readMany(0, 10)).toHaveLength(1);
@@ -122,8 +129,8 @@ describe('rollback after a failed write (F3, F4)', () => {
     const b = bytes(1000, 3);
     let writes = 0;
     let seenDuringFailure: number[] = [];
-    disk.inject = ({ op }) => {
-      if (op !== 'write') return undefined;
+    disk.inject = ({ op, path }) => {
+      if (op !== 'write' || !path.endsWith('.wal')) return undefined;
       writes++;
       if (writes === 1) return { shortWrite: RECORD_OVERHEAD + a.length + 10 };
       // another process reads between the short write and the rollback
@@ -133,8 +140,7 @@ describe('rollback after a failed write (F3, F4)', () => {
     };
     await expect(w.appendBatch([a, b])).rejects.toMatchObject({ code: 'WAL_WRITE_FAILED' });
     disk.inject = undefined;
-    // the window that remains: a reader in another process may see a record before its append fails
-    expect(seenDuringFailure).toEqual([20, 100]);
+    expect(seenDuringFailure).toEqual(seen);
     await w.append(bytes(300, 4));
     await w.append(bytes(50, 5));
     await new Promise((res) => setTimeout(res, 150)); // past the read-only staleness limit
@@ -201,23 +207,25 @@ describe('rollback after a failed write (F3, F4)', () => {
     await w.close();
   });
 
-  it('a read-only reader whose scanned bytes were cut moves its head back instead of reporting a damaged record', async () => {
+  it.each([true, false])('a read-only reader whose scanned bytes were cut moves its head back instead of reporting a damaged record (published head: %s)', async (published) => {
     const disk = new SimulatedDisk();
     const dir = simDir();
     const w = await Journal.open({ dir, io: disk, preallocateBytes: 0 });
+    if (!published) disk.unlink(`${dir}/${PUBLISHED_HEAD_FILE}`);
     const r = await Journal.open({ dir, io: disk, readOnly: true });
     const x = await w.append(bytes(20, 1));
     const afterX = x + RECORD_OVERHEAD + 20;
     let writes = 0;
-    disk.inject = ({ op }) => {
-      if (op !== 'write') return undefined;
+    disk.inject = ({ op, path }) => {
+      if (op !== 'write' || !path.endsWith('.wal')) return undefined;
       if (++writes === 1) return { shortWrite: RECORD_OVERHEAD + 100 + 10 };
       r.segmentList();
       return { error: 'ENOSPC' };
     };
     await expect(w.appendBatch([bytes(100, 2), bytes(1000, 3)])).rejects.toMatchObject({ code: 'WAL_WRITE_FAILED' });
     disk.inject = undefined;
-    expect(r.head).toBe(afterX + RECORD_OVERHEAD + 100); // it saw the rejected record
+    // without a published head it saw the rejected record; with one, it stopped before it
+    expect(r.head).toBe(published ? afterX : afterX + RECORD_OVERHEAD + 100);
     // read at once (no staleness refresh): the file is now shorter than what the view scanned
     expect(r.read(afterX)).toBeUndefined();
     expect(r.head).toBe(afterX);

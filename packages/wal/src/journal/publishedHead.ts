@@ -1,0 +1,138 @@
+import { join } from 'node:path';
+import { crc32cJs } from '../checksum/crc32cTable.js';
+import { readU32 } from '../format/record.js';
+import { readFully, writeFully, type FileIO } from '../io/fileIO.js';
+
+/**
+ * The head as the writer published it: the end of the records whose append
+ * resolved. Readers in other processes read the segments directly, so they
+ * could otherwise see bytes the writer has written but not acknowledged: a
+ * batch still waiting for its sync, or a failed write that is then rolled
+ * back and overwritten by other records. With this file they stop at the
+ * same head as a reader in the writer's process (DESIGN.md: a record is
+ * visible once its append has resolved).
+ *
+ * 16 bytes: head as u64 LE, CRC32C of those 8 bytes, magic "EPHD". It is
+ * overwritten in place and never synced: it serves live readers on this
+ * host, whose view of the page cache is the writer's. A writer rewrites it
+ * at open, after recovery; a torn or damaged file is ignored by readers (they
+ * keep the last value they read); without the file (a journal written before
+ * it existed), readers stop at the last complete record, as before.
+ */
+export const PUBLISHED_HEAD_FILE = 'PUBLISHED_HEAD';
+
+const SIZE = 16;
+const MAGIC = 0x44485045; // "EPHD" little-endian
+
+function encode(head: number, out: Uint8Array): void {
+  const v = new DataView(out.buffer, out.byteOffset, SIZE);
+  v.setUint32(0, head % 0x1_0000_0000, true);
+  v.setUint32(4, Math.floor(head / 0x1_0000_0000), true);
+  v.setUint32(8, crc32cJs(out, 0, 8, 0), true);
+  v.setUint32(12, MAGIC, true);
+}
+
+/**
+ * The published head, `undefined` when the file does not exist, `'damaged'`
+ * when it is torn (a read that raced the writer's overwrite) or not ours.
+ */
+export function readPublishedHead(io: FileIO, dir: string): number | undefined | 'damaged' {
+  let fd: number;
+  try {
+    fd = io.open(join(dir, PUBLISHED_HEAD_FILE), 'r');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    return 'damaged';
+  }
+  try {
+    const buf = new Uint8Array(SIZE);
+    if (readFully(io, fd, buf, 0, SIZE, 0) < SIZE) return 'damaged';
+    if (readU32(buf, 12) !== MAGIC || readU32(buf, 8) !== crc32cJs(buf, 0, 8, 0)) return 'damaged';
+    return readU32(buf, 0) + readU32(buf, 4) * 0x1_0000_0000;
+  } catch {
+    return 'damaged';
+  } finally {
+    io.close(fd);
+  }
+}
+
+/**
+ * The writer's side. Heads of synced batches are written at once (one small
+ * write beside a sync costs ~1-2%); heads of unsynced batches (durability
+ * `none`) at most once per event-loop turn, so that a caller appending in a
+ * tight loop does not pay a write per append. Writing it is best effort: a
+ * failed write (disk full) leaves readers behind, never ahead, and is retried
+ * at the next publish.
+ */
+export class PublishedHead {
+  private readonly buf = new Uint8Array(SIZE);
+  private pending: number | undefined;
+  /** The newest head handed to publish (or open). */
+  private latest = 0;
+  private scheduled = false;
+  private closed = false;
+
+  private constructor(
+    private readonly io: FileIO,
+    private fd: number,
+  ) {}
+
+  /** Opens (creating when absent) the file and writes `head` (the recovered head). */
+  static open(io: FileIO, dir: string, head: number): PublishedHead {
+    const path = join(dir, PUBLISHED_HEAD_FILE);
+    let fd: number;
+    try {
+      fd = io.open(path, 'r+'); // not 'w': a truncated file would read as damaged meanwhile
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      fd = io.open(path, 'w+');
+    }
+    const published = new PublishedHead(io, fd);
+    published.latest = head;
+    published.write(head);
+    return published;
+  }
+
+  publish(head: number, synced: boolean): void {
+    if (this.closed) return;
+    this.latest = head;
+    if (synced) {
+      this.write(head);
+      return;
+    }
+    this.pending = head;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Writes a head still waiting for its turn (before a rotation, at close). */
+  flush(): void {
+    if (this.pending !== undefined && !this.closed) this.write(this.pending);
+  }
+
+  /** Writes the newest head once more (it also repairs a file damaged meanwhile) and closes. */
+  close(): void {
+    if (this.closed) return;
+    this.write(this.latest);
+    this.closed = true;
+    try {
+      this.io.close(this.fd);
+    } catch {
+      // nothing to lose: the file is advisory
+    }
+  }
+
+  private write(head: number): void {
+    this.pending = undefined;
+    encode(head, this.buf);
+    try {
+      writeFully(this.io, this.fd, this.buf, 0, SIZE, 0);
+    } catch {
+      this.pending ??= head;
+    }
+  }
+}
