@@ -139,7 +139,7 @@ export class ProjectionEngine {
   async stop(): Promise<void> {
     for (const name of [...this.loops.keys()]) await this.pause(name);
     for (const rt of this.runtimes.values()) {
-      if (rt.opened && rt.status !== 'failed' && rt.checkpoint !== rt.savedCheckpoint) rt.saveSnapshot();
+      if (rt.opened && rt.status !== 'failed' && rt.checkpoint !== rt.savedCheckpoint) await rt.saveSnapshot();
       if (rt.status === 'running') rt.status = 'stopped';
     }
   }
@@ -151,7 +151,7 @@ export class ProjectionEngine {
       if (attempt.resumed) {
         const eventsBefore = rt.events;
         while (rt.catchUpBatch() > 0) await new Promise((r) => setImmediate(r));
-        this.maybeSnapshot(rt, true);
+        await this.maybeSnapshot(rt, true);
         return { name: rt.name, mode: 'resumed', checkpoint: rt.checkpoint, events: rt.events - eventsBefore, durationMs: performance.now() - started };
       }
       const message = `projection "${rt.name}": rebuilding from offset 0: ${attempt.reason} (${attempt.detail})`;
@@ -192,7 +192,7 @@ export class ProjectionEngine {
           sinceSnapshot += n;
           const due = sinceSnapshot >= this.snapshotEveryEvents || performance.now() - lastSnapshot >= this.snapshotEveryMs;
           if (due && rt.checkpoint !== rt.savedCheckpoint) {
-            rt.saveSnapshot();
+            await rt.saveSnapshot();
             sinceSnapshot = 0;
             lastSnapshot = performance.now();
           }
@@ -228,8 +228,8 @@ export class ProjectionEngine {
     if (rt.status === 'running') rt.status = 'stopped';
   }
 
-  private maybeSnapshot(rt: ProjectionRuntime, force: boolean): void {
-    if (force && rt.checkpoint !== rt.savedCheckpoint) rt.saveSnapshot();
+  private async maybeSnapshot(rt: ProjectionRuntime, force: boolean): Promise<void> {
+    if (force && rt.checkpoint !== rt.savedCheckpoint) await rt.saveSnapshot();
   }
 
   private runtime(name: string): ProjectionRuntime {

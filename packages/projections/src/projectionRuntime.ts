@@ -114,7 +114,7 @@ export class ProjectionRuntime {
     this.checkpoint = pos;
     this.events = done;
     this.opened = true;
-    this.saveSnapshot();
+    await this.saveSnapshot();
     report();
     return true;
   }
@@ -129,25 +129,34 @@ export class ProjectionRuntime {
     return batch.length;
   }
 
-  /** Persists state and checkpoint together, then lets the consumer cursor follow. */
-  saveSnapshot(): void {
+  /**
+   * Persists state and checkpoint together, then lets the consumer cursor
+   * follow. The journal is synced first (a no-op when every append was
+   * `immediate`): a snapshot past the synced head would, after a power loss
+   * took the unsynced tail, be a checkpoint beyond the recovered head, and
+   * the rebuild that follows needs history that cleanup, let go by this
+   * snapshot's cursor, may have deleted for good.
+   */
+  async saveSnapshot(): Promise<void> {
+    const { checkpoint, state, events } = this;
+    await syncUnlessClosed(this.deps.journal);
     const savedAt = new Date().toISOString();
     this.deps.store.save({
       name: this.name,
       version: this.def.version,
-      checkpoint: this.checkpoint,
-      state: this.def.serialize ? this.def.serialize(this.state) : this.state,
-      events: this.events,
+      checkpoint,
+      state: this.def.serialize ? this.def.serialize(state) : state,
+      events,
       savedAt,
     });
-    this.savedCheckpoint = this.checkpoint;
+    this.savedCheckpoint = checkpoint;
     this.lastSnapshotAt = savedAt;
     // snapshot first, cursor second: the cursor never passes a durable checkpoint
     const registry = this.deps.registry;
     if (registry) {
       const consumer = consumerNameOf(this.name);
-      if (registry.get(consumer).cursor <= this.checkpoint) registry.commit(consumer, this.checkpoint);
-      else registry.reset(consumer, this.checkpoint);
+      if (registry.get(consumer).cursor <= checkpoint) registry.commit(consumer, checkpoint);
+      else registry.reset(consumer, checkpoint);
     }
   }
 
@@ -172,5 +181,18 @@ function isBoundary(journal: Journal, offset: number): boolean {
     if (err instanceof NotRecordBoundaryError || (err as { code?: string }).code === 'WAL_NOT_RECORD_BOUNDARY') return false;
     if ((err as { code?: string }).code === 'WAL_OFFSET_OUT_OF_RANGE') return false;
     throw err;
+  }
+}
+
+/**
+ * Syncs a writer's journal. A read-only one cannot (its writer's durability
+ * is its own), and a closed one synced everything when it closed.
+ */
+async function syncUnlessClosed(journal: Journal): Promise<void> {
+  if (journal.readOnly) return;
+  try {
+    await journal.sync();
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'WAL_CLOSED') throw err;
   }
 }

@@ -100,18 +100,49 @@ describe('ProjectionEngine start decisions', () => {
 });
 
 describe('ProjectionEngine after a crash took records away', () => {
-  it('detects a checkpoint beyond what power loss left of the log, rebuilds with the reason, and equals a fresh rebuild', async () => {
+  it('never snapshots past the synced head in the writer\'s process: after a power loss it resumes, nothing to rebuild', async () => {
     const disk = new SimulatedDisk();
     const dir = simDir();
     const app = await openApp(dir, 1, { io: disk });
     await appendEvents(app.journal, events(40));
     await app.journal.sync();
     await app.engine.start();
-    // durability none: these records are visible (and projected, and snapshotted) but never synced
+    // durability none: visible and projected before any sync; the snapshot syncs them first
     await appendEvents(app.journal, events(25, 40));
     await app.engine.waitFor();
     await app.engine.stop();
     const snapshotCheckpoint = app.engine.query('tally').checkpoint;
+    expect(snapshotCheckpoint).toBe(app.journal.head);
+    disk.freeze();
+    await app.journal.close().catch(() => undefined);
+    disk.powerLoss();
+    const again = await openApp(dir, 1, { io: disk });
+    later(() => again.journal.close());
+    expect(again.journal.head).toBe(snapshotCheckpoint);
+    const [report] = await again.engine.start({ follow: false });
+    expect(report).toMatchObject({ mode: 'resumed', checkpoint: snapshotCheckpoint });
+    expect(canonicalHash(again.engine.query('tally').state)).toBe(await freshState(again.journal));
+  });
+
+  it('detects a checkpoint beyond what power loss left of the log, rebuilds with the reason, and equals a fresh rebuild', async () => {
+    const disk = new SimulatedDisk();
+    const dir = simDir();
+    const app = await openApp(dir, 1, { io: disk });
+    await appendEvents(app.journal, events(40));
+    await app.journal.sync();
+    // durability none: published to readers, never synced
+    await appendEvents(app.journal, events(25, 40));
+    await new Promise((r) => setImmediate(r));
+    // a projection in another process (a read-only journal) cannot sync the
+    // writer's journal: its snapshot covers records a power loss takes away
+    const reader = await Journal.open({ dir, io: disk, readOnly: true });
+    const elsewhere = new ProjectionEngine({ journal: reader, store: new FileSnapshotStore(dir, disk), logger: quiet });
+    elsewhere.register(tally(1));
+    await elsewhere.start({ follow: false });
+    await elsewhere.stop();
+    const snapshotCheckpoint = elsewhere.query('tally').checkpoint;
+    expect(snapshotCheckpoint).toBe(app.journal.head);
+    await reader.close();
     disk.freeze();
     await app.journal.close().catch(() => undefined);
     disk.powerLoss();
