@@ -6,12 +6,14 @@ import { spawnChild } from '../../wal/test/children/spawn.js';
 import { FileSnapshotStore } from '../src/index.js';
 
 const CHILD = '../../../projections/test/children/rebuilder.ts';
+/** Enough that a rebuild outlasts the engine's 200 ms progress interval on a fast, idle machine. */
+const EVENTS = 100_000;
 
 describe('a rebuild interrupted by SIGKILL', () => {
   it('leaves the old snapshot or the finished new one, and the restarted app reaches the correct state', async () => {
     const dir = tempDir();
     const journal = await Journal.open({ dir, durability: 'none' });
-    await journal.appendBatch(Array.from({ length: 30_000 }, (_, i) => encode({ type: `t${i % 7}`, n: i })));
+    await journal.appendBatch(Array.from({ length: EVENTS }, (_, i) => encode({ type: `t${i % 7}`, n: i })));
     await journal.close();
 
     // version 1 built completely
@@ -24,13 +26,13 @@ describe('a rebuild interrupted by SIGKILL', () => {
     // version 2: killed in the middle of its rebuild, several times
     let interrupted = 0;
     for (let kill = 0; kill < 3; kill++) {
-      const child = spawnChild(CHILD, [dir, '2']);
+      const child = spawnChild(CHILD, [dir, '2', 'pause']);
       const line = await child.waitFor((l) => (l.startsWith('progress ') && Number(l.split(' ')[1]) > 0) || l.startsWith('ready '));
       child.proc.kill('SIGKILL');
       await child.exited;
       const snap = store.load('tally')!;
       // the old snapshot, or (if the kill came after the end) the finished new one
-      expect(snap.version === 1 || (snap.version === 2 && snap.events === 30_000)).toBe(true);
+      expect(snap.version === 1 || (snap.version === 2 && snap.events === EVENTS)).toBe(true);
       if (line.startsWith('ready ')) break;
       if (snap.version === 1) interrupted++;
     }
@@ -45,7 +47,7 @@ describe('a rebuild interrupted by SIGKILL', () => {
     fresh.register(tally(2));
     await fresh.start({ follow: false });
     const snap = store.load('tally')!;
-    expect(snap).toMatchObject({ version: 2, checkpoint: check.head, events: 30_000 });
+    expect(snap).toMatchObject({ version: 2, checkpoint: check.head, events: EVENTS });
     expect(canonicalHash(snap.state)).toBe(canonicalHash(fresh.query('tally').state));
     await check.close();
   });

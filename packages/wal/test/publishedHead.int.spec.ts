@@ -41,7 +41,16 @@ describe('published head', () => {
   it('is written at open (after recovery), on every synced publish and at close; unsynced heads follow within an event-loop turn', async () => {
     const disk = new SimulatedDisk();
     const dir = simDir();
+    const created: string[] = [];
+    disk.inject = ({ op, path }) => {
+      if (path.includes(PUBLISHED_HEAD_FILE)) created.push(`${op} ${path.slice(dir.length + 1)}`);
+      return undefined;
+    };
     const w = await Journal.open({ dir, io: disk });
+    disk.inject = undefined;
+    // created whole under another name, then renamed: a reader never finds it empty
+    expect(created.slice(0, 3)).toEqual([`open ${PUBLISHED_HEAD_FILE}`, `open ${PUBLISHED_HEAD_FILE}.new`, `write ${PUBLISHED_HEAD_FILE}.new`]);
+    expect(created[3]).toMatch(/^rename /);
     expect(readPublishedHead(disk, dir)).toBe(0);
     const a = await w.append(Buffer.from('synced'));
     expect(readPublishedHead(disk, dir)).toBe(a + RECORD_OVERHEAD + 6);
@@ -73,7 +82,7 @@ describe('published head', () => {
     await w3.close();
   });
 
-  it('a damaged file is ignored: a reader keeps the last valid head, or stops at the last complete record when it never read one', async () => {
+  it('a damaged file is ignored: a reader keeps the last valid head, or holds back when it never read one', async () => {
     const disk = new SimulatedDisk();
     const dir = simDir();
     const w = await Journal.open({ dir, io: disk, durability: 'none' });
@@ -96,11 +105,26 @@ describe('published head', () => {
     expect(r.head).toBe(valid); // the last valid value, not the damaged one, not the scan
 
     const fresh = await Journal.open({ dir, io: disk, readOnly: true });
-    expect(fresh.head).toBe(w.head); // never read a valid one: the scan decides
+    expect(fresh.head).toBe(0); // never read a valid one: it shows nothing rather than guess
+    expect(fresh.readMany(0, 10)).toEqual([]);
     expect(readPublishedHead(disk, dir)).toBe('damaged');
-    await fresh.close();
     await r.close();
     await w.close(); // rewrites it
     expect(readPublishedHead(disk, dir)).toBe(w.head);
+    fresh.segmentList();
+    expect(fresh.head).toBe(w.head);
+    await fresh.close();
+  });
+
+  it('a writer that cannot create the file does not open (readers would go by the scan alone), and nothing of it is left', async () => {
+    const disk = new SimulatedDisk();
+    const dir = simDir();
+    disk.inject = ({ op, path }) => (op === 'write' && path.endsWith(`${PUBLISHED_HEAD_FILE}.new`) ? { error: 'EIO' } : undefined);
+    await expect(Journal.open({ dir, io: disk })).rejects.toMatchObject({ code: 'WAL_IO' });
+    disk.inject = undefined;
+    expect(readPublishedHead(disk, dir)).toBeUndefined();
+    const w = await Journal.open({ dir, io: disk });
+    expect(readPublishedHead(disk, dir)).toBe(0);
+    await w.close();
   });
 });

@@ -91,6 +91,7 @@ export class Journal {
     }
     const lock = await WriterLock.acquire(o.io, o.dir);
     let published: PublishedHead | undefined;
+    let active: ActiveSegment | undefined;
     try {
       const report = recoverJournal(o.dir, {
         maxPayloadBytes: o.maxPayloadBytes,
@@ -100,7 +101,6 @@ export class Journal {
         io: o.io,
       });
       segments.reset(report.segments.map((s) => s.base));
-      let active: ActiveSegment;
       const last = segments.last;
       if (last) {
         active = ActiveSegment.open(o.io, o.dir, last.base, HEADER_SIZE + report.head - last.base, o.preallocateBytes);
@@ -123,6 +123,8 @@ export class Journal {
       return journal;
     } catch (err) {
       published?.close();
+      active?.close();
+      segments.closeAll();
       lock.release();
       throw isWalError(err) ? err : ioError('opening journal', o.dir, err);
     }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { crc32cJs } from '../checksum/crc32cTable.js';
 import { readU32 } from '../format/record.js';
+import { ioError } from '../errors.js';
 import { readFully, writeFully, type FileIO } from '../io/fileIO.js';
 
 /**
@@ -15,8 +16,9 @@ import { readFully, writeFully, type FileIO } from '../io/fileIO.js';
  * 16 bytes: head as u64 LE, CRC32C of those 8 bytes, magic "EPHD". It is
  * overwritten in place and never synced: it serves live readers on this
  * host, whose view of the page cache is the writer's. A writer rewrites it
- * at open, after recovery; a torn or damaged file is ignored by readers (they
- * keep the last value they read); without the file (a journal written before
+ * at open, after recovery. A torn or damaged file is ignored by readers:
+ * they keep the last valid value they read, or hold back when they never
+ * read one. Without the file (a journal last opened by a writer from before
  * it existed), readers stop at the last complete record, as before.
  */
 export const PUBLISHED_HEAD_FILE = 'PUBLISHED_HEAD';
@@ -77,15 +79,20 @@ export class PublishedHead {
     private fd: number,
   ) {}
 
-  /** Opens (creating when absent) the file and writes `head` (the recovered head). */
+  /**
+   * Opens the file and writes `head` (the recovered head). When absent, it is
+   * created whole (written under a temporary name, then renamed), so that no
+   * reader ever finds it empty: a reader that never read a valid value holds
+   * back instead of reading unpublished records.
+   */
   static open(io: FileIO, dir: string, head: number): PublishedHead {
     const path = join(dir, PUBLISHED_HEAD_FILE);
     let fd: number;
     try {
-      fd = io.open(path, 'r+'); // not 'w': a truncated file would read as damaged meanwhile
+      fd = io.open(path, 'r+');
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ENOENT') throw err;
-      fd = io.open(path, 'w+');
+      if ((err as { code?: string }).code !== 'ENOENT') throw ioError('opening', path, err);
+      fd = create(io, path, head);
     }
     const published = new PublishedHead(io, fd);
     published.latest = head;
@@ -134,5 +141,25 @@ export class PublishedHead {
     } catch {
       this.pending ??= head;
     }
+  }
+}
+
+/** A new file holding `head`, renamed into place; returns it open for overwriting. */
+function create(io: FileIO, path: string, head: number): number {
+  const tmp = `${path}.new`;
+  const bytes = new Uint8Array(SIZE);
+  encode(head, bytes);
+  try {
+    const fd = io.open(tmp, 'w+'); // a leftover from a crash is overwritten
+    try {
+      writeFully(io, fd, bytes, 0, SIZE, 0);
+      io.rename(tmp, path);
+    } catch (err) {
+      io.close(fd);
+      throw err;
+    }
+    return fd;
+  } catch (err) {
+    throw ioError('creating', path, err);
   }
 }

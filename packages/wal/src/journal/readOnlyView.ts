@@ -44,7 +44,7 @@ export class ReadOnlyView {
   private scanned: Scanned | undefined;
   /** Bases of the segments whose header was checked. */
   private checked = new Set<number>();
-  /** The last valid published head read; undefined while the directory has no PUBLISHED_HEAD file. */
+  /** The last valid published head read (or where a damaged one held the head); undefined while the directory never had the file. */
   private published: number | undefined;
 
   constructor(
@@ -96,7 +96,7 @@ export class ReadOnlyView {
     }
     if (size > scanned.position) scanned = this.scan(last, fd, scanned, size);
     this.scanned = scanned;
-    this.head = this.capped(last.base + scanned.position - HEADER_SIZE);
+    this.head = this.capped(last.base + scanned.position - HEADER_SIZE, this.segments.segments[0]!.base);
     return rebuilt || this.head !== before;
   }
 
@@ -104,12 +104,16 @@ export class ReadOnlyView {
    * The scanned head, or the published one when it is lower. Read after the
    * scan, so that it is at least as fresh as the bytes scanned. A torn read
    * (it raced the writer's overwrite) is retried, then the last valid value
-   * is kept; no file at all means a writer that does not publish one.
+   * is kept; a damaged file with no valid value seen yet holds the head where
+   * it was (at the first segment's base on the first refresh); only a
+   * directory that never had the file (a writer that does not publish one)
+   * goes by the scan alone.
    */
-  private capped(scannedHead: number): number {
+  private capped(scannedHead: number, firstBase: number): number {
     let published = readPublishedHead(this.io, this.dir);
     for (let i = 0; published === 'damaged' && i < 3; i++) published = readPublishedHead(this.io, this.dir);
-    if (published !== 'damaged') this.published = published;
+    if (typeof published === 'number') this.published = published;
+    else if (published === 'damaged' && this.published === undefined) this.published = Math.max(firstBase, Math.min(scannedHead, this.head));
     return this.published === undefined ? scannedHead : Math.min(scannedHead, this.published);
   }
 
