@@ -192,7 +192,7 @@ export class ProjectionEngine {
           sinceSnapshot += n;
           const due = sinceSnapshot >= this.snapshotEveryEvents || performance.now() - lastSnapshot >= this.snapshotEveryMs;
           if (due && rt.checkpoint !== rt.savedCheckpoint) {
-            await rt.saveSnapshot();
+            await this.snapshotOrRetry(rt);
             sinceSnapshot = 0;
             lastSnapshot = performance.now();
           }
@@ -226,6 +226,28 @@ export class ProjectionEngine {
     await loop.done;
     const rt = this.runtimes.get(name)!;
     if (rt.status === 'running') rt.status = 'stopped';
+  }
+
+  /**
+   * A following projection's snapshot. When writing it fails on I/O (a full
+   * disk, EIO), the state in memory is still good and only its copy on disk
+   * is missing: the projection keeps following, its cursor stays at the last
+   * snapshot (so it keeps holding cleanup), `list()` shows the error, and the
+   * next due snapshot tries again. Other failures (the journal failed, a bug)
+   * stop it as before.
+   */
+  private async snapshotOrRetry(rt: ProjectionRuntime): Promise<void> {
+    try {
+      await rt.saveSnapshot();
+      if (rt.error !== undefined) this.logger.info?.(`projection "${rt.name}": snapshot saved again at ${rt.checkpoint}`);
+      rt.error = undefined;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== 'WAL_IO' && code !== 'CONSUMER_IO') throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      if (rt.error === undefined) this.logger.warn(`projection "${rt.name}": snapshot failed, still following, retrying every ${this.snapshotEveryMs} ms: ${message}`);
+      rt.error = `snapshot failed (retrying): ${message}`;
+    }
   }
 
   private async maybeSnapshot(rt: ProjectionRuntime, force: boolean): Promise<void> {
