@@ -10,6 +10,7 @@ import {
   ProjectionEngine,
   ProjectionErrorCodes,
   isProjectionError,
+  type ProjectionInfo,
   type RebuildProgress,
 } from '../src/index.js';
 import { appendEvents, canonicalHash, later, quiet, tally, tempDir, type Ev } from './helpers.js';
@@ -211,33 +212,37 @@ describe('rebuild after cleanup deleted history', () => {
 });
 
 describe('a snapshot that cannot be written', () => {
+  /** Polls until `check` holds (the follow loop snapshots on its own schedule). */
+  async function eventually(check: () => boolean): Promise<void> {
+    for (let waited = 0; !check() && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  }
+
   it('keeps the projection following (the error shows in list) and saves it once the disk has room again', async () => {
     const disk = new SimulatedDisk();
     const dir = simDir();
     const journal = await Journal.open({ dir, io: disk });
     later(() => journal.close());
     const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false, io: disk });
-    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir, disk), logger: quiet, snapshotEveryEvents: 10 });
+    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir, disk), logger: quiet, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
     engine.register(tally(1));
     await engine.start();
     const full = (on: boolean): void => {
       disk.inject = on ? ({ op, path }) => (op === 'write' && path.includes('/projections/') ? { error: 'ENOSPC' } : undefined) : undefined;
     };
+    const info = (): ProjectionInfo => engine.list().find((p) => p.name === 'tally')!;
     full(true);
     await appendEvents(journal, events(30));
     await engine.waitFor();
-    await new Promise((r) => setTimeout(r, 50));
-    let info = engine.list().find((p) => p.name === 'tally')!;
-    expect(info).toMatchObject({ status: 'running', checkpoint: journal.head });
-    expect(info.error).toMatch(/snapshot failed \(retrying\).*ENOSPC/);
+    await eventually(() => info().error !== undefined);
+    expect(info()).toMatchObject({ status: 'running', checkpoint: journal.head });
+    expect(info().error).toMatch(/snapshot failed \(retrying\).*ENOSPC/);
     expect(registry.get('projection.tally').cursor).toBe(0); // still holds cleanup from the last snapshot
     full(false);
     await appendEvents(journal, events(10, 30));
     await engine.waitFor();
-    await new Promise((r) => setTimeout(r, 50));
-    info = engine.list().find((p) => p.name === 'tally')!;
-    expect(info.status).toBe('running');
-    expect(info.error).toBeUndefined();
+    await eventually(() => registry.get('projection.tally').cursor === journal.head);
+    expect(info().status).toBe('running');
+    expect(info().error).toBeUndefined();
     expect(registry.get('projection.tally').cursor).toBe(journal.head);
     expect(new FileSnapshotStore(dir, disk).load('tally')).toMatchObject({ checkpoint: journal.head, events: 40 });
     await engine.stop();
