@@ -101,12 +101,28 @@ describe('ProjectionEngine start decisions', () => {
 });
 
 describe('ProjectionEngine after a crash took records away', () => {
-  it('never snapshots past the synced head in the writer\'s process: after a power loss it resumes, nothing to rebuild', async () => {
+  /** An app over a simulated disk whose first 40 events are synced. */
+  async function syncedApp() {
     const disk = new SimulatedDisk();
     const dir = simDir();
     const app = await openApp(dir, 1, { io: disk });
     await appendEvents(app.journal, events(40));
     await app.journal.sync();
+    return { disk, dir, app };
+  }
+
+  /** The power goes out under `app` (unsynced writes dropped); the app reopened. */
+  async function afterPowerLoss(app: Awaited<ReturnType<typeof openApp>>, disk: SimulatedDisk, dir: string) {
+    disk.freeze();
+    await app.journal.close().catch(() => undefined);
+    disk.powerLoss();
+    const again = await openApp(dir, 1, { io: disk });
+    later(() => again.journal.close());
+    return again;
+  }
+
+  it('never snapshots past the synced head in the writer\'s process: after a power loss it resumes, nothing to rebuild', async () => {
+    const { disk, dir, app } = await syncedApp();
     await app.engine.start();
     // durability none: visible and projected before any sync; the snapshot syncs them first
     await appendEvents(app.journal, events(25, 40));
@@ -114,11 +130,7 @@ describe('ProjectionEngine after a crash took records away', () => {
     await app.engine.stop();
     const snapshotCheckpoint = app.engine.query('tally').checkpoint;
     expect(snapshotCheckpoint).toBe(app.journal.head);
-    disk.freeze();
-    await app.journal.close().catch(() => undefined);
-    disk.powerLoss();
-    const again = await openApp(dir, 1, { io: disk });
-    later(() => again.journal.close());
+    const again = await afterPowerLoss(app, disk, dir);
     expect(again.journal.head).toBe(snapshotCheckpoint);
     const [report] = await again.engine.start({ follow: false });
     expect(report).toMatchObject({ mode: 'resumed', checkpoint: snapshotCheckpoint });
@@ -126,11 +138,7 @@ describe('ProjectionEngine after a crash took records away', () => {
   });
 
   it('detects a checkpoint beyond what power loss left of the log, rebuilds with the reason, and equals a fresh rebuild', async () => {
-    const disk = new SimulatedDisk();
-    const dir = simDir();
-    const app = await openApp(dir, 1, { io: disk });
-    await appendEvents(app.journal, events(40));
-    await app.journal.sync();
+    const { disk, dir, app } = await syncedApp();
     // durability none: published to readers, never synced
     await appendEvents(app.journal, events(25, 40));
     await new Promise((r) => setImmediate(r));
@@ -144,11 +152,7 @@ describe('ProjectionEngine after a crash took records away', () => {
     const snapshotCheckpoint = elsewhere.query('tally').checkpoint;
     expect(snapshotCheckpoint).toBe(app.journal.head);
     await reader.close();
-    disk.freeze();
-    await app.journal.close().catch(() => undefined);
-    disk.powerLoss();
-    const again = await openApp(dir, 1, { io: disk });
-    later(() => again.journal.close());
+    const again = await afterPowerLoss(app, disk, dir);
     expect(again.journal.head).toBeLessThan(snapshotCheckpoint);
     const [report] = await again.engine.start({ follow: false });
     expect(report!.mode).toBe('rebuilt');

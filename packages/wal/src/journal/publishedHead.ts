@@ -68,15 +68,16 @@ export function readPublishedHead(io: FileIO, dir: string): number | undefined |
  */
 export class PublishedHead {
   private readonly buf = new Uint8Array(SIZE);
-  private pending: number | undefined;
-  /** The newest head handed to publish (or open). */
-  private latest = 0;
+  /** Whether `latest` still has to reach the file (an unsynced head waiting for its turn, or a failed write). */
+  private dirty = false;
   private scheduled = false;
   private closed = false;
 
   private constructor(
     private readonly io: FileIO,
-    private fd: number,
+    private readonly fd: number,
+    /** The newest head handed to open or publish. */
+    private latest: number,
   ) {}
 
   /**
@@ -94,9 +95,8 @@ export class PublishedHead {
       if ((err as { code?: string }).code !== 'ENOENT') throw ioError('opening', path, err);
       fd = create(io, path, head);
     }
-    const published = new PublishedHead(io, fd);
-    published.latest = head;
-    published.write(head);
+    const published = new PublishedHead(io, fd, head);
+    published.write();
     return published;
   }
 
@@ -104,27 +104,22 @@ export class PublishedHead {
     if (this.closed) return;
     this.latest = head;
     if (synced) {
-      this.write(head);
+      this.write();
       return;
     }
-    this.pending = head;
+    this.dirty = true;
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.flush();
+      if (this.dirty && !this.closed) this.write();
     });
-  }
-
-  /** Writes a head still waiting for its turn (before a rotation, at close). */
-  flush(): void {
-    if (this.pending !== undefined && !this.closed) this.write(this.pending);
   }
 
   /** Writes the newest head once more (it also repairs a file damaged meanwhile) and closes. */
   close(): void {
     if (this.closed) return;
-    this.write(this.latest);
+    this.write();
     this.closed = true;
     try {
       this.io.close(this.fd);
@@ -133,13 +128,13 @@ export class PublishedHead {
     }
   }
 
-  private write(head: number): void {
-    this.pending = undefined;
-    encode(head, this.buf);
+  private write(): void {
+    this.dirty = false;
+    encode(this.latest, this.buf);
     try {
       writeFully(this.io, this.fd, this.buf, 0, SIZE, 0);
     } catch {
-      this.pending ??= head;
+      this.dirty = true; // written again at the next publish
     }
   }
 }

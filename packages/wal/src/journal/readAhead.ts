@@ -84,9 +84,4 @@ export class ReadAhead {
   sized(bytes: number, records: number): void {
     if (records > 0) this.recordBytes = bytes / records;
   }
-
-  /** Forgets what was read ahead (the journal closes, segments change under it). */
-  drop(): void {
-    this.pending = undefined;
-  }
 }

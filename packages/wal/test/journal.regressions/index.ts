@@ -17,11 +17,7 @@ import type { SimulatedDisk } from '../../src/testing/index.js';
 const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 export const WAL_SRC = join(import.meta.dirname, '..', '..', 'src', 'index.ts');
 
-let n = 0;
-/** A unique simulated path: the writer lock is an abstract socket named after the path. */
-export function simDir(): string {
-  return `/sim-regressions/${process.pid}-${Date.now()}-${n++}`;
-}
+export { simDir } from '../rng.js';
 
 export function bytes(len: number, seed: number): Uint8Array {
   const p = new Uint8Array(len);
@@ -48,13 +44,4 @@ export function runNode(script: string, args: string[], timeoutMs: number): Prom
       resolve({ code, signal, out, err });
     });
   });
-}
-
-export function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
 }

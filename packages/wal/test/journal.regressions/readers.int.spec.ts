@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crc32cJs, Journal, nodeFileIO, RECORD_OVERHEAD, segmentName, type FileIO } from '../../src/index.js';
 import { SimulatedDisk } from '../../src/testing/index.js';
-import { snapshotDir, tempDir } from '../helpers.js';
-import { bytes, runNode, simDir, thrownBy, WAL_SRC } from './index.js';
+import { snapshotDir, tempDir, thrown } from '../helpers.js';
+import { bytes, runNode, simDir, WAL_SRC } from './index.js';
 
 describe('readers (F6, F7)', () => {
   it('countRecords with `to` beyond the head throws OffsetOutOfRangeError (it used to loop forever)', async () => {
@@ -35,17 +35,17 @@ describe('readers (F6, F7)', () => {
     expect(j.countRecords(0)).toBe(5);
     expect(j.countRecords(offsets[1]!, offsets[4]!)).toBe(3);
     expect(j.countRecords(j.head, j.head)).toBe(0);
-    expect(thrownBy(() => j.countRecords(offsets[2]!, offsets[1]!))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
-    expect(thrownBy(() => j.countRecords(0.5, 10))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
-    expect(thrownBy(() => j.countRecords(0, Number.NaN))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
-    expect(thrownBy(() => j.countRecords(-1, 10))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
-    expect(thrownBy(() => j.countRecords(0, 2 ** 53))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
-    expect(thrownBy(() => j.countRecords(0, j.head + 1))).toMatchObject({ code: 'WAL_OFFSET_OUT_OF_RANGE' });
-    expect(thrownBy(() => j.countRecords(0, offsets[1]! + 1))).toMatchObject({ code: 'WAL_NOT_RECORD_BOUNDARY' });
-    expect(thrownBy(() => j.countRecords(1, j.head))).toMatchObject({ code: 'WAL_NOT_RECORD_BOUNDARY' });
+    expect(thrown(() => j.countRecords(offsets[2]!, offsets[1]!))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    expect(thrown(() => j.countRecords(0.5, 10))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    expect(thrown(() => j.countRecords(0, Number.NaN))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    expect(thrown(() => j.countRecords(-1, 10))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    expect(thrown(() => j.countRecords(0, 2 ** 53))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    expect(thrown(() => j.countRecords(0, j.head + 1))).toMatchObject({ code: 'WAL_OFFSET_OUT_OF_RANGE' });
+    expect(thrown(() => j.countRecords(0, offsets[1]! + 1))).toMatchObject({ code: 'WAL_NOT_RECORD_BOUNDARY' });
+    expect(thrown(() => j.countRecords(1, j.head))).toMatchObject({ code: 'WAL_NOT_RECORD_BOUNDARY' });
     j.deleteSegmentsBelow(offsets[4]!);
     expect(j.earliest).toBeGreaterThan(0);
-    expect(thrownBy(() => j.countRecords(0))).toMatchObject({ code: 'WAL_OFFSET_OUT_OF_RANGE' });
+    expect(thrown(() => j.countRecords(0))).toMatchObject({ code: 'WAL_OFFSET_OUT_OF_RANGE' });
     await j.close();
   });
 
@@ -74,7 +74,7 @@ describe('readers (F6, F7)', () => {
     const file = readFileSync(path);
     file[0] = 0x58; // bad magic
     writeFileSync(path, file);
-    expect(thrownBy(() => r.read(second))).toMatchObject({ code: 'WAL_BAD_SEGMENT_HEADER' });
+    expect(thrown(() => r.read(second))).toMatchObject({ code: 'WAL_BAD_SEGMENT_HEADER' });
     await r.close();
   });
 
@@ -116,7 +116,7 @@ describe('directory durability and typed errors (F8, F9, F10)', () => {
     const j = await Journal.open({ dir, io: disk, preallocateBytes: 0, maxSegmentBytes: 200 });
     for (let i = 0; i < 4; i++) await j.append(bytes(100, i));
     disk.inject = ({ op }) => (op === 'syncDir' ? { error: 'EIO' } : undefined);
-    const err = thrownBy(() => j.deleteSegmentsBelow(j.head));
+    const err = thrown(() => j.deleteSegmentsBelow(j.head));
     disk.inject = undefined;
     expect(err).toMatchObject({ code: 'WAL_IO' });
     const onDisk = disk.readdir(dir).filter((name) => name.endsWith('.wal')).sort();
@@ -132,7 +132,7 @@ describe('directory durability and typed errors (F8, F9, F10)', () => {
     const names = j.segmentList().map((s) => s.name);
     expect(names).toHaveLength(4);
     disk.inject = ({ op, path }) => (op === 'unlink' && path.endsWith(names[1]!) ? { error: 'EIO' } : undefined);
-    expect(thrownBy(() => j.deleteSegmentsBelow(j.head))).toMatchObject({ code: 'WAL_IO' });
+    expect(thrown(() => j.deleteSegmentsBelow(j.head))).toMatchObject({ code: 'WAL_IO' });
     disk.inject = undefined;
     const list = (): string[] => j.segmentList().map((s) => s.name);
     expect(list()).toEqual(names.slice(1));
