@@ -271,6 +271,7 @@ function report(ctx: BenchContext, size: Sizes, per: PerPayload[], figures: Map<
         'ratio = rec/s of the row / rec/s of the compared row; paired = median over rounds of the same-round ratio (neighbouring slices).',
         'raw preallocated = overwriting a pre-written file in a ring; the journal preallocates 1 MiB ahead by writing zeros (default preallocateBytes),',
         'and from its second segment on writes into a spare segment prepared in the background (zeros written and synced; default spareSegment).',
+        'The spare is prepared beside the appends of a slice; a preparation still running when the slice ends finishes in the untimed settle.',
       ],
       columns: ['workload', 'rec/s', 'median', 'MB/s', 'by CPU', 'p50 µs', 'p99 µs', 'rec/sync', 'sync µs', 'rest µs', 'compared with', 'ratio', 'paired'],
       rows: [

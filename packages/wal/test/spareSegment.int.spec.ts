@@ -69,7 +69,12 @@ describe('spare segment', () => {
       await journal.close().catch(() => undefined);
       disk.powerLoss({ keepPrefix });
       const reopened = await Journal.open({ dir, io: disk });
-      expect(reopened.recovery!.cuts).toEqual([]);
+      // a torn unsynced record in the new segment may be cut (keepPrefix), but never its header
+      for (const cut of reopened.recovery!.cuts) {
+        expect(cut.segment).toBe(second!.name);
+        expect(cut.position).toBeGreaterThanOrEqual(HEADER_SIZE);
+      }
+      if (!keepPrefix) expect(reopened.recovery!.cuts).toEqual([]);
       expect(reopened.segmentList().map((s) => s.name)).toEqual([first!.name, second!.name]);
       // the sealed segment was synced by the rotation: every record in it survives
       for (const [offset, i] of acked) if (offset < second!.base) expect(Buffer.from(reopened.read(offset)!.payload)).toEqual(payload(i));

@@ -8,7 +8,14 @@ import { SyncFailedError } from './syncFailedError.js';
 /** The next segment's file while it is prepared: not a segment name, so recovery and readers never list it. */
 export const SPARE_SEGMENT_FILE = 'SPARE_SEGMENT';
 
-const ZEROS = new Uint8Array(1024 * 1024);
+const ZEROS = new Uint8Array(256 * 1024);
+/**
+ * The spare is synced every this many bytes, not once at the end: the page
+ * cache would otherwise hold the whole segment of zeros (far below the
+ * kernel's writeback threshold) and flush it in one burst of tens of
+ * milliseconds, which every append sync of that moment would queue behind.
+ */
+const SYNC_EVERY_BYTES = 1024 * 1024;
 
 /** A spare taken as a segment: its header written and synced, renamed, the rename durable. */
 export interface TakenSpare {
@@ -127,10 +134,16 @@ export class SpareSegment {
     let fd = -1;
     try {
       fd = this.io.open(this.path, 'w+');
+      let unsynced = 0;
       for (let pos = 0; pos < this.size && !this.closing; ) {
         const n = await this.io.writeAsync(fd, ZEROS, 0, Math.min(ZEROS.length, this.size - pos), pos);
         if (n <= 0) throw new Error('no progress writing the spare segment');
         pos += n;
+        unsynced += n;
+        if (unsynced >= SYNC_EVERY_BYTES) {
+          unsynced = 0;
+          await this.io.fsyncAsync(fd);
+        }
       }
       if (!this.closing) await this.io.fsyncAsync(fd);
     } catch {
