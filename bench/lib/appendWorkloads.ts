@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeRecordInto, Journal, nodeFileIO, RECORD_OVERHEAD, SPARE_SEGMENT_FILE, type FileIO, type GroupCommitOptions } from '@episteme/wal';
+import { encodeRecordInto, Journal, nodeFileIO, RECORD_OVERHEAD, type FileIO, type GroupCommitOptions } from '@episteme/wal';
 
 /**
  * The workloads of the append suite: durable and non-durable appends through
@@ -275,43 +275,20 @@ export class JournalAppends implements Workload {
   private busySince = 0;
   /** Syncs outside slices (settle), not counted. */
   private readonly io: FileIO;
-  /** Writes and syncs of the spare segment under way. */
-  private spareOps = 0;
 
   constructor(
     readonly key: string,
     readonly label: string,
     private readonly dir: string,
     private readonly pool: PayloadPool,
-    private readonly options: { durability: 'none' | 'immediate'; groupCommit?: boolean | GroupCommitOptions; preallocateBytes?: number; spareSegment?: boolean },
+    private readonly options: { durability: 'none' | 'immediate'; groupCommit?: boolean | GroupCommitOptions; preallocateBytes?: number },
     private readonly drive: Drive,
   ) {
     this.cpuBound = options.durability === 'none';
     if ('appenders' in drive) this.latency = new LatencyLog();
-    // the spare segment's own writes and syncs (a segment of zeros, in the
-    // background) are not an append's: count them out until it is renamed
-    let spareFd = -1;
-    const spareOp = <T>(p: Promise<T>): Promise<T> => {
-      this.spareOps++;
-      return p.finally(() => this.spareOps--);
-    };
     this.io = {
       ...nodeFileIO,
-      open: (path, flags) => {
-        const fd = nodeFileIO.open(path, flags);
-        if (path.endsWith(SPARE_SEGMENT_FILE)) spareFd = fd;
-        return fd;
-      },
-      rename: (from, to) => {
-        nodeFileIO.rename(from, to);
-        if (from.endsWith(SPARE_SEGMENT_FILE)) spareFd = -1;
-      },
-      writeAsync: (fd, buf, offset, length, position) => {
-        const p = nodeFileIO.writeAsync(fd, buf, offset, length, position);
-        return fd === spareFd ? spareOp(p) : p;
-      },
       fsyncAsync: async (fd) => {
-        if (fd === spareFd) return spareOp(nodeFileIO.fsyncAsync(fd));
         this.syncs++;
         const t0 = performance.now();
         if (this.running++ === 0) this.busySince = t0;
@@ -378,8 +355,6 @@ export class JournalAppends implements Workload {
     // durability none: sync what the slice left (untimed); then drop sealed segments to bound disk use
     if (this.options.durability === 'none') await j.sync();
     j.deleteSegmentsBelow(j.head);
-    // a spare segment still being written would slow the next workload's slice: let it finish (untimed)
-    while (this.spareOps > 0) await new Promise((r) => setTimeout(r, 1));
   }
 
   async close(): Promise<void> {

@@ -108,12 +108,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       group: new Map(
         GROUP_APPENDERS.map((c) => [c, j(`group-${c}`, `journal immediate + group commit, ${c} appender${c > 1 ? 's' : ''}`, { durability: 'immediate', groupCommit: true }, { appenders: c })]),
       ),
-      group64NoPrealloc: j(
-        'group-64-noprealloc',
-        'journal immediate + group commit, 64 appenders, preallocateBytes 0, no spare segment',
-        { durability: 'immediate', groupCommit: true, preallocateBytes: 0, spareSegment: false },
-        { appenders: 64 },
-      ),
+      group64NoPrealloc: j('group-64-noprealloc', 'journal immediate + group commit, 64 appenders, preallocateBytes 0', { durability: 'immediate', groupCommit: true, preallocateBytes: 0 }, { appenders: 64 }),
       batches: new Map(),
       warmBatch: new Map(),
     };
@@ -269,9 +264,7 @@ function report(ctx: BenchContext, size: Sizes, per: PerPayload[], figures: Map<
         '(encoding, write, promises, the appenders; group commit keeps two syncs running at once, so work that overlaps a sync is not in it).',
         'The journal sync time includes the libuv thread-pool hop, as the async-fdatasync raw row does.',
         'ratio = rec/s of the row / rec/s of the compared row; paired = median over rounds of the same-round ratio (neighbouring slices).',
-        'raw preallocated = overwriting a pre-written file in a ring; the journal preallocates 1 MiB ahead by writing zeros (default preallocateBytes),',
-        'and from its second segment on writes into a spare segment prepared in the background (zeros written and synced; default spareSegment).',
-        'The spare is prepared beside the appends of a slice; a preparation still running when the slice ends finishes in the untimed settle.',
+        'raw preallocated = overwriting a pre-written file in a ring; the journal preallocates 1 MiB ahead by writing zeros (default preallocateBytes).',
       ],
       columns: ['workload', 'rec/s', 'median', 'MB/s', 'by CPU', 'p50 µs', 'p99 µs', 'rec/sync', 'sync µs', 'rest µs', 'compared with', 'ratio', 'paired'],
       rows: [

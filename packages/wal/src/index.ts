@@ -16,4 +16,3 @@ export { DEFAULT_OPTIONS, type JournalOptions, type Durability, type GroupCommit
 export { SegmentManager, type Segment } from './journal/segmentManager.js';
 export { LOCK_FILE } from './journal/writerLock.js';
 export { PUBLISHED_HEAD_FILE, readPublishedHead } from './journal/publishedHead.js';
-export { SPARE_SEGMENT_FILE } from './journal/spareSegment.js';

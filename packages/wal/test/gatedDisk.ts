@@ -1,6 +1,4 @@
-import { basename } from 'node:path';
 import type { FileIO } from '../src/index.js';
-import { isSegmentName } from '../src/format/segmentName.js';
 import { SimulatedDisk } from '../src/testing/index.js';
 
 /** A SimulatedDisk whose async syncs wait until the test releases them. */
@@ -10,39 +8,29 @@ export class GatedDisk {
   /** Async syncs started and not yet released, in call order. */
   readonly held: Array<{ fd: number; release: (fail?: Error) => void }> = [];
   gate = false;
-  /** Most async syncs of segment files running at once (the spare segment's own sync is not the writer's pipeline). */
+  /** Most async syncs running at once. */
   maxRunning = 0;
   private running = new Map<number, number>();
-  private readonly paths = new Map<number, string>();
   /** Descriptors closed while an async sync on them was still running (must stay empty). */
   readonly closedUnderSync: number[] = [];
 
   constructor() {
     const disk = this.disk;
     this.io = {
-      open: (p, f) => {
-        const fd = disk.open(p, f);
-        this.paths.set(fd, p);
-        return fd;
-      },
+      open: (p, f) => disk.open(p, f),
       close: (fd) => {
         if ((this.running.get(fd) ?? 0) > 0) this.closedUnderSync.push(fd);
-        this.paths.delete(fd);
         disk.close(fd);
       },
       read: (fd, b, o, l, p) => disk.read(fd, b, o, l, p),
       write: (fd, b, o, l, p) => disk.write(fd, b, o, l, p),
-      writeAsync: (fd, b, o, l, p) => disk.writeAsync(fd, b, o, l, p),
       fsync: (fd) => disk.fsync(fd),
       fsyncAsync: (fd) => this.fsyncAsync(fd),
       truncate: (fd, l) => disk.truncate(fd, l),
       size: (fd) => disk.size(fd),
       readdir: (d) => disk.readdir(d),
       mkdir: (d) => disk.mkdir(d),
-      rename: (a, b) => {
-        disk.rename(a, b);
-        for (const [fd, p] of this.paths) if (p === a) this.paths.set(fd, b);
-      },
+      rename: (a, b) => disk.rename(a, b),
       unlink: (p) => disk.unlink(p),
       syncDir: (d) => disk.syncDir(d),
       stat: (p) => disk.stat(p),
@@ -52,7 +40,7 @@ export class GatedDisk {
   private async fsyncAsync(fd: number): Promise<void> {
     this.running.set(fd, (this.running.get(fd) ?? 0) + 1);
     let total = 0;
-    for (const [f, n] of this.running) if (isSegmentName(basename(this.paths.get(f) ?? ''))) total += n;
+    for (const n of this.running.values()) total += n;
     this.maxRunning = Math.max(this.maxRunning, total);
     try {
       // the sync covers the writes made before this call, as a real one does

@@ -265,10 +265,6 @@ export class RecordingIO implements FileIO {
     this.step('write', this.pathOf(fd));
     return this.inner.write(fd, buf, offset, length, position);
   }
-  /** Background writes (the spare segment's zeros) are passed through, not counted: the Nth write stays the Nth foreground one. */
-  writeAsync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    return this.inner.writeAsync(fd, buf, offset, length, position);
-  }
   fsync(fd: number): void {
     this.step('fsync', this.pathOf(fd));
     this.inner.fsync(fd);

@@ -8,9 +8,7 @@ import * as fs from 'node:fs';
  * costs 14-18 µs here against 2-5 µs (shared/notes/disk-and-peers.md), and
  * recovery and appends are hot paths. Only `fsync` has an async twin so that
  * a writer (and a cursor commit) can keep the event loop free while the disk
- * flushes, and `write` one for background work that is long but not urgent
- * (zero-filling the next segment: 64 MiB written on the event loop would
- * stall appends for tens of milliseconds).
+ * flushes.
  */
 export interface FileIO {
   /** Opens a file. `flags` as in node:fs (`r`, `r+`, `wx`, `w`). */
@@ -20,8 +18,6 @@ export interface FileIO {
   read(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
   /** Writes at `position`; returns how many bytes were written (may be short). */
   write(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
-  /** `write` on the thread pool. */
-  writeAsync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   /** Flushes the file's data (and the metadata needed to read it back) to stable storage. */
   fsync(fd: number): void;
   fsyncAsync(fd: number): Promise<void>;
@@ -45,8 +41,6 @@ export const nodeFileIO: FileIO = {
   close: (fd) => fs.closeSync(fd),
   read: (fd, buf, offset, length, position) => fs.readSync(fd, buf, offset, length, position),
   write: (fd, buf, offset, length, position) => fs.writeSync(fd, buf, offset, length, position),
-  writeAsync: (fd, buf, offset, length, position) =>
-    new Promise((resolve, reject) => fs.write(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n)))),
   fsync: (fd) => fs.fdatasyncSync(fd),
   fsyncAsync: (fd) =>
     new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()))),

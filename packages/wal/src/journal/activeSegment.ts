@@ -4,7 +4,6 @@ import { HEADER_SIZE } from '../format/constants.js';
 import { encodeSegmentHeader } from '../format/segmentHeader.js';
 import { segmentName } from '../format/segmentName.js';
 import { writeFully, type FileIO } from '../io/fileIO.js';
-import type { SpareSegment } from './spareSegment.js';
 import { SyncFailedError } from './syncFailedError.js';
 
 const ZEROS = new Uint8Array(256 * 1024);
@@ -34,13 +33,8 @@ export class ActiveSegment {
    * the new file survives a power loss is then unknown, and a journal that
    * went on writing to the previous segment could reopen to a new segment
    * whose base no longer matches (a gap), so the writer must stop.
-   *
-   * A ready `spare` is used instead when there is one: the segment is then
-   * allocated to its full size already, and synced.
    */
-  static create(io: FileIO, dir: string, base: number, preallocateBytes: number, spare?: SpareSegment): ActiveSegment {
-    const taken = spare?.take(base);
-    if (taken) return new ActiveSegment(io, base, taken.path, taken.fd, HEADER_SIZE, taken.size, preallocateBytes);
+  static create(io: FileIO, dir: string, base: number, preallocateBytes: number): ActiveSegment {
     const path = join(dir, segmentName(base));
     let fd: number;
     try {

@@ -13,7 +13,6 @@ import { JournalWriter } from './journalWriter.js';
 import { resolveOptions, type Durability, type JournalOptions, type ResolvedOptions } from './options.js';
 import { ReadOnlyView } from './readOnlyView.js';
 import { SegmentManager } from './segmentManager.js';
-import { SpareSegment } from './spareSegment.js';
 import { WriterLock } from './writerLock.js';
 
 /**
@@ -94,7 +93,6 @@ export class Journal {
     let published: PublishedHead | undefined;
     let active: ActiveSegment | undefined;
     try {
-      SpareSegment.removeLeftover(o.io, o.dir);
       const report = recoverJournal(o.dir, {
         maxPayloadBytes: o.maxPayloadBytes,
         repair: o.repair,
@@ -113,19 +111,11 @@ export class Journal {
       const changes = new ChangeNotifier();
       let journal: Journal | undefined;
       published = PublishedHead.open(o.io, o.dir, report.head);
-      const spare = o.spareSegment ? new SpareSegment(o.io, o.dir, o.maxSegmentBytes) : undefined;
-      const writer = new JournalWriter(
-        o,
-        segments,
-        active,
-        report.head,
-        (head, synced) => {
-          journal!.headOffset = head;
-          published!.publish(head, synced);
-          changes.notify();
-        },
-        spare,
-      );
+      const writer = new JournalWriter(o, segments, active, report.head, (head, synced) => {
+        journal!.headOffset = head;
+        published!.publish(head, synced);
+        changes.notify();
+      });
       journal = new Journal(o, segments, changes, writer, lock, report, published);
       journal.headOffset = report.head;
       // every sealed segment is now known good: the next open need not rescan it

@@ -5,7 +5,6 @@ import { updateRecoveryPoint } from '../recovery/recoveryPoint.js';
 import { ActiveSegment } from './activeSegment.js';
 import type { Durability, ResolvedOptions } from './options.js';
 import type { SegmentManager } from './segmentManager.js';
-import type { SpareSegment } from './spareSegment.js';
 import { SyncFailedError } from './syncFailedError.js';
 
 /** Longest stretch the writer keeps the event loop busy with back-to-back batches. */
@@ -99,8 +98,6 @@ export class JournalWriter {
     private head: number,
     /** Called with each new head; `synced` when the batches up to it were synced. */
     private readonly publish: (head: number, synced: boolean) => void,
-    /** The next segment's file, prepared once the active segment is a quarter full (undefined: option off). */
-    private readonly spare?: SpareSegment,
   ) {
     this.written = head;
   }
@@ -148,10 +145,9 @@ export class JournalWriter {
     while (this.draining) await this.draining;
   }
 
-  /** Final sync, trims preallocated space, closes the active segment, removes the spare. */
+  /** Final sync, trims preallocated space, closes the active segment. */
   async close(): Promise<void> {
     await this.idle();
-    await this.spare?.close();
     if (this.failure === undefined) {
       try {
         this.active.seal();
@@ -361,7 +357,6 @@ export class JournalWriter {
     }
     this.written = offset;
     this.unsynced = true;
-    if (this.spare && this.active.sizeWith(0) >= this.options.maxSegmentBytes / 4) this.spare.prepare();
     const durable = batch.some((e) => e.durability === 'immediate');
     if (this.options.groupCommit) {
       // the sync runs off the event loop; the drain goes on with the next batch
@@ -415,7 +410,7 @@ export class JournalWriter {
   /** Starts the next segment at the head (the active one was sealed). */
   private startSegment(): void {
     this.unsynced = false;
-    this.active = ActiveSegment.create(this.options.io, this.options.dir, this.written, this.options.preallocateBytes, this.spare);
+    this.active = ActiveSegment.create(this.options.io, this.options.dir, this.written, this.options.preallocateBytes);
     this.segments.add(this.written);
     // the segment just sealed was written, synced and trimmed here: vouch for it
     if (this.options.scanSealedOnOpen === 'unverified') updateRecoveryPoint(this.options.io, this.options.dir, this.segments.sealedSizes(), this.options.maxPayloadBytes);

@@ -37,13 +37,6 @@ export interface JournalOptions {
    * update saved per sync). 0 turns it off. Default 1 MiB.
    */
   preallocateBytes?: number;
-  /**
-   * Prepare the next segment's file in the background once the active one
-   * is a quarter full: zero-filled to `maxSegmentBytes` and synced, so that
-   * the syncs after a rotation overwrite allocated space (see SpareSegment).
-   * Costs up to one segment of extra disk space. Default true.
-   */
-  spareSegment?: boolean;
   /** Open without the writer lock and without recovery; never changes a file. */
   readOnly?: boolean;
   /** Quarantine damaged sealed data on open instead of refusing (see recoverJournal). */
@@ -68,7 +61,6 @@ export interface ResolvedOptions {
   maxSegmentBytes: number;
   maxPayloadBytes: number;
   preallocateBytes: number;
-  spareSegment: boolean;
   readOnly: boolean;
   repair: boolean;
   scanSealedOnOpen: boolean | 'unverified';
@@ -116,7 +108,6 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
     maxSegmentBytes,
     maxPayloadBytes,
     preallocateBytes: nonNegative('preallocateBytes', options.preallocateBytes ?? DEFAULT_OPTIONS.preallocateBytes),
-    spareSegment: options.spareSegment !== false,
     readOnly: options.readOnly === true,
     repair: options.repair === true,
     scanSealedOnOpen: options.scanSealedOnOpen ?? 'unverified',

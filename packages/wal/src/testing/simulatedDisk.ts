@@ -174,17 +174,6 @@ export class SimulatedDisk implements FileIO {
     return n;
   }
 
-  /** `write`, completed on a later turn of the event loop like the thread pool's. */
-  writeAsync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-    return new Promise((res, rej) => setImmediate(() => {
-      try {
-        res(this.write(fd, buf, offset, length, position));
-      } catch (err) {
-        rej(err);
-      }
-    }));
-  }
-
   fsync(fd: number): void {
     const f = this.file(fd);
     this.check('fsync', f.path);
