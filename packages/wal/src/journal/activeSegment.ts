@@ -4,6 +4,7 @@ import { HEADER_SIZE } from '../format/constants.js';
 import { encodeSegmentHeader } from '../format/segmentHeader.js';
 import { segmentName } from '../format/segmentName.js';
 import { writeFully, type FileIO } from '../io/fileIO.js';
+import { fileCrc32c } from '../recovery/recoveryPoint.js';
 import { SyncFailedError } from './syncFailedError.js';
 
 const ZEROS = new Uint8Array(256 * 1024);
@@ -105,6 +106,11 @@ export class ActiveSegment {
       throw err;
     }
     this.writePos += length;
+  }
+
+  /** CRC32C of the file up to the head (for the clean-close mark; read back from the page cache). */
+  contentCrc(): number {
+    return fileCrc32c(this.io, this.fd, this.writePos);
   }
 
   syncAsync(): Promise<void> {

@@ -2,7 +2,7 @@ import { ClosedError, InvalidArgumentError, NotAJournalError, ReadOnlyError, ioE
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { ensureDirectory } from '../io/directories.js';
 import { recoverJournal } from '../recovery/recover.js';
-import { readRecoveryPoint, updateRecoveryPoint } from '../recovery/recoveryPoint.js';
+import { loadRecoveryPoint, updateRecoveryPoint, withdrawCleanClose } from '../recovery/recoveryPoint.js';
 import type { RecoveryReport } from '../recovery/report.js';
 import { listSegmentFiles } from '../recovery/segmentFiles.js';
 import { ActiveSegment } from './activeSegment.js';
@@ -93,11 +93,12 @@ export class Journal {
     let published: PublishedHead | undefined;
     let active: ActiveSegment | undefined;
     try {
+      const point = loadRecoveryPoint(o.io, o.dir, o.maxPayloadBytes);
       const report = recoverJournal(o.dir, {
         maxPayloadBytes: o.maxPayloadBytes,
         repair: o.repair,
         scanSealed: o.scanSealedOnOpen !== false,
-        ...(o.scanSealedOnOpen === 'unverified' ? { trusted: readRecoveryPoint(o.io, o.dir, o.maxPayloadBytes) } : {}),
+        ...(o.scanSealedOnOpen === 'unverified' ? { trusted: point.sealed, closed: point.closed } : {}),
         io: o.io,
       });
       segments.reset(report.segments.map((s) => s.base));
@@ -118,8 +119,12 @@ export class Journal {
       });
       journal = new Journal(o, segments, changes, writer, lock, report, published);
       journal.headOffset = report.head;
-      // every sealed segment is now known good: the next open need not rescan it
-      if (o.scanSealedOnOpen !== false) updateRecoveryPoint(o.io, o.dir, segments.sealedSizes(), o.maxPayloadBytes);
+      // every sealed segment is now known good: the next open need not rescan
+      // it; a clean-close mark goes before anything is written (and if it
+      // cannot, the journal does not open)
+      const sealed = o.scanSealedOnOpen !== false ? segments.sealedSizes() : point.sealed;
+      if (point.marked) withdrawCleanClose(o.io, o.dir, sealed, o.maxPayloadBytes);
+      else if (o.scanSealedOnOpen !== false) updateRecoveryPoint(o.io, o.dir, sealed, o.maxPayloadBytes);
       return journal;
     } catch (err) {
       published?.close();

@@ -145,15 +145,30 @@ export class JournalWriter {
     while (this.draining) await this.draining;
   }
 
-  /** Final sync, trims preallocated space, closes the active segment. */
+  /**
+   * Final sync, trims preallocated space, closes the active segment, and
+   * marks it cleanly closed in the recovery point (the next open skips its
+   * scan). A journal that opens without verifying sealed segments
+   * (`scanSealedOnOpen: false`) vouches for none, so it leaves no mark.
+   */
   async close(): Promise<void> {
     await this.idle();
     if (this.failure === undefined) {
+      let crc: number | undefined;
+      try {
+        crc = this.active.contentCrc();
+      } catch {
+        // a failed read only costs the next open its shortcut
+      }
       try {
         this.active.seal();
       } catch (err) {
         this.active.close();
         throw new FailedStateError(err);
+      }
+      const { io, dir, maxPayloadBytes, scanSealedOnOpen } = this.options;
+      if (crc !== undefined && scanSealedOnOpen !== false) {
+        updateRecoveryPoint(io, dir, this.segments.sealedSizes(), maxPayloadBytes, { base: this.active.base, size: this.active.writePos, crc });
       }
     } else {
       this.active.close();

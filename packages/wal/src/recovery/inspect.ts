@@ -2,6 +2,7 @@ import { ioError, type CutReason } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../format/constants.js';
 import type { FileIO } from '../io/fileIO.js';
 import type { ScanProgress, SegmentSummary } from './report.js';
+import { fileCrc32c, type CleanClose } from './recoveryPoint.js';
 import { rangeIsZero, scanSegment } from './scanSegment.js';
 import { checkSegmentHeader, listSegmentFiles, nextBase, type SegmentFile } from './segmentFiles.js';
 
@@ -33,6 +34,8 @@ export interface Inspection {
   freeSpaceBytes: number;
   /** Sealed segments whose records were not scanned because a recovery point vouched for them. */
   trustedSegments: number;
+  /** The last segment was not scanned: a clean-close mark vouched for it (same size, same CRC32C). */
+  lastTrusted: boolean;
   findings: Finding[];
 }
 
@@ -42,6 +45,8 @@ export interface InspectOptions {
   scanSealed?: boolean;
   /** Sealed segments (base -> size) whose records need no scan (a recovery point). */
   trusted?: ReadonlyMap<number, number>;
+  /** The last segment as a writer closed it cleanly: no scan when its size and CRC still match. */
+  closed?: CleanClose;
   /** Stop at the first finding that is not a tail cut (recovery needs no more). */
   stopAtSealed?: boolean;
   onProgress?: (p: ScanProgress) => void;
@@ -59,6 +64,7 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
     lastEnd: HEADER_SIZE,
     freeSpaceBytes: 0,
     trustedSegments: 0,
+    lastTrusted: false,
     findings: [],
   };
   let bytesBefore = 0;
@@ -91,7 +97,10 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
         }
         const trusted = !last && options.trusted?.get(seg.base) === seg.size;
         if (trusted) result.trustedSegments++;
-        if (last || (options.scanSealed !== false && !trusted)) {
+        if (last && options.closed?.base === seg.base && options.closed.size === seg.size && fileCrc32c(io, fd, seg.size) === options.closed.crc) {
+          result.lastTrusted = true;
+          result.lastEnd = seg.size;
+        } else if (last || (options.scanSealed !== false && !trusted)) {
           const scan = scanSegment(io, fd, {
             maxPayloadBytes,
             size: seg.size,

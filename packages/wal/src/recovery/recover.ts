@@ -7,6 +7,7 @@ import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { inspectJournal, type Finding, type Inspection } from './inspect.js';
 import { refuseValidRecordOverLimit } from './overLimit.js';
 import { Quarantine } from './quarantine.js';
+import type { CleanClose } from './recoveryPoint.js';
 import type { RecoveryCut, RecoveryReport, ScanProgress } from './report.js';
 import { countWellFormed } from './scanSegment.js';
 import { nextBase, type SegmentFile } from './segmentFiles.js';
@@ -34,6 +35,11 @@ export interface RecoverOptions {
    * or seal (see recoveryPoint.ts): their records are not scanned again.
    */
   trusted?: ReadonlyMap<number, number>;
+  /**
+   * The last segment as the previous writer closed it cleanly (see
+   * recoveryPoint.ts): when its size and CRC32C still match, it is not scanned.
+   */
+  closed?: CleanClose;
   onProgress?: (p: ScanProgress) => void;
   /** The file-system seam (tests inject faults). */
   io?: FileIO;
@@ -64,6 +70,7 @@ function recover(dir: string, options: RecoverOptions): RecoveryReport {
     maxPayloadBytes,
     scanSealed: options.scanSealed,
     trusted: options.trusted,
+    closed: options.closed,
     stopAtSealed: true,
     onProgress: options.onProgress,
   });
@@ -191,6 +198,7 @@ function buildReport(dir: string, inspection: Inspection, kept: SegmentFile[], c
     dir,
     segmentsChecked: inspection.summaries.length,
     segmentsTrusted: inspection.trustedSegments,
+    lastSegmentTrusted: inspection.lastTrusted,
     recordsVerified: inspection.records,
     bytesVerified: inspection.bytes,
     earliest: kept[0]?.base ?? head,

@@ -35,6 +35,8 @@ export interface RecoveryReport {
   segmentsChecked: number;
   /** Sealed segments whose records a recovery point vouched for (headers checked, records not rescanned). */
   segmentsTrusted: number;
+  /** The last segment was not scanned: the previous writer closed it cleanly, and its size and CRC32C still match. */
+  lastSegmentTrusted: boolean;
   recordsVerified: number;
   /** Record bytes verified (headers plus payloads, segment headers excluded). */
   bytesVerified: number;
