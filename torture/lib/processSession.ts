@@ -225,8 +225,8 @@ async function runCycle(plan: SessionPlan, cycle: number, rng: Rng, ledger: Ledg
           figures.finding(
             'crash',
             plan.replay,
-            `a consumer in another process read records of a write that failed on the full disk and was rolled back, then stopped: ${line.slice(0, 160).replace(/\d+/g, 'N')} ` +
-              '(a rollback after a short write is visible to read-only processes: they can deliver and commit records the writer then truncates and overwrites)',
+            `a consumer in another process stopped on the full disk, after a write there failed and was rolled back: ${line.slice(0, 160).replace(/\d+/g, 'N')} ` +
+              '(read-only processes stop at the published head, so a rollback alone cannot reach them: look for a race with the writer)',
           );
         } else v(`consumer ${name} (${mode}) stopped: ${line}`);
       }

@@ -142,9 +142,13 @@ export class ReadOnlyView {
       throw ioError('opening', file.path, err);
     }
     try {
+      // The size is taken before the header is read: a segment being created
+      // grows from empty to header and records between two reads, and the
+      // records of a moment later are no reason to call a short header damage.
+      const size = this.io.size(fd);
       const header = checkSegmentHeader(this.io, fd, file);
       if (header.ok) return 'ok';
-      if (last && header.tornCreate && rangeIsZero(this.io, fd, HEADER_SIZE, this.io.size(fd))) return 'not-yet';
+      if (last && header.tornCreate && rangeIsZero(this.io, fd, HEADER_SIZE, size)) return 'not-yet';
       throw new BadSegmentHeaderError(file.name, header.problem);
     } finally {
       this.io.close(fd);

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32cJs, Journal, nodeFileIO, RECORD_OVERHEAD, segmentName, type FileIO } from '../../src/index.js';
+import { crc32cJs, encodeRecord, encodeSegmentHeader, Journal, nodeFileIO, RECORD_OVERHEAD, segmentName, type FileIO } from '../../src/index.js';
 import { SimulatedDisk } from '../../src/testing/index.js';
 import { snapshotDir, tempDir, thrown } from '../helpers.js';
 import { bytes, runNode, simDir, WAL_SRC } from './index.js';
@@ -90,6 +90,41 @@ describe('readers (F6, F7)', () => {
     expect(r.read(x)?.payload).toEqual(bytes(10, 1));
     expect(r.segmentList()).toHaveLength(1);
     await r.close();
+  });
+
+  it('a reader that finds a new segment empty, and full a moment later, waits for it (torture finding: WAL_BAD_SEGMENT_HEADER)', async () => {
+    // The writer creates a segment (an empty file), then writes its header
+    // and records. A reader that read the short header and then measured the
+    // file after the writer went on took the records for a damaged header.
+    const dir = tempDir();
+    const j = await Journal.open({ dir, preallocateBytes: 0 });
+    await j.append(bytes(50, 1));
+    await j.close();
+    const next = join(dir, segmentName(RECORD_OVERHEAD + 50));
+    const paths = new Map<number, string>();
+    let raced = false;
+    const io: FileIO = {
+      ...nodeFileIO,
+      open: (p, f) => {
+        const fd = nodeFileIO.open(p, f);
+        paths.set(fd, p);
+        return fd;
+      },
+      read: (fd, buf, off, len, pos) => {
+        const n = nodeFileIO.read(fd, buf, off, len, pos);
+        if (!raced && paths.get(fd) === next && pos === 0 && n === 0) {
+          raced = true; // the header read came back empty: the writer now writes the header and a record
+          writeFileSync(next, Buffer.concat([encodeSegmentHeader(RECORD_OVERHEAD + 50), encodeRecord(bytes(30, 2))]));
+        }
+        return n;
+      },
+    };
+    const reader = await Journal.open({ dir, readOnly: true, io });
+    writeFileSync(next, Buffer.alloc(0));
+    expect(reader.segmentList()).toHaveLength(1); // not yet a segment: no error
+    expect(raced).toBe(true);
+    expect(reader.segmentList()).toHaveLength(2); // the next look finds it whole
+    await reader.close();
   });
 });
 
