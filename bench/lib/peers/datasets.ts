@@ -149,13 +149,15 @@ export function journalFiles(dir: string): string[] {
     .map((f) => join(jdir, f));
 }
 
-export type OpenMethod = 'episteme' | 'episteme-headers' | 'sqlite' | 'level' | 'raw';
+export type OpenMethod = 'episteme' | 'episteme-headers' | 'episteme-default' | 'sqlite' | 'level' | 'raw';
 
 /**
  * Opens a store as a writer would, up to the point where it knows where the
  * next record goes: Episteme's Journal.open (lock, recovery; by default
  * every sealed segment is verified, `episteme-headers` checks only headers
- * and the last segment), SQLite's open plus the first query (WAL recovery
+ * and the last segment, `episteme-default` uses the default options: the
+ * recovery point for sealed segments, the clean-close mark for the last
+ * one), SQLite's open plus the first query (WAL recovery
  * happens there), LevelDB's open (log replay) plus the last key. `raw` is
  * a sequential read of the Episteme segment files: the floor for a recovery
  * that looks at every byte. Returns ms and the next id (records for raw).
@@ -164,8 +166,10 @@ export async function timedOpen(method: OpenMethod, dir: string): Promise<{ ms: 
   const t0 = performance.now();
   switch (method) {
     case 'episteme':
-    case 'episteme-headers': {
-      const journal = await Journal.open({ dir: join(dir, 'journal'), scanSealedOnOpen: method === 'episteme' });
+    case 'episteme-headers':
+    case 'episteme-default': {
+      const scanSealedOnOpen = method === 'episteme' ? true : method === 'episteme-headers' ? false : 'unverified';
+      const journal = await Journal.open({ dir: join(dir, 'journal'), scanSealedOnOpen });
       const ms = performance.now() - t0;
       const next = journal.head;
       await journal.close();
