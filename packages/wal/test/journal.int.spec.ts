@@ -86,6 +86,23 @@ describe('Journal', () => {
     expect(statSync(join(dir, names[1]!)).size).toBe(HEADER_SIZE + RECORD_OVERHEAD + 1000);
   });
 
+
+  it('preallocates zeros ahead of the records, never past the segment limit', async () => {
+    const dir = tempDir();
+    const limit = 8 * 1024;
+    const j = await Journal.open({ dir, maxSegmentBytes: limit, preallocateBytes: 4096 });
+    const active = (): number => statSync(join(dir, j.segmentList().at(-1)!.name)).size;
+    await j.append(payloadOf(1, 10));
+    expect(active()).toBe(HEADER_SIZE + 4096); // one stretch ahead
+    for (let i = 0; i < 40; i++) {
+      await j.append(payloadOf(i, 300));
+      // it used to preallocate past the limit (a segment of 64 KiB got 1 MiB of zeros), only to trim it at the seal
+      expect(active()).toBeLessThanOrEqual(limit);
+    }
+    expect(j.segmentList().length).toBeGreaterThan(1);
+    await j.close();
+    expect(verifyJournal(dir).ok).toBe(true);
+  });
   it('refuses a payload over maxPayloadBytes with a typed error and writes nothing', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxPayloadBytes: 100, preallocateBytes: 0 });

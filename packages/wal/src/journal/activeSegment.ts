@@ -9,6 +9,13 @@ import { SyncFailedError } from './syncFailedError.js';
 
 const ZEROS = new Uint8Array(256 * 1024);
 
+/** Zero bytes written ahead of the records (`bytes`, 0: none), never past the segment limit. */
+export interface Preallocation {
+  bytes: number;
+  /** maxSegmentBytes: space past it would only be trimmed again when the segment is sealed. */
+  limit: number;
+}
+
 /**
  * The segment the writer appends to. `writePos` is the file position of the
  * head; bytes after it are either absent or preallocated zeros, which FORMAT.md
@@ -22,7 +29,7 @@ export class ActiveSegment {
     private fd: number,
     public writePos: number,
     private allocatedEnd: number,
-    private readonly preallocateBytes: number,
+    private readonly prealloc: Preallocation,
   ) {}
 
   /**
@@ -35,7 +42,7 @@ export class ActiveSegment {
    * went on writing to the previous segment could reopen to a new segment
    * whose base no longer matches (a gap), so the writer must stop.
    */
-  static create(io: FileIO, dir: string, base: number, preallocateBytes: number): ActiveSegment {
+  static create(io: FileIO, dir: string, base: number, prealloc: Preallocation): ActiveSegment {
     const path = join(dir, segmentName(base));
     let fd: number;
     try {
@@ -60,15 +67,15 @@ export class ActiveSegment {
       }
       throw new SyncFailedError('creating segment', path, err);
     }
-    return new ActiveSegment(io, base, path, fd, HEADER_SIZE, HEADER_SIZE, preallocateBytes);
+    return new ActiveSegment(io, base, path, fd, HEADER_SIZE, HEADER_SIZE, prealloc);
   }
 
   /** Reopens the last segment after recovery; `writePos` is the recovered head's position. */
-  static open(io: FileIO, dir: string, base: number, writePos: number, preallocateBytes: number): ActiveSegment {
+  static open(io: FileIO, dir: string, base: number, writePos: number, prealloc: Preallocation): ActiveSegment {
     const path = join(dir, segmentName(base));
     try {
       const fd = io.open(path, 'r+');
-      return new ActiveSegment(io, base, path, fd, writePos, Math.max(writePos, io.size(fd)), preallocateBytes);
+      return new ActiveSegment(io, base, path, fd, writePos, Math.max(writePos, io.size(fd)), prealloc);
     } catch (err) {
       throw ioError('opening segment', path, err);
     }
@@ -144,8 +151,9 @@ export class ActiveSegment {
   }
 
   private preallocate(upTo: number): void {
-    if (this.preallocateBytes === 0 || upTo <= this.allocatedEnd) return;
-    const target = Math.max(upTo, this.allocatedEnd + this.preallocateBytes);
+    if (this.prealloc.bytes === 0 || upTo <= this.allocatedEnd) return;
+    // never past the segment limit (a record larger than the limit gets exactly its own size)
+    const target = Math.max(upTo, Math.min(this.allocatedEnd + this.prealloc.bytes, this.prealloc.limit));
     // Zero-fill only past the bytes about to be written: the records cover
     // the rest, and what lies between the head and the allocated end is zero.
     let pos = Math.max(this.allocatedEnd, upTo);

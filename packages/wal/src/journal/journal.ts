@@ -103,10 +103,11 @@ export class Journal {
       });
       segments.reset(report.segments.map((s) => s.base));
       const last = segments.last;
+      const prealloc = { bytes: o.preallocateBytes, limit: o.maxSegmentBytes };
       if (last) {
-        active = ActiveSegment.open(o.io, o.dir, last.base, HEADER_SIZE + report.head - last.base, o.preallocateBytes);
+        active = ActiveSegment.open(o.io, o.dir, last.base, HEADER_SIZE + report.head - last.base, prealloc);
       } else {
-        active = ActiveSegment.create(o.io, o.dir, report.head, o.preallocateBytes);
+        active = ActiveSegment.create(o.io, o.dir, report.head, prealloc);
         segments.add(report.head);
       }
       const changes = new ChangeNotifier();
