@@ -16,6 +16,10 @@ export interface Preallocation {
   limit: number;
 }
 
+export function preallocationOf(options: { preallocateBytes: number; maxSegmentBytes: number }): Preallocation {
+  return { bytes: options.preallocateBytes, limit: options.maxSegmentBytes };
+}
+
 /**
  * The segment the writer appends to. `writePos` is the file position of the
  * head; bytes after it are either absent or preallocated zeros, which FORMAT.md

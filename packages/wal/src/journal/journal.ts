@@ -5,7 +5,7 @@ import { recoverJournal } from '../recovery/recover.js';
 import { loadRecoveryPoint, updateRecoveryPoint, withdrawCleanClose } from '../recovery/recoveryPoint.js';
 import type { RecoveryReport } from '../recovery/report.js';
 import { listSegmentFiles } from '../recovery/segmentFiles.js';
-import { ActiveSegment } from './activeSegment.js';
+import { ActiveSegment, preallocationOf } from './activeSegment.js';
 import { ChangeNotifier } from './changeNotifier.js';
 import { PublishedHead } from './publishedHead.js';
 import { JournalReader, type JournalRecord, type LogView, type ReadFromOptions } from './journalReader.js';
@@ -103,7 +103,7 @@ export class Journal {
       });
       segments.reset(report.segments.map((s) => s.base));
       const last = segments.last;
-      const prealloc = { bytes: o.preallocateBytes, limit: o.maxSegmentBytes };
+      const prealloc = preallocationOf(o);
       if (last) {
         active = ActiveSegment.open(o.io, o.dir, last.base, HEADER_SIZE + report.head - last.base, prealloc);
       } else {

@@ -2,7 +2,7 @@ import { FailedStateError, InvalidArgumentError, RecordTooLargeError, WriteFaile
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { encodeRecordInto } from '../format/record.js';
 import { updateRecoveryPoint } from '../recovery/recoveryPoint.js';
-import { ActiveSegment, type Preallocation } from './activeSegment.js';
+import { ActiveSegment, preallocationOf } from './activeSegment.js';
 import type { Durability, ResolvedOptions } from './options.js';
 import type { SegmentManager } from './segmentManager.js';
 import { SyncFailedError } from './syncFailedError.js';
@@ -425,19 +425,15 @@ export class JournalWriter {
   /** Starts the next segment at the head (the active one was sealed). */
   private startSegment(): void {
     this.unsynced = false;
-    this.active = ActiveSegment.create(this.options.io, this.options.dir, this.written, this.preallocation());
+    this.active = ActiveSegment.create(this.options.io, this.options.dir, this.written, preallocationOf(this.options));
     this.segments.add(this.written);
     // the segment just sealed was written, synced and trimmed here: vouch for it
     if (this.options.scanSealedOnOpen === 'unverified') updateRecoveryPoint(this.options.io, this.options.dir, this.segments.sealedSizes(), this.options.maxPayloadBytes);
   }
 
-  private preallocation(): Preallocation {
-    return { bytes: this.options.preallocateBytes, limit: this.options.maxSegmentBytes };
-  }
-
   private reopenActive(): void {
     const base = this.active.base;
-    this.active = ActiveSegment.open(this.options.io, this.options.dir, base, this.active.writePos, this.preallocation());
+    this.active = ActiveSegment.open(this.options.io, this.options.dir, base, this.active.writePos, preallocationOf(this.options));
   }
 
   /** A sync or rollback failed: nothing more may be written until reopen. */
