@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 
 /**
  * Every file operation of the WAL goes through this interface, the way
@@ -34,6 +35,16 @@ export interface FileIO {
   syncDir(dir: string): void;
   /** Kind of a path, or undefined when it does not exist. */
   stat(path: string): { isFile: boolean; isDirectory: boolean; size: number } | undefined;
+  /**
+   * Takes an exclusive lock on an open file (opened for writing) without
+   * waiting: true when taken, false when another open of the file holds it.
+   * The kernel releases it when the descriptor is closed or its process dies.
+   * Absent where no such lock is available (the writer lock then falls back,
+   * see WriterLock).
+   */
+  lock?(fd: number): boolean;
+  /** True when `path` names the file open as `fd` (same device and inode); false when it names another or nothing. */
+  isSameFile?(fd: number, path: string): boolean;
 }
 
 export const nodeFileIO: FileIO = {
@@ -62,7 +73,40 @@ export const nodeFileIO: FileIO = {
     const st = fs.statSync(path, { throwIfNoEntry: false });
     return st && { isFile: st.isFile(), isDirectory: st.isDirectory(), size: st.size };
   },
+  ...fileLock(),
 };
+
+/**
+ * An open-file-description lock (Linux `F_OFD_SETLK`, `flock` on macOS,
+ * `LockFileEx` on Windows) through fs-native-extensions, which ships prebuilt
+ * binaries and runs no install script. Node has no such call of its own.
+ * Loaded lazily and optionally: where the addon cannot load (a platform
+ * without a prebuild), `lock` is absent.
+ */
+function fileLock(): Pick<FileIO, 'lock' | 'isSameFile'> {
+  let tryLock: ((fd: number) => boolean) | undefined;
+  try {
+    tryLock = (createRequire(import.meta.url)('fs-native-extensions') as { tryLock(fd: number): boolean }).tryLock;
+  } catch {
+    return {};
+  }
+  return {
+    lock: (fd) => {
+      try {
+        return tryLock(fd);
+      } catch (err) {
+        // Linux reports a conflicting lock as EAGAIN (the addon's false) or EACCES
+        if ((err as { code?: string }).code === 'EACCES') return false;
+        throw err;
+      }
+    },
+    isSameFile: (fd, path) => {
+      const open = fs.fstatSync(fd, { bigint: true });
+      const named = fs.statSync(path, { bigint: true, throwIfNoEntry: false });
+      return named !== undefined && named.ino === open.ino && named.dev === open.dev;
+    },
+  };
+}
 
 /** Reads exactly `length` bytes at `position` (fewer only at end of file). */
 export function readFully(io: FileIO, fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {

@@ -9,64 +9,148 @@ import { readFully, writeFully, type FileIO } from '../io/fileIO.js';
 export const LOCK_FILE = 'LOCK';
 
 /**
- * One writer per journal directory, across processes.
+ * One writer per directory, across processes.
  *
- * On Linux the lock is a listening socket in the abstract namespace, named
- * after the directory's real path: the kernel releases it the moment the
- * holder dies (even by SIGKILL), so a stale lock cannot exist and two
- * processes can never both take over a dead holder's lock, the race every
- * pid-file scheme has. The LOCK file beside the segments only says who holds
- * it, for the error message and for operators.
+ * The lock is an exclusive lock on the open LOCK file beside the segments
+ * (FileIO.lock: an open-file-description lock on Linux, flock on macOS). The
+ * kernel keeps it on the file, not on a name or a pid, so it holds between
+ * processes in different network or pid namespaces (two containers sharing
+ * the journal's volume, a rolling update that starts the new pod before the
+ * old one stops), and it is released the moment its holder dies, even by
+ * SIGKILL: there is no stale lock to take over, hence no race between two
+ * processes taking over the same dead holder's lock. Its content only says
+ * who holds it (pid, host, since), for the error message and for operators.
  *
- * Elsewhere (no abstract sockets) it falls back to an exclusive-create pid
- * file, taken over when its pid is no longer alive on this host.
+ * The holder removes the file when it closes, before it lets go of the lock,
+ * so that a refused open leaves the directory as it found it. A process that
+ * opened the file before it was removed then locks a file no longer in the
+ * directory, while another may lock its replacement: so a lock counts only
+ * when the LOCK path still names the locked file, and is taken again
+ * otherwise.
  *
- * Limitation: the lock only excludes writers on the same host and in the
- * same network namespace. Abstract socket names belong to a network
- * namespace, not to the file system, so two processes in different network
- * namespaces (two containers sharing the journal's volume, `unshare -n`, a
- * Kubernetes pod and a sidecar without a shared network) can both take the
- * lock of one directory, and two writers then corrupt the log. Node has no
- * flock() and this package takes no native dependency, so this is not
- * detected: run every writer of a directory on one host and in one network
- * namespace (readers are not affected; they take no lock). A network file
- * system shared between hosts is not supported for the same reason.
+ * On Linux the writer also listens on a socket in the abstract namespace,
+ * named after the directory's real path (the lock of earlier versions, which
+ * knew only that one): a writer of an earlier version and one of this version
+ * on the same host exclude each other during an upgrade.
+ *
+ * Fallbacks, where FileIO has no `lock` (the lock addon cannot load on this
+ * platform, or an in-memory FileIO in tests): the socket alone on Linux,
+ * which excludes writers only within one network namespace; elsewhere an
+ * exclusive-create pid file, taken over when its pid is no longer alive on
+ * this host.
+ *
+ * Limitation: the lock does not reach across hosts unless the file system
+ * carries locks between them (NFSv4 does; a journal on a network file system
+ * is not otherwise supported).
  */
 export class WriterLock {
   private constructor(
     private readonly io: FileIO,
     private readonly dir: string,
+    /** The locked LOCK file, or undefined on the fallbacks. */
+    private readonly fd: number | undefined,
     private readonly server: Server | undefined,
   ) {}
 
   static async acquire(io: FileIO, dir: string): Promise<WriterLock> {
-    if (process.platform === 'linux') {
-      const server = await listenAbstract(lockName(dir)).catch((err: unknown) => {
-        if ((err as { code?: string }).code === 'EADDRINUSE') throw new LockedError(dir, readHolder(io, dir));
-        throw ioError('taking the writer lock of', dir, err);
-      });
+    const fd = io.lock && io.isSameFile ? lockFile(io, dir) : undefined;
+    let server: Server | undefined;
+    try {
+      if (process.platform === 'linux') {
+        server = await listenAbstract(lockName(dir)).catch((err: unknown) => {
+          if ((err as { code?: string }).code === 'EADDRINUSE') throw new LockedError(dir, readHolder(io, dir));
+          throw ioError('taking the writer lock of', dir, err);
+        });
+      } else if (fd === undefined) {
+        acquirePidFile(io, dir);
+        return new WriterLock(io, dir, undefined, undefined);
+      }
       try {
-        writeHolder(io, dir, 'w');
+        if (fd !== undefined) rewriteHolder(io, fd);
+        else writeHolder(io, dir, 'w');
       } catch (err) {
-        // the socket is the lock: holding it after a failed open would lock
-        // the directory for as long as this process lives
-        await closeServer(server);
         throw ioError('writing the lock file of', dir, err);
       }
-      return new WriterLock(io, dir, server);
+    } catch (err) {
+      // holding the lock after a failed open would lock the directory for as long as this process lives
+      if (server) await closeServer(server);
+      if (fd !== undefined) closeQuietly(io, fd);
+      throw err;
     }
-    acquirePidFile(io, dir);
-    return new WriterLock(io, dir, undefined);
+    return new WriterLock(io, dir, fd, server);
   }
 
   release(): void {
-    try {
-      const holder = readHolder(this.io, this.dir);
-      if (holder?.pid === process.pid) this.io.unlink(join(this.dir, LOCK_FILE));
-    } catch {
-      // the lock file is informational; the socket below is the lock
+    if (this.fd !== undefined) {
+      try {
+        const path = join(this.dir, LOCK_FILE);
+        if (this.io.isSameFile!(this.fd, path)) this.io.unlink(path);
+      } catch {
+        // the file is informational; the lock goes with the descriptor
+      }
+      closeQuietly(this.io, this.fd);
+    } else {
+      try {
+        const holder = readHolder(this.io, this.dir);
+        if (holder?.pid === process.pid) this.io.unlink(join(this.dir, LOCK_FILE));
+      } catch {
+        // the lock file is informational; the socket below is the lock
+      }
     }
     this.server?.close();
+  }
+}
+
+/**
+ * Opens (creating it when absent) and locks the LOCK file; LockedError when
+ * another writer holds it. A file removed or replaced between the open and
+ * the lock (its holder closed meanwhile) is let go and the next one tried.
+ */
+function lockFile(io: FileIO, dir: string): number {
+  const path = join(dir, LOCK_FILE);
+  for (;;) {
+    let fd: number;
+    try {
+      fd = openOrCreate(io, path);
+    } catch (err) {
+      throw ioError('opening the lock file of', dir, err);
+    }
+    let taken: boolean;
+    let current: boolean;
+    try {
+      taken = io.lock!(fd);
+      current = taken && io.isSameFile!(fd, path);
+    } catch (err) {
+      closeQuietly(io, fd);
+      throw ioError('taking the writer lock of', dir, err);
+    }
+    if (current) return fd;
+    closeQuietly(io, fd);
+    if (!taken) throw new LockedError(dir, readHolder(io, dir));
+  }
+}
+
+/** Read-write, never truncating what another writer's lock file says. */
+function openOrCreate(io: FileIO, path: string): number {
+  for (;;) {
+    try {
+      return io.open(path, 'r+');
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+    }
+    try {
+      return io.open(path, 'wx+');
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') throw err; // created meanwhile: open that one
+    }
+  }
+}
+
+function closeQuietly(io: FileIO, fd: number): void {
+  try {
+    io.close(fd);
+  } catch {
+    // closed either way
   }
 }
 
@@ -113,15 +197,26 @@ function readHolder(io: FileIO, dir: string): LockHolder | undefined {
   }
 }
 
-function writeHolder(io: FileIO, dir: string, flags: 'w' | 'wx'): void {
+function holderBytes(): Buffer {
   const holder: LockHolder = { pid: process.pid, hostname: hostname(), since: new Date().toISOString() };
-  const bytes = Buffer.from(JSON.stringify(holder) + '\n');
+  return Buffer.from(JSON.stringify(holder) + '\n');
+}
+
+function writeHolder(io: FileIO, dir: string, flags: 'w' | 'wx'): void {
+  const bytes = holderBytes();
   const fd = io.open(join(dir, LOCK_FILE), flags);
   try {
     writeFully(io, fd, bytes, 0, bytes.length, 0);
   } finally {
     io.close(fd);
   }
+}
+
+/** Replaces the holder in the locked file: written first, then cut, so that the file is never empty. */
+function rewriteHolder(io: FileIO, fd: number): void {
+  const bytes = holderBytes();
+  writeFully(io, fd, bytes, 0, bytes.length, 0);
+  io.truncate(fd, bytes.length);
 }
 
 function acquirePidFile(io: FileIO, dir: string): void {

@@ -20,9 +20,15 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-/** Runs a TypeScript child (a file in test/children/) from source, no build needed, with piped stdio. */
-export function spawnChild(script: string, args: string[]): Child {
-  const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(import.meta.dirname, script), ...args], {
+/**
+ * Runs a TypeScript child (a file in test/children/) from source, no build
+ * needed, with piped stdio. `prefix` runs it through a command that execs it
+ * (`unshare --net`: the child keeps the pid the parent sees).
+ */
+export function spawnChild(script: string, args: string[], prefix: string[] = []): Child {
+  const argv = [process.execPath, '--conditions=source', '--import', 'tsx', join(import.meta.dirname, script), ...args];
+  const command = [...prefix, ...argv];
+  const proc = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

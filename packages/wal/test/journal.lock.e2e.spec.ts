@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Journal, LOCK_FILE, WalErrorCodes, isWalError } from '../src/index.js';
+import { nodeFileIO, type FileIO } from '../src/io/fileIO.js';
+import { WriterLock } from '../src/journal/writerLock.js';
+import { spawnChild } from './children/spawn.js';
+import { tempDir } from './helpers.js';
+
+/** The command that runs a child in a new network namespace, or why it cannot. */
+function netnsPrefix(): string[] | string {
+  if (process.platform !== 'linux') return 'network namespaces are Linux only';
+  if (process.getuid?.() !== 0) return 'needs root to create a network namespace (unshare --net); run the tests as root to include it';
+  try {
+    execFileSync('unshare', ['--net', 'true'], { stdio: 'ignore' });
+  } catch (err) {
+    return `cannot create a network namespace here (${String(err).split('\n')[0]})`;
+  }
+  return ['unshare', '--net'];
+}
+
+/** The fallback of a platform without the lock addon: the abstract socket alone (and what earlier versions did). */
+const socketOnlyIO: FileIO = { ...nodeFileIO, lock: undefined, isSameFile: undefined };
+
+async function refusal(p: Promise<unknown>): Promise<Error> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof Error)) throw new Error('expected a rejection');
+  return err;
+}
+
+describe('the writer lock', () => {
+  it('holds across network namespaces (two containers on one volume): refused while held, free once the holder is SIGKILLed', async (ctx) => {
+    const prefix = netnsPrefix();
+    if (typeof prefix === 'string') {
+      ctx.skip(true, prefix);
+      return;
+    }
+    const dir = tempDir();
+    // a writer here, another in a new network namespace: the abstract socket
+    // of earlier versions does not reach it, the file lock does
+    const here = await Journal.open({ dir });
+    await here.append(Buffer.from('one'));
+    const refused = spawnChild('opener.ts', [dir], prefix);
+    const line = await refused.waitFor((l) => l.startsWith('refused ') || l.startsWith('opened '));
+    expect(line).toContain(`refused ${WalErrorCodes.Locked}`);
+    expect(line).toContain(`pid ${process.pid}`);
+    expect(await refused.exited).toBe(1);
+    await here.close();
+
+    // the other way round, and a holder that dies without closing
+    const holder = spawnChild('opener.ts', [dir, 'hold'], prefix);
+    expect(await holder.waitFor((l) => l.startsWith('opened ') || l.startsWith('refused '))).toBe('opened 43');
+    const err = await refusal(Journal.open({ dir }));
+    expect(isWalError(err, WalErrorCodes.Locked)).toBe(true);
+    expect(err.message).toContain(`pid ${holder.proc.pid}`);
+    holder.proc.kill('SIGKILL');
+    await holder.exited;
+    const after = await Journal.open({ dir });
+    expect(after.head).toBe(43);
+    await after.close();
+  });
+
+  it('refuses a writer of the socket-only fallback while a file-locked writer holds the directory, and the other way round', async () => {
+    const dir = tempDir();
+    const filed = await Journal.open({ dir });
+    expect(isWalError(await refusal(Journal.open({ dir, io: socketOnlyIO })), WalErrorCodes.Locked)).toBe(true);
+    await filed.close();
+    const socketOnly = await Journal.open({ dir, io: socketOnlyIO });
+    expect(isWalError(await refusal(Journal.open({ dir })), WalErrorCodes.Locked)).toBe(true);
+    await socketOnly.close();
+    const again = await Journal.open({ dir });
+    await again.close();
+  });
+
+  it('names its holder in LOCK while held, leaves a refused writer no trace, and removes LOCK on close', async () => {
+    const dir = tempDir();
+    const path = join(dir, LOCK_FILE);
+    const j = await Journal.open({ dir });
+    const held = readFileSync(path, 'utf8');
+    expect(JSON.parse(held)).toMatchObject({ pid: process.pid });
+    expect(isWalError(await refusal(Journal.open({ dir })), WalErrorCodes.Locked)).toBe(true);
+    expect(readFileSync(path, 'utf8')).toBe(held);
+    await j.close();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('does not count a lock on a LOCK file its holder removed meanwhile: another writer may hold the new one', async () => {
+    const dir = tempDir();
+    const path = join(dir, LOCK_FILE);
+    const first = await WriterLock.acquire(nodeFileIO, dir);
+    let replacement: number | undefined;
+    // Between this open of LOCK and its lock: the first holder closes
+    // (removing the file), and a third writer creates and locks a new one.
+    const racing: FileIO = {
+      ...nodeFileIO,
+      lock: (fd) => {
+        if (replacement === undefined) {
+          first.release();
+          replacement = nodeFileIO.open(path, 'wx+');
+          expect(nodeFileIO.lock!(replacement)).toBe(true);
+        }
+        return nodeFileIO.lock!(fd);
+      },
+    };
+    const err = await refusal(WriterLock.acquire(racing, dir));
+    expect(isWalError(err, WalErrorCodes.Locked)).toBe(true);
+    nodeFileIO.close(replacement!);
+    const later = await WriterLock.acquire(racing, dir);
+    later.release();
+  });
+});
