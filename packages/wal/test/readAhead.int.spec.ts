@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crc32cJs, isWalError, Journal, RECORD_OVERHEAD, WalErrorCodes, type JournalRecord } from '../src/index.js';
 import { ChecksumOffload } from '../src/checksum/offload.js';
+import { ReadAhead } from '../src/journal/readAhead.js';
 import { HEADER_SIZE, payloadOf, tempDir, withoutChecksumOffload } from './helpers.js';
 import { seededRandom } from './rng.js';
 
@@ -74,38 +75,70 @@ describe('read-ahead (the worker verifies the next batch while the caller works)
     await journal.close();
   });
 
-  it('damage inside a run read ahead is reported exactly as without read-ahead: same error, same records before it', async () => {
+  it('damage inside a run read ahead is reported exactly as without read-ahead: same error, same records before it, whichever thread checks it', async () => {
     const offload = ChecksumOffload.get();
     if (!offload || !offload.waitReady(20_000)) return;
-    for (const kind of ['bit flip', 'wrong digest, valid CRC'] as const) {
-      const { journal, dir, offsets, sizes } = await journalOf(9000, kind === 'bit flip' ? 2 : 3);
-      const segment = join(dir, journal.segmentList()[0]!.name);
-      await journal.close();
-      // a record of the first (sealed) segment, past the first batches: inside a run read ahead
-      const victim = 1500;
-      const bytes = readFileSync(segment);
-      const at = HEADER_SIZE + offsets[victim]!;
-      expect(at + RECORD_OVERHEAD + sizes[victim]!).toBeLessThan(bytes.length);
-      if (kind === 'bit flip') {
-        bytes[at + RECORD_OVERHEAD + 3]! ^= 0x20;
-      } else {
-        bytes[at + 8]! ^= 0x01;
-        const end = at + RECORD_OVERHEAD + sizes[victim]!;
-        bytes.writeUInt32LE(crc32cJs(bytes, at + 8, end, crc32cJs(bytes, at, at + 4, 0)), at + 4);
+    try {
+      for (const kind of ['bit flip', 'wrong digest, valid CRC'] as const) {
+        const { journal, dir, offsets, sizes } = await journalOf(9000, kind === 'bit flip' ? 2 : 3);
+        const segment = join(dir, journal.segmentList()[0]!.name);
+        await journal.close();
+        const clean = readFileSync(segment);
+        // records of the first (sealed) segment, past the first batches, at
+        // several places of a run read ahead: with the worker's share pinned
+        // low, this thread checks the start of each run, the worker the rest
+        for (const victim of [1500, 1580, 1660]) {
+          const bytes = Buffer.from(clean);
+          const at = HEADER_SIZE + offsets[victim]!;
+          expect(at + RECORD_OVERHEAD + sizes[victim]!).toBeLessThan(bytes.length);
+          if (kind === 'bit flip') {
+            bytes[at + RECORD_OVERHEAD + 3]! ^= 0x20;
+          } else {
+            bytes[at + 8]! ^= 0x01;
+            const end = at + RECORD_OVERHEAD + sizes[victim]!;
+            bytes.writeUInt32LE(crc32cJs(bytes, at + 8, end, crc32cJs(bytes, at, at + 4, 0)), at + 4);
+          }
+          writeFileSync(segment, bytes);
+          for (const share of [1, 0.5, 0.25]) {
+            ReadAhead.fixedShare = share;
+            const reader = await Journal.open({ dir }); // the recovery point vouches for the sealed segment: its damage is met by the reads
+            const alone = withoutChecksumOffload(() => readAll(reader, 256));
+            const jobs = offload.jobs;
+            const ahead = readAll(reader, 256);
+            const what = `${kind}, record ${victim}, worker's share ${share}`;
+            expect(offload.jobs - jobs, `${what}: nothing was read ahead`).toBeGreaterThan(0);
+            expect(isWalError(alone.error, WalErrorCodes.CorruptRecord), `${what}: ${String(alone.error)} after ${alone.records.length} records`).toBe(true);
+            expect(ahead.records, what).toEqual(alone.records);
+            expect(ahead.records.length).toBeGreaterThan(1000); // readMany throws for a batch that meets the damage
+            expect(ahead.records.length).toBeLessThanOrEqual(victim);
+            expect(String(ahead.error)).toBe(String(alone.error));
+            expect(ahead.error).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { offset: offsets[victim], reason: kind === 'bit flip' ? 'crc-mismatch' : 'blake3-mismatch' } });
+            await reader.close();
+          }
+        }
       }
-      writeFileSync(segment, bytes);
-      const reader = await Journal.open({ dir }); // the recovery point vouches for the sealed segment: its damage is met by the reads
-      const alone = withoutChecksumOffload(() => readAll(reader, 256));
-      const jobs = offload.jobs;
-      const ahead = readAll(reader, 256);
-      expect(offload.jobs - jobs, 'nothing was read ahead').toBeGreaterThan(0);
-      expect(isWalError(alone.error, WalErrorCodes.CorruptRecord), `${kind}: ${String(alone.error)} after ${alone.records.length} records`).toBe(true);
-      expect(ahead.records).toEqual(alone.records);
-      expect(ahead.records.length).toBeGreaterThan(1000); // readMany throws for a batch that meets the damage
-      expect(ahead.records.length).toBeLessThanOrEqual(victim);
-      expect(String(ahead.error)).toBe(String(alone.error));
-      expect(ahead.error).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { offset: offsets[victim], reason: kind === 'bit flip' ? 'crc-mismatch' : 'blake3-mismatch' } });
-      await reader.close();
+    } finally {
+      ReadAhead.fixedShare = undefined;
     }
+  });
+
+  it('splits a run between the worker and this thread: the same records for every share', async () => {
+    const offload = ChecksumOffload.get();
+    if (!offload || !offload.waitReady(20_000)) return;
+    const { journal } = await journalOf(9000, 4);
+    const expected = withoutChecksumOffload(() => readAll(journal, 100_000));
+    try {
+      for (const share of [0.25, 0.5, 0.75, 1]) {
+        ReadAhead.fixedShare = share;
+        const jobs = offload.jobs;
+        const got = readAll(journal, 256);
+        expect(got.error).toBeUndefined();
+        expect(got.records, `worker's share ${share}`).toEqual(expected.records);
+        expect(offload.jobs - jobs).toBeGreaterThan(0);
+      }
+    } finally {
+      ReadAhead.fixedShare = undefined;
+    }
+    await journal.close();
   });
 });

@@ -10,16 +10,17 @@
  * verdicts against it).
  *
  * Protocol (Int32Array `ctrl` over a SharedArrayBuffer): the main thread
- * writes the run's byte length to ctrl[LENGTH] and sets ctrl[STATE] to JOB;
- * this thread answers with the position of the first bad record (-1 if none)
- * in ctrl[BAD] and its reason in ctrl[REASON], then sets STATE to DONE.
+ * writes the positions in `data` where the records to check start and end to
+ * ctrl[START] and ctrl[LENGTH] and sets ctrl[STATE] to JOB; this thread
+ * answers with the position of the first bad record (-1 if none) in ctrl[BAD]
+ * and its reason in ctrl[REASON], then sets STATE to DONE.
  */
 import { workerData } from 'node:worker_threads';
 import { crc32c } from '@node-rs/crc32';
 import { blake3 } from '@napi-rs/blake-hash';
 import { hashInto } from 'blake3-jit';
 
-const STATE = 0, LENGTH = 1, BAD = 2, REASON = 3, READY = 4;
+const STATE = 0, LENGTH = 1, BAD = 2, REASON = 3, READY = 4, START = 5;
 const IDLE = 0, JOB = 1, DONE = 2, EXIT = 3;
 const REASON_NONE = 0, REASON_CRC = 1, REASON_BLAKE3 = 2, REASON_INTERNAL = 3;
 const RECORD_OVERHEAD = 40;
@@ -51,9 +52,12 @@ function u32(pos) {
   return (data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0;
 }
 
-/** @param {number} length bytes of whole records from data[0] */
-function checkRun(length) {
-  for (let pos = 0; pos < length; ) {
+/**
+ * @param {number} from position of the first record in data
+ * @param {number} to end of the last one
+ */
+function checkRun(from, to) {
+  for (let pos = from; pos < to; ) {
     const n = u32(pos);
     const end = pos + RECORD_OVERHEAD + n;
     if (crc32c(data.subarray(pos + 8, end), lengthPrefixCrc(pos)) !== u32(pos + 4)) return [pos, REASON_CRC];
@@ -78,7 +82,7 @@ for (;;) {
   let bad = -1;
   let reason = REASON_INTERNAL;
   try {
-    [bad, reason] = checkRun(ctrl[LENGTH]);
+    [bad, reason] = checkRun(ctrl[START], ctrl[LENGTH]);
   } catch {
     // the main thread checks the run itself
   }

@@ -18,7 +18,7 @@ import { checksums, fastChecksums } from './index.js';
  * or broken, the main thread checks the whole run with the same result.
  */
 
-const STATE = 0, LENGTH = 1, BAD = 2, REASON = 3, READY = 4;
+const STATE = 0, LENGTH = 1, BAD = 2, REASON = 3, READY = 4, START = 5;
 const IDLE = 0, JOB = 1, DONE = 2, EXIT = 3;
 const REASONS: Record<number, CutReason> = { 1: 'crc-mismatch', 2: 'blake3-mismatch' };
 
@@ -103,9 +103,10 @@ export class ChecksumOffload {
     return this.startJob(to - from);
   }
 
-  /** Hands the worker `bytes[0..length)`, already in place; returns the job's ticket. */
-  startJob(length: number): number {
-    this.ctrl[LENGTH] = length;
+  /** Hands the worker `bytes[from..to)`, whole records already in place; returns the job's ticket. */
+  startJob(to: number, from = 0): number {
+    this.ctrl[START] = from;
+    this.ctrl[LENGTH] = to;
     this.pending = true;
     this.jobs++;
     Atomics.store(this.ctrl, STATE, JOB);
@@ -113,9 +114,14 @@ export class ChecksumOffload {
     return ++this.ticket;
   }
 
+  /** True when the worker is not (or no longer) on a job: `finish` would not wait. */
+  get idle(): boolean {
+    return Atomics.load(this.ctrl, STATE) !== JOB;
+  }
+
   /**
-   * The first bad record of the job `ticket` (its position relative to the
-   * job's start), null when every record is valid, or 'unchecked' when the
+   * The first bad record of the job `ticket` (its position in `bytes`, which
+   * for `start` is relative to the run handed over), null when every record is valid, or 'unchecked' when the
    * worker could not answer or the job was given up: the caller then checks
    * the run itself. `balance` adjusts `share` (split runs only).
    */

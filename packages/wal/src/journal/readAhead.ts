@@ -1,11 +1,13 @@
 import { ChecksumOffload } from '../checksum/offload.js';
 import { RECORD_OVERHEAD } from '../format/constants.js';
-import { readU32 } from '../format/record.js';
+import { checkRecordChecksums, readU32 } from '../format/record.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
 import type { Segment } from './segmentManager.js';
 
 /** Runs below this size are not read ahead: handing them over costs more than it saves. */
 const MIN_BYTES = 32 * 1024;
+/** The worker's smallest share of a run. */
+const MIN_SHARE = 0.25;
 
 /** Records read ahead and verified by the worker: `bytes[0 .. end - start)` holds them. */
 export interface VerifiedRun {
@@ -25,11 +27,21 @@ export interface VerifiedRun {
  * again here. Anything else (another position, damage found, the head moved
  * back, the worker busy or off) falls back to the ordinary read, which
  * checks every record and reports damage exactly as always.
+ *
+ * A caller that does little with its records (a copy, a scan for one field)
+ * comes back before the worker is done, and would only wait for it: the
+ * worker then takes the run from `split` on, and this thread checks the
+ * records before it when the batch is taken. The worker's share adapts to
+ * the caller: all of the run for a rebuild, about half for a plain reader.
  */
 export class ReadAhead {
-  private pending?: { seg: Segment; start: number; end: number; ticket: number };
+  private pending?: { seg: Segment; start: number; split: number; end: number; ticket: number };
   /** Mean bytes of the records read lately: sizes the next read. */
   private recordBytes = 512;
+  /** The worker's part of a run: lowered when this thread had to wait for it, raised when it was done first. */
+  share = 1;
+  /** Tests pin the split here (0.25..1); undefined lets the share adapt. */
+  static fixedShare: number | undefined;
 
   constructor(
     private readonly io: FileIO,
@@ -48,8 +60,20 @@ export class ReadAhead {
     const offload = ChecksumOffload.get();
     // another position: leave the job; the next user of the worker takes it back once it is done
     if (!offload || p.seg !== seg || p.start !== start || p.end > limit) return undefined;
-    if (offload.finish(p.ticket, false) !== null) return undefined;
-    return { bytes: offload.bytes, start: p.start, end: p.end };
+    // this thread's part of the run first, while the worker may still be on its own
+    const buf = offload.bytes;
+    let intact = true;
+    for (let i = 0; i < p.split; ) {
+      const n = readU32(buf, i);
+      if (checkRecordChecksums(buf, i, n) !== null) {
+        intact = false;
+        break;
+      }
+      i += RECORD_OVERHEAD + n;
+    }
+    if (ReadAhead.fixedShare === undefined) this.share = Math.min(1, Math.max(MIN_SHARE, this.share + (offload.idle ? 0.05 : -0.05)));
+    if (offload.finish(p.ticket, false) !== null || !intact) return undefined;
+    return { bytes: buf, start: p.start, end: p.end };
   }
 
   /**
@@ -71,13 +95,18 @@ export class ReadAhead {
       return;
     }
     let end = 0;
+    let split = 0;
+    const mine = Math.floor(want * (1 - (ReadAhead.fixedShare ?? this.share)));
     for (let count = 0; count < maxRecords && end + RECORD_OVERHEAD <= n; count++) {
       const len = readU32(buf, end);
       if (len > this.maxPayloadBytes || end + RECORD_OVERHEAD + len > n) break;
       end += RECORD_OVERHEAD + len;
+      if (end <= mine) split = end;
     }
     if (end < MIN_BYTES) return;
-    this.pending = { seg, start: from, end: from + end, ticket: offload.startJob(end) };
+    // the worker always gets a part: this thread checks its own only once the caller is back
+    if (split === end) split = 0;
+    this.pending = { seg, start: from, split, end: from + end, ticket: offload.startJob(end, split) };
   }
 
   /** A batch of `records` records took `bytes` bytes. */
