@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Journal, WalErrorCodes, isWalError, verifyJournal } from '../src/index.js';
+import { HEADER_SIZE, Journal, WalErrorCodes, isWalError, loadRecoveryPoint, nodeFileIO, verifyJournal } from '../src/index.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../src/format/constants.js';
 import { spawnChild } from './children/spawn.js';
 import { tempDir } from './helpers.js';
 import { SOAK, seededRandom } from './rng.js';
@@ -49,6 +50,39 @@ describe('Journal crash safety with real processes', () => {
     expect(acked.size).toBeGreaterThan(KILLS);
     await journal.close();
     console.log(`crash test: ${KILLS} kills, ${acked.size} acknowledged records verified, ${cutsSeen} torn tails cut`);
+  });
+
+  it('an open after SIGKILL trusts the synced prefix the killed writer recorded, scans only the records after it, and loses none', async () => {
+    const dir = tempDir();
+    const acked = new Map<number, string>();
+    let trusted = 0;
+    for (let kill = 0; kill < 8; kill++) {
+      const child = spawnChild('appender.ts', [dir, '4', kill % 2 ? '1' : '0', String(64 * 1024 * 1024), `p${kill}`]);
+      await child.waitFor((l) => l.startsWith('ready'));
+      await child.waitFor((l) => l.startsWith('ack '));
+      await new Promise((r) => setTimeout(r, 30));
+      child.proc.kill('SIGKILL');
+      await child.exited;
+      for (const line of child.lines) {
+        if (!line.startsWith('ack ')) continue;
+        const [, offset, payload] = line.split(' ');
+        acked.set(Number(offset), payload!);
+      }
+      // the child's own open recorded the records it found as a synced prefix
+      const point = loadRecoveryPoint(nodeFileIO, dir, DEFAULT_MAX_PAYLOAD_BYTES).prefix;
+      const journal = await Journal.open({ dir });
+      const report = journal.recovery!;
+      if (point) {
+        expect(report.lastSegmentPrefixTrusted, `kill ${kill}`).toBe(point.size);
+        trusted++;
+      }
+      const after = [...acked.keys()].filter((o) => HEADER_SIZE + o >= (point?.size ?? 0)).length;
+      expect(report.recordsVerified).toBeGreaterThanOrEqual(after);
+      for (const [offset, payload] of acked) expect(Buffer.from(journal.read(offset)!.payload).toString(), `kill ${kill}: offset ${offset}`).toBe(payload);
+      // closed cleanly here: the next child's open trusts that mark, withdraws it and records its own prefix
+      await journal.close();
+    }
+    expect(trusted).toBeGreaterThanOrEqual(7);
   });
 
   it('refuses a second writer in another process, then takes over once the holder is SIGKILLed', async () => {

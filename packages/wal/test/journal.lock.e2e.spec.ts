@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, LOCK_FILE, WalErrorCodes, isWalError } from '../src/index.js';
@@ -64,7 +64,11 @@ describe('the writer lock', () => {
     await after.close();
   });
 
-  it('refuses a writer of the socket-only fallback while a file-locked writer holds the directory, and the other way round', async () => {
+  it('refuses a writer of the socket-only fallback while a file-locked writer holds the directory, and the other way round', async (ctx) => {
+    if (process.platform !== 'linux') {
+      ctx.skip(true, 'the socket fallback is Linux only (elsewhere the fallback is a pid file, which a file-locked writer does not see)');
+      return;
+    }
     const dir = tempDir();
     const filed = await Journal.open({ dir });
     expect(isWalError(await refusal(Journal.open({ dir, io: socketOnlyIO })), WalErrorCodes.Locked)).toBe(true);
@@ -111,5 +115,23 @@ describe('the writer lock', () => {
     nodeFileIO.close(replacement!);
     const later = await WriterLock.acquire(racing, dir);
     later.release();
+  });
+  it('falls back to the socket when the file system does no file locks, and fails with WAL_IO, not a hang, on a LOCK it cannot open', async () => {
+    const dir = tempDir();
+    const noLocks: FileIO = {
+      ...nodeFileIO,
+      lock: () => {
+        throw Object.assign(new Error('no locks on this file system'), { code: 'ENOLCK' });
+      },
+    };
+    const j = await Journal.open({ dir, io: noLocks });
+    if (process.platform === 'linux') expect(isWalError(await refusal(Journal.open({ dir, io: noLocks })), WalErrorCodes.Locked)).toBe(true);
+    await j.close();
+
+    const dangling = tempDir();
+    symlinkSync(join(dangling, 'nowhere', 'LOCK'), join(dangling, LOCK_FILE));
+    const err = await refusal(Journal.open({ dir: dangling }));
+    expect(isWalError(err, WalErrorCodes.Io)).toBe(true);
+    expect(err.message).toContain('lock file');
   });
 });

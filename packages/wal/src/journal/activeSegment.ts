@@ -4,7 +4,8 @@ import { HEADER_SIZE } from '../format/constants.js';
 import { encodeSegmentHeader } from '../format/segmentHeader.js';
 import { segmentName } from '../format/segmentName.js';
 import { writeFully, type FileIO } from '../io/fileIO.js';
-import { fileCrc32c } from '../recovery/recoveryPoint.js';
+import { checksums } from '../checksum/index.js';
+import { fileCrc32c, fileCrc32cOfRange } from '../recovery/recoveryPoint.js';
 import { SyncFailedError } from './syncFailedError.js';
 
 const ZEROS = new Uint8Array(256 * 1024);
@@ -34,6 +35,8 @@ export class ActiveSegment {
     public writePos: number,
     private allocatedEnd: number,
     private readonly prealloc: Preallocation,
+    /** CRC32C of the file's bytes up to `writePos`, carried on as records are written. */
+    private crc: number,
   ) {}
 
   /**
@@ -54,8 +57,9 @@ export class ActiveSegment {
     } catch (err) {
       throw ioError('creating segment', path, err);
     }
+    const header = encodeSegmentHeader(base);
     try {
-      writeFully(io, fd, encodeSegmentHeader(base), 0, HEADER_SIZE, 0);
+      writeFully(io, fd, header, 0, HEADER_SIZE, 0);
     } catch (err) {
       undoCreate(io, dir, path, fd, err);
       throw ioError('creating segment', path, err);
@@ -71,16 +75,24 @@ export class ActiveSegment {
       }
       throw new SyncFailedError('creating segment', path, err);
     }
-    return new ActiveSegment(io, base, path, fd, HEADER_SIZE, HEADER_SIZE, prealloc);
+    return new ActiveSegment(io, base, path, fd, HEADER_SIZE, HEADER_SIZE, prealloc, checksums().crc32c(header, 0, HEADER_SIZE, 0));
   }
 
-  /** Reopens the last segment after recovery; `writePos` is the recovered head's position. */
-  static open(io: FileIO, dir: string, base: number, writePos: number, prealloc: Preallocation): ActiveSegment {
+  /**
+   * Reopens the last segment after recovery; `writePos` is the recovered
+   * head's position. `known` is a CRC32C of the file's first bytes that
+   * recovery already had (a clean-close mark, a synced prefix): only the
+   * bytes after it are read to carry the CRC on to the head.
+   */
+  static open(io: FileIO, dir: string, base: number, writePos: number, prealloc: Preallocation, known?: { size: number; crc: number }): ActiveSegment {
     const path = join(dir, segmentName(base));
+    let fd: number | undefined;
     try {
-      const fd = io.open(path, 'r+');
-      return new ActiveSegment(io, base, path, fd, writePos, Math.max(writePos, io.size(fd)), prealloc);
+      fd = io.open(path, 'r+');
+      const crc = known && known.size <= writePos ? fileCrc32cOfRange(io, fd, known.size, writePos, known.crc) : fileCrc32c(io, fd, writePos);
+      return new ActiveSegment(io, base, path, fd, writePos, Math.max(writePos, io.size(fd)), prealloc, crc);
     } catch (err) {
+      if (fd !== undefined) io.close(fd);
       throw ioError('opening segment', path, err);
     }
   }
@@ -117,11 +129,17 @@ export class ActiveSegment {
       throw err;
     }
     this.writePos += length;
+    this.crc = checksums().crc32c(buf, 0, length, this.crc);
   }
 
-  /** CRC32C of the file up to the head (for the clean-close mark; read back from the page cache). */
+  /**
+   * CRC32C of the file up to the head (the clean-close mark, a synced
+   * prefix), carried on from each write: nothing is read back. Should it ever
+   * differ from the file, the next open only loses its shortcut (the CRC
+   * does not match, the segment is scanned).
+   */
   contentCrc(): number {
-    return fileCrc32c(this.io, this.fd, this.writePos);
+    return this.crc;
   }
 
   syncAsync(): Promise<void> {

@@ -2,7 +2,7 @@ import { ClosedError, InvalidArgumentError, NotAJournalError, ReadOnlyError, ioE
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { ensureDirectory } from '../io/directories.js';
 import { recoverJournal } from '../recovery/recover.js';
-import { loadRecoveryPoint, updateRecoveryPoint, withdrawCleanClose } from '../recovery/recoveryPoint.js';
+import { loadRecoveryPoint, updateRecoveryPoint, withdrawCleanClose, type SyncedPrefix } from '../recovery/recoveryPoint.js';
 import type { RecoveryReport } from '../recovery/report.js';
 import { listSegmentFiles } from '../recovery/segmentFiles.js';
 import { ActiveSegment, preallocationOf } from './activeSegment.js';
@@ -32,6 +32,23 @@ export interface AppendOptions {
  * One writer per directory (across processes); any number of read-only
  * journals in other processes.
  */
+/**
+ * The records the active segment holds as the journal opens, as its synced
+ * prefix (none for an empty segment). Synced first: recovery may have kept
+ * records that a killed writer had written but not synced, and a sync that
+ * fails here fails the open, like any failed sync (they may be gone from the
+ * page cache; appending after them would bury the gap under new records).
+ */
+function syncedPrefixOf(active: ActiveSegment): SyncedPrefix | undefined {
+  if (active.isEmpty) return undefined;
+  try {
+    active.sync();
+  } catch (err) {
+    throw ioError('syncing the records recovery kept in', active.path, err);
+  }
+  return { base: active.base, size: active.writePos, crc: active.contentCrc() };
+}
+
 export class Journal {
   private closed = false;
   private headOffset = 0;
@@ -98,14 +115,16 @@ export class Journal {
         maxPayloadBytes: o.maxPayloadBytes,
         repair: o.repair,
         scanSealed: o.scanSealedOnOpen !== false,
-        ...(o.scanSealedOnOpen === 'unverified' ? { trusted: point.sealed, closed: point.closed } : {}),
+        ...(o.scanSealedOnOpen === 'unverified' ? { trusted: point.sealed, closed: point.closed, prefix: point.prefix } : {}),
         io: o.io,
       });
       segments.reset(report.segments.map((s) => s.base));
       const last = segments.last;
       const prealloc = preallocationOf(o);
       if (last) {
-        active = ActiveSegment.open(o.io, o.dir, last.base, HEADER_SIZE + report.head - last.base, prealloc);
+        // the CRC recovery checked on the way, when it concerns this segment: the writer carries it on
+        const known = report.lastSegmentTrusted ? point.closed : report.lastSegmentPrefixTrusted > 0 ? point.prefix : undefined;
+        active = ActiveSegment.open(o.io, o.dir, last.base, HEADER_SIZE + report.head - last.base, prealloc, known?.base === last.base ? known : undefined);
       } else {
         active = ActiveSegment.create(o.io, o.dir, report.head, prealloc);
         segments.add(report.head);
@@ -124,8 +143,9 @@ export class Journal {
       // it; a clean-close mark goes before anything is written (and if it
       // cannot, the journal does not open)
       const sealed = o.scanSealedOnOpen !== false ? segments.sealedSizes() : point.sealed;
-      if (point.marked) withdrawCleanClose(o.io, o.dir, sealed, o.maxPayloadBytes);
-      else if (o.scanSealedOnOpen !== false) updateRecoveryPoint(o.io, o.dir, sealed, o.maxPayloadBytes);
+      const prefix = o.scanSealedOnOpen === 'unverified' ? syncedPrefixOf(active) : undefined;
+      if (point.marked) withdrawCleanClose(o.io, o.dir, sealed, o.maxPayloadBytes, prefix);
+      else if (o.scanSealedOnOpen !== false) updateRecoveryPoint(o.io, o.dir, sealed, o.maxPayloadBytes, undefined, prefix);
       return journal;
     } catch (err) {
       published?.close();

@@ -43,6 +43,8 @@ interface InFlight {
   end: number;
   /** Resolves when the batch's sync is done, to its error if it failed; undefined when it needs none (durability `none`). */
   synced: Promise<{ err: unknown } | undefined> | undefined;
+  /** CRC32C of the active segment up to the batch's end (a synced prefix once the sync is done). */
+  crc: number;
 }
 
 /**
@@ -54,6 +56,13 @@ interface InFlight {
 const MAX_IN_FLIGHT = 2;
 /** A batch of at least twice this many records, started with no sync in flight, is split in two (see takeBatch). */
 const SPLIT_RECORDS = 16;
+/**
+ * Synced bytes of the active segment between two synced prefixes recorded in
+ * the recovery point: an open after a crash scans at most about this much of
+ * the last segment (plus what was not synced), for one atomic file replace
+ * per this many bytes written. Mutable for tests only (they lower it).
+ */
+export const syncedPrefixEvery = { bytes: 8 * 1024 * 1024 };
 
 /**
  * The single writer of a journal: assigns offsets in call order, writes
@@ -89,6 +98,8 @@ export class JournalWriter {
   private written: number;
   /** Wakes a drain that waits for a sync when a new append is queued. */
   private wake: (() => void) | undefined;
+  /** File position of the synced prefix of the active segment last recorded in the recovery point. */
+  private prefixRecorded: number;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -100,6 +111,7 @@ export class JournalWriter {
     private readonly publish: (head: number, synced: boolean) => void,
   ) {
     this.written = head;
+    this.prefixRecorded = active.writePos; // Journal.open records the prefix it opens with
   }
 
   get failed(): boolean {
@@ -242,6 +254,7 @@ export class JournalWriter {
     this.inFlight.shift();
     this.head = oldest.end;
     this.publish(oldest.end, oldest.synced !== undefined);
+    if (oldest.synced !== undefined) this.syncedUpTo(oldest.end, oldest.crc);
     for (const e of oldest.batch) e.resolve(e.at);
   }
 
@@ -376,7 +389,7 @@ export class JournalWriter {
     if (this.options.groupCommit) {
       // the sync runs off the event loop; the drain goes on with the next batch
       const synced = durable ? this.syncActive().then(() => undefined, (err: unknown) => ({ err })) : undefined;
-      this.inFlight.push({ batch, end: offset, synced });
+      this.inFlight.push({ batch, end: offset, synced, crc: this.active.contentCrc() });
       return;
     }
     if (durable) {
@@ -386,6 +399,7 @@ export class JournalWriter {
         this.fail(err, batch);
         return;
       }
+      this.syncedUpTo(offset, this.active.contentCrc());
     }
     this.head = offset;
     this.publish(offset, durable);
@@ -401,7 +415,23 @@ export class JournalWriter {
       this.fail(err, [barrier]);
       return;
     }
+    this.syncedUpTo(this.written, this.active.contentCrc());
     barrier.resolve();
+  }
+
+  /**
+   * The active segment is synced up to global offset `end`, where its CRC32C
+   * is `crc`: every syncedPrefixEvery.bytes, record that as its synced prefix, so
+   * that an open after a crash scans only what follows (see SyncedPrefix).
+   * Best effort, like every recovery point write: a failure costs the next
+   * open its shortcuts, never a record.
+   */
+  private syncedUpTo(end: number, crc: number): void {
+    const { io, dir, maxPayloadBytes, scanSealedOnOpen } = this.options;
+    const size = HEADER_SIZE + end - this.active.base;
+    if (scanSealedOnOpen !== 'unverified' || size - this.prefixRecorded < syncedPrefixEvery.bytes) return;
+    this.prefixRecorded = size;
+    updateRecoveryPoint(io, dir, this.segments.sealedSizes(), maxPayloadBytes, undefined, { base: this.active.base, size, crc });
   }
 
   /**
@@ -426,6 +456,7 @@ export class JournalWriter {
   private startSegment(): void {
     this.unsynced = false;
     this.active = ActiveSegment.create(this.options.io, this.options.dir, this.written, preallocationOf(this.options));
+    this.prefixRecorded = HEADER_SIZE;
     this.segments.add(this.written);
     // the segment just sealed was written, synced and trimmed here: vouch for it
     if (this.options.scanSealedOnOpen === 'unverified') updateRecoveryPoint(this.options.io, this.options.dir, this.segments.sealedSizes(), this.options.maxPayloadBytes);

@@ -9,7 +9,7 @@ const MIN_BYTES = 32 * 1024;
 /** The worker's smallest share of a run. */
 const MIN_SHARE = 0.25;
 
-/** Records read ahead and verified by the worker: `bytes[0 .. end - start)` holds them. */
+/** Records read ahead and verified (by the worker and, for its part, this thread): `bytes[0 .. end - start)` holds them. */
 export interface VerifiedRun {
   bytes: Uint8Array;
   /** File positions of the run (record boundaries). */
@@ -50,7 +50,8 @@ export class ReadAhead {
 
   /**
    * The verified run read ahead at `start` of `seg`, when there is one and
-   * the worker found every record intact. Its bytes stay valid until the
+   * every record is intact (this thread checks its part here, the worker
+   * has checked the rest). Its bytes stay valid until the
    * next call to `start` (or the next scan that uses the worker).
    */
   take(seg: Segment, start: number, limit: number): VerifiedRun | undefined {

@@ -31,13 +31,17 @@ export const LOCK_FILE = 'LOCK';
  * On Linux the writer also listens on a socket in the abstract namespace,
  * named after the directory's real path (the lock of earlier versions, which
  * knew only that one): a writer of an earlier version and one of this version
- * on the same host exclude each other during an upgrade.
+ * exclude each other during an upgrade, but only within one network
+ * namespace (an earlier version in another container knows nothing of the
+ * file lock). On macOS an earlier version's pid file does not stop a writer
+ * of this one: stop earlier writers before upgrading there.
  *
  * Fallbacks, where FileIO has no `lock` (the lock addon cannot load on this
- * platform, or an in-memory FileIO in tests): the socket alone on Linux,
- * which excludes writers only within one network namespace; elsewhere an
- * exclusive-create pid file, taken over when its pid is no longer alive on
- * this host.
+ * platform, or an in-memory FileIO in tests) or the file system refuses file
+ * locks (ENOLCK, EOPNOTSUPP, EINVAL: NFSv3 without a lock manager, some FUSE
+ * file systems): the socket alone on Linux, which excludes writers only
+ * within one network namespace; elsewhere an exclusive-create pid file,
+ * taken over when its pid is no longer alive on this host.
  *
  * Limitation: the lock does not reach across hosts unless the file system
  * carries locks between them (NFSv4 does; a journal on a network file system
@@ -47,13 +51,14 @@ export class WriterLock {
   private constructor(
     private readonly io: FileIO,
     private readonly dir: string,
-    /** The locked LOCK file, or undefined on the fallbacks. */
-    private readonly fd: number | undefined,
+    /** The locked LOCK file, or undefined on the fallbacks (and once released). */
+    private fd: number | undefined,
     private readonly server: Server | undefined,
   ) {}
 
   static async acquire(io: FileIO, dir: string): Promise<WriterLock> {
-    const fd = io.lock && io.isSameFile ? lockFile(io, dir) : undefined;
+    const file = io.lock && io.isSameFile ? lockFile(io, dir) : undefined;
+    const fd = file?.fd;
     let server: Server | undefined;
     try {
       if (process.platform === 'linux') {
@@ -74,7 +79,7 @@ export class WriterLock {
     } catch (err) {
       // holding the lock after a failed open would lock the directory for as long as this process lives
       if (server) await closeServer(server);
-      if (fd !== undefined) closeQuietly(io, fd);
+      if (file) unlockFile(io, dir, file.fd, file.created);
       throw err;
     }
     return new WriterLock(io, dir, fd, server);
@@ -82,13 +87,8 @@ export class WriterLock {
 
   release(): void {
     if (this.fd !== undefined) {
-      try {
-        const path = join(this.dir, LOCK_FILE);
-        if (this.io.isSameFile!(this.fd, path)) this.io.unlink(path);
-      } catch {
-        // the file is informational; the lock goes with the descriptor
-      }
-      closeQuietly(this.io, this.fd);
+      unlockFile(this.io, this.dir, this.fd, true);
+      this.fd = undefined;
     } else {
       try {
         const holder = readHolder(this.io, this.dir);
@@ -101,49 +101,80 @@ export class WriterLock {
   }
 }
 
+/** Codes of a file system that does not do file locks: the lock falls back to what it did before. */
+const NO_FILE_LOCKS = new Set(['ENOLCK', 'EOPNOTSUPP', 'ENOTSUP', 'EINVAL']);
+/** Opens of a LOCK file that vanished or was replaced in between, before giving up. */
+const OPEN_ATTEMPTS = 5;
+
 /**
  * Opens (creating it when absent) and locks the LOCK file; LockedError when
- * another writer holds it. A file removed or replaced between the open and
- * the lock (its holder closed meanwhile) is let go and the next one tried.
+ * another writer holds it, undefined when the file system does no file
+ * locks. A file removed or replaced between the open and the lock (its
+ * holder closed meanwhile) is let go and the next one tried.
  */
-function lockFile(io: FileIO, dir: string): number {
+function lockFile(io: FileIO, dir: string): { fd: number; created: boolean } | undefined {
   const path = join(dir, LOCK_FILE);
-  for (;;) {
-    let fd: number;
+  for (let attempt = 1; ; attempt++) {
+    let file: { fd: number; created: boolean };
     try {
-      fd = openOrCreate(io, path);
+      file = openOrCreate(io, path);
     } catch (err) {
       throw ioError('opening the lock file of', dir, err);
     }
     let taken: boolean;
     let current: boolean;
     try {
-      taken = io.lock!(fd);
-      current = taken && io.isSameFile!(fd, path);
+      taken = io.lock!(file.fd);
+      current = taken && io.isSameFile!(file.fd, path);
     } catch (err) {
-      closeQuietly(io, fd);
+      closeQuietly(io, file.fd);
+      if (NO_FILE_LOCKS.has((err as { code?: string }).code ?? '')) return undefined;
       throw ioError('taking the writer lock of', dir, err);
     }
-    if (current) return fd;
-    closeQuietly(io, fd);
+    if (current) return file;
+    closeQuietly(io, file.fd);
     if (!taken) throw new LockedError(dir, readHolder(io, dir));
+    if (attempt === OPEN_ATTEMPTS) throw ioError('taking the writer lock of', dir, new Error(`${path} was replaced ${OPEN_ATTEMPTS} times while being locked`));
   }
 }
 
-/** Read-write, never truncating what another writer's lock file says. */
-function openOrCreate(io: FileIO, path: string): number {
-  for (;;) {
+/**
+ * Read-write, never truncating what another writer's lock file says. A path
+ * that neither opens nor can be created (a dangling symbolic link: the open
+ * finds no file, the exclusive create finds the link) is an error after a
+ * few attempts, not a loop.
+ */
+function openOrCreate(io: FileIO, path: string): { fd: number; created: boolean } {
+  for (let attempt = 1; ; attempt++) {
     try {
-      return io.open(path, 'r+');
+      return { fd: io.open(path, 'r+'), created: false };
     } catch (err) {
       if ((err as { code?: string }).code !== 'ENOENT') throw err;
     }
     try {
-      return io.open(path, 'wx+');
+      return { fd: io.open(path, 'wx+'), created: true };
     } catch (err) {
-      if ((err as { code?: string }).code !== 'EEXIST') throw err; // created meanwhile: open that one
+      // created meanwhile by another writer: open that one
+      if ((err as { code?: string }).code !== 'EEXIST' || attempt === OPEN_ATTEMPTS) throw err;
     }
   }
+}
+
+/**
+ * Lets go of the lock file: removed first when this writer made it or held
+ * it (while still locked, and only if the path still names it), then closed,
+ * which releases the lock.
+ */
+function unlockFile(io: FileIO, dir: string, fd: number, remove: boolean): void {
+  if (remove) {
+    try {
+      const path = join(dir, LOCK_FILE);
+      if (io.isSameFile!(fd, path)) io.unlink(path);
+    } catch {
+      // the file is informational; the lock goes with the descriptor
+    }
+  }
+  closeQuietly(io, fd);
 }
 
 function closeQuietly(io: FileIO, fd: number): void {

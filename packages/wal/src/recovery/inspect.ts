@@ -2,7 +2,7 @@ import { ioError, type CutReason } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../format/constants.js';
 import type { FileIO } from '../io/fileIO.js';
 import type { ScanProgress, SegmentSummary } from './report.js';
-import { fileCrc32c, type CleanClose } from './recoveryPoint.js';
+import { fileCrc32c, type CleanClose, type SyncedPrefix } from './recoveryPoint.js';
 import { rangeIsZero, scanSegment } from './scanSegment.js';
 import { checkSegmentHeader, listSegmentFiles, nextBase, type SegmentFile } from './segmentFiles.js';
 
@@ -36,6 +36,10 @@ export interface Inspection {
   trustedSegments: number;
   /** The last segment was not scanned: a clean-close mark vouched for it (same size, same CRC32C). */
   lastTrusted: boolean;
+  /** Bytes at the start of the last segment that were not scanned: a synced prefix vouched for them (0: none). */
+  lastPrefixTrusted: number;
+  /** A CRC32C of the last segment's first `size` bytes computed on the way (the writer carries it on). */
+  lastCrc?: { size: number; crc: number };
   findings: Finding[];
 }
 
@@ -47,6 +51,8 @@ export interface InspectOptions {
   trusted?: ReadonlyMap<number, number>;
   /** The last segment as a writer closed it cleanly: no scan when its size and CRC still match. */
   closed?: CleanClose;
+  /** A prefix of the last segment its writer synced: its records are not scanned when its CRC still matches. */
+  prefix?: SyncedPrefix;
   /** Stop at the first finding that is not a tail cut (recovery needs no more). */
   stopAtSealed?: boolean;
   onProgress?: (p: ScanProgress) => void;
@@ -65,6 +71,7 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
     freeSpaceBytes: 0,
     trustedSegments: 0,
     lastTrusted: false,
+    lastPrefixTrusted: 0,
     findings: [],
   };
   let bytesBefore = 0;
@@ -100,9 +107,16 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
         if (last && options.closed?.base === seg.base && options.closed.size === seg.size && fileCrc32c(io, fd, seg.size) === options.closed.crc) {
           result.lastTrusted = true;
           result.lastEnd = seg.size;
+          result.lastCrc = { size: seg.size, crc: options.closed.crc };
         } else if (last || (options.scanSealed !== false && !trusted)) {
+          const start = last ? trustedPrefix(io, fd, seg, options.prefix) : HEADER_SIZE;
+          if (start > HEADER_SIZE) {
+            result.lastPrefixTrusted = start;
+            result.lastCrc = { size: start, crc: options.prefix!.crc };
+          }
           const scan = scanSegment(io, fd, {
             maxPayloadBytes,
+            start,
             size: seg.size,
             onProgress: options.onProgress && ((pos) => options.onProgress!({ segment: seg.name, bytesDone: bytesBefore + pos, bytesTotal })),
           });
@@ -131,4 +145,10 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
     if (options.stopAtSealed && latest?.kind === 'sealed') break;
   }
   return result;
+}
+
+/** Where the scan of the last segment starts: after its synced prefix when that still has its CRC, else after the header. */
+function trustedPrefix(io: FileIO, fd: number, seg: SegmentFile, prefix: SyncedPrefix | undefined): number {
+  if (!prefix || prefix.base !== seg.base || prefix.size <= HEADER_SIZE || prefix.size > seg.size) return HEADER_SIZE;
+  return fileCrc32c(io, fd, prefix.size) === prefix.crc ? prefix.size : HEADER_SIZE;
 }

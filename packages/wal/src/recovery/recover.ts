@@ -7,7 +7,7 @@ import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { inspectJournal, type Finding, type Inspection } from './inspect.js';
 import { refuseValidRecordOverLimit } from './overLimit.js';
 import { Quarantine } from './quarantine.js';
-import type { CleanClose } from './recoveryPoint.js';
+import type { CleanClose, SyncedPrefix } from './recoveryPoint.js';
 import type { RecoveryCut, RecoveryReport, ScanProgress } from './report.js';
 import { countWellFormed } from './scanSegment.js';
 import { nextBase, type SegmentFile } from './segmentFiles.js';
@@ -40,6 +40,12 @@ export interface RecoverOptions {
    * recoveryPoint.ts): when its size and CRC32C still match, it is not scanned.
    */
   closed?: CleanClose;
+  /**
+   * A prefix of the last segment as its writer synced it (see
+   * recoveryPoint.ts): when its CRC32C still matches, only the records after
+   * it are scanned.
+   */
+  prefix?: SyncedPrefix;
   onProgress?: (p: ScanProgress) => void;
   /** The file-system seam (tests inject faults). */
   io?: FileIO;
@@ -71,6 +77,7 @@ function recover(dir: string, options: RecoverOptions): RecoveryReport {
     scanSealed: options.scanSealed,
     trusted: options.trusted,
     closed: options.closed,
+    prefix: options.prefix,
     stopAtSealed: true,
     onProgress: options.onProgress,
   });
@@ -199,6 +206,7 @@ function buildReport(dir: string, inspection: Inspection, kept: SegmentFile[], c
     segmentsChecked: inspection.summaries.length,
     segmentsTrusted: inspection.trustedSegments,
     lastSegmentTrusted: inspection.lastTrusted,
+    lastSegmentPrefixTrusted: inspection.lastPrefixTrusted,
     recordsVerified: inspection.records,
     bytesVerified: inspection.bytes,
     earliest: kept[0]?.base ?? head,

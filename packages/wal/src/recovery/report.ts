@@ -37,6 +37,12 @@ export interface RecoveryReport {
   segmentsTrusted: number;
   /** The last segment was not scanned: the previous writer closed it cleanly, and its size and CRC32C still match. */
   lastSegmentTrusted: boolean;
+  /**
+   * Bytes at the start of the last segment whose records were not scanned: the
+   * writer had synced them and recorded their CRC32C, which still matches
+   * (0: the segment was scanned from its header, or trusted whole).
+   */
+  lastSegmentPrefixTrusted: number;
   recordsVerified: number;
   /** Record bytes verified (headers plus payloads, segment headers excluded). */
   bytesVerified: number;
