@@ -5,6 +5,15 @@ import { spawnChild } from './children/spawn.js';
 import { tempDir } from './helpers.js';
 import { SOAK, seededRandom } from './rng.js';
 
+/** Adds the `ack <offset> <payload>` lines of an appender child to `acked`. */
+function collectAcks(lines: string[], acked: Map<number, string>): void {
+  for (const line of lines) {
+    if (!line.startsWith('ack ')) continue;
+    const [, offset, payload] = line.split(' ');
+    acked.set(Number(offset), payload!);
+  }
+}
+
 const KILLS = Math.max(30, Number(process.env.EPISTEME_CRASH_KILLS ?? 0) || 30 * SOAK);
 
 describe('Journal crash safety with real processes', () => {
@@ -22,11 +31,7 @@ describe('Journal crash safety with real processes', () => {
       await new Promise((r) => setTimeout(r, 20 + rnd() * 150));
       child.proc.kill('SIGKILL');
       await child.exited;
-      for (const line of child.lines) {
-        if (!line.startsWith('ack ')) continue;
-        const [, offset, payload] = line.split(' ');
-        acked.set(Number(offset), payload!);
-      }
+      collectAcks(child.lines, acked);
       const journal = await Journal.open({ dir });
       cutsSeen += journal.recovery!.cuts.length;
       for (const [offset, payload] of acked) {
@@ -63,11 +68,7 @@ describe('Journal crash safety with real processes', () => {
       await new Promise((r) => setTimeout(r, 30));
       child.proc.kill('SIGKILL');
       await child.exited;
-      for (const line of child.lines) {
-        if (!line.startsWith('ack ')) continue;
-        const [, offset, payload] = line.split(' ');
-        acked.set(Number(offset), payload!);
-      }
+      collectAcks(child.lines, acked);
       // the child's own open recorded the records it found as a synced prefix
       const point = loadRecoveryPoint(nodeFileIO, dir, DEFAULT_MAX_PAYLOAD_BYTES).prefix;
       const journal = await Journal.open({ dir });

@@ -159,16 +159,10 @@ export function writeRecoveryPoint(
  * written, a stale one is removed rather than left to vouch for segments a
  * recovery may have just changed; the next open then scans everything.
  */
-export function updateRecoveryPoint(
-  io: FileIO,
-  dir: string,
-  segments: Iterable<[base: number, size: number]>,
-  maxPayloadBytes: number,
-  closed?: CleanClose,
-  prefix?: SyncedPrefix,
-): void {
+export function updateRecoveryPoint(...args: Parameters<typeof writeRecoveryPoint>): void {
+  const [io, dir] = args;
   try {
-    writeRecoveryPoint(io, dir, segments, maxPayloadBytes, closed, prefix);
+    writeRecoveryPoint(...args);
   } catch {
     try {
       io.unlink(join(dir, RECOVERY_POINT_FILE));
