@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, LOCK_FILE, WalErrorCodes, isWalError } from '../src/index.js';
@@ -133,5 +133,28 @@ describe('the writer lock', () => {
     const err = await refusal(Journal.open({ dir: dangling }));
     expect(isWalError(err, WalErrorCodes.Io)).toBe(true);
     expect(err.message).toContain('lock file');
+  });
+  it('a refused open removes the LOCK file it created, and a second release changes nothing', async (ctx) => {
+    if (process.platform !== 'linux') {
+      ctx.skip(true, 'needs the socket fallback (Linux only)');
+      return;
+    }
+    const dir = tempDir();
+    const path = join(dir, LOCK_FILE);
+    // a writer of the socket-only kind whose LOCK file is gone: the next one creates the file, locks it, meets the socket
+    const socketOnly = await Journal.open({ dir, io: socketOnlyIO });
+    rmSync(path);
+    expect(isWalError(await refusal(Journal.open({ dir })), WalErrorCodes.Locked)).toBe(true);
+    expect(existsSync(path)).toBe(false);
+    await socketOnly.close();
+
+    const lock = await WriterLock.acquire(nodeFileIO, dir);
+    lock.release();
+    const other = await WriterLock.acquire(nodeFileIO, dir);
+    const held = readFileSync(path, 'utf8');
+    lock.release(); // again: must not touch the LOCK file the other holder made
+    expect(readFileSync(path, 'utf8')).toBe(held);
+    expect(isWalError(await refusal(WriterLock.acquire(nodeFileIO, dir)), WalErrorCodes.Locked)).toBe(true);
+    other.release();
   });
 });

@@ -77,6 +77,7 @@ describe('synced prefix of the last segment', () => {
     // a prefix at every synced batch: the power can then go between the
     // recording of a prefix and the sync of the batch written after it
     syncedPrefixEvery.bytes = 1;
+    try {
     for (let series = 0; series < 4; series++) {
       const disk = new SimulatedDisk(rnd);
       const dir = simDir();
@@ -114,7 +115,9 @@ describe('synced prefix of the last segment', () => {
         disk.powerLoss();
       }
     }
-    syncedPrefixEvery.bytes = PREFIX_EVERY_BYTES;
+    } finally {
+      syncedPrefixEvery.bytes = PREFIX_EVERY_BYTES;
+    }
     expect(rounds).toBe(20);
     expect(trusted).toBeGreaterThan(10);
   });
@@ -173,5 +176,32 @@ describe('synced prefix of the last segment', () => {
       await reopened.close().catch(() => undefined);
       disk.powerLoss();
     }
+  });
+  it('syncs at open what recovery kept of a killed writer: a power loss right after the open keeps it; a failed sync fails the open', async () => {
+    const disk = new SimulatedDisk();
+    const dir = simDir();
+    const killed = await Journal.open({ dir, io: disk });
+    const offsets: number[] = [];
+    for (let i = 0; i < 30; i++) offsets.push(await killed.append(payloadOf(i, 100), { durability: 'none' }));
+    // the process dies with its writes in the page cache: nothing synced, nothing closed
+    (killed as unknown as { lock: { release(): void } }).lock.release();
+
+    let failSync = true;
+    disk.inject = ({ op, path }) => (failSync && op === 'fsync' && path.endsWith('.wal') ? { error: 'EIO' } : undefined);
+    const refused = await Journal.open({ dir, io: disk }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(refused).toMatchObject({ code: 'WAL_IO' });
+    failSync = false;
+
+    const opened = await Journal.open({ dir, io: disk });
+    expect(opened.head).toBe(offsets.at(-1)! + RECORD_OVERHEAD + 100);
+    disk.freeze(); // the power goes right after the open
+    await opened.close().catch(() => undefined);
+    disk.powerLoss();
+    const after = await Journal.open({ dir, io: disk });
+    offsets.forEach((o, i) => expect(Buffer.from(after.read(o)!.payload)).toEqual(Buffer.from(payloadOf(i, 100))));
+    await after.close();
   });
 });

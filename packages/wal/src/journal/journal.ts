@@ -28,11 +28,6 @@ export interface AppendOptions {
 }
 
 /**
- * The event log: durable appends at global offsets, reads by offset, tailing.
- * One writer per directory (across processes); any number of read-only
- * journals in other processes.
- */
-/**
  * The records the active segment holds as the journal opens, as its synced
  * prefix (none for an empty segment). Synced first: recovery may have kept
  * records that a killed writer had written but not synced, and a sync that
@@ -48,6 +43,12 @@ function syncedPrefixOf(active: ActiveSegment): SyncedPrefix | undefined {
   }
   return { base: active.base, size: active.writePos, crc: active.contentCrc() };
 }
+
+/**
+ * The event log: durable appends at global offsets, reads by offset, tailing.
+ * One writer per directory (across processes); any number of read-only
+ * journals in other processes.
+ */
 
 export class Journal {
   private closed = false;

@@ -166,12 +166,7 @@ export class JournalWriter {
   async close(): Promise<void> {
     await this.idle();
     if (this.failure === undefined) {
-      let crc: number | undefined;
-      try {
-        crc = this.active.contentCrc();
-      } catch {
-        // a failed read only costs the next open its shortcut
-      }
+      const crc = this.active.contentCrc();
       try {
         this.active.seal();
       } catch (err) {
@@ -179,7 +174,7 @@ export class JournalWriter {
         throw new FailedStateError(err);
       }
       const { io, dir, maxPayloadBytes, scanSealedOnOpen } = this.options;
-      if (crc !== undefined && scanSealedOnOpen !== false) {
+      if (scanSealedOnOpen !== false) {
         updateRecoveryPoint(io, dir, this.segments.sealedSizes(), maxPayloadBytes, { base: this.active.base, size: this.active.writePos, crc });
       }
     } else {
@@ -463,8 +458,10 @@ export class JournalWriter {
   }
 
   private reopenActive(): void {
-    const base = this.active.base;
-    this.active = ActiveSegment.open(this.options.io, this.options.dir, base, this.active.writePos, preallocationOf(this.options));
+    const { base, writePos } = this.active;
+    // the CRC carries over: nothing to read back
+    const known = { size: writePos, crc: this.active.contentCrc() };
+    this.active = ActiveSegment.open(this.options.io, this.options.dir, base, writePos, preallocationOf(this.options), known);
   }
 
   /** A sync or rollback failed: nothing more may be written until reopen. */

@@ -45,9 +45,10 @@ export interface JournalOptions {
    * Which sealed segments open verifies record by record: `'unverified'`
    * (default) those that no earlier open verified and this journal did not
    * seal itself (see RECOVERY_POINT), `true` all of them, `false` none. The
-   * last segment is scanned too, except with `'unverified'` after a clean
-   * close whose size and CRC32C it still matches; every read verifies its
-   * record anyway.
+   * last segment is scanned too, record by record with `true` and `false`;
+   * with `'unverified'` not after a clean close whose size and CRC32C it
+   * still matches, and after a crash only past the synced prefix whose
+   * CRC32C still matches. Every read verifies its record anyway.
    */
   scanSealedOnOpen?: boolean | 'unverified';
   /** How often a read-only follower re-checks the files when no change event came (default 250 ms). */

@@ -51,10 +51,12 @@ export class WriterLock {
   private constructor(
     private readonly io: FileIO,
     private readonly dir: string,
-    /** The locked LOCK file, or undefined on the fallbacks (and once released). */
-    private fd: number | undefined,
+    /** The locked LOCK file, or undefined on the fallbacks. */
+    private readonly fd: number | undefined,
     private readonly server: Server | undefined,
   ) {}
+
+  private released = false;
 
   static async acquire(io: FileIO, dir: string): Promise<WriterLock> {
     const file = io.lock && io.isSameFile ? lockFile(io, dir) : undefined;
@@ -86,9 +88,10 @@ export class WriterLock {
   }
 
   release(): void {
+    if (this.released) return;
+    this.released = true;
     if (this.fd !== undefined) {
       unlockFile(this.io, this.dir, this.fd, true);
-      this.fd = undefined;
     } else {
       try {
         const holder = readHolder(this.io, this.dir);

@@ -38,8 +38,6 @@ export interface Inspection {
   lastTrusted: boolean;
   /** Bytes at the start of the last segment that were not scanned: a synced prefix vouched for them (0: none). */
   lastPrefixTrusted: number;
-  /** A CRC32C of the last segment's first `size` bytes computed on the way (the writer carries it on). */
-  lastCrc?: { size: number; crc: number };
   findings: Finding[];
 }
 
@@ -107,13 +105,9 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
         if (last && options.closed?.base === seg.base && options.closed.size === seg.size && fileCrc32c(io, fd, seg.size) === options.closed.crc) {
           result.lastTrusted = true;
           result.lastEnd = seg.size;
-          result.lastCrc = { size: seg.size, crc: options.closed.crc };
         } else if (last || (options.scanSealed !== false && !trusted)) {
           const start = last ? trustedPrefix(io, fd, seg, options.prefix) : HEADER_SIZE;
-          if (start > HEADER_SIZE) {
-            result.lastPrefixTrusted = start;
-            result.lastCrc = { size: start, crc: options.prefix!.crc };
-          }
+          if (start > HEADER_SIZE) result.lastPrefixTrusted = start;
           const scan = scanSegment(io, fd, {
             maxPayloadBytes,
             start,

@@ -56,7 +56,8 @@ export interface RecoverOptions {
 /**
  * Writer recovery of a journal directory (FORMAT.md, Recovery):
  * 1. every segment header and the contiguity of the segments are checked;
- * 2. the last segment is scanned; an invalid tail is copied to quarantine/,
+ * 2. the last segment is scanned (past a synced prefix, or not at all after
+ *    a clean close, when its CRC32C still matches); an invalid tail is copied to quarantine/,
  *    the copy made durable, then the segment truncated and synced;
  * 3. damage in sealed data throws QuarantineError and changes nothing, unless
  *    `repair` is set;

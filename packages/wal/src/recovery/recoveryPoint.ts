@@ -28,7 +28,8 @@ export type TrustedSegments = ReadonlyMap<number, number>;
  * log recovery after a clean shutdown; a file changed since (a bit flip, a
  * hand edit) fails the CRC and is scanned and cut as before, so appends never
  * land after undetected damage. The open withdraws the mark before it writes
- * anything, so that a crash after new writes is always scanned.
+ * anything, so that after a crash the segment is scanned again (past its
+ * synced prefix).
  */
 export interface CleanClose {
   base: number;
