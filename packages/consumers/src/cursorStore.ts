@@ -248,6 +248,33 @@ export class CursorStore {
     return true;
   }
 
+  /**
+   * Syncs every cursor file and the directory. After a crash the page cache
+   * may show a cursor that never became durable (a commit that failed after
+   * its rename, or between its write and its sync): the registry reports
+   * what it reads, so it makes that durable first, and a later power loss
+   * cannot move a cursor back behind what was reported.
+   */
+  syncAll(): void {
+    const names = this.names();
+    for (const name of names) {
+      const path = this.pathOf(name);
+      let fd: number;
+      try {
+        fd = this.io.open(path, 'r');
+      } catch (err) {
+        if (errnoOf(err) === 'ENOENT') continue;
+        throw wrap('open', path, err);
+      }
+      try {
+        attempt('fsync', path, () => this.io.fsync(fd));
+      } finally {
+        closeQuietly(this.io, fd);
+      }
+    }
+    if (names.length > 0) attempt('fsync directory', this.dir, () => this.io.syncDir(this.dir));
+  }
+
   /** Names of the stored cursors, sorted. Temp files (of a commit in flight or of a crashed one) are ignored. */
   names(): string[] {
     return this.files()

@@ -105,6 +105,8 @@ export class ConsumerRegistry {
     this.autoCleanup = options.autoCleanup !== false;
     this.boundaries = RecordBoundaries.of(journal);
     if (!checkedJournals.has(journal)) {
+      // what a crash left in the page cache becomes durable before anyone reads it
+      if (!journal.readOnly) this.store.syncAll();
       this.clampAfterRecovery();
       if (!journal.readOnly) this.removeStaleTempFiles();
       checkedJournals.add(journal);

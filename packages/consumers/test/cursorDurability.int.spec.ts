@@ -131,4 +131,38 @@ describe('cursor commits under power loss', () => {
     expect(reopened.earliest, 'cleanup deleted records the consumer still needs').toBeLessThanOrEqual(cursor);
     await reopened.close();
   });
+  it('a cursor a crash left visible but not durable is made durable by the next registry: a later power loss does not move it back behind what that registry reported', async () => {
+    for (const failure of ['rename not synced', 'slot write not synced'] as const) {
+      const disk = new SimulatedDisk(seededRandom(5));
+      const dir = simDir();
+      const journal = await Journal.open({ dir, io: disk });
+      const offsets = await journal.appendBatch(Array.from({ length: 20 }, (_, i) => Buffer.from(`e${i}`)));
+      const registry = new ConsumerRegistry(journal, { io: disk, logger: quiet });
+      registry.register('c');
+      registry.commit('c', offsets[3]!);
+      if (failure === 'rename not synced') {
+        // a failed in-place commit makes the next one rewrite the file whole; its directory sync fails
+        disk.inject = ({ op, path }) => (op === 'fsync' && path.endsWith('c.cursor') ? { error: 'EIO' } : undefined);
+        expect(() => registry.commit('c', offsets[5]!)).toThrow();
+        disk.inject = ({ op }) => (op === 'syncDir' ? { error: 'EIO' } : undefined);
+        expect(() => registry.commit('c', offsets[8]!)).toThrow();
+      } else {
+        // an async commit written, its sync still running when the process dies
+        void registry[commitHandledAsync]('c', offsets[8]!).catch(() => undefined);
+      }
+      disk.inject = undefined;
+      await journal.close().catch(() => undefined);
+
+      // the process restarts (no power loss): the new registry reads what the page cache shows
+      const restarted = await Journal.open({ dir, io: disk });
+      const reported = new ConsumerRegistry(restarted, { io: disk, logger: quiet }).get('c').cursor;
+      expect(reported, failure).toBe(offsets[8]!);
+      disk.freeze();
+      await restarted.close().catch(() => undefined);
+      disk.powerLoss();
+      const after = await Journal.open({ dir, io: disk });
+      expect(new ConsumerRegistry(after, { io: disk, logger: quiet }).get('c').cursor, `${failure}: moved back after a power loss`).toBe(reported);
+      await after.close();
+    }
+  });
 });
