@@ -49,7 +49,6 @@ function syncedPrefixOf(active: ActiveSegment): SyncedPrefix | undefined {
  * One writer per directory (across processes); any number of read-only
  * journals in other processes.
  */
-
 export class Journal {
   private closed = false;
   private headOffset = 0;
