@@ -11,7 +11,7 @@
  *
  * Protocol (Int32Array `ctrl` over a SharedArrayBuffer): the main thread
  * writes the positions in `data` where the records to check start and end to
- * ctrl[START] and ctrl[LENGTH] and sets ctrl[STATE] to JOB; this thread
+ * ctrl[START] and ctrl[END] and sets ctrl[STATE] to JOB; this thread
  * answers with the position of the first bad record (-1 if none) in ctrl[BAD]
  * and its reason in ctrl[REASON], then sets STATE to DONE.
  */
@@ -20,7 +20,7 @@ import { crc32c } from '@node-rs/crc32';
 import { blake3 } from '@napi-rs/blake-hash';
 import { hashInto } from 'blake3-jit';
 
-const STATE = 0, LENGTH = 1, BAD = 2, REASON = 3, READY = 4, START = 5;
+const STATE = 0, END = 1, BAD = 2, REASON = 3, READY = 4, START = 5;
 const IDLE = 0, JOB = 1, DONE = 2, EXIT = 3;
 const REASON_NONE = 0, REASON_CRC = 1, REASON_BLAKE3 = 2, REASON_INTERNAL = 3;
 const RECORD_OVERHEAD = 40;
@@ -82,7 +82,7 @@ for (;;) {
   let bad = -1;
   let reason = REASON_INTERNAL;
   try {
-    [bad, reason] = checkRun(ctrl[START], ctrl[LENGTH]);
+    [bad, reason] = checkRun(ctrl[START], ctrl[END]);
   } catch {
     // the main thread checks the run itself
   }

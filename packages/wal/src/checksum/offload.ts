@@ -18,7 +18,7 @@ import { checksums, fastChecksums } from './index.js';
  * or broken, the main thread checks the whole run with the same result.
  */
 
-const STATE = 0, LENGTH = 1, BAD = 2, REASON = 3, READY = 4, START = 5;
+const STATE = 0, END = 1, BAD = 2, REASON = 3, READY = 4, START = 5;
 const IDLE = 0, JOB = 1, DONE = 2, EXIT = 3;
 const REASONS: Record<number, CutReason> = { 1: 'crc-mismatch', 2: 'blake3-mismatch' };
 
@@ -106,7 +106,7 @@ export class ChecksumOffload {
   /** Hands the worker `bytes[from..to)`, whole records already in place; returns the job's ticket. */
   startJob(to: number, from = 0): number {
     this.ctrl[START] = from;
-    this.ctrl[LENGTH] = to;
+    this.ctrl[END] = to;
     this.pending = true;
     this.jobs++;
     Atomics.store(this.ctrl, STATE, JOB);
