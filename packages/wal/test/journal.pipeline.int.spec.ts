@@ -103,6 +103,46 @@ describe('pipelined group commit', () => {
     expect(read).toEqual(written);
     await reopened.close();
   });
+
+  it('callers awaiting each append settle into two balanced syncs, not a large one and a tiny one', async () => {
+    const g = new GatedDisk();
+    const journal = await Journal.open({ dir: simDir(), io: g.io, groupCommit: true, preallocateBytes: 0 });
+    g.gate = true;
+    let resolved = 0;
+    let stop = false;
+    const appender = async (a: number): Promise<void> => {
+      while (!stop) {
+        await journal.append(Buffer.from(`appender ${a}`));
+        resolved++;
+      }
+    };
+    // two callers first, the other 62 once their batch is syncing: the
+    // pipeline starts lopsided (2 and 62 records in flight)
+    const loops = [appender(0), appender(1)];
+    await settle();
+    for (let a = 2; a < 64; a++) loops.push(appender(a));
+    await settle();
+    expect(g.held).toHaveLength(2);
+
+    // a disk serves syncs one at a time, oldest first
+    const perSync: number[] = [];
+    for (let served = 0; served < 40; served++) {
+      expect(g.held.length).toBeGreaterThan(served);
+      const before = resolved;
+      g.held[served]!.release();
+      await settle();
+      perSync.push(resolved - before);
+    }
+    // the tiny batch waits for the large one and joins the next pair of halves
+    expect(perSync.slice(0, 2)).toEqual([2, 62]);
+    expect(perSync.slice(2).every((n) => n === 32)).toBe(true);
+
+    stop = true;
+    g.gate = false;
+    for (const h of g.held) h.release();
+    await Promise.all(loops);
+    await journal.close();
+  });
 });
 
 describe('SimulatedDisk.fsyncAsync', () => {
