@@ -1,4 +1,5 @@
-import { checksums } from '../checksum/index.js';
+import { checksums, crc32cJs } from '../checksum/index.js';
+import { crc32cShift } from '../checksum/crc32cCombine.js';
 import type { CutReason } from '../errors.js';
 import { RECORD_OVERHEAD } from './constants.js';
 
@@ -94,4 +95,45 @@ export function validateRecordAt(
 export function isAllZero(buf: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
   return true;
+}
+
+/**
+ * Records from this payload size on have their CRC over all bytes derived
+ * (crc32cOfRecords); runs of smaller ones are read in one call. Measured
+ * per record: reading 0.05 µs at 256 B, 0.17 at 1 KiB, 0.68 at 4 KiB,
+ * 10.8 at 64 KiB; deriving about 0.2 at any size.
+ */
+const DERIVE_FROM = 2048;
+
+/**
+ * CRC32C of `buf[0..length)`, a run of records just encoded (their stored
+ * CRCs correct), continuing from `previous`: the writer's running CRC of its
+ * segment. A record's stored CRC covers all its bytes but the CRC field, so
+ * for a large record the CRC over all of them is derived from it
+ * (crc32cCombine), without reading the payload a second time:
+ *
+ *   crc(L ‖ C ‖ D) = crc(L ‖ D) ⊕ shift(crc(L ‖ C) ⊕ crc(L), |D|)
+ *
+ * (L the length field, C the CRC field, D digest and payload). Runs of
+ * small records, and bytes that are not a whole record, are read.
+ */
+export function crc32cOfRecords(buf: Uint8Array, length: number, previous: number): number {
+  const cs = checksums();
+  let crc = previous;
+  let readFrom = 0; // start of the bytes not yet in `crc`
+  let pos = 0;
+  while (pos + RECORD_OVERHEAD <= length) {
+    const n = readU32(buf, pos);
+    const end = pos + RECORD_OVERHEAD + n;
+    if (end > length) break;
+    if (n >= DERIVE_FROM) {
+      if (readFrom < pos) crc = cs.crc32c(buf, readFrom, pos, crc);
+      const stored = readU32(buf, pos + 4);
+      const full = (stored ^ crc32cShift(crc32cJs(buf, pos, pos + 8, 0) ^ crc32cJs(buf, pos, pos + 4, 0), n + 32)) >>> 0;
+      crc = (crc32cShift(crc, RECORD_OVERHEAD + n) ^ full) >>> 0;
+      readFrom = end;
+    }
+    pos = end;
+  }
+  return readFrom < length ? cs.crc32c(buf, readFrom, length, crc) : crc;
 }

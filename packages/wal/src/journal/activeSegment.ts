@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ioError } from '../errors.js';
 import { HEADER_SIZE } from '../format/constants.js';
+import { crc32cOfRecords } from '../format/record.js';
 import { encodeSegmentHeader } from '../format/segmentHeader.js';
 import { segmentName } from '../format/segmentName.js';
 import { writeFully, type FileIO } from '../io/fileIO.js';
@@ -129,7 +130,7 @@ export class ActiveSegment {
       throw err;
     }
     this.writePos += length;
-    this.crc = checksums().crc32c(buf, 0, length, this.crc);
+    this.crc = crc32cOfRecords(buf, length, this.crc);
   }
 
   /**
