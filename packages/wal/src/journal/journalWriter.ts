@@ -4,50 +4,13 @@ import { encodeRecordInto } from '../format/record.js';
 import { updateRecoveryPoint } from '../recovery/recoveryPoint.js';
 import { ActiveSegment, preallocationOf } from './activeSegment.js';
 import type { Durability, ResolvedOptions } from './options.js';
+import type { InFlight, PendingAppend, QueueEntry, SyncBarrier } from './writerQueue.js';
 import type { SegmentManager } from './segmentManager.js';
 import { SyncFailedError } from './syncFailedError.js';
+import { Writeback } from './writeback.js';
 
 /** Longest stretch the writer keeps the event loop busy with back-to-back batches. */
 const YIELD_EVERY_MS = 10;
-
-/** One append or appendBatch call waiting for its write (and sync). */
-interface PendingAppend {
-  kind: 'append';
-  payloads: Uint8Array[];
-  bytes: number;
-  durability: Durability;
-  /** Offset of its first record, set when the batch is encoded. */
-  at: number;
-  /** Called with `at` once published; the other offsets follow from the payload sizes. */
-  resolve: (first: number) => void;
-  reject: (err: unknown) => void;
-}
-
-/**
- * A sync() call: it waits in the queue like an append, so that its fsync
- * runs between batches, never while a rotation or close() seals the
- * descriptor it would sync.
- */
-interface SyncBarrier {
-  kind: 'sync';
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-type QueueEntry = PendingAppend | SyncBarrier;
-
-/** A batch written to the file, waiting for its sync (or for the batches before it). */
-interface InFlight {
-  batch: PendingAppend[];
-  /** Head once this batch is published. */
-  end: number;
-  /** Resolves when the batch's sync is done, to its error if it failed; undefined when it needs none (durability `none`). */
-  synced: Promise<{ err: unknown } | undefined> | undefined;
-  /** CRC32C of the active segment up to the batch's end (a synced prefix once the sync is done). */
-  crc: number;
-  /** Records in the batch. */
-  records: number;
-}
 
 /**
  * Most group-commit batches written and syncing at once. Two lets the next
@@ -77,10 +40,12 @@ export const syncedPrefixEvery = { bytes: 8 * 1024 * 1024 };
  * right away, and its sync starts beside the running one (at most
  * MAX_IN_FLIGHT at once); the batches are published strictly in order, each
  * after its own sync. `appendBatch` is always one write and one sync.
+ * Appends that wait for no sync (`none`) are synced in the background every
+ * few MiB (Writeback).
  *
- * Every fsync is started by the drain loop: a failed one puts the journal in
- * the failed state and rejects every batch not yet published (DESIGN.md:
- * never retried and forgotten).
+ * Every fsync but the background ones is started by the drain loop. A failed
+ * one, background included, puts the journal in the failed state and rejects
+ * every batch not yet published (DESIGN.md: never retried and forgotten).
  */
 export class JournalWriter {
   private readonly queue: QueueEntry[] = [];
@@ -102,6 +67,13 @@ export class JournalWriter {
   private wake: (() => void) | undefined;
   /** File position of the synced prefix of the active segment last recorded in the recovery point. */
   private prefixRecorded: number;
+  /** Background syncs of what `none` appends wrote. */
+  private readonly writeback = new Writeback(
+    (segment, end, crc) => {
+      if (segment === this.active && this.failure === undefined) this.syncedUpTo(end, crc);
+    },
+    (err) => this.fail(err, []),
+  );
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -167,6 +139,7 @@ export class JournalWriter {
    */
   async close(): Promise<void> {
     await this.idle();
+    await this.writeback.settled();
     if (this.failure === undefined) {
       const crc = this.active.contentCrc();
       try {
@@ -358,6 +331,7 @@ export class JournalWriter {
     if (!this.active.isEmpty && this.active.sizeWith(bytes) > this.options.maxSegmentBytes) {
       // the syncs in flight use the descriptor that sealing closes
       await this.completeAll();
+      await this.writeback.settled();
       if (this.failure !== undefined) {
         for (const e of batch) e.reject(new FailedStateError(this.failure));
         return;
@@ -409,6 +383,7 @@ export class JournalWriter {
     this.written = offset;
     this.unsynced = true;
     const durable = batch.some((e) => e.durability === 'immediate');
+    if (!durable) this.writeback.wrote(this.active, bytes, offset, this.active.contentCrc());
     if (this.options.groupCommit) {
       // the sync runs off the event loop; the drain goes on with the next batch
       const synced = durable ? this.syncActive().then(() => undefined, (err: unknown) => ({ err })) : undefined;
@@ -468,6 +443,7 @@ export class JournalWriter {
    */
   private async syncActive(): Promise<void> {
     this.unsynced = false;
+    this.writeback.synced();
     try {
       if (this.options.groupCommit) await this.active.syncAsync();
       else this.active.sync();

@@ -1,0 +1,42 @@
+import type { Durability } from './options.js';
+
+/* The entries of the journal writer's queue and pipeline (see JournalWriter). */
+
+/** One append or appendBatch call waiting for its write (and sync). */
+export interface PendingAppend {
+  kind: 'append';
+  payloads: Uint8Array[];
+  bytes: number;
+  durability: Durability;
+  /** Offset of its first record, set when the batch is encoded. */
+  at: number;
+  /** Called with `at` once published; the other offsets follow from the payload sizes. */
+  resolve: (first: number) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * A sync() call: it waits in the queue like an append, so that its fsync
+ * runs between batches, never while a rotation or close() seals the
+ * descriptor it would sync.
+ */
+export interface SyncBarrier {
+  kind: 'sync';
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export type QueueEntry = PendingAppend | SyncBarrier;
+
+/** A batch written to the file, waiting for its sync (or for the batches before it). */
+export interface InFlight {
+  batch: PendingAppend[];
+  /** Head once this batch is published. */
+  end: number;
+  /** Resolves when the batch's sync is done, to its error if it failed; undefined when it needs none (durability `none`). */
+  synced: Promise<{ err: unknown } | undefined> | undefined;
+  /** CRC32C of the active segment up to the batch's end (a synced prefix once the sync is done). */
+  crc: number;
+  /** Records in the batch. */
+  records: number;
+}
