@@ -42,6 +42,8 @@ export async function runSimSession(index: number, rng: Rng, env: SessionEnv): P
     groupCommit,
     maxSegmentBytes: rng.int(300, 6000),
     preallocateBytes: rng.chance(0.5) ? 0 : rng.int(64, 2048),
+    // background syncs of none appends, every few records (segments are small here)
+    writebackBytes: rng.chance(0.3) ? 0 : rng.int(100, 4000),
   };
   const projection = rng.chance(0.8);
   const names = Array.from({ length: rng.int(1, 3) }, (_, i) => `c${i}`);

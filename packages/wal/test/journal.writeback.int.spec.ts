@@ -1,34 +1,33 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FailedStateError, Journal, RECORD_OVERHEAD } from '../src/index.js';
+import { FailedStateError, InvalidArgumentError, Journal, RECORD_OVERHEAD } from '../src/index.js';
 import { syncedPrefixEvery } from '../src/journal/journalWriter.js';
-import { writebackEvery } from '../src/journal/writeback.js';
 import { SimulatedDisk } from '../src/testing/index.js';
 import { GatedDisk, settle } from './gatedDisk.js';
-import { payloadOf } from './helpers.js';
+import { payloadOf, tempDir } from './helpers.js';
 import { simDir } from './rng.js';
 
 /**
- * Background writeback (durability `none`): every writebackEvery.bytes, a
+ * Background writeback (durability `none`): every `writebackBytes`, a
  * sync of the active segment starts and nobody waits for it. What it synced
  * survives a power loss; a failed one fails the journal like any failed
  * fsync; no descriptor is closed under it.
  */
 
 const EVERY = 16 * 1024;
-const saved = { writeback: writebackEvery.bytes, prefix: syncedPrefixEvery.bytes };
+const saved = { prefix: syncedPrefixEvery.bytes };
 
 afterEach(() => {
-  writebackEvery.bytes = saved.writeback;
   syncedPrefixEvery.bytes = saved.prefix;
 });
 
 describe('background writeback of none appends', () => {
   it('syncs as the appends go, so that a power loss keeps all but the last stretch, and records a synced prefix', async () => {
-    writebackEvery.bytes = EVERY;
     syncedPrefixEvery.bytes = EVERY;
     const disk = new SimulatedDisk();
     const dir = simDir();
-    const journal = await Journal.open({ dir, io: disk, durability: 'none' });
+    const journal = await Journal.open({ dir, io: disk, durability: 'none', writebackBytes: EVERY });
     const payloads: Uint8Array[] = [];
     let written = 0;
     for (let chunk = 0; chunk < 10; chunk++) {
@@ -56,10 +55,9 @@ describe('background writeback of none appends', () => {
   });
 
   it('a failed background sync puts the journal in the failed state; a reopen recovers', async () => {
-    writebackEvery.bytes = EVERY;
     const disk = new SimulatedDisk();
     const dir = simDir();
-    const journal = await Journal.open({ dir, io: disk, durability: 'none' });
+    const journal = await Journal.open({ dir, io: disk, durability: 'none', writebackBytes: EVERY });
     disk.inject = ({ op }) => (op === 'fsync' ? { error: 'EIO' } : undefined);
     for (let i = 0; i < 20; i++) await journal.append(payloadOf(i, 1024));
     await settle();
@@ -75,10 +73,9 @@ describe('background writeback of none appends', () => {
   });
 
   it('rotation and close wait for a running background sync instead of closing its descriptor', async () => {
-    writebackEvery.bytes = EVERY;
     const g = new GatedDisk();
     const dir = simDir();
-    const journal = await Journal.open({ dir, io: g.io, durability: 'none', maxSegmentBytes: 96 * 1024, preallocateBytes: 0 });
+    const journal = await Journal.open({ dir, io: g.io, durability: 'none', maxSegmentBytes: 96 * 1024, preallocateBytes: 0, writebackBytes: EVERY });
     g.gate = true;
     const offsets: number[] = [];
     // 40 KiB: one background sync starts and is held
@@ -113,5 +110,14 @@ describe('background writeback of none appends', () => {
     const reopened = await Journal.open({ dir, io: g.io });
     offsets.forEach((o, i) => expect(Buffer.from(reopened.read(o)!.payload).equals(Buffer.from(payloadOf(i, 1024)))).toBe(true));
     await reopened.close();
+  });
+
+  it('refuses a writebackBytes that is not a non-negative integer, and creates nothing', async () => {
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 60]) {
+      const dir = join(tempDir(), 'journal');
+      await expect(Journal.open({ dir, durability: 'none', writebackBytes: bad })).rejects.toThrow(InvalidArgumentError);
+      await expect(Journal.open({ dir, writebackBytes: bad })).rejects.toThrow(/writebackBytes must be a non-negative integer/);
+      expect(existsSync(dir)).toBe(false);
+    }
   });
 });

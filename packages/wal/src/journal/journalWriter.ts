@@ -68,12 +68,7 @@ export class JournalWriter {
   /** File position of the synced prefix of the active segment last recorded in the recovery point. */
   private prefixRecorded: number;
   /** Background syncs of what `none` appends wrote. */
-  private readonly writeback = new Writeback(
-    (segment, end, crc) => {
-      if (segment === this.active && this.failure === undefined) this.syncedUpTo(end, crc);
-    },
-    (err) => this.fail(err, []),
-  );
+  private readonly writeback: Writeback;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -86,6 +81,13 @@ export class JournalWriter {
   ) {
     this.written = head;
     this.prefixRecorded = active.writePos; // Journal.open records the prefix it opens with
+    this.writeback = new Writeback(
+      options.writebackBytes,
+      (segment, end, crc) => {
+        if (segment === this.active && this.failure === undefined) this.syncedUpTo(end, crc);
+      },
+      (err) => this.fail(err, []),
+    );
   }
 
   get failed(): boolean {

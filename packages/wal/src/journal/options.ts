@@ -37,6 +37,14 @@ export interface JournalOptions {
    * update saved per sync). 0 turns it off. Default 1 MiB.
    */
   preallocateBytes?: number;
+  /**
+   * Appends that wait for no sync (durability `none`) are synced in the
+   * background, on the thread pool, every this many bytes written: a power
+   * loss takes at most about this much, and rotation and close() have little
+   * left to flush (RocksDB's `wal_bytes_per_sync`). 0 turns it off. Default
+   * 8 MiB.
+   */
+  writebackBytes?: number;
   /** Open without the writer lock and without recovery; never changes a file. */
   readOnly?: boolean;
   /** Quarantine damaged sealed data on open instead of refusing (see recoverJournal). */
@@ -64,6 +72,7 @@ export interface ResolvedOptions {
   maxSegmentBytes: number;
   maxPayloadBytes: number;
   preallocateBytes: number;
+  writebackBytes: number;
   readOnly: boolean;
   repair: boolean;
   scanSealedOnOpen: boolean | 'unverified';
@@ -76,6 +85,7 @@ export const DEFAULT_OPTIONS = {
   maxSegmentBytes: 64 * 1024 * 1024,
   maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
   preallocateBytes: 1024 * 1024,
+  writebackBytes: 8 * 1024 * 1024,
   groupCommit: { maxBatchRecords: 4096, maxBatchBytes: 8 * 1024 * 1024, maxDelayMs: 0 },
   pollIntervalMs: 250,
 };
@@ -111,6 +121,7 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
     maxSegmentBytes,
     maxPayloadBytes,
     preallocateBytes: nonNegative('preallocateBytes', options.preallocateBytes ?? DEFAULT_OPTIONS.preallocateBytes),
+    writebackBytes: nonNegative('writebackBytes', options.writebackBytes ?? DEFAULT_OPTIONS.writebackBytes),
     readOnly: options.readOnly === true,
     repair: options.repair === true,
     scanSealedOnOpen: options.scanSealedOnOpen ?? 'unverified',

@@ -1,16 +1,10 @@
 import type { ActiveSegment } from './activeSegment.js';
 
 /**
- * Bytes written without a sync (durability `none`) between two background
- * syncs of the active segment; 0 turns them off. Mutable for tests only.
- */
-export const writebackEvery = { bytes: 8 * 1024 * 1024 };
-
-/**
  * Background writeback for appends that do not wait for a sync (durability
- * `none`, RocksDB's `wal_bytes_per_sync`): every writebackEvery.bytes, an
- * fdatasync of the active segment starts on the thread pool and nobody
- * waits for it. Without it, the dirty pages of a whole segment wait for the
+ * `none`, RocksDB's `wal_bytes_per_sync`): every `writebackBytes` written
+ * (a journal option; 0: never), an fdatasync of the active segment starts
+ * on the thread pool and nobody waits for it. Without it, the dirty pages of a whole segment wait for the
  * rotation, whose sync then stalls the append that crossed the limit (64 MiB
  * at ~1 GB/s: tens of milliseconds, about 3 µs per 4 KiB record on average
  * in the append bench), and for `close()`. A completed one also lets the
@@ -23,10 +17,9 @@ export const writebackEvery = { bytes: 8 * 1024 * 1024 };
 export class Writeback {
   private running: Promise<void> | undefined;
   private bytes = 0;
-  /** Background syncs started (tests). */
-  started = 0;
 
   constructor(
+    private readonly every: number,
     /** The sync started when `segment` ended at global offset `end` with CRC32C `crc` is done. */
     private readonly onSynced: (segment: ActiveSegment, end: number, crc: number) => void,
     private readonly onFailed: (err: unknown) => void,
@@ -35,9 +28,8 @@ export class Writeback {
   /** `bytes` more bytes were written to `segment` and not synced; it now ends at global offset `end`, with CRC32C `crc`. */
   wrote(segment: ActiveSegment, bytes: number, end: number, crc: number): void {
     this.bytes += bytes;
-    if (this.running !== undefined || writebackEvery.bytes <= 0 || this.bytes < writebackEvery.bytes) return;
+    if (this.running !== undefined || this.every <= 0 || this.bytes < this.every) return;
     this.bytes = 0;
-    this.started++;
     this.running = segment.syncAsync().then(
       () => {
         this.running = undefined;
