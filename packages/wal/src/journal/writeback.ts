@@ -4,11 +4,12 @@ import type { ActiveSegment } from './activeSegment.js';
  * Background writeback for appends that do not wait for a sync (durability
  * `none`, RocksDB's `wal_bytes_per_sync`): every `writebackBytes` written
  * (a journal option; 0: never), an fdatasync of the active segment starts
- * on the thread pool and nobody waits for it. Without it, the dirty pages of a whole segment wait for the
- * rotation, whose sync then stalls the append that crossed the limit (64 MiB
- * at ~1 GB/s: tens of milliseconds, about 3 µs per 4 KiB record on average
- * in the append bench), and for `close()`. A completed one also lets the
- * writer record a synced prefix, so that an open after a crash scans less.
+ * on the thread pool and nobody waits for it. Without it, the dirty pages
+ * of a whole segment wait for the rotation, whose sync then stalls the
+ * append that crossed the limit (64 MiB at ~1 GB/s: tens of milliseconds,
+ * about 3 µs per 4 KiB record on average in the append bench), and for
+ * `close()`. A completed one also lets the writer record a synced prefix,
+ * so that an open after a crash scans less.
  *
  * A failed background sync is a failed fsync like any other: the journal
  * enters its failed state (DESIGN.md: never retried and forgotten). The
