@@ -5,8 +5,11 @@
  *   rr <offset> <next> <digest>  an earlier record read again by offset
  *   gap <offset>                 a read fell below what cleanup kept; the tail goes on from <offset>
  *   e <code> <message>           any other error (the reader stops)
+ *   diag <text>                  after an error: where it was thrown, the view, the files
  */
-import { Journal, WalErrorCodes, isWalError } from '@episteme/wal';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Journal, WalErrorCodes, isWalError, nodeFileIO, readPublishedHead } from '@episteme/wal';
 import type { ReaderConfig } from '../lib/childConfig.js';
 import { digest } from '../lib/files.js';
 import { Rng } from '../lib/rng.js';
@@ -43,6 +46,22 @@ for (;;) {
       continue;
     }
     out(`e ${codeOf(err)} ${describe(err)}`);
+    out(`diag ${diagnose(err)}`);
     process.exit(1);
   }
+}
+
+/** What a finding needs to be understood: the throwing frames, the view against the files. */
+function diagnose(err: unknown): string {
+  const frames = (err instanceof Error ? (err.stack ?? '') : '').split('\n').filter((l) => l.includes(' at ')).slice(0, 4).map((l) => l.trim().replace(/\(.*\/(src|children)\//, '('));
+  const files = readdirSync(cfg.dir)
+    .sort()
+    .map((f) => {
+      try {
+        return `${f}:${statSync(join(cfg.dir, f)).size}`;
+      } catch {
+        return `${f}:gone`;
+      }
+    });
+  return `from=${from} head=${journal.head} earliest=${journal.earliest} published=${String(readPublishedHead(nodeFileIO, cfg.dir))} files=[${files.join(' ')}] at ${frames.join(' < ')}`;
 }

@@ -265,6 +265,9 @@ async function runCycle(plan: SessionPlan, cycle: number, rng: Rng, ledger: Ledg
         figures.count('reader.resumedAboveCleanup');
       } else if (tag === 'e') {
         readerProblem(`a reader failed: ${line}`);
+      } else if (tag === 'diag') {
+        // the numbers a finding's message leaves out (so that equal findings count as one)
+        console.error(`[${plan.replay}] reader ${line}`);
       }
     });
     readers.push(child);
