@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Timing helpers. Every comparison in bench/ is made inside one run, with the
  * candidates interleaved round by round and the median kept: this VM's disk
@@ -8,6 +10,21 @@
 
 export function nowNs(): bigint {
   return process.hrtime.bigint();
+}
+
+/**
+ * The main thread's own time on a CPU and its time waiting in the run queue
+ * for one (ms), from Linux's schedstat; undefined elsewhere. Process CPU time
+ * mixes in worker threads (the checksum offload): this tells whether the
+ * main thread was busy, descheduled by other load, or blocked on a worker.
+ */
+export function mainThreadSched(): { cpuMs: number; queuedMs: number } | undefined {
+  try {
+    const [cpu, queued] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
+    return { cpuMs: Number(cpu) / 1e6, queuedMs: Number(queued) / 1e6 };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Milliseconds `fn` took, with its result. */
@@ -114,22 +131,29 @@ export function benchSink(): number {
 export async function interleavedRoundsAsync<K extends string>(
   rounds: number,
   cases: Record<K, () => unknown>,
-): Promise<{ wall: Record<K, number[]>; cpu: Record<K, number[]> }> {
+): Promise<{ wall: Record<K, number[]>; cpu: Record<K, number[]>; mainCpu: Record<K, number[]>; mainQueued: Record<K, number[]> }> {
   const names = Object.keys(cases) as K[];
   const empty = (): Record<K, number[]> => Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
   const wall = empty();
   const cpu = empty();
+  // main thread only (Linux; NaN elsewhere)
+  const mainCpu = empty();
+  const mainQueued = empty();
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < names.length; k++) {
       const name = names[(r + k) % names.length]!;
       const c0 = process.cpuUsage();
+      const s0 = mainThreadSched();
       const t0 = nowNs();
       await cases[name]();
       wall[name].push(Number(nowNs() - t0) / 1e6);
       const c = process.cpuUsage(c0);
+      const s1 = mainThreadSched();
       cpu[name].push((c.user + c.system) / 1e3);
+      mainCpu[name].push(s0 && s1 ? s1.cpuMs - s0.cpuMs : NaN);
+      mainQueued[name].push(s0 && s1 ? s1.queuedMs - s0.queuedMs : NaN);
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
   }
-  return { wall, cpu };
+  return { wall, cpu, mainCpu, mainQueued };
 }

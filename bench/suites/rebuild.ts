@@ -172,15 +172,22 @@ export async function run(ctx: BenchContext): Promise<void> {
   } finally {
     await journal.close();
   }
-  const { wall, cpu } = timings;
+  const { wall, cpu, mainCpu, mainQueued } = timings;
 
   const rate = (ms: number[]): number => size.events / (median(ms) / 1000);
   const paired = (a: number[], b: number[]): number => median(a.map((ms, i) => b[i]! / ms));
+  const perEvent = (ms: number[]): number => (median(ms) * 1e6) / size.events;
+  // what the main thread did with the wall time: ran, waited for a CPU (other
+  // load), or neither (blocked: on the checksum worker, on I/O)
+  const blocked = (key: keyof typeof cases): number[] => wall[key].map((w, i) => w - mainCpu[key][i]! - mainQueued[key][i]!);
   const row = (label: string, key: keyof typeof cases): Cell[] => [
     label,
     rate(wall[key]),
     rate(cpu[key]),
-    (median(wall[key]) * 1e6) / size.events,
+    perEvent(wall[key]),
+    perEvent(mainCpu[key]),
+    perEvent(mainQueued[key]),
+    perEvent(blocked(key)),
     paired(wall[key], wall.jsonOnly),
     paired(wall[key], wall.readFrom),
   ];
@@ -191,8 +198,9 @@ export async function run(ctx: BenchContext): Promise<void> {
       `Medians of ${size.rounds} interleaved rounds, warm page cache; by CPU = events / median process CPU time. Ratios: medians of same-round ratios.`,
       `JSON.parse only = TextDecoder.decode + JSON.parse + count, over the payloads held in one buffer in memory (no journal).`,
       `rebuild = ProjectionEngine.rebuild (readMany of ${ENGINE_BATCH}, jsonCodec, apply, in-memory snapshot at the end).`,
+      'main ns/event: the main thread on a CPU; queued: waiting for a CPU (other load); blocked: neither (waiting for the checksum worker or I/O). From /proc schedstat (Linux).',
     ],
-    columns: ['path', 'events/s', 'by CPU', 'ns/event', '/ JSON.parse only', '/ readFrom'],
+    columns: ['path', 'events/s', 'by CPU', 'ns/event', 'main ns/event', 'queued', 'blocked', '/ JSON.parse only', '/ readFrom'],
     rows: [
       row('journal.readFrom, no decode', 'readFrom'),
       row(`journal.readMany(pos, ${ENGINE_BATCH}), no decode`, 'readMany'),

@@ -1,7 +1,11 @@
 import { validateConsumerName } from '@episteme/consumers';
 import { InvalidProjectionArgumentError } from './errors.js';
 
-/** What a projection knows about the record an event came from. */
+/**
+ * What a projection knows about the record an event came from. The engine
+ * passes the journal's record itself (it has these fields, and its payload):
+ * read it, do not change it.
+ */
 export interface EventMeta {
   offset: number;
   /** Offset of the next record: the checkpoint once this event is applied. */

@@ -165,7 +165,8 @@ export class ProjectionRuntime {
     const codec = this.codec;
     for (const rec of batch) {
       try {
-        state = apply(state, codec.decode(rec.payload), { offset: rec.offset, next: rec.next, blake3: rec.blake3 });
+        // the record is the meta (offset, next, blake3): no object per event
+        state = apply(state, codec.decode(rec.payload), rec);
       } catch (err) {
         throw new ApplyFailedError(this.name, rec.offset, err);
       }

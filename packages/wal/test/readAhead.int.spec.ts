@@ -122,6 +122,34 @@ describe('read-ahead (the worker verifies the next batch while the caller works)
     }
   });
 
+  it('records copied out of a run read ahead stay whole and apart: large ones past a copy chunk, and kept across later batches', async () => {
+    const offload = ChecksumOffload.get();
+    if (!offload || !offload.waitReady(20_000)) return;
+    const dir = tempDir();
+    const journal = await Journal.open({ dir, durability: 'none' });
+    const rnd = seededRandom(5);
+    // mostly records of 40-120 KiB, some of 260-600 KiB: larger than the
+    // 256 KiB chunks records are copied into, inside runs read ahead
+    const sizes = Array.from({ length: 160 }, () => (rnd() < 0.2 ? 260 : 40) * 1024 + Math.floor(rnd() * 340 * 1024 * (rnd() < 0.2 ? 1 : 0.25)));
+    await Promise.all(sizes.map((n, i) => journal.append(payloadOf(i, n))));
+    const expected = withoutChecksumOffload(() => readAll(journal, 100_000));
+    expect(expected.records).toHaveLength(sizes.length);
+    for (const batch of [3, 16]) {
+      const jobs = offload.jobs;
+      // every record kept as handed out (views into the shared chunks), compared only at the end
+      const kept: JournalRecord[] = [];
+      for (let pos = 0; ; ) {
+        const got = journal.readMany(pos, batch);
+        if (got.length === 0) break;
+        kept.push(...got);
+        pos = got[got.length - 1]!.next;
+      }
+      expect(offload.jobs - jobs, `batches of ${batch}: nothing was read ahead`).toBeGreaterThan(0);
+      expect(kept.map(plain), `batches of ${batch}`).toEqual(expected.records);
+    }
+    await journal.close();
+  });
+
   it('splits a run between the worker and this thread: the same records for every share', async () => {
     const offload = ChecksumOffload.get();
     if (!offload || !offload.waitReady(20_000)) return;

@@ -315,11 +315,34 @@ export class JournalReader {
     // records the worker verified while the caller was busy with the last batch
     const ahead = this.readAhead.take(seg, start, limit);
     if (ahead) {
+      const { bytes } = ahead;
+      const shift = ahead.start; // bytes[i] is the file's byte at position i + shift
       let p = start;
       while (p < ahead.end && batch.length < max) {
-        const n = readU32(ahead.bytes, p - ahead.start);
-        add(p, n, ahead.bytes, p - ahead.start);
-        p += RECORD_OVERHEAD + n;
+        // The records from p that fit in the current chunk and in the batch
+        // go over in one copy, headers included (a view and a copy per
+        // record cost more than the bytes); a larger record gets a chunk of
+        // its own, so at least one record moves on each pass.
+        const firstSize = RECORD_OVERHEAD + readU32(bytes, p - shift);
+        if (used + firstSize > chunk.length) {
+          chunk = new Uint8Array(Math.max(firstSize, COPY_CHUNK_BYTES));
+          used = 0;
+        }
+        let q = p;
+        for (let count = batch.length; q < ahead.end && count < max; count++) {
+          const size = RECORD_OVERHEAD + readU32(bytes, q - shift);
+          if (used + (q - p) + size > chunk.length) break;
+          q += size;
+        }
+        chunk.set(bytes.subarray(p - shift, q - shift), used);
+        for (let at = used, end = used + (q - p); at < end; ) {
+          const n = readU32(chunk, at);
+          const offset = seg.base + p + (at - used) - HEADER_SIZE;
+          batch.push({ offset, payload: chunk.subarray(at + RECORD_OVERHEAD, at + RECORD_OVERHEAD + n), blake3: chunk.subarray(at + 8, at + RECORD_OVERHEAD), next: offset + RECORD_OVERHEAD + n });
+          at += RECORD_OVERHEAD + n;
+        }
+        used += q - p;
+        p = q;
       }
       this.readAhead.sized(p - start, batch.length);
       this.readAhead.start(seg, fd, p, limit, want);
