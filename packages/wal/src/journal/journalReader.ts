@@ -157,14 +157,15 @@ export class JournalReader {
     this.view.checkOpen();
     checkOffset(offset);
     if (offset >= this.view.head() || offset < this.view.earliest()) this.view.refresh();
-    const out: JournalRecord[] = [];
+    let out: JournalRecord[] = [];
     let pos = offset;
     while (out.length < maxRecords) {
       const head = this.view.head();
       if (pos === head) break;
       const batch = this.readBatch(pos, head, out.length === 0, maxRecords - out.length, maxRecords);
       if (batch.length === 0) break;
-      for (const r of batch) out.push(r);
+      if (out.length === 0) out = batch; // the usual case: one batch is the answer
+      else for (const r of batch) out.push(r);
       pos = batch[batch.length - 1]!.next;
     }
     return out;
@@ -335,10 +336,12 @@ export class JournalReader {
           q += size;
         }
         chunk.set(bytes.subarray(p - shift, q - shift), used);
+        // views made with the constructor: subarray() costs more per call (species lookup)
+        const { buffer } = chunk;
         for (let at = used, end = used + (q - p); at < end; ) {
           const n = readU32(chunk, at);
           const offset = seg.base + p + (at - used) - HEADER_SIZE;
-          batch.push({ offset, payload: chunk.subarray(at + RECORD_OVERHEAD, at + RECORD_OVERHEAD + n), blake3: chunk.subarray(at + 8, at + RECORD_OVERHEAD), next: offset + RECORD_OVERHEAD + n });
+          batch.push({ offset, payload: new Uint8Array(buffer, at + RECORD_OVERHEAD, n), blake3: new Uint8Array(buffer, at + 8, 32), next: offset + RECORD_OVERHEAD + n });
           at += RECORD_OVERHEAD + n;
         }
         used += q - p;
