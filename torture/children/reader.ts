@@ -46,7 +46,11 @@ for (;;) {
       continue;
     }
     out(`e ${codeOf(err)} ${describe(err)}`);
-    out(`diag ${diagnose(err)}`);
+    try {
+      out(`diag ${diagnose(err)}`);
+    } catch (diagErr) {
+      out(`diag unavailable: ${describe(diagErr)}`); // the error line above is what counts
+    }
     process.exit(1);
   }
 }
