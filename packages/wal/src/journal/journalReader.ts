@@ -295,21 +295,20 @@ export class JournalReader {
     const limit = SegmentManager.position(seg, end);
     const batch: JournalRecord[] = [];
     const start = SegmentManager.position(seg, pos);
-    // Records are copied out of the window (which is reused) into shared
-    // chunks, digest and payload together: one allocation per chunk instead of
-    // one per record, the reader's largest cost after the checksums.
+    // Records are copied whole (header, digest, payload) out of the window
+    // (which is reused) into shared chunks: one allocation per chunk instead
+    // of one per record, the reader's largest cost after the checksums.
     let chunk = EMPTY;
     let used = 0;
     const add = (p: number, n: number, buf: Uint8Array, i: number): boolean => {
-      const offset = seg.base + p - HEADER_SIZE;
-      const need = 32 + n;
-      if (used + need > chunk.length) {
-        chunk = new Uint8Array(Math.max(need, COPY_CHUNK_BYTES));
+      const size = RECORD_OVERHEAD + n;
+      if (used + size > chunk.length) {
+        chunk = new Uint8Array(Math.max(size, COPY_CHUNK_BYTES));
         used = 0;
       }
-      chunk.set(buf.subarray(i + 8, i + RECORD_OVERHEAD + n), used);
-      batch.push({ offset, payload: chunk.subarray(used + 32, used + need), blake3: chunk.subarray(used, used + 32), next: offset + RECORD_OVERHEAD + n });
-      used += need;
+      chunk.set(buf.subarray(i, i + size), used);
+      batch.push(recordIn(chunk, used, n, seg.base + p - HEADER_SIZE));
+      used += size;
       return batch.length < max;
     };
 
@@ -336,12 +335,9 @@ export class JournalReader {
           q += size;
         }
         chunk.set(bytes.subarray(p - shift, q - shift), used);
-        // views made with the constructor: subarray() costs more per call (species lookup)
-        const { buffer } = chunk;
         for (let at = used, end = used + (q - p); at < end; ) {
           const n = readU32(chunk, at);
-          const offset = seg.base + p + (at - used) - HEADER_SIZE;
-          batch.push({ offset, payload: new Uint8Array(buffer, at + RECORD_OVERHEAD, n), blake3: new Uint8Array(buffer, at + 8, 32), next: offset + RECORD_OVERHEAD + n });
+          batch.push(recordIn(chunk, at, n, seg.base + p + (at - used) - HEADER_SIZE));
           at += RECORD_OVERHEAD + n;
         }
         used += q - p;
@@ -388,6 +384,16 @@ export class JournalReader {
     if (idx < 0) throw new OffsetOutOfRangeError(offset, earliest, head);
     return idx;
   }
+}
+
+/**
+ * The record copied whole into `chunk` at `at`, payload of `n` bytes, at
+ * global `offset`. Chunks are allocated by the reader (byteOffset 0); the
+ * views are made with the constructor, which costs less than subarray().
+ */
+function recordIn(chunk: Uint8Array, at: number, n: number, offset: number): JournalRecord {
+  const { buffer } = chunk;
+  return { offset, payload: new Uint8Array(buffer, at + RECORD_OVERHEAD, n), blake3: new Uint8Array(buffer, at + 8, 32), next: offset + RECORD_OVERHEAD + n };
 }
 
 function checkOffset(offset: number): void {
