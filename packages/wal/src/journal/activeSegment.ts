@@ -82,8 +82,9 @@ export class ActiveSegment {
   /**
    * Reopens the last segment after recovery; `writePos` is the recovered
    * head's position. `known` is a CRC32C of the file's first bytes that
-   * recovery already had (a clean-close mark, a synced prefix): only the
-   * bytes after it are read to carry the CRC on to the head.
+   * recovery already had (normally up to the head: see
+   * RecoveryReport.lastSegmentCrc32c): only the bytes after it are read to
+   * carry the CRC on to the head.
    */
   static open(io: FileIO, dir: string, base: number, writePos: number, prealloc: Preallocation, known?: { size: number; crc: number }): ActiveSegment {
     const path = join(dir, segmentName(base));

@@ -122,9 +122,10 @@ export class Journal {
       const last = segments.last;
       const prealloc = preallocationOf(o);
       if (last) {
-        // the CRC recovery checked on the way, when it concerns this segment: the writer carries it on
-        const known = report.lastSegmentTrusted ? point.closed : report.lastSegmentPrefixTrusted > 0 ? point.prefix : undefined;
-        active = ActiveSegment.open(o.io, o.dir, last.base, HEADER_SIZE + report.head - last.base, prealloc, known?.base === last.base ? known : undefined);
+        // the CRC recovery computed on the way (up to the head): the writer carries it on
+        const size = HEADER_SIZE + report.head - last.base;
+        const known = report.lastSegmentCrc32c !== undefined ? { size, crc: report.lastSegmentCrc32c } : undefined;
+        active = ActiveSegment.open(o.io, o.dir, last.base, size, prealloc, known);
       } else {
         active = ActiveSegment.create(o.io, o.dir, report.head, prealloc);
         segments.add(report.head);

@@ -38,6 +38,8 @@ export interface Inspection {
   lastTrusted: boolean;
   /** Bytes at the start of the last segment that were not scanned: a synced prefix vouched for them (0: none). */
   lastPrefixTrusted: number;
+  /** CRC32C of the last segment's bytes up to `lastEnd`, when its header was valid (a writer carries it on). */
+  lastCrc?: number;
   findings: Finding[];
 }
 
@@ -105,19 +107,25 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
         if (last && options.closed?.base === seg.base && options.closed.size === seg.size && fileCrc32c(io, fd, seg.size) === options.closed.crc) {
           result.lastTrusted = true;
           result.lastEnd = seg.size;
+          result.lastCrc = options.closed.crc;
         } else if (last || (options.scanSealed !== false && !trusted)) {
-          const start = last ? trustedPrefix(io, fd, seg, options.prefix) : HEADER_SIZE;
+          const prefix = last ? trustedPrefix(io, fd, seg, options.prefix) : undefined;
+          const start = prefix?.size ?? HEADER_SIZE;
           if (start > HEADER_SIZE) result.lastPrefixTrusted = start;
           const scan = scanSegment(io, fd, {
             maxPayloadBytes,
             start,
             size: seg.size,
+            crcBefore: prefix?.crc,
             onProgress: options.onProgress && ((pos) => options.onProgress!({ segment: seg.name, bytesDone: bytesBefore + pos, bytesTotal })),
           });
           summary.records = scan.records;
           result.records += scan.records;
           result.bytes += scan.bytes;
-          if (last) result.lastEnd = scan.end;
+          if (last) {
+            result.lastEnd = scan.end;
+            result.lastCrc = scan.crc;
+          }
           if (scan.failure) {
             if (!last) {
               finding('sealed', scan.failure.position, scan.failure.reason, 'invalid record in a sealed segment');
@@ -141,8 +149,14 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
   return result;
 }
 
-/** Where the scan of the last segment starts: after its synced prefix when that still has its CRC, else after the header. */
-function trustedPrefix(io: FileIO, fd: number, seg: SegmentFile, prefix: SyncedPrefix | undefined): number {
-  if (!prefix || prefix.base !== seg.base || prefix.size <= HEADER_SIZE || prefix.size > seg.size) return HEADER_SIZE;
-  return fileCrc32c(io, fd, prefix.size) === prefix.crc ? prefix.size : HEADER_SIZE;
+/**
+ * Where the scan of the last segment starts, with the CRC32C of the bytes
+ * before it: after its synced prefix when that still has its CRC, else after
+ * the header (checked already).
+ */
+function trustedPrefix(io: FileIO, fd: number, seg: SegmentFile, prefix: SyncedPrefix | undefined): { size: number; crc: number } {
+  if (prefix && prefix.base === seg.base && prefix.size > HEADER_SIZE && prefix.size <= seg.size && fileCrc32c(io, fd, prefix.size) === prefix.crc) {
+    return { size: prefix.size, crc: prefix.crc };
+  }
+  return { size: HEADER_SIZE, crc: fileCrc32c(io, fd, HEADER_SIZE) };
 }

@@ -202,12 +202,15 @@ function buildReport(dir: string, inspection: Inspection, kept: SegmentFile[], c
     head = nextBase(last);
   }
   const summaries = inspection.summaries.slice(0, kept.length).map((s, i) => ({ ...s, size: kept[i]!.size }));
+  // a tail cut stops where the scan's CRC stops: it still holds for what is left
+  const lastInspected = last !== undefined && last === inspection.segments[inspection.segments.length - 1];
   return {
     dir,
     segmentsChecked: inspection.summaries.length,
     segmentsTrusted: inspection.trustedSegments,
     lastSegmentTrusted: inspection.lastTrusted,
     lastSegmentPrefixTrusted: inspection.lastPrefixTrusted,
+    ...(lastInspected && inspection.lastCrc !== undefined ? { lastSegmentCrc32c: inspection.lastCrc } : {}),
     recordsVerified: inspection.records,
     bytesVerified: inspection.bytes,
     earliest: kept[0]?.base ?? head,

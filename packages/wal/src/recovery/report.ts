@@ -43,6 +43,14 @@ export interface RecoveryReport {
    * (0: the segment was scanned from its header, or trusted whole).
    */
   lastSegmentPrefixTrusted: number;
+  /**
+   * CRC32C of the last segment's bytes from its start to the head, as
+   * recovery verified them (or as the clean-close mark vouched for them).
+   * The writer carries it on as it appends, for the marks it leaves in
+   * RECOVERY_POINT, without reading the segment again. Absent when recovery
+   * did not compute it (the last segment was removed).
+   */
+  lastSegmentCrc32c?: number;
   recordsVerified: number;
   /** Record bytes verified (headers plus payloads, segment headers excluded). */
   bytesVerified: number;

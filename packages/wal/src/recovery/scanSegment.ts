@@ -1,6 +1,6 @@
 import type { CutReason } from '../errors.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
-import { checkRecordChecksums, readU32 } from '../format/record.js';
+import { checkRecordChecksums, crc32cOfRecords, readU32 } from '../format/record.js';
 import { ChecksumOffload } from '../checksum/offload.js';
 import type { FileIO } from '../io/fileIO.js';
 import { FileWindow } from '../io/fileWindow.js';
@@ -22,6 +22,13 @@ export interface ScanOptions {
   onProgress?: (position: number) => void;
   /** A window over the same fd to reuse across scans (readers scan in batches). */
   window?: FileWindow;
+  /**
+   * CRC32C of the file's bytes before `start`. When given, the result
+   * carries the CRC32C of the bytes up to `end`, computed from the bytes the
+   * scan has in memory anyway: a writer carries it on (its segment's running
+   * CRC) instead of reading the segment a second time.
+   */
+  crcBefore?: number;
 }
 
 export interface ScanResult {
@@ -36,6 +43,8 @@ export interface ScanResult {
   freeSpace: boolean;
   /** A visitor returned false. */
   stopped: boolean;
+  /** CRC32C of the file's bytes up to `end`, when `crcBefore` was given. */
+  crc?: number;
 }
 
 const PROGRESS_EVERY = 8 * 1024 * 1024;
@@ -55,6 +64,7 @@ export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanR
   let nextProgress = pos + PROGRESS_EVERY;
   let failure: ScanResult['failure'];
   let stopped = false;
+  let crc = options.crcBefore;
 
   // without a visitor, runs of records are checked in two halves at once (checksum offload)
   const offload = options.visit ? undefined : ChecksumOffload.get();
@@ -63,6 +73,7 @@ export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanR
     if (offload) {
       const run = checkRun(win, pos, max, offload);
       if (run.records > 0 || run.failure) {
+        if (crc !== undefined) crc = crcOfVerified(win, pos, run.end, crc);
         records += run.records;
         bytes += run.end - pos;
         pos = run.end;
@@ -100,6 +111,7 @@ export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanR
     }
     records++;
     bytes += total;
+    if (crc !== undefined) crc = crcOfVerified(win, pos, pos + total, crc);
     if (options.visit && options.visit(pos, n, win.buf, index) === false) {
       pos += total;
       stopped = true;
@@ -113,7 +125,18 @@ export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanR
   }
   const freeSpace = failure !== undefined && rangeIsZero(io, fd, pos, size);
   options.onProgress?.(pos);
-  return { end: pos, records, bytes, failure, freeSpace, stopped };
+  return { end: pos, records, bytes, failure, freeSpace, stopped, crc };
+}
+
+/**
+ * `crc` continued over the file bytes `[from, to)`: whole records, all
+ * verified, held in the window. Their stored CRCs are correct, so a large
+ * record's is derived without reading its payload again (crc32cOfRecords).
+ */
+function crcOfVerified(win: FileWindow, from: number, to: number, crc: number): number {
+  if (to === from) return crc;
+  const i = from - win.start;
+  return crc32cOfRecords(win.buf.subarray(i, i + (to - from)), to - from, crc);
 }
 
 interface Run {
