@@ -259,7 +259,7 @@ function report(ctx: BenchContext, size: Sizes, per: PerPayload[], figures: Map<
         `${size.rounds} rounds; each round runs every workload of both payload sizes for ${size.diskMs} ms (syncing) or ${size.cpuMs} ms (no sync), in rotation.`,
         'rec/s = records / time over all main-round slices (averages the disk phases the run saw); median = median of the per-slice rates.',
         'MB/s = record bytes (40 B header + payload). by CPU = records per second of process CPU time (no-sync rows; the VM is shared).',
-        'Latency: per append (journal) or per write+sync (raw), over all main-round slices. rec/sync: journal syncs counted through the FileIO seam.',
+        'Latency: per append (journal) or per write+sync (raw), over all main-round slices. rec/sync: journal syncs counted through the FileIO seam (for `none`, the background writeback syncs every writebackBytes).',
         'Per sync: sync µs = mean time from the fdatasync call to its completion (journal: FileIO.fsyncAsync); rest µs = time with no sync running, per sync',
         '(encoding, write, promises, the appenders; group commit keeps two syncs running at once, so work that overlaps a sync is not in it).',
         'The journal sync time includes the libuv thread-pool hop, as the async-fdatasync raw row does.',

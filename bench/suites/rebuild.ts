@@ -185,8 +185,9 @@ export async function run(ctx: BenchContext): Promise<void> {
   const paired = (a: number[], b: number[]): number => median(a.map((ms, i) => b[i]! / ms));
   const perEvent = (ms: number[]): number => (median(ms) * 1e6) / size.events;
   // what the main thread did with the wall time: ran, waited for a CPU (other
-  // load), or neither (blocked: on the checksum worker, on I/O)
-  const blocked = (key: keyof typeof cases): number[] => wall[key].map((w, i) => w - mainCpu[key][i]! - mainQueued[key][i]!);
+  // load), or neither (blocked: on the checksum worker, on I/O); schedstat and
+  // the wall clock are read a moment apart, so a tiny negative rest is noise
+  const blocked = (key: keyof typeof cases): number[] => wall[key].map((w, i) => Math.max(0, w - mainCpu[key][i]! - mainQueued[key][i]!));
   const row = (label: string, key: keyof typeof cases): Cell[] => [
     label,
     rate(wall[key]),
