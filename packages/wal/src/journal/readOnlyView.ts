@@ -3,9 +3,15 @@ import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
 import { refuseValidRecordOverLimit } from '../recovery/overLimit.js';
 import { rangeIsZero, scanSegment } from '../recovery/scanSegment.js';
-import { checkSegmentHeader, listSegmentFiles, type SegmentFile } from '../recovery/segmentFiles.js';
+import { checkSegmentHeader, listSegmentFiles, nextBase, type SegmentFile } from '../recovery/segmentFiles.js';
 import { readPublishedHead } from './publishedHead.js';
 import type { SegmentManager } from './segmentManager.js';
+
+/**
+ * Listings of the directory taken again, at most, while the segments they
+ * show are not contiguous (see ReadOnlyView.list).
+ */
+const LISTING_ATTEMPTS = 5;
 
 /** How far the last segment has been scanned, and the last record seen there. */
 interface Scanned {
@@ -57,7 +63,8 @@ export class ReadOnlyView {
   /**
    * Re-lists the segments and scans the last one past what was seen. A
    * partial record at the end is a write in progress, not corruption: the
-   * head stops before it. True when the head moved or the view was rebuilt.
+   * head stops before it. True when the head or the earliest offset moved,
+   * or the view was rebuilt: a read that missed is worth trying again.
    */
   refresh(): boolean {
     // The listing can be stale by the time the last segment is opened: the
@@ -72,8 +79,9 @@ export class ReadOnlyView {
   }
 
   private refreshOnce(): boolean {
-    const files = this.visible(listSegmentFiles(this.io, this.dir));
+    const files = this.list();
     const before = this.head;
+    const firstBefore = this.segments.first?.base;
     this.segments.reset(files.map((f) => f.base));
     this.checked = new Set(files.map((f) => f.base));
     const last = this.segments.last;
@@ -97,7 +105,25 @@ export class ReadOnlyView {
     if (size > scanned.position) scanned = this.scan(last, fd, scanned, size);
     this.scanned = scanned;
     this.head = this.capped(last.base + scanned.position - HEADER_SIZE, this.segments.segments[0]!.base);
-    return rebuilt || this.head !== before;
+    return rebuilt || this.head !== before || this.segments.first?.base !== firstBefore;
+  }
+
+  /**
+   * The segments of the log, listed again while they are not contiguous.
+   * A listing reads the directory, then looks at each file: the writer's
+   * cleanup, deleting the oldest segments meanwhile, can leave one that was
+   * looked at before the deletions and drop younger ones looked at after
+   * them. The view would then hold a hole in the middle of the log, and a
+   * read in it would land in the segment before the hole (a healthy log
+   * read as "not a record boundary"). A hole that stays is the directory's
+   * own (damage, which the writer's recovery reports): after a few listings
+   * the view takes it as it is.
+   */
+  private list(): SegmentFile[] {
+    for (let attempt = 1; ; attempt++) {
+      const files = this.visible(listSegmentFiles(this.io, this.dir));
+      if (attempt >= LISTING_ATTEMPTS || isContiguous(files)) return files;
+    }
   }
 
   /**
@@ -188,6 +214,12 @@ export class ReadOnlyView {
       lastRecord: lastPos >= 0 ? { position: lastPos, header } : from.lastRecord,
     };
   }
+}
+
+/** Each segment but the last ends where the next one begins. */
+function isContiguous(files: SegmentFile[]): boolean {
+  for (let i = 0; i + 1 < files.length; i++) if (nextBase(files[i]!) !== files[i + 1]!.base) return false;
+  return true;
 }
 
 /** A file that was listed is gone (ENOENT, possibly wrapped in a WAL_IO error). */

@@ -1,0 +1,135 @@
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Journal, RECORD_OVERHEAD, isWalError, nodeFileIO, WalErrorCodes, type FileIO } from '../src/index.js';
+import { HEADER_SIZE } from '../src/format/constants.js';
+import { segmentName } from '../src/format/segmentName.js';
+import { payloadOf, tempDir } from './helpers.js';
+
+/**
+ * A read-only journal's listing races the writer's cleanup: the directory is
+ * read, then each file is looked at, and cleanup deletes the oldest segments
+ * in between. The listing can then keep an old segment (looked at before the
+ * deletions) and drop younger ones (looked at after): a hole in the middle.
+ * Found by the torture (a reader failed with WAL_NOT_RECORD_BOUNDARY at an
+ * offset below what cleanup kept); here the race is replayed exactly through
+ * the FileIO seam.
+ */
+
+const PAYLOAD = 200;
+const RECORD = RECORD_OVERHEAD + PAYLOAD;
+
+/** A FileIO whose next directory listing is the one taken just before `deleted` were removed, with their stat taken after. */
+function racingIO(): { io: FileIO; raceNextListing: (names: string[], statBeforeDeletion: Map<string, number>) => void; listings: () => number } {
+  let race: { names: string[]; sizes: Map<string, number> } | undefined;
+  let listings = 0;
+  const io: FileIO = {
+    ...nodeFileIO,
+    readdir: (dir) => {
+      listings++;
+      if (!race) return nodeFileIO.readdir(dir);
+      return race.names;
+    },
+    stat: (path) => {
+      const name = path.slice(path.lastIndexOf('/') + 1);
+      const size = race?.sizes.get(name);
+      if (size !== undefined) {
+        race!.sizes.delete(name);
+        if (race!.sizes.size === 0) race = undefined; // one listing only
+        return { isFile: true, isDirectory: false, size };
+      }
+      return nodeFileIO.stat(path);
+    },
+  };
+  return {
+    io,
+    raceNextListing: (names, statBeforeDeletion) => {
+      race = { names, sizes: statBeforeDeletion };
+    },
+    listings: () => listings,
+  };
+}
+
+async function fourSegments(dir: string): Promise<{ writer: Journal; bases: number[]; sizes: Map<string, number> }> {
+  const writer = await Journal.open({ dir, durability: 'none', maxSegmentBytes: HEADER_SIZE + 5 * RECORD, preallocateBytes: 0 });
+  for (let i = 0; i < 18; i++) await writer.append(payloadOf(i, PAYLOAD));
+  const names = readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
+  const sizes = new Map(names.map((n) => [n, nodeFileIO.stat(`${dir}/${n}`)!.size]));
+  const bases = [0, 5 * RECORD, 10 * RECORD, 15 * RECORD];
+  expect(names).toEqual(bases.map(segmentName));
+  return { writer, bases, sizes };
+}
+
+describe('a read-only journal whose listing races the writer cleanup', () => {
+  it('a read in a segment cleanup deleted gives WAL_OFFSET_OUT_OF_RANGE, not a bogus WAL_NOT_RECORD_BOUNDARY', async () => {
+    const dir = tempDir();
+    const { writer, bases, sizes } = await fourSegments(dir);
+    const { io, raceNextListing } = racingIO();
+    const reader = await Journal.open({ dir, readOnly: true, io });
+    // the reader has read segment 0 (its descriptor is open) and is in segment 1
+    expect(reader.readMany(0, 5).map((r) => r.offset)).toEqual([0, 1, 2, 3, 4].map((i) => i * RECORD));
+    const inSegment1 = bases[1]! + RECORD;
+
+    // cleanup deletes segments 0-2 while the reader lists the directory:
+    // segment 0 was looked at before the deletions, 1 and 2 after them
+    const names = [...sizes.keys()];
+    raceNextListing(names, new Map([[names[0]!, sizes.get(names[0]!)!]]));
+    expect(writer.deleteSegmentsBelow(bases[3]!)).toEqual(names.slice(0, 3));
+
+    const err = (() => {
+      try {
+        // the view refreshes (as a reader does every 100 ms while reading), listing the directory then
+        (reader as unknown as { refresh(): boolean }).refresh();
+        reader.readMany(inSegment1, 5);
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isWalError(err, WalErrorCodes.OffsetOutOfRange)).toBe(true);
+    expect(reader.earliest).toBe(bases[3]);
+    await reader.close();
+    await writer.close();
+  });
+
+  it('the view lists again until the segments are contiguous', async () => {
+    const dir = tempDir();
+    const { writer, bases, sizes } = await fourSegments(dir);
+    const { io, raceNextListing, listings } = racingIO();
+    const reader = await Journal.open({ dir, readOnly: true, io });
+    const names = [...sizes.keys()];
+    raceNextListing(names, new Map([[names[0]!, sizes.get(names[0]!)!]]));
+    writer.deleteSegmentsBelow(bases[3]!);
+    const before = listings();
+    (reader as unknown as { refresh(): boolean }).refresh();
+    expect(listings() - before).toBe(2); // the racing listing, then a good one
+    expect(reader.earliest).toBe(bases[3]); // no hole: segment 0 is not kept in front of 3
+    await reader.close();
+    await writer.close();
+  });
+
+  it('a refresh that only moved the earliest offset says so: a read that missed is tried again', async () => {
+    const dir = tempDir();
+    const { writer, bases } = await fourSegments(dir);
+    const reader = await Journal.open({ dir, readOnly: true });
+    writer.deleteSegmentsBelow(bases[1]!);
+    expect((reader as unknown as { refresh(): boolean }).refresh()).toBe(true);
+    expect(reader.earliest).toBe(bases[1]);
+    expect((reader as unknown as { refresh(): boolean }).refresh()).toBe(false);
+    await reader.close();
+    await writer.close();
+  });
+
+  it('a hole that stays (a segment missing from the directory) is taken as it is after a few listings', async () => {
+    const dir = tempDir();
+    const { writer, bases } = await fourSegments(dir);
+    await writer.close();
+    const { rmSync } = await import('node:fs');
+    rmSync(`${dir}/${segmentName(bases[1]!)}`);
+    const { io, listings } = racingIO();
+    const before = listings();
+    const reader = await Journal.open({ dir, readOnly: true, io });
+    expect(listings() - before).toBeLessThanOrEqual(1 + 5); // listSegmentFiles at open, then at most 5 for the view
+    expect(reader.earliest).toBe(0);
+    await reader.close();
+  });
+});
