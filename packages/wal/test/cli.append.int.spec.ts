@@ -59,6 +59,21 @@ describe('episteme-wal append', () => {
     expect(out.stderr).toMatch(/line 2: .*exceeds maxPayloadBytes/);
   });
 
+  it('a line over the limit that arrives with earlier lines in one chunk: those are appended, the message names the line and says so', async () => {
+    const dir = tempDir();
+    const out = await append([dir, '--max-payload-bytes', '4'], chunks('ok\nfine\ntoolong\nafter\n'));
+    expect(out.code).toBe(2);
+    expect(out.stdout).toBe('0\n42\n');
+    expect(out.stderr).toMatch(/line 3: payload of 7 bytes exceeds maxPayloadBytes \(4\); raise it with --max-payload-bytes \(lines 1-2 were appended\)/);
+    const journal = await Journal.open({ dir, readOnly: true });
+    expect(journal.readMany(0, 10).map((r) => Buffer.from(r.payload).toString())).toEqual(['ok', 'fine']);
+    await journal.close();
+
+    const first = await append([tempDir(), '--max-payload-bytes', '4'], chunks('toolong\nok\n'));
+    expect(first).toMatchObject({ code: 2, stdout: '' });
+    expect(first.stderr).toMatch(/line 1: .*\(no line was appended\)/);
+  });
+
   it('works as a user types it: a spawned process with a stdin pipe', async () => {
     const dir = tempDir();
     const root = join(import.meta.dirname, '..', '..', '..');

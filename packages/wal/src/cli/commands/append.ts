@@ -1,3 +1,5 @@
+import { RecordTooLargeError } from '../../errors.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../../format/constants.js';
 import { Journal } from '../../journal/journal.js';
 import type { Durability } from '../../journal/options.js';
 import { UsageError } from '../args.js';
@@ -28,7 +30,7 @@ export const appendCommand = defineCommand({
       ...(flags['max-payload-bytes'] !== undefined ? { maxPayloadBytes: flags['max-payload-bytes'] } : {}),
     });
     try {
-      await appendLines(journal, ctx);
+      await appendLines(journal, ctx, flags['max-payload-bytes'] ?? DEFAULT_MAX_PAYLOAD_BYTES);
     } finally {
       await journal.close();
     }
@@ -36,21 +38,32 @@ export const appendCommand = defineCommand({
   },
 });
 
-async function appendLines(journal: Journal, ctx: CliContext): Promise<void> {
+async function appendLines(journal: Journal, ctx: CliContext, maxPayloadBytes: number): Promise<void> {
   let pending: Buffer = Buffer.alloc(0);
   let lineNumber = 0;
   const flush = async (lines: Buffer[]): Promise<void> => {
-    if (lines.length === 0) return;
-    const first = lineNumber + 1;
-    lineNumber += lines.length;
-    let offsets: number[];
-    try {
-      offsets = await journal.appendBatch(lines);
-    } catch (err) {
-      const where = lines.length === 1 ? `line ${first}` : `lines ${first}-${lineNumber}`;
-      throw Object.assign(err as Error, { message: `${where}: ${(err as Error).message} (earlier lines were appended)` });
+    // a line over the limit is refused on its own: the lines before it (in
+    // this batch too) are appended and their offsets printed first
+    const tooLong = lines.findIndex((l) => l.length > maxPayloadBytes);
+    const batch = tooLong < 0 ? lines : lines.slice(0, tooLong);
+    if (batch.length > 0) {
+      const first = lineNumber + 1;
+      let offsets: number[];
+      try {
+        offsets = await journal.appendBatch(batch);
+      } catch (err) {
+        const where = batch.length === 1 ? `line ${first}` : `lines ${first}-${first + batch.length - 1}`;
+        const before = first > 1 ? ` (lines 1-${first - 1} were appended)` : ' (no line was appended)';
+        throw Object.assign(err as Error, { message: `${where}: ${(err as Error).message}${before}` });
+      }
+      lineNumber += batch.length;
+      await ctx.out(offsets.join('\n') + '\n');
     }
-    await ctx.out(offsets.join('\n') + '\n');
+    if (tooLong >= 0) {
+      const err = new RecordTooLargeError(lines[tooLong]!.length, maxPayloadBytes);
+      const before = lineNumber > 0 ? ` (lines 1-${lineNumber} were appended)` : ' (no line was appended)';
+      throw Object.assign(err, { message: `line ${lineNumber + 1}: ${err.message}; raise it with --max-payload-bytes${before}` });
+    }
   };
   for await (const chunk of ctx.stdin!) {
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
