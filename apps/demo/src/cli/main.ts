@@ -1,7 +1,7 @@
 import { isConsumerError, ConsumerErrorCodes } from '@episteme/consumers';
 import { isProjectionError, ProjectionErrorCodes } from '@episteme/projections';
 import { isWalError, WalErrorCodes } from '@episteme/wal';
-import { oneLine, parseArgs, runCli as runWalCli, UsageError, type FlagSpecs } from '@episteme/wal/cli';
+import { missingValue, oneLine, parseArgs, runCli as runWalCli, UsageError, type FlagSpecs } from '@episteme/wal/cli';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, ENV, resolveConfig } from '../app/config.js';
 import { ValidationFailedError } from '../domain/events.js';
@@ -10,7 +10,8 @@ import { commands, findCommand } from './commands/index.js';
 import { openApp, type CommandContext } from './context.js';
 
 export interface CliIO {
-  stdout(s: string): void;
+  /** May return a promise: the caller waits for it before writing more (backpressure of a long listing). */
+  stdout(s: string): void | Promise<void>;
   stderr(s: string): void;
   stderrIsTTY: boolean;
   env?: NodeJS.ProcessEnv;
@@ -113,10 +114,11 @@ function splitGlobals(argv: readonly string[]): { globals: { data?: string; dura
       if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
       globals[name] = true;
     } else {
-      const value = inline ?? argv[++i];
-      // a flag at the very end must not silently fall back to the env or the default
-      if (value === undefined) throw new UsageError(`--${name} needs a value <${spec.value ?? 'value'}>`);
-      globals[name] = value;
+      // a flag at the very end must not silently fall back to the env or the
+      // default, and `--data --json` did not name a directory "--json"
+      const next = argv[i + 1];
+      if (inline === undefined && (next === undefined || next.startsWith('--'))) throw new UsageError(missingValue(name, spec, next));
+      globals[name] = inline ?? argv[++i];
     }
   }
   if (rest.includes('--help')) globals.help = true;

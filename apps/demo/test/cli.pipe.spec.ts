@@ -1,0 +1,40 @@
+/**
+ * `episteme ... | head`: the reader closes the pipe after the first lines.
+ * That is a normal end of the command (exit 0, nothing on stderr), not a
+ * crash with an unhandled EPIPE and a stack trace.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Journal } from '@episteme/wal';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI_ENTRY, REPO_ROOT, removeTempDirs, STACK_FRAME, tempDir } from './cliHelpers.js';
+
+afterAll(() => removeTempDirs());
+
+describe('episteme output into a pipe that closes early', () => {
+  it('wal dump | head -c: exit 0, no EPIPE stack trace', async () => {
+    const data = tempDir();
+    const journal = await Journal.open({ dir: join(data, 'journal'), durability: 'none' });
+    const payload = new Uint8Array(300).fill(97);
+    for (let i = 0; i < 20; i++) await journal.appendBatch(Array.from({ length: 200 }, () => payload));
+    await journal.close();
+
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI_ENTRY, '--data', data, 'wal', 'dump'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let got = 0;
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    // like `head -c 100`: read a little, then close the read end of the pipe
+    child.stdout.on('data', (d: Buffer) => {
+      got += d.length;
+      child.stdout.destroy();
+    });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    expect(got).toBeGreaterThan(0);
+    expect(stderr).not.toMatch(STACK_FRAME);
+    expect(stderr).not.toContain('EPIPE');
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+  });
+});
