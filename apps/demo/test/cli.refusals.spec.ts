@@ -46,6 +46,8 @@ const cases: Case[] = [
   { what: 'an empty subject', argv: (d) => ['--data', d, 'assert', '--subject', '', '--predicate', 'orbits', '--object', 'sun'], message: /subject should not be empty/ },
   { what: 'a missing object', argv: (d) => ['--data', d, 'assert', '--subject', 'earth', '--predicate', 'orbits'], message: /object/ },
   { what: 'a flag without its value', argv: (d) => ['--data', d, 'assert', '--subject', 'earth', '--predicate', 'orbits', '--object'], message: /--object needs a value/ },
+  { what: 'a flag without its value, followed by another flag', argv: (d) => ['--data', d, 'assert', '--predicate', 'b', '--object', 'c', '--subject', '--source', 's'], message: /--subject needs a value <.*> \(got the flag --source; a value that starts with -- is written --subject=<value>\)/ },
+  { what: 'a global flag without its value, followed by another flag', argv: (d) => ['--data', '--json', 'stats', d], message: /--data needs a value <dir> \(got the flag --json/ },
   { what: 'an unknown flag', argv: (d) => ['--data', d, ...assertArgs, '--colour', 'blue'], message: /^episteme assert: unknown flag --colour$/ },
   { what: 'a flag given twice', argv: (d) => ['--data', d, ...assertArgs, '--subject', 'mars'], message: /--subject given more than once/ },
   // retract, import, queries

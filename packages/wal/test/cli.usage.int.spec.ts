@@ -57,6 +57,7 @@ describe('bad input: exit 2, one line on stderr, nothing on stdout, nothing chan
     ['--from inside the last record', (d) => ['dump', d, '--from', '1000'], /offset 1000 is not the start of a record/],
     ['--from beyond the head', (d) => ['dump', d, '--from', '1659'], /offset 1659 is outside the retained log \[0, 1658\]/],
     ['--from without a value', (d) => ['dump', d, '--from'], /--from needs a value <offset>/],
+    ['--from followed by a flag', (d) => ['dump', d, '--from', '--json'], /--from needs a value <offset> \(got the flag --json/],
     ['--limit abc', (d) => ['dump', d, '--limit', 'abc'], /--limit must be a non-negative integer, got "abc"/],
     ['--limit 1.5', (d) => ['dump', d, '--limit', '1.5'], /--limit must be a non-negative integer/],
     ['--limit twice', (d) => ['dump', d, '--limit', '1', '--limit', '2'], /--limit given more than once/],

@@ -51,6 +51,12 @@ export function parseNonNegativeInteger(text: string, what: string): number {
   return n;
 }
 
+/** The message for a flag given without its value (`next`: the word that followed it, a flag, if any). */
+export function missingValue(name: string, flag: FlagSpec, next?: string): string {
+  const got = next === undefined ? '' : ` (got the flag ${next.split('=')[0]}; a value that starts with -- is written --${name}=<value>)`;
+  return `--${name} needs a value <${flag.value ?? 'value'}>${got}`;
+}
+
 export function parseArgs<F extends FlagSpecs>(argv: readonly string[], spec: ArgSpec<F>): ParsedArgs<F> {
   const positionals: string[] = [];
   const values: Record<string, boolean | number | string | undefined> = {};
@@ -86,7 +92,10 @@ export function parseArgs<F extends FlagSpecs>(argv: readonly string[], spec: Ar
     } else {
       // The next word is the value even when it starts with `-`: `--from -1`
       // must be reported as a negative offset, not as an unknown flag `-1`.
-      if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value <${flag.value ?? 'value'}>`);
+      // Not when it starts with `--`: `--subject --source x` left out the
+      // subject, it does not name one called "--source" (that is written
+      // `--subject=--source`).
+      if (i + 1 >= argv.length || argv[i + 1]!.startsWith('--')) throw new UsageError(missingValue(name, flag, argv[i + 1]));
       text = argv[++i]!;
     }
     values[name] = flag.type === 'integer' ? parseNonNegativeInteger(text, `--${name}`) : text;

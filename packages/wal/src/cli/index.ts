@@ -4,6 +4,6 @@
  * same implementation, and reuse the small argument parser and output helpers.
  */
 export { runCli, type CliIO } from './main.js';
-export { parseArgs, parseNonNegativeInteger, UsageError, type FlagSpecs, type PositionalSpec, type ParsedArgs } from './args.js';
+export { missingValue, parseArgs, parseNonNegativeInteger, UsageError, type FlagSpecs, type PositionalSpec, type ParsedArgs } from './args.js';
 export { ProgressLine } from './progress.js';
 export { table, plural, formatBytes, oneLine } from './output.js';
