@@ -68,7 +68,7 @@ export class CursorBackwardsError extends ConsumerError {
 
 export class CorruptCursorError extends ConsumerError {
   constructor(readonly path: string, readonly why: string) {
-    super(ConsumerErrorCodes.CorruptCursor, `cursor file ${path} is damaged: ${why}`);
+    super(ConsumerErrorCodes.CorruptCursor, `cursor file ${path} is damaged: ${why}; reset the consumer to a position (or delete it) to write it anew`);
   }
 }
 

@@ -211,22 +211,37 @@ export class ConsumerRegistry {
     return this.writeCommit(current, current.cursor, { state: 'running', pid: process.pid });
   }
 
-  /** Rewinds or forwards a consumer to an offset, `earliest` or `latest`; refused while it runs elsewhere. */
+  /**
+   * Rewinds or forwards a consumer to an offset, `earliest` or `latest`;
+   * refused while it runs elsewhere. A damaged cursor file is written anew
+   * (whoever ran the consumer cannot be told from it; the new file is whole).
+   */
   reset(name: string, to: StartFrom): CursorState {
-    const current = this.get(name);
-    this.refuseIfRunningElsewhere(current);
+    const current = this.getUnlessDamaged(name);
+    if (current) this.refuseIfRunningElsewhere(current);
     const cursor = this.resolvePosition(name, to);
-    const next: CursorState = { name, cursor, committedAt: this.now().toISOString(), state: current.state === 'running' ? 'stopped' : current.state };
-    if (next.state === 'failed') next.state = 'stopped';
+    const was = current?.state ?? 'stopped';
+    const next: CursorState = { name, cursor, committedAt: this.now().toISOString(), state: was === 'running' || was === 'failed' ? 'stopped' : was };
     this.store.write(next);
     return this.recheckAgainstCleanup(next, to, current);
   }
 
+  /** Removes a consumer (its cursor file, damaged or not); refused while it runs elsewhere. */
   delete(name: string): void {
-    const current = this.get(name);
-    this.refuseIfRunningElsewhere(current);
+    const current = this.getUnlessDamaged(name);
+    if (current) this.refuseIfRunningElsewhere(current);
     this.store.remove(name);
     if (this.autoCleanup) this.cleanup();
+  }
+
+  /** The consumer's state; undefined when its cursor file is damaged; ConsumerNotFoundError when it has none. */
+  private getUnlessDamaged(name: string): CursorState | undefined {
+    try {
+      return this.get(name);
+    } catch (err) {
+      if (err instanceof CorruptCursorError) return undefined;
+      throw err;
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { ConsumerRegistry, Logger } from '@episteme/consumers';
+import { CorruptCursorError, type ConsumerRegistry, type Logger } from '@episteme/consumers';
 import type { Journal } from '@episteme/wal';
 import { consumerNameOf, validateProjection, type AnyProjection } from './definition.js';
 import { InvalidProjectionArgumentError, ProjectionNotFoundError, isProjectionError } from './errors.js';
@@ -57,7 +57,7 @@ export class ProjectionEngine {
     if (this.runtimes.has(projection.name)) throw new InvalidProjectionArgumentError(`projection "${projection.name}" is already registered`);
     // a read-only journal (a query from another process) never writes cursors
     const registry = this.options.journal.readOnly ? undefined : this.options.registry;
-    registry?.register(consumerNameOf(projection.name), { startFrom: 'earliest' });
+    if (registry) this.registerCursor(registry, projection.name);
     this.runtimes.set(
       projection.name,
       new ProjectionRuntime(projection, {
@@ -68,6 +68,27 @@ export class ProjectionEngine {
       }),
     );
     return this;
+  }
+
+  /**
+   * Registers the projection's cursor, which holds back cleanup at its
+   * durable checkpoint. A damaged cursor file (a bit flip, a hand edit) is
+   * written anew at the earliest retained offset: that holds back every
+   * segment still there, and the projection's next snapshot moves it to its
+   * checkpoint. Refusing instead would stop the whole app over a file whose
+   * only job is that fence.
+   */
+  private registerCursor(registry: ConsumerRegistry, name: string): void {
+    const consumer = consumerNameOf(name);
+    try {
+      registry.register(consumer, { startFrom: 'earliest' });
+    } catch (err) {
+      if (!(err instanceof CorruptCursorError)) throw err;
+      const { cursor } = registry.reset(consumer, 'earliest');
+      this.logger.warn(
+        `projection "${name}": its cursor file ${err.path} was damaged (${err.why}); rewritten at the earliest retained offset ${cursor}, the projection's next snapshot moves it to its checkpoint`,
+      );
+    }
   }
 
   get names(): string[] {

@@ -15,6 +15,7 @@ import {
 } from '../src/index.js';
 import { appendEvents, canonicalHash, later, quiet, tally, tempDir, type Ev } from './helpers.js';
 import { simDir } from '../../wal/test/rng.js';
+import { SLOT_BYTES } from '../../consumers/src/cursorFile.js';
 
 const events = (n: number, from = 0): Ev[] => Array.from({ length: n }, (_, i) => ({ type: ['a', 'b', 'c'][(from + i) % 3]!, n: from + i }));
 
@@ -250,5 +251,36 @@ describe('a snapshot that cannot be written', () => {
     expect(registry.get('projection.tally').cursor).toBe(journal.head);
     expect(new FileSnapshotStore(dir, disk).load('tally')).toMatchObject({ checkpoint: journal.head, events: 40 });
     await engine.stop();
+  });
+});
+
+describe('a damaged projection cursor', () => {
+  it('is written anew at the earliest offset with a warning (the app starts), and the next snapshot moves it to the checkpoint', async () => {
+    const dir = tempDir();
+    const app = await openApp(dir);
+    await appendEvents(app.journal, events(30));
+    await app.engine.start({ follow: false });
+    await app.engine.stop();
+    await app.journal.close();
+    const path = join(dir, 'consumers', 'projection.tally.cursor');
+    const bytes = readFileSync(path);
+    bytes[20]! ^= 1; // both slots: no valid cursor left
+    bytes[SLOT_BYTES + 20]! ^= 1;
+    writeFileSync(path, bytes);
+
+    const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024 });
+    later(() => journal.close());
+    const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false });
+    const warnings: string[] = [];
+    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger: { warn: (m) => warnings.push(m), info: () => undefined } });
+    engine.register(tally(1));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^projection "tally": its cursor file .*projection\.tally\.cursor was damaged \(no valid slot .*\); rewritten at the earliest retained offset 0/);
+    expect(registry.get('projection.tally').cursor).toBe(0);
+    await appendEvents(journal, events(15, 30));
+    const [report] = await engine.start({ follow: false });
+    expect(report).toMatchObject({ mode: 'resumed', events: 15, checkpoint: journal.head });
+    await engine.stop();
+    expect(registry.get('projection.tally').cursor).toBe(journal.head);
   });
 });

@@ -30,10 +30,11 @@ class ReadOnlySnapshotStore implements SnapshotStore {
   remove(): void {}
 }
 
-export async function openApp(config: AppConfig, mode: 'write' | 'read'): Promise<App> {
+/** `stderr` takes the warnings of the app's parts (a damaged snapshot, a rewritten cursor): the CLI's own channel. */
+export async function openApp(config: AppConfig, mode: 'write' | 'read', stderr: (s: string) => void = (s) => void process.stderr.write(s)): Promise<App> {
   const child = rootContainer.createChildContainer();
   const readOnly = mode === 'read';
-  const logger = { warn: (m: string) => process.stderr.write(`warning: ${m}\n`) };
+  const logger = { warn: (m: string) => stderr(`warning: ${m}\n`) };
   await wire(child, config, {
     readOnly,
     logger,

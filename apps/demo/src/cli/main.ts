@@ -66,7 +66,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       out: io.stdout,
       err: io.stderr,
       stderrIsTTY: io.stderrIsTTY,
-      open: (mode) => openApp(config, mode),
+      open: (mode) => openApp(config, mode, io.stderr),
     };
     return await command.run(args, ctx);
   } catch (err) {

@@ -1,0 +1,70 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConsumerErrorCodes, ConsumerRegistry, isConsumerError } from '../src/index.js';
+import { SLOT_BYTES } from '../src/cursorFile.js';
+import { journalWith, quiet } from './helpers.js';
+
+/**
+ * A cursor file with no valid slot (bit rot in both, a hand edit) is never
+ * read as a guessed position: reads, commits and cleanup refuse or hold back.
+ * What gets a consumer going again is an administrator's reset (to a
+ * position they choose) or delete, and those must work on the damaged file.
+ */
+
+function damage(registry: ConsumerRegistry, name: string): string {
+  const path = join(registry.store.dir, `${name}.cursor`);
+  const bytes = readFileSync(path);
+  bytes[20]! ^= 1;
+  bytes[SLOT_BYTES + 20]! ^= 1;
+  writeFileSync(path, bytes);
+  return path;
+}
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('a damaged cursor file', () => {
+  it('is a typed error that says how to get out of it', async () => {
+    const journal = await journalWith(20);
+    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    registry.register('c');
+    registry.commit('c', journal.readMany(0, 5)[4]!.next);
+    const path = damage(registry, 'c');
+    const err = thrown(() => registry.get('c'));
+    expect(isConsumerError(err, ConsumerErrorCodes.CorruptCursor)).toBe(true);
+    expect((err as Error).message).toContain(path);
+    expect((err as Error).message).toMatch(/reset the consumer to a position \(or delete it\)/);
+    // cleanup holds back rather than guess
+    expect(registry.cleanup()).toEqual([]);
+  });
+
+  it('reset writes it anew at the position asked for; commits then go on', async () => {
+    const journal = await journalWith(20);
+    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    registry.register('c');
+    damage(registry, 'c');
+    const third = journal.readMany(0, 3)[2]!.offset;
+    expect(registry.reset('c', third)).toMatchObject({ name: 'c', cursor: third, state: 'stopped' });
+    expect(registry.get('c').cursor).toBe(third);
+    const next = journal.readMany(third, 1)[0]!.next;
+    expect(registry.commit('c', next).cursor).toBe(next);
+    expect(registry.list().find((i) => i.name === 'c')).toMatchObject({ cursor: next, state: 'stopped' });
+  });
+
+  it('delete removes it; deleting a consumer that does not exist is still an error', async () => {
+    const journal = await journalWith(20);
+    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    registry.register('c');
+    damage(registry, 'c');
+    registry.delete('c');
+    expect(registry.has('c')).toBe(false);
+    expect(isConsumerError(thrown(() => registry.delete('c')), ConsumerErrorCodes.NotFound)).toBe(true);
+  });
+});
