@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal, verifyJournal } from '../src/index.js';
+import { Journal, RECORD_OVERHEAD, verifyJournal } from '../src/index.js';
+import { HEADER_SIZE } from '../src/format/constants.js';
 import { runCli } from '../src/cli/main.js';
 import { snapshotDir, tempDir } from './helpers.js';
 
@@ -72,6 +74,20 @@ describe('episteme-wal append', () => {
     const first = await append([tempDir(), '--max-payload-bytes', '4'], chunks('toolong\nok\n'));
     expect(first).toMatchObject({ code: 2, stdout: '' });
     expect(first.stderr).toMatch(/line 1: .*\(no line was appended\)/);
+  });
+
+  it('says on stderr what the recovery at open cut, and whether valid records followed the damage', async () => {
+    const dir = tempDir();
+    await append([dir], chunks('one\ntwo\nthree\nfour\n'));
+    const segment = join(dir, '0000000000000000.wal');
+    const bytes = readFileSync(segment);
+    bytes[HEADER_SIZE + RECORD_OVERHEAD]! ^= 0xff; // the first record's payload: three valid records follow
+    writeFileSync(segment, bytes);
+    const out = await append([dir], chunks('new\n'));
+    expect(out).toMatchObject({ code: 0, stdout: '0\n' });
+    expect(out.stderr).toMatch(/^episteme-wal append: recovery cut: 0000000000000000\.wal at file position \d+ \(offset 0\): crc-mismatch; 175 bytes moved to quarantine\/\S+; 3 well-formed records in the cut \(valid data after the damage: media corruption, not a torn write\)\n$/);
+    const clean = await append([dir], chunks('next\n'));
+    expect(clean.stderr).toBe('');
   });
 
   it('works as a user types it: a spawned process with a stdin pipe', async () => {

@@ -1,6 +1,7 @@
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { Snapshot, SnapshotStore } from '@episteme/projections';
 import { FileSnapshotStore } from '@episteme/projections';
+import { describeCut } from '@episteme/wal/cli';
 import { appOf, wire } from '../app/container.js';
 import type { AppConfig } from '../app/config.js';
 
@@ -41,6 +42,9 @@ export async function openApp(config: AppConfig, mode: 'write' | 'read', stderr:
     ...(readOnly ? { snapshotStore: new ReadOnlySnapshotStore(new FileSnapshotStore(`${config.dataDir}/journal`)) } : {}),
   });
   const app = appOf(child);
+  // the writer's open recovered the journal: a cut changed the log (a torn
+  // tail after a crash, or damage with valid records after it), say so
+  for (const cut of app.journal.recovery?.cuts ?? []) logger.warn(`journal recovery ${describeCut(cut)}`);
   return {
     ...app,
     container: child,

@@ -1,3 +1,4 @@
+import type { RecoveryCut } from '../recovery/report.js';
 /**
  * Collects output lines and hands them to stdout in chunks: one write per
  * line would cost a syscall each, and a dump of a large log must not queue
@@ -60,4 +61,18 @@ export function formatBytes(n: number): string {
 /** Messages end up on one line whatever they contain (paths with newlines, nested errors). */
 export function oneLine(s: string): string {
   return s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+/**
+ * One line for a cut recovery made: where, why, where the bytes went, and
+ * whether valid records followed the damage (media corruption, not a torn
+ * write: worth a look at the quarantine file).
+ */
+export function describeCut(c: RecoveryCut): string {
+  const media = c.wellFormedRecordsInCut > 0 ? ' (valid data after the damage: media corruption, not a torn write)' : '';
+  return (
+    `cut: ${c.segment} at file position ${c.position} (offset ${c.offset}): ${c.reason}; ` +
+    `${plural(c.bytes, 'byte')} moved to ${c.quarantine}; ` +
+    `${plural(c.wellFormedRecordsInCut, 'well-formed record')} in the cut${media}`
+  );
 }

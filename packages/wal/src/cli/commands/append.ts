@@ -4,6 +4,7 @@ import { Journal } from '../../journal/journal.js';
 import type { Durability } from '../../journal/options.js';
 import { UsageError } from '../args.js';
 import { commonFlags, defineCommand, ExitCode, type CliContext } from '../command.js';
+import { describeCut } from '../output.js';
 
 /**
  * Appends one record per line of standard input (the line without its
@@ -29,6 +30,8 @@ export const appendCommand = defineCommand({
       durability: durability as Durability,
       ...(flags['max-payload-bytes'] !== undefined ? { maxPayloadBytes: flags['max-payload-bytes'] } : {}),
     });
+    // the open recovered the journal: a cut changed the log, say so (the recover command's words)
+    for (const cut of journal.recovery?.cuts ?? []) ctx.err(`episteme-wal append: recovery ${describeCut(cut)}\n`);
     try {
       await appendLines(journal, ctx, flags['max-payload-bytes'] ?? DEFAULT_MAX_PAYLOAD_BYTES);
     } finally {

@@ -2,10 +2,10 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from '../../format/constants.js';
 import { nodeFileIO } from '../../io/fileIO.js';
 import { WriterLock } from '../../journal/writerLock.js';
 import { recoverJournal } from '../../recovery/recover.js';
-import type { RecoveryCut, RecoveryReport } from '../../recovery/report.js';
+import type { RecoveryReport } from '../../recovery/report.js';
 import { commonFlags, defineCommand, ExitCode } from '../command.js';
 import { journalSegments } from '../journalDir.js';
-import { formatBytes, plural } from '../output.js';
+import { describeCut, formatBytes, plural } from '../output.js';
 import { progressFor } from '../progress.js';
 
 /**
@@ -57,13 +57,4 @@ function describe(report: RecoveryReport): string {
       `${report.cuts.length === 0 ? 'nothing cut' : plural(report.cuts.length, 'cut')}\n`,
   );
   return lines.join('');
-}
-
-function describeCut(c: RecoveryCut): string {
-  const media = c.wellFormedRecordsInCut > 0 ? ' (valid data after the damage: media corruption, not a torn write)' : '';
-  return (
-    `cut: ${c.segment} at file position ${c.position} (offset ${c.offset}): ${c.reason}; ` +
-    `${plural(c.bytes, 'byte')} moved to ${c.quarantine}; ` +
-    `${plural(c.wellFormedRecordsInCut, 'well-formed record')} in the cut${media}`
-  );
 }

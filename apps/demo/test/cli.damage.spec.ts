@@ -1,7 +1,9 @@
 /**
- * A damaged cursor file (bit rot in both slots) in an app's data directory:
- * a projection's own cursor is rewritten with a warning, so the app keeps
- * working; any consumer's damaged cursor can be reset or deleted from the CLI.
+ * Damage in an app's data directory. A damaged cursor file (bit rot in both
+ * slots): a projection's own cursor is rewritten with a warning, so the app
+ * keeps working; any consumer's damaged cursor can be reset or deleted from
+ * the CLI. Damage in the journal's last segment: the writer's recovery cuts
+ * it into quarantine (FORMAT.md), and the command says so on stderr.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,5 +49,19 @@ describe('episteme with a damaged cursor file', () => {
     damage(data, 'projection.beliefs');
     const del = await cli(['--data', data, 'consumers', 'delete', 'projection.beliefs']);
     expect(del.code, del.stderr).toBe(0);
+  });
+});
+
+describe('episteme with a damaged journal', () => {
+  it('a bit flip in the last segment with valid records after it: the command that opens the writer says what recovery cut', async () => {
+    const data = tempDir();
+    for (const object of ['sun', 'moon', 'mars']) expect((await cli(['--data', data, ...assertArgs(object)])).code).toBe(0);
+    const segment = join(data, 'journal', '0000000000000000.wal');
+    const bytes = readFileSync(segment);
+    bytes[32 + 40 + 10]! ^= 0xff; // inside the first record's payload
+    writeFileSync(segment, bytes);
+    const r = await cli(['--data', data, ...assertArgs('venus')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^warning: journal recovery cut: 0000000000000000\.wal at file position 32 \(offset 0\): crc-mismatch; .* moved to quarantine\/.*; 2 well-formed records in the cut \(valid data after the damage: media corruption, not a torn write\)$/m);
   });
 });
