@@ -193,6 +193,18 @@ describe('import', () => {
     expect(await stats(data)).toMatchObject({ assertions: 4, bySource: { 'survey-2026': 2, almanac: 2 } });
   });
 
+  it('a line that is JSON but not an object is refused by number, like any invalid line; a byte-order mark is not part of the first line', async () => {
+    const data = tempDir();
+    const file = join(tempDir(), 'odd.ndjson');
+    const good = JSON.stringify({ subject: 'mars', predicate: 'hasColor', object: 'red', confidence: 0.9, source: 's' });
+    writeFileSync(file, `\ufeff${good}\nnull\n[1,2]\n"text"\n`);
+    const r = await cli(['--data', data, 'import', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([2, 3, 4].map((n) => `line ${n}: not a JSON object (one assertion per line: {"subject", "predicate", "object", "confidence", "source"[, "id"]})`));
+    expect(r.stdout).toMatch(/^imported 1 assertion from 4 lines /);
+    expect(r.stderr).not.toMatch(STACK_FRAME);
+  });
+
   it('--json prints the summary as one document', async () => {
     const data = tempDir();
     const file = join(FIXTURES, 'assertions.ndjson');

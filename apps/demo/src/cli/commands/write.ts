@@ -73,7 +73,7 @@ export const importCommand = defineCommand({
       size = st.size;
     } catch (err) {
       if (err instanceof UsageError) throw err;
-      throw new UsageError(`cannot read ${file}`);
+      throw new UsageError(`cannot read ${file} (${(err as { code?: string }).code ?? String(err)})`);
     }
     const app = await ctx.open('write');
     const started = performance.now();
@@ -95,15 +95,14 @@ export const importCommand = defineCommand({
         lineNo++;
         bytes += Buffer.byteLength(line) + 1;
         if (line.trim() === '') continue;
-        try {
-          batch.push(prepareAssertion(JSON.parse(line) as Record<string, unknown>, `import:${file}`));
-        } catch (err) {
+        const prepared = prepareLine(lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line, `import:${file}`);
+        if (typeof prepared === 'string') {
           invalid++;
-          const why = err instanceof ValidationFailedError ? err.message : `not JSON (${(err as Error).message})`;
           progress?.clear();
-          ctx.err(`line ${lineNo}: ${why}\n`);
+          ctx.err(`line ${lineNo}: ${prepared}\n`);
           continue;
         }
+        batch.push(prepared);
         if (batch.length >= IMPORT_BATCH) await flush();
         progress?.update({ segment: file!, bytesDone: bytes, bytesTotal: size });
       }
@@ -117,11 +116,30 @@ export const importCommand = defineCommand({
     ctx.out(
       ctx.json
         ? JSON.stringify(summary) + '\n'
-        : `imported ${appended} assertions from ${lineNo} lines (${formatBytes(bytes)}) in ${summary.seconds} s, ${summary.mbPerSecond} MB/s; ${invalid} invalid line${invalid === 1 ? '' : 's'} skipped\n`,
+        : `imported ${appended} assertion${appended === 1 ? '' : 's'} from ${lineNo} line${lineNo === 1 ? '' : 's'} (${formatBytes(bytes)}) in ${summary.seconds} s, ${summary.mbPerSecond} MB/s; ${invalid} invalid line${invalid === 1 ? '' : 's'} skipped\n`,
     );
     return invalid > 0 ? Exit.Problem : Exit.Ok;
   },
 });
+
+/** One NDJSON line as an event ready to append, or why it is not one. */
+function prepareLine(line: string, producer: string): PreparedEvent | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    return `not JSON (${(err as Error).message})`;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return 'not a JSON object (one assertion per line: {"subject", "predicate", "object", "confidence", "source"[, "id"]})';
+  }
+  try {
+    return prepareAssertion(value as Record<string, unknown>, producer);
+  } catch (err) {
+    if (err instanceof ValidationFailedError) return err.message;
+    throw err;
+  }
+}
 
 function parseConfidence(text: string): number {
   // decimal only: Number() would also take "0x1" or " 1 "
