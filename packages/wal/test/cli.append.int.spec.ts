@@ -76,6 +76,19 @@ describe('episteme-wal append', () => {
     expect(first.stderr).toMatch(/line 1: .*\(no line was appended\)/);
   });
 
+  it('a path that is a file, or runs through one, is refused like the other commands refuse it: exit 2, nothing created', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'afile');
+    writeFileSync(file, 'x');
+    const before = snapshotDir(dir);
+    for (const path of [file, join(file, 'journal')]) {
+      const out = await append([path], chunks('one\n'));
+      expect(out.code).toBe(2);
+      expect(out.stderr).toMatch(/is not a journal directory: (not a directory|cannot create or reach it \(ENOTDIR\))/);
+    }
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
   it('says on stderr what the recovery at open cut, and whether valid records followed the damage', async () => {
     const dir = tempDir();
     await append([dir], chunks('one\ntwo\nthree\nfour\n'));

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { ioError } from '../errors.js';
+import { NotAJournalError, ioError } from '../errors.js';
 import type { FileIO } from './fileIO.js';
 
 /**
@@ -7,14 +7,15 @@ import type { FileIO } from './fileIO.js';
  * parent of each directory created. A new directory's entry lives in its
  * parent; a recursive mkdir followed by one sync of the journal's parent
  * leaves the upper entries unsynced, and a power loss could then take the
- * whole journal directory with it.
+ * whole journal directory with it. A path that names a file (or runs
+ * through one) is not a journal: NotAJournalError, nothing created.
  */
 export function ensureDirectory(io: FileIO, dir: string): void {
   const missing: string[] = [];
   for (let p = resolve(dir); ; p = dirname(p)) {
     const st = io.stat(p);
     if (st) {
-      if (!st.isDirectory) throw ioError('creating directory', dir, Object.assign(new Error(`${p} is not a directory`), { code: 'ENOTDIR' }));
+      if (!st.isDirectory) throw new NotAJournalError(dir, p === resolve(dir) ? 'not a directory' : `${p} is not a directory`);
       break;
     }
     missing.push(p);

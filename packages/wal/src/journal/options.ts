@@ -27,7 +27,12 @@ export interface JournalOptions {
   durability?: Durability;
   /** Opt-in group commit: concurrent appends share one write and one sync. */
   groupCommit?: boolean | GroupCommitOptions;
-  /** A segment is rotated before a record would take it past this size (default 64 MiB). */
+  /**
+   * A segment is rotated before a record would take it past this size
+   * (default 64 MiB). One `appendBatch` is one write and is never split: a
+   * batch that does not fit starts a new segment and may take that one past
+   * the limit (as a single record larger than the limit does).
+   */
   maxSegmentBytes?: number;
   /** Larger payloads are refused with RecordTooLargeError (default 16 MiB). */
   maxPayloadBytes?: number;
