@@ -388,6 +388,22 @@ describe('help and errors', () => {
     expect(bare.stdout).toContain('usage: episteme');
   });
 
+  it('help for one command or group lists only those (and the global flags); wal help is the journal tool own', async () => {
+    for (const argv of [['assert', '--help'], ['help', 'assert']]) {
+      const r = await cli(argv);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('  assert');
+      expect(r.stdout).toContain('--confidence');
+      expect(r.stdout).not.toContain('  retract');
+      expect(r.stdout).toContain('--data');
+    }
+    const group = await cli(['help', 'consumers']);
+    expect(group.stdout.match(/^ {2}consumers \w+/gm)).toEqual(['  consumers list', '  consumers reset', '  consumers delete']);
+    const wal = await cli(['wal', 'dump', '--help']);
+    expect(wal.code).toBe(0);
+    expect(wal.stdout).toContain('--from');
+  });
+
   it('a journal locked by another writer is a data problem: exit 1, one line', async () => {
     const data = tempDir();
     await assertJson(data, '--subject', 's', '--predicate', 'p', '--object', 'o');

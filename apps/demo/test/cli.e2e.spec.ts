@@ -167,7 +167,7 @@ describe.concurrent('episteme, spawned', () => {
       const before = snapshotTree(data);
       const [flag, command] = await Promise.all([episteme(['--data', data, 'stats', '--verbose']), episteme(['--data', data, 'statistics'])]);
       refused(flag, /^episteme stats: unknown flag --verbose$/);
-      refused(command, /^episteme: unknown command "statistics"$/);
+      refused(command, /^episteme: unknown command "statistics" \(episteme --help lists them\)$/);
       expect(snapshotTree(data)).toEqual(before);
     });
 

@@ -58,8 +58,9 @@ const cases: Case[] = [
   { what: 'beliefs without a subject', argv: (d) => ['--data', d, 'beliefs'], message: /missing argument <subject>/ },
   { what: 'an extra argument', argv: (d) => ['--data', d, 'stats', 'extra'], message: /unexpected argument "extra"/ },
   // commands and global flags
-  { what: 'an unknown command', argv: (d) => ['--data', d, 'frobnicate'], message: /^episteme: unknown command "frobnicate"$/ },
-  { what: 'an unknown subcommand', argv: (d) => ['--data', d, 'consumers', 'rename', 'x'], message: /^episteme: unknown command "consumers rename"$/ },
+  { what: 'an unknown command', argv: (d) => ['--data', d, 'frobnicate'], message: /^episteme: unknown command "frobnicate" \(episteme --help lists them\)$/ },
+  { what: 'an unknown subcommand', argv: (d) => ['--data', d, 'consumers', 'rename', 'x'], message: /^episteme: unknown command "consumers rename" \(episteme --help lists them\)$/ },
+  { what: 'a command group without its command', argv: (d) => ['--data', d, 'consumers'], message: /^episteme: consumers needs one of: list, reset, delete \(episteme help consumers\)$/ },
   { what: '--durability sometimes', argv: (d) => ['--data', d, '--durability', 'sometimes', ...assertArgs], message: /^episteme: durability must be immediate or none, got "sometimes"$/ },
   { what: '--group-commit maybe', argv: (d) => ['--data', d, '--group-commit', 'maybe', ...assertArgs], message: /group commit must be on or off/ },
   { what: '--segment-bytes 12', argv: (d) => ['--data', d, '--segment-bytes', '12', ...assertArgs], message: /segment size must be an integer of at least 1024 bytes/ },

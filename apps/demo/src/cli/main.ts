@@ -38,8 +38,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   try {
     ({ globals, rest } = splitGlobals(argv));
     if (globals.help || rest.length === 0 || rest[0] === 'help') {
-      io.stdout(usage());
-      return rest.length === 0 && !globals.help && rest[0] !== 'help' ? Exit.Usage : Exit.Ok;
+      // `episteme help consumers`, `episteme assert --help`: the commands named, else all
+      const words = (rest[0] === 'help' ? rest.slice(1) : rest).filter((w) => !w.startsWith('-'));
+      if (words[0] === 'wal' && words[1] !== undefined) return await runWalCli(['help', words[1]], { stdout: io.stdout, stderr: io.stderr, stderrIsTTY: io.stderrIsTTY });
+      io.stdout(usage(words));
+      return rest.length === 0 && !globals.help ? Exit.Usage : Exit.Ok;
     }
     const config = resolveConfig(
       { dataDir: globals.data, durability: globals.durability, groupCommit: globals['group-commit'], maxSegmentBytes: globals['segment-bytes'] },
@@ -57,7 +60,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       });
     }
     const found = findCommand(rest);
-    if (!found) throw new UsageError(`unknown command ${JSON.stringify(rest.slice(0, 2).join(' '))}`);
+    if (!found) {
+      const group = commands.filter((c) => c.path.length > 1 && c.path[0] === rest[0]);
+      if (group.length > 0 && (rest.length === 1 || rest[1]!.startsWith('-'))) {
+        throw new UsageError(`${rest[0]} needs one of: ${group.map((c) => c.path[1]).join(', ')} (episteme help ${rest[0]})`);
+      }
+      throw new UsageError(`unknown command ${JSON.stringify(rest.slice(0, 2).join(' '))} (episteme --help lists them)`);
+    }
     command = found.command;
     const args = parseArgs(rest.slice(found.used), { positionals: command.positionals, flags: command.flags });
     const ctx: CommandContext = {
@@ -125,14 +134,16 @@ function splitGlobals(argv: readonly string[]): { globals: { data?: string; dura
   return { globals: globals as never, rest: rest.filter((a) => a !== '--help') };
 }
 
-function usage(): string {
+/** The usage text: of the commands whose path starts with `words` when there are some, else of all. */
+function usage(words: string[] = []): string {
+  const named = commands.filter((c) => words.length > 0 && words.every((w, i) => c.path[i] === w));
   const lines = ['usage: episteme [global flags] <command> [args]', '', 'commands:'];
-  for (const c of commands) {
+  for (const c of named.length > 0 ? named : commands) {
     const args = c.positionals.map((p) => `<${p.name}>`).join(' ');
     lines.push(`  ${[c.path.join(' '), args].filter(Boolean).join(' ').padEnd(34)} ${c.summary}`);
     for (const [name, f] of Object.entries(c.flags)) lines.push(`      --${name}${f.value ? ` <${f.value}>` : ''}`.padEnd(38) + ` ${f.description}`);
   }
-  lines.push(`  ${'wal segments|dump|verify|recover'.padEnd(34)} inspect the journal (same as episteme-wal, on <data>/journal)`);
+  if (named.length === 0) lines.push(`  ${'wal segments|dump|verify|recover'.padEnd(34)} inspect the journal (same as episteme-wal, on <data>/journal; episteme wal <command> --help)`);
   lines.push('', 'global flags:');
   for (const [name, f] of Object.entries(GLOBAL_FLAGS)) lines.push(`  --${name}${'value' in f ? ` <${f.value}>` : ''}`.padEnd(38) + ` ${f.description}`);
   lines.push('', 'exit codes: 0 ok, 1 a problem with the data, 2 usage error or bad input (nothing changed)');
