@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConsumerErrorCodes, ConsumerRegistry, isConsumerError } from '../src/index.js';
 import { SLOT_BYTES } from '../src/cursorFile.js';
-import { journalWith, quiet } from './helpers.js';
+import { journalWith, quiet, thrown } from './helpers.js';
 
 /**
  * A cursor file with no valid slot (bit rot in both, a hand edit) is never
@@ -19,15 +19,6 @@ function damage(registry: ConsumerRegistry, name: string): string {
   bytes[SLOT_BYTES + 20]! ^= 1;
   writeFileSync(path, bytes);
   return path;
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('a damaged cursor file', () => {

@@ -33,3 +33,13 @@ export function track(journal: Journal): Journal {
 }
 
 export const quiet = { warn: () => undefined };
+
+/** What `fn` throws; fails the test when it does not throw. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}

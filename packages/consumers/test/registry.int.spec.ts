@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConsumerErrorCodes, ConsumerRegistry, isConsumerError } from '../src/index.js';
-import { journalWith, quiet } from './helpers.js';
+import { journalWith, quiet, thrown } from './helpers.js';
 import { snapshotDir } from '../../wal/test/helpers.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('ConsumerRegistry administration', () => {
   it('registers idempotently from earliest, latest or an offset, and lists cursor, head, lag and state', async () => {

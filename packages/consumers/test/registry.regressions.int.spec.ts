@@ -13,19 +13,10 @@ import { encodeRecord, isWalError, Journal, nodeFileIO, type FileIO } from '@epi
 import { SimulatedDisk } from '@episteme/wal/testing';
 import { ConsumerErrorCodes, ConsumerRegistry, CursorStore, isConsumerError, runConsumer, type RunOptions } from '../src/index.js';
 import { CURSOR_FILE_BYTES } from '../src/cursorFile.js';
-import { journalWith, quiet, tempDir, track } from './helpers.js';
+import { journalWith, quiet, tempDir, thrown, track } from './helpers.js';
 
 let n = 0;
 const simDir = (): string => `/sim-review-consumers/${process.pid}-${Date.now()}-${n++}`;
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 async function rejected(p: Promise<unknown>): Promise<unknown> {
   try {

@@ -35,6 +35,17 @@ async function openApp(dir: string, version = 1, opts: { io?: SimulatedDisk; cle
   return { journal, registry, engine };
 }
 
+/** A data directory whose app handled 30 events, snapshotted and closed. */
+async function closedAppWith30Events(): Promise<string> {
+  const dir = tempDir();
+  const app = await openApp(dir);
+  await appendEvents(app.journal, events(30));
+  await app.engine.start({ follow: false });
+  await app.engine.stop();
+  await app.journal.close();
+  return dir;
+}
+
 describe('ProjectionEngine start decisions', () => {
   it('resumes from its snapshot on a clean restart', async () => {
     const dir = tempDir();
@@ -66,12 +77,7 @@ describe('ProjectionEngine start decisions', () => {
   });
 
   it('rebuilds from 0 when the snapshot is damaged, never reading wrong state', async () => {
-    const dir = tempDir();
-    const app = await openApp(dir);
-    await appendEvents(app.journal, events(30));
-    await app.engine.start({ follow: false });
-    await app.engine.stop();
-    await app.journal.close();
+    const dir = await closedAppWith30Events();
     const path = join(dir, 'projections', 'tally.snapshot');
     const bytes = readFileSync(path);
     bytes[bytes.length - 5]! ^= 0x20; // one flipped bit in the state
@@ -256,12 +262,7 @@ describe('a snapshot that cannot be written', () => {
 
 describe('a damaged projection cursor', () => {
   it('is written anew at the earliest offset with a warning (the app starts), and the next snapshot moves it to the checkpoint', async () => {
-    const dir = tempDir();
-    const app = await openApp(dir);
-    await appendEvents(app.journal, events(30));
-    await app.engine.start({ follow: false });
-    await app.engine.stop();
-    await app.journal.close();
+    const dir = await closedAppWith30Events();
     const path = join(dir, 'consumers', 'projection.tally.cursor');
     const bytes = readFileSync(path);
     bytes[20]! ^= 1; // both slots: no valid cursor left
