@@ -179,7 +179,7 @@ export class MaxPayloadTooSmallError extends WalError {
       WalErrorCodes.MaxPayloadTooSmall,
       `${location.segment} holds a valid record of ${payloadLength} payload bytes at file position ${location.position} ` +
         `(offset ${location.offset}), more than maxPayloadBytes (${limit}); nothing was changed; ` +
-        `reopen with maxPayloadBytes of at least ${payloadLength}`,
+        `reopen with maxPayloadBytes (CLI: --max-payload-bytes) of at least ${payloadLength}`,
     );
     this.segment = location.segment;
     this.position = location.position;

@@ -2,6 +2,8 @@ import { withTypedErrors } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../format/constants.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { inspectJournal } from './inspect.js';
+import { refuseValidRecordOverLimit } from './overLimit.js';
+import type { SegmentFile } from './segmentFiles.js';
 import type { ScanProgress, VerifyReport } from './report.js';
 
 export interface VerifyOptions {
@@ -14,7 +16,9 @@ export interface VerifyOptions {
  * Full read-only verification: every header, the contiguity of the segments
  * and every record of every segment. Reports every problem and changes
  * nothing; a torn tail that recovery would cut is a problem too, preallocated
- * zero space after the last record is not.
+ * zero space after the last record is not. A whole, valid record longer than
+ * `maxPayloadBytes` is no problem of the journal but of the limit:
+ * MaxPayloadTooSmallError, as recovery refuses it.
  */
 export function verifyJournal(dir: string, options: VerifyOptions = {}): VerifyReport {
   return withTypedErrors('verifying', dir, () => verify(dir, options));
@@ -30,6 +34,10 @@ function verify(dir: string, options: VerifyOptions): VerifyReport {
   });
   const { segments } = inspection;
   const last = segments[segments.length - 1];
+  // a whole, valid record over the limit is not damage: MaxPayloadTooSmallError says which limit reads it
+  for (const f of inspection.findings) {
+    if (f.reason === 'length-over-limit') refuseIfValid(io, segments[f.index]!, f.position, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+  }
   const problems = inspection.findings.map((f) => {
     const seg = segments[f.index]!;
     return {
@@ -54,4 +62,13 @@ function verify(dir: string, options: VerifyOptions): VerifyReport {
     problems,
     durationMs: performance.now() - started,
   };
+}
+
+function refuseIfValid(io: FileIO, seg: SegmentFile, position: number, maxPayloadBytes: number): void {
+  const fd = io.open(seg.path, 'r');
+  try {
+    refuseValidRecordOverLimit(io, fd, seg, position, seg.size, maxPayloadBytes);
+  } finally {
+    io.close(fd);
+  }
 }

@@ -200,7 +200,7 @@ describe('maxPayloadBytes lowered on reopen (F12)', () => {
     const before = snapshotDir(dir);
     const err = await Journal.open({ dir, maxPayloadBytes: 1000 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'WAL_MAX_PAYLOAD_TOO_SMALL', offset: big, payloadLength: 5000, limit: 1000 });
-    expect(String((err as Error).message)).toMatch(/reopen with maxPayloadBytes of at least 5000/);
+    expect(String((err as Error).message)).toMatch(/reopen with maxPayloadBytes \(CLI: --max-payload-bytes\) of at least 5000/);
     expect(snapshotDir(dir)).toEqual(before);
     // the same refusal with repair: valid records are never quarantined
     await expect(Journal.open({ dir, maxPayloadBytes: 1000, repair: true })).rejects.toMatchObject({ code: 'WAL_MAX_PAYLOAD_TOO_SMALL' });

@@ -2,6 +2,7 @@ import { ioError, NotRecordBoundaryError, OffsetOutOfRangeError, WalErrorCodes }
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE, RECORD_OVERHEAD } from '../../format/constants.js';
 import { nodeFileIO } from '../../io/fileIO.js';
 import { scanSegment, type RecordVisitor, type ScanResult } from '../../recovery/scanSegment.js';
+import { refuseValidRecordOverLimit } from '../../recovery/overLimit.js';
 import { checkSegmentHeader, type SegmentFile } from '../../recovery/segmentFiles.js';
 import { CliError, commonFlags, defineCommand, ExitCode } from '../command.js';
 import { journalSegments } from '../journalDir.js';
@@ -40,7 +41,13 @@ export const dumpCommand = defineCommand({
     const out = new OutputBuffer((s) => ctx.out(s));
     if (!flags.json) out.push(`${'OFFSET'.padStart(12)} ${'LENGTH'.padStart(10)}  ${'BLAKE3'.padEnd(16)}  PAYLOAD\n`);
     const walk = new RecordWalk(segments, earliest, target, flags.limit ?? Infinity, maxPayloadBytes, out, flags.json ? jsonLine : textLine);
-    const note = await walk.run();
+    let note: string | undefined;
+    try {
+      note = await walk.run();
+    } catch (err) {
+      if (walk.printed > 0) await out.flush(); // the valid records read before the error are shown
+      throw err;
+    }
     await out.flush();
     if (note && !flags.json) ctx.err(`note: ${note}\n`);
     return ExitCode.Ok;
@@ -61,6 +68,8 @@ class RecordWalk {
   private notBoundary = false;
   private waiting: Promise<void> | undefined;
   private base = 0;
+  /** Records handed to the output so far. */
+  printed = 0;
 
   constructor(
     private readonly segments: SegmentFile[],
@@ -84,6 +93,7 @@ class RecordWalk {
     }
     if (this.remaining <= 0) return false;
     this.remaining--;
+    this.printed++;
     this.waiting = this.out.push(this.format(offset, length, buf, index));
     // Stopping the scan is how we wait: it resumes at the next record.
     return this.waiting === undefined && this.remaining > 0;
@@ -145,6 +155,8 @@ class RecordWalk {
       }
       const end = seg.base + result.end - HEADER_SIZE;
       const failure = result.failure && !(last && result.freeSpace) ? result.failure : undefined;
+      // a whole, valid record over the limit is not damage: say which limit would read it
+      if (failure?.reason === 'length-over-limit') refuseValidRecordOverLimit(nodeFileIO, fd, seg, failure.position, size, this.maxPayloadBytes);
       if (this.seeking) {
         if (this.target < end) throw new NotRecordBoundaryError(this.target);
         if (this.target > end && (failure || last)) {
