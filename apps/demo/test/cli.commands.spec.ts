@@ -306,6 +306,8 @@ describe('projections', () => {
       expect(r.code, r.stderr).toBe(0);
       return json(r.stdout);
     };
+    const first = await cli(['--data', data, 'projections', 'list']);
+    expect(first.stderr).toBe('note: every query rebuilds beliefs, stats from offset 0 in memory until a snapshot is saved: `episteme projections rebuild <name>` saves one (so does an app that runs the projection engine)\n');
     let rows = await listed();
     expect(rows.map((p) => p.name)).toEqual(['beliefs', 'stats']);
     expect(rows[0]).toMatchObject({ version: 1, checkpoint: null, events: 0, state: expect.stringMatching(/no snapshot/) });
@@ -327,6 +329,7 @@ describe('projections', () => {
     expect((await stats(data)).assertions).toBe(5);
 
     const text = await cli(['--data', data, 'projections', 'list']);
+    expect(text.stderr).toBe('');
     expect(text.stdout).toMatch(/^name\s+version\s+checkpoint\s+head\s+events\s+state\n/);
     expect(text.stdout).toMatch(/beliefs\s+1\s+\d+\s+\d+\s+5\s+current/);
   });

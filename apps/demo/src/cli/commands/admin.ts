@@ -89,7 +89,16 @@ export const projectionsListCommand = defineCommand({
         }
       });
       if (ctx.json) ctx.out(JSON.stringify(rows) + '\n');
-      else ctx.out(table(['name', 'version', 'checkpoint', 'head', 'events', 'state'], rows.map((r) => [r.name, String(r.version), String(r.checkpoint ?? '-'), String(r.head), String(r.events), r.state])));
+      else {
+        ctx.out(table(['name', 'version', 'checkpoint', 'head', 'events', 'state'], rows.map((r) => [r.name, String(r.version), String(r.checkpoint ?? '-'), String(r.head), String(r.events), r.state])));
+        const stale = rows.filter((r) => r.state.endsWith('(rebuilds on start)')).map((r) => r.name);
+        if (stale.length > 0) {
+          ctx.err(
+            `note: every query rebuilds ${stale.join(', ')} from offset 0 in memory until a snapshot is saved: ` +
+              `\`episteme projections rebuild <name>\` saves one (so does an app that runs the projection engine)\n`,
+          );
+        }
+      }
     } finally {
       await app.close();
     }
