@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Journal, RECORD_OVERHEAD, isWalError, nodeFileIO, WalErrorCodes, type FileIO } from '../src/index.js';
+import { Journal, RECORD_OVERHEAD, isWalError, nodeFileIO, verifyJournal, WalErrorCodes, type FileIO } from '../src/index.js';
 import { HEADER_SIZE } from '../src/format/constants.js';
 import { segmentName } from '../src/format/segmentName.js';
 import { payloadOf, tempDir } from './helpers.js';
@@ -131,5 +131,50 @@ describe('a read-only journal whose listing races the writer cleanup', () => {
     expect(listings() - before).toBeLessThanOrEqual(1 + 5); // listSegmentFiles at open, then at most 5 for the view
     expect(reader.earliest).toBe(0);
     await reader.close();
+  });
+});
+
+describe('verifyJournal of a live journal whose writer cleans up meanwhile', () => {
+  it('segments deleted between the listing and their read are skipped and named, not problems; the hole of a racing listing is listed again', async () => {
+    const dir = tempDir();
+    const { writer, bases, sizes } = await fourSegments(dir);
+    const names = [...sizes.keys()];
+    const { io, raceNextListing } = racingIO();
+    let opened = 0;
+    const cleaningIO: FileIO = {
+      ...io,
+      open: (path, flags) => {
+        // cleanup runs right after the first segment was read
+        if (path.endsWith(names[1]!) && opened++ === 0) writer.deleteSegmentsBelow(bases[2]!);
+        return io.open(path, flags);
+      },
+    };
+    const report = verifyJournal(dir, { io: cleaningIO });
+    expect(report).toMatchObject({ ok: true, problems: [], deletedWhileVerifying: [names[1]], earliest: bases[0] });
+
+    // a listing that raced that cleanup: segment 0 looked at before it, 1 after it (gone), 2 and 3 there
+    raceNextListing([names[0]!, names[1]!, names[2]!, names[3]!], new Map([[names[0]!, sizes.get(names[0]!)!]]));
+    const again = verifyJournal(dir, { io });
+    expect(again).toMatchObject({ ok: true, problems: [], earliest: bases[2] });
+    expect(again.deletedWhileVerifying).toBeUndefined();
+    await writer.close();
+  });
+
+  it('a segment that vanishes while later ones stay is a problem', async () => {
+    const dir = tempDir();
+    const { writer, sizes } = await fourSegments(dir);
+    const names = [...sizes.keys()];
+    const { rmSync } = await import('node:fs');
+    const io: FileIO = {
+      ...nodeFileIO,
+      open: (path, flags) => {
+        if (path.endsWith(names[2]!)) rmSync(path, { force: true }); // gone by hand, not by cleanup
+        return nodeFileIO.open(path, flags);
+      },
+    };
+    const report = verifyJournal(dir, { io });
+    expect(report.ok).toBe(false);
+    expect(report.problems[0]!.message).toMatch(new RegExp(`${names[2]} disappeared while the journal was verified, and later segments are still there`));
+    await writer.close();
   });
 });

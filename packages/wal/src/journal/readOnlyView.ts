@@ -3,7 +3,7 @@ import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
 import { refuseValidRecordOverLimit } from '../recovery/overLimit.js';
 import { rangeIsZero, scanSegment } from '../recovery/scanSegment.js';
-import { checkSegmentHeader, listSegmentFiles, nextBase, type SegmentFile } from '../recovery/segmentFiles.js';
+import { checkSegmentHeader, isContiguous, listSegmentFiles, type SegmentFile } from '../recovery/segmentFiles.js';
 import { readPublishedHead } from './publishedHead.js';
 import type { SegmentManager } from './segmentManager.js';
 
@@ -214,12 +214,6 @@ export class ReadOnlyView {
       lastRecord: lastPos >= 0 ? { position: lastPos, header } : from.lastRecord,
     };
   }
-}
-
-/** Each segment but the last ends where the next one begins. */
-function isContiguous(files: SegmentFile[]): boolean {
-  for (let i = 0; i + 1 < files.length; i++) if (nextBase(files[i]!) !== files[i + 1]!.base) return false;
-  return true;
 }
 
 /** A file that was listed is gone (ENOENT, possibly wrapped in a WAL_IO error). */

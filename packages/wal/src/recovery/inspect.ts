@@ -4,7 +4,7 @@ import type { FileIO } from '../io/fileIO.js';
 import type { ScanProgress, SegmentSummary } from './report.js';
 import { fileCrc32c, type CleanClose, type SyncedPrefix } from './recoveryPoint.js';
 import { rangeIsZero, scanSegment } from './scanSegment.js';
-import { checkSegmentHeader, listSegmentFiles, nextBase, type SegmentFile } from './segmentFiles.js';
+import { checkSegmentHeader, listSegmentFiles, listSegmentFilesSettled, nextBase, type SegmentFile } from './segmentFiles.js';
 
 /**
  * Where a journal directory is damaged, found by a read-only pass:
@@ -41,6 +41,8 @@ export interface Inspection {
   /** CRC32C of the last segment's bytes up to `lastEnd`, when its header was valid (a writer carries it on). */
   lastCrc?: number;
   findings: Finding[];
+  /** Segments listed but gone before they were opened (`live` only). */
+  vanished: SegmentFile[];
 }
 
 export interface InspectOptions {
@@ -55,12 +57,19 @@ export interface InspectOptions {
   prefix?: SyncedPrefix;
   /** Stop at the first finding that is not a tail cut (recovery needs no more). */
   stopAtSealed?: boolean;
+  /**
+   * Another process may be writing the journal and deleting its oldest
+   * segments (a verification of a live journal): a listing that is not
+   * contiguous is taken again, and a segment that is gone by the time it is
+   * opened is skipped and named in `vanished` instead of failing the pass.
+   */
+  live?: boolean;
   onProgress?: (p: ScanProgress) => void;
 }
 
 export function inspectJournal(io: FileIO, dir: string, options: InspectOptions = {}): Inspection {
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  const segments = listSegmentFiles(io, dir);
+  const segments = options.live ? listSegmentFilesSettled(io, dir) : listSegmentFiles(io, dir);
   const bytesTotal = segments.reduce((sum, s) => sum + s.size, 0);
   const result: Inspection = {
     segments,
@@ -73,6 +82,7 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
     lastTrusted: false,
     lastPrefixTrusted: 0,
     findings: [],
+    vanished: [],
   };
   let bytesBefore = 0;
 
@@ -89,6 +99,12 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
     try {
       fd = io.open(seg.path, 'r');
     } catch (err) {
+      if (options.live && !last && (err as { code?: string }).code === 'ENOENT') {
+        result.summaries.pop();
+        result.vanished.push(seg);
+        bytesBefore += seg.size;
+        continue;
+      }
       throw ioError('opening', seg.path, err);
     }
     try {

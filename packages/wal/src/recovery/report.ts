@@ -85,6 +85,11 @@ export interface VerifyReport {
   earliest: number;
   head: number;
   segments: SegmentSummary[];
+  /**
+   * Segments a live writer's cleanup deleted while the journal was verified
+   * (listed, gone before they were read): not problems. Absent when none.
+   */
+  deletedWhileVerifying?: string[];
   problems: VerifyProblem[];
   durationMs: number;
 }

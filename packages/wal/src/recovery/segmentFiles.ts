@@ -72,3 +72,24 @@ export function checkSegmentHeader(io: FileIO, fd: number, segment: SegmentFile)
 export function nextBase(s: SegmentFile): number {
   return s.base + (s.size - HEADER_SIZE);
 }
+
+/** Each segment but the last ends where the next one begins. */
+export function isContiguous(files: readonly SegmentFile[]): boolean {
+  for (let i = 0; i + 1 < files.length; i++) if (nextBase(files[i]!) !== files[i + 1]!.base) return false;
+  return true;
+}
+
+/**
+ * The segment files, listed again (a few times at most) while they are not
+ * contiguous. A listing reads the directory, then looks at each file: a
+ * writer's cleanup, deleting the oldest segments meanwhile, can leave one
+ * looked at before the deletions and drop younger ones looked at after
+ * them, a hole that is not in the log. A hole that stays is the directory's
+ * own, and is returned as it is.
+ */
+export function listSegmentFilesSettled(io: FileIO, dir: string, attempts = 5): SegmentFile[] {
+  for (let attempt = 1; ; attempt++) {
+    const files = listSegmentFiles(io, dir);
+    if (attempt >= attempts || isContiguous(files)) return files;
+  }
+}

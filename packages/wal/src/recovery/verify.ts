@@ -3,7 +3,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../format/constants.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { inspectJournal } from './inspect.js';
 import { refuseValidRecordOverLimit } from './overLimit.js';
-import type { SegmentFile } from './segmentFiles.js';
+import { listSegmentFiles, type SegmentFile } from './segmentFiles.js';
 import type { ScanProgress, VerifyReport } from './report.js';
 
 export interface VerifyOptions {
@@ -31,15 +31,17 @@ function verify(dir: string, options: VerifyOptions): VerifyReport {
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
     scanSealed: true,
     onProgress: options.onProgress,
+    live: true,
   });
-  const { segments } = inspection;
+  const { vanished } = inspection;
+  const segments = inspection.segments.filter((s) => !vanished.includes(s));
   const last = segments[segments.length - 1];
   // a whole, valid record over the limit is not damage: MaxPayloadTooSmallError says which limit reads it
   for (const f of inspection.findings) {
-    if (f.reason === 'length-over-limit') refuseIfValid(io, segments[f.index]!, f.position, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    if (f.reason === 'length-over-limit') refuseIfValid(io, inspection.segments[f.index]!, f.position, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
   }
   const problems = inspection.findings.map((f) => {
-    const seg = segments[f.index]!;
+    const seg = inspection.segments[f.index]!;
     return {
       segment: seg.name,
       position: f.position,
@@ -48,6 +50,16 @@ function verify(dir: string, options: VerifyOptions): VerifyReport {
       message: `${seg.name} at file position ${f.position} (offset ${f.offset}): ${f.reason}: ${f.detail}`,
     };
   });
+  // A live writer's cleanup deletes the oldest segments: those may vanish
+  // before they are read. Any other segment that vanished is a problem.
+  if (vanished.length > 0) {
+    const first = listSegmentFiles(io, dir)[0]?.base ?? Number.POSITIVE_INFINITY;
+    for (const seg of vanished) {
+      if (seg.base >= first) {
+        problems.push({ segment: seg.name, position: 0, offset: seg.base, reason: 'segment-gap', message: `${seg.name} disappeared while the journal was verified, and later segments are still there: not a cleanup` });
+      }
+    }
+  }
   // The head as a reader would see it: the end of the valid records of the last segment.
   const head = last ? last.base + Math.max(0, inspection.lastEnd - HEADER_SIZE) : 0;
   return {
@@ -59,6 +71,7 @@ function verify(dir: string, options: VerifyOptions): VerifyReport {
     earliest: segments[0]?.base ?? 0,
     head,
     segments: inspection.summaries,
+    ...(vanished.length > 0 ? { deletedWhileVerifying: vanished.map((s) => s.name) } : {}),
     problems,
     durationMs: performance.now() - started,
   };

@@ -32,6 +32,8 @@ export const verifyCommand = defineCommand({
       return code;
     }
     const lines = report.problems.map((p) => `problem: ${p.message}\n`);
+    const deleted = report.deletedWhileVerifying ?? [];
+    if (deleted.length > 0) lines.push(`note: ${plural(deleted.length, 'segment')} deleted by the writer's cleanup while verifying (${deleted[0]}${deleted.length > 1 ? ` .. ${deleted.at(-1)}` : ''}), not checked\n`);
     const summary =
       `${plural(report.segmentsChecked, 'segment')}, ${plural(report.recordsVerified, 'record')} ` +
       `(${formatBytes(report.bytesVerified)}) verified; offsets [${report.earliest}, ${report.head}]`;
