@@ -43,7 +43,10 @@ describe('episteme with a damaged cursor file', () => {
     expect((await cli(['--data', data, ...assertArgs('sun')])).code).toBe(0);
     damage(data, 'projection.beliefs');
     const listed = json<Array<{ name: string; state: string; error?: string }>>((await cli(['--data', data, '--json', 'consumers', 'list'])).stdout);
-    expect(listed.find((c) => c.name === 'projection.beliefs')).toMatchObject({ state: 'failed', error: expect.stringMatching(/reset the consumer to a position \(or delete it\)/) });
+    expect(listed.find((c) => c.name === 'projection.beliefs')).toMatchObject({ state: 'failed', cursor: null, lagBytes: null, lastCommitAt: null, error: expect.stringMatching(/reset the consumer to a position \(or delete it\)/) });
+    const text = (await cli(['--data', data, 'consumers', 'list'])).stdout;
+    expect(text).toMatch(/^projection\.beliefs\s+\?\s+\d+\s+\?\s+\?\s+\?\s+failed$/m);
+    expect(text).toMatch(/^projection\.beliefs: cursor file .* is damaged: /m);
     const reset = await cli(['--data', data, 'consumers', 'reset', 'projection.beliefs', '--to', 'earliest']);
     expect(reset.code, reset.stderr).toBe(0);
     damage(data, 'projection.beliefs');

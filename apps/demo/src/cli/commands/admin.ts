@@ -12,16 +12,19 @@ export const consumersListCommand = defineCommand({
   async run(_args, ctx) {
     const app = await ctx.open('read');
     try {
-      const list = app.registry.list();
+      // a cursor file that cannot be read has no cursor, lag or last commit: say "unknown", not -1, 0 and ""
+      const list = app.registry.list().map((c) => (c.cursor < 0 ? { ...c, cursor: null, lagBytes: null, lagRecords: null, lastCommitAt: null } : c));
       if (ctx.json) ctx.out(JSON.stringify(list) + '\n');
       else if (list.length === 0) ctx.out('no consumers registered\n');
       else {
         ctx.out(
           table(
             ['name', 'cursor', 'head', 'lag bytes', 'lag records', 'last commit', 'state'],
-            list.map((c) => [c.name, String(c.cursor), String(c.head), String(c.lagBytes), String(c.lagRecords ?? '?'), c.lastCommitAt, c.state + (c.error ? `: ${c.error}` : '')]),
+            list.map((c) => [c.name, String(c.cursor ?? '?'), String(c.head), String(c.lagBytes ?? '?'), String(c.lagRecords ?? '?'), c.lastCommitAt ?? '?', c.state]),
           ),
         );
+        // errors under the table: a long message would stretch its last column
+        for (const c of list) if (c.error) ctx.out(`${c.name}: ${c.error}\n`);
       }
     } finally {
       await app.close();
