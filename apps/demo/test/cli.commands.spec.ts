@@ -407,6 +407,14 @@ describe('help and errors', () => {
     expect(wal.stdout).toContain('--from');
   });
 
+  it('errors of episteme wal name the command as the user typed it', async () => {
+    const data = tempDir();
+    await assertJson(data, '--subject', 's', '--predicate', 'p', '--object', 'o');
+    const r = await cli(['--data', data, 'wal', 'dump', '--limit', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('episteme wal dump: --limit must be a non-negative integer, got "x" (see `episteme wal dump --help`)\n');
+  });
+
   it('a journal locked by another writer is a data problem: exit 1, one line', async () => {
     const data = tempDir();
     await assertJson(data, '--subject', 's', '--predicate', 'p', '--object', 'o');

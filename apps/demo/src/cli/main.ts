@@ -57,6 +57,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         stderr: io.stderr,
         stderrIsTTY: io.stderrIsTTY,
         stdin: process.stdin,
+        program: 'episteme wal',
       });
     }
     const found = findCommand(rest);

@@ -14,6 +14,8 @@ export interface CliIO {
   now?: () => number;
   /** Standard input, for commands that read it (`append`). */
   stdin?: AsyncIterable<Uint8Array | string>;
+  /** How the user called this tool, for error lines (default `episteme-wal`; the app's `episteme wal`). */
+  program?: string;
 }
 
 /** WalError codes that mean the input was wrong, not the journal: exit 2 like a usage error. */
@@ -60,7 +62,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     json = (parsed.flags as Record<string, unknown>).json === true;
     return await command.run(parsed, ctx);
   } catch (err) {
-    return await reportError(err, ctx, command, json, debug);
+    return await reportError(err, ctx, command, json, debug, io.program ?? PROGRAM);
   }
 }
 
@@ -106,16 +108,16 @@ function exitCodeOf(err: unknown): number {
  * document on stdout that a script can parse). Stack traces only with --debug:
  * an operator needs the message, a bug report needs the stack.
  */
-async function reportError(err: unknown, ctx: CliContext, command: Command | undefined, json: boolean, debug: boolean): Promise<number> {
+async function reportError(err: unknown, ctx: CliContext, command: Command | undefined, json: boolean, debug: boolean, program: string): Promise<number> {
   const code = exitCodeOf(err);
   const message = oneLine(err instanceof Error ? err.message : String(err));
   try {
     if (json && code === ExitCode.Problem) {
       await ctx.out(JSON.stringify({ error: errorJson(err, message) }) + '\n');
     } else {
-      const prefix = command ? `${PROGRAM} ${command.name}` : PROGRAM;
+      const prefix = command ? `${program} ${command.name}` : program;
       let hint = '';
-      if (err instanceof UsageError) hint = ` (see \`${PROGRAM} help${command ? ` ${command.name}` : ''}\`)`;
+      if (err instanceof UsageError) hint = ` (see \`${prefix} --help\`)`;
       else if (!isWalError(err) && !(err instanceof CliError) && !debug) hint = ' (run with --debug for the stack trace)';
       ctx.err(`${prefix}: ${message}${hint}\n`);
     }
