@@ -197,11 +197,18 @@ describe('import', () => {
     const data = tempDir();
     const file = join(tempDir(), 'odd.ndjson');
     const good = JSON.stringify({ subject: 'mars', predicate: 'hasColor', object: 'red', confidence: 0.9, source: 's' });
-    writeFileSync(file, `\ufeff${good}\nnull\n[1,2]\n"text"\n`);
+    const textConfidence = JSON.stringify({ subject: 'mars', predicate: 'p', object: 'o', confidence: '0.5', source: 's' });
+    const noSource = JSON.stringify({ subject: 'mars', predicate: 'p', object: 'o', confidence: 0.5 });
+    writeFileSync(file, `\ufeff${good}\nnull\n[1,2]\n"text"\n${textConfidence}\n${noSource}\n`);
     const r = await cli(['--data', data, 'import', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([2, 3, 4].map((n) => `line ${n}: not a JSON object (one assertion per line: {"subject", "predicate", "object", "confidence", "source"[, "id"]})`));
-    expect(r.stdout).toMatch(/^imported 1 assertion from 4 lines /);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      ...[2, 3, 4].map((n) => `line ${n}: not a JSON object (one assertion per line: {"subject", "predicate", "object", "confidence", "source"[, "id"]})`),
+      // one message per field: the type when it is wrong, "required" when it is missing
+      'line 5: invalid assertion: confidence must be a number conforming to the specified constraints',
+      'line 6: invalid assertion: source is required',
+    ]);
+    expect(r.stdout).toMatch(/^imported 1 assertion from 6 lines /);
     expect(r.stderr).not.toMatch(STACK_FRAME);
   });
 

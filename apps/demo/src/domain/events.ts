@@ -78,6 +78,15 @@ export function validated<T extends object>(cls: new () => T, plain: unknown, wh
   return instance;
 }
 
+/** Constraints on a value's type: when one fails, the others (length, range) say nothing more. */
+const TYPE_CONSTRAINTS = ['isString', 'isNumber', 'isInt', 'isBoolean', 'isDateString', 'isISO8601'];
+
 function flatten(errors: ValidationError[]): FailedConstraint[] {
-  return errors.map((e) => ({ property: e.property, constraints: e.constraints ?? { invalid: `${e.property} is invalid` }, value: e.value }));
+  return errors.map((e) => {
+    const all = e.constraints ?? { invalid: `${e.property} is invalid` };
+    // a missing field is one problem, not every constraint it fails
+    if (e.value === undefined) return { property: e.property, constraints: { isDefined: `${e.property} is required` }, value: e.value };
+    const type = Object.keys(all).find((k) => TYPE_CONSTRAINTS.includes(k));
+    return { property: e.property, constraints: type ? { [type]: all[type]! } : all, value: e.value };
+  });
 }
