@@ -314,7 +314,7 @@ describe('projections', () => {
       return json(r.stdout);
     };
     const first = await cli(['--data', data, 'projections', 'list']);
-    expect(first.stderr).toBe('note: every query rebuilds beliefs, stats from offset 0 in memory until a snapshot is saved: `episteme projections rebuild <name>` saves one (so does an app that runs the projection engine)\n');
+    expect(first.stderr).toBe('note: every query rebuilds beliefs, stats from offset 0 in memory until a snapshot is saved: `episteme projections rebuild <name>` saves one (it needs the log from offset 0; so does an app that runs the projection engine)\n');
     let rows = await listed();
     expect(rows.map((p) => p.name)).toEqual(['beliefs', 'stats']);
     expect(rows[0]).toMatchObject({ version: 1, checkpoint: null, events: 0, state: expect.stringMatching(/no snapshot/) });
@@ -399,7 +399,7 @@ describe('help and errors', () => {
   });
 
   it('help for one command or group lists only those (and the global flags); wal help is the journal tool own', async () => {
-    for (const argv of [['assert', '--help'], ['help', 'assert']]) {
+    for (const argv of [['assert', '--help'], ['help', 'assert'], ['assert', '--subject', 'x', '--help']]) {
       const r = await cli(argv);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('  assert');
@@ -409,6 +409,8 @@ describe('help and errors', () => {
     }
     const group = await cli(['help', 'consumers']);
     expect(group.stdout.match(/^ {2}consumers \w+/gm)).toEqual(['  consumers list', '  consumers reset', '  consumers delete']);
+    const withName = await cli(['consumers', 'reset', 'indexer', '--help']);
+    expect(withName.stdout.match(/^ {2}consumers \w+/gm)).toEqual(['  consumers reset']);
     const wal = await cli(['wal', 'dump', '--help']);
     expect(wal.code).toBe(0);
     expect(wal.stdout).toContain('--from');

@@ -12,14 +12,17 @@ import { CLI_ENTRY, REPO_ROOT, removeTempDirs, STACK_FRAME, tempDir } from './cl
 afterAll(() => removeTempDirs());
 
 describe('episteme output into a pipe that closes early', () => {
-  it('wal dump | head -c: exit 0, no EPIPE stack trace', async () => {
+  it.each([
+    ['episteme --data <d> wal dump', (data: string) => [CLI_ENTRY, '--data', data, 'wal', 'dump']],
+    ['episteme-wal dump <d>/journal', (data: string) => [join(REPO_ROOT, 'packages/wal/src/cli/bin.ts'), 'dump', join(data, 'journal')]],
+  ])('%s | head -c: exit 0, no EPIPE stack trace', async (_, argv) => {
     const data = tempDir();
     const journal = await Journal.open({ dir: join(data, 'journal'), durability: 'none' });
     const payload = new Uint8Array(300).fill(97);
     for (let i = 0; i < 20; i++) await journal.appendBatch(Array.from({ length: 200 }, () => payload));
     await journal.close();
 
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI_ENTRY, '--data', data, 'wal', 'dump'], {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', ...argv(data)], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

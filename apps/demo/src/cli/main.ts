@@ -1,7 +1,7 @@
 import { isConsumerError, ConsumerErrorCodes } from '@episteme/consumers';
 import { isProjectionError, ProjectionErrorCodes } from '@episteme/projections';
 import { isWalError, WalErrorCodes } from '@episteme/wal';
-import { missingValue, oneLine, parseArgs, runCli as runWalCli, UsageError, type FlagSpecs } from '@episteme/wal/cli';
+import { missingValue, oneLine, parseArgs, runCli as runWalCli, StdoutClosedError, UsageError, type FlagSpecs } from '@episteme/wal/cli';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, ENV, resolveConfig } from '../app/config.js';
 import { ValidationFailedError } from '../domain/events.js';
@@ -80,6 +80,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     };
     return await command.run(args, ctx);
   } catch (err) {
+    if (err instanceof StdoutClosedError) return Exit.Ok; // `| head`: a normal end, after the command closed what it opened
     const code = exitCodeOf(err);
     const message = oneLine(err instanceof Error ? err.message : String(err));
     const prefix = command ? `episteme ${command.path.join(' ')}` : 'episteme';
@@ -137,7 +138,11 @@ function splitGlobals(argv: readonly string[]): { globals: { data?: string; dura
 
 /** The usage text: of the commands whose path starts with `words` when there are some, else of all. */
 function usage(words: string[] = []): string {
-  const named = commands.filter((c) => words.length > 0 && words.every((w, i) => c.path[i] === w));
+  // the longest leading words that name commands: `consumers reset indexer --help` is about `consumers reset`
+  let named: AppCommand[] = [];
+  for (let k = Math.min(words.length, 2); k > 0 && named.length === 0; k--) {
+    named = commands.filter((c) => words.slice(0, k).every((w, i) => c.path[i] === w));
+  }
   const lines = ['usage: episteme [global flags] <command> [args]', '', 'commands:'];
   for (const c of named.length > 0 ? named : commands) {
     const args = c.positionals.map((p) => `<${p.name}>`).join(' ');

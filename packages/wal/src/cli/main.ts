@@ -2,7 +2,7 @@ import { isWalError, QuarantineError, WalErrorCodes, type WalErrorCode } from '.
 import { parseArgs, UsageError } from './args.js';
 import { CliError, ExitCode, type CliContext, type Command } from './command.js';
 import { findCommand } from './commands/index.js';
-import { oneLine } from './output.js';
+import { oneLine, StdoutClosedError } from './output.js';
 import { commandUsage, mainUsage, PROGRAM } from './usage.js';
 
 export interface CliIO {
@@ -62,6 +62,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     json = (parsed.flags as Record<string, unknown>).json === true;
     return await command.run(parsed, ctx);
   } catch (err) {
+    if (err instanceof StdoutClosedError) return ExitCode.Ok; // `| head`: a normal end
     return await reportError(err, ctx, command, json, debug, io.program ?? PROGRAM);
   }
 }

@@ -76,3 +76,16 @@ export function describeCut(c: RecoveryCut): string {
     `${plural(c.wellFormedRecordsInCut, 'well-formed record')} in the cut${media}`
   );
 }
+
+/**
+ * Thrown by a bin's stdout once the reader of the pipe has gone (`| head`):
+ * the command stops at its next output, its cleanup (closing the journal)
+ * runs on the way out, and the tool exits 0 without a message.
+ */
+export class StdoutClosedError extends Error {
+  readonly code = 'EPIPE';
+  constructor() {
+    super('standard output was closed by its reader');
+    this.name = 'StdoutClosedError';
+  }
+}

@@ -41,8 +41,9 @@ export interface LogView {
   earliest(): number;
   head(): number;
   /**
-   * Re-reads the directory (read-only journals). True when the head moved or
-   * the view was rebuilt (the writer rolled back bytes it had seen); always
+   * Re-reads the directory (read-only journals). True when the head or the
+   * earliest offset moved, or the view was rebuilt (the writer rolled back
+   * bytes it had seen): a read that missed is worth trying again; always
    * false for a writer, whose view is never stale.
    */
   refresh(): boolean;

@@ -131,7 +131,8 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
           const scan = scanSegment(io, fd, {
             maxPayloadBytes,
             start,
-            size: seg.size,
+            // a live writer may have sealed (trimmed) or grown its last segment since the listing
+            size: options.live && last ? io.size(fd) : seg.size,
             crcBefore: prefix?.crc,
             onProgress: options.onProgress && ((pos) => options.onProgress!({ segment: seg.name, bytesDone: bytesBefore + pos, bytesTotal })),
           });

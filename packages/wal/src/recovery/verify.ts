@@ -36,10 +36,11 @@ function verify(dir: string, options: VerifyOptions): VerifyReport {
   const { vanished } = inspection;
   const segments = inspection.segments.filter((s) => !vanished.includes(s));
   const last = segments[segments.length - 1];
-  // a whole, valid record over the limit is not damage: MaxPayloadTooSmallError says which limit reads it
-  for (const f of inspection.findings) {
-    if (f.reason === 'length-over-limit') refuseIfValid(io, inspection.segments[f.index]!, f.position, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
-  }
+  // a whole, valid record over the limit where the log first stops is not
+  // damage: MaxPayloadTooSmallError says which limit reads it (as recovery
+  // checks its first finding; damage before it is reported as such)
+  const first = inspection.findings[0];
+  if (first?.reason === 'length-over-limit') refuseIfValid(io, inspection.segments[first.index]!, first.position, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
   const problems = inspection.findings.map((f) => {
     const seg = inspection.segments[f.index]!;
     return {

@@ -98,7 +98,7 @@ export const projectionsListCommand = defineCommand({
         if (stale.length > 0) {
           ctx.err(
             `note: every query rebuilds ${stale.join(', ')} from offset 0 in memory until a snapshot is saved: ` +
-              `\`episteme projections rebuild <name>\` saves one (so does an app that runs the projection engine)\n`,
+              `\`episteme projections rebuild <name>\` saves one (it needs the log from offset 0; so does an app that runs the projection engine)\n`,
           );
         }
       }
