@@ -5,7 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Journal } from '@episteme/wal';
+import { Journal, loadRecoveryPoint, nodeFileIO } from '@episteme/wal';
+import { StdoutClosedError } from '@episteme/wal/cli';
+import { runCli } from '../src/cli/main.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI_ENTRY, REPO_ROOT, removeTempDirs, STACK_FRAME, tempDir } from './cliHelpers.js';
 
@@ -39,5 +41,26 @@ describe('episteme output into a pipe that closes early', () => {
     expect(stderr).not.toMatch(STACK_FRAME);
     expect(stderr).not.toContain('EPIPE');
     expect({ code, signal }).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('a write command whose stdout is gone', () => {
+  it('stops at its output, closes the app (a clean-close mark, the lock released) and exits 0 without a message', async () => {
+    const data = tempDir();
+    let stderr = '';
+    const code = await runCli(['--data', data, 'assert', '--subject', 'earth', '--predicate', 'orbits', '--object', 'sun'], {
+      stdout: () => {
+        throw new StdoutClosedError(); // what processStdout throws once the reader went away
+      },
+      stderr: (s) => void (stderr += s),
+      stderrIsTTY: false,
+    });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const dir = join(data, 'journal');
+    expect(loadRecoveryPoint(nodeFileIO, dir, 16 << 20).closed).toBeDefined(); // close() ran
+    const again = await Journal.open({ dir }); // the writer lock is free
+    expect(again.recovery!.lastSegmentTrusted).toBe(true);
+    expect(again.head).toBeGreaterThan(0); // the assertion is in
+    await again.close();
   });
 });

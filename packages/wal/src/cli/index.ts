@@ -7,3 +7,4 @@ export { runCli, type CliIO } from './main.js';
 export { missingValue, parseArgs, parseNonNegativeInteger, UsageError, type FlagSpecs, type PositionalSpec, type ParsedArgs } from './args.js';
 export { ProgressLine } from './progress.js';
 export { table, plural, formatBytes, oneLine, describeCut, StdoutClosedError } from './output.js';
+export { processStdout } from './processStdout.js';

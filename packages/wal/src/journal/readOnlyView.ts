@@ -3,15 +3,9 @@ import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
 import { refuseValidRecordOverLimit } from '../recovery/overLimit.js';
 import { rangeIsZero, scanSegment } from '../recovery/scanSegment.js';
-import { checkSegmentHeader, isContiguous, listSegmentFiles, type SegmentFile } from '../recovery/segmentFiles.js';
+import { checkSegmentHeader, listSegmentFilesSettled, type SegmentFile } from '../recovery/segmentFiles.js';
 import { readPublishedHead } from './publishedHead.js';
 import type { SegmentManager } from './segmentManager.js';
-
-/**
- * Listings of the directory taken again, at most, while the segments they
- * show are not contiguous (see ReadOnlyView.list).
- */
-const LISTING_ATTEMPTS = 5;
 
 /** How far the last segment has been scanned, and the last record seen there. */
 interface Scanned {
@@ -79,7 +73,9 @@ export class ReadOnlyView {
   }
 
   private refreshOnce(): boolean {
-    const files = this.list();
+    // listed again while a racing cleanup leaves a hole (see listSegmentFilesSettled):
+    // a read in a hole would land in the segment before it
+    const files = listSegmentFilesSettled(this.io, this.dir, (listed) => this.visible(listed));
     const before = this.head;
     const firstBefore = this.segments.first?.base;
     this.segments.reset(files.map((f) => f.base));
@@ -106,24 +102,6 @@ export class ReadOnlyView {
     this.scanned = scanned;
     this.head = this.capped(last.base + scanned.position - HEADER_SIZE, this.segments.segments[0]!.base);
     return rebuilt || this.head !== before || this.segments.first?.base !== firstBefore;
-  }
-
-  /**
-   * The segments of the log, listed again while they are not contiguous.
-   * A listing reads the directory, then looks at each file: the writer's
-   * cleanup, deleting the oldest segments meanwhile, can leave one that was
-   * looked at before the deletions and drop younger ones looked at after
-   * them. The view would then hold a hole in the middle of the log, and a
-   * read in it would land in the segment before the hole (a healthy log
-   * read as "not a record boundary"). A hole that stays is the directory's
-   * own (damage, which the writer's recovery reports): after a few listings
-   * the view takes it as it is.
-   */
-  private list(): SegmentFile[] {
-    for (let attempt = 1; ; attempt++) {
-      const files = this.visible(listSegmentFiles(this.io, this.dir));
-      if (attempt >= LISTING_ATTEMPTS || isContiguous(files)) return files;
-    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import { MaxPayloadTooSmallError } from '../errors.js';
+import { MaxPayloadTooSmallError, ioError } from '../errors.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { checkRecordChecksums, readU32 } from '../format/record.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
@@ -36,4 +36,19 @@ export function refuseValidRecordOverLimit(
     n,
     maxPayloadBytes,
   );
+}
+
+/** refuseValidRecordOverLimit on a segment file opened here (recovery and verify hold no descriptor of it). */
+export function refuseValidRecordOverLimitIn(io: FileIO, segment: { name: string; base: number; path: string; size: number }, position: number, maxPayloadBytes: number): void {
+  let fd: number;
+  try {
+    fd = io.open(segment.path, 'r');
+  } catch (err) {
+    throw ioError('opening', segment.path, err);
+  }
+  try {
+    refuseValidRecordOverLimit(io, fd, segment, position, segment.size, maxPayloadBytes);
+  } finally {
+    io.close(fd);
+  }
 }

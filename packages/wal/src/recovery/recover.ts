@@ -5,7 +5,7 @@ import { segmentName } from '../format/segmentName.js';
 import { replaceFileAtomically } from '../io/atomicFile.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { inspectJournal, type Finding, type Inspection } from './inspect.js';
-import { refuseValidRecordOverLimit } from './overLimit.js';
+import { refuseValidRecordOverLimitIn } from './overLimit.js';
 import { Quarantine } from './quarantine.js';
 import type { CleanClose, SyncedPrefix } from './recoveryPoint.js';
 import type { RecoveryCut, RecoveryReport, ScanProgress } from './report.js';
@@ -87,7 +87,7 @@ function recover(dir: string, options: RecoverOptions): RecoveryReport {
 
   if (finding?.reason === 'length-over-limit') {
     // before any change, repair or not: a valid record is never damage
-    refuseIfValid(io, segments[finding.index]!, finding.position, maxPayloadBytes);
+    refuseValidRecordOverLimitIn(io, segments[finding.index]!, finding.position, maxPayloadBytes);
   }
   if (finding?.kind === 'sealed' && !options.repair) {
     const seg = segments[finding.index]!;
@@ -146,10 +146,6 @@ function withSegment<T>(io: FileIO, seg: SegmentFile, flags: 'r' | 'r+', fn: (fd
  */
 function wellFormedInWhole(io: FileIO, fd: number, seg: SegmentFile, maxPayloadBytes: number): number {
   return countWellFormed(io, fd, Math.min(HEADER_SIZE, seg.size), seg.size, maxPayloadBytes, false);
-}
-
-function refuseIfValid(io: FileIO, seg: SegmentFile, position: number, maxPayloadBytes: number): void {
-  withSegment(io, seg, 'r', (fd) => refuseValidRecordOverLimit(io, fd, seg, position, seg.size, maxPayloadBytes));
 }
 
 function cutTail(io: FileIO, quarantine: Quarantine, seg: SegmentFile, finding: Finding, maxPayloadBytes: number): RecoveryCut {

@@ -85,11 +85,15 @@ export function isContiguous(files: readonly SegmentFile[]): boolean {
  * writer's cleanup, deleting the oldest segments meanwhile, can leave one
  * looked at before the deletions and drop younger ones looked at after
  * them, a hole that is not in the log. A hole that stays is the directory's
- * own, and is returned as it is.
+ * own, and is returned as it is. `keep` filters each listing before the
+ * check (a reader drops a segment still being created).
  */
-export function listSegmentFilesSettled(io: FileIO, dir: string, attempts = 5): SegmentFile[] {
+export function listSegmentFilesSettled(io: FileIO, dir: string, keep: (files: SegmentFile[]) => SegmentFile[] = (f) => f): SegmentFile[] {
   for (let attempt = 1; ; attempt++) {
-    const files = listSegmentFiles(io, dir);
-    if (attempt >= attempts || isContiguous(files)) return files;
+    const files = keep(listSegmentFiles(io, dir));
+    if (attempt >= LISTING_ATTEMPTS || isContiguous(files)) return files;
   }
 }
+
+/** Listings taken at most by listSegmentFilesSettled. */
+const LISTING_ATTEMPTS = 5;

@@ -2,8 +2,8 @@ import { withTypedErrors } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../format/constants.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { inspectJournal } from './inspect.js';
-import { refuseValidRecordOverLimit } from './overLimit.js';
-import { listSegmentFiles, type SegmentFile } from './segmentFiles.js';
+import { refuseValidRecordOverLimitIn } from './overLimit.js';
+import { listSegmentFiles } from './segmentFiles.js';
 import type { ScanProgress, VerifyReport } from './report.js';
 
 export interface VerifyOptions {
@@ -40,7 +40,7 @@ function verify(dir: string, options: VerifyOptions): VerifyReport {
   // damage: MaxPayloadTooSmallError says which limit reads it (as recovery
   // checks its first finding; damage before it is reported as such)
   const first = inspection.findings[0];
-  if (first?.reason === 'length-over-limit') refuseIfValid(io, inspection.segments[first.index]!, first.position, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+  if (first?.reason === 'length-over-limit') refuseValidRecordOverLimitIn(io, inspection.segments[first.index]!, first.position, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
   const problems = inspection.findings.map((f) => {
     const seg = inspection.segments[f.index]!;
     return {
@@ -78,11 +78,3 @@ function verify(dir: string, options: VerifyOptions): VerifyReport {
   };
 }
 
-function refuseIfValid(io: FileIO, seg: SegmentFile, position: number, maxPayloadBytes: number): void {
-  const fd = io.open(seg.path, 'r');
-  try {
-    refuseValidRecordOverLimit(io, fd, seg, position, seg.size, maxPayloadBytes);
-  } finally {
-    io.close(fd);
-  }
-}
