@@ -160,6 +160,19 @@ describe('verifyJournal of a live journal whose writer cleans up meanwhile', () 
     await writer.close();
   });
 
+  it('the last segment is read to its size when verify reaches it: listed with preallocated space, trimmed since by the writer', async () => {
+    const dir = tempDir();
+    const { writer, sizes } = await fourSegments(dir);
+    const names = [...sizes.keys()];
+    const last = names[3]!;
+    const { io, raceNextListing } = racingIO();
+    // the listing saw the last segment 1 MiB larger (zeros the writer reserved ahead); by the scan it is trimmed
+    raceNextListing(names, new Map([[last, sizes.get(last)! + (1 << 20)]]));
+    const report = verifyJournal(dir, { io });
+    expect(report).toMatchObject({ ok: true, problems: [], recordsVerified: 18 });
+    await writer.close();
+  });
+
   it('a segment that vanishes while later ones stay is a problem', async () => {
     const dir = tempDir();
     const { writer, sizes } = await fourSegments(dir);
