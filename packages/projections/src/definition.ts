@@ -18,14 +18,6 @@ export interface EventMeta {
 export interface EventCodec<E> {
   decode(payload: Uint8Array): E;
   encode(event: E): Uint8Array;
-  /**
-   * For text formats: the event from the payload decoded as UTF-8 (as
-   * TextDecoder decodes it). When present, the engine calls it instead of
-   * `decode`, with text the journal decodes straight from its read buffer:
-   * no payload view is made, which is a measurable share of a rebuild.
-   * It must give what `decode` gives for the same payload.
-   */
-  decodeText?(text: string): E;
 }
 
 const decoder = new TextDecoder();
@@ -33,7 +25,6 @@ const encoder = new TextEncoder();
 
 export const jsonCodec: EventCodec<unknown> = {
   decode: (payload) => JSON.parse(decoder.decode(payload)) as unknown,
-  decodeText: (text) => JSON.parse(text) as unknown,
   encode: (event) => encoder.encode(JSON.stringify(event)),
 };
 

@@ -165,12 +165,10 @@ export class ProjectionRuntime {
   private applyAll(state: unknown, batch: JournalRecord[]): unknown {
     const { apply } = this.def;
     const codec = this.codec;
-    // a text codec decodes straight from the read buffer (no payload view)
-    const decode = codec.decodeText !== undefined ? (rec: JournalRecord) => codec.decodeText!(rec.text()) : (rec: JournalRecord) => codec.decode(rec.payload);
     for (const rec of batch) {
       try {
         // the record is the meta (offset, next, blake3): no object per event
-        state = apply(state, decode(rec), rec);
+        state = apply(state, codec.decode(rec.payload), rec);
       } catch (err) {
         throw new ApplyFailedError(this.name, rec.offset, err);
       }

@@ -15,9 +15,20 @@ import { scanSegment } from '../recovery/scanSegment.js';
 import type { ChangeNotifier } from './changeNotifier.js';
 import { ReadAhead } from './readAhead.js';
 import { SegmentManager, type Segment } from './segmentManager.js';
-import { recordChunk, StoredRecord, type JournalRecord } from './storedRecord.js';
 
-export type { JournalRecord } from './storedRecord.js';
+/**
+ * A record as read back: its offset, its payload, and the offset of the next
+ * record. `payload` and `blake3` are views into buffers shared by the records
+ * of one read batch (up to 256 KiB): keeping one small record for a long
+ * time keeps its chunk alive, so `slice()` what you store.
+ */
+export interface JournalRecord {
+  offset: number;
+  payload: Uint8Array;
+  /** The stored BLAKE3 of the payload (verified on read): the record's content address. */
+  blake3: Uint8Array;
+  next: number;
+}
 
 export interface ReadFromOptions {
   /** At the head, wait for new records instead of ending (until `signal` aborts). */
@@ -44,7 +55,7 @@ export interface LogView {
 const BATCH_RECORDS = 256;
 /** Records read in one batch share buffers of this size (a larger record gets its own). */
 const COPY_CHUNK_BYTES = 256 * 1024;
-const EMPTY = recordChunk(0);
+const EMPTY = new Uint8Array(0);
 const WINDOW_BYTES = 1024 * 1024;
 
 /**
@@ -96,7 +107,7 @@ export class JournalReader {
     }
     const n = readU32(this.header, 0);
     if (n > this.maxPayloadBytes || offset + RECORD_OVERHEAD + n > end) throw new NotRecordBoundaryError(offset);
-    const record = recordChunk(RECORD_OVERHEAD + n);
+    const record = new Uint8Array(RECORD_OVERHEAD + n);
     record.set(this.header, 0);
     let got: number;
     try {
@@ -105,7 +116,7 @@ export class JournalReader {
       throw ioError('reading', seg.path, err);
     }
     if (got < n || checkRecordChecksums(record, 0, n) !== null) throw new NotRecordBoundaryError(offset);
-    return new StoredRecord(offset, record, 0, n);
+    return { offset, payload: record.subarray(RECORD_OVERHEAD), blake3: record.subarray(8, RECORD_OVERHEAD), next: offset + RECORD_OVERHEAD + n };
   }
 
   async *readFrom(offset: number, options: ReadFromOptions = {}): AsyncGenerator<JournalRecord, void, undefined> {
@@ -293,11 +304,11 @@ export class JournalReader {
     const add = (p: number, n: number, buf: Uint8Array, i: number): boolean => {
       const size = RECORD_OVERHEAD + n;
       if (used + size > chunk.length) {
-        chunk = recordChunk(Math.max(size, COPY_CHUNK_BYTES));
+        chunk = new Uint8Array(Math.max(size, COPY_CHUNK_BYTES));
         used = 0;
       }
       chunk.set(buf.subarray(i, i + size), used);
-      batch.push(new StoredRecord(seg.base + p - HEADER_SIZE, chunk, used, n));
+      batch.push(recordIn(chunk, used, n, seg.base + p - HEADER_SIZE));
       used += size;
       return batch.length < max;
     };
@@ -315,7 +326,7 @@ export class JournalReader {
         // its own, so at least one record moves on each pass.
         const firstSize = RECORD_OVERHEAD + readU32(bytes, p - shift);
         if (used + firstSize > chunk.length) {
-          chunk = recordChunk(Math.max(firstSize, COPY_CHUNK_BYTES));
+          chunk = new Uint8Array(Math.max(firstSize, COPY_CHUNK_BYTES));
           used = 0;
         }
         let q = p;
@@ -327,7 +338,7 @@ export class JournalReader {
         chunk.set(bytes.subarray(p - shift, q - shift), used);
         for (let at = used, end = used + (q - p); at < end; ) {
           const n = readU32(chunk, at);
-          batch.push(new StoredRecord(seg.base + p + (at - used) - HEADER_SIZE, chunk, at, n));
+          batch.push(recordIn(chunk, at, n, seg.base + p + (at - used) - HEADER_SIZE));
           at += RECORD_OVERHEAD + n;
         }
         used += q - p;
@@ -374,6 +385,16 @@ export class JournalReader {
     if (idx < 0) throw new OffsetOutOfRangeError(offset, earliest, head);
     return idx;
   }
+}
+
+/**
+ * The record copied whole into `chunk` at `at`, payload of `n` bytes, at
+ * global `offset`. Chunks are allocated by the reader (byteOffset 0); the
+ * views are made with the constructor, which costs less than subarray().
+ */
+function recordIn(chunk: Uint8Array, at: number, n: number, offset: number): JournalRecord {
+  const { buffer } = chunk;
+  return { offset, payload: new Uint8Array(buffer, at + RECORD_OVERHEAD, n), blake3: new Uint8Array(buffer, at + 8, 32), next: offset + RECORD_OVERHEAD + n };
 }
 
 function checkOffset(offset: number): void {
