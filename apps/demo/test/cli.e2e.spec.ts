@@ -5,11 +5,11 @@
  * directories. Each command once; the details are in cli.commands.spec.ts
  * and cli.refusals.spec.ts, in-process, where a run costs milliseconds.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SubjectBeliefs } from '../src/projections/beliefs.js';
-import { cli, epistemeFor, FIXTURES, json, killChildren, oneLineError, removeTempDirs, snapshotTree, STACK_FRAME, tempDir, type Run } from './cliHelpers.js';
+import { cli, epistemeFor, FIXTURES, REPO_ROOT, spawnTs, json, killChildren, oneLineError, removeTempDirs, snapshotTree, STACK_FRAME, tempDir, type Run } from './cliHelpers.js';
 
 // Tests run concurrently (each spawns into its own directories; the helper
 // runs at most as many processes at once as there are cores); every test
@@ -45,7 +45,22 @@ async function seeded(n = 2): Promise<{ data: string; offsets: number[] }> {
   return { data, offsets };
 }
 
+const versionOf = (pkg: string): string => (JSON.parse(readFileSync(join(REPO_ROOT, pkg, 'package.json'), 'utf8')) as { version: string }).version;
+const VERSION_LINE = `episteme ${versionOf('apps/demo')} (@episteme/wal ${versionOf('packages/wal')}, journal format v2, Node ${process.version})\n`;
+const BUILT_BIN = join(REPO_ROOT, 'apps/demo/bin/episteme.js');
+
 describe.concurrent('episteme, spawned', () => {
+  it('--version prints the app, journal and format versions, anywhere on the line, from source and from the built bin', async ({ onTestFinished }) => {
+    const episteme = epistemeFor({ onTestFinished });
+    for (const argv of [['--version'], ['stats', '--version'], ['--data', '/nonexistent', 'wal', 'verify', '--version']]) {
+      expect(await episteme(argv)).toMatchObject({ code: 0, stdout: VERSION_LINE, stderr: '' });
+    }
+    expect(await cli(['--json', '--version'])).toMatchObject({ code: 0, stdout: VERSION_LINE, stderr: '' });
+    if (existsSync(join(REPO_ROOT, 'apps/demo/dist/cli/bin.js'))) {
+      expect(await spawnTs(BUILT_BIN, ['--version'])).toMatchObject({ code: 0, stdout: VERSION_LINE, stderr: '' });
+    }
+  });
+
   it('--help prints the usage and exits 0', async ({ onTestFinished }) => {
     const episteme = epistemeFor({ onTestFinished });
     const r = ok(await episteme(['--help']));

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyVector, FIXTURES, snapshotDir, tempDir } from './helpers.js';
@@ -57,6 +57,20 @@ describe('episteme-wal as a process', () => {
     expect(JSON.parse(recover.stdout)).toMatchObject({ error: { code: 'WAL_QUARANTINE', offset: 90 } });
     expect(bad).toMatchObject({ code: 2, stdout: '', stderr: 'episteme-wal dump: offset 3 is not the start of a record\n' });
     expect(snapshotDir(dir)).toEqual(before);
+  });
+
+  // the version comes from package.json, found relative to the module: from
+  // src/cli (tsx) and from dist/cli (the published bin) alike
+  const VERSION_LINE = `episteme-wal ${(JSON.parse(readFileSync(join(ROOT, 'packages/wal/package.json'), 'utf8')) as { version: string }).version} (journal format v2, Node ${process.version})\n`;
+
+  it('--version prints the version, the journal format and Node, anywhere on the line', async () => {
+    const [alone, withCommand] = await Promise.all([cli('--version'), cli('verify', join(FIXTURES, 'basic'), '--version')]);
+    expect(alone).toEqual({ code: 0, stdout: VERSION_LINE, stderr: '' });
+    expect(withCommand).toEqual({ code: 0, stdout: VERSION_LINE, stderr: '' });
+  });
+
+  it.skipIf(!existsSync(resolve(import.meta.dirname, '../dist/cli/bin.js')))('--version of the built bin (dist/, as npm installs it)', async () => {
+    expect(await run([SHIM, '--version'])).toEqual({ code: 0, stdout: VERSION_LINE, stderr: '' });
   });
 
   it('the committed bin shim explains what to do when dist/ is missing', async () => {

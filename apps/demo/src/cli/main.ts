@@ -1,7 +1,8 @@
 import { isConsumerError, ConsumerErrorCodes } from '@episteme/consumers';
 import { isProjectionError, ProjectionErrorCodes } from '@episteme/projections';
 import { isWalError, WalErrorCodes } from '@episteme/wal';
-import { missingValue, oneLine, parseArgs, runCli as runWalCli, StdoutClosedError, UsageError, type FlagSpecs } from '@episteme/wal/cli';
+import { missingValue, oneLine, parseArgs, runCli as runWalCli, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, ENV, resolveConfig } from '../app/config.js';
 import { ValidationFailedError } from '../domain/events.js';
@@ -25,18 +26,26 @@ const GLOBAL_FLAGS = {
   json: { type: 'boolean', description: 'machine-readable output' },
   debug: { type: 'boolean', description: 'print stack traces of unexpected errors' },
   help: { type: 'boolean', description: 'show help' },
+  version: { type: 'boolean', description: 'show the versions of the app and of the journal (and its format)' },
 } as const satisfies FlagSpecs;
+
+/** The app's version, from its package.json (src/cli and dist/cli both sit two levels below it). */
+const APP_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 // not `append`: the app's journal only takes validated events (use assert/import)
 const WAL_COMMANDS = ['segments', 'dump', 'verify', 'recover'];
 
 /** Runs one command line; returns the exit code (0 ok, 1 data problem, 2 usage or bad input). */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
-  let globals: ReturnType<typeof splitGlobals>['globals'] = { json: argv.includes('--json'), debug: argv.includes('--debug'), help: false };
+  let globals: ReturnType<typeof splitGlobals>['globals'] = { json: argv.includes('--json'), debug: argv.includes('--debug'), help: false, version: false };
   let rest: string[] = [];
   let command: AppCommand | undefined;
   try {
     ({ globals, rest } = splitGlobals(argv));
+    if (globals.version) {
+      await io.stdout(`episteme ${APP_VERSION} (@episteme/wal ${WAL_VERSION}, ${versionDetails()})\n`);
+      return Exit.Ok;
+    }
     if (globals.help || rest.length === 0 || rest[0] === 'help') {
       // `episteme help consumers`, `episteme assert --help`: the commands named, else all
       const words = (rest[0] === 'help' ? rest.slice(1) : rest).filter((w) => !w.startsWith('-'));
@@ -109,8 +118,8 @@ function exitCodeOf(err: unknown): number {
 }
 
 /** Global flags may stand anywhere; everything else goes to the command. */
-function splitGlobals(argv: readonly string[]): { globals: { data?: string; durability?: string; 'group-commit'?: string; 'segment-bytes'?: string; json: boolean; debug: boolean; help: boolean }; rest: string[] } {
-  const globals: Record<string, string | boolean | undefined> = { json: false, debug: false, help: false };
+function splitGlobals(argv: readonly string[]): { globals: { data?: string; durability?: string; 'group-commit'?: string; 'segment-bytes'?: string; json: boolean; debug: boolean; help: boolean; version: boolean }; rest: string[] } {
+  const globals: Record<string, string | boolean | undefined> = { json: false, debug: false, help: false, version: false };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

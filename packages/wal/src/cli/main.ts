@@ -4,6 +4,7 @@ import { CliError, ExitCode, type CliContext, type Command } from './command.js'
 import { findCommand } from './commands/index.js';
 import { oneLine, StdoutClosedError } from './output.js';
 import { commandUsage, mainUsage, PROGRAM } from './usage.js';
+import { versionDetails, WAL_VERSION } from './version.js';
 
 export interface CliIO {
   /** A returned promise means "wait before writing more" (stdout backpressure). */
@@ -33,7 +34,7 @@ const BAD_INPUT_CODES: ReadonlySet<WalErrorCode> = new Set([
  * exits the process, so tests drive it in-process and bin.ts stays trivial.
  */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
-  const { args, help, debug } = splitGlobalFlags(argv);
+  const { args, help, debug, version } = splitGlobalFlags(argv);
   const ctx: CliContext = {
     out: io.stdout,
     err: io.stderr,
@@ -44,6 +45,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   let command: Command | undefined;
   let json = false;
   try {
+    if (version) {
+      await ctx.out(`${PROGRAM} ${WAL_VERSION} (${versionDetails()})\n`);
+      return ExitCode.Ok;
+    }
     const [name, ...rest] = args;
     if (name === undefined) {
       if (!help) throw new UsageError('missing command');
@@ -67,11 +72,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   }
 }
 
-/** `--help`/`-h` and `--debug` are accepted anywhere before `--`, as users type them. */
-function splitGlobalFlags(argv: readonly string[]): { args: string[]; help: boolean; debug: boolean } {
+/** `--help`/`-h`, `--version` and `--debug` are accepted anywhere before `--`, as users type them. */
+function splitGlobalFlags(argv: readonly string[]): { args: string[]; help: boolean; debug: boolean; version: boolean } {
   const args: string[] = [];
   let help = false;
   let debug = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -80,9 +86,10 @@ function splitGlobalFlags(argv: readonly string[]): { args: string[]; help: bool
     }
     if (arg === '--help' || arg === '-h') help = true;
     else if (arg === '--debug') debug = true;
+    else if (arg === '--version') version = true;
     else args.push(arg);
   }
-  return { args, help, debug };
+  return { args, help, debug, version };
 }
 
 async function helpCommand(rest: string[], ctx: CliContext): Promise<number> {

@@ -18,6 +18,7 @@ export function mainUsage(): string {
     'Global flags:',
     '  -h, --help  show help (also: episteme-wal help <command>)',
     '  --debug     show stack traces of errors',
+    '  --version   show the version (and the journal format it writes)',
     '',
     'Exit codes: 0 ok; 1 problem in the journal (damage found, recovery refused);',
     '            2 usage error or bad input (nothing was changed)',
