@@ -110,6 +110,24 @@ describe.concurrent('episteme, spawned', () => {
     expect(json(asJson.stdout)).toMatchObject({ records: 4, invalid: 4, lines: 9, bytes: statSync(file).size, mbPerSecond: expect.any(Number), seconds: expect.any(Number) });
   });
 
+  it('import - reads standard input: the same lines, the same reports, source tagged import:stdin', async ({ onTestFinished }) => {
+    const episteme = epistemeFor({ onTestFinished });
+    const file = join(FIXTURES, 'assertions.ndjson');
+    const data = tempDir();
+    const r = await episteme(['--data', data, '--json', 'import', '-'], { stdin: readFileSync(file, 'utf8') });
+    expect(r.code, r.stderr).toBe(1); // the fixture has invalid lines, as with a file
+    expect(r.stderr.trim().split('\n').map((l) => /^line (\d+): /.exec(l)?.[1])).toEqual(['3', '4', '6', '8']);
+    expect(json(r.stdout)).toMatchObject({ records: 4, invalid: 4, lines: 9, bytes: statSync(file).size });
+    const mars = json<SubjectBeliefs>(ok(await episteme(['--data', data, '--json', 'beliefs', 'mars'])).stdout);
+    expect(mars.assertions.map((a) => a.object)).toEqual(['red', 'rust', 'planet']);
+    const dumped = ok(await episteme(['--data', data, 'wal', 'dump', '--json'])).stdout.trimEnd().split('\n');
+    const producers = dumped.map((l) => (JSON.parse(Buffer.from((JSON.parse(l) as { payload: string }).payload, 'base64').toString()) as { meta: { producer: string } }).meta.producer);
+    expect(producers).toEqual(Array(4).fill('import:stdin'));
+    const empty = await episteme(['--data', tempDir(), '--json', 'import', '-'], { stdin: '' });
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(json(empty.stdout)).toMatchObject({ records: 0, invalid: 0, lines: 0 });
+  });
+
   it('consumers list, reset and delete', async ({ onTestFinished }) => {
     const episteme = epistemeFor({ onTestFinished });
     const { data, offsets } = await seeded(3);

@@ -12,6 +12,8 @@ export interface CommandContext {
   out(s: string): void;
   err(s: string): void;
   stderrIsTTY: boolean;
+  /** Standard input, for `import -`. */
+  stdin: NodeJS.ReadableStream;
   /** Opens the app as the writer (takes the journal lock) or read-only. */
   open(mode: 'write' | 'read'): Promise<App>;
 }

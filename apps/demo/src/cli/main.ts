@@ -16,6 +16,8 @@ export interface CliIO {
   stderr(s: string): void;
   stderrIsTTY: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Standard input (`import -`, default process.stdin). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 const GLOBAL_FLAGS = {
@@ -65,7 +67,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         stdout: io.stdout,
         stderr: io.stderr,
         stderrIsTTY: io.stderrIsTTY,
-        stdin: process.stdin,
+        stdin: io.stdin ?? process.stdin,
         program: 'episteme wal',
       });
     }
@@ -85,6 +87,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       out: io.stdout,
       err: io.stderr,
       stderrIsTTY: io.stderrIsTTY,
+      stdin: io.stdin ?? process.stdin,
       open: (mode) => openApp(config, mode, io.stderr),
     };
     return await command.run(args, ctx);

@@ -63,21 +63,27 @@ export const retractCommand = defineCommand({
 export const importCommand = defineCommand({
   path: ['import'],
   summary: 'append assertions from an NDJSON file in batches; invalid lines are reported and skipped',
-  positionals: [{ name: 'file.ndjson', description: 'one assertion object per line (id and assertedAt optional)' }],
+  positionals: [{ name: 'file.ndjson', description: 'one assertion object per line (id and assertedAt optional); - reads standard input' }],
   flags: {},
   async run({ positionals: [file] }, ctx) {
-    let size: number;
-    try {
-      const st = statSync(file!);
-      if (!st.isFile()) throw new UsageError(`${file} is not a regular file`);
-      size = st.size;
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
-      throw new UsageError(`cannot read ${file} (${(err as { code?: string }).code ?? String(err)})`);
+    const fromStdin = file === '-';
+    // the file is checked before the journal is opened: a wrong path changes nothing
+    let size: number | undefined;
+    if (!fromStdin) {
+      try {
+        const st = statSync(file!);
+        if (!st.isFile()) throw new UsageError(`${file} is not a regular file (- reads standard input)`);
+        size = st.size;
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+        throw new UsageError(`cannot read ${file} (${(err as { code?: string }).code ?? String(err)})`);
+      }
     }
+    const name = fromStdin ? 'stdin' : file!;
     const app = await ctx.open('write');
     const started = performance.now();
-    const progress = ctx.stderrIsTTY && !ctx.json ? new ProgressLine((s) => ctx.err(s), 'import', () => performance.now()) : undefined;
+    // no progress line for a pipe: its size is not known (the summary still says how much)
+    const progress = size !== undefined && ctx.stderrIsTTY && !ctx.json ? new ProgressLine((s) => ctx.err(s), 'import', () => performance.now()) : undefined;
     let lineNo = 0;
     let appended = 0;
     let invalid = 0;
@@ -90,12 +96,12 @@ export const importCommand = defineCommand({
       batch = [];
     };
     try {
-      const lines = createInterface({ input: createReadStream(file!), crlfDelay: Infinity });
+      const lines = createInterface({ input: fromStdin ? ctx.stdin : createReadStream(file!), crlfDelay: Infinity });
       for await (const line of lines) {
         lineNo++;
         bytes += Buffer.byteLength(line) + 1;
         if (line.trim() === '') continue;
-        const prepared = prepareLine(lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line, `import:${file}`);
+        const prepared = prepareLine(lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line, `import:${name}`);
         if (typeof prepared === 'string') {
           invalid++;
           progress?.clear();
@@ -104,7 +110,7 @@ export const importCommand = defineCommand({
         }
         batch.push(prepared);
         if (batch.length >= IMPORT_BATCH) await flush();
-        progress?.update({ segment: file!, bytesDone: bytes, bytesTotal: size });
+        progress?.update({ segment: name, bytesDone: bytes, bytesTotal: size! });
       }
       await flush();
     } finally {
