@@ -35,6 +35,15 @@ describe('episteme-wal append', () => {
     expect(verifyJournal(dir).ok).toBe(true);
   });
 
+  it('a CRLF line ending is a line ending (also split between chunks); a CR elsewhere is data', async () => {
+    const dir = tempDir();
+    const out = await append([dir], chunks('alpha\r\nbeta\r', '\n\r\nga\rmma\r'));
+    expect(out).toMatchObject({ code: 0, stderr: '' });
+    const journal = await Journal.open({ dir, readOnly: true });
+    expect(journal.readMany(0, 10).map((r) => Buffer.from(r.payload).toString())).toEqual(['alpha', 'beta', '', 'ga\rmma\r']);
+    await journal.close();
+  });
+
   it('continues an existing journal with durability none', async () => {
     const dir = tempDir();
     await append([dir], chunks('one\n'));

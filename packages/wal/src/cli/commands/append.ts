@@ -8,7 +8,7 @@ import { describeCut } from '../output.js';
 
 /**
  * Appends one record per line of standard input (the line without its
- * newline) and prints each record's offset once it is as durable as asked.
+ * newline, `\n` or `\r\n`: a file saved on Windows gives the same records) and prints each record's offset once it is as durable as asked.
  * Lines that arrive together are written as one batch: one write, one sync.
  */
 export const appendCommand = defineCommand({
@@ -75,7 +75,8 @@ async function appendLines(journal: Journal, ctx: CliContext, maxPayloadBytes: n
     let start = 0;
     for (let nl = pending.indexOf(10, start); nl !== -1; nl = pending.indexOf(10, start)) {
       // copies: the journal reads payloads when it writes the batch
-      lines.push(Buffer.from(pending.subarray(start, nl)));
+      const end = nl > start && pending[nl - 1] === 13 ? nl - 1 : nl; // CRLF ends a line as LF does
+      lines.push(Buffer.from(pending.subarray(start, end)));
       start = nl + 1;
     }
     pending = pending.subarray(start);
