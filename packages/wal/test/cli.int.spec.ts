@@ -168,6 +168,29 @@ describe('episteme-wal dump', () => {
     expect(jsonLines((await cli(['dump', dir, '--json', '--from', String(offsets[2])])).stdout)).toHaveLength(1);
   });
 
+  it('says so when --from lies past a gap (a note) or inside it (exit 1, WAL_SEGMENT_GAP); segments notes the gap; nothing changed', async () => {
+    const dir = tempDir();
+    const { names, offsets } = writeJournal(dir, [[payloadOf(1, 10)], [payloadOf(2, 10)], [payloadOf(3, 10)]]);
+    rmSync(join(dir, names[1]!));
+    const before = snapshotDir(dir);
+    const gap = /0000000000000000\.wal ends at offset 50, 0000000000000064\.wal starts at 100 \(a gap: a segment file is missing\); `episteme-wal verify` lists the damage/;
+    const past = await cli(['dump', dir, '--from', String(offsets[2])]);
+    expect(past.code).toBe(0);
+    expect(past.stdout.trimEnd().split('\n')).toHaveLength(2); // the header and the record at 100
+    expect(past.stderr).toMatch(new RegExp(`^note: the log before offset 100 is not whole: ${gap.source}\n$`));
+    for (const inside of [50, 75]) {
+      const r = await cli(['dump', dir, '--from', String(inside)]);
+      expect(r).toMatchObject({ code: 1, stdout: '' });
+      expect(r.stderr).toMatch(new RegExp(`^episteme-wal dump: offset ${inside} is in a hole of the log: ${gap.source}\n$`));
+      expect(JSON.parse((await cli(['dump', dir, '--from', String(inside), '--json'])).stdout)).toMatchObject({ error: { code: 'WAL_SEGMENT_GAP' } });
+    }
+    const listed = await cli(['segments', dir]);
+    expect(listed.code).toBe(0);
+    expect(listed.stderr).toMatch(new RegExp(`^note: ${gap.source}\n$`));
+    expect((await cli(['segments', copyVector('rotated')])).stderr).toBe('');
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
   it('--max-payload-bytes is the limit records are checked against', async () => {
     // a valid record over the limit is not damage: both say which limit reads it, as recover does (exit 2)
     const strict = await cli(['verify', join(FIXTURES, 'basic'), '--json', '--max-payload-bytes', '100']);

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE, RECORD_OVERHEAD } from '../../f
 import { nodeFileIO } from '../../io/fileIO.js';
 import { scanSegment, type RecordVisitor, type ScanResult } from '../../recovery/scanSegment.js';
 import { refuseValidRecordOverLimit } from '../../recovery/overLimit.js';
-import { checkSegmentHeader, type SegmentFile } from '../../recovery/segmentFiles.js';
+import { checkSegmentHeader, nextBase, type SegmentFile } from '../../recovery/segmentFiles.js';
 import { CliError, commonFlags, defineCommand, ExitCode } from '../command.js';
 import { journalSegments } from '../journalDir.js';
 import { OutputBuffer } from '../output.js';
@@ -38,6 +38,15 @@ export const dumpCommand = defineCommand({
     if (target < earliest) {
       throw new OffsetOutOfRangeError(target, earliest, readableHead(segments[segments.length - 1]!, maxPayloadBytes));
     }
+    // the walk starts at the target's segment: a hole in the log before it
+    // would go unseen, and an offset past that segment's end but below the
+    // next base is in a hole, not inside a record
+    const at = segmentIndexFor(segments, target);
+    const after = holeAfter(segments, at);
+    if (after && target >= after.end) throw new CliError(ExitCode.Problem, `offset ${target} is in a hole of the log: ${after.describe}`, WalErrorCodes.SegmentGap);
+    let before: Hole | undefined;
+    for (let i = at - 1; i >= 0 && !before; i--) before = holeAfter(segments, i);
+    if (before && !flags.json) ctx.err(`note: the log before offset ${before.next.base} is not whole: ${before.describe}\n`);
     const out = new OutputBuffer((s) => ctx.out(s));
     if (!flags.json) out.push(`${'OFFSET'.padStart(12)} ${'LENGTH'.padStart(10)}  ${'BLAKE3'.padEnd(16)}  PAYLOAD\n`);
     const walk = new RecordWalk(segments, earliest, target, flags.limit ?? Infinity, maxPayloadBytes, out, flags.json ? jsonLine : textLine);
@@ -181,6 +190,24 @@ class RecordWalk {
     if (last || !damage) throw new OffsetOutOfRangeError(this.target, this.earliest, readableEnd);
     throw new CliError(ExitCode.Problem, `cannot reach offset ${this.target}: ${damage}; the log is readable up to offset ${readableEnd}`, WalErrorCodes.CorruptRecord);
   }
+}
+
+export interface Hole {
+  /** Where the segment before the hole ends. */
+  end: number;
+  next: SegmentFile;
+  describe: string;
+}
+
+/** The discontinuity between segment `i` and the next one, if any (a sealed segment ends at its size). */
+export function holeAfter(segments: readonly SegmentFile[], i: number): Hole | undefined {
+  const seg = segments[i]!;
+  const next = segments[i + 1];
+  if (!next) return undefined;
+  const end = nextBase(seg);
+  if (end === next.base) return undefined;
+  const what = end < next.base ? 'a gap: a segment file is missing' : 'an overlap';
+  return { end, next, describe: `${seg.name} ends at offset ${end}, ${next.name} starts at ${next.base} (${what}); \`episteme-wal verify\` lists the damage` };
 }
 
 /** Index of the last segment whose base is <= offset (offset >= the first base). */
