@@ -149,7 +149,7 @@ describe.concurrent('episteme, spawned', () => {
     const { data } = await seeded(4);
     const list = json<{ name: string; version: number; checkpoint: number | null; head: number; state: string }[]>(ok(await episteme(['--data', data, '--json', 'projections', 'list'])).stdout);
     expect(list.map((p) => [p.name, p.version, p.checkpoint])).toEqual([
-      ['beliefs', 1, null],
+      ['beliefs', 2, null],
       ['stats', 1, null],
     ]);
     const head = list[0]!.head;

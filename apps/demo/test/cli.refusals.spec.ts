@@ -18,7 +18,7 @@ beforeAll(async () => {
   data = tempDir();
   const offsets: number[] = [];
   for (const subject of ['earth', 'mars']) {
-    const r = await cli(['--data', data, '--json', 'assert', '--subject', subject, '--predicate', 'orbits', '--object', 'sun']);
+    const r = await cli(['--data', data, '--json', 'assert', '--subject', subject, '--predicate', 'orbits', '--object', 'sun', '--id', `${subject}-1`]);
     expect(r.code, r.stderr).toBe(0);
     offsets.push(json<{ offset: number }>(r.stdout).offset);
   }
@@ -52,6 +52,8 @@ const cases: Case[] = [
   { what: 'a flag given twice', argv: (d) => ['--data', d, ...assertArgs, '--subject', 'mars'], message: /--subject given more than once/ },
   // retract, import, queries
   { what: 'a retraction without a reason', argv: (d) => ['--data', d, 'retract', 'some-id'], message: /^episteme retract: invalid retraction: .*reason/ },
+  { what: 'a retraction of an id that does not stand', argv: (d) => ['--data', d, 'retract', 'no-such-id', '--reason', 'r'], message: /^episteme retract: no standing assertion has id "no-such-id" \(never made, or already retracted\)/ },
+  { what: 'an assertion with an id in use', argv: (d) => ['--data', d, ...assertArgs, '--id', 'mars-1'], message: /^episteme assert: id "mars-1" is already used by a standing assertion about "mars": retract it first/, absentToo: false },
   { what: 'a retraction without an id', argv: (d) => ['--data', d, 'retract', '--reason', 'r'], message: /missing argument <id>/ },
   { what: 'an import file that does not exist', argv: (d) => ['--data', d, 'import', join(d, '..', 'no-such-file.ndjson')], message: /^episteme import: cannot read / },
   { what: 'an import without a file', argv: (d) => ['--data', d, 'import'], message: /missing argument <file.ndjson>/ },

@@ -24,7 +24,7 @@ export type App = ReturnType<typeof appOf> & { container: DependencyContainer; c
  * A read-only CLI query must not write snapshots: the app may be running and
  * owns them. Loads from the files, drops saves.
  */
-class ReadOnlySnapshotStore implements SnapshotStore {
+export class ReadOnlySnapshotStore implements SnapshotStore {
   constructor(private readonly files: FileSnapshotStore) {}
   load(name: string): Snapshot | undefined {
     return this.files.load(name);

@@ -23,30 +23,38 @@ export interface BeliefsState {
 /**
  * Per subject, the assertions that stand (made and not retracted). A
  * retraction of an unknown id is ignored: it may refer to history that
- * predates this log.
+ * predates this log. An assertion made again with an id that stands
+ * replaces the earlier one, whatever its subject (version 1 left the earlier
+ * one under its old subject, where no retraction could reach it).
  */
 export const beliefsProjection: Projection<BeliefsState, AssertionEvent> = {
   name: 'beliefs',
-  version: 1,
+  version: 2,
   initialState: () => ({ bySubject: {}, subjectOf: {}, retracted: 0 }),
   apply(state, event, meta) {
     if (event.type === 'AssertionMade') {
       const a = event.data;
+      const before = state.subjectOf[a.id];
+      if (before !== undefined && before !== a.subject) removeBelief(state, before, a.id);
       const forSubject = (state.bySubject[a.subject] ??= {});
       forSubject[a.id] = { id: a.id, predicate: a.predicate, object: a.object, confidence: a.confidence, source: a.source, assertedAt: a.assertedAt, offset: meta.offset };
       state.subjectOf[a.id] = a.subject;
     } else if (event.type === 'AssertionRetracted') {
       const subject = state.subjectOf[event.data.assertionId];
       if (subject !== undefined) {
-        delete state.bySubject[subject]![event.data.assertionId];
-        delete state.subjectOf[event.data.assertionId];
-        if (Object.keys(state.bySubject[subject]!).length === 0) delete state.bySubject[subject];
+        removeBelief(state, subject, event.data.assertionId);
         state.retracted++;
       }
     }
     return state;
   },
 };
+
+function removeBelief(state: BeliefsState, subject: string, id: string): void {
+  delete state.bySubject[subject]![id];
+  delete state.subjectOf[id];
+  if (Object.keys(state.bySubject[subject]!).length === 0) delete state.bySubject[subject];
+}
 
 export interface SubjectBeliefs {
   subject: string;

@@ -1,9 +1,11 @@
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import { ValidationFailedError } from '../../domain/events.js';
 import { prepareAssertion, prepareRetraction, type PreparedEvent } from '../../domain/prepare.js';
 import { defineCommand, Exit } from '../command.js';
+import { StandingAssertions } from '../standingAssertions.js';
 
 const IMPORT_BATCH = 1000;
 
@@ -32,6 +34,10 @@ export const assertCommand = defineCommand({
     prepareAssertion(input);
     const app = await ctx.open('write');
     try {
+      if (flags.id !== undefined) {
+        const standing = await new StandingAssertions(app.journal, (m) => ctx.err(`warning: ${m}\n`)).subjectOf(flags.id);
+        if (standing) throw new UsageError(idInUse(flags.id, standing));
+      }
       const r = await app.service.assert(input, 'cli');
       ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `offset ${r.offset}\ncontent address ${r.contentAddress}\nid ${r.id}\n`);
     } finally {
@@ -49,8 +55,12 @@ export const retractCommand = defineCommand({
   async run({ positionals: [id], flags }, ctx) {
     const input = { assertionId: id, reason: flags.reason };
     prepareRetraction(input);
+    // a retraction of nothing would be appended for good and change nothing: a typo'd id is refused
+    const notStanding = new UsageError(`no standing assertion has id ${JSON.stringify(id)} (never made, or already retracted); \`episteme beliefs <subject>\` lists the ids`);
+    if (!existsSync(join(ctx.config.dataDir, 'journal'))) throw notStanding; // and no data directory is made for it
     const app = await ctx.open('write');
     try {
+      if ((await new StandingAssertions(app.journal, (m) => ctx.err(`warning: ${m}\n`)).subjectOf(id!)) === undefined) throw notStanding;
       const r = await app.service.retract(input, 'cli');
       ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `offset ${r.offset}\ncontent address ${r.contentAddress}\n`);
     } finally {
@@ -89,6 +99,12 @@ export const importCommand = defineCommand({
     let invalid = 0;
     let bytes = 0;
     let batch: PreparedEvent[] = [];
+    const standing = new StandingAssertions(app.journal, (m) => {
+      progress?.clear();
+      ctx.err(`warning: ${m}\n`);
+    });
+    /** Ids given in this input, so far: a second line with one of them would replace the first. */
+    const given = new Set<string>();
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       await app.service.appendPrepared(batch);
@@ -101,7 +117,13 @@ export const importCommand = defineCommand({
         lineNo++;
         bytes += Buffer.byteLength(line) + 1;
         if (line.trim() === '') continue;
-        const prepared = prepareLine(lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line, `import:${name}`);
+        let prepared = prepareLine(lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line, `import:${name}`);
+        if (typeof prepared !== 'string' && prepared.givenId) {
+          // only lines that name their id can collide (a generated one is a new UUID)
+          const subject = given.has(prepared.id) ? 'this input' : await standing.subjectOf(prepared.id);
+          if (subject) prepared = idInUse(prepared.id, subject === 'this input' ? undefined : subject);
+          else given.add(prepared.id);
+        }
         if (typeof prepared === 'string') {
           invalid++;
           progress?.clear();
@@ -128,8 +150,14 @@ export const importCommand = defineCommand({
   },
 });
 
-/** One NDJSON line as an event ready to append, or why it is not one. */
-function prepareLine(line: string, producer: string): PreparedEvent | string {
+/** Why an id cannot be used again: a second assertion with it would replace the first. */
+function idInUse(id: string, subject: string | undefined): string {
+  const where = subject === undefined ? 'an earlier line of this input' : `a standing assertion about ${JSON.stringify(subject)}`;
+  return `id ${JSON.stringify(id)} is already used by ${where}: retract it first, or leave the id out (a new one is made)`;
+}
+
+/** One NDJSON line as an event ready to append (and whether the line named its id), or why it is not one. */
+function prepareLine(line: string, producer: string): (PreparedEvent & { givenId: boolean }) | string {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -140,7 +168,7 @@ function prepareLine(line: string, producer: string): PreparedEvent | string {
     return 'not a JSON object (one assertion per line: {"subject", "predicate", "object", "confidence", "source"[, "id"]})';
   }
   try {
-    return prepareAssertion(value as Record<string, unknown>, producer);
+    return { ...prepareAssertion(value as Record<string, unknown>, producer), givenId: (value as { id?: unknown }).id !== undefined };
   } catch (err) {
     if (err instanceof ValidationFailedError) return err.message;
     throw err;

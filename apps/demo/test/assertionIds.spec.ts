@@ -1,0 +1,87 @@
+/**
+ * Assertion ids: a retraction names one that stands, an assertion never
+ * reuses one (the CLI refuses both, changing nothing), and the beliefs
+ * projection stays right over a log that has a reused id anyway (appended
+ * through the library, or before the CLI checked).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beliefsProjection, type BeliefsState, type SubjectBeliefs } from '../src/projections/beliefs.js';
+import type { AssertionEvent } from '../src/domain/events.js';
+import { cli, json, removeTempDirs, snapshotTree, tempDir } from './cliHelpers.js';
+
+afterAll(removeTempDirs);
+
+const assertArgs = (subject: string, id: string) => ['assert', '--subject', subject, '--predicate', 'orbits', '--object', 'sun', '--id', id];
+
+async function standingIds(data: string, subject: string): Promise<string[]> {
+  const r = await cli(['--data', data, '--json', 'beliefs', subject]);
+  expect(r.code, r.stderr).toBe(0);
+  return json<SubjectBeliefs>(r.stdout).assertions.map((a) => a.id);
+}
+
+describe('assertion ids through the CLI', () => {
+  it('retract takes an id that stands, once; assert --id takes a new id or one retracted', async () => {
+    const data = tempDir();
+    expect((await cli(['--data', data, ...assertArgs('earth', 'e1')])).code).toBe(0);
+    const refused = await cli(['--data', data, ...assertArgs('mars', 'e1')]);
+    expect(refused).toMatchObject({ code: 2, stdout: '' });
+    expect(refused.stderr).toBe('episteme assert: id "e1" is already used by a standing assertion about "earth": retract it first, or leave the id out (a new one is made)\n');
+    expect((await cli(['--data', data, 'retract', 'e1', '--reason', 'wrong subject'])).code).toBe(0);
+    const before = snapshotTree(data);
+    const again = await cli(['--data', data, 'retract', 'e1', '--reason', 'twice']);
+    expect(again).toMatchObject({ code: 2, stdout: '' });
+    expect(again.stderr).toMatch(/^episteme retract: no standing assertion has id "e1" \(never made, or already retracted\)/);
+    expect(snapshotTree(data)).toEqual(before);
+    // retracted, the id may name a new assertion
+    expect((await cli(['--data', data, ...assertArgs('mars', 'e1')])).code).toBe(0);
+    expect(await standingIds(data, 'earth')).toEqual([]);
+    expect(await standingIds(data, 'mars')).toEqual(['e1']);
+  });
+
+  it('import reports a line whose id stands or came earlier in the input, by number, and appends the others', async () => {
+    const data = tempDir();
+    expect((await cli(['--data', data, ...assertArgs('earth', 'taken')])).code).toBe(0);
+    const line = (id: string | undefined, subject: string) => JSON.stringify({ ...(id ? { id } : {}), subject, predicate: 'p', object: 'o', confidence: 0.5, source: 's' });
+    const file = join(tempDir(), 'ids.ndjson');
+    writeFileSync(file, [line('new-1', 'mars'), line('taken', 'mars'), line('new-1', 'venus'), line(undefined, 'venus'), line('new-2', 'venus')].join('\n') + '\n');
+    const r = await cli(['--data', data, 'import', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'line 2: id "taken" is already used by a standing assertion about "earth": retract it first, or leave the id out (a new one is made)',
+      'line 3: id "new-1" is already used by an earlier line of this input: retract it first, or leave the id out (a new one is made)',
+    ]);
+    expect(r.stdout).toMatch(/^imported 3 assertions from 5 lines /);
+    expect(await standingIds(data, 'earth')).toEqual(['taken']);
+    expect(await standingIds(data, 'mars')).toEqual(['new-1']);
+    expect((await standingIds(data, 'venus')).filter((id) => id === 'new-2')).toEqual(['new-2']);
+    expect(await standingIds(data, 'venus')).toHaveLength(2);
+  });
+});
+
+describe('the beliefs projection over a log with a reused id', () => {
+  const made = (id: string, subject: string, offset: number): [AssertionEvent, { offset: number }] => [
+    { type: 'AssertionMade', data: { id, subject, predicate: 'p', object: 'o', confidence: 1, source: 's', assertedAt: '2026-01-01T00:00:00.000Z' }, meta: { producer: 't', schema: 1 } } as AssertionEvent,
+    { offset },
+  ];
+  const apply = (events: Array<[AssertionEvent, { offset: number }]>): BeliefsState =>
+    events.reduce((s, [e, m]) => beliefsProjection.apply(s, e, m as never), beliefsProjection.initialState());
+
+  it('the later assertion replaces the earlier one under its old subject, and one retraction removes it', () => {
+    const state = apply([made('x', 'earth', 0), made('x', 'mars', 10)]);
+    expect(state.bySubject).toEqual({ mars: { x: expect.objectContaining({ id: 'x', offset: 10 }) } });
+    expect(state.subjectOf).toEqual({ x: 'mars' });
+    const retraction = { type: 'AssertionRetracted', data: { assertionId: 'x', reason: 'r', retractedAt: '2026-01-02T00:00:00.000Z' }, meta: { producer: 't', schema: 1 } } as AssertionEvent;
+    const after = beliefsProjection.apply(state, retraction, { offset: 20 } as never);
+    expect(after.bySubject).toEqual({});
+    expect(after.subjectOf).toEqual({});
+    expect(after.retracted).toBe(1);
+  });
+
+  it('a reuse under the same subject replaces in place', () => {
+    const state = apply([made('x', 'earth', 0), made('y', 'earth', 5), made('x', 'earth', 10)]);
+    expect(Object.keys(state.bySubject.earth!).sort()).toEqual(['x', 'y']);
+    expect(state.bySubject.earth!.x!.offset).toBe(10);
+  });
+});
