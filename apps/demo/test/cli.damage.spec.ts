@@ -65,6 +65,6 @@ describe('episteme with a damaged journal', () => {
     writeFileSync(segment, bytes);
     const r = await cli(['--data', data, ...assertArgs('venus')]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/^warning: journal recovery cut: 0000000000000000\.wal at file position 32 \(offset 0\): crc-mismatch; .* moved to quarantine\/.*; 2 well-formed records in the cut \(valid data after the damage: media corruption, not a torn write\)$/m);
+    expect(r.stderr).toMatch(/^warning: journal recovery cut: 0000000000000000\.wal at file position 32 \(offset 0\): crc-mismatch; .* moved to quarantine\/.*; 2 well-formed records in the cut \(valid records follow the damage: likely media corruption rather than a torn write; they are in the quarantine file\)$/m);
   });
 });

@@ -107,7 +107,7 @@ describe('episteme-wal append', () => {
     writeFileSync(segment, bytes);
     const out = await append([dir], chunks('new\n'));
     expect(out).toMatchObject({ code: 0, stdout: '0\n' });
-    expect(out.stderr).toMatch(/^episteme-wal append: recovery cut: 0000000000000000\.wal at file position \d+ \(offset 0\): crc-mismatch; 175 bytes moved to quarantine\/\S+; 3 well-formed records in the cut \(valid data after the damage: media corruption, not a torn write\)\n$/);
+    expect(out.stderr).toMatch(/^episteme-wal append: recovery cut: 0000000000000000\.wal at file position \d+ \(offset 0\): crc-mismatch; 175 bytes moved to quarantine\/\S+; 3 well-formed records in the cut \(valid records follow the damage: likely media corruption rather than a torn write; they are in the quarantine file\)\n$/);
     const clean = await append([dir], chunks('next\n'));
     expect(clean.stderr).toBe('');
   });

@@ -65,11 +65,13 @@ export function oneLine(s: string): string {
 
 /**
  * One line for a cut recovery made: where, why, where the bytes went, and
- * whether valid records followed the damage (media corruption, not a torn
- * write: worth a look at the quarantine file).
+ * whether valid records followed the damage. That points at media
+ * corruption, not a torn write, but does not prove it: a power loss can keep
+ * later unsynced pages and lose earlier ones (the disk and the kernel's
+ * writeback may reorder them), so the words say "likely".
  */
 export function describeCut(c: RecoveryCut): string {
-  const media = c.wellFormedRecordsInCut > 0 ? ' (valid data after the damage: media corruption, not a torn write)' : '';
+  const media = c.wellFormedRecordsInCut > 0 ? ' (valid records follow the damage: likely media corruption rather than a torn write; they are in the quarantine file)' : '';
   return (
     `cut: ${c.segment} at file position ${c.position} (offset ${c.offset}): ${c.reason}; ` +
     `${plural(c.bytes, 'byte')} moved to ${c.quarantine}; ` +
