@@ -65,8 +65,10 @@ export async function runSimSession(index: number, rng: Rng, env: SessionEnv): P
       const powerLoss = outcome === 'power-loss' || crng.chance(0.5);
       if (powerLoss) {
         const keepPrefix = crng.chance(0.5);
-        disk.powerLoss({ keepPrefix });
-        figures.count(`powerloss.${keepPrefix ? 'random prefix of unsynced writes kept' : 'unsynced writes dropped'}${outcome === 'power-loss' ? '' : ` (after ${outcome === 'closed' ? 'a clean close' : 'a failed fsync'})`}`);
+        // reordered: each write of the kept prefix landed or not (page writeback order is not write order)
+        const reorder = keepPrefix && crng.chance(0.5);
+        disk.powerLoss({ keepPrefix, reorder });
+        figures.count(`powerloss.${reorder ? 'random prefix of unsynced writes, each landed or not' : keepPrefix ? 'random prefix of unsynced writes kept' : 'unsynced writes dropped'}${outcome === 'power-loss' ? '' : ` (after ${outcome === 'closed' ? 'a clean close' : 'a failed fsync'})`}`);
       } else figures.count(`crash.reopen without power loss after ${outcome === 'closed' ? 'a clean close' : 'a failed fsync'}`);
       const pre = capturePre(disk, dir, 'all', TALLY_NAME);
       try {

@@ -62,10 +62,14 @@ export class SimulatedDisk implements FileIO {
 
   /**
    * Power loss: keeps what was durable, plus (with `keepPrefix`) a random
-   * prefix of each file's and directory's unsynced operations. Open
-   * descriptors die; the disk then works again, like a rebooted machine.
+   * prefix of each file's and directory's unsynced operations. With
+   * `reorder` too, each data write inside a file's kept prefix reached the
+   * disk or not, independently: the kernel's writeback and the disk's cache
+   * may persist a later page and lose an earlier one (a file's size and
+   * truncations, which are metadata, stay in order). Open descriptors die;
+   * the disk then works again, like a rebooted machine.
    */
-  powerLoss(options: { keepPrefix?: boolean } = {}): void {
+  powerLoss(options: { keepPrefix?: boolean; reorder?: boolean } = {}): void {
     for (const dir of this.dirs.values()) {
       const entries = new Map(dir.durableEntries);
       if (options.keepPrefix) {
@@ -93,6 +97,8 @@ export class SimulatedDisk implements FileIO {
             const len = i === keep - 1 ? Math.floor(this.random() * (op.bytes.length + 1)) : op.bytes.length;
             const end = op.pos + len;
             if (end > data.length) data = resized(data, end);
+            // reordered: the size grew, the bytes may not have landed (the old ones stay)
+            if (options.reorder && this.random() < 1 / 3) return;
             data.set(op.bytes.subarray(0, len), op.pos);
           }
         });
