@@ -136,10 +136,14 @@ describe.concurrent('episteme, spawned', () => {
     expect(rows.map((r) => r.name).sort()).toEqual(['projection.beliefs', 'projection.stats']);
     expect(rows[0]).toMatchObject({ cursor: 0, lagRecords: 3, state: expect.any(String), lastCommitAt: expect.any(String) });
 
-    const reset = ok(await episteme(['--data', data, 'consumers', 'reset', 'projection.stats', '--to', String(offsets[2])]));
-    expect(reset.stdout).toBe(`projection.stats: cursor ${offsets[2]}\n`);
-    const del = ok(await episteme(['--data', data, '--json', 'consumers', 'delete', 'projection.beliefs']));
+    // a projection's cursor: done, with a note that the projection does not move with it
+    const reset = await episteme(['--data', data, 'consumers', 'reset', 'projection.stats', '--to', String(offsets[2])]);
+    expect(reset).toMatchObject({ code: 0, stdout: `projection.stats: cursor ${offsets[2]}\n` });
+    expect(reset.stderr).toMatch(/^note: projection\.stats is the cursor of projection "stats": it only holds the log back; .*`episteme projections rebuild stats` starts the projection over\)\n$/);
+    const del = await episteme(['--data', data, '--json', 'consumers', 'delete', 'projection.beliefs']);
+    expect(del.code, del.stderr).toBe(0);
     expect(json(del.stdout)).toEqual({ deleted: 'projection.beliefs' });
+    expect(del.stderr).toMatch(/^note: projection\.beliefs is the cursor of projection "beliefs"/);
     const after = json<{ name: string; cursor: number; lagRecords: number }[]>((await cli(['--data', data, '--json', 'consumers', 'list'])).stdout);
     expect(after).toEqual([expect.objectContaining({ name: 'projection.stats', cursor: offsets[2], lagRecords: 1 })]);
   });

@@ -1,6 +1,7 @@
 import { CorruptSnapshotError } from '@episteme/projections';
 import { FileSnapshotStore } from '@episteme/projections';
 import { ProgressLine, UsageError, parseNonNegativeInteger, table } from '@episteme/wal/cli';
+import { consumerNameOf } from '@episteme/projections';
 import { PROJECTIONS } from '../../app/container.js';
 import { defineCommand, Exit } from '../command.js';
 
@@ -45,6 +46,7 @@ export const consumersResetCommand = defineCommand({
     try {
       const state = app.registry.reset(name!, to);
       ctx.out(ctx.json ? JSON.stringify(state) + '\n' : `${name}: cursor ${state.cursor}\n`);
+      noteProjectionCursor(name!, ctx);
     } finally {
       await app.close();
     }
@@ -62,12 +64,28 @@ export const consumersDeleteCommand = defineCommand({
     try {
       app.registry.delete(name!);
       ctx.out(ctx.json ? JSON.stringify({ deleted: name }) + '\n' : `deleted consumer ${name}\n`);
+      noteProjectionCursor(name!, ctx);
     } finally {
       await app.close();
     }
     return Exit.Ok;
   },
 });
+
+/**
+ * A projection's cursor moved by hand changes nothing the user can see: the
+ * projection resumes from its snapshot, and the engine sets the cursor to
+ * the projection's checkpoint at its next snapshot (registering it again
+ * when it starts, if deleted). Say so, and how to start the projection over.
+ */
+function noteProjectionCursor(consumer: string, ctx: { err(s: string): void }): void {
+  const projection = PROJECTIONS.find((p) => consumerNameOf(p.name) === consumer);
+  if (!projection) return;
+  ctx.err(
+    `note: ${consumer} is the cursor of projection "${projection.name}": it only holds the log back; the projection resumes from its snapshot, ` +
+      `and the engine sets the cursor to the projection's checkpoint at its next snapshot, registering it again if deleted (\`episteme projections rebuild ${projection.name}\` starts the projection over)\n`,
+  );
+}
 
 export const projectionsListCommand = defineCommand({
   path: ['projections', 'list'],
