@@ -115,7 +115,8 @@ export class CorruptRecordError extends WalError {
 }
 
 /**
- * Sealed data is damaged. Open refuses and nothing on disk was changed; an
+ * Sealed data is damaged (or the header of the last segment, beyond what a
+ * torn create leaves). Open refuses and nothing on disk was changed; an
  * explicit repair (`repair: true`, `episteme-wal recover --repair`) moves
  * everything from the damaged point to the end of the log into quarantine.
  */
@@ -125,10 +126,11 @@ export class QuarantineError extends WalError {
   readonly offset: number;
   readonly reason: CutReason;
 
-  constructor(location: DamageLocation, detail?: string) {
+  /** `lastSegment`: the damage is in the last segment (its header), which is not sealed. */
+  constructor(location: DamageLocation, detail?: string, lastSegment = false) {
     super(
       WalErrorCodes.Quarantine,
-      `sealed segment ${location.segment} is damaged at file position ${location.position} ` +
+      `${lastSegment ? 'the last segment' : 'sealed segment'} ${location.segment} is damaged at file position ${location.position} ` +
         `(offset ${location.offset}): ${location.reason}${detail ? ` (${detail})` : ''}; ` +
         `nothing was changed; repair with \`episteme-wal recover --repair <dir>\` ` +
         `to quarantine everything from there to the end of the log`,

@@ -262,6 +262,7 @@ describe('the header of the last segment', () => {
       const err = thrown(() => recoverJournal(dir));
       expect(err).toBeInstanceOf(QuarantineError);
       expect(err).toMatchObject({ segment: name, position: 0, offset: base, reason: 'bad-segment-header' });
+      expect((err as Error).message).toMatch(new RegExp(`^the last segment ${name} is damaged at file position 0`)); // not "sealed"
       expect(snapshotDir(dir)).toEqual(before);
       expect(verifyJournal(dir).problems).toMatchObject([{ segment: name, position: 0, reason: 'bad-segment-header' }]);
     });

@@ -94,6 +94,7 @@ function recover(dir: string, options: RecoverOptions): RecoveryReport {
     throw new QuarantineError(
       { segment: seg.name, position: finding.position, offset: finding.offset, reason: finding.reason },
       finding.detail,
+      finding.index === segments.length - 1,
     );
   }
 
