@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliIO } from '../src/cli/main.js';
+import { encodeRecord, HEADER_SIZE, Journal, RECORD_OVERHEAD, segmentName } from '../src/index.js';
 import { copyVector, FIXTURES, payloadOf, snapshotDir, tempDir, writeJournal } from './helpers.js';
 
 // In-process runs of every command; --json output is checked against cases.json.
@@ -236,6 +237,30 @@ describe('episteme-wal verify', () => {
     }
     const text = await cli(['verify', join(FIXTURES, 'rotated')]);
     expect(text.stdout).toBe('ok: 3 segments, 6 records (312 B) verified; offsets [0, 312]\n');
+  });
+
+  it('a problem at or past the head the writer published is flagged as a possible write in progress; one below it is not', async () => {
+    const dir = tempDir();
+    const journal = await Journal.open({ dir, preallocateBytes: 0 });
+    for (const t of ['one', 'two', 'three']) await journal.append(Buffer.from(t));
+    const head = journal.head;
+    await journal.close();
+    const segment = join(dir, segmentName(0));
+    // half a record after the head: what a reader sees while a writer's write is under way
+    appendFileSync(segment, encodeRecord(Buffer.from('four')).subarray(0, 20));
+    const text = await cli(['verify', dir]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(new RegExp(`^problem: .*\\(offset ${head}\\): torn-header.* \\(at or past the head the writer had published, ${head}: a write in progress if a writer is running; verify again\\)\n`));
+    const asJson = JSON.parse((await cli(['verify', dir, '--json'])).stdout) as { problems: Array<{ offset: number; pastPublishedHead?: boolean }> };
+    expect(asJson.problems).toEqual([expect.objectContaining({ offset: head, pastPublishedHead: true })]);
+    // damage the writer had acknowledged: no such words
+    const bytes = readFileSync(segment);
+    bytes[HEADER_SIZE + RECORD_OVERHEAD]! ^= 0xff;
+    writeFileSync(segment, bytes);
+    const damaged = await cli(['verify', dir]);
+    expect(damaged.stdout).toMatch(/^problem: .*\(offset 0\): crc-mismatch/);
+    expect(damaged.stdout).not.toContain('write in progress');
+    expect((JSON.parse((await cli(['verify', dir, '--json'])).stdout) as { problems: object[] }).problems[0]).not.toHaveProperty('pastPublishedHead');
   });
 
   it('exit 1 with every problem listed; changes nothing', async () => {
