@@ -4,7 +4,7 @@
  * projection stays right over a log that has a reused id anyway (appended
  * through the library, or before the CLI checked).
  */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { beliefsProjection, type BeliefsState, type SubjectBeliefs } from '../src/projections/beliefs.js';
@@ -50,13 +50,55 @@ describe('assertion ids through the CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
       'line 2: id "taken" is already used by a standing assertion about "earth": retract it first, or leave the id out (a new one is made)',
-      'line 3: id "new-1" is already used by an earlier line of this input: retract it first, or leave the id out (a new one is made)',
+      'line 3: id "new-1" is already used by an earlier line of this input: use another id, or leave it out (a new one is made)',
     ]);
     expect(r.stdout).toMatch(/^imported 3 assertions from 5 lines /);
     expect(await standingIds(data, 'earth')).toEqual(['taken']);
     expect(await standingIds(data, 'mars')).toEqual(['new-1']);
     expect((await standingIds(data, 'venus')).filter((id) => id === 'new-2')).toEqual(['new-2']);
     expect(await standingIds(data, 'venus')).toHaveLength(2);
+  });
+});
+
+describe('ids, subjects and sources that are names of built-in object properties', () => {
+  it('are plain keys: toString, constructor and __proto__ are asserted, listed, counted and retracted like any other', async () => {
+    const data = tempDir();
+    for (const [subject, id, source] of [['__proto__', 'toString', 'constructor'], ['constructor', '__proto__', 'toString'], ['earth', 'hasOwnProperty', '__proto__']]) {
+      const r = await cli(['--data', data, 'assert', '--subject', subject!, '--predicate', 'valueOf', '--object', 'o', '--id', id!, '--source', source!]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    expect(await standingIds(data, '__proto__')).toEqual(['toString']);
+    expect(await standingIds(data, 'constructor')).toEqual(['__proto__']);
+    expect(await standingIds(data, 'toString')).toEqual([]);
+    const stats = json<{ bySource: Record<string, number>; byPredicate: Record<string, number> }>((await cli(['--data', data, '--json', 'stats'])).stdout);
+    expect(stats.bySource).toEqual({ constructor: 1, toString: 1, ['__proto__']: 1 });
+    expect(stats.byPredicate).toEqual({ valueOf: 3 });
+    // an id that never stood is refused even when it names a built-in property
+    const never = await cli(['--data', data, 'retract', 'valueOf', '--reason', 'r']);
+    expect(never.code, never.stderr).toBe(2);
+    expect((await cli(['--data', data, 'assert', '--subject', 's', '--predicate', 'p', '--object', 'o', '--id', 'isPrototypeOf'])).code).toBe(0);
+    for (const id of ['toString', '__proto__', 'hasOwnProperty']) expect((await cli(['--data', data, 'retract', id, '--reason', 'r'])).code, id).toBe(0);
+    expect(await standingIds(data, '__proto__')).toEqual([]);
+    expect(await standingIds(data, 'constructor')).toEqual([]);
+    const after = await cli(['--data', data, '--json', 'beliefs', 'earth']);
+    expect(after.code, after.stderr).toBe(0);
+    // through a snapshot too (saved as JSON, loaded back into dictionaries)
+    for (const p of ['beliefs', 'stats']) expect((await cli(['--data', data, 'projections', 'rebuild', p])).code, p).toBe(0);
+    expect((await cli(['--data', data, 'assert', '--subject', '__proto__', '--predicate', 'p', '--object', 'o', '--id', 'valueOf', '--source', 'toString'])).code).toBe(0);
+    expect(await standingIds(data, '__proto__')).toEqual(['valueOf']);
+    expect(json<{ bySource: Record<string, number> }>((await cli(['--data', data, '--json', 'stats'])).stdout).bySource).toEqual({ constructor: 1, toString: 2, ['__proto__']: 1, cli: 1 });
+  });
+
+  it('a refused retract changes nothing even when the writer would have to repair a torn tail first', async () => {
+    const data = tempDir();
+    expect((await cli(['--data', data, ...assertArgs('earth', 'e1')])).code).toBe(0);
+    const journal = join(data, 'journal');
+    const last = readdirSync(journal).filter((f) => f.endsWith('.wal')).sort().at(-1)!;
+    appendFileSync(join(journal, last), Buffer.alloc(17, 0x5a)); // half a record: what a crash mid-write leaves
+    const before = snapshotTree(data);
+    const r = await cli(['--data', data, 'retract', 'typo', '--reason', 'r']);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(snapshotTree(data)).toEqual(before);
   });
 });
 

@@ -50,15 +50,16 @@ const VERSION_LINE = `episteme ${versionOf('apps/demo')} (@episteme/wal ${versio
 const BUILT_BIN = join(REPO_ROOT, 'apps/demo/bin/episteme.js');
 
 describe.concurrent('episteme, spawned', () => {
-  it('--version prints the app, journal and format versions, anywhere on the line, from source and from the built bin', async ({ onTestFinished }) => {
+  it('--version prints the app, journal and format versions, anywhere on the line', async ({ onTestFinished }) => {
     const episteme = epistemeFor({ onTestFinished });
     for (const argv of [['--version'], ['stats', '--version'], ['--data', '/nonexistent', 'wal', 'verify', '--version']]) {
       expect(await episteme(argv)).toMatchObject({ code: 0, stdout: VERSION_LINE, stderr: '' });
     }
     expect(await cli(['--json', '--version'])).toMatchObject({ code: 0, stdout: VERSION_LINE, stderr: '' });
-    if (existsSync(join(REPO_ROOT, 'apps/demo/dist/cli/bin.js'))) {
-      expect(await spawnTs(BUILT_BIN, ['--version'])).toMatchObject({ code: 0, stdout: VERSION_LINE, stderr: '' });
-    }
+  });
+
+  it.skipIf(!existsSync(join(REPO_ROOT, 'apps/demo/dist/cli/bin.js')))('--version of the built bin (dist/, as npm installs it)', async () => {
+    expect(await spawnTs(BUILT_BIN, ['--version'])).toMatchObject({ code: 0, stdout: VERSION_LINE, stderr: '' });
   });
 
   it('--help prints the usage and exits 0', async ({ onTestFinished }) => {
@@ -154,7 +155,7 @@ describe.concurrent('episteme, spawned', () => {
     const list = json<{ name: string; version: number; checkpoint: number | null; head: number; state: string }[]>(ok(await episteme(['--data', data, '--json', 'projections', 'list'])).stdout);
     expect(list.map((p) => [p.name, p.version, p.checkpoint])).toEqual([
       ['beliefs', 2, null],
-      ['stats', 1, null],
+      ['stats', 2, null],
     ]);
     const head = list[0]!.head;
     const r = ok(await episteme(['--data', data, 'projections', 'rebuild', 'beliefs']));

@@ -174,7 +174,7 @@ describe('episteme-wal dump', () => {
     const { names, offsets } = writeJournal(dir, [[payloadOf(1, 10)], [payloadOf(2, 10)], [payloadOf(3, 10)]]);
     rmSync(join(dir, names[1]!));
     const before = snapshotDir(dir);
-    const gap = /0000000000000000\.wal ends at offset 50, 0000000000000064\.wal starts at 100 \(a gap: a segment file is missing\); `episteme-wal verify` lists the damage/;
+    const gap = /gap: 0000000000000000\.wal ends at offset 50, 0000000000000064\.wal starts at 100 \(a segment file is missing or was cut short\); `episteme-wal verify` lists the damage/;
     const past = await cli(['dump', dir, '--from', String(offsets[2])]);
     expect(past.code).toBe(0);
     expect(past.stdout.trimEnd().split('\n')).toHaveLength(2); // the header and the record at 100

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { FileSnapshotStore, ProjectionEngine } from '@episteme/projections';
-import type { Journal } from '@episteme/wal';
+import { isWalError, Journal, WalErrorCodes } from '@episteme/wal';
+import type { AppConfig } from '../app/config.js';
+import { journalOptionsOf } from '../app/container.js';
 import { beliefsProjection, type BeliefsState } from '../projections/beliefs.js';
 import { ReadOnlySnapshotStore } from './context.js';
 
@@ -8,9 +11,11 @@ import { ReadOnlySnapshotStore } from './context.js';
  * an id that stands, never reuse one): the beliefs projection resumed from
  * its snapshot and caught up to the head in memory, once, on first need (an
  * `assert` without `--id` never pays for it). An engine of its own, with no
- * cursor and a snapshot store that drops saves: a refused command leaves
- * every file as it was. The answer is as of that moment; the command holds
- * the writer lock, so only its own appends come after, and it tracks those.
+ * cursor and a snapshot store that drops saves, so the check writes nothing;
+ * without a snapshot of the current version it replays the whole log (the
+ * write commands save none: `projections rebuild beliefs` does). The answer
+ * is as of that moment: later appends are the caller's to track (import
+ * keeps the ids of its own lines).
  */
 export class StandingAssertions {
   /** null: the projection could not be caught up (the checks are skipped, with a warning). */
@@ -32,7 +37,7 @@ export class StandingAssertions {
     const engine = new ProjectionEngine({
       journal: this.journal,
       store: new ReadOnlySnapshotStore(new FileSnapshotStore(this.journal.dir)),
-      logger: { warn: () => undefined, info: () => undefined }, // the app's own engine reports the snapshot's state
+      logger: { warn: () => undefined, info: () => undefined }, // `projections list` is where a snapshot's state is reported
     });
     engine.register(beliefsProjection);
     const [report] = await engine.start({ follow: false });
@@ -42,5 +47,29 @@ export class StandingAssertions {
       return null;
     }
     return engine.query<BeliefsState>('beliefs').state;
+  }
+}
+
+/**
+ * The subject of the standing assertion `id`, asked of a read-only journal
+ * before a command opens the writer: the writer's open runs recovery, which
+ * may change files, and a refused command must change nothing. A writer
+ * appending between this check and the command's own append can race it;
+ * the beliefs projection then keeps the later assertion (see beliefs.ts).
+ */
+export async function subjectBeforeWriting(config: AppConfig, id: string, warn: (message: string) => void): Promise<string | undefined | null> {
+  const options = journalOptionsOf(config, true);
+  if (!existsSync(options.dir)) return undefined; // no journal yet: nothing stands
+  let journal: Journal;
+  try {
+    journal = await Journal.open(options);
+  } catch (err) {
+    if (isWalError(err) && err.code === WalErrorCodes.NotAJournal) return undefined;
+    throw err;
+  }
+  try {
+    return await new StandingAssertions(journal, warn).subjectOf(id);
+  } finally {
+    await journal.close();
   }
 }

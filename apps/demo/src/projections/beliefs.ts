@@ -1,5 +1,6 @@
 import type { Projection } from '@episteme/projections';
 import type { AssertionEvent } from '../domain/events.js';
+import { dictionary, toDictionary } from './dictionary.js';
 
 export interface Belief {
   id: string;
@@ -30,13 +31,18 @@ export interface BeliefsState {
 export const beliefsProjection: Projection<BeliefsState, AssertionEvent> = {
   name: 'beliefs',
   version: 2,
-  initialState: () => ({ bySubject: {}, subjectOf: {}, retracted: 0 }),
+  // ids and subjects are user input: dictionaries, so that "toString" or "__proto__" are plain keys
+  initialState: () => ({ bySubject: dictionary(), subjectOf: dictionary(), retracted: 0 }),
+  deserialize: (data) => {
+    const d = data as BeliefsState;
+    return { bySubject: toDictionary(d.bySubject, (beliefs) => toDictionary(beliefs)), subjectOf: toDictionary(d.subjectOf), retracted: d.retracted };
+  },
   apply(state, event, meta) {
     if (event.type === 'AssertionMade') {
       const a = event.data;
       const before = state.subjectOf[a.id];
       if (before !== undefined && before !== a.subject) removeBelief(state, before, a.id);
-      const forSubject = (state.bySubject[a.subject] ??= {});
+      const forSubject = (state.bySubject[a.subject] ??= dictionary());
       forSubject[a.id] = { id: a.id, predicate: a.predicate, object: a.object, confidence: a.confidence, source: a.source, assertedAt: a.assertedAt, offset: meta.offset };
       state.subjectOf[a.id] = a.subject;
     } else if (event.type === 'AssertionRetracted') {
@@ -66,7 +72,7 @@ export interface SubjectBeliefs {
 
 export function beliefsAbout(state: BeliefsState, subject: string): SubjectBeliefs {
   const assertions = Object.values(state.bySubject[subject] ?? {}).sort((a, b) => a.offset - b.offset);
-  const best: Record<string, Belief> = {};
+  const best = dictionary<Belief>(); // predicates are user input too
   for (const a of assertions) {
     const current = best[a.predicate];
     if (!current || a.confidence > current.confidence) best[a.predicate] = a;

@@ -1,5 +1,6 @@
 import type { Projection } from '@episteme/projections';
 import type { AssertionEvent } from '../domain/events.js';
+import { dictionary, toDictionary } from './dictionary.js';
 
 export interface StatsState {
   assertions: number;
@@ -8,11 +9,19 @@ export interface StatsState {
   bySource: Record<string, number>;
 }
 
-/** Counts of assertions made, per predicate and per source, and of retractions. */
+/**
+ * Counts of assertions made, per predicate and per source, and of retractions.
+ * Version 2: predicates and sources are dictionary keys (version 1 counted a
+ * source named "toString" on top of the built-in function's text).
+ */
 export const statsProjection: Projection<StatsState, AssertionEvent> = {
   name: 'stats',
-  version: 1,
-  initialState: () => ({ assertions: 0, retractions: 0, byPredicate: {}, bySource: {} }),
+  version: 2,
+  initialState: () => ({ assertions: 0, retractions: 0, byPredicate: dictionary(), bySource: dictionary() }),
+  deserialize: (data) => {
+    const d = data as StatsState;
+    return { assertions: d.assertions, retractions: d.retractions, byPredicate: toDictionary(d.byPredicate), bySource: toDictionary(d.bySource) };
+  },
   apply(state, event) {
     if (event.type === 'AssertionMade') {
       state.assertions++;

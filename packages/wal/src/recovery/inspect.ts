@@ -4,7 +4,7 @@ import type { FileIO } from '../io/fileIO.js';
 import type { ScanProgress, SegmentSummary } from './report.js';
 import { fileCrc32c, type CleanClose, type SyncedPrefix } from './recoveryPoint.js';
 import { rangeIsZero, scanSegment } from './scanSegment.js';
-import { checkSegmentHeader, listSegmentFiles, listSegmentFilesSettled, nextBase, type SegmentFile } from './segmentFiles.js';
+import { checkSegmentHeader, discontinuity, listSegmentFiles, listSegmentFilesSettled, type SegmentFile } from './segmentFiles.js';
 
 /**
  * Where a journal directory is damaged, found by a read-only pass:
@@ -114,10 +114,8 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
         finding(tornCreate ? 'torn-create' : 'sealed', 0, 'bad-segment-header', header.problem);
       } else {
         const prev = segments[i - 1];
-        if (prev && nextBase(prev) !== seg.base) {
-          const expected = nextBase(prev);
-          finding('sealed', 0, 'segment-gap', `${expected < seg.base ? 'gap' : 'overlap'}: ${prev.name} ends at offset ${expected}, ${seg.name} starts at ${seg.base}`);
-        }
+        const gap = prev && discontinuity(prev, seg);
+        if (gap) finding('sealed', 0, 'segment-gap', gap);
         const trusted = !last && options.trusted?.get(seg.base) === seg.size;
         if (trusted) result.trustedSegments++;
         if (last && options.closed?.base === seg.base && options.closed.size === seg.size && fileCrc32c(io, fd, seg.size) === options.closed.crc) {

@@ -15,7 +15,9 @@ export interface RecoveryCut {
   quarantine: string;
   /**
    * Well-formed records found inside the cut bytes. Zero after a torn write;
-   * non-zero means valid data followed the damage: media corruption. The
+   * non-zero means valid data followed the damage: likely media corruption,
+   * unless those records were never synced (a power loss can keep later
+   * unsynced pages and lose earlier ones). The
    * search is bounded to a multiple of the cut's size, so on pathological
    * bytes this is a lower bound.
    */

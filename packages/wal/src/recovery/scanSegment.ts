@@ -227,7 +227,9 @@ export function rangeIsZero(io: FileIO, fd: number, from: number, to: number): b
  * Counts the well-formed records inside cut bytes `[from, to)`: walks record to
  * record and, where a record is invalid, slides one byte and tries again. A
  * non-zero count after a cut points at media corruption (valid data after the
- * damage), not at a torn write (which only ever damages the end).
+ * damage), not at a torn write (which damages the end), unless the records
+ * after the damage were never synced: the kernel and the disk may persist
+ * unsynced pages out of order.
  */
 export function countWellFormed(
   io: FileIO,

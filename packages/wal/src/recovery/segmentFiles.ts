@@ -73,6 +73,13 @@ export function nextBase(s: SegmentFile): number {
   return s.base + (s.size - HEADER_SIZE);
 }
 
+/** Words for where `prev` and the segment after it do not meet (a gap or an overlap), or undefined when they do. */
+export function discontinuity(prev: SegmentFile, next: SegmentFile): string | undefined {
+  const end = nextBase(prev);
+  if (end === next.base) return undefined;
+  return `${end < next.base ? 'gap' : 'overlap'}: ${prev.name} ends at offset ${end}, ${next.name} starts at ${next.base}`;
+}
+
 /** Each segment but the last ends where the next one begins. */
 export function isContiguous(files: readonly SegmentFile[]): boolean {
   for (let i = 0; i + 1 < files.length; i++) if (nextBase(files[i]!) !== files[i + 1]!.base) return false;

@@ -70,6 +70,7 @@ export class SimulatedDisk implements FileIO {
    * the disk then works again, like a rebooted machine.
    */
   powerLoss(options: { keepPrefix?: boolean; reorder?: boolean } = {}): void {
+    if (options.reorder && !options.keepPrefix) throw new Error('powerLoss: reorder applies to the kept prefix; pass keepPrefix: true with it');
     for (const dir of this.dirs.values()) {
       const entries = new Map(dir.durableEntries);
       if (options.keepPrefix) {

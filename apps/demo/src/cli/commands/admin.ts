@@ -75,15 +75,16 @@ export const consumersDeleteCommand = defineCommand({
 /**
  * A projection's cursor moved by hand changes nothing the user can see: the
  * projection resumes from its snapshot, and the engine sets the cursor to
- * the projection's checkpoint at its next snapshot (registering it again
- * when it starts, if deleted). Say so, and how to start the projection over.
+ * the projection's checkpoint at its next snapshot (a deleted one is
+ * registered again whenever the app opens the journal as the writer). Say
+ * so, and how to start the projection over.
  */
 function noteProjectionCursor(consumer: string, ctx: { err(s: string): void }): void {
   const projection = PROJECTIONS.find((p) => consumerNameOf(p.name) === consumer);
   if (!projection) return;
   ctx.err(
     `note: ${consumer} is the cursor of projection "${projection.name}": it only holds the log back; the projection resumes from its snapshot, ` +
-      `and the engine sets the cursor to the projection's checkpoint at its next snapshot, registering it again if deleted (\`episteme projections rebuild ${projection.name}\` starts the projection over)\n`,
+      `and its engine sets the cursor to the projection's checkpoint at its next snapshot; a deleted cursor is registered again at the next command that writes (\`episteme projections rebuild ${projection.name}\` starts the projection over)\n`,
   );
 }
 

@@ -1,11 +1,10 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import { ValidationFailedError } from '../../domain/events.js';
 import { prepareAssertion, prepareRetraction, type PreparedEvent } from '../../domain/prepare.js';
 import { defineCommand, Exit } from '../command.js';
-import { StandingAssertions } from '../standingAssertions.js';
+import { StandingAssertions, subjectBeforeWriting } from '../standingAssertions.js';
 
 const IMPORT_BATCH = 1000;
 
@@ -32,12 +31,12 @@ export const assertCommand = defineCommand({
     };
     // validate before opening: invalid input must not even create the data directory
     prepareAssertion(input);
+    if (flags.id !== undefined) {
+      const standing = await subjectBeforeWriting(ctx.config, flags.id, (m) => ctx.err(`warning: ${m}\n`));
+      if (standing) throw new UsageError(idInUse(flags.id, standing));
+    }
     const app = await ctx.open('write');
     try {
-      if (flags.id !== undefined) {
-        const standing = await new StandingAssertions(app.journal, (m) => ctx.err(`warning: ${m}\n`)).subjectOf(flags.id);
-        if (standing) throw new UsageError(idInUse(flags.id, standing));
-      }
       const r = await app.service.assert(input, 'cli');
       ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `offset ${r.offset}\ncontent address ${r.contentAddress}\nid ${r.id}\n`);
     } finally {
@@ -56,11 +55,11 @@ export const retractCommand = defineCommand({
     const input = { assertionId: id, reason: flags.reason };
     prepareRetraction(input);
     // a retraction of nothing would be appended for good and change nothing: a typo'd id is refused
-    const notStanding = new UsageError(`no standing assertion has id ${JSON.stringify(id)} (never made, or already retracted); \`episteme beliefs <subject>\` lists the ids`);
-    if (!existsSync(join(ctx.config.dataDir, 'journal'))) throw notStanding; // and no data directory is made for it
+    if ((await subjectBeforeWriting(ctx.config, id!, (m) => ctx.err(`warning: ${m}\n`))) === undefined) {
+      throw new UsageError(`no standing assertion has id ${JSON.stringify(id)} (never made, or already retracted); \`episteme beliefs <subject>\` lists the ids`);
+    }
     const app = await ctx.open('write');
     try {
-      if ((await new StandingAssertions(app.journal, (m) => ctx.err(`warning: ${m}\n`)).subjectOf(id!)) === undefined) throw notStanding;
       const r = await app.service.retract(input, 'cli');
       ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `offset ${r.offset}\ncontent address ${r.contentAddress}\n`);
     } finally {
@@ -111,8 +110,9 @@ export const importCommand = defineCommand({
       appended += batch.length;
       batch = [];
     };
+    const input = fromStdin ? ctx.stdin : createReadStream(file!);
+    const lines = createInterface({ input, crlfDelay: Infinity });
     try {
-      const lines = createInterface({ input: fromStdin ? ctx.stdin : createReadStream(file!), crlfDelay: Infinity });
       for await (const line of lines) {
         lineNo++;
         bytes += Buffer.byteLength(line) + 1;
@@ -120,9 +120,12 @@ export const importCommand = defineCommand({
         let prepared = prepareLine(lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line, `import:${name}`);
         if (typeof prepared !== 'string' && prepared.givenId) {
           // only lines that name their id can collide (a generated one is a new UUID)
-          const subject = given.has(prepared.id) ? 'this input' : await standing.subjectOf(prepared.id);
-          if (subject) prepared = idInUse(prepared.id, subject === 'this input' ? undefined : subject);
-          else given.add(prepared.id);
+          if (given.has(prepared.id)) prepared = idInUse(prepared.id, undefined);
+          else {
+            const subject = await standing.subjectOf(prepared.id);
+            if (subject) prepared = idInUse(prepared.id, subject);
+            else given.add(prepared.id);
+          }
         }
         if (typeof prepared === 'string') {
           invalid++;
@@ -136,6 +139,9 @@ export const importCommand = defineCommand({
       }
       await flush();
     } finally {
+      // after an error too: stop reading, or a pipe that never closes (`tail -f | episteme import -`) keeps the process alive
+      lines.close();
+      if ('destroy' in input && typeof input.destroy === 'function') input.destroy();
       progress?.clear();
       await app.close();
     }
@@ -152,8 +158,8 @@ export const importCommand = defineCommand({
 
 /** Why an id cannot be used again: a second assertion with it would replace the first. */
 function idInUse(id: string, subject: string | undefined): string {
-  const where = subject === undefined ? 'an earlier line of this input' : `a standing assertion about ${JSON.stringify(subject)}`;
-  return `id ${JSON.stringify(id)} is already used by ${where}: retract it first, or leave the id out (a new one is made)`;
+  if (subject === undefined) return `id ${JSON.stringify(id)} is already used by an earlier line of this input: use another id, or leave it out (a new one is made)`;
+  return `id ${JSON.stringify(id)} is already used by a standing assertion about ${JSON.stringify(subject)}: retract it first, or leave the id out (a new one is made)`;
 }
 
 /** One NDJSON line as an event ready to append (and whether the line named its id), or why it is not one. */
@@ -168,7 +174,7 @@ function prepareLine(line: string, producer: string): (PreparedEvent & { givenId
     return 'not a JSON object (one assertion per line: {"subject", "predicate", "object", "confidence", "source"[, "id"]})';
   }
   try {
-    return { ...prepareAssertion(value as Record<string, unknown>, producer), givenId: (value as { id?: unknown }).id !== undefined };
+    return { ...prepareAssertion(value as Record<string, unknown>, producer), givenId: (value as { id?: unknown }).id != null };
   } catch (err) {
     if (err instanceof ValidationFailedError) return err.message;
     throw err;

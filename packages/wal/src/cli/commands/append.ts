@@ -8,8 +8,10 @@ import { describeCut } from '../output.js';
 
 /**
  * Appends one record per line of standard input (the line without its
- * newline, `\n` or `\r\n`: a file saved on Windows gives the same records) and prints each record's offset once it is as durable as asked.
- * Lines that arrive together are written as one batch: one write, one sync.
+ * newline, `\n` or `\r\n`: CRLF line endings give the same records as LF;
+ * any other byte, a leading BOM included, is data) and prints each record's
+ * offset once it is as durable as asked. Lines that arrive together are
+ * written as one batch: one write, one sync.
  */
 export const appendCommand = defineCommand({
   name: 'append',

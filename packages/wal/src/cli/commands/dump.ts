@@ -3,9 +3,9 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE, RECORD_OVERHEAD } from '../../f
 import { nodeFileIO } from '../../io/fileIO.js';
 import { scanSegment, type RecordVisitor, type ScanResult } from '../../recovery/scanSegment.js';
 import { refuseValidRecordOverLimit } from '../../recovery/overLimit.js';
-import { checkSegmentHeader, nextBase, type SegmentFile } from '../../recovery/segmentFiles.js';
+import { checkSegmentHeader, type SegmentFile } from '../../recovery/segmentFiles.js';
 import { CliError, commonFlags, defineCommand, ExitCode } from '../command.js';
-import { journalSegments } from '../journalDir.js';
+import { holeAfter, journalSegments, type Hole } from '../journalDir.js';
 import { OutputBuffer } from '../output.js';
 
 /**
@@ -190,24 +190,6 @@ class RecordWalk {
     if (last || !damage) throw new OffsetOutOfRangeError(this.target, this.earliest, readableEnd);
     throw new CliError(ExitCode.Problem, `cannot reach offset ${this.target}: ${damage}; the log is readable up to offset ${readableEnd}`, WalErrorCodes.CorruptRecord);
   }
-}
-
-export interface Hole {
-  /** Where the segment before the hole ends. */
-  end: number;
-  next: SegmentFile;
-  describe: string;
-}
-
-/** The discontinuity between segment `i` and the next one, if any (a sealed segment ends at its size). */
-export function holeAfter(segments: readonly SegmentFile[], i: number): Hole | undefined {
-  const seg = segments[i]!;
-  const next = segments[i + 1];
-  if (!next) return undefined;
-  const end = nextBase(seg);
-  if (end === next.base) return undefined;
-  const what = end < next.base ? 'a gap: a segment file is missing' : 'an overlap';
-  return { end, next, describe: `${seg.name} ends at offset ${end}, ${next.name} starts at ${next.base} (${what}); \`episteme-wal verify\` lists the damage` };
 }
 
 /** Index of the last segment whose base is <= offset (offset >= the first base). */

@@ -1,7 +1,6 @@
 import { commonFlags, defineCommand, ExitCode } from '../command.js';
-import { journalSegments } from '../journalDir.js';
+import { holeAfter, journalSegments } from '../journalDir.js';
 import { table } from '../output.js';
-import { holeAfter } from './dump.js';
 
 /** Lists the segment files without reading them: instant on any log size. */
 export const segmentsCommand = defineCommand({
