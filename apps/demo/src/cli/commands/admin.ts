@@ -1,7 +1,5 @@
-import { CorruptSnapshotError } from '@episteme/projections';
-import { FileSnapshotStore } from '@episteme/projections';
+import { consumerNameOf, CorruptSnapshotError, FileSnapshotStore } from '@episteme/projections';
 import { ProgressLine, UsageError, parseNonNegativeInteger, table } from '@episteme/wal/cli';
-import { consumerNameOf } from '@episteme/projections';
 import { PROJECTIONS } from '../../app/container.js';
 import { defineCommand, Exit } from '../command.js';
 
