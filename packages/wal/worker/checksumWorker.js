@@ -13,14 +13,17 @@
  * writes the positions in `data` where the records to check start and end to
  * ctrl[START] and ctrl[END] and sets ctrl[STATE] to JOB; this thread
  * answers with the position of the first bad record (-1 if none) in ctrl[BAD]
- * and its reason in ctrl[REASON], then sets STATE to DONE.
+ * and its reason in ctrl[REASON], then sets STATE to DONE. While on a job it
+ * bumps ctrl[BEAT] after every record: the main thread, blocked in
+ * Atomics.wait, cannot see this thread's exit event, so a beat that stops is
+ * how it learns that this thread died.
  */
 import { workerData } from 'node:worker_threads';
 import { crc32c } from '@node-rs/crc32';
 import { blake3 } from '@napi-rs/blake-hash';
 import { hashInto } from 'blake3-jit';
 
-const STATE = 0, END = 1, BAD = 2, REASON = 3, READY = 4, START = 5;
+const STATE = 0, END = 1, BAD = 2, REASON = 3, READY = 4, START = 5, BEAT = 6;
 const IDLE = 0, JOB = 1, DONE = 2, EXIT = 3;
 const REASON_NONE = 0, REASON_CRC = 1, REASON_BLAKE3 = 2, REASON_INTERNAL = 3;
 const RECORD_OVERHEAD = 40;
@@ -66,6 +69,7 @@ function checkRun(from, to) {
     else digest.set(blake3(payload));
     for (let i = 0; i < 32; i++) if (digest[i] !== data[pos + 8 + i]) return [pos, REASON_BLAKE3];
     pos = end;
+    ctrl[BEAT]++;
   }
   return [-1, REASON_NONE];
 }
@@ -81,6 +85,7 @@ for (;;) {
   }
   let bad = -1;
   let reason = REASON_INTERNAL;
+  ctrl[BEAT]++; // taken up
   try {
     [bad, reason] = checkRun(ctrl[START], ctrl[END]);
   } catch {

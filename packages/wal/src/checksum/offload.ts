@@ -18,7 +18,7 @@ import { checksums, fastChecksums } from './index.js';
  * or broken, the main thread checks the whole run with the same result.
  */
 
-const STATE = 0, END = 1, BAD = 2, REASON = 3, READY = 4, START = 5;
+const STATE = 0, END = 1, BAD = 2, REASON = 3, READY = 4, START = 5, BEAT = 6;
 const IDLE = 0, JOB = 1, DONE = 2, EXIT = 3;
 const REASONS: Record<number, CutReason> = { 1: 'crc-mismatch', 2: 'blake3-mismatch' };
 
@@ -26,8 +26,16 @@ const REASONS: Record<number, CutReason> = { 1: 'crc-mismatch', 2: 'blake3-misma
 export const OFFLOAD_MIN_RUN_BYTES = 256 * 1024;
 /** Largest part of a run the worker takes (the shared buffer's size). */
 const CAPACITY = 4 * 1024 * 1024;
-/** A worker that has not answered in this long is given up (the main thread checks instead). */
-const ANSWER_TIMEOUT_MS = 30_000;
+/**
+ * A worker on a job that has not shown a sign of life (a record checked) in
+ * this long is given up and the main thread checks instead. Blocked in
+ * Atomics.wait, the main thread never sees the worker's exit event, so a
+ * silent worker is how it learns of one that died (killed, out of memory).
+ * A record the worker takes is at most CAPACITY bytes, a few milliseconds of
+ * hashing; only a dead or long-starved thread is silent this long, and
+ * giving up a live one costs speed, never a verdict.
+ */
+const SILENCE_MS = 2_000;
 
 export type OffloadVerdict = { position: number; reason: CutReason } | null | 'unchecked';
 
@@ -130,14 +138,17 @@ export class ChecksumOffload {
     this.pending = false;
     const waited = Atomics.load(this.ctrl, STATE) === JOB;
     if (balance) this.share = Math.min(0.75, Math.max(0.25, this.share + (waited ? -0.02 : 0.02)));
-    const deadline = performance.now() + ANSWER_TIMEOUT_MS;
+    let beat = Atomics.load(this.ctrl, BEAT);
+    let heard = performance.now();
     while (Atomics.load(this.ctrl, STATE) === JOB) {
-      const left = deadline - performance.now();
-      if (this.broken || left <= 0) {
+      const now = performance.now();
+      const latest = Atomics.load(this.ctrl, BEAT);
+      if (latest !== beat) [beat, heard] = [latest, now];
+      if (this.broken || now - heard >= SILENCE_MS) {
         this.giveUp();
         return 'unchecked';
       }
-      Atomics.wait(this.ctrl, STATE, JOB, Math.min(left, 1000));
+      Atomics.wait(this.ctrl, STATE, JOB, Math.min(SILENCE_MS - (now - heard), 250));
     }
     const bad = this.ctrl[BAD]!;
     const reason = this.ctrl[REASON]!;
