@@ -482,5 +482,9 @@ describe('help and errors', () => {
     const doc = json<{ error: { code: string; message: string; failures: { property: string }[] } }>(r.stdout);
     expect(doc.error.code).toBe('APP_VALIDATION_FAILED');
     expect(doc.error.failures.map((f) => f.property)).toEqual(['confidence']);
+    // a command line that does not parse has a code of its own, as in episteme-wal
+    const usage = await cli(['--data', tempDir(), '--json', 'assert', '--subject']);
+    expect(usage.code).toBe(2);
+    expect(json<{ error: { code: string } }>(usage.stdout).error.code).toBe('CLI_USAGE');
   });
 });

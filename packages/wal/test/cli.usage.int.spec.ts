@@ -34,7 +34,7 @@ async function cli(argv: string[], io: Partial<CliIO> = {}): Promise<Run> {
 
 const expectOneLine = (s: string): void => expect(s).toMatch(/^[^\n]+\n$/);
 
-describe('bad input: exit 2, one line on stderr, nothing on stdout, nothing changed', () => {
+describe('bad input: exit 2, one line on stderr, nothing on stdout (one JSON document with --json), nothing changed', () => {
   const file = (dir: string): string => {
     writeFileSync(join(dir, 'plain.txt'), 'x');
     return join(dir, 'plain.txt');
@@ -71,17 +71,28 @@ describe('bad input: exit 2, one line on stderr, nothing on stdout, nothing chan
     const before = [snapshotDir(dir), snapshotDir(scratch)];
     const r = await cli(args);
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
+    if (args.includes('--json')) {
+      expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'CLI_USAGE', message: expect.stringMatching(message) } });
+    } else {
+      expect(r.stdout).toBe('');
+    }
     expectOneLine(r.stderr);
     expect(r.stderr).toMatch(/^episteme-wal( \w+)?: /);
     expect(r.stderr).toMatch(message);
     expect([snapshotDir(dir), snapshotDir(scratch)]).toEqual(before);
   });
 
-  it('--json does not turn bad input into JSON on stdout', async () => {
+  it('--json reports bad input as one JSON document on stdout too, with the message of stderr', async () => {
     const r = await cli(['recover', join(tempDir(), 'nope'), '--json']);
-    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.code).toBe(2);
     expectOneLine(r.stderr);
+    expectOneLine(r.stdout);
+    const { error } = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+    expect(error.code).toBe('WAL_NOT_A_JOURNAL');
+    expect(`episteme-wal recover: ${error.message}\n`).toBe(r.stderr);
+    // a usage error found before any parse, and the flag after `--` (a positional) is not --json
+    expect(JSON.parse((await cli(['--json'])).stdout)).toEqual({ error: { code: 'CLI_USAGE', message: 'unknown flag --json' } });
+    expect((await cli(['dump', '--bogus', '--', '--json'])).stdout).toBe('');
   });
 
   it('no stack trace unless --debug', async () => {

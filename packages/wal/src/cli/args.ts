@@ -38,6 +38,8 @@ export interface ParsedArgs<F extends FlagSpecs> {
 /** Bad command line: exit code 2 and a one-line message. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+  /** Stable code for `--json` error output. */
+  readonly code = 'CLI_USAGE';
 }
 
 const NON_NEGATIVE_INTEGER = /^(0|[1-9][0-9]*)$/;

@@ -43,7 +43,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     stdin: io.stdin,
   };
   let command: Command | undefined;
-  let json = false;
+  // from the words, not the parsed flags: a usage error is reported in JSON
+  // too, and it is found before (or instead of) the parse
+  const json = args.slice(0, args.includes('--') ? args.indexOf('--') : args.length).includes('--json');
   try {
     if (version) {
       await ctx.out(`${PROGRAM} ${WAL_VERSION} (${versionDetails()})\n`);
@@ -63,9 +65,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       await ctx.out(commandUsage(command));
       return ExitCode.Ok;
     }
-    const parsed = parseArgs(rest, command);
-    json = (parsed.flags as Record<string, unknown>).json === true;
-    return await command.run(parsed, ctx);
+    return await command.run(parseArgs(rest, command), ctx);
   } catch (err) {
     if (err instanceof StdoutClosedError) return ExitCode.Ok; // `| head`: a normal end
     return await reportError(err, ctx, command, json, debug, io.program ?? PROGRAM);
@@ -112,25 +112,24 @@ function exitCodeOf(err: unknown): number {
 }
 
 /**
- * One line on stderr (or, for a journal problem in --json mode, one JSON
- * document on stdout that a script can parse). Stack traces only with --debug:
- * an operator needs the message, a bug report needs the stack.
+ * One line on stderr, for the operator; with --json also one JSON document
+ * on stdout, for a script: every failure, bad input included, so a script
+ * can always parse stdout and branch on `error.code` (the `episteme` CLI
+ * does the same). Stack traces only with --debug: an operator needs the
+ * message, a bug report needs the stack.
  */
 async function reportError(err: unknown, ctx: CliContext, command: Command | undefined, json: boolean, debug: boolean, program: string): Promise<number> {
   const code = exitCodeOf(err);
   const message = oneLine(err instanceof Error ? err.message : String(err));
+  const prefix = command ? `${program} ${command.name}` : program;
+  let hint = '';
+  if (err instanceof UsageError) hint = ` (see \`${prefix} --help\`)`;
+  else if (!isWalError(err) && !(err instanceof CliError) && !debug) hint = ' (run with --debug for the stack trace)';
+  ctx.err(`${prefix}: ${message}${hint}\n`);
   try {
-    if (json && code === ExitCode.Problem) {
-      await ctx.out(JSON.stringify({ error: errorJson(err, message) }) + '\n');
-    } else {
-      const prefix = command ? `${program} ${command.name}` : program;
-      let hint = '';
-      if (err instanceof UsageError) hint = ` (see \`${prefix} --help\`)`;
-      else if (!isWalError(err) && !(err instanceof CliError) && !debug) hint = ' (run with --debug for the stack trace)';
-      ctx.err(`${prefix}: ${message}${hint}\n`);
-    }
+    if (json) await ctx.out(JSON.stringify({ error: errorJson(err, message) }) + '\n');
   } catch {
-    // stdout is gone (closed pipe): the exit code still tells the story
+    // stdout is gone (closed pipe): the exit code and stderr still tell the story
   }
   if (debug && err instanceof Error && err.stack) ctx.err(`${err.stack}\n`);
   return code;
