@@ -154,8 +154,8 @@ describe.concurrent('episteme, spawned', () => {
     const { data } = await seeded(4);
     const list = json<{ name: string; version: number; checkpoint: number | null; head: number; state: string }[]>(ok(await episteme(['--data', data, '--json', 'projections', 'list'])).stdout);
     expect(list.map((p) => [p.name, p.version, p.checkpoint])).toEqual([
-      ['beliefs', 2, null],
-      ['stats', 2, null],
+      ['beliefs', 3, null],
+      ['stats', 3, null],
     ]);
     const head = list[0]!.head;
     const r = ok(await episteme(['--data', data, 'projections', 'rebuild', 'beliefs']));

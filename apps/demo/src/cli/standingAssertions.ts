@@ -6,6 +6,19 @@ import { journalOptionsOf } from '../app/container.js';
 import { beliefsProjection, type BeliefsState } from '../projections/beliefs.js';
 import { ReadOnlySnapshotStore } from './context.js';
 
+/** The ids cannot be checked (the beliefs projection failed): a write that depends on them is refused. */
+export class IdCheckError extends Error {
+  readonly code = 'APP_ID_CHECK_FAILED';
+  override readonly name = 'IdCheckError';
+
+  constructor(readonly detail: string) {
+    super(
+      `cannot check assertion ids: projection "beliefs" failed (${detail}); nothing was appended ` +
+        `(\`episteme projections list\` shows the projections; an assertion without --id needs no check)`,
+    );
+  }
+}
+
 /**
  * Which assertion ids stand, for the checks of the write commands (retract
  * an id that stands, never reuse one): the beliefs projection resumed from
@@ -18,22 +31,22 @@ import { ReadOnlySnapshotStore } from './context.js';
  * keeps the ids of its own lines).
  */
 export class StandingAssertions {
-  /** null: the projection could not be caught up (the checks are skipped, with a warning). */
-  private state: BeliefsState | null | undefined;
+  private state: BeliefsState | IdCheckError | undefined;
 
-  constructor(
-    private readonly journal: Journal,
-    private readonly warn: (message: string) => void,
-  ) {}
+  constructor(private readonly journal: Journal) {}
 
-  /** The subject of the standing assertion `id`; undefined when none stands; null when it cannot be told. */
-  async subjectOf(id: string): Promise<string | undefined | null> {
-    if (this.state === undefined) this.state = await this.catchUp();
-    if (this.state === null) return null;
+  /**
+   * The subject of the standing assertion `id`; undefined when none stands.
+   * IdCheckError when it cannot be told: appending unchecked could retract
+   * nothing for good, or silently replace a standing assertion.
+   */
+  async subjectOf(id: string): Promise<string | undefined> {
+    this.state ??= await this.catchUp();
+    if (this.state instanceof IdCheckError) throw this.state;
     return this.state.subjectOf[id];
   }
 
-  private async catchUp(): Promise<BeliefsState | null> {
+  private async catchUp(): Promise<BeliefsState | IdCheckError> {
     const engine = new ProjectionEngine({
       journal: this.journal,
       store: new ReadOnlySnapshotStore(new FileSnapshotStore(this.journal.dir)),
@@ -43,8 +56,7 @@ export class StandingAssertions {
     const [report] = await engine.start({ follow: false });
     await engine.stop();
     if (report?.mode === 'failed') {
-      this.warn(`cannot check assertion ids: projection "beliefs" failed (${report.detail ?? 'unknown'}); appending unchecked`);
-      return null;
+      return new IdCheckError(report.detail ?? 'no detail');
     }
     return engine.query<BeliefsState>('beliefs').state;
   }
@@ -57,7 +69,7 @@ export class StandingAssertions {
  * appending between this check and the command's own append can race it;
  * the beliefs projection then keeps the later assertion (see beliefs.ts).
  */
-export async function subjectBeforeWriting(config: AppConfig, id: string, warn: (message: string) => void): Promise<string | undefined | null> {
+export async function subjectBeforeWriting(config: AppConfig, id: string): Promise<string | undefined> {
   const options = journalOptionsOf(config, true);
   if (!existsSync(options.dir)) return undefined; // no journal yet: nothing stands
   let journal: Journal;
@@ -68,7 +80,7 @@ export async function subjectBeforeWriting(config: AppConfig, id: string, warn: 
     throw err;
   }
   try {
-    return await new StandingAssertions(journal, warn).subjectOf(id);
+    return await new StandingAssertions(journal).subjectOf(id);
   } finally {
     await journal.close();
   }

@@ -1,5 +1,5 @@
 import type { Projection } from '@episteme/projections';
-import type { AssertionEvent } from '../domain/events.js';
+import { assertionCodec, type AppEvent } from './assertionCodec.js';
 import { dictionary, toDictionary } from './dictionary.js';
 
 export interface Belief {
@@ -26,11 +26,14 @@ export interface BeliefsState {
  * retraction of an unknown id is ignored: it may refer to history that
  * predates this log. An assertion made again with an id that stands
  * replaces the earlier one, whatever its subject (version 1 left the earlier
- * one under its old subject, where no retraction could reach it).
+ * one under its old subject, where no retraction could reach it). Records
+ * that are not assertion events are stepped over (version 2 failed on them,
+ * for good; see assertionCodec.ts).
  */
-export const beliefsProjection: Projection<BeliefsState, AssertionEvent> = {
+export const beliefsProjection: Projection<BeliefsState, AppEvent> = {
   name: 'beliefs',
-  version: 2,
+  version: 3,
+  codec: assertionCodec,
   // ids and subjects are user input: dictionaries, so that "toString" or "__proto__" are plain keys
   initialState: () => ({ bySubject: dictionary(), subjectOf: dictionary(), retracted: 0 }),
   deserialize: (data) => {

@@ -1,10 +1,12 @@
 import type { Projection } from '@episteme/projections';
-import type { AssertionEvent } from '../domain/events.js';
+import { assertionCodec, type AppEvent } from './assertionCodec.js';
 import { dictionary, toDictionary } from './dictionary.js';
 
 export interface StatsState {
   assertions: number;
   retractions: number;
+  /** Records of the journal that are not assertion events (not JSON, or another shape): stepped over. */
+  notAssertions: number;
   byPredicate: Record<string, number>;
   bySource: Record<string, number>;
 }
@@ -13,14 +15,16 @@ export interface StatsState {
  * Counts of assertions made, per predicate and per source, and of retractions.
  * Version 2: predicates and sources are dictionary keys (version 1 counted a
  * source named "toString" on top of the built-in function's text).
+ * Version 3: records that are not assertion events are counted, not fatal.
  */
-export const statsProjection: Projection<StatsState, AssertionEvent> = {
+export const statsProjection: Projection<StatsState, AppEvent> = {
   name: 'stats',
-  version: 2,
-  initialState: () => ({ assertions: 0, retractions: 0, byPredicate: dictionary(), bySource: dictionary() }),
+  version: 3,
+  codec: assertionCodec,
+  initialState: () => ({ assertions: 0, retractions: 0, notAssertions: 0, byPredicate: dictionary(), bySource: dictionary() }),
   deserialize: (data) => {
     const d = data as StatsState;
-    return { assertions: d.assertions, retractions: d.retractions, byPredicate: toDictionary(d.byPredicate), bySource: toDictionary(d.bySource) };
+    return { assertions: d.assertions, retractions: d.retractions, notAssertions: d.notAssertions, byPredicate: toDictionary(d.byPredicate), bySource: toDictionary(d.bySource) };
   },
   apply(state, event) {
     if (event.type === 'AssertionMade') {
@@ -29,6 +33,8 @@ export const statsProjection: Projection<StatsState, AssertionEvent> = {
       state.bySource[event.data.source] = (state.bySource[event.data.source] ?? 0) + 1;
     } else if (event.type === 'AssertionRetracted') {
       state.retractions++;
+    } else {
+      state.notAssertions++;
     }
     return state;
   },

@@ -95,16 +95,18 @@ export const projectionsListCommand = defineCommand({
     const app = await ctx.open('read');
     try {
       const store = new FileSnapshotStore(app.journal.dir);
-      const head = app.journal.head;
+      const { head, earliest } = app.journal;
+      // without a usable snapshot a projection starts from offset 0: say so when cleanup deleted it
+      const rebuilds = earliest > 0 ? `(cannot rebuild: the records below ${earliest} were deleted)` : '(rebuilds on start)';
       const rows = PROJECTIONS.map((p) => {
         try {
           const snap = store.load(p.name);
-          if (!snap) return { name: p.name, version: p.version, checkpoint: null, head, events: 0, state: 'no snapshot (rebuilds on start)' };
+          if (!snap) return { name: p.name, version: p.version, checkpoint: null, head, events: 0, state: `no snapshot ${rebuilds}` };
           const state =
-            snap.version !== p.version ? `version ${snap.version} on disk (rebuilds on start)` : snap.checkpoint > head ? 'beyond the head (rebuilds on start)' : snap.checkpoint === head ? 'current' : `behind by ${head - snap.checkpoint} bytes`;
+            snap.version !== p.version ? `version ${snap.version} on disk ${rebuilds}` : snap.checkpoint > head ? `beyond the head ${rebuilds}` : snap.checkpoint === head ? 'current' : `behind by ${head - snap.checkpoint} bytes`;
           return { name: p.name, version: p.version, checkpoint: snap.checkpoint, head, events: snap.events, savedAt: snap.savedAt, state };
         } catch (err) {
-          if (err instanceof CorruptSnapshotError) return { name: p.name, version: p.version, checkpoint: null, head, events: 0, state: 'snapshot damaged (rebuilds on start)' };
+          if (err instanceof CorruptSnapshotError) return { name: p.name, version: p.version, checkpoint: null, head, events: 0, state: `snapshot damaged ${rebuilds}` };
           throw err;
         }
       });

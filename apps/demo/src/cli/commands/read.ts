@@ -61,7 +61,8 @@ export const statsCommand = defineCommand({
       ctx.out(JSON.stringify({ ...state, checkpoint }) + '\n');
       return Exit.Ok;
     }
-    ctx.out(`${state.assertions} assertions, ${state.retractions} retractions (checkpoint ${checkpoint})\n\n`);
+    const foreign = state.notAssertions > 0 ? `, ${state.notAssertions} record${state.notAssertions === 1 ? '' : 's'} that are not assertion events (skipped)` : '';
+    ctx.out(`${state.assertions} assertions, ${state.retractions} retractions${foreign} (checkpoint ${checkpoint})\n\n`);
     const top = (rec: Record<string, number>): string[][] =>
       Object.entries(rec)
         .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))

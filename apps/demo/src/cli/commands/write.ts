@@ -4,7 +4,7 @@ import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import { ValidationFailedError } from '../../domain/events.js';
 import { prepareAssertion, prepareRetraction, type PreparedEvent } from '../../domain/prepare.js';
 import { defineCommand, Exit } from '../command.js';
-import { StandingAssertions, subjectBeforeWriting } from '../standingAssertions.js';
+import { IdCheckError, StandingAssertions, subjectBeforeWriting } from '../standingAssertions.js';
 
 const IMPORT_BATCH = 1000;
 
@@ -32,7 +32,7 @@ export const assertCommand = defineCommand({
     // validate before opening: invalid input must not even create the data directory
     prepareAssertion(input);
     if (flags.id !== undefined) {
-      const standing = await subjectBeforeWriting(ctx.config, flags.id, (m) => ctx.err(`warning: ${m}\n`));
+      const standing = await subjectBeforeWriting(ctx.config, flags.id);
       if (standing) throw new UsageError(idInUse(flags.id, standing));
     }
     const app = await ctx.open('write');
@@ -55,7 +55,7 @@ export const retractCommand = defineCommand({
     const input = { assertionId: id, reason: flags.reason };
     prepareRetraction(input);
     // a retraction of nothing would be appended for good and change nothing: a typo'd id is refused
-    if ((await subjectBeforeWriting(ctx.config, id!, (m) => ctx.err(`warning: ${m}\n`))) === undefined) {
+    if ((await subjectBeforeWriting(ctx.config, id!)) === undefined) {
       throw new UsageError(`no standing assertion has id ${JSON.stringify(id)} (never made, or already retracted); \`episteme beliefs <subject>\` lists the ids`);
     }
     const app = await ctx.open('write');
@@ -98,10 +98,7 @@ export const importCommand = defineCommand({
     let invalid = 0;
     let bytes = 0;
     let batch: PreparedEvent[] = [];
-    const standing = new StandingAssertions(app.journal, (m) => {
-      progress?.clear();
-      ctx.err(`warning: ${m}\n`);
-    });
+    const standing = new StandingAssertions(app.journal);
     /** Ids given in this input, so far: a second line with one of them would replace the first. */
     const given = new Set<string>();
     const flush = async (): Promise<void> => {
@@ -122,8 +119,12 @@ export const importCommand = defineCommand({
           // only lines that name their id can collide (a generated one is a new UUID)
           if (given.has(prepared.id)) prepared = idInUse(prepared.id, undefined);
           else {
-            const subject = await standing.subjectOf(prepared.id);
-            if (subject) prepared = idInUse(prepared.id, subject);
+            const subject = await standing.subjectOf(prepared.id).catch((err: unknown) => {
+              if (err instanceof IdCheckError) return err; // this line is reported and skipped, as invalid ones are
+              throw err;
+            });
+            if (subject instanceof IdCheckError) prepared = `cannot check whether id ${JSON.stringify(prepared.id)} is in use: projection "beliefs" failed (${subject.detail})`;
+            else if (subject) prepared = idInUse(prepared.id, subject);
             else given.add(prepared.id);
           }
         }
