@@ -1,9 +1,9 @@
 import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import { ValidationFailedError } from '../../domain/events.js';
 import { prepareAssertion, prepareRetraction, type PreparedEvent } from '../../domain/prepare.js';
 import { defineCommand, Exit } from '../command.js';
+import { inputLines } from '../inputLines.js';
 import { IdCheckError, StandingAssertions, subjectBeforeWriting } from '../standingAssertions.js';
 
 const IMPORT_BATCH = 1000;
@@ -108,11 +108,17 @@ export const importCommand = defineCommand({
       batch = [];
     };
     const input = fromStdin ? ctx.stdin : createReadStream(file!);
-    const lines = createInterface({ input, crlfDelay: Infinity });
     try {
-      for await (const line of lines) {
+      for await (const read of inputLines(input as AsyncIterable<Uint8Array | string>)) {
         lineNo++;
-        bytes += Buffer.byteLength(line) + 1;
+        bytes += read.bytes;
+        if ('notUtf8' in read) {
+          invalid++;
+          progress?.clear();
+          ctx.err(`line ${lineNo}: not UTF-8 (bytes that are not UTF-8 text; re-encode the file as UTF-8)\n`);
+          continue;
+        }
+        const line = read.text;
         if (line.trim() === '') continue;
         let prepared = prepareLine(lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line, `import:${name}`);
         if (typeof prepared !== 'string' && prepared.givenId) {
@@ -141,7 +147,6 @@ export const importCommand = defineCommand({
       await flush();
     } finally {
       // after an error too: stop reading, or a pipe that never closes (`tail -f | episteme import -`) keeps the process alive
-      lines.close();
       if ('destroy' in input && typeof input.destroy === 'function') input.destroy();
       progress?.clear();
       await app.close();

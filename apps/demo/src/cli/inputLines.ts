@@ -1,0 +1,94 @@
+/**
+ * The lines of an input stream, each decoded as strict UTF-8. readline
+ * decodes leniently: a byte that is not UTF-8 (a Latin-1 "é" in an export)
+ * becomes U+FFFD, and the changed text would be appended as if valid. Here
+ * such a line comes out as `{ notUtf8: true }`, for the caller to report.
+ *
+ * Line ends are those of readline with crlfDelay Infinity: `\n`, `\r\n` and
+ * a lone `\r`; a last line without an end counts when it is not empty.
+ */
+export type InputLine = { text: string; bytes: number } | { notUtf8: true; bytes: number };
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export async function* inputLines(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<InputLine> {
+  // fatal: refuse bytes that are not UTF-8; ignoreBOM: keep a BOM for the caller (line 1 only may drop it)
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const encoder = new TextEncoder();
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  /**
+   * The previous chunk ended with `\r`: the line in `pending` has ended, but
+   * whether with `\r\n` (2 bytes) is up to the next chunk's first byte.
+   */
+  let endsWithCr = false;
+
+  const line = (last: Uint8Array, ending: number): InputLine => {
+    const bytes = pendingBytes + last.length;
+    const whole = pending.length === 0 ? last : concat([...pending, last], bytes);
+    pending = [];
+    pendingBytes = 0;
+    try {
+      return { text: decoder.decode(whole), bytes: bytes + ending };
+    } catch {
+      return { notUtf8: true, bytes: bytes + ending };
+    }
+  };
+
+  for await (const chunk of input) {
+    // a string chunk was decoded already (a test, or a stream with an encoding set): nothing left to check
+    const buf = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
+    if (buf.length === 0) continue;
+    let start = 0;
+    if (endsWithCr) {
+      endsWithCr = false;
+      start = buf[0] === LF ? 1 : 0;
+      yield line(buf.subarray(0, 0), 1 + start);
+    }
+    while (start < buf.length) {
+      const end = nextLineEnd(buf, start);
+      if (end < 0) break;
+      if (buf[end] === CR) {
+        if (end + 1 === buf.length) {
+          pending.push(buf.slice(start, end)); // a copy: the stream may reuse its chunk
+          pendingBytes += end - start;
+          endsWithCr = true;
+          start = buf.length;
+          break;
+        }
+        const crlf = buf[end + 1] === LF ? 2 : 1;
+        yield line(buf.subarray(start, end), crlf);
+        start = end + crlf;
+      } else {
+        yield line(buf.subarray(start, end), 1);
+        start = end + 1;
+      }
+    }
+    if (start < buf.length) {
+      pending.push(buf.slice(start)); // a copy: the stream may reuse its chunk
+      pendingBytes += buf.length - start;
+    }
+  }
+  if (endsWithCr) yield line(new Uint8Array(0), 1);
+  else if (pendingBytes > 0) yield line(new Uint8Array(0), 0);
+}
+
+/** Position of the next `\n` or `\r` at or after `from`, or -1. */
+function nextLineEnd(buf: Uint8Array, from: number): number {
+  const lf = buf.indexOf(LF, from);
+  const cr = buf.indexOf(CR, from);
+  if (cr < 0) return lf;
+  if (lf < 0) return cr;
+  return Math.min(lf, cr);
+}
+
+function concat(parts: Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
