@@ -1,7 +1,9 @@
 /**
  * `episteme ... | head`: the reader closes the pipe after the first lines.
  * That is a normal end of the command (exit 0, nothing on stderr), not a
- * crash with an unhandled EPIPE and a stack trace.
+ * crash with an unhandled EPIPE and a stack trace. The dump is larger than
+ * the 4 MiB that processStdout lets queue before it waits for 'drain', so
+ * the EPIPE arrives during that wait, not only at a later write.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -16,12 +18,14 @@ afterAll(() => removeTempDirs());
 describe('episteme output into a pipe that closes early', () => {
   it.each([
     ['episteme --data <d> wal dump', (data: string) => [CLI_ENTRY, '--data', data, 'wal', 'dump']],
+    ['episteme --data <d> --json wal dump', (data: string) => [CLI_ENTRY, '--data', data, '--json', 'wal', 'dump']],
     ['episteme-wal dump <d>/journal', (data: string) => [join(REPO_ROOT, 'packages/wal/src/cli/bin.ts'), 'dump', join(data, 'journal')]],
   ])('%s | head -c: exit 0, no EPIPE stack trace', async (_, argv) => {
     const data = tempDir();
     const journal = await Journal.open({ dir: join(data, 'journal'), durability: 'none' });
-    const payload = new Uint8Array(300).fill(97);
-    for (let i = 0; i < 20; i++) await journal.appendBatch(Array.from({ length: 200 }, () => payload));
+    // 100,000 records: ~9 MB as text lines, more as JSON, past 4 MiB either way
+    const payload = new Uint8Array(64).fill(97);
+    for (let i = 0; i < 50; i++) await journal.appendBatch(Array.from({ length: 2000 }, () => payload));
     await journal.close();
 
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', ...argv(data)], {

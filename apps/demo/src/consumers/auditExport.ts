@@ -1,6 +1,6 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { JournalRecord } from '@episteme/wal';
+import { nodeFileIO, type JournalRecord } from '@episteme/wal';
 import { runConsumer, type ConsumerRegistry, type RunResult } from '@episteme/consumers';
 
 export const AUDIT_CONSUMER = 'audit-export';
@@ -20,7 +20,8 @@ export class AuditExporter {
   constructor(readonly path: string) {}
 
   open(): void {
-    mkdirSync(dirname(this.path), { recursive: true });
+    // not mkdirSync(..., { recursive: true }): on Node 20 it never returns for a path on /proc and the like
+    nodeFileIO.mkdir(dirname(this.path));
     this.fd = openSync(this.path, 'a+');
     this.lastOffset = this.recoverTail();
   }

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
 
 /**
  * Every file operation of the WAL goes through this interface, the way
@@ -27,7 +28,7 @@ export interface FileIO {
   size(fd: number): number;
   /** Names in a directory; throws ENOENT/ENOTDIR like node:fs. */
   readdir(dir: string): string[];
-  /** Creates a directory (and parents); returns true when it did not exist. */
+  /** Creates a directory (and parents); returns true when this call created it (false: it was already a directory). */
   mkdir(dir: string): boolean;
   rename(from: string, to: string): void;
   unlink(path: string): void;
@@ -58,7 +59,7 @@ export const nodeFileIO: FileIO = {
   truncate: (fd, length) => fs.ftruncateSync(fd, length),
   size: (fd) => fs.fstatSync(fd).size,
   readdir: (dir) => fs.readdirSync(dir),
-  mkdir: (dir) => fs.mkdirSync(dir, { recursive: true }) !== undefined,
+  mkdir: (dir) => makeDirectories(dir),
   rename: (from, to) => fs.renameSync(from, to),
   unlink: (path) => fs.unlinkSync(path),
   syncDir: (dir) => {
@@ -106,6 +107,43 @@ function fileLock(): Pick<FileIO, 'lock' | 'isSameFile'> {
       return named !== undefined && named.ino === open.ino && named.dev === open.dev;
     },
   };
+}
+
+/**
+ * `mkdir -p` one level at a time, each with a plain mkdir. Not
+ * `mkdirSync(dir, { recursive: true })`: on Node 20 it retries forever
+ * when mkdir answers ENOENT although the parent exists, which is what
+ * pseudo filesystems do (`/proc/x` spins at full CPU and never returns).
+ * A plain mkdir hands that ENOENT back, so such a path fails at once.
+ * Returns true when this call created `dir`; another process creating a
+ * level meanwhile (EEXIST on a directory) is not an error. Errors are
+ * node:fs's own (ENOENT, EACCES, ENOTDIR, EEXIST for a file at `dir`).
+ */
+export function makeDirectories(dir: string): boolean {
+  const target = resolve(dir);
+  const missing: string[] = [];
+  for (let p = target; ; p = dirname(p)) {
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    if (st) {
+      // a file where the directory should be: mkdir's own EEXIST says so
+      if (p === target && !st.isDirectory()) fs.mkdirSync(p);
+      break;
+    }
+    missing.push(p);
+    if (dirname(p) === p) break;
+  }
+  let created = false;
+  for (let i = missing.length - 1; i >= 0; i--) {
+    const p = missing[i]!;
+    try {
+      fs.mkdirSync(p);
+      created = true;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'EEXIST' || !fs.statSync(p).isDirectory()) throw err;
+      created = false;
+    }
+  }
+  return created;
 }
 
 /** Reads exactly `length` bytes at `position` (fewer only at end of file). */
