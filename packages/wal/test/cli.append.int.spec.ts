@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, RECORD_OVERHEAD, verifyJournal } from '../src/index.js';
@@ -96,6 +96,23 @@ describe('episteme-wal append', () => {
       expect(out.stderr).toMatch(/is not a journal directory: (not a directory|cannot create or reach it \(ENOTDIR\))/);
     }
     expect(snapshotDir(dir)).toEqual(before);
+  });
+
+  it('a directory that holds other files and no segment is not made a journal: exit 2, nothing created', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    mkdirSync(join(dir, 'photos'));
+    const before = snapshotDir(dir);
+    const out = await append([dir], chunks('one\n'));
+    expect(out).toMatchObject({ code: 2, stdout: '' });
+    expect(out.stderr).toMatch(/is not a journal directory: it holds other files \(notes\.txt\) and no segment file; a journal is made only in a new or empty directory\n$/);
+    expect(snapshotDir(dir)).toEqual(before);
+    // its own files and subdirectories only (a journal whose segments were all moved away): made again
+    const own = tempDir();
+    writeFileSync(join(own, 'RECOVERY_POINT'), '');
+    mkdirSync(join(own, 'quarantine'));
+    mkdirSync(join(own, 'consumers'));
+    expect(await append([own], chunks('one\n'))).toMatchObject({ code: 0, stdout: '0\n' });
   });
 
   it('says on stderr what the recovery at open cut, and whether valid records followed the damage', async () => {

@@ -1,4 +1,5 @@
 import { ClosedError, InvalidArgumentError, NotAJournalError, ReadOnlyError, ioError, isWalError } from '../errors.js';
+import { refuseForeignDirectory } from './foreignFiles.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { ensureDirectory } from '../io/directories.js';
 import { recoverJournal } from '../recovery/recover.js';
@@ -102,6 +103,7 @@ export class Journal {
     }
     try {
       ensureDirectory(o.io, o.dir);
+      refuseForeignDirectory(o.io, o.dir);
     } catch (err) {
       if (isWalError(err)) throw err;
       throw new NotAJournalError(o.dir, `cannot create or reach it (${(err as { code?: string }).code ?? String(err)})`, { cause: err });
