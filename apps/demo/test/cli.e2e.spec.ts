@@ -209,11 +209,10 @@ describe.concurrent('episteme, spawned', () => {
       expect(snapshotTree(data)).toEqual(before);
     });
 
-    // The issue lists `wal segments|dump|verify|recover`; main.ts also
-    // delegates `wal append`, which writes raw stdin lines to the app's
-    // journal without validation: a line that is not an AssertionEvent then
-    // breaks both projections (see "a query whose projection cannot apply a
-    // record" in cli.commands.spec.ts).
+    // The issue lists `wal segments|dump|verify|recover`; `wal append` would
+    // write raw stdin lines to the app's journal without validation (the
+    // projections step over such records, see foreignRecords.spec.ts, but
+    // the app's own CLI appends validated events only).
     it('wal append is not offered: it would append unvalidated records to the app journal', async ({ onTestFinished }) => {
       const episteme = epistemeFor({ onTestFinished });
       const { data } = await seeded(1);

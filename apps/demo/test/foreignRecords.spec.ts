@@ -1,5 +1,5 @@
 /**
- * The app's journal takes any bytes (`episteme wal append`, another
+ * The app's journal takes any bytes (`episteme-wal append` on it, another
  * program): its projections step over records that are not assertion
  * events, and the id checks of the write commands refuse to guess when the
  * beliefs projection cannot be caught up.

@@ -4,7 +4,8 @@ import type { AssertionEvent } from '../domain/events.js';
 /**
  * A record of the app's journal that is not an assertion event: not JSON,
  * or not of the shape the projections read. The journal takes any bytes
- * (`episteme wal append`, another program), and the log is append-only: a
+ * (`episteme-wal append` on it, another program; the app's CLI itself only
+ * appends validated events), and the log is append-only: a
  * projection that failed on such a record would fail on it forever, and
  * with it every query and the id checks. So the projections step over it
  * (stats counts it) instead.
