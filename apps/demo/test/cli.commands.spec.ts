@@ -205,7 +205,7 @@ describe('import', () => {
     expect(r.stderr.trim().split('\n')).toEqual([
       ...[2, 3, 4].map((n) => `line ${n}: not a JSON object (one assertion per line: {"subject", "predicate", "object", "confidence", "source"[, "id"]})`),
       // one message per field: the type when it is wrong, "required" when it is missing
-      'line 5: invalid assertion: confidence must be a number conforming to the specified constraints',
+      'line 5: invalid assertion: confidence must be a number from 0 to 1 (a JSON number, not a string)',
       'line 6: invalid assertion: source is required',
     ]);
     expect(r.stdout).toMatch(/^imported 1 assertion from 6 lines /);
@@ -217,11 +217,13 @@ describe('import', () => {
     const file = join(FIXTURES, 'assertions.ndjson');
     const r = await cli(['--data', data, '--json', 'import', file]);
     expect(r.code).toBe(1);
-    const summary = json<Record<string, number>>(r.stdout);
+    const summary = json<Record<string, number> & { invalidLines: number[] }>(r.stdout);
     expect(summary).toMatchObject({ records: 4, invalid: 4, lines: 9, bytes: statSync(file).size });
     expect(summary.seconds).toBeGreaterThanOrEqual(0);
     expect(summary.mbPerSecond).toBeGreaterThanOrEqual(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(4);
+    // the same lines as stderr names
+    expect(summary.invalidLines).toEqual(r.stderr.trim().split('\n').map((l) => Number(/^line (\d+):/.exec(l)![1])));
   });
 
   it('appends a large file in batches, every record once, exit 0', async () => {

@@ -83,6 +83,8 @@ describe('episteme-wal append', () => {
     const first = await append([tempDir(), '--max-payload-bytes', '4'], chunks('toolong\nok\n'));
     expect(first).toMatchObject({ code: 2, stdout: '' });
     expect(first.stderr).toMatch(/line 1: .*\(no line was appended\)/);
+    const second = await append([tempDir(), '--max-payload-bytes', '4'], chunks('ok\ntoolong\n'));
+    expect(second.stderr).toMatch(/line 2: .*\(line 1 was appended\)$/m);
   });
 
   it('a path that is a file, or runs through one, is refused like the other commands refuse it: exit 2, nothing created', async () => {

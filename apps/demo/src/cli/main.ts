@@ -73,11 +73,14 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     }
     const found = findCommand(rest);
     if (!found) {
+      if (rest[0]!.startsWith('-')) throw new UsageError(`unknown flag ${rest[0]} (global flags come before or after the command; episteme --help lists them)`);
       const group = commands.filter((c) => c.path.length > 1 && c.path[0] === rest[0]);
-      if (group.length > 0 && (rest.length === 1 || rest[1]!.startsWith('-'))) {
-        throw new UsageError(`${rest[0]} needs one of: ${group.map((c) => c.path[1]).join(', ')} (episteme help ${rest[0]})`);
+      if (group.length > 0) {
+        const known = `${group.map((c) => c.path[1]).join(', ')} (episteme help ${rest[0]})`;
+        if (rest.length === 1 || rest[1]!.startsWith('-')) throw new UsageError(`${rest[0]} needs one of: ${known}`);
+        throw new UsageError(`${rest[0]} has no command ${JSON.stringify(rest[1])}; one of: ${known}`);
       }
-      throw new UsageError(`unknown command ${JSON.stringify(rest.slice(0, 2).join(' '))} (episteme --help lists them)`);
+      throw new UsageError(`unknown command ${JSON.stringify(rest[0])} (episteme --help lists them)`);
     }
     command = found.command;
     const args = parseArgs(rest.slice(found.used), { positionals: command.positionals, flags: command.flags });
@@ -141,6 +144,8 @@ function splitGlobals(argv: readonly string[]): { globals: { data?: string; dura
       // default, and `--data --json` did not name a directory "--json"
       const next = argv[i + 1];
       if (inline === undefined && (next === undefined || next.startsWith('--'))) throw new UsageError(missingValue(name, spec, next));
+      // `--data a --data b` must not quietly write to b
+      if (globals[name] !== undefined) throw new UsageError(`--${name} given more than once`);
       globals[name] = inline ?? argv[++i];
     }
   }

@@ -15,7 +15,8 @@ export class AssertionMade {
   @IsString() @IsNotEmpty() @MaxLength(2048)
   object!: string;
 
-  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(1)
+  // class-validator's own wording ("a number conforming to the specified constraints") hides what is wrong
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'confidence must be a number from 0 to 1 (a JSON number, not a string)' }) @Min(0) @Max(1)
   confidence!: number;
 
   @IsString() @IsNotEmpty() @MaxLength(256)

@@ -46,8 +46,11 @@ const NON_NEGATIVE_INTEGER = /^(0|[1-9][0-9]*)$/;
 
 /** Parses a decimal non-negative safe integer, as offsets and counts are. */
 export function parseNonNegativeInteger(text: string, what: string): number {
-  const n = NON_NEGATIVE_INTEGER.test(text) ? Number(text) : Number.NaN;
+  const digits = NON_NEGATIVE_INTEGER.test(text);
+  const n = digits ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(n)) {
+    // an integer past 2^53 - 1 cannot be told from its neighbours: say that, not "not an integer"
+    if (digits) throw new UsageError(`${what} is too large: at most ${Number.MAX_SAFE_INTEGER}, got ${text}`);
     throw new UsageError(`${what} must be a non-negative integer, got ${JSON.stringify(text)}`);
   }
   return n;

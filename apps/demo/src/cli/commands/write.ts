@@ -7,6 +7,8 @@ import { inputLines } from '../inputLines.js';
 import { IdCheckError, StandingAssertions, subjectBeforeWriting } from '../standingAssertions.js';
 
 const IMPORT_BATCH = 1000;
+/** Invalid line numbers listed in import's --json summary (all of them are reported on stderr). */
+const MAX_LISTED = 1000;
 
 export const assertCommand = defineCommand({
   path: ['assert'],
@@ -71,7 +73,7 @@ export const retractCommand = defineCommand({
 
 export const importCommand = defineCommand({
   path: ['import'],
-  summary: 'append assertions from an NDJSON file in batches; invalid lines are reported and skipped',
+  summary: 'append assertions from an NDJSON file (- for standard input) in batches; invalid lines are reported and skipped',
   positionals: [{ name: 'file.ndjson', description: 'one assertion object per line (id and assertedAt optional); - reads standard input' }],
   flags: {},
   async run({ positionals: [file] }, ctx) {
@@ -96,6 +98,14 @@ export const importCommand = defineCommand({
     let lineNo = 0;
     let appended = 0;
     let invalid = 0;
+    /** The numbers of the first MAX_LISTED invalid lines, for --json (the text mode prints each on stderr). */
+    const invalidLines: number[] = [];
+    const skip = (why: string): void => {
+      invalid++;
+      if (invalidLines.length < MAX_LISTED) invalidLines.push(lineNo);
+      progress?.clear();
+      ctx.err(`line ${lineNo}: ${why}\n`);
+    };
     let bytes = 0;
     let batch: PreparedEvent[] = [];
     const standing = new StandingAssertions(app.journal);
@@ -113,9 +123,7 @@ export const importCommand = defineCommand({
         lineNo++;
         bytes += read.bytes;
         if ('notUtf8' in read) {
-          invalid++;
-          progress?.clear();
-          ctx.err(`line ${lineNo}: not UTF-8 (bytes that are not UTF-8 text; re-encode the file as UTF-8)\n`);
+          skip('not UTF-8 (bytes that are not UTF-8 text; re-encode the file as UTF-8)');
           continue;
         }
         const line = read.text;
@@ -135,9 +143,7 @@ export const importCommand = defineCommand({
           }
         }
         if (typeof prepared === 'string') {
-          invalid++;
-          progress?.clear();
-          ctx.err(`line ${lineNo}: ${prepared}\n`);
+          skip(prepared);
           continue;
         }
         batch.push(prepared);
@@ -155,7 +161,7 @@ export const importCommand = defineCommand({
     const summary = { records: appended, invalid, lines: lineNo, bytes, seconds: round(seconds), mbPerSecond: round(bytes / 1e6 / Math.max(seconds, 1e-6)) };
     ctx.out(
       ctx.json
-        ? JSON.stringify(summary) + '\n'
+        ? JSON.stringify({ ...summary, invalidLines }) + '\n'
         : `imported ${appended} assertion${appended === 1 ? '' : 's'} from ${lineNo} line${lineNo === 1 ? '' : 's'} (${formatBytes(bytes)}) in ${summary.seconds} s, ${summary.mbPerSecond} MB/s; ${invalid} invalid line${invalid === 1 ? '' : 's'} skipped\n`,
     );
     return invalid > 0 ? Exit.Problem : Exit.Ok;

@@ -58,7 +58,7 @@ async function appendLines(journal: Journal, ctx: CliContext, maxPayloadBytes: n
         offsets = await journal.appendBatch(batch);
       } catch (err) {
         const where = batch.length === 1 ? `line ${first}` : `lines ${first}-${first + batch.length - 1}`;
-        const before = first > 1 ? ` (lines 1-${first - 1} were appended)` : ' (no line was appended)';
+        const before = first > 2 ? ` (lines 1-${first - 1} were appended)` : first === 2 ? ' (line 1 was appended)' : ' (no line was appended)';
         throw Object.assign(err as Error, { message: `${where}: ${(err as Error).message}${before}` });
       }
       lineNumber += batch.length;
@@ -66,7 +66,7 @@ async function appendLines(journal: Journal, ctx: CliContext, maxPayloadBytes: n
     }
     if (tooLong >= 0) {
       const err = new RecordTooLargeError(lines[tooLong]!.length, maxPayloadBytes);
-      const before = lineNumber > 0 ? ` (lines 1-${lineNumber} were appended)` : ' (no line was appended)';
+      const before = lineNumber > 1 ? ` (lines 1-${lineNumber} were appended)` : lineNumber === 1 ? ' (line 1 was appended)' : ' (no line was appended)';
       throw Object.assign(err, { message: `line ${lineNumber + 1}: ${err.message}; raise it with --max-payload-bytes${before}` });
     }
   };
