@@ -60,6 +60,8 @@ describe('bad input: exit 2, one line on stderr, nothing on stdout (one JSON doc
     ['--from followed by a flag', (d) => ['dump', d, '--from', '--json'], /--from needs a value <offset> \(got the flag --json/],
     ['--limit abc', (d) => ['dump', d, '--limit', 'abc'], /--limit must be a non-negative integer, got "abc"/],
     ['--from past 2^53', (d) => ['dump', d, '--from', '99999999999999999999'], /--from is too large: at most 9007199254740991, got 99999999999999999999/],
+    ['--max-payload-bytes past a u32', (d) => ['verify', d, '--max-payload-bytes', '4294967296'], /--max-payload-bytes must be between 1 and 4294967295, got 4294967296/],
+    ['--max-payload-bytes 0', (d) => ['dump', d, '--max-payload-bytes', '0'], /--max-payload-bytes must be between 1 and 4294967295, got 0/],
     ['--limit 1.5', (d) => ['dump', d, '--limit', '1.5'], /--limit must be a non-negative integer/],
     ['--limit twice', (d) => ['dump', d, '--limit', '1', '--limit', '2'], /--limit given more than once/],
     ['--json=yes', (d) => ['segments', d, '--json=yes'], /--json takes no value/],

@@ -12,6 +12,9 @@ export interface FlagSpec {
   /** Placeholder of the value in usage text, e.g. `offset` for `--from <offset>`. */
   value?: string;
   description: string;
+  /** Integers only: the smallest and largest values accepted. */
+  min?: number;
+  max?: number;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -103,7 +106,15 @@ export function parseArgs<F extends FlagSpecs>(argv: readonly string[], spec: Ar
       if (i + 1 >= argv.length || argv[i + 1]!.startsWith('--')) throw new UsageError(missingValue(name, flag, argv[i + 1]));
       text = argv[++i]!;
     }
-    values[name] = flag.type === 'integer' ? parseNonNegativeInteger(text, `--${name}`) : text;
+    if (flag.type === 'integer') {
+      const n = parseNonNegativeInteger(text, `--${name}`);
+      if ((flag.min !== undefined && n < flag.min) || (flag.max !== undefined && n > flag.max)) {
+        throw new UsageError(`--${name} must be between ${flag.min ?? 0} and ${flag.max ?? Number.MAX_SAFE_INTEGER}, got ${n}`);
+      }
+      values[name] = n;
+    } else {
+      values[name] = text;
+    }
   }
 
   const missing = spec.positionals[positionals.length];

@@ -55,6 +55,9 @@ export const commonFlags = {
   maxPayloadBytes: {
     type: 'integer',
     value: 'bytes',
+    // the length field is a u32; and a limit of 0 would call every non-empty record damage
+    min: 1,
+    max: 0xffffffff,
     description: 'largest valid payload; must match the journal\'s setting (default 16777216)',
   },
 } as const;
