@@ -399,6 +399,11 @@ describe('help and errors', () => {
     const bare = await cli([]);
     expect(bare.code).toBe(2);
     expect(bare.stdout).toContain('usage: episteme');
+    // with --json, a script gets an error document as for any other failure
+    const bareJson = await cli(['--json']);
+    expect(bareJson.code).toBe(2);
+    expect(json<{ error: { code: string } }>(bareJson.stdout).error.code).toBe('CLI_USAGE');
+    expect(bareJson.stderr).toBe('episteme: missing command (episteme --help lists them)\n');
   });
 
   it('help for one command or group lists only those (and the global flags); wal help is the journal tool own', async () => {
@@ -445,12 +450,6 @@ describe('help and errors', () => {
     }
   });
 
-  // A record the projections cannot apply (here put in by another writer of
-  // the journal; `episteme wal append` does the same, see cli.e2e.spec.ts):
-  // the engine logs "failed to start" on process.stderr and the query then
-  // answers with exit 0 from whatever state it has: with no snapshot yet, the
-  // empty initial one ("no standing assertions about earth", "0 assertions")
-  // although the assertion at offset 0 is in the log.
   it('--debug adds the stack trace of an error; without it, one line', async () => {
     const data = join(tempDir(), 'a-file');
     writeFileSync(data, 'not a directory');

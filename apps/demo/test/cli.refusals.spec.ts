@@ -63,6 +63,7 @@ const cases: Case[] = [
   { what: 'an unknown command', argv: (d) => ['--data', d, 'frobnicate'], message: /^episteme: unknown command "frobnicate" \(episteme --help lists them\)$/ },
   { what: 'an unknown subcommand', argv: (d) => ['--data', d, 'consumers', 'rename', 'x'], message: /^episteme: consumers has no command "rename"; one of: list, reset, delete \(episteme help consumers\)$/ },
   { what: 'an unknown flag before the command', argv: (d) => ['--data', d, '--verbose', 'stats'], message: /^episteme: unknown flag --verbose \(global flags come before or after the command; episteme --help lists them\)$/ },
+  { what: 'help for an unknown command', argv: (d) => ['--data', d, 'help', 'frobnicate'], message: /^episteme: unknown command "frobnicate" \(episteme --help lists them\)$/ },
   { what: 'a global flag given twice', argv: (d) => ['--data', d, '--data', join(d, 'other'), 'stats'], message: /^episteme: --data given more than once$/ },
   { what: 'a command group without its command', argv: (d) => ['--data', d, 'consumers'], message: /^episteme: consumers needs one of: list, reset, delete \(episteme help consumers\)$/ },
   { what: '--durability sometimes', argv: (d) => ['--data', d, '--durability', 'sometimes', ...assertArgs], message: /^episteme: durability must be immediate or none, got "sometimes"$/ },

@@ -70,6 +70,12 @@ describe('when the assertion ids cannot be checked', () => {
       expect(snapshotTree(data)).toEqual(before);
     }
     expect((await cli(['--data', data, 'assert', '--subject', 's', '--predicate', 'p', '--object', 'o'])).code).toBe(0);
+    // a query cannot answer either: exit 1, never an answer from an empty state
+    for (const query of [['beliefs', 's'], ['stats']]) {
+      const r = await cli(['--data', data, '--json', ...query]);
+      expect(r.code, r.stdout).toBe(1);
+      expect(json<{ error: { code: string } }>(r.stdout).error.code).toBe('APP_PROJECTION_FAILED');
+    }
     // and `projections list` says why, instead of "rebuilds on start"
     const listed = json<{ name: string; state: string }[]>((await cli(['--data', data, '--json', 'projections', 'list'])).stdout);
     expect(listed.map((p) => p.state)).toEqual([expect.stringMatching(/^no snapshot \(cannot rebuild: the records below \d+ were deleted\)$/), expect.stringMatching(/cannot rebuild/)]);

@@ -9,7 +9,8 @@ import type { AppConfig } from '../app/config.js';
 export interface CommandContext {
   config: AppConfig;
   json: boolean;
-  out(s: string): void;
+  /** A promise means: wait before writing more (a slow reader); it rejects with StdoutClosedError when the reader left. */
+  out(s: string): void | Promise<void>;
   err(s: string): void;
   stderrIsTTY: boolean;
   /** Standard input, for `import -`. */

@@ -48,11 +48,16 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       await io.stdout(`episteme ${APP_VERSION} (@episteme/wal ${WAL_VERSION}, ${versionDetails()})\n`);
       return Exit.Ok;
     }
+    // a script asked for JSON: a missing command is an error document like any other, not the usage text
+    if (rest.length === 0 && !globals.help && globals.json) throw new UsageError('missing command (episteme --help lists them)');
     if (globals.help || rest.length === 0 || rest[0] === 'help') {
       // `episteme help consumers`, `episteme assert --help`: the commands named, else all
       const words = (rest[0] === 'help' ? rest.slice(1) : rest).filter((w) => !w.startsWith('-'));
       if (words[0] === 'wal' && words[1] !== undefined) return await runWalCli(['help', words[1]], { stdout: io.stdout, stderr: io.stderr, stderrIsTTY: io.stderrIsTTY });
-      io.stdout(usage(words));
+      if (words[0] !== undefined && words[0] !== 'wal' && !commands.some((c) => c.path[0] === words[0])) {
+        throw new UsageError(`unknown command ${JSON.stringify(words[0])} (episteme --help lists them)`);
+      }
+      await io.stdout(usage(words));
       return rest.length === 0 && !globals.help ? Exit.Usage : Exit.Ok;
     }
     const config = resolveConfig(
@@ -99,10 +104,15 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     const code = exitCodeOf(err);
     const message = oneLine(err instanceof Error ? err.message : String(err));
     const prefix = command ? `episteme ${command.path.join(' ')}` : 'episteme';
-    if (globals.json) {
-      io.stdout(JSON.stringify({ error: { code: (err as { code?: string }).code ?? 'APP_ERROR', message, ...(err instanceof ValidationFailedError ? { failures: err.failures } : {}) } }) + '\n');
-    }
+    // stderr first: stdout may be the closed pipe that ended the command
     io.stderr(`${prefix}: ${message}\n`);
+    if (globals.json) {
+      try {
+        await io.stdout(JSON.stringify({ error: { code: (err as { code?: string }).code ?? 'APP_ERROR', message, ...(err instanceof ValidationFailedError ? { failures: err.failures } : {}) } }) + '\n');
+      } catch {
+        // stdout is gone: the exit code and stderr still tell the story
+      }
+    }
     if (globals.debug && err instanceof Error && err.stack) io.stderr(err.stack + '\n');
     return code;
   }

@@ -13,17 +13,17 @@ export const consumersListCommand = defineCommand({
     try {
       // a cursor file that cannot be read has no cursor, lag or last commit: say "unknown", not -1, 0 and ""
       const list = app.registry.list().map((c) => (c.cursor < 0 ? { ...c, cursor: null, lagBytes: null, lagRecords: null, lastCommitAt: null } : c));
-      if (ctx.json) ctx.out(JSON.stringify(list) + '\n');
-      else if (list.length === 0) ctx.out('no consumers registered\n');
+      if (ctx.json) await ctx.out(JSON.stringify(list) + '\n');
+      else if (list.length === 0) await ctx.out('no consumers registered\n');
       else {
-        ctx.out(
+        await ctx.out(
           table(
             ['name', 'cursor', 'head', 'lag bytes', 'lag records', 'last commit', 'state'],
             list.map((c) => [c.name, String(c.cursor ?? '?'), String(c.head), String(c.lagBytes ?? '?'), String(c.lagRecords ?? '?'), c.lastCommitAt ?? '?', c.state]),
           ),
         );
         // errors under the table: a long message would stretch its last column
-        for (const c of list) if (c.error) ctx.out(`${c.name}: ${c.error}\n`);
+        for (const c of list) if (c.error) await ctx.out(`${c.name}: ${c.error}\n`);
       }
     } finally {
       await app.close();
@@ -43,7 +43,7 @@ export const consumersResetCommand = defineCommand({
     const app = await ctx.open('read');
     try {
       const state = app.registry.reset(name!, to);
-      ctx.out(ctx.json ? JSON.stringify(state) + '\n' : `${name}: cursor ${state.cursor}\n`);
+      await ctx.out(ctx.json ? JSON.stringify(state) + '\n' : `${name}: cursor ${state.cursor}\n`);
       noteProjectionCursor(name!, ctx);
     } finally {
       await app.close();
@@ -61,7 +61,7 @@ export const consumersDeleteCommand = defineCommand({
     const app = await ctx.open('read');
     try {
       app.registry.delete(name!);
-      ctx.out(ctx.json ? JSON.stringify({ deleted: name }) + '\n' : `deleted consumer ${name}\n`);
+      await ctx.out(ctx.json ? JSON.stringify({ deleted: name }) + '\n' : `deleted consumer ${name}\n`);
       noteProjectionCursor(name!, ctx);
     } finally {
       await app.close();
@@ -110,9 +110,9 @@ export const projectionsListCommand = defineCommand({
           throw err;
         }
       });
-      if (ctx.json) ctx.out(JSON.stringify(rows) + '\n');
+      if (ctx.json) await ctx.out(JSON.stringify(rows) + '\n');
       else {
-        ctx.out(table(['name', 'version', 'checkpoint', 'head', 'events', 'state'], rows.map((r) => [r.name, String(r.version), String(r.checkpoint ?? '-'), String(r.head), String(r.events), r.state])));
+        await ctx.out(table(['name', 'version', 'checkpoint', 'head', 'events', 'state'], rows.map((r) => [r.name, String(r.version), String(r.checkpoint ?? '-'), String(r.head), String(r.events), r.state])));
         const stale = rows.filter((r) => r.state.endsWith('(rebuilds on start)')).map((r) => r.name);
         if (stale.length > 0) {
           ctx.err(
@@ -142,7 +142,7 @@ export const projectionsRebuildCommand = defineCommand({
         onProgress: (p) => bar?.update({ segment: `${p.done} of ${p.total} events, ${Math.round(p.rate)} events/s`, bytesDone: p.done, bytesTotal: p.total }),
       });
       bar?.clear();
-      ctx.out(
+      await ctx.out(
         ctx.json
           ? JSON.stringify(report) + '\n'
           : `rebuilt ${name} from offset 0: ${report.events} events in ${(report.durationMs / 1000).toFixed(2)} s (${Math.round(report.rate)} events/s), checkpoint ${report.checkpoint}\n`,

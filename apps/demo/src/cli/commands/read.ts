@@ -34,12 +34,12 @@ export const beliefsCommand = defineCommand({
   async run({ positionals: [subject] }, ctx) {
     const result = await withProjections(ctx, (app) => beliefsAbout(app.engine.query<BeliefsState>('beliefs').state, subject!));
     if (ctx.json) {
-      ctx.out(JSON.stringify(result) + '\n');
+      await ctx.out(JSON.stringify(result) + '\n');
     } else if (result.assertions.length === 0) {
-      ctx.out(`no standing assertions about ${JSON.stringify(subject)}\n`);
+      await ctx.out(`no standing assertions about ${JSON.stringify(subject)}\n`);
     } else {
-      ctx.out(`${subject}: ${result.assertions.length} standing assertion(s); best per predicate:\n`);
-      ctx.out(
+      await ctx.out(`${subject}: ${result.assertions.length} standing assertion(s); best per predicate:\n`);
+      await ctx.out(
         table(
           ['predicate', 'object', 'confidence', 'source', 'offset'],
           Object.values(result.best).map((b) => [b.predicate, b.object, b.confidence.toFixed(2), b.source, String(b.offset)]),
@@ -58,17 +58,17 @@ export const statsCommand = defineCommand({
   async run(_args, ctx) {
     const { state, checkpoint } = await withProjections(ctx, (app) => app.engine.query<StatsState>('stats'));
     if (ctx.json) {
-      ctx.out(JSON.stringify({ ...state, checkpoint }) + '\n');
+      await ctx.out(JSON.stringify({ ...state, checkpoint }) + '\n');
       return Exit.Ok;
     }
     const foreign = state.notAssertions > 0 ? `, ${state.notAssertions} record${state.notAssertions === 1 ? '' : 's'} that are not assertion events (skipped)` : '';
-    ctx.out(`${state.assertions} assertions, ${state.retractions} retractions${foreign} (checkpoint ${checkpoint})\n\n`);
+    await ctx.out(`${state.assertions} assertions, ${state.retractions} retractions${foreign} (checkpoint ${checkpoint})\n\n`);
     const top = (rec: Record<string, number>): string[][] =>
       Object.entries(rec)
         .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
         .map(([k, v]) => [k, String(v)]);
-    ctx.out(table(['predicate', 'count'], top(state.byPredicate)) + '\n');
-    ctx.out(table(['source', 'count'], top(state.bySource)));
+    await ctx.out(table(['predicate', 'count'], top(state.byPredicate)) + '\n');
+    await ctx.out(table(['source', 'count'], top(state.bySource)));
     return Exit.Ok;
   },
 });

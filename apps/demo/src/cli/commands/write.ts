@@ -40,7 +40,7 @@ export const assertCommand = defineCommand({
     const app = await ctx.open('write');
     try {
       const r = await app.service.assert(input, 'cli');
-      ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `offset ${r.offset}\ncontent address ${r.contentAddress}\nid ${r.id}\n`);
+      await ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `offset ${r.offset}\ncontent address ${r.contentAddress}\nid ${r.id}\n`);
     } finally {
       await app.close();
     }
@@ -63,7 +63,7 @@ export const retractCommand = defineCommand({
     const app = await ctx.open('write');
     try {
       const r = await app.service.retract(input, 'cli');
-      ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `offset ${r.offset}\ncontent address ${r.contentAddress}\n`);
+      await ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `offset ${r.offset}\ncontent address ${r.contentAddress}\n`);
     } finally {
       await app.close();
     }
@@ -159,7 +159,7 @@ export const importCommand = defineCommand({
     }
     const seconds = (performance.now() - started) / 1000;
     const summary = { records: appended, invalid, lines: lineNo, bytes, seconds: round(seconds), mbPerSecond: round(bytes / 1e6 / Math.max(seconds, 1e-6)) };
-    ctx.out(
+    await ctx.out(
       ctx.json
         ? JSON.stringify({ ...summary, invalidLines }) + '\n'
         : `imported ${appended} assertion${appended === 1 ? '' : 's'} from ${lineNo} line${lineNo === 1 ? '' : 's'} (${formatBytes(bytes)}) in ${summary.seconds} s, ${summary.mbPerSecond} MB/s; ${invalid} invalid line${invalid === 1 ? '' : 's'} skipped\n`,
