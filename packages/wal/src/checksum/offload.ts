@@ -148,7 +148,11 @@ export class ChecksumOffload {
         this.giveUp();
         return 'unchecked';
       }
-      Atomics.wait(this.ctrl, STATE, JOB, Math.min(SILENCE_MS - (now - heard), 250));
+      const slice = Math.min(SILENCE_MS - (now - heard), 250);
+      Atomics.wait(this.ctrl, STATE, JOB, slice);
+      // woken far later than asked: this whole process was paused (Ctrl-Z,
+      // a VM pause), the worker with it; its silence meanwhile says nothing
+      if (performance.now() - now > slice + 1000) heard = performance.now();
     }
     const bad = this.ctrl[BAD]!;
     const reason = this.ctrl[REASON]!;
