@@ -12,7 +12,8 @@ export type InputLine = { text: string; bytes: number } | { notUtf8: true; bytes
 const LF = 0x0a;
 const CR = 0x0d;
 
-export async function* inputLines(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<InputLine> {
+/** The lines of each chunk together: one `yield` per line cost 3-4x the time of readline (measured in review). */
+export async function* inputLineBatches(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<InputLine[]> {
   // fatal: refuse bytes that are not UTF-8; ignoreBOM: keep a BOM for the caller (line 1 only may drop it)
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const encoder = new TextEncoder();
@@ -40,11 +41,12 @@ export async function* inputLines(input: AsyncIterable<Uint8Array | string>): As
     // a string chunk was decoded already (a test, or a stream with an encoding set): nothing left to check
     const buf = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
     if (buf.length === 0) continue;
+    const out: InputLine[] = [];
     let start = 0;
     if (endsWithCr) {
       endsWithCr = false;
       start = buf[0] === LF ? 1 : 0;
-      yield line(buf.subarray(0, 0), 1 + start);
+      out.push(line(buf.subarray(0, 0), 1 + start));
     }
     while (start < buf.length) {
       const end = nextLineEnd(buf, start);
@@ -58,10 +60,10 @@ export async function* inputLines(input: AsyncIterable<Uint8Array | string>): As
           break;
         }
         const crlf = buf[end + 1] === LF ? 2 : 1;
-        yield line(buf.subarray(start, end), crlf);
+        out.push(line(buf.subarray(start, end), crlf));
         start = end + crlf;
       } else {
-        yield line(buf.subarray(start, end), 1);
+        out.push(line(buf.subarray(start, end), 1));
         start = end + 1;
       }
     }
@@ -69,9 +71,15 @@ export async function* inputLines(input: AsyncIterable<Uint8Array | string>): As
       pending.push(buf.slice(start)); // a copy: the stream may reuse its chunk
       pendingBytes += buf.length - start;
     }
+    if (out.length > 0) yield out;
   }
-  if (endsWithCr) yield line(new Uint8Array(0), 1);
-  else if (pendingBytes > 0) yield line(new Uint8Array(0), 0);
+  if (endsWithCr) yield [line(new Uint8Array(0), 1)];
+  else if (pendingBytes > 0) yield [line(new Uint8Array(0), 0)];
+}
+
+/** The lines one by one (tests; the import takes them by chunk). */
+export async function* inputLines(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<InputLine> {
+  for await (const batch of inputLineBatches(input)) yield* batch;
 }
 
 /** Position of the next `\n` or `\r` at or after `from`, or -1. */

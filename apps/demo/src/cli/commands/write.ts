@@ -3,7 +3,7 @@ import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import { ValidationFailedError } from '../../domain/events.js';
 import { prepareAssertion, prepareRetraction, type PreparedEvent } from '../../domain/prepare.js';
 import { defineCommand, Exit } from '../command.js';
-import { inputLines } from '../inputLines.js';
+import { inputLineBatches } from '../inputLines.js';
 import { IdCheckError, StandingAssertions, subjectBeforeWriting } from '../standingAssertions.js';
 
 const IMPORT_BATCH = 1000;
@@ -119,7 +119,7 @@ export const importCommand = defineCommand({
     };
     const input = fromStdin ? ctx.stdin : createReadStream(file!);
     try {
-      for await (const read of inputLines(input as AsyncIterable<Uint8Array | string>)) {
+      for await (const lines of inputLineBatches(input as AsyncIterable<Uint8Array | string>)) for (const read of lines) {
         lineNo++;
         bytes += read.bytes;
         if ('notUtf8' in read) {
