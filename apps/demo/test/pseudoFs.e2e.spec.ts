@@ -7,26 +7,12 @@
  * thread could interrupt): a hang fails at the per-test timeout, and the
  * child is killed after the test.
  */
-import { randomBytes } from 'node:crypto';
-import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { noProcfs, procPath } from '../../../packages/wal/test/procfs.js';
 import { episteme, killChildren, oneLineError, spawnTs } from './cliHelpers.js';
 
 afterEach(killChildren);
-
-const PROC_SUPER_MAGIC = 0x9fa0;
-
-/** Why there is no procfs at /proc to try, or undefined when there is. */
-function noProcfs(): string | undefined {
-  try {
-    return statfsSync('/proc').type === PROC_SUPER_MAGIC ? undefined : '/proc is not a procfs mount here';
-  } catch {
-    return '/proc is not mounted here';
-  }
-}
-
-const procPath = (): string => `/proc/episteme-test-${randomBytes(6).toString('hex')}`;
 
 describe('a data directory under /proc', () => {
   it('episteme assert exits 1 with one line naming the directory it could not create', async (ctx) => {

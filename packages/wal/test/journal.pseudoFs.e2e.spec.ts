@@ -9,22 +9,10 @@
  * the per-test timeout, and the child is then killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { statfsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { noProcfs, procPath } from './procfs.js';
 import { spawnChild } from './children/spawn.js';
-
-const PROC_SUPER_MAGIC = 0x9fa0;
-
-/** Why there is no procfs at /proc to try, or undefined when there is. */
-function noProcfs(): string | undefined {
-  try {
-    return statfsSync('/proc').type === PROC_SUPER_MAGIC ? undefined : '/proc is not a procfs mount here';
-  } catch {
-    return '/proc is not mounted here';
-  }
-}
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN_TS = resolve(import.meta.dirname, '../src/cli/bin.ts');
@@ -32,8 +20,6 @@ const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
-
-const procPath = (): string => `/proc/episteme-test-${randomBytes(6).toString('hex')}`;
 
 describe('a journal directory under /proc', () => {
   it('Journal.open rejects with the typed I/O error (WAL_IO, ENOENT) instead of hanging', async (ctx) => {
