@@ -1,7 +1,8 @@
 import type { AppCommand } from '../command.js';
 import { consumersDeleteCommand, consumersListCommand, consumersResetCommand, projectionsListCommand, projectionsRebuildCommand } from './admin.js';
 import { beliefsCommand, statsCommand } from './read.js';
-import { assertCommand, importCommand, retractCommand } from './write.js';
+import { importCommand } from './import.js';
+import { assertCommand, retractCommand } from './write.js';
 
 /** Every command, in the order `--help` lists them. `wal ...` is delegated to @episteme/wal's CLI. */
 export const commands: readonly AppCommand[] = [

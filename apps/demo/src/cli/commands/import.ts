@@ -1,0 +1,191 @@
+import { createReadStream, statSync } from 'node:fs';
+import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
+import type { PreparedLine } from '../../domain/prepareLine.js';
+import type { PreparedEvent } from '../../domain/prepare.js';
+import { defaultPrepareOptions, PreparePool } from '../../import/preparePool.js';
+import { RunQueue } from '../../import/runQueue.js';
+import { defineCommand, Exit } from '../command.js';
+import { inputLineBatches, type InputLine } from '../inputLines.js';
+import { IdCheckError, StandingAssertions } from '../standingAssertions.js';
+import { idInUse } from './write.js';
+
+const IMPORT_BATCH = 1000;
+/** Invalid line numbers listed in import's --json summary (all of them are reported on stderr). */
+const MAX_LISTED = 1000;
+/**
+ * Runs of input being prepared while the main thread appends, per worker:
+ * enough to keep every worker busy, few enough not to read far ahead of
+ * what is appended (a failed append stops the import there).
+ */
+const AHEAD_PER_WORKER = 2;
+
+const NOT_UTF8 = -1;
+const BLANK = -2;
+
+/** A line as read: its number, its size, and where its text is in the run (or NOT_UTF8, BLANK). */
+interface Item {
+  lineNo: number;
+  bytes: number;
+  text: number;
+}
+
+/** The lines of one chunk of input, their texts being prepared (in a worker or here). */
+interface Run {
+  items: Item[];
+  outcomes: Promise<(PreparedLine | string)[]>;
+}
+
+export const importCommand = defineCommand({
+  path: ['import'],
+  summary: 'append assertions from an NDJSON file (- for standard input) in batches; invalid lines are reported and skipped',
+  positionals: [{ name: 'file.ndjson', description: 'one assertion object per line (id and assertedAt optional); - reads standard input' }],
+  flags: {
+    workers: {
+      type: 'integer',
+      value: 'n',
+      description: `threads that validate lines beside the one that appends (default ${defaultPrepareOptions().workers}: one per core, at most 4; 0 on one core)`,
+      min: 0,
+      max: 16,
+    },
+  },
+  async run({ positionals: [file], flags }, ctx) {
+    const fromStdin = file === '-';
+    // the file is checked before the journal is opened: a wrong path changes nothing
+    let size: number | undefined;
+    if (!fromStdin) {
+      try {
+        const st = statSync(file!);
+        if (!st.isFile()) throw new UsageError(`${file} is not a regular file (- reads standard input)`);
+        size = st.size;
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+        throw new UsageError(`cannot read ${file} (${(err as { code?: string }).code ?? String(err)})`);
+      }
+    }
+    const name = fromStdin ? 'stdin' : file!;
+    const app = await ctx.open('write');
+    const started = performance.now();
+    // no progress line for a pipe: its size is not known (the summary still says how much)
+    const progress = size !== undefined && ctx.stderrIsTTY && !ctx.json ? new ProgressLine((s) => ctx.err(s), 'import', () => performance.now()) : undefined;
+    let lineNo = 0;
+    let appended = 0;
+    let invalid = 0;
+    /** The numbers of the first MAX_LISTED invalid lines, for --json (the text mode prints each on stderr). */
+    const invalidLines: number[] = [];
+    const skip = (line: number, why: string): void => {
+      invalid++;
+      if (invalidLines.length < MAX_LISTED) invalidLines.push(line);
+      progress?.clear();
+      ctx.err(`line ${line}: ${why}\n`);
+    };
+    let bytes = 0;
+    let batch: PreparedEvent[] = [];
+    const standing = new StandingAssertions(app.journal);
+    /** Ids given in this input, so far: a second line with one of them would replace the first. */
+    const given = new Set<string>();
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      await app.service.appendPrepared(batch);
+      appended += batch.length;
+      batch = [];
+    };
+    /** The lines of a run in input order: reported, checked for ids in use, appended in batches. */
+    const take = async (run: Run): Promise<void> => {
+      const outcomes = await run.outcomes;
+      for (const item of run.items) {
+        bytes += item.bytes;
+        if (item.text === BLANK) continue;
+        if (item.text === NOT_UTF8) {
+          skip(item.lineNo, 'not UTF-8 (bytes that are not UTF-8 text; re-encode the file as UTF-8)');
+          continue;
+        }
+        let prepared = outcomes[item.text]!;
+        if (typeof prepared !== 'string' && prepared.givenId) prepared = await checkId(prepared);
+        if (typeof prepared === 'string') {
+          skip(item.lineNo, prepared);
+          continue;
+        }
+        batch.push(prepared);
+        if (batch.length >= IMPORT_BATCH) await flush();
+      }
+      progress?.update({ segment: name, bytesDone: bytes, bytesTotal: size! });
+    };
+    /** Only lines that name their id can collide (a generated one is a new UUID). */
+    const checkId = async (prepared: PreparedLine): Promise<PreparedLine | string> => {
+      if (given.has(prepared.id)) return idInUse(prepared.id, undefined);
+      const subject = await standing.subjectOf(prepared.id).catch((err: unknown) => {
+        if (err instanceof IdCheckError) return err; // this line is reported and skipped, as invalid ones are
+        throw err;
+      });
+      if (subject instanceof IdCheckError) return `cannot check whether id ${JSON.stringify(prepared.id)} is in use: projection "beliefs" failed (${subject.detail})`;
+      if (subject) return idInUse(prepared.id, subject);
+      given.add(prepared.id);
+      return prepared;
+    };
+    /** A chunk's lines as a run: its texts go to be prepared at once, the rest is decided here. */
+    const toRun = (lines: InputLine[]): Run => {
+      const items: Item[] = [];
+      const texts: string[] = [];
+      for (const read of lines) {
+        lineNo++;
+        if ('notUtf8' in read) {
+          items.push({ lineNo, bytes: read.bytes, text: NOT_UTF8 });
+          continue;
+        }
+        const line = lineNo === 1 && read.text.charCodeAt(0) === 0xfeff ? read.text.slice(1) : read.text;
+        if (line.trim() === '') {
+          items.push({ lineNo, bytes: read.bytes, text: BLANK });
+          continue;
+        }
+        items.push({ lineNo, bytes: read.bytes, text: texts.length });
+        texts.push(line);
+      }
+      return { items, outcomes: texts.length > 0 ? pool.prepare(texts) : Promise.resolve([]) };
+    };
+    const pool = new PreparePool(`import:${name}`, { ...defaultPrepareOptions(), ...(flags.workers !== undefined ? { workers: flags.workers } : {}) });
+    const ahead = Math.max(1, AHEAD_PER_WORKER * pool.workers);
+    const input = fromStdin ? ctx.stdin : createReadStream(file!);
+    // stops reading, after an error too: a pipe that never closes (`tail -f | episteme import -`) would keep the process alive
+    const stopReading = (): void => {
+      if ('destroy' in input && typeof input.destroy === 'function') input.destroy();
+    };
+    const queue = new RunQueue<Run>(ahead, stopReading);
+    const taking = queue.drain(take);
+    taking.catch(() => undefined); // awaited below, on every path
+    try {
+      try {
+        for await (const lines of inputLineBatches(input as AsyncIterable<Uint8Array | string>)) {
+          if (!(await queue.give(toRun(lines)))) break;
+        }
+      } catch (err) {
+        // a read that failed because an append failed and stopped it: that append's error is the one to report
+        if (!queue.failed) {
+          queue.abort();
+          throw err;
+        }
+      } finally {
+        queue.end();
+      }
+      await taking;
+      await flush();
+    } finally {
+      stopReading();
+      await taking.catch(() => undefined); // the journal is never closed under an append
+      await pool.close();
+      progress?.clear();
+      await app.close();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const summary = { records: appended, invalid, lines: lineNo, bytes, seconds: round(seconds), mbPerSecond: round(bytes / 1e6 / Math.max(seconds, 1e-6)) };
+    await ctx.out(
+      ctx.json
+        ? JSON.stringify({ ...summary, invalidLines }) + '\n'
+        : `imported ${appended} assertion${appended === 1 ? '' : 's'} from ${lineNo} line${lineNo === 1 ? '' : 's'} (${formatBytes(bytes)}) in ${summary.seconds} s, ${summary.mbPerSecond} MB/s; ${invalid} invalid line${invalid === 1 ? '' : 's'} skipped\n`,
+    );
+    return invalid > 0 ? Exit.Problem : Exit.Ok;
+  },
+});
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -1,0 +1,171 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { PreparedLine } from '../domain/prepareLine.js';
+import { prepareBatch, unpackBatch } from './preparedBatch.js';
+import type { PrepareReply, PrepareRequest } from './prepareWorker.js';
+
+export interface PreparePoolOptions {
+  /** Worker threads to start (0: everything on the calling thread). */
+  workers: number;
+  /**
+   * Lines prepared on the calling thread before the workers start: a small
+   * import does not pay their start-up (loading class-validator in each,
+   * tens of milliseconds).
+   */
+  startAfterLines: number;
+  /** The worker's module (tests: one that dies); the pool's own worker by default. */
+  workerUrl?: URL;
+}
+
+/**
+ * Workers an import uses by default: validating a line with class-validator
+ * costs 15-20 µs, about half of a whole import per line on one thread, so on
+ * a machine with two cores or more the lines are prepared in parallel
+ * (the main thread keeps reading, checking ids and appending, which is cheap).
+ */
+export function defaultPrepareOptions(): PreparePoolOptions {
+  const cores = availableParallelism();
+  return { workers: cores < 2 ? 0 : Math.min(cores, 4), startAfterLines: 2000 };
+}
+
+interface Slot {
+  worker: Worker;
+  /** Jobs sent and not answered. */
+  load: number;
+  dead: boolean;
+}
+
+interface Job {
+  slot: Slot;
+  lines: string[];
+  resolve: (outcomes: (PreparedLine | string)[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Prepares import lines (JSON.parse, validation, encoding) on worker
+ * threads, each run of lines resolving in the order asked for its own
+ * promise. An optimisation only: when workers are off, not started yet or
+ * gone (a worker that fails to load or dies), the lines are prepared on the
+ * calling thread with the same result, so an import never depends on them.
+ */
+export class PreparePool {
+  private readonly slots: Slot[] = [];
+  private readonly jobs = new Map<number, Job>();
+  private nextJob = 0;
+  private linesSeen = 0;
+  private started = false;
+  private closed = false;
+  /** Runs answered by a worker so far (tests check which path prepared them). */
+  answeredByWorkers = 0;
+
+  constructor(
+    private readonly producer: string,
+    private readonly options: PreparePoolOptions = defaultPrepareOptions(),
+  ) {}
+
+  /** Workers this pool may start. */
+  get workers(): number {
+    return this.options.workers;
+  }
+
+  /** Workers running now (tests). */
+  get liveWorkers(): number {
+    return this.slots.filter((s) => !s.dead).length;
+  }
+
+  /** Outcomes of `lines`, in their order: a prepared event or why the line was refused. */
+  prepare(lines: string[]): Promise<(PreparedLine | string)[]> {
+    this.linesSeen += lines.length;
+    if (!this.started && this.options.workers > 0 && this.linesSeen > this.options.startAfterLines) this.start();
+    const slot = this.pick();
+    let promise: Promise<(PreparedLine | string)[]>;
+    if (slot === undefined) {
+      try {
+        promise = Promise.resolve(this.here(lines));
+      } catch (err) {
+        promise = Promise.reject(err);
+      }
+    } else {
+      const job = this.nextJob++;
+      promise = new Promise((resolve, reject) => this.jobs.set(job, { slot, lines, resolve, reject }));
+      slot.load++;
+      slot.worker.postMessage({ job, lines, producer: this.producer } satisfies PrepareRequest);
+    }
+    // a caller that stops early (an append failed) leaves later runs unawaited: not an unhandled rejection
+    promise.catch(() => undefined);
+    return promise;
+  }
+
+  /** Stops the workers; runs not yet answered are abandoned (never settled). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.jobs.clear();
+    await Promise.all(this.slots.map((s) => s.worker.terminate().catch(() => undefined)));
+  }
+
+  private here(lines: string[]): (PreparedLine | string)[] {
+    return unpackBatch(prepareBatch(lines, this.producer));
+  }
+
+  private start(): void {
+    this.started = true;
+    const { url, workerData } = this.options.workerUrl ? { url: this.options.workerUrl, workerData: undefined } : workerModule();
+    for (let i = 0; i < this.options.workers; i++) {
+      let worker: Worker;
+      try {
+        worker = new Worker(url, { workerData, stdout: true });
+      } catch {
+        return; // the lines are prepared here instead
+      }
+      const slot: Slot = { worker, load: 0, dead: false };
+      worker.on('message', (reply: PrepareReply) => this.settle(slot, reply));
+      worker.on('error', () => this.lose(slot));
+      worker.on('exit', () => this.lose(slot));
+      this.slots.push(slot);
+    }
+  }
+
+  /** The live worker with the fewest runs waiting, if any. */
+  private pick(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.slots) if (!s.dead && (best === undefined || s.load < best.load)) best = s;
+    return best;
+  }
+
+  private settle(slot: Slot, reply: PrepareReply): void {
+    const job = this.jobs.get(reply.job);
+    if (job === undefined) return;
+    this.jobs.delete(reply.job);
+    slot.load--;
+    this.answeredByWorkers++;
+    if ('error' in reply) job.reject(new Error(`preparing import lines failed in a worker thread: ${reply.error}`));
+    else job.resolve(unpackBatch(reply.batch));
+  }
+
+  /** A worker failed to load or died: its runs are prepared here, in the order they were asked. */
+  private lose(slot: Slot): void {
+    if (slot.dead || this.closed) return;
+    slot.dead = true;
+    for (const [id, job] of [...this.jobs].sort((a, b) => a[0] - b[0])) {
+      if (job.slot !== slot) continue;
+      this.jobs.delete(id);
+      try {
+        job.resolve(this.here(job.lines));
+      } catch (err) {
+        job.reject(err);
+      }
+    }
+  }
+}
+
+/**
+ * The worker's module: the built one next to this file, or, running from
+ * TypeScript sources, a small loader that imports the .ts worker through tsx
+ * (see sourceWorker.mjs).
+ */
+function workerModule(): { url: URL; workerData?: { entry: string } } {
+  if (!import.meta.url.endsWith('.ts')) return { url: new URL('./prepareWorker.js', import.meta.url) };
+  return { url: new URL('./sourceWorker.mjs', import.meta.url), workerData: { entry: new URL('./prepareWorker.ts', import.meta.url).href } };
+}

@@ -1,0 +1,29 @@
+import { parentPort } from 'node:worker_threads';
+import { prepareBatch } from './preparedBatch.js';
+
+/**
+ * An import worker: validates and encodes runs of lines for the main thread
+ * (see PreparePool). It never prints; a bug in preparing is sent back as an
+ * error for the import to fail with.
+ */
+export interface PrepareRequest {
+  job: number;
+  lines: string[];
+  producer: string;
+}
+
+export type PrepareReply = { job: number; batch: ReturnType<typeof prepareBatch> } | { job: number; error: string };
+
+const port = parentPort;
+if (port) {
+  port.on('message', (m: PrepareRequest) => {
+    let reply: PrepareReply;
+    try {
+      reply = { job: m.job, batch: prepareBatch(m.lines, m.producer) };
+    } catch (err) {
+      port.postMessage({ job: m.job, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies PrepareReply);
+      return;
+    }
+    port.postMessage(reply, [reply.batch.bytes.buffer as ArrayBuffer]);
+  });
+}

@@ -1,0 +1,76 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Journal } from '@episteme/wal';
+import { cli, json, removeTempDirs, snapshotTree, tempDir } from './cliHelpers.js';
+
+afterAll(removeTempDirs);
+
+/**
+ * An input past the pool's start-up threshold (2000 lines), with every kind
+ * of line spread through it: invalid JSON, a failed constraint, bytes that
+ * are not UTF-8, blank lines, an id repeated far from its first use. Every
+ * valid line names its id and time, so that the records do not depend on
+ * which thread prepared them.
+ */
+function input(lines: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 1; i <= lines; i++) {
+    let line: string | Buffer;
+    if (i % 97 === 0) line = '{"subject": "torn';
+    else if (i % 89 === 0) line = JSON.stringify({ subject: 's', predicate: 'p', object: 'o', confidence: 7, source: 'x', id: `id-${i}` });
+    else if (i % 83 === 0) line = Buffer.from([0x7b, 0xe9, 0x7d]); // Latin-1 "é" between braces
+    else if (i % 79 === 0) line = '   ';
+    else {
+      const id = i % 1009 === 0 ? 'id-7' : `id-${i}`; // id-7 is used by line 7 already
+      line = JSON.stringify({ subject: `s${i % 41}`, predicate: `p${i % 6}`, object: `o${i}`, confidence: (i % 10) / 10, source: 'bulk', id, assertedAt: '2026-11-24T12:00:00.000Z' });
+    }
+    parts.push(typeof line === 'string' ? Buffer.from(line) : line, Buffer.from('\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+async function payloads(data: string): Promise<string[]> {
+  const journal = await Journal.open({ dir: join(data, 'journal'), readOnly: true });
+  try {
+    const out: string[] = [];
+    for await (const r of journal.readFrom(journal.earliest)) out.push(Buffer.from(r.payload).toString());
+    return out;
+  } finally {
+    await journal.close();
+  }
+}
+
+describe('import with worker threads', () => {
+  it('appends the same records and reports the same lines, in the same order, as an import on one thread', { timeout: 60_000 }, async () => {
+    const file = join(tempDir(), 'bulk.ndjson');
+    writeFileSync(file, input(9000));
+    const one = tempDir();
+    const two = tempDir();
+    const a = await cli(['--data', one, '--json', 'import', '--workers', '0', file]);
+    const b = await cli(['--data', two, '--json', 'import', '--workers', '2', file]);
+    expect(a.code).toBe(1); // invalid lines were skipped
+    expect(b.code).toBe(1);
+    expect(b.stderr).toBe(a.stderr);
+    const { seconds: _s1, mbPerSecond: _m1, ...summaryA } = json<Record<string, unknown>>(a.stdout);
+    const { seconds: _s2, mbPerSecond: _m2, ...summaryB } = json<Record<string, unknown>>(b.stdout);
+    expect(summaryB).toEqual(summaryA);
+    const reasons = new Set(a.stderr.trim().split('\n').map((l) => l.replace(/^line \d+: /, '').slice(0, 10)));
+    expect(reasons).toEqual(new Set(['not JSON (', 'invalid as', 'not UTF-8 ', 'id "id-7" ']));
+    const records = await payloads(one);
+    expect(records.length).toBe(summaryA.records);
+    expect(await payloads(two)).toEqual(records);
+  });
+
+  it('--workers out of range is a usage error that creates nothing', async () => {
+    const data = join(tempDir(), 'absent');
+    const file = join(tempDir(), 'one.ndjson');
+    writeFileSync(file, input(1));
+    for (const n of ['-1', '17', 'two']) {
+      const r = await cli(['--data', data, 'import', '--workers', n, file]);
+      expect(r.code, n).toBe(2);
+      expect(r.stderr).toMatch(/--workers/);
+    }
+    expect(snapshotTree(data)).toBeNull();
+  });
+});

@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PreparedLine } from '../src/domain/prepareLine.js';
+import { PreparePool } from '../src/import/preparePool.js';
+
+const pools: PreparePool[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+function pool(workers: number, extra: { startAfterLines?: number; workerUrl?: URL } = {}): PreparePool {
+  const p = new PreparePool('import:test', { workers, startAfterLines: extra.startAfterLines ?? 0, workerUrl: extra.workerUrl });
+  pools.push(p);
+  return p;
+}
+
+/**
+ * Runs of import lines of every kind: valid (id and time given, so that the
+ * payload does not depend on where it was prepared), valid without an id,
+ * not JSON, not an object, failing validation.
+ */
+function runs(count: number, size: number): string[][] {
+  const out: string[][] = [];
+  for (let r = 0; r < count; r++) {
+    const lines: string[] = [];
+    for (let i = 0; i < size; i++) {
+      const n = r * size + i;
+      const base = { subject: `s${n % 37}`, predicate: `p${n % 5}`, object: `o${n}`, confidence: (n % 11) / 10, source: 'test' };
+      if (n % 13 === 5) lines.push('{"subject": "torn');
+      else if (n % 17 === 3) lines.push('[1, 2]');
+      else if (n % 19 === 7) lines.push(JSON.stringify({ ...base, confidence: 2 }));
+      else if (n % 23 === 11) lines.push(JSON.stringify(base));
+      else lines.push(JSON.stringify({ ...base, id: `id-${n}`, assertedAt: '2026-11-24T00:00:00.000Z' }));
+    }
+    out.push(lines);
+  }
+  return out;
+}
+
+/** Outcomes in a comparable form; a generated id (line without one) is masked. */
+function comparable(outcomes: (PreparedLine | string)[]): unknown[] {
+  return outcomes.map((o) => {
+    if (typeof o === 'string') return o;
+    const text = Buffer.from(o.payload).toString();
+    return o.givenId ? { id: o.id, text } : { generated: true, text: text.replace(o.id, '<id>').replace(/"assertedAt":"[^"]+"/, '') };
+  });
+}
+
+async function prepareAll(p: PreparePool, input: string[][]): Promise<unknown[][]> {
+  // every run asked for before any is awaited, as the import keeps several in flight
+  const pending = input.map((lines) => p.prepare(lines));
+  return (await Promise.all(pending)).map(comparable);
+}
+
+describe('PreparePool', () => {
+  it('workers give the outcomes the calling thread gives, each run in its own order', async () => {
+    const input = runs(12, 150);
+    const here = await prepareAll(pool(0), input);
+    const workers = pool(2);
+    const there = await prepareAll(workers, input);
+    expect(workers.liveWorkers).toBe(2);
+    expect(workers.answeredByWorkers).toBe(12); // the workers prepared every run (under vitest too, through tsx)
+    expect(there).toEqual(here);
+    const kinds = here.flat().map((o) => (typeof o === 'string' ? o.slice(0, 12) : 'ok'));
+    expect(new Set(kinds)).toEqual(new Set(['ok', 'not JSON (Un', 'not a JSON o', 'invalid asse']));
+  });
+
+  it('starts the workers only once more than startAfterLines lines were asked for', async () => {
+    const p = pool(2, { startAfterLines: 300 });
+    const [first, second] = runs(2, 200);
+    await p.prepare(first!);
+    expect(p.liveWorkers).toBe(0);
+    expect(p.answeredByWorkers).toBe(0);
+    await p.prepare(second!);
+    expect(p.liveWorkers).toBe(2);
+    expect(p.answeredByWorkers).toBe(1);
+  });
+
+  it('a worker that dies with runs outstanding: they are prepared on the calling thread, in order', async () => {
+    const input = runs(6, 100);
+    const expected = await prepareAll(pool(0), input);
+    const p = pool(1, { workerUrl: new URL('./fixtures/dyingPrepareWorker.mjs', import.meta.url) });
+    expect(await prepareAll(p, input)).toEqual(expected);
+    expect(p.answeredByWorkers).toBe(0);
+    expect(p.liveWorkers).toBe(0);
+  });
+
+  it('a worker that cannot be loaded: the lines are prepared on the calling thread', async () => {
+    const input = runs(3, 50);
+    const expected = await prepareAll(pool(0), input);
+    const p = pool(2, { workerUrl: new URL('./fixtures/no-such-worker.mjs', import.meta.url) });
+    expect(await prepareAll(p, input)).toEqual(expected);
+    expect(p.liveWorkers).toBe(0);
+  });
+
+  it('closing with runs outstanding abandons them: nothing rejects unhandled, the workers stop', async () => {
+    const p = pool(2);
+    const pending = runs(8, 200).map((lines) => p.prepare(lines));
+    await p.close();
+    expect(pending).toHaveLength(8);
+    await new Promise((r) => setTimeout(r, 50)); // an unhandled rejection would fail the run here
+  });
+});
