@@ -1,6 +1,7 @@
 /** The assertions app as a library: domain, wiring, projections, and the CLI entry. */
 export * from './domain/events.js';
 export * from './domain/prepare.js';
+export { prepareLine, type PreparedLine } from './domain/prepareLine.js';
 export * from './app/config.js';
 export { wire, appOf, journalOptionsOf, APP_CONFIG, JOURNAL_OPTIONS, AUDIT_EXPORTER, PROJECTIONS } from './app/container.js';
 export { AssertionService, type Appended } from './app/assertionService.js';

@@ -44,7 +44,7 @@ async function payloads(data: string): Promise<string[]> {
 describe('import with worker threads', () => {
   it('appends the same records and reports the same lines, in the same order, as an import on one thread', { timeout: 60_000 }, async () => {
     const file = join(tempDir(), 'bulk.ndjson');
-    writeFileSync(file, input(9000));
+    writeFileSync(file, input(30_000)); // long enough for the workers to load and take part (about half a second from sources)
     const one = tempDir();
     const two = tempDir();
     const a = await cli(['--data', one, '--json', 'import', '--workers', '0', file]);

@@ -56,6 +56,8 @@ describe('PreparePool', () => {
     const input = runs(12, 150);
     const here = await prepareAll(pool(0), input);
     const workers = pool(2);
+    await workers.prepare(input[0]!.slice(0, 1)); // starts them; prepared here while they load
+    await workers.settled();
     const there = await prepareAll(workers, input);
     expect(workers.liveWorkers).toBe(2);
     expect(workers.answeredByWorkers).toBe(12); // the workers prepared every run (under vitest too, through tsx)
@@ -70,8 +72,12 @@ describe('PreparePool', () => {
     await p.prepare(first!);
     expect(p.liveWorkers).toBe(0);
     expect(p.answeredByWorkers).toBe(0);
+    // started now, and loading: this run is prepared here rather than waiting for them
     await p.prepare(second!);
+    expect(p.answeredByWorkers).toBe(0);
+    await p.settled();
     expect(p.liveWorkers).toBe(2);
+    await p.prepare(first!);
     expect(p.answeredByWorkers).toBe(1);
   });
 
@@ -79,6 +85,9 @@ describe('PreparePool', () => {
     const input = runs(6, 100);
     const expected = await prepareAll(pool(0), input);
     const p = pool(1, { workerUrl: new URL('./fixtures/dyingPrepareWorker.mjs', import.meta.url) });
+    await p.prepare(input[0]!.slice(0, 1));
+    await p.settled();
+    expect(p.liveWorkers).toBe(1);
     expect(await prepareAll(p, input)).toEqual(expected);
     expect(p.answeredByWorkers).toBe(0);
     expect(p.liveWorkers).toBe(0);
@@ -88,12 +97,16 @@ describe('PreparePool', () => {
     const input = runs(3, 50);
     const expected = await prepareAll(pool(0), input);
     const p = pool(2, { workerUrl: new URL('./fixtures/no-such-worker.mjs', import.meta.url) });
+    await p.prepare(input[0]!.slice(0, 1));
+    await p.settled();
     expect(await prepareAll(p, input)).toEqual(expected);
     expect(p.liveWorkers).toBe(0);
   });
 
   it('closing with runs outstanding abandons them: nothing rejects unhandled, the workers stop', async () => {
     const p = pool(2);
+    await p.prepare(['{}']);
+    await p.settled();
     const pending = runs(8, 200).map((lines) => p.prepare(lines));
     await p.close();
     expect(pending).toHaveLength(8);

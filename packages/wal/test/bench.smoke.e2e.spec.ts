@@ -48,6 +48,7 @@ describe('npm run bench -- --smoke', () => {
     expect(stdout).toMatch(/^4 KiB .*(yes|no)$/m);
     expect(stdout).toContain('== verify: BLAKE3 cut-off');
     expect(stdout).toContain('== verify: CRC32C cut-off');
+    expect(stdout).toContain('== import: NDJSON assertions end to end');
     expect(stdout).toContain('smoke mode: results not written');
     expect(stderr).not.toMatch(/suite \S+ failed/);
   });

@@ -32,6 +32,8 @@ interface Slot {
   worker: Worker;
   /** Jobs sent and not answered. */
   load: number;
+  /** Loaded (class-validator and all): until then the calling thread prepares, instead of waiting for it. */
+  ready: boolean;
   dead: boolean;
 }
 
@@ -69,9 +71,14 @@ export class PreparePool {
     return this.options.workers;
   }
 
-  /** Workers running now (tests). */
+  /** Workers loaded and running now (tests). */
   get liveWorkers(): number {
-    return this.slots.filter((s) => !s.dead).length;
+    return this.slots.filter((s) => s.ready && !s.dead).length;
+  }
+
+  /** Resolves once every worker started is loaded or gone (tests). */
+  async settled(): Promise<void> {
+    while (this.slots.some((s) => !s.ready && !s.dead)) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Outcomes of `lines`, in their order: a prepared event or why the line was refused. */
@@ -119,7 +126,7 @@ export class PreparePool {
       } catch {
         return; // the lines are prepared here instead
       }
-      const slot: Slot = { worker, load: 0, dead: false };
+      const slot: Slot = { worker, load: 0, ready: false, dead: false };
       worker.on('message', (reply: PrepareReply) => this.settle(slot, reply));
       worker.on('error', () => this.lose(slot));
       worker.on('exit', () => this.lose(slot));
@@ -127,14 +134,18 @@ export class PreparePool {
     }
   }
 
-  /** The live worker with the fewest runs waiting, if any. */
+  /** The ready worker with the fewest runs waiting, if any. */
   private pick(): Slot | undefined {
     let best: Slot | undefined;
-    for (const s of this.slots) if (!s.dead && (best === undefined || s.load < best.load)) best = s;
+    for (const s of this.slots) if (s.ready && !s.dead && (best === undefined || s.load < best.load)) best = s;
     return best;
   }
 
   private settle(slot: Slot, reply: PrepareReply): void {
+    if ('ready' in reply) {
+      slot.ready = true;
+      return;
+    }
     const job = this.jobs.get(reply.job);
     if (job === undefined) return;
     this.jobs.delete(reply.job);

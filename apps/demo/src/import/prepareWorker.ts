@@ -12,7 +12,8 @@ export interface PrepareRequest {
   producer: string;
 }
 
-export type PrepareReply = { job: number; batch: ReturnType<typeof prepareBatch> } | { job: number; error: string };
+/** `ready` once, when the worker's modules are loaded; then one reply per request. */
+export type PrepareReply = { ready: true } | { job: number; batch: ReturnType<typeof prepareBatch> } | { job: number; error: string };
 
 const port = parentPort;
 if (port) {
@@ -26,4 +27,5 @@ if (port) {
     }
     port.postMessage(reply, [reply.batch.bytes.buffer as ArrayBuffer]);
   });
+  port.postMessage({ ready: true } satisfies PrepareReply);
 }

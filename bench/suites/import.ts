@@ -1,0 +1,110 @@
+import 'reflect-metadata';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { prepareLine, runCli } from '@episteme/demo';
+import { interleavedRoundsAsync, median } from '../lib/timing.js';
+import type { BenchContext, Cell, Mode } from '../lib/types.js';
+
+/**
+ * `episteme import` end to end (the demo app's bulk load): an NDJSON file of
+ * assertions read, validated with class-validator, appended in batches of
+ * 1000 with the default durability (immediate, one sync per batch), through
+ * the CLI as a user runs it (in process: no start-up of Node counted, the
+ * app's open and close are). Next to it, in the same rounds: the same import
+ * with every line validated on the main thread (`--workers 0`), and the
+ * validation alone on one thread over the lines in memory (JSON.parse,
+ * class-validator, JSON.stringify: the ceiling of one thread). No goal is
+ * set by an issue; the ratios say what the worker threads buy on this
+ * machine.
+ */
+export const name = 'import';
+
+const SIZES: Record<Mode, { lines: number; rounds: number }> = {
+  full: { lines: 200_000, rounds: 3 },
+  quick: { lines: 50_000, rounds: 2 },
+  // past the 2000 lines after which the import starts its workers
+  smoke: { lines: 3_000, rounds: 1 },
+};
+
+const SUBJECTS = 2000;
+const PREDICATES = ['orbits', 'isA', 'partOf', 'locatedIn', 'discoveredBy', 'hasMass', 'hasColor', 'memberOf'];
+const SOURCES = ['wikidata', 'survey-2026', 'sensor-net', 'curator'];
+
+/** Assertion i as an import line (~110 B; no id or time: the import makes them, as for most inputs). */
+function line(i: number): string {
+  const h = Math.imul(i + 1, 2654435761) >>> 0;
+  return JSON.stringify({
+    subject: `entity-${h % SUBJECTS}`,
+    predicate: PREDICATES[(h >>> 11) % PREDICATES.length],
+    object: `value-${(h >>> 7) % 5000}`,
+    confidence: ((h >>> 3) % 1001) / 1000,
+    source: SOURCES[i % SOURCES.length],
+  });
+}
+
+let sink = 0;
+
+export async function run(ctx: BenchContext): Promise<void> {
+  const size = SIZES[ctx.mode];
+  const dir = ctx.tempDir('episteme-bench-import-');
+  const lines = Array.from({ length: size.lines }, (_, i) => line(i));
+  const file = join(dir, 'assertions.ndjson');
+  writeFileSync(file, lines.join('\n') + '\n');
+  const bytes = statSync(file).size;
+  const workers = Math.min(availableParallelism(), 4);
+  ctx.log(`${size.lines.toLocaleString('en-US')} lines (${(bytes / 1e6).toFixed(1)} MB), ${size.rounds} round(s), default workers ${workers}`);
+
+  let runNo = 0;
+  const importWith = async (args: string[]): Promise<void> => {
+    const data = join(dir, `data-${runNo++}`);
+    let out = '';
+    let err = '';
+    const code = await runCli(['--data', data, '--json', 'import', ...args, file], {
+      stdout: (s) => void (out += s),
+      stderr: (s) => void (err += s),
+      stderrIsTTY: false,
+      env: {},
+    });
+    rmSync(data, { recursive: true, force: true });
+    const summary = JSON.parse(out || '{}') as { records?: number };
+    if (code !== 0 || summary.records !== size.lines) throw new Error(`import ${args.join(' ')} failed (exit ${code}): ${out}${err}`);
+  };
+
+  const { wall, cpu } = await interleavedRoundsAsync(size.rounds, {
+    workers: () => importWith([]),
+    oneThread: () => importWith(['--workers', '0']),
+    validateOnly: () => {
+      for (const l of lines) {
+        const p = prepareLine(l, 'import:bench');
+        if (typeof p === 'string') throw new Error(p);
+        sink += p.payload.length;
+      }
+    },
+  });
+  if (sink < 0) console.log(sink);
+
+  const rate = (ms: number[]): number => size.lines / (median(ms) / 1000);
+  const rows: [string, number[], number[]][] = [
+    [`import, default workers (${workers})`, wall.workers, cpu.workers],
+    ['import --workers 0 (one thread)', wall.oneThread, cpu.oneThread],
+    ['validation alone, one thread, in memory', wall.validateOnly, cpu.validateOnly],
+  ];
+  const base = rate(wall.oneThread);
+  ctx.report({
+    title: `import: NDJSON assertions end to end (${size.lines.toLocaleString('en-US')} lines, ${(bytes / 1e6).toFixed(1)} MB)`,
+    notes: [
+      `${size.rounds} round(s), cases interleaved; medians. lines/s and MB/s of the input file; CPU s = process CPU time, all threads.`,
+      'ratio = lines/s of the row / lines/s of the one-thread import.',
+    ],
+    columns: ['case', 'lines/s', 'MB/s', 'wall s', 'CPU s', 'ratio'],
+    rows: rows.map(([label, w, c]): Cell[] => [
+      label,
+      Math.round(rate(w)),
+      Number(((bytes / 1e6) / (median(w) / 1000)).toFixed(2)),
+      Number((median(w) / 1000).toFixed(2)),
+      Number((median(c) / 1000).toFixed(2)),
+      Number((rate(w) / base).toFixed(2)),
+    ]),
+  });
+}
