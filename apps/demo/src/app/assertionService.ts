@@ -30,7 +30,7 @@ export class AssertionService {
   }
 
   /** Appends prepared payloads with one write and one sync. */
-  async appendPrepared(prepared: PreparedEvent[]): Promise<number[]> {
+  async appendPrepared(prepared: readonly Pick<PreparedEvent, 'payload'>[]): Promise<number[]> {
     return this.journal.appendBatch(prepared.map((p) => p.payload));
   }
 

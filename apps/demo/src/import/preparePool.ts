@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { PreparedLine } from '../domain/prepareLine.js';
-import { prepareBatch, unpackBatch } from './preparedBatch.js';
+import { prepareBatch, unpackBatch, type ImportLine } from './preparedBatch.js';
 import type { PrepareReply, PrepareRequest } from './prepareWorker.js';
 
 export interface PreparePoolOptions {
@@ -40,7 +39,7 @@ interface Slot {
 interface Job {
   slot: Slot;
   lines: string[];
-  resolve: (outcomes: (PreparedLine | string)[]) => void;
+  resolve: (outcomes: (ImportLine | string)[]) => void;
   reject: (err: unknown) => void;
 }
 
@@ -82,11 +81,11 @@ export class PreparePool {
   }
 
   /** Outcomes of `lines`, in their order: a prepared event or why the line was refused. */
-  prepare(lines: string[]): Promise<(PreparedLine | string)[]> {
+  prepare(lines: string[]): Promise<(ImportLine | string)[]> {
     this.linesSeen += lines.length;
     if (!this.started && this.options.workers > 0 && this.linesSeen > this.options.startAfterLines) this.start();
     const slot = this.pick();
-    let promise: Promise<(PreparedLine | string)[]>;
+    let promise: Promise<(ImportLine | string)[]>;
     if (slot === undefined) {
       try {
         promise = Promise.resolve(this.here(lines));
@@ -112,7 +111,7 @@ export class PreparePool {
     await Promise.all(this.slots.map((s) => s.worker.terminate().catch(() => undefined)));
   }
 
-  private here(lines: string[]): (PreparedLine | string)[] {
+  private here(lines: string[]): (ImportLine | string)[] {
     return unpackBatch(prepareBatch(lines, this.producer));
   }
 

@@ -25,7 +25,7 @@ if (port) {
       port.postMessage({ job: m.job, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies PrepareReply);
       return;
     }
-    port.postMessage(reply, [reply.batch.bytes.buffer as ArrayBuffer]);
+    port.postMessage(reply, [reply.batch.bytes.buffer as ArrayBuffer, reply.batch.ends.buffer as ArrayBuffer]);
   });
   port.postMessage({ ready: true } satisfies PrepareReply);
 }

@@ -1,7 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
-import type { PreparedLine } from '../../domain/prepareLine.js';
-import type { PreparedEvent } from '../../domain/prepare.js';
+import type { ImportLine } from '../../import/preparedBatch.js';
 import { defaultPrepareOptions, PreparePool } from '../../import/preparePool.js';
 import { RunQueue } from '../../import/runQueue.js';
 import { defineCommand, Exit } from '../command.js';
@@ -32,7 +31,7 @@ interface Item {
 /** The lines of one chunk of input, their texts being prepared (in a worker or here). */
 interface Run {
   items: Item[];
-  outcomes: Promise<(PreparedLine | string)[]>;
+  outcomes: Promise<(ImportLine | string)[]>;
 }
 
 export const importCommand = defineCommand({
@@ -79,7 +78,7 @@ export const importCommand = defineCommand({
       ctx.err(`line ${line}: ${why}\n`);
     };
     let bytes = 0;
-    let batch: PreparedEvent[] = [];
+    let batch: ImportLine[] = [];
     const standing = new StandingAssertions(app.journal);
     /** Ids given in this input, so far: a second line with one of them would replace the first. */
     const given = new Set<string>();
@@ -100,7 +99,7 @@ export const importCommand = defineCommand({
           continue;
         }
         let prepared = outcomes[item.text]!;
-        if (typeof prepared !== 'string' && prepared.givenId) prepared = await checkId(prepared);
+        if (typeof prepared !== 'string' && prepared.givenId !== undefined) prepared = await checkId(prepared, prepared.givenId);
         if (typeof prepared === 'string') {
           skip(item.lineNo, prepared);
           continue;
@@ -111,15 +110,15 @@ export const importCommand = defineCommand({
       progress?.update({ segment: name, bytesDone: bytes, bytesTotal: size! });
     };
     /** Only lines that name their id can collide (a generated one is a new UUID). */
-    const checkId = async (prepared: PreparedLine): Promise<PreparedLine | string> => {
-      if (given.has(prepared.id)) return idInUse(prepared.id, undefined);
-      const subject = await standing.subjectOf(prepared.id).catch((err: unknown) => {
+    const checkId = async (prepared: ImportLine, id: string): Promise<ImportLine | string> => {
+      if (given.has(id)) return idInUse(id, undefined);
+      const subject = await standing.subjectOf(id).catch((err: unknown) => {
         if (err instanceof IdCheckError) return err; // this line is reported and skipped, as invalid ones are
         throw err;
       });
-      if (subject instanceof IdCheckError) return `cannot check whether id ${JSON.stringify(prepared.id)} is in use: projection "beliefs" failed (${subject.detail})`;
-      if (subject) return idInUse(prepared.id, subject);
-      given.add(prepared.id);
+      if (subject instanceof IdCheckError) return `cannot check whether id ${JSON.stringify(id)} is in use: projection "beliefs" failed (${subject.detail})`;
+      if (subject) return idInUse(id, subject);
+      given.add(id);
       return prepared;
     };
     /** A chunk's lines as a run: its texts go to be prepared at once, the rest is decided here. */
