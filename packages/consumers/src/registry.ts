@@ -91,6 +91,8 @@ export class ConsumerRegistry {
   private readonly autoCleanup: boolean;
   private readonly boundaries: RecordBoundaries;
   private readonly damageReports: DamagedCursorReports;
+  /** Cleanup runs after most commits: while one cause holds it back, it is warned about once, not on every commit. */
+  private cleanupSkippedFor: string | undefined;
 
   constructor(readonly journal: Journal, options: RegistryOptions = {}) {
     this.store = new CursorStore(journal.dir, options.io ?? nodeFileIO);
@@ -276,11 +278,13 @@ export class ConsumerRegistry {
       lowest = this.lowestCursor();
     } catch (err) {
       if (isConsumerError(err)) {
-        this.logger.warn(`cleanup skipped: ${err.message}`);
+        if (err.message !== this.cleanupSkippedFor) this.logger.warn(`cleanup skipped: ${err.message}`);
+        this.cleanupSkippedFor = err.message;
         return [];
       }
       throw err;
     }
+    this.cleanupSkippedFor = undefined;
     if (lowest === undefined) return [];
     const deleted = this.journal.deleteSegmentsBelow(lowest);
     if (deleted.length > 0) {

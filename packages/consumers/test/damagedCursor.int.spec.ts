@@ -39,6 +39,26 @@ describe('a damaged cursor file', () => {
     expect(registry.cleanup()).toEqual([]);
   });
 
+  it('holds back cleanup with one warning while it stays damaged, not one per commit; damage again after a reset is warned about again', async () => {
+    const journal = await journalWith(200);
+    const warnings: string[] = [];
+    const registry = new ConsumerRegistry(journal, { logger: { warn: (m) => void warnings.push(m) } });
+    registry.register('bad');
+    registry.register('good');
+    damage(registry, 'bad');
+    const records = journal.readMany(0, 200);
+    for (const r of records.slice(0, 100)) registry.commit('good', r.next);
+    expect(warnings).toEqual([expect.stringMatching(/^cleanup skipped: cursor file .*bad\.cursor is damaged: /)]);
+    expect(journal.earliest).toBe(0);
+    registry.reset('bad', 'latest');
+    for (const r of records.slice(100, 150)) registry.commit('good', r.next);
+    expect(journal.earliest).toBeGreaterThan(0); // cleanup works again
+    damage(registry, 'bad');
+    for (const r of records.slice(150)) registry.commit('good', r.next);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[1]).toMatch(/^cleanup skipped: cursor file .*bad\.cursor is damaged: /);
+  });
+
   it('reset writes it anew at the position asked for; commits then go on', async () => {
     const journal = await journalWith(20);
     const registry = new ConsumerRegistry(journal, { logger: quiet });
