@@ -1,15 +1,19 @@
 /**
  * Damage in an app's data directory. A damaged cursor file (bit rot in both
- * slots): a projection's own cursor is rewritten with a warning, so the app
- * keeps working; any consumer's damaged cursor can be reset or deleted from
- * the CLI. Damage in the journal's last segment: the writer's recovery cuts
+ * slots): a projection's own cursor is rewritten with one warning (the
+ * engine's, saying so), so the app keeps working; any other consumer's gets
+ * one warning saying how to get out of it, and any consumer's damaged cursor
+ * can be reset or deleted from the CLI. Damage in the journal's last segment: the writer's recovery cuts
  * it into quarantine (FORMAT.md), and the command says so on stderr.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConsumerRegistry } from '@episteme/consumers';
+import { Journal } from '@episteme/wal';
 import { SLOT_BYTES } from '../../../packages/consumers/src/cursorFile.js';
-import { cli, json, tempDir, removeTempDirs, STACK_FRAME } from './cliHelpers.js';
+import { AUDIT_CONSUMER } from '../src/consumers/auditExport.js';
+import { cli, json, tempDir, removeTempDirs } from './cliHelpers.js';
 
 afterEach(removeTempDirs);
 
@@ -30,12 +34,30 @@ describe('episteme with a damaged cursor file', () => {
     damage(data, 'projection.stats');
     const r = await cli(['--data', data, ...assertArgs('moon')]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/projection "stats": its cursor file .* was damaged/);
-    expect(r.stderr).not.toMatch(STACK_FRAME);
+    // one problem, one warning: the engine's, which says what it did (not also the registry's, which says what to do)
+    expect(r.stderr.split('\n').filter((line) => line !== '')).toEqual([
+      expect.stringMatching(/^warning: projection "stats": its cursor file .*projection\.stats\.cursor was damaged \(.*\); rewritten at the earliest retained offset 0\b.*next snapshot moves it to the projection's checkpoint/),
+    ]);
     const list = await cli(['--data', data, '--json', 'consumers', 'list']);
     expect(list.code).toBe(0);
     const rows = json<Array<{ name: string; state: string; cursor: number }>>(list.stdout);
     expect(rows.find((c) => c.name === 'projection.stats')!.cursor).toBeGreaterThanOrEqual(0);
+  });
+
+  it("a plain consumer's damaged cursor next to a projection's: one warning each, the consumer's says how to get out of it", async () => {
+    const data = tempDir();
+    expect((await cli(['--data', data, ...assertArgs('sun')])).code).toBe(0);
+    const journal = await Journal.open({ dir: join(data, 'journal') });
+    new ConsumerRegistry(journal, { logger: { warn: () => undefined } }).register(AUDIT_CONSUMER);
+    await journal.close();
+    damage(data, AUDIT_CONSUMER);
+    damage(data, 'projection.beliefs');
+    const r = await cli(['--data', data, ...assertArgs('moon')]);
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.split('\n').filter((line) => line !== '');
+    expect(warnings).toHaveLength(2);
+    expect(warnings).toContainEqual(expect.stringMatching(/^warning: projection "beliefs": its cursor file .* was damaged .*; rewritten at the earliest retained offset 0\b/));
+    expect(warnings).toContainEqual(expect.stringMatching(/^warning: consumer "audit-export": cursor file .*audit-export\.cursor is damaged: .*; reset the consumer to a position \(or delete it\) to write it anew$/));
   });
 
   it('consumers reset and delete work on a damaged cursor file; the error of other commands says how', async () => {

@@ -7,6 +7,7 @@ export * from './errors.js';
 export { validateConsumerName, MAX_CONSUMER_NAME_LENGTH } from './consumerName.js';
 export { encodeCursorFile, decodeCursorFile, type CursorState } from './cursorFile.js';
 export { CursorStore, CONSUMERS_DIR } from './cursorStore.js';
-export { ConsumerRegistry, type ConsumerInfo, type CursorClampEvent, type Logger, type RegistryOptions, type StartFrom } from './registry.js';
+export { ConsumerRegistry, type ConsumerInfo, type Logger, type RegistryOptions, type StartFrom } from './registry.js';
+export type { CursorClampEvent } from './clampEvents.js';
 export { runConsumer, type RunOptions, type RunResult, type RecordHandler, type BatchHandler, type RetryOptions } from './runner.js';
 export { registerConsumers, JOURNAL, CONSUMER_REGISTRY, CONSUMER_REGISTRY_OPTIONS } from './di.js';

@@ -1,8 +1,10 @@
 import { isWalError, WalErrorCodes, nodeFileIO, type FileIO, type Journal } from '@episteme/wal';
 import { RecordBoundaries } from './boundaries.js';
+import { describeClampReason as describe, type CursorClampEvent } from './clampEvents.js';
 import { validateConsumerName } from './consumerName.js';
 import type { CursorState } from './cursorFile.js';
 import { CursorStore } from './cursorStore.js';
+import { DamagedCursorReports } from './damageReports.js';
 import {
   ConsumerNotFoundError,
   ConsumerRunningError,
@@ -30,15 +32,6 @@ export interface ConsumerInfo {
   /** The failed handler's message, or why the cursor cannot be used. */
   error?: string;
   pid?: number;
-}
-
-/** A stored cursor that no longer fits the log, and what was done about it. */
-export interface CursorClampEvent {
-  name: string;
-  storedCursor: number;
-  clampedTo: number;
-  reason: 'cut-by-recovery' | 'beyond-head' | 'below-earliest' | 'not-a-boundary';
-  message: string;
 }
 
 export interface Logger {
@@ -97,6 +90,9 @@ export class ConsumerRegistry {
   private readonly now: () => Date;
   private readonly autoCleanup: boolean;
   private readonly boundaries: RecordBoundaries;
+  private readonly damageReports: DamagedCursorReports;
+  /** Cleanup runs after most commits: while one cause holds it back, it is warned about once, not on every commit. */
+  private cleanupSkippedFor: string | undefined;
 
   constructor(readonly journal: Journal, options: RegistryOptions = {}) {
     this.store = new CursorStore(journal.dir, options.io ?? nodeFileIO);
@@ -104,6 +100,7 @@ export class ConsumerRegistry {
     this.now = options.now ?? (() => new Date());
     this.autoCleanup = options.autoCleanup !== false;
     this.boundaries = RecordBoundaries.of(journal);
+    this.damageReports = new DamagedCursorReports((m) => this.logger.warn(m));
     if (!checkedJournals.has(journal)) {
       // what a crash left in the page cache becomes durable before anyone reads it
       if (!journal.readOnly) this.store.syncAll();
@@ -234,6 +231,16 @@ export class ConsumerRegistry {
     if (this.autoCleanup) this.cleanup();
   }
 
+  /**
+   * For a layer that repairs a damaged cursor file (reset or delete) the
+   * moment the registry is built: takes over the open check's warning about
+   * it, which waits until the end of the turn, so that the caller's own
+   * warning (what it did) is the only one. Undefined when none is held.
+   */
+  takeDamageReport(name: string): CorruptCursorError | undefined {
+    return this.damageReports.take(name);
+  }
+
   /** The consumer's state; undefined when its cursor file is damaged; ConsumerNotFoundError when it has none. */
   private getUnlessDamaged(name: string): CursorState | undefined {
     try {
@@ -271,11 +278,13 @@ export class ConsumerRegistry {
       lowest = this.lowestCursor();
     } catch (err) {
       if (isConsumerError(err)) {
-        this.logger.warn(`cleanup skipped: ${err.message}`);
+        if (err.message !== this.cleanupSkippedFor) this.logger.warn(`cleanup skipped: ${err.message}`);
+        this.cleanupSkippedFor = err.message;
         return [];
       }
       throw err;
     }
+    this.cleanupSkippedFor = undefined;
     if (lowest === undefined) return [];
     const deleted = this.journal.deleteSegmentsBelow(lowest);
     if (deleted.length > 0) {
@@ -445,7 +454,7 @@ export class ConsumerRegistry {
         states.push(this.get(name));
       } catch (err) {
         if (err instanceof CorruptCursorError) {
-          this.logger.warn(`consumer "${name}": ${err.message}`);
+          this.damageReports.hold(name, err);
           continue;
         }
         throw err;
@@ -480,17 +489,4 @@ export class ConsumerRegistry {
 function effectiveState(state: CursorState): ConsumerInfo['state'] {
   if (state.state === 'running' && state.pid !== undefined && state.pid !== process.pid && !isProcessAlive(state.pid)) return 'stopped';
   return state.state;
-}
-
-function describe(reason: CursorClampEvent['reason']): string {
-  switch (reason) {
-    case 'cut-by-recovery':
-      return 'is beyond where recovery cut the log (records it had processed are gone)';
-    case 'beyond-head':
-      return 'is beyond the head';
-    case 'below-earliest':
-      return 'is below the earliest retained offset (records it had not processed were deleted)';
-    case 'not-a-boundary':
-      return 'is not a record boundary any more (the log was cut and rewritten)';
-  }
 }

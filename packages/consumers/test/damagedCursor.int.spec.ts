@@ -1,9 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Journal } from '@episteme/wal';
 import { ConsumerErrorCodes, ConsumerRegistry, isConsumerError } from '../src/index.js';
 import { SLOT_BYTES } from '../src/cursorFile.js';
 import { journalWith, quiet, thrown } from './helpers.js';
+
+const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * A cursor file with no valid slot (bit rot in both, a hand edit) is never
@@ -36,6 +39,26 @@ describe('a damaged cursor file', () => {
     expect(registry.cleanup()).toEqual([]);
   });
 
+  it('holds back cleanup with one warning while it stays damaged, not one per commit; damage again after a reset is warned about again', async () => {
+    const journal = await journalWith(200);
+    const warnings: string[] = [];
+    const registry = new ConsumerRegistry(journal, { logger: { warn: (m) => void warnings.push(m) } });
+    registry.register('bad');
+    registry.register('good');
+    damage(registry, 'bad');
+    const records = journal.readMany(0, 200);
+    for (const r of records.slice(0, 100)) registry.commit('good', r.next);
+    expect(warnings).toEqual([expect.stringMatching(/^cleanup skipped: cursor file .*bad\.cursor is damaged: /)]);
+    expect(journal.earliest).toBe(0);
+    registry.reset('bad', 'latest');
+    for (const r of records.slice(100, 150)) registry.commit('good', r.next);
+    expect(journal.earliest).toBeGreaterThan(0); // cleanup works again
+    damage(registry, 'bad');
+    for (const r of records.slice(150)) registry.commit('good', r.next);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[1]).toMatch(/^cleanup skipped: cursor file .*bad\.cursor is damaged: /);
+  });
+
   it('reset writes it anew at the position asked for; commits then go on', async () => {
     const journal = await journalWith(20);
     const registry = new ConsumerRegistry(journal, { logger: quiet });
@@ -57,5 +80,50 @@ describe('a damaged cursor file', () => {
     registry.delete('c');
     expect(registry.has('c')).toBe(false);
     expect(isConsumerError(thrown(() => registry.delete('c')), ConsumerErrorCodes.NotFound)).toBe(true);
+  });
+});
+
+describe('a damaged cursor file found when the journal opens', () => {
+  /** A reopened journal whose consumer "c" has a damaged cursor file (the registry is built by the test, in its own turn). */
+  async function reopenedWithDamage(): Promise<{ journal: Journal; path: string }> {
+    const journal = await journalWith(20);
+    const first = new ConsumerRegistry(journal, { logger: quiet });
+    first.register('c');
+    const path = damage(first, 'c');
+    await journal.close();
+    return { journal: await journalWith(0, { dir: journal.dir }), path };
+  }
+
+  function collecting(journal: Journal): { registry: ConsumerRegistry; warnings: string[] } {
+    const warnings: string[] = [];
+    return { registry: new ConsumerRegistry(journal, { logger: { warn: (m) => void warnings.push(m) } }), warnings };
+  }
+
+  it('is warned about once, with how to get out of it, by the end of the turn the registry was built in', async () => {
+    const { journal, path } = await reopenedWithDamage();
+    const { registry, warnings } = collecting(journal);
+    expect(warnings).toEqual([]); // held: a layer above may repair it in this turn
+    await endOfTurn();
+    expect(warnings).toEqual([`consumer "c": ${(thrown(() => registry.get('c')) as Error).message}`]);
+    expect(warnings[0]).toContain(path);
+    expect(warnings[0]).toMatch(/reset the consumer to a position \(or delete it\)/);
+  });
+
+  it('is left to a layer that repairs it in that turn: takeDamageReport hands the report over, and the registry says nothing', async () => {
+    const { journal, path } = await reopenedWithDamage();
+    const { registry, warnings } = collecting(journal);
+    registry.reset('c', 'earliest');
+    expect(registry.takeDamageReport('c')).toMatchObject({ code: ConsumerErrorCodes.CorruptCursor, path });
+    expect(registry.takeDamageReport('c')).toBeUndefined();
+    await endOfTurn();
+    expect(warnings).toEqual([]);
+  });
+
+  it('is warned about all the same when nobody takes it in that turn (a repair after an await comes too late)', async () => {
+    const { journal } = await reopenedWithDamage();
+    const { registry, warnings } = collecting(journal);
+    await endOfTurn();
+    expect(registry.takeDamageReport('c')).toBeUndefined();
+    expect(warnings).toHaveLength(1);
   });
 });

@@ -76,7 +76,8 @@ export class ProjectionEngine {
    * written anew at the earliest retained offset: that holds back every
    * segment still there, and the projection's next snapshot moves it to its
    * checkpoint. Refusing instead would stop the whole app over a file whose
-   * only job is that fence.
+   * only job is that fence. This repair is the one warning about the file:
+   * the registry's own (which advises a reset) is taken over.
    */
   private registerCursor(registry: ConsumerRegistry, name: string): void {
     const consumer = consumerNameOf(name);
@@ -85,8 +86,10 @@ export class ProjectionEngine {
     } catch (err) {
       if (!(err instanceof CorruptCursorError)) throw err;
       const { cursor } = registry.reset(consumer, 'earliest');
+      registry.takeDamageReport(consumer);
       this.logger.warn(
-        `projection "${name}": its cursor file ${err.path} was damaged (${err.why}); rewritten at the earliest retained offset ${cursor}, the projection's next snapshot moves it to its checkpoint`,
+        `projection "${name}": its cursor file ${err.path} was damaged (${err.why}); rewritten at the earliest retained offset ${cursor}, ` +
+          `which holds back every segment still there; the projection's state is untouched, and its next snapshot moves it to the projection's checkpoint`,
       );
     }
   }

@@ -284,4 +284,28 @@ describe('a damaged projection cursor', () => {
     await engine.stop();
     expect(registry.get('projection.tally').cursor).toBe(journal.head);
   });
+
+  it('is warned about once when the registry and the engine share a logger (as an app wires them): by the engine, which repairs it', async () => {
+    const dir = await closedAppWith30Events();
+    const path = join(dir, 'consumers', 'projection.tally.cursor');
+    const bytes = readFileSync(path);
+    bytes[20]! ^= 1;
+    bytes[SLOT_BYTES + 20]! ^= 1;
+    writeFileSync(path, bytes);
+
+    const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024 });
+    later(() => journal.close());
+    const warnings: string[] = [];
+    const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined };
+    const registry = new ConsumerRegistry(journal, { logger, autoCleanup: false });
+    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger });
+    engine.register(tally(1));
+    const [report] = await engine.start({ follow: false });
+    await engine.stop();
+    expect(warnings).toEqual([
+      expect.stringMatching(/^projection "tally": its cursor file .*projection\.tally\.cursor was damaged \(no valid slot .*\); rewritten at the earliest retained offset 0\b.*next snapshot moves it to the projection's checkpoint/),
+    ]);
+    expect(report).toMatchObject({ mode: 'resumed', events: 0, checkpoint: journal.head });
+    expect(registry.get('projection.tally').cursor).toBe(0);
+  });
 });
