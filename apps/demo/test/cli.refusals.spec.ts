@@ -4,7 +4,7 @@
  * an existing data directory hashes the same afterwards, and a data
  * directory that did not exist still does not.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, json, oneLineError, removeTempDirs, snapshotTree, STACK_FRAME, tempDir } from './cliHelpers.js';
@@ -176,6 +176,19 @@ describe('more bad input', () => {
     const before = snapshotTree(data);
     await expectRefused(['--data', data, ...assertArgs, '--confidence', '0x1'], /--confidence must be a number between 0 and 1/);
     expect(snapshotTree(data)).toEqual(before);
+  });
+
+  // a dangling link as the data directory was reported as a bare ENOENT (writer) or "no such directory" (reader)
+  it('a data directory that is a dangling symbolic link is named as one, with its target: exit 2, nothing created', async () => {
+    const root = tempDir();
+    const link = join(root, 'data');
+    symlinkSync('/nonexistent/x', link);
+    const why = `${link}/journal is not a journal directory: ${link} is a dangling symbolic link to /nonexistent/x (its target does not exist)`;
+    for (const argv of [['stats'], assertArgs, ['wal', 'verify']]) {
+      await expectRefused(['--data', link, ...argv], new RegExp(`^episteme [a-z ]+: ${why.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    }
+    expect(readdirSync(root)).toEqual(['data']);
+    expect(readlinkSync(link)).toBe('/nonexistent/x');
   });
 
   // import stats the path, opens the journal as the writer (creating the

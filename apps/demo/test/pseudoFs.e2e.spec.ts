@@ -27,13 +27,13 @@ describe('a data directory under /proc', () => {
     expect(oneLineError(r.stderr)).toMatch(new RegExp(`^episteme assert: creating directory ${data} failed \\(ENOENT\\): `));
   }, 10_000);
 
-  it('the audit exporter refuses a file there with ENOENT', async (ctx) => {
+  it('the audit exporter refuses a file there with ENOENT (in a WAL_IO error)', async (ctx) => {
     const why = noProcfs();
     if (why) {
       ctx.skip(true, why);
       return;
     }
     const r = await spawnTs(join(import.meta.dirname, 'children', 'openAudit.ts'), [join(procPath(), 'audit', 'assertions.ndjson')]);
-    expect(r).toMatchObject({ code: 1, stdout: 'refused ENOENT\n', stderr: '' });
+    expect(r).toMatchObject({ code: 1, stdout: 'refused WAL_IO ENOENT\n', stderr: '' });
   }, 10_000);
 });

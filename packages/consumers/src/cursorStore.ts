@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { isWalError, nodeFileIO, readFully, replaceFileAtomically, WalErrorCodes, writeFully, type FileIO } from '@episteme/wal';
+import { createDirectories, isWalError, nodeFileIO, readFully, replaceFileAtomically, WalErrorCodes, writeFully, type FileIO } from '@episteme/wal';
 import {
   CURSOR_FILE_BYTES,
   decodeCursorFile,
@@ -231,7 +231,7 @@ export class CursorStore {
   private prepareWrite(state: CursorState): string {
     const name = validateConsumerName(state.name);
     attempt('create directory', this.dir, () => {
-      if (this.io.mkdir(this.dir)) this.io.syncDir(join(this.dir, '..'));
+      createDirectories(this.io, this.dir);
     });
     return this.pathOf(name);
   }

@@ -1,9 +1,11 @@
+import { readdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal } from '@episteme/wal';
+import { Journal, nodeFileIO } from '@episteme/wal';
 import { SimulatedDisk } from '@episteme/wal/testing';
-import { ConsumerRegistry, CursorStore, runConsumer } from '../src/index.js';
+import { ConsumerErrorCodes, ConsumerRegistry, CursorStore, runConsumer } from '../src/index.js';
 import { commitHandledAsync } from '../src/registry.js';
-import { quiet } from './helpers.js';
+import { quiet, tempDir } from './helpers.js';
 import { seededRandom, simDir } from '../../wal/test/rng.js';
 
 describe('cursor commits under power loss', () => {
@@ -164,5 +166,30 @@ describe('cursor commits under power loss', () => {
       expect(new ConsumerRegistry(after, { io: disk, logger: quiet }).get('c').cursor, `${failure}: moved back after a power loss`).toBe(reported);
       await after.close();
     }
+  });
+});
+
+describe('the cursor directory', () => {
+  it('made where not even the journal directory exists yet: every level made is synced, so a cursor written survives a power loss', () => {
+    const disk = new SimulatedDisk();
+    const dir = simDir(); // /sim/<unique>/journal: none of it exists
+    new CursorStore(dir, disk).write({ name: 'c', cursor: 42, committedAt: new Date(0).toISOString(), state: 'registered' });
+    disk.powerLoss();
+    expect(new CursorStore(dir, disk).read('c')?.cursor).toBe(42);
+  });
+
+  it('a dangling symbolic link in its place: a ConsumerIoError that names the link and its target, nothing created', () => {
+    const root = tempDir();
+    const target = join(root, 'gone', 'consumers');
+    symlinkSync(target, join(root, 'consumers'));
+    let caught: unknown;
+    try {
+      new CursorStore(root, nodeFileIO).write({ name: 'c', cursor: 0, committedAt: new Date(0).toISOString(), state: 'registered' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ code: ConsumerErrorCodes.Io, errno: 'ENOENT' });
+    expect((caught as Error).message).toContain(`${join(root, 'consumers')} is a dangling symbolic link to ${target}`);
+    expect(readdirSync(root)).toEqual(['consumers']);
   });
 });

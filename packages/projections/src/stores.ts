@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ioError, nodeFileIO, readFully, replaceFileAtomically, type FileIO } from '@episteme/wal';
+import { createDirectories, ioError, nodeFileIO, readFully, replaceFileAtomically, type FileIO } from '@episteme/wal';
 import { InvalidProjectionArgumentError } from './errors.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from './snapshot.js';
 
@@ -50,11 +50,7 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   save(snapshot: Snapshot): void {
-    try {
-      if (this.io.mkdir(this.dir)) this.io.syncDir(join(this.dir, '..'));
-    } catch (err) {
-      throw ioError('creating', this.dir, err);
-    }
+    createDirectories(this.io, this.dir);
     replaceFileAtomically(this.io, this.pathOf(snapshot.name), encodeSnapshot(snapshot));
   }
 

@@ -9,6 +9,7 @@ export { referenceChecksums } from './checksum/reference.js';
 export { setChecksumOffload, warmChecksumOffload } from './checksum/offload.js';
 export { nodeFileIO, readFully, writeFully, type FileIO } from './io/fileIO.js';
 export { replaceFileAtomically, isAtomicTempFile } from './io/atomicFile.js';
+export { createDirectories } from './io/directories.js';
 export * from './recovery/index.js';
 export { Journal, type AppendOptions } from './journal/journal.js';
 export type { JournalRecord, ReadFromOptions } from './journal/journalReader.js';

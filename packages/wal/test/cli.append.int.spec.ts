@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, RECORD_OVERHEAD, verifyJournal } from '../src/index.js';
@@ -92,12 +92,27 @@ describe('episteme-wal append', () => {
     const file = join(dir, 'afile');
     writeFileSync(file, 'x');
     const before = snapshotDir(dir);
-    for (const path of [file, join(file, 'journal')]) {
+    for (const [path, why] of [[file, 'not a directory'], [join(file, 'journal'), `${file} is not a directory`]] as const) {
       const out = await append([path], chunks('one\n'));
       expect(out.code).toBe(2);
-      expect(out.stderr).toMatch(/is not a journal directory: (not a directory|cannot create or reach it \(ENOTDIR\))/);
+      expect(out.stderr).toBe(`episteme-wal append: ${path} is not a journal directory: ${why}\n`);
     }
     expect(snapshotDir(dir)).toEqual(before);
+  });
+
+  it('a dangling symbolic link as the directory, or on its way, is named with its target (not a bare ENOENT): exit 2, nothing created', async () => {
+    const dir = tempDir();
+    const link = join(dir, 'data');
+    const target = join(dir, 'gone', 'x');
+    symlinkSync(target, link);
+    const before = snapshotDir(dir);
+    for (const path of [link, join(link, 'journal')]) {
+      const out = await append([path], chunks('one\n'));
+      expect(out).toMatchObject({ code: 2, stdout: '' });
+      expect(out.stderr).toBe(`episteme-wal append: ${path} is not a journal directory: ${link} is a dangling symbolic link to ${target} (its target does not exist)\n`);
+    }
+    expect(snapshotDir(dir)).toEqual(before);
+    expect(readlinkSync(link)).toBe(target);
   });
 
   it('a directory that holds other files and no segment is not made a journal: exit 2, nothing created', async () => {

@@ -34,6 +34,7 @@ export class GatedDisk {
       unlink: (p) => disk.unlink(p),
       syncDir: (d) => disk.syncDir(d),
       stat: (p) => disk.stat(p),
+      readlink: (p) => disk.readlink(p),
     };
   }
 

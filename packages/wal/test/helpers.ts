@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach } from 'vitest';
@@ -26,13 +26,16 @@ export function copyVector(name: string): string {
   return dir;
 }
 
-/** Every file below `dir` with the SHA-256 of its bytes: equal maps mean nothing changed. */
+/** Every file below `dir` with the SHA-256 of its bytes (a symbolic link: its target, not followed): equal maps mean nothing changed. */
 export function snapshotDir(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string): void => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
-      if (statSync(p).isDirectory()) {
+      const st = lstatSync(p);
+      if (st.isSymbolicLink()) {
+        out[relative(dir, p)] = `-> ${readlinkSync(p)}`;
+      } else if (st.isDirectory()) {
         out[relative(dir, p) + '/'] = 'dir';
         walk(p);
       } else {
@@ -301,6 +304,9 @@ export class RecordingIO implements FileIO {
   }
   stat(path: string): { isFile: boolean; isDirectory: boolean; size: number } | undefined {
     return this.inner.stat(path);
+  }
+  readlink(path: string): string | undefined {
+    return this.inner.readlink(path);
   }
 
   /**

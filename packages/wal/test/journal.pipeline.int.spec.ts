@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FailedStateError, Journal } from '../src/index.js';
+import { FailedStateError, Journal, createDirectories } from '../src/index.js';
 import { SimulatedDisk } from '../src/testing/index.js';
 import { GatedDisk, settle } from './gatedDisk.js';
 import { simDir } from './rng.js';
@@ -148,7 +148,7 @@ describe('pipelined group commit', () => {
 describe('SimulatedDisk.fsyncAsync', () => {
   it('makes durable the writes made before the call, not those made while it runs', async () => {
     const disk = new SimulatedDisk();
-    disk.mkdir('/sim/fsync-async');
+    createDirectories(disk, '/sim/fsync-async');
     const fd = disk.open('/sim/fsync-async/f', 'w+');
     disk.syncDir('/sim/fsync-async');
     disk.write(fd, Buffer.from('before'), 0, 6, 0);

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { nodeFileIO, type JournalRecord } from '@episteme/wal';
+import { createDirectories, nodeFileIO, type JournalRecord } from '@episteme/wal';
 import { runConsumer, type ConsumerRegistry, type RunResult } from '@episteme/consumers';
 
 export const AUDIT_CONSUMER = 'audit-export';
@@ -21,7 +21,7 @@ export class AuditExporter {
 
   open(): void {
     // not mkdirSync(..., { recursive: true }): on Node 20 it never returns for a path on /proc and the like
-    nodeFileIO.mkdir(dirname(this.path));
+    createDirectories(nodeFileIO, dirname(this.path));
     this.fd = openSync(this.path, 'a+');
     this.lastOffset = this.recoverTail();
   }

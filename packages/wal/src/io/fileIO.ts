@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
 
 /**
  * Every file operation of the WAL goes through this interface, the way
@@ -28,14 +27,25 @@ export interface FileIO {
   size(fd: number): number;
   /** Names in a directory; throws ENOENT/ENOTDIR like node:fs. */
   readdir(dir: string): string[];
-  /** Creates a directory (and parents); returns true when this call created it (false: it was already a directory). */
+  /**
+   * Creates one directory, like mkdir(2): true when this call created it,
+   * false when it already is a directory. A missing parent is ENOENT and a
+   * non-directory at `dir` is EEXIST; `createDirectories` makes a whole
+   * path, syncing the parent of each level it creates.
+   */
   mkdir(dir: string): boolean;
   rename(from: string, to: string): void;
   unlink(path: string): void;
   /** fsync of a directory, so that entries created, renamed or removed in it are durable. */
   syncDir(dir: string): void;
-  /** Kind of a path, or undefined when it does not exist. */
+  /** Kind of a path (symbolic links followed), or undefined when it does not exist. */
   stat(path: string): { isFile: boolean; isDirectory: boolean; size: number } | undefined;
+  /**
+   * The target of the symbolic link at `path`; undefined when `path` is not
+   * a symbolic link or does not exist. Lets an error name a dangling link
+   * instead of reporting ENOENT for a path that `stat` cannot follow.
+   */
+  readlink(path: string): string | undefined;
   /**
    * Takes an exclusive lock on an open file (opened for writing) without
    * waiting: true when taken, false when another open of the file holds it.
@@ -59,7 +69,18 @@ export const nodeFileIO: FileIO = {
   truncate: (fd, length) => fs.ftruncateSync(fd, length),
   size: (fd) => fs.fstatSync(fd).size,
   readdir: (dir) => fs.readdirSync(dir),
-  mkdir: (dir) => makeDirectories(dir),
+  // a plain mkdir, never `mkdirSync(dir, { recursive: true })`: on Node 20 that
+  // retries forever when mkdir answers ENOENT although the parent exists, which
+  // is what pseudo filesystems do (`/proc/x` spins at full CPU, never returns)
+  mkdir: (dir) => {
+    try {
+      fs.mkdirSync(dir);
+      return true;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'EEXIST' && fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return false;
+      throw err;
+    }
+  },
   rename: (from, to) => fs.renameSync(from, to),
   unlink: (path) => fs.unlinkSync(path),
   syncDir: (dir) => {
@@ -73,6 +94,15 @@ export const nodeFileIO: FileIO = {
   stat: (path) => {
     const st = fs.statSync(path, { throwIfNoEntry: false });
     return st && { isFile: st.isFile(), isDirectory: st.isDirectory(), size: st.size };
+  },
+  readlink: (path) => {
+    try {
+      return fs.readlinkSync(path);
+    } catch (err) {
+      // EINVAL: not a link; ENOENT/ENOTDIR: nothing there
+      if (['EINVAL', 'ENOENT', 'ENOTDIR'].includes((err as { code?: string }).code ?? '')) return undefined;
+      throw err;
+    }
   },
   ...fileLock(),
 };
@@ -107,43 +137,6 @@ function fileLock(): Pick<FileIO, 'lock' | 'isSameFile'> {
       return named !== undefined && named.ino === open.ino && named.dev === open.dev;
     },
   };
-}
-
-/**
- * `mkdir -p` one level at a time, each with a plain mkdir. Not
- * `mkdirSync(dir, { recursive: true })`: on Node 20 it retries forever
- * when mkdir answers ENOENT although the parent exists, which is what
- * pseudo filesystems do (`/proc/x` spins at full CPU and never returns).
- * A plain mkdir hands that ENOENT back, so such a path fails at once.
- * Returns true when this call created `dir`; another process creating a
- * level meanwhile (EEXIST on a directory) is not an error. Errors are
- * node:fs's own (ENOENT, EACCES, ENOTDIR, EEXIST for a file at `dir`).
- */
-export function makeDirectories(dir: string): boolean {
-  const target = resolve(dir);
-  const missing: string[] = [];
-  for (let p = target; ; p = dirname(p)) {
-    const st = fs.statSync(p, { throwIfNoEntry: false });
-    if (st) {
-      // a file where the directory should be: mkdir's own EEXIST says so
-      if (p === target && !st.isDirectory()) fs.mkdirSync(p);
-      break;
-    }
-    missing.push(p);
-    if (dirname(p) === p) break;
-  }
-  let created = false;
-  for (let i = missing.length - 1; i >= 0; i--) {
-    const p = missing[i]!;
-    try {
-      fs.mkdirSync(p);
-      created = true;
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'EEXIST' || !fs.statSync(p).isDirectory()) throw err;
-      created = false;
-    }
-  }
-  return created;
 }
 
 /** Reads exactly `length` bytes at `position` (fewer only at end of file). */

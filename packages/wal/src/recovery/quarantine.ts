@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ioError } from '../errors.js';
 import { QUARANTINE_DIR } from '../format/constants.js';
 import { quarantineName } from '../format/segmentName.js';
+import { createDirectories } from '../io/directories.js';
 import { readFully, writeFully, type FileIO } from '../io/fileIO.js';
 import type { SegmentFile } from './segmentFiles.js';
 
@@ -67,11 +68,7 @@ export class Quarantine {
   }
 
   private ensureDir(): void {
-    try {
-      if (this.io.mkdir(this.qdir)) this.io.syncDir(this.dir);
-    } catch (err) {
-      throw ioError('creating', this.qdir, err);
-    }
+    createDirectories(this.io, this.qdir);
   }
 
   private createFile(base: number, position: number): { name: string; qfd: number } {

@@ -3,6 +3,7 @@ import { NotAJournalError, ioError } from '../errors.js';
 import { HEADER_SIZE } from '../format/constants.js';
 import { parseSegmentName } from '../format/segmentName.js';
 import { decodeSegmentHeader } from '../format/segmentHeader.js';
+import { danglingLinkOn } from '../io/directories.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
 
 export interface SegmentFile {
@@ -27,7 +28,7 @@ export function listSegmentFiles(io: FileIO, dir: string): SegmentFile[] {
     // ENOTDIR (a file on the way), ELOOP, ENAMETOOLONG, EACCES, a NUL byte: not a journal we can open
     throw new NotAJournalError(dir, `cannot reach it (${(err as { code?: string }).code ?? String(err)})`, { cause: err });
   }
-  if (!st) throw new NotAJournalError(dir, 'no such directory');
+  if (!st) throw new NotAJournalError(dir, danglingLinkOn(io, dir) ?? 'no such directory');
   if (!st.isDirectory) throw new NotAJournalError(dir, 'not a directory');
   let names: string[];
   try {

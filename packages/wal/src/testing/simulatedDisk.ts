@@ -24,20 +24,25 @@ interface Inode {
 interface Dir {
   entries: Map<string, Inode>;
   durableEntries: Map<string, Inode>;
-  pending: Array<{ set: string; inode: Inode } | { remove: string }>;
+  /** Names of the directories in this one; `durableSubdirs` as of its last sync. */
+  subdirs: Set<string>;
+  durableSubdirs: Set<string>;
+  pending: Array<{ set: string; inode: Inode } | { remove: string } | { mkdir: string }>;
 }
 
 /**
  * An in-memory disk behind the FileIO seam, with the durability rules of a
  * POSIX file system: file data is durable after fsync, a directory entry
- * (create, rename, unlink) after an fsync of its directory. `powerLoss()`
+ * (create, rename, unlink, mkdir) after an fsync of its directory. `powerLoss()`
  * throws away everything not durable, optionally keeping a random prefix of
  * the unsynced operations (with the last kept write possibly torn), which is
  * what a real disk may do. Faults (ENOSPC, EIO, short writes, failed fsync)
  * come from an injector or from a capacity limit.
  *
- * Directories themselves are durable once created (the journal syncs the
- * parent after creating its directory; modelling that too adds nothing).
+ * A directory whose entry was not yet durable in its parent vanishes on
+ * power loss with everything in it, synced files included: that is why
+ * createDirectories syncs the parent of every level it creates. `/` exists
+ * from the start; `mkdir` makes one level, like mkdir(2).
  */
 export class SimulatedDisk implements FileIO {
   private dirs = new Map<string, Dir>();
@@ -53,7 +58,9 @@ export class SimulatedDisk implements FileIO {
   /** Counts of faults delivered, by kind. */
   readonly faults: Record<string, number> = {};
 
-  constructor(private readonly random: () => number = Math.random) {}
+  constructor(private readonly random: () => number = Math.random) {
+    this.dirs.set('/', emptyDir());
+  }
 
   /** Every later call fails with EIO, as if the machine lost power now. */
   freeze(): void {
@@ -77,12 +84,18 @@ export class SimulatedDisk implements FileIO {
         const keep = Math.floor(this.random() * (dir.pending.length + 1));
         for (const op of dir.pending.slice(0, keep)) {
           if ('set' in op) entries.set(op.set, op.inode);
-          else entries.delete(op.remove);
+          else if ('remove' in op) entries.delete(op.remove);
+          else dir.durableSubdirs.add(op.mkdir);
         }
       }
       dir.entries = entries;
       dir.durableEntries = new Map(entries);
+      dir.subdirs = new Set(dir.durableSubdirs);
       dir.pending = [];
+    }
+    // parents first: a directory survives when its parent did and kept its entry
+    for (const p of [...this.dirs.keys()].sort((a, b) => a.length - b.length)) {
+      if (p !== dirname(p) && !this.dirs.get(dirname(p))?.subdirs.has(basename(p))) this.dirs.delete(p);
     }
     const inodes = new Set<Inode>();
     for (const dir of this.dirs.values()) for (const inode of dir.entries.values()) inodes.add(inode);
@@ -231,18 +244,20 @@ export class SimulatedDisk implements FileIO {
   readdir(dir: string): string[] {
     this.check('readdir', dir);
     const d = this.dirs.get(resolve(dir));
-    if (!d) throw errno('ENOENT', `scandir ${dir}`);
-    const names = [...d.entries.keys()];
-    for (const p of this.dirs.keys()) if (dirname(p) === resolve(dir) && p !== resolve(dir)) names.push(basename(p));
-    return names;
+    if (!d) throw errno(this.lookup(dir) ? 'ENOTDIR' : 'ENOENT', `scandir ${dir}`);
+    return [...d.entries.keys(), ...d.subdirs];
   }
 
   mkdir(dir: string): boolean {
     this.check('mkdir', dir);
     const p = resolve(dir);
     if (this.dirs.has(p)) return false;
-    if (dirname(p) !== p) this.mkdir(dirname(p));
-    this.dirs.set(p, { entries: new Map(), durableEntries: new Map(), pending: [] });
+    if (this.lookup(p)) throw errno('EEXIST', `mkdir ${p}`);
+    const parent = this.dirs.get(dirname(p));
+    if (!parent) throw errno(this.lookup(dirname(p)) ? 'ENOTDIR' : 'ENOENT', `mkdir ${p}`);
+    this.dirs.set(p, emptyDir());
+    parent.subdirs.add(basename(p));
+    parent.pending.push({ mkdir: basename(p) });
     return true;
   }
 
@@ -270,6 +285,7 @@ export class SimulatedDisk implements FileIO {
     const d = this.dirs.get(resolve(dir));
     if (!d) throw errno('ENOENT', `open ${dir}`);
     d.durableEntries = new Map(d.entries);
+    d.durableSubdirs = new Set(d.subdirs);
     d.pending = [];
   }
 
@@ -278,6 +294,11 @@ export class SimulatedDisk implements FileIO {
     if (this.dirs.has(p)) return { isFile: false, isDirectory: true, size: 0 };
     const inode = this.lookup(p);
     return inode && { isFile: true, isDirectory: false, size: inode.size };
+  }
+
+  /** This disk has no symbolic links. */
+  readlink(_path: string): string | undefined {
+    return undefined;
   }
 
   // ---- internals ----
@@ -319,6 +340,10 @@ export class SimulatedDisk implements FileIO {
     inode.size = length;
     inode.pending.push({ truncate: length, op: this.opCount++ });
   }
+}
+
+function emptyDir(): Dir {
+  return { entries: new Map(), durableEntries: new Map(), subdirs: new Set(), durableSubdirs: new Set(), pending: [] };
 }
 
 function resized(data: Uint8Array, length: number): Uint8Array {
