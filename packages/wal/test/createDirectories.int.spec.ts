@@ -172,6 +172,19 @@ describe('createDirectories', () => {
     expect(readlinkSync(link)).toBe(target);
   });
 
+  it('a FileIO without readlink (written before it existed) still works: a dangling link gives mkdir’s own error (EEXIST), nothing changes', () => {
+    const root = tempDir();
+    const link = join(root, 'data');
+    symlinkSync(join(root, 'gone', 'x'), link);
+    const before = snapshotDir(root);
+    const { readlink: _omitted, ...io } = nodeFileIO;
+    expect(() => createDirectories(io, join(link, 'journal'))).toThrow(expect.objectContaining({ code: WalErrorCodes.Io, message: expect.stringContaining('failed (EEXIST)') }));
+    expect(snapshotDir(root)).toEqual(before);
+    const made = join(root, 'a', 'b');
+    expect(createDirectories(io, made)).toBe(true);
+    expect(statSync(made).isDirectory()).toBe(true);
+  });
+
   it('Journal.open on a dangling symbolic link, at the directory or above it: not a journal, the link and its target named, writer and reader alike', async () => {
     const root = tempDir();
     const link = join(root, 'data');

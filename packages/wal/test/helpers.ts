@@ -306,7 +306,7 @@ export class RecordingIO implements FileIO {
     return this.inner.stat(path);
   }
   readlink(path: string): string | undefined {
-    return this.inner.readlink(path);
+    return this.inner.readlink?.(path);
   }
 
   /**

@@ -43,7 +43,7 @@ export function createDirectories(io: FileIO, dir: string): boolean {
   if (top !== undefined) {
     let link: string | undefined;
     try {
-      link = io.readlink(top);
+      link = io.readlink?.(top);
     } catch (err) {
       const code = errnoOf(err) ?? 'EIO';
       throw new PathInTheWayError(target, top, `cannot be examined (${code})`, code, err);
@@ -103,7 +103,7 @@ function whatIsInTheWay(io: FileIO, target: string, p: string, err: unknown): Io
   try {
     const st = io.stat(p);
     if (st && !st.isDirectory) return notADirectory(target, p);
-    const link = st ? undefined : io.readlink(p);
+    const link = st ? undefined : io.readlink?.(p);
     if (link !== undefined) return new PathInTheWayError(target, p, danglingLink(link), 'ENOENT');
   } catch {
     // the EEXIST is the error that happened
@@ -121,7 +121,7 @@ export function danglingLinkOn(io: FileIO, dir: string): string | undefined {
   try {
     let p = resolve(dir);
     while (dirname(p) !== p && !io.stat(dirname(p))) p = dirname(p);
-    const link = io.readlink(p);
+    const link = io.readlink?.(p);
     return link === undefined ? undefined : `${p} ${danglingLink(link)}`;
   } catch {
     return undefined;

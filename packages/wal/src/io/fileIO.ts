@@ -44,8 +44,10 @@ export interface FileIO {
    * The target of the symbolic link at `path`; undefined when `path` is not
    * a symbolic link or does not exist. Lets an error name a dangling link
    * instead of reporting ENOENT for a path that `stat` cannot follow.
+   * Optional (an implementation without it gets the plain error), so that a
+   * FileIO written before it existed still fits.
    */
-  readlink(path: string): string | undefined;
+  readlink?(path: string): string | undefined;
   /**
    * Takes an exclusive lock on an open file (opened for writing) without
    * waiting: true when taken, false when another open of the file holds it.
