@@ -2,7 +2,7 @@ import type { ConsumerRegistry, Logger } from '@episteme/consumers';
 import type { Journal } from '@episteme/wal';
 import { validateProjection, type AnyProjection } from './definition.js';
 import { InvalidProjectionArgumentError, ProjectionNotFoundError, isProjectionError } from './errors.js';
-import { registerProjectionCursor } from './projectionCursor.js';
+import { registerProjectionCursor, reportUnrepairedProjectionCursor } from './projectionCursor.js';
 import { ProjectionRuntime } from './projectionRuntime.js';
 import type { ProjectionInfo, RebuildProgress, RebuildReport, StartReport } from './reports.js';
 import { FileSnapshotStore, type SnapshotStore } from './stores.js';
@@ -59,6 +59,7 @@ export class ProjectionEngine {
     // a read-only journal (a query from another process) never writes cursors
     const registry = this.options.journal.readOnly ? undefined : this.options.registry;
     if (registry) registerProjectionCursor(registry, projection.name, this.logger);
+    else if (this.options.registry) reportUnrepairedProjectionCursor(this.options.registry, projection.name, this.logger);
     this.runtimes.set(
       projection.name,
       new ProjectionRuntime(projection, {
