@@ -3,7 +3,9 @@
  * slots): a projection's own cursor is rewritten with one warning (the
  * engine's, saying so), so the app keeps working; any other consumer's gets
  * one warning saying how to get out of it, and any consumer's damaged cursor
- * can be reset or deleted from the CLI. Damage in the journal's last segment: the writer's recovery cuts
+ * can be reset or deleted from the CLI. A read-only command leaves a
+ * projection's damaged cursor as it is, with one warning saying that the
+ * next command that writes rewrites it (it does). Damage in the journal's last segment: the writer's recovery cuts
  * it into quarantine (FORMAT.md), and the command says so on stderr.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { ConsumerRegistry } from '@episteme/consumers';
 import { Journal } from '@episteme/wal';
 import { SLOT_BYTES } from '../../../packages/consumers/src/cursorFile.js';
 import { AUDIT_CONSUMER } from '../src/consumers/auditExport.js';
-import { cli, json, tempDir, removeTempDirs } from './cliHelpers.js';
+import { cli, json, snapshotTree, tempDir, removeTempDirs } from './cliHelpers.js';
 
 afterEach(removeTempDirs);
 
@@ -58,6 +60,39 @@ describe('episteme with a damaged cursor file', () => {
     expect(warnings).toHaveLength(2);
     expect(warnings).toContainEqual(expect.stringMatching(/^warning: projection "beliefs": its cursor file .* was damaged .*; rewritten at the earliest retained offset 0\b/));
     expect(warnings).toContainEqual(expect.stringMatching(/^warning: consumer "audit-export": cursor file .*audit-export\.cursor is damaged: .*; reset the consumer to a position \(or delete it\) to write it anew$/));
+  });
+
+  it("a projection's damaged cursor in read-only commands: one warning each, that the next command that writes rewrites it (each does); no file changed", async () => {
+    const data = tempDir();
+    const asserted = await cli(['--data', data, ...assertArgs('sun')]);
+    expect(asserted.code).toBe(0);
+    const id = /^id (.+)$/m.exec(asserted.stdout)![1]!;
+    damage(data, 'projection.stats');
+    const before = snapshotTree(data);
+    for (const args of [['consumers', 'list'], ['beliefs', 'earth'], ['stats'], ['projections', 'list']]) {
+      const r = await cli(['--data', data, ...args]);
+      expect(r.code, r.stderr).toBe(0);
+      // the projection's warning, not the registry's advice to reset a cursor that the next writer rewrites anyway
+      expect(r.stderr.split('\n').filter((line) => line.startsWith('warning: ')), args.join(' ')).toEqual([
+        expect.stringMatching(
+          /^warning: projection "stats": its cursor file .*projection\.stats\.cursor is damaged \(no valid slot .*\); nothing to do: the next command that writes \(`episteme assert`, `retract`, `import` or `projections rebuild stats`\) rewrites it, and a running app does at the projection's next snapshot; the projection's state is untouched$/,
+        ),
+      ]);
+      expect(snapshotTree(data), args.join(' ')).toEqual(before);
+    }
+    // each command the warning names rewrites the file; the read-only commands are quiet afterwards
+    const ndjson = join(data, 'more.ndjson');
+    writeFileSync(ndjson, '{"subject":"mars","predicate":"hasColor","object":"red","confidence":0.9,"source":"survey"}\n');
+    const writers = [assertArgs('moon'), ['retract', id, '--reason', 'superseded'], ['import', ndjson], ['projections', 'rebuild', 'stats']];
+    for (const [i, args] of writers.entries()) {
+      if (i > 0) damage(data, 'projection.stats');
+      const w = await cli(['--data', data, ...args]);
+      expect(w.code, w.stderr).toBe(0);
+      expect(w.stderr, args.join(' ')).toMatch(/^warning: projection "stats": its cursor file .* was damaged .*; rewritten at the earliest retained offset 0\b/);
+      const list = await cli(['--data', data, '--json', 'consumers', 'list']);
+      expect(list.stderr, args.join(' ')).toBe('');
+      expect(json<Array<{ name: string; state: string }>>(list.stdout).find((c) => c.name === 'projection.stats')!.state).not.toBe('failed');
+    }
   });
 
   it('consumers reset and delete work on a damaged cursor file; the error of other commands says how', async () => {

@@ -1,7 +1,8 @@
-import { CorruptCursorError, type ConsumerRegistry, type Logger } from '@episteme/consumers';
+import type { ConsumerRegistry, Logger } from '@episteme/consumers';
 import type { Journal } from '@episteme/wal';
-import { consumerNameOf, validateProjection, type AnyProjection } from './definition.js';
+import { validateProjection, type AnyProjection } from './definition.js';
 import { InvalidProjectionArgumentError, ProjectionNotFoundError, isProjectionError } from './errors.js';
+import { registerProjectionCursor, reportUnrepairedProjectionCursor } from './projectionCursor.js';
 import { ProjectionRuntime } from './projectionRuntime.js';
 import type { ProjectionInfo, RebuildProgress, RebuildReport, StartReport } from './reports.js';
 import { FileSnapshotStore, type SnapshotStore } from './stores.js';
@@ -57,7 +58,8 @@ export class ProjectionEngine {
     if (this.runtimes.has(projection.name)) throw new InvalidProjectionArgumentError(`projection "${projection.name}" is already registered`);
     // a read-only journal (a query from another process) never writes cursors
     const registry = this.options.journal.readOnly ? undefined : this.options.registry;
-    if (registry) this.registerCursor(registry, projection.name);
+    if (registry) registerProjectionCursor(registry, projection.name, this.logger);
+    else if (this.options.registry) reportUnrepairedProjectionCursor(this.options.registry, projection.name, this.logger);
     this.runtimes.set(
       projection.name,
       new ProjectionRuntime(projection, {
@@ -65,33 +67,10 @@ export class ProjectionEngine {
         registry,
         store: this.store,
         batchSize: this.options.batchSize ?? 4096,
+        logger: this.logger,
       }),
     );
     return this;
-  }
-
-  /**
-   * Registers the projection's cursor, which holds back cleanup at its
-   * durable checkpoint. A damaged cursor file (a bit flip, a hand edit) is
-   * written anew at the earliest retained offset: that holds back every
-   * segment still there, and the projection's next snapshot moves it to its
-   * checkpoint. Refusing instead would stop the whole app over a file whose
-   * only job is that fence. This repair is the one warning about the file:
-   * the registry's own (which advises a reset) is taken over.
-   */
-  private registerCursor(registry: ConsumerRegistry, name: string): void {
-    const consumer = consumerNameOf(name);
-    try {
-      registry.register(consumer, { startFrom: 'earliest' });
-    } catch (err) {
-      if (!(err instanceof CorruptCursorError)) throw err;
-      const { cursor } = registry.reset(consumer, 'earliest');
-      registry.takeDamageReport(consumer);
-      this.logger.warn(
-        `projection "${name}": its cursor file ${err.path} was damaged (${err.why}); rewritten at the earliest retained offset ${cursor}, ` +
-          `which holds back every segment still there; the projection's state is untouched, and its next snapshot moves it to the projection's checkpoint`,
-      );
-    }
   }
 
   get names(): string[] {

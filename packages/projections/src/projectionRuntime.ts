@@ -1,7 +1,8 @@
-import type { ConsumerRegistry } from '@episteme/consumers';
+import type { ConsumerRegistry, Logger } from '@episteme/consumers';
 import { NotRecordBoundaryError, type Journal, type JournalRecord } from '@episteme/wal';
 import { consumerNameOf, jsonCodec, type AnyProjection, type EventCodec } from './definition.js';
 import { ApplyFailedError, CorruptSnapshotError, HistoryDeletedError } from './errors.js';
+import { moveProjectionCursor } from './projectionCursor.js';
 import type { ProjectionInfo, RebuildProgress, RebuildReason } from './reports.js';
 import type { SnapshotStore } from './stores.js';
 
@@ -10,6 +11,8 @@ export interface RuntimeDeps {
   registry: ConsumerRegistry | undefined;
   store: SnapshotStore;
   batchSize: number;
+  /** Takes the warning about a cursor file rewritten after damage. */
+  logger: Logger;
 }
 
 /**
@@ -154,12 +157,7 @@ export class ProjectionRuntime {
     this.savedCheckpoint = checkpoint;
     this.lastSnapshotAt = savedAt;
     // snapshot first, cursor second: the cursor never passes a durable checkpoint
-    const registry = this.deps.registry;
-    if (registry) {
-      const consumer = consumerNameOf(this.name);
-      if (registry.get(consumer).cursor <= checkpoint) registry.commit(consumer, checkpoint);
-      else registry.reset(consumer, checkpoint);
-    }
+    if (this.deps.registry) moveProjectionCursor(this.deps.registry, this.name, checkpoint, this.deps.logger);
   }
 
   private applyAll(state: unknown, batch: JournalRecord[]): unknown {

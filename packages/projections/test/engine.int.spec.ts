@@ -223,11 +223,6 @@ describe('rebuild after cleanup deleted history', () => {
 });
 
 describe('a snapshot that cannot be written', () => {
-  /** Polls until `check` holds (the follow loop snapshots on its own schedule). */
-  async function eventually(check: () => boolean): Promise<void> {
-    for (let waited = 0; !check() && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
-  }
-
   it('keeps the projection following (the error shows in list) and saves it once the disk has room again', async () => {
     const disk = new SimulatedDisk();
     const dir = simDir();
@@ -259,6 +254,20 @@ describe('a snapshot that cannot be written', () => {
     await engine.stop();
   });
 });
+
+/** Polls until `check` holds (the follow loop snapshots on its own schedule). */
+async function eventually(check: () => boolean): Promise<void> {
+  for (let waited = 0; !check() && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** Bit rot in both slots of a projection's cursor file: no valid cursor left. */
+function damageCursor(dir: string, projection = 'tally'): void {
+  const path = join(dir, 'consumers', `projection.${projection}.cursor`);
+  const bytes = readFileSync(path);
+  bytes[20]! ^= 1;
+  bytes[SLOT_BYTES + 20]! ^= 1;
+  writeFileSync(path, bytes);
+}
 
 describe('a damaged projection cursor', () => {
   it('is written anew at the earliest offset with a warning (the app starts), and the next snapshot moves it to the checkpoint', async () => {
@@ -307,5 +316,60 @@ describe('a damaged projection cursor', () => {
     ]);
     expect(report).toMatchObject({ mode: 'resumed', events: 0, checkpoint: journal.head });
     expect(registry.get('projection.tally').cursor).toBe(0);
+  });
+
+  it('damaged while the projection follows: its next snapshot rewrites it at the checkpoint with one warning, and the projection goes on with the state of a fresh rebuild', async () => {
+    const dir = tempDir();
+    const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024 });
+    const warnings: string[] = [];
+    const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined };
+    const registry = new ConsumerRegistry(journal, { logger, autoCleanup: false });
+    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
+    engine.register(tally(1));
+    await engine.start();
+    const info = (): ProjectionInfo => engine.list().find((p) => p.name === 'tally')!;
+    const cursor = (): number | undefined => {
+      try {
+        return registry.get('projection.tally').cursor;
+      } catch {
+        return undefined; // damaged
+      }
+    };
+    await appendEvents(journal, events(30));
+    await engine.waitFor();
+    await eventually(() => cursor() === journal.head);
+    expect(cursor()).toBe(journal.head);
+
+    damageCursor(dir); // between two snapshots
+    await appendEvents(journal, events(20, 30));
+    await engine.waitFor();
+    await eventually(() => info().status !== 'running' || cursor() === journal.head);
+    expect(info()).toMatchObject({ status: 'running', checkpoint: journal.head });
+    expect(info().error).toBeUndefined();
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^projection "tally": its cursor file .*projection\.tally\.cursor was damaged \(no valid slot .*\); rewritten at the projection's checkpoint \d+, which its snapshot just saved; the projection's state is untouched and it goes on$/,
+      ),
+    ]);
+    expect(cursor()).toBe(journal.head);
+    expect(new FileSnapshotStore(dir).load('tally')).toMatchObject({ checkpoint: journal.head, events: 50 });
+    expect(canonicalHash(engine.query('tally').state)).toBe(await freshState(journal));
+
+    // it goes on: later records are applied and its cursor follows them
+    await appendEvents(journal, events(10, 50));
+    await engine.waitFor();
+    await eventually(() => cursor() === journal.head);
+    expect(cursor()).toBe(journal.head);
+    await engine.stop();
+    expect(canonicalHash(engine.query('tally').state)).toBe(await freshState(journal));
+    await journal.close();
+
+    // nothing lost on disk either: a restart resumes from the snapshot, with a fresh rebuild's state
+    const again = await openApp(dir);
+    later(() => again.journal.close());
+    const [report] = await again.engine.start({ follow: false });
+    expect(report).toMatchObject({ mode: 'resumed', events: 0, checkpoint: again.journal.head });
+    expect(canonicalHash(again.engine.query('tally').state)).toBe(await freshState(again.journal));
+    expect(warnings).toHaveLength(1);
   });
 });

@@ -1,0 +1,75 @@
+import { CorruptCursorError, type ConsumerRegistry, type Logger } from '@episteme/consumers';
+import { consumerNameOf } from './definition.js';
+
+/*
+ * A projection's consumer cursor only holds back cleanup at the projection's
+ * durable checkpoint; the state lives in its snapshot. So a damaged cursor
+ * file (a bit flip, a hand edit) is written anew wherever the engine meets
+ * it, with one warning naming the projection and what was done: refusing
+ * would stop the projection (or the app) over a file whose only job is that
+ * fence. The registry knows nothing of projections; the words are here.
+ */
+
+/**
+ * At registration: the cursor is registered, or, when its file is damaged,
+ * rewritten at the earliest retained offset (the checkpoint is not known
+ * yet), which holds back every segment still there until the projection's
+ * next snapshot moves it. The registry's own warning about the file (which
+ * advises a reset) is taken over: the engine registers in the turn the
+ * registry is built.
+ */
+export function registerProjectionCursor(registry: ConsumerRegistry, projection: string, logger: Logger): void {
+  const consumer = consumerNameOf(projection);
+  try {
+    registry.register(consumer, { startFrom: 'earliest' });
+  } catch (err) {
+    if (!(err instanceof CorruptCursorError)) throw err;
+    const { cursor } = registry.reset(consumer, 'earliest');
+    registry.takeDamageReport(consumer);
+    logger.warn(
+      `projection "${projection}": its cursor file ${err.path} was damaged (${err.why}); rewritten at the earliest retained offset ${cursor}, ` +
+        `which holds back every segment still there; the projection's state is untouched, and its next snapshot moves it to the projection's checkpoint`,
+    );
+  }
+}
+
+/**
+ * After a snapshot at `checkpoint` is durable: the cursor follows it. A file
+ * damaged since the projection was registered (the app is running) is
+ * rewritten at that checkpoint, which the snapshot on disk covers.
+ */
+export function moveProjectionCursor(registry: ConsumerRegistry, projection: string, checkpoint: number, logger: Logger): void {
+  const consumer = consumerNameOf(projection);
+  let current: number;
+  try {
+    current = registry.get(consumer).cursor;
+  } catch (err) {
+    if (!(err instanceof CorruptCursorError)) throw err;
+    registry.reset(consumer, checkpoint);
+    logger.warn(
+      `projection "${projection}": its cursor file ${err.path} was damaged (${err.why}); rewritten at the projection's checkpoint ${checkpoint}, ` +
+        `which its snapshot just saved; the projection's state is untouched and it goes on`,
+    );
+    return;
+  }
+  if (current <= checkpoint) registry.commit(consumer, checkpoint);
+  else registry.reset(consumer, checkpoint);
+}
+
+/**
+ * On a read-only journal (a query from another process) the engine writes
+ * no cursor, so a damaged one stays as it is; what repairs it needs no
+ * action from the reader, so the registry's warning (which advises a reset)
+ * is taken over and says that instead. Any command that opens the journal as
+ * the writer builds an engine that rewrites it at registration; an app
+ * already running rewrites it at the projection's next snapshot.
+ */
+export function reportUnrepairedProjectionCursor(registry: ConsumerRegistry, projection: string, logger: Logger): void {
+  const err = registry.takeDamageReport(consumerNameOf(projection));
+  if (!err) return;
+  logger.warn(
+    `projection "${projection}": its cursor file ${err.path} is damaged (${err.why}); nothing to do: the next command that writes ` +
+      `(\`episteme assert\`, \`retract\`, \`import\` or \`projections rebuild ${projection}\`) rewrites it, and a running app does at the projection's next snapshot; ` +
+      `the projection's state is untouched`,
+  );
+}
