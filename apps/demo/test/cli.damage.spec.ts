@@ -75,7 +75,7 @@ describe('episteme with a damaged cursor file', () => {
       // the projection's warning, not the registry's advice to reset a cursor that the next writer rewrites anyway
       expect(r.stderr.split('\n').filter((line) => line.startsWith('warning: ')), args.join(' ')).toEqual([
         expect.stringMatching(
-          /^warning: projection "stats": its cursor file .*projection\.stats\.cursor is damaged \(no valid slot .*\); nothing to do: the next command that writes \(`episteme assert`, `retract`, `import` or `projections rebuild stats`\) rewrites it, and a running app does at the projection's next snapshot; the projection's state is untouched$/,
+          /^warning: projection "stats": its cursor file .*projection\.stats\.cursor is damaged \(no valid slot .*\); nothing to do: the next process that opens the journal as its writer with this projection registered rewrites it, and one running now does at the projection's next snapshot; the projection's state is untouched$/,
         ),
       ]);
       expect(snapshotTree(data), args.join(' ')).toEqual(before);

@@ -60,16 +60,16 @@ export function moveProjectionCursor(registry: ConsumerRegistry, projection: str
  * On a read-only journal (a query from another process) the engine writes
  * no cursor, so a damaged one stays as it is; what repairs it needs no
  * action from the reader, so the registry's warning (which advises a reset)
- * is taken over and says that instead. Any command that opens the journal as
- * the writer builds an engine that rewrites it at registration; an app
- * already running rewrites it at the projection's next snapshot.
+ * is taken over and says that instead. A writer that registers the
+ * projection rewrites it at registration; a writer already running does at
+ * the projection's next snapshot. The words stay the library's: it knows
+ * no app's commands.
  */
 export function reportUnrepairedProjectionCursor(registry: ConsumerRegistry, projection: string, logger: Logger): void {
   const err = registry.takeDamageReport(consumerNameOf(projection));
   if (!err) return;
   logger.warn(
-    `projection "${projection}": its cursor file ${err.path} is damaged (${err.why}); nothing to do: the next command that writes ` +
-      `(\`episteme assert\`, \`retract\`, \`import\` or \`projections rebuild ${projection}\`) rewrites it, and a running app does at the projection's next snapshot; ` +
-      `the projection's state is untouched`,
+    `projection "${projection}": its cursor file ${err.path} is damaged (${err.why}); nothing to do: the next process that opens the journal ` +
+      `as its writer with this projection registered rewrites it, and one running now does at the projection's next snapshot; the projection's state is untouched`,
   );
 }
