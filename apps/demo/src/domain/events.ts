@@ -1,4 +1,3 @@
-import { plainToInstance } from 'class-transformer';
 import { IsISO8601, IsNotEmpty, IsNumber, IsString, Max, MaxLength, Min, validateSync, type ValidationError } from 'class-validator';
 
 /** An assertion made about a subject, as in a knowledge base: (subject, predicate, object). */
@@ -73,9 +72,36 @@ export function validated<T extends object>(cls: new () => T, plain: unknown, wh
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     throw new ValidationFailedError(what, [{ property: '(root)', constraints: { isObject: `${what} must be a JSON object` } }]);
   }
-  const instance = plainToInstance(cls, plain, { enableImplicitConversion: false });
+  // class-validator's whitelist looks these names up in a plain object, where
+  // they are inherited ("constructor", "__proto__"...): it would let them through
+  const inherited = Object.keys(plain).filter((k) => k in Object.prototype);
+  if (inherited.length > 0) {
+    throw new ValidationFailedError(
+      what,
+      inherited.map((k) => ({ property: k, constraints: { whitelistValidation: `property ${k} should not exist` }, value: (plain as Record<string, unknown>)[k] })),
+    );
+  }
+  const instance = instanceOf(cls, plain as Record<string, unknown>);
   const errors = validateSync(instance, OPTIONS);
   if (errors.length > 0) throw new ValidationFailedError(what, flatten(errors));
+  return instance;
+}
+
+/**
+ * A `cls` holding the JSON object's own properties as they are (no
+ * conversion: a string confidence stays a string and fails validation),
+ * for class-validator, which checks the instance's own properties
+ * (whitelist) against the class's decorators. Each is defined, not
+ * assigned: a JSON key "__proto__" stays a plain property (and is refused as
+ * unknown) instead of replacing the instance's prototype. class-transformer's
+ * plainToInstance did the same for these flat classes at about a fifth of a
+ * line's validation time.
+ */
+function instanceOf<T extends object>(cls: new () => T, plain: Record<string, unknown>): T {
+  const instance = new cls();
+  for (const key of Object.keys(plain)) {
+    Object.defineProperty(instance, key, { value: plain[key], enumerable: true, writable: true, configurable: true });
+  }
   return instance;
 }
 
