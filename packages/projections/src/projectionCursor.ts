@@ -1,4 +1,4 @@
-import { CorruptCursorError, type ConsumerRegistry, type Logger } from '@episteme/consumers';
+import { ConsumerNotFoundError, CorruptCursorError, type ConsumerRegistry, type Logger } from '@episteme/consumers';
 import { consumerNameOf } from './definition.js';
 
 /*
@@ -36,7 +36,9 @@ export function registerProjectionCursor(registry: ConsumerRegistry, projection:
 /**
  * After a snapshot at `checkpoint` is durable: the cursor follows it. A file
  * damaged since the projection was registered (the app is running) is
- * rewritten at that checkpoint, which the snapshot on disk covers.
+ * rewritten at that checkpoint, which the snapshot on disk covers; so is a
+ * cursor deleted meanwhile (`consumers delete` from another process): the
+ * projection is still running and must go on holding back cleanup.
  */
 export function moveProjectionCursor(registry: ConsumerRegistry, projection: string, checkpoint: number, logger: Logger): void {
   const consumer = consumerNameOf(projection);
@@ -44,13 +46,23 @@ export function moveProjectionCursor(registry: ConsumerRegistry, projection: str
   try {
     current = registry.get(consumer).cursor;
   } catch (err) {
-    if (!(err instanceof CorruptCursorError)) throw err;
-    registry.reset(consumer, checkpoint);
-    logger.warn(
-      `projection "${projection}": its cursor file ${err.path} was damaged (${err.why}); rewritten at the projection's checkpoint ${checkpoint}, ` +
-        `which its snapshot just saved; the projection's state is untouched and it goes on`,
-    );
-    return;
+    if (err instanceof CorruptCursorError) {
+      registry.reset(consumer, checkpoint);
+      logger.warn(
+        `projection "${projection}": its cursor file ${err.path} was damaged (${err.why}); rewritten at the projection's checkpoint ${checkpoint}, ` +
+          `which its snapshot just saved; the projection's state is untouched and it goes on`,
+      );
+      return;
+    }
+    if (err instanceof ConsumerNotFoundError) {
+      registry.register(consumer, { startFrom: checkpoint });
+      logger.warn(
+        `projection "${projection}": its cursor (consumer "${consumer}") was deleted while the projection ran; registered again at the projection's checkpoint ${checkpoint}, ` +
+          `which its snapshot just saved (while it was gone, cleanup could delete segments the projection had not read yet)`,
+      );
+      return;
+    }
+    throw err;
   }
   if (current <= checkpoint) registry.commit(consumer, checkpoint);
   else registry.reset(consumer, checkpoint);

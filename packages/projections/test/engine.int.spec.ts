@@ -373,3 +373,42 @@ describe('a damaged projection cursor', () => {
     expect(warnings).toHaveLength(1);
   });
 });
+
+describe('a projection cursor deleted while the projection follows (`consumers delete` from another process)', () => {
+  it('is registered again at the next snapshot, with one warning, and the projection goes on with the state of a fresh rebuild', async () => {
+    const dir = tempDir();
+    const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024 });
+    const warnings: string[] = [];
+    const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined };
+    const registry = new ConsumerRegistry(journal, { logger, autoCleanup: false });
+    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
+    engine.register(tally(1));
+    await engine.start();
+    const info = (): ProjectionInfo => engine.list().find((p) => p.name === 'tally')!;
+    const cursor = (): number | undefined => {
+      try {
+        return registry.get('projection.tally').cursor;
+      } catch {
+        return undefined; // deleted
+      }
+    };
+    await appendEvents(journal, events(30));
+    await engine.waitFor();
+    await eventually(() => cursor() === journal.head);
+
+    new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false }).delete('projection.tally');
+    expect(cursor()).toBeUndefined();
+    await appendEvents(journal, events(20, 30));
+    await engine.waitFor();
+    await eventually(() => info().status !== 'running' || cursor() === journal.head);
+    expect(info()).toMatchObject({ status: 'running', checkpoint: journal.head });
+    expect(info().error).toBeUndefined();
+    expect(warnings).toEqual([
+      expect.stringMatching(/^projection "tally": its cursor \(consumer "projection\.tally"\) was deleted while the projection ran; registered again at the projection's checkpoint \d+/),
+    ]);
+    expect(cursor()).toBe(journal.head);
+    await engine.stop();
+    expect(canonicalHash(engine.query('tally').state)).toBe(await freshState(journal));
+    await journal.close();
+  });
+});

@@ -74,7 +74,8 @@ export const consumersDeleteCommand = defineCommand({
  * A projection's cursor moved by hand changes nothing the user can see: the
  * projection resumes from its snapshot, and the engine sets the cursor to
  * the projection's checkpoint at its next snapshot (a deleted one is
- * registered again whenever the app opens the journal as the writer). Say
+ * registered again whenever the app opens the journal as the writer, and
+ * by a running app at the next snapshot). Say
  * so, and how to start the projection over.
  */
 function noteProjectionCursor(consumer: string, ctx: { err(s: string): void }): void {
@@ -82,7 +83,7 @@ function noteProjectionCursor(consumer: string, ctx: { err(s: string): void }): 
   if (!projection) return;
   ctx.err(
     `note: ${consumer} is the cursor of projection "${projection.name}": it only holds the log back; the projection resumes from its snapshot, ` +
-      `and its engine sets the cursor to the projection's checkpoint at its next snapshot; a deleted cursor is registered again at the next command that writes (\`episteme projections rebuild ${projection.name}\` starts the projection over)\n`,
+      `and its engine sets the cursor to the projection's checkpoint at its next snapshot; a deleted cursor is registered again by the next command that writes, or by a running app at the projection's next snapshot (\`episteme projections rebuild ${projection.name}\` starts the projection over)\n`,
   );
 }
 
