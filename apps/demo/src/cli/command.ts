@@ -14,4 +14,5 @@ export function defineCommand<F extends FlagSpecs>(c: AppCommand<F>): AppCommand
   return c;
 }
 
-export const Exit = { Ok: 0, Problem: 1, Usage: 2 } as const;
+/** 130: stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it), after saying how far it got. */
+export const Exit = { Ok: 0, Problem: 1, Usage: 2, Interrupted: 130 } as const;

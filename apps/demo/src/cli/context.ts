@@ -17,6 +17,13 @@ export interface CommandContext {
   stdin: NodeJS.ReadableStream;
   /** Opens the app as the writer (takes the journal lock) or read-only. */
   open(mode: 'write' | 'read'): Promise<App>;
+  /**
+   * For a long command that can stop cleanly: `stop` runs on Ctrl-C or
+   * SIGTERM instead of the process ending at once; returns the function
+   * that removes it. Commands that do not ask keep the default (the
+   * process ends; the journal is crash-safe).
+   */
+  onInterrupt(stop: () => void): () => void;
 }
 
 export type App = ReturnType<typeof appOf> & { container: DependencyContainer; close(): Promise<void> };

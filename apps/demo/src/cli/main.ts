@@ -18,6 +18,8 @@ export interface CliIO {
   env?: NodeJS.ProcessEnv;
   /** Standard input (`import -`, default process.stdin). */
   stdin?: NodeJS.ReadableStream;
+  /** How a long command hears Ctrl-C (see CommandContext.onInterrupt); default: the process's SIGINT and SIGTERM. */
+  onInterrupt?: (stop: () => void) => () => void;
 }
 
 const GLOBAL_FLAGS = {
@@ -36,6 +38,24 @@ const APP_VERSION = (createRequire(import.meta.url)('../../package.json') as { v
 
 // not `append`: the app's journal only takes validated events (use assert/import)
 const WAL_COMMANDS = ['segments', 'dump', 'verify', 'recover'];
+
+/**
+ * SIGINT and SIGTERM call `stop` (the command ends cleanly and says how far
+ * it got); a second one ends the process at once, as the default would.
+ */
+function processInterrupts(stop: () => void): () => void {
+  let heard = 0;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (++heard > 1) process.exit(signal === 'SIGINT' ? Exit.Interrupted : 128 + 15);
+    stop();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
 
 /** Runs one command line; returns the exit code (0 ok, 1 data problem, 2 usage or bad input). */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
@@ -97,6 +117,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       stderrIsTTY: io.stderrIsTTY,
       stdin: io.stdin ?? process.stdin,
       open: (mode) => openApp(config, mode, io.stderr),
+      onInterrupt: io.onInterrupt ?? processInterrupts,
     };
     return await command.run(args, ctx);
   } catch (err) {
@@ -179,6 +200,6 @@ function usage(words: string[] = []): string {
   if (named.length === 0) lines.push(`  ${'wal segments|dump|verify|recover'.padEnd(34)} inspect the journal (same as episteme-wal, on <data>/journal; episteme wal <command> --help)`);
   lines.push('', 'global flags:');
   for (const [name, f] of Object.entries(GLOBAL_FLAGS)) lines.push(`  --${name}${'value' in f ? ` <${f.value}>` : ''}`.padEnd(38) + ` ${f.description}`);
-  lines.push('', 'exit codes: 0 ok, 1 a problem with the data, 2 usage error or bad input (nothing changed)');
+  lines.push('', 'exit codes: 0 ok, 1 a problem with the data, 2 usage error or bad input (nothing changed), 130 interrupted (import: says where to resume)');
   return lines.join('\n') + '\n';
 }

@@ -19,6 +19,11 @@ export class RunQueue<T> {
     private readonly onFailure: () => void,
   ) {}
 
+  /** Items queued, the one being taken included. */
+  get waiting(): number {
+    return this.items.length;
+  }
+
   /** Whether the consumer failed (its error is what `drain` rejects with). */
   get failed(): boolean {
     return this.failure !== undefined;

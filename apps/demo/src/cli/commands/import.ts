@@ -67,6 +67,9 @@ export const importCommand = defineCommand({
     // no progress line for a pipe: its size is not known (the summary still says how much)
     const progress = size !== undefined && ctx.stderrIsTTY && !ctx.json ? new ProgressLine((s) => ctx.err(s), 'import', () => performance.now()) : undefined;
     let lineNo = 0;
+    /** The last line handled: every line up to it is appended or reported (an interrupted import resumes after it). */
+    let linesDone = 0;
+    let interrupted = false;
     let appended = 0;
     let invalid = 0;
     /** The numbers of the first MAX_LISTED invalid lines, for --json (the text mode prints each on stderr). */
@@ -93,6 +96,7 @@ export const importCommand = defineCommand({
       const outcomes = await run.outcomes;
       for (const item of run.items) {
         bytes += item.bytes;
+        linesDone = item.lineNo;
         if (item.text === BLANK) continue;
         if (item.text === NOT_UTF8) {
           skip(item.lineNo, 'not UTF-8 (bytes that are not UTF-8 text; re-encode the file as UTF-8)');
@@ -107,6 +111,8 @@ export const importCommand = defineCommand({
         batch.push(prepared);
         if (batch.length >= IMPORT_BATCH) await flush();
       }
+      // a pipe that pauses (`tail -f | episteme import -`): what it sent is appended now, not when 1000 lines have come
+      if (fromStdin && queue.waiting <= 1) await flush();
       progress?.update({ segment: name, bytesDone: bytes, bytesTotal: size! });
     };
     /** Only lines that name their id can collide (a generated one is a new UUID). */
@@ -151,6 +157,12 @@ export const importCommand = defineCommand({
     const queue = new RunQueue<Run>(ahead, stopReading);
     const taking = queue.drain(take);
     taking.catch(() => undefined); // awaited below, on every path
+    // Ctrl-C: the run being taken is finished and appended, the rest is not read; the summary says where to resume
+    const removeInterrupt = ctx.onInterrupt(() => {
+      interrupted = true;
+      queue.abort();
+      stopReading();
+    });
     try {
       try {
         for await (const lines of inputLineBatches(input as AsyncIterable<Uint8Array | string>)) {
@@ -158,7 +170,7 @@ export const importCommand = defineCommand({
         }
       } catch (err) {
         // a read that failed because an append failed and stopped it: that append's error is the one to report
-        if (!queue.failed) {
+        if (!queue.failed && !interrupted) {
           queue.abort();
           throw err;
         }
@@ -168,6 +180,7 @@ export const importCommand = defineCommand({
       await taking;
       await flush();
     } finally {
+      removeInterrupt();
       stopReading();
       await taking.catch(() => undefined); // the journal is never closed under an append
       await pool.close();
@@ -175,12 +188,15 @@ export const importCommand = defineCommand({
       await app.close();
     }
     const seconds = (performance.now() - started) / 1000;
-    const summary = { records: appended, invalid, lines: lineNo, bytes, seconds: round(seconds), mbPerSecond: round(bytes / 1e6 / Math.max(seconds, 1e-6)) };
+    const summary = { records: appended, invalid, lines: linesDone, bytes, seconds: round(seconds), mbPerSecond: round(bytes / 1e6 / Math.max(seconds, 1e-6)) };
+    const stopped = interrupted ? { interrupted: true, resumeFromLine: linesDone + 1 } : {};
     await ctx.out(
       ctx.json
-        ? JSON.stringify({ ...summary, invalidLines }) + '\n'
-        : `imported ${appended} assertion${appended === 1 ? '' : 's'} from ${lineNo} line${lineNo === 1 ? '' : 's'} (${formatBytes(bytes)}) in ${summary.seconds} s, ${summary.mbPerSecond} MB/s; ${invalid} invalid line${invalid === 1 ? '' : 's'} skipped\n`,
+        ? JSON.stringify({ ...summary, invalidLines, ...stopped }) + '\n'
+        : `imported ${appended} assertion${appended === 1 ? '' : 's'} from ${linesDone} line${linesDone === 1 ? '' : 's'} (${formatBytes(bytes)}) in ${summary.seconds} s, ${summary.mbPerSecond} MB/s; ${invalid} invalid line${invalid === 1 ? '' : 's'} skipped` +
+            (interrupted ? `; interrupted before line ${linesDone + 1}: import again from there\n` : '\n'),
     );
+    if (interrupted) return Exit.Interrupted;
     return invalid > 0 ? Exit.Problem : Exit.Ok;
   },
 });
