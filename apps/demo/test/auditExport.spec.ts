@@ -72,15 +72,33 @@ describe('AuditExporter through the FileIO seam', () => {
     expect(exportedOffsets(disk)).toEqual([0, 100]);
   });
 
-  it('a failed sync stops the exporter until it is opened again, which resumes from what the file holds', () => {
+  it('a failed sync: the unsynced lines are cut (never trusted, however they read back) and the batch, handed over again, is written once', () => {
     const disk = new SimulatedDisk();
     const audit = new AuditExporter(PATH, disk);
     audit.open();
     audit.handle(records(0, 2));
-    disk.inject = ({ op, path }) => (op === 'fsync' && path === PATH ? { error: 'EIO' } : undefined);
+    let failNext = true;
+    disk.inject = ({ op, path }) => (op === 'fsync' && path === PATH && failNext ? ((failNext = false), { error: 'EIO' }) : undefined);
+    expect(() => audit.handle(records(200, 2))).toThrow(/EIO/);
+    expect(audit.lastOffset).toBe(100);
+    expect(exportedOffsets(disk)).toEqual([0, 100]); // cut back, not left to a later sync
+    audit.handle(records(200, 2)); // the runner's retry
+    disk.powerLoss();
+    const again = new AuditExporter(PATH, disk);
+    again.open();
+    expect(again.lastOffset).toBe(300);
+    expect(exportedOffsets(disk)).toEqual([0, 100, 200, 300]);
+  });
+
+  it('a failed sync whose cut fails too: the exporter stops (every batch throws, saying why) until it is opened again', () => {
+    const disk = new SimulatedDisk();
+    const audit = new AuditExporter(PATH, disk);
+    audit.open();
+    audit.handle(records(0, 2));
+    disk.inject = ({ op, path }) => ((op === 'fsync' || op === 'truncate') && path === PATH ? { error: 'EIO' } : undefined);
     expect(() => audit.handle(records(200, 2))).toThrow(/EIO/);
     disk.inject = undefined;
-    expect(() => audit.handle(records(200, 2))).toThrow(/stopped after a failed sync/);
+    expect(() => audit.handle(records(200, 2))).toThrow(/stopped: cutting back a failed sync failed; restart/);
     audit.close();
     disk.powerLoss();
     const again = new AuditExporter(PATH, disk);

@@ -53,7 +53,8 @@ export async function wire(container: DependencyContainer, config: AppConfig, op
     logger,
   });
   container.register(AssertionService, { useClass: AssertionService });
-  container.register(AUDIT_EXPORTER, { useValue: new AuditExporter(join(config.dataDir, 'audit', 'assertions.ndjson')) });
+  // on the journal's FileIO: a test that puts the journal on a simulated disk gets the audit file there too
+  container.register(AUDIT_EXPORTER, { useValue: new AuditExporter(join(config.dataDir, 'audit', 'assertions.ndjson'), container.resolve(JOURNAL_OPTIONS).io) });
   return container;
 }
 

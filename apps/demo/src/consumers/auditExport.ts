@@ -9,15 +9,15 @@ export const AUDIT_CONSUMER = 'audit-export';
  * to a file, exactly once per record even across crashes: delivery is at
  * least once, and the file itself remembers the last offset it holds, so a
  * redelivered record is skipped. A line torn by a crash is cut on start.
- * Every file operation goes through the journal's FileIO seam, so that a
- * test can drop what was never synced (a power loss).
+ * Every file operation goes through a FileIO (the app passes the journal's),
+ * so that a test can drop what was never synced (a power loss).
  */
 export class AuditExporter {
   private fd: number | undefined;
   /** End of the file: where the next lines go. */
   private size = 0;
-  /** A failed sync or rollback: what the file holds is unknown until it is opened again. */
-  private failure: unknown;
+  /** A rollback that failed (after a failed write or sync): what the file holds is unknown until it is opened again. */
+  private failure: { what: string; err: unknown } | undefined;
   /** Offset of the last record in the file (-1 when empty). */
   lastOffset = -1;
   written = 0;
@@ -45,14 +45,19 @@ export class AuditExporter {
 
   /**
    * The batch handler: writes the new lines, then syncs before the cursor
-   * may move. A failed write is cut back and thrown (the runner retries the
-   * batch: it is written again, whole); `lastOffset` moves only once the
-   * lines are synced. A failed sync is not retried (what reached the disk is
-   * unknown): every later batch throws until the exporter is opened again,
-   * which reads the last offset back from the file.
+   * may move; `lastOffset` moves only once the lines are synced. A failed
+   * write or sync is cut back to the end of the last synced batch, and that
+   * cut synced, before the error is thrown: the runner's retry writes the
+   * batch again, whole. A failed sync may have dropped the pages it was
+   * writing while they still read back from the page cache (Linux), so the
+   * lines are never trusted after one, however they read: they are cut.
+   * When the cut itself fails, every later batch throws until the exporter
+   * is opened again.
    */
   readonly handle = (records: JournalRecord[]): void => {
-    if (this.failure !== undefined) throw new Error(`audit export to ${this.path} stopped after a failed sync; restart to resume from what the file holds`, { cause: this.failure });
+    if (this.failure !== undefined) {
+      throw new Error(`audit export to ${this.path} stopped: cutting back ${this.failure.what} failed; restart to resume from what the file holds`, { cause: this.failure.err });
+    }
     const fd = this.fd!;
     const lines: string[] = [];
     let last = this.lastOffset;
@@ -67,23 +72,29 @@ export class AuditExporter {
       writeFully(this.io, fd, bytes, 0, bytes.length, this.size);
     } catch (err) {
       // the torn part is cut off, so that a shorter retry leaves no half line behind it
-      try {
-        this.io.truncate(fd, this.size);
-      } catch (truncateErr) {
-        this.failure = truncateErr;
-      }
+      this.cutBack('a failed write');
       throw err;
     }
     try {
       this.io.fsync(fd);
     } catch (err) {
-      this.failure = err;
+      this.cutBack('a failed sync');
       throw err;
     }
     this.size += bytes.length;
     this.lastOffset = last;
     this.written += lines.length;
   };
+
+  /** Cuts the file back to the end of the last synced batch, durably; on failure the exporter stops. */
+  private cutBack(what: string): void {
+    try {
+      this.io.truncate(this.fd!, this.size);
+      this.io.fsync(this.fd!);
+    } catch (err) {
+      this.failure = { what, err };
+    }
+  }
 
   run(registry: ConsumerRegistry, signal: AbortSignal, options: { stopAtHead?: boolean } = {}): Promise<RunResult> {
     registry.register(AUDIT_CONSUMER, { startFrom: 'earliest' });
