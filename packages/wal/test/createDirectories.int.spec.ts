@@ -5,7 +5,7 @@
  * on Node 20 it spins forever on /proc (journal.pseudoFs.e2e.spec.ts).
  */
 import { mkdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, WalErrorCodes, createDirectories, nodeFileIO, type FileIO } from '../src/index.js';
 import { SimulatedDisk } from '../src/testing/index.js';
@@ -122,8 +122,20 @@ describe('createDirectories', () => {
       syncDir: (d) => (synced.push(d), nodeFileIO.syncDir(d)),
     };
     expect(createDirectories(io, b)).toBe(true);
-    expect(synced).toEqual([root, a]);
+    // root's own entry first (it may be new: see the next test), then each level made
+    expect(synced).toEqual([dirname(root), root, a]);
     expect(statSync(b).isDirectory()).toBe(true);
+  });
+
+  it('the level found existing may have been made by a run that crashed before syncing it: its entry is synced too, and survives a power loss', () => {
+    const disk = new SimulatedDisk();
+    createDirectories(disk, '/data');
+    disk.mkdir('/data/app'); // a crashed run made this level and never synced /data
+    createDirectories(disk, '/data/app/journal');
+    writeSynced(disk, '/data/app/journal/file', 'kept');
+    disk.syncDir('/data/app/journal');
+    disk.powerLoss();
+    expect(disk.stat('/data/app/journal/file')).toMatchObject({ isFile: true, size: 4 });
   });
 
   it('refuses a path at or through a file, naming it, with a WAL_IO error; nothing on disk changes', () => {

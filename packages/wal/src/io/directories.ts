@@ -51,6 +51,17 @@ export function createDirectories(io: FileIO, dir: string): boolean {
     if (link !== undefined) throw new PathInTheWayError(target, top, danglingLink(link), 'ENOENT');
   }
   let created = false;
+  const existing = top === undefined ? undefined : dirname(top);
+  if (existing !== undefined && dirname(existing) !== existing) {
+    // the level found may be new itself (a run that made it crashed before
+    // syncing its parent): its entry is synced too, or a power loss could
+    // take it with everything about to be made in it
+    try {
+      io.syncDir(dirname(existing));
+    } catch (err) {
+      throw ioError('creating directory', target, err);
+    }
+  }
   for (let i = missing.length - 1; i >= 0; i--) {
     const p = missing[i]!;
     try {
