@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { prepareLine, runCli } from '@episteme/demo';
+import { defaultPrepareOptions, prepareLine, runCli } from '@episteme/demo';
 import { interleavedRoundsAsync, median } from '../lib/timing.js';
 import type { BenchContext, Cell, Mode } from '../lib/types.js';
 
@@ -52,7 +51,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   const file = join(dir, 'assertions.ndjson');
   writeFileSync(file, lines.join('\n') + '\n');
   const bytes = statSync(file).size;
-  const workers = Math.min(availableParallelism(), 4);
+  const workers = defaultPrepareOptions().workers;
   ctx.log(`${size.lines.toLocaleString('en-US')} lines (${(bytes / 1e6).toFixed(1)} MB), ${size.rounds} round(s), default workers ${workers}`);
 
   let runNo = 0;

@@ -9,3 +9,4 @@ export { beliefsProjection, beliefsAbout, type BeliefsState, type Belief, type S
 export { statsProjection, type StatsState } from './projections/stats.js';
 export { AuditExporter, AUDIT_CONSUMER } from './consumers/auditExport.js';
 export { runCli } from './cli/main.js';
+export { defaultPrepareOptions, PreparePool, type PreparePoolOptions } from './import/preparePool.js';

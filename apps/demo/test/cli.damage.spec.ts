@@ -80,7 +80,7 @@ describe('episteme with a damaged cursor file', () => {
       ]);
       expect(snapshotTree(data), args.join(' ')).toEqual(before);
     }
-    // each command the warning names rewrites the file; the read-only commands are quiet afterwards
+    // each command that writes rewrites the file (as the warning says: the next writer); the read-only commands are quiet afterwards
     const ndjson = join(data, 'more.ndjson');
     writeFileSync(ndjson, '{"subject":"mars","predicate":"hasColor","object":"red","confidence":0.9,"source":"survey"}\n');
     const writers = [assertArgs('moon'), ['retract', id, '--reason', 'superseded'], ['import', ndjson], ['projections', 'rebuild', 'stats']];

@@ -29,7 +29,7 @@ describe('episteme import - from a pipe that never closes', () => {
   it('ends with exit 1 when an append fails partway: it stops reading its input instead of waiting on it', { timeout: 60_000 }, async () => {
     const data = tempDir();
     const journal = join(data, 'journal');
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI_ENTRY, '--data', data, '--segment-bytes', '1024', 'import', '-'], {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI_ENTRY, '--data', data, '--segment-bytes', '1024', 'import', '--workers', '2', '-'], {
       cwd: REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -39,15 +39,15 @@ describe('episteme import - from a pipe that never closes', () => {
     child.stdin.on('error', () => undefined); // the child stops reading: later writes may fail
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      // a first batch (1000 lines) lands in the journal
-      child.stdin.write(lines(0, 1000));
+      // a first batch lands in the journal (past 2000 lines: the workers start and take part)
+      child.stdin.write(lines(0, 2500));
       const deadline = Date.now() + 30_000;
       while (recordBytes(journal) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(recordBytes(journal), `the first batch never landed\n${stderr}`).toBeGreaterThan(0);
       // the journal's directory goes away under the writer: the next batch
       // needs a new segment (1 KiB segments) and its creation fails
       rmSync(journal, { recursive: true, force: true });
-      child.stdin.write(lines(1000, 1000));
+      child.stdin.write(lines(2500, 1000));
       // stdin is never ended: only the command's own stop can end the process
       let timer: NodeJS.Timeout | undefined;
       const code = await Promise.race([exited, new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 40_000)))]);

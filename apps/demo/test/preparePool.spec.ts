@@ -107,13 +107,31 @@ describe('PreparePool', () => {
     expect(p.liveWorkers).toBe(0);
   });
 
-  it('closing with runs outstanding abandons them: nothing rejects unhandled, the workers stop', async () => {
+  it('closing with runs outstanding: each of them settles (answered, or refused because the pool stopped), and the threads end', async () => {
     const p = pool(2);
     await p.prepare(['{}']);
     await p.settled();
+    expect(p.runningThreads).toBe(2);
     const pending = runs(8, 200).map((lines) => p.prepare(lines));
     await p.close();
-    expect(pending).toHaveLength(8);
-    await new Promise((r) => setTimeout(r, 50)); // an unhandled rejection would fail the run here
+    const settled = await Promise.allSettled(pending);
+    for (const s of settled) {
+      if (s.status === 'rejected') expect(String(s.reason)).toMatch(/import workers were stopped before this run was prepared/);
+    }
+    expect(settled.some((s) => s.status === 'rejected')).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(p.runningThreads).toBe(0);
+  });
+
+  it('a bug in preparing, in a worker, rejects that run with its message; the stack is kept for --debug, not in the message', async () => {
+    const p = pool(1, { workerUrl: new URL('./fixtures/throwingPrepareWorker.mjs', import.meta.url) });
+    await p.prepare(['{}']);
+    await p.settled();
+    const err = await p.prepare(['{}']).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toBe('preparing import lines failed in a worker thread: boom');
+    expect(err?.stack).toMatch(/\(in the worker\) Error: boom\n\s+at /);
   });
 });

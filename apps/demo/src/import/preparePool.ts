@@ -18,7 +18,7 @@ export interface PreparePoolOptions {
 
 /**
  * Workers an import uses by default: validating a line with class-validator
- * costs 15-20 µs, about half of a whole import per line on one thread, so on
+ * costs 15-20 µs, most of a whole import per line on one thread, so on
  * a machine with two cores or more the lines are prepared in parallel
  * (the main thread keeps reading, checking ids and appending, which is cheap).
  */
@@ -34,6 +34,8 @@ interface Slot {
   /** Loaded (class-validator and all): until then the calling thread prepares, instead of waiting for it. */
   ready: boolean;
   dead: boolean;
+  /** Its thread has ended. */
+  exited: boolean;
 }
 
 interface Job {
@@ -75,6 +77,11 @@ export class PreparePool {
     return this.slots.filter((s) => s.ready && !s.dead).length;
   }
 
+  /** Worker threads started and not ended (tests: none after close). */
+  get runningThreads(): number {
+    return this.slots.filter((s) => !s.exited).length;
+  }
+
   /** Resolves once every worker started is loaded or gone (tests). */
   async settled(): Promise<void> {
     while (this.slots.some((s) => !s.ready && !s.dead)) await new Promise((r) => setTimeout(r, 10));
@@ -103,10 +110,11 @@ export class PreparePool {
     return promise;
   }
 
-  /** Stops the workers; runs not yet answered are abandoned (never settled). */
+  /** Stops the workers; runs not yet answered reject (the pool is closed). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const job of this.jobs.values()) job.reject(new Error('the import workers were stopped before this run was prepared'));
     this.jobs.clear();
     await Promise.all(this.slots.map((s) => s.worker.terminate().catch(() => undefined)));
   }
@@ -125,10 +133,13 @@ export class PreparePool {
       } catch {
         return; // the lines are prepared here instead
       }
-      const slot: Slot = { worker, load: 0, ready: false, dead: false };
+      const slot: Slot = { worker, load: 0, ready: false, dead: false, exited: false };
       worker.on('message', (reply: PrepareReply) => this.settle(slot, reply));
       worker.on('error', () => this.lose(slot));
-      worker.on('exit', () => this.lose(slot));
+      worker.on('exit', () => {
+        slot.exited = true;
+        this.lose(slot);
+      });
       this.slots.push(slot);
     }
   }
@@ -150,7 +161,12 @@ export class PreparePool {
     this.jobs.delete(reply.job);
     slot.load--;
     this.answeredByWorkers++;
-    if ('error' in reply) job.reject(new Error(`preparing import lines failed in a worker thread: ${reply.error}`));
+    if ('error' in reply) {
+      // the worker's stack, shown with --debug like any unexpected error's, not in the one-line message
+      const err = new Error(`preparing import lines failed in a worker thread: ${reply.error.message}`);
+      if (reply.error.stack) err.stack = `${err.message}\n(in the worker) ${reply.error.stack}`;
+      job.reject(err);
+    }
     else job.resolve(unpackBatch(reply.batch));
   }
 

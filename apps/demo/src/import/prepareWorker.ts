@@ -13,7 +13,7 @@ export interface PrepareRequest {
 }
 
 /** `ready` once, when the worker's modules are loaded; then one reply per request. */
-export type PrepareReply = { ready: true } | { job: number; batch: ReturnType<typeof prepareBatch> } | { job: number; error: string };
+export type PrepareReply = { ready: true } | { job: number; batch: ReturnType<typeof prepareBatch> } | { job: number; error: { message: string; stack?: string } };
 
 const port = parentPort;
 if (port) {
@@ -22,7 +22,8 @@ if (port) {
     try {
       reply = { job: m.job, batch: prepareBatch(m.lines, m.producer) };
     } catch (err) {
-      port.postMessage({ job: m.job, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies PrepareReply);
+      const error = err instanceof Error ? { message: err.message, stack: err.stack } : { message: String(err) };
+      port.postMessage({ job: m.job, error } satisfies PrepareReply);
       return;
     }
     port.postMessage(reply, [reply.batch.bytes.buffer as ArrayBuffer, reply.batch.ends.buffer as ArrayBuffer]);

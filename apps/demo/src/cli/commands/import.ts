@@ -158,7 +158,9 @@ export const importCommand = defineCommand({
     const taking = queue.drain(take);
     taking.catch(() => undefined); // awaited below, on every path
     // Ctrl-C: the run being taken is finished and appended, the rest is not read; the summary says where to resume
+    let allRead = false;
     const removeInterrupt = ctx.onInterrupt(() => {
+      if (allRead) return; // only the last batch is left: it is appended in a moment, and nothing is left to resume
       interrupted = true;
       queue.abort();
       stopReading();
@@ -168,6 +170,7 @@ export const importCommand = defineCommand({
         for await (const lines of inputLineBatches(input as AsyncIterable<Uint8Array | string>)) {
           if (!(await queue.give(toRun(lines)))) break;
         }
+        allRead = !interrupted && !queue.failed;
       } catch (err) {
         // a read that failed because an append failed and stopped it: that append's error is the one to report
         if (!queue.failed && !interrupted) {
