@@ -166,8 +166,9 @@ export class PreparePool {
       const err = new Error(`preparing import lines failed in a worker thread: ${reply.error.message}`);
       if (reply.error.stack) err.stack = `${err.message}\n(in the worker) ${reply.error.stack}`;
       job.reject(err);
+    } else {
+      job.resolve(unpackBatch(reply.batch));
     }
-    else job.resolve(unpackBatch(reply.batch));
   }
 
   /** A worker failed to load or died: its runs are prepared here, in the order they were asked. */
