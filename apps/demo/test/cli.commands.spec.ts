@@ -385,6 +385,16 @@ describe('wal', () => {
 });
 
 describe('help and errors', () => {
+  it('`wal <command> --help` is the usage as typed through the app: no <dir> (the app names its journal), and which journal', async () => {
+    for (const argv of [['wal', 'dump', '--help'], ['help', 'wal', 'dump']]) {
+      const r = await cli(argv);
+      expect(r.code, argv.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: episteme wal dump \[--from <offset>\] \[--limit <n>\]/);
+      expect(r.stdout).not.toContain('<dir>');
+      expect(r.stdout).toContain('Journal: <data>/journal (--data, env EPISTEME_DATA, default ./episteme-data)');
+    }
+  });
+
   it('--help lists every command and the exit codes', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);

@@ -73,7 +73,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (globals.help || rest.length === 0 || rest[0] === 'help') {
       // `episteme help consumers`, `episteme assert --help`: the commands named, else all
       const words = (rest[0] === 'help' ? rest.slice(1) : rest).filter((w) => !w.startsWith('-'));
-      if (words[0] === 'wal' && words[1] !== undefined) return await runWalCli(['help', words[1]], { stdout: io.stdout, stderr: io.stderr, stderrIsTTY: io.stderrIsTTY });
+      if (words[0] === 'wal' && words[1] !== undefined) {
+        // the app names the journal itself: its usage has no <dir>
+        const how = { program: 'episteme wal', suppliedDir: `<data>/journal (--data, env ${ENV.dataDir}, default ${DEFAULT_CONFIG.dataDir})` };
+        return await runWalCli(['help', words[1]], { stdout: io.stdout, stderr: io.stderr, stderrIsTTY: io.stderrIsTTY, ...how });
+      }
       if (words[0] !== undefined && words[0] !== 'wal' && !commands.some((c) => c.path[0] === words[0])) {
         throw new UsageError(`unknown command ${JSON.stringify(words[0])} (episteme --help lists them)`);
       }

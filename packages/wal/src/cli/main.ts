@@ -15,8 +15,10 @@ export interface CliIO {
   now?: () => number;
   /** Standard input, for commands that read it (`append`). */
   stdin?: AsyncIterable<Uint8Array | string>;
-  /** How the user called this tool, for error lines (default `episteme-wal`; the app's `episteme wal`). */
+  /** How the user called this tool, for error lines and usage (default `episteme-wal`; the app's `episteme wal`). */
   program?: string;
+  /** The journal directory, when the caller supplies it (the app's `<data>/journal`): usage leaves `<dir>` out. */
+  suppliedDir?: string;
 }
 
 /** WalError codes that mean the input was wrong, not the journal: exit 2 like a usage error. */
@@ -57,12 +59,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       await ctx.out(mainUsage());
       return ExitCode.Ok;
     }
-    if (name === 'help') return await helpCommand(rest, ctx);
+    if (name === 'help') return await helpCommand(rest, ctx, io);
     if (name.startsWith('-')) throw new UsageError(`unknown flag ${name}`);
     command = findCommand(name);
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
     if (help) {
-      await ctx.out(commandUsage(command));
+      await ctx.out(commandUsage(command, { program: io.program, suppliedDir: io.suppliedDir }));
       return ExitCode.Ok;
     }
     return await command.run(parseArgs(rest, command), ctx);
@@ -92,7 +94,7 @@ function splitGlobalFlags(argv: readonly string[]): { args: string[]; help: bool
   return { args, help, debug, version };
 }
 
-async function helpCommand(rest: string[], ctx: CliContext): Promise<number> {
+async function helpCommand(rest: string[], ctx: CliContext, io: CliIO): Promise<number> {
   if (rest.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(rest[1])}`);
   if (rest[0] === undefined) {
     await ctx.out(mainUsage());
@@ -100,7 +102,7 @@ async function helpCommand(rest: string[], ctx: CliContext): Promise<number> {
   }
   const command = findCommand(rest[0]);
   if (!command) throw new UsageError(`unknown command ${JSON.stringify(rest[0])}`);
-  await ctx.out(commandUsage(command));
+  await ctx.out(commandUsage(command, { program: io.program, suppliedDir: io.suppliedDir }));
   return ExitCode.Ok;
 }
 

@@ -26,16 +26,23 @@ export function mainUsage(): string {
   ].join('\n');
 }
 
-export function commandUsage(c: Command): string {
+/**
+ * A command's usage. Run through an app that names the journal itself
+ * (`episteme wal dump` on its own data directory), `suppliedDir` is that
+ * journal: the `<dir>` argument is left out of the syntax, as the user types
+ * none, and the journal is named instead.
+ */
+export function commandUsage(c: Command, how: { program?: string; suppliedDir?: string } = {}): string {
   const flags = Object.entries(c.flags).map(([name, f]) => [flagSyntax(name, f), f.description] as const);
   const width = Math.max(0, ...flags.map(([s]) => s.length));
+  const positionals = how.suppliedDir === undefined ? c.positionals : c.positionals.filter((p) => p.name !== 'dir');
   return [
-    `Usage: ${PROGRAM} ${c.name} ${c.positionals.map((p) => `<${p.name}>`).join(' ')} ${flags.map(([s]) => `[${s}]`).join(' ')}`.trimEnd(),
+    `Usage: ${how.program ?? PROGRAM} ${c.name} ${positionals.map((p) => `<${p.name}>`).join(' ')} ${flags.map(([s]) => `[${s}]`).join(' ')}`.replace(/ +/g, ' ').trimEnd(),
     '',
     `${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.`,
     '',
-    'Arguments:',
-    ...c.positionals.map((p) => `  <${p.name}>  ${p.description}`),
+    ...(how.suppliedDir !== undefined ? [`Journal: ${how.suppliedDir}`] : []),
+    ...(positionals.length ? ['Arguments:', ...positionals.map((p) => `  <${p.name}>  ${p.description}`)] : []),
     ...(flags.length ? ['', 'Flags:', ...flags.map(([s, d]) => `  ${s.padEnd(width)}  ${d}`)] : []),
     '',
   ].join('\n');
