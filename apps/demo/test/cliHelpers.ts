@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +166,18 @@ export async function cli(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
 }
 
 // ---- what is on disk
+
+/** Bytes of records in the journal's segment files (the 32-byte headers left out). */
+export function recordBytes(journal: string): number {
+  try {
+    return readdirSync(journal)
+      .filter((n) => n.endsWith('.wal'))
+      .reduce((sum, n) => sum + Math.max(0, statSync(join(journal, n)).size - 32), 0);
+  } catch {
+    return 0;
+  }
+}
+
 
 /**
  * Every file (sha256 of its bytes) and directory under `dir`, by relative

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Journal } from '@episteme/wal';
 import { runCli } from '../src/cli/main.js';
-import { CLI_ENTRY, REPO_ROOT, json, removeTempDirs, tempDir } from './cliHelpers.js';
+import { CLI_ENTRY, REPO_ROOT, json, recordBytes, removeTempDirs, tempDir } from './cliHelpers.js';
 
 afterAll(removeTempDirs);
 
@@ -16,17 +15,6 @@ function lines(from: number, count: number): string {
     s += i % 7 === 0 ? '{"subject": "torn\n' : JSON.stringify({ subject: `s${i}`, predicate: 'p', object: `o${i}`, confidence: 0.5, source: 'pipe', id: `line-${i}` }) + '\n';
   }
   return s;
-}
-
-/** Bytes of records in the journal's segment files (the 32-byte headers left out). */
-function recordBytes(journal: string): number {
-  try {
-    return readdirSync(journal)
-      .filter((n) => n.endsWith('.wal'))
-      .reduce((sum, n) => sum + Math.max(0, statSync(join(journal, n)).size - 32), 0);
-  } catch {
-    return 0;
-  }
 }
 
 async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI_ENTRY, REPO_ROOT, removeTempDirs, tempDir } from './cliHelpers.js';
+import { CLI_ENTRY, REPO_ROOT, recordBytes, removeTempDirs, tempDir } from './cliHelpers.js';
 
 afterAll(removeTempDirs);
 
@@ -12,17 +12,6 @@ function lines(from: number, count: number): string {
     s += JSON.stringify({ subject: `s${i}`, predicate: 'colour', object: 'blue', confidence: 0.5, source: 'pipe' }) + '\n';
   }
   return s;
-}
-
-/** Bytes of records in the journal's segment files (the 32-byte headers left out). */
-function recordBytes(journal: string): number {
-  try {
-    return readdirSync(journal)
-      .filter((n) => n.endsWith('.wal'))
-      .reduce((sum, n) => sum + Math.max(0, statSync(join(journal, n)).size - 32), 0);
-  } catch {
-    return 0;
-  }
 }
 
 describe('episteme import - from a pipe that never closes', () => {

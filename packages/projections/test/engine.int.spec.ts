@@ -260,6 +260,34 @@ async function eventually(check: () => boolean): Promise<void> {
   for (let waited = 0; !check() && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
 }
 
+/**
+ * A projection following a journal of 30 events, snapshotting every 10
+ * events or 20 ms, its registry and engine sharing one logger (as an app
+ * wires them), its cursor caught up with the head.
+ */
+async function followingAfter30Events() {
+  const dir = tempDir();
+  const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024 });
+  const warnings: string[] = [];
+  const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined };
+  const registry = new ConsumerRegistry(journal, { logger, autoCleanup: false });
+  const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
+  engine.register(tally(1));
+  await engine.start();
+  const info = (): ProjectionInfo => engine.list().find((p) => p.name === 'tally')!;
+  const cursor = (): number | undefined => {
+    try {
+      return registry.get('projection.tally').cursor;
+    } catch {
+      return undefined; // damaged or deleted
+    }
+  };
+  await appendEvents(journal, events(30));
+  await engine.waitFor();
+  await eventually(() => cursor() === journal.head);
+  return { dir, journal, warnings, registry, engine, info, cursor };
+}
+
 /** Bit rot in both slots of a projection's cursor file: no valid cursor left. */
 function damageCursor(dir: string, projection = 'tally'): void {
   const path = join(dir, 'consumers', `projection.${projection}.cursor`);
@@ -319,25 +347,7 @@ describe('a damaged projection cursor', () => {
   });
 
   it('damaged while the projection follows: its next snapshot rewrites it at the checkpoint with one warning, and the projection goes on with the state of a fresh rebuild', async () => {
-    const dir = tempDir();
-    const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024 });
-    const warnings: string[] = [];
-    const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined };
-    const registry = new ConsumerRegistry(journal, { logger, autoCleanup: false });
-    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
-    engine.register(tally(1));
-    await engine.start();
-    const info = (): ProjectionInfo => engine.list().find((p) => p.name === 'tally')!;
-    const cursor = (): number | undefined => {
-      try {
-        return registry.get('projection.tally').cursor;
-      } catch {
-        return undefined; // damaged
-      }
-    };
-    await appendEvents(journal, events(30));
-    await engine.waitFor();
-    await eventually(() => cursor() === journal.head);
+    const { dir, journal, warnings, registry, engine, info, cursor } = await followingAfter30Events();
     expect(cursor()).toBe(journal.head);
 
     damageCursor(dir); // between two snapshots
@@ -376,25 +386,7 @@ describe('a damaged projection cursor', () => {
 
 describe('a projection cursor deleted while the projection follows (`consumers delete` from another process)', () => {
   it('is registered again at the next snapshot, with one warning, and the projection goes on with the state of a fresh rebuild', async () => {
-    const dir = tempDir();
-    const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024 });
-    const warnings: string[] = [];
-    const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined };
-    const registry = new ConsumerRegistry(journal, { logger, autoCleanup: false });
-    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
-    engine.register(tally(1));
-    await engine.start();
-    const info = (): ProjectionInfo => engine.list().find((p) => p.name === 'tally')!;
-    const cursor = (): number | undefined => {
-      try {
-        return registry.get('projection.tally').cursor;
-      } catch {
-        return undefined; // deleted
-      }
-    };
-    await appendEvents(journal, events(30));
-    await engine.waitFor();
-    await eventually(() => cursor() === journal.head);
+    const { dir, journal, warnings, registry, engine, info, cursor } = await followingAfter30Events();
 
     new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false }).delete('projection.tally');
     expect(cursor()).toBeUndefined();
