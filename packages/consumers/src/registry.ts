@@ -31,6 +31,8 @@ export interface ConsumerInfo {
   state: 'registered' | 'running' | 'stopped' | 'failed';
   /** The failed handler's message, or why the cursor cannot be used. */
   error?: string;
+  /** The cursor file is damaged (`error` says so too): where, and why, for a caller that words its own advice. */
+  damage?: { path: string; why: string };
   pid?: number;
 }
 
@@ -140,7 +142,8 @@ export class ConsumerRegistry {
         state = this.get(name);
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
-        return { name, cursor: -1, head, lagBytes: 0, lagRecords: undefined, lastCommitAt: '', state: 'failed', error };
+        const damage = err instanceof CorruptCursorError ? { damage: { path: err.path, why: err.why } } : {};
+        return { name, cursor: -1, head, lagBytes: 0, lagRecords: undefined, lastCommitAt: '', state: 'failed', error, ...damage };
       }
       let lagRecords: number | undefined;
       try {

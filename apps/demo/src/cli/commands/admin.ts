@@ -23,7 +23,7 @@ export const consumersListCommand = defineCommand({
           ),
         );
         // errors under the table: a long message would stretch its last column
-        for (const c of list) if (c.error) await ctx.out(`${c.name}: ${c.error}\n`);
+        for (const c of list) if (c.error) await ctx.out(`${c.name}: ${projectionCursorDamage(c) ?? c.error}\n`);
       }
     } finally {
       await app.close();
@@ -69,6 +69,20 @@ export const consumersDeleteCommand = defineCommand({
     return Exit.Ok;
   },
 });
+
+/**
+ * A projection's damaged cursor needs no reset by hand (the registry's
+ * advice for a plain consumer): every command that writes opens the app as
+ * the writer, whose engine rewrites it; undefined for anything else.
+ */
+function projectionCursorDamage(c: { name: string; damage?: { path: string; why: string } }): string | undefined {
+  const projection = PROJECTIONS.find((p) => consumerNameOf(p.name) === c.name);
+  if (!projection || !c.damage) return undefined;
+  return (
+    `cursor file ${c.damage.path} is damaged: ${c.damage.why}; it is the cursor of projection "${projection.name}", rewritten by the next command that writes ` +
+    `(\`episteme assert\`, \`retract\`, \`import\` or \`projections rebuild ${projection.name}\`); the projection's state is untouched`
+  );
+}
 
 /**
  * A projection's cursor moved by hand changes nothing the user can see: the
