@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
 import { CONSUMER_REGISTRY, JOURNAL } from '@episteme/consumers';
 import { PROJECTION_ENGINE } from '@episteme/projections';
+import { SimulatedDisk } from '@episteme/wal/testing';
 import { AssertionService, JOURNAL_OPTIONS, appOf, resolveConfig, wire, type BeliefsState } from '../src/index.js';
 
 const dirs: string[] = [];
@@ -44,6 +45,19 @@ describe('composition root', () => {
     expect(app.journal.dir).toBe(elsewhere);
     for (let i = 0; i < 50; i++) await app.service.assert({ subject: `s${i}`, predicate: 'p', object: 'o', confidence: 0.5, source: 't' });
     expect(app.journal.segmentList().length).toBeGreaterThan(1);
+    await app.journal.close();
+  });
+
+  it('puts the audit export on the journal\'s FileIO: a journal on a simulated disk has its audit file there too', async () => {
+    const dataDir = temp();
+    const disk = new SimulatedDisk();
+    const child = container.createChildContainer();
+    child.register(JOURNAL_OPTIONS, { useValue: { dir: '/sim/journal', io: disk } });
+    const app = appOf(await wire(child, resolveConfig({ dataDir }, {})));
+    app.audit.open();
+    app.audit.close();
+    expect(disk.stat(app.audit.path)).toMatchObject({ isFile: true });
+    expect(existsSync(app.audit.path)).toBe(false);
     await app.journal.close();
   });
 

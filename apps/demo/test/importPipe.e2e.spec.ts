@@ -35,6 +35,11 @@ describe('episteme import - from a pipe that never closes', () => {
       expect(recordBytes(journal), `the first batch never landed\n${stderr}`).toBeGreaterThan(0);
       // the journal's directory goes away under the writer: the next batch
       // needs a new segment (1 KiB segments) and its creation fails
+      // removed once the import has appended all it was sent (a pipe's lines are appended as it pauses):
+      // a writer still making 1 KiB segments would race the removal (ENOTEMPTY)
+      for (let last = -1, now = recordBytes(journal); now !== last && Date.now() < deadline; last = now, now = recordBytes(journal)) {
+        await new Promise((r) => setTimeout(r, 500));
+      }
       rmSync(journal, { recursive: true, force: true });
       child.stdin.write(lines(2500, 1000));
       // stdin is never ended: only the command's own stop can end the process

@@ -70,13 +70,18 @@ export const consumersDeleteCommand = defineCommand({
   },
 });
 
+/** The app's projection whose cursor is the consumer `name`, if any. */
+function projectionOfCursor(name: string): (typeof PROJECTIONS)[number] | undefined {
+  return PROJECTIONS.find((p) => consumerNameOf(p.name) === name);
+}
+
 /**
  * A projection's damaged cursor needs no reset by hand (the registry's
  * advice for a plain consumer): every command that writes opens the app as
  * the writer, whose engine rewrites it; undefined for anything else.
  */
 function projectionCursorDamage(c: { name: string; damage?: { path: string; why: string } }): string | undefined {
-  const projection = PROJECTIONS.find((p) => consumerNameOf(p.name) === c.name);
+  const projection = projectionOfCursor(c.name);
   if (!projection || !c.damage) return undefined;
   return (
     `cursor file ${c.damage.path} is damaged: ${c.damage.why}; it is the cursor of projection "${projection.name}", rewritten by the next command that writes ` +
@@ -93,7 +98,7 @@ function projectionCursorDamage(c: { name: string; damage?: { path: string; why:
  * so, and how to start the projection over.
  */
 function noteProjectionCursor(consumer: string, ctx: { err(s: string): void }): void {
-  const projection = PROJECTIONS.find((p) => consumerNameOf(p.name) === consumer);
+  const projection = projectionOfCursor(consumer);
   if (!projection) return;
   ctx.err(
     `note: ${consumer} is the cursor of projection "${projection.name}": it only holds the log back; the projection resumes from its snapshot, ` +
