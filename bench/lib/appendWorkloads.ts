@@ -254,6 +254,96 @@ export class RawSynced extends RawFile {
   }
 }
 
+/**
+ * The ceiling of an appending log at a given batch size, with no CPU work per
+ * record: N records per write to a growing file, zero-filled `zeroAhead`
+ * bytes ahead of the writes as the journal preallocates (FORMAT.md:
+ * preallocated space), each batch synced with the async fdatasync, and at
+ * most two syncs in flight as in the journal's group-commit pipeline.
+ * RawSynced's preallocated ring overwrites pages that were written and
+ * cached before the timing began; a log that appends pays for fresh pages
+ * and blocks instead, which this row measures.
+ */
+export class RawAppendPipelined extends RawFile {
+  cpuBound = false;
+  override latency = new LatencyLog();
+  /** End of the zero-filled space. */
+  private allocated = 0;
+  private readonly zeros: Uint8Array;
+
+  constructor(
+    dir: string,
+    pool: PayloadPool,
+    readonly perSync: number,
+    private readonly zeroAhead: number,
+  ) {
+    super(
+      `raw-append${perSync}-${pool.payloadBytes}`,
+      `raw ${perSync} records per write, appending (${zeroAhead / MiB} MiB zero-filled ahead), 2 async fdatasyncs in flight`,
+      join(dir, `raw-append-${perSync}`),
+      pool,
+      0,
+    );
+    if (perSync > RING) throw new Error(`raw batches of at most ${RING} records`);
+    this.zeros = new Uint8Array(Math.min(Math.max(zeroAhead, 1), 4 * MiB));
+  }
+
+  async slice(ms: number): Promise<SliceResult> {
+    const { fd, perSync } = this;
+    const { records: buf, recordBytes: rb } = this.pool;
+    const bytes = perSync * rb;
+    const lat = this.latency;
+    const pending: Promise<void>[] = [];
+    let n = 0;
+    let syncs = 0;
+    let syncMs = 0;
+    let running = 0;
+    let busySince = 0;
+    let busyMs = 0;
+    const synced = (written: number): Promise<void> => {
+      const s0 = performance.now();
+      if (running++ === 0) busySince = s0;
+      return fdatasyncAsync(fd).then(() => {
+        const t1 = performance.now();
+        syncMs += t1 - s0;
+        if (--running === 0) busyMs += t1 - busySince;
+        lat.push((t1 - written) * 1000);
+      });
+    };
+    const start = performance.now();
+    const deadline = start + ms;
+    do {
+      if (pending.length >= 2) await pending.shift();
+      const t0 = performance.now();
+      const at = this.pos;
+      if (at + bytes > this.allocated) this.zeroFill(at + bytes);
+      writeSync(fd, buf, 0, bytes, at);
+      this.pos += bytes;
+      pending.push(synced(t0));
+      n += perSync;
+      syncs++;
+    } while (performance.now() < deadline);
+    await Promise.all(pending);
+    return { records: n, ms: performance.now() - start, syncs, syncMs, syncBusyMs: busyMs };
+  }
+
+  /** As the journal does: zeros from the end of the coming write to `zeroAhead` past the allocated end. */
+  private zeroFill(upTo: number): void {
+    const target = Math.max(upTo, this.allocated + this.zeroAhead);
+    for (let pos = Math.max(this.allocated, upTo); pos < target; ) {
+      const k = Math.min(this.zeros.length, target - pos);
+      writeSync(this.fd, this.zeros, 0, k, pos);
+      pos += k;
+    }
+    this.allocated = target;
+  }
+
+  override async settle(): Promise<void> {
+    await super.settle();
+    if (this.pos === 0) this.allocated = 0;
+  }
+}
+
 export type Drive = { appenders: number } | { inFlight: number };
 
 /**
