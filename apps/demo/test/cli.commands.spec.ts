@@ -402,13 +402,13 @@ describe('help and errors', () => {
       expect(r.stdout).toContain(`  ${c}`);
     }
     for (const f of ['--data', '--json', '--debug', '--durability']) expect(r.stdout).toContain(f);
-    expect(r.stdout).toMatch(/exit codes: 0 ok, 1 .*, 2 /);
+    expect(r.stdout).toMatch(/Exit codes: 0 ok, 1 .*, 2 /);
     expect((await cli(['help'])).code).toBe(0);
     expect((await cli(['-h'])).code).toBe(0);
     expect((await cli(['assert', '--help'])).code).toBe(0);
     const bare = await cli([]);
     expect(bare.code).toBe(2);
-    expect(bare.stdout).toContain('usage: episteme');
+    expect(bare.stdout).toContain('Usage: episteme');
     // with --json, a script gets an error document as for any other failure
     const bareJson = await cli(['--json']);
     expect(bareJson.code).toBe(2);

@@ -65,7 +65,7 @@ describe.concurrent('episteme, spawned', () => {
   it('--help prints the usage and exits 0', async ({ onTestFinished }) => {
     const episteme = epistemeFor({ onTestFinished });
     const r = ok(await episteme(['--help']));
-    expect(r.stdout).toMatch(/^usage: episteme \[global flags\] <command> \[args\]/);
+    expect(r.stdout).toMatch(/^Usage: episteme \[global flags\] <command> \[args\]/);
     for (const c of ['assert', 'retract', 'import', 'beliefs', 'stats', 'consumers list', 'consumers reset', 'consumers delete', 'projections list', 'projections rebuild', 'wal segments|dump|verify|recover']) {
       expect(r.stdout).toContain(`  ${c}`);
     }

@@ -195,15 +195,15 @@ function usage(words: string[] = []): string {
   for (let k = Math.min(words.length, 2); k > 0 && named.length === 0; k--) {
     named = commands.filter((c) => words.slice(0, k).every((w, i) => c.path[i] === w));
   }
-  const lines = ['usage: episteme [global flags] <command> [args]', '', 'commands:'];
+  const lines = ['Usage: episteme [global flags] <command> [args]', '', 'Commands:'];
   for (const c of named.length > 0 ? named : commands) {
     const args = c.positionals.map((p) => `<${p.name}>`).join(' ');
     lines.push(`  ${[c.path.join(' '), args].filter(Boolean).join(' ').padEnd(34)} ${c.summary}`);
     for (const [name, f] of Object.entries(c.flags)) lines.push(`      --${name}${f.value ? ` <${f.value}>` : ''}`.padEnd(38) + ` ${f.description}`);
   }
   if (named.length === 0) lines.push(`  ${'wal segments|dump|verify|recover'.padEnd(34)} inspect the journal (same as episteme-wal, on <data>/journal; episteme wal <command> --help)`);
-  lines.push('', 'global flags:');
+  lines.push('', 'Global flags:');
   for (const [name, f] of Object.entries(GLOBAL_FLAGS)) lines.push(`  --${name}${'value' in f ? ` <${f.value}>` : ''}`.padEnd(38) + ` ${f.description}`);
-  lines.push('', 'exit codes: 0 ok, 1 a problem with the data, 2 usage error or bad input (nothing changed), 130 interrupted (import: says where to resume)');
+  lines.push('', 'Exit codes: 0 ok, 1 a problem with the data, 2 usage error or bad input (nothing changed), 130 interrupted (import: says where to resume)');
   return lines.join('\n') + '\n';
 }
