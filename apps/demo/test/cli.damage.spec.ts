@@ -117,11 +117,36 @@ describe('episteme with a damaged cursor file', () => {
     const text = (await cli(['--data', data, 'consumers', 'list'])).stdout;
     expect(text).toMatch(/^projection\.beliefs\s+\?\s+\d+\s+\?\s+\?\s+\?\s+failed$/m);
     expect(text).toMatch(/^projection\.beliefs: cursor file .* is damaged: /m);
+    // the command repairs the file: no warning about it (which would say that nothing need be done, or to do what the
+    // command does), a note of what it replaced; another damaged cursor is still warned about
+    damage(data, 'projection.stats');
     const reset = await cli(['--data', data, 'consumers', 'reset', 'projection.beliefs', '--to', 'earliest']);
     expect(reset.code, reset.stderr).toBe(0);
+    const resetLines = reset.stderr.split('\n').filter((line) => line !== '');
+    expect(resetLines.filter((line) => line.startsWith('warning:'))).toEqual([expect.stringMatching(/^warning: projection "stats": its cursor file .*projection\.stats\.cursor is damaged/)]);
+    expect(resetLines).toContainEqual(expect.stringMatching(/^note: the cursor file .*projection\.beliefs\.cursor was damaged \(no valid slot .*\); written anew$/));
     damage(data, 'projection.beliefs');
     const del = await cli(['--data', data, 'consumers', 'delete', 'projection.beliefs']);
     expect(del.code, del.stderr).toBe(0);
+    const delLines = del.stderr.split('\n').filter((line) => line !== '');
+    expect(delLines.filter((line) => line.startsWith('warning:'))).toEqual([expect.stringMatching(/^warning: projection "stats": /)]);
+    expect(delLines).toContainEqual(expect.stringMatching(/^note: the cursor file .*projection\.beliefs\.cursor was damaged \(no valid slot .*\); deleted with the consumer$/));
+  });
+
+  it("consumers reset on a plain consumer's damaged cursor: a note of what it replaced, not the advice to reset it", async () => {
+    const data = tempDir();
+    expect((await cli(['--data', data, ...assertArgs('sun')])).code).toBe(0);
+    const journal = await Journal.open({ dir: join(data, 'journal') });
+    new ConsumerRegistry(journal, { logger: { warn: () => undefined } }).register(AUDIT_CONSUMER);
+    await journal.close();
+    damage(data, AUDIT_CONSUMER);
+    const r = await cli(['--data', data, 'consumers', 'reset', AUDIT_CONSUMER, '--to', 'latest']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^note: the cursor file .*audit-export\.cursor was damaged \(no valid slot .*\); written anew\n$/);
+    const list = json<Array<{ name: string; state: string; cursor: number }>>((await cli(['--data', data, '--json', 'consumers', 'list'])).stdout);
+    const audit = list.find((c) => c.name === AUDIT_CONSUMER)!;
+    expect(audit.state).not.toBe('failed');
+    expect(audit.cursor).toBeGreaterThan(0); // at the head ("latest"), written anew
   });
 });
 

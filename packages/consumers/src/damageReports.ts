@@ -1,6 +1,17 @@
 import type { CorruptCursorError } from './errors.js';
 
 /**
+ * What a warning is about, for a logger that filters: a command that is about
+ * to reset or delete a damaged cursor drops the warnings about that cursor
+ * (they would tell the user to do what the command does) and says itself
+ * what it replaced.
+ */
+export interface WarningAbout {
+  /** The consumer whose cursor file the warning says is damaged and left so (not one that reports a repair). */
+  damagedCursor?: string;
+}
+
+/**
  * The warnings about damaged cursor files that a registry's open check found.
  * Each waits for the end of the current turn (a microtask): a layer above
  * that writes such a file anew in that turn (the projection engine, which
@@ -13,7 +24,7 @@ import type { CorruptCursorError } from './errors.js';
 export class DamagedCursorReports {
   private readonly pending = new Map<string, CorruptCursorError>();
 
-  constructor(private readonly warn: (message: string) => void) {}
+  constructor(private readonly warn: (message: string, about: WarningAbout) => void) {}
 
   hold(name: string, err: CorruptCursorError): void {
     if (this.pending.size === 0) queueMicrotask(() => this.flush());
@@ -28,7 +39,7 @@ export class DamagedCursorReports {
   }
 
   private flush(): void {
-    for (const [name, err] of this.pending) this.warn(`consumer "${name}": ${err.message}`);
+    for (const [name, err] of this.pending) this.warn(`consumer "${name}": ${err.message}`, { damagedCursor: name });
     this.pending.clear();
   }
 }

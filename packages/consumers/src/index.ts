@@ -9,5 +9,6 @@ export { encodeCursorFile, decodeCursorFile, type CursorState } from './cursorFi
 export { CursorStore, CONSUMERS_DIR } from './cursorStore.js';
 export { ConsumerRegistry, type ConsumerInfo, type Logger, type RegistryOptions, type StartFrom } from './registry.js';
 export type { CursorClampEvent } from './clampEvents.js';
+export type { WarningAbout } from './damageReports.js';
 export { runConsumer, type RunOptions, type RunResult, type RecordHandler, type BatchHandler, type RetryOptions } from './runner.js';
 export { registerConsumers, JOURNAL, CONSUMER_REGISTRY, CONSUMER_REGISTRY_OPTIONS } from './di.js';

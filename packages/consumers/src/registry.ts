@@ -4,7 +4,7 @@ import { describeClampReason as describe, type CursorClampEvent } from './clampE
 import { validateConsumerName } from './consumerName.js';
 import type { CursorState } from './cursorFile.js';
 import { CursorStore } from './cursorStore.js';
-import { DamagedCursorReports } from './damageReports.js';
+import { DamagedCursorReports, type WarningAbout } from './damageReports.js';
 import {
   ConsumerNotFoundError,
   ConsumerRunningError,
@@ -37,7 +37,7 @@ export interface ConsumerInfo {
 }
 
 export interface Logger {
-  warn(message: string): void;
+  warn(message: string, about?: WarningAbout): void;
   info?(message: string): void;
 }
 
@@ -102,7 +102,7 @@ export class ConsumerRegistry {
     this.now = options.now ?? (() => new Date());
     this.autoCleanup = options.autoCleanup !== false;
     this.boundaries = RecordBoundaries.of(journal);
-    this.damageReports = new DamagedCursorReports((m) => this.logger.warn(m));
+    this.damageReports = new DamagedCursorReports((m, about) => this.logger.warn(m, about));
     if (!checkedJournals.has(journal)) {
       // what a crash left in the page cache becomes durable before anyone reads it
       if (!journal.readOnly) this.store.syncAll();

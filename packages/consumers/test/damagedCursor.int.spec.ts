@@ -109,6 +109,14 @@ describe('a damaged cursor file found when the journal opens', () => {
     expect(warnings[0]).toMatch(/reset the consumer to a position \(or delete it\)/);
   });
 
+  it('says which cursor it is about, for a logger that leaves out what the command at hand repairs', async () => {
+    const { journal } = await reopenedWithDamage();
+    const about: unknown[] = [];
+    new ConsumerRegistry(journal, { logger: { warn: (_m, a) => void about.push(a) } });
+    await endOfTurn();
+    expect(about).toEqual([{ damagedCursor: 'c' }]);
+  });
+
   it('is left to a layer that repairs it in that turn: takeDamageReport hands the report over, and the registry says nothing', async () => {
     const { journal, path } = await reopenedWithDamage();
     const { registry, warnings } = collecting(journal);

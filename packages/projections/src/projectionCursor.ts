@@ -83,5 +83,6 @@ export function reportUnrepairedProjectionCursor(registry: ConsumerRegistry, pro
   logger.warn(
     `projection "${projection}": its cursor file ${err.path} is damaged (${err.why}); nothing to do: the next process that opens the journal ` +
       `as its writer with this projection registered rewrites it, and one running now does at the projection's next snapshot; the projection's state is untouched`,
+    { damagedCursor: consumerNameOf(projection) },
   );
 }

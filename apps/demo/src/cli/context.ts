@@ -1,4 +1,5 @@
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import type { Logger } from '@episteme/consumers';
 import type { Snapshot, SnapshotStore } from '@episteme/projections';
 import { FileSnapshotStore } from '@episteme/projections';
 import { describeCut } from '@episteme/wal/cli';
@@ -16,7 +17,7 @@ export interface CommandContext {
   /** Standard input, for `import -`. */
   stdin: NodeJS.ReadableStream;
   /** Opens the app as the writer (takes the journal lock) or read-only. */
-  open(mode: 'write' | 'read'): Promise<App>;
+  open(mode: 'write' | 'read', options?: OpenOptions): Promise<App>;
   /**
    * For a long command that can stop cleanly: `stop` runs on Ctrl-C or
    * SIGTERM instead of the process ending at once; returns the function
@@ -41,11 +42,30 @@ export class ReadOnlySnapshotStore implements SnapshotStore {
   remove(): void {}
 }
 
+export interface OpenOptions {
+  /**
+   * The consumer whose cursor the command resets or deletes: the warnings
+   * that its cursor file is damaged are left out (they advise what the
+   * command does, or that nothing need be done); the command says what it
+   * replaced.
+   */
+  repairs?: string;
+}
+
 /** `stderr` takes the warnings of the app's parts (a damaged snapshot, a rewritten cursor): the CLI's own channel. */
-export async function openApp(config: AppConfig, mode: 'write' | 'read', stderr: (s: string) => void = (s) => void process.stderr.write(s)): Promise<App> {
+export async function openApp(
+  config: AppConfig,
+  mode: 'write' | 'read',
+  stderr: (s: string) => void = (s) => void process.stderr.write(s),
+  options: OpenOptions = {},
+): Promise<App> {
   const child = rootContainer.createChildContainer();
   const readOnly = mode === 'read';
-  const logger = { warn: (m: string) => stderr(`warning: ${m}\n`) };
+  const logger: Logger = {
+    warn: (m, about) => {
+      if (options.repairs === undefined || about?.damagedCursor !== options.repairs) stderr(`warning: ${m}\n`);
+    },
+  };
   await wire(child, config, {
     readOnly,
     logger,

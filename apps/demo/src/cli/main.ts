@@ -120,7 +120,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       err: io.stderr,
       stderrIsTTY: io.stderrIsTTY,
       stdin: io.stdin ?? process.stdin,
-      open: (mode) => openApp(config, mode, io.stderr),
+      open: (mode, options) => openApp(config, mode, io.stderr, options),
       onInterrupt: io.onInterrupt ?? processInterrupts,
     };
     return await command.run(args, ctx);

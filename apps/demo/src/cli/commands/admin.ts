@@ -1,3 +1,4 @@
+import { CorruptCursorError, type ConsumerRegistry } from '@episteme/consumers';
 import { consumerNameOf, CorruptSnapshotError, FileSnapshotStore } from '@episteme/projections';
 import { ProgressLine, UsageError, parseNonNegativeInteger, table } from '@episteme/wal/cli';
 import { PROJECTIONS } from '../../app/container.js';
@@ -40,10 +41,12 @@ export const consumersResetCommand = defineCommand({
   async run({ positionals: [name], flags }, ctx) {
     if (flags.to === undefined) throw new UsageError('--to is required: earliest, latest or an offset');
     const to = flags.to === 'earliest' || flags.to === 'latest' ? flags.to : parseNonNegativeInteger(flags.to, '--to');
-    const app = await ctx.open('read');
+    const app = await ctx.open('read', { repairs: name });
     try {
+      const damage = damageOf(app.registry, name!);
       const state = app.registry.reset(name!, to);
       await ctx.out(ctx.json ? JSON.stringify(state) + '\n' : `${name}: cursor ${state.cursor}\n`);
+      if (damage) ctx.err(`note: the cursor file ${damage.path} was damaged (${damage.why}); written anew\n`);
       noteProjectionCursor(name!, ctx);
     } finally {
       await app.close();
@@ -58,10 +61,12 @@ export const consumersDeleteCommand = defineCommand({
   positionals: [{ name: 'name', description: 'consumer name' }],
   flags: {},
   async run({ positionals: [name] }, ctx) {
-    const app = await ctx.open('read');
+    const app = await ctx.open('read', { repairs: name });
     try {
+      const damage = damageOf(app.registry, name!);
       app.registry.delete(name!);
       await ctx.out(ctx.json ? JSON.stringify({ deleted: name }) + '\n' : `deleted consumer ${name}\n`);
+      if (damage) ctx.err(`note: the cursor file ${damage.path} was damaged (${damage.why}); deleted with the consumer\n`);
       noteProjectionCursor(name!, ctx);
     } finally {
       await app.close();
@@ -69,6 +74,17 @@ export const consumersDeleteCommand = defineCommand({
     return Exit.Ok;
   },
 });
+
+/** The damage of the consumer's cursor file, when it cannot be read (the command replaces or removes it). */
+function damageOf(registry: ConsumerRegistry, name: string): CorruptCursorError | undefined {
+  try {
+    registry.get(name);
+    return undefined;
+  } catch (err) {
+    if (err instanceof CorruptCursorError) return err;
+    return undefined; // not registered: the command itself says so
+  }
+}
 
 /** The app's projection whose cursor is the consumer `name`, if any. */
 function projectionOfCursor(name: string): (typeof PROJECTIONS)[number] | undefined {
