@@ -184,6 +184,23 @@ describe('createDirectories', () => {
     expect(readlinkSync(link)).toBe(target);
   });
 
+  it('a chain of links that ends nowhere names every hop and the missing end (not "does not exist" of a link that exists); nothing changes', async () => {
+    const root = tempDir();
+    const link = join(root, 'data');
+    symlinkSync('hop', link); // relative: resolved beside the link
+    symlinkSync(join(root, 'gone', 'x'), join(root, 'hop'));
+    const before = snapshotDir(root);
+    const why = `${link} is a dangling symbolic link to hop -> ${join(root, 'gone', 'x')} (${join(root, 'gone', 'x')} does not exist)`;
+    expect(() => createDirectories(nodeFileIO, join(link, 'journal'))).toThrow(`failed (ENOENT): ${why}`);
+    await expect(Journal.open({ dir: link })).rejects.toMatchObject({ code: WalErrorCodes.NotAJournal, message: `${link} is not a journal directory: ${why}` });
+    // a loop of links is named up to the kernel's limit, without hanging
+    const loop = join(root, 'loop');
+    symlinkSync('loop2', loop);
+    symlinkSync('loop', join(root, 'loop2'));
+    expect(() => createDirectories(nodeFileIO, join(loop, 'journal'))).toThrow(/ELOOP|loop2 -> loop/);
+    expect(snapshotDir(root)).toEqual({ ...before, loop: '-> loop2', loop2: '-> loop' });
+  });
+
   it('a FileIO without readlink (written before it existed) still works: a dangling link gives mkdir’s own error (EEXIST), nothing changes', () => {
     const root = tempDir();
     const link = join(root, 'data');

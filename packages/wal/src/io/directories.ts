@@ -48,7 +48,7 @@ export function createDirectories(io: FileIO, dir: string): boolean {
       const code = errnoOf(err) ?? 'EIO';
       throw new PathInTheWayError(target, top, `cannot be examined (${code})`, code, err);
     }
-    if (link !== undefined) throw new PathInTheWayError(target, top, danglingLink(link), 'ENOENT');
+    if (link !== undefined) throw new PathInTheWayError(target, top, danglingLink(io, top, link), 'ENOENT');
   }
   let created = false;
   const existing = top === undefined ? undefined : dirname(top);
@@ -115,7 +115,7 @@ function whatIsInTheWay(io: FileIO, target: string, p: string, err: unknown): Io
     const st = io.stat(p);
     if (st && !st.isDirectory) return notADirectory(target, p);
     const link = st ? undefined : io.readlink?.(p);
-    if (link !== undefined) return new PathInTheWayError(target, p, danglingLink(link), 'ENOENT');
+    if (link !== undefined) return new PathInTheWayError(target, p, danglingLink(io, p, link), 'ENOENT');
   } catch {
     // the EEXIST is the error that happened
   }
@@ -133,14 +133,37 @@ export function danglingLinkOn(io: FileIO, dir: string): string | undefined {
     let p = resolve(dir);
     while (dirname(p) !== p && !io.stat(dirname(p))) p = dirname(p);
     const link = io.readlink?.(p);
-    return link === undefined ? undefined : `${p} ${danglingLink(link)}`;
+    return link === undefined ? undefined : `${p} ${danglingLink(io, p, link)}`;
   } catch {
     return undefined;
   }
 }
 
-function danglingLink(target: string): string {
-  return `is a dangling symbolic link to ${target} (its target does not exist)`;
+/** Links followed at most, as the kernel does before ELOOP (MAXSYMLINKS). */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * The link at `at` points at `first`, which stat cannot reach. When `first`
+ * is itself a link (a chain), every hop is named up to the one that is
+ * missing: naming only the first would say that an existing link does not
+ * exist.
+ */
+function danglingLink(io: FileIO, at: string, first: string): string {
+  const hops = [first];
+  let p = resolve(dirname(at), first);
+  for (let i = 1; i < MAX_LINK_HOPS; i++) {
+    let next: string | undefined;
+    try {
+      next = io.readlink?.(p);
+    } catch {
+      next = undefined; // the chain ends where it cannot be read: name what was found
+    }
+    if (next === undefined) break;
+    hops.push(next);
+    p = resolve(dirname(p), next);
+  }
+  const missing = hops.length === 1 ? 'its target does not exist' : `${p} does not exist`;
+  return `is a dangling symbolic link to ${hops.join(' -> ')} (${missing})`;
 }
 
 function errnoOf(err: unknown): string | undefined {
