@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
  * `bench` script, so that killing the child kills the benchmark itself (npm
  * would leave it running as a grandchild).
  */
-const ROOT = join(import.meta.dirname, '..', '..', '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 
 let child: ChildProcess | undefined;
 

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
  * Node is spawned directly (not through npm), so that SIGTERM reaches the
  * torture itself, which then kills its children and unmounts its tmpfs.
  */
-const ROOT = join(import.meta.dirname, '..', '..', '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 const FIXED_SEED = 27; // its first sessions are tmpfs, sim and process: every part runs within the minute
 
 let child: ChildProcess | undefined;

@@ -1,0 +1,5 @@
+import { mergeConfig } from 'vitest/config';
+import shared from '../vitest.shared.js';
+
+/** The smoke run of the repository's bench harness (not a package's own suite: it runs every package together). */
+export default mergeConfig(shared, { test: { name: 'bench' } });
