@@ -140,6 +140,12 @@ describe('episteme with a damaged cursor file', () => {
     new ConsumerRegistry(journal, { logger: { warn: () => undefined } }).register(AUDIT_CONSUMER);
     await journal.close();
     damage(data, AUDIT_CONSUMER);
+    // refused (not a record boundary): the damage is still reported, and nothing changes
+    const before = snapshotTree(data);
+    const refused = await cli(['--data', data, 'consumers', 'reset', AUDIT_CONSUMER, '--to', '5']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^warning: the cursor file .*audit-export\.cursor is damaged \(no valid slot .*\) and stays so\n.*not the start of a record/m);
+    expect(snapshotTree(data)).toEqual(before);
     const r = await cli(['--data', data, 'consumers', 'reset', AUDIT_CONSUMER, '--to', 'latest']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^note: the cursor file .*audit-export\.cursor was damaged \(no valid slot .*\); written anew\n$/);

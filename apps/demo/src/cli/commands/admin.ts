@@ -44,7 +44,7 @@ export const consumersResetCommand = defineCommand({
     const app = await ctx.open('read', { repairs: name });
     try {
       const damage = damageOf(app.registry, name!);
-      const state = app.registry.reset(name!, to);
+      const state = stillSaying(damage, ctx, () => app.registry.reset(name!, to));
       await ctx.out(ctx.json ? JSON.stringify(state) + '\n' : `${name}: cursor ${state.cursor}\n`);
       if (damage) ctx.err(`note: the cursor file ${damage.path} was damaged (${damage.why}); written anew\n`);
       noteProjectionCursor(name!, ctx);
@@ -64,7 +64,7 @@ export const consumersDeleteCommand = defineCommand({
     const app = await ctx.open('read', { repairs: name });
     try {
       const damage = damageOf(app.registry, name!);
-      app.registry.delete(name!);
+      stillSaying(damage, ctx, () => app.registry.delete(name!));
       await ctx.out(ctx.json ? JSON.stringify({ deleted: name }) + '\n' : `deleted consumer ${name}\n`);
       if (damage) ctx.err(`note: the cursor file ${damage.path} was damaged (${damage.why}); deleted with the consumer\n`);
       noteProjectionCursor(name!, ctx);
@@ -83,6 +83,16 @@ function damageOf(registry: ConsumerRegistry, name: string): CorruptCursorError 
   } catch (err) {
     if (err instanceof CorruptCursorError) return err;
     return undefined; // not registered: the command itself says so
+  }
+}
+
+/** Runs the repair; when it is refused, the damage it would have repaired is still reported (its warning was left out). */
+function stillSaying<T>(damage: CorruptCursorError | undefined, ctx: { err(s: string): void }, repair: () => T): T {
+  try {
+    return repair();
+  } catch (err) {
+    if (damage) ctx.err(`warning: the cursor file ${damage.path} is damaged (${damage.why}) and stays so\n`);
+    throw err;
   }
 }
 
