@@ -385,6 +385,40 @@ describe('wal', () => {
 });
 
 describe('help and errors', () => {
+  it('`wal --help` lists the journal commands the app offers; `wal append --help` is refused like `wal append` (the app does not offer it)', async () => {
+    for (const argv of [['wal', '--help'], ['help', 'wal']]) {
+      const r = await cli(argv);
+      expect(r.code, argv.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: episteme \[global flags\] wal <command> \[flags\]\n/);
+      expect(r.stdout).toContain('  segments, dump, verify, recover\n');
+      expect(r.stdout).not.toContain('assert'); // not the app's whole usage
+    }
+    for (const argv of [['wal', 'append', '--help'], ['help', 'wal', 'append']]) {
+      const r = await cli(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe('episteme: wal has no command "append"; one of: segments, dump, verify, recover\n');
+    }
+  });
+
+  it('a refused recovery names the repair as typed through the app: `episteme wal recover --repair`, no <dir>', async () => {
+    const data = tempDir();
+    for (let i = 0; i < 6; i++) await assertJson(data, '--subject', `s${i}`, '--predicate', 'p', '--object', 'o', '--segment-bytes', '1024');
+    const first = join(data, 'journal', '0000000000000000.wal');
+    const bytes = readFileSync(first);
+    bytes[32 + 40 + 10]! ^= 0xff; // a payload byte of the first record, in a sealed segment
+    writeFileSync(first, bytes);
+    const before = snapshotTree(data);
+    for (const json of [false, true]) {
+      const r = await cli(['--data', data, ...(json ? ['--json'] : []), 'wal', 'recover']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^episteme wal recover: sealed segment 0000000000000000\.wal is damaged .*; nothing was changed; repair with `episteme wal recover --repair` to quarantine/);
+      expect(r.stderr).not.toContain('episteme-wal');
+      if (json) expect(JSON.parse(r.stdout).error.message).toContain('`episteme wal recover --repair`');
+    }
+    expect(snapshotTree(data)).toEqual(before);
+  });
+
   it('`wal <command> --help` is the usage as typed through the app: no <dir> (the app names its journal), and which journal', async () => {
     for (const argv of [['wal', 'dump', '--help'], ['help', 'wal', 'dump']]) {
       const r = await cli(argv);

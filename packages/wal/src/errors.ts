@@ -120,6 +120,13 @@ export class CorruptRecordError extends WalError {
  * explicit repair (`repair: true`, `episteme-wal recover --repair`) moves
  * everything from the damaged point to the end of the log into quarantine.
  */
+/**
+ * The repair command a QuarantineError's message names; a CLI that runs the
+ * same command under another name (the app's `episteme wal recover`, on its
+ * own journal) replaces it with what its user types.
+ */
+export const REPAIR_COMMAND = 'episteme-wal recover --repair <dir>';
+
 export class QuarantineError extends WalError {
   readonly segment: string;
   readonly position: number;
@@ -132,7 +139,7 @@ export class QuarantineError extends WalError {
       WalErrorCodes.Quarantine,
       `${lastSegment ? 'the last segment' : 'sealed segment'} ${location.segment} is damaged at file position ${location.position} ` +
         `(offset ${location.offset}): ${location.reason}${detail ? ` (${detail})` : ''}; ` +
-        `nothing was changed; repair with \`episteme-wal recover --repair <dir>\` ` +
+        `nothing was changed; repair with \`${REPAIR_COMMAND}\` ` +
         `to quarantine everything from there to the end of the log`,
     );
     this.segment = location.segment;

@@ -1,6 +1,6 @@
 import { isConsumerError, ConsumerErrorCodes } from '@episteme/consumers';
 import { isProjectionError, ProjectionErrorCodes } from '@episteme/projections';
-import { isWalError, WalErrorCodes } from '@episteme/wal';
+import { isWalError, REPAIR_COMMAND, WalErrorCodes } from '@episteme/wal';
 import { missingValue, oneLine, parseArgs, runCli as runWalCli, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -73,12 +73,17 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (globals.help || rest.length === 0 || rest[0] === 'help') {
       // `episteme help consumers`, `episteme assert --help`: the commands named, else all
       const words = (rest[0] === 'help' ? rest.slice(1) : rest).filter((w) => !w.startsWith('-'));
-      if (words[0] === 'wal' && words[1] !== undefined) {
+      if (words[0] === 'wal' && words[1] === undefined) {
+        await io.stdout(walUsage());
+        return Exit.Ok;
+      }
+      if (words[0] === 'wal' && !WAL_COMMANDS.includes(words[1]!)) throw new UsageError(`wal has no command ${JSON.stringify(words[1])}; one of: ${WAL_COMMANDS.join(', ')}`);
+      if (words[0] === 'wal') {
         // the app names the journal itself: its usage has no <dir>
         const how = { program: 'episteme wal', suppliedDir: `<data>/journal (--data, env ${ENV.dataDir}, default ${DEFAULT_CONFIG.dataDir})` };
-        return await runWalCli(['help', words[1]], { stdout: io.stdout, stderr: io.stderr, stderrIsTTY: io.stderrIsTTY, ...how });
+        return await runWalCli(['help', words[1]!], { stdout: io.stdout, stderr: io.stderr, stderrIsTTY: io.stderrIsTTY, ...how });
       }
-      if (words[0] !== undefined && words[0] !== 'wal' && !commands.some((c) => c.path[0] === words[0])) {
+      if (words[0] !== undefined && !commands.some((c) => c.path[0] === words[0])) {
         throw new UsageError(`unknown command ${JSON.stringify(words[0])} (episteme --help lists them)`);
       }
       await io.stdout(usage(words));
@@ -98,6 +103,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         stderrIsTTY: io.stderrIsTTY,
         stdin: io.stdin ?? process.stdin,
         program: 'episteme wal',
+        suppliedDir: join(config.dataDir, 'journal'),
       });
     }
     const found = findCommand(rest);
@@ -127,7 +133,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   } catch (err) {
     if (err instanceof StdoutClosedError) return Exit.Ok; // `| head`: a normal end, after the command closed what it opened
     const code = exitCodeOf(err);
-    const message = oneLine(err instanceof Error ? err.message : String(err));
+    // a damaged journal's repair, as typed through this app (on its own journal)
+    const message = oneLine(err instanceof Error ? err.message : String(err)).replace(REPAIR_COMMAND, 'episteme wal recover --repair');
     const prefix = command ? `episteme ${command.path.join(' ')}` : 'episteme';
     // stderr first: stdout may be the closed pipe that ended the command
     io.stderr(`${prefix}: ${message}\n`);
@@ -186,6 +193,19 @@ function splitGlobals(argv: readonly string[]): { globals: { data?: string; dura
   }
   if (rest.includes('--help')) globals.help = true;
   return { globals: globals as never, rest: rest.filter((a) => a !== '--help') };
+}
+
+/** `episteme wal --help`: the journal commands the app offers (not episteme-wal's whole list: no `append`). */
+function walUsage(): string {
+  return [
+    'Usage: episteme [global flags] wal <command> [flags]',
+    '',
+    `The journal in <data>/journal (--data, env ${ENV.dataDir}, default ${DEFAULT_CONFIG.dataDir}), inspected with episteme-wal's commands:`,
+    `  ${WAL_COMMANDS.join(', ')}`,
+    '',
+    'episteme wal <command> --help describes one.',
+    '',
+  ].join('\n');
 }
 
 /** The usage text: of the commands whose path starts with `words` when there are some, else of all. */

@@ -1,4 +1,4 @@
-import { isWalError, QuarantineError, WalErrorCodes, type WalErrorCode } from '../errors.js';
+import { isWalError, QuarantineError, REPAIR_COMMAND, WalErrorCodes, type WalErrorCode } from '../errors.js';
 import { parseArgs, UsageError } from './args.js';
 import { CliError, ExitCode, type CliContext, type Command } from './command.js';
 import { findCommand } from './commands/index.js';
@@ -70,7 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     return await command.run(parseArgs(rest, command), ctx);
   } catch (err) {
     if (err instanceof StdoutClosedError) return ExitCode.Ok; // `| head`: a normal end
-    return await reportError(err, ctx, command, json, debug, io.program ?? PROGRAM);
+    return await reportError(err, ctx, command, json, debug, io.program ?? PROGRAM, io.suppliedDir);
   }
 }
 
@@ -120,9 +120,11 @@ function exitCodeOf(err: unknown): number {
  * does the same). Stack traces only with --debug: an operator needs the
  * message, a bug report needs the stack.
  */
-async function reportError(err: unknown, ctx: CliContext, command: Command | undefined, json: boolean, debug: boolean, program: string): Promise<number> {
+async function reportError(err: unknown, ctx: CliContext, command: Command | undefined, json: boolean, debug: boolean, program: string, suppliedDir?: string): Promise<number> {
   const code = exitCodeOf(err);
-  const message = oneLine(err instanceof Error ? err.message : String(err));
+  // the repair advice in what the user types here: under another name, and without <dir> when the caller supplies it
+  const repair = program === PROGRAM ? REPAIR_COMMAND : `${program} recover --repair${suppliedDir === undefined ? ' <dir>' : ''}`;
+  const message = oneLine(err instanceof Error ? err.message : String(err)).replace(REPAIR_COMMAND, repair);
   const prefix = command ? `${program} ${command.name}` : program;
   let hint = '';
   if (err instanceof UsageError) hint = ` (see \`${prefix} --help\`)`;
