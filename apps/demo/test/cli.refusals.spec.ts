@@ -88,6 +88,13 @@ const cases: Case[] = [
   { what: 'wal dump from a negative offset', argv: (d) => ['--data', d, 'wal', 'dump', '--from', '-1'], message: /non-negative integer/ },
   { what: 'wal dump from an offset inside a record', argv: (d) => ['--data', d, 'wal', 'dump', '--from', String(first + 3)], message: /offset \d+ is not the start of a record/, absentToo: false },
   { what: 'wal dump from beyond the head', argv: (d) => ['--data', d, 'wal', 'dump', '--from', String(head + 1000)], message: /offset \d+ is outside the retained log \[0, \d+\]/, absentToo: false },
+  // --data naming the journal directory itself: a writer would make a second journal inside it
+  ...[assertArgs, ['stats'], ['wal', 'verify']].map((args) => ({
+    what: `--data naming the journal directory itself (${args[0]})`,
+    argv: (d: string) => ['--data', join(d, 'journal'), ...args],
+    message: /^episteme: \S+\/journal is a journal directory itself \(it holds the segment 0000000000000000\.wal\): --data takes the app's data directory, whose journal is its journal\/ subdirectory \(--data \S+\?\)$/,
+    absentToo: false,
+  })),
   // a data directory that does not exist is not an empty journal for the commands that only read or administer
   { what: 'consumers list on a missing data directory', argv: (d) => ['--data', d, 'consumers', 'list'], message: /not a journal directory/, absentToo: true },
   { what: 'beliefs on a missing data directory', argv: (d) => ['--data', d, 'beliefs', 'earth'], message: /not a journal directory/, absentToo: true },

@@ -9,6 +9,7 @@ import { ValidationFailedError } from '../domain/events.js';
 import { Exit, type AppCommand } from './command.js';
 import { commands, findCommand } from './commands/index.js';
 import { openApp, type CommandContext } from './context.js';
+import { refuseJournalAsDataDir } from './dataDir.js';
 
 export interface CliIO {
   /** May return a promise: the caller waits for it before writing more (backpressure of a long listing). */
@@ -93,6 +94,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       { dataDir: globals.data, durability: globals.durability, groupCommit: globals['group-commit'], maxSegmentBytes: globals['segment-bytes'] },
       io.env ?? process.env,
     );
+    refuseJournalAsDataDir(config.dataDir);
     if (rest[0] === 'wal') {
       const [sub, ...walArgs] = rest.slice(1);
       if (!sub || !WAL_COMMANDS.includes(sub)) throw new UsageError(`wal needs one of: ${WAL_COMMANDS.join(', ')}`);
