@@ -157,6 +157,24 @@ describe('episteme with a damaged cursor file', () => {
 });
 
 describe('episteme with a damaged journal', () => {
+  it("a query answers from its own projection when another one cannot apply the log (and says which one cannot)", async () => {
+    const data = tempDir();
+    for (let i = 1; i <= 6; i++) expect((await cli(['--data', data, '--segment-bytes', '1024', 'assert', '--subject', `s${i}`, '--predicate', 'p', '--object', 'o'])).code).toBe(0);
+    // beliefs resumes from a snapshot at the head; stats has none and must rebuild from offset 0
+    expect((await cli(['--data', data, 'projections', 'rebuild', 'beliefs'])).code).toBe(0);
+    const first = join(data, 'journal', '0000000000000000.wal');
+    const bytes = readFileSync(first);
+    bytes[32 + 40 + 10]! ^= 0xff; // the first record's payload, in a sealed segment
+    writeFileSync(first, bytes);
+    const beliefs = await cli(['--data', data, '--json', 'beliefs', 's6']);
+    expect(beliefs.code, beliefs.stderr).toBe(0);
+    expect(json<{ assertions: unknown[] }>(beliefs.stdout).assertions).toHaveLength(1);
+    expect(beliefs.stderr).toMatch(/^warning: projection "stats" failed to start: /);
+    const stats = await cli(['--data', data, 'stats']);
+    expect(stats.code).toBe(1);
+    expect(stats.stderr).toMatch(/^episteme stats: projection "stats" cannot answer: /m);
+  });
+
   it('a bit flip in the last segment with valid records after it: the command that opens the writer says what recovery cut', async () => {
     const data = tempDir();
     for (const object of ['sun', 'moon', 'mars']) expect((await cli(['--data', data, ...assertArgs(object)])).code).toBe(0);

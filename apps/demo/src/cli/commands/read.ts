@@ -13,12 +13,13 @@ import { defineCommand, Exit } from '../command.js';
 import type { App, CommandContext } from '../context.js';
 
 /** Opens read-only, resumes the projections from their snapshots and catches up in memory. */
-async function withProjections<T>(ctx: CommandContext, fn: (app: App) => T): Promise<T> {
+async function withProjection<T>(ctx: CommandContext, name: string, fn: (app: App) => T): Promise<T> {
   const app = await ctx.open('read');
   try {
     const reports = await app.engine.start({ follow: false });
-    // a projection that cannot apply the log gives no answer rather than a stale one
-    const failed = reports.find((r) => r.mode === 'failed');
+    // the projection asked, if it cannot apply the log, gives no answer rather than a stale one;
+    // another one's failure is not this command's (the engine started it, and warned if it must)
+    const failed = reports.find((r) => r.name === name && r.mode === 'failed');
     if (failed) throw new ProjectionUnavailableError(failed.name, failed.detail ?? 'failed to start');
     return fn(app);
   } finally {
@@ -32,7 +33,7 @@ export const beliefsCommand = defineCommand({
   positionals: [{ name: 'subject', description: 'the subject' }],
   flags: {},
   async run({ positionals: [subject] }, ctx) {
-    const result = await withProjections(ctx, (app) => beliefsAbout(app.engine.query<BeliefsState>('beliefs').state, subject!));
+    const result = await withProjection(ctx, 'beliefs', (app) => beliefsAbout(app.engine.query<BeliefsState>('beliefs').state, subject!));
     if (ctx.json) {
       await ctx.out(JSON.stringify(result) + '\n');
     } else if (result.assertions.length === 0) {
@@ -56,7 +57,7 @@ export const statsCommand = defineCommand({
   positionals: [],
   flags: {},
   async run(_args, ctx) {
-    const { state, checkpoint } = await withProjections(ctx, (app) => app.engine.query<StatsState>('stats'));
+    const { state, checkpoint } = await withProjection(ctx, 'stats', (app) => app.engine.query<StatsState>('stats'));
     if (ctx.json) {
       await ctx.out(JSON.stringify({ ...state, checkpoint }) + '\n');
       return Exit.Ok;
