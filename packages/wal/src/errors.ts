@@ -115,18 +115,18 @@ export class CorruptRecordError extends WalError {
 }
 
 /**
- * Sealed data is damaged (or the header of the last segment, beyond what a
- * torn create leaves). Open refuses and nothing on disk was changed; an
- * explicit repair (`repair: true`, `episteme-wal recover --repair`) moves
- * everything from the damaged point to the end of the log into quarantine.
- */
-/**
  * The repair command a QuarantineError's message names; a CLI that runs the
  * same command under another name (the app's `episteme wal recover`, on its
  * own journal) replaces it with what its user types.
  */
 export const REPAIR_COMMAND = 'episteme-wal recover --repair <dir>';
 
+/**
+ * Sealed data is damaged (or the header of the last segment, beyond what a
+ * torn create leaves). Open refuses and nothing on disk was changed; an
+ * explicit repair (`repair: true`, `episteme-wal recover --repair`) moves
+ * everything from the damaged point to the end of the log into quarantine.
+ */
 export class QuarantineError extends WalError {
   readonly segment: string;
   readonly position: number;
