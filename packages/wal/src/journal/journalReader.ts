@@ -88,7 +88,7 @@ export class JournalReader {
       } catch (err) {
         // a read-only view may hold bytes the writer has since rolled back:
         // look again before calling the offset wrong
-        if (!(err instanceof NotRecordBoundaryError) || !this.view.refresh()) throw err;
+        if (!(err instanceof NotRecordBoundaryError || err instanceof CorruptRecordError) || !this.view.refresh()) throw err;
         return this.readOne(offset);
       }
     });
@@ -102,11 +102,15 @@ export class JournalReader {
     const end = this.segments.endOf(idx, head);
     const fd = this.fdFor(seg, offset);
     const pos = SegmentManager.position(seg, offset);
+    // at a segment's base (a record boundary whatever its bytes say) a record that does not decode is damage, not a bad offset
+    const refuse = (reason: CutReason): Error =>
+      offset === seg.base ? this.damageAt(seg, { position: pos, reason }) : (this.gapAt(seg, pos) ?? new NotRecordBoundaryError(offset));
     if (offset + RECORD_OVERHEAD > end || readFully(this.io, fd, this.header, 0, RECORD_OVERHEAD, pos) < RECORD_OVERHEAD) {
-      throw new NotRecordBoundaryError(offset);
+      throw refuse('torn-header');
     }
     const n = readU32(this.header, 0);
-    if (n > this.maxPayloadBytes || offset + RECORD_OVERHEAD + n > end) throw new NotRecordBoundaryError(offset);
+    if (n > this.maxPayloadBytes) throw refuse('length-over-limit');
+    if (offset + RECORD_OVERHEAD + n > end) throw refuse('torn-payload');
     const record = new Uint8Array(RECORD_OVERHEAD + n);
     record.set(this.header, 0);
     let got: number;
@@ -115,7 +119,9 @@ export class JournalReader {
     } catch (err) {
       throw ioError('reading', seg.path, err);
     }
-    if (got < n || checkRecordChecksums(record, 0, n) !== null) throw new NotRecordBoundaryError(offset);
+    if (got < n) throw refuse('torn-payload');
+    const bad = checkRecordChecksums(record, 0, n);
+    if (bad !== null) throw refuse(bad);
     return { offset, payload: record.subarray(RECORD_OVERHEAD), blake3: record.subarray(8, RECORD_OVERHEAD), next: offset + RECORD_OVERHEAD + n };
   }
 
@@ -276,15 +282,38 @@ export class JournalReader {
     if (attempt.batch.length === 0 && this.view.refresh()) attempt = this.scanBatch(pos, this.view.head(), max, want);
     const { batch, seg, failure } = attempt;
     if (batch.length === 0 && pos < this.view.head()) {
-      if (first) throw new NotRecordBoundaryError(pos);
-      throw new CorruptRecordError({
-        segment: seg.name,
-        position: failure.position,
-        offset: seg.base + failure.position - HEADER_SIZE,
-        reason: failure.reason,
-      });
+      // a segment's base is a record boundary whatever its bytes say: what
+      // fails there is the log, not the caller's offset
+      if (first && pos !== seg.base) throw this.gapAt(seg, failure.position) ?? new NotRecordBoundaryError(pos);
+      throw this.damageAt(seg, failure);
     }
     return batch;
+  }
+
+  /**
+   * The error for records that do not decode at `failure`. A sealed segment
+   * whose file ends before the next segment's base is not torn: a segment
+   * between them is missing (FORMAT.md: segments are contiguous), as
+   * `verify` reports it.
+   */
+  private damageAt(seg: Segment, failure: { position: number; reason: CutReason }): CorruptRecordError {
+    return (
+      this.gapAt(seg, failure.position) ??
+      new CorruptRecordError({ segment: seg.name, position: failure.position, offset: seg.base + failure.position - HEADER_SIZE, reason: failure.reason })
+    );
+  }
+
+  /** The missing segment after `seg`, when reading stopped at `position`, at or past the end of its file, short of the next base. */
+  private gapAt(seg: Segment, position: number): CorruptRecordError | undefined {
+    const next = this.segments.segments[this.segments.segments.indexOf(seg) + 1];
+    if (next === undefined) return undefined;
+    const size = this.io.stat(seg.path)?.size;
+    if (size === undefined || position < size || seg.base + size - HEADER_SIZE >= next.base) return undefined;
+    const end = seg.base + size - HEADER_SIZE;
+    return new CorruptRecordError(
+      { segment: seg.name, position: size, offset: end, reason: 'segment-gap' },
+      `${seg.name} ends at offset ${end} but the next segment, ${next.name}, starts at ${next.base}: the segment between them is missing`,
+    );
   }
 
   /** `max` records at most; `want` is the batch size the caller reads in (the read-ahead reads that many). */
