@@ -28,7 +28,12 @@ export interface RunOptions {
   /** ...or after this long since the last commit, whichever comes first (default 1000 ms). */
   commitEveryMs?: number;
   retry?: RetryOptions;
-  /** Stops the runner; what was handled is committed first. */
+  /**
+   * Stops the runner promptly: a record handler is not called again once it
+   * aborts (the call in progress finishes), a batch handler's batch in
+   * progress finishes and no other starts, a retry backoff is cut short. The
+   * cursor is then committed just after the last record handled.
+   */
   signal?: AbortSignal;
   /** Stop at the head instead of following it (a catch-up run). */
   stopAtHead?: boolean;
@@ -57,7 +62,9 @@ const runningHere = new Set<string>();
  * consumer running in another live process (or already in this one) is
  * refused with ConsumerRunningError before anything is written. A cursor
  * commit that fails (the disk under the cursor files) stops the run as
- * failed with that error.
+ * failed with that error. An abort stops it as stopped, without another
+ * handler call or backoff wait, the cursor committed just after the last
+ * record handled: neither past an unhandled one nor behind a handled one.
  */
 export async function runConsumer(registry: ConsumerRegistry, name: string, options: RunOptions): Promise<RunResult> {
   if (!options.handler === !options.batchHandler) {
@@ -129,13 +136,17 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
    * A handler that returns no promise never yields to the event loop: a
    * catch-up over millions of records would starve timers, signals and the
    * commit in flight. Yield between batches at least every 10 ms, and while a
-   * commit is in flight so that it completes within a batch or two.
+   * commit is in flight so that it completes within a batch or two; within a
+   * batch, every 10 ms too, so that an abort reaches a slow handler's loop.
    */
   let lastYield = performance.now();
-  const yieldIfDue = async (): Promise<void> => {
-    if (inFlight === undefined && performance.now() - lastYield < 10) return;
+  const yieldNow = async (): Promise<void> => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     lastYield = performance.now();
+  };
+  const yieldIfDue = async (): Promise<void> => {
+    if (inFlight === undefined && performance.now() - lastYield < 10) return;
+    await yieldNow();
   };
 
   try {
@@ -155,6 +166,8 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
         sinceCommit += batch.length;
       } else {
         for (const record of batch) {
+          // stop before the next record, not at the end of the batch (up to batchSize handler calls later)
+          if (stop.signal.aborted) break;
           // a handler that returns no promise costs no await: most of a fast consumer's time otherwise
           const first = callOnce(options.handler!, record);
           const ok = first === true ? true : await attempt(() => options.handler!(record), retry, stop.signal, first);
@@ -164,9 +177,13 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
           sinceCommit++;
           if (commitError) return await finish(commitError);
           if (sinceCommit >= commitEveryRecords) startCommit();
+          // otherwise a slow synchronous handler would see an abort only at the end of the batch
+          if (first === true && performance.now() - lastYield >= 10) await yieldNow();
         }
       }
       if (commitError) return await finish(commitError);
+      // finish commits what was handled, with the stopped state: no commit of its own before that
+      if (stop.signal.aborted) break;
       if (commitDue()) startCommit();
       await yieldIfDue();
     }
@@ -211,7 +228,6 @@ function retryPolicy(retry: RetryOptions | undefined): RetryPolicy {
   return { maxAttempts, initialDelayMs: Math.min(initialDelayMs, maxDelayMs), maxDelayMs };
 }
 
-/** Runs `fn` with retries; true on success, 'aborted', or the last error. */
 /** The outcome of a handler's first call: done (true), a promise to await, or what it threw. */
 type FirstCall = true | { promise: PromiseLike<unknown> } | { error: unknown };
 
