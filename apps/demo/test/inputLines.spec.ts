@@ -61,6 +61,44 @@ describe('inputLines', () => {
     }
   });
 
+  it('a line over maxLineBytes comes out as too long, wherever the chunks are cut (after a \\r too), and every byte is counted', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(text, lineEnd), { maxLength: 12 }), text, fc.array(fc.nat(), { maxLength: 12 }), fc.integer({ min: 0, max: 12 }), async (lines, last, cuts, max) => {
+        const input = lines.map(([t, e]) => t + e).join('') + last;
+        const bytes = new TextEncoder().encode(input);
+        const whole = await collect(chunked(bytes, []));
+        const got: InputLine[] = [];
+        for await (const l of inputLines(Readable.from(chunked(bytes, cuts), { objectMode: true }), max)) got.push(l);
+        // the same lines as without a limit, those longer than `max` (their text's bytes) replaced by the marker
+        const expected = whole.map((l) => ('text' in l && new TextEncoder().encode(l.text).length > max ? 'TOO LONG' : 'text' in l ? l.text : '?'));
+        expect(got.map((l) => ('tooLong' in l ? 'TOO LONG' : 'text' in l ? l.text : '?'))).toEqual(expected);
+        expect(got.map((l) => l.bytes)).toEqual(whole.map((l) => l.bytes));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('drops a too-long line as it comes: an endless line does not grow memory, and the lines after it are read', async () => {
+    const limit = 1024;
+    let sent = 0;
+    // 64 MiB of one line in 64 KiB chunks, then a short line: kept whole, this would hold the 64 MiB
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    const source = (async function* () {
+      // one chunk, given again and again (a stream may reuse its buffer): only what the reader keeps shows in arrayBuffers
+      const chunk = new Uint8Array(64 * 1024).fill(0x61);
+      for (; sent < 64 * 1024 * 1024; sent += chunk.length) {
+        yield chunk;
+        if (sent % (4 * 1024 * 1024) === 0) peak = Math.max(peak, process.memoryUsage().arrayBuffers - before);
+      }
+      yield new TextEncoder().encode('\nnext\n');
+    })();
+    const got: InputLine[] = [];
+    for await (const l of inputLines(source, limit)) got.push(l);
+    expect(got).toEqual([{ tooLong: true, bytes: 64 * 1024 * 1024 + 1 }, { text: 'next', bytes: 5 }]);
+    expect(peak).toBeLessThan(16 * 1024 * 1024);
+  });
+
   it('keeps a BOM (the caller drops it from line 1 only)', async () => {
     const got = await collect([new TextEncoder().encode('\ufeffa\n\ufeffb\n')]);
     expect(got.map((l) => ('text' in l ? l.text : ''))).toEqual(['\ufeffa', '\ufeffb']);
@@ -82,5 +120,19 @@ describe('episteme import of bytes that are not UTF-8', () => {
     const stored = readFileSync(join(data, 'journal', segment));
     expect(stored.includes(Buffer.from('café'))).toBe(true);
     expect(stored.includes(Buffer.from('\ufffd'))).toBe(false); // nothing was stored with a replacement character
+  });
+});
+
+describe('episteme import of a line longer than any assertion', () => {
+  it('reports it by number without reading it whole (not as "not UTF-8"), skips it (exit 1), appends the others', async () => {
+    const data = tempDir();
+    const file = join(tempDir(), 'long.ndjson');
+    const line = (subject: string) => Buffer.from(JSON.stringify({ subject, predicate: 'p', object: 'o', confidence: 1, source: 't' }) + '\n');
+    const long = Buffer.concat([Buffer.from('{"subject":"'), Buffer.alloc(17 * 1024 * 1024, 0x61), Buffer.from('"}\n')]);
+    writeFileSync(file, Buffer.concat([line('before'), long, line('after')]));
+    const r = await cli(['--data', data, '--json', 'import', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^line 2: longer than 16\.0 MiB: no assertion is that long/m);
+    expect(json<{ records: number; invalid: number; lines: number; bytes: number }>(r.stdout)).toMatchObject({ records: 2, invalid: 1, lines: 3, bytes: readFileSync(file).length });
   });
 });

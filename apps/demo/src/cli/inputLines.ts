@@ -7,13 +7,17 @@
  * Line ends are those of readline with crlfDelay Infinity: `\n`, `\r\n` and
  * a lone `\r`; a last line without an end counts when it is not empty.
  */
-export type InputLine = { text: string; bytes: number } | { notUtf8: true; bytes: number };
+export type InputLine = { text: string; bytes: number } | { notUtf8: true; bytes: number } | { tooLong: true; bytes: number };
 
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** The lines of each chunk together: one `yield` per line cost 3-4x the time of readline (measured in review). */
-export async function* inputLineBatches(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<InputLine[]> {
+/**
+ * The lines of each chunk together: one `yield` per line cost 3-4x the time of readline (measured in review).
+ * A line longer than `maxLineBytes` (ending excluded) is not kept: its bytes are dropped as they come
+ * (memory stays bounded by the limit, not by the line) and it comes out as `{ tooLong: true }`.
+ */
+export async function* inputLineBatches(input: AsyncIterable<Uint8Array | string>, maxLineBytes = Number.POSITIVE_INFINITY): AsyncGenerator<InputLine[]> {
   // fatal: refuse bytes that are not UTF-8; ignoreBOM: keep a BOM for the caller (line 1 only may drop it)
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const encoder = new TextEncoder();
@@ -24,9 +28,26 @@ export async function* inputLineBatches(input: AsyncIterable<Uint8Array | string
    * whether with `\r\n` (2 bytes) is up to the next chunk's first byte.
    */
   let endsWithCr = false;
+  /** The line in progress passed maxLineBytes: its bytes are counted in pendingBytes, not kept in `pending`. */
+  let dropping = false;
+  /** Keeps the start of a line that has no end yet, or drops it once the line is too long. */
+  const hold = (part: Uint8Array): void => {
+    pendingBytes += part.length;
+    if (!dropping && pendingBytes > maxLineBytes) {
+      dropping = true;
+      pending = [];
+    }
+    if (!dropping) pending.push(part.slice()); // a copy: the stream may reuse its chunk
+  };
 
   const line = (last: Uint8Array, ending: number): InputLine => {
     const bytes = pendingBytes + last.length;
+    if (dropping || bytes > maxLineBytes) {
+      dropping = false;
+      pending = [];
+      pendingBytes = 0;
+      return { tooLong: true, bytes: bytes + ending };
+    }
     const whole = pending.length === 0 ? last : concat([...pending, last], bytes);
     pending = [];
     pendingBytes = 0;
@@ -53,8 +74,7 @@ export async function* inputLineBatches(input: AsyncIterable<Uint8Array | string
       if (end < 0) break;
       if (buf[end] === CR) {
         if (end + 1 === buf.length) {
-          pending.push(buf.slice(start, end)); // a copy: the stream may reuse its chunk
-          pendingBytes += end - start;
+          hold(buf.subarray(start, end));
           endsWithCr = true;
           start = buf.length;
           break;
@@ -67,10 +87,7 @@ export async function* inputLineBatches(input: AsyncIterable<Uint8Array | string
         start = end + 1;
       }
     }
-    if (start < buf.length) {
-      pending.push(buf.slice(start)); // a copy: the stream may reuse its chunk
-      pendingBytes += buf.length - start;
-    }
+    if (start < buf.length) hold(buf.subarray(start));
     if (out.length > 0) yield out;
   }
   if (endsWithCr) yield [line(new Uint8Array(0), 1)];
@@ -78,8 +95,8 @@ export async function* inputLineBatches(input: AsyncIterable<Uint8Array | string
 }
 
 /** The lines one by one (tests; the import takes them by chunk). */
-export async function* inputLines(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<InputLine> {
-  for await (const batch of inputLineBatches(input)) yield* batch;
+export async function* inputLines(input: AsyncIterable<Uint8Array | string>, maxLineBytes?: number): AsyncGenerator<InputLine> {
+  for await (const batch of inputLineBatches(input, maxLineBytes)) yield* batch;
 }
 
 /** Position of the next `\n` or `\r` at or after `from`, or -1. */

@@ -1,4 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '@episteme/wal';
 import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import type { ImportLine } from '../../import/preparedBatch.js';
 import { defaultPrepareOptions, PreparePool } from '../../import/preparePool.js';
@@ -20,8 +21,11 @@ const AHEAD_PER_WORKER = 2;
 
 const NOT_UTF8 = -1;
 const BLANK = -2;
+const TOO_LONG = -3;
+/** No longer line can be one assertion: its event would not fit a record (the journal's payload limit). */
+const MAX_LINE_BYTES = DEFAULT_MAX_PAYLOAD_BYTES;
 
-/** A line as read: its number, its size, and where its text is in the run (or NOT_UTF8, BLANK). */
+/** A line as read: its number, its size, and where its text is in the run (or NOT_UTF8, BLANK, TOO_LONG). */
 interface Item {
   lineNo: number;
   bytes: number;
@@ -102,6 +106,10 @@ export const importCommand = defineCommand({
           skip(item.lineNo, 'not UTF-8 (bytes that are not UTF-8 text; re-encode the file as UTF-8)');
           continue;
         }
+        if (item.text === TOO_LONG) {
+          skip(item.lineNo, `longer than ${formatBytes(MAX_LINE_BYTES)}: no assertion is that long (its event would not fit a record); not read whole`);
+          continue;
+        }
         let prepared = outcomes[item.text]!;
         if (typeof prepared !== 'string' && prepared.givenId !== undefined) prepared = await checkId(prepared, prepared.givenId);
         if (typeof prepared === 'string') {
@@ -133,8 +141,8 @@ export const importCommand = defineCommand({
       const texts: string[] = [];
       for (const read of lines) {
         lineNo++;
-        if ('notUtf8' in read) {
-          items.push({ lineNo, bytes: read.bytes, text: NOT_UTF8 });
+        if (!('text' in read)) {
+          items.push({ lineNo, bytes: read.bytes, text: 'notUtf8' in read ? NOT_UTF8 : TOO_LONG });
           continue;
         }
         const line = lineNo === 1 && read.text.charCodeAt(0) === 0xfeff ? read.text.slice(1) : read.text;
@@ -167,7 +175,7 @@ export const importCommand = defineCommand({
     });
     try {
       try {
-        for await (const lines of inputLineBatches(input as AsyncIterable<Uint8Array | string>)) {
+        for await (const lines of inputLineBatches(input as AsyncIterable<Uint8Array | string>, MAX_LINE_BYTES)) {
           if (!(await queue.give(toRun(lines)))) break;
         }
         allRead = !interrupted && !queue.failed;
