@@ -35,11 +35,12 @@ export function isProjectionError(err: unknown, code?: ProjectionErrorCode): err
  * old snapshot stays in place.
  */
 export class HistoryDeletedError extends ProjectionError {
-  constructor(readonly projection: string, readonly earliest: number) {
+  /** `snapshotCheckpoint`: the checkpoint of the snapshot kept, when the projection has one (-1: none). */
+  constructor(readonly projection: string, readonly earliest: number, snapshotCheckpoint = -1) {
     super(
       ProjectionErrorCodes.HistoryDeleted,
       `cannot rebuild projection "${projection}" from offset 0: cleanup deleted every record below offset ${earliest}; ` +
-        'the current snapshot was kept',
+        (snapshotCheckpoint >= 0 ? `its snapshot (checkpoint ${snapshotCheckpoint}) was kept` : 'nothing was changed (it has no usable snapshot)'),
     );
   }
 }

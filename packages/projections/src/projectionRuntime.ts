@@ -85,7 +85,7 @@ export class ProjectionRuntime {
    */
   async rebuild(onProgress: ((p: RebuildProgress) => void) | undefined, signal: AbortSignal | undefined): Promise<boolean> {
     const { journal, registry } = this.deps;
-    if (journal.earliest > 0) throw new HistoryDeletedError(this.name, journal.earliest);
+    if (journal.earliest > 0) throw new HistoryDeletedError(this.name, journal.earliest, this.savedCheckpoint);
     // hold the whole log while reading it, so cleanup cannot delete under us
     registry?.reset(consumerNameOf(this.name), 0);
     const started = performance.now();

@@ -204,9 +204,18 @@ describe('rebuild after cleanup deleted history', () => {
     const before = readFileSync(path);
     const err = await app.engine.rebuild('tally').catch((e: unknown) => e);
     expect(isProjectionError(err, ProjectionErrorCodes.HistoryDeleted)).toBe(true);
-    expect((err as Error).message).toContain('snapshot was kept');
+    expect((err as Error).message).toContain(`its snapshot (checkpoint ${app.journal.head}) was kept`);
     expect(readFileSync(path).equals(before)).toBe(true);
     expect(app.engine.query('tally').checkpoint).toBe(app.journal.head);
+    await app.journal.close();
+    // a new version has no usable snapshot: the error does not claim one was kept
+    const v2 = await openApp(dir, 2);
+    later(() => v2.journal.close());
+    await v2.engine.start({ follow: false }).catch(() => undefined);
+    const again = await v2.engine.rebuild('tally').catch((e: unknown) => e);
+    expect(isProjectionError(again, ProjectionErrorCodes.HistoryDeleted)).toBe(true);
+    expect((again as Error).message).toMatch(/; nothing was changed \(it has no usable snapshot\)$/);
+    expect(readFileSync(path).equals(before)).toBe(true);
   });
 
   it('holds back cleanup while the projection lags (it is a registered consumer)', async () => {
