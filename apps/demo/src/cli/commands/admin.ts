@@ -182,18 +182,31 @@ export const projectionsRebuildCommand = defineCommand({
   async run({ positionals: [name] }, ctx) {
     if (!PROJECTIONS.some((p) => p.name === name)) throw new UsageError(`unknown projection ${JSON.stringify(name)} (known: ${PROJECTIONS.map((p) => p.name).join(', ')})`);
     const app = await ctx.open('write');
+    // Ctrl-C: the rebuild stops where it is; nothing of it is saved, the previous snapshot stays
+    const interrupted = new AbortController();
+    const removeInterrupt = ctx.onInterrupt(() => interrupted.abort());
     try {
       const bar = ctx.stderrIsTTY && !ctx.json ? new ProgressLine((s) => ctx.err(s), `rebuild ${name}`, () => performance.now()) : undefined;
       const report = await app.engine.rebuild(name!, {
         onProgress: (p) => bar?.update({ segment: `${p.done} of ${p.total} events, ${Math.round(p.rate)} events/s`, bytesDone: p.done, bytesTotal: p.total }),
+        signal: interrupted.signal,
       });
       bar?.clear();
+      if (interrupted.signal.aborted) {
+        await ctx.out(
+          ctx.json
+            ? JSON.stringify({ name, interrupted: true }) + '\n'
+            : `rebuild of ${name} interrupted: nothing of it was saved, the projection's previous snapshot stays; run it again to rebuild\n`,
+        );
+        return Exit.Interrupted;
+      }
       await ctx.out(
         ctx.json
           ? JSON.stringify(report) + '\n'
           : `rebuilt ${name} from offset 0: ${report.events} events in ${(report.durationMs / 1000).toFixed(2)} s (${Math.round(report.rate)} events/s), checkpoint ${report.checkpoint}\n`,
       );
     } finally {
+      removeInterrupt();
       await app.close();
     }
     return Exit.Ok;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Journal } from '@episteme/wal';
@@ -93,5 +94,34 @@ describe('import - from a pipe that pauses, then Ctrl-C', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+});
+
+describe('projections rebuild, then Ctrl-C', () => {
+  it('stops, saves nothing of the rebuild, keeps the previous snapshot byte for byte, says so, exit 130', { timeout: 60_000 }, async () => {
+    const data = tempDir();
+    const stdin = new PassThrough();
+    stdin.end(lines(1, 50));
+    expect(await runCli(['--data', data, 'import', '-'], { stdout: () => undefined, stderr: () => undefined, stderrIsTTY: false, stdin })).toBe(1); // every 7th line is invalid
+    expect(await runCli(['--data', data, 'projections', 'rebuild', 'stats'], { stdout: () => undefined, stderr: () => undefined, stderrIsTTY: false })).toBe(0);
+    const snapshot = join(data, 'journal', 'projections', 'stats.snapshot');
+    const before = readFileSync(snapshot);
+    let out = '';
+    let err = '';
+    let removed = false;
+    const code = await runCli(['--data', data, 'projections', 'rebuild', 'stats'], {
+      stdout: (s) => void (out += s),
+      stderr: (s) => void (err += s),
+      stderrIsTTY: false,
+      // Ctrl-C as soon as the command listens for it: before the rebuild's first batch
+      onInterrupt: (stop) => {
+        stop();
+        return () => void (removed = true);
+      },
+    });
+    expect(code, err).toBe(130);
+    expect(out).toBe("rebuild of stats interrupted: nothing of it was saved, the projection's previous snapshot stays; run it again to rebuild\n");
+    expect(readFileSync(snapshot).equals(before)).toBe(true);
+    expect(removed).toBe(true);
   });
 });
