@@ -226,6 +226,6 @@ function usage(words: string[] = []): string {
   if (named.length === 0) lines.push(`  ${'wal segments|dump|verify|recover'.padEnd(34)} inspect the journal (same as episteme-wal, on <data>/journal; episteme wal <command> --help)`);
   lines.push('', 'Global flags:');
   for (const [name, f] of Object.entries(GLOBAL_FLAGS)) lines.push(`  --${name}${'value' in f ? ` <${f.value}>` : ''}`.padEnd(38) + ` ${f.description}`);
-  lines.push('', 'Exit codes: 0 ok, 1 a problem with the data, 2 usage error or bad input (nothing changed), 130 interrupted (import: says where to resume)');
+  lines.push('', 'Exit codes: 0 ok, 1 a problem with the data, 2 usage error or bad input (nothing changed), 130 interrupted (import says where to resume; projections rebuild saves nothing)');
   return lines.join('\n') + '\n';
 }
