@@ -384,6 +384,26 @@ describe('wal', () => {
   });
 });
 
+describe('a journal with records larger than the default payload limit', () => {
+  it('is refused with the advice to raise it (exit 2, nothing changed), and read with --max-payload-bytes or its env variable', async () => {
+    const data = tempDir();
+    await assertJson(data, '--subject', 's', '--predicate', 'p', '--object', 'o');
+    const journal = await Journal.open({ dir: join(data, 'journal'), maxPayloadBytes: 20_000_000 });
+    await journal.append(new Uint8Array(17_000_000).fill(0x78)); // written by another tool with a larger limit
+    await journal.close();
+    const before = snapshotTree(data);
+    const refused = await cli(['--data', data, 'stats']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^episteme stats: .*holds a valid record of 17000000 payload bytes .*; nothing was changed; reopen with maxPayloadBytes \(CLI: --max-payload-bytes\) of at least 17000000\n$/);
+    expect(snapshotTree(data)).toEqual(before);
+    for (const [argv, env] of [[['--max-payload-bytes', '17000000'], {}], [[], { EPISTEME_MAX_PAYLOAD_BYTES: '17000000' }]] as const) {
+      const r = await cli(['--data', data, '--json', ...argv, 'stats'], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(json<{ assertions: number; notAssertions: number }>(r.stdout)).toMatchObject({ assertions: 1, notAssertions: 1 });
+    }
+  });
+});
+
 describe('help and errors', () => {
   it('`wal --help` lists the journal commands the app offers; `wal append --help` is refused like `wal append` (the app does not offer it)', async () => {
     for (const argv of [['wal', '--help'], ['help', 'wal']]) {

@@ -68,6 +68,7 @@ const cases: Case[] = [
   { what: 'a command group without its command', argv: (d) => ['--data', d, 'consumers'], message: /^episteme: consumers needs one of: list, reset, delete \(episteme help consumers\)$/ },
   { what: '--durability sometimes', argv: (d) => ['--data', d, '--durability', 'sometimes', ...assertArgs], message: /^episteme: durability must be immediate or none, got "sometimes"$/ },
   { what: '--group-commit maybe', argv: (d) => ['--data', d, '--group-commit', 'maybe', ...assertArgs], message: /group commit must be on or off/ },
+  { what: '--max-payload-bytes 0', argv: (d) => ['--data', d, '--max-payload-bytes', '0', 'stats'], message: /^episteme: the payload limit must be an integer from 1 to 4294967295 bytes, got "0"$/ },
   { what: '--segment-bytes 12', argv: (d) => ['--data', d, '--segment-bytes', '12', ...assertArgs], message: /segment size must be an integer of at least 1024 bytes/ },
   // consumers: offsets and names
   { what: 'a negative offset', argv: (d) => ['--data', d, 'consumers', 'reset', 'projection.stats', '--to', '-1'], message: /^episteme consumers reset: --to must be a non-negative integer, got "-1"$/ },

@@ -1,4 +1,4 @@
-import type { Durability } from '@episteme/wal';
+import { DEFAULT_MAX_PAYLOAD_BYTES, type Durability } from '@episteme/wal';
 
 /** What the app is configured with; flags win over environment variables, which win over defaults. */
 export interface AppConfig {
@@ -6,6 +6,8 @@ export interface AppConfig {
   durability: Durability;
   groupCommit: boolean;
   maxSegmentBytes: number;
+  /** The largest record the journal takes; a journal holding larger ones (written with a larger limit) opens only with one at least that large. */
+  maxPayloadBytes: number;
 }
 
 export const DEFAULT_CONFIG: AppConfig = {
@@ -13,6 +15,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   durability: 'immediate',
   groupCommit: true,
   maxSegmentBytes: 64 * 1024 * 1024,
+  maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
 };
 
 /** Environment variables the app reads, and the option each sets. */
@@ -21,6 +24,7 @@ export const ENV = {
   durability: 'EPISTEME_DURABILITY',
   groupCommit: 'EPISTEME_GROUP_COMMIT',
   maxSegmentBytes: 'EPISTEME_SEGMENT_BYTES',
+  maxPayloadBytes: 'EPISTEME_MAX_PAYLOAD_BYTES',
 } as const;
 
 export class ConfigError extends Error {
@@ -39,7 +43,13 @@ export function resolveConfig(flags: Partial<Record<keyof AppConfig, string | bo
   const seg = pick('maxSegmentBytes');
   const maxSegmentBytes = seg === undefined ? DEFAULT_CONFIG.maxSegmentBytes : Number(seg);
   if (!Number.isSafeInteger(maxSegmentBytes) || maxSegmentBytes < 1024) throw new ConfigError(`segment size must be an integer of at least 1024 bytes, got ${JSON.stringify(seg)}`);
+  const payload = pick('maxPayloadBytes');
+  const maxPayloadBytes = payload === undefined ? DEFAULT_CONFIG.maxPayloadBytes : Number(payload);
+  // the format's length field is a u32
+  if (!Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes < 1 || maxPayloadBytes > 0xffffffff) {
+    throw new ConfigError(`the payload limit must be an integer from 1 to 4294967295 bytes, got ${JSON.stringify(payload)}`);
+  }
   const dataDir = String(pick('dataDir') ?? DEFAULT_CONFIG.dataDir);
   if (dataDir.length === 0) throw new ConfigError('the data directory cannot be empty');
-  return { dataDir, durability, groupCommit, maxSegmentBytes };
+  return { dataDir, durability, groupCommit, maxSegmentBytes, maxPayloadBytes };
 }

@@ -22,6 +22,7 @@ export function journalOptionsOf(config: AppConfig, readOnly = false): JournalOp
     durability: config.durability,
     groupCommit: config.groupCommit,
     maxSegmentBytes: config.maxSegmentBytes,
+    maxPayloadBytes: config.maxPayloadBytes,
     readOnly,
   };
 }

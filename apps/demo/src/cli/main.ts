@@ -28,6 +28,7 @@ const GLOBAL_FLAGS = {
   durability: { type: 'string', value: 'immediate|none', description: `append durability (env ${ENV.durability}, default immediate)` },
   'group-commit': { type: 'string', value: 'on|off', description: `group commit of concurrent appends (env ${ENV.groupCommit}, default on)` },
   'segment-bytes': { type: 'string', value: 'bytes', description: `segment size (env ${ENV.maxSegmentBytes}, default 64 MiB)` },
+  'max-payload-bytes': { type: 'string', value: 'bytes', description: `largest record (env ${ENV.maxPayloadBytes}, default 16 MiB): a journal with larger ones needs at least their size` },
   json: { type: 'boolean', description: 'machine-readable output' },
   debug: { type: 'boolean', description: 'print stack traces of unexpected errors' },
   help: { type: 'boolean', description: 'show help' },
@@ -91,7 +92,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       return rest.length === 0 && !globals.help ? Exit.Usage : Exit.Ok;
     }
     const config = resolveConfig(
-      { dataDir: globals.data, durability: globals.durability, groupCommit: globals['group-commit'], maxSegmentBytes: globals['segment-bytes'] },
+      { dataDir: globals.data, durability: globals.durability, groupCommit: globals['group-commit'], maxSegmentBytes: globals['segment-bytes'], maxPayloadBytes: globals['max-payload-bytes'] },
       io.env ?? process.env,
     );
     refuseJournalAsDataDir(config.dataDir);
@@ -156,7 +157,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError || err instanceof ValidationFailedError || err instanceof ConfigError) return Exit.Usage;
   if (isWalError(err)) {
-    const bad: string[] = [WalErrorCodes.InvalidArgument, WalErrorCodes.NotAJournal, WalErrorCodes.NotRecordBoundary, WalErrorCodes.OffsetOutOfRange, WalErrorCodes.RecordTooLarge];
+    // a payload limit below the journal's records is fixed by a flag (--max-payload-bytes), as episteme-wal says with exit 2
+    const bad: string[] = [WalErrorCodes.InvalidArgument, WalErrorCodes.NotAJournal, WalErrorCodes.NotRecordBoundary, WalErrorCodes.OffsetOutOfRange, WalErrorCodes.RecordTooLarge, WalErrorCodes.MaxPayloadTooSmall];
     return bad.includes(err.code) ? Exit.Usage : Exit.Problem;
   }
   if (isConsumerError(err)) {
@@ -168,7 +170,7 @@ function exitCodeOf(err: unknown): number {
 }
 
 /** Global flags may stand anywhere; everything else goes to the command. */
-function splitGlobals(argv: readonly string[]): { globals: { data?: string; durability?: string; 'group-commit'?: string; 'segment-bytes'?: string; json: boolean; debug: boolean; help: boolean; version: boolean }; rest: string[] } {
+function splitGlobals(argv: readonly string[]): { globals: { data?: string; durability?: string; 'group-commit'?: string; 'segment-bytes'?: string; 'max-payload-bytes'?: string; json: boolean; debug: boolean; help: boolean; version: boolean }; rest: string[] } {
   const globals: Record<string, string | boolean | undefined> = { json: false, debug: false, help: false, version: false };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
