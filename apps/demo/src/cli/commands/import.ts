@@ -1,5 +1,4 @@
 import { createReadStream, statSync } from 'node:fs';
-import { DEFAULT_MAX_PAYLOAD_BYTES } from '@episteme/wal';
 import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import type { ImportLine } from '../../import/preparedBatch.js';
 import { defaultPrepareOptions, PreparePool } from '../../import/preparePool.js';
@@ -22,8 +21,6 @@ const AHEAD_PER_WORKER = 2;
 const NOT_UTF8 = -1;
 const BLANK = -2;
 const TOO_LONG = -3;
-/** No longer line can be one assertion: its event would not fit a record (the journal's payload limit). */
-const MAX_LINE_BYTES = DEFAULT_MAX_PAYLOAD_BYTES;
 
 /** A line as read: its number, its size, and where its text is in the run (or NOT_UTF8, BLANK, TOO_LONG). */
 interface Item {
@@ -53,6 +50,8 @@ export const importCommand = defineCommand({
   },
   async run({ positionals: [file], flags }, ctx) {
     const fromStdin = file === '-';
+    // no longer line can be one assertion: its event would not fit a record (the journal's payload limit)
+    const maxLineBytes = ctx.config.maxPayloadBytes;
     // the file is checked before the journal is opened: a wrong path changes nothing
     let size: number | undefined;
     if (!fromStdin) {
@@ -107,7 +106,7 @@ export const importCommand = defineCommand({
           continue;
         }
         if (item.text === TOO_LONG) {
-          skip(item.lineNo, `longer than ${formatBytes(MAX_LINE_BYTES)}: no assertion is that long (its event would not fit a record); not read whole`);
+          skip(item.lineNo, `longer than ${formatBytes(maxLineBytes)}: no assertion is that long (its event would not fit a record); not read whole`);
           continue;
         }
         let prepared = outcomes[item.text]!;
@@ -175,7 +174,7 @@ export const importCommand = defineCommand({
     });
     try {
       try {
-        for await (const lines of inputLineBatches(input as AsyncIterable<Uint8Array | string>, MAX_LINE_BYTES)) {
+        for await (const lines of inputLineBatches(input as AsyncIterable<Uint8Array | string>, maxLineBytes)) {
           if (!(await queue.give(toRun(lines)))) break;
         }
         allRead = !interrupted && !queue.failed;
