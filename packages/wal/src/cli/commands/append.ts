@@ -5,6 +5,7 @@ import type { Durability } from '../../journal/options.js';
 import { UsageError } from '../args.js';
 import { commonFlags, defineCommand, ExitCode, type CliContext } from '../command.js';
 import { describeCut } from '../output.js';
+import { LineSplitter } from '../stdinLines.js';
 
 /**
  * Appends one record per line of standard input (the line without its
@@ -44,8 +45,16 @@ export const appendCommand = defineCommand({
 });
 
 async function appendLines(journal: Journal, ctx: CliContext, maxPayloadBytes: number): Promise<void> {
-  let pending: Buffer = Buffer.alloc(0);
+  const stdin = ctx.stdin!;
+  const splitter = new LineSplitter(maxPayloadBytes);
   let lineNumber = 0;
+  const appended = (): string => (lineNumber > 1 ? ` (lines 1-${lineNumber} were appended)` : lineNumber === 1 ? ' (line 1 was appended)' : ' (no line was appended)');
+  const refuse = (size: number, complete: boolean): never => {
+    // a line refused before its end has no known size: the message says "more than", `size` holds the bytes read of it
+    const err = new RecordTooLargeError(size, maxPayloadBytes);
+    const what = complete ? err.message : `payload of more than ${maxPayloadBytes} bytes exceeds maxPayloadBytes (${maxPayloadBytes})`;
+    throw Object.assign(err, { message: `line ${lineNumber + 1}: ${what}; raise it with --max-payload-bytes${appended()}` });
+  };
   const flush = async (lines: Buffer[]): Promise<void> => {
     // a line over the limit is refused on its own: the lines before it (in
     // this batch too) are appended and their offsets printed first
@@ -58,32 +67,28 @@ async function appendLines(journal: Journal, ctx: CliContext, maxPayloadBytes: n
         offsets = await journal.appendBatch(batch);
       } catch (err) {
         const where = batch.length === 1 ? `line ${first}` : `lines ${first}-${first + batch.length - 1}`;
-        const before = first > 2 ? ` (lines 1-${first - 1} were appended)` : first === 2 ? ' (line 1 was appended)' : ' (no line was appended)';
-        throw Object.assign(err as Error, { message: `${where}: ${(err as Error).message}${before}` });
+        throw Object.assign(err as Error, { message: `${where}: ${(err as Error).message}${appended()}` });
       }
       lineNumber += batch.length;
       await ctx.out(offsets.join('\n') + '\n');
     }
-    if (tooLong >= 0) {
-      const err = new RecordTooLargeError(lines[tooLong]!.length, maxPayloadBytes);
-      const before = lineNumber > 1 ? ` (lines 1-${lineNumber} were appended)` : lineNumber === 1 ? ' (line 1 was appended)' : ' (no line was appended)';
-      throw Object.assign(err, { message: `line ${lineNumber + 1}: ${err.message}; raise it with --max-payload-bytes${before}` });
-    }
+    if (tooLong >= 0) refuse(lines[tooLong]!.length, true);
   };
-  for await (const chunk of ctx.stdin!) {
-    const data = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
-    const lines: Buffer[] = [];
-    let start = 0;
-    for (let nl = pending.indexOf(10, start); nl !== -1; nl = pending.indexOf(10, start)) {
-      // copies: the journal reads payloads when it writes the batch
-      const end = nl > start && pending[nl - 1] === 13 ? nl - 1 : nl; // CRLF ends a line as LF does
-      lines.push(Buffer.from(pending.subarray(start, end)));
-      start = nl + 1;
+  try {
+    for await (const chunk of stdin) {
+      const data = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const { lines, openLineBytes } = splitter.push(data);
+      await flush(lines);
+      // an endless line (`/dev/zero`) is refused now, not when memory runs out
+      if (openLineBytes !== undefined) refuse(openLineBytes, false);
     }
-    pending = pending.subarray(start);
-    await flush(lines);
+    await flush(splitter.end());
+  } finally {
+    stopReading(stdin);
   }
-  // a last line without a newline is still a line
-  if (pending.length > 0) await flush([Buffer.from(pending)]);
+}
+
+/** A pipe that never closes (`tail -f |`) would keep the process alive after the command ended. */
+function stopReading(stdin: AsyncIterable<unknown>): void {
+  if ('destroy' in stdin && typeof stdin.destroy === 'function') stdin.destroy();
 }
