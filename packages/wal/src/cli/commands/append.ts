@@ -27,25 +27,50 @@ export const appendCommand = defineCommand({
     if (durability !== 'immediate' && durability !== 'none') {
       throw new UsageError(`--durability must be immediate or none, got ${JSON.stringify(durability)}`);
     }
-    if (!ctx.stdin) throw new UsageError('append reads records from standard input');
-    const journal = await Journal.open({
-      dir: dir!,
-      durability: durability as Durability,
-      ...(flags['max-payload-bytes'] !== undefined ? { maxPayloadBytes: flags['max-payload-bytes'] } : {}),
+    const stdin = ctx.stdin;
+    if (!stdin) throw new UsageError('append reads records from standard input');
+    // Ctrl-C or SIGTERM, from before the open (which may recover for a while):
+    // the batch in hand is finished, the rest of stdin is not read, and the
+    // journal is closed (its LOCK removed) instead of the process just ending
+    const interrupt: Interrupt = { requested: false, tooLate: false };
+    const removeInterrupt = ctx.onInterrupt(() => {
+      if (interrupt.tooLate) return; // all of stdin was read: its last line is appended in a moment
+      interrupt.requested = true;
+      stopReading(stdin);
     });
-    // the open recovered the journal: a cut changed the log, say so (the recover command's words)
-    for (const cut of journal.recovery?.cuts ?? []) ctx.err(`episteme-wal append: recovery ${describeCut(cut)}\n`);
     try {
-      await appendLines(journal, ctx, flags['max-payload-bytes'] ?? DEFAULT_MAX_PAYLOAD_BYTES);
+      const journal = await Journal.open({
+        dir: dir!,
+        durability: durability as Durability,
+        ...(flags['max-payload-bytes'] !== undefined ? { maxPayloadBytes: flags['max-payload-bytes'] } : {}),
+      });
+      // the open recovered the journal: a cut changed the log, say so (the recover command's words)
+      for (const cut of journal.recovery?.cuts ?? []) ctx.err(`episteme-wal append: recovery ${describeCut(cut)}\n`);
+      let lines: number;
+      try {
+        lines = await appendLines(journal, ctx, flags['max-payload-bytes'] ?? DEFAULT_MAX_PAYLOAD_BYTES, interrupt);
+      } finally {
+        await journal.close();
+      }
+      if (!interrupt.requested) return ExitCode.Ok;
+      ctx.err(`episteme-wal append: interrupted ${lines > 0 ? `after line ${lines}: lines after it were not appended` : 'before line 1: no line was appended'}\n`);
+      return ExitCode.Interrupted;
     } finally {
-      await journal.close();
+      removeInterrupt();
+      stopReading(stdin);
     }
-    return ExitCode.Ok;
   },
 });
 
-async function appendLines(journal: Journal, ctx: CliContext, maxPayloadBytes: number): Promise<void> {
-  const stdin = ctx.stdin!;
+/** Set by the Ctrl-C handler, read between batches. */
+interface Interrupt {
+  requested: boolean;
+  /** All of stdin was read: nothing is left that an interrupt would spare. */
+  tooLate: boolean;
+}
+
+/** Appends stdin's lines until its end or an interrupt; returns how many were appended. */
+async function appendLines(journal: Journal, ctx: CliContext, maxPayloadBytes: number, interrupt: Interrupt): Promise<number> {
   const splitter = new LineSplitter(maxPayloadBytes);
   let lineNumber = 0;
   const appended = (): string => (lineNumber > 1 ? ` (lines 1-${lineNumber} were appended)` : lineNumber === 1 ? ' (line 1 was appended)' : ' (no line was appended)');
@@ -74,18 +99,32 @@ async function appendLines(journal: Journal, ctx: CliContext, maxPayloadBytes: n
     }
     if (tooLong >= 0) refuse(lines[tooLong]!.length, true);
   };
+  const chunks = ctx.stdin![Symbol.asyncIterator]();
   try {
-    for await (const chunk of stdin) {
-      const data = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const { lines, openLineBytes } = splitter.push(data);
+    while (!interrupt.requested) {
+      let next: IteratorResult<Uint8Array | string>;
+      try {
+        next = await chunks.next();
+      } catch (err) {
+        if (interrupt.requested) break; // the read that the interrupt's destroy() ended
+        throw err;
+      }
+      if (next.done) {
+        interrupt.tooLate = true;
+        // a last line without a newline is still a line
+        await flush(splitter.end());
+        break;
+      }
+      const chunk = next.value;
+      const { lines, openLineBytes } = splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       await flush(lines);
       // an endless line (`/dev/zero`) is refused now, not when memory runs out
       if (openLineBytes !== undefined) refuse(openLineBytes, false);
     }
-    await flush(splitter.end());
   } finally {
-    stopReading(stdin);
+    await chunks.return?.();
   }
+  return lineNumber;
 }
 
 /** A pipe that never closes (`tail -f |`) would keep the process alive after the command ended. */
