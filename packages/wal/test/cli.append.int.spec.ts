@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Journal, RECORD_OVERHEAD, verifyJournal } from '../src/index.js';
 import { HEADER_SIZE } from '../src/format/constants.js';
 import { runCli } from '../src/cli/main.js';
+import { StdoutClosedError } from '../src/cli/output.js';
 import { snapshotDir, tempDir } from './helpers.js';
 
 async function* chunks(...parts: string[]): AsyncIterable<string> {
@@ -149,6 +150,26 @@ describe('episteme-wal append', () => {
       expect((await append([dir, '--durability', 'none'], chunks(text.slice(0, i), text.slice(i)))).code).toBe(0);
       expect(snapshotDir(dir), `cut at ${i}`).toEqual(snapshotDir(whole));
     }
+  });
+
+  it.each([
+    ['throws', () => { throw new StdoutClosedError(); }],
+    ['rejects', () => Promise.reject(new StdoutClosedError())],
+  ])('a stdout whose reader left after the first offsets (its next write %s): every line is still appended, no more offsets, exit 0', async (_, closed) => {
+    const dir = tempDir();
+    let stdout = '';
+    let stderr = '';
+    let writes = 0;
+    const code = await runCli(['append', dir], {
+      stdout: (s) => (writes++ === 0 ? void (stdout += s) : closed()),
+      stderr: (s) => void (stderr += s),
+      stderrIsTTY: false,
+      stdin: chunks('one\n', 'two\nthree\n', 'four\n', 'five'),
+    });
+    expect({ code, stdout, stderr, writes }).toEqual({ code: 0, stdout: '0\n', stderr: '', writes: 2 });
+    const journal = await Journal.open({ dir, readOnly: true });
+    expect(journal.readMany(0, 10).map((r) => Buffer.from(r.payload).toString())).toEqual(['one', 'two', 'three', 'four', 'five']);
+    await journal.close();
   });
 
   it('a path that is a file, or runs through one, is refused like the other commands refuse it: exit 2, nothing created', async () => {

@@ -4,7 +4,7 @@ import { Journal } from '../../journal/journal.js';
 import type { Durability } from '../../journal/options.js';
 import { UsageError } from '../args.js';
 import { commonFlags, defineCommand, ExitCode, type CliContext } from '../command.js';
-import { describeCut } from '../output.js';
+import { describeCut, StdoutClosedError } from '../output.js';
 import { LineSplitter } from '../stdinLines.js';
 
 /**
@@ -12,7 +12,8 @@ import { LineSplitter } from '../stdinLines.js';
  * newline, `\n` or `\r\n`: CRLF line endings give the same records as LF;
  * any other byte, a leading BOM included, is data) and prints each record's
  * offset once it is as durable as asked. Lines that arrive together are
- * written as one batch: one write, one sync.
+ * written as one batch: one write, one sync. A closed stdout stops the
+ * offsets, not the appends.
  */
 export const appendCommand = defineCommand({
   name: 'append',
@@ -80,6 +81,18 @@ async function appendLines(journal: Journal, ctx: CliContext, maxPayloadBytes: n
     const what = complete ? err.message : `payload of more than ${maxPayloadBytes} bytes exceeds maxPayloadBytes (${maxPayloadBytes})`;
     throw Object.assign(err, { message: `line ${lineNumber + 1}: ${what}; raise it with --max-payload-bytes${appended()}` });
   };
+  // the command's work is stdin's lines, the offsets are for information: a
+  // reader that leaves early (`| head -1`) ends the offsets, not the appends
+  let stdoutOpen = true;
+  const print = async (s: string): Promise<void> => {
+    if (!stdoutOpen) return;
+    try {
+      await ctx.out(s);
+    } catch (err) {
+      if (!(err instanceof StdoutClosedError)) throw err;
+      stdoutOpen = false;
+    }
+  };
   const flush = async (lines: Buffer[]): Promise<void> => {
     // a line over the limit is refused on its own: the lines before it (in
     // this batch too) are appended and their offsets printed first
@@ -95,7 +108,7 @@ async function appendLines(journal: Journal, ctx: CliContext, maxPayloadBytes: n
         throw Object.assign(err as Error, { message: `${where}: ${(err as Error).message}${appended()}` });
       }
       lineNumber += batch.length;
-      await ctx.out(offsets.join('\n') + '\n');
+      await print(offsets.join('\n') + '\n');
     }
     if (tooLong >= 0) refuse(lines[tooLong]!.length, true);
   };
