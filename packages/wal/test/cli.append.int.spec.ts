@@ -1,17 +1,36 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Journal, RECORD_OVERHEAD, verifyJournal } from '../src/index.js';
 import { HEADER_SIZE } from '../src/format/constants.js';
 import { runCli } from '../src/cli/main.js';
+import { StdoutClosedError } from '../src/cli/output.js';
 import { snapshotDir, tempDir } from './helpers.js';
 
 async function* chunks(...parts: string[]): AsyncIterable<string> {
   for (const p of parts) yield p;
 }
 
-async function append(argv: string[], stdin: AsyncIterable<string>): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * Lines, then one line that does not end: 64 KiB chunks of `x`, without a
+ * newline, up to a cap far past any limit the tests set (a cap, so that a
+ * command that reads it all ends, and fails its test, in a second or so).
+ */
+function endlessLine(lines: string, cap = 16 * 1024 * 1024): { stream: Readable; pulled: () => number } {
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  let pulled = 0;
+  const stream = new Readable({
+    read() {
+      if (pulled * chunk.length >= cap) return void this.push(null);
+      this.push(pulled++ === 0 ? Buffer.concat([Buffer.from(lines), chunk]) : chunk);
+    },
+  });
+  return { stream, pulled: () => pulled };
+}
+
+async function append(argv: string[], stdin: AsyncIterable<string | Uint8Array>): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(['append', ...argv], {
@@ -85,6 +104,72 @@ describe('episteme-wal append', () => {
     expect(first.stderr).toMatch(/line 1: .*\(no line was appended\)/);
     const second = await append([tempDir(), '--max-payload-bytes', '4'], chunks('ok\ntoolong\n'));
     expect(second.stderr).toMatch(/line 2: .*\(line 1 was appended\)$/m);
+  });
+
+  it('a line that never ends is refused once it is over the limit, not read to its end: exit 2, stdin closed, the lines before it appended, nothing else changed', async () => {
+    const dir = tempDir();
+    const same = tempDir(); // the journal it should leave: the same lines, appended without the endless one
+    for (const d of [dir, same]) await append([d], chunks('zero\n'));
+    await append([same, '--max-payload-bytes', '1000'], chunks('one\ntwo\n'));
+    const input = endlessLine('one\ntwo\n');
+    const out = await append([dir, '--max-payload-bytes', '1000'], input.stream);
+    // the first 64 KiB chunk is over the limit; the stream may have read one ahead
+    expect(input.pulled()).toBeLessThanOrEqual(2);
+    expect(input.stream.destroyed).toBe(true);
+    expect(out).toMatchObject({ code: 2, stdout: '44\n87\n' });
+    expect(out.stderr).toBe(
+      'episteme-wal append: line 3: payload of more than 1000 bytes exceeds maxPayloadBytes (1000); raise it with --max-payload-bytes (lines 1-2 were appended)\n',
+    );
+    expect(snapshotDir(dir)).toEqual(snapshotDir(same));
+  });
+
+  it('a line over the limit that is still open when its chunk ends: the lines before it in that chunk are appended, then it is refused', async () => {
+    const dir = tempDir();
+    const out = await append([dir, '--max-payload-bytes', '4'], chunks('ok\nfine\ntoolo', 'ng\nafter\n'));
+    expect(out.code).toBe(2);
+    expect(out.stdout).toBe('0\n42\n');
+    expect(out.stderr).toMatch(/line 3: payload of more than 4 bytes exceeds maxPayloadBytes \(4\); raise it with --max-payload-bytes \(lines 1-2 were appended\)$/m);
+    // exactly the limit, CRLF cut between \r and \n: a line like any other
+    const exact = await append([tempDir(), '--max-payload-bytes', '4'], chunks('abcd\r', '\nefgh\r', '\n'));
+    expect(exact).toMatchObject({ code: 0, stdout: '0\n44\n' });
+  });
+
+  it('the same records whatever the chunks: an input cut in two at every position, between \\r and \\n too', async () => {
+    const text = 'a\r\nbc\n\r\n\rd\re\r';
+    const read = async (dir: string): Promise<string[]> => {
+      const journal = await Journal.open({ dir, readOnly: true });
+      const records = journal.readMany(0, 100).map((r) => Buffer.from(r.payload).toString());
+      await journal.close();
+      return records;
+    };
+    const whole = tempDir();
+    expect((await append([whole, '--durability', 'none'], chunks(text))).code).toBe(0);
+    expect(await read(whole)).toEqual(['a', 'bc', '', '\rd\re\r']);
+    for (let i = 1; i < text.length; i++) {
+      const dir = tempDir();
+      expect((await append([dir, '--durability', 'none'], chunks(text.slice(0, i), text.slice(i)))).code).toBe(0);
+      expect(snapshotDir(dir), `cut at ${i}`).toEqual(snapshotDir(whole));
+    }
+  });
+
+  it.each([
+    ['throws', () => { throw new StdoutClosedError(); }],
+    ['rejects', () => Promise.reject(new StdoutClosedError())],
+  ])('a stdout whose reader left after the first offsets (its next write %s): every line is still appended, no more offsets, exit 0', async (_, closed) => {
+    const dir = tempDir();
+    let stdout = '';
+    let stderr = '';
+    let writes = 0;
+    const code = await runCli(['append', dir], {
+      stdout: (s) => (writes++ === 0 ? void (stdout += s) : closed()),
+      stderr: (s) => void (stderr += s),
+      stderrIsTTY: false,
+      stdin: chunks('one\n', 'two\nthree\n', 'four\n', 'five'),
+    });
+    expect({ code, stdout, stderr, writes }).toEqual({ code: 0, stdout: '0\n', stderr: '', writes: 2 });
+    const journal = await Journal.open({ dir, readOnly: true });
+    expect(journal.readMany(0, 10).map((r) => Buffer.from(r.payload).toString())).toEqual(['one', 'two', 'three', 'four', 'five']);
+    await journal.close();
   });
 
   it('a path that is a file, or runs through one, is refused like the other commands refuse it: exit 2, nothing created', async () => {

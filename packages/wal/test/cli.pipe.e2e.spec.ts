@@ -1,7 +1,8 @@
 /**
  * `episteme-wal dump | head`: the reader closes the pipe while the dump is
  * still writing. The README promises that this ends the command quietly:
- * exit 0, nothing on stderr.
+ * exit 0, nothing on stderr. (`append | head` ends quietly too, but only
+ * after appending all of its stdin: the last test.)
  *
  * The journal is large enough that the dump's output passes the pause
  * threshold of processStdout (4 MiB queued): the first synchronous scan
@@ -12,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { verifyJournal } from '../src/index.js';
 import { payloadOf, tempDir, writeJournal } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -37,12 +39,13 @@ interface Outcome {
 }
 
 /** Runs the CLI from source and, like `head -c`, closes the read end of stdout after the first chunk. */
-function runAndCloseStdoutEarly(args: string[]): Promise<Outcome> {
+function runAndCloseStdoutEarly(args: string[], stdin?: string): Promise<Outcome> {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN_TS, ...args], {
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   children.push(child);
+  if (stdin !== undefined) child.stdin!.end(stdin);
   let got = 0;
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
@@ -66,5 +69,16 @@ describe('episteme-wal dump into a pipe its reader closes early', () => {
     const outcome = await runAndCloseStdoutEarly(['dump', dir, ...flags]);
     expect(outcome.got).toBeGreaterThan(0);
     expect({ code: outcome.code, signal: outcome.signal, stderr: outcome.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+  });
+});
+
+describe('episteme-wal append into a pipe its reader closes early', () => {
+  it('seq 1 100000 | append | head -1: every line is appended all the same (the offsets are only information), exit 0, nothing on stderr', { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const lines = Array.from({ length: RECORDS }, (_, i) => `${i + 1}\n`).join('');
+    const outcome = await runAndCloseStdoutEarly(['append', dir], lines);
+    expect(outcome.got).toBeGreaterThan(0);
+    expect({ code: outcome.code, signal: outcome.signal, stderr: outcome.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect(verifyJournal(dir)).toMatchObject({ ok: true, recordsVerified: RECORDS });
   });
 });

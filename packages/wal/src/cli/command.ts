@@ -7,6 +7,8 @@ export const ExitCode = {
   Problem: 1,
   /** Usage error or bad input; nothing was changed. */
   Usage: 2,
+  /** Stopped by Ctrl-C or SIGTERM after a clean close, having said how far it got (128 + SIGINT, as shells report it). */
+  Interrupted: 130,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -19,6 +21,13 @@ export interface CliContext {
   stderrIsTTY: boolean;
   now(): number;
   stdin?: AsyncIterable<Uint8Array | string>;
+  /**
+   * For a command that can stop cleanly (`append`): `stop` runs on Ctrl-C or
+   * SIGTERM instead of the process ending at once; returns the function that
+   * removes it. Commands that do not ask keep the default (the process ends;
+   * the journal is crash-safe).
+   */
+  onInterrupt(stop: () => void): () => void;
 }
 
 export interface Command<F extends FlagSpecs = FlagSpecs> {

@@ -2,6 +2,7 @@ import { isWalError, QuarantineError, REPAIR_COMMAND, WalErrorCodes, type WalErr
 import { parseArgs, UsageError } from './args.js';
 import { CliError, ExitCode, type CliContext, type Command } from './command.js';
 import { findCommand } from './commands/index.js';
+import { processInterrupts } from './interrupts.js';
 import { oneLine, StdoutClosedError } from './output.js';
 import { commandUsage, mainUsage, PROGRAM } from './usage.js';
 import { versionDetails, WAL_VERSION } from './version.js';
@@ -15,6 +16,8 @@ export interface CliIO {
   now?: () => number;
   /** Standard input, for commands that read it (`append`). */
   stdin?: AsyncIterable<Uint8Array | string>;
+  /** How a command hears Ctrl-C (see CliContext.onInterrupt); default: the process's SIGINT and SIGTERM. */
+  onInterrupt?: (stop: () => void) => () => void;
   /** How the user called this tool, for error lines and usage (default `episteme-wal`; the app's `episteme wal`). */
   program?: string;
   /** The journal directory, when the caller supplies it (the app's `<data>/journal`): usage leaves `<dir>` out. */
@@ -43,6 +46,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     stderrIsTTY: io.stderrIsTTY,
     now: io.now ?? (() => performance.now()),
     stdin: io.stdin,
+    onInterrupt: io.onInterrupt ?? processInterrupts,
   };
   let command: Command | undefined;
   // from the words, not the parsed flags: a usage error is reported in JSON

@@ -82,7 +82,9 @@ export function describeCut(c: RecoveryCut): string {
 /**
  * Thrown by a bin's stdout once the reader of the pipe has gone (`| head`):
  * the command stops at its next output, its cleanup (closing the journal)
- * runs on the way out, and the tool exits 0 without a message.
+ * runs on the way out, and the tool exits 0 without a message. `append`
+ * alone carries on without printing: its work is stdin's lines, its output
+ * only their offsets.
  */
 export class StdoutClosedError extends Error {
   readonly code = 'EPIPE';

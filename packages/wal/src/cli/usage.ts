@@ -21,7 +21,8 @@ export function mainUsage(): string {
     '  --version   show the version (and the journal format it writes)',
     '',
     'Exit codes: 0 ok; 1 problem in the journal (damage found, recovery refused);',
-    '            2 usage error or bad input (nothing was changed)',
+    '            2 usage error or bad input (nothing was changed);',
+    '            130 interrupted by Ctrl-C or SIGTERM (append: closed cleanly, says after which line)',
     '',
   ].join('\n');
 }
