@@ -1,7 +1,7 @@
 import { isConsumerError, ConsumerErrorCodes } from '@episteme/consumers';
 import { isProjectionError, ProjectionErrorCodes } from '@episteme/projections';
 import { isWalError, REPAIR_COMMAND, WalErrorCodes } from '@episteme/wal';
-import { missingValue, oneLine, parseArgs, runCli as runWalCli, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
+import { missingValue, oneLine, parseArgs, processInterrupts, runCli as runWalCli, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, ENV, resolveConfig } from '../app/config.js';
@@ -40,24 +40,6 @@ const APP_VERSION = (createRequire(import.meta.url)('../../package.json') as { v
 
 // not `append`: the app's journal only takes validated events (use assert/import)
 const WAL_COMMANDS = ['segments', 'dump', 'verify', 'recover'];
-
-/**
- * SIGINT and SIGTERM call `stop` (the command ends cleanly and says how far
- * it got); a second one ends the process at once, as the default would.
- */
-function processInterrupts(stop: () => void): () => void {
-  let heard = 0;
-  const handler = (signal: NodeJS.Signals): void => {
-    if (++heard > 1) process.exit(signal === 'SIGINT' ? Exit.Interrupted : 128 + 15);
-    stop();
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
-}
 
 /** Runs one command line; returns the exit code (0 ok, 1 data problem, 2 usage or bad input). */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {

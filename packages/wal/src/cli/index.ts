@@ -8,4 +8,5 @@ export { missingValue, parseArgs, parseNonNegativeInteger, UsageError, type Flag
 export { ProgressLine } from './progress.js';
 export { table, plural, formatBytes, oneLine, describeCut, StdoutClosedError } from './output.js';
 export { processStdout } from './processStdout.js';
+export { processInterrupts } from './interrupts.js';
 export { versionDetails, WAL_VERSION } from './version.js';

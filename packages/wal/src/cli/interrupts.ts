@@ -3,7 +3,7 @@ import { ExitCode } from './command.js';
 /**
  * SIGINT and SIGTERM call `stop` (the command ends cleanly and says how far
  * it got); a second one ends the process at once, as the default would, for
- * an operator who will not wait. The same as the `episteme` app's.
+ * an operator who will not wait. The `episteme` app's long commands use it too.
  */
 export function processInterrupts(stop: () => void): () => void {
   let heard = 0;
