@@ -27,6 +27,16 @@ function damage(data: string, consumer: string): void {
   writeFileSync(path, bytes);
 }
 
+/** A data directory with one assertion and the audit export's consumer registered (a plain consumer, not a projection's). */
+async function withAuditConsumer(): Promise<string> {
+  const data = tempDir();
+  expect((await cli(['--data', data, ...assertArgs('sun')])).code).toBe(0);
+  const journal = await Journal.open({ dir: join(data, 'journal') });
+  new ConsumerRegistry(journal, { logger: { warn: () => undefined } }).register(AUDIT_CONSUMER);
+  await journal.close();
+  return data;
+}
+
 const assertArgs = (object: string) => ['assert', '--subject', 'earth', '--predicate', 'orbits', '--object', object];
 
 describe('episteme with a damaged cursor file', () => {
@@ -47,11 +57,7 @@ describe('episteme with a damaged cursor file', () => {
   });
 
   it("a plain consumer's damaged cursor next to a projection's: one warning each, the consumer's says how to get out of it", async () => {
-    const data = tempDir();
-    expect((await cli(['--data', data, ...assertArgs('sun')])).code).toBe(0);
-    const journal = await Journal.open({ dir: join(data, 'journal') });
-    new ConsumerRegistry(journal, { logger: { warn: () => undefined } }).register(AUDIT_CONSUMER);
-    await journal.close();
+    const data = await withAuditConsumer();
     damage(data, AUDIT_CONSUMER);
     damage(data, 'projection.beliefs');
     const r = await cli(['--data', data, ...assertArgs('moon')]);
@@ -134,11 +140,7 @@ describe('episteme with a damaged cursor file', () => {
   });
 
   it("consumers reset on a plain consumer's damaged cursor: a note of what it replaced, not the advice to reset it", async () => {
-    const data = tempDir();
-    expect((await cli(['--data', data, ...assertArgs('sun')])).code).toBe(0);
-    const journal = await Journal.open({ dir: join(data, 'journal') });
-    new ConsumerRegistry(journal, { logger: { warn: () => undefined } }).register(AUDIT_CONSUMER);
-    await journal.close();
+    const data = await withAuditConsumer();
     damage(data, AUDIT_CONSUMER);
     // refused (not a record boundary): the damage is still reported, and nothing changes
     const before = snapshotTree(data);
