@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { repoScriptRunner } from '../../scripts/repoScript.js';
 
 /**
  * `npm run bench -- --smoke` must keep working as the code changes: it runs
@@ -10,31 +9,11 @@ import { afterEach, describe, expect, it } from 'vitest';
  * `bench` script, so that killing the child kills the benchmark itself (npm
  * would leave it running as a grandchild).
  */
-const ROOT = join(import.meta.dirname, '..', '..');
 
-let child: ChildProcess | undefined;
-
-afterEach(() => {
-  // SIGTERM, not SIGKILL: the bench removes its temp journals on SIGTERM.
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  child = undefined;
-});
+const run = repoScriptRunner();
 
 function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/index.ts', ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    child = proc;
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    proc.on('error', reject);
-    proc.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return run('bench/index.ts', args);
 }
 
 describe('npm run bench -- --smoke', () => {

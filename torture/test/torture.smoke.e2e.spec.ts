@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { repoScriptRunner } from '../../scripts/repoScript.js';
 
 /**
  * A short torture run (torture/README.md) on every `npm test`: about one
@@ -11,31 +10,12 @@ import { afterEach, describe, expect, it } from 'vitest';
  * Node is spawned directly (not through npm), so that SIGTERM reaches the
  * torture itself, which then kills its children and unmounts its tmpfs.
  */
-const ROOT = join(import.meta.dirname, '..', '..');
 const FIXED_SEED = 27; // its first sessions are tmpfs, sim and process: every part runs within the minute
 
-let child: ChildProcess | undefined;
-
-afterEach(() => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  child = undefined;
-});
+const run = repoScriptRunner();
 
 function torture(minutes: number, seed: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'torture/index.ts', '--minutes', String(minutes), '--seed', String(seed)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    child = proc;
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    proc.on('error', reject);
-    proc.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return run('torture/index.ts', ['--minutes', String(minutes), '--seed', String(seed)]);
 }
 
 /** The figures block and every problem line, for the assertion message. */
