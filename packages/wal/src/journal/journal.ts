@@ -52,6 +52,7 @@ function syncedPrefixOf(active: ActiveSegment): SyncedPrefix | undefined {
  */
 export class Journal {
   private closed = false;
+  private closing: Promise<void> | undefined;
   private headOffset = 0;
   private readonly reader: JournalReader;
   /** Read-only journals: the view of the directory, refreshed from disk. */
@@ -285,9 +286,18 @@ export class Journal {
     return deleted;
   }
 
-  /** Waits for pending appends, syncs, releases the lock. Idempotent. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Waits for pending appends, syncs, releases the lock. Idempotent: a
+   * second call, while the first is still closing too, gets the same
+   * promise (it settles when the lock is released, with the close's error
+   * if it failed), so a shutdown handler and a `finally` can both close.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.closed = true;
     try {
       await this.writer?.close();
