@@ -116,7 +116,7 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
     groupCommit = {
       maxBatchRecords: positiveInt('groupCommit.maxBatchRecords', g.maxBatchRecords ?? DEFAULT_OPTIONS.groupCommit.maxBatchRecords),
       maxBatchBytes: positiveInt('groupCommit.maxBatchBytes', g.maxBatchBytes ?? DEFAULT_OPTIONS.groupCommit.maxBatchBytes),
-      maxDelayMs: nonNegative('groupCommit.maxDelayMs', g.maxDelayMs ?? DEFAULT_OPTIONS.groupCommit.maxDelayMs),
+      maxDelayMs: timerMs('groupCommit.maxDelayMs', g.maxDelayMs ?? DEFAULT_OPTIONS.groupCommit.maxDelayMs, 0),
     };
   }
   return {
@@ -127,16 +127,39 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
     maxPayloadBytes,
     preallocateBytes: nonNegative('preallocateBytes', options.preallocateBytes ?? DEFAULT_OPTIONS.preallocateBytes),
     writebackBytes: nonNegative('writebackBytes', options.writebackBytes ?? DEFAULT_OPTIONS.writebackBytes),
-    readOnly: options.readOnly === true,
-    repair: options.repair === true,
-    scanSealedOnOpen: options.scanSealedOnOpen ?? 'unverified',
-    pollIntervalMs: positiveInt('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_OPTIONS.pollIntervalMs),
+    readOnly: flag('readOnly', options.readOnly),
+    repair: flag('repair', options.repair),
+    scanSealedOnOpen: scanSealedOnOpenOf(options.scanSealedOnOpen),
+    pollIntervalMs: timerMs('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_OPTIONS.pollIntervalMs, 1),
     io: options.io ?? nodeFileIO,
   };
 }
 
 function positiveInt(name: string, v: number): number {
   if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, not ${String(v)}`);
+  return v;
+}
+
+/** Node runs a timer of 2^31 ms or more after 1 ms (with a warning): a poll or delay that long would spin instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function timerMs(name: string, v: number, min: number): number {
+  if (!Number.isSafeInteger(v) || v < min || v > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${MAX_TIMER_MS} (ms), not ${String(v)}`);
+  }
+  return v;
+}
+
+/** A yes/no option: `'true'` from a config file is refused rather than read as false (a read-only open turning into a writer). */
+function flag(name: string, v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new InvalidArgumentError(`${name} must be true or false, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+function scanSealedOnOpenOf(v: unknown): ResolvedOptions['scanSealedOnOpen'] {
+  if (v === undefined) return 'unverified';
+  if (v !== true && v !== false && v !== 'unverified') throw new InvalidArgumentError(`scanSealedOnOpen must be true, false or 'unverified', not ${JSON.stringify(v)}`);
   return v;
 }
 
