@@ -35,3 +35,26 @@ describe('Journal.open refuses', () => {
     await j.close();
   });
 });
+
+describe('bad arguments to a journal', () => {
+  it('appendBatch([]) is refused where any append is: on a closed journal (WAL_CLOSED) and a read-only one (WAL_READ_ONLY)', async () => {
+    const dir = join(tempDir(), 'journal');
+    const writer = await Journal.open({ dir });
+    await writer.append(new Uint8Array([1]));
+    const reader = await Journal.open({ dir, readOnly: true });
+    await expect(reader.appendBatch([])).rejects.toMatchObject({ code: WalErrorCodes.ReadOnly });
+    await reader.close();
+    await writer.close();
+    await expect(writer.appendBatch([])).rejects.toMatchObject({ code: WalErrorCodes.Closed });
+  });
+
+  it('readMany takes a non-negative integer count: -1, NaN and 1.5 are refused (they read 0, 0 and 2 records)', async () => {
+    const dir = join(tempDir(), 'journal');
+    const j = await Journal.open({ dir });
+    for (let i = 0; i < 3; i++) await j.append(new Uint8Array([i]));
+    for (const bad of [-1, Number.NaN, 1.5]) expect(() => j.readMany(0, bad)).toThrow(expect.objectContaining({ code: WalErrorCodes.InvalidArgument }));
+    expect(j.readMany(0, 0)).toEqual([]);
+    expect(j.readMany(0, 2)).toHaveLength(2);
+    await j.close();
+  });
+});

@@ -194,6 +194,9 @@ export class Journal {
   /** Appends several records with one write and one sync; resolves to their offsets. */
   async appendBatch(payloads: Uint8Array[], options: AppendOptions = {}): Promise<number[]> {
     if (!Array.isArray(payloads)) throw new InvalidArgumentError('appendBatch takes an array of payloads');
+    // an empty batch writes nothing, but is refused where any append is (a closed or read-only journal)
+    if (this.closed) throw new ClosedError();
+    if (!this.writer) throw new ReadOnlyError('appendBatch');
     if (payloads.length === 0) return [];
     let offset = await this.appendMany(payloads, options);
     return payloads.map((p) => {
@@ -226,7 +229,8 @@ export class Journal {
   /**
    * The last record boundary at or before `offset` (the head at or beyond
    * it), by a walk over length fields from the offset's segment base (or
-   * from `hint`, a known boundary in the same segment). Cheap enough to
+   * from `hint`, a known boundary in the same segment: a hint that is not a
+   * boundary gives a wrong answer, it is not checked). Cheap enough to
    * validate cursors with.
    */
   boundaryAtOrBefore(offset: number, hint?: number): number {

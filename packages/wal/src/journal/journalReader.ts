@@ -163,6 +163,7 @@ export class JournalReader {
   private readManyUntyped(offset: number, maxRecords: number): JournalRecord[] {
     this.view.checkOpen();
     checkOffset(offset);
+    if (!Number.isSafeInteger(maxRecords) || maxRecords < 0) throw new InvalidArgumentError(`maxRecords must be a non-negative integer, not ${String(maxRecords)}`);
     if (offset >= this.view.head() || offset < this.view.earliest()) this.view.refresh();
     let out: JournalRecord[] = [];
     let pos = offset;
