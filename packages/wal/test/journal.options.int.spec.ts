@@ -3,7 +3,7 @@
  * (a config file's strings, a computed value): refused with
  * WAL_INVALID_ARGUMENT naming the option, and nothing created.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, WalErrorCodes, type JournalOptions } from '../src/index.js';
@@ -56,5 +56,17 @@ describe('bad arguments to a journal', () => {
     expect(j.readMany(0, 0)).toEqual([]);
     expect(j.readMany(0, 2)).toHaveLength(2);
     await j.close();
+  });
+});
+
+describe('a directory that is not a journal', () => {
+  it('holding other files and no segment: a reader refuses it as a writer does (it opened as an empty log), and changes nothing', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    for (const readOnly of [false, true]) {
+      const err = await Journal.open({ dir, readOnly }).catch((e: unknown) => e);
+      expect(err, `readOnly ${readOnly}`).toMatchObject({ code: WalErrorCodes.NotAJournal, message: expect.stringContaining('it holds other files (notes.txt) and no segment file') });
+    }
+    expect(readdirSync(dir)).toEqual(['notes.txt']);
   });
 });

@@ -93,6 +93,7 @@ export class Journal {
     const segments = new SegmentManager(o.io, o.dir);
     if (o.readOnly) {
       listSegmentFiles(o.io, o.dir); // NotAJournalError when the directory is missing
+      refuseForeignDirectory(o.io, o.dir, true);
       const journal = new Journal(o, segments, new ChangeNotifier(o.dir, o.pollIntervalMs), undefined, undefined, undefined);
       try {
         journal.refresh();
