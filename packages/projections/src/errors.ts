@@ -10,6 +10,8 @@ export const ProjectionErrorCodes = {
   ApplyFailed: 'PROJECTION_APPLY_FAILED',
   /** Bad definition, options or arguments. */
   InvalidArgument: 'PROJECTION_INVALID_ARGUMENT',
+  /** `start()` while the engine is started (or starting), or a rebuild that would race another one. */
+  Busy: 'PROJECTION_BUSY',
 } as const;
 
 export type ProjectionErrorCode = (typeof ProjectionErrorCodes)[keyof typeof ProjectionErrorCodes];
@@ -72,3 +74,14 @@ export class InvalidProjectionArgumentError extends ProjectionError {
     super(ProjectionErrorCodes.InvalidArgument, message);
   }
 }
+
+/**
+ * Refused because the engine (or that projection) is busy: a second follow
+ * loop would be one that `stop()` cannot reach. Nothing was changed.
+ */
+export class ProjectionBusyError extends ProjectionError {
+  constructor(message: string) {
+    super(ProjectionErrorCodes.Busy, message);
+  }
+}
+
