@@ -1,6 +1,6 @@
 import type { ConsumerRegistry, Logger } from '@episteme/consumers';
 import type { Journal } from '@episteme/wal';
-import { validateProjection, type AnyProjection } from './definition.js';
+import { validateInitialState, validateProjection, type AnyProjection } from './definition.js';
 import { InvalidProjectionArgumentError, ProjectionBusyError, ProjectionNotFoundError, isProjectionError } from './errors.js';
 import { registerProjectionCursor, reportUnrepairedProjectionCursor } from './projectionCursor.js';
 import { ProjectionRuntime } from './projectionRuntime.js';
@@ -72,6 +72,7 @@ export class ProjectionEngine {
 
   register(projection: AnyProjection): this {
     validateProjection(projection);
+    validateInitialState(projection);
     if (this.runtimes.has(projection.name)) throw new InvalidProjectionArgumentError(`projection "${projection.name}" is already registered`);
     // a read-only journal (a query from another process) never writes cursors
     const registry = this.options.journal.readOnly ? undefined : this.options.registry;
@@ -185,7 +186,9 @@ export class ProjectionEngine {
 
   /**
    * Stops following (a start in progress is aborted and waited for) and saves
-   * a snapshot of every projection that moved.
+   * a snapshot of every projection that moved. A projection whose snapshot
+   * fails is marked failed and the others are still saved; then the first
+   * such error is thrown.
    */
   async stop(): Promise<void> {
     this.stops++;
@@ -195,11 +198,21 @@ export class ProjectionEngine {
       await starting.done;
     }
     for (const name of [...this.loops.keys()]) await this.pause(name);
+    let first: unknown;
     for (const rt of this.runtimes.values()) {
       // a rebuild() in progress saves its own result
-      if (rt.opened && rt.status !== 'failed' && rt.status !== 'rebuilding' && rt.checkpoint !== rt.savedCheckpoint) await rt.saveSnapshot();
+      if (rt.opened && rt.status !== 'failed' && rt.status !== 'rebuilding' && rt.checkpoint !== rt.savedCheckpoint) {
+        try {
+          await rt.saveSnapshot();
+        } catch (err) {
+          this.fail(rt, err, 'could not save its snapshot on stop');
+          first ??= err;
+          continue;
+        }
+      }
       if (rt.status === 'running') rt.status = 'stopped';
     }
+    if (first !== undefined) throw first;
   }
 
   private async open(rt: ProjectionRuntime, forceRebuild: boolean, signal: AbortSignal): Promise<StartReport> {

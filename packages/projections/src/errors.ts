@@ -12,6 +12,8 @@ export const ProjectionErrorCodes = {
   InvalidArgument: 'PROJECTION_INVALID_ARGUMENT',
   /** `start()` while the engine is started (or starting), or a rebuild that would race another one. */
   Busy: 'PROJECTION_BUSY',
+  /** A projection's state cannot be written as a snapshot (not JSON, and no working `serialize`). */
+  StateNotSerializable: 'PROJECTION_STATE_NOT_SERIALIZABLE',
 } as const;
 
 export type ProjectionErrorCode = (typeof ProjectionErrorCodes)[keyof typeof ProjectionErrorCodes];
@@ -85,3 +87,14 @@ export class ProjectionBusyError extends ProjectionError {
   }
 }
 
+/** The state could not be turned into a snapshot: no snapshot was written, the old one stays. */
+export class StateNotSerializableError extends ProjectionError {
+  constructor(readonly projection: string, cause: unknown) {
+    super(
+      ProjectionErrorCodes.StateNotSerializable,
+      `projection "${projection}": its state cannot be saved as a snapshot: ${cause instanceof Error ? cause.message : String(cause)} ` +
+        '(state must be JSON-serializable, or the projection must give serialize and deserialize)',
+      { cause },
+    );
+  }
+}
