@@ -1,7 +1,7 @@
 import type { ConsumerRegistry, Logger } from '@episteme/consumers';
 import type { Journal } from '@episteme/wal';
-import { validateProjection, type AnyProjection } from './definition.js';
-import { InvalidProjectionArgumentError, ProjectionNotFoundError, isProjectionError } from './errors.js';
+import { validateInitialState, validateProjection, type AnyProjection } from './definition.js';
+import { InvalidProjectionArgumentError, ProjectionBusyError, ProjectionNotFoundError, isProjectionError } from './errors.js';
 import { registerProjectionCursor, reportUnrepairedProjectionCursor } from './projectionCursor.js';
 import { ProjectionRuntime } from './projectionRuntime.js';
 import type { ProjectionInfo, RebuildProgress, RebuildReport, StartReport } from './reports.js';
@@ -27,6 +27,11 @@ export interface EngineOptions {
 export interface StartOptions {
   /** Keep applying new records as they become durable, until `stop()` or the signal (default true). */
   follow?: boolean;
+  /**
+   * Aborting it cuts the start short (the projections not yet caught up
+   * report `mode: 'aborted'` and do not follow) and ends the follow loops,
+   * also those that `rebuild()` paused and resumed. `stop()` still saves.
+   */
   signal?: AbortSignal;
   /** Rebuild these projections from 0 even when their snapshot is good. */
   rebuild?: string[];
@@ -37,9 +42,21 @@ export interface StartOptions {
  * snapshot or is rebuilt from offset 0 (the reason is reported); then it
  * follows the head, snapshotting state and checkpoint together.
  */
+interface FollowLoop {
+  abort: AbortController;
+  /** The start's signal, kept so that a loop resumed after `rebuild()` still obeys it. */
+  signal: AbortSignal | undefined;
+  done: Promise<void>;
+}
+
 export class ProjectionEngine {
   private readonly runtimes = new Map<string, ProjectionRuntime>();
-  private readonly loops = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  /** Only running loops: a loop that ends (stopped, aborted, failed) removes itself. */
+  private readonly loops = new Map<string, FollowLoop>();
+  /** The start in progress, which `stop()` aborts and waits for. */
+  private starting: { abort: AbortController; done: Promise<void> } | undefined;
+  /** Counts `stop()` calls: a `rebuild()` resumes its loop only if no stop came meanwhile. */
+  private stops = 0;
   private readonly store: SnapshotStore;
   private readonly logger: Logger;
   private readonly snapshotEveryEvents: number;
@@ -55,6 +72,7 @@ export class ProjectionEngine {
 
   register(projection: AnyProjection): this {
     validateProjection(projection);
+    validateInitialState(projection);
     if (this.runtimes.has(projection.name)) throw new InvalidProjectionArgumentError(`projection "${projection.name}" is already registered`);
     // a read-only journal (a query from another process) never writes cursors
     const registry = this.options.journal.readOnly ? undefined : this.options.registry;
@@ -77,13 +95,36 @@ export class ProjectionEngine {
     return [...this.runtimes.keys()];
   }
 
-  /** Resumes or rebuilds every projection, catches up to the head, then follows it. */
+  /**
+   * Resumes or rebuilds every projection, catches up to the head, then follows it.
+   * Refused (ProjectionBusyError) while a start is in progress, a projection
+   * follows or a `rebuild()` runs: stop() first. A projection that failed has
+   * no loop: once its cause is fixed, start() again opens it anew from its
+   * snapshot (stop() first if others still follow).
+   */
   async start(options: StartOptions = {}): Promise<StartReport[]> {
+    if (this.starting || this.loops.size > 0) throw new ProjectionBusyError('the projection engine is already started; stop() first');
+    const rebuilding = [...this.runtimes.values()].find((rt) => rt.status === 'rebuilding');
+    if (rebuilding) throw new ProjectionBusyError(`projection "${rebuilding.name}" is rebuilding; wait for its rebuild() to finish`);
+    const abort = new AbortController();
+    const signal = options.signal ? AbortSignal.any([abort.signal, options.signal]) : abort.signal;
+    // set before openAll runs: its first steps (and an onProgress calling stop()) are synchronous
+    let ended!: () => void;
+    this.starting = { abort, done: new Promise<void>((resolve) => (ended = resolve)) };
+    try {
+      return await this.openAll(options, signal);
+    } finally {
+      this.starting = undefined;
+      ended();
+    }
+  }
+
+  private async openAll(options: StartOptions, signal: AbortSignal): Promise<StartReport[]> {
     const reports: StartReport[] = [];
     for (const rt of this.runtimes.values()) {
-      reports.push(await this.open(rt, options.rebuild?.includes(rt.name) === true, options.signal));
+      reports.push(signal.aborted ? abortedReport(rt, 'before it was opened', performance.now()) : await this.open(rt, options.rebuild?.includes(rt.name) === true, signal));
     }
-    if (options.follow !== false) {
+    if (options.follow !== false && !signal.aborted) {
       for (const rt of this.runtimes.values()) if (rt.status !== 'failed') this.follow(rt, options.signal);
     }
     return reports;
@@ -92,20 +133,25 @@ export class ProjectionEngine {
   /** Rebuilds one projection from offset 0 now (pausing its follow loop meanwhile). */
   async rebuild(name: string, options: { onProgress?: (p: RebuildProgress) => void; signal?: AbortSignal } = {}): Promise<RebuildReport> {
     const rt = this.runtime(name);
-    const wasFollowing = this.loops.has(name);
-    await this.pause(name);
+    // two rebuilds, or a rebuild and a start, would each resume a loop: one stop() could not reach
+    if (this.starting) throw new ProjectionBusyError(`the projection engine is starting; rebuild "${name}" after start() returns`);
+    if (rt.status === 'rebuilding') throw new ProjectionBusyError(`projection "${name}" is already rebuilding`);
+    const loop = this.loops.get(name);
+    const stops = this.stops;
     const started = performance.now();
-    const previous = rt.status;
+    const previous = rt.status === 'running' ? 'stopped' : rt.status;
+    // set before the first await, so that a second rebuild() or a start() meanwhile is refused
     rt.status = 'rebuilding';
     try {
+      await this.pause(name);
       const finished = await rt.rebuild(options.onProgress ?? this.options.onProgress, options.signal);
       rt.status = finished ? 'stopped' : previous;
-      rt.error = undefined;
+      if (finished) rt.error = undefined;
     } catch (err) {
-      rt.status = previous === 'rebuilding' ? 'stopped' : previous;
+      rt.status = previous;
       throw err;
     } finally {
-      if (wasFollowing) this.follow(rt, undefined);
+      if (loop && stops === this.stops && !this.loops.has(name)) this.follow(rt, loop.signal);
     }
     const durationMs = performance.now() - started;
     return { name, reason: 'requested', events: rt.events, checkpoint: rt.checkpoint, durationMs, rate: rt.events / Math.max(durationMs / 1000, 1e-9) };
@@ -138,23 +184,49 @@ export class ProjectionEngine {
     }
   }
 
-  /** Stops following and saves a snapshot of every projection that moved. */
+  /**
+   * Stops following (a start in progress is aborted and waited for) and saves
+   * a snapshot of every projection that moved. A projection whose snapshot
+   * fails is marked failed and the others are still saved; then the first
+   * such error is thrown.
+   */
   async stop(): Promise<void> {
+    this.stops++;
+    const starting = this.starting;
+    if (starting) {
+      starting.abort.abort();
+      await starting.done;
+    }
     for (const name of [...this.loops.keys()]) await this.pause(name);
+    let first: unknown;
     for (const rt of this.runtimes.values()) {
-      if (rt.opened && rt.status !== 'failed' && rt.checkpoint !== rt.savedCheckpoint) await rt.saveSnapshot();
+      // a rebuild() in progress saves its own result
+      if (rt.opened && rt.status !== 'failed' && rt.status !== 'rebuilding' && rt.checkpoint !== rt.savedCheckpoint) {
+        try {
+          await rt.saveSnapshot();
+        } catch (err) {
+          this.fail(rt, err, 'could not save its snapshot on stop');
+          first ??= err;
+          continue;
+        }
+      }
       if (rt.status === 'running') rt.status = 'stopped';
     }
+    if (first !== undefined) throw first;
   }
 
-  private async open(rt: ProjectionRuntime, forceRebuild: boolean, signal: AbortSignal | undefined): Promise<StartReport> {
+  private async open(rt: ProjectionRuntime, forceRebuild: boolean, signal: AbortSignal): Promise<StartReport> {
     const started = performance.now();
+    // opened anew from its snapshot: a failure before (state half-applied) is left behind
+    rt.status = 'stopped';
+    rt.error = undefined;
     try {
       const attempt = forceRebuild ? ({ resumed: false, reason: 'requested', detail: 'rebuild requested' } as const) : rt.tryResume();
       if (attempt.resumed) {
         const eventsBefore = rt.events;
-        while (rt.catchUpBatch() > 0) await new Promise((r) => setImmediate(r));
+        while (!signal.aborted && rt.catchUpBatch() > 0) await new Promise((r) => setImmediate(r));
         await this.maybeSnapshot(rt, true);
+        if (signal.aborted) return abortedReport(rt, `while catching up (resumed, saved at checkpoint ${rt.checkpoint})`, started);
         return { name: rt.name, mode: 'resumed', checkpoint: rt.checkpoint, events: rt.events - eventsBefore, durationMs: performance.now() - started };
       }
       const message = `projection "${rt.name}": rebuilding from offset 0: ${attempt.reason} (${attempt.detail})`;
@@ -162,8 +234,9 @@ export class ProjectionEngine {
       if (attempt.reason === 'no-snapshot') this.logger.info?.(message);
       else this.logger.warn(message);
       rt.status = 'rebuilding';
-      await rt.rebuild(this.options.onProgress, signal);
+      const finished = await rt.rebuild(this.options.onProgress, signal);
       rt.status = 'stopped';
+      if (!finished) return { ...abortedReport(rt, `during its rebuild from offset 0 (${attempt.reason}): nothing was saved, the next start rebuilds`, started), reason: attempt.reason };
       return {
         name: rt.name,
         mode: 'rebuilt',
@@ -188,7 +261,10 @@ export class ProjectionEngine {
     rt.status = 'running';
     let sinceSnapshot = 0;
     let lastSnapshot = performance.now();
-    const done = (async () => {
+    // in the map before the loop's first turn, which may end it at once
+    const loop: FollowLoop = { abort, signal, done: Promise.resolve() };
+    this.loops.set(rt.name, loop);
+    loop.done = (async () => {
       try {
         while (!stop.aborted) {
           const n = rt.catchUpBatch();
@@ -212,13 +288,23 @@ export class ProjectionEngine {
             await new Promise((r) => setImmediate(r));
           }
         }
+        if (rt.status === 'running') rt.status = 'stopped';
       } catch (err) {
-        rt.status = 'failed';
-        rt.error = err instanceof Error ? err.message : String(err);
-        this.logger.warn(`projection "${rt.name}" stopped: ${rt.error}`);
+        // the journal closed under it: an ordinary shutdown in that order, not a failure
+        if ((err as { code?: string }).code === 'WAL_CLOSED') {
+          rt.status = 'stopped';
+          this.logger.info?.(`projection "${rt.name}" stopped following: the journal was closed`);
+        } else this.fail(rt, err, 'stopped');
+      } finally {
+        if (this.loops.get(rt.name) === loop) this.loops.delete(rt.name);
       }
     })();
-    this.loops.set(rt.name, { abort, done });
+  }
+
+  private fail(rt: ProjectionRuntime, err: unknown, what: string): void {
+    rt.status = 'failed';
+    rt.error = err instanceof Error ? err.message : String(err);
+    this.logger.warn(`projection "${rt.name}" ${what}: ${rt.error}`);
   }
 
   private async pause(name: string): Promise<void> {
@@ -262,6 +348,11 @@ export class ProjectionEngine {
     if (!rt) throw new ProjectionNotFoundError(name);
     return rt;
   }
+}
+
+function abortedReport(rt: ProjectionRuntime, when: string, started: number): StartReport {
+  const detail = `start aborted ${when}`;
+  return { name: rt.name, mode: 'aborted', detail, checkpoint: rt.checkpoint, events: 0, durationMs: performance.now() - started };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

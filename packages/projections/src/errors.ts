@@ -10,6 +10,10 @@ export const ProjectionErrorCodes = {
   ApplyFailed: 'PROJECTION_APPLY_FAILED',
   /** Bad definition, options or arguments. */
   InvalidArgument: 'PROJECTION_INVALID_ARGUMENT',
+  /** `start()` while the engine is started (or starting), or a rebuild that would race another one. */
+  Busy: 'PROJECTION_BUSY',
+  /** A projection's state cannot be written as a snapshot (not JSON, and no working `serialize`). */
+  StateNotSerializable: 'PROJECTION_STATE_NOT_SERIALIZABLE',
 } as const;
 
 export type ProjectionErrorCode = (typeof ProjectionErrorCodes)[keyof typeof ProjectionErrorCodes];
@@ -70,5 +74,27 @@ export class ApplyFailedError extends ProjectionError {
 export class InvalidProjectionArgumentError extends ProjectionError {
   constructor(message: string) {
     super(ProjectionErrorCodes.InvalidArgument, message);
+  }
+}
+
+/**
+ * Refused because the engine (or that projection) is busy: a second follow
+ * loop would be one that `stop()` cannot reach. Nothing was changed.
+ */
+export class ProjectionBusyError extends ProjectionError {
+  constructor(message: string) {
+    super(ProjectionErrorCodes.Busy, message);
+  }
+}
+
+/** The state could not be turned into a snapshot: no snapshot was written, the old one stays. */
+export class StateNotSerializableError extends ProjectionError {
+  constructor(readonly projection: string, cause: unknown) {
+    super(
+      ProjectionErrorCodes.StateNotSerializable,
+      `projection "${projection}": its state cannot be saved as a snapshot: ${cause instanceof Error ? cause.message : String(cause)} ` +
+        '(state must be JSON-serializable, or the projection must give serialize and deserialize)',
+      { cause },
+    );
   }
 }

@@ -4,7 +4,7 @@
  * cannot be trusted (a crash cut the log, the code changed, or asked to).
  */
 export * from './errors.js';
-export { jsonCodec, consumerNameOf, validateProjection, type Projection, type AnyProjection, type EventCodec, type EventMeta } from './definition.js';
+export { jsonCodec, consumerNameOf, validateProjection, MAX_PROJECTION_NAME_LENGTH, type Projection, type AnyProjection, type EventCodec, type EventMeta } from './definition.js';
 export { encodeSnapshot, decodeSnapshot, type Snapshot } from './snapshot.js';
 export { FileSnapshotStore, InMemorySnapshotStore, PROJECTIONS_DIR, type SnapshotStore } from './stores.js';
 export { ProjectionEngine, type EngineOptions, type StartOptions } from './engine.js';

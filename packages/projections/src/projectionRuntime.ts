@@ -1,7 +1,7 @@
 import type { ConsumerRegistry, Logger } from '@episteme/consumers';
 import { NotRecordBoundaryError, type Journal, type JournalRecord } from '@episteme/wal';
 import { consumerNameOf, jsonCodec, type AnyProjection, type EventCodec } from './definition.js';
-import { ApplyFailedError, CorruptSnapshotError, HistoryDeletedError } from './errors.js';
+import { ApplyFailedError, CorruptSnapshotError, HistoryDeletedError, StateNotSerializableError } from './errors.js';
 import { moveProjectionCursor } from './projectionCursor.js';
 import type { ProjectionInfo, RebuildProgress, RebuildReason } from './reports.js';
 import type { SnapshotStore } from './stores.js';
@@ -146,14 +146,14 @@ export class ProjectionRuntime {
     const { checkpoint, state, events } = this;
     await syncUnlessClosed(this.deps.journal);
     const savedAt = new Date().toISOString();
-    this.deps.store.save({
-      name: this.name,
-      version: this.def.version,
-      checkpoint,
-      state: this.def.serialize ? this.def.serialize(state) : state,
-      events,
-      savedAt,
-    });
+    let data: unknown;
+    try {
+      data = this.def.serialize ? this.def.serialize(state) : state;
+    } catch (err) {
+      throw new StateNotSerializableError(this.name, err);
+    }
+    // the store's encoding of a state that is not JSON throws StateNotSerializableError
+    this.deps.store.save({ name: this.name, version: this.def.version, checkpoint, state: data, events, savedAt });
     this.savedCheckpoint = checkpoint;
     this.lastSnapshotAt = savedAt;
     // snapshot first, cursor second: the cursor never passes a durable checkpoint

@@ -10,7 +10,13 @@ export type RebuildReason =
 
 export interface StartReport {
   name: string;
-  mode: 'resumed' | 'rebuilt' | 'failed';
+  /**
+   * `aborted`: the start's signal was aborted (or `stop()` was called) before
+   * this projection was caught up; it does not follow. A rebuild cut short
+   * saved nothing (the old snapshot stays, the next start rebuilds again);
+   * a resume cut short saved what it had applied (`checkpoint`).
+   */
+  mode: 'resumed' | 'rebuilt' | 'failed' | 'aborted';
   reason?: RebuildReason;
   /** Human explanation of the reason or of the failure. */
   detail?: string;

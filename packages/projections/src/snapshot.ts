@@ -1,5 +1,5 @@
 import { crc32cJs } from '@episteme/wal';
-import { CorruptSnapshotError } from './errors.js';
+import { CorruptSnapshotError, StateNotSerializableError } from './errors.js';
 
 /** A projection's state at a checkpoint, persisted together and atomically. */
 export interface Snapshot {
@@ -22,7 +22,14 @@ const MAGIC = 'episteme-snapshot v1';
  * damaged snapshot detectable, which leads to a rebuild, never to wrong state.
  */
 export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
-  const body = Buffer.from(JSON.stringify(snapshot));
+  let json: string;
+  try {
+    json = JSON.stringify(snapshot);
+  } catch (err) {
+    // only the state can make it throw (a BigInt, a cycle, a throwing toJSON)
+    throw new StateNotSerializableError(snapshot.name, err);
+  }
+  const body = Buffer.from(json);
   const crc = crc32cJs(body).toString(16).padStart(8, '0');
   return Buffer.concat([Buffer.from(`${MAGIC} ${body.length} ${crc}\n`), body]);
 }

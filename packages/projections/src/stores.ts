@@ -50,8 +50,10 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   save(snapshot: Snapshot): void {
+    // encoded first: a state that cannot be encoded leaves the disk as it was
+    const bytes = encodeSnapshot(snapshot);
     createDirectories(this.io, this.dir);
-    replaceFileAtomically(this.io, this.pathOf(snapshot.name), encodeSnapshot(snapshot));
+    replaceFileAtomically(this.io, this.pathOf(snapshot.name), bytes);
   }
 
   remove(name: string): void {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -36,3 +36,18 @@ export function canonicalHash(value: unknown): string {
 }
 
 export const quiet = { warn: () => undefined, info: () => undefined };
+
+/** Every file under `dir` with a hash of its bytes and its mtime: "nothing on disk changed" is this being equal. */
+export function diskImage(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else out[p] = `${createHash('sha256').update(readFileSync(p)).digest('hex')} ${st.mtimeMs}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
