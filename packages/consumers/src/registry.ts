@@ -7,14 +7,13 @@ import { CursorStore } from './cursorStore.js';
 import { DamagedCursorReports, type WarningAbout } from './damageReports.js';
 import {
   ConsumerNotFoundError,
-  ConsumerRunningError,
   CorruptCursorError,
   CursorBackwardsError,
   InvalidConsumerArgumentError,
   InvalidCursorError,
   isConsumerError,
 } from './errors.js';
-import { isProcessAlive } from './liveness.js';
+import { effectiveState, refuseIfRunningElsewhere, refuseIfRunningHere } from './running.js';
 
 /** Where a new consumer starts: the earliest retained record, the head, or an offset. */
 export type StartFrom = 'earliest' | 'latest' | number;
@@ -207,18 +206,20 @@ export class ConsumerRegistry {
   /** See `beginRun`. */
   [beginRun](name: string): CursorState {
     const current = this.get(name);
-    this.refuseIfRunningElsewhere(current);
+    refuseIfRunningElsewhere(current); // the runner itself refuses one already running here
     return this.writeCommit(current, current.cursor, { state: 'running', pid: process.pid });
   }
 
   /**
    * Rewinds or forwards a consumer to an offset, `earliest` or `latest`;
-   * refused while it runs elsewhere. A damaged cursor file is written anew
-   * (whoever ran the consumer cannot be told from it; the new file is whole).
+   * refused while it runs, here (its runner would undo the reset) or in
+   * another live process. A damaged cursor file is written anew (whoever ran
+   * the consumer cannot be told from it; the new file is whole).
    */
   reset(name: string, to: StartFrom): CursorState {
     const current = this.getUnlessDamaged(name);
-    if (current) this.refuseIfRunningElsewhere(current);
+    refuseIfRunningHere(this.journal.dir, name);
+    if (current) refuseIfRunningElsewhere(current);
     const cursor = this.resolvePosition(name, to);
     const was = current?.state ?? 'stopped';
     const next: CursorState = { name, cursor, committedAt: this.now().toISOString(), state: was === 'running' || was === 'failed' ? 'stopped' : was };
@@ -226,10 +227,11 @@ export class ConsumerRegistry {
     return this.recheckAgainstCleanup(next, to, current);
   }
 
-  /** Removes a consumer (its cursor file, damaged or not); refused while it runs elsewhere. */
+  /** Removes a consumer (its cursor file, damaged or not); refused while it runs, here or elsewhere. */
   delete(name: string): void {
     const current = this.getUnlessDamaged(name);
-    if (current) this.refuseIfRunningElsewhere(current);
+    refuseIfRunningHere(this.journal.dir, name);
+    if (current) refuseIfRunningElsewhere(current);
     this.store.remove(name);
     if (this.autoCleanup) this.cleanup();
   }
@@ -430,12 +432,6 @@ export class ConsumerRegistry {
     if (this.journal.readOnly) this.journal.segmentList();
   }
 
-  private refuseIfRunningElsewhere(state: CursorState): void {
-    if (effectiveState(state) === 'running' && state.pid !== undefined && state.pid !== process.pid) {
-      throw new ConsumerRunningError(state.name, state.pid);
-    }
-  }
-
   /**
    * Recovery may have cut records a consumer already processed (a torn tail
    * after a crash). Its cursor then points beyond the log, or into records
@@ -487,9 +483,4 @@ export class ConsumerRegistry {
       if (!this.journal.readOnly) this.store.write({ ...state, cursor: clampedTo, committedAt: this.now().toISOString() });
     }
   }
-}
-
-function effectiveState(state: CursorState): ConsumerInfo['state'] {
-  if (state.state === 'running' && state.pid !== undefined && state.pid !== process.pid && !isProcessAlive(state.pid)) return 'stopped';
-  return state.state;
 }

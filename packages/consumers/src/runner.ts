@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
 import type { JournalRecord } from '@episteme/wal';
 import { validateConsumerName } from './consumerName.js';
-import { ConsumerRunningError, InvalidConsumerArgumentError } from './errors.js';
+import { InvalidConsumerArgumentError } from './errors.js';
 import { beginRun, commitHandled, commitHandledAsync, type ConsumerRegistry } from './registry.js';
+import { markRunningHere } from './running.js';
 
 export type RecordHandler = (record: JournalRecord) => unknown | Promise<unknown>;
 export type BatchHandler = (records: JournalRecord[]) => unknown | Promise<unknown>;
@@ -48,12 +48,6 @@ export interface RunResult {
 }
 
 /**
- * Consumers running in this process, by journal directory and name: the
- * cursor file's pid cannot tell two runners of one process apart.
- */
-const runningHere = new Set<string>();
-
-/**
  * Runs a consumer from its durable cursor: at-least-once, in offset order,
  * the cursor committed only after the handler succeeded. A failing handler
  * is retried with exponential backoff; after the last attempt the consumer
@@ -78,10 +72,14 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
   const { signal } = options;
 
   validateConsumerName(name);
-  const key = `${resolve(journal.dir)}\0${name}`;
-  if (runningHere.has(key)) throw new ConsumerRunningError(name, process.pid);
-  let committed = registry[beginRun](name).cursor; // refuses a consumer another live process runs
-  runningHere.add(key);
+  const unmark = markRunningHere(journal.dir, name); // refuses a consumer already running here
+  let committed: number;
+  try {
+    committed = registry[beginRun](name).cursor; // refuses a consumer another live process runs
+  } catch (err) {
+    unmark();
+    throw err;
+  }
 
   let done = committed; // offset after the last handled record
   let handled = 0;
@@ -195,7 +193,7 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
   } finally {
     clearInterval(timer);
     signal?.removeEventListener('abort', onAbort);
-    runningHere.delete(key);
+    unmark();
   }
 
   async function finish(result: Error | 'aborted'): Promise<RunResult> {
