@@ -342,11 +342,18 @@ export class ConsumerRegistry {
    * Cleanup after a cursor moved, unless it cannot free anything: the lowest
    * cursor is at most this one, so below the end of the oldest segment no
    * segment is wholly passed. Most commits stop there, without reading every
-   * cursor file.
+   * cursor file. A closed journal (the app shutting down under a runner)
+   * skips it: the cursor files are apart from the journal, and the commit stands.
    */
   private afterCommit(current: CursorState, cursor: number): void {
     if (!this.autoCleanup || cursor === current.cursor || this.journal.readOnly) return;
-    const segments = this.journal.segmentList();
+    let segments: Array<{ base: number }>;
+    try {
+      segments = this.journal.segmentList();
+    } catch (err) {
+      if (isWalError(err, WalErrorCodes.Closed)) return;
+      throw err;
+    }
     if (segments.length < 2 || cursor < segments[1]!.base) return;
     this.cleanup();
   }

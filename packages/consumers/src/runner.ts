@@ -1,4 +1,4 @@
-import type { JournalRecord } from '@episteme/wal';
+import { isWalError, WalErrorCodes, type JournalRecord } from '@episteme/wal';
 import { validateConsumerName } from './consumerName.js';
 import { InvalidConsumerArgumentError } from './errors.js';
 import { beginRun, commitHandled, commitHandledAsync, type ConsumerRegistry } from './registry.js';
@@ -59,6 +59,8 @@ export interface RunResult {
  * failed with that error. An abort stops it as stopped, without another
  * handler call or backoff wait, the cursor committed just after the last
  * record handled: neither past an unhandled one nor behind a handled one.
+ * The journal closing under the run (an app shutting down) stops it the
+ * same way: `failed` is for a consumer that cannot go on, not for a shutdown.
  */
 export async function runConsumer(registry: ConsumerRegistry, name: string, options: RunOptions): Promise<RunResult> {
   if (!options.handler === !options.batchHandler) {
@@ -189,6 +191,8 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
     }
     return await finish(outcome());
   } catch (err) {
+    // the journal closed under the run (an app shutting down): a stop, not a failure of the consumer
+    if (isWalError(err, WalErrorCodes.Closed)) return await finish('aborted');
     return await finish(asError(err));
   } finally {
     clearInterval(timer);
