@@ -3,6 +3,7 @@ import { validateConsumerName } from './consumerName.js';
 import { InvalidConsumerArgumentError } from './errors.js';
 import { beginRun, commitHandled, commitHandledAsync, type ConsumerRegistry } from './registry.js';
 import { markRunningHere } from './running.js';
+import { EventLoopYield } from './eventLoopYield.js';
 
 export type RecordHandler = (record: JournalRecord) => unknown | Promise<unknown>;
 export type BatchHandler = (records: JournalRecord[]) => unknown | Promise<unknown>;
@@ -139,15 +140,10 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
    * commit is in flight so that it completes within a batch or two; within a
    * batch, every 10 ms too, so that an abort reaches a slow handler's loop.
    */
-  let lastYield = performance.now();
-  let syncCalls = 0;
-  const yieldNow = async (): Promise<void> => {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    lastYield = performance.now();
-  };
+  const pacer = new EventLoopYield();
   const yieldIfDue = async (): Promise<void> => {
-    if (inFlight === undefined && performance.now() - lastYield < 10) return;
-    await yieldNow();
+    if (inFlight === undefined && !pacer.due) return;
+    await pacer.yield();
   };
 
   try {
@@ -178,9 +174,9 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
           sinceCommit++;
           if (commitError) return await finish(commitError);
           if (sinceCommit >= commitEveryRecords) startCommit();
-          // otherwise a slow synchronous handler would see an abort only at the end of the batch
-          // (the clock is read every 64 records, not per record: this loop is a fast consumer's hot path)
-          if (first === true && (++syncCalls & 63) === 0 && performance.now() - lastYield >= 10) await yieldNow();
+          // otherwise a busy handler (sync, or async without I/O) would see an abort only at the end of the batch
+          const due = pacer.afterRecord();
+          if (due) await due;
         }
       }
       if (commitError) return await finish(commitError);
