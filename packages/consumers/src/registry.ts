@@ -9,14 +9,12 @@ import {
   ConsumerNotFoundError,
   CorruptCursorError,
   CursorBackwardsError,
-  InvalidConsumerArgumentError,
   InvalidCursorError,
   isConsumerError,
 } from './errors.js';
 import { effectiveState, refuseIfRunningElsewhere, refuseIfRunningHere } from './running.js';
+import { checkRegisterOptions, checkStartFrom, type StartFrom } from './startFrom.js';
 
-/** Where a new consumer starts: the earliest retained record, the head, or an offset. */
-export type StartFrom = 'earliest' | 'latest' | number;
 
 export interface ConsumerInfo {
   name: string;
@@ -111,11 +109,12 @@ export class ConsumerRegistry {
     }
   }
 
-  register(name: string, options: { startFrom?: StartFrom } = {}): CursorState {
+  /** Registers a consumer at `startFrom` (default earliest); one already registered is returned as it is. */
+  register(name: string, options?: { startFrom?: StartFrom }): CursorState {
     validateConsumerName(name);
+    const startFrom = checkRegisterOptions(options);
     const existing = this.store.read(name);
     if (existing) return existing;
-    const startFrom = options.startFrom ?? 'earliest';
     const cursor = this.resolvePosition(name, startFrom);
     const state: CursorState = { name, cursor, committedAt: this.now().toISOString(), state: 'registered' };
     this.store.write(state);
@@ -359,9 +358,7 @@ export class ConsumerRegistry {
   }
 
   private resolvePosition(name: string, to: StartFrom): number {
-    if (to !== 'earliest' && to !== 'latest' && typeof to !== 'number') {
-      throw new InvalidConsumerArgumentError(`a position is 'earliest', 'latest' or an offset, not ${JSON.stringify(to)}`);
-    }
+    checkStartFrom(to);
     if (to === 'earliest' || to === 'latest') {
       // a read-only view may be behind the writer's cleanup: refresh before reading earliest
       this.journal.segmentList();
