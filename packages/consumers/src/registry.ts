@@ -7,17 +7,14 @@ import { CursorStore } from './cursorStore.js';
 import { DamagedCursorReports, type WarningAbout } from './damageReports.js';
 import {
   ConsumerNotFoundError,
-  ConsumerRunningError,
   CorruptCursorError,
   CursorBackwardsError,
-  InvalidConsumerArgumentError,
   InvalidCursorError,
   isConsumerError,
 } from './errors.js';
-import { isProcessAlive } from './liveness.js';
+import { effectiveState, refuseIfRunningElsewhere, refuseIfRunningHere } from './running.js';
+import { checkRegisterOptions, checkStartFrom, type StartFrom } from './startFrom.js';
 
-/** Where a new consumer starts: the earliest retained record, the head, or an offset. */
-export type StartFrom = 'earliest' | 'latest' | number;
 
 export interface ConsumerInfo {
   name: string;
@@ -112,11 +109,12 @@ export class ConsumerRegistry {
     }
   }
 
-  register(name: string, options: { startFrom?: StartFrom } = {}): CursorState {
+  /** Registers a consumer at `startFrom` (default earliest); one already registered is returned as it is. */
+  register(name: string, options?: { startFrom?: StartFrom }): CursorState {
     validateConsumerName(name);
+    const startFrom = checkRegisterOptions(options);
     const existing = this.store.read(name);
     if (existing) return existing;
-    const startFrom = options.startFrom ?? 'earliest';
     const cursor = this.resolvePosition(name, startFrom);
     const state: CursorState = { name, cursor, committedAt: this.now().toISOString(), state: 'registered' };
     this.store.write(state);
@@ -207,18 +205,20 @@ export class ConsumerRegistry {
   /** See `beginRun`. */
   [beginRun](name: string): CursorState {
     const current = this.get(name);
-    this.refuseIfRunningElsewhere(current);
+    refuseIfRunningElsewhere(current); // the runner itself refuses one already running here
     return this.writeCommit(current, current.cursor, { state: 'running', pid: process.pid });
   }
 
   /**
    * Rewinds or forwards a consumer to an offset, `earliest` or `latest`;
-   * refused while it runs elsewhere. A damaged cursor file is written anew
-   * (whoever ran the consumer cannot be told from it; the new file is whole).
+   * refused while it runs, here (its runner would undo the reset) or in
+   * another live process. A damaged cursor file is written anew (whoever ran
+   * the consumer cannot be told from it; the new file is whole).
    */
   reset(name: string, to: StartFrom): CursorState {
     const current = this.getUnlessDamaged(name);
-    if (current) this.refuseIfRunningElsewhere(current);
+    refuseIfRunningHere(this.journal.dir, name);
+    if (current) refuseIfRunningElsewhere(current);
     const cursor = this.resolvePosition(name, to);
     const was = current?.state ?? 'stopped';
     const next: CursorState = { name, cursor, committedAt: this.now().toISOString(), state: was === 'running' || was === 'failed' ? 'stopped' : was };
@@ -226,10 +226,11 @@ export class ConsumerRegistry {
     return this.recheckAgainstCleanup(next, to, current);
   }
 
-  /** Removes a consumer (its cursor file, damaged or not); refused while it runs elsewhere. */
+  /** Removes a consumer (its cursor file, damaged or not); refused while it runs, here or elsewhere. */
   delete(name: string): void {
     const current = this.getUnlessDamaged(name);
-    if (current) this.refuseIfRunningElsewhere(current);
+    refuseIfRunningHere(this.journal.dir, name);
+    if (current) refuseIfRunningElsewhere(current);
     this.store.remove(name);
     if (this.autoCleanup) this.cleanup();
   }
@@ -340,19 +341,24 @@ export class ConsumerRegistry {
    * Cleanup after a cursor moved, unless it cannot free anything: the lowest
    * cursor is at most this one, so below the end of the oldest segment no
    * segment is wholly passed. Most commits stop there, without reading every
-   * cursor file.
+   * cursor file. A closed journal (the app shutting down under a runner)
+   * skips it: the cursor files are apart from the journal, and the commit stands.
    */
   private afterCommit(current: CursorState, cursor: number): void {
     if (!this.autoCleanup || cursor === current.cursor || this.journal.readOnly) return;
-    const segments = this.journal.segmentList();
+    let segments: Array<{ base: number }>;
+    try {
+      segments = this.journal.segmentList();
+    } catch (err) {
+      if (isWalError(err, WalErrorCodes.Closed)) return;
+      throw err;
+    }
     if (segments.length < 2 || cursor < segments[1]!.base) return;
     this.cleanup();
   }
 
   private resolvePosition(name: string, to: StartFrom): number {
-    if (to !== 'earliest' && to !== 'latest' && typeof to !== 'number') {
-      throw new InvalidConsumerArgumentError(`a position is 'earliest', 'latest' or an offset, not ${JSON.stringify(to)}`);
-    }
+    checkStartFrom(to);
     if (to === 'earliest' || to === 'latest') {
       // a read-only view may be behind the writer's cleanup: refresh before reading earliest
       this.journal.segmentList();
@@ -430,12 +436,6 @@ export class ConsumerRegistry {
     if (this.journal.readOnly) this.journal.segmentList();
   }
 
-  private refuseIfRunningElsewhere(state: CursorState): void {
-    if (effectiveState(state) === 'running' && state.pid !== undefined && state.pid !== process.pid) {
-      throw new ConsumerRunningError(state.name, state.pid);
-    }
-  }
-
   /**
    * Recovery may have cut records a consumer already processed (a torn tail
    * after a crash). Its cursor then points beyond the log, or into records
@@ -487,9 +487,4 @@ export class ConsumerRegistry {
       if (!this.journal.readOnly) this.store.write({ ...state, cursor: clampedTo, committedAt: this.now().toISOString() });
     }
   }
-}
-
-function effectiveState(state: CursorState): ConsumerInfo['state'] {
-  if (state.state === 'running' && state.pid !== undefined && state.pid !== process.pid && !isProcessAlive(state.pid)) return 'stopped';
-  return state.state;
 }

@@ -1,43 +1,11 @@
-import { resolve } from 'node:path';
-import type { JournalRecord } from '@episteme/wal';
+import { isWalError, WalErrorCodes, type JournalRecord } from '@episteme/wal';
 import { validateConsumerName } from './consumerName.js';
-import { ConsumerRunningError, InvalidConsumerArgumentError } from './errors.js';
 import { beginRun, commitHandled, commitHandledAsync, type ConsumerRegistry } from './registry.js';
+import { markRunningHere } from './running.js';
+import { EventLoopYield } from './eventLoopYield.js';
+import { checkRunOptions, type RecordHandler, type RetryPolicy, type RunOptions } from './runOptions.js';
 
-export type RecordHandler = (record: JournalRecord) => unknown | Promise<unknown>;
-export type BatchHandler = (records: JournalRecord[]) => unknown | Promise<unknown>;
-
-export interface RetryOptions {
-  /** Attempts per record (or batch) before the consumer stops as failed: a positive integer (default 5). */
-  maxAttempts?: number;
-  /** First backoff delay in ms, doubled after each failure: a non-negative integer (default 50). */
-  initialDelayMs?: number;
-  /** Largest backoff delay in ms: a non-negative integer (default 5000). */
-  maxDelayMs?: number;
-}
-
-export interface RunOptions {
-  /** Called once per record, in offset order. Give this or `batchHandler`. */
-  handler?: RecordHandler;
-  /** Called with up to `batchSize` records at a time, in offset order. */
-  batchHandler?: BatchHandler;
-  /** Records read (and handed to a batch handler) at a time (default 256). */
-  batchSize?: number;
-  /** Commit after this many handled records (default 1000; 1 = after every record). */
-  commitEveryRecords?: number;
-  /** ...or after this long since the last commit, whichever comes first (default 1000 ms). */
-  commitEveryMs?: number;
-  retry?: RetryOptions;
-  /**
-   * Stops the runner promptly: a record handler is not called again once it
-   * aborts (the call in progress finishes), a batch handler's batch in
-   * progress finishes and no other starts, a retry backoff is cut short. The
-   * cursor is then committed just after the last record handled.
-   */
-  signal?: AbortSignal;
-  /** Stop at the head instead of following it (a catch-up run). */
-  stopAtHead?: boolean;
-}
+export type { BatchHandler, RecordHandler, RetryOptions, RunOptions } from './runOptions.js';
 
 export interface RunResult {
   name: string;
@@ -46,12 +14,6 @@ export interface RunResult {
   handled: number;
   error?: Error;
 }
-
-/**
- * Consumers running in this process, by journal directory and name: the
- * cursor file's pid cannot tell two runners of one process apart.
- */
-const runningHere = new Set<string>();
 
 /**
  * Runs a consumer from its durable cursor: at-least-once, in offset order,
@@ -65,23 +27,22 @@ const runningHere = new Set<string>();
  * failed with that error. An abort stops it as stopped, without another
  * handler call or backoff wait, the cursor committed just after the last
  * record handled: neither past an unhandled one nor behind a handled one.
+ * The journal closing under the run (an app shutting down) stops it the
+ * same way: `failed` is for a consumer that cannot go on, not for a shutdown.
  */
-export async function runConsumer(registry: ConsumerRegistry, name: string, options: RunOptions): Promise<RunResult> {
-  if (!options.handler === !options.batchHandler) {
-    throw new InvalidConsumerArgumentError('runConsumer needs exactly one of `handler` and `batchHandler`');
-  }
-  const batchSize = positive('batchSize', options.batchSize ?? 256);
-  const commitEveryRecords = positive('commitEveryRecords', options.commitEveryRecords ?? 1000);
-  const commitEveryMs = positive('commitEveryMs', options.commitEveryMs ?? 1000);
-  const retry = retryPolicy(options.retry);
+export async function runConsumer(registry: ConsumerRegistry, name: string, optionsGiven: RunOptions): Promise<RunResult> {
+  const { batchSize, commitEveryRecords, commitEveryMs, retry, signal, ...options } = checkRunOptions(optionsGiven);
   const { journal } = registry;
-  const { signal } = options;
 
   validateConsumerName(name);
-  const key = `${resolve(journal.dir)}\0${name}`;
-  if (runningHere.has(key)) throw new ConsumerRunningError(name, process.pid);
-  let committed = registry[beginRun](name).cursor; // refuses a consumer another live process runs
-  runningHere.add(key);
+  const unmark = markRunningHere(journal.dir, name); // refuses a consumer already running here
+  let committed: number;
+  try {
+    committed = registry[beginRun](name).cursor; // refuses a consumer another live process runs
+  } catch (err) {
+    unmark();
+    throw err;
+  }
 
   let done = committed; // offset after the last handled record
   let handled = 0;
@@ -139,15 +100,10 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
    * commit is in flight so that it completes within a batch or two; within a
    * batch, every 10 ms too, so that an abort reaches a slow handler's loop.
    */
-  let lastYield = performance.now();
-  let syncCalls = 0;
-  const yieldNow = async (): Promise<void> => {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    lastYield = performance.now();
-  };
+  const pacer = new EventLoopYield();
   const yieldIfDue = async (): Promise<void> => {
-    if (inFlight === undefined && performance.now() - lastYield < 10) return;
-    await yieldNow();
+    if (inFlight === undefined && !pacer.due) return;
+    await pacer.yield();
   };
 
   try {
@@ -178,9 +134,9 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
           sinceCommit++;
           if (commitError) return await finish(commitError);
           if (sinceCommit >= commitEveryRecords) startCommit();
-          // otherwise a slow synchronous handler would see an abort only at the end of the batch
-          // (the clock is read every 64 records, not per record: this loop is a fast consumer's hot path)
-          if (first === true && (++syncCalls & 63) === 0 && performance.now() - lastYield >= 10) await yieldNow();
+          // otherwise a busy handler (sync, or async without I/O) would see an abort only at the end of the batch
+          const due = pacer.afterRecord();
+          if (due) await due;
         }
       }
       if (commitError) return await finish(commitError);
@@ -191,11 +147,13 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
     }
     return await finish(outcome());
   } catch (err) {
+    // the journal closed under the run (an app shutting down): a stop, not a failure of the consumer
+    if (isWalError(err, WalErrorCodes.Closed)) return await finish('aborted');
     return await finish(asError(err));
   } finally {
     clearInterval(timer);
     signal?.removeEventListener('abort', onAbort);
-    runningHere.delete(key);
+    unmark();
   }
 
   async function finish(result: Error | 'aborted'): Promise<RunResult> {
@@ -212,22 +170,6 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
     }
     return { name, state: 'failed', cursor: committed, handled, error: outcome };
   }
-}
-
-interface RetryPolicy {
-  maxAttempts: number;
-  initialDelayMs: number;
-  maxDelayMs: number;
-}
-
-function retryPolicy(retry: RetryOptions | undefined): RetryPolicy {
-  if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
-    throw new InvalidConsumerArgumentError(`retry must be an object, not ${String(retry)}`);
-  }
-  const maxAttempts = positive('retry.maxAttempts', retry?.maxAttempts ?? 5);
-  const initialDelayMs = nonNegative('retry.initialDelayMs', retry?.initialDelayMs ?? 50);
-  const maxDelayMs = nonNegative('retry.maxDelayMs', retry?.maxDelayMs ?? 5000);
-  return { maxAttempts, initialDelayMs: Math.min(initialDelayMs, maxDelayMs), maxDelayMs };
 }
 
 /** The outcome of a handler's first call: done (true), a promise to await, or what it threw. */
@@ -279,20 +221,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-function positive(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
-    throw new InvalidConsumerArgumentError(`${name} must be a positive integer, not ${String(v)}`);
-  }
-  return v;
-}
-
-function nonNegative(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new InvalidConsumerArgumentError(`${name} must be a non-negative integer (milliseconds), not ${String(v)}`);
-  }
-  return v;
 }
 
 function asError(err: unknown): Error {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { JournalRecord } from '@episteme/wal';
 import { ConsumerRegistry, runConsumer } from '../src/index.js';
@@ -63,6 +64,41 @@ describe('runConsumer stops promptly on abort', () => {
     expect(handled).toBeLessThan(records.length);
     expect(result).toMatchObject({ state: 'stopped', handled, cursor: records[handled - 1]!.next });
     expect(registry.get('busy').cursor).toBe(records[handled - 1]!.next);
+    expect(await resume(registry, 'busy')).toEqual(records.slice(handled).map((r) => r.offset));
+  });
+
+  // Before the fix: the clock was read every 64 records (and never after an async handler's
+  // call), and a yield was one setImmediate, which from the poll phase does not reach the
+  // timers: 64 to 128 records (a whole batch for an async one) after the abort was due.
+  it.each([
+    { kind: 'synchronous', costMs: 2, async: false },
+    { kind: 'async (no I/O)', costMs: 2, async: true },
+    { kind: 'synchronous', costMs: 10, async: false },
+  ])('a busy $kind record handler of $costMs ms and an abort on a timer: delivered at the first yield, within 10 ms of handler time', async ({ costMs, async }) => {
+    const journal = await journalWith(200);
+    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    registry.register('busy');
+    const records = journal.readMany(0, 1000);
+    const ac = new AbortController();
+    let handled = 0;
+    const busy = (): void => {
+      if (handled === 0) setTimeout(() => ac.abort(), 1); // due long before the runner's first yield
+      const until = performance.now() + costMs; // CPU time: the clock the runner reads moves at least this much
+      while (performance.now() < until);
+      handled++;
+    };
+    // the run starts in the poll phase (an fs callback), where one setImmediate runs before the timers do
+    await stat(journal.dir);
+    const result = await runConsumer(registry, 'busy', {
+      handler: async ? async () => busy() : busy,
+      commitEveryRecords: 1_000_000,
+      signal: ac.signal,
+    });
+    // the runner yields once 10 ms have passed since it started: after at most this many records
+    const firstYieldBy = Math.ceil(10 / costMs);
+    expect(handled).toBeGreaterThan(0);
+    expect(handled).toBeLessThanOrEqual(firstYieldBy);
+    expect(result).toMatchObject({ state: 'stopped', handled, cursor: records[handled - 1]!.next });
     expect(await resume(registry, 'busy')).toEqual(records.slice(handled).map((r) => r.offset));
   });
 

@@ -1,0 +1,129 @@
+import type { JournalRecord } from '@episteme/wal';
+import { InvalidConsumerArgumentError } from './errors.js';
+
+export type RecordHandler = (record: JournalRecord) => unknown | Promise<unknown>;
+export type BatchHandler = (records: JournalRecord[]) => unknown | Promise<unknown>;
+
+export interface RetryOptions {
+  /** Attempts per record (or batch) before the consumer stops as failed: a positive integer (default 5). */
+  maxAttempts?: number;
+  /** First backoff delay in ms, doubled after each failure: an integer in [0, 2^31 - 1] (default 50). */
+  initialDelayMs?: number;
+  /** Largest backoff delay in ms: an integer in [0, 2^31 - 1] (default 5000). */
+  maxDelayMs?: number;
+}
+
+export interface RunOptions {
+  /** Called once per record, in offset order. Give this or `batchHandler`. */
+  handler?: RecordHandler;
+  /** Called with up to `batchSize` records at a time, in offset order. */
+  batchHandler?: BatchHandler;
+  /** Records read (and handed to a batch handler) at a time (default 256). */
+  batchSize?: number;
+  /** Commit after this many handled records (default 1000; 1 = after every record). */
+  commitEveryRecords?: number;
+  /** ...or after this long since the last commit, whichever comes first: ms in [1, 2^31 - 1] (default 1000). */
+  commitEveryMs?: number;
+  retry?: RetryOptions;
+  /**
+   * Stops the runner promptly: a record handler is not called again once it
+   * aborts (the call in progress finishes), a batch handler's batch in
+   * progress finishes and no other starts, a retry backoff is cut short. The
+   * cursor is then committed just after the last record handled.
+   */
+  signal?: AbortSignal;
+  /** Stop at the head instead of following it (a catch-up run). */
+  stopAtHead?: boolean;
+}
+
+/**
+ * The largest delay Node's timers take: a longer one (2^31 ms or more) is
+ * run after 1 ms instead, with a TimeoutOverflowWarning, so a commit timer or
+ * a backoff would fire every millisecond.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** RunOptions checked, with their defaults: exactly one of the handlers. */
+export interface CheckedRunOptions {
+  handler?: RecordHandler;
+  batchHandler?: BatchHandler;
+  batchSize: number;
+  commitEveryRecords: number;
+  commitEveryMs: number;
+  retry: RetryPolicy;
+  signal?: AbortSignal;
+  stopAtHead: boolean;
+}
+
+/**
+ * Checks `runConsumer`'s options before anything is written: a bad one is
+ * an InvalidConsumerArgumentError (CONSUMER_INVALID_ARGUMENT), never a run
+ * that fails later with the mistake persisted as the consumer's error. Only
+ * `undefined` takes the default: a `null` is reported, not read as "unset".
+ */
+export function checkRunOptions(options: unknown): CheckedRunOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidConsumerArgumentError(`runConsumer's options must be an object, not ${String(options)}`);
+  }
+  const o = options as Record<keyof RunOptions, unknown>;
+  if ((o.handler === undefined) === (o.batchHandler === undefined)) {
+    throw new InvalidConsumerArgumentError('runConsumer needs exactly one of `handler` and `batchHandler`');
+  }
+  const key = o.handler !== undefined ? 'handler' : 'batchHandler';
+  if (typeof o[key] !== 'function') {
+    throw new InvalidConsumerArgumentError(`${key} must be a function, not ${describe(o[key])}`);
+  }
+  if (o.stopAtHead !== undefined && typeof o.stopAtHead !== 'boolean') {
+    throw new InvalidConsumerArgumentError(`stopAtHead must be a boolean, not ${describe(o.stopAtHead)}`);
+  }
+  const signal = o.signal;
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw new InvalidConsumerArgumentError(`signal must be an AbortSignal, not ${describe(signal)}`);
+  }
+  return {
+    [key]: o[key],
+    batchSize: integer('batchSize', o.batchSize, 256, 1),
+    commitEveryRecords: integer('commitEveryRecords', o.commitEveryRecords, 1000, 1),
+    commitEveryMs: integer('commitEveryMs', o.commitEveryMs, 1000, 1, MAX_TIMER_MS),
+    retry: retryPolicy(o.retry),
+    ...(signal !== undefined ? { signal } : {}),
+    stopAtHead: o.stopAtHead === true,
+  };
+}
+
+function retryPolicy(retry: unknown): RetryPolicy {
+  if (retry !== undefined && (typeof retry !== 'object' || retry === null)) {
+    throw new InvalidConsumerArgumentError(`retry must be an object, not ${String(retry)}`);
+  }
+  const r = (retry ?? {}) as Record<keyof RetryOptions, unknown>;
+  const maxAttempts = integer('retry.maxAttempts', r.maxAttempts, 5, 1);
+  const initialDelayMs = integer('retry.initialDelayMs', r.initialDelayMs, 50, 0, MAX_TIMER_MS);
+  const maxDelayMs = integer('retry.maxDelayMs', r.maxDelayMs, 5000, 0, MAX_TIMER_MS);
+  return { maxAttempts, initialDelayMs: Math.min(initialDelayMs, maxDelayMs), maxDelayMs };
+}
+
+/** `v` (or `fallback` when undefined) as an integer in [min, max]. */
+function integer(name: string, v: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? (min === 1 ? 'a positive integer' : 'a non-negative integer') : `an integer in [${min}, ${max}]`;
+    throw new InvalidConsumerArgumentError(`${name} must be ${range}${name.endsWith('Ms') ? ' (milliseconds)' : ''}, not ${describe(v)}`);
+  }
+  return v;
+}
+
+function isAbortSignal(v: unknown): v is AbortSignal {
+  const s = v as { aborted?: unknown; addEventListener?: unknown; removeEventListener?: unknown } | null;
+  return typeof s === 'object' && s !== null && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function' && typeof s.removeEventListener === 'function';
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  return typeof v === 'object' && v !== null ? Object.prototype.toString.call(v) : String(v);
+}

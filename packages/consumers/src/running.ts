@@ -1,0 +1,51 @@
+import { resolve } from 'node:path';
+import type { CursorState } from './cursorFile.js';
+import { ConsumerRunningError } from './errors.js';
+import { isProcessAlive } from './liveness.js';
+
+/**
+ * Consumers whose runner runs in this process, by journal directory and
+ * name. Kept here, apart from the runner and the registry, so that both can
+ * see it: the cursor file's pid cannot tell this process's runner from a
+ * stale mark, nor one registry instance's runner from another's.
+ */
+const runningHere = new Set<string>();
+
+function keyOf(dir: string, name: string): string {
+  return `${resolve(dir)}\0${name}`;
+}
+
+export function isRunningHere(dir: string, name: string): boolean {
+  return runningHere.has(keyOf(dir, name));
+}
+
+/** Marks a run as started here; ConsumerRunningError when one already runs here. Returns the unmark. */
+export function markRunningHere(dir: string, name: string): () => void {
+  const key = keyOf(dir, name);
+  if (runningHere.has(key)) throw new ConsumerRunningError(name, process.pid);
+  runningHere.add(key);
+  return () => void runningHere.delete(key);
+}
+
+/**
+ * Refuses (ConsumerRunningError) a reset or delete of a consumer that a
+ * runner of this process runs: the runner goes on from the position it
+ * holds in memory, so a reset under it would be undone by its next commit,
+ * and a delete would fail the run.
+ */
+export function refuseIfRunningHere(dir: string, name: string): void {
+  if (isRunningHere(dir, name)) throw new ConsumerRunningError(name, process.pid);
+}
+
+/** Refuses (ConsumerRunningError) a consumer that the cursor file says another live process runs. */
+export function refuseIfRunningElsewhere(state: CursorState): void {
+  if (effectiveState(state) === 'running' && state.pid !== undefined && state.pid !== process.pid) {
+    throw new ConsumerRunningError(state.name, state.pid);
+  }
+}
+
+/** The state to show: `running` of a process that is gone reads as `stopped`. */
+export function effectiveState(state: CursorState): CursorState['state'] {
+  if (state.state === 'running' && state.pid !== undefined && state.pid !== process.pid && !isProcessAlive(state.pid)) return 'stopped';
+  return state.state;
+}
