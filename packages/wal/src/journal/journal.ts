@@ -92,8 +92,8 @@ export class Journal {
     const o = resolveOptions(options);
     const segments = new SegmentManager(o.io, o.dir);
     if (o.readOnly) {
-      listSegmentFiles(o.io, o.dir); // NotAJournalError when the directory is missing
-      refuseForeignDirectory(o.io, o.dir, true);
+      // NotAJournalError when the directory is missing; one without segments is looked at once more
+      if (listSegmentFiles(o.io, o.dir).length === 0) refuseForeignDirectory(o.io, o.dir, true);
       const journal = new Journal(o, segments, new ChangeNotifier(o.dir, o.pollIntervalMs), undefined, undefined, undefined);
       try {
         journal.refresh();
