@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConsumerErrorCodes, ConsumerRegistry, isConsumerError, runConsumer, type RunOptions } from '../src/index.js';
 import { snapshotDir } from '../../wal/test/helpers.js';
-import { journalWith, quiet, thrown } from './helpers.js';
+import { journalWith, quiet, rejected, thrown } from './helpers.js';
 
 const TIMER_OVERFLOW = 2 ** 31; // Node runs a timer this long (or longer) after 1 ms
-
-async function rejected(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 function expectInvalidArgument(err: unknown, what: string): void {
   expect(isConsumerError(err, ConsumerErrorCodes.InvalidArgument), `${what}: ${String(err)}`).toBe(true);

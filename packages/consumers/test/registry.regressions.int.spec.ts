@@ -13,19 +13,10 @@ import { encodeRecord, isWalError, Journal, nodeFileIO, type FileIO } from '@epi
 import { SimulatedDisk } from '@episteme/wal/testing';
 import { ConsumerErrorCodes, ConsumerRegistry, CursorStore, isConsumerError, runConsumer, type RunOptions } from '../src/index.js';
 import { CURSOR_FILE_BYTES } from '../src/cursorFile.js';
-import { journalWith, quiet, tempDir, thrown, track } from './helpers.js';
+import { journalWith, quiet, rejected, tempDir, thrown, track } from './helpers.js';
 
 let n = 0;
 const simDir = (): string => `/sim-review-consumers/${process.pid}-${Date.now()}-${n++}`;
-
-async function rejected(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A FileIO whose fsync fails with EIO while `failing()` is true. */
 function failingFsync(failing: () => boolean): FileIO {

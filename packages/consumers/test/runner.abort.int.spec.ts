@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import type { JournalRecord } from '@episteme/wal';
+import type { Journal, JournalRecord } from '@episteme/wal';
 import { ConsumerRegistry, runConsumer } from '../src/index.js';
 import { journalWith, quiet } from './helpers.js';
 
@@ -16,13 +16,17 @@ async function resume(registry: ConsumerRegistry, name: string): Promise<number[
 
 // All records of each journal fit in one batch (default batchSize 256): before the
 // fix, an abort was noticed only after the whole batch had been handled.
+/** A journal of `count` records, a registry with consumer `name` registered, its records, and the controller that aborts. */
+async function setup(count: number, name: string): Promise<{ journal: Journal; registry: ConsumerRegistry; records: JournalRecord[]; ac: AbortController }> {
+  const journal = await journalWith(count);
+  const registry = new ConsumerRegistry(journal, { logger: quiet });
+  registry.register(name);
+  return { journal, registry, records: journal.readMany(0, 1000), ac: new AbortController() };
+}
+
 describe('runConsumer stops promptly on abort', () => {
   it('an async record handler: the call in progress finishes, no other starts, the cursor is just after it, a restart resumes with the next record', async () => {
-    const journal = await journalWith(40);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
-    registry.register('slow');
-    const records = journal.readMany(0, 1000);
-    const ac = new AbortController();
+    const { journal, registry, records, ac } = await setup(40, 'slow');
     const seen: JournalRecord[] = [];
     const result = await runConsumer(registry, 'slow', {
       handler: async (r) => {
@@ -44,11 +48,7 @@ describe('runConsumer stops promptly on abort', () => {
   });
 
   it('a slow synchronous record handler: the abort is delivered within the batch, not after it', async () => {
-    const journal = await journalWith(200);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
-    registry.register('busy');
-    const records = journal.readMany(0, 1000);
-    const ac = new AbortController();
+    const { journal, registry, records, ac } = await setup(200, 'busy');
     let handled = 0;
     const result = await runConsumer(registry, 'busy', {
       handler: () => {
@@ -75,11 +75,7 @@ describe('runConsumer stops promptly on abort', () => {
     { kind: 'async (no I/O)', costMs: 2, async: true },
     { kind: 'synchronous', costMs: 10, async: false },
   ])('a busy $kind record handler of $costMs ms and an abort on a timer: delivered at the first yield, within 10 ms of handler time', async ({ costMs, async }) => {
-    const journal = await journalWith(200);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
-    registry.register('busy');
-    const records = journal.readMany(0, 1000);
-    const ac = new AbortController();
+    const { journal, registry, records, ac } = await setup(200, 'busy');
     let handled = 0;
     const busy = (): void => {
       if (handled === 0) setTimeout(() => ac.abort(), 1); // due long before the runner's first yield
@@ -103,11 +99,7 @@ describe('runConsumer stops promptly on abort', () => {
   });
 
   it('a batch handler: the batch in progress is handled and committed, no other batch starts', async () => {
-    const journal = await journalWith(20);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
-    registry.register('b');
-    const records = journal.readMany(0, 1000);
-    const ac = new AbortController();
+    const { journal, registry, records, ac } = await setup(20, 'b');
     const batches: number[][] = [];
     const result = await runConsumer(registry, 'b', {
       batchHandler: async (rs) => {
@@ -124,11 +116,7 @@ describe('runConsumer stops promptly on abort', () => {
   });
 
   it('during a retry backoff: ends without waiting it out, the failing record not committed', async () => {
-    const journal = await journalWith(10);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
-    registry.register('r');
-    const records = journal.readMany(0, 1000);
-    const ac = new AbortController();
+    const { journal, registry, records, ac } = await setup(10, 'r');
     let attempts = 0;
     const result = await runConsumer(registry, 'r', {
       handler: (r) => {
