@@ -30,12 +30,8 @@ export interface JournalRecord {
   next: number;
 }
 
-export interface ReadFromOptions {
-  /** At the head, wait for new records instead of ending (until `signal` aborts). */
-  follow?: boolean;
-  signal?: AbortSignal;
-}
-
+export type { ReadFromOptions } from '../log/logReader.js';
+import type { ReadFromOptions } from '../log/logReader.js';
 /** What a reader sees of the log; a read-only journal refreshes it from disk. */
 export interface LogView {
   earliest(): number;

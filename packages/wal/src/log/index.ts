@@ -1,0 +1,2 @@
+export type { LogReader, LogRecord, ReadFromOptions, Retention } from './logReader.js';
+export type { CursorState, CursorStore } from './cursorStore.js';
