@@ -19,3 +19,4 @@ export { DEFAULT_OPTIONS, type JournalOptions, type JournalReaderOptions, type D
 export { SegmentManager, type Segment } from './journal/segmentManager.js';
 export { LOCK_FILE } from './journal/writerLock.js';
 export { PUBLISHED_HEAD_FILE, readPublishedHead } from './journal/publishedHead.js';
+export { JOURNAL, JOURNAL_READER } from './di.js';
