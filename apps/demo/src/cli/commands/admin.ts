@@ -2,10 +2,10 @@ import { CorruptCursorError, type ConsumerRegistry } from '@episteme/consumers';
 import { consumerNameOf, CorruptSnapshotError, FileSnapshotStore } from '@episteme/projections';
 import { ProgressLine, UsageError, parseNonNegativeInteger, table } from '@episteme/wal/cli';
 import { PROJECTIONS } from '../../app/container.js';
-import { defineCommand, Exit } from '../command.js';
+import { defineCommand, ExitCode } from '../command.js';
 
 export const consumersListCommand = defineCommand({
-  path: ['consumers', 'list'],
+  name: 'consumers list',
   summary: 'every consumer: cursor, head, lag, last commit, state',
   positionals: [],
   flags: {},
@@ -29,12 +29,12 @@ export const consumersListCommand = defineCommand({
     } finally {
       await app.close();
     }
-    return Exit.Ok;
+    return ExitCode.Ok;
   },
 });
 
 export const consumersResetCommand = defineCommand({
-  path: ['consumers', 'reset'],
+  name: 'consumers reset',
   summary: 'move a consumer\'s cursor to earliest, latest or an offset (a record boundary)',
   positionals: [{ name: 'name', description: 'consumer name' }],
   flags: { to: { type: 'string', value: 'earliest|latest|offset', description: 'where to (required)' } },
@@ -51,12 +51,12 @@ export const consumersResetCommand = defineCommand({
     } finally {
       await app.close();
     }
-    return Exit.Ok;
+    return ExitCode.Ok;
   },
 });
 
 export const consumersDeleteCommand = defineCommand({
-  path: ['consumers', 'delete'],
+  name: 'consumers delete',
   summary: 'forget a consumer (its cursor no longer holds the log)',
   positionals: [{ name: 'name', description: 'consumer name' }],
   flags: {},
@@ -71,7 +71,7 @@ export const consumersDeleteCommand = defineCommand({
     } finally {
       await app.close();
     }
-    return Exit.Ok;
+    return ExitCode.Ok;
   },
 });
 
@@ -133,7 +133,7 @@ function noteProjectionCursor(consumer: string, ctx: { err(s: string): void }): 
 }
 
 export const projectionsListCommand = defineCommand({
-  path: ['projections', 'list'],
+  name: 'projections list',
   summary: 'every projection: version, checkpoint, state of its snapshot',
   positionals: [],
   flags: {},
@@ -170,12 +170,12 @@ export const projectionsListCommand = defineCommand({
     } finally {
       await app.close();
     }
-    return Exit.Ok;
+    return ExitCode.Ok;
   },
 });
 
 export const projectionsRebuildCommand = defineCommand({
-  path: ['projections', 'rebuild'],
+  name: 'projections rebuild',
   summary: 'rebuild a projection from offset 0 (takes the writer lock)',
   positionals: [{ name: 'name', description: PROJECTIONS.map((p) => p.name).join(' or ') }],
   flags: {},
@@ -198,7 +198,7 @@ export const projectionsRebuildCommand = defineCommand({
             ? JSON.stringify({ name, interrupted: true }) + '\n'
             : `rebuild of ${name} interrupted: nothing of it was saved, the projection's previous snapshot stays; run it again to rebuild\n`,
         );
-        return Exit.Interrupted;
+        return ExitCode.Interrupted;
       }
       await ctx.out(
         ctx.json
@@ -209,6 +209,6 @@ export const projectionsRebuildCommand = defineCommand({
       removeInterrupt();
       await app.close();
     }
-    return Exit.Ok;
+    return ExitCode.Ok;
   },
 });

@@ -1,10 +1,10 @@
 import { UsageError } from '@episteme/wal/cli';
 import { prepareAssertion, prepareRetraction } from '../../domain/prepare.js';
-import { defineCommand, Exit } from '../command.js';
+import { defineCommand, ExitCode } from '../command.js';
 import { subjectBeforeWriting } from '../standingAssertions.js';
 
 export const assertCommand = defineCommand({
-  path: ['assert'],
+  name: 'assert',
   summary: 'append a validated assertion; prints its offset and content address',
   positionals: [],
   flags: {
@@ -37,12 +37,12 @@ export const assertCommand = defineCommand({
     } finally {
       await app.close();
     }
-    return Exit.Ok;
+    return ExitCode.Ok;
   },
 });
 
 export const retractCommand = defineCommand({
-  path: ['retract'],
+  name: 'retract',
   summary: 'append the retraction of an assertion',
   positionals: [{ name: 'id', description: 'the assertion id' }],
   flags: { reason: { type: 'string', value: 'R', description: 'why it is withdrawn (required)' } },
@@ -60,7 +60,7 @@ export const retractCommand = defineCommand({
     } finally {
       await app.close();
     }
-    return Exit.Ok;
+    return ExitCode.Ok;
   },
 });
 
