@@ -1,7 +1,8 @@
 import type { Command, FlagSpecs } from '@episteme/wal/cli';
 import type { CommandContext } from './context.js';
 
-export { ExitCode } from '@episteme/wal/cli';
+/** The exit codes of both CLIs (`ExitCode` of @episteme/wal/cli), under the app's name. */
+export { ExitCode as Exit } from '@episteme/wal/cli';
 
 /** A command of the app: the command model of episteme-wal, run with the app's context. */
 export type AppCommand<F extends FlagSpecs = FlagSpecs> = Command<F, CommandContext>;

@@ -1,7 +1,7 @@
 import { isConsumerError, ConsumerErrorCodes } from '@episteme/consumers';
 import { isProjectionError, ProjectionErrorCodes } from '@episteme/projections';
 import { isWalError, WalErrorCodes } from '@episteme/wal';
-import { columns, commandRows, ExitCode, findCommand, flagRows, flagTyped, parseArgs, processInterrupts, reportError, runCli as runWalCli, type CliIO as WalCliIO, splitGlobalFlags, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
+import { columns, commandRows, ExitCode as Exit, findCommand, flagRows, flagTyped, parseArgs, processInterrupts, reportError, runCli as runWalCli, type CliIO as WalCliIO, splitGlobalFlags, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, ENV, resolveConfig } from '../app/config.js';
@@ -46,13 +46,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     ({ json, debug } = globals);
     if (globals.version) {
       await io.stdout(`episteme ${APP_VERSION} (@episteme/wal ${WAL_VERSION}, ${versionDetails()})\n`);
-      return ExitCode.Ok;
+      return Exit.Ok;
     }
     if (rest.length === 0 && !globals.help) {
       // a script asked for JSON: a missing command is an error document like any other, not the usage text
       if (json) throw new UsageError('missing command (episteme --help lists them)');
       await io.stdout(usage());
-      return ExitCode.Usage;
+      return Exit.Usage;
     }
     if (globals.help || rest[0] === 'help') return await help(rest[0] === 'help' ? rest.slice(1) : rest, io);
     const config = resolveConfig(
@@ -81,7 +81,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     };
     return await command.run(args, ctx);
   } catch (err) {
-    if (err instanceof StdoutClosedError) return ExitCode.Ok; // `| head`: a normal end, after the command closed what it opened
+    if (err instanceof StdoutClosedError) return Exit.Ok; // `| head`: a normal end, after the command closed what it opened
     await reportError(err, { out: io.stdout, err: io.stderr }, {
       prefix: command ? `episteme ${command.name}` : 'episteme',
       // a damaged journal's repair, as typed through this app (on its own journal)
@@ -115,7 +115,7 @@ async function help(rest: string[], io: CliIO): Promise<number> {
   const words = rest.filter((w) => !w.startsWith('-'));
   if (words[0] === 'wal' && words[1] === undefined) {
     await io.stdout(walUsage());
-    return ExitCode.Ok;
+    return Exit.Ok;
   }
   if (words[0] === 'wal' && !WAL_COMMANDS.includes(words[1]!)) throw new UsageError(`wal has no command ${JSON.stringify(words[1])}; one of: ${WAL_COMMANDS.join(', ')}`);
   // the app names the journal itself: its usage has no <dir>
@@ -124,7 +124,7 @@ async function help(rest: string[], io: CliIO): Promise<number> {
     throw new UsageError(`unknown command ${JSON.stringify(words[0])} (episteme --help lists them)`);
   }
   await io.stdout(usage(words));
-  return ExitCode.Ok;
+  return Exit.Ok;
 }
 
 /** episteme-wal's command line as typed through the app, on the app's journal. */
@@ -134,18 +134,18 @@ function wal(argv: string[], journal: string, io: CliIO): Promise<number> {
 
 /** Bad input (exit 2) versus a problem with the data or the machine (exit 1). */
 function exitCodeOf(err: unknown): number {
-  if (err instanceof UsageError || err instanceof ValidationFailedError || err instanceof ConfigError) return ExitCode.Usage;
+  if (err instanceof UsageError || err instanceof ValidationFailedError || err instanceof ConfigError) return Exit.Usage;
   if (isWalError(err)) {
     // a payload limit below the journal's records is fixed by a flag (--max-payload-bytes), as episteme-wal says with exit 2
     const bad: string[] = [WalErrorCodes.InvalidArgument, WalErrorCodes.NotAJournal, WalErrorCodes.NotRecordBoundary, WalErrorCodes.OffsetOutOfRange, WalErrorCodes.RecordTooLarge, WalErrorCodes.MaxPayloadTooSmall];
-    return bad.includes(err.code) ? ExitCode.Usage : ExitCode.Problem;
+    return bad.includes(err.code) ? Exit.Usage : Exit.Problem;
   }
   if (isConsumerError(err)) {
     const bad: string[] = [ConsumerErrorCodes.InvalidName, ConsumerErrorCodes.NotFound, ConsumerErrorCodes.InvalidCursor, ConsumerErrorCodes.CursorBackwards, ConsumerErrorCodes.InvalidArgument, ConsumerErrorCodes.Running];
-    return bad.includes(err.code) ? ExitCode.Usage : ExitCode.Problem;
+    return bad.includes(err.code) ? Exit.Usage : Exit.Problem;
   }
-  if (isProjectionError(err)) return err.code === ProjectionErrorCodes.NotFound || err.code === ProjectionErrorCodes.InvalidArgument ? ExitCode.Usage : ExitCode.Problem;
-  return ExitCode.Problem;
+  if (isProjectionError(err)) return err.code === ProjectionErrorCodes.NotFound || err.code === ProjectionErrorCodes.InvalidArgument ? Exit.Usage : Exit.Problem;
+  return Exit.Problem;
 }
 
 /** `episteme wal --help`: the journal commands the app offers (not episteme-wal's whole list: no `append`). */

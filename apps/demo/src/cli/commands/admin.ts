@@ -2,7 +2,7 @@ import { CorruptCursorError, type ConsumerRegistry } from '@episteme/consumers';
 import { consumerNameOf, CorruptSnapshotError, FileSnapshotStore } from '@episteme/projections';
 import { ProgressLine, UsageError, parseNonNegativeInteger, table } from '@episteme/wal/cli';
 import { PROJECTIONS } from '../../app/container.js';
-import { defineCommand, ExitCode } from '../command.js';
+import { defineCommand, Exit } from '../command.js';
 
 export const consumersListCommand = defineCommand({
   name: 'consumers list',
@@ -29,7 +29,7 @@ export const consumersListCommand = defineCommand({
     } finally {
       await app.close();
     }
-    return ExitCode.Ok;
+    return Exit.Ok;
   },
 });
 
@@ -51,7 +51,7 @@ export const consumersResetCommand = defineCommand({
     } finally {
       await app.close();
     }
-    return ExitCode.Ok;
+    return Exit.Ok;
   },
 });
 
@@ -71,7 +71,7 @@ export const consumersDeleteCommand = defineCommand({
     } finally {
       await app.close();
     }
-    return ExitCode.Ok;
+    return Exit.Ok;
   },
 });
 
@@ -170,7 +170,7 @@ export const projectionsListCommand = defineCommand({
     } finally {
       await app.close();
     }
-    return ExitCode.Ok;
+    return Exit.Ok;
   },
 });
 
@@ -198,7 +198,7 @@ export const projectionsRebuildCommand = defineCommand({
             ? JSON.stringify({ name, interrupted: true }) + '\n'
             : `rebuild of ${name} interrupted: nothing of it was saved, the projection's previous snapshot stays; run it again to rebuild\n`,
         );
-        return ExitCode.Interrupted;
+        return Exit.Interrupted;
       }
       await ctx.out(
         ctx.json
@@ -209,6 +209,6 @@ export const projectionsRebuildCommand = defineCommand({
       removeInterrupt();
       await app.close();
     }
-    return ExitCode.Ok;
+    return Exit.Ok;
   },
 });

@@ -3,7 +3,7 @@ import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import type { ImportLine } from '../../import/preparedBatch.js';
 import { defaultPrepareOptions, PreparePool } from '../../import/preparePool.js';
 import { RunQueue } from '../../import/runQueue.js';
-import { defineCommand, ExitCode } from '../command.js';
+import { defineCommand, Exit } from '../command.js';
 import { inputLineBatches, type InputLine } from '../inputLines.js';
 import { IdCheckError, StandingAssertions } from '../standingAssertions.js';
 import { idInUse } from './write.js';
@@ -206,8 +206,8 @@ export const importCommand = defineCommand({
         : `imported ${appended} assertion${appended === 1 ? '' : 's'} from ${linesDone} line${linesDone === 1 ? '' : 's'} (${formatBytes(bytes)}) in ${summary.seconds} s, ${summary.mbPerSecond} MB/s; ${invalid} invalid line${invalid === 1 ? '' : 's'} skipped` +
             (interrupted ? `; interrupted before line ${linesDone + 1}: import again from there\n` : '\n'),
     );
-    if (interrupted) return ExitCode.Interrupted;
-    return invalid > 0 ? ExitCode.Problem : ExitCode.Ok;
+    if (interrupted) return Exit.Interrupted;
+    return invalid > 0 ? Exit.Problem : Exit.Ok;
   },
 });
 

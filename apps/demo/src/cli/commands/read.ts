@@ -9,7 +9,7 @@ class ProjectionUnavailableError extends Error {
 }
 import { beliefsAbout, type BeliefsState } from '../../projections/beliefs.js';
 import type { StatsState } from '../../projections/stats.js';
-import { defineCommand, ExitCode } from '../command.js';
+import { defineCommand, Exit } from '../command.js';
 import type { App, CommandContext } from '../context.js';
 
 /** Opens read-only, resumes the projections from their snapshots and catches up in memory. */
@@ -47,7 +47,7 @@ export const beliefsCommand = defineCommand({
         ),
       );
     }
-    return ExitCode.Ok;
+    return Exit.Ok;
   },
 });
 
@@ -60,7 +60,7 @@ export const statsCommand = defineCommand({
     const { state, checkpoint } = await withProjection(ctx, 'stats', (app) => app.engine.query<StatsState>('stats'));
     if (ctx.json) {
       await ctx.out(JSON.stringify({ ...state, checkpoint }) + '\n');
-      return ExitCode.Ok;
+      return Exit.Ok;
     }
     const foreign = state.notAssertions > 0 ? `, ${state.notAssertions} record${state.notAssertions === 1 ? '' : 's'} that are not assertion events (skipped)` : '';
     await ctx.out(`${state.assertions} assertions, ${state.retractions} retractions${foreign} (checkpoint ${checkpoint})\n\n`);
@@ -70,6 +70,6 @@ export const statsCommand = defineCommand({
         .map(([k, v]) => [k, String(v)]);
     await ctx.out(table(['predicate', 'count'], top(state.byPredicate)) + '\n');
     await ctx.out(table(['source', 'count'], top(state.bySource)));
-    return ExitCode.Ok;
+    return Exit.Ok;
   },
 });

@@ -1,6 +1,6 @@
 import { UsageError } from '@episteme/wal/cli';
 import { prepareAssertion, prepareRetraction } from '../../domain/prepare.js';
-import { defineCommand, ExitCode } from '../command.js';
+import { defineCommand, Exit } from '../command.js';
 import { subjectBeforeWriting } from '../standingAssertions.js';
 
 export const assertCommand = defineCommand({
@@ -37,7 +37,7 @@ export const assertCommand = defineCommand({
     } finally {
       await app.close();
     }
-    return ExitCode.Ok;
+    return Exit.Ok;
   },
 });
 
@@ -60,7 +60,7 @@ export const retractCommand = defineCommand({
     } finally {
       await app.close();
     }
-    return ExitCode.Ok;
+    return Exit.Ok;
   },
 });
 
