@@ -120,9 +120,6 @@ async function help(rest: string[], io: CliIO): Promise<number> {
   if (words[0] === 'wal' && !WAL_COMMANDS.includes(words[1]!)) throw new UsageError(`wal has no command ${JSON.stringify(words[1])}; one of: ${WAL_COMMANDS.join(', ')}`);
   // the app names the journal itself: its usage has no <dir>
   if (words[0] === 'wal') return await wal(['help', words[1]!], `<data>/journal (--data, env ${ENV.dataDir}, default ${DEFAULT_CONFIG.dataDir})`, io);
-  if (words[0] !== undefined && !commands.some((c) => c.name.split(' ')[0] === words[0])) {
-    throw new UsageError(`unknown command ${JSON.stringify(words[0])} (episteme --help lists them)`);
-  }
   await io.stdout(usage(words));
   return Exit.Ok;
 }
@@ -161,13 +158,14 @@ function walUsage(): string {
   ].join('\n');
 }
 
-/** The usage text: of the commands whose words start with `words` when there are some, else of all. */
+/** The usage text: of the commands that `words` name (an unknown one is refused), of all without words. */
 function usage(words: string[] = []): string {
   // the longest leading words that name commands: `consumers reset indexer --help` is about `consumers reset`
   let named: AppCommand[] = [];
   for (let k = Math.min(words.length, 2); k > 0 && named.length === 0; k--) {
     named = commands.filter((c) => words.slice(0, k).every((w, i) => c.name.split(' ')[i] === w));
   }
+  if (words.length > 0 && named.length === 0) throw new UsageError(`unknown command ${JSON.stringify(words[0])} (episteme --help lists them)`);
   const wal: [string, string][] = [['wal segments|dump|verify|recover', 'inspect the journal (same as episteme-wal, on <data>/journal; episteme wal <command> --help)']];
   return [
     'Usage: episteme [global flags] <command> [args]',

@@ -111,7 +111,6 @@ function scan(argv: readonly string[], flags: FlagSpecs, global: boolean): { val
   return { values, positionals, rest: argv.filter((_, i) => !taken.has(i)) };
 }
 
-/** The value of one flag, checked. */
 function valueOf(t: Extract<Token, { kind: 'option' }>, flag: FlagSpec): boolean | number | string {
   const name = t.name;
   if (flag.type === 'boolean') {

@@ -1,16 +1,16 @@
 import { REPAIR_COMMAND } from '../errors.js';
 import { oneLine } from './output.js';
 
-/** How a failed command line is reported (both CLIs). */
+/** How a program reports a failure: its words for what failed and for the repair, and what the --json document holds. */
 export interface ErrorReport {
   /** `episteme-wal dump`, `episteme assert`: how the user called what failed. */
   prefix: string;
   /** The repair of a damaged journal as typed through this program (`episteme wal recover --repair`). */
   repair: string;
-  /** Said on stderr after the message, not in the JSON document: `(see ... --help)`. */
+  /** On stderr after the message, not in the JSON document: `(see ... --help)`. */
   hint?: string;
-  /** The JSON document's `code`, and its fields after the message. */
   code: string;
+  /** Fields of the JSON document after the message. */
   details?: Record<string, unknown>;
   json: boolean;
   debug: boolean;

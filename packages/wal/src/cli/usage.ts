@@ -1,34 +1,27 @@
-import type { FlagSpec, FlagSpecs } from './args.js';
+import type { FlagSpecs } from './args.js';
 import type { Command } from './command.js';
 
-/**
- * Usage text of both CLIs, generated from their command and flag tables so
- * that it cannot drift from the parser.
- */
+// Usage text of both CLIs, generated from their tables of commands and
+// flags so that it cannot drift from the parser.
 
 type Listed = Pick<Command, 'name' | 'summary' | 'positionals' | 'flags'>;
 
-/** Rows of two columns, the second aligned: `[syntax, what it does]`. */
+/** Rows of `[syntax, what it does]`, the second column aligned. */
 export function columns(rows: readonly (readonly [string, string])[], indent = '  '): string[] {
   const width = Math.max(0, ...rows.map(([s]) => s.length));
   return rows.map(([s, d]) => `${indent}${s.padEnd(width)}  ${d}`);
 }
 
-export function flagSyntax(name: string, f: FlagSpec): string {
-  const long = f.type === 'boolean' ? `--${name}` : `--${name} <${f.value ?? 'value'}>`;
-  return f.short ? `-${f.short}, ${long}` : long;
-}
-
 export function flagRows(flags: FlagSpecs, indent = ''): [string, string][] {
-  return Object.entries(flags).map(([name, f]) => [`${indent}${flagSyntax(name, f)}`, f.description]);
+  return Object.entries(flags).map(([name, f]) => {
+    const syntax = f.type === 'boolean' ? `--${name}` : `--${name} <${f.value ?? 'value'}>`;
+    return [`${indent}${f.short ? `-${f.short}, ` : ''}${syntax}`, f.description];
+  });
 }
 
-/** A command as the command list shows it: `consumers reset <name>`. */
-export function signature(c: Pick<Listed, 'name' | 'positionals'>): string {
-  return [c.name, ...c.positionals.map((p) => `<${p.name}>`)].join(' ');
-}
+const signature = (c: Pick<Listed, 'name' | 'positionals'>): string => [c.name, ...c.positionals.map((p) => `<${p.name}>`)].join(' ');
 
-/** The command list: one row per command, with the rows of its flags under it when `withFlags`. */
+/** The command list; the flags of each command under it when `withFlags`. */
 export function commandRows(commands: readonly Listed[], withFlags = false): [string, string][] {
   return commands.flatMap((c) => [[signature(c), c.summary] as [string, string], ...(withFlags ? flagRows(c.flags, '    ') : [])]);
 }
