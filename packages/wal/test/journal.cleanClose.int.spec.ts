@@ -22,7 +22,7 @@ const point = (dir: string, io = nodeFileIO) => loadRecoveryPoint(io, dir, DEFAU
 async function closedJournal(dir: string, io = nodeFileIO, records = 40): Promise<number[]> {
   const j = await Journal.open({ dir, io, maxSegmentBytes: 2000, preallocateBytes: 0 });
   const offsets: number[] = [];
-  for (let i = 0; i < records; i++) offsets.push(await j.append(payloadOf(i, 100)));
+  for (let i = 0; i < records; i++) offsets.push((await j.append(payloadOf(i, 100))).offset);
   await j.close();
   return offsets;
 }
@@ -40,7 +40,7 @@ describe('clean close', () => {
     expect(j.head).toBe(offsets.at(-1)! + RECORD_OVERHEAD + 100);
     expect(point(dir).marked).toBe(false); // withdrawn by the open itself
     offsets.forEach((o, i) => expect(Buffer.from(j.read(o)!.payload)).toEqual(Buffer.from(payloadOf(i, 100))));
-    const next = await j.append(payloadOf(99, 100));
+    const next = (await j.append(payloadOf(99, 100))).offset;
     await j.close();
 
     const again = await Journal.open({ dir, scanSealedOnOpen: true });
@@ -69,7 +69,7 @@ describe('clean close', () => {
       const offsets = await closedJournal(dir, disk);
       const j = await Journal.open({ dir, io: disk, maxSegmentBytes: 2000 });
       const acked = new Map<number, number>(offsets.map((o, i) => [o, i]));
-      for (let i = 100; i < 130; i++) acked.set(await j.append(payloadOf(i, 100)), i);
+      for (let i = 100; i < 130; i++) acked.set((await j.append(payloadOf(i, 100))).offset, i);
       for (let i = 130; i < 140; i++) void j.append(payloadOf(i, 100), { durability: 'none' }).catch(() => undefined);
       disk.freeze();
       await j.close().catch(() => undefined);

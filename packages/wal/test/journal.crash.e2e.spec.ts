@@ -109,7 +109,7 @@ describe('Journal crash safety with real processes', () => {
     const written: string[] = [];
     for (let i = 0; i < total; i += 20) {
       const batch = Array.from({ length: 20 }, (_, k) => `rec-${i + k}`);
-      const offsets = await writer.appendBatch(batch.map((b) => Buffer.from(b)));
+      const offsets = (await writer.appendBatch(batch.map((b) => Buffer.from(b)))).map((a) => a.offset);
       offsets.forEach((o, k) => written.push(`rec ${o} ${batch[k]}`));
       await new Promise((r) => setTimeout(r, 5));
     }

@@ -8,7 +8,7 @@ async function journalWithSegments(): Promise<{ dir: string; offsets: number[] }
   const dir = tempDir();
   const j = await Journal.open({ dir, maxSegmentBytes: 600, preallocateBytes: 0 });
   const offsets: number[] = [];
-  for (let i = 0; i < 60; i++) offsets.push(await j.append(payloadOf(i, 50)));
+  for (let i = 0; i < 60; i++) offsets.push((await j.append(payloadOf(i, 50))).offset);
   await j.close();
   return { dir, offsets };
 }

@@ -32,7 +32,7 @@ async function journalOf(count: number, seed: number): Promise<{ journal: Journa
   const rnd = seededRandom(seed);
   const sizes = Array.from({ length: count }, () => 20 + Math.floor(rnd() * 700));
   // single appends in one tick: written together, split at segment boundaries
-  const offsets = await Promise.all(sizes.map((n, i) => journal.append(payloadOf(i, n))));
+  const offsets = (await Promise.all(sizes.map((n, i) => journal.append(payloadOf(i, n))))).map((a) => a.offset);
   expect(journal.segmentList().length).toBeGreaterThan(1);
   return { journal, dir, offsets, sizes };
 }
