@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeRecordInto, Journal, nodeFileIO, RECORD_OVERHEAD, type Appended, type FileIO, type GroupCommitOptions } from '@episteme/wal';
+import { Journal, nodeFileIO, type Appended, type FileIO, type GroupCommitOptions } from '@episteme/wal';
+import { encodeRecordInto, RECORD_OVERHEAD } from '@episteme/wal/internals';
 
 /**
  * The workloads of the append suite: durable and non-durable appends through

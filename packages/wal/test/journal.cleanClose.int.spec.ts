@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FailedStateError, Journal, RECORD_OVERHEAD, RECOVERY_POINT_FILE, crc32cJs, loadRecoveryPoint, nodeFileIO, writeRecoveryPoint } from '../src/index.js';
+import { FailedStateError, Journal, nodeFileIO } from '../src/index.js';
+import { RECORD_OVERHEAD, RECOVERY_POINT_FILE, crc32cJs, loadRecoveryPoint, writeRecoveryPoint } from '../src/internals.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../src/format/constants.js';
 import { segmentName } from '../src/format/segmentName.js';
 import { SimulatedDisk } from '../src/testing/index.js';

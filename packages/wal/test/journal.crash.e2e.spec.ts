@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HEADER_SIZE, Journal, WalErrorCodes, isWalError, loadRecoveryPoint, nodeFileIO, verifyJournal } from '../src/index.js';
+import { Journal, WalErrorCodes, isWalError, nodeFileIO, verifyJournal } from '../src/index.js';
+import { HEADER_SIZE, loadRecoveryPoint } from '../src/internals.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../src/format/constants.js';
 import { spawnChild } from './children/spawn.js';
 import { tempDir } from './helpers.js';

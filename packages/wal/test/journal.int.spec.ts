@@ -1,15 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  HEADER_SIZE,
-  Journal,
-  RECORD_OVERHEAD,
-  WalErrorCodes,
-  isWalError,
-  verifyJournal,
-  type JournalRecord,
-} from '../src/index.js';
+import { Journal, WalErrorCodes, isWalError, verifyJournal, type JournalRecord } from '../src/index.js';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '../src/internals.js';
 import { payloadOf, snapshotDir, tempDir } from './helpers.js';
 
 async function collect(it: AsyncIterable<JournalRecord>): Promise<JournalRecord[]> {
@@ -275,7 +268,7 @@ describe('boundaryAtOrBefore', () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 400 });
     // a payload that holds a well-formed record: a boundary check must not be fooled by it
-    const inner = (await import('../src/index.js')).encodeRecord(payloadOf(7, 10));
+    const inner = (await import('../src/internals.js')).encodeRecord(payloadOf(7, 10));
     const offsets = (await j.appendBatch([payloadOf(1, 20), inner, payloadOf(2, 0)])).map((a) => a.offset);
     const more: number[] = [];
     for (let i = 0; i < 20; i++) more.push((await j.append(payloadOf(i, 30))).offset);

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HEADER_SIZE, Journal, RECORD_OVERHEAD, RECOVERY_POINT_FILE, WalErrorCodes, isWalError, verifyJournal } from '../src/index.js';
+import { Journal, WalErrorCodes, isWalError, verifyJournal } from '../src/index.js';
+import { HEADER_SIZE, RECORD_OVERHEAD, RECOVERY_POINT_FILE } from '../src/internals.js';
 import { payloadOf, snapshotDir, tempDir } from './helpers.js';
 
 async function journalWithSegments(): Promise<{ dir: string; offsets: number[] }> {

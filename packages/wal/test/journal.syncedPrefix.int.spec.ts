@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Journal, RECORD_OVERHEAD, loadRecoveryPoint, writeRecoveryPoint, type FileIO } from '../src/index.js';
+import { Journal, type FileIO } from '../src/index.js';
+import { RECORD_OVERHEAD, loadRecoveryPoint, writeRecoveryPoint } from '../src/internals.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../src/format/constants.js';
 import { segmentName } from '../src/format/segmentName.js';
 import { syncedPrefixEvery } from '../src/journal/journalWriter.js';

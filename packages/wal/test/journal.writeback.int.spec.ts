@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FailedStateError, InvalidArgumentError, Journal, RECORD_OVERHEAD } from '../src/index.js';
+import { FailedStateError, InvalidArgumentError, Journal } from '../src/index.js';
+import { RECORD_OVERHEAD } from '../src/internals.js';
 import { syncedPrefixEvery } from '../src/journal/journalWriter.js';
 import { SimulatedDisk } from '../src/testing/index.js';
 import { GatedDisk, settle } from './gatedDisk.js';

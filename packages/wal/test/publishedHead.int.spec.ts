@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Journal, PUBLISHED_HEAD_FILE, RECORD_OVERHEAD, readPublishedHead } from '../src/index.js';
+import { Journal } from '../src/index.js';
+import { PUBLISHED_HEAD_FILE, RECORD_OVERHEAD, readPublishedHead } from '../src/internals.js';
 import { SimulatedDisk } from '../src/testing/index.js';
 import { GatedDisk, settle } from './gatedDisk.js';
 import { simDir } from './rng.js';
@@ -67,7 +68,7 @@ describe('published head', () => {
     const before = w2.head;
     const fd = disk.open(`${dir}/0000000000000000.wal`, 'r+');
     const extra = new Uint8Array(RECORD_OVERHEAD + 3);
-    const { encodeRecordInto } = await import('../src/index.js');
+    const { encodeRecordInto } = await import('../src/internals.js');
     encodeRecordInto(Buffer.from('odd'), extra, 0);
     disk.write(fd, extra, 0, extra.length, disk.size(fd));
     disk.close(fd);

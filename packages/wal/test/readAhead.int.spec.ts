@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32cJs, isWalError, Journal, RECORD_OVERHEAD, WalErrorCodes, type JournalRecord } from '../src/index.js';
+import { isWalError, Journal, WalErrorCodes, type JournalRecord } from '../src/index.js';
+import { crc32cJs, RECORD_OVERHEAD } from '../src/internals.js';
 import { ChecksumOffload } from '../src/checksum/offload.js';
 import { ReadAhead } from '../src/journal/readAhead.js';
 import { HEADER_SIZE, payloadOf, tempDir, withoutChecksumOffload } from './helpers.js';

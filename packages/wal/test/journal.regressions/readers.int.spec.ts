@@ -2,7 +2,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32cJs, encodeRecord, encodeSegmentHeader, Journal, nodeFileIO, RECORD_OVERHEAD, segmentName, type FileIO } from '../../src/index.js';
+import { Journal, nodeFileIO, type FileIO } from '../../src/index.js';
+import { crc32cJs, encodeRecord, encodeSegmentHeader, RECORD_OVERHEAD, segmentName } from '../../src/internals.js';
 import { SimulatedDisk } from '../../src/testing/index.js';
 import { snapshotDir, tempDir, thrown } from '../helpers.js';
 import { bytes, runNode, simDir, WAL_SRC } from './index.js';

@@ -1,6 +1,7 @@
 /** Journal regressions F1-F5: fsync failures, rollback after a failed write, segment creation (see index.ts). */
 import { describe, expect, it } from 'vitest';
-import { Journal, PUBLISHED_HEAD_FILE, RECORD_OVERHEAD, segmentName } from '../../src/index.js';
+import { Journal } from '../../src/index.js';
+import { PUBLISHED_HEAD_FILE, RECORD_OVERHEAD, segmentName } from '../../src/internals.js';
 import { SimulatedDisk, type DiskOp } from '../../src/testing/index.js';
 import { bytes, crash, simDir } from './index.js';
 
