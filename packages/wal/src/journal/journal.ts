@@ -1,6 +1,6 @@
 import { ClosedError, InvalidArgumentError, NotAJournalError, ioError, isWalError } from '../errors.js';
 import { refuseForeignDirectory } from './foreignFiles.js';
-import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
+import { HEADER_SIZE } from '../format/constants.js';
 import { ensureDirectory } from '../io/directories.js';
 import { recoverJournal } from '../recovery/recover.js';
 import { loadRecoveryPoint, updateRecoveryPoint, withdrawCleanClose, type SyncedPrefix } from '../recovery/recoveryPoint.js';
