@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { createDirectories, isWalError, nodeFileIO, readFully, replaceFileAtomically, WalErrorCodes, writeFully, type FileIO } from '@episteme/wal';
+import { createDirectories, isWalError, nodeFileIO, WalErrorCodes, type FileIO } from '@episteme/wal';
+import { readFully, replaceFileAtomically, writeFully } from '@episteme/wal/internals';
 import {
   CURSOR_FILE_BYTES,
   decodeCursorFile,

@@ -57,11 +57,7 @@ type CommitPatch = Partial<Pick<CursorState, 'state' | 'error' | 'pid'>>;
  */
 const checkedJournals = new WeakSet<Journal | JournalReader>();
 
-/**
- * A journal opened with Journal.openForRead (no lock, never changes a file).
- * Transitional: the registry is to read through LogReader and delete
- * through Retention, which makes this check go.
- */
+/** Opened by Journal.openForRead (transitional: goes once the registry reads through LogReader and deletes through Retention). */
 function isReader(journal: Journal | JournalReader): journal is JournalReader {
   return !('deleteBelow' in journal);
 }
