@@ -47,7 +47,7 @@ describe('InMemoryLog positions', () => {
 
   it('takes appends in call order, publishing each before it resolves', async () => {
     const log = new InMemoryLog();
-    const pending = [log.append(bytes('x')), log.append(bytes('y')), log.appendBatch([bytes('z1'), bytes('z2')])];
+    const pending = [log.append(bytes('x')), log.append(bytes('y')), log.appendBatch([bytes('z1'), bytes('z2')])] as const;
     expect(log.head).toBe(0); // not yet published
     const [x, y, z] = await Promise.all(pending);
     expect([x.offset, y.offset, z.map((r) => r.offset)]).toEqual([0, 1, [2, 3]]);
@@ -61,7 +61,7 @@ describe('InMemoryLog positions', () => {
     payload[0] = 0x7a;
     const rec = log.read(0)!;
     rec.payload[1] = 0x7a;
-    rec.blake3[0] ^= 1;
+    rec.blake3[0]! ^= 1;
     expect(text(log.read(0))).toBe('abc');
     expect(log.read(0)!.blake3).toEqual(blake3(bytes('abc')));
   });
