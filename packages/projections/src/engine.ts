@@ -1,18 +1,24 @@
 import type { ConsumerRegistry, Logger } from '@episteme/consumers';
-import type { Journal } from '@episteme/wal';
+import type { LogReader } from '@episteme/wal';
 import { validateInitialState, validateProjection, type AnyProjection } from './definition.js';
 import { InvalidProjectionArgumentError, ProjectionBusyError, ProjectionNotFoundError, isProjectionError } from './errors.js';
 import { registerProjectionCursor, reportUnrepairedProjectionCursor } from './projectionCursor.js';
 import { ProjectionRuntime } from './projectionRuntime.js';
 import type { ProjectionInfo, RebuildProgress, RebuildReport, StartReport } from './reports.js';
-import { FileSnapshotStore, type SnapshotStore } from './stores.js';
+import type { SnapshotStore } from './stores.js';
 
 export interface EngineOptions {
-  journal: Journal;
-  /** When given, each projection is a consumer here, so it holds back cleanup. */
+  /** The log the projections read. */
+  log: LogReader;
+  /**
+   * When given, each projection is a consumer here. The writer's registry
+   * (one with a Retention) keeps its cursor at the projection's durable
+   * checkpoint, so that it holds back cleanup; a reader's is only told
+   * about such a cursor's damage, which it cannot repair.
+   */
   registry?: ConsumerRegistry;
-  /** Default: snapshots in `<journal>/projections/`. */
-  store?: SnapshotStore;
+  /** Where snapshots are kept (ProjectionEngine.forJournal: files in `<journal>/projections/`). */
+  store: SnapshotStore;
   /** Snapshot after this many events (default 10,000)... */
   snapshotEveryEvents?: number;
   /** ...or this long after the last snapshot, whichever comes first (default 5 s). */
@@ -37,11 +43,6 @@ export interface StartOptions {
   rebuild?: string[];
 }
 
-/**
- * Runs projections over a journal: on start each one resumes from its
- * snapshot or is rebuilt from offset 0 (the reason is reported); then it
- * follows the head, snapshotting state and checkpoint together.
- */
 interface FollowLoop {
   abort: AbortController;
   /** The start's signal, kept so that a loop resumed after `rebuild()` still obeys it. */
@@ -49,6 +50,11 @@ interface FollowLoop {
   done: Promise<void>;
 }
 
+/**
+ * Runs projections over a log: on start each one resumes from its
+ * snapshot or is rebuilt from offset 0 (the reason is reported); then it
+ * follows the head, snapshotting state and checkpoint together.
+ */
 export class ProjectionEngine {
   private readonly runtimes = new Map<string, ProjectionRuntime>();
   /** Only running loops: a loop that ends (stopped, aborted, failed) removes itself. */
@@ -63,7 +69,7 @@ export class ProjectionEngine {
   private readonly snapshotEveryMs: number;
 
   constructor(private readonly options: EngineOptions) {
-    this.store = options.store ?? new FileSnapshotStore(options.journal.dir);
+    this.store = checkOptions(options).store;
     this.logger = options.logger ?? { warn: (m) => console.warn(m), info: () => undefined };
     this.snapshotEveryEvents = positive('snapshotEveryEvents', options.snapshotEveryEvents ?? 10_000);
     this.snapshotEveryMs = positive('snapshotEveryMs', options.snapshotEveryMs ?? 5_000);
@@ -74,14 +80,14 @@ export class ProjectionEngine {
     validateProjection(projection);
     validateInitialState(projection);
     if (this.runtimes.has(projection.name)) throw new InvalidProjectionArgumentError(`projection "${projection.name}" is already registered`);
-    // a read-only journal (a query from another process) never writes cursors
-    const registry = this.options.journal.readOnly ? undefined : this.options.registry;
+    // a projection's cursor is there to hold back cleanup: only where cleanup runs (a reader's registry repairs nothing)
+    const registry = this.options.registry?.retention ? this.options.registry : undefined;
     if (registry) registerProjectionCursor(registry, projection.name, this.logger);
     else if (this.options.registry) reportUnrepairedProjectionCursor(this.options.registry, projection.name, this.logger);
     this.runtimes.set(
       projection.name,
       new ProjectionRuntime(projection, {
-        journal: this.options.journal,
+        log: this.options.log,
         registry,
         store: this.store,
         batchSize: this.options.batchSize ?? 4096,
@@ -164,7 +170,7 @@ export class ProjectionEngine {
   }
 
   list(): ProjectionInfo[] {
-    const head = this.options.journal.head;
+    const head = this.options.log.head;
     return [...this.runtimes.values()].map((rt) => ({
       name: rt.name,
       version: rt.def.version,
@@ -178,7 +184,7 @@ export class ProjectionEngine {
   }
 
   /** Resolves when every projection has applied every record below `offset` (default: the head). */
-  async waitFor(offset = this.options.journal.head): Promise<void> {
+  async waitFor(offset = this.options.log.head): Promise<void> {
     while ([...this.runtimes.values()].some((rt) => rt.status === 'running' && rt.checkpoint < offset)) {
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -281,7 +287,7 @@ export class ProjectionEngine {
             const wake = new AbortController();
             const onStop = (): void => wake.abort();
             stop.addEventListener('abort', onStop, { once: true });
-            await Promise.race([this.options.journal.waitBeyond(rt.checkpoint, wake.signal), sleep(this.snapshotEveryMs, wake.signal)]);
+            await Promise.race([this.options.log.waitBeyond(rt.checkpoint, wake.signal), sleep(this.snapshotEveryMs, wake.signal)]);
             wake.abort();
             stop.removeEventListener('abort', onStop);
           } else {
@@ -370,4 +376,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 function positive(name: string, v: number): number {
   if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidProjectionArgumentError(`${name} must be a positive integer, not ${String(v)}`);
   return v;
+}
+
+/** Refuses options without a log or a store (the engine took a journal, and a default store, before). */
+function checkOptions(options: EngineOptions): EngineOptions {
+  const o = options as Partial<EngineOptions> | null;
+  if (typeof o !== 'object' || o === null || typeof o.log?.readMany !== 'function') {
+    throw new InvalidProjectionArgumentError('a ProjectionEngine takes { log, store, registry? }; over a journal, use ProjectionEngine.forJournal(journal)');
+  }
+  if (typeof o.store?.load !== 'function' || typeof o.store.save !== 'function') {
+    throw new InvalidProjectionArgumentError('a ProjectionEngine needs a snapshot store (FileSnapshotStore, InMemorySnapshotStore, ...)');
+  }
+  return options;
 }

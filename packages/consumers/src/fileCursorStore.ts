@@ -1,5 +1,16 @@
 import { join } from 'node:path';
-import { createDirectories, isWalError, nodeFileIO, readFully, replaceFileAtomically, WalErrorCodes, writeFully, type FileIO } from '@episteme/wal';
+import {
+  createDirectories,
+  isWalError,
+  nodeFileIO,
+  readFully,
+  replaceFileAtomically,
+  WalErrorCodes,
+  writeFully,
+  type CursorState,
+  type CursorStore,
+  type FileIO,
+} from '@episteme/wal';
 import {
   CURSOR_FILE_BYTES,
   decodeCursorFile,
@@ -11,7 +22,6 @@ import {
   MARKER_POSITION,
   SLOT_BYTES,
   type CursorFileContents,
-  type CursorState,
 } from './cursorFile.js';
 import { validateConsumerName } from './consumerName.js';
 import { ConsumerIoError, errnoOf, isConsumerError } from './errors.js';
@@ -32,7 +42,7 @@ const TEMP_FILE = /^(.+)\.(\d+)\.([0-9a-f]+)\.tmp$/;
  * ConsumerIoError (code CONSUMER_IO) with the errno error as its cause.
  * Commits of one consumer must not overlap (the runner keeps one in flight).
  */
-export class CursorStore {
+export class FileCursorStore implements CursorStore {
   readonly dir: string;
   /**
    * Cursor files whose in-place commit failed after its write began: what
