@@ -444,7 +444,7 @@ export class JournalAppends implements Workload {
     const j = this.journal!;
     // durability none: sync what the slice left (untimed); then drop sealed segments to bound disk use
     if (this.options.durability === 'none') await j.sync();
-    j.deleteSegmentsBelow(j.head);
+    j.deleteBelow(j.head);
   }
 
   async close(): Promise<void> {

@@ -18,7 +18,7 @@ import { codeOf, configFromArgv, describe, out, watchParent } from './common.js'
 watchParent();
 const cfg = configFromArgv<ReaderConfig>();
 const rng = new Rng(cfg.seed);
-const journal = await Journal.open({ dir: cfg.dir, readOnly: true, pollIntervalMs: cfg.pollIntervalMs });
+const journal = await Journal.openForRead({ dir: cfg.dir, pollIntervalMs: cfg.pollIntervalMs });
 const seen: number[] = [];
 
 let from = journal.earliest;

@@ -35,8 +35,8 @@ const journal = await Journal.open({
 });
 const registry = new ConsumerRegistry(journal, { logger: { warn: (m) => out(`warn ${oneLine(m)}`) } });
 for (const e of registry.clamped) out(`clamp ${e.name} ${e.reason} ${e.storedCursor} ${e.clampedTo}`);
-const deleteBelow = journal.deleteSegmentsBelow.bind(journal);
-journal.deleteSegmentsBelow = (offset: number): string[] => {
+const deleteBelow = journal.deleteBelow.bind(journal);
+journal.deleteBelow = (offset: number): string[] => {
   const deleted = deleteBelow(offset);
   if (deleted.length > 0) out(`del ${deleted.length}`);
   return deleted;

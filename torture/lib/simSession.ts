@@ -118,8 +118,8 @@ async function runCycle(a: CycleArgs): Promise<Outcome> {
     write(state);
     ledger.cursorAck(state.name, state.cursor);
   };
-  const deleteBelow = journal.deleteSegmentsBelow.bind(journal);
-  journal.deleteSegmentsBelow = (offset: number): string[] => {
+  const deleteBelow = journal.deleteBelow.bind(journal);
+  journal.deleteBelow = (offset: number): string[] => {
     const deleted = deleteBelow(offset);
     figures.count('cleanup.segmentsDeleted', deleted.length);
     return deleted;

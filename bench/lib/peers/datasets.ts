@@ -79,7 +79,7 @@ export async function readAll(method: ReadMethod, dir: string): Promise<ReadResu
   switch (method) {
     case 'episteme-readFrom':
     case 'episteme-readMany': {
-      const journal = await Journal.open({ dir: join(dir, 'journal'), readOnly: true });
+      const journal = await Journal.openForRead({ dir: join(dir, 'journal') });
       try {
         if (method === 'episteme-readFrom') {
           for await (const r of journal.readFrom(0)) {

@@ -62,7 +62,7 @@ describe('cleanup driven by cursors', () => {
     const line = await child.waitFor((l) => l.startsWith('error ') || l.startsWith('done'));
     expect(line).toMatch(/^error WAL_OFFSET_OUT_OF_RANGE /);
     expect(await child.exited).toBe(0);
-    const reader = track(await Journal.open({ dir: journal.dir, readOnly: true }));
+    const reader = track(await Journal.openForRead({ dir: journal.dir }));
     const err = (() => {
       try {
         reader.read(0);

@@ -60,7 +60,7 @@ describe('cursor recovery after the journal cut its tail', () => {
 
   it('reports but does not rewrite cursors when the journal is read-only', async () => {
     const { dir, cursor } = await cursorAtHeadThenTornTail();
-    const journal = track(await Journal.open({ dir, readOnly: true }));
+    const journal = track(await Journal.openForRead({ dir }));
     const registry = new ConsumerRegistry(journal, { logger: quiet });
     expect(registry.clamped[0]!.reason).toBe('beyond-head');
     expect(registry.get('c').cursor).toBe(cursor);

@@ -247,7 +247,7 @@ describe('registration against a moving earliest (C5, C6)', () => {
     const registry = new ConsumerRegistry(writer, { logger: quiet });
     registry.register('a');
     // the CLI (another process) has the directory open read-only
-    const reader = track(await Journal.open({ dir, readOnly: true }));
+    const reader = track(await Journal.openForRead({ dir }));
     const cli = new ConsumerRegistry(reader, { logger: quiet });
     registry.commit('a', writer.head); // cleanup deletes every sealed segment
     expect(writer.earliest).toBeGreaterThan(0);
@@ -266,7 +266,7 @@ describe('registration against a moving earliest (C5, C6)', () => {
     const warnings: string[] = [];
     const registry = new ConsumerRegistry(writer, { logger: { warn: (m) => warnings.push(m) }, io: disk });
     registry.register('a');
-    const reader = await Journal.open({ dir, io: disk, readOnly: true });
+    const reader = await Journal.openForRead({ dir, io: disk });
     const cli = new ConsumerRegistry(reader, { logger: quiet, io: disk });
     let late: number | undefined;
     disk.inject = ({ op, path }) => {
@@ -296,7 +296,7 @@ describe('registration against a moving earliest (C5, C6)', () => {
     for (let i = 0; i < 6; i++) await writer.append(Buffer.alloc(100, i));
     const registry = new ConsumerRegistry(writer, { logger: quiet, io: disk });
     registry.register('a');
-    const reader = await Journal.open({ dir, io: disk, readOnly: true });
+    const reader = await Journal.openForRead({ dir, io: disk });
     const warnings: string[] = [];
     const cli = new ConsumerRegistry(reader, { logger: { warn: (m) => warnings.push(m) }, io: disk });
     const offsets = reader.readMany(0, 100).map((r) => r.offset);

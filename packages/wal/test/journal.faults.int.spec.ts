@@ -132,7 +132,7 @@ describe('Journal with injected write and sync faults', () => {
       expect(failed).toBeGreaterThan(0);
       expect(verifyJournal(dir).ok).toBe(true);
       // free space: cleanup of old segments, as consumers would allow
-      expect(journal.deleteSegmentsBelow(acked[Math.floor(acked.length / 2)]!).length).toBeGreaterThan(0);
+      expect(journal.deleteBelow(acked[Math.floor(acked.length / 2)]!).length).toBeGreaterThan(0);
       const after = await journal.append(new Uint8Array(4000).fill(7));
       expect(journal.read(after)!.payload[0]).toBe(7);
       await journal.close();

@@ -16,7 +16,7 @@ describe('published head', () => {
     const dir = simDir();
     const w = await Journal.open({ dir, io: g.io, groupCommit: true });
     const first = await w.append(Buffer.from('first'));
-    const r = await Journal.open({ dir, io: g.disk, readOnly: true });
+    const r = await Journal.openForRead({ dir, io: g.disk });
     expect(r.head).toBe(w.head);
 
     g.gate = true;
@@ -71,7 +71,7 @@ describe('published head', () => {
     encodeRecordInto(Buffer.from('odd'), extra, 0);
     disk.write(fd, extra, 0, extra.length, disk.size(fd));
     disk.close(fd);
-    const r = await Journal.open({ dir, io: disk, readOnly: true });
+    const r = await Journal.openForRead({ dir, io: disk });
     expect(r.head).toBe(before);
     await r.close();
     disk.freeze(); // the writer dies, then the power: the unsynced record is gone too
@@ -89,7 +89,7 @@ describe('published head', () => {
     await w.append(Buffer.from('one'));
     await w.sync();
     await new Promise((r) => setImmediate(r));
-    const r = await Journal.open({ dir, io: disk, readOnly: true });
+    const r = await Journal.openForRead({ dir, io: disk });
     const valid = r.head;
     expect(valid).toBe(w.head);
 
@@ -104,7 +104,7 @@ describe('published head', () => {
     r.segmentList();
     expect(r.head).toBe(valid); // the last valid value, not the damaged one, not the scan
 
-    const fresh = await Journal.open({ dir, io: disk, readOnly: true });
+    const fresh = await Journal.openForRead({ dir, io: disk });
     expect(fresh.head).toBe(0); // never read a valid one: it shows nothing rather than guess
     expect(fresh.readMany(0, 10)).toEqual([]);
     expect(readPublishedHead(disk, dir)).toBe('damaged');

@@ -122,7 +122,7 @@ describe('rollback after a failed write (F3, F4)', () => {
     const dir = simDir();
     const w = await Journal.open({ dir, io: disk, preallocateBytes: 0 });
     if (!published) disk.unlink(`${dir}/${PUBLISHED_HEAD_FILE}`);
-    const r = await Journal.open({ dir, io: disk, readOnly: true });
+    const r = await Journal.openForRead({ dir, io: disk });
     await w.append(bytes(20, 1));
     expect(r.readMany(0, 10)).toHaveLength(1);
     const a = bytes(100, 2);
@@ -178,7 +178,7 @@ describe('rollback after a failed write (F3, F4)', () => {
             // the writer's cleanup runs right after the reader checked this segment's header
             if (vanish !== undefined && path.endsWith(vanish)) {
               vanish = undefined;
-              w.deleteSegmentsBelow(w.head);
+              w.deleteBelow(w.head);
             }
             return fd;
           };
@@ -187,7 +187,7 @@ describe('rollback after a failed write (F3, F4)', () => {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    const r = await Journal.open({ dir, io, readOnly: true });
+    const r = await Journal.openForRead({ dir, io });
     expect(r.readMany(0, 10)).toHaveLength(3);
     await w.append(bytes(100, 7)); // a fourth segment, not yet seen by the reader
     stale = disk.readdir(dir);
@@ -212,7 +212,7 @@ describe('rollback after a failed write (F3, F4)', () => {
     const dir = simDir();
     const w = await Journal.open({ dir, io: disk, preallocateBytes: 0 });
     if (!published) disk.unlink(`${dir}/${PUBLISHED_HEAD_FILE}`);
-    const r = await Journal.open({ dir, io: disk, readOnly: true });
+    const r = await Journal.openForRead({ dir, io: disk });
     const x = await w.append(bytes(20, 1));
     const afterX = x + RECORD_OVERHEAD + 20;
     let writes = 0;
