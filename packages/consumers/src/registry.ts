@@ -1,13 +1,16 @@
-import { isWalError, WalErrorCodes, type CursorState, type CursorStore, type LogReader, type Retention } from '@episteme/wal';
+import { isWalError, Journal, WalErrorCodes, type CursorState, type CursorStore, type JournalReader, type LogReader, type Retention } from '@episteme/wal';
 import { describeClampReason as describe, type CursorClampEvent } from './clampEvents.js';
 import { validateConsumerName } from './consumerName.js';
 import { DamagedCursorReports } from './damageReports.js';
 import { ConsumerNotFoundError, CorruptCursorError, CursorBackwardsError, InvalidCursorError, isConsumerError } from './errors.js';
-import { checkParts, type ConsumerInfo, type Logger, type RegistryOptions, type RegistryParts } from './registryParts.js';
+import { FileCursorStore } from './fileCursorStore.js';
+import { checkParts, type ConsumerInfo, type JournalRegistryOptions, type Logger, type RegistryOptions, type RegistryParts } from './registryParts.js';
 import { effectiveState, refuseIfRunningElsewhere, refuseIfRunningHere } from './running.js';
 import { checkRegisterOptions, checkStartFrom, type StartFrom } from './startFrom.js';
 
-export type { ConsumerInfo, Logger, RegistryOptions, RegistryParts } from './registryParts.js';
+export type { ConsumerInfo, JournalRegistryOptions, Logger, RegistryOptions, RegistryParts } from './registryParts.js';
+
+const defaultLogger: Logger = { warn: (m) => console.warn(m) };
 
 type CommitPatch = Partial<Pick<CursorState, 'state' | 'error' | 'pid'>>;
 
@@ -64,7 +67,7 @@ export class ConsumerRegistry {
     this.log = log;
     this.store = cursors;
     this.retention = retention;
-    this.logger = options.logger ?? { warn: (m) => console.warn(m) };
+    this.logger = options.logger ?? defaultLogger;
     this.now = options.now ?? (() => new Date());
     this.autoCleanup = options.autoCleanup !== false;
     this.damageReports = new DamagedCursorReports((m, about) => this.logger.warn(m, about));
@@ -72,6 +75,22 @@ export class ConsumerRegistry {
       this.clampAfterRecovery();
       checkedLogs.add(log);
     }
+  }
+
+  /**
+   * The registry of a journal, with its cursor files in `<journal>/consumers/`.
+   * Over the writer (`Journal.open`): it deletes through the journal's
+   * Retention, and the cursor files are synced and tidied first
+   * (FileCursorStore.ofWriter). Over a reader (`Journal.openForRead`, in
+   * another process): it administers cursors but deletes nothing.
+   */
+  static forJournal(journal: Journal | JournalReader, options: JournalRegistryOptions = {}): ConsumerRegistry {
+    const { io, ...rest } = options;
+    if (journal instanceof Journal) {
+      const cursors = FileCursorStore.ofWriter(journal, io, rest.logger ?? defaultLogger);
+      return new ConsumerRegistry({ log: journal, cursors, retention: journal }, rest);
+    }
+    return new ConsumerRegistry({ log: journal, cursors: new FileCursorStore(journal.dir, io) }, rest);
   }
 
   /** Registers a consumer at `startFrom` (default earliest); one already registered is returned as it is. */

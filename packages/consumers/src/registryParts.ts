@@ -1,4 +1,4 @@
-import type { LogReader, Retention, CursorStore } from '@episteme/wal';
+import type { CursorStore, FileIO, LogReader, Retention } from '@episteme/wal';
 import type { WarningAbout } from './damageReports.js';
 import { InvalidConsumerArgumentError } from './errors.js';
 
@@ -45,6 +45,11 @@ export interface RegistryOptions {
   autoCleanup?: boolean;
   logger?: Logger;
   now?: () => Date;
+}
+
+/** `ConsumerRegistry.forJournal`'s options: the registry's, and the file-system seam of the cursor files (tests drop unsynced writes here). */
+export interface JournalRegistryOptions extends RegistryOptions {
+  io?: FileIO;
 }
 
 /** Refuses what is not a registry's parts, naming the journal's way in (the constructor took a journal before). */

@@ -1,11 +1,11 @@
 import type { ConsumerRegistry, Logger } from '@episteme/consumers';
-import type { LogReader } from '@episteme/wal';
+import type { FileIO, Journal, JournalReader, LogReader } from '@episteme/wal';
 import { validateInitialState, validateProjection, type AnyProjection } from './definition.js';
 import { InvalidProjectionArgumentError, ProjectionBusyError, ProjectionNotFoundError, isProjectionError } from './errors.js';
 import { registerProjectionCursor, reportUnrepairedProjectionCursor } from './projectionCursor.js';
 import { ProjectionRuntime } from './projectionRuntime.js';
 import type { ProjectionInfo, RebuildProgress, RebuildReport, StartReport } from './reports.js';
-import type { SnapshotStore } from './stores.js';
+import { FileSnapshotStore, type SnapshotStore } from './stores.js';
 
 export interface EngineOptions {
   /** The log the projections read. */
@@ -29,6 +29,9 @@ export interface EngineOptions {
   onProgress?: (p: RebuildProgress) => void;
   logger?: Logger;
 }
+
+/** `ProjectionEngine.forJournal`'s options: the store defaults to files in the journal's directory, on `io`. */
+export type JournalEngineOptions = Omit<EngineOptions, 'log' | 'store'> & { store?: SnapshotStore; io?: FileIO };
 
 export interface StartOptions {
   /** Keep applying new records as they become durable, until `stop()` or the signal (default true). */
@@ -74,6 +77,17 @@ export class ProjectionEngine {
     this.snapshotEveryEvents = positive('snapshotEveryEvents', options.snapshotEveryEvents ?? 10_000);
     this.snapshotEveryMs = positive('snapshotEveryMs', options.snapshotEveryMs ?? 5_000);
     positive('batchSize', options.batchSize ?? 4096);
+  }
+
+  /**
+   * An engine over a journal (the writer, or a reader in another process),
+   * with its snapshots in `<journal>/projections/` unless a store is given.
+   * Whether projection cursors are kept is the registry's to say (see
+   * EngineOptions.registry).
+   */
+  static forJournal(journal: Journal | JournalReader, options: JournalEngineOptions = {}): ProjectionEngine {
+    const { io, store, ...rest } = options;
+    return new ProjectionEngine({ ...rest, log: journal, store: store ?? new FileSnapshotStore(journal.dir, io) });
   }
 
   register(projection: AnyProjection): this {

@@ -1,6 +1,6 @@
 import { blake3 } from '@noble/hashes/blake3.js';
 import { describe, expect, it } from 'vitest';
-import { isWalError, Journal, WalErrorCodes, type LogReader, type LogRecord } from '../src/index.js';
+import { isWalError, Journal, WalErrorCodes, type LogReader, type LogRecord, type Retention } from '../src/index.js';
 import { InMemoryLog } from '../src/testing/index.js';
 import { tempDir } from './helpers.js';
 
@@ -219,6 +219,8 @@ describe('InMemoryLog misuse gets the journal\'s typed errors', () => {
     { what: 'countRecords from > to', run: (log, { head }) => log.countRecords(head, 0) },
     { what: 'countRecords beyond the head', run: (log, { head }) => log.countRecords(0, head + 1) },
     { what: 'boundaryAtOrBefore a negative offset', run: (log) => log.boundaryAtOrBefore(-1) },
+    { what: 'deleteBelow a negative offset', run: (log) => (log as unknown as Retention).deleteBelow(-1) },
+    { what: 'deleteBelow a fractional offset', run: (log) => (log as unknown as Retention).deleteBelow(0.5) },
     { what: 'append a string', run: (log) => log.append('x' as unknown as Uint8Array) },
     { what: 'appendBatch a non-array', run: (log) => log.appendBatch('x' as unknown as Uint8Array[]) },
     { what: 'appendBatch with one bad payload', run: (log) => log.appendBatch([bytes('ok'), 5 as unknown as Uint8Array]) },
@@ -231,6 +233,8 @@ describe('InMemoryLog misuse gets the journal\'s typed errors', () => {
     { what: 'countRecords', run: (log) => log.countRecords(0, 0) },
     { what: 'boundaryAtOrBefore', run: (log) => log.boundaryAtOrBefore(0) },
     { what: 'makeDurable', run: (log) => log.makeDurable() },
+    { what: 'refresh', run: (log) => log.refresh() },
+    { what: 'deleteBelow', run: (log) => (log as unknown as Retention).deleteBelow(0) },
     { what: 'append', run: (log) => log.append(bytes('x')) },
     { what: 'appendBatch([])', run: (log) => log.appendBatch([]) },
   ];

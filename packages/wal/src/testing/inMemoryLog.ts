@@ -177,8 +177,10 @@ export class InMemoryLog implements LogReader, Retention {
     return to - from;
   }
 
-  /** Nothing to re-read: this handle is the log. */
-  refresh(): void {}
+  /** Nothing to re-read (this handle is the log); refused once closed, as a journal's is. */
+  refresh(): void {
+    this.checkOpen();
+  }
 
   /** Memory is as durable as it gets; refused once closed, as a journal's sync is. */
   makeDurable(): Promise<void> {
