@@ -12,7 +12,7 @@ describe('cleanup driven by cursors', () => {
     const journal = await journalWith(200, { maxSegmentBytes: 512 });
     const all = segments(journal.dir);
     expect(all.length).toBeGreaterThan(10);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     expect(registry.cleanup()).toEqual([]);
     expect(segments(journal.dir)).toEqual(all);
 
@@ -43,7 +43,7 @@ describe('cleanup driven by cursors', () => {
 
   it('a failed consumer holds the log', async () => {
     const journal = await journalWith(100, { maxSegmentBytes: 512 });
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('stuck');
     registry.register('ok', { startFrom: 'latest' });
     registry.commit('stuck', 0, { state: 'failed', error: 'boom' });
@@ -53,7 +53,7 @@ describe('cleanup driven by cursors', () => {
 
   it('a reader in another process reading a deleted segment gets a clear out-of-range error, not a crash', async () => {
     const journal = await journalWith(200, { maxSegmentBytes: 512 });
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('c');
     const child = spawnChild('slowReader.ts', [journal.dir]);
     await child.waitFor((l) => l.startsWith('read '));

@@ -11,7 +11,7 @@ async function until(check: () => boolean): Promise<void> {
 /** The consumer as a registry on the reopened journal lists it (after an ordinary shutdown and restart). */
 async function afterRestart(dir: string, name: string): Promise<unknown> {
   const journal = track(await Journal.open({ dir }));
-  const info = new ConsumerRegistry(journal, { logger: quiet }).list().find((c) => c.name === name);
+  const info = ConsumerRegistry.forJournal(journal, { logger: quiet }).list().find((c) => c.name === name);
   await journal.close();
   return info;
 }
@@ -21,7 +21,7 @@ async function afterRestart(dir: string, name: string): Promise<unknown> {
 describe('closing the journal under a running consumer (an ordinary shutdown)', () => {
   it('ends a run that waits at the head as stopped, its cursor committed, not failed', async () => {
     const journal = await journalWith(30, { maxSegmentBytes: 256 });
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('f');
     let handled = 0;
     const run = runConsumer(registry, 'f', { handler: () => void handled++, commitEveryRecords: 1_000_000, commitEveryMs: 60_000 });
@@ -38,7 +38,7 @@ describe('closing the journal under a running consumer (an ordinary shutdown)', 
 
   it('ends a run whose handler was busy when the journal closed as stopped, just past the last record handled', async () => {
     const journal = await journalWith(30, { maxSegmentBytes: 256 });
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('f');
     const records = journal.readMany(0, 1000);
     let handled = 0;

@@ -9,7 +9,7 @@ async function cursorAtHeadThenTornTail(): Promise<{ dir: string; cursor: number
   const dir = tempDir();
   const journal = await Journal.open({ dir, preallocateBytes: 0 });
   const offsets = await journal.appendBatch(Array.from({ length: 10 }, (_, i) => Buffer.from(`record-${i}`)));
-  const registry = new ConsumerRegistry(journal, { logger: quiet });
+  const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
   registry.register('c');
   registry.commit('c', journal.head);
   const cursor = journal.head;
@@ -27,7 +27,7 @@ describe('cursor recovery after the journal cut its tail', () => {
     expect(journal.recovery!.cuts).toHaveLength(1);
     expect(journal.head).toBe(lastRecord);
     const warnings: string[] = [];
-    const registry = new ConsumerRegistry(journal, { logger: { warn: (m) => warnings.push(m) } });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: { warn: (m) => warnings.push(m) } });
     expect(registry.clamped).toEqual([
       expect.objectContaining({ name: 'c', storedCursor: cursor, clampedTo: lastRecord, reason: 'cut-by-recovery' }),
     ]);
@@ -39,7 +39,7 @@ describe('cursor recovery after the journal cut its tail', () => {
     const { dir, lastRecord } = await cursorAtHeadThenTornTail();
     const journal = track(await Journal.open({ dir }));
     await journal.appendBatch(Array.from({ length: 5 }, (_, i) => Buffer.from(`new-${i}-longer-payload`)));
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     expect(registry.clamped[0]).toMatchObject({ reason: 'cut-by-recovery', clampedTo: lastRecord });
     expect(journal.read(registry.get('c').cursor)).toBeDefined();
   });
@@ -51,7 +51,7 @@ describe('cursor recovery after the journal cut its tail', () => {
     await first.close();
     const journal = track(await Journal.open({ dir }));
     expect(journal.recovery!.cuts).toEqual([]);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     const clamp = registry.clamped[0]!;
     expect(clamp.reason).toBe('not-a-boundary');
     expect(clamp.clampedTo).toBeLessThanOrEqual(cursor);
@@ -61,7 +61,7 @@ describe('cursor recovery after the journal cut its tail', () => {
   it('reports but does not rewrite cursors when the journal is read-only', async () => {
     const { dir, cursor } = await cursorAtHeadThenTornTail();
     const journal = track(await Journal.openForRead({ dir }));
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     expect(registry.clamped[0]!.reason).toBe('beyond-head');
     expect(registry.get('c').cursor).toBe(cursor);
   });

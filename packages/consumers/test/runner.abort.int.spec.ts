@@ -19,7 +19,7 @@ async function resume(registry: ConsumerRegistry, name: string): Promise<number[
 /** A journal of `count` records, a registry with consumer `name` registered, its records, and the controller that aborts. */
 async function setup(count: number, name: string): Promise<{ journal: Journal; registry: ConsumerRegistry; records: JournalRecord[]; ac: AbortController }> {
   const journal = await journalWith(count);
-  const registry = new ConsumerRegistry(journal, { logger: quiet });
+  const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
   registry.register(name);
   return { journal, registry, records: journal.readMany(0, 1000), ac: new AbortController() };
 }

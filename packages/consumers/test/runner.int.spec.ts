@@ -6,7 +6,7 @@ import { journalWith, quiet } from './helpers.js';
 describe('runConsumer', () => {
   it('delivers every record once, in offset order, and commits after the handler succeeds', async () => {
     const journal = await journalWith(100);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('c');
     const expected = journal.readMany(0, 1000).map((r) => r.offset);
     const seen: number[] = [];
@@ -26,7 +26,7 @@ describe('runConsumer', () => {
 
   it('hands batches to a batch handler and follows the head as new records become durable', async () => {
     const journal = await journalWith(10);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('b');
     const ac = new AbortController();
     const batches: JournalRecord[][] = [];
@@ -53,7 +53,7 @@ describe('runConsumer', () => {
 
   it('retries a failing handler with backoff, then stops failed with the error visible and the failed record not committed', async () => {
     const journal = await journalWith(10);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('f');
     const poison = journal.readMany(0, 10)[4]!;
     let attempts = 0;
@@ -81,7 +81,7 @@ describe('runConsumer', () => {
 
   it('stops cleanly on abort, committing the records it finished', async () => {
     const journal = await journalWith(50);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('s');
     const ac = new AbortController();
     let last: JournalRecord | undefined;
@@ -101,7 +101,7 @@ describe('runConsumer', () => {
 describe('runConsumer commit cadence and handler calls', () => {
   it('commits a batch handler every commitEveryRecords records, not every multiple of the batch size', async () => {
     const journal = await journalWith(1000);
-    const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet, autoCleanup: false });
     registry.register('b');
     const commits: number[] = [];
     // count the runner's commits through the store: every commit writes the cursor file
@@ -123,7 +123,7 @@ describe('runConsumer commit cadence and handler calls', () => {
 
   it('calls a handler exactly once per record when it succeeds, sync or async, and retries a throwing one', async () => {
     const journal = await journalWith(20);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('s');
     registry.register('a');
     registry.register('r');
@@ -156,7 +156,7 @@ describe('runConsumer commit cadence and handler calls', () => {
     // a slow disk: every async fsync takes 15 ms
     const slow = (p: Promise<void>): Promise<void> => p.then(() => new Promise((res) => setTimeout(res, 15)));
     const io: FileIO = { ...nodeFileIO, fsyncAsync: (fd) => slow(nodeFileIO.fsyncAsync(fd)) };
-    const registry = new ConsumerRegistry(journal, { io, logger: quiet, autoCleanup: false });
+    const registry = ConsumerRegistry.forJournal(journal, { io, logger: quiet, autoCleanup: false });
     registry.register('p');
     let inFlight = 0;
     let maxInFlight = 0;
@@ -188,7 +188,7 @@ describe('runConsumer commit cadence and handler calls', () => {
 
   it('a handler that never returns a promise does not starve the event loop during a long catch-up', async () => {
     const journal = await journalWith(3000);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('busy');
     let handled = 0;
     let handledWhenTimerFired: number | undefined;

@@ -13,7 +13,7 @@ async function until(check: () => boolean): Promise<void> {
 describe('a consumer running in this process', () => {
   it('cannot be reset or deleted, through any registry of its journal; nothing changes and the run goes on', async () => {
     const journal = await journalWith(20);
-    const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet, autoCleanup: false });
     registry.register('c');
     const seen: number[] = [];
     const ac = new AbortController();
@@ -24,7 +24,7 @@ describe('a consumer running in this process', () => {
 
     // the same registry, another one on the same journal, and a read-only one on its directory (the CLI's way, in-process)
     const reader = track(await Journal.openForRead({ dir: journal.dir }));
-    const registries = [registry, new ConsumerRegistry(journal, { logger: quiet }), new ConsumerRegistry(reader, { logger: quiet })];
+    const registries = [registry, ConsumerRegistry.forJournal(journal, { logger: quiet }), ConsumerRegistry.forJournal(reader, { logger: quiet })];
     for (const r of registries) {
       for (const change of [() => r.reset('c', 'earliest'), () => r.reset('c', 0), () => r.reset('c', 'latest'), () => r.delete('c')]) {
         const err = thrown(change);
