@@ -20,7 +20,7 @@ import { SLOT_BYTES } from '../../consumers/src/cursorFile.js';
 const events = (n: number, from = 0): Ev[] => Array.from({ length: n }, (_, i) => ({ type: ['a', 'b', 'c'][(from + i) % 3]!, n: from + i }));
 
 async function freshState(journal: Journal, version = 1): Promise<string> {
-  const engine = new ProjectionEngine({ journal, store: new InMemorySnapshotStore(), logger: quiet });
+  const engine = ProjectionEngine.forJournal(journal, { store: new InMemorySnapshotStore(), logger: quiet });
   engine.register(tally(version));
   await engine.start({ follow: false });
   return canonicalHash(engine.query('tally').state);
@@ -29,8 +29,8 @@ async function freshState(journal: Journal, version = 1): Promise<string> {
 /** An app whose log is kept from 0 (no auto cleanup) unless `cleanup` says otherwise. */
 async function openApp(dir: string, version = 1, opts: { io?: SimulatedDisk; cleanup?: boolean } = {}) {
   const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024, ...(opts.io ? { io: opts.io } : {}) });
-  const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: opts.cleanup === true, ...(opts.io ? { io: opts.io } : {}) });
-  const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir, opts.io), logger: quiet, snapshotEveryEvents: 10 });
+  const registry = ConsumerRegistry.forJournal(journal, { logger: quiet, autoCleanup: opts.cleanup === true, ...(opts.io ? { io: opts.io } : {}) });
+  const engine = ProjectionEngine.forJournal(journal, { registry, store: new FileSnapshotStore(dir, opts.io), logger: quiet, snapshotEveryEvents: 10 });
   engine.register(tally(version));
   return { journal, registry, engine };
 }
@@ -152,7 +152,7 @@ describe('ProjectionEngine after a crash took records away', () => {
     // a projection in another process (a read-only journal) cannot sync the
     // writer's journal: its snapshot covers records a power loss takes away
     const reader = await Journal.openForRead({ dir, io: disk });
-    const elsewhere = new ProjectionEngine({ journal: reader, store: new FileSnapshotStore(dir, disk), logger: quiet });
+    const elsewhere = ProjectionEngine.forJournal(reader, { store: new FileSnapshotStore(dir, disk), logger: quiet });
     elsewhere.register(tally(1));
     await elsewhere.start({ follow: false });
     await elsewhere.stop();
@@ -237,8 +237,8 @@ describe('a snapshot that cannot be written', () => {
     const dir = simDir();
     const journal = await Journal.open({ dir, io: disk });
     later(() => journal.close());
-    const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false, io: disk });
-    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir, disk), logger: quiet, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet, autoCleanup: false, io: disk });
+    const engine = ProjectionEngine.forJournal(journal, { registry, store: new FileSnapshotStore(dir, disk), logger: quiet, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
     engine.register(tally(1));
     await engine.start();
     const full = (on: boolean): void => {
@@ -279,8 +279,8 @@ async function followingAfter30Events() {
   const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024 });
   const warnings: string[] = [];
   const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined };
-  const registry = new ConsumerRegistry(journal, { logger, autoCleanup: false });
-  const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
+  const registry = ConsumerRegistry.forJournal(journal, { logger, autoCleanup: false });
+  const engine = ProjectionEngine.forJournal(journal, { registry, store: new FileSnapshotStore(dir), logger, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
   engine.register(tally(1));
   await engine.start();
   const info = (): ProjectionInfo => engine.list().find((p) => p.name === 'tally')!;
@@ -317,9 +317,9 @@ describe('a damaged projection cursor', () => {
 
     const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024 });
     later(() => journal.close());
-    const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet, autoCleanup: false });
     const warnings: string[] = [];
-    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger: { warn: (m) => warnings.push(m), info: () => undefined } });
+    const engine = ProjectionEngine.forJournal(journal, { registry, store: new FileSnapshotStore(dir), logger: { warn: (m) => warnings.push(m), info: () => undefined } });
     engine.register(tally(1));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^projection "tally": its cursor file .*projection\.tally\.cursor was damaged \(no valid slot .*\); rewritten at the earliest retained offset 0/);
@@ -343,8 +343,8 @@ describe('a damaged projection cursor', () => {
     later(() => journal.close());
     const warnings: string[] = [];
     const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined };
-    const registry = new ConsumerRegistry(journal, { logger, autoCleanup: false });
-    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger });
+    const registry = ConsumerRegistry.forJournal(journal, { logger, autoCleanup: false });
+    const engine = ProjectionEngine.forJournal(journal, { registry, store: new FileSnapshotStore(dir), logger });
     engine.register(tally(1));
     const [report] = await engine.start({ follow: false });
     await engine.stop();
@@ -397,7 +397,7 @@ describe('a projection cursor deleted while the projection follows (`consumers d
   it('is registered again at the next snapshot, with one warning, and the projection goes on with the state of a fresh rebuild', async () => {
     const { dir, journal, warnings, registry, engine, info, cursor } = await followingAfter30Events();
 
-    new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false }).delete('projection.tally');
+    ConsumerRegistry.forJournal(journal, { logger: quiet, autoCleanup: false }).delete('projection.tally');
     expect(cursor()).toBeUndefined();
     await appendEvents(journal, events(20, 30));
     await engine.waitFor();

@@ -33,9 +33,9 @@ async function openApp(opts: { records?: number; batchSize?: number; projection?
   const dir = tempDir();
   const journal = await Journal.open({ dir, durability: 'none' });
   const log = logger();
-  const registry = new ConsumerRegistry(journal, { logger: log, autoCleanup: false });
+  const registry = ConsumerRegistry.forJournal(journal, { logger: log, autoCleanup: false });
   for (let k = 0; k < (opts.records ?? 3); k++) await journal.append(ev('a'));
-  const engine = new ProjectionEngine({ journal, registry, logger: log, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) });
+  const engine = ProjectionEngine.forJournal(journal, { registry, logger: log, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) });
   engine.register(opts.projection ?? counts());
   later(async () => {
     await engine.stop().catch(() => undefined);
@@ -124,7 +124,7 @@ describe('aborting the start signal', () => {
     for (let k = 0; k < 50; k++) await journal.append(ev('a'));
     const ac = new AbortController();
     // the first progress report comes before the first batch: the abort lands mid-rebuild, deterministically
-    const engine = new ProjectionEngine({ journal, logger: logger(), batchSize: 10, onProgress: () => ac.abort() });
+    const engine = ProjectionEngine.forJournal(journal, { logger: logger(), batchSize: 10, onProgress: () => ac.abort() });
     engine.register(counts());
     const [report] = await engine.start({ signal: ac.signal });
     expect(report).toMatchObject({ name: 'counts', mode: 'aborted', reason: 'no-snapshot', checkpoint: 0, events: 0 });
@@ -144,7 +144,7 @@ describe('stop() while start() is rebuilding', () => {
     later(() => journal.close());
     for (let k = 0; k < 50; k++) await journal.append(ev('a'));
     let stopping: Promise<void> | undefined;
-    const engine = new ProjectionEngine({ journal, logger: logger(), batchSize: 10, onProgress: () => (stopping ??= engine.stop()) });
+    const engine = ProjectionEngine.forJournal(journal, { logger: logger(), batchSize: 10, onProgress: () => (stopping ??= engine.stop()) });
     engine.register(counts());
     const starting = engine.start();
     await stopping;
@@ -156,7 +156,7 @@ describe('stop() while start() is rebuilding', () => {
     await settle();
     expect(engine.query('counts').checkpoint).toBe(0);
     // nothing follows, so a start is not refused, and it does the rebuild that was cut short
-    const again = new ProjectionEngine({ journal, logger: logger() });
+    const again = ProjectionEngine.forJournal(journal, { logger: logger() });
     again.register(counts());
     await expect(again.start({ follow: false })).resolves.toMatchObject([{ mode: 'rebuilt', reason: 'no-snapshot', events: 51 }]);
   });

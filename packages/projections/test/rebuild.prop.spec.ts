@@ -14,23 +14,23 @@ describe('rebuild from offset 0', () => {
         const dir = tempDir();
         const journal = await Journal.open({ dir, maxSegmentBytes: 2048, durability: 'none' });
         later(() => journal.close());
-        const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false });
+        const registry = ConsumerRegistry.forJournal(journal, { logger: quiet, autoCleanup: false });
         const store = new InMemorySnapshotStore();
         // incremental: an engine that follows, stopped and restarted after every chunk
         for (const chunk of chunks) {
-          const engine = new ProjectionEngine({ journal, registry, store, snapshotEveryEvents: snapshotEvery, logger: quiet, batchSize: 7 });
+          const engine = ProjectionEngine.forJournal(journal, { registry, store, snapshotEveryEvents: snapshotEvery, logger: quiet, batchSize: 7 });
           engine.register(tally());
           await engine.start();
           await appendEvents(journal, chunk);
           await engine.waitFor(journal.head);
           await engine.stop();
         }
-        const incremental = new ProjectionEngine({ journal, registry, store, logger: quiet });
+        const incremental = ProjectionEngine.forJournal(journal, { registry, store, logger: quiet });
         incremental.register(tally());
         const [resumed] = await incremental.start({ follow: false });
         expect(resumed!.mode).toBe('resumed');
 
-        const fresh = new ProjectionEngine({ journal, store: new InMemorySnapshotStore(), logger: quiet });
+        const fresh = ProjectionEngine.forJournal(journal, { store: new InMemorySnapshotStore(), logger: quiet });
         fresh.register(tally());
         const [rebuilt] = await fresh.start({ follow: false });
         expect(rebuilt).toMatchObject({ mode: 'rebuilt', reason: 'no-snapshot' });

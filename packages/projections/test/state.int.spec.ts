@@ -13,11 +13,11 @@ const ev = (type: string): Uint8Array => Buffer.from(JSON.stringify({ type }));
 async function openApp(records = 3) {
   const dir = tempDir();
   const journal = await Journal.open({ dir, durability: 'none' });
-  const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false });
+  const registry = ConsumerRegistry.forJournal(journal, { logger: quiet, autoCleanup: false });
   for (let k = 0; k < records; k++) await journal.append(ev('a'));
   later(() => journal.close());
   const log = { warn: vi.fn<(m: string) => void>(), info: vi.fn<(m: string) => void>() };
-  const engine = new ProjectionEngine({ journal, registry, logger: log });
+  const engine = ProjectionEngine.forJournal(journal, { registry, logger: log });
   later(() => engine.stop());
   return { dir, journal, registry, engine, log };
 }
@@ -72,7 +72,7 @@ describe('a state a JSON snapshot would not keep', () => {
     for (const expected of ['rebuilt', 'resumed']) {
       const journal = await Journal.open({ dir, durability: 'none' });
       if (expected === 'rebuilt') await journal.append(ev('a'));
-      const engine = new ProjectionEngine({ journal, logger: quiet });
+      const engine = ProjectionEngine.forJournal(journal, { logger: quiet });
       engine.register(map);
       expect(await engine.start({ follow: false })).toMatchObject([{ mode: expected }]);
       expect(engine.query<Map<string, number>>('map').state).toEqual(new Map([['a', 1]]));
@@ -114,7 +114,7 @@ describe('a state a JSON snapshot would not keep', () => {
     await expect(engine.stop()).rejects.toMatchObject({ code: ProjectionErrorCodes.StateNotSerializable });
     expect(engine.list()).toMatchObject([{ name: 'big', status: 'failed' }, { name: 'other', status: 'stopped', checkpoint: journal.head }]);
     expect(diskImage(dir)[join(dir, 'projections', 'big.snapshot')]).toBe(saved);
-    const again = new ProjectionEngine({ journal, logger: quiet });
+    const again = ProjectionEngine.forJournal(journal, { logger: quiet });
     again.register(counter('other'));
     expect(await again.start({ follow: false })).toMatchObject([{ name: 'other', mode: 'resumed', events: 0 }]);
   });
