@@ -20,30 +20,8 @@ async function cursorAtHeadThenTornTail(): Promise<{ dir: string; cursor: number
   return { dir, cursor, lastRecord: offsets[9]! };
 }
 
+/* The clamps any log gets (cut by recovery) are in contract/cleanup.contract.spec.ts; here, what takes a journal's bytes. */
 describe('cursor recovery after the journal cut its tail', () => {
-  it('clamps a cursor beyond the recovered head to the new head and reports it (returned and logged)', async () => {
-    const { dir, cursor, lastRecord } = await cursorAtHeadThenTornTail();
-    const journal = track(await Journal.open({ dir }));
-    expect(journal.recovery!.cuts).toHaveLength(1);
-    expect(journal.head).toBe(lastRecord);
-    const warnings: string[] = [];
-    const registry = ConsumerRegistry.forJournal(journal, { logger: { warn: (m) => warnings.push(m) } });
-    expect(registry.clamped).toEqual([
-      expect.objectContaining({ name: 'c', storedCursor: cursor, clampedTo: lastRecord, reason: 'cut-by-recovery' }),
-    ]);
-    expect(warnings.join('\n')).toContain(`stored cursor ${cursor}`);
-    expect(registry.get('c').cursor).toBe(lastRecord);
-  });
-
-  it('clamps to the cut even when new records were appended before the registry opened', async () => {
-    const { dir, lastRecord } = await cursorAtHeadThenTornTail();
-    const journal = track(await Journal.open({ dir }));
-    await journal.appendBatch(Array.from({ length: 5 }, (_, i) => Buffer.from(`new-${i}-longer-payload`)));
-    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
-    expect(registry.clamped[0]).toMatchObject({ reason: 'cut-by-recovery', clampedTo: lastRecord });
-    expect(journal.read(registry.get('c').cursor)).toBeDefined();
-  });
-
   it('finds the boundary at or before a stale cursor when the cut happened in an earlier session', async () => {
     const { dir, cursor } = await cursorAtHeadThenTornTail();
     const first = await Journal.open({ dir });
@@ -58,7 +36,7 @@ describe('cursor recovery after the journal cut its tail', () => {
     expect(journal.read(clamp.clampedTo)).toBeDefined();
   });
 
-  it('reports but does not rewrite cursors when the journal is read-only', async () => {
+  it('reports but does not rewrite cursors over a reader', async () => {
     const { dir, cursor } = await cursorAtHeadThenTornTail();
     const journal = track(await Journal.openForRead({ dir }));
     const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
