@@ -348,7 +348,7 @@ async function checkProjection(
           ctx.replay,
           'with unsynced appends (durability none), the projection snapshots past what is synced and its cursor lets cleanup delete the old segments; ' +
             'a power loss then takes the unsynced tail: checkpoint beyond the head, history deleted, the projection can never be rebuilt (HistoryDeleted). ' +
-            'As designed (DESIGN.md: a rebuild without history fails clearly), but a power loss should not cost a projection for good',
+            'As designed (docs/projections.md: a rebuild without history fails clearly), but a power loss should not cost a projection for good',
         );
         dead = true;
       } else {

@@ -8,7 +8,7 @@ import { tempDir } from './helpers.js';
 import { SOAK, seededRandom, simDir } from './rng.js';
 
 /**
- * DESIGN.md: a failed or short write rejects its batch, restores the file to
+ * docs/journal.md: a failed or short write rejects its batch, restores the file to
  * the last record boundary and leaves the journal usable once the cause is
  * gone; a failed sync puts the journal in a failed state until reopened.
  */

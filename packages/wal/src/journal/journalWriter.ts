@@ -45,7 +45,7 @@ export const syncedPrefixEvery = { bytes: 8 * 1024 * 1024 };
  *
  * Every fsync but the background ones is started by the drain loop. A failed
  * one, background included, puts the journal in the failed state and rejects
- * every batch not yet published (DESIGN.md: never retried and forgotten).
+ * every batch not yet published (docs/journal.md: never retried and forgotten).
  */
 export class JournalWriter {
   private readonly queue: QueueEntry[] = [];
