@@ -9,7 +9,8 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Journal, WalErrorCodes, isWalError, nodeFileIO, readPublishedHead } from '@episteme/wal';
+import { Journal, WalErrorCodes, isWalError, nodeFileIO } from '@episteme/wal';
+import { readPublishedHead } from '@episteme/wal/internals';
 import type { ReaderConfig } from '../lib/childConfig.js';
 import { digest } from '../lib/files.js';
 import { Rng } from '../lib/rng.js';

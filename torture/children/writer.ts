@@ -80,7 +80,7 @@ async function appender(task: number): Promise<void> {
     const options = { durability };
     const bufs = payloads.map((p) => Buffer.from(p));
     try {
-      const offsets = count > 1 || r.chance(0.3) ? await journal.appendBatch(bufs, options) : [await journal.append(bufs[0]!, options)];
+      const offsets = count > 1 || r.chance(0.3) ? (await journal.appendBatch(bufs, options)).map((a) => a.offset) : [(await journal.append(bufs[0]!, options)).offset];
       offsets.forEach((o, k) => out(`a ${o} ${payloads[k]} ${durability === 'immediate' ? 'i' : 'n'}`));
     } catch (err) {
       const code = codeOf(err);

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { ConsumerRegistry, type CursorClampEvent } from '@episteme/consumers';
 import { FileSnapshotStore, InMemorySnapshotStore, ProjectionEngine } from '@episteme/projections';
-import { HEADER_SIZE, QUARANTINE_DIR, RECORD_OVERHEAD, segmentName, verifyJournal, type FileIO, type Journal } from '@episteme/wal';
+import { verifyJournal, type FileIO, type Journal } from '@episteme/wal';
+import { HEADER_SIZE, QUARANTINE_DIR, RECORD_OVERHEAD, segmentName } from '@episteme/wal/internals';
 import type { Figures } from './figures.js';
 import { describeError, digest, equalBytes, isZero, listDir, readAll, type PreState } from './files.js';
 import type { Ledger } from './ledger.js';

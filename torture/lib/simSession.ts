@@ -204,7 +204,7 @@ async function runCycle(a: CycleArgs): Promise<Outcome> {
       const durability = r.chance(0.15) ? other(base) : base;
       try {
         const bufs = payloads.map((p) => Buffer.from(p));
-        const offsets = count > 1 ? await journal.appendBatch(bufs, { durability }) : [await journal.append(bufs[0]!, { durability })];
+        const offsets = count > 1 ? (await journal.appendBatch(bufs, { durability })).map((a) => a.offset) : [(await journal.append(bufs[0]!, { durability })).offset];
         offsets.forEach((o, k) => ledger.ack(o, payloads[k]!, durability === 'immediate'));
         figures.count('records.acked', count);
         if (durability === 'immediate') figures.count('records.ackedDurable', count);

@@ -1,4 +1,5 @@
-import { isSegmentName, Journal, RECORD_OVERHEAD } from '@episteme/wal';
+import { Journal } from '@episteme/wal';
+import { isSegmentName, RECORD_OVERHEAD } from '@episteme/wal/internals';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAllRaw } from '../journal.js';

@@ -1,4 +1,5 @@
-import { crc32cJs, type CursorState } from '@episteme/wal';
+import type { CursorState } from '@episteme/wal';
+import { crc32cJs } from '@episteme/wal/internals';
 import { CorruptCursorError } from './errors.js';
 
 /*

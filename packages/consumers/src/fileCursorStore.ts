@@ -1,17 +1,6 @@
 import { join } from 'node:path';
-import {
-  createDirectories,
-  isWalError,
-  nodeFileIO,
-  readFully,
-  replaceFileAtomically,
-  WalErrorCodes,
-  writeFully,
-  type CursorState,
-  type CursorStore,
-  type FileIO,
-  type Journal,
-} from '@episteme/wal';
+import { createDirectories, isWalError, nodeFileIO, WalErrorCodes, type CursorState, type CursorStore, type FileIO, type Journal } from '@episteme/wal';
+import { readFully, replaceFileAtomically, writeFully } from '@episteme/wal/internals';
 import {
   CURSOR_FILE_BYTES,
   decodeCursorFile,

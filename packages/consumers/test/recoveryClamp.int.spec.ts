@@ -8,7 +8,7 @@ import { quiet, tempDir, track } from './helpers.js';
 async function cursorAtHeadThenTornTail(): Promise<{ dir: string; cursor: number; lastRecord: number }> {
   const dir = tempDir();
   const journal = await Journal.open({ dir, preallocateBytes: 0 });
-  const offsets = await journal.appendBatch(Array.from({ length: 10 }, (_, i) => Buffer.from(`record-${i}`)));
+  const offsets = (await journal.appendBatch(Array.from({ length: 10 }, (_, i) => Buffer.from(`record-${i}`)))).map((a) => a.offset);
   const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
   registry.register('c');
   registry.commit('c', journal.head);

@@ -11,7 +11,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeRecord, isWalError, Journal, nodeFileIO, type FileIO } from '@episteme/wal';
+import { isWalError, Journal, nodeFileIO, type FileIO } from '@episteme/wal';
+import { encodeRecord } from '@episteme/wal/internals';
 import { SimulatedDisk } from '@episteme/wal/testing';
 import { ConsumerErrorCodes, ConsumerRegistry, FileCursorStore, isConsumerError, runConsumer } from '../src/index.js';
 import { CURSOR_FILE_BYTES } from '../src/cursorFile.js';
@@ -42,7 +43,7 @@ describe('cursor validation walks records (C2)', () => {
   it('refuses a cursor inside a record even when the payload embeds a well-formed record', async () => {
     const journal = track(await Journal.open({ dir: tempDir(), preallocateBytes: 0 }));
     // a payload that carries a record of another log (replication, export, ...)
-    const outer = await journal.append(encodeRecord(Buffer.from('not an event of this log')));
+    const outer = (await journal.append(encodeRecord(Buffer.from('not an event of this log')))).offset;
     await journal.append(Buffer.from('next'));
     const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     const inside = outer + 40; // the start of the outer payload: not a record boundary
@@ -64,8 +65,8 @@ describe('cursor validation walks records (C2)', () => {
   it('refuses such a cursor on commit and reset too, also when walking from a boundary established by an earlier commit', async () => {
     const journal = track(await Journal.open({ dir: tempDir(), preallocateBytes: 0 }));
     await journal.append(Buffer.from('first'));
-    const outer = await journal.append(encodeRecord(Buffer.from('embedded')));
-    const after = await journal.append(Buffer.from('after'));
+    const outer = (await journal.append(encodeRecord(Buffer.from('embedded')))).offset;
+    const after = (await journal.append(Buffer.from('after'))).offset;
     const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('c');
     registry.commit('c', outer); // a boundary this registry now knows
@@ -228,7 +229,7 @@ describe('registration against a moving earliest (C5, C6)', () => {
 describe('cursor files (C7 and temp files)', () => {
   it('a failing cursor write surfaces as a typed CONSUMER_IO error with the errno error as its cause, and the old cursor stays', async () => {
     const journal = track(await Journal.open({ dir: tempDir(), preallocateBytes: 0 }));
-    const off = await journal.append(Buffer.from('x'));
+    const off = (await journal.append(Buffer.from('x'))).offset;
     let fail = false;
     const registry = ConsumerRegistry.forJournal(journal, { logger: quiet, io: failingFsync(() => fail) });
     registry.register('c');

@@ -1,4 +1,4 @@
-import { crc32cJs } from '@episteme/wal';
+import { crc32cJs } from '@episteme/wal/internals';
 import { CorruptSnapshotError, StateNotSerializableError } from './errors.js';
 
 /** A projection's state at a checkpoint, persisted together and atomically. */

@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Journal, RECORD_OVERHEAD, verifyJournal } from '../src/index.js';
+import { Journal, verifyJournal } from '../src/index.js';
+import { RECORD_OVERHEAD } from '../src/internals.js';
 import { HEADER_SIZE } from '../src/format/constants.js';
 import { runCli } from '../src/cli/main.js';
 import { StdoutClosedError } from '../src/cli/output.js';

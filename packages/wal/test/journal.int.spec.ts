@@ -1,15 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  HEADER_SIZE,
-  Journal,
-  RECORD_OVERHEAD,
-  WalErrorCodes,
-  isWalError,
-  verifyJournal,
-  type JournalRecord,
-} from '../src/index.js';
+import { Journal, WalErrorCodes, isWalError, verifyJournal, type JournalRecord } from '../src/index.js';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '../src/internals.js';
 import { payloadOf, snapshotDir, tempDir } from './helpers.js';
 
 async function collect(it: AsyncIterable<JournalRecord>): Promise<JournalRecord[]> {
@@ -33,8 +26,8 @@ describe('Journal', () => {
     const j = await Journal.open({ dir });
     expect(j.head).toBe(0);
     expect(j.recovery?.cuts).toEqual([]);
-    expect(await j.append(Buffer.from('hello'))).toBe(0);
-    expect(await j.append(new Uint8Array(0))).toBe(45);
+    expect((await j.append(Buffer.from('hello'))).offset).toBe(0);
+    expect((await j.append(new Uint8Array(0))).offset).toBe(45);
     expect(j.head).toBe(85);
     expect(j.read(0)).toMatchObject({ offset: 0, next: 45 });
     expect(Buffer.from(j.read(0)!.payload).toString()).toBe('hello');
@@ -51,7 +44,7 @@ describe('Journal', () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 1024, durability: 'none' });
     const offsets: number[] = [];
-    for (let i = 0; i < 60; i++) offsets.push(await j.append(payloadOf(i, (i * 37) % 200)));
+    for (let i = 0; i < 60; i++) offsets.push((await j.append(payloadOf(i, (i * 37) % 200))).offset);
     await j.close();
     const names = readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
     expect(names.length).toBeGreaterThan(5);
@@ -78,7 +71,7 @@ describe('Journal', () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 256 });
     await j.append(payloadOf(1, 10));
-    const big = await j.append(payloadOf(2, 1000));
+    const big = (await j.append(payloadOf(2, 1000))).offset;
     await j.append(payloadOf(3, 10));
     await j.close();
     const names = readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
@@ -143,7 +136,7 @@ describe('Journal', () => {
     expect(j.deleteBelow(Number.MAX_SAFE_INTEGER).length).toBe(all.length - 2);
     expect(segs()).toEqual([all[all.length - 1]]);
     expect(j.earliest).toBe(Number.parseInt(all[all.length - 1]!.slice(0, 16), 16));
-    expect(await j.append(payloadOf(99, 5))).toBeGreaterThan(0);
+    expect((await j.append(payloadOf(99, 5))).offset).toBeGreaterThan(0);
     await j.close();
   });
 
@@ -158,7 +151,7 @@ describe('Journal', () => {
         if (seen.length === 5) ac.abort();
       }
     })();
-    const offsets = await j.appendBatch([payloadOf(1, 1), payloadOf(2, 2)]);
+    const offsets = (await j.appendBatch([payloadOf(1, 1), payloadOf(2, 2)])).map((a) => a.offset);
     expect(offsets).toEqual([0, 41]);
     await Promise.all([j.append(payloadOf(3, 3)), j.append(payloadOf(4, 4)), j.append(payloadOf(5, 5))]);
     await follower;
@@ -210,7 +203,7 @@ describe('Journal batch reads for consumers', () => {
   it('readMany returns up to N records across segments without waiting, countRecords counts them, waitBeyond wakes on append', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 300 });
-    const offsets = await j.appendBatch(Array.from({ length: 30 }, (_, i) => payloadOf(i, 20)));
+    const offsets = (await j.appendBatch(Array.from({ length: 30 }, (_, i) => payloadOf(i, 20)))).map((a) => a.offset);
     const first = j.readMany(0, 7);
     expect(first.map((r) => r.offset)).toEqual(offsets.slice(0, 7));
     const rest = j.readMany(first[6]!.next, 1000);
@@ -240,13 +233,33 @@ describe('record content address', () => {
     const dir = tempDir();
     const j = await Journal.open({ dir });
     const payloads = [payloadOf(1, 0), payloadOf(2, 100), payloadOf(3, 5000)];
-    const offsets = await j.appendBatch(payloads);
+    const offsets = (await j.appendBatch(payloads)).map((a) => a.offset);
     const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
     const expected = payloads.map((p) => hex(blake3(p)));
     expect(offsets.map((o) => hex(j.read(o)!.blake3))).toEqual(expected);
     expect(j.readMany(0, 10).map((r) => hex(r.blake3))).toEqual(expected);
     expect((await collect(j.readFrom(0))).map((r) => hex(r.blake3))).toEqual(expected);
     await j.close();
+  });
+
+  it('append and appendBatch resolve to each record\'s offset, next and BLAKE3 without reading back, with group commit and without', async () => {
+    const { blake3 } = await import('@noble/hashes/blake3.js');
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    for (const groupCommit of [false, true]) {
+      const j = await Journal.open({ dir: tempDir(), groupCommit, maxSegmentBytes: 4096 });
+      const payloads = Array.from({ length: 40 }, (_, i) => payloadOf(i, (i * 53) % 300));
+      // concurrent single appends (pipelined batches under group commit: the encoding buffer is reused) and batches
+      const appended = [
+        ...(await Promise.all(payloads.slice(0, 20).map((p) => j.append(p)))),
+        ...(await j.appendBatch(payloads.slice(20, 30))),
+        ...(await Promise.all([j.appendBatch(payloads.slice(30, 35)), j.appendBatch(payloads.slice(35))])).flat(),
+      ];
+      const read = j.readMany(0, 100);
+      expect(appended.map((a) => [a.offset, a.next, hex(a.blake3)]), `groupCommit ${groupCommit}`).toEqual(read.map((r) => [r.offset, r.next, hex(r.blake3)]));
+      expect(appended.map((a) => hex(a.blake3))).toEqual(payloads.map((p) => hex(blake3(p))));
+      expect(appended.at(-1)!.next).toBe(j.head);
+      await j.close();
+    }
   });
 });
 
@@ -255,10 +268,10 @@ describe('boundaryAtOrBefore', () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 400 });
     // a payload that holds a well-formed record: a boundary check must not be fooled by it
-    const inner = (await import('../src/index.js')).encodeRecord(payloadOf(7, 10));
-    const offsets = await j.appendBatch([payloadOf(1, 20), inner, payloadOf(2, 0)]);
+    const inner = (await import('../src/internals.js')).encodeRecord(payloadOf(7, 10));
+    const offsets = (await j.appendBatch([payloadOf(1, 20), inner, payloadOf(2, 0)])).map((a) => a.offset);
     const more: number[] = [];
-    for (let i = 0; i < 20; i++) more.push(await j.append(payloadOf(i, 30)));
+    for (let i = 0; i < 20; i++) more.push((await j.append(payloadOf(i, 30))).offset);
     const all = [...offsets, ...more];
     for (let k = 0; k < all.length; k++) {
       const start = all[k]!;

@@ -54,7 +54,7 @@ describe('the writer and a reader as LogReaders', () => {
     const dir = tempDir();
     const w = await Journal.open({ dir, maxSegmentBytes: 300 });
     const offsets: number[] = [];
-    for (let i = 0; i < 20; i++) offsets.push((await w.append(payloadOf(i, 30))));
+    for (let i = 0; i < 20; i++) offsets.push(((await w.append(payloadOf(i, 30))).offset));
     const deleted = w.deleteBelow(offsets[10]!);
     expect(deleted.length).toBeGreaterThan(0);
     const r = await Journal.openForRead({ dir });
@@ -74,7 +74,7 @@ describe('the writer and a reader as LogReaders', () => {
     const dir = tempDir();
     const w = await Journal.open({ dir, maxSegmentBytes: 600 });
     const offsets: number[] = [];
-    for (let i = 0; i < 40; i++) offsets.push(await w.append(payloadOf(i, 10 + (i % 7) * 5)));
+    for (let i = 0; i < 40; i++) offsets.push((await w.append(payloadOf(i, 10 + (i % 7) * 5))).offset);
     const expected = (o: number): number => {
       let b = -1;
       for (const x of offsets) if (x <= o && x >= w.earliest) b = x;

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Journal, RECORD_OVERHEAD, isWalError, nodeFileIO, verifyJournal, WalErrorCodes, type FileIO } from '../src/index.js';
+import { Journal, isWalError, nodeFileIO, verifyJournal, WalErrorCodes, type FileIO } from '../src/index.js';
+import { RECORD_OVERHEAD } from '../src/internals.js';
 import { HEADER_SIZE } from '../src/format/constants.js';
 import { segmentName } from '../src/format/segmentName.js';
 import { payloadOf, tempDir } from './helpers.js';

@@ -10,7 +10,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HEADER_SIZE, Journal, WalErrorCodes, type LogReader } from '../src/index.js';
+import { Journal, WalErrorCodes, type LogReader } from '../src/index.js';
+import { HEADER_SIZE } from '../src/internals.js';
 import { flipBit, payloadOf, snapshotDir, tempDir, thrown, writeJournal } from './helpers.js';
 
 async function readAll(journal: LogReader, from: number): Promise<{ read: number[]; error: unknown }> {

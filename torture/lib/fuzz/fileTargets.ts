@@ -2,17 +2,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { ConsumerRegistry, decodeCursorFile, encodeCursorFile, isConsumerError, validateConsumerName, type CursorState } from '@episteme/consumers';
 import { decodeSnapshot, encodeSnapshot, FileSnapshotStore, isProjectionError, ProjectionEngine } from '@episteme/projections';
-import {
-  decodeSegmentHeader,
-  encodeSegmentHeader,
-  isWalError,
-  Journal,
-  parseSegmentName,
-  recoverJournal,
-  segmentName,
-  validateRecordAt,
-  verifyJournal,
-} from '@episteme/wal';
+import { isWalError, Journal, recoverJournal, verifyJournal } from '@episteme/wal';
+import { decodeSegmentHeader, encodeSegmentHeader, parseSegmentName, segmentName, validateRecordAt } from '@episteme/wal/internals';
 import { runCli } from '@episteme/wal/cli';
 import { equalBytes, isZero } from '../files.js';
 import { initialTally, tallyProjection } from '../projection.js';

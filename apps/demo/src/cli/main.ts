@@ -1,6 +1,7 @@
 import { isConsumerError, ConsumerErrorCodes } from '@episteme/consumers';
 import { isProjectionError, ProjectionErrorCodes } from '@episteme/projections';
-import { isWalError, REPAIR_COMMAND, WalErrorCodes } from '@episteme/wal';
+import { isWalError, WalErrorCodes } from '@episteme/wal';
+import { REPAIR_COMMAND } from '@episteme/wal/internals';
 import { missingValue, oneLine, parseArgs, processInterrupts, runCli as runWalCli, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';

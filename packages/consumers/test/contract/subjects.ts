@@ -10,7 +10,8 @@ import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { HEADER_SIZE, Journal, type CursorStore, type LogReader, type Retention } from '@episteme/wal';
+import { Journal, type CursorStore, type LogReader, type Retention } from '@episteme/wal';
+import { HEADER_SIZE } from '@episteme/wal/internals';
 import { InMemoryCursorStore, InMemoryLog } from '@episteme/wal/testing';
 import { ConsumerRegistry, type RegistryOptions } from '../../src/index.js';
 import { snapshotDir } from '../../../wal/test/helpers.js';
@@ -81,8 +82,6 @@ export async function pollPhase(): Promise<void> {
   await stat(tmpdir());
 }
 
-const offsetOf = (r: number | { offset: number }): number => (typeof r === 'number' ? r : r.offset);
-
 /** Segments of 64 bytes per record asked for: 512 and 1024 bytes, the sizes the journal-only tests always used. */
 const BYTES_PER_UNIT_RECORD = 64;
 
@@ -100,11 +99,11 @@ class JournalSubject implements Subject {
   }
 
   async append(payload: Uint8Array): Promise<number> {
-    return offsetOf(await this.log.append(payload));
+    return (await this.log.append(payload)).offset;
   }
 
   async appendBatch(batch: Uint8Array[]): Promise<number[]> {
-    return (await this.log.appendBatch(batch)).map(offsetOf);
+    return (await this.log.appendBatch(batch)).map((a) => a.offset);
   }
 
   close(): Promise<void> {

@@ -12,6 +12,7 @@ import { JournalBase } from './journalBase.js';
 import { JournalReader } from './journalReader.js';
 import { JournalWriter } from './journalWriter.js';
 import { BoundaryCache } from './knownBoundaries.js';
+import type { Appended } from '../log/appended.js';
 import type { Retention } from '../log/logReader.js';
 import { resolveOptions, type Durability, type JournalOptions, type JournalReaderOptions, type ResolvedOptions } from './options.js';
 import { SegmentManager } from './segmentManager.js';
@@ -138,24 +139,26 @@ export class Journal extends JournalBase implements Retention {
     return this.recovery.cuts[0]?.offset;
   }
 
-  /** Appends one record; resolves to its offset once it is as durable as asked. */
-  append(payload: Uint8Array, options: AppendOptions = {}): Promise<number> {
+  /**
+   * Appends one record; resolves, once it is as durable as asked, to where
+   * it went and its content address (no read back).
+   */
+  append(payload: Uint8Array, options?: AppendOptions): Promise<Appended> {
     // not an async function: one promise per append, not two (the hot path of group commit)
-    return this.appendMany([payload], options);
+    const durability = this.durabilityOf(options);
+    if (typeof durability !== 'string') return durability;
+    return this.writer.appendOne(payload, durability);
   }
 
-  /** Appends several records with one write and one sync; resolves to their offsets. */
-  async appendBatch(payloads: Uint8Array[], options: AppendOptions = {}): Promise<number[]> {
+  /** Appends several records with one write and one sync; resolves to where each went. */
+  async appendBatch(payloads: Uint8Array[], options?: AppendOptions): Promise<Appended[]> {
     if (!Array.isArray(payloads)) throw new InvalidArgumentError('appendBatch takes an array of payloads');
     // an empty batch writes nothing, but is refused where any append is (a closed journal)
     if (this.closed) throw new ClosedError();
     if (payloads.length === 0) return [];
-    let offset = await this.appendMany(payloads, options);
-    return payloads.map((p) => {
-      const at = offset;
-      offset += RECORD_OVERHEAD + p.length;
-      return at;
-    });
+    const durability = this.durabilityOf(options);
+    if (typeof durability !== 'string') return durability;
+    return this.writer.appendBatch(payloads, durability);
   }
 
   /** Makes every resolved append durable (for `none`). */
@@ -228,13 +231,13 @@ export class Journal extends JournalBase implements Retention {
     return false;
   }
 
-  /** Resolves to the offset of the first payload. Never throws: every error is a rejection. */
-  private appendMany(payloads: Uint8Array[], options: AppendOptions | undefined): Promise<number> {
+  /** The durability of an append, or the rejection it gets (closed, or a durability that is neither). */
+  private durabilityOf(options: AppendOptions | undefined): Durability | Promise<never> {
     if (this.closed) return Promise.reject(new ClosedError());
     const durability = options?.durability ?? this.options.durability;
     if (durability !== 'immediate' && durability !== 'none') {
       return Promise.reject(new InvalidArgumentError(`durability must be 'immediate' or 'none'`));
     }
-    return this.writer.append(payloads, durability);
+    return durability;
   }
 }

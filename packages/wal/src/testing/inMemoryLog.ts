@@ -1,16 +1,9 @@
 import { checksums } from '../checksum/index.js';
 import { ClosedError, InvalidArgumentError, OffsetOutOfRangeError, RecordTooLargeError } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../format/constants.js';
+import type { Appended } from '../log/appended.js';
 import type { CursorState, CursorStore } from '../log/cursorStore.js';
 import type { LogReader, LogRecord, ReadFromOptions, Retention } from '../log/logReader.js';
-
-/** What an append resolves to: the record's position, the next one, and its content address. */
-export interface InMemoryAppended {
-  offset: number;
-  next: number;
-  /** BLAKE3 of the payload (32 bytes). */
-  blake3: Uint8Array;
-}
 
 export interface InMemoryLogOptions {
   /** The log's name (the key of "running here" bookkeeping). Default: `memory:<n>`, unique in the process. */
@@ -81,12 +74,12 @@ export class InMemoryLog implements LogReader, Retention {
     return this.first;
   }
 
-  append(payload: Uint8Array): Promise<InMemoryAppended> {
+  append(payload: Uint8Array): Promise<Appended> {
     return this.appendBatch([payload]).then((appended) => appended[0]!);
   }
 
   /** All or nothing: one bad payload and none is appended. */
-  async appendBatch(payloads: Uint8Array[]): Promise<InMemoryAppended[]> {
+  async appendBatch(payloads: Uint8Array[]): Promise<Appended[]> {
     if (!Array.isArray(payloads)) throw new InvalidArgumentError('appendBatch takes an array of payloads');
     if (this.closed) throw new ClosedError();
     if (payloads.length === 0) return [];

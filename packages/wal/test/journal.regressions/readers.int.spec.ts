@@ -2,7 +2,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32cJs, encodeRecord, encodeSegmentHeader, Journal, nodeFileIO, RECORD_OVERHEAD, segmentName, type FileIO } from '../../src/index.js';
+import { Journal, nodeFileIO, type FileIO } from '../../src/index.js';
+import { crc32cJs, encodeRecord, encodeSegmentHeader, RECORD_OVERHEAD, segmentName } from '../../src/internals.js';
 import { SimulatedDisk } from '../../src/testing/index.js';
 import { snapshotDir, tempDir, thrown } from '../helpers.js';
 import { bytes, runNode, simDir, WAL_SRC } from './index.js';
@@ -30,7 +31,7 @@ describe('readers (F6, F7)', () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 200, preallocateBytes: 0 });
     const offsets: number[] = [];
-    for (let i = 0; i < 5; i++) offsets.push(await j.append(bytes(60, i)));
+    for (let i = 0; i < 5; i++) offsets.push((await j.append(bytes(60, i))).offset);
     expect(j.segmentList().length).toBeGreaterThan(1);
     expect(j.countRecords(0)).toBe(5);
     expect(j.countRecords(offsets[1]!, offsets[4]!)).toBe(3);
@@ -68,7 +69,7 @@ describe('readers (F6, F7)', () => {
     const w = await Journal.open({ dir, preallocateBytes: 0, maxSegmentBytes: 200 });
     await w.append(bytes(100, 1));
     const r = await Journal.openForRead({ dir });
-    const second = await w.append(bytes(100, 2)); // rotates
+    const second = (await w.append(bytes(100, 2))).offset; // rotates
     await w.close();
     const path = join(dir, segmentName(second));
     const file = readFileSync(path);
@@ -81,7 +82,7 @@ describe('readers (F6, F7)', () => {
   it('a read-only journal does not take a segment being created (shorter than its header) for a bad one', async () => {
     const dir = tempDir();
     const w = await Journal.open({ dir, preallocateBytes: 0 });
-    const x = await w.append(bytes(10, 1));
+    const x = (await w.append(bytes(10, 1))).offset;
     await w.close();
     const head = x + RECORD_OVERHEAD + 10;
     writeFileSync(join(dir, segmentName(head)), new Uint8Array(0));
@@ -195,8 +196,8 @@ describe('maxPayloadBytes lowered on reopen (F12)', () => {
   it('a writer reopened with a smaller maxPayloadBytes refuses with WAL_MAX_PAYLOAD_TOO_SMALL and changes nothing on disk', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir });
-    const big = await j.append(bytes(5000, 1));
-    const small = await j.append(bytes(10, 2));
+    const big = (await j.append(bytes(5000, 1))).offset;
+    const small = (await j.append(bytes(10, 2))).offset;
     await j.close();
     const before = snapshotDir(dir);
     const err = await Journal.open({ dir, maxPayloadBytes: 1000 }).catch((e: unknown) => e);
@@ -215,7 +216,7 @@ describe('maxPayloadBytes lowered on reopen (F12)', () => {
   it('a valid record over the limit in a sealed segment is refused the same way, not reported as damage', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 6000, preallocateBytes: 0 });
-    const big = await j.append(bytes(5000, 1));
+    const big = (await j.append(bytes(5000, 1))).offset;
     await j.append(bytes(3000, 2)); // rotates: the big record is sealed
     await j.close();
     const before = snapshotDir(dir);
@@ -235,8 +236,8 @@ describe('maxPayloadBytes lowered on reopen (F12)', () => {
   it('a garbage length over the limit (the record does not verify) is still cut as length-over-limit', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, preallocateBytes: 0 });
-    const x = await j.append(bytes(10, 1));
-    const y = await j.append(bytes(2000, 2));
+    const x = (await j.append(bytes(10, 1))).offset;
+    const y = (await j.append(bytes(2000, 2))).offset;
     await j.close();
     const path = join(dir, segmentName(0));
     const file = readFileSync(path);
