@@ -1,8 +1,8 @@
-import { isWalError, Journal, WalErrorCodes, type CursorState, type CursorStore, type JournalReader, type LogReader, type Retention } from '@episteme/wal';
+import { isWalError, Journal, JournalReader, WalErrorCodes, type CursorState, type CursorStore, type LogReader, type Retention } from '@episteme/wal';
 import { describeClampReason as describe, type CursorClampEvent } from './clampEvents.js';
 import { validateConsumerName } from './consumerName.js';
 import { DamagedCursorReports } from './damageReports.js';
-import { ConsumerNotFoundError, CorruptCursorError, CursorBackwardsError, InvalidCursorError, isConsumerError } from './errors.js';
+import { ConsumerNotFoundError, CorruptCursorError, CursorBackwardsError, InvalidConsumerArgumentError, InvalidCursorError, isConsumerError } from './errors.js';
 import { FileCursorStore } from './fileCursorStore.js';
 import { checkParts, type ConsumerInfo, type JournalRegistryOptions, type Logger, type RegistryOptions, type RegistryParts } from './registryParts.js';
 import { effectiveState, refuseIfRunningElsewhere, refuseIfRunningHere } from './running.js';
@@ -89,6 +89,9 @@ export class ConsumerRegistry {
     if (journal instanceof Journal) {
       const cursors = FileCursorStore.ofWriter(journal, io, rest.logger ?? defaultLogger);
       return new ConsumerRegistry({ log: journal, cursors, retention: journal }, rest);
+    }
+    if (!(journal instanceof JournalReader)) {
+      throw new InvalidConsumerArgumentError('ConsumerRegistry.forJournal takes a journal (Journal.open or Journal.openForRead); over another log, use new ConsumerRegistry({ log, cursors, retention })');
     }
     return new ConsumerRegistry({ log: journal, cursors: new FileCursorStore(journal.dir, io) }, rest);
   }
