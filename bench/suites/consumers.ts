@@ -67,7 +67,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     syncDir: (d) => timed(() => nodeFileIO.syncDir(d)),
     fsyncAsync: (fd) => (commits++, timedAsync(() => nodeFileIO.fsyncAsync(fd))),
   };
-  const registry = new ConsumerRegistry(journal, { io, autoCleanup: false, logger: { warn: (m) => ctx.log(`registry: ${m}`) } });
+  const registry = ConsumerRegistry.forJournal(journal, { io, autoCleanup: false, logger: { warn: (m) => ctx.log(`registry: ${m}`) } });
 
   const expect = (what: string, n: number): void => {
     if (n !== records) throw new Error(`${what} went over ${n} of ${records} records`);

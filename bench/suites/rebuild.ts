@@ -108,7 +108,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   }
 
   const journal = await Journal.open({ dir });
-  const engine = new ProjectionEngine({ journal, store: new InMemorySnapshotStore(), logger: { warn: (m) => ctx.log(`engine: ${m}`), info: () => undefined } });
+  const engine = new ProjectionEngine({ log: journal, store: new InMemorySnapshotStore(), logger: { warn: (m) => ctx.log(`engine: ${m}`), info: () => undefined } });
   engine.register(countByType);
 
   const check = (what: string, counts: Counts): void => {

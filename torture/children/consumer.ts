@@ -18,7 +18,7 @@ const cfg = configFromArgv<ConsumerConfig>();
 const rng = new Rng(cfg.seed);
 
 const journal = await Journal.openForRead({ dir: cfg.dir, pollIntervalMs: cfg.pollIntervalMs });
-const registry = new ConsumerRegistry(journal, { logger: { warn: (m) => out(`warn ${oneLine(m)}`) } });
+const registry = ConsumerRegistry.forJournal(journal, { logger: { warn: (m) => out(`warn ${oneLine(m)}`) } });
 // acknowledgements of durable cursor writes, seen from outside the runner
 const store = registry.store;
 const write = store.write.bind(store);

@@ -33,7 +33,7 @@ const journal = await Journal.open({
   maxSegmentBytes: cfg.maxSegmentBytes,
   preallocateBytes: cfg.preallocateBytes,
 });
-const registry = new ConsumerRegistry(journal, { logger: { warn: (m) => out(`warn ${oneLine(m)}`) } });
+const registry = ConsumerRegistry.forJournal(journal, { logger: { warn: (m) => out(`warn ${oneLine(m)}`) } });
 for (const e of registry.clamped) out(`clamp ${e.name} ${e.reason} ${e.storedCursor} ${e.clampedTo}`);
 const deleteBelow = journal.deleteBelow.bind(journal);
 journal.deleteBelow = (offset: number): string[] => {
@@ -45,8 +45,7 @@ journal.deleteBelow = (offset: number): string[] => {
 let stopping = false;
 let engine: ProjectionEngine | undefined;
 if (cfg.projection) {
-  engine = new ProjectionEngine({
-    journal,
+  engine = ProjectionEngine.forJournal(journal, {
     registry,
     snapshotEveryEvents: cfg.projection.snapshotEveryEvents,
     snapshotEveryMs: cfg.projection.snapshotEveryMs,

@@ -86,7 +86,7 @@ export async function checkRecovered(ctx: CheckContext): Promise<CheckResult> {
 
   const warnings: string[] = [];
   const logger = { warn: (m: string) => warnings.push(m), info: () => undefined };
-  const registry = new ConsumerRegistry(journal, { io: ctx.io, logger });
+  const registry = ConsumerRegistry.forJournal(journal, { io: ctx.io, logger });
   checkCursors(ctx, registry, boundaries, cutOffset, v);
 
   let projectionDead = false;
@@ -328,7 +328,7 @@ async function checkProjection(
   v: (m: string) => void,
 ): Promise<boolean> {
   const { journal, figures, ledger, pre } = ctx;
-  const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(ctx.dir, ctx.io), logger });
+  const engine = ProjectionEngine.forJournal(journal, { registry, store: new FileSnapshotStore(ctx.dir, ctx.io), logger });
   engine.register(tallyProjection);
   let dead = false;
   try {
@@ -364,7 +364,7 @@ async function checkProjection(
         v(`projection state at checkpoint ${q.checkpoint} (${q.state.n} events) differs from the fold from 0 (${expected.n} events) after a ${report.mode === 'rebuilt' ? `rebuild (${report.reason})` : 'resume'}`);
       } else figures.count('projection.statesEqualToFoldFrom0');
       if (journal.earliest === 0) {
-        const fresh = new ProjectionEngine({ journal, store: new InMemorySnapshotStore(), logger });
+        const fresh = ProjectionEngine.forJournal(journal, { store: new InMemorySnapshotStore(), logger });
         fresh.register(tallyProjection);
         await fresh.start({ follow: false });
         const rebuilt = fresh.query<TallyState>(TALLY_NAME);

@@ -79,7 +79,7 @@ export async function runProcessSession(index: number, rng: Rng, env: SessionEnv
   try {
     // consumers are registered before anything is written: they hold the whole log
     const journal = await Journal.open(plan.options);
-    const registry = new ConsumerRegistry(journal, { logger: quietLogger });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quietLogger });
     for (const name of plan.consumers) ledger.cursorAck(name, registry.register(name, { startFrom: 'earliest' }).cursor);
     await journal.close();
     const cycles = rng.int(2, 8);

@@ -51,7 +51,7 @@ export async function runSimSession(index: number, rng: Rng, env: SessionEnv): P
   let journal: Journal | undefined;
   try {
     journal = await Journal.open(options);
-    let registry = new ConsumerRegistry(journal, { io: disk, logger: quietLogger });
+    let registry = ConsumerRegistry.forJournal(journal, { io: disk, logger: quietLogger });
     for (const name of names) ledger.cursorAck(name, registry.register(name, { startFrom: 'earliest' }).cursor);
     const cycles = rng.int(3, 14);
     for (let cycle = 0; cycle < cycles; cycle++) {
@@ -127,8 +127,7 @@ async function runCycle(a: CycleArgs): Promise<Outcome> {
 
   let engine: ProjectionEngine | undefined;
   if (a.projection) {
-    engine = new ProjectionEngine({
-      journal,
+    engine = ProjectionEngine.forJournal(journal, {
       registry,
       store: new FileSnapshotStore(a.options.dir, disk),
       snapshotEveryEvents: rng.int(2, 80),

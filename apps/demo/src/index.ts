@@ -3,7 +3,7 @@ export * from './domain/events.js';
 export * from './domain/prepare.js';
 export { prepareLine, type PreparedLine } from './domain/prepareLine.js';
 export * from './app/config.js';
-export { wire, appOf, journalOptionsOf, APP_CONFIG, JOURNAL_OPTIONS, AUDIT_EXPORTER, PROJECTIONS } from './app/container.js';
+export { wire, wireReader, appOf, readerAppOf, journalOptionsOf, APP_CONFIG, JOURNAL_OPTIONS, AUDIT_EXPORTER, PROJECTIONS } from './app/container.js';
 export { AssertionService, type Appended } from './app/assertionService.js';
 export { beliefsProjection, beliefsAbout, type BeliefsState, type Belief, type SubjectBeliefs } from './projections/beliefs.js';
 export { statsProjection, type StatsState } from './projections/stats.js';

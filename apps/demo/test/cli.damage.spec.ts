@@ -32,7 +32,7 @@ async function withAuditConsumer(): Promise<string> {
   const data = tempDir();
   expect((await cli(['--data', data, ...assertArgs('sun')])).code).toBe(0);
   const journal = await Journal.open({ dir: join(data, 'journal') });
-  new ConsumerRegistry(journal, { logger: { warn: () => undefined } }).register(AUDIT_CONSUMER);
+  ConsumerRegistry.forJournal(journal, { logger: { warn: () => undefined } }).register(AUDIT_CONSUMER);
   await journal.close();
   return data;
 }

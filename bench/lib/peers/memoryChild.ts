@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     // The rebuild yields to the event loop between batches: a timer samples.
     const timer = setInterval(sample, 20);
     try {
-      const engine = new ProjectionEngine({ journal, store: new InMemorySnapshotStore(), logger: { warn: () => undefined } });
+      const engine = ProjectionEngine.forJournal(journal, { store: new InMemorySnapshotStore(), logger: { warn: () => undefined } });
       engine.register(counting);
       const [report] = await engine.start({ follow: false });
       if (report?.mode !== 'rebuilt') throw new Error(`projection did not rebuild: ${report?.mode} ${report?.detail ?? ''}`);

@@ -1,20 +1,6 @@
+import type { CursorState } from '@episteme/wal';
 import { crc32cJs } from '@episteme/wal/internals';
 import { CorruptCursorError } from './errors.js';
-
-/** What a cursor file holds. */
-export interface CursorState {
-  name: string;
-  /** Offset of the next record to process. */
-  cursor: number;
-  /** ISO time of the last commit (or of the registration). */
-  committedAt: string;
-  /** `registered` until a runner starts; `running` while one does (see pid). */
-  state: 'registered' | 'running' | 'stopped' | 'failed';
-  /** The process running the consumer, while `running`. */
-  pid?: number;
-  /** The handler's error message when `failed`. */
-  error?: string;
-}
 
 /*
  * Format 2: two fixed slots of SLOT_BYTES, each one JSON line with a

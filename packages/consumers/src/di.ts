@@ -1,22 +1,25 @@
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
-import type { Journal } from '@episteme/wal';
-import { ConsumerRegistry, type RegistryOptions } from './registry.js';
+import { JOURNAL, JOURNAL_READER, type Journal, type JournalReader } from '@episteme/wal';
+import { ConsumerRegistry, type JournalRegistryOptions } from './registry.js';
 
-/** The journal the consumers read; the app registers its opened instance under this token. */
-export const JOURNAL: InjectionToken<Journal> = Symbol.for('episteme.Journal');
-export const CONSUMER_REGISTRY_OPTIONS: InjectionToken<RegistryOptions> = Symbol.for('episteme.ConsumerRegistryOptions');
+export const CONSUMER_REGISTRY_OPTIONS: InjectionToken<JournalRegistryOptions> = Symbol.for('episteme.ConsumerRegistryOptions');
 export const CONSUMER_REGISTRY: InjectionToken<ConsumerRegistry> = Symbol.for('episteme.ConsumerRegistry');
 
 /**
  * Registers the consumer registry in a tsyringe container: one registry per
- * container, built from the JOURNAL registered there. Library code never
- * touches a global container; the app passes its own.
+ * container, over the journal registered there (`@episteme/wal`'s tokens):
+ * the writer under JOURNAL, or else a reader under JOURNAL_READER, and the
+ * registry does what the one it is given may (ConsumerRegistry.forJournal).
+ * Library code never touches a global container; the app passes its own.
  */
-export function registerConsumers(container: DependencyContainer, options: RegistryOptions = {}): DependencyContainer {
+export function registerConsumers(container: DependencyContainer, options: JournalRegistryOptions = {}): DependencyContainer {
   container.register(CONSUMER_REGISTRY_OPTIONS, { useValue: options });
   let instance: ConsumerRegistry | undefined;
   container.register(CONSUMER_REGISTRY, {
-    useFactory: (c) => (instance ??= new ConsumerRegistry(c.resolve(JOURNAL), c.resolve(CONSUMER_REGISTRY_OPTIONS))),
+    useFactory: (c) => {
+      const journal = c.isRegistered(JOURNAL, true) ? c.resolve<Journal>(JOURNAL) : c.resolve<JournalReader>(JOURNAL_READER);
+      return (instance ??= ConsumerRegistry.forJournal(journal, c.resolve(CONSUMER_REGISTRY_OPTIONS)));
+    },
   });
   return container;
 }

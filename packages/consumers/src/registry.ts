@@ -1,71 +1,31 @@
-import { isWalError, WalErrorCodes, nodeFileIO, type FileIO, type Journal, type JournalReader } from '@episteme/wal';
-import { RecordBoundaries } from './boundaries.js';
+import { isWalError, Journal, JournalReader, WalErrorCodes, type CursorState, type CursorStore, type LogReader, type Retention } from '@episteme/wal';
 import { describeClampReason as describe, type CursorClampEvent } from './clampEvents.js';
 import { validateConsumerName } from './consumerName.js';
-import type { CursorState } from './cursorFile.js';
-import { CursorStore } from './cursorStore.js';
-import { DamagedCursorReports, type WarningAbout } from './damageReports.js';
-import {
-  ConsumerNotFoundError,
-  CorruptCursorError,
-  CursorBackwardsError,
-  InvalidCursorError,
-  isConsumerError,
-} from './errors.js';
+import { DamagedCursorReports } from './damageReports.js';
+import { ConsumerNotFoundError, CorruptCursorError, CursorBackwardsError, InvalidConsumerArgumentError, InvalidCursorError, isConsumerError } from './errors.js';
+import { FileCursorStore } from './fileCursorStore.js';
+import { checkParts, type ConsumerInfo, type JournalRegistryOptions, type Logger, type RegistryOptions, type RegistryParts } from './registryParts.js';
 import { effectiveState, refuseIfRunningElsewhere, refuseIfRunningHere } from './running.js';
 import { checkRegisterOptions, checkStartFrom, type StartFrom } from './startFrom.js';
 
+export type { ConsumerInfo, JournalRegistryOptions, Logger, RegistryOptions, RegistryParts } from './registryParts.js';
 
-export interface ConsumerInfo {
-  name: string;
-  cursor: number;
-  head: number;
-  /** Bytes of records between the cursor and the head. */
-  lagBytes: number;
-  /** Records between the cursor and the head (undefined when the cursor is not readable). */
-  lagRecords: number | undefined;
-  lastCommitAt: string;
-  state: 'registered' | 'running' | 'stopped' | 'failed';
-  /** The failed handler's message, or why the cursor cannot be used. */
-  error?: string;
-  /** The cursor file is damaged (`error` says so too): where, and why, for a caller that words its own advice. */
-  damage?: { path: string; why: string };
-  pid?: number;
-}
-
-export interface Logger {
-  warn(message: string, about?: WarningAbout): void;
-  info?(message: string): void;
-}
-
-export interface RegistryOptions {
-  /** File-system seam for cursor files (tests drop unsynced writes here). */
-  io?: FileIO;
-  /** Delete segments below the lowest cursor after commits (default true; writers only). */
-  autoCleanup?: boolean;
-  logger?: Logger;
-  now?: () => Date;
-}
+const defaultLogger: Logger = { warn: (m) => console.warn(m) };
 
 type CommitPatch = Partial<Pick<CursorState, 'state' | 'error' | 'pid'>>;
 
 /**
- * Journals whose stored cursors were already checked against the recovered
- * log. The check belongs to the journal's open, not to each registry: run
- * again later, it would take cursors committed since then for stale ones
- * (a cursor beyond the recovery cut is, by then, simply further along).
+ * Log handles whose stored cursors were already checked against the
+ * recovered log. The check belongs to the log's open, not to each registry:
+ * run again later, it would take cursors committed since then for stale
+ * ones (a cursor beyond the recovery cut is, by then, simply further along).
  */
-const checkedJournals = new WeakSet<Journal | JournalReader>();
-
-/** Opened by Journal.openForRead (transitional: goes once the registry reads through LogReader and deletes through Retention). */
-function isReader(journal: Journal | JournalReader): journal is JournalReader {
-  return !('deleteBelow' in journal);
-}
+const checkedLogs = new WeakSet<LogReader>();
 
 /**
- * Internal to the package (the runner): commits an offset the runner got as
- * the `next` of a record it read from the journal, which is a record
- * boundary by construction, so the O(segment) boundary walk is skipped.
+ * Internal to the package (the runner): commits a position the runner got
+ * as the `next` of a record it read from the log, which is a record
+ * boundary by construction, so the boundary check is skipped.
  */
 export const commitHandled: unique symbol = Symbol('episteme.consumers.commitHandled');
 /**
@@ -77,15 +37,20 @@ export const commitHandledAsync: unique symbol = Symbol('episteme.consumers.comm
 export const beginRun: unique symbol = Symbol('episteme.consumers.beginRun');
 
 /**
- * The consumers of one journal: their durable cursors, administration
+ * The consumers of one log: their durable cursors, administration
  * (register, list, reset, delete) and the cleanup the lowest cursor allows.
- * Cursor files are the truth, so several processes (an app and the CLI) see
- * the same registry.
+ * The cursor store is the truth, so several processes (an app and the CLI)
+ * see the same registry. Over any log with explicit parts:
+ * `new ConsumerRegistry({ log, cursors, retention })`; over a journal,
+ * with cursor files in its directory: `ConsumerRegistry.forJournal`.
  */
 export class ConsumerRegistry {
+  readonly log: LogReader;
   readonly store: CursorStore;
+  /** Present on the writer's registry only: what lets it delete (see RegistryParts). */
+  readonly retention: Retention | undefined;
   /**
-   * Cursors that did not fit the log and were clamped: on the journal's first
+   * Cursors that did not fit the log and were clamped: on the log's first
    * registry (after recovery), or after a cleanup that raced a registration
    * in another process.
    */
@@ -93,25 +58,42 @@ export class ConsumerRegistry {
   private readonly logger: Logger;
   private readonly now: () => Date;
   private readonly autoCleanup: boolean;
-  private readonly boundaries: RecordBoundaries;
   private readonly damageReports: DamagedCursorReports;
   /** Cleanup runs after most commits: while one cause holds it back, it is warned about once, not on every commit. */
   private cleanupSkippedFor: string | undefined;
 
-  constructor(readonly journal: Journal | JournalReader, options: RegistryOptions = {}) {
-    this.store = new CursorStore(journal.dir, options.io ?? nodeFileIO);
-    this.logger = options.logger ?? { warn: (m) => console.warn(m) };
+  constructor(parts: RegistryParts, options: RegistryOptions = {}) {
+    const { log, cursors, retention } = checkParts(parts);
+    this.log = log;
+    this.store = cursors;
+    this.retention = retention;
+    this.logger = options.logger ?? defaultLogger;
     this.now = options.now ?? (() => new Date());
     this.autoCleanup = options.autoCleanup !== false;
-    this.boundaries = RecordBoundaries.of(journal);
     this.damageReports = new DamagedCursorReports((m, about) => this.logger.warn(m, about));
-    if (!checkedJournals.has(journal)) {
-      // what a crash left in the page cache becomes durable before anyone reads it
-      if (!isReader(journal)) this.store.syncAll();
+    if (!checkedLogs.has(log)) {
       this.clampAfterRecovery();
-      if (!isReader(journal)) this.removeStaleTempFiles();
-      checkedJournals.add(journal);
+      checkedLogs.add(log);
     }
+  }
+
+  /**
+   * The registry of a journal, with its cursor files in `<journal>/consumers/`.
+   * Over the writer (`Journal.open`): it deletes through the journal's
+   * Retention, and the cursor files are synced and tidied first
+   * (FileCursorStore.ofWriter). Over a reader (`Journal.openForRead`, in
+   * another process): it administers cursors but deletes nothing.
+   */
+  static forJournal(journal: Journal | JournalReader, options: JournalRegistryOptions = {}): ConsumerRegistry {
+    const { io, ...rest } = options;
+    if (journal instanceof Journal) {
+      const cursors = FileCursorStore.ofWriter(journal, io, rest.logger ?? defaultLogger);
+      return new ConsumerRegistry({ log: journal, cursors, retention: journal }, rest);
+    }
+    if (!(journal instanceof JournalReader)) {
+      throw new InvalidConsumerArgumentError('ConsumerRegistry.forJournal takes a journal (Journal.open or Journal.openForRead); over another log, use new ConsumerRegistry({ log, cursors, retention })');
+    }
+    return new ConsumerRegistry({ log: journal, cursors: new FileCursorStore(journal.dir, io) }, rest);
   }
 
   /** Registers a consumer at `startFrom` (default earliest); one already registered is returned as it is. */
@@ -137,8 +119,8 @@ export class ConsumerRegistry {
   }
 
   list(): ConsumerInfo[] {
-    this.refreshView();
-    const head = this.journal.head;
+    this.log.refresh();
+    const head = this.log.head;
     return this.store.names().map((name) => {
       let state: CursorState;
       try {
@@ -150,7 +132,7 @@ export class ConsumerRegistry {
       }
       let lagRecords: number | undefined;
       try {
-        lagRecords = this.journal.countRecords(state.cursor, head);
+        lagRecords = this.log.countRecords(state.cursor, head);
       } catch {
         lagRecords = undefined;
       }
@@ -198,11 +180,10 @@ export class ConsumerRegistry {
     const current = this.get(name);
     if (cursor < current.cursor) throw new CursorBackwardsError(name, current.cursor, cursor);
     if (cursor !== current.cursor) {
-      const { earliest, head } = this.journal;
+      const { earliest, head } = this.log;
       if (!Number.isSafeInteger(cursor) || cursor < earliest || cursor > head) {
         throw new InvalidCursorError(name, cursor, `outside [${earliest}, ${head}]`);
       }
-      this.boundaries.remember(name, cursor);
     }
     return current;
   }
@@ -222,7 +203,7 @@ export class ConsumerRegistry {
    */
   reset(name: string, to: StartFrom): CursorState {
     const current = this.getUnlessDamaged(name);
-    refuseIfRunningHere(this.journal.dir, name);
+    refuseIfRunningHere(this.log.location, name);
     if (current) refuseIfRunningElsewhere(current);
     const cursor = this.resolvePosition(name, to);
     const was = current?.state ?? 'stopped';
@@ -234,7 +215,7 @@ export class ConsumerRegistry {
   /** Removes a consumer (its cursor file, damaged or not); refused while it runs, here or elsewhere. */
   delete(name: string): void {
     const current = this.getUnlessDamaged(name);
-    refuseIfRunningHere(this.journal.dir, name);
+    refuseIfRunningHere(this.log.location, name);
     if (current) refuseIfRunningElsewhere(current);
     this.store.remove(name);
     if (this.autoCleanup) this.cleanup();
@@ -277,12 +258,13 @@ export class ConsumerRegistry {
   }
 
   /**
-   * Deletes the sealed segments that every registered consumer has passed.
-   * With no consumer nothing is deleted; a lagging or failed one holds the log.
+   * Deletes what every registered consumer has passed (the journal: whole
+   * sealed segments), through the Retention; returns what it deleted. With
+   * no consumer nothing is deleted; a lagging or failed one holds the log.
+   * A registry without a Retention (a reader's) deletes nothing.
    */
   cleanup(): string[] {
-    const journal = this.journal;
-    if (isReader(journal)) return [];
+    if (!this.retention) return [];
     let lowest: number | undefined;
     try {
       lowest = this.lowestCursor();
@@ -296,7 +278,7 @@ export class ConsumerRegistry {
     }
     this.cleanupSkippedFor = undefined;
     if (lowest === undefined) return [];
-    const deleted = journal.deleteBelow(lowest);
+    const deleted = this.retention.deleteBelow(lowest);
     if (deleted.length > 0) {
       this.logger.info?.(`cleanup: deleted ${deleted.length} segment(s) below offset ${lowest}`);
       this.clampStrandedAfterCleanup();
@@ -309,23 +291,23 @@ export class ConsumerRegistry {
     if (typeof cursor !== 'number' || !Number.isSafeInteger(cursor) || cursor < 0) {
       throw new InvalidCursorError(name, cursor, 'an offset is a non-negative integer');
     }
-    const segments = this.journal.segmentList(); // refreshes a read-only view: earliest and head are current
-    const { earliest, head } = this.journal;
+    this.log.refresh(); // a reader's view: earliest and head are current
+    const { earliest, head } = this.log;
     const gone = (): InvalidCursorError =>
-      new InvalidCursorError(name, cursor, `below the earliest retained offset ${this.journal.earliest} (cleanup deleted those records)`);
+      new InvalidCursorError(name, cursor, `below the earliest retained offset ${this.log.earliest} (cleanup deleted those records)`);
     if (cursor < earliest) throw gone();
     if (cursor > head) throw new InvalidCursorError(name, cursor, `beyond the head ${head}`);
     if (cursor === head) return cursor;
-    let boundary: boolean;
+    let boundary: number;
     try {
-      boundary = this.boundaries.isBoundary(cursor, segments);
+      boundary = this.log.boundaryAtOrBefore(cursor);
     } catch (err) {
-      // the segment was deleted while it was walked (a cleanup in the writer's process)
+      // deleted while it was walked (a cleanup in the writer's process)
       if (isWalError(err, WalErrorCodes.OffsetOutOfRange)) throw gone();
       throw err;
     }
-    if (!boundary) throw new InvalidCursorError(name, cursor, 'not the start of a record');
-    this.boundaries.remember(name, cursor);
+    if (boundary < 0) throw gone();
+    if (boundary !== cursor) throw new InvalidCursorError(name, cursor, 'not the start of a record');
     return cursor;
   }
 
@@ -345,30 +327,29 @@ export class ConsumerRegistry {
 
   /**
    * Cleanup after a cursor moved, unless it cannot free anything: the lowest
-   * cursor is at most this one, so below the end of the oldest segment no
-   * segment is wholly passed. Most commits stop there, without reading every
-   * cursor file. A closed journal (the app shutting down under a runner)
-   * skips it: the cursor files are apart from the journal, and the commit stands.
+   * cursor is at most this one, so at or below the earliest retained
+   * position nothing is passed. Otherwise every consumer's floor is read (a
+   * small read per consumer, beside the commit's sync): where the log's
+   * units of deletion end is the log's business, not the registry's. A
+   * closed log (the app shutting down under a runner) skips it: the cursors
+   * are apart from the log, and the commit stands.
    */
   private afterCommit(current: CursorState, cursor: number): void {
-    if (!this.autoCleanup || cursor === current.cursor || isReader(this.journal)) return;
-    let segments: Array<{ base: number }>;
+    if (!this.autoCleanup || !this.retention || cursor === current.cursor || cursor <= this.log.earliest) return;
     try {
-      segments = this.journal.segmentList();
+      this.cleanup();
     } catch (err) {
       if (isWalError(err, WalErrorCodes.Closed)) return;
       throw err;
     }
-    if (segments.length < 2 || cursor < segments[1]!.base) return;
-    this.cleanup();
   }
 
   private resolvePosition(name: string, to: StartFrom): number {
     checkStartFrom(to);
     if (to === 'earliest' || to === 'latest') {
-      // a read-only view may be behind the writer's cleanup: refresh before reading earliest
-      this.journal.segmentList();
-      return this.validateCursor(name, to === 'earliest' ? this.journal.earliest : this.journal.head);
+      // a reader's view may be behind the writer's cleanup: refresh before reading earliest
+      this.log.refresh();
+      return this.validateCursor(name, to === 'earliest' ? this.log.earliest : this.log.head);
     }
     return this.validateCursor(name, to);
   }
@@ -385,8 +366,8 @@ export class ConsumerRegistry {
    * cursor file at that moment, and the last write wins.
    */
   private recheckAgainstCleanup(state: CursorState, requested: StartFrom, previous: CursorState | undefined): CursorState {
-    this.refreshView();
-    const earliest = this.journal.earliest;
+    this.log.refresh();
+    const earliest = this.log.earliest;
     if (state.cursor >= earliest) return state;
     if (requested === 'earliest' || requested === 'latest') {
       const moved: CursorState = { ...state, cursor: earliest, committedAt: this.now().toISOString() };
@@ -408,7 +389,7 @@ export class ConsumerRegistry {
    * are gone; clamp it to the earliest retained offset and say so loudly.
    */
   private clampStrandedAfterCleanup(): void {
-    const earliest = this.journal.earliest;
+    const earliest = this.log.earliest;
     for (const name of this.store.names()) {
       let state: CursorState;
       try {
@@ -427,36 +408,23 @@ export class ConsumerRegistry {
     }
   }
 
-  /** Housekeeping only: a failure is reported, not fatal. */
-  private removeStaleTempFiles(): void {
-    try {
-      const removed = this.store.removeStaleTempFiles();
-      if (removed.length > 0) this.logger.info?.(`removed ${removed.length} temp file(s) left by crashed cursor commits`);
-    } catch (err) {
-      this.logger.warn(`could not remove stale cursor temp files: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-
-  /** Read-only journals: re-list the segments so that earliest and head are current (writers are always current). */
-  private refreshView(): void {
-    this.journal.refresh();
-  }
-
   /**
    * Recovery may have cut records a consumer already processed (a torn tail
    * after a crash). Its cursor then points beyond the log, or into records
    * written since: clamp it to where the log was cut, and say so loudly.
-   * Runs on the first registry of a journal instance only (checkedJournals).
+   * Runs on the first registry of a log handle only (checkedLogs). Only the
+   * writer's registry (with a Retention) rewrites the cursor; a reader's
+   * reports it.
    *
-   * Left open: a cursor written by another process (the CLI, read-only)
-   * between this journal's open and its first registry is clamped like a
+   * Left open: a cursor written by another process (the CLI, a reader)
+   * between this log's open and its first registry is clamped like a
    * stale one if it lies beyond the cut; telling them apart needs the time
-   * the journal was opened, which @episteme/wal does not expose yet.
+   * the log was opened, which the log does not expose.
    */
   private clampAfterRecovery(): void {
-    this.refreshView();
-    const { earliest, head } = this.journal;
-    const cutAt = this.journal.truncatedAt;
+    this.log.refresh();
+    const { earliest, head } = this.log;
+    const cutAt = this.log.truncatedAt;
     const states: CursorState[] = [];
     for (const name of this.store.names()) {
       try {
@@ -476,9 +444,9 @@ export class ConsumerRegistry {
       else if (state.cursor > head) decisions.set(state.name, [head, 'beyond-head']);
       else if (state.cursor < earliest) decisions.set(state.name, [earliest, 'below-earliest']);
       else if (state.cursor !== head) {
-        const boundary = this.boundaries.atOrBefore(state.cursor);
-        if (boundary >= 0) this.boundaries.remember(state.name, boundary);
-        if (boundary !== state.cursor) decisions.set(state.name, [boundary, 'not-a-boundary']);
+        const boundary = this.log.boundaryAtOrBefore(state.cursor);
+        if (boundary < 0) decisions.set(state.name, [earliest, 'below-earliest']);
+        else if (boundary !== state.cursor) decisions.set(state.name, [boundary, 'not-a-boundary']);
       }
     }
     for (const state of states) {
@@ -487,10 +455,11 @@ export class ConsumerRegistry {
       const [clampedTo, reason] = decision;
       const message =
         `consumer "${state.name}": stored cursor ${state.cursor} ${describe(reason)}; ` +
-        `clamped to ${clampedTo}` + (isReader(this.journal) ? ' (in memory only: the journal is read-only)' : '');
+        `clamped to ${clampedTo}` + (this.retention ? '' : " (in memory only: only the log's writer rewrites cursors)");
       this.clamped.push({ name: state.name, storedCursor: state.cursor, clampedTo, reason, message });
       this.logger.warn(message);
-      if (!isReader(this.journal)) this.store.write({ ...state, cursor: clampedTo, committedAt: this.now().toISOString() });
+      if (this.retention) this.store.write({ ...state, cursor: clampedTo, committedAt: this.now().toISOString() });
     }
   }
 }
+

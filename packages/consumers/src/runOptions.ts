@@ -1,8 +1,9 @@
-import type { JournalRecord } from '@episteme/wal';
+import type { LogRecord } from '@episteme/wal';
 import { InvalidConsumerArgumentError } from './errors.js';
 
-export type RecordHandler = (record: JournalRecord) => unknown | Promise<unknown>;
-export type BatchHandler = (records: JournalRecord[]) => unknown | Promise<unknown>;
+/** Receives each record as read: its payload and blake3 may be views of shared buffers, so copy what you keep. */
+export type RecordHandler = (record: LogRecord) => unknown | Promise<unknown>;
+export type BatchHandler = (records: LogRecord[]) => unknown | Promise<unknown>;
 
 export interface RetryOptions {
   /** Attempts per record (or batch) before the consumer stops as failed: a positive integer (default 5). */

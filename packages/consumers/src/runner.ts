@@ -1,4 +1,4 @@
-import { isWalError, WalErrorCodes, type JournalRecord } from '@episteme/wal';
+import { isWalError, WalErrorCodes, type LogRecord } from '@episteme/wal';
 import { validateConsumerName } from './consumerName.js';
 import { beginRun, commitHandled, commitHandledAsync, type ConsumerRegistry } from './registry.js';
 import { markRunningHere } from './running.js';
@@ -27,15 +27,15 @@ export interface RunResult {
  * failed with that error. An abort stops it as stopped, without another
  * handler call or backoff wait, the cursor committed just after the last
  * record handled: neither past an unhandled one nor behind a handled one.
- * The journal closing under the run (an app shutting down) stops it the
+ * The log closing under the run (an app shutting down) stops it the
  * same way: `failed` is for a consumer that cannot go on, not for a shutdown.
  */
 export async function runConsumer(registry: ConsumerRegistry, name: string, optionsGiven: RunOptions): Promise<RunResult> {
   const { batchSize, commitEveryRecords, commitEveryMs, retry, signal, ...options } = checkRunOptions(optionsGiven);
-  const { journal } = registry;
+  const { log } = registry;
 
   validateConsumerName(name);
-  const unmark = markRunningHere(journal.dir, name); // refuses a consumer already running here
+  const unmark = markRunningHere(log.location, name); // refuses a consumer already running here
   let committed: number;
   try {
     committed = registry[beginRun](name).cursor; // refuses a consumer another live process runs
@@ -108,11 +108,11 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
 
   try {
     while (!stop.signal.aborted) {
-      const batch = journal.readMany(done, batchSize);
+      const batch = log.readMany(done, batchSize);
       if (batch.length === 0) {
         if (options.stopAtHead) break;
         startCommit();
-        await journal.waitBeyond(done, stop.signal);
+        await log.waitBeyond(done, stop.signal);
         continue;
       }
       if (options.batchHandler) {
@@ -147,7 +147,7 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
     }
     return await finish(outcome());
   } catch (err) {
-    // the journal closed under the run (an app shutting down): a stop, not a failure of the consumer
+    // the log closed under the run (an app shutting down): a stop, not a failure of the consumer
     if (isWalError(err, WalErrorCodes.Closed)) return await finish('aborted');
     return await finish(asError(err));
   } finally {
@@ -175,7 +175,7 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
 /** The outcome of a handler's first call: done (true), a promise to await, or what it threw. */
 type FirstCall = true | { promise: PromiseLike<unknown> } | { error: unknown };
 
-function callOnce(handler: RecordHandler, record: JournalRecord): FirstCall {
+function callOnce(handler: RecordHandler, record: LogRecord): FirstCall {
   try {
     const result = handler(record);
     const thenable = result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function';

@@ -1,27 +1,27 @@
-import { resolve } from 'node:path';
-import type { CursorState } from './cursorFile.js';
+import type { CursorState } from '@episteme/wal';
 import { ConsumerRunningError } from './errors.js';
 import { isProcessAlive } from './liveness.js';
 
 /**
- * Consumers whose runner runs in this process, by journal directory and
+ * Consumers whose runner runs in this process, by the log's location and
  * name. Kept here, apart from the runner and the registry, so that both can
  * see it: the cursor file's pid cannot tell this process's runner from a
  * stale mark, nor one registry instance's runner from another's.
  */
 const runningHere = new Set<string>();
 
-function keyOf(dir: string, name: string): string {
-  return `${resolve(dir)}\0${name}`;
+/** Keyed by location, not by log handle: a reader and the writer of one journal in this process are one log. */
+function keyOf(location: string, name: string): string {
+  return `${location}\0${name}`;
 }
 
-export function isRunningHere(dir: string, name: string): boolean {
-  return runningHere.has(keyOf(dir, name));
+export function isRunningHere(location: string, name: string): boolean {
+  return runningHere.has(keyOf(location, name));
 }
 
 /** Marks a run as started here; ConsumerRunningError when one already runs here. Returns the unmark. */
-export function markRunningHere(dir: string, name: string): () => void {
-  const key = keyOf(dir, name);
+export function markRunningHere(location: string, name: string): () => void {
+  const key = keyOf(location, name);
   if (runningHere.has(key)) throw new ConsumerRunningError(name, process.pid);
   runningHere.add(key);
   return () => void runningHere.delete(key);
@@ -33,8 +33,8 @@ export function markRunningHere(dir: string, name: string): () => void {
  * holds in memory, so a reset under it would be undone by its next commit,
  * and a delete would fail the run.
  */
-export function refuseIfRunningHere(dir: string, name: string): void {
-  if (isRunningHere(dir, name)) throw new ConsumerRunningError(name, process.pid);
+export function refuseIfRunningHere(location: string, name: string): void {
+  if (isRunningHere(location, name)) throw new ConsumerRunningError(name, process.pid);
 }
 
 /** Refuses (ConsumerRunningError) a consumer that the cursor file says another live process runs. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Journal } from '@episteme/wal';
-import { CursorStore } from '../src/index.js';
+import { FileCursorStore } from '../src/index.js';
 import { tempDir } from './helpers.js';
 import { spawnChild } from '../../wal/test/children/spawn.js';
 import { SOAK, seededRandom } from '../../wal/test/rng.js';
@@ -39,7 +39,7 @@ describe('at-least-once delivery with real processes', () => {
         expected = next;
         handledMax = Math.max(handledMax, next);
       }
-      const cursor = new CursorStore(dir).read('worker')!.cursor;
+      const cursor = new FileCursorStore(dir).read('worker')!.cursor;
       expect(cursor).toBeGreaterThanOrEqual(start);
       expect(cursor).toBeLessThanOrEqual(handledMax);
       lastCursor = cursor;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, nodeFileIO } from '@episteme/wal';
 import { SimulatedDisk } from '@episteme/wal/testing';
-import { ConsumerErrorCodes, ConsumerRegistry, CursorStore, runConsumer } from '../src/index.js';
+import { ConsumerErrorCodes, ConsumerRegistry, FileCursorStore, runConsumer } from '../src/index.js';
 import { commitHandledAsync } from '../src/registry.js';
 import { quiet, tempDir } from './helpers.js';
 import { seededRandom, simDir } from '../../wal/test/rng.js';
@@ -19,7 +19,7 @@ describe('cursor commits under power loss', () => {
           const dir = simDir();
           const journal = await Journal.open({ dir, io: disk });
           const offsets = (await journal.appendBatch(Array.from({ length: 20 }, (_, i) => Buffer.from(`e${i}`)))).map((a) => a.offset);
-          const registry = new ConsumerRegistry(journal, { io: disk, logger: quiet });
+          const registry = ConsumerRegistry.forJournal(journal, { io: disk, logger: quiet });
           registry.register('c');
           registry.commit('c', offsets[5]!);
           const oldCursor = offsets[5]!;
@@ -39,9 +39,9 @@ describe('cursor commits under power loss', () => {
           disk.inject = undefined;
           disk.powerLoss({ keepPrefix });
           const reopened = await Journal.open({ dir, io: disk });
-          const cursor = new CursorStore(dir, disk).read('c')!.cursor;
+          const cursor = new FileCursorStore(dir, disk).read('c')!.cursor;
           expect([oldCursor, newCursor], `cut at op ${cut}, keepPrefix ${keepPrefix}`).toContain(cursor);
-          expect(new ConsumerRegistry(reopened, { io: disk, logger: quiet }).get('c').cursor).toBe(cursor);
+          expect(ConsumerRegistry.forJournal(reopened, { io: disk, logger: quiet }).get('c').cursor).toBe(cursor);
           await reopened.close();
           cases++;
         }
@@ -58,7 +58,7 @@ describe('cursor commits under power loss', () => {
       const dir = simDir();
       const journal = await Journal.open({ dir, io: disk });
       await journal.appendBatch(Array.from({ length: 400 }, (_, i) => Buffer.from(`event-${i}`)));
-      const registry = new ConsumerRegistry(journal, { io: disk, logger: quiet });
+      const registry = ConsumerRegistry.forJournal(journal, { io: disk, logger: quiet });
       registry.register('c');
       const started: number[] = [];
       let resolved = 0;
@@ -87,7 +87,7 @@ describe('cursor commits under power loss', () => {
       await journal.close().catch(() => undefined);
       disk.powerLoss({ keepPrefix: seed % 2 === 0 });
       const reopened = await Journal.open({ dir, io: disk });
-      const cursor = new CursorStore(dir, disk).read('c')!.cursor;
+      const cursor = new FileCursorStore(dir, disk).read('c')!.cursor;
       expect([0, ...started], `seed ${seed}`).toContain(cursor);
       expect(cursor, `seed ${seed}: behind a commit that resolved`).toBeGreaterThanOrEqual(resolved);
       expect(cursor, `seed ${seed}: past the last handled record`).toBeLessThanOrEqual(lastNext);
@@ -113,11 +113,11 @@ describe('cursor commits under power loss', () => {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    const consumer = new ConsumerRegistry(journal, { io: consumerIO, logger: quiet, autoCleanup: false });
+    const consumer = ConsumerRegistry.forJournal(journal, { io: consumerIO, logger: quiet, autoCleanup: false });
     consumer.register('c');
     consumer.commit('c', offsets[5]!); // durable
     const inFlight = consumer[commitHandledAsync]('c', offsets[35]!); // written, not synced
-    const writer = new ConsumerRegistry(journal, { io: disk, logger: quiet }); // the writer's registry, as in another process
+    const writer = ConsumerRegistry.forJournal(journal, { io: disk, logger: quiet }); // the writer's registry, as in another process
     expect(writer.get('c').cursor).toBe(offsets[35]); // already visible
     expect(writer.lowestCursor()).toBe(offsets[5]);
     writer.cleanup();
@@ -128,7 +128,7 @@ describe('cursor commits under power loss', () => {
     await journal.close().catch(() => undefined);
     disk.powerLoss();
     const reopened = await Journal.open({ dir, io: disk });
-    const cursor = new CursorStore(dir, disk).read('c')!.cursor;
+    const cursor = new FileCursorStore(dir, disk).read('c')!.cursor;
     expect(cursor).toBe(offsets[5]);
     expect(reopened.earliest, 'cleanup deleted records the consumer still needs').toBeLessThanOrEqual(cursor);
     await reopened.close();
@@ -139,7 +139,7 @@ describe('cursor commits under power loss', () => {
       const dir = simDir();
       const journal = await Journal.open({ dir, io: disk });
       const offsets = (await journal.appendBatch(Array.from({ length: 20 }, (_, i) => Buffer.from(`e${i}`)))).map((a) => a.offset);
-      const registry = new ConsumerRegistry(journal, { io: disk, logger: quiet });
+      const registry = ConsumerRegistry.forJournal(journal, { io: disk, logger: quiet });
       registry.register('c');
       registry.commit('c', offsets[3]!);
       if (failure === 'rename not synced') {
@@ -157,13 +157,13 @@ describe('cursor commits under power loss', () => {
 
       // the process restarts (no power loss): the new registry reads what the page cache shows
       const restarted = await Journal.open({ dir, io: disk });
-      const reported = new ConsumerRegistry(restarted, { io: disk, logger: quiet }).get('c').cursor;
+      const reported = ConsumerRegistry.forJournal(restarted, { io: disk, logger: quiet }).get('c').cursor;
       expect(reported, failure).toBe(offsets[8]!);
       disk.freeze();
       await restarted.close().catch(() => undefined);
       disk.powerLoss();
       const after = await Journal.open({ dir, io: disk });
-      expect(new ConsumerRegistry(after, { io: disk, logger: quiet }).get('c').cursor, `${failure}: moved back after a power loss`).toBe(reported);
+      expect(ConsumerRegistry.forJournal(after, { io: disk, logger: quiet }).get('c').cursor, `${failure}: moved back after a power loss`).toBe(reported);
       await after.close();
     }
   });
@@ -173,9 +173,9 @@ describe('the cursor directory', () => {
   it('made where not even the journal directory exists yet: every level made is synced, so a cursor written survives a power loss', () => {
     const disk = new SimulatedDisk();
     const dir = simDir(); // /sim/<unique>/journal: none of it exists
-    new CursorStore(dir, disk).write({ name: 'c', cursor: 42, committedAt: new Date(0).toISOString(), state: 'registered' });
+    new FileCursorStore(dir, disk).write({ name: 'c', cursor: 42, committedAt: new Date(0).toISOString(), state: 'registered' });
     disk.powerLoss();
-    expect(new CursorStore(dir, disk).read('c')?.cursor).toBe(42);
+    expect(new FileCursorStore(dir, disk).read('c')?.cursor).toBe(42);
   });
 
   it('a dangling symbolic link in its place: a ConsumerIoError that names the link and its target, nothing created', () => {
@@ -184,7 +184,7 @@ describe('the cursor directory', () => {
     symlinkSync(target, join(root, 'consumers'));
     let caught: unknown;
     try {
-      new CursorStore(root, nodeFileIO).write({ name: 'c', cursor: 0, committedAt: new Date(0).toISOString(), state: 'registered' });
+      new FileCursorStore(root, nodeFileIO).write({ name: 'c', cursor: 0, committedAt: new Date(0).toISOString(), state: 'registered' });
     } catch (err) {
       caught = err;
     }

@@ -3,17 +3,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeFileIO, type FileIO } from '@episteme/wal';
 import { crc32cJs } from '@episteme/wal/internals';
-import { CursorStore, decodeCursorFile, isConsumerError, ConsumerErrorCodes, type CursorState } from '../src/index.js';
+import { FileCursorStore, decodeCursorFile, isConsumerError, ConsumerErrorCodes, type CursorState } from '../src/index.js';
 import { CURSOR_FILE_BYTES, decodeCursorFileContents, MARKER_POSITION, SLOT_BYTES } from '../src/cursorFile.js';
 import { tempDir } from './helpers.js';
 
 const at = (cursor: number, extra: Partial<CursorState> = {}): CursorState => ({ name: 'c', cursor, committedAt: '2026-11-24T00:00:00.000Z', state: 'running', pid: 1234, ...extra });
 
 /** A store whose renames are counted: a rename means the file was rewritten whole. */
-function countingStore(dir: string, extra: Partial<FileIO> = {}): { store: CursorStore; renames: () => number } {
+function countingStore(dir: string, extra: Partial<FileIO> = {}): { store: FileCursorStore; renames: () => number } {
   let renames = 0;
   const io: FileIO = { ...nodeFileIO, rename: (a, b) => (renames++, nodeFileIO.rename(a, b)), ...extra };
-  return { store: new CursorStore(dir, io), renames: () => renames };
+  return { store: new FileCursorStore(dir, io), renames: () => renames };
 }
 
 describe('cursor files (two slots, commits in place)', () => {

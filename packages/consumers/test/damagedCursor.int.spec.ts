@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Journal } from '@episteme/wal';
-import { ConsumerErrorCodes, ConsumerRegistry, isConsumerError } from '../src/index.js';
+import { ConsumerErrorCodes, ConsumerRegistry, FileCursorStore, isConsumerError } from '../src/index.js';
 import { SLOT_BYTES } from '../src/cursorFile.js';
 import { journalWith, quiet, thrown } from './helpers.js';
 
@@ -16,7 +16,7 @@ const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(res
  */
 
 function damage(registry: ConsumerRegistry, name: string): string {
-  const path = join(registry.store.dir, `${name}.cursor`);
+  const path = join((registry.store as FileCursorStore).dir, `${name}.cursor`);
   const bytes = readFileSync(path);
   bytes[20]! ^= 1;
   bytes[SLOT_BYTES + 20]! ^= 1;
@@ -27,7 +27,7 @@ function damage(registry: ConsumerRegistry, name: string): string {
 describe('a damaged cursor file', () => {
   it('is a typed error that says how to get out of it', async () => {
     const journal = await journalWith(20);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('c');
     registry.commit('c', journal.readMany(0, 5)[4]!.next);
     const path = damage(registry, 'c');
@@ -42,7 +42,7 @@ describe('a damaged cursor file', () => {
   it('holds back cleanup with one warning while it stays damaged, not one per commit; damage again after a reset is warned about again', async () => {
     const journal = await journalWith(200);
     const warnings: string[] = [];
-    const registry = new ConsumerRegistry(journal, { logger: { warn: (m) => void warnings.push(m) } });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: { warn: (m) => void warnings.push(m) } });
     registry.register('bad');
     registry.register('good');
     damage(registry, 'bad');
@@ -61,7 +61,7 @@ describe('a damaged cursor file', () => {
 
   it('reset writes it anew at the position asked for; commits then go on', async () => {
     const journal = await journalWith(20);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('c');
     damage(registry, 'c');
     const third = journal.readMany(0, 3)[2]!.offset;
@@ -74,7 +74,7 @@ describe('a damaged cursor file', () => {
 
   it('delete removes it; deleting a consumer that does not exist is still an error', async () => {
     const journal = await journalWith(20);
-    const registry = new ConsumerRegistry(journal, { logger: quiet });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
     registry.register('c');
     damage(registry, 'c');
     registry.delete('c');
@@ -87,7 +87,7 @@ describe('a damaged cursor file found when the journal opens', () => {
   /** A reopened journal whose consumer "c" has a damaged cursor file (the registry is built by the test, in its own turn). */
   async function reopenedWithDamage(): Promise<{ journal: Journal; path: string }> {
     const journal = await journalWith(20);
-    const first = new ConsumerRegistry(journal, { logger: quiet });
+    const first = ConsumerRegistry.forJournal(journal, { logger: quiet });
     first.register('c');
     const path = damage(first, 'c');
     await journal.close();
@@ -96,7 +96,7 @@ describe('a damaged cursor file found when the journal opens', () => {
 
   function collecting(journal: Journal): { registry: ConsumerRegistry; warnings: string[] } {
     const warnings: string[] = [];
-    return { registry: new ConsumerRegistry(journal, { logger: { warn: (m) => void warnings.push(m) } }), warnings };
+    return { registry: ConsumerRegistry.forJournal(journal, { logger: { warn: (m) => void warnings.push(m) } }), warnings };
   }
 
   it('is warned about once, with how to get out of it, by the end of the turn the registry was built in', async () => {
@@ -112,7 +112,7 @@ describe('a damaged cursor file found when the journal opens', () => {
   it('says which cursor it is about, for a logger that leaves out what the command at hand repairs', async () => {
     const { journal } = await reopenedWithDamage();
     const about: unknown[] = [];
-    new ConsumerRegistry(journal, { logger: { warn: (_m, a) => void about.push(a) } });
+    ConsumerRegistry.forJournal(journal, { logger: { warn: (_m, a) => void about.push(a) } });
     await endOfTurn();
     expect(about).toEqual([{ damagedCursor: 'c' }]);
   });

@@ -1,5 +1,5 @@
 import type { ConsumerRegistry, Logger } from '@episteme/consumers';
-import type { Journal, JournalReader } from '@episteme/wal';
+import type { FileIO, Journal, JournalReader, LogReader } from '@episteme/wal';
 import { validateInitialState, validateProjection, type AnyProjection } from './definition.js';
 import { InvalidProjectionArgumentError, ProjectionBusyError, ProjectionNotFoundError, isProjectionError } from './errors.js';
 import { registerProjectionCursor, reportUnrepairedProjectionCursor } from './projectionCursor.js';
@@ -8,11 +8,17 @@ import type { ProjectionInfo, RebuildProgress, RebuildReport, StartReport } from
 import { FileSnapshotStore, type SnapshotStore } from './stores.js';
 
 export interface EngineOptions {
-  journal: Journal | JournalReader;
-  /** When given, each projection is a consumer here, so it holds back cleanup. */
+  /** The log the projections read. */
+  log: LogReader;
+  /**
+   * When given, each projection is a consumer here. The writer's registry
+   * (one with a Retention) keeps its cursor at the projection's durable
+   * checkpoint, so that it holds back cleanup; a reader's is only told
+   * about such a cursor's damage, which it cannot repair.
+   */
   registry?: ConsumerRegistry;
-  /** Default: snapshots in `<journal>/projections/`. */
-  store?: SnapshotStore;
+  /** Where snapshots are kept (ProjectionEngine.forJournal: files in `<journal>/projections/`). */
+  store: SnapshotStore;
   /** Snapshot after this many events (default 10,000)... */
   snapshotEveryEvents?: number;
   /** ...or this long after the last snapshot, whichever comes first (default 5 s). */
@@ -23,6 +29,9 @@ export interface EngineOptions {
   onProgress?: (p: RebuildProgress) => void;
   logger?: Logger;
 }
+
+/** `ProjectionEngine.forJournal`'s options: the store defaults to files in the journal's directory, on `io`. */
+export type JournalEngineOptions = Omit<EngineOptions, 'log' | 'store'> & { store?: SnapshotStore; io?: FileIO };
 
 export interface StartOptions {
   /** Keep applying new records as they become durable, until `stop()` or the signal (default true). */
@@ -37,11 +46,6 @@ export interface StartOptions {
   rebuild?: string[];
 }
 
-/**
- * Runs projections over a journal: on start each one resumes from its
- * snapshot or is rebuilt from offset 0 (the reason is reported); then it
- * follows the head, snapshotting state and checkpoint together.
- */
 interface FollowLoop {
   abort: AbortController;
   /** The start's signal, kept so that a loop resumed after `rebuild()` still obeys it. */
@@ -49,6 +53,11 @@ interface FollowLoop {
   done: Promise<void>;
 }
 
+/**
+ * Runs projections over a log: on start each one resumes from its
+ * snapshot or is rebuilt from offset 0 (the reason is reported); then it
+ * follows the head, snapshotting state and checkpoint together.
+ */
 export class ProjectionEngine {
   private readonly runtimes = new Map<string, ProjectionRuntime>();
   /** Only running loops: a loop that ends (stopped, aborted, failed) removes itself. */
@@ -63,26 +72,36 @@ export class ProjectionEngine {
   private readonly snapshotEveryMs: number;
 
   constructor(private readonly options: EngineOptions) {
-    this.store = options.store ?? new FileSnapshotStore(options.journal.dir);
+    this.store = checkOptions(options).store;
     this.logger = options.logger ?? { warn: (m) => console.warn(m), info: () => undefined };
     this.snapshotEveryEvents = positive('snapshotEveryEvents', options.snapshotEveryEvents ?? 10_000);
     this.snapshotEveryMs = positive('snapshotEveryMs', options.snapshotEveryMs ?? 5_000);
     positive('batchSize', options.batchSize ?? 4096);
   }
 
+  /**
+   * An engine over a journal (the writer, or a reader in another process),
+   * with its snapshots in `<journal>/projections/` unless a store is given.
+   * Whether projection cursors are kept is the registry's to say (see
+   * EngineOptions.registry).
+   */
+  static forJournal(journal: Journal | JournalReader, options: JournalEngineOptions = {}): ProjectionEngine {
+    const { io, store, ...rest } = options;
+    return new ProjectionEngine({ ...rest, log: journal, store: store ?? new FileSnapshotStore(journal.dir, io) });
+  }
+
   register(projection: AnyProjection): this {
     validateProjection(projection);
     validateInitialState(projection);
     if (this.runtimes.has(projection.name)) throw new InvalidProjectionArgumentError(`projection "${projection.name}" is already registered`);
-    // a reader (a query from another process) never writes cursors; transitional
-    // check, until the engine is given what it may do by type
-    const registry = 'deleteBelow' in this.options.journal ? this.options.registry : undefined;
+    // a projection's cursor is there to hold back cleanup: only where cleanup runs (a reader's registry repairs nothing)
+    const registry = this.options.registry?.retention ? this.options.registry : undefined;
     if (registry) registerProjectionCursor(registry, projection.name, this.logger);
     else if (this.options.registry) reportUnrepairedProjectionCursor(this.options.registry, projection.name, this.logger);
     this.runtimes.set(
       projection.name,
       new ProjectionRuntime(projection, {
-        journal: this.options.journal,
+        log: this.options.log,
         registry,
         store: this.store,
         batchSize: this.options.batchSize ?? 4096,
@@ -165,7 +184,7 @@ export class ProjectionEngine {
   }
 
   list(): ProjectionInfo[] {
-    const head = this.options.journal.head;
+    const head = this.options.log.head;
     return [...this.runtimes.values()].map((rt) => ({
       name: rt.name,
       version: rt.def.version,
@@ -179,7 +198,7 @@ export class ProjectionEngine {
   }
 
   /** Resolves when every projection has applied every record below `offset` (default: the head). */
-  async waitFor(offset = this.options.journal.head): Promise<void> {
+  async waitFor(offset = this.options.log.head): Promise<void> {
     while ([...this.runtimes.values()].some((rt) => rt.status === 'running' && rt.checkpoint < offset)) {
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -282,7 +301,7 @@ export class ProjectionEngine {
             const wake = new AbortController();
             const onStop = (): void => wake.abort();
             stop.addEventListener('abort', onStop, { once: true });
-            await Promise.race([this.options.journal.waitBeyond(rt.checkpoint, wake.signal), sleep(this.snapshotEveryMs, wake.signal)]);
+            await Promise.race([this.options.log.waitBeyond(rt.checkpoint, wake.signal), sleep(this.snapshotEveryMs, wake.signal)]);
             wake.abort();
             stop.removeEventListener('abort', onStop);
           } else {
@@ -371,4 +390,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 function positive(name: string, v: number): number {
   if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidProjectionArgumentError(`${name} must be a positive integer, not ${String(v)}`);
   return v;
+}
+
+/** Refuses options without a log or a store (the engine took a journal, and a default store, before). */
+function checkOptions(options: EngineOptions): EngineOptions {
+  const o = options as Partial<EngineOptions> | null;
+  if (typeof o !== 'object' || o === null || typeof o.log?.readMany !== 'function') {
+    throw new InvalidProjectionArgumentError('a ProjectionEngine takes { log, store, registry? }; over a journal, use ProjectionEngine.forJournal(journal)');
+  }
+  if (typeof o.store?.load !== 'function' || typeof o.store.save !== 'function') {
+    throw new InvalidProjectionArgumentError('a ProjectionEngine needs a snapshot store (FileSnapshotStore, InMemorySnapshotStore, ...)');
+  }
+  return options;
 }

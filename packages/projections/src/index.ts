@@ -7,6 +7,6 @@ export * from './errors.js';
 export { jsonCodec, consumerNameOf, validateProjection, MAX_PROJECTION_NAME_LENGTH, type Projection, type AnyProjection, type EventCodec, type EventMeta } from './definition.js';
 export { encodeSnapshot, decodeSnapshot, type Snapshot } from './snapshot.js';
 export { FileSnapshotStore, InMemorySnapshotStore, PROJECTIONS_DIR, type SnapshotStore } from './stores.js';
-export { ProjectionEngine, type EngineOptions, type StartOptions } from './engine.js';
+export { ProjectionEngine, type EngineOptions, type JournalEngineOptions, type StartOptions } from './engine.js';
 export type { RebuildReason, StartReport, RebuildProgress, RebuildReport, ProjectionInfo } from './reports.js';
 export { registerProjections, PROJECTION_ENGINE, PROJECTIONS, type ProjectionWiring } from './di.js';

@@ -69,8 +69,8 @@ export function moveProjectionCursor(registry: ConsumerRegistry, projection: str
 }
 
 /**
- * On a read-only journal (a query from another process) the engine writes
- * no cursor, so a damaged one stays as it is; what repairs it needs no
+ * Through a reader's registry (a query from another process; no Retention)
+ * the engine writes no cursor, so a damaged one stays as it is; what repairs it needs no
  * action from the reader, so the registry's warning (which advises a reset)
  * is taken over and says that instead. A writer that registers the
  * projection rewrites it at registration; a writer already running does at

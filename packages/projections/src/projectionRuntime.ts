@@ -1,5 +1,5 @@
 import type { ConsumerRegistry, Logger } from '@episteme/consumers';
-import { NotRecordBoundaryError, type Journal, type JournalReader, type JournalRecord } from '@episteme/wal';
+import { isWalError, WalErrorCodes, type LogReader, type LogRecord } from '@episteme/wal';
 import { consumerNameOf, jsonCodec, type AnyProjection, type EventCodec } from './definition.js';
 import { ApplyFailedError, CorruptSnapshotError, HistoryDeletedError, StateNotSerializableError } from './errors.js';
 import { moveProjectionCursor } from './projectionCursor.js';
@@ -7,7 +7,8 @@ import type { ProjectionInfo, RebuildProgress, RebuildReason } from './reports.j
 import type { SnapshotStore } from './stores.js';
 
 export interface RuntimeDeps {
-  journal: Journal | JournalReader;
+  log: LogReader;
+  /** The writer's registry, where the projection's cursor holds back cleanup; undefined elsewhere. */
   registry: ConsumerRegistry | undefined;
   store: SnapshotStore;
   batchSize: number;
@@ -43,7 +44,7 @@ export class ProjectionRuntime {
 
   /** Resumes from the snapshot when it can be trusted, else says why not. */
   tryResume(): { resumed: true } | { resumed: false; reason: RebuildReason; detail: string } {
-    const { journal, store } = this.deps;
+    const { log, store } = this.deps;
     let snapshot;
     try {
       snapshot = store.load(this.name);
@@ -55,7 +56,7 @@ export class ProjectionRuntime {
     if (snapshot.version !== this.def.version) {
       return { resumed: false, reason: 'version-changed', detail: `snapshot is version ${snapshot.version}, the projection is version ${this.def.version}` };
     }
-    const cut = journal.truncatedAt;
+    const cut = log.truncatedAt;
     if (cut !== undefined && cut < snapshot.checkpoint) {
       return {
         resumed: false,
@@ -63,10 +64,10 @@ export class ProjectionRuntime {
         detail: `recovery cut the log at ${cut}, below the checkpoint ${snapshot.checkpoint}: records the state includes are gone`,
       };
     }
-    if (snapshot.checkpoint > journal.head) {
-      return { resumed: false, reason: 'checkpoint-beyond-head', detail: `checkpoint ${snapshot.checkpoint} is beyond the head ${journal.head}` };
+    if (snapshot.checkpoint > log.head) {
+      return { resumed: false, reason: 'checkpoint-beyond-head', detail: `checkpoint ${snapshot.checkpoint} is beyond the head ${log.head}` };
     }
-    if (snapshot.checkpoint !== journal.head && !isBoundary(journal, snapshot.checkpoint)) {
+    if (snapshot.checkpoint !== log.head && !isBoundary(log, snapshot.checkpoint)) {
       return { resumed: false, reason: 'checkpoint-not-a-boundary', detail: `checkpoint ${snapshot.checkpoint} is not a record boundary (the log was cut and rewritten)` };
     }
     this.state = this.def.deserialize ? this.def.deserialize(snapshot.state) : snapshot.state;
@@ -79,19 +80,20 @@ export class ProjectionRuntime {
   }
 
   /**
-   * Rebuilds from offset 0 into a fresh state and saves it as one new
-   * snapshot at the end: an interrupted rebuild leaves the old snapshot.
-   * Refuses (HistoryDeletedError) when cleanup deleted the start of the log.
+   * Rebuilds from offset 0 (where every log starts) into a fresh state and
+   * saves it as one new snapshot at the end: an interrupted rebuild leaves
+   * the old snapshot. Refuses (HistoryDeletedError) when cleanup deleted the
+   * start of the log.
    */
   async rebuild(onProgress: ((p: RebuildProgress) => void) | undefined, signal: AbortSignal | undefined): Promise<boolean> {
-    const { journal, registry } = this.deps;
-    if (journal.earliest > 0) throw new HistoryDeletedError(this.name, journal.earliest, this.savedCheckpoint);
+    const { log, registry } = this.deps;
+    if (log.earliest > 0) throw new HistoryDeletedError(this.name, log.earliest, this.savedCheckpoint);
     // hold the whole log while reading it, so cleanup cannot delete under us
     registry?.reset(consumerNameOf(this.name), 0);
     const started = performance.now();
     // only for progress reports: counting walks every record header of the
     // log once more (about 2% of a rebuild of small events), so not when nobody listens
-    const total = onProgress ? journal.countRecords(0) : 0;
+    const total = onProgress ? log.countRecords(0) : 0;
     let state = this.def.initialState();
     let pos = 0;
     let done = 0;
@@ -103,7 +105,7 @@ export class ProjectionRuntime {
     report();
     for (;;) {
       if (signal?.aborted) return false;
-      const batch = journal.readMany(pos, this.deps.batchSize);
+      const batch = log.readMany(pos, this.deps.batchSize);
       if (batch.length === 0) break;
       state = this.applyAll(state, batch);
       pos = batch[batch.length - 1]!.next;
@@ -126,7 +128,7 @@ export class ProjectionRuntime {
 
   /** Applies the records after the checkpoint that exist now; returns how many. */
   catchUpBatch(): number {
-    const batch = this.deps.journal.readMany(this.checkpoint, this.deps.batchSize);
+    const batch = this.deps.log.readMany(this.checkpoint, this.deps.batchSize);
     if (batch.length === 0) return 0;
     this.state = this.applyAll(this.state, batch);
     this.checkpoint = batch[batch.length - 1]!.next;
@@ -136,15 +138,15 @@ export class ProjectionRuntime {
 
   /**
    * Persists state and checkpoint together, then lets the consumer cursor
-   * follow. The journal is synced first (a no-op when every append was
-   * `immediate`): a snapshot past the synced head would, after a power loss
-   * took the unsynced tail, be a checkpoint beyond the recovered head, and
-   * the rebuild that follows needs history that cleanup, let go by this
-   * snapshot's cursor, may have deleted for good.
+   * follow. The log is made durable first (the journal's writer syncs, a
+   * no-op when every append was `immediate`): a snapshot past the synced
+   * head would, after a power loss took the unsynced tail, be a checkpoint
+   * beyond the recovered head, and the rebuild that follows needs history
+   * that cleanup, let go by this snapshot's cursor, may have deleted for good.
    */
   async saveSnapshot(): Promise<void> {
     const { checkpoint, state, events } = this;
-    await syncUnlessClosed(this.deps.journal);
+    await durableUnlessClosed(this.deps.log);
     const savedAt = new Date().toISOString();
     let data: unknown;
     try {
@@ -160,7 +162,7 @@ export class ProjectionRuntime {
     if (this.deps.registry) moveProjectionCursor(this.deps.registry, this.name, checkpoint, this.deps.logger);
   }
 
-  private applyAll(state: unknown, batch: JournalRecord[]): unknown {
+  private applyAll(state: unknown, batch: LogRecord[]): unknown {
     const { apply } = this.def;
     const codec = this.codec;
     for (const rec of batch) {
@@ -175,24 +177,25 @@ export class ProjectionRuntime {
   }
 }
 
-function isBoundary(journal: Journal | JournalReader, offset: number): boolean {
+/** Whether `offset` starts a record (by the log's boundary walk, which a payload holding a record cannot fool). */
+function isBoundary(log: LogReader, offset: number): boolean {
   try {
-    return journal.read(offset) !== undefined;
+    return log.boundaryAtOrBefore(offset) === offset;
   } catch (err) {
-    if (err instanceof NotRecordBoundaryError || (err as { code?: string }).code === 'WAL_NOT_RECORD_BOUNDARY') return false;
-    if ((err as { code?: string }).code === 'WAL_OFFSET_OUT_OF_RANGE') return false;
+    if (isWalError(err, WalErrorCodes.OffsetOutOfRange) || isWalError(err, WalErrorCodes.NotRecordBoundary)) return false;
     throw err;
   }
 }
 
 /**
- * Syncs a writer's journal. A reader cannot (its writer's durability
- * is its own), and a closed one synced everything when it closed.
+ * Makes the log durable before a snapshot. A reader in another process
+ * resolves at once (its writer's durability is its own), and a closed
+ * writer synced everything when it closed.
  */
-async function syncUnlessClosed(journal: Journal | JournalReader): Promise<void> {
+async function durableUnlessClosed(log: LogReader): Promise<void> {
   try {
-    await journal.makeDurable(); // resolves at once on a reader
+    await log.makeDurable();
   } catch (err) {
-    if ((err as { code?: string }).code !== 'WAL_CLOSED') throw err;
+    if (!isWalError(err, WalErrorCodes.Closed)) throw err;
   }
 }

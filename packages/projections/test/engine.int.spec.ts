@@ -1,18 +1,10 @@
-import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '@episteme/wal';
 import { SimulatedDisk } from '@episteme/wal/testing';
 import { ConsumerRegistry } from '@episteme/consumers';
-import {
-  FileSnapshotStore,
-  InMemorySnapshotStore,
-  ProjectionEngine,
-  ProjectionErrorCodes,
-  isProjectionError,
-  type ProjectionInfo,
-  type RebuildProgress,
-} from '../src/index.js';
+import { FileSnapshotStore, InMemorySnapshotStore, ProjectionEngine, type ProjectionInfo } from '../src/index.js';
 import { appendEvents, canonicalHash, later, quiet, tally, tempDir, type Ev } from './helpers.js';
 import { simDir } from '../../wal/test/rng.js';
 import { SLOT_BYTES } from '../../consumers/src/cursorFile.js';
@@ -20,7 +12,7 @@ import { SLOT_BYTES } from '../../consumers/src/cursorFile.js';
 const events = (n: number, from = 0): Ev[] => Array.from({ length: n }, (_, i) => ({ type: ['a', 'b', 'c'][(from + i) % 3]!, n: from + i }));
 
 async function freshState(journal: Journal, version = 1): Promise<string> {
-  const engine = new ProjectionEngine({ journal, store: new InMemorySnapshotStore(), logger: quiet });
+  const engine = ProjectionEngine.forJournal(journal, { store: new InMemorySnapshotStore(), logger: quiet });
   engine.register(tally(version));
   await engine.start({ follow: false });
   return canonicalHash(engine.query('tally').state);
@@ -29,8 +21,8 @@ async function freshState(journal: Journal, version = 1): Promise<string> {
 /** An app whose log is kept from 0 (no auto cleanup) unless `cleanup` says otherwise. */
 async function openApp(dir: string, version = 1, opts: { io?: SimulatedDisk; cleanup?: boolean } = {}) {
   const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024, ...(opts.io ? { io: opts.io } : {}) });
-  const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: opts.cleanup === true, ...(opts.io ? { io: opts.io } : {}) });
-  const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir, opts.io), logger: quiet, snapshotEveryEvents: 10 });
+  const registry = ConsumerRegistry.forJournal(journal, { logger: quiet, autoCleanup: opts.cleanup === true, ...(opts.io ? { io: opts.io } : {}) });
+  const engine = ProjectionEngine.forJournal(journal, { registry, store: new FileSnapshotStore(dir, opts.io), logger: quiet, snapshotEveryEvents: 10 });
   engine.register(tally(version));
   return { journal, registry, engine };
 }
@@ -46,36 +38,8 @@ async function closedAppWith30Events(): Promise<string> {
   return dir;
 }
 
+/* What any log gets (resume, version, rebuild on demand, a recovery cut, history deleted, a deleted cursor) is in contract/engine.contract.spec.ts; here, snapshot files, power loss and cursor files. */
 describe('ProjectionEngine start decisions', () => {
-  it('resumes from its snapshot on a clean restart', async () => {
-    const dir = tempDir();
-    const app = await openApp(dir);
-    await app.engine.start();
-    await appendEvents(app.journal, events(50));
-    await app.engine.waitFor();
-    await app.engine.stop();
-    await app.journal.close();
-    const again = await openApp(dir);
-    later(() => again.journal.close());
-    const [report] = await again.engine.start({ follow: false });
-    expect(report).toMatchObject({ mode: 'resumed', events: 0, checkpoint: again.journal.head });
-    expect(canonicalHash(again.engine.query('tally').state)).toBe(await freshState(again.journal));
-  });
-
-  it('rebuilds from 0 when the version changed, and reports it', async () => {
-    const dir = tempDir();
-    const app = await openApp(dir, 1);
-    await appendEvents(app.journal, events(30));
-    await app.engine.start({ follow: false });
-    await app.engine.stop();
-    await app.journal.close();
-    const v2 = await openApp(dir, 2);
-    later(() => v2.journal.close());
-    const [report] = await v2.engine.start({ follow: false });
-    expect(report).toMatchObject({ mode: 'rebuilt', reason: 'version-changed', events: 30 });
-    expect(canonicalHash(v2.engine.query('tally').state)).toBe(await freshState(v2.journal, 2));
-  });
-
   it('rebuilds from 0 when the snapshot is damaged, never reading wrong state', async () => {
     const dir = await closedAppWith30Events();
     const path = join(dir, 'projections', 'tally.snapshot');
@@ -89,22 +53,6 @@ describe('ProjectionEngine start decisions', () => {
     expect(canonicalHash(again.engine.query('tally').state)).toBe(await freshState(again.journal));
   });
 
-  it('rebuilds when asked, with progress events, and follows new records afterwards', async () => {
-    const dir = tempDir();
-    const app = await openApp(dir);
-    later(() => app.journal.close());
-    await appendEvents(app.journal, events(300));
-    await app.engine.start();
-    const progress: RebuildProgress[] = [];
-    const report = await app.engine.rebuild('tally', { onProgress: (p) => progress.push(p) });
-    expect(report.events).toBe(300);
-    expect(progress[0]).toMatchObject({ done: 0, total: 300 });
-    expect(progress[progress.length - 1]).toMatchObject({ done: 300, total: 300, checkpoint: app.journal.head });
-    await appendEvents(app.journal, events(5, 300));
-    await app.engine.waitFor();
-    expect(app.engine.query<{ count: number }>('tally').state.count).toBe(305);
-    await app.engine.stop();
-  });
 });
 
 describe('ProjectionEngine after a crash took records away', () => {
@@ -152,7 +100,7 @@ describe('ProjectionEngine after a crash took records away', () => {
     // a projection in another process (a read-only journal) cannot sync the
     // writer's journal: its snapshot covers records a power loss takes away
     const reader = await Journal.openForRead({ dir, io: disk });
-    const elsewhere = new ProjectionEngine({ journal: reader, store: new FileSnapshotStore(dir, disk), logger: quiet });
+    const elsewhere = ProjectionEngine.forJournal(reader, { store: new FileSnapshotStore(dir, disk), logger: quiet });
     elsewhere.register(tally(1));
     await elsewhere.start({ follow: false });
     await elsewhere.stop();
@@ -167,68 +115,6 @@ describe('ProjectionEngine after a crash took records away', () => {
     expect(canonicalHash(again.engine.query('tally').state)).toBe(await freshState(again.journal));
   });
 
-  it('detects a torn tail cut below its checkpoint by recovery (log-cut-below-checkpoint)', async () => {
-    const dir = tempDir();
-    const app = await openApp(dir);
-    await appendEvents(app.journal, events(20));
-    await app.engine.start();
-    await app.engine.waitFor();
-    await app.engine.stop();
-    await app.journal.close();
-    // a torn write, as a crash would leave it, in the last record the projection had seen
-    const segs = (await import('node:fs')).readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
-    const last = join(dir, segs[segs.length - 1]!);
-    truncateSync(last, statSync(last).size - 3);
-    const again = await openApp(dir);
-    later(() => again.journal.close());
-    expect(again.journal.recovery!.cuts).toHaveLength(1);
-    const [report] = await again.engine.start({ follow: false });
-    expect(report).toMatchObject({ mode: 'rebuilt', reason: 'log-cut-below-checkpoint' });
-    expect(canonicalHash(again.engine.query('tally').state)).toBe(await freshState(again.journal));
-    expect(again.engine.query('tally').checkpoint).toBe(again.journal.head);
-  });
-});
-
-describe('rebuild after cleanup deleted history', () => {
-  it('fails with a typed error and keeps the old snapshot byte for byte', async () => {
-    const dir = tempDir();
-    const app = await openApp(dir);
-    later(() => app.journal.close());
-    await appendEvents(app.journal, events(200));
-    await app.engine.start({ follow: false });
-    await app.engine.stop();
-    // the projection's consumer is at the head; nothing else holds the log
-    expect(app.registry.cleanup().length).toBeGreaterThan(0);
-    expect(app.journal.earliest).toBeGreaterThan(0);
-    const path = join(dir, 'projections', 'tally.snapshot');
-    const before = readFileSync(path);
-    const err = await app.engine.rebuild('tally').catch((e: unknown) => e);
-    expect(isProjectionError(err, ProjectionErrorCodes.HistoryDeleted)).toBe(true);
-    expect((err as Error).message).toContain(`its snapshot (checkpoint ${app.journal.head}) was kept`);
-    expect(readFileSync(path).equals(before)).toBe(true);
-    expect(app.engine.query('tally').checkpoint).toBe(app.journal.head);
-    await app.journal.close();
-    // a new version has no usable snapshot: the error does not claim one was kept
-    const v2 = await openApp(dir, 2);
-    later(() => v2.journal.close());
-    await v2.engine.start({ follow: false }).catch(() => undefined);
-    const again = await v2.engine.rebuild('tally').catch((e: unknown) => e);
-    expect(isProjectionError(again, ProjectionErrorCodes.HistoryDeleted)).toBe(true);
-    expect((again as Error).message).toMatch(/; nothing was changed \(it has no usable snapshot\)$/);
-    expect(readFileSync(path).equals(before)).toBe(true);
-  });
-
-  it('holds back cleanup while the projection lags (it is a registered consumer)', async () => {
-    const dir = tempDir();
-    const app = await openApp(dir);
-    later(() => app.journal.close());
-    await app.engine.start({ follow: false });
-    await app.engine.stop();
-    await appendEvents(app.journal, events(200));
-    app.registry.register('other', { startFrom: 'latest' });
-    app.registry.cleanup();
-    expect(app.journal.earliest).toBe(0);
-  });
 });
 
 describe('a snapshot that cannot be written', () => {
@@ -237,8 +123,8 @@ describe('a snapshot that cannot be written', () => {
     const dir = simDir();
     const journal = await Journal.open({ dir, io: disk });
     later(() => journal.close());
-    const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false, io: disk });
-    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir, disk), logger: quiet, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet, autoCleanup: false, io: disk });
+    const engine = ProjectionEngine.forJournal(journal, { registry, store: new FileSnapshotStore(dir, disk), logger: quiet, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
     engine.register(tally(1));
     await engine.start();
     const full = (on: boolean): void => {
@@ -279,8 +165,8 @@ async function followingAfter30Events() {
   const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024 });
   const warnings: string[] = [];
   const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined };
-  const registry = new ConsumerRegistry(journal, { logger, autoCleanup: false });
-  const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
+  const registry = ConsumerRegistry.forJournal(journal, { logger, autoCleanup: false });
+  const engine = ProjectionEngine.forJournal(journal, { registry, store: new FileSnapshotStore(dir), logger, snapshotEveryEvents: 10, snapshotEveryMs: 20 });
   engine.register(tally(1));
   await engine.start();
   const info = (): ProjectionInfo => engine.list().find((p) => p.name === 'tally')!;
@@ -317,9 +203,9 @@ describe('a damaged projection cursor', () => {
 
     const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1024 });
     later(() => journal.close());
-    const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet, autoCleanup: false });
     const warnings: string[] = [];
-    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger: { warn: (m) => warnings.push(m), info: () => undefined } });
+    const engine = ProjectionEngine.forJournal(journal, { registry, store: new FileSnapshotStore(dir), logger: { warn: (m) => warnings.push(m), info: () => undefined } });
     engine.register(tally(1));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^projection "tally": its cursor file .*projection\.tally\.cursor was damaged \(no valid slot .*\); rewritten at the earliest retained offset 0/);
@@ -343,8 +229,8 @@ describe('a damaged projection cursor', () => {
     later(() => journal.close());
     const warnings: string[] = [];
     const logger = { warn: (m: string) => void warnings.push(m), info: () => undefined };
-    const registry = new ConsumerRegistry(journal, { logger, autoCleanup: false });
-    const engine = new ProjectionEngine({ journal, registry, store: new FileSnapshotStore(dir), logger });
+    const registry = ConsumerRegistry.forJournal(journal, { logger, autoCleanup: false });
+    const engine = ProjectionEngine.forJournal(journal, { registry, store: new FileSnapshotStore(dir), logger });
     engine.register(tally(1));
     const [report] = await engine.start({ follow: false });
     await engine.stop();
@@ -390,26 +276,5 @@ describe('a damaged projection cursor', () => {
     expect(report).toMatchObject({ mode: 'resumed', events: 0, checkpoint: again.journal.head });
     expect(canonicalHash(again.engine.query('tally').state)).toBe(await freshState(again.journal));
     expect(warnings).toHaveLength(1);
-  });
-});
-
-describe('a projection cursor deleted while the projection follows (`consumers delete` from another process)', () => {
-  it('is registered again at the next snapshot, with one warning, and the projection goes on with the state of a fresh rebuild', async () => {
-    const { dir, journal, warnings, registry, engine, info, cursor } = await followingAfter30Events();
-
-    new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false }).delete('projection.tally');
-    expect(cursor()).toBeUndefined();
-    await appendEvents(journal, events(20, 30));
-    await engine.waitFor();
-    await eventually(() => info().status !== 'running' || cursor() === journal.head);
-    expect(info()).toMatchObject({ status: 'running', checkpoint: journal.head });
-    expect(info().error).toBeUndefined();
-    expect(warnings).toEqual([
-      expect.stringMatching(/^projection "tally": its cursor \(consumer "projection\.tally"\) was deleted while the projection ran; registered again at the projection's checkpoint \d+/),
-    ]);
-    expect(cursor()).toBe(journal.head);
-    await engine.stop();
-    expect(canonicalHash(engine.query('tally').state)).toBe(await freshState(journal));
-    await journal.close();
   });
 });

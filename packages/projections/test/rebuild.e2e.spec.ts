@@ -43,7 +43,7 @@ describe('a rebuild interrupted by SIGKILL', () => {
     await final.exited;
 
     const check = await Journal.openForRead({ dir });
-    const fresh = new ProjectionEngine({ journal: check, store: new InMemorySnapshotStore(), logger: quiet });
+    const fresh = ProjectionEngine.forJournal(check, { store: new InMemorySnapshotStore(), logger: quiet });
     fresh.register(tally(2));
     await fresh.start({ follow: false });
     const snap = store.load('tally')!;

@@ -158,7 +158,7 @@ export async function fuzzCursors(rng: Rng, ctx: FuzzContext, n: number): Promis
   await only(ctx, 'a read-only registry', anyTyped, async () => {
     const j = await Journal.openForRead({ dir });
     try {
-      const reg = new ConsumerRegistry(j, { logger: quiet });
+      const reg = ConsumerRegistry.forJournal(j, { logger: quiet });
       await only(ctx, 'registry.list (read-only)', anyTyped, () => reg.list());
       await only(ctx, 'registry.lowestCursor (read-only)', anyTyped, () => reg.lowestCursor());
       await only(ctx, 'registry.get (read-only)', anyTyped, () => reg.get(name));
@@ -172,7 +172,7 @@ export async function fuzzCursors(rng: Rng, ctx: FuzzContext, n: number): Promis
   await only(ctx, 'a writer registry', anyTyped, async () => {
     const j = await Journal.open({ dir, preallocateBytes: 0 });
     try {
-      const reg = new ConsumerRegistry(j, { logger: quiet });
+      const reg = ConsumerRegistry.forJournal(j, { logger: quiet });
       await only(ctx, 'registry.list', anyTyped, () => reg.list());
       await only(ctx, 'registry.cleanup', anyTyped, () => reg.cleanup());
       await only(ctx, 'registry.register', anyTyped, () => reg.register(name, { startFrom: rng.pick(['earliest', 'latest', rng.int(-2, 400)] as const) }));
@@ -201,7 +201,7 @@ export async function fuzzSnapshots(rng: Rng, ctx: FuzzContext, n: number): Prom
     await j.appendBatch(Array.from({ length: rng.int(0, 10) }, (_, i) => Buffer.from(JSON.stringify({ s: 0, c: 0, w: 0, i, p: '' }))));
     mkdirSync(join(dir, 'projections'), { recursive: true });
     writeFileSync(join(dir, 'projections', 'tally.snapshot'), bytes);
-    const engine = new ProjectionEngine({ journal: j, store: new FileSnapshotStore(dir), logger: quiet });
+    const engine = ProjectionEngine.forJournal(j, { store: new FileSnapshotStore(dir), logger: quiet });
     engine.register(tallyProjection);
     await only(ctx, 'ProjectionEngine.start over a bad snapshot', () => false, async () => {
       const [report] = await engine.start({ follow: false });
@@ -236,7 +236,7 @@ export async function fuzzOddDirectories(rng: Rng, ctx: FuzzContext, n: number):
     else if (op === 4) {
       const j = await Journal.open({ dir: join(base, 'j') });
       try {
-        new ConsumerRegistry(j, { logger: quiet }).register(rng.pick(['c', 'x'.repeat(64)]));
+        ConsumerRegistry.forJournal(j, { logger: quiet }).register(rng.pick(['c', 'x'.repeat(64)]));
       } finally {
         await j.close();
       }

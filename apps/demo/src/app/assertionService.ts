@@ -1,6 +1,5 @@
 import { inject, injectable } from 'tsyringe';
-import { JOURNAL } from '@episteme/consumers';
-import type { Journal } from '@episteme/wal';
+import { JOURNAL, type Journal } from '@episteme/wal';
 import { prepareAssertion, prepareRetraction, type PreparedEvent } from '../domain/prepare.js';
 
 export interface Appended {

@@ -3,7 +3,7 @@ import type { Logger } from '@episteme/consumers';
 import type { Snapshot, SnapshotStore } from '@episteme/projections';
 import { FileSnapshotStore } from '@episteme/projections';
 import { describeCut } from '@episteme/wal/cli';
-import { appOf, wire } from '../app/container.js';
+import { appOf, readerAppOf, wire, wireReader } from '../app/container.js';
 import type { AppConfig } from '../app/config.js';
 
 /** What a command gets: its output channels and a way to open the app. */
@@ -16,8 +16,8 @@ export interface CommandContext {
   stderrIsTTY: boolean;
   /** Standard input, for `import -`. */
   stdin: NodeJS.ReadableStream;
-  /** Opens the app as the writer (takes the journal lock) or read-only. */
-  open(mode: 'write' | 'read', options?: OpenOptions): Promise<App>;
+  /** Opens the app as the writer (takes the journal lock) or as a reader (Journal.openForRead: no lock, changes no journal file). */
+  open<M extends OpenMode>(mode: M, options?: OpenOptions): Promise<AppIn<M>>;
   /**
    * For a long command that can stop cleanly: `stop` runs on Ctrl-C or
    * SIGTERM instead of the process ending at once; returns the function
@@ -27,7 +27,11 @@ export interface CommandContext {
   onInterrupt(stop: () => void): () => void;
 }
 
+export type OpenMode = 'write' | 'read';
 export type App = ReturnType<typeof appOf> & { container: DependencyContainer; close(): Promise<void> };
+export type ReaderApp = ReturnType<typeof readerAppOf> & { container: DependencyContainer; close(): Promise<void> };
+/** What `open` gives: the writer's app (with its service) or a reader's. */
+export type AppIn<M extends OpenMode> = M extends 'write' ? App : ReaderApp;
 
 /**
  * A read-only CLI query must not write snapshots: the app may be running and
@@ -53,35 +57,37 @@ export interface OpenOptions {
 }
 
 /** `stderr` takes the warnings of the app's parts (a damaged snapshot, a rewritten cursor): the CLI's own channel. */
-export async function openApp(
+export async function openApp<M extends OpenMode>(
   config: AppConfig,
-  mode: 'write' | 'read',
+  mode: M,
   stderr: (s: string) => void = (s) => void process.stderr.write(s),
   options: OpenOptions = {},
-): Promise<App> {
+): Promise<AppIn<M>> {
   const child = rootContainer.createChildContainer();
-  const readOnly = mode === 'read';
   const logger: Logger = {
     warn: (m, about) => {
       if (options.repairs === undefined || about?.damagedCursor !== options.repairs) stderr(`warning: ${m}\n`);
     },
   };
-  await wire(child, config, {
-    readOnly,
-    logger,
-    ...(readOnly ? { snapshotStore: new ReadOnlySnapshotStore(new FileSnapshotStore(`${config.dataDir}/journal`)) } : {}),
-  });
+  if (mode === 'read') {
+    await wireReader(child, config, { logger, snapshotStore: new ReadOnlySnapshotStore(new FileSnapshotStore(`${config.dataDir}/journal`)) });
+    const app = readerAppOf(child);
+    const reader: ReaderApp = { ...app, container: child, close: () => app.journal.close() };
+    return reader as AppIn<M>;
+  }
+  await wire(child, config, { logger });
   const app = appOf(child);
   // the writer's open recovered the journal: a cut changed the log (a torn
   // tail after a crash, or damage with valid records after it), say so
   for (const cut of app.journal.recovery?.cuts ?? []) logger.warn(`journal recovery ${describeCut(cut)}`);
-  return {
+  const writer: App = {
     ...app,
     container: child,
     async close() {
-      if (!readOnly) await app.engine.stop();
+      await app.engine.stop();
       app.audit.close();
       await app.journal.close();
     },
   };
+  return writer as AppIn<M>;
 }

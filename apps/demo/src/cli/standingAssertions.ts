@@ -47,8 +47,7 @@ export class StandingAssertions {
   }
 
   private async catchUp(): Promise<BeliefsState | IdCheckError> {
-    const engine = new ProjectionEngine({
-      journal: this.journal,
+    const engine = ProjectionEngine.forJournal(this.journal, {
       store: new ReadOnlySnapshotStore(new FileSnapshotStore(this.journal.dir)),
       logger: { warn: () => undefined, info: () => undefined }, // `projections list` is where a snapshot's state is reported
     });

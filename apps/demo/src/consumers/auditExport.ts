@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { createDirectories, nodeFileIO, type FileIO, type JournalRecord } from '@episteme/wal';
+import { createDirectories, nodeFileIO, type FileIO, type LogRecord } from '@episteme/wal';
 import { readFully, writeFully } from '@episteme/wal/internals';
 import { runConsumer, type ConsumerRegistry, type RunResult } from '@episteme/consumers';
 
@@ -55,7 +55,7 @@ export class AuditExporter {
    * When the cut itself fails, every later batch throws until the exporter
    * is opened again.
    */
-  readonly handle = (records: JournalRecord[]): void => {
+  readonly handle = (records: LogRecord[]): void => {
     if (this.failure !== undefined) {
       throw new Error(`audit export to ${this.path} stopped: cutting back ${this.failure.what} failed; restart to resume from what the file holds`, { cause: this.failure.err });
     }

@@ -10,7 +10,7 @@ import { writeLineSync } from '@episteme/wal/testing';
 
 const [dir, every] = process.argv.slice(2);
 const journal = await Journal.open({ dir: dir! });
-const registry = new ConsumerRegistry(journal, { logger: { warn: (m) => process.stderr.write(m + '\n') } });
+const registry = ConsumerRegistry.forJournal(journal, { logger: { warn: (m) => process.stderr.write(m + '\n') } });
 registry.register('worker');
 writeLineSync(`start ${registry.get('worker').cursor}`);
 let n = 0;

@@ -17,9 +17,8 @@ import { writeLineSync } from '@episteme/wal/testing';
 const [dir, version, pause] = process.argv.slice(2);
 let paused = false;
 const journal = await Journal.open({ dir: dir! });
-const registry = new ConsumerRegistry(journal, { autoCleanup: false, logger: { warn: () => undefined } });
-const engine = new ProjectionEngine({
-  journal,
+const registry = ConsumerRegistry.forJournal(journal, { autoCleanup: false, logger: { warn: () => undefined } });
+const engine = ProjectionEngine.forJournal(journal, {
   registry,
   batchSize: 16,
   logger: { warn: () => undefined },

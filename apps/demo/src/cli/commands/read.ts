@@ -10,10 +10,10 @@ class ProjectionUnavailableError extends Error {
 import { beliefsAbout, type BeliefsState } from '../../projections/beliefs.js';
 import type { StatsState } from '../../projections/stats.js';
 import { defineCommand, Exit } from '../command.js';
-import type { App, CommandContext } from '../context.js';
+import type { CommandContext, ReaderApp } from '../context.js';
 
 /** Opens read-only, resumes the projections from their snapshots and catches up in memory. */
-async function withProjection<T>(ctx: CommandContext, name: string, fn: (app: App) => T): Promise<T> {
+async function withProjection<T>(ctx: CommandContext, name: string, fn: (app: ReaderApp) => T): Promise<T> {
   const app = await ctx.open('read');
   try {
     const reports = await app.engine.start({ follow: false });

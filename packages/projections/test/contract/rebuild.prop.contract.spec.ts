@@ -1,36 +1,34 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Journal } from '@episteme/wal';
-import { ConsumerRegistry } from '@episteme/consumers';
-import { InMemorySnapshotStore, ProjectionEngine } from '../src/index.js';
-import { appendEvents, canonicalHash, later, quiet, tally, tempDir, type Ev } from './helpers.js';
+import { InMemorySnapshotStore } from '../../src/index.js';
+import { canonicalHash, encode, quiet, tally, type Ev } from '../helpers.js';
+import { engineOver, LOGS } from './engines.js';
 
 const event = fc.record({ type: fc.constantFrom('made', 'retracted', 'merged', 'noted'), n: fc.integer({ min: -1000, max: 1000 }) });
 
-describe('rebuild from offset 0', () => {
+describe.each(LOGS)('rebuild from offset 0, over $kind', (logs) => {
   it('equals the projection maintained incrementally (with restarts in between), over random event sequences', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.array(event, { maxLength: 40 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 50 }), async (chunks: Ev[][], snapshotEvery) => {
-        const dir = tempDir();
-        const journal = await Journal.open({ dir, maxSegmentBytes: 2048, durability: 'none' });
-        later(() => journal.close());
-        const registry = new ConsumerRegistry(journal, { logger: quiet, autoCleanup: false });
+        const h = await logs.create({ perUnit: 32 });
+        const journal = h.log;
+        const registry = h.registry({ logger: quiet, autoCleanup: false });
         const store = new InMemorySnapshotStore();
         // incremental: an engine that follows, stopped and restarted after every chunk
         for (const chunk of chunks) {
-          const engine = new ProjectionEngine({ journal, registry, store, snapshotEveryEvents: snapshotEvery, logger: quiet, batchSize: 7 });
+          const engine = engineOver(h, { registry, store, snapshotEveryEvents: snapshotEvery, logger: quiet, batchSize: 7 });
           engine.register(tally());
           await engine.start();
-          await appendEvents(journal, chunk);
+          await Promise.all(chunk.map((e) => h.append(encode(e))));
           await engine.waitFor(journal.head);
           await engine.stop();
         }
-        const incremental = new ProjectionEngine({ journal, registry, store, logger: quiet });
+        const incremental = engineOver(h, { registry, store, logger: quiet });
         incremental.register(tally());
         const [resumed] = await incremental.start({ follow: false });
         expect(resumed!.mode).toBe('resumed');
 
-        const fresh = new ProjectionEngine({ journal, store: new InMemorySnapshotStore(), logger: quiet });
+        const fresh = engineOver(h, { store: new InMemorySnapshotStore(), logger: quiet });
         fresh.register(tally());
         const [rebuilt] = await fresh.start({ follow: false });
         expect(rebuilt).toMatchObject({ mode: 'rebuilt', reason: 'no-snapshot' });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createDirectories, isWalError, nodeFileIO, WalErrorCodes, type FileIO } from '@episteme/wal';
+import { createDirectories, isWalError, nodeFileIO, WalErrorCodes, type CursorState, type CursorStore, type FileIO, type Journal } from '@episteme/wal';
 import { readFully, replaceFileAtomically, writeFully } from '@episteme/wal/internals';
 import {
   CURSOR_FILE_BYTES,
@@ -12,7 +12,6 @@ import {
   MARKER_POSITION,
   SLOT_BYTES,
   type CursorFileContents,
-  type CursorState,
 } from './cursorFile.js';
 import { validateConsumerName } from './consumerName.js';
 import { ConsumerIoError, errnoOf, isConsumerError } from './errors.js';
@@ -22,6 +21,15 @@ export const CONSUMERS_DIR = 'consumers';
 const SUFFIX = '.cursor';
 /** `<name>.cursor.<pid>.<random>.tmp`: a commit's temp file (replaceFileAtomically), unique per commit. */
 const TEMP_FILE = /^(.+)\.(\d+)\.([0-9a-f]+)\.tmp$/;
+
+/** Journals whose cursor files were synced and tidied: once per open of the writer, as recovery runs once. */
+const tidied = new WeakSet<Journal>();
+
+/** Where the writer's housekeeping reports: a removal is news, a failure is a warning (housekeeping is not fatal). */
+export interface HousekeepingReport {
+  warn(message: string): void;
+  info?(message: string): void;
+}
 
 /**
  * One durable cursor file per consumer in `<journal>/consumers/`, of two
@@ -33,7 +41,7 @@ const TEMP_FILE = /^(.+)\.(\d+)\.([0-9a-f]+)\.tmp$/;
  * ConsumerIoError (code CONSUMER_IO) with the errno error as its cause.
  * Commits of one consumer must not overlap (the runner keeps one in flight).
  */
-export class CursorStore {
+export class FileCursorStore implements CursorStore {
   readonly dir: string;
   /**
    * Cursor files whose in-place commit failed after its write began: what
@@ -42,8 +50,31 @@ export class CursorStore {
    */
   private readonly suspect = new Set<string>();
 
+  /** The cursor files of a journal in `journalDir`, as any process may read and commit them; no housekeeping (see `ofWriter`). */
   constructor(journalDir: string, private readonly io: FileIO = nodeFileIO) {
     this.dir = join(journalDir, CONSUMERS_DIR);
+  }
+
+  /**
+   * The cursor files of the journal's writer. The first time per open of
+   * the journal, before anyone reads a cursor: makes durable what a crash
+   * left in the page cache (syncAll; a ConsumerIoError when that fails),
+   * and removes the temp files that crashed commits left. A reader in
+   * another process (the constructor) does neither: it does not sync or
+   * delete files whose writer may be running.
+   */
+  static ofWriter(journal: Journal, io: FileIO = nodeFileIO, report: HousekeepingReport = { warn: (m) => console.warn(m) }): FileCursorStore {
+    const store = new FileCursorStore(journal.dir, io);
+    if (tidied.has(journal)) return store;
+    store.syncAll();
+    try {
+      const removed = store.removeStaleTempFiles();
+      if (removed.length > 0) report.info?.(`removed ${removed.length} temp file(s) left by crashed cursor commits`);
+    } catch (err) {
+      report.warn(`could not remove stale cursor temp files: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    tidied.add(journal);
+    return store;
   }
 
   read(name: string): CursorState | undefined {
