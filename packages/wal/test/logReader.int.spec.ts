@@ -3,7 +3,9 @@
  * (`Journal.open`) and a reader in another process (`Journal.openForRead`).
  */
 import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+
+const asRelative = (dir: string): string => relative(process.cwd(), dir);
 import { describe, expect, it } from 'vitest';
 import { Journal, WalErrorCodes, type LogReader, type Retention } from '../src/index.js';
 import { payloadOf, snapshotDir, tempDir, thrown, writeJournal } from './helpers.js';
@@ -22,6 +24,10 @@ describe('the writer and a reader as LogReaders', () => {
     expect(readerLog.truncatedAt).toBeUndefined();
     await r.close();
     await w.close();
+    // one directory, however it is named: relative and absolute paths give one location
+    const relative = await Journal.openForRead({ dir: asRelative(dir) });
+    expect(relative.location).toBe(dir);
+    await relative.close();
     const clean = await Journal.open({ dir });
     expect(clean.truncatedAt).toBeUndefined();
     await clean.close();

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { ClosedError } from '../errors.js';
 import type { FileIO } from '../io/fileIO.js';
 import type { LogReader } from '../log/logReader.js';
@@ -50,9 +51,13 @@ export abstract class JournalBase implements LogReader {
     this.records = new RecordReader(parts.io, parts.segments, view, parts.maxPayloadBytes, parts.changes, parts.known);
   }
 
-  /** The journal directory (LogReader: where the log lives). */
+  /**
+   * The journal directory, resolved (LogReader: where the log lives): the
+   * same directory reached as `./data` and `/abs/data` is one log to the
+   * in-process bookkeeping keyed on it.
+   */
   get location(): string {
-    return this.dir;
+    return resolve(this.dir);
   }
 
   /** Offset where the next record will be written (a reader: the end of the last record it sees). */
