@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { CONSUMERS_DIR, decodeCursorFile } from '@episteme/consumers';
 import { PROJECTIONS_DIR, decodeSnapshot } from '@episteme/projections';
-import { QUARANTINE_DIR, parseSegmentName, readFully, type FileIO } from '@episteme/wal';
+import { hasErrno, QUARANTINE_DIR, parseSegmentName, readFully, type FileIO } from '@episteme/wal';
 
 /** The whole content of a file through a FileIO, or undefined when it does not exist. */
 export function readAll(io: FileIO, path: string): Uint8Array | undefined {
@@ -10,7 +10,7 @@ export function readAll(io: FileIO, path: string): Uint8Array | undefined {
   try {
     fd = io.open(path, 'r');
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    if (hasErrno(err, 'ENOENT')) return undefined;
     throw err;
   }
   try {
@@ -27,7 +27,7 @@ export function listDir(io: FileIO, dir: string): string[] {
   try {
     return io.readdir(dir);
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return [];
+    if (hasErrno(err, 'ENOENT')) return [];
     throw err;
   }
 }

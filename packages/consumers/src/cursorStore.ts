@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createDirectories, isWalError, nodeFileIO, readFully, replaceFileAtomically, WalErrorCodes, writeFully, type FileIO } from '@episteme/wal';
+import { closeQuietly, createDirectories, errnoOf, isProcessAlive, isWalError, nodeFileIO, readFully, replaceFileAtomically, unlinkQuietly, WalErrorCodes, writeFully, type FileIO } from '@episteme/wal';
 import {
   CURSOR_FILE_BYTES,
   decodeCursorFile,
@@ -14,8 +14,7 @@ import {
   type CursorState,
 } from './cursorFile.js';
 import { validateConsumerName } from './consumerName.js';
-import { ConsumerIoError, errnoOf, isConsumerError } from './errors.js';
-import { isProcessAlive } from './liveness.js';
+import { ConsumerIoError, isConsumerError } from './errors.js';
 
 export const CONSUMERS_DIR = 'consumers';
 const SUFFIX = '.cursor';
@@ -325,22 +324,5 @@ function attempt<T>(operation: string, path: string, fn: () => T): T {
     return fn();
   } catch (err) {
     throw wrap(operation, path, err);
-  }
-}
-
-function closeQuietly(io: FileIO, fd: number): void {
-  try {
-    io.close(fd);
-  } catch {
-    // the error that matters is the one being thrown
-  }
-}
-
-function unlinkQuietly(io: FileIO, path: string): boolean {
-  try {
-    io.unlink(path);
-    return true;
-  } catch {
-    return false;
   }
 }

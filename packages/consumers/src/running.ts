@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
+import { isProcessAlive } from '@episteme/wal';
 import type { CursorState } from './cursorFile.js';
 import { ConsumerRunningError } from './errors.js';
-import { isProcessAlive } from './liveness.js';
 
 /**
  * Consumers whose runner runs in this process, by journal directory and

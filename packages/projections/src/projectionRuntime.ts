@@ -1,5 +1,5 @@
 import type { ConsumerRegistry, Logger } from '@episteme/consumers';
-import { NotRecordBoundaryError, type Journal, type JournalRecord } from '@episteme/wal';
+import { isEpistemeError, WalErrorCodes, type Journal, type JournalRecord } from '@episteme/wal';
 import { consumerNameOf, jsonCodec, type AnyProjection, type EventCodec } from './definition.js';
 import { ApplyFailedError, CorruptSnapshotError, HistoryDeletedError, StateNotSerializableError } from './errors.js';
 import { moveProjectionCursor } from './projectionCursor.js';
@@ -179,8 +179,7 @@ function isBoundary(journal: Journal, offset: number): boolean {
   try {
     return journal.read(offset) !== undefined;
   } catch (err) {
-    if (err instanceof NotRecordBoundaryError || (err as { code?: string }).code === 'WAL_NOT_RECORD_BOUNDARY') return false;
-    if ((err as { code?: string }).code === 'WAL_OFFSET_OUT_OF_RANGE') return false;
+    if (isEpistemeError(err, WalErrorCodes.NotRecordBoundary) || isEpistemeError(err, WalErrorCodes.OffsetOutOfRange)) return false;
     throw err;
   }
 }
@@ -194,6 +193,6 @@ async function syncUnlessClosed(journal: Journal): Promise<void> {
   try {
     await journal.sync();
   } catch (err) {
-    if ((err as { code?: string }).code !== 'WAL_CLOSED') throw err;
+    if (!isEpistemeError(err, WalErrorCodes.Closed)) throw err;
   }
 }

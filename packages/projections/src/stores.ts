@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createDirectories, ioError, nodeFileIO, readFully, replaceFileAtomically, type FileIO } from '@episteme/wal';
+import { createDirectories, hasErrno, ioError, nodeFileIO, readFully, replaceFileAtomically, type FileIO } from '@episteme/wal';
 import { InvalidProjectionArgumentError } from './errors.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from './snapshot.js';
 
@@ -33,7 +33,7 @@ export class FileSnapshotStore implements SnapshotStore {
     try {
       fd = this.io.open(path, 'r');
     } catch (err) {
-      if ((err as { code?: string }).code === 'ENOENT') return undefined;
+      if (hasErrno(err, 'ENOENT')) return undefined;
       throw ioError('opening snapshot', path, err);
     }
     let bytes: Uint8Array;
@@ -61,7 +61,7 @@ export class FileSnapshotStore implements SnapshotStore {
       this.io.unlink(this.pathOf(name));
       this.io.syncDir(this.dir);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      if (!hasErrno(err, 'ENOENT')) throw err;
     }
   }
 

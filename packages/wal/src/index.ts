@@ -10,6 +10,8 @@ export { setChecksumOffload, warmChecksumOffload } from './checksum/offload.js';
 export { nodeFileIO, readFully, writeFully, type FileIO } from './io/fileIO.js';
 export { replaceFileAtomically, isAtomicTempFile } from './io/atomicFile.js';
 export { createDirectories } from './io/directories.js';
+// for the other packages: moves behind @episteme/wal/internals once that entry exists
+export * from './shared/index.js';
 export * from './recovery/index.js';
 export { Journal, type AppendOptions } from './journal/journal.js';
 export type { JournalRecord } from './journal/journalReader.js';

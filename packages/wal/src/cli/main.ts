@@ -1,4 +1,4 @@
-import { isWalError, QuarantineError, REPAIR_COMMAND, WalErrorCodes, type WalErrorCode } from '../errors.js';
+import { exitCodeOfCategory, isEpistemeError, isWalError, QuarantineError, REPAIR_COMMAND } from '../errors.js';
 import { parseArgs, UsageError } from './args.js';
 import { CliError, ExitCode, type CliContext, type Command } from './command.js';
 import { findCommand } from './commands/index.js';
@@ -23,16 +23,6 @@ export interface CliIO {
   /** The journal directory, when the caller supplies it (the app's `<data>/journal`): usage leaves `<dir>` out. */
   suppliedDir?: string;
 }
-
-/** WalError codes that mean the input was wrong, not the journal: exit 2 like a usage error. */
-const BAD_INPUT_CODES: ReadonlySet<WalErrorCode> = new Set([
-  WalErrorCodes.InvalidArgument,
-  WalErrorCodes.NotAJournal,
-  WalErrorCodes.NotRecordBoundary,
-  WalErrorCodes.OffsetOutOfRange,
-  WalErrorCodes.RecordTooLarge,
-  WalErrorCodes.MaxPayloadTooSmall,
-]);
 
 /**
  * Runs one command line and returns the exit code. Never throws and never
@@ -113,7 +103,8 @@ async function helpCommand(rest: string[], ctx: CliContext, io: CliIO): Promise<
 function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError) return ExitCode.Usage;
   if (err instanceof CliError) return err.exitCode;
-  if (isWalError(err)) return BAD_INPUT_CODES.has(err.code) ? ExitCode.Usage : ExitCode.Problem;
+  // by category: bad input and a missing journal exit 2 (nothing changed), the rest 1
+  if (isEpistemeError(err)) return exitCodeOfCategory(err.category);
   return ExitCode.Problem;
 }
 
