@@ -39,15 +39,9 @@ const ConsumerErrorCategories: Readonly<Record<ConsumerErrorCode, ErrorCategory>
   CONSUMER_IO: 'io',
 };
 
-export class ConsumerError extends EpistemeError {
-  declare readonly code: ConsumerErrorCode;
-
+export class ConsumerError extends EpistemeError<ConsumerErrorCode> {
   constructor(code: ConsumerErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, ConsumerErrorCategories[code], message, options);
-  }
-
-  override toJSON(): { code: ConsumerErrorCode; message: string } {
-    return { code: this.code, message: this.message };
   }
 }
 

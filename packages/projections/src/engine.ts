@@ -251,7 +251,7 @@ export class ProjectionEngine {
       rt.error = err instanceof Error ? err.message : String(err);
       this.logger.warn(`projection "${rt.name}" failed to start: ${rt.error}`);
       // a typed error (or an errno one) fails this projection's start; one without a code is a bug
-      if (codeOf(err) === undefined) throw err;
+      if (!codeOf(err)) throw err;
       return { name: rt.name, mode: 'failed', detail: rt.error, checkpoint: rt.checkpoint, events: 0, durationMs: performance.now() - started, error: err as Error };
     }
   }

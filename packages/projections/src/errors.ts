@@ -37,15 +37,9 @@ const ProjectionErrorCategories: Readonly<Record<ProjectionErrorCode, ErrorCateg
   PROJECTION_STATE_NOT_SERIALIZABLE: 'state',
 };
 
-export class ProjectionError extends EpistemeError {
-  declare readonly code: ProjectionErrorCode;
-
+export class ProjectionError extends EpistemeError<ProjectionErrorCode> {
   constructor(code: ProjectionErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, ProjectionErrorCategories[code], message, options);
-  }
-
-  override toJSON(): { code: ProjectionErrorCode; message: string } {
-    return { code: this.code, message: this.message };
   }
 }
 

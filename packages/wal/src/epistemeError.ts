@@ -26,11 +26,12 @@ export type ErrorCategory = 'invalid-input' | 'not-found' | 'conflict' | 'corrup
  */
 const BRAND = Symbol.for('episteme.error');
 
-export class EpistemeError extends Error {
-  readonly code: string;
+/** `Code`: the union of a package's codes, so that its errors' `code` is typed as one of them. */
+export class EpistemeError<Code extends string = string> extends Error {
+  readonly code: Code;
   readonly category: ErrorCategory;
 
-  constructor(code: string, category: ErrorCategory, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, category: ErrorCategory, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.category = category;
@@ -39,7 +40,7 @@ export class EpistemeError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
-  toJSON(): { code: string; message: string } {
+  toJSON(): { code: Code; message: string } {
     return { code: this.code, message: this.message };
   }
 }

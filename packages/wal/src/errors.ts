@@ -72,15 +72,9 @@ const WalErrorCategories: Readonly<Record<WalErrorCode, ErrorCategory>> = {
   WAL_IO: 'io',
 };
 
-export class WalError extends EpistemeError {
-  declare readonly code: WalErrorCode;
-
+export class WalError extends EpistemeError<WalErrorCode> {
   constructor(code: WalErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, WalErrorCategories[code], message, options);
-  }
-
-  override toJSON(): { code: WalErrorCode; message: string } {
-    return { code: this.code, message: this.message };
   }
 }
 

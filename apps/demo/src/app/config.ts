@@ -28,7 +28,7 @@ export const ENV = {
 } as const;
 
 /** A flag or environment variable has a value the app cannot use; nothing was opened. */
-export class ConfigError extends EpistemeError {
+export class ConfigError extends EpistemeError<'APP_CONFIG'> {
   constructor(message: string) {
     super('APP_CONFIG', 'invalid-input', message);
   }

@@ -58,7 +58,7 @@ export interface FailedConstraint {
 }
 
 /** Input that failed validation; lists every failed constraint. Nothing was appended. */
-export class ValidationFailedError extends EpistemeError {
+export class ValidationFailedError extends EpistemeError<'APP_VALIDATION_FAILED'> {
   constructor(readonly what: string, readonly failures: FailedConstraint[]) {
     super('APP_VALIDATION_FAILED', 'invalid-input', `invalid ${what}: ${failures.map((f) => Object.values(f.constraints).join(', ')).join('; ')}`);
   }
