@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeRecordInto, Journal, nodeFileIO, RECORD_OVERHEAD, type FileIO, type GroupCommitOptions } from '@episteme/wal';
+import { Journal, nodeFileIO, type Appended, type FileIO, type GroupCommitOptions } from '@episteme/wal';
+import { encodeRecordInto, RECORD_OVERHEAD } from '@episteme/wal/internals';
 
 /**
  * The workloads of the append suite: durable and non-durable appends through
@@ -412,7 +413,7 @@ export class JournalAppends implements Workload {
     const deadline = start + ms;
     if ('inFlight' in this.drive) {
       const w = this.drive.inFlight;
-      const pending: Promise<number>[] = new Array<Promise<number>>(w);
+      const pending: Promise<Appended>[] = new Array<Promise<Appended>>(w);
       do {
         for (let k = 0; k < w; k++) pending[k] = j.append(pool.payload(records + k));
         await Promise.all(pending);
@@ -444,7 +445,7 @@ export class JournalAppends implements Workload {
     const j = this.journal!;
     // durability none: sync what the slice left (untimed); then drop sealed segments to bound disk use
     if (this.options.durability === 'none') await j.sync();
-    j.deleteSegmentsBelow(j.head);
+    j.deleteBelow(j.head);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { blake3 as napiBlake3 } from '@napi-rs/blake-hash';
 import { crc32c as nativeCrc32c } from '@node-rs/crc32';
 import { hashInto as jitHashInto } from 'blake3-jit';
-import { checkRecordChecksums, crc32cJs, encodeRecordInto, fastChecksums, readU32, RECORD_OVERHEAD, referenceChecksums } from '@episteme/wal';
+import { checkRecordChecksums, crc32cJs, encodeRecordInto, fastChecksums, readU32, RECORD_OVERHEAD, referenceChecksums } from '@episteme/wal/internals';
 import { randomBytes } from 'node:crypto';
 import { nsPerOp, type Batch } from './timing.js';
 

@@ -1,7 +1,8 @@
 import { blake3 as napiBlake3 } from '@napi-rs/blake-hash';
 import { crc32c as nativeCrc32c } from '@node-rs/crc32';
 import { hashInto as jitHashInto } from 'blake3-jit';
-import { checksums, crc32cJs, RECORD_OVERHEAD, setChecksums, verifyJournal, type Checksums } from '@episteme/wal';
+import { verifyJournal } from '@episteme/wal';
+import { checksums, crc32cJs, RECORD_OVERHEAD, setChecksums, type Checksums } from '@episteme/wal/internals';
 // Not public API: the cut-offs under test, read from the provider's source.
 import { BLAKE3_NATIVE_FROM, CRC_NATIVE_FROM } from '../../packages/wal/src/checksum/index.js';
 import { generateJournal } from './journal.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeRecordInto, encodeSegmentHeader, HEADER_SIZE, RECORD_OVERHEAD, segmentName } from '@episteme/wal';
+import { encodeRecordInto, encodeSegmentHeader, HEADER_SIZE, RECORD_OVERHEAD, segmentName } from '@episteme/wal/internals';
 
 /**
  * Journal files for benchmarks, written directly in the FORMAT.md layout:

@@ -1,5 +1,6 @@
 import { ConsumerRegistry, runConsumer, type RunOptions } from '@episteme/consumers';
-import { HEADER_SIZE, Journal, nodeFileIO, RECORD_OVERHEAD, type FileIO } from '@episteme/wal';
+import { Journal, nodeFileIO, type FileIO } from '@episteme/wal';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '@episteme/wal/internals';
 import { generateJournal, readAllRaw, SEGMENT_BYTES } from '../lib/journal.js';
 import { interleavedRoundsAsync, median } from '../lib/timing.js';
 import type { BenchContext, Cell, Mode } from '../lib/types.js';

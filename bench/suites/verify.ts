@@ -1,4 +1,5 @@
-import { HEADER_SIZE, recoverJournal, setChecksumOffload, verifyJournal, warmChecksumOffload } from '@episteme/wal';
+import { recoverJournal, setChecksumOffload, verifyJournal, warmChecksumOffload } from '@episteme/wal';
+import { HEADER_SIZE } from '@episteme/wal/internals';
 import { readFileSync } from 'node:fs';
 // The cut-offs are not public API, but judging them is this suite's job: read them from the source file itself.
 import { BLAKE3_NATIVE_FROM, CRC_NATIVE_FROM } from '../../packages/wal/src/checksum/index.js';

@@ -1,7 +1,7 @@
 import { writeLineSync } from '@episteme/wal/testing';
 
 // the one sleep of the packages, under the name the torture's modules import
-export { sleep } from '@episteme/wal';
+export { sleep } from '@episteme/wal/internals';
 
 /**
  * Shared by the torture's child processes. A child prints one line per fact

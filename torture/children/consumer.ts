@@ -17,7 +17,7 @@ watchParent();
 const cfg = configFromArgv<ConsumerConfig>();
 const rng = new Rng(cfg.seed);
 
-const journal = await Journal.open({ dir: cfg.dir, readOnly: true, pollIntervalMs: cfg.pollIntervalMs });
+const journal = await Journal.openForRead({ dir: cfg.dir, pollIntervalMs: cfg.pollIntervalMs });
 const registry = new ConsumerRegistry(journal, { logger: { warn: (m) => out(`warn ${oneLine(m)}`) } });
 // acknowledgements of durable cursor writes, seen from outside the runner
 const store = registry.store;

@@ -9,7 +9,8 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Journal, WalErrorCodes, isWalError, nodeFileIO, readPublishedHead } from '@episteme/wal';
+import { Journal, WalErrorCodes, isWalError, nodeFileIO } from '@episteme/wal';
+import { readPublishedHead } from '@episteme/wal/internals';
 import type { ReaderConfig } from '../lib/childConfig.js';
 import { digest } from '../lib/files.js';
 import { Rng } from '../lib/rng.js';
@@ -18,7 +19,7 @@ import { codeOf, configFromArgv, describe, out, watchParent } from './common.js'
 watchParent();
 const cfg = configFromArgv<ReaderConfig>();
 const rng = new Rng(cfg.seed);
-const journal = await Journal.open({ dir: cfg.dir, readOnly: true, pollIntervalMs: cfg.pollIntervalMs });
+const journal = await Journal.openForRead({ dir: cfg.dir, pollIntervalMs: cfg.pollIntervalMs });
 const seen: number[] = [];
 
 let from = journal.earliest;

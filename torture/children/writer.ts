@@ -35,8 +35,8 @@ const journal = await Journal.open({
 });
 const registry = new ConsumerRegistry(journal, { logger: { warn: (m) => out(`warn ${oneLine(m)}`) } });
 for (const e of registry.clamped) out(`clamp ${e.name} ${e.reason} ${e.storedCursor} ${e.clampedTo}`);
-const deleteBelow = journal.deleteSegmentsBelow.bind(journal);
-journal.deleteSegmentsBelow = (offset: number): string[] => {
+const deleteBelow = journal.deleteBelow.bind(journal);
+journal.deleteBelow = (offset: number): string[] => {
   const deleted = deleteBelow(offset);
   if (deleted.length > 0) out(`del ${deleted.length}`);
   return deleted;
@@ -81,7 +81,7 @@ async function appender(task: number): Promise<void> {
     const options = { durability };
     const bufs = payloads.map((p) => Buffer.from(p));
     try {
-      const offsets = count > 1 || r.chance(0.3) ? await journal.appendBatch(bufs, options) : [await journal.append(bufs[0]!, options)];
+      const offsets = count > 1 || r.chance(0.3) ? (await journal.appendBatch(bufs, options)).map((a) => a.offset) : [(await journal.append(bufs[0]!, options)).offset];
       offsets.forEach((o, k) => out(`a ${o} ${payloads[k]} ${durability === 'immediate' ? 'i' : 'n'}`));
     } catch (err) {
       const code = codeOf(err);

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { CONSUMERS_DIR, decodeCursorFile } from '@episteme/consumers';
 import { PROJECTIONS_DIR, decodeSnapshot } from '@episteme/projections';
-import { hasErrno, QUARANTINE_DIR, parseSegmentName, readFully, type FileIO } from '@episteme/wal';
+import type { FileIO } from '@episteme/wal';
+import { hasErrno, QUARANTINE_DIR, parseSegmentName, readFully } from '@episteme/wal/internals';
 
 /** The whole content of a file through a FileIO, or undefined when it does not exist. */
 export function readAll(io: FileIO, path: string): Uint8Array | undefined {

@@ -1,7 +1,7 @@
 import type { Figures } from './figures.js';
 
 // the one sleep of the packages, under the name the torture's modules import
-export { sleep } from '@episteme/wal';
+export { sleep } from '@episteme/wal/internals';
 
 /** What every session gets from the run. */
 export interface SessionEnv {

@@ -1,6 +1,7 @@
 import { ConsumerRegistry, runConsumer } from '@episteme/consumers';
 import { FileSnapshotStore, ProjectionEngine } from '@episteme/projections';
-import { codeOf, isEpistemeError, Journal, WalErrorCodes, type Durability, type JournalOptions } from '@episteme/wal';
+import { isEpistemeError, Journal, WalErrorCodes, type Durability, type JournalOptions } from '@episteme/wal';
+import { codeOf } from '@episteme/wal/internals';
 import { SimulatedDisk, type Fault } from '@episteme/wal/testing';
 import { checkRecovered } from './check.js';
 import { capturePre, describeError } from './files.js';
@@ -118,8 +119,8 @@ async function runCycle(a: CycleArgs): Promise<Outcome> {
     write(state);
     ledger.cursorAck(state.name, state.cursor);
   };
-  const deleteBelow = journal.deleteSegmentsBelow.bind(journal);
-  journal.deleteSegmentsBelow = (offset: number): string[] => {
+  const deleteBelow = journal.deleteBelow.bind(journal);
+  journal.deleteBelow = (offset: number): string[] => {
     const deleted = deleteBelow(offset);
     figures.count('cleanup.segmentsDeleted', deleted.length);
     return deleted;
@@ -205,7 +206,7 @@ async function runCycle(a: CycleArgs): Promise<Outcome> {
       const durability = r.chance(0.15) ? other(base) : base;
       try {
         const bufs = payloads.map((p) => Buffer.from(p));
-        const offsets = count > 1 ? await journal.appendBatch(bufs, { durability }) : [await journal.append(bufs[0]!, { durability })];
+        const offsets = count > 1 ? (await journal.appendBatch(bufs, { durability })).map((a) => a.offset) : [(await journal.append(bufs[0]!, { durability })).offset];
         offsets.forEach((o, k) => ledger.ack(o, payloads[k]!, durability === 'immediate'));
         figures.count('records.acked', count);
         if (durability === 'immediate') figures.count('records.ackedDurable', count);

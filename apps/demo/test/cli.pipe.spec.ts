@@ -7,7 +7,8 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Journal, loadRecoveryPoint, nodeFileIO } from '@episteme/wal';
+import { Journal, nodeFileIO } from '@episteme/wal';
+import { loadRecoveryPoint } from '@episteme/wal/internals';
 import { StdoutClosedError } from '@episteme/wal/cli';
 import { runCli } from '../src/cli/main.js';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -31,7 +31,7 @@ function input(lines: number): Buffer {
 }
 
 async function payloads(data: string): Promise<string[]> {
-  const journal = await Journal.open({ dir: join(data, 'journal'), readOnly: true });
+  const journal = await Journal.openForRead({ dir: join(data, 'journal') });
   try {
     const out: string[] = [];
     for await (const r of journal.readFrom(journal.earliest)) out.push(Buffer.from(r.payload).toString());

@@ -26,7 +26,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
 
 /** The ids of the assertions in the journal, in order. */
 async function ids(data: string): Promise<string[]> {
-  const journal = await Journal.open({ dir: join(data, 'journal'), readOnly: true });
+  const journal = await Journal.openForRead({ dir: join(data, 'journal') });
   try {
     const out: string[] = [];
     for await (const r of journal.readFrom(journal.earliest)) out.push((JSON.parse(Buffer.from(r.payload).toString()) as { data: { id: string } }).data.id);

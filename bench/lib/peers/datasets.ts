@@ -1,4 +1,5 @@
-import { isSegmentName, Journal, RECORD_OVERHEAD } from '@episteme/wal';
+import { Journal } from '@episteme/wal';
+import { isSegmentName, RECORD_OVERHEAD } from '@episteme/wal/internals';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAllRaw } from '../journal.js';
@@ -79,7 +80,7 @@ export async function readAll(method: ReadMethod, dir: string): Promise<ReadResu
   switch (method) {
     case 'episteme-readFrom':
     case 'episteme-readMany': {
-      const journal = await Journal.open({ dir: join(dir, 'journal'), readOnly: true });
+      const journal = await Journal.openForRead({ dir: join(dir, 'journal') });
       try {
         if (method === 'episteme-readFrom') {
           for await (const r of journal.readFrom(0)) {

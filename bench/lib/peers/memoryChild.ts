@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     const rss = process.memoryUsage.rss();
     if (rss > peak) peak = rss;
   };
-  const journal = await Journal.open({ dir: args.dir, readOnly: true });
+  const journal = await Journal.openForRead({ dir: args.dir });
   const baselineRss = process.memoryUsage.rss();
   peak = baselineRss;
   let records = 0;

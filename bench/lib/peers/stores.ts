@@ -1,4 +1,5 @@
-import { Journal, nodeFileIO, RECORD_OVERHEAD, type FileIO } from '@episteme/wal';
+import { Journal, nodeFileIO, type FileIO } from '@episteme/wal';
+import { RECORD_OVERHEAD } from '@episteme/wal/internals';
 import Database from 'better-sqlite3';
 import { ClassicLevel } from 'classic-level';
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';

@@ -1,4 +1,4 @@
-import { crc32cHex, crc32cJs } from '@episteme/wal';
+import { crc32cHex, crc32cJs } from '@episteme/wal/internals';
 import { CorruptCursorError } from './errors.js';
 
 /** What a cursor file holds. */

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { closeQuietly, createDirectories, errnoOf, isProcessAlive, isWalError, nodeFileIO, readFully, replaceFileAtomically, unlinkQuietly, WalErrorCodes, writeFully, type FileIO } from '@episteme/wal';
+import { createDirectories, isWalError, nodeFileIO, WalErrorCodes, type FileIO } from '@episteme/wal';
+import { closeQuietly, errnoOf, isProcessAlive, readFully, replaceFileAtomically, unlinkQuietly, writeFully } from '@episteme/wal/internals';
 import {
   CURSOR_FILE_BYTES,
   decodeCursorFile,

@@ -1,4 +1,5 @@
-import { EpistemeError, isEpistemeError, errnoOf, type ErrorCategory } from '@episteme/wal';
+import { EpistemeError, isEpistemeError, type ErrorCategory } from '@episteme/wal';
+import { errnoOf } from '@episteme/wal/internals';
 
 /**
  * Every error @episteme/consumers throws is a ConsumerError (an

@@ -1,4 +1,4 @@
-import { isWalError, WalErrorCodes, nodeFileIO, type FileIO, type Journal } from '@episteme/wal';
+import { isWalError, WalErrorCodes, nodeFileIO, type FileIO, type Journal, type JournalReader } from '@episteme/wal';
 import { RecordBoundaries } from './boundaries.js';
 import { describeClampReason as describe, type CursorClampEvent } from './clampEvents.js';
 import { validateConsumerName } from './consumerName.js';
@@ -55,7 +55,12 @@ type CommitPatch = Partial<Pick<CursorState, 'state' | 'error' | 'pid'>>;
  * again later, it would take cursors committed since then for stale ones
  * (a cursor beyond the recovery cut is, by then, simply further along).
  */
-const checkedJournals = new WeakSet<Journal>();
+const checkedJournals = new WeakSet<Journal | JournalReader>();
+
+/** Opened by Journal.openForRead (transitional: goes once the registry reads through LogReader and deletes through Retention). */
+function isReader(journal: Journal | JournalReader): journal is JournalReader {
+  return !('deleteBelow' in journal);
+}
 
 /**
  * Internal to the package (the runner): commits an offset the runner got as
@@ -93,7 +98,7 @@ export class ConsumerRegistry {
   /** Cleanup runs after most commits: while one cause holds it back, it is warned about once, not on every commit. */
   private cleanupSkippedFor: string | undefined;
 
-  constructor(readonly journal: Journal, options: RegistryOptions = {}) {
+  constructor(readonly journal: Journal | JournalReader, options: RegistryOptions = {}) {
     this.store = new CursorStore(journal.dir, options.io ?? nodeFileIO);
     this.logger = options.logger ?? { warn: (m) => console.warn(m) };
     this.now = options.now ?? (() => new Date());
@@ -102,9 +107,9 @@ export class ConsumerRegistry {
     this.damageReports = new DamagedCursorReports((m, about) => this.logger.warn(m, about));
     if (!checkedJournals.has(journal)) {
       // what a crash left in the page cache becomes durable before anyone reads it
-      if (!journal.readOnly) this.store.syncAll();
+      if (!isReader(journal)) this.store.syncAll();
       this.clampAfterRecovery();
-      if (!journal.readOnly) this.removeStaleTempFiles();
+      if (!isReader(journal)) this.removeStaleTempFiles();
       checkedJournals.add(journal);
     }
   }
@@ -276,7 +281,8 @@ export class ConsumerRegistry {
    * With no consumer nothing is deleted; a lagging or failed one holds the log.
    */
   cleanup(): string[] {
-    if (this.journal.readOnly) return [];
+    const journal = this.journal;
+    if (isReader(journal)) return [];
     let lowest: number | undefined;
     try {
       lowest = this.lowestCursor();
@@ -290,7 +296,7 @@ export class ConsumerRegistry {
     }
     this.cleanupSkippedFor = undefined;
     if (lowest === undefined) return [];
-    const deleted = this.journal.deleteSegmentsBelow(lowest);
+    const deleted = journal.deleteBelow(lowest);
     if (deleted.length > 0) {
       this.logger.info?.(`cleanup: deleted ${deleted.length} segment(s) below offset ${lowest}`);
       this.clampStrandedAfterCleanup();
@@ -345,7 +351,7 @@ export class ConsumerRegistry {
    * skips it: the cursor files are apart from the journal, and the commit stands.
    */
   private afterCommit(current: CursorState, cursor: number): void {
-    if (!this.autoCleanup || cursor === current.cursor || this.journal.readOnly) return;
+    if (!this.autoCleanup || cursor === current.cursor || isReader(this.journal)) return;
     let segments: Array<{ base: number }>;
     try {
       segments = this.journal.segmentList();
@@ -433,7 +439,7 @@ export class ConsumerRegistry {
 
   /** Read-only journals: re-list the segments so that earliest and head are current (writers are always current). */
   private refreshView(): void {
-    if (this.journal.readOnly) this.journal.segmentList();
+    this.journal.refresh();
   }
 
   /**
@@ -450,7 +456,7 @@ export class ConsumerRegistry {
   private clampAfterRecovery(): void {
     this.refreshView();
     const { earliest, head } = this.journal;
-    const cutAt = this.journal.recovery?.cuts[0]?.offset;
+    const cutAt = this.journal.truncatedAt;
     const states: CursorState[] = [];
     for (const name of this.store.names()) {
       try {
@@ -481,10 +487,10 @@ export class ConsumerRegistry {
       const [clampedTo, reason] = decision;
       const message =
         `consumer "${state.name}": stored cursor ${state.cursor} ${describe(reason)}; ` +
-        `clamped to ${clampedTo}` + (this.journal.readOnly ? ' (in memory only: the journal is read-only)' : '');
+        `clamped to ${clampedTo}` + (isReader(this.journal) ? ' (in memory only: the journal is read-only)' : '');
       this.clamped.push({ name: state.name, storedCursor: state.cursor, clampedTo, reason, message });
       this.logger.warn(message);
-      if (!this.journal.readOnly) this.store.write({ ...state, cursor: clampedTo, committedAt: this.now().toISOString() });
+      if (!isReader(this.journal)) this.store.write({ ...state, cursor: clampedTo, committedAt: this.now().toISOString() });
     }
   }
 }

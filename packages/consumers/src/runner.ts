@@ -1,4 +1,5 @@
-import { isWalError, sleep, WalErrorCodes, type JournalRecord } from '@episteme/wal';
+import { isWalError, WalErrorCodes, type JournalRecord } from '@episteme/wal';
+import { sleep } from '@episteme/wal/internals';
 import { validateConsumerName } from './consumerName.js';
 import { beginRun, commitHandled, commitHandledAsync, type ConsumerRegistry } from './registry.js';
 import { markRunningHere } from './running.js';

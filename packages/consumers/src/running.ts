@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { isProcessAlive } from '@episteme/wal';
+import { isProcessAlive } from '@episteme/wal/internals';
 import type { CursorState } from './cursorFile.js';
 import { ConsumerRunningError } from './errors.js';
 

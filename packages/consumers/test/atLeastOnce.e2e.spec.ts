@@ -11,7 +11,7 @@ describe('at-least-once delivery with real processes', () => {
   it(`handles every record at least once, in order, across ${KILLS} SIGKILLs of the consumer; the cursor never goes back or past an unhandled record`, async () => {
     const dir = tempDir();
     const writer = await Journal.open({ dir, maxSegmentBytes: 16 * 1024, durability: 'none' });
-    const offsets = await writer.appendBatch(Array.from({ length: 4000 }, (_, i) => Buffer.from(`job-${i}`)));
+    const offsets = (await writer.appendBatch(Array.from({ length: 4000 }, (_, i) => Buffer.from(`job-${i}`)))).map((a) => a.offset);
     await writer.close();
     const nextOf = new Map(offsets.map((o, i) => [o, offsets[i + 1] ?? o + 40 + `job-${i}`.length]));
     const rnd = seededRandom(7);

@@ -18,7 +18,7 @@ describe('cursor commits under power loss', () => {
           const disk = new SimulatedDisk(rnd);
           const dir = simDir();
           const journal = await Journal.open({ dir, io: disk });
-          const offsets = await journal.appendBatch(Array.from({ length: 20 }, (_, i) => Buffer.from(`e${i}`)));
+          const offsets = (await journal.appendBatch(Array.from({ length: 20 }, (_, i) => Buffer.from(`e${i}`)))).map((a) => a.offset);
           const registry = new ConsumerRegistry(journal, { io: disk, logger: quiet });
           registry.register('c');
           registry.commit('c', offsets[5]!);
@@ -102,7 +102,7 @@ describe('cursor commits under power loss', () => {
     const dir = simDir();
     const journal = await Journal.open({ dir, io: disk, maxSegmentBytes: 300, preallocateBytes: 0 });
     const offsets: number[] = [];
-    for (let i = 0; i < 40; i++) offsets.push(await journal.append(Buffer.from(`event-${i}`.padEnd(40, '.'))));
+    for (let i = 0; i < 40; i++) offsets.push((await journal.append(Buffer.from(`event-${i}`.padEnd(40, '.')))).offset);
     // the consumer's syncs wait for the test: its commit stays in flight
     let release: () => void = () => undefined;
     const gate = new Promise<void>((res) => (release = res));
@@ -138,7 +138,7 @@ describe('cursor commits under power loss', () => {
       const disk = new SimulatedDisk(seededRandom(5));
       const dir = simDir();
       const journal = await Journal.open({ dir, io: disk });
-      const offsets = await journal.appendBatch(Array.from({ length: 20 }, (_, i) => Buffer.from(`e${i}`)));
+      const offsets = (await journal.appendBatch(Array.from({ length: 20 }, (_, i) => Buffer.from(`e${i}`)))).map((a) => a.offset);
       const registry = new ConsumerRegistry(journal, { io: disk, logger: quiet });
       registry.register('c');
       registry.commit('c', offsets[3]!);

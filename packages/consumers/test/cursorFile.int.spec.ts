@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32cJs, nodeFileIO, type FileIO } from '@episteme/wal';
+import { nodeFileIO, type FileIO } from '@episteme/wal';
+import { crc32cJs } from '@episteme/wal/internals';
 import { CursorStore, decodeCursorFile, isConsumerError, ConsumerErrorCodes, type CursorState } from '../src/index.js';
 import { CURSOR_FILE_BYTES, decodeCursorFileContents, MARKER_POSITION, SLOT_BYTES } from '../src/cursorFile.js';
 import { tempDir } from './helpers.js';

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { Journal } from '@episteme/wal';
+import { Journal, type JournalReader } from '@episteme/wal';
 
 const made: string[] = [];
-const open: Journal[] = [];
+const open: Array<Journal | JournalReader> = [];
 afterEach(async () => {
   while (open.length) await open.pop()!.close().catch(() => undefined);
   while (made.length) rmSync(made.pop()!, { recursive: true, force: true });
@@ -27,7 +27,7 @@ export async function journalWith(count: number, options: { maxSegmentBytes?: nu
   return journal;
 }
 
-export function track(journal: Journal): Journal {
+export function track<J extends Journal | JournalReader>(journal: J): J {
   open.push(journal);
   return journal;
 }

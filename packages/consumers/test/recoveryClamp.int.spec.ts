@@ -8,7 +8,7 @@ import { quiet, tempDir, track } from './helpers.js';
 async function cursorAtHeadThenTornTail(): Promise<{ dir: string; cursor: number; lastRecord: number }> {
   const dir = tempDir();
   const journal = await Journal.open({ dir, preallocateBytes: 0 });
-  const offsets = await journal.appendBatch(Array.from({ length: 10 }, (_, i) => Buffer.from(`record-${i}`)));
+  const offsets = (await journal.appendBatch(Array.from({ length: 10 }, (_, i) => Buffer.from(`record-${i}`)))).map((a) => a.offset);
   const registry = new ConsumerRegistry(journal, { logger: quiet });
   registry.register('c');
   registry.commit('c', journal.head);
@@ -60,7 +60,7 @@ describe('cursor recovery after the journal cut its tail', () => {
 
   it('reports but does not rewrite cursors when the journal is read-only', async () => {
     const { dir, cursor } = await cursorAtHeadThenTornTail();
-    const journal = track(await Journal.open({ dir, readOnly: true }));
+    const journal = track(await Journal.openForRead({ dir }));
     const registry = new ConsumerRegistry(journal, { logger: quiet });
     expect(registry.clamped[0]!.reason).toBe('beyond-head');
     expect(registry.get('c').cursor).toBe(cursor);

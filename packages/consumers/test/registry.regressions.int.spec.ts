@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeRecord, isWalError, Journal, nodeFileIO, type FileIO } from '@episteme/wal';
+import { isWalError, Journal, nodeFileIO, type FileIO } from '@episteme/wal';
+import { encodeRecord } from '@episteme/wal/internals';
 import { SimulatedDisk } from '@episteme/wal/testing';
 import { ConsumerErrorCodes, ConsumerRegistry, CursorStore, isConsumerError, runConsumer, type RunOptions } from '../src/index.js';
 import { CURSOR_FILE_BYTES } from '../src/cursorFile.js';
@@ -64,7 +65,7 @@ describe('cursor validation walks records (C2)', () => {
   it('refuses a cursor inside a record even when the payload embeds a well-formed record', async () => {
     const journal = track(await Journal.open({ dir: tempDir(), preallocateBytes: 0 }));
     // a payload that carries a record of another log (replication, export, ...)
-    const outer = await journal.append(encodeRecord(Buffer.from('not an event of this log')));
+    const outer = (await journal.append(encodeRecord(Buffer.from('not an event of this log')))).offset;
     await journal.append(Buffer.from('next'));
     const registry = new ConsumerRegistry(journal, { logger: quiet });
     const inside = outer + 40; // the start of the outer payload: not a record boundary
@@ -86,8 +87,8 @@ describe('cursor validation walks records (C2)', () => {
   it('refuses such a cursor on commit and reset too, also when walking from a boundary established by an earlier commit', async () => {
     const journal = track(await Journal.open({ dir: tempDir(), preallocateBytes: 0 }));
     await journal.append(Buffer.from('first'));
-    const outer = await journal.append(encodeRecord(Buffer.from('embedded')));
-    const after = await journal.append(Buffer.from('after'));
+    const outer = (await journal.append(encodeRecord(Buffer.from('embedded')))).offset;
+    const after = (await journal.append(Buffer.from('after'))).offset;
     const registry = new ConsumerRegistry(journal, { logger: quiet });
     registry.register('c');
     registry.commit('c', outer); // a boundary this registry now knows
@@ -247,7 +248,7 @@ describe('registration against a moving earliest (C5, C6)', () => {
     const registry = new ConsumerRegistry(writer, { logger: quiet });
     registry.register('a');
     // the CLI (another process) has the directory open read-only
-    const reader = track(await Journal.open({ dir, readOnly: true }));
+    const reader = track(await Journal.openForRead({ dir }));
     const cli = new ConsumerRegistry(reader, { logger: quiet });
     registry.commit('a', writer.head); // cleanup deletes every sealed segment
     expect(writer.earliest).toBeGreaterThan(0);
@@ -266,7 +267,7 @@ describe('registration against a moving earliest (C5, C6)', () => {
     const warnings: string[] = [];
     const registry = new ConsumerRegistry(writer, { logger: { warn: (m) => warnings.push(m) }, io: disk });
     registry.register('a');
-    const reader = await Journal.open({ dir, io: disk, readOnly: true });
+    const reader = await Journal.openForRead({ dir, io: disk });
     const cli = new ConsumerRegistry(reader, { logger: quiet, io: disk });
     let late: number | undefined;
     disk.inject = ({ op, path }) => {
@@ -296,7 +297,7 @@ describe('registration against a moving earliest (C5, C6)', () => {
     for (let i = 0; i < 6; i++) await writer.append(Buffer.alloc(100, i));
     const registry = new ConsumerRegistry(writer, { logger: quiet, io: disk });
     registry.register('a');
-    const reader = await Journal.open({ dir, io: disk, readOnly: true });
+    const reader = await Journal.openForRead({ dir, io: disk });
     const warnings: string[] = [];
     const cli = new ConsumerRegistry(reader, { logger: { warn: (m) => warnings.push(m) }, io: disk });
     const offsets = reader.readMany(0, 100).map((r) => r.offset);
@@ -336,7 +337,7 @@ describe('registration against a moving earliest (C5, C6)', () => {
 describe('cursor files (C7 and temp files)', () => {
   it('a failing cursor write surfaces as a typed CONSUMER_IO error with the errno error as its cause, and the old cursor stays', async () => {
     const journal = track(await Journal.open({ dir: tempDir(), preallocateBytes: 0 }));
-    const off = await journal.append(Buffer.from('x'));
+    const off = (await journal.append(Buffer.from('x'))).offset;
     let fail = false;
     const registry = new ConsumerRegistry(journal, { logger: quiet, io: failingFsync(() => fail) });
     registry.register('c');

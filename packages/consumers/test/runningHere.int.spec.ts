@@ -23,7 +23,7 @@ describe('a consumer running in this process', () => {
     expect(before.state).toBe('running');
 
     // the same registry, another one on the same journal, and a read-only one on its directory (the CLI's way, in-process)
-    const reader = track(await Journal.open({ dir: journal.dir, readOnly: true }));
+    const reader = track(await Journal.openForRead({ dir: journal.dir }));
     const registries = [registry, new ConsumerRegistry(journal, { logger: quiet }), new ConsumerRegistry(reader, { logger: quiet })];
     for (const r of registries) {
       for (const change of [() => r.reset('c', 'earliest'), () => r.reset('c', 0), () => r.reset('c', 'latest'), () => r.delete('c')]) {
@@ -35,7 +35,7 @@ describe('a consumer running in this process', () => {
     expect(registry.get('c')).toEqual(before);
 
     // the run was not disturbed: it goes on with the next records, none delivered twice
-    const more = await journal.appendBatch([Buffer.from('x'), Buffer.from('y')]);
+    const more = (await journal.appendBatch([Buffer.from('x'), Buffer.from('y')])).map((a) => a.offset);
     await until(() => seen.length === 22);
     ac.abort();
     expect(await run).toMatchObject({ state: 'stopped', cursor: journal.head, handled: 22 });

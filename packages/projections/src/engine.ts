@@ -1,5 +1,6 @@
 import { ConsumerErrorCodes, type ConsumerRegistry, type Logger } from '@episteme/consumers';
-import { codeOf, isEpistemeError, sleep, WalErrorCodes, type Journal } from '@episteme/wal';
+import { isEpistemeError, WalErrorCodes, type Journal, type JournalReader } from '@episteme/wal';
+import { codeOf, sleep } from '@episteme/wal/internals';
 import { validateInitialState, validateProjection, type AnyProjection } from './definition.js';
 import { InvalidProjectionArgumentError, ProjectionBusyError, ProjectionNotFoundError } from './errors.js';
 import { registerProjectionCursor, reportUnrepairedProjectionCursor } from './projectionCursor.js';
@@ -8,7 +9,7 @@ import type { ProjectionInfo, RebuildProgress, RebuildReport, StartReport } from
 import { FileSnapshotStore, type SnapshotStore } from './stores.js';
 
 export interface EngineOptions {
-  journal: Journal;
+  journal: Journal | JournalReader;
   /** When given, each projection is a consumer here, so it holds back cleanup. */
   registry?: ConsumerRegistry;
   /** Default: snapshots in `<journal>/projections/`. */
@@ -74,8 +75,9 @@ export class ProjectionEngine {
     validateProjection(projection);
     validateInitialState(projection);
     if (this.runtimes.has(projection.name)) throw new InvalidProjectionArgumentError(`projection "${projection.name}" is already registered`);
-    // a read-only journal (a query from another process) never writes cursors
-    const registry = this.options.journal.readOnly ? undefined : this.options.registry;
+    // a reader (a query from another process) never writes cursors; transitional
+    // check, until the engine is given what it may do by type
+    const registry = 'deleteBelow' in this.options.journal ? this.options.registry : undefined;
     if (registry) registerProjectionCursor(registry, projection.name, this.logger);
     else if (this.options.registry) reportUnrepairedProjectionCursor(this.options.registry, projection.name, this.logger);
     this.runtimes.set(

@@ -1,5 +1,5 @@
 import type { ConsumerRegistry, Logger } from '@episteme/consumers';
-import { isEpistemeError, WalErrorCodes, type Journal, type JournalRecord } from '@episteme/wal';
+import { isEpistemeError, WalErrorCodes, type Journal, type JournalReader, type JournalRecord } from '@episteme/wal';
 import { consumerNameOf, jsonCodec, type AnyProjection, type EventCodec } from './definition.js';
 import { ApplyFailedError, CorruptSnapshotError, HistoryDeletedError, StateNotSerializableError } from './errors.js';
 import { moveProjectionCursor } from './projectionCursor.js';
@@ -7,7 +7,7 @@ import type { ProjectionInfo, RebuildProgress, RebuildReason } from './reports.j
 import type { SnapshotStore } from './stores.js';
 
 export interface RuntimeDeps {
-  journal: Journal;
+  journal: Journal | JournalReader;
   registry: ConsumerRegistry | undefined;
   store: SnapshotStore;
   batchSize: number;
@@ -55,7 +55,7 @@ export class ProjectionRuntime {
     if (snapshot.version !== this.def.version) {
       return { resumed: false, reason: 'version-changed', detail: `snapshot is version ${snapshot.version}, the projection is version ${this.def.version}` };
     }
-    const cut = journal.recovery?.cuts[0]?.offset;
+    const cut = journal.truncatedAt;
     if (cut !== undefined && cut < snapshot.checkpoint) {
       return {
         resumed: false,
@@ -175,7 +175,7 @@ export class ProjectionRuntime {
   }
 }
 
-function isBoundary(journal: Journal, offset: number): boolean {
+function isBoundary(journal: Journal | JournalReader, offset: number): boolean {
   try {
     return journal.read(offset) !== undefined;
   } catch (err) {
@@ -185,13 +185,12 @@ function isBoundary(journal: Journal, offset: number): boolean {
 }
 
 /**
- * Syncs a writer's journal. A read-only one cannot (its writer's durability
+ * Syncs a writer's journal. A reader cannot (its writer's durability
  * is its own), and a closed one synced everything when it closed.
  */
-async function syncUnlessClosed(journal: Journal): Promise<void> {
-  if (journal.readOnly) return;
+async function syncUnlessClosed(journal: Journal | JournalReader): Promise<void> {
   try {
-    await journal.sync();
+    await journal.makeDurable(); // resolves at once on a reader
   } catch (err) {
     if (!isEpistemeError(err, WalErrorCodes.Closed)) throw err;
   }

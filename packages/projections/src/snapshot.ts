@@ -1,4 +1,4 @@
-import { openEnvelope, sealEnvelope, type EnvelopeLayout } from '@episteme/wal';
+import { openEnvelope, sealEnvelope, type EnvelopeLayout } from '@episteme/wal/internals';
 import { CorruptSnapshotError, StateNotSerializableError } from './errors.js';
 
 /** A projection's state at a checkpoint, persisted together and atomically. */

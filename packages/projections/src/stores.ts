@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { createDirectories, hasErrno, ioError, nodeFileIO, readFully, replaceFileAtomically, type FileIO } from '@episteme/wal';
+import { createDirectories, nodeFileIO, type FileIO } from '@episteme/wal';
+import { hasErrno, ioError, readFully, replaceFileAtomically } from '@episteme/wal/internals';
 import { InvalidProjectionArgumentError } from './errors.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from './snapshot.js';
 

@@ -151,7 +151,7 @@ describe('ProjectionEngine after a crash took records away', () => {
     await new Promise((r) => setImmediate(r));
     // a projection in another process (a read-only journal) cannot sync the
     // writer's journal: its snapshot covers records a power loss takes away
-    const reader = await Journal.open({ dir, io: disk, readOnly: true });
+    const reader = await Journal.openForRead({ dir, io: disk });
     const elsewhere = new ProjectionEngine({ journal: reader, store: new FileSnapshotStore(dir, disk), logger: quiet });
     elsewhere.register(tally(1));
     await elsewhere.start({ follow: false });

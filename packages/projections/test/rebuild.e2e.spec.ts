@@ -42,7 +42,7 @@ describe('a rebuild interrupted by SIGKILL', () => {
     expect(await final.waitFor((l) => l.startsWith('ready '))).toMatch(/^ready (rebuilt|resumed) /);
     await final.exited;
 
-    const check = await Journal.open({ dir, readOnly: true });
+    const check = await Journal.openForRead({ dir });
     const fresh = new ProjectionEngine({ journal: check, store: new InMemorySnapshotStore(), logger: quiet });
     fresh.register(tally(2));
     await fresh.start({ follow: false });

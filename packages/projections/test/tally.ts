@@ -40,6 +40,6 @@ export function encode(e: Ev): Uint8Array {
 }
 
 export async function appendEvents(journal: Journal, events: Ev[]): Promise<number[]> {
-  return Promise.all(events.map((e) => journal.append(encode(e))));
+  return (await Promise.all(events.map((e) => journal.append(encode(e))))).map((a) => a.offset);
 }
 

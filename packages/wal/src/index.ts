@@ -1,22 +1,59 @@
 /**
  * @episteme/wal: the crash-safe write-ahead log of Episteme.
- * On-disk format: FORMAT.md (v2). Public surface: this barrel.
+ *
+ * This entry is what an application uses: the writer and the reader, their
+ * options, the log interface they implement, recovery and verification, and
+ * the errors an application catches. What the CLIs, the benchmarks and the
+ * torture tests need of the internals (segment scanners, the record codec,
+ * recovery-point files, checksum providers) is in `@episteme/wal/internals`,
+ * without a stability promise. On-disk format: docs/FORMAT.md (v2).
  */
-export * from './errors.js';
-export * from './format/index.js';
-export { checksums, setChecksums, fastChecksums, crc32cJs, type Checksums } from './checksum/index.js';
-export { referenceChecksums } from './checksum/reference.js';
-export { setChecksumOffload, warmChecksumOffload } from './checksum/offload.js';
-export { nodeFileIO, readFully, writeFully, type FileIO } from './io/fileIO.js';
-export { replaceFileAtomically, isAtomicTempFile } from './io/atomicFile.js';
-export { createDirectories } from './io/directories.js';
-// for the other packages: moves behind @episteme/wal/internals once that entry exists
-export * from './shared/index.js';
-export * from './recovery/index.js';
+
+// the journal: the writer, a reader in another process, and their options
 export { Journal, type AppendOptions } from './journal/journal.js';
-export type { JournalRecord } from './journal/journalReader.js';
+export { JournalReader } from './journal/journalReader.js';
+export type { JournalRecord } from './journal/recordReader.js';
+export { DEFAULT_OPTIONS, type JournalOptions, type JournalReaderOptions, type Durability, type GroupCommitOptions } from './journal/options.js';
 export type * from './log/index.js';
-export { DEFAULT_OPTIONS, type JournalOptions, type Durability, type GroupCommitOptions } from './journal/options.js';
-export { SegmentManager, type Segment } from './journal/segmentManager.js';
-export { LOCK_FILE } from './journal/writerLock.js';
-export { PUBLISHED_HEAD_FILE, readPublishedHead } from './journal/publishedHead.js';
+export { JOURNAL, JOURNAL_READER } from './di.js';
+
+// recovery and verification of a directory (what `open` runs, and the offline check)
+export { recoverJournal, type RecoverOptions } from './recovery/recover.js';
+export { verifyJournal, type VerifyOptions } from './recovery/verify.js';
+export type { RecoveryCut, RecoveryReport, SegmentSummary, VerifyProblem, VerifyReport, ScanProgress } from './recovery/report.js';
+
+// tuning: checksum verification on a worker thread (README: performance)
+export { setChecksumOffload, warmChecksumOffload } from './checksum/offload.js';
+
+// the file-system seam (tests inject faults through it) and durable directories for an app's own files
+export { nodeFileIO, type FileIO } from './io/fileIO.js';
+export { createDirectories } from './io/directories.js';
+
+// the errors an application catches: by class, or by stable code with isEpistemeError (any package's)
+export {
+  EpistemeError,
+  isEpistemeError,
+  exitCodeOfCategory,
+  type ErrorCategory,
+  WalErrorCodes,
+  WalError,
+  isWalError,
+  InvalidArgumentError,
+  NotAJournalError,
+  BadSegmentHeaderError,
+  CorruptRecordError,
+  QuarantineError,
+  OffsetOutOfRangeError,
+  NotRecordBoundaryError,
+  RecordTooLargeError,
+  MaxPayloadTooSmallError,
+  IoError,
+  LockedError,
+  ClosedError,
+  FailedStateError,
+  WriteFailedError,
+  type WalErrorCode,
+  type CutReason,
+  type DamageLocation,
+  type LockHolder,
+} from './errors.js';

@@ -3,20 +3,8 @@ import { join } from 'node:path';
 import { blake3 } from '@noble/hashes/blake3.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  countWellFormed,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  encodeRecord,
-  encodeSegmentHeader,
-  HEADER_SIZE,
-  QuarantineError,
-  RECORD_OVERHEAD,
-  recoverJournal,
-  scanSegment,
-  segmentName,
-  verifyJournal,
-  type CutReason,
-} from '../src/index.js';
+import { QuarantineError, recoverJournal, verifyJournal, type CutReason } from '../src/index.js';
+import { countWellFormed, DEFAULT_MAX_PAYLOAD_BYTES, encodeRecord, encodeSegmentHeader, HEADER_SIZE, RECORD_OVERHEAD, scanSegment, segmentName } from '../src/internals.js';
 import {
   holdsCut,
   isZero,

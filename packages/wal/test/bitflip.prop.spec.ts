@@ -1,19 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  encodeSegmentHeader,
-  HEADER_SIZE,
-  isWalError,
-  QUARANTINE_DIR,
-  QuarantineError,
-  RECORD_OVERHEAD,
-  recoverJournal,
-  verifyJournal,
-  WalErrorCodes,
-  type CutReason,
-} from '../src/index.js';
+import { isWalError, QuarantineError, recoverJournal, verifyJournal, WalErrorCodes, type CutReason } from '../src/index.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, encodeSegmentHeader, HEADER_SIZE, QUARANTINE_DIR, RECORD_OVERHEAD } from '../src/internals.js';
 import {
   holdsCut,
   noSyncIO,

@@ -1,7 +1,8 @@
 import { openSync, closeSync, truncateSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32cJs, nodeFileIO, RECORD_OVERHEAD, verifyJournal } from '../src/index.js';
+import { nodeFileIO, verifyJournal } from '../src/index.js';
+import { crc32cJs, RECORD_OVERHEAD } from '../src/internals.js';
 import { ChecksumOffload, OFFLOAD_MIN_RUN_BYTES } from '../src/checksum/offload.js';
 import { scanSegment } from '../src/recovery/scanSegment.js';
 import { HEADER_SIZE, payloadOf, tempDir, withoutChecksumOffload, writeJournal } from './helpers.js';

@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Journal, RECORD_OVERHEAD, verifyJournal } from '../src/index.js';
+import { Journal, verifyJournal } from '../src/index.js';
+import { RECORD_OVERHEAD } from '../src/internals.js';
 import { HEADER_SIZE } from '../src/format/constants.js';
 import { runCli } from '../src/cli/main.js';
 import { StdoutClosedError } from '../src/cli/output.js';
@@ -48,7 +49,7 @@ describe('episteme-wal append', () => {
     const out = await append([dir], chunks('alpha\nbe', 'ta\n\ngam', 'ma'));
     expect(out).toMatchObject({ code: 0, stderr: '' });
     expect(out.stdout).toBe('0\n45\n89\n129\n');
-    const journal = await Journal.open({ dir, readOnly: true });
+    const journal = await Journal.openForRead({ dir });
     expect(journal.readMany(0, 10).map((r) => Buffer.from(r.payload).toString())).toEqual(['alpha', 'beta', '', 'gamma']);
     await journal.close();
     expect(verifyJournal(dir).ok).toBe(true);
@@ -58,7 +59,7 @@ describe('episteme-wal append', () => {
     const dir = tempDir();
     const out = await append([dir], chunks('alpha\r\nbeta\r', '\n\r\nga\rmma\r'));
     expect(out).toMatchObject({ code: 0, stderr: '' });
-    const journal = await Journal.open({ dir, readOnly: true });
+    const journal = await Journal.openForRead({ dir });
     expect(journal.readMany(0, 10).map((r) => Buffer.from(r.payload).toString())).toEqual(['alpha', 'beta', '', 'ga\rmma\r']);
     await journal.close();
   });
@@ -95,7 +96,7 @@ describe('episteme-wal append', () => {
     expect(out.code).toBe(2);
     expect(out.stdout).toBe('0\n42\n');
     expect(out.stderr).toMatch(/line 3: payload of 7 bytes exceeds maxPayloadBytes \(4\); raise it with --max-payload-bytes \(lines 1-2 were appended\)/);
-    const journal = await Journal.open({ dir, readOnly: true });
+    const journal = await Journal.openForRead({ dir });
     expect(journal.readMany(0, 10).map((r) => Buffer.from(r.payload).toString())).toEqual(['ok', 'fine']);
     await journal.close();
 
@@ -137,7 +138,7 @@ describe('episteme-wal append', () => {
   it('the same records whatever the chunks: an input cut in two at every position, between \\r and \\n too', async () => {
     const text = 'a\r\nbc\n\r\n\rd\re\r';
     const read = async (dir: string): Promise<string[]> => {
-      const journal = await Journal.open({ dir, readOnly: true });
+      const journal = await Journal.openForRead({ dir });
       const records = journal.readMany(0, 100).map((r) => Buffer.from(r.payload).toString());
       await journal.close();
       return records;
@@ -167,7 +168,7 @@ describe('episteme-wal append', () => {
       stdin: chunks('one\n', 'two\nthree\n', 'four\n', 'five'),
     });
     expect({ code, stdout, stderr, writes }).toEqual({ code: 0, stdout: '0\n', stderr: '', writes: 2 });
-    const journal = await Journal.open({ dir, readOnly: true });
+    const journal = await Journal.openForRead({ dir });
     expect(journal.readMany(0, 10).map((r) => Buffer.from(r.payload).toString())).toEqual(['one', 'two', 'three', 'four', 'five']);
     await journal.close();
   });

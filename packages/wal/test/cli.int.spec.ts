@@ -2,7 +2,8 @@ import { appendFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileS
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, type CliIO } from '../src/cli/main.js';
-import { encodeRecord, HEADER_SIZE, Journal, RECORD_OVERHEAD, segmentName } from '../src/index.js';
+import { Journal } from '../src/index.js';
+import { encodeRecord, HEADER_SIZE, RECORD_OVERHEAD, segmentName } from '../src/internals.js';
 import { copyVector, FIXTURES, payloadOf, snapshotDir, tempDir, writeJournal } from './helpers.js';
 
 // In-process runs of every command; --json output is checked against cases.json.

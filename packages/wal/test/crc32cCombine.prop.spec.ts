@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32cJs, encodeRecordInto, RECORD_OVERHEAD } from '../src/index.js';
+import { crc32cJs, encodeRecordInto, RECORD_OVERHEAD } from '../src/internals.js';
 import { crc32cCombine } from '../src/checksum/crc32cCombine.js';
 import { crc32cOfRecords } from '../src/format/record.js';
 

@@ -220,8 +220,8 @@ describe('createDirectories', () => {
     symlinkSync('/nonexistent/x', link);
     const why = `${link} is a dangling symbolic link to /nonexistent/x (its target does not exist)`;
     for (const dir of [link, join(link, 'journal')]) {
-      for (const readOnly of [false, true]) {
-        await expect(Journal.open({ dir, readOnly }), `${dir} readOnly ${readOnly}`).rejects.toMatchObject({
+      for (const [which, open] of [['writer', Journal.open], ['reader', Journal.openForRead]] as const) {
+        await expect(open({ dir }), `${dir} ${which}`).rejects.toMatchObject({
           code: WalErrorCodes.NotAJournal,
           message: `${dir} is not a journal directory: ${why}`,
         });

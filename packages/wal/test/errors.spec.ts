@@ -16,7 +16,6 @@ import {
   NotRecordBoundaryError,
   OffsetOutOfRangeError,
   QuarantineError,
-  ReadOnlyError,
   RecordTooLargeError,
   WalError,
   WalErrorCodes,
@@ -24,6 +23,7 @@ import {
   type ErrorCategory,
   type WalErrorCode,
 } from '../src/index.js';
+import { ReadOnlyError } from '../src/internals.js';
 import { SyncFailedError } from '../src/journal/syncFailedError.js';
 
 /** The category of every code: the contract the CLIs' exit codes are derived from. */

@@ -3,7 +3,7 @@ import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach } from 'vitest';
-import { encodeRecord, encodeSegmentHeader, HEADER_SIZE, segmentName } from '../src/index.js';
+import { encodeRecord, encodeSegmentHeader, HEADER_SIZE, segmentName } from '../src/internals.js';
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures', 'vectors');
 
@@ -86,18 +86,8 @@ export { HEADER_SIZE };
  * ---------------------------------------------------------------------- */
 
 import { existsSync } from 'node:fs';
-import {
-  fastChecksums,
-  nodeFileIO,
-  QUARANTINE_DIR,
-  RECORD_OVERHEAD,
-  referenceChecksums,
-  scanSegment,
-  setChecksumOffload,
-  setChecksums,
-  type Checksums,
-  type FileIO,
-} from '../src/index.js';
+import { nodeFileIO, setChecksumOffload, type FileIO } from '../src/index.js';
+import { fastChecksums, QUARANTINE_DIR, RECORD_OVERHEAD, referenceChecksums, scanSegment, setChecksums, type Checksums } from '../src/internals.js';
 
 /** `<segment base hex16>.<file position hex16>.<unix ms>.bin` (FORMAT.md, Recovery). */
 export const QUARANTINE_FILE_NAME = /^([0-9a-f]{16})\.([0-9a-f]{16})\.(\d+)\.bin$/;

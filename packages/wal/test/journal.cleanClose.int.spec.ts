@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FailedStateError, Journal, RECORD_OVERHEAD, RECOVERY_POINT_FILE, crc32cJs, loadRecoveryPoint, nodeFileIO, writeRecoveryPoint } from '../src/index.js';
+import { FailedStateError, Journal, nodeFileIO } from '../src/index.js';
+import { RECORD_OVERHEAD, RECOVERY_POINT_FILE, crc32cJs, loadRecoveryPoint, writeRecoveryPoint } from '../src/internals.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../src/format/constants.js';
 import { segmentName } from '../src/format/segmentName.js';
 import { SimulatedDisk } from '../src/testing/index.js';
@@ -22,7 +23,7 @@ const point = (dir: string, io = nodeFileIO) => loadRecoveryPoint(io, dir, DEFAU
 async function closedJournal(dir: string, io = nodeFileIO, records = 40): Promise<number[]> {
   const j = await Journal.open({ dir, io, maxSegmentBytes: 2000, preallocateBytes: 0 });
   const offsets: number[] = [];
-  for (let i = 0; i < records; i++) offsets.push(await j.append(payloadOf(i, 100)));
+  for (let i = 0; i < records; i++) offsets.push((await j.append(payloadOf(i, 100))).offset);
   await j.close();
   return offsets;
 }
@@ -40,7 +41,7 @@ describe('clean close', () => {
     expect(j.head).toBe(offsets.at(-1)! + RECORD_OVERHEAD + 100);
     expect(point(dir).marked).toBe(false); // withdrawn by the open itself
     offsets.forEach((o, i) => expect(Buffer.from(j.read(o)!.payload)).toEqual(Buffer.from(payloadOf(i, 100))));
-    const next = await j.append(payloadOf(99, 100));
+    const next = (await j.append(payloadOf(99, 100))).offset;
     await j.close();
 
     const again = await Journal.open({ dir, scanSealedOnOpen: true });
@@ -69,7 +70,7 @@ describe('clean close', () => {
       const offsets = await closedJournal(dir, disk);
       const j = await Journal.open({ dir, io: disk, maxSegmentBytes: 2000 });
       const acked = new Map<number, number>(offsets.map((o, i) => [o, i]));
-      for (let i = 100; i < 130; i++) acked.set(await j.append(payloadOf(i, 100)), i);
+      for (let i = 100; i < 130; i++) acked.set((await j.append(payloadOf(i, 100))).offset, i);
       for (let i = 130; i < 140; i++) void j.append(payloadOf(i, 100), { durability: 'none' }).catch(() => undefined);
       disk.freeze();
       await j.close().catch(() => undefined);

@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal, LOCK_FILE } from '../src/index.js';
+import { Journal } from '../src/index.js';
+import { LOCK_FILE } from '../src/internals.js';
 import { SimulatedDisk } from '../src/testing/index.js';
 import { payloadOf, tempDir } from './helpers.js';
 import { simDir } from './rng.js';

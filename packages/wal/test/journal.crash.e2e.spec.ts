@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HEADER_SIZE, Journal, WalErrorCodes, isWalError, loadRecoveryPoint, nodeFileIO, verifyJournal } from '../src/index.js';
+import { Journal, WalErrorCodes, isWalError, nodeFileIO, verifyJournal } from '../src/index.js';
+import { HEADER_SIZE, loadRecoveryPoint } from '../src/internals.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../src/format/constants.js';
 import { spawnChild } from './children/spawn.js';
 import { tempDir } from './helpers.js';
@@ -109,7 +110,7 @@ describe('Journal crash safety with real processes', () => {
     const written: string[] = [];
     for (let i = 0; i < total; i += 20) {
       const batch = Array.from({ length: 20 }, (_, k) => `rec-${i + k}`);
-      const offsets = await writer.appendBatch(batch.map((b) => Buffer.from(b)));
+      const offsets = (await writer.appendBatch(batch.map((b) => Buffer.from(b)))).map((a) => a.offset);
       offsets.forEach((o, k) => written.push(`rec ${o} ${batch[k]}`));
       await new Promise((r) => setTimeout(r, 5));
     }

@@ -8,7 +8,7 @@ import { tempDir } from './helpers.js';
 import { SOAK, seededRandom, simDir } from './rng.js';
 
 /**
- * DESIGN.md: a failed or short write rejects its batch, restores the file to
+ * docs/journal.md: a failed or short write rejects its batch, restores the file to
  * the last record boundary and leaves the journal usable once the cause is
  * gone; a failed sync puts the journal in a failed state until reopened.
  */
@@ -47,7 +47,7 @@ describe('Journal with injected write and sync faults', () => {
         const text = `r${seed}i${i}` + 'y'.repeat(Math.floor(rnd() * 80));
         const head = journal.head;
         try {
-          acked.set(await journal.append(Buffer.from(text)), text);
+          acked.set((await journal.append(Buffer.from(text))).offset, text);
         } catch (err) {
           if (isWalError(err, WalErrorCodes.WriteFailed)) {
             seen.writeFailed++;
@@ -88,7 +88,7 @@ describe('Journal with injected write and sync faults', () => {
     let failures = 0;
     for (let i = 0; i < 100; i++) {
       try {
-        acked.push(await journal.append(new Uint8Array(100).fill(i)));
+        acked.push((await journal.append(new Uint8Array(100).fill(i))).offset);
       } catch (err) {
         expect(isWalError(err, WalErrorCodes.WriteFailed)).toBe(true);
         failures++;
@@ -97,7 +97,7 @@ describe('Journal with injected write and sync faults', () => {
     expect(failures).toBeGreaterThan(0);
     expect(verifyJournal(dir, { io: disk }).ok).toBe(true);
     disk.capacityBytes = Number.POSITIVE_INFINITY;
-    acked.push(await journal.append(new Uint8Array(100).fill(200)));
+    acked.push((await journal.append(new Uint8Array(100).fill(200))).offset);
     for (const offset of acked) expect(journal.read(offset)!.payload.length).toBe(100);
     await journal.close();
     expect(verifyJournal(dir, { io: disk }).ok).toBe(true);
@@ -123,7 +123,7 @@ describe('Journal with injected write and sync faults', () => {
       let failed = 0;
       for (let i = 0; i < 400 && failed < 5; i++) {
         try {
-          acked.push(await journal.append(new Uint8Array(4000).fill(i & 0xff)));
+          acked.push((await journal.append(new Uint8Array(4000).fill(i & 0xff))).offset);
         } catch (err) {
           expect(isWalError(err, WalErrorCodes.WriteFailed), String(err)).toBe(true);
           failed++;
@@ -132,8 +132,8 @@ describe('Journal with injected write and sync faults', () => {
       expect(failed).toBeGreaterThan(0);
       expect(verifyJournal(dir).ok).toBe(true);
       // free space: cleanup of old segments, as consumers would allow
-      expect(journal.deleteSegmentsBelow(acked[Math.floor(acked.length / 2)]!).length).toBeGreaterThan(0);
-      const after = await journal.append(new Uint8Array(4000).fill(7));
+      expect(journal.deleteBelow(acked[Math.floor(acked.length / 2)]!).length).toBeGreaterThan(0);
+      const after = (await journal.append(new Uint8Array(4000).fill(7))).offset;
       expect(journal.read(after)!.payload[0]).toBe(7);
       await journal.close();
       const reopened = await Journal.open({ dir });

@@ -18,7 +18,7 @@ async function appendConcurrently(journal: Journal, appenders: number, each: num
   const offsets: number[] = [];
   await Promise.all(
     Array.from({ length: appenders }, async (_, a) => {
-      for (let i = 0; i < each; i++) offsets.push(await journal.append(Buffer.from(`a${a}-${i}`)));
+      for (let i = 0; i < each; i++) offsets.push((await journal.append(Buffer.from(`a${a}-${i}`))).offset);
     }),
   );
   return offsets;
@@ -70,8 +70,8 @@ describe('group commit', () => {
     expect(resolved).toBe(false);
     expect(journal.head).toBe(head);
     expect(journal.read(head)).toBeUndefined();
-    const offset = await pending;
-    expect(offset).toBe(head);
+    const appended = await pending;
+    expect(appended.offset).toBe(head);
     expect(Buffer.from(journal.read(head)!.payload).toString()).toBe('second');
     await journal.close();
   });

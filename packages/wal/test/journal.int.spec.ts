@@ -1,15 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  HEADER_SIZE,
-  Journal,
-  RECORD_OVERHEAD,
-  WalErrorCodes,
-  isWalError,
-  verifyJournal,
-  type JournalRecord,
-} from '../src/index.js';
+import { Journal, WalErrorCodes, isWalError, verifyJournal, type JournalRecord } from '../src/index.js';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '../src/internals.js';
 import { payloadOf, snapshotDir, tempDir } from './helpers.js';
 
 async function collect(it: AsyncIterable<JournalRecord>): Promise<JournalRecord[]> {
@@ -33,8 +26,8 @@ describe('Journal', () => {
     const j = await Journal.open({ dir });
     expect(j.head).toBe(0);
     expect(j.recovery?.cuts).toEqual([]);
-    expect(await j.append(Buffer.from('hello'))).toBe(0);
-    expect(await j.append(new Uint8Array(0))).toBe(45);
+    expect((await j.append(Buffer.from('hello'))).offset).toBe(0);
+    expect((await j.append(new Uint8Array(0))).offset).toBe(45);
     expect(j.head).toBe(85);
     expect(j.read(0)).toMatchObject({ offset: 0, next: 45 });
     expect(Buffer.from(j.read(0)!.payload).toString()).toBe('hello');
@@ -51,7 +44,7 @@ describe('Journal', () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 1024, durability: 'none' });
     const offsets: number[] = [];
-    for (let i = 0; i < 60; i++) offsets.push(await j.append(payloadOf(i, (i * 37) % 200)));
+    for (let i = 0; i < 60; i++) offsets.push((await j.append(payloadOf(i, (i * 37) % 200))).offset);
     await j.close();
     const names = readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
     expect(names.length).toBeGreaterThan(5);
@@ -78,7 +71,7 @@ describe('Journal', () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 256 });
     await j.append(payloadOf(1, 10));
-    const big = await j.append(payloadOf(2, 1000));
+    const big = (await j.append(payloadOf(2, 1000))).offset;
     await j.append(payloadOf(3, 10));
     await j.close();
     const names = readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
@@ -124,26 +117,26 @@ describe('Journal', () => {
     expect(isWalError(await rejection(() => j.read(3)), WalErrorCodes.NotRecordBoundary)).toBe(true);
     expect(isWalError(await rejection(() => j.read(-1)), WalErrorCodes.InvalidArgument)).toBe(true);
     expect(isWalError(await rejection(collect(j.readFrom(7))), WalErrorCodes.NotRecordBoundary)).toBe(true);
-    const deleted = j.deleteSegmentsBelow(450);
+    const deleted = j.deleteBelow(450);
     expect(deleted.length).toBeGreaterThan(0);
     expect(j.earliest).toBeGreaterThan(0);
     expect(isWalError(await rejection(() => j.read(0)), WalErrorCodes.OffsetOutOfRange)).toBe(true);
     await j.close();
   });
 
-  it('deleteSegmentsBelow removes only whole sealed segments below the offset, never the active one', async () => {
+  it('deleteBelow removes only whole sealed segments below the offset, never the active one', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 200 });
     for (let i = 0; i < 10; i++) await j.append(payloadOf(i, 50));
     const segs = () => readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
     const all = segs();
     const secondBase = Number.parseInt(all[1]!.slice(0, 16), 16);
-    expect(j.deleteSegmentsBelow(secondBase - 1)).toEqual([]);
-    expect(j.deleteSegmentsBelow(secondBase)).toEqual([all[0]]);
-    expect(j.deleteSegmentsBelow(Number.MAX_SAFE_INTEGER).length).toBe(all.length - 2);
+    expect(j.deleteBelow(secondBase - 1)).toEqual([]);
+    expect(j.deleteBelow(secondBase)).toEqual([all[0]]);
+    expect(j.deleteBelow(Number.MAX_SAFE_INTEGER).length).toBe(all.length - 2);
     expect(segs()).toEqual([all[all.length - 1]]);
     expect(j.earliest).toBe(Number.parseInt(all[all.length - 1]!.slice(0, 16), 16));
-    expect(await j.append(payloadOf(99, 5))).toBeGreaterThan(0);
+    expect((await j.append(payloadOf(99, 5))).offset).toBeGreaterThan(0);
     await j.close();
   });
 
@@ -158,7 +151,7 @@ describe('Journal', () => {
         if (seen.length === 5) ac.abort();
       }
     })();
-    const offsets = await j.appendBatch([payloadOf(1, 1), payloadOf(2, 2)]);
+    const offsets = (await j.appendBatch([payloadOf(1, 1), payloadOf(2, 2)])).map((a) => a.offset);
     expect(offsets).toEqual([0, 41]);
     await Promise.all([j.append(payloadOf(3, 3)), j.append(payloadOf(4, 4)), j.append(payloadOf(5, 5))]);
     await follower;
@@ -185,18 +178,19 @@ describe('Journal', () => {
     expect(isWalError(await rejection(() => j.read(0)), WalErrorCodes.Closed)).toBe(true);
   });
 
-  it('a read-only journal sees the writer\'s new records and segments, and never changes a file', async () => {
+  it('a reader (openForRead) sees the writer\'s new records and segments, cannot write, and never changes a file', async () => {
     const dir = tempDir();
     const w = await Journal.open({ dir, maxSegmentBytes: 300 });
     await w.append(payloadOf(0, 10));
-    const r = await Journal.open({ dir, readOnly: true });
+    const r = await Journal.openForRead({ dir });
     expect(r.head).toBe(50);
     for (let i = 1; i < 20; i++) await w.append(payloadOf(i, 30));
     expect(r.read(w.head)).toBeUndefined();
     const all = await collect(r.readFrom(0));
     expect(all.length).toBe(20);
     expect(r.head).toBe(w.head);
-    expect(isWalError(await rejection(r.append(new Uint8Array(1))), WalErrorCodes.ReadOnly)).toBe(true);
+    // @ts-expect-error a reader has no append: writing through it is a compile error
+    expect(() => r.append(new Uint8Array(1))).toThrow(TypeError);
     await w.close();
     const before = snapshotDir(dir);
     await collect(r.readFrom(0));
@@ -209,7 +203,7 @@ describe('Journal batch reads for consumers', () => {
   it('readMany returns up to N records across segments without waiting, countRecords counts them, waitBeyond wakes on append', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 300 });
-    const offsets = await j.appendBatch(Array.from({ length: 30 }, (_, i) => payloadOf(i, 20)));
+    const offsets = (await j.appendBatch(Array.from({ length: 30 }, (_, i) => payloadOf(i, 20)))).map((a) => a.offset);
     const first = j.readMany(0, 7);
     expect(first.map((r) => r.offset)).toEqual(offsets.slice(0, 7));
     const rest = j.readMany(first[6]!.next, 1000);
@@ -239,7 +233,7 @@ describe('record content address', () => {
     const dir = tempDir();
     const j = await Journal.open({ dir });
     const payloads = [payloadOf(1, 0), payloadOf(2, 100), payloadOf(3, 5000)];
-    const offsets = await j.appendBatch(payloads);
+    const offsets = (await j.appendBatch(payloads)).map((a) => a.offset);
     const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
     const expected = payloads.map((p) => hex(blake3(p)));
     expect(offsets.map((o) => hex(j.read(o)!.blake3))).toEqual(expected);
@@ -247,23 +241,43 @@ describe('record content address', () => {
     expect((await collect(j.readFrom(0))).map((r) => hex(r.blake3))).toEqual(expected);
     await j.close();
   });
+
+  it('append and appendBatch resolve to each record\'s offset, next and BLAKE3 without reading back, with group commit and without', async () => {
+    const { blake3 } = await import('@noble/hashes/blake3.js');
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    for (const groupCommit of [false, true]) {
+      const j = await Journal.open({ dir: tempDir(), groupCommit, maxSegmentBytes: 4096 });
+      const payloads = Array.from({ length: 40 }, (_, i) => payloadOf(i, (i * 53) % 300));
+      // concurrent single appends (pipelined batches under group commit: the encoding buffer is reused) and batches
+      const appended = [
+        ...(await Promise.all(payloads.slice(0, 20).map((p) => j.append(p)))),
+        ...(await j.appendBatch(payloads.slice(20, 30))),
+        ...(await Promise.all([j.appendBatch(payloads.slice(30, 35)), j.appendBatch(payloads.slice(35))])).flat(),
+      ];
+      const read = j.readMany(0, 100);
+      expect(appended.map((a) => [a.offset, a.next, hex(a.blake3)]), `groupCommit ${groupCommit}`).toEqual(read.map((r) => [r.offset, r.next, hex(r.blake3)]));
+      expect(appended.map((a) => hex(a.blake3))).toEqual(payloads.map((p) => hex(blake3(p))));
+      expect(appended.at(-1)!.next).toBe(j.head);
+      await j.close();
+    }
+  });
 });
 
 describe('boundaryAtOrBefore', () => {
-  it('finds the record boundary at or before any offset, across segments, from a hint too', async () => {
+  it('finds the record boundary at or before any offset, across segments, from remembered boundaries too', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 400 });
     // a payload that holds a well-formed record: a boundary check must not be fooled by it
-    const inner = (await import('../src/index.js')).encodeRecord(payloadOf(7, 10));
-    const offsets = await j.appendBatch([payloadOf(1, 20), inner, payloadOf(2, 0)]);
+    const inner = (await import('../src/internals.js')).encodeRecord(payloadOf(7, 10));
+    const offsets = (await j.appendBatch([payloadOf(1, 20), inner, payloadOf(2, 0)])).map((a) => a.offset);
     const more: number[] = [];
-    for (let i = 0; i < 20; i++) more.push(await j.append(payloadOf(i, 30)));
+    for (let i = 0; i < 20; i++) more.push((await j.append(payloadOf(i, 30))).offset);
     const all = [...offsets, ...more];
     for (let k = 0; k < all.length; k++) {
       const start = all[k]!;
       const next = all[k + 1] ?? j.head;
       for (let o = start; o < next; o++) expect(j.boundaryAtOrBefore(o), `offset ${o}`).toBe(start);
-      expect(j.boundaryAtOrBefore(start, start)).toBe(start);
+      expect(j.boundaryAtOrBefore(start)).toBe(start); // walked from the boundary the loop above remembered
     }
     expect(j.boundaryAtOrBefore(offsets[1]! + 40)).toBe(offsets[1]); // inside the payload that looks like a record
     expect(j.boundaryAtOrBefore(j.head + 100)).toBe(j.head);

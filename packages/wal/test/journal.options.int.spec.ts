@@ -15,8 +15,10 @@ const cases: Array<[string, Partial<JournalOptions> | Record<string, unknown>, R
   ['pollIntervalMs 0', { pollIntervalMs: 0 }, /pollIntervalMs must be an integer from 1/],
   ['groupCommit.maxDelayMs 2^31', { groupCommit: { maxDelayMs: 2 ** 31 } }, /groupCommit\.maxDelayMs must be an integer from 0 to 2147483647/],
   ['groupCommit.maxDelayMs -1', { groupCommit: { maxDelayMs: -1 } }, /groupCommit\.maxDelayMs must be an integer from 0/],
-  // a string from a config file: 'true' must not open a writer, nor 'false' a reader
-  ['readOnly "true"', { readOnly: 'true' }, /readOnly must be true or false, not "true"/],
+  // the option that made Journal a reader is gone: an old call must not open a writer (recovery, a lock) where it asked for a reader
+  ['readOnly true', { readOnly: true }, /the readOnly option is gone: .*Journal\.openForRead/],
+  ['readOnly false', { readOnly: false }, /the readOnly option is gone: .*Journal\.openForRead/],
+  ['readOnly "true"', { readOnly: 'true' }, /the readOnly option is gone: .*Journal\.openForRead/],
   ['repair 1', { repair: 1 }, /repair must be true or false, not 1/],
   ['scanSealedOnOpen "yes"', { scanSealedOnOpen: 'yes' }, /scanSealedOnOpen must be true, false or 'unverified', not "yes"/],
 ];
@@ -31,18 +33,20 @@ describe('Journal.open refuses', () => {
 
   it('takes the largest timer values Node runs as asked', async () => {
     const dir = join(tempDir(), 'journal');
-    const j = await Journal.open({ dir, pollIntervalMs: 2 ** 31 - 1, groupCommit: { maxDelayMs: 0 }, readOnly: false, scanSealedOnOpen: 'unverified' });
+    const j = await Journal.open({ dir, pollIntervalMs: 2 ** 31 - 1, groupCommit: { maxDelayMs: 0 }, scanSealedOnOpen: 'unverified' });
     await j.close();
   });
 });
 
 describe('bad arguments to a journal', () => {
-  it('appendBatch([]) is refused where any append is: on a closed journal (WAL_CLOSED) and a read-only one (WAL_READ_ONLY)', async () => {
+  it('appendBatch([]) is refused where any append is: on a closed journal (WAL_CLOSED); a reader has no appendBatch at all', async () => {
     const dir = join(tempDir(), 'journal');
     const writer = await Journal.open({ dir });
     await writer.append(new Uint8Array([1]));
-    const reader = await Journal.open({ dir, readOnly: true });
-    await expect(reader.appendBatch([])).rejects.toMatchObject({ code: WalErrorCodes.ReadOnly });
+    const reader = await Journal.openForRead({ dir });
+    // @ts-expect-error writing through a reader is a compile error
+    expect(() => reader.appendBatch([])).toThrow(TypeError);
+    for (const writing of ['append', 'appendBatch', 'sync', 'deleteBelow']) expect(writing in reader, writing).toBe(false);
     await reader.close();
     await writer.close();
     await expect(writer.appendBatch([])).rejects.toMatchObject({ code: WalErrorCodes.Closed });
@@ -59,13 +63,31 @@ describe('bad arguments to a journal', () => {
   });
 });
 
+const openers: Array<[string, (o: { dir: string }) => Promise<unknown>]> = [
+  ['writer', (o) => Journal.open(o)],
+  ['reader', (o) => Journal.openForRead(o)],
+];
+
+describe('Journal.openForRead refuses', () => {
+  it.each([
+    ['no dir', {}, /Journal\.openForRead needs a `dir`/],
+    ['pollIntervalMs 0', { pollIntervalMs: 0 }, /pollIntervalMs must be an integer from 1/],
+    ['maxPayloadBytes -1', { maxPayloadBytes: -1 }, /maxPayloadBytes must be a positive integer/],
+  ])('%s: WAL_INVALID_ARGUMENT naming the option, nothing created', async (what, options, message) => {
+    const dir = join(tempDir(), 'journal');
+    const err = await Journal.openForRead(what === 'no dir' ? (options as { dir: string }) : { dir, ...options }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: WalErrorCodes.InvalidArgument, message: expect.stringMatching(message) });
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
 describe('a directory that is not a journal', () => {
   it('holding other files and no segment: a reader refuses it as a writer does (it opened as an empty log), and changes nothing', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'notes.txt'), 'mine');
-    for (const readOnly of [false, true]) {
-      const err = await Journal.open({ dir, readOnly }).catch((e: unknown) => e);
-      expect(err, `readOnly ${readOnly}`).toMatchObject({ code: WalErrorCodes.NotAJournal, message: expect.stringContaining('it holds other files (notes.txt) and no segment file') });
+    for (const [which, open] of openers) {
+      const err = await open({ dir }).catch((e: unknown) => e);
+      expect(err, which).toMatchObject({ code: WalErrorCodes.NotAJournal, message: expect.stringContaining('it holds other files (notes.txt) and no segment file') });
     }
     expect(readdirSync(dir)).toEqual(['notes.txt']);
   });

@@ -18,15 +18,15 @@ describe('pipelined group commit', () => {
     const journal = await Journal.open({ dir: simDir(), io: g.io, groupCommit: true });
     g.gate = true;
     const order: string[] = [];
-    const first = journal.append(Buffer.from('first')).then((o) => (order.push('first'), o));
+    const first = journal.append(Buffer.from('first')).then((o) => (order.push('first'), o.offset));
     await settle();
     expect(g.held).toHaveLength(1);
-    const second = journal.append(Buffer.from('second')).then((o) => (order.push('second'), o));
+    const second = journal.append(Buffer.from('second')).then((o) => (order.push('second'), o.offset));
     await settle();
     // written and syncing beside the first: the pipeline is two deep
     expect(g.held).toHaveLength(2);
     expect(g.maxRunning).toBe(2);
-    const third = journal.append(Buffer.from('third')).then((o) => (order.push('third'), o));
+    const third = journal.append(Buffer.from('third')).then((o) => (order.push('third'), o.offset));
     await settle();
     expect(g.held).toHaveLength(2); // no third sync while two run
 
@@ -55,7 +55,7 @@ describe('pipelined group commit', () => {
     const g = new GatedDisk();
     const dir = simDir();
     const journal = await Journal.open({ dir, io: g.io, groupCommit: true });
-    const kept = await journal.append(Buffer.from('kept'));
+    const kept = (await journal.append(Buffer.from('kept'))).offset;
     g.gate = true;
     const first = journal.append(Buffer.from('first'));
     await settle();
@@ -73,7 +73,7 @@ describe('pipelined group commit', () => {
 
     const reopened = await Journal.open({ dir, io: g.io, groupCommit: true });
     expect(Buffer.from(reopened.read(kept)!.payload).toString()).toBe('kept');
-    const next = await reopened.append(Buffer.from('after reopen'));
+    const next = (await reopened.append(Buffer.from('after reopen'))).offset;
     expect(Buffer.from(reopened.read(next)!.payload).toString()).toBe('after reopen');
     await reopened.close();
   });
@@ -87,7 +87,7 @@ describe('pipelined group commit', () => {
       Array.from({ length: 64 }, async (_, a) => {
         for (let i = 0; i < 20; i++) {
           const text = `appender ${a} record ${i}`;
-          written.set(await journal.append(Buffer.from(text)), text);
+          written.set((await journal.append(Buffer.from(text))).offset, text);
         }
       }),
     );

@@ -50,7 +50,7 @@ describe('Journal under simulated power loss', () => {
             for (let i = 0; i < 200; i++) {
               const text = `s${seed}c${cycle}a${a}i${i}` + 'x'.repeat(Math.floor(rnd() * 60));
               try {
-                const offset = await journal.append(Buffer.from(text));
+                const offset = (await journal.append(Buffer.from(text))).offset;
                 acked.set(offset, text);
               } catch {
                 return;

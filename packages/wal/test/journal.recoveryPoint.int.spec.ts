@@ -1,14 +1,15 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HEADER_SIZE, Journal, RECORD_OVERHEAD, RECOVERY_POINT_FILE, WalErrorCodes, isWalError, verifyJournal } from '../src/index.js';
+import { Journal, WalErrorCodes, isWalError, verifyJournal } from '../src/index.js';
+import { HEADER_SIZE, RECORD_OVERHEAD, RECOVERY_POINT_FILE } from '../src/internals.js';
 import { payloadOf, snapshotDir, tempDir } from './helpers.js';
 
 async function journalWithSegments(): Promise<{ dir: string; offsets: number[] }> {
   const dir = tempDir();
   const j = await Journal.open({ dir, maxSegmentBytes: 600, preallocateBytes: 0 });
   const offsets: number[] = [];
-  for (let i = 0; i < 60; i++) offsets.push(await j.append(payloadOf(i, 50)));
+  for (let i = 0; i < 60; i++) offsets.push((await j.append(payloadOf(i, 50))).offset);
   await j.close();
   return { dir, offsets };
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Journal, RECORD_OVERHEAD, loadRecoveryPoint, writeRecoveryPoint, type FileIO } from '../src/index.js';
+import { Journal, type FileIO } from '../src/index.js';
+import { RECORD_OVERHEAD, loadRecoveryPoint, writeRecoveryPoint } from '../src/internals.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../src/format/constants.js';
 import { segmentName } from '../src/format/segmentName.js';
 import { syncedPrefixEvery } from '../src/journal/journalWriter.js';
@@ -39,7 +40,7 @@ async function appendUntil(j: Journal, bytes: number, appenders: number, first: 
     Array.from({ length: appenders }, async () => {
       while (j.head < target) {
         const i = next++;
-        acked.set(await j.append(payloadOf(i, RECORD)), i);
+        acked.set((await j.append(payloadOf(i, RECORD))).offset, i);
       }
     }),
   );
@@ -94,7 +95,7 @@ describe('synced prefix of the last segment', () => {
             try {
               for (;;) {
                 const i = next++;
-                acked.set(await j.append(payloadOf(i, RECORD)), i);
+                acked.set((await j.append(payloadOf(i, RECORD))).offset, i);
                 if (++acks === freezeAt) disk.freeze();
               }
             } catch {
@@ -127,7 +128,7 @@ describe('synced prefix of the last segment', () => {
     const dir = simDir();
     const j = await Journal.open({ dir, io: disk });
     const offsets: number[] = [];
-    for (let i = 0; i < 40; i++) offsets.push(await j.append(payloadOf(i, 100)));
+    for (let i = 0; i < 40; i++) offsets.push((await j.append(payloadOf(i, 100))).offset);
     disk.freeze();
     await j.close().catch(() => undefined);
     disk.powerLoss();
@@ -182,7 +183,7 @@ describe('synced prefix of the last segment', () => {
     const dir = simDir();
     const killed = await Journal.open({ dir, io: disk });
     const offsets: number[] = [];
-    for (let i = 0; i < 30; i++) offsets.push(await killed.append(payloadOf(i, 100), { durability: 'none' }));
+    for (let i = 0; i < 30; i++) offsets.push((await killed.append(payloadOf(i, 100), { durability: 'none' })).offset);
     // the process dies with its writes in the page cache: nothing synced, nothing closed
     (killed as unknown as { lock: { release(): void } }).lock.release();
 

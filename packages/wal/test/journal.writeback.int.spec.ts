@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FailedStateError, InvalidArgumentError, Journal, RECORD_OVERHEAD } from '../src/index.js';
+import { FailedStateError, InvalidArgumentError, Journal } from '../src/index.js';
+import { RECORD_OVERHEAD } from '../src/internals.js';
 import { syncedPrefixEvery } from '../src/journal/journalWriter.js';
 import { SimulatedDisk } from '../src/testing/index.js';
 import { GatedDisk, settle } from './gatedDisk.js';
@@ -33,7 +34,7 @@ describe('background writeback of none appends', () => {
     for (let chunk = 0; chunk < 10; chunk++) {
       for (let i = 0; i < 20; i++) {
         const p = payloadOf(payloads.length, 1024);
-        expect(await journal.append(p)).toBe(written);
+        expect((await journal.append(p)).offset).toBe(written);
         payloads.push(p);
         written += RECORD_OVERHEAD + p.length;
       }
@@ -67,7 +68,7 @@ describe('background writeback of none appends', () => {
 
     disk.inject = undefined;
     const reopened = await Journal.open({ dir, io: disk, durability: 'none' });
-    const at = await reopened.append(Buffer.from('after reopen'));
+    const at = (await reopened.append(Buffer.from('after reopen'))).offset;
     expect(Buffer.from(reopened.read(at)!.payload).toString()).toBe('after reopen');
     await reopened.close();
   });
@@ -79,7 +80,7 @@ describe('background writeback of none appends', () => {
     g.gate = true;
     const offsets: number[] = [];
     // 40 KiB: one background sync starts and is held
-    for (let i = 0; i < 40; i++) offsets.push(await journal.append(payloadOf(i, 1024)));
+    for (let i = 0; i < 40; i++) offsets.push((await journal.append(payloadOf(i, 1024))).offset);
     await settle();
     expect(g.held).toHaveLength(1);
     // these cross the segment limit: the rotation must wait for the held sync
@@ -91,13 +92,13 @@ describe('background writeback of none appends', () => {
     expect(journal.segmentList()).toHaveLength(1);
     g.gate = false;
     g.held[0]!.release();
-    offsets.push(...(await Promise.all(crossing)));
+    offsets.push(...(await Promise.all(crossing)).map((a) => a.offset));
     expect(journal.segmentList().length).toBeGreaterThan(1);
 
     // close waits for a background sync still running on the new segment
     await settle(); // the sync the rotated batch started (not held) completes
     g.gate = true;
-    for (let i = 0; i < 30; i++) offsets.push(await journal.append(payloadOf(110 + i, 1024)));
+    for (let i = 0; i < 30; i++) offsets.push((await journal.append(payloadOf(110 + i, 1024))).offset);
     await settle();
     expect(g.held).toHaveLength(2);
     const closing = journal.close();

@@ -1,7 +1,8 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeRecord, encodeSegmentHeader, HEADER_SIZE, isWalError, RECORD_OVERHEAD, recoverJournal, segmentName, verifyJournal } from '../src/index.js';
+import { isWalError, recoverJournal, verifyJournal } from '../src/index.js';
+import { encodeRecord, encodeSegmentHeader, HEADER_SIZE, RECORD_OVERHEAD, segmentName } from '../src/internals.js';
 import { guarded, LOOP_GUARD } from './guarded.js';
 import { noSyncIO, payloadOf, RecordingIO, snapshotDir, tempDir, thrown, writeJournal } from './helpers.js';
 

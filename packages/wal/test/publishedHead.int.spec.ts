@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Journal, PUBLISHED_HEAD_FILE, RECORD_OVERHEAD, readPublishedHead } from '../src/index.js';
+import { Journal } from '../src/index.js';
+import { PUBLISHED_HEAD_FILE, RECORD_OVERHEAD, readPublishedHead } from '../src/internals.js';
 import { SimulatedDisk } from '../src/testing/index.js';
 import { GatedDisk, settle } from './gatedDisk.js';
 import { simDir } from './rng.js';
@@ -15,8 +16,8 @@ describe('published head', () => {
     const g = new GatedDisk();
     const dir = simDir();
     const w = await Journal.open({ dir, io: g.io, groupCommit: true });
-    const first = await w.append(Buffer.from('first'));
-    const r = await Journal.open({ dir, io: g.disk, readOnly: true });
+    const first = (await w.append(Buffer.from('first'))).offset;
+    const r = await Journal.openForRead({ dir, io: g.disk });
     expect(r.head).toBe(w.head);
 
     g.gate = true;
@@ -29,7 +30,7 @@ describe('published head', () => {
     expect(r.readMany(0, 10).map((x) => Buffer.from(x.payload).toString())).toEqual(['first']);
 
     g.held[0]!.release();
-    const second = await pending;
+    const second = (await pending).offset;
     r.segmentList();
     expect(r.head).toBe(w.head);
     expect(Buffer.from(r.read(second)!.payload).toString()).toBe('second, still syncing');
@@ -52,9 +53,9 @@ describe('published head', () => {
     expect(created.slice(0, 3)).toEqual([`open ${PUBLISHED_HEAD_FILE}`, `open ${PUBLISHED_HEAD_FILE}.new`, `write ${PUBLISHED_HEAD_FILE}.new`]);
     expect(created[3]).toMatch(/^rename /);
     expect(readPublishedHead(disk, dir)).toBe(0);
-    const a = await w.append(Buffer.from('synced'));
+    const a = (await w.append(Buffer.from('synced'))).offset;
     expect(readPublishedHead(disk, dir)).toBe(a + RECORD_OVERHEAD + 6);
-    const b = await w.append(Buffer.from('unsynced'), { durability: 'none' });
+    const b = (await w.append(Buffer.from('unsynced'), { durability: 'none' })).offset;
     await new Promise((r) => setImmediate(r));
     expect(readPublishedHead(disk, dir)).toBe(b + RECORD_OVERHEAD + 8);
     await w.append(Buffer.from('at close'), { durability: 'none' });
@@ -67,11 +68,11 @@ describe('published head', () => {
     const before = w2.head;
     const fd = disk.open(`${dir}/0000000000000000.wal`, 'r+');
     const extra = new Uint8Array(RECORD_OVERHEAD + 3);
-    const { encodeRecordInto } = await import('../src/index.js');
+    const { encodeRecordInto } = await import('../src/internals.js');
     encodeRecordInto(Buffer.from('odd'), extra, 0);
     disk.write(fd, extra, 0, extra.length, disk.size(fd));
     disk.close(fd);
-    const r = await Journal.open({ dir, io: disk, readOnly: true });
+    const r = await Journal.openForRead({ dir, io: disk });
     expect(r.head).toBe(before);
     await r.close();
     disk.freeze(); // the writer dies, then the power: the unsynced record is gone too
@@ -89,7 +90,7 @@ describe('published head', () => {
     await w.append(Buffer.from('one'));
     await w.sync();
     await new Promise((r) => setImmediate(r));
-    const r = await Journal.open({ dir, io: disk, readOnly: true });
+    const r = await Journal.openForRead({ dir, io: disk });
     const valid = r.head;
     expect(valid).toBe(w.head);
 
@@ -104,7 +105,7 @@ describe('published head', () => {
     r.segmentList();
     expect(r.head).toBe(valid); // the last valid value, not the damaged one, not the scan
 
-    const fresh = await Journal.open({ dir, io: disk, readOnly: true });
+    const fresh = await Journal.openForRead({ dir, io: disk });
     expect(fresh.head).toBe(0); // never read a valid one: it shows nothing rather than guess
     expect(fresh.readMany(0, 10)).toEqual([]);
     expect(readPublishedHead(disk, dir)).toBe('damaged');

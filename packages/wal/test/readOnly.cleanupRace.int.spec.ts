@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Journal, RECORD_OVERHEAD, isWalError, nodeFileIO, verifyJournal, WalErrorCodes, type FileIO } from '../src/index.js';
+import { Journal, isWalError, nodeFileIO, verifyJournal, WalErrorCodes, type FileIO } from '../src/index.js';
+import { RECORD_OVERHEAD } from '../src/internals.js';
 import { HEADER_SIZE } from '../src/format/constants.js';
 import { segmentName } from '../src/format/segmentName.js';
 import { payloadOf, tempDir } from './helpers.js';
@@ -64,7 +65,7 @@ describe('a read-only journal whose listing races the writer cleanup', () => {
     const dir = tempDir();
     const { writer, bases, sizes } = await fourSegments(dir);
     const { io, raceNextListing } = racingIO();
-    const reader = await Journal.open({ dir, readOnly: true, io });
+    const reader = await Journal.openForRead({ dir, io });
     // the reader has read segment 0 (its descriptor is open) and is in segment 1
     expect(reader.readMany(0, 5).map((r) => r.offset)).toEqual([0, 1, 2, 3, 4].map((i) => i * RECORD));
     const inSegment1 = bases[1]! + RECORD;
@@ -73,12 +74,12 @@ describe('a read-only journal whose listing races the writer cleanup', () => {
     // segment 0 was looked at before the deletions, 1 and 2 after them
     const names = [...sizes.keys()];
     raceNextListing(names, new Map([[names[0]!, sizes.get(names[0]!)!]]));
-    expect(writer.deleteSegmentsBelow(bases[3]!)).toEqual(names.slice(0, 3));
+    expect(writer.deleteBelow(bases[3]!)).toEqual(names.slice(0, 3));
 
     const err = (() => {
       try {
         // the view refreshes (as a reader does every 100 ms while reading), listing the directory then
-        (reader as unknown as { refresh(): boolean }).refresh();
+        (reader as unknown as { refreshView(): boolean }).refreshView();
         reader.readMany(inSegment1, 5);
         return undefined;
       } catch (e) {
@@ -95,12 +96,12 @@ describe('a read-only journal whose listing races the writer cleanup', () => {
     const dir = tempDir();
     const { writer, bases, sizes } = await fourSegments(dir);
     const { io, raceNextListing, listings } = racingIO();
-    const reader = await Journal.open({ dir, readOnly: true, io });
+    const reader = await Journal.openForRead({ dir, io });
     const names = [...sizes.keys()];
     raceNextListing(names, new Map([[names[0]!, sizes.get(names[0]!)!]]));
-    writer.deleteSegmentsBelow(bases[3]!);
+    writer.deleteBelow(bases[3]!);
     const before = listings();
-    (reader as unknown as { refresh(): boolean }).refresh();
+    (reader as unknown as { refreshView(): boolean }).refreshView();
     expect(listings() - before).toBe(2); // the racing listing, then a good one
     expect(reader.earliest).toBe(bases[3]); // no hole: segment 0 is not kept in front of 3
     await reader.close();
@@ -110,11 +111,11 @@ describe('a read-only journal whose listing races the writer cleanup', () => {
   it('a refresh that only moved the earliest offset says so: a read that missed is tried again', async () => {
     const dir = tempDir();
     const { writer, bases } = await fourSegments(dir);
-    const reader = await Journal.open({ dir, readOnly: true });
-    writer.deleteSegmentsBelow(bases[1]!);
-    expect((reader as unknown as { refresh(): boolean }).refresh()).toBe(true);
+    const reader = await Journal.openForRead({ dir });
+    writer.deleteBelow(bases[1]!);
+    expect((reader as unknown as { refreshView(): boolean }).refreshView()).toBe(true);
     expect(reader.earliest).toBe(bases[1]);
-    expect((reader as unknown as { refresh(): boolean }).refresh()).toBe(false);
+    expect((reader as unknown as { refreshView(): boolean }).refreshView()).toBe(false);
     await reader.close();
     await writer.close();
   });
@@ -127,7 +128,7 @@ describe('a read-only journal whose listing races the writer cleanup', () => {
     rmSync(`${dir}/${segmentName(bases[1]!)}`);
     const { io, listings } = racingIO();
     const before = listings();
-    const reader = await Journal.open({ dir, readOnly: true, io });
+    const reader = await Journal.openForRead({ dir, io });
     expect(listings() - before).toBeLessThanOrEqual(1 + 5); // listSegmentFiles at open, then at most 5 for the view
     expect(reader.earliest).toBe(0);
     await reader.close();
@@ -145,7 +146,7 @@ describe('verifyJournal of a live journal whose writer cleans up meanwhile', () 
       ...io,
       open: (path, flags) => {
         // cleanup runs right after the first segment was read
-        if (path.endsWith(names[1]!) && opened++ === 0) writer.deleteSegmentsBelow(bases[2]!);
+        if (path.endsWith(names[1]!) && opened++ === 0) writer.deleteBelow(bases[2]!);
         return io.open(path, flags);
       },
     };

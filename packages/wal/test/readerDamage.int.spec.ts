@@ -10,10 +10,11 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HEADER_SIZE, Journal, WalErrorCodes } from '../src/index.js';
+import { Journal, WalErrorCodes, type LogReader } from '../src/index.js';
+import { HEADER_SIZE } from '../src/internals.js';
 import { flipBit, payloadOf, snapshotDir, tempDir, thrown, writeJournal } from './helpers.js';
 
-async function readAll(journal: Journal, from: number): Promise<{ read: number[]; error: unknown }> {
+async function readAll(journal: LogReader, from: number): Promise<{ read: number[]; error: unknown }> {
   const read: number[] = [];
   try {
     for await (const r of journal.readFrom(from)) read.push(r.offset);
@@ -24,13 +25,13 @@ async function readAll(journal: Journal, from: number): Promise<{ read: number[]
 }
 
 describe('a reader meeting damage', () => {
-  for (const readOnly of [true, false]) {
-    it(`the first record of a sealed segment damaged: readFrom and read name the damage (${readOnly ? 'read-only' : 'writer'})`, async () => {
+  for (const reader of [true, false]) {
+    it(`the first record of a sealed segment damaged: readFrom and read name the damage (${reader ? 'reader' : 'writer'})`, async () => {
       const dir = tempDir();
       const { offsets, names } = writeJournal(dir, [[payloadOf(0, 100), payloadOf(1, 100)], [payloadOf(2, 100), payloadOf(3, 100)], [payloadOf(4, 100)]]);
       // the first record of the second (sealed) segment: its payload, so the CRC no longer matches
       flipBit(join(dir, names[1]!), HEADER_SIZE + 40 + 5, 0);
-      const journal = await Journal.open({ dir, readOnly, scanSealedOnOpen: false });
+      const journal = reader ? await Journal.openForRead({ dir }) : await Journal.open({ dir, scanSealedOnOpen: false });
       const before = snapshotDir(dir);
       try {
         const damage = { code: WalErrorCodes.CorruptRecord, location: { segment: names[1], position: HEADER_SIZE, offset: offsets[2], reason: 'crc-mismatch' } };
@@ -43,7 +44,7 @@ describe('a reader meeting damage', () => {
       } finally {
         await journal.close();
       }
-      if (readOnly) expect(snapshotDir(dir)).toEqual(before);
+      if (reader) expect(snapshotDir(dir)).toEqual(before);
     });
   }
 
@@ -52,7 +53,7 @@ describe('a reader meeting damage', () => {
     const { offsets, names } = writeJournal(dir, [[payloadOf(0, 100)], [payloadOf(1, 100)], [payloadOf(2, 100)]]);
     rmSync(join(dir, names[1]!));
     const before = snapshotDir(dir);
-    const journal = await Journal.open({ dir, readOnly: true });
+    const journal = await Journal.openForRead({ dir });
     try {
       const { read, error } = await readAll(journal, 0);
       expect(read).toEqual([offsets[0]]);

@@ -1,7 +1,8 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal, loadRecoveryPoint, nodeFileIO, recoverJournal, type FileIO } from '../src/index.js';
+import { Journal, nodeFileIO, recoverJournal, type FileIO } from '../src/index.js';
+import { loadRecoveryPoint } from '../src/internals.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../src/format/constants.js';
 import { segmentName } from '../src/format/segmentName.js';
 import { referenceChecksums } from '../src/checksum/reference.js';

@@ -1,21 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  encodeRecord,
-  encodeSegmentHeader,
-  HEADER_SIZE,
-  isWalError,
-  QUARANTINE_DIR,
-  QuarantineError,
-  RECORD_OVERHEAD,
-  recoverJournal,
-  segmentName,
-  verifyJournal,
-  WalErrorCodes,
-  type RecoveryReport,
-} from '../src/index.js';
+import { isWalError, QuarantineError, recoverJournal, verifyJournal, WalErrorCodes, type RecoveryReport } from '../src/index.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, encodeRecord, encodeSegmentHeader, HEADER_SIZE, QUARANTINE_DIR, RECORD_OVERHEAD, segmentName } from '../src/internals.js';
 import { crc32cJs } from '../src/checksum/index.js';
 import {
   flipBit,

@@ -3,24 +3,8 @@ import { join } from 'node:path';
 import { blake3 } from '@noble/hashes/blake3.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  decodeSegmentHeader,
-  encodeRecord,
-  encodeRecordInto,
-  encodeSegmentHeader,
-  fastChecksums,
-  HEADER_SIZE,
-  MAX_OFFSET,
-  nodeFileIO,
-  parseSegmentName,
-  RECORD_OVERHEAD,
-  recoverJournal,
-  referenceChecksums,
-  scanSegment,
-  segmentName,
-  validateRecordAt,
-  verifyJournal,
-} from '../src/index.js';
+import { nodeFileIO, recoverJournal, verifyJournal } from '../src/index.js';
+import { decodeSegmentHeader, encodeRecord, encodeRecordInto, encodeSegmentHeader, fastChecksums, HEADER_SIZE, MAX_OFFSET, parseSegmentName, RECORD_OVERHEAD, referenceChecksums, scanSegment, segmentName, validateRecordAt } from '../src/internals.js';
 import { BLAKE3_NATIVE_FROM, CRC_NATIVE_FROM } from '../src/checksum/index.js';
 import { crossChecked, layoutOf, readLog, tempDir, withChecksums } from './helpers.js';
 

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { nodeFileIO, type FileIO } from '../src/index.js';
 import {
   closeQuietly,
   codeOf,
@@ -11,7 +12,6 @@ import {
   hasErrno,
   ioError,
   isProcessAlive,
-  nodeFileIO,
   openEnvelope,
   RECOVERY_POINT_FILE,
   sealEnvelope,
@@ -19,8 +19,7 @@ import {
   unlinkQuietly,
   writeRecoveryPoint,
   type EnvelopeLayout,
-  type FileIO,
-} from '../src/index.js';
+} from '../src/internals.js';
 
 const BARE: EnvelopeLayout = { length: false, kind: 'recovery point' };
 const SNAPSHOT: EnvelopeLayout = { magic: 'episteme-snapshot v1', length: true, kind: 'snapshot file' };

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFil
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeSegmentHeader, HEADER_SIZE, RECORD_OVERHEAD, recoverJournal, verifyJournal, type RecoveryReport } from '../src/index.js';
+import { recoverJournal, verifyJournal, type RecoveryReport } from '../src/index.js';
+import { encodeSegmentHeader, HEADER_SIZE, RECORD_OVERHEAD } from '../src/internals.js';
 import {
   holdsCut,
   noSyncIO,

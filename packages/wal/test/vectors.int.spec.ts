@@ -2,19 +2,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blake3 } from '@noble/hashes/blake3.js';
-import {
-  crc32cJs,
-  encodeRecord,
-  HEADER_SIZE,
-  isWalError,
-  QuarantineError,
-  RECORD_OVERHEAD,
-  recoverJournal,
-  scanSegment,
-  nodeFileIO,
-  verifyJournal,
-  WalErrorCodes,
-} from '../src/index.js';
+import { isWalError, QuarantineError, recoverJournal, nodeFileIO, verifyJournal, WalErrorCodes } from '../src/index.js';
+import { crc32cJs, encodeRecord, HEADER_SIZE, RECORD_OVERHEAD, scanSegment } from '../src/internals.js';
 import { copyVector, FIXTURES, snapshotDir } from './helpers.js';
 
 interface VectorRecord {

@@ -2,17 +2,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { ConsumerRegistry, decodeCursorFile, encodeCursorFile, isConsumerError, validateConsumerName, type CursorState } from '@episteme/consumers';
 import { decodeSnapshot, encodeSnapshot, FileSnapshotStore, isProjectionError, ProjectionEngine } from '@episteme/projections';
-import {
-  decodeSegmentHeader,
-  encodeSegmentHeader,
-  isWalError,
-  Journal,
-  parseSegmentName,
-  recoverJournal,
-  segmentName,
-  validateRecordAt,
-  verifyJournal,
-} from '@episteme/wal';
+import { isWalError, Journal, recoverJournal, verifyJournal } from '@episteme/wal';
+import { decodeSegmentHeader, encodeSegmentHeader, parseSegmentName, segmentName, validateRecordAt } from '@episteme/wal/internals';
 import { runCli } from '@episteme/wal/cli';
 import { equalBytes, isZero } from '../files.js';
 import { initialTally, tallyProjection } from '../projection.js';
@@ -95,7 +86,7 @@ export async function fuzzSegments(rng: Rng, ctx: FuzzContext, n: number): Promi
 
   await only(ctx, 'verifyJournal', walTyped, () => verifyJournal(dir, limit));
   await only(ctx, 'a read-only journal', walTyped, async () => {
-    const j = await Journal.open({ dir, readOnly: true, ...limit });
+    const j = await Journal.openForRead({ dir, ...limit });
     try {
       let count = 0;
       await only(ctx, 'readFrom', walTyped, async () => {
@@ -165,7 +156,7 @@ export async function fuzzCursors(rng: Rng, ctx: FuzzContext, n: number): Promis
   const name = rng.chance(0.5) ? rng.pick(['c0', 'c1', 'new']) : randomString(rng, 20);
   const before = snapshotTree(dir);
   await only(ctx, 'a read-only registry', anyTyped, async () => {
-    const j = await Journal.open({ dir, readOnly: true });
+    const j = await Journal.openForRead({ dir });
     try {
       const reg = new ConsumerRegistry(j, { logger: quiet });
       await only(ctx, 'registry.list (read-only)', anyTyped, () => reg.list());
@@ -238,7 +229,7 @@ export async function fuzzOddDirectories(rng: Rng, ctx: FuzzContext, n: number):
   const op = rng.int(0, 5);
   const what = `${['Journal.open read-only', 'Journal.open writer', 'verifyJournal', 'recoverJournal', 'ConsumerRegistry', 'FileSnapshotStore.load'][op]}(${JSON.stringify(dir.slice(base.length))})`;
   await only(ctx, what, anyTyped, async () => {
-    if (op === 0) await (await Journal.open({ dir, readOnly: true })).close();
+    if (op === 0) await (await Journal.openForRead({ dir })).close();
     else if (op === 1) await (await Journal.open({ dir })).close();
     else if (op === 2) verifyJournal(dir);
     else if (op === 3) recoverJournal(dir);

@@ -1,4 +1,4 @@
-import { crc32cJs, encodeRecord, encodeSegmentHeader, HEADER_SIZE } from '@episteme/wal';
+import { crc32cJs, encodeRecord, encodeSegmentHeader, HEADER_SIZE } from '@episteme/wal/internals';
 import type { Rng } from '../rng.js';
 
 /** Bad input for the decoders: random bytes, and valid bytes with a few well-aimed mutations. */

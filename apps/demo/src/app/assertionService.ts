@@ -31,12 +31,12 @@ export class AssertionService {
 
   /** Appends prepared payloads with one write and one sync. */
   async appendPrepared(prepared: readonly Pick<PreparedEvent, 'payload'>[]): Promise<number[]> {
-    return this.journal.appendBatch(prepared.map((p) => p.payload));
+    return (await this.journal.appendBatch(prepared.map((p) => p.payload))).map((a) => a.offset);
   }
 
   private async appendOne(id: string, payload: Uint8Array): Promise<Appended> {
-    const offset = await this.journal.append(payload);
-    const rec = this.journal.read(offset)!;
-    return { offset, contentAddress: Buffer.from(rec.blake3).toString('hex'), id };
+    // the append hands back the record's digest: no read back
+    const { offset, blake3 } = await this.journal.append(payload);
+    return { offset, contentAddress: Buffer.from(blake3).toString('hex'), id };
   }
 }

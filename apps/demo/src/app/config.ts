@@ -1,4 +1,5 @@
-import { DEFAULT_MAX_PAYLOAD_BYTES, EpistemeError, type Durability } from '@episteme/wal';
+import { EpistemeError, type Durability } from '@episteme/wal';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '@episteme/wal/internals';
 
 /** What the app is configured with; flags win over environment variables, which win over defaults. */
 export interface AppConfig {

@@ -16,14 +16,13 @@ export const AUDIT_EXPORTER: InjectionToken<AuditExporter> = Symbol.for('epistem
 export const PROJECTIONS = [beliefsProjection, statsProjection];
 
 /** Journal options from the app's config; a test may register its own JOURNAL_OPTIONS instead. */
-export function journalOptionsOf(config: AppConfig, readOnly = false): JournalOptions {
+export function journalOptionsOf(config: AppConfig): JournalOptions {
   return {
     dir: join(config.dataDir, 'journal'),
     durability: config.durability,
     groupCommit: config.groupCommit,
     maxSegmentBytes: config.maxSegmentBytes,
     maxPayloadBytes: config.maxPayloadBytes,
-    readOnly,
   };
 }
 
@@ -42,8 +41,12 @@ export interface WireOptions {
  */
 export async function wire(container: DependencyContainer, config: AppConfig, options: WireOptions = {}): Promise<DependencyContainer> {
   container.register(APP_CONFIG, { useValue: config });
-  if (!container.isRegistered(JOURNAL_OPTIONS)) container.register(JOURNAL_OPTIONS, { useValue: journalOptionsOf(config, options.readOnly) });
-  const journal = await Journal.open(container.resolve(JOURNAL_OPTIONS));
+  if (!container.isRegistered(JOURNAL_OPTIONS)) container.register(JOURNAL_OPTIONS, { useValue: journalOptionsOf(config) });
+  const journalOptions = container.resolve(JOURNAL_OPTIONS);
+  // read mode opens a reader (no lock, no recovery); registered under the
+  // writer's token until the wiring reads through LogReader (transitional:
+  // the consumers and projections check which one they were given)
+  const journal = options.readOnly ? ((await Journal.openForRead(journalOptions)) as unknown as Journal) : await Journal.open(journalOptions);
   container.register(JOURNAL, { useValue: journal });
   const logger = options.logger ?? { warn: (m: string) => process.stderr.write(`warning: ${m}\n`) };
   registerConsumers(container, { logger, autoCleanup: false });

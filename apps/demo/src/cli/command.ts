@@ -1,18 +1,13 @@
-import type { FlagSpecs, ParsedArgs, PositionalSpec } from '@episteme/wal/cli';
+import type { Command, FlagSpecs } from '@episteme/wal/cli';
 import type { CommandContext } from './context.js';
 
-export interface AppCommand<F extends FlagSpecs = FlagSpecs> {
-  /** Words that select it: `['consumers', 'list']`. */
-  path: string[];
-  summary: string;
-  positionals: readonly PositionalSpec[];
-  flags: F;
-  run(args: ParsedArgs<F>, ctx: CommandContext): Promise<number>;
-}
+/** The exit codes of both CLIs (`ExitCode` of @episteme/wal/cli), under the app's name. */
+export { ExitCode as Exit } from '@episteme/wal/cli';
 
+/** A command of the app: the command model of episteme-wal, run with the app's context. */
+export type AppCommand<F extends FlagSpecs = FlagSpecs> = Command<F, CommandContext>;
+
+/** Identity function that lets TypeScript infer the flag types of a command. */
 export function defineCommand<F extends FlagSpecs>(c: AppCommand<F>): AppCommand<F> {
   return c;
 }
-
-/** 130: stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it), after saying how far it got. */
-export const Exit = { Ok: 0, Problem: 1, Usage: 2, Interrupted: 130 } as const;

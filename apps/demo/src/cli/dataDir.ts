@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { isSegmentName } from '@episteme/wal';
+import { isSegmentName } from '@episteme/wal/internals';
 import { UsageError } from '@episteme/wal/cli';
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { FileSnapshotStore, ProjectionEngine } from '@episteme/projections';
-import { isWalError, Journal, WalErrorCodes } from '@episteme/wal';
+import { isWalError, Journal, WalErrorCodes, type JournalReader } from '@episteme/wal';
 import type { AppConfig } from '../app/config.js';
 import { journalOptionsOf } from '../app/container.js';
 import { beliefsProjection, type BeliefsState } from '../projections/beliefs.js';
@@ -33,7 +33,7 @@ export class IdCheckError extends Error {
 export class StandingAssertions {
   private state: BeliefsState | IdCheckError | undefined;
 
-  constructor(private readonly journal: Journal) {}
+  constructor(private readonly journal: Journal | JournalReader) {}
 
   /**
    * The subject of the standing assertion `id`; undefined when none stands.
@@ -70,11 +70,11 @@ export class StandingAssertions {
  * the beliefs projection then keeps the later assertion (see beliefs.ts).
  */
 export async function subjectBeforeWriting(config: AppConfig, id: string): Promise<string | undefined> {
-  const options = journalOptionsOf(config, true);
+  const options = journalOptionsOf(config);
   if (!existsSync(options.dir)) return undefined; // no journal yet: nothing stands
-  let journal: Journal;
+  let journal: JournalReader;
   try {
-    journal = await Journal.open(options);
+    journal = await Journal.openForRead(options);
   } catch (err) {
     if (isWalError(err) && err.code === WalErrorCodes.NotAJournal) return undefined;
     throw err;

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
-import { createDirectories, nodeFileIO, readFully, writeFully, type FileIO, type JournalRecord } from '@episteme/wal';
+import { createDirectories, nodeFileIO, type FileIO, type JournalRecord } from '@episteme/wal';
+import { readFully, writeFully } from '@episteme/wal/internals';
 import { runConsumer, type ConsumerRegistry, type RunResult } from '@episteme/consumers';
 
 export const AUDIT_CONSUMER = 'audit-export';

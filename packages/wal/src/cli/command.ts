@@ -30,18 +30,28 @@ export interface CliContext {
   onInterrupt(stop: () => void): () => void;
 }
 
-export interface Command<F extends FlagSpecs = FlagSpecs> {
+/**
+ * A command of either CLI: episteme-wal's, which get a CliContext, and the
+ * app's, which get the app's context (`Ctx`).
+ */
+export interface Command<F extends FlagSpecs = FlagSpecs, Ctx = CliContext> {
+  /** The words that select it: `dump`, or `consumers list` for one of a group. */
   name: string;
   /** One line for the command list. */
   summary: string;
   positionals: readonly PositionalSpec[];
   flags: F;
-  run(args: ParsedArgs<F>, ctx: CliContext): Promise<number>;
+  run(args: ParsedArgs<F>, ctx: Ctx): Promise<number>;
 }
 
 /** Identity function that lets TypeScript infer the flag types of a command. */
 export function defineCommand<F extends FlagSpecs>(command: Command<F>): Command<F> {
   return command;
+}
+
+/** The command whose words start `words` (the rest are its arguments). */
+export function findCommand<C extends Pick<Command, 'name'>>(commands: readonly C[], words: readonly string[]): C | undefined {
+  return commands.find((c) => c.name.split(' ').every((w, i) => words[i] === w));
 }
 
 /** An expected failure with its own exit code and a one-line message. */

@@ -1,10 +1,15 @@
 /**
- * `@episteme/wal/cli`: the episteme-wal command line as a library, so that an
- * app's own CLI can offer `wal segments|dump|verify|recover|append` with the
- * same implementation, and reuse the small argument parser and output helpers.
+ * `@episteme/wal/cli`: the episteme-wal command line as a library, and the
+ * command model both CLIs are built on: an app's own CLI (the `episteme`
+ * app's) defines its commands, parses, prints usage and reports errors
+ * with these pieces, and offers `wal segments|dump|verify|recover` through
+ * runCli with the same implementation.
  */
 export { runCli, type CliIO } from './main.js';
-export { missingValue, parseArgs, parseNonNegativeInteger, UsageError, type FlagSpecs, type PositionalSpec, type ParsedArgs } from './args.js';
+export { flagTyped, parseArgs, parseNonNegativeInteger, splitGlobalFlags, UsageError, type FlagSpecs, type PositionalSpec, type ParsedArgs } from './args.js';
+export { CliError, ExitCode, findCommand, type Command } from './command.js';
+export { reportError } from './report.js';
+export { columns, commandRows, flagRows } from './usage.js';
 export { ProgressLine } from './progress.js';
 export { table, plural, formatBytes, oneLine, describeCut, StdoutClosedError } from './output.js';
 export { processStdout } from './processStdout.js';

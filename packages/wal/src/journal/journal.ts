@@ -1,28 +1,23 @@
-import { ClosedError, InvalidArgumentError, NotAJournalError, ReadOnlyError, ioError, isWalError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, NotAJournalError, ioError, isWalError } from '../errors.js';
 import { refuseForeignDirectory } from './foreignFiles.js';
-import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
+import { HEADER_SIZE } from '../format/constants.js';
 import { ensureDirectory } from '../io/directories.js';
 import { codeOf, hasErrno } from '../shared/errno.js';
 import { recoverJournal } from '../recovery/recover.js';
 import { loadRecoveryPoint, updateRecoveryPoint, withdrawCleanClose, type SyncedPrefix } from '../recovery/recoveryPoint.js';
 import type { RecoveryReport } from '../recovery/report.js';
-import { listSegmentFiles } from '../recovery/segmentFiles.js';
 import { ActiveSegment, preallocationOf } from './activeSegment.js';
 import { ChangeNotifier } from './changeNotifier.js';
 import { PublishedHead } from './publishedHead.js';
-import { JournalReader, type JournalRecord, type LogView, type ReadFromOptions } from './journalReader.js';
+import { JournalBase } from './journalBase.js';
+import { JournalReader } from './journalReader.js';
 import { JournalWriter } from './journalWriter.js';
-import { resolveOptions, type Durability, type JournalOptions, type ResolvedOptions } from './options.js';
-import { ReadOnlyView } from './readOnlyView.js';
+import { BoundaryCache } from './knownBoundaries.js';
+import type { Appended } from '../log/appended.js';
+import type { Retention } from '../log/logReader.js';
+import { resolveOptions, type Durability, type JournalOptions, type JournalReaderOptions, type ResolvedOptions } from './options.js';
 import { SegmentManager } from './segmentManager.js';
 import { WriterLock } from './writerLock.js';
-
-/**
- * A read-only journal re-lists the segments at least this often while it
- * reads, so that a segment deleted by the writer's cleanup turns into an
- * out-of-range error instead of a read from a file that is gone.
- */
-const STALE_VIEW_MS = 100;
 
 export interface AppendOptions {
   /** Overrides the journal's durability for this append. */
@@ -47,63 +42,32 @@ function syncedPrefixOf(active: ActiveSegment): SyncedPrefix | undefined {
 }
 
 /**
- * The event log: durable appends at global offsets, reads by offset, tailing.
- * One writer per directory (across processes); any number of read-only
- * journals in other processes.
+ * The event log's writer: durable appends at global offsets, reads by
+ * offset, tailing, retention. One writer per directory (across processes);
+ * any number of readers in other processes (`Journal.openForRead`).
  */
-export class Journal {
-  private closed = false;
-  private closing: Promise<void> | undefined;
-  private headOffset = 0;
-  private readonly reader: JournalReader;
-  /** Read-only journals: the view of the directory, refreshed from disk. */
-  private readonly view: ReadOnlyView | undefined;
-  private refreshedAt = 0;
-
+export class Journal extends JournalBase implements Retention {
   private constructor(
     private readonly options: ResolvedOptions,
-    private readonly segments: SegmentManager,
-    private readonly changes: ChangeNotifier,
-    private readonly writer: JournalWriter | undefined,
-    private readonly lock: WriterLock | undefined,
-    /** What recovery found and did on open (writers only). */
-    readonly recovery: RecoveryReport | undefined,
-    /** The head as readers in other processes may see it (writers only). */
-    private readonly published?: PublishedHead,
+    segments: SegmentManager,
+    changes: ChangeNotifier,
+    private readonly writer: JournalWriter,
+    private readonly lock: WriterLock,
+    /** What recovery found and did on open. */
+    readonly recovery: RecoveryReport,
+    /** The head as readers in other processes may see it. */
+    private readonly published: PublishedHead,
   ) {
-    if (!writer) this.view = new ReadOnlyView(options.io, options.dir, options.maxPayloadBytes, segments);
-    const logView: LogView = {
-      earliest: () => this.earliest,
-      head: () => this.headOffset,
-      refresh: () => this.refresh(),
-      refreshIfStale: () => {
-        if (!this.writer && performance.now() - this.refreshedAt > STALE_VIEW_MS) this.refresh();
-      },
-      checkOpen: () => this.checkOpen(),
-    };
-    this.reader = new JournalReader(options.io, segments, logView, options.maxPayloadBytes, changes);
+    super({ dir: options.dir, io: options.io, maxPayloadBytes: options.maxPayloadBytes, segments, changes, known: new BoundaryCache() });
   }
 
   /**
-   * Opens (creating when absent) a journal directory. A writer takes the
-   * directory's lock and runs recovery; `readOnly` does neither and never
-   * changes a file.
+   * Opens (creating when absent) a journal directory as its writer: takes
+   * the directory's lock and runs recovery.
    */
   static async open(options: JournalOptions): Promise<Journal> {
     const o = resolveOptions(options);
     const segments = new SegmentManager(o.io, o.dir);
-    if (o.readOnly) {
-      // NotAJournalError when the directory is missing; one without segments is looked at once more
-      if (listSegmentFiles(o.io, o.dir).length === 0) refuseForeignDirectory(o.io, o.dir, true);
-      const journal = new Journal(o, segments, new ChangeNotifier(o.dir, o.pollIntervalMs), undefined, undefined, undefined);
-      try {
-        journal.refresh();
-      } catch (err) {
-        await journal.close();
-        throw err;
-      }
-      return journal;
-    }
     try {
       ensureDirectory(o.io, o.dir);
       refuseForeignDirectory(o.io, o.dir);
@@ -137,13 +101,14 @@ export class Journal {
       }
       const changes = new ChangeNotifier();
       let journal: Journal | undefined;
-      published = PublishedHead.open(o.io, o.dir, report.head);
-      const writer = new JournalWriter(o, segments, active, report.head, (head, synced) => {
-        journal!.headOffset = head;
-        published!.publish(head, synced);
+      const head = PublishedHead.open(o.io, o.dir, report.head);
+      published = head;
+      const writer = new JournalWriter(o, segments, active, report.head, (at, synced) => {
+        journal!.headOffset = at;
+        head.publish(at, synced);
         changes.notify();
       });
-      journal = new Journal(o, segments, changes, writer, lock, report, published);
+      journal = new Journal(o, segments, changes, writer, lock, report, head);
       journal.headOffset = report.head;
       // every sealed segment is now known good: the next open need not rescan
       // it; a clean-close mark goes before anything is written (and if it
@@ -162,93 +127,50 @@ export class Journal {
     }
   }
 
-  /** Offset where the next record will be written (readers: the last one seen + 1). */
-  get head(): number {
-    return this.headOffset;
+  /**
+   * Opens a journal directory that a writer in another process owns, to
+   * read it: no lock, no recovery, never changes a file. See JournalReader.
+   */
+  static openForRead(options: JournalReaderOptions): Promise<JournalReader> {
+    return JournalReader.open(options);
   }
 
-  /** The segment files, oldest first: name and base offset. */
-  segmentList(): Array<{ name: string; base: number }> {
-    this.checkOpen();
-    if (!this.writer) this.refresh();
-    return this.segments.segments.map((s) => ({ name: s.name, base: s.base }));
-  }
-
-  /** Offset of the first retained record. */
-  get earliest(): number {
-    return this.segments.first?.base ?? this.headOffset;
-  }
-
-  get readOnly(): boolean {
-    return this.options.readOnly;
-  }
-
-  get dir(): string {
-    return this.options.dir;
-  }
-
-  /** Appends one record; resolves to its offset once it is as durable as asked. */
-  append(payload: Uint8Array, options: AppendOptions = {}): Promise<number> {
-    // not an async function: one promise per append, not two (the hot path of group commit)
-    return this.appendMany([payload], options);
-  }
-
-  /** Appends several records with one write and one sync; resolves to their offsets. */
-  async appendBatch(payloads: Uint8Array[], options: AppendOptions = {}): Promise<number[]> {
-    if (!Array.isArray(payloads)) throw new InvalidArgumentError('appendBatch takes an array of payloads');
-    // an empty batch writes nothing, but is refused where any append is (a closed or read-only journal)
-    if (this.closed) throw new ClosedError();
-    if (!this.writer) throw new ReadOnlyError('appendBatch');
-    if (payloads.length === 0) return [];
-    let offset = await this.appendMany(payloads, options);
-    return payloads.map((p) => {
-      const at = offset;
-      offset += RECORD_OVERHEAD + p.length;
-      return at;
-    });
-  }
-
-  /** The record at `offset`, or undefined at the head. */
-  read(offset: number): JournalRecord | undefined {
-    return this.reader.read(offset);
-  }
-
-  /** Records from `offset` in order; with `follow`, waits at the head until `signal` aborts. */
-  readFrom(offset: number, options: ReadFromOptions = {}): AsyncGenerator<JournalRecord, void, undefined> {
-    return this.reader.readFrom(offset, options);
-  }
-
-  /** Up to `maxRecords` records from `offset`, without waiting (empty at the head). */
-  readMany(offset: number, maxRecords: number): JournalRecord[] {
-    return this.reader.readMany(offset, maxRecords);
-  }
-
-  /** Resolves once a record exists at or after `offset` (the head moved past it), or on abort. */
-  waitBeyond(offset: number, signal?: AbortSignal): Promise<void> {
-    return this.reader.waitBeyond(offset, signal);
+  /** Where recovery cut the log on open (the first cut's offset), or undefined when it cut nothing. */
+  get truncatedAt(): number | undefined {
+    return this.recovery.cuts[0]?.offset;
   }
 
   /**
-   * The last record boundary at or before `offset` (the head at or beyond
-   * it), by a walk over length fields from the offset's segment base (or
-   * from `hint`, a known boundary in the same segment: a hint that is not a
-   * boundary gives a wrong answer, it is not checked). Cheap enough to
-   * validate cursors with.
+   * Appends one record; resolves, once it is as durable as asked, to where
+   * it went and its content address (no read back).
    */
-  boundaryAtOrBefore(offset: number, hint?: number): number {
-    return this.reader.boundaryAtOrBefore(offset, hint);
+  append(payload: Uint8Array, options?: AppendOptions): Promise<Appended> {
+    // not an async function: one promise per append, not two (the hot path of group commit)
+    const durability = this.durabilityOf(options);
+    if (typeof durability !== 'string') return durability;
+    return this.writer.appendOne(payload, durability);
   }
 
-  /** Number of records in [from, to) (to defaults to the head); both must be record boundaries. */
-  countRecords(from: number, to: number = this.headOffset): number {
-    return this.reader.countRecords(from, to);
+  /** Appends several records with one write and one sync; resolves to where each went. */
+  async appendBatch(payloads: Uint8Array[], options?: AppendOptions): Promise<Appended[]> {
+    if (!Array.isArray(payloads)) throw new InvalidArgumentError('appendBatch takes an array of payloads');
+    // an empty batch writes nothing, but is refused where any append is (a closed journal)
+    if (this.closed) throw new ClosedError();
+    if (payloads.length === 0) return [];
+    const durability = this.durabilityOf(options);
+    if (typeof durability !== 'string') return durability;
+    return this.writer.appendBatch(payloads, durability);
   }
 
   /** Makes every resolved append durable (for `none`). */
   async sync(): Promise<void> {
     this.checkOpen();
-    if (!this.writer) throw new ReadOnlyError('sync');
     await this.writer.sync();
+  }
+
+  /** LogReader: the writer makes its resolved appends durable (`sync()`). */
+  makeDurable(): Promise<void> {
+    return this.sync();
   }
 
   /**
@@ -258,9 +180,8 @@ export class Journal {
    * gone, so after a failure (a typed error) the list still matches the
    * directory and a later call resumes where this one stopped.
    */
-  deleteSegmentsBelow(offset: number): string[] {
+  deleteBelow(offset: number): string[] {
     this.checkOpen();
-    if (!this.writer) throw new ReadOnlyError('deleteSegmentsBelow');
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new InvalidArgumentError(`an offset must be a non-negative safe integer, not ${String(offset)}`);
     }
@@ -293,49 +214,31 @@ export class Journal {
   }
 
   /**
-   * Waits for pending appends, syncs, releases the lock. Idempotent: a
-   * second call, while the first is still closing too, gets the same
-   * promise (it settles when the lock is released, with the close's error
-   * if it failed), so a shutdown handler and a `finally` can both close.
+   * Waits for pending appends, syncs, releases the lock. Idempotent (see
+   * JournalBase.close): the lock is released once everything else is.
    */
-  close(): Promise<void> {
-    this.closing ??= this.closeOnce();
-    return this.closing;
-  }
-
-  private async closeOnce(): Promise<void> {
-    this.closed = true;
+  protected async release(): Promise<void> {
     try {
-      await this.writer?.close();
+      await this.writer.close();
     } finally {
-      this.published?.close();
-      this.segments.closeAll();
-      this.changes.close();
-      this.lock?.release();
+      this.published.close();
+      this.closeFiles();
+      this.lock.release();
     }
   }
 
-  /** Resolves to the offset of the first payload. Never throws: every error is a rejection. */
-  private appendMany(payloads: Uint8Array[], options: AppendOptions | undefined): Promise<number> {
+  /** The writer's view is always current: nothing to re-read. */
+  protected refreshView(): boolean {
+    return false;
+  }
+
+  /** The durability of an append, or the rejection it gets (closed, or a durability that is neither). */
+  private durabilityOf(options: AppendOptions | undefined): Durability | Promise<never> {
     if (this.closed) return Promise.reject(new ClosedError());
-    if (!this.writer) return Promise.reject(new ReadOnlyError('append'));
     const durability = options?.durability ?? this.options.durability;
     if (durability !== 'immediate' && durability !== 'none') {
       return Promise.reject(new InvalidArgumentError(`durability must be 'immediate' or 'none'`));
     }
-    return this.writer.append(payloads, durability);
-  }
-
-  private checkOpen(): void {
-    if (this.closed) throw new ClosedError();
-  }
-
-  /** Read-only journals: see ReadOnlyView. False for a writer, whose view is always current. */
-  private refresh(): boolean {
-    if (!this.view || this.closed) return false;
-    this.refreshedAt = performance.now();
-    const changed = this.view.refresh();
-    this.headOffset = this.view.head;
-    return changed;
+    return durability;
   }
 }

@@ -1,9 +1,10 @@
 import { FailedStateError, InvalidArgumentError, RecordTooLargeError, WriteFailedError } from '../errors.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
-import { encodeRecordInto } from '../format/record.js';
+import type { Appended } from '../log/appended.js';
 import { updateRecoveryPoint } from '../recovery/recoveryPoint.js';
 import { sleep } from '../shared/sleep.js';
 import { ActiveSegment, preallocationOf } from './activeSegment.js';
+import { encodeBatch } from './encodeBatch.js';
 import type { Durability, ResolvedOptions } from './options.js';
 import type { InFlight, PendingAppend, QueueEntry, SyncBarrier } from './writerQueue.js';
 import type { SegmentManager } from './segmentManager.js';
@@ -46,7 +47,7 @@ export const syncedPrefixEvery = { bytes: 8 * 1024 * 1024 };
  *
  * Every fsync but the background ones is started by the drain loop. A failed
  * one, background included, puts the journal in the failed state and rejects
- * every batch not yet published (DESIGN.md: never retried and forgotten).
+ * every batch not yet published (docs/journal.md: never retried and forgotten).
  */
 export class JournalWriter {
   private readonly queue: QueueEntry[] = [];
@@ -95,13 +96,22 @@ export class JournalWriter {
     return this.failure !== undefined;
   }
 
+  /** Queues one payload; see `enqueue`. */
+  appendOne(payload: Uint8Array, durability: Durability): Promise<Appended> {
+    return this.enqueue([payload], durability, true) as Promise<Appended>;
+  }
+
+  /** Queues payloads written back to back, with one write; see `enqueue`. */
+  appendBatch(payloads: Uint8Array[], durability: Durability): Promise<Appended[]> {
+    return this.enqueue(payloads, durability, false) as Promise<Appended[]>;
+  }
+
   /**
-   * Queues payloads and resolves to the offset of the first one (the others
-   * follow it back to back). They are read when the batch is written (later,
-   * under group commit), so a caller must not modify them until the promise
-   * settles.
+   * Queues payloads and resolves to where each went, once published. They
+   * are read when the batch is written (later, under group commit), so a
+   * caller must not modify them until the promise settles.
    */
-  append(payloads: Uint8Array[], durability: Durability): Promise<number> {
+  private enqueue(payloads: Uint8Array[], durability: Durability, single: boolean): Promise<Appended | Appended[]> {
     if (this.failure !== undefined) return Promise.reject(new FailedStateError(this.failure));
     let bytes = 0;
     for (const p of payloads) {
@@ -110,7 +120,7 @@ export class JournalWriter {
       bytes += RECORD_OVERHEAD + p.length;
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'append', payloads, bytes, durability, at: -1, resolve, reject });
+      this.queue.push({ kind: 'append', payloads, bytes, durability, single, result: undefined, resolve, reject });
       this.wakeDrain();
       this.draining ??= this.drain();
     });
@@ -230,7 +240,7 @@ export class JournalWriter {
     this.head = oldest.end;
     this.publish(oldest.end, oldest.synced !== undefined);
     if (oldest.synced !== undefined) this.syncedUpTo(oldest.end, oldest.crc);
-    for (const e of oldest.batch) e.resolve(e.at);
+    for (const e of oldest.batch) e.resolve(e.result!);
   }
 
   /** Publishes every batch in flight (before a rotation seals the file they sync). */
@@ -367,11 +377,7 @@ export class JournalWriter {
       }
     }
     const buf = this.bufferFor(bytes);
-    let pos = 0;
-    for (const e of batch) {
-      e.at = this.written + pos;
-      for (const p of e.payloads) pos = encodeRecordInto(p, buf, pos);
-    }
+    const pos = encodeBatch(batch, buf, this.written);
     const offset = this.written + pos;
     try {
       this.active.write(buf, pos);
@@ -406,7 +412,7 @@ export class JournalWriter {
     }
     this.head = offset;
     this.publish(offset, durable);
-    for (const e of batch) e.resolve(e.at);
+    for (const e of batch) e.resolve(e.result!);
   }
 
   private async syncBarrier(barrier: SyncBarrier): Promise<void> {
@@ -487,3 +493,4 @@ export class JournalWriter {
     return this.scratch;
   }
 }
+

@@ -50,8 +50,6 @@ export interface JournalOptions {
    * 8 MiB.
    */
   writebackBytes?: number;
-  /** Open without the writer lock and without recovery; never changes a file. */
-  readOnly?: boolean;
   /** Quarantine damaged sealed data on open instead of refusing (see recoverJournal). */
   repair?: boolean;
   /**
@@ -64,11 +62,18 @@ export interface JournalOptions {
    * CRC32C still matches. Every read verifies its record anyway.
    */
   scanSealedOnOpen?: boolean | 'unverified';
-  /** How often a read-only follower re-checks the files when no change event came (default 250 ms). */
+  /** How often a follower waiting at the head re-checks the files when no change event came (default 250 ms). */
   pollIntervalMs?: number;
   /** The file-system seam; tests inject faults here. */
   io?: FileIO;
 }
+
+/**
+ * What a reader in another process is opened with (`Journal.openForRead`).
+ * The writer's options (durability, segment sizes, ...) mean nothing to it:
+ * a `JournalOptions` may be passed as it is, and they are ignored.
+ */
+export type JournalReaderOptions = Pick<JournalOptions, 'dir' | 'maxPayloadBytes' | 'pollIntervalMs' | 'io'>;
 
 export interface ResolvedOptions {
   dir: string;
@@ -78,7 +83,6 @@ export interface ResolvedOptions {
   maxPayloadBytes: number;
   preallocateBytes: number;
   writebackBytes: number;
-  readOnly: boolean;
   repair: boolean;
   scanSealedOnOpen: boolean | 'unverified';
   pollIntervalMs: number;
@@ -95,11 +99,27 @@ export const DEFAULT_OPTIONS = {
   pollIntervalMs: 250,
 };
 
+export type ResolvedReaderOptions = Required<Omit<JournalReaderOptions, 'io'>> & { io: FileIO };
+
+export function resolveReaderOptions(options: JournalReaderOptions): ResolvedReaderOptions {
+  checkDir(options, 'Journal.openForRead');
+  const maxPayloadBytes = positiveInt('maxPayloadBytes', options.maxPayloadBytes ?? DEFAULT_OPTIONS.maxPayloadBytes);
+  if (maxPayloadBytes > 0xffffffff) throw new InvalidArgumentError('maxPayloadBytes cannot exceed 2^32-1 (the length field is a u32)');
+  return {
+    dir: options.dir,
+    maxPayloadBytes,
+    pollIntervalMs: timerMs('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_OPTIONS.pollIntervalMs, 1),
+    io: options.io ?? nodeFileIO,
+  };
+}
+
 export function resolveOptions(options: JournalOptions): ResolvedOptions {
-  if (!options || typeof options.dir !== 'string' || options.dir.length === 0) {
-    throw new InvalidArgumentError('Journal.open needs a `dir` (a non-empty path)');
+  checkDir(options, 'Journal.open');
+  // the option that made one class both writer and reader: an old call must
+  // not silently open a writer (recovery, a lock) where it asked for a reader
+  if ((options as { readOnly?: unknown }).readOnly !== undefined) {
+    throw new InvalidArgumentError('the readOnly option is gone: Journal.open opens the writer; open a reader in another process with Journal.openForRead(options)');
   }
-  if (options.dir.includes('\0')) throw new InvalidArgumentError('a journal path cannot contain a NUL byte');
   const durability = options.durability ?? DEFAULT_OPTIONS.durability;
   if (durability !== 'immediate' && durability !== 'none') {
     throw new InvalidArgumentError(`durability must be 'immediate' or 'none', not ${JSON.stringify(durability)}`);
@@ -127,12 +147,18 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
     maxPayloadBytes,
     preallocateBytes: nonNegative('preallocateBytes', options.preallocateBytes ?? DEFAULT_OPTIONS.preallocateBytes),
     writebackBytes: nonNegative('writebackBytes', options.writebackBytes ?? DEFAULT_OPTIONS.writebackBytes),
-    readOnly: flag('readOnly', options.readOnly),
     repair: flag('repair', options.repair),
     scanSealedOnOpen: scanSealedOnOpenOf(options.scanSealedOnOpen),
     pollIntervalMs: timerMs('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_OPTIONS.pollIntervalMs, 1),
     io: options.io ?? nodeFileIO,
   };
+}
+
+function checkDir(options: JournalReaderOptions, opener: string): void {
+  if (!options || typeof options.dir !== 'string' || options.dir.length === 0) {
+    throw new InvalidArgumentError(`${opener} needs a \`dir\` (a non-empty path)`);
+  }
+  if (options.dir.includes('\0')) throw new InvalidArgumentError('a journal path cannot contain a NUL byte');
 }
 
 function positiveInt(name: string, v: number): number {
@@ -150,7 +176,7 @@ function timerMs(name: string, v: number, min: number): number {
   return v;
 }
 
-/** A yes/no option: `'true'` from a config file is refused rather than read as false (a read-only open turning into a writer). */
+/** A yes/no option: `'true'` from a config file is refused rather than read as false. */
 function flag(name: string, v: unknown): boolean {
   if (v === undefined) return false;
   if (typeof v !== 'boolean') throw new InvalidArgumentError(`${name} must be true or false, not ${JSON.stringify(v)}`);

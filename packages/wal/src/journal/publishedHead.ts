@@ -12,7 +12,7 @@ import { hasErrno } from '../shared/errno.js';
  * could otherwise see bytes the writer has written but not acknowledged: a
  * batch still waiting for its sync, or a failed write that is then rolled
  * back and overwritten by other records. With this file they stop at the
- * same head as a reader in the writer's process (DESIGN.md: a record is
+ * same head as a reader in the writer's process (docs/readers.md: a record is
  * visible once its append has resolved).
  *
  * 16 bytes: head as u64 LE, CRC32C of those 8 bytes, magic "EPHD". It is

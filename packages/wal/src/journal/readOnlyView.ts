@@ -26,7 +26,7 @@ interface Scanned {
  * header or all zero: the writer is creating it (or crashed doing so, and
  * its recovery will move it aside), so it is not part of the log yet.
  *
- * The writer rolls back a failed write (DESIGN.md), so bytes this view
+ * The writer rolls back a failed write (docs/journal.md), so bytes this view
  * scanned past may be cut and overwritten. Each refresh first re-reads the
  * header of the last record it scanned: if the file is shorter than what was
  * scanned or that header changed, the cached windows of the segment are

@@ -12,7 +12,7 @@ import type { ActiveSegment } from './activeSegment.js';
  * so that an open after a crash scans less.
  *
  * A failed background sync is a failed fsync like any other: the journal
- * enters its failed state (DESIGN.md: never retried and forgotten). The
+ * enters its failed state (docs/journal.md: never retried and forgotten). The
  * writer waits for a running one before it closes the segment's descriptor.
  */
 export class Writeback {

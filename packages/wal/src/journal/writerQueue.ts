@@ -1,3 +1,4 @@
+import type { Appended } from '../log/appended.js';
 import type { Durability } from './options.js';
 
 /* The entries of the journal writer's queue and pipeline (see JournalWriter). */
@@ -8,10 +9,12 @@ export interface PendingAppend {
   payloads: Uint8Array[];
   bytes: number;
   durability: Durability;
-  /** Offset of its first record, set when the batch is encoded. */
-  at: number;
-  /** Called with `at` once published; the other offsets follow from the payload sizes. */
-  resolve: (first: number) => void;
+  /** An `append` (resolves to one Appended) rather than an `appendBatch` (to an array). */
+  single: boolean;
+  /** What `resolve` gets, made when the batch is encoded (the encoding buffer is reused by the next batch). */
+  result: Appended | Appended[] | undefined;
+  /** Called with `result` once published. */
+  resolve: (result: Appended | Appended[]) => void;
   reject: (err: unknown) => void;
 }
 

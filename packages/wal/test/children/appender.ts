@@ -19,7 +19,7 @@ await Promise.all(
   Array.from({ length: Number(appenders) }, async (_, a) => {
     for (let i = 0; ; i++) {
       const payload = `${tag}-${a}-${i}-${'z'.repeat((i * 7 + a) % 90)}`;
-      const offset = await journal.append(Buffer.from(payload));
+      const offset = (await journal.append(Buffer.from(payload))).offset;
       writeLineSync(`ack ${offset} ${payload}`);
     }
   }),

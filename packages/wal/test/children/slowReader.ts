@@ -6,7 +6,7 @@
 import { Journal, isWalError } from '../../src/index.js';
 import { writeLineSync } from '../../src/testing/lineOut.js';
 
-const journal = await Journal.open({ dir: process.argv[2]!, readOnly: true });
+const journal = await Journal.openForRead({ dir: process.argv[2]! });
 let pos = journal.earliest;
 try {
   for (;;) {

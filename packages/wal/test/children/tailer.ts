@@ -8,7 +8,7 @@ import { Journal } from '../../src/index.js';
 import { writeLineSync } from '../../src/testing/lineOut.js';
 
 const [dir, count] = process.argv.slice(2);
-const journal = await Journal.open({ dir: dir!, readOnly: true, pollIntervalMs: 50 });
+const journal = await Journal.openForRead({ dir: dir!, pollIntervalMs: 50 });
 writeLineSync('ready');
 const ac = new AbortController();
 let seen = 0;

@@ -2,7 +2,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32cJs, encodeRecord, encodeSegmentHeader, Journal, nodeFileIO, RECORD_OVERHEAD, segmentName, type FileIO } from '../../src/index.js';
+import { Journal, nodeFileIO, type FileIO } from '../../src/index.js';
+import { crc32cJs, encodeRecord, encodeSegmentHeader, RECORD_OVERHEAD, segmentName } from '../../src/internals.js';
 import { SimulatedDisk } from '../../src/testing/index.js';
 import { snapshotDir, tempDir, thrown } from '../helpers.js';
 import { bytes, runNode, simDir, WAL_SRC } from './index.js';
@@ -17,7 +18,7 @@ describe('readers (F6, F7)', () => {
     writeFileSync(
       script,
       `import { Journal } from ${JSON.stringify(WAL_SRC)};\n` +
-        `const j = await Journal.open({ dir: process.argv[2]!, readOnly: true });\n` +
+        `const j = await Journal.openForRead({ dir: process.argv[2]! });\n` +
         `try { console.log('count', j.countRecords(0, j.head + 1)); } catch (e) { console.log('threw', (e as { code?: string }).code); }\n` +
         `await j.close();\n`,
     );
@@ -30,7 +31,7 @@ describe('readers (F6, F7)', () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 200, preallocateBytes: 0 });
     const offsets: number[] = [];
-    for (let i = 0; i < 5; i++) offsets.push(await j.append(bytes(60, i)));
+    for (let i = 0; i < 5; i++) offsets.push((await j.append(bytes(60, i))).offset);
     expect(j.segmentList().length).toBeGreaterThan(1);
     expect(j.countRecords(0)).toBe(5);
     expect(j.countRecords(offsets[1]!, offsets[4]!)).toBe(3);
@@ -43,7 +44,7 @@ describe('readers (F6, F7)', () => {
     expect(thrown(() => j.countRecords(0, j.head + 1))).toMatchObject({ code: 'WAL_OFFSET_OUT_OF_RANGE' });
     expect(thrown(() => j.countRecords(0, offsets[1]! + 1))).toMatchObject({ code: 'WAL_NOT_RECORD_BOUNDARY' });
     expect(thrown(() => j.countRecords(1, j.head))).toMatchObject({ code: 'WAL_NOT_RECORD_BOUNDARY' });
-    j.deleteSegmentsBelow(offsets[4]!);
+    j.deleteBelow(offsets[4]!);
     expect(j.earliest).toBeGreaterThan(0);
     expect(thrown(() => j.countRecords(0))).toMatchObject({ code: 'WAL_OFFSET_OUT_OF_RANGE' });
     await j.close();
@@ -60,15 +61,15 @@ describe('readers (F6, F7)', () => {
     file.writeUInt32LE(crc32cJs(file.subarray(0, 28)), 28); // a well-formed header otherwise
     writeFileSync(path, file);
     await expect(Journal.open({ dir })).rejects.toMatchObject({ code: 'WAL_QUARANTINE' });
-    await expect(Journal.open({ dir, readOnly: true })).rejects.toMatchObject({ code: 'WAL_BAD_SEGMENT_HEADER' });
+    await expect(Journal.openForRead({ dir })).rejects.toMatchObject({ code: 'WAL_BAD_SEGMENT_HEADER' });
   });
 
   it('a read-only journal refuses a bad header of a segment that appears after it opened', async () => {
     const dir = tempDir();
     const w = await Journal.open({ dir, preallocateBytes: 0, maxSegmentBytes: 200 });
     await w.append(bytes(100, 1));
-    const r = await Journal.open({ dir, readOnly: true });
-    const second = await w.append(bytes(100, 2)); // rotates
+    const r = await Journal.openForRead({ dir });
+    const second = (await w.append(bytes(100, 2))).offset; // rotates
     await w.close();
     const path = join(dir, segmentName(second));
     const file = readFileSync(path);
@@ -81,11 +82,11 @@ describe('readers (F6, F7)', () => {
   it('a read-only journal does not take a segment being created (shorter than its header) for a bad one', async () => {
     const dir = tempDir();
     const w = await Journal.open({ dir, preallocateBytes: 0 });
-    const x = await w.append(bytes(10, 1));
+    const x = (await w.append(bytes(10, 1))).offset;
     await w.close();
     const head = x + RECORD_OVERHEAD + 10;
     writeFileSync(join(dir, segmentName(head)), new Uint8Array(0));
-    const r = await Journal.open({ dir, readOnly: true });
+    const r = await Journal.openForRead({ dir });
     expect(r.head).toBe(head);
     expect(r.read(x)?.payload).toEqual(bytes(10, 1));
     expect(r.segmentList()).toHaveLength(1);
@@ -119,7 +120,7 @@ describe('readers (F6, F7)', () => {
         return n;
       },
     };
-    const reader = await Journal.open({ dir, readOnly: true, io });
+    const reader = await Journal.openForRead({ dir, io });
     writeFileSync(next, Buffer.alloc(0));
     expect(reader.segmentList()).toHaveLength(1); // not yet a segment: no error
     expect(raced).toBe(true);
@@ -146,13 +147,13 @@ describe('directory durability and typed errors (F8, F9, F10)', () => {
     expect(calls.slice(0, 7)).toEqual([`sync ${dirname(root)}`, `mkdir ${a}`, `sync ${root}`, `mkdir ${b}`, `sync ${a}`, `mkdir ${dir}`, `sync ${b}`]);
   });
 
-  it('deleteSegmentsBelow throws a typed error when the directory sync fails, and its list matches the directory', async () => {
+  it('deleteBelow throws a typed error when the directory sync fails, and its list matches the directory', async () => {
     const disk = new SimulatedDisk();
     const dir = simDir();
     const j = await Journal.open({ dir, io: disk, preallocateBytes: 0, maxSegmentBytes: 200 });
     for (let i = 0; i < 4; i++) await j.append(bytes(100, i));
     disk.inject = ({ op }) => (op === 'syncDir' ? { error: 'EIO' } : undefined);
-    const err = thrown(() => j.deleteSegmentsBelow(j.head));
+    const err = thrown(() => j.deleteBelow(j.head));
     disk.inject = undefined;
     expect(err).toMatchObject({ code: 'WAL_IO' });
     const onDisk = disk.readdir(dir).filter((name) => name.endsWith('.wal')).sort();
@@ -160,7 +161,7 @@ describe('directory durability and typed errors (F8, F9, F10)', () => {
     await j.close();
   });
 
-  it('deleteSegmentsBelow drops a segment from its list only once the file is deleted: a failed unlink leaves both in agreement and a retry finishes', async () => {
+  it('deleteBelow drops a segment from its list only once the file is deleted: a failed unlink leaves both in agreement and a retry finishes', async () => {
     const disk = new SimulatedDisk();
     const dir = simDir();
     const j = await Journal.open({ dir, io: disk, preallocateBytes: 0, maxSegmentBytes: 200 });
@@ -168,12 +169,12 @@ describe('directory durability and typed errors (F8, F9, F10)', () => {
     const names = j.segmentList().map((s) => s.name);
     expect(names).toHaveLength(4);
     disk.inject = ({ op, path }) => (op === 'unlink' && path.endsWith(names[1]!) ? { error: 'EIO' } : undefined);
-    expect(thrown(() => j.deleteSegmentsBelow(j.head))).toMatchObject({ code: 'WAL_IO' });
+    expect(thrown(() => j.deleteBelow(j.head))).toMatchObject({ code: 'WAL_IO' });
     disk.inject = undefined;
     const list = (): string[] => j.segmentList().map((s) => s.name);
     expect(list()).toEqual(names.slice(1));
     expect(disk.readdir(dir).filter((name) => name.endsWith('.wal')).sort()).toEqual(names.slice(1));
-    expect(j.deleteSegmentsBelow(j.head)).toEqual(names.slice(1, 3));
+    expect(j.deleteBelow(j.head)).toEqual(names.slice(1, 3));
     expect(list()).toEqual(names.slice(3));
     await j.close();
   });
@@ -195,8 +196,8 @@ describe('maxPayloadBytes lowered on reopen (F12)', () => {
   it('a writer reopened with a smaller maxPayloadBytes refuses with WAL_MAX_PAYLOAD_TOO_SMALL and changes nothing on disk', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir });
-    const big = await j.append(bytes(5000, 1));
-    const small = await j.append(bytes(10, 2));
+    const big = (await j.append(bytes(5000, 1))).offset;
+    const small = (await j.append(bytes(10, 2))).offset;
     await j.close();
     const before = snapshotDir(dir);
     const err = await Journal.open({ dir, maxPayloadBytes: 1000 }).catch((e: unknown) => e);
@@ -215,7 +216,7 @@ describe('maxPayloadBytes lowered on reopen (F12)', () => {
   it('a valid record over the limit in a sealed segment is refused the same way, not reported as damage', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, maxSegmentBytes: 6000, preallocateBytes: 0 });
-    const big = await j.append(bytes(5000, 1));
+    const big = (await j.append(bytes(5000, 1))).offset;
     await j.append(bytes(3000, 2)); // rotates: the big record is sealed
     await j.close();
     const before = snapshotDir(dir);
@@ -229,14 +230,14 @@ describe('maxPayloadBytes lowered on reopen (F12)', () => {
     await j.append(bytes(10, 1));
     await j.append(bytes(5000, 2));
     await j.close();
-    await expect(Journal.open({ dir, readOnly: true, maxPayloadBytes: 1000 })).rejects.toMatchObject({ code: 'WAL_MAX_PAYLOAD_TOO_SMALL' });
+    await expect(Journal.openForRead({ dir, maxPayloadBytes: 1000 })).rejects.toMatchObject({ code: 'WAL_MAX_PAYLOAD_TOO_SMALL' });
   });
 
   it('a garbage length over the limit (the record does not verify) is still cut as length-over-limit', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir, preallocateBytes: 0 });
-    const x = await j.append(bytes(10, 1));
-    const y = await j.append(bytes(2000, 2));
+    const x = (await j.append(bytes(10, 1))).offset;
+    const y = (await j.append(bytes(2000, 2))).offset;
     await j.close();
     const path = join(dir, segmentName(0));
     const file = readFileSync(path);

@@ -1,6 +1,7 @@
 /** Journal regressions F1-F5: fsync failures, rollback after a failed write, segment creation (see index.ts). */
 import { describe, expect, it } from 'vitest';
-import { Journal, PUBLISHED_HEAD_FILE, RECORD_OVERHEAD, segmentName } from '../../src/index.js';
+import { Journal } from '../../src/index.js';
+import { PUBLISHED_HEAD_FILE, RECORD_OVERHEAD, segmentName } from '../../src/internals.js';
 import { SimulatedDisk, type DiskOp } from '../../src/testing/index.js';
 import { bytes, crash, simDir } from './index.js';
 
@@ -38,7 +39,7 @@ describe('fsync failures (F1, F2)', () => {
     const disk = new SimulatedDisk();
     const dir = simDir();
     const j = await Journal.open({ dir, io: disk, durability: 'none', preallocateBytes: 0 });
-    const offsets = [await j.append(bytes(10, 1)), await j.append(bytes(20, 2))];
+    const offsets = [(await j.append(bytes(10, 1))).offset, (await j.append(bytes(20, 2))).offset];
     await j.sync();
     await crash(j, disk);
     disk.powerLoss();
@@ -77,7 +78,7 @@ describe('rollback after a failed write (F3, F4)', () => {
     const disk = new SimulatedDisk(() => 0.5);
     const dir = simDir();
     const j = await Journal.open({ dir, io: disk, preallocateBytes: 0 });
-    const x = await j.append(bytes(20, 1));
+    const x = (await j.append(bytes(20, 1))).offset;
     const afterX = x + RECORD_OVERHEAD + 20;
     const a = bytes(100, 2);
     const b = bytes(1000, 3);
@@ -122,7 +123,7 @@ describe('rollback after a failed write (F3, F4)', () => {
     const dir = simDir();
     const w = await Journal.open({ dir, io: disk, preallocateBytes: 0 });
     if (!published) disk.unlink(`${dir}/${PUBLISHED_HEAD_FILE}`);
-    const r = await Journal.open({ dir, io: disk, readOnly: true });
+    const r = await Journal.openForRead({ dir, io: disk });
     await w.append(bytes(20, 1));
     expect(r.readMany(0, 10)).toHaveLength(1);
     const a = bytes(100, 2);
@@ -178,7 +179,7 @@ describe('rollback after a failed write (F3, F4)', () => {
             // the writer's cleanup runs right after the reader checked this segment's header
             if (vanish !== undefined && path.endsWith(vanish)) {
               vanish = undefined;
-              w.deleteSegmentsBelow(w.head);
+              w.deleteBelow(w.head);
             }
             return fd;
           };
@@ -187,7 +188,7 @@ describe('rollback after a failed write (F3, F4)', () => {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    const r = await Journal.open({ dir, io, readOnly: true });
+    const r = await Journal.openForRead({ dir, io });
     expect(r.readMany(0, 10)).toHaveLength(3);
     await w.append(bytes(100, 7)); // a fourth segment, not yet seen by the reader
     stale = disk.readdir(dir);
@@ -212,8 +213,8 @@ describe('rollback after a failed write (F3, F4)', () => {
     const dir = simDir();
     const w = await Journal.open({ dir, io: disk, preallocateBytes: 0 });
     if (!published) disk.unlink(`${dir}/${PUBLISHED_HEAD_FILE}`);
-    const r = await Journal.open({ dir, io: disk, readOnly: true });
-    const x = await w.append(bytes(20, 1));
+    const r = await Journal.openForRead({ dir, io: disk });
+    const x = (await w.append(bytes(20, 1))).offset;
     const afterX = x + RECORD_OVERHEAD + 20;
     let writes = 0;
     disk.inject = ({ op, path }) => {
@@ -240,7 +241,7 @@ describe('segment creation (F5)', () => {
     const disk = new SimulatedDisk(() => 0.5);
     const dir = simDir();
     const j = await Journal.open({ dir, io: disk, preallocateBytes: 0, maxSegmentBytes: 300 });
-    const first = await j.append(bytes(100, 1)); // segment 0 is 172 bytes; another 140 would pass 300
+    const first = (await j.append(bytes(100, 1))).offset; // segment 0 is 172 bytes; another 140 would pass 300
     let armed = true;
     disk.inject = ({ op }) => (op === 'syncDir' && armed ? ((armed = false), { error: 'EIO' }) : undefined);
     await expect(j.append(bytes(100, 2))).rejects.toMatchObject({ code: 'WAL_FAILED_STATE' });
@@ -272,7 +273,7 @@ describe('segment creation (F5)', () => {
     expect(unlink).toBeGreaterThanOrEqual(0);
     expect(ops.slice(unlink + 1).some(([op, path]) => op === 'syncDir' && path === dir)).toBe(true);
     // the journal keeps appending to the old segment
-    const acked = await j.append(bytes(10, 3));
+    const acked = (await j.append(bytes(10, 3))).offset;
     await crash(j, disk);
     // keeps half of the unsynced directory operations: the creation without its unlink, were it not synced
     disk.powerLoss({ keepPrefix: true });

@@ -5,7 +5,7 @@ import { PROJECTIONS } from '../../app/container.js';
 import { defineCommand, Exit } from '../command.js';
 
 export const consumersListCommand = defineCommand({
-  path: ['consumers', 'list'],
+  name: 'consumers list',
   summary: 'every consumer: cursor, head, lag, last commit, state',
   positionals: [],
   flags: {},
@@ -34,7 +34,7 @@ export const consumersListCommand = defineCommand({
 });
 
 export const consumersResetCommand = defineCommand({
-  path: ['consumers', 'reset'],
+  name: 'consumers reset',
   summary: 'move a consumer\'s cursor to earliest, latest or an offset (a record boundary)',
   positionals: [{ name: 'name', description: 'consumer name' }],
   flags: { to: { type: 'string', value: 'earliest|latest|offset', description: 'where to (required)' } },
@@ -56,7 +56,7 @@ export const consumersResetCommand = defineCommand({
 });
 
 export const consumersDeleteCommand = defineCommand({
-  path: ['consumers', 'delete'],
+  name: 'consumers delete',
   summary: 'forget a consumer (its cursor no longer holds the log)',
   positionals: [{ name: 'name', description: 'consumer name' }],
   flags: {},
@@ -133,7 +133,7 @@ function noteProjectionCursor(consumer: string, ctx: { err(s: string): void }): 
 }
 
 export const projectionsListCommand = defineCommand({
-  path: ['projections', 'list'],
+  name: 'projections list',
   summary: 'every projection: version, checkpoint, state of its snapshot',
   positionals: [],
   flags: {},
@@ -175,7 +175,7 @@ export const projectionsListCommand = defineCommand({
 });
 
 export const projectionsRebuildCommand = defineCommand({
-  path: ['projections', 'rebuild'],
+  name: 'projections rebuild',
   summary: 'rebuild a projection from offset 0 (takes the writer lock)',
   positionals: [{ name: 'name', description: PROJECTIONS.map((p) => p.name).join(' or ') }],
   flags: {},

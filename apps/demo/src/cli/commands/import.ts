@@ -36,7 +36,7 @@ interface Run {
 }
 
 export const importCommand = defineCommand({
-  path: ['import'],
+  name: 'import',
   summary: 'append assertions from an NDJSON file (- for standard input) in batches; invalid lines are reported and skipped',
   positionals: [{ name: 'file.ndjson', description: 'one assertion object per line (id and assertedAt optional); - reads standard input' }],
   flags: {

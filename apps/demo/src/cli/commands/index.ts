@@ -17,11 +17,3 @@ export const commands: readonly AppCommand[] = [
   projectionsListCommand,
   projectionsRebuildCommand,
 ];
-
-/** The command whose path starts `words`, and how many words it used. */
-export function findCommand(words: string[]): { command: AppCommand; used: number } | undefined {
-  for (const command of commands) {
-    if (command.path.every((w, i) => words[i] === w)) return { command, used: command.path.length };
-  }
-  return undefined;
-}

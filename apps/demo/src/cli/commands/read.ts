@@ -28,7 +28,7 @@ async function withProjection<T>(ctx: CommandContext, name: string, fn: (app: Ap
 }
 
 export const beliefsCommand = defineCommand({
-  path: ['beliefs'],
+  name: 'beliefs',
   summary: 'the standing assertions about a subject, and the most confident one per predicate',
   positionals: [{ name: 'subject', description: 'the subject' }],
   flags: {},
@@ -52,7 +52,7 @@ export const beliefsCommand = defineCommand({
 });
 
 export const statsCommand = defineCommand({
-  path: ['stats'],
+  name: 'stats',
   summary: 'counts of assertions per predicate and per source',
   positionals: [],
   flags: {},

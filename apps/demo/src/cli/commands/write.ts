@@ -4,7 +4,7 @@ import { defineCommand, Exit } from '../command.js';
 import { subjectBeforeWriting } from '../standingAssertions.js';
 
 export const assertCommand = defineCommand({
-  path: ['assert'],
+  name: 'assert',
   summary: 'append a validated assertion; prints its offset and content address',
   positionals: [],
   flags: {
@@ -42,7 +42,7 @@ export const assertCommand = defineCommand({
 });
 
 export const retractCommand = defineCommand({
-  path: ['retract'],
+  name: 'retract',
   summary: 'append the retraction of an assertion',
   positionals: [{ name: 'id', description: 'the assertion id' }],
   flags: { reason: { type: 'string', value: 'R', description: 'why it is withdrawn (required)' } },

@@ -102,7 +102,7 @@ async function appendLines(journal: Journal, ctx: CliContext, maxPayloadBytes: n
       const first = lineNumber + 1;
       let offsets: number[];
       try {
-        offsets = await journal.appendBatch(batch);
+        offsets = (await journal.appendBatch(batch)).map((a) => a.offset);
       } catch (err) {
         const where = batch.length === 1 ? `line ${first}` : `lines ${first}-${first + batch.length - 1}`;
         throw Object.assign(err as Error, { message: `${where}: ${(err as Error).message}${appended()}` });

@@ -6,12 +6,8 @@ import { segmentsCommand } from './segments.js';
 import { verifyCommand } from './verify.js';
 
 /**
- * Every command, in the order `--help` lists them. A new command (e.g.
- * `append`) is one file in this folder and one entry here: parsing, help,
- * error handling and exit codes come from main.ts.
+ * Every command, in the order `--help` lists them. A new command is one
+ * file in this folder and one entry here: parsing, help, error handling and
+ * exit codes come from main.ts.
  */
 export const commands: readonly Command[] = [segmentsCommand, dumpCommand, verifyCommand, recoverCommand, appendCommand];
-
-export function findCommand(name: string): Command | undefined {
-  return commands.find((c) => c.name === name);
-}
