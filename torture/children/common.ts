@@ -1,5 +1,8 @@
 import { writeLineSync } from '@episteme/wal/testing';
 
+// the one sleep of the packages, under the name the torture's modules import
+export { sleep } from '@episteme/wal/internals';
+
 /**
  * Shared by the torture's child processes. A child prints one line per fact
  * on stdout and dies with its parent. Lines go out with a blocking write(2)
@@ -31,10 +34,6 @@ export function watchParent(): void {
   setInterval(() => {
     if (process.ppid !== parent) process.exit(0);
   }, 300).unref();
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 export function configFromArgv<T>(): T {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ConsumerRegistry, type CursorClampEvent } from '@episteme/consumers';
-import { FileSnapshotStore, InMemorySnapshotStore, ProjectionEngine } from '@episteme/projections';
-import { verifyJournal, type FileIO, type Journal } from '@episteme/wal';
+import { FileSnapshotStore, InMemorySnapshotStore, ProjectionEngine, ProjectionErrorCodes } from '@episteme/projections';
+import { isEpistemeError, verifyJournal, type FileIO, type Journal } from '@episteme/wal';
 import { HEADER_SIZE, QUARANTINE_DIR, RECORD_OVERHEAD, segmentName } from '@episteme/wal/internals';
 import type { Figures } from './figures.js';
 import { describeError, digest, equalBytes, isZero, listDir, readAll, type PreState } from './files.js';
@@ -335,13 +335,12 @@ async function checkProjection(
     const [report] = await engine.start({ follow: false });
     if (!report) throw new Error('no start report');
     if (report.mode === 'failed') {
-      const code = (report.error as { code?: string } | undefined)?.code;
       const snap = typeof pre.snapshot === 'number' ? pre.snapshot : undefined;
       // Allowed by the design: the projection applied unsynced records, its
       // snapshot and cursor moved past them, cleanup deleted the old segments,
       // then a power loss took the unsynced records: a rebuild needs history
       // that is gone, and the engine must say so instead of guessing.
-      const lostHistory = code === 'PROJECTION_HISTORY_DELETED' && journal.earliest > 0 && ctx.powerLoss && snap !== undefined && (snap > journal.head || (cutOffset !== undefined && cutOffset < snap));
+      const lostHistory = isEpistemeError(report.error, ProjectionErrorCodes.HistoryDeleted) && journal.earliest > 0 && ctx.powerLoss && snap !== undefined && (snap > journal.head || (cutOffset !== undefined && cutOffset < snap));
       if (lostHistory) {
         figures.count('projection.unrebuildableAfterPowerLoss (HistoryDeleted, allowed)');
         figures.finding(

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CONSUMERS_DIR, decodeCursorFile } from '@episteme/consumers';
 import { PROJECTIONS_DIR, decodeSnapshot } from '@episteme/projections';
 import type { FileIO } from '@episteme/wal';
-import { QUARANTINE_DIR, parseSegmentName, readFully } from '@episteme/wal/internals';
+import { hasErrno, QUARANTINE_DIR, parseSegmentName, readFully } from '@episteme/wal/internals';
 
 /** The whole content of a file through a FileIO, or undefined when it does not exist. */
 export function readAll(io: FileIO, path: string): Uint8Array | undefined {
@@ -11,7 +11,7 @@ export function readAll(io: FileIO, path: string): Uint8Array | undefined {
   try {
     fd = io.open(path, 'r');
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    if (hasErrno(err, 'ENOENT')) return undefined;
     throw err;
   }
   try {
@@ -28,7 +28,7 @@ export function listDir(io: FileIO, dir: string): string[] {
   try {
     return io.readdir(dir);
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return [];
+    if (hasErrno(err, 'ENOENT')) return [];
     throw err;
   }
 }

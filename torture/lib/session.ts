@@ -1,5 +1,8 @@
 import type { Figures } from './figures.js';
 
+// the one sleep of the packages, under the name the torture's modules import
+export { sleep } from '@episteme/wal/internals';
+
 /** What every session gets from the run. */
 export interface SessionEnv {
   figures: Figures;
@@ -33,9 +36,5 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
 }
 
 export class HangError extends Error {}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 export const quietLogger = { warn: (): void => undefined, info: (): void => undefined };

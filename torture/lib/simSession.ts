@@ -1,6 +1,7 @@
 import { ConsumerRegistry, runConsumer } from '@episteme/consumers';
 import { FileSnapshotStore, ProjectionEngine } from '@episteme/projections';
-import { Journal, type Durability, type JournalOptions } from '@episteme/wal';
+import { isEpistemeError, Journal, WalErrorCodes, type Durability, type JournalOptions } from '@episteme/wal';
+import { codeOf } from '@episteme/wal/internals';
 import { SimulatedDisk, type Fault } from '@episteme/wal/testing';
 import { checkRecovered } from './check.js';
 import { capturePre, describeError } from './files.js';
@@ -209,7 +210,7 @@ async function runCycle(a: CycleArgs): Promise<Outcome> {
         figures.count('records.acked', count);
         if (durability === 'immediate') figures.count('records.ackedDurable', count);
       } catch (err) {
-        const code = (err as { code?: string }).code;
+        const code = codeOf(err);
         for (const p of payloads) ledger.reject(p, code);
         if (code === 'WAL_FAILED_STATE') {
           failedState = true;
@@ -224,7 +225,7 @@ async function runCycle(a: CycleArgs): Promise<Outcome> {
           ledger.syncDone(covered);
         } catch (err) {
           ledger.syncFailed(covered);
-          if ((err as { code?: string }).code === 'WAL_FAILED_STATE') {
+          if (isEpistemeError(err, WalErrorCodes.FailedState)) {
             failedState = true;
             stop = true;
           }
@@ -275,7 +276,7 @@ async function runCycle(a: CycleArgs): Promise<Outcome> {
           }
         }
       } catch (err) {
-        const code = (err as { code?: string }).code ?? '';
+        const code = codeOf(err) ?? '';
         if (!frozen && !/^(CONSUMER_IO|WAL_IO|WAL_CLOSED)$/.test(code)) v(`consumer ${name} (${mode}): ${describeError(err)}`);
       }
       flaky = false;

@@ -1,5 +1,5 @@
 import type { CursorState } from '@episteme/wal';
-import { crc32cJs } from '@episteme/wal/internals';
+import { crc32cHex, crc32cJs } from '@episteme/wal/internals';
 import { CorruptCursorError } from './errors.js';
 
 /*
@@ -136,10 +136,14 @@ export function decodeCursorFileContents(bytes: Uint8Array, path: string): Curso
   return { state: best.state, seq: best.seq, floor: floorState.state.cursor, floorState, nextSlot: best.slot === 0 ? 1 : 0 };
 }
 
-/** `{...fields,"crc":"<crc32c of the JSON without it>"}` and a newline. */
+/**
+ * `{...fields,"crc":"<crc32c of the JSON without it>"}` and a newline. Not
+ * the header-line envelope of the recovery point and snapshots: each slot is
+ * one self-checking line, so its checksum sits inside it (format 2 on disk).
+ */
 function signedLine(fields: Record<string, unknown>): Uint8Array {
   const body = JSON.stringify(fields);
-  const crc = crc32cJs(Buffer.from(body)).toString(16).padStart(8, '0');
+  const crc = crc32cHex(Buffer.from(body));
   return Buffer.from(`${body.slice(0, -1)},"crc":"${crc}"}\n`);
 }
 
@@ -147,7 +151,7 @@ function decodeLine(text: string, path: string, format: 1 | 2): { state: CursorS
   const m = /^(\{.*),"crc":"([0-9a-f]{8})"\}$/s.exec(text);
   if (!m) throw new CorruptCursorError(path, 'not a cursor file (no checksum)');
   const body = `${m[1]}}`;
-  const crc = crc32cJs(Buffer.from(body)).toString(16).padStart(8, '0');
+  const crc = crc32cHex(Buffer.from(body));
   if (crc !== m[2]) throw new CorruptCursorError(path, `checksum mismatch (stored ${m[2]}, computed ${crc})`);
   let parsed: Record<string, unknown>;
   try {

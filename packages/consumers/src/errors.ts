@@ -1,6 +1,10 @@
+import { EpistemeError, isEpistemeError, type ErrorCategory } from '@episteme/wal';
+import { errnoOf } from '@episteme/wal/internals';
+
 /**
- * Every error @episteme/consumers throws is a ConsumerError with a stable
- * `code`. Errors of the journal underneath keep their own `WAL_*` codes.
+ * Every error @episteme/consumers throws is a ConsumerError (an
+ * EpistemeError) with a stable `code` and a `category`. Errors of the
+ * journal underneath keep their own `WAL_*` codes.
  */
 export const ConsumerErrorCodes = {
   /** A consumer name outside the allow-list (path characters, empty, too long, NUL...). */
@@ -23,20 +27,28 @@ export const ConsumerErrorCodes = {
 
 export type ConsumerErrorCode = (typeof ConsumerErrorCodes)[keyof typeof ConsumerErrorCodes];
 
-export class ConsumerError extends Error {
-  constructor(readonly code: ConsumerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+/** The category of each code: a new code without one does not compile. */
+const ConsumerErrorCategories: Readonly<Record<ConsumerErrorCode, ErrorCategory>> = {
+  CONSUMER_INVALID_NAME: 'invalid-input',
+  CONSUMER_NOT_FOUND: 'not-found',
+  CONSUMER_INVALID_CURSOR: 'invalid-input',
+  // the position asked for is refused as a commit (a reset is the way back), whatever the stored state
+  CONSUMER_CURSOR_BACKWARDS: 'invalid-input',
+  CONSUMER_CORRUPT_CURSOR: 'corrupt',
+  CONSUMER_RUNNING: 'conflict',
+  CONSUMER_INVALID_ARGUMENT: 'invalid-input',
+  CONSUMER_IO: 'io',
+};
 
-  toJSON(): { code: ConsumerErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+export class ConsumerError extends EpistemeError<ConsumerErrorCode> {
+  constructor(code: ConsumerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, ConsumerErrorCategories[code], message, options);
   }
 }
 
+/** An EpistemeError of this package (a `CONSUMER_*` code), and when `code` is given, of that code. */
 export function isConsumerError(err: unknown, code?: ConsumerErrorCode): err is ConsumerError {
-  const c = (err as { code?: unknown } | null)?.code;
-  return typeof c === 'string' && c.startsWith('CONSUMER_') && (code === undefined || c === code);
+  return isEpistemeError(err, code) && err.code.startsWith('CONSUMER_');
 }
 
 export class InvalidConsumerNameError extends ConsumerError {
@@ -94,12 +106,4 @@ export class ConsumerIoError extends ConsumerError {
     super(ConsumerErrorCodes.Io, `cursor I/O failed: ${operation} ${path}: ${why}`, { cause });
     this.errno = errno;
   }
-}
-
-/** The errno code of an error, looking through one `cause` (typed errors of the journal wrap theirs). */
-export function errnoOf(err: unknown): string | undefined {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
-  if (typeof e?.code === 'string' && /^E[A-Z0-9]+$/.test(e.code)) return e.code;
-  const c = e?.cause?.code;
-  return typeof c === 'string' && /^E[A-Z0-9]+$/.test(c) ? c : undefined;
 }

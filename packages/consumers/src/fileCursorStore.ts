@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createDirectories, isWalError, nodeFileIO, WalErrorCodes, type CursorState, type CursorStore, type FileIO, type Journal } from '@episteme/wal';
-import { readFully, replaceFileAtomically, writeFully } from '@episteme/wal/internals';
+import { closeQuietly, errnoOf, isProcessAlive, readFully, replaceFileAtomically, unlinkQuietly, writeFully } from '@episteme/wal/internals';
 import {
   CURSOR_FILE_BYTES,
   decodeCursorFile,
@@ -14,8 +14,7 @@ import {
   type CursorFileContents,
 } from './cursorFile.js';
 import { validateConsumerName } from './consumerName.js';
-import { ConsumerIoError, errnoOf, isConsumerError } from './errors.js';
-import { isProcessAlive } from './liveness.js';
+import { ConsumerIoError, isConsumerError } from './errors.js';
 
 export const CONSUMERS_DIR = 'consumers';
 const SUFFIX = '.cursor';
@@ -357,22 +356,5 @@ function attempt<T>(operation: string, path: string, fn: () => T): T {
     return fn();
   } catch (err) {
     throw wrap(operation, path, err);
-  }
-}
-
-function closeQuietly(io: FileIO, fd: number): void {
-  try {
-    io.close(fd);
-  } catch {
-    // the error that matters is the one being thrown
-  }
-}
-
-function unlinkQuietly(io: FileIO, path: string): boolean {
-  try {
-    io.unlink(path);
-    return true;
-  } catch {
-    return false;
   }
 }

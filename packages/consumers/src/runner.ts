@@ -1,4 +1,5 @@
 import { isWalError, WalErrorCodes, type LogRecord } from '@episteme/wal';
+import { sleep } from '@episteme/wal/internals';
 import { validateConsumerName } from './consumerName.js';
 import { beginRun, commitHandled, commitHandledAsync, type ConsumerRegistry } from './registry.js';
 import { markRunningHere } from './running.js';
@@ -209,18 +210,6 @@ async function attempt(fn: () => unknown, retry: RetryPolicy, signal: AbortSigna
     if (signal?.aborted) return 'aborted';
     delay = Math.min(maxDelay, delay * 2);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 function asError(err: unknown): Error {

@@ -1,6 +1,6 @@
 import type { CursorState } from '@episteme/wal';
+import { isProcessAlive } from '@episteme/wal/internals';
 import { ConsumerRunningError } from './errors.js';
-import { isProcessAlive } from './liveness.js';
 
 /**
  * Consumers whose runner runs in this process, by the log's location and

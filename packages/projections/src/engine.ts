@@ -1,7 +1,8 @@
-import type { ConsumerRegistry, Logger } from '@episteme/consumers';
-import type { FileIO, Journal, JournalReader, LogReader } from '@episteme/wal';
+import { ConsumerErrorCodes, type ConsumerRegistry, type Logger } from '@episteme/consumers';
+import { isEpistemeError, WalErrorCodes, type FileIO, type Journal, type JournalReader, type LogReader } from '@episteme/wal';
+import { codeOf, sleep } from '@episteme/wal/internals';
 import { validateInitialState, validateProjection, type AnyProjection } from './definition.js';
-import { InvalidProjectionArgumentError, ProjectionBusyError, ProjectionNotFoundError, isProjectionError } from './errors.js';
+import { InvalidProjectionArgumentError, ProjectionBusyError, ProjectionNotFoundError } from './errors.js';
 import { registerProjectionCursor, reportUnrepairedProjectionCursor } from './projectionCursor.js';
 import { ProjectionRuntime } from './projectionRuntime.js';
 import type { ProjectionInfo, RebuildProgress, RebuildReport, StartReport } from './reports.js';
@@ -200,7 +201,7 @@ export class ProjectionEngine {
   /** Resolves when every projection has applied every record below `offset` (default: the head). */
   async waitFor(offset = this.options.log.head): Promise<void> {
     while ([...this.runtimes.values()].some((rt) => rt.status === 'running' && rt.checkpoint < offset)) {
-      await new Promise((r) => setTimeout(r, 2));
+      await sleep(2);
     }
   }
 
@@ -270,7 +271,8 @@ export class ProjectionEngine {
       rt.status = 'failed';
       rt.error = err instanceof Error ? err.message : String(err);
       this.logger.warn(`projection "${rt.name}" failed to start: ${rt.error}`);
-      if (!isProjectionError(err) && !(err as { code?: string }).code) throw err;
+      // a typed error (or an errno one) fails this projection's start; one without a code is a bug
+      if (!codeOf(err)) throw err;
       return { name: rt.name, mode: 'failed', detail: rt.error, checkpoint: rt.checkpoint, events: 0, durationMs: performance.now() - started, error: err as Error };
     }
   }
@@ -311,7 +313,7 @@ export class ProjectionEngine {
         if (rt.status === 'running') rt.status = 'stopped';
       } catch (err) {
         // the journal closed under it: an ordinary shutdown in that order, not a failure
-        if ((err as { code?: string }).code === 'WAL_CLOSED') {
+        if (isEpistemeError(err, WalErrorCodes.Closed)) {
           rt.status = 'stopped';
           this.logger.info?.(`projection "${rt.name}" stopped following: the journal was closed`);
         } else this.fail(rt, err, 'stopped');
@@ -351,8 +353,7 @@ export class ProjectionEngine {
       if (rt.error !== undefined) this.logger.info?.(`projection "${rt.name}": snapshot saved again at ${rt.checkpoint}`);
       rt.error = undefined;
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== 'WAL_IO' && code !== 'CONSUMER_IO') throw err;
+      if (!isEpistemeError(err, WalErrorCodes.Io) && !isEpistemeError(err, ConsumerErrorCodes.Io)) throw err;
       const message = err instanceof Error ? err.message : String(err);
       if (rt.error === undefined) this.logger.warn(`projection "${rt.name}": snapshot failed, still following, retrying every ${this.snapshotEveryMs} ms: ${message}`);
       rt.error = `snapshot failed (retrying): ${message}`;
@@ -373,18 +374,6 @@ export class ProjectionEngine {
 function abortedReport(rt: ProjectionRuntime, when: string, started: number): StartReport {
   const detail = `start aborted ${when}`;
   return { name: rt.name, mode: 'aborted', detail, checkpoint: rt.checkpoint, events: 0, durationMs: performance.now() - started };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function positive(name: string, v: number): number {

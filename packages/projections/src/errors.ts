@@ -1,4 +1,9 @@
-/** Every error @episteme/projections throws is a ProjectionError with a stable `code`. */
+import { EpistemeError, isEpistemeError, type ErrorCategory } from '@episteme/wal';
+
+/**
+ * Every error @episteme/projections throws is a ProjectionError (an
+ * EpistemeError) with a stable `code` and a `category`.
+ */
 export const ProjectionErrorCodes = {
   /** A rebuild needs records that cleanup already deleted. */
   HistoryDeleted: 'PROJECTION_HISTORY_DELETED',
@@ -18,20 +23,29 @@ export const ProjectionErrorCodes = {
 
 export type ProjectionErrorCode = (typeof ProjectionErrorCodes)[keyof typeof ProjectionErrorCodes];
 
-export class ProjectionError extends Error {
-  constructor(readonly code: ProjectionErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+/** The category of each code: a new code without one does not compile. */
+const ProjectionErrorCategories: Readonly<Record<ProjectionErrorCode, ErrorCategory>> = {
+  // the log no longer holds what a rebuild needs: not the caller's input, and not damage
+  PROJECTION_HISTORY_DELETED: 'state',
+  PROJECTION_NOT_FOUND: 'not-found',
+  PROJECTION_CORRUPT_SNAPSHOT: 'corrupt',
+  // the projection stopped on a record its own code could not apply
+  PROJECTION_APPLY_FAILED: 'state',
+  PROJECTION_INVALID_ARGUMENT: 'invalid-input',
+  PROJECTION_BUSY: 'state',
+  // the state the projection reached cannot be saved (found at save time, not in what the caller passed)
+  PROJECTION_STATE_NOT_SERIALIZABLE: 'state',
+};
 
-  toJSON(): { code: ProjectionErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+export class ProjectionError extends EpistemeError<ProjectionErrorCode> {
+  constructor(code: ProjectionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, ProjectionErrorCategories[code], message, options);
   }
 }
 
+/** An EpistemeError of this package (a `PROJECTION_*` code), and when `code` is given, of that code. */
 export function isProjectionError(err: unknown, code?: ProjectionErrorCode): err is ProjectionError {
-  const c = (err as { code?: unknown } | null)?.code;
-  return typeof c === 'string' && c.startsWith('PROJECTION_') && (code === undefined || c === code);
+  return isEpistemeError(err, code) && err.code.startsWith('PROJECTION_');
 }
 
 /**

@@ -1,4 +1,5 @@
-import { ConsumerNotFoundError, CorruptCursorError, type ConsumerRegistry, type Logger } from '@episteme/consumers';
+import { ConsumerErrorCodes, type ConsumerRegistry, type CorruptCursorError, type Logger } from '@episteme/consumers';
+import { isEpistemeError } from '@episteme/wal';
 import { consumerNameOf } from './definition.js';
 
 /*
@@ -23,7 +24,7 @@ export function registerProjectionCursor(registry: ConsumerRegistry, projection:
   try {
     registry.register(consumer, { startFrom: 'earliest' });
   } catch (err) {
-    if (!(err instanceof CorruptCursorError)) throw err;
+    if (!isEpistemeError<CorruptCursorError>(err, ConsumerErrorCodes.CorruptCursor)) throw err;
     const { cursor } = registry.reset(consumer, 'earliest');
     registry.takeDamageReport(consumer);
     logger.warn(
@@ -46,7 +47,7 @@ export function moveProjectionCursor(registry: ConsumerRegistry, projection: str
   try {
     current = registry.get(consumer).cursor;
   } catch (err) {
-    if (err instanceof CorruptCursorError) {
+    if (isEpistemeError<CorruptCursorError>(err, ConsumerErrorCodes.CorruptCursor)) {
       registry.reset(consumer, checkpoint);
       logger.warn(
         `projection "${projection}": its cursor file ${err.path} was damaged (${err.why}); rewritten at the projection's checkpoint ${checkpoint}, ` +
@@ -54,7 +55,7 @@ export function moveProjectionCursor(registry: ConsumerRegistry, projection: str
       );
       return;
     }
-    if (err instanceof ConsumerNotFoundError) {
+    if (isEpistemeError(err, ConsumerErrorCodes.NotFound)) {
       registry.register(consumer, { startFrom: checkpoint });
       logger.warn(
         `projection "${projection}": its cursor (consumer "${consumer}") was deleted while the projection ran; registered again at the projection's checkpoint ${checkpoint}, ` +

@@ -1,5 +1,5 @@
 import type { ConsumerRegistry, Logger } from '@episteme/consumers';
-import { isWalError, WalErrorCodes, type LogReader, type LogRecord } from '@episteme/wal';
+import { isEpistemeError, WalErrorCodes, type LogReader, type LogRecord } from '@episteme/wal';
 import { consumerNameOf, jsonCodec, type AnyProjection, type EventCodec } from './definition.js';
 import { ApplyFailedError, CorruptSnapshotError, HistoryDeletedError, StateNotSerializableError } from './errors.js';
 import { moveProjectionCursor } from './projectionCursor.js';
@@ -182,7 +182,7 @@ function isBoundary(log: LogReader, offset: number): boolean {
   try {
     return log.boundaryAtOrBefore(offset) === offset;
   } catch (err) {
-    if (isWalError(err, WalErrorCodes.OffsetOutOfRange) || isWalError(err, WalErrorCodes.NotRecordBoundary)) return false;
+    if (isEpistemeError(err, WalErrorCodes.NotRecordBoundary) || isEpistemeError(err, WalErrorCodes.OffsetOutOfRange)) return false;
     throw err;
   }
 }
@@ -196,6 +196,6 @@ async function durableUnlessClosed(log: LogReader): Promise<void> {
   try {
     await log.makeDurable();
   } catch (err) {
-    if (!isWalError(err, WalErrorCodes.Closed)) throw err;
+    if (!isEpistemeError(err, WalErrorCodes.Closed)) throw err;
   }
 }

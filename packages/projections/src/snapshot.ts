@@ -1,4 +1,4 @@
-import { crc32cJs } from '@episteme/wal/internals';
+import { openEnvelope, sealEnvelope, type EnvelopeLayout } from '@episteme/wal/internals';
 import { CorruptSnapshotError, StateNotSerializableError } from './errors.js';
 
 /** A projection's state at a checkpoint, persisted together and atomically. */
@@ -14,13 +14,13 @@ export interface Snapshot {
   savedAt: string;
 }
 
-const MAGIC = 'episteme-snapshot v1';
-
 /*
  * Layout: one header line `episteme-snapshot v1 <body bytes> <crc32c hex>`,
  * then the JSON body. The length and the checksum make a truncated or
  * damaged snapshot detectable, which leads to a rebuild, never to wrong state.
  */
+const ENVELOPE: EnvelopeLayout = { magic: 'episteme-snapshot v1', length: true, kind: 'snapshot file' };
+
 export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
   let json: string;
   try {
@@ -29,27 +29,15 @@ export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
     // only the state can make it throw (a BigInt, a cycle, a throwing toJSON)
     throw new StateNotSerializableError(snapshot.name, err);
   }
-  const body = Buffer.from(json);
-  const crc = crc32cJs(body).toString(16).padStart(8, '0');
-  return Buffer.concat([Buffer.from(`${MAGIC} ${body.length} ${crc}\n`), body]);
+  return sealEnvelope(ENVELOPE, Buffer.from(json));
 }
 
 export function decodeSnapshot(bytes: Uint8Array, path: string): Snapshot {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const nl = buf.indexOf(10);
-  if (nl < 0 || nl > 100) throw new CorruptSnapshotError(path, 'no header line');
-  const header = buf.subarray(0, nl).toString('latin1').split(' ');
-  if (header.length !== 4 || `${header[0]} ${header[1]}` !== MAGIC) throw new CorruptSnapshotError(path, 'not a snapshot file');
-  const length = Number(header[2]);
-  const body = buf.subarray(nl + 1);
-  if (!Number.isSafeInteger(length) || body.length !== length) {
-    throw new CorruptSnapshotError(path, `body is ${body.length} bytes, header says ${header[2]}`);
-  }
-  const crc = crc32cJs(body).toString(16).padStart(8, '0');
-  if (crc !== header[3]) throw new CorruptSnapshotError(path, `checksum mismatch (stored ${header[3]}, computed ${crc})`);
+  const opened = openEnvelope(ENVELOPE, bytes);
+  if (!('body' in opened)) throw new CorruptSnapshotError(path, opened.damage);
   let parsed: Snapshot;
   try {
-    parsed = JSON.parse(body.toString('utf8')) as Snapshot;
+    parsed = JSON.parse(opened.body.toString('utf8')) as Snapshot;
   } catch (err) {
     throw new CorruptSnapshotError(path, `bad JSON: ${String(err)}`);
   }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createDirectories, nodeFileIO, type FileIO } from '@episteme/wal';
-import { ioError, readFully, replaceFileAtomically } from '@episteme/wal/internals';
+import { hasErrno, ioError, readFully, replaceFileAtomically } from '@episteme/wal/internals';
 import { InvalidProjectionArgumentError } from './errors.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from './snapshot.js';
 
@@ -34,7 +34,7 @@ export class FileSnapshotStore implements SnapshotStore {
     try {
       fd = this.io.open(path, 'r');
     } catch (err) {
-      if ((err as { code?: string }).code === 'ENOENT') return undefined;
+      if (hasErrno(err, 'ENOENT')) return undefined;
       throw ioError('opening snapshot', path, err);
     }
     let bytes: Uint8Array;
@@ -62,7 +62,7 @@ export class FileSnapshotStore implements SnapshotStore {
       this.io.unlink(this.pathOf(name));
       this.io.syncDir(this.dir);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      if (!hasErrno(err, 'ENOENT')) throw err;
     }
   }
 

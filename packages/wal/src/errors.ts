@@ -1,7 +1,13 @@
+import { EpistemeError, isEpistemeError, type ErrorCategory } from './epistemeError.js';
+import { codeOf } from './shared/errno.js';
+
+export * from './epistemeError.js';
+
 /**
- * Every error @episteme/wal throws is a WalError with a stable `code`.
- * Match on `code` (or use `isWalError(err, code)`), not on messages or
- * prototypes: codes are part of the public contract, messages are not.
+ * Every error @episteme/wal throws is a WalError with a stable `code` and a
+ * `category` (an EpistemeError). Match on `code` (or use
+ * `isEpistemeError(err, code)`), not on messages or prototypes: codes are
+ * part of the public contract, messages are not.
  */
 
 export const WalErrorCodes = {
@@ -44,25 +50,37 @@ export const WalErrorCodes = {
 
 export type WalErrorCode = (typeof WalErrorCodes)[keyof typeof WalErrorCodes];
 
-export class WalError extends Error {
-  readonly code: WalErrorCode;
+/** The category of each code: a new code without one does not compile. */
+const WalErrorCategories: Readonly<Record<WalErrorCode, ErrorCategory>> = {
+  WAL_INVALID_ARGUMENT: 'invalid-input',
+  WAL_NOT_A_JOURNAL: 'not-found',
+  WAL_BAD_SEGMENT_HEADER: 'corrupt',
+  WAL_SEGMENT_GAP: 'corrupt',
+  WAL_CORRUPT_RECORD: 'corrupt',
+  WAL_QUARANTINE: 'corrupt',
+  // the position or payload the caller gave does not fit the log
+  WAL_OFFSET_OUT_OF_RANGE: 'invalid-input',
+  WAL_NOT_RECORD_BOUNDARY: 'invalid-input',
+  WAL_RECORD_TOO_LARGE: 'invalid-input',
+  // the limit the caller opened with is below the log's records: fixed by an option
+  WAL_MAX_PAYLOAD_TOO_SMALL: 'invalid-input',
+  WAL_LOCKED: 'conflict',
+  WAL_CLOSED: 'state',
+  WAL_FAILED_STATE: 'state',
+  WAL_WRITE_FAILED: 'io',
+  WAL_READ_ONLY: 'state',
+  WAL_IO: 'io',
+};
 
+export class WalError extends EpistemeError<WalErrorCode> {
   constructor(code: WalErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-
-  toJSON(): { code: WalErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+    super(code, WalErrorCategories[code], message, options);
   }
 }
 
+/** An EpistemeError of this package (a `WAL_*` code), and when `code` is given, of that code. */
 export function isWalError(err: unknown, code?: WalErrorCode): err is WalError {
-  if (typeof err !== 'object' || err === null) return false;
-  const c = (err as { code?: unknown }).code;
-  if (typeof c !== 'string' || !c.startsWith('WAL_')) return false;
-  return code === undefined || c === code;
+  return isEpistemeError(err, code) && err.code.startsWith('WAL_');
 }
 
 export class InvalidArgumentError extends WalError {
@@ -204,7 +222,7 @@ export class IoError extends WalError {
 
 /** Wraps an fs error with what we were doing, keeping the errno code visible. */
 export function ioError(action: string, path: string, cause: unknown): IoError {
-  const errno = (cause as { code?: string })?.code;
+  const errno = codeOf(cause);
   const msg = cause instanceof Error ? cause.message : String(cause);
   return new IoError(`${action} ${path} failed${errno ? ` (${errno})` : ''}: ${msg}`, { cause });
 }
@@ -263,7 +281,7 @@ export class ReadOnlyError extends WalError {
 }
 
 function describe(cause: unknown): string {
-  const code = (cause as { code?: string })?.code;
+  const code = codeOf(cause);
   const msg = cause instanceof Error ? cause.message : String(cause);
   return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
 }

@@ -29,8 +29,12 @@ export { setChecksumOffload, warmChecksumOffload } from './checksum/offload.js';
 export { nodeFileIO, type FileIO } from './io/fileIO.js';
 export { createDirectories } from './io/directories.js';
 
-// the errors an application catches: by class, or by stable code with isWalError
+// the errors an application catches: by class, or by stable code with isEpistemeError (any package's)
 export {
+  EpistemeError,
+  isEpistemeError,
+  exitCodeOfCategory,
+  type ErrorCategory,
   WalErrorCodes,
   WalError,
   isWalError,

@@ -20,3 +20,5 @@ export { SegmentManager, type Segment } from './journal/segmentManager.js';
 export { LOCK_FILE } from './journal/writerLock.js';
 export { PUBLISHED_HEAD_FILE, readPublishedHead } from './journal/publishedHead.js';
 export { REPAIR_COMMAND, ReadOnlyError, ioError, withTypedErrors } from './errors.js';
+// written once for every package: the checksummed-file envelope, errno helpers, sleep, process liveness, quiet closers
+export * from './shared/index.js';

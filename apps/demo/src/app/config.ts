@@ -1,4 +1,4 @@
-import type { Durability } from '@episteme/wal';
+import { EpistemeError, type Durability } from '@episteme/wal';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '@episteme/wal/internals';
 
 /** What the app is configured with; flags win over environment variables, which win over defaults. */
@@ -28,8 +28,11 @@ export const ENV = {
   maxPayloadBytes: 'EPISTEME_MAX_PAYLOAD_BYTES',
 } as const;
 
-export class ConfigError extends Error {
-  readonly code = 'APP_CONFIG';
+/** A flag or environment variable has a value the app cannot use; nothing was opened. */
+export class ConfigError extends EpistemeError<'APP_CONFIG'> {
+  constructor(message: string) {
+    super('APP_CONFIG', 'invalid-input', message);
+  }
 }
 
 export function resolveConfig(flags: Partial<Record<keyof AppConfig, string | boolean | number | undefined>>, env: NodeJS.ProcessEnv = process.env): AppConfig {

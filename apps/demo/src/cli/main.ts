@@ -1,10 +1,9 @@
-import { isConsumerError, ConsumerErrorCodes } from '@episteme/consumers';
-import { isProjectionError, ProjectionErrorCodes } from '@episteme/projections';
-import { isWalError, WalErrorCodes } from '@episteme/wal';
+import { ConsumerErrorCodes } from '@episteme/consumers';
+import { exitCodeOfCategory, isEpistemeError } from '@episteme/wal';
 import { columns, commandRows, ExitCode as Exit, findCommand, flagRows, flagTyped, parseArgs, processInterrupts, reportError, runCli as runWalCli, type CliIO as WalCliIO, splitGlobalFlags, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ConfigError, DEFAULT_CONFIG, ENV, resolveConfig } from '../app/config.js';
+import { DEFAULT_CONFIG, ENV, resolveConfig } from '../app/config.js';
 import { ValidationFailedError } from '../domain/events.js';
 import type { AppCommand } from './command.js';
 import { commands } from './commands/index.js';
@@ -131,17 +130,12 @@ function wal(argv: string[], journal: string, io: CliIO): Promise<number> {
 
 /** Bad input (exit 2) versus a problem with the data or the machine (exit 1). */
 function exitCodeOf(err: unknown): number {
-  if (err instanceof UsageError || err instanceof ValidationFailedError || err instanceof ConfigError) return Exit.Usage;
-  if (isWalError(err)) {
-    // a payload limit below the journal's records is fixed by a flag (--max-payload-bytes), as episteme-wal says with exit 2
-    const bad: string[] = [WalErrorCodes.InvalidArgument, WalErrorCodes.NotAJournal, WalErrorCodes.NotRecordBoundary, WalErrorCodes.OffsetOutOfRange, WalErrorCodes.RecordTooLarge, WalErrorCodes.MaxPayloadTooSmall];
-    return bad.includes(err.code) ? Exit.Usage : Exit.Problem;
-  }
-  if (isConsumerError(err)) {
-    const bad: string[] = [ConsumerErrorCodes.InvalidName, ConsumerErrorCodes.NotFound, ConsumerErrorCodes.InvalidCursor, ConsumerErrorCodes.CursorBackwards, ConsumerErrorCodes.InvalidArgument, ConsumerErrorCodes.Running];
-    return bad.includes(err.code) ? Exit.Usage : Exit.Problem;
-  }
-  if (isProjectionError(err)) return err.code === ProjectionErrorCodes.NotFound || err.code === ProjectionErrorCodes.InvalidArgument ? Exit.Usage : Exit.Problem;
+  if (err instanceof UsageError) return Exit.Usage;
+  // a conflict, but the one this CLI has always answered with 2: the operator named a consumer
+  // that a live process runs, and stopping it first is all it takes (nothing was changed)
+  if (isEpistemeError(err, ConsumerErrorCodes.Running)) return Exit.Usage;
+  // the app's ConfigError and ValidationFailedError are invalid input too
+  if (isEpistemeError(err)) return exitCodeOfCategory(err.category);
   return Exit.Problem;
 }
 

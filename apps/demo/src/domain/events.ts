@@ -1,3 +1,5 @@
+// the light entry: the import workers load this module, and need not load the log for an error class
+import { EpistemeError } from '@episteme/wal/errors';
 import { IsISO8601, IsNotEmpty, IsNumber, IsString, Max, MaxLength, Min, validateSync, type ValidationError } from 'class-validator';
 
 /** An assertion made about a subject, as in a knowledge base: (subject, predicate, object). */
@@ -56,12 +58,9 @@ export interface FailedConstraint {
 }
 
 /** Input that failed validation; lists every failed constraint. Nothing was appended. */
-export class ValidationFailedError extends Error {
-  readonly code = 'APP_VALIDATION_FAILED';
-
+export class ValidationFailedError extends EpistemeError<'APP_VALIDATION_FAILED'> {
   constructor(readonly what: string, readonly failures: FailedConstraint[]) {
-    super(`invalid ${what}: ${failures.map((f) => Object.values(f.constraints).join(', ')).join('; ')}`);
-    this.name = 'ValidationFailedError';
+    super('APP_VALIDATION_FAILED', 'invalid-input', `invalid ${what}: ${failures.map((f) => Object.values(f.constraints).join(', ')).join('; ')}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { isWalError, QuarantineError, REPAIR_COMMAND, WalErrorCodes, type WalErrorCode } from '../errors.js';
+import { exitCodeOfCategory, isEpistemeError, isWalError, QuarantineError, REPAIR_COMMAND } from '../errors.js';
 import { flagTyped, parseArgs, splitGlobalFlags, UsageError, type FlagSpecs } from './args.js';
 import { CliError, ExitCode, findCommand, type CliContext, type Command } from './command.js';
 import { commands } from './commands/index.js';
@@ -24,16 +24,6 @@ export interface CliIO {
   /** The journal directory, when the caller supplies it (the app's `<data>/journal`): usage leaves `<dir>` out. */
   suppliedDir?: string;
 }
-
-/** WalError codes that mean the input was wrong, not the journal: exit 2 like a usage error. */
-const BAD_INPUT_CODES: ReadonlySet<WalErrorCode> = new Set([
-  WalErrorCodes.InvalidArgument,
-  WalErrorCodes.NotAJournal,
-  WalErrorCodes.NotRecordBoundary,
-  WalErrorCodes.OffsetOutOfRange,
-  WalErrorCodes.RecordTooLarge,
-  WalErrorCodes.MaxPayloadTooSmall,
-]);
 
 export const PROGRAM = 'episteme-wal';
 
@@ -126,7 +116,8 @@ function mainUsage(): string {
 function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError) return ExitCode.Usage;
   if (err instanceof CliError) return err.exitCode;
-  if (isWalError(err)) return BAD_INPUT_CODES.has(err.code) ? ExitCode.Usage : ExitCode.Problem;
+  // by category: bad input and a missing journal exit 2 (nothing changed), the rest 1
+  if (isEpistemeError(err)) return exitCodeOfCategory(err.category);
   return ExitCode.Problem;
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { ioError } from '../errors.js';
+import { unlinkQuietly } from './closers.js';
 import { writeFully, type FileIO } from './fileIO.js';
 
 /**
@@ -43,11 +44,7 @@ function tempNameFor(path: string): string {
 
 /** Removes a failed replacement's temp file and returns the error to throw. */
 function removeTemp(io: FileIO, tmp: string, step: string, err: unknown): Error {
-  try {
-    io.unlink(tmp);
-  } catch {
-    // nothing was created, or it is gone already: the old file is untouched either way
-  }
+  unlinkQuietly(io, tmp); // when it fails, nothing was created or it is gone already: the old file is untouched either way
   return ioError(step, tmp, err);
 }
 

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { IoError, NotAJournalError, ioError } from '../errors.js';
 import type { FileIO } from './fileIO.js';
+import { errnoOf } from '../shared/errno.js';
 
 /**
  * `mkdir -p` that survives a power loss: creates each missing level of
@@ -164,9 +165,4 @@ function danglingLink(io: FileIO, at: string, first: string): string {
   }
   const missing = hops.length === 1 ? 'its target does not exist' : `${p} does not exist`;
   return `is a dangling symbolic link to ${hops.join(' -> ')} (${missing})`;
-}
-
-function errnoOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
 }

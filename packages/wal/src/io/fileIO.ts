@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { hasErrno } from '../shared/errno.js';
 
 /**
  * Every file operation of the WAL goes through this interface, the way
@@ -79,7 +80,7 @@ export const nodeFileIO: FileIO = {
       fs.mkdirSync(dir);
       return true;
     } catch (err) {
-      if ((err as { code?: unknown }).code === 'EEXIST' && fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return false;
+      if (hasErrno(err, 'EEXIST') && fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return false;
       throw err;
     }
   },
@@ -102,7 +103,7 @@ export const nodeFileIO: FileIO = {
       return fs.readlinkSync(path);
     } catch (err) {
       // EINVAL: not a link; ENOENT/ENOTDIR: nothing there
-      if (['EINVAL', 'ENOENT', 'ENOTDIR'].includes((err as { code?: string }).code ?? '')) return undefined;
+      if (hasErrno(err, 'EINVAL', 'ENOENT', 'ENOTDIR')) return undefined;
       throw err;
     }
   },
@@ -129,7 +130,7 @@ function fileLock(): Pick<FileIO, 'lock' | 'isSameFile'> {
         return tryLock(fd);
       } catch (err) {
         // Linux reports a conflicting lock as EAGAIN (the addon's false) or EACCES
-        if ((err as { code?: string }).code === 'EACCES') return false;
+        if (hasErrno(err, 'EACCES')) return false;
         throw err;
       }
     },

@@ -4,7 +4,9 @@ import { HEADER_SIZE } from '../format/constants.js';
 import { crc32cOfRecords } from '../format/record.js';
 import { encodeSegmentHeader } from '../format/segmentHeader.js';
 import { segmentName } from '../format/segmentName.js';
+import { closeQuietly } from '../io/closers.js';
 import { writeFully, type FileIO } from '../io/fileIO.js';
+import { codeOf } from '../shared/errno.js';
 import { checksums } from '../checksum/index.js';
 import { fileCrc32c, fileCrc32cOfRange } from '../recovery/recoveryPoint.js';
 import { SyncFailedError } from './syncFailedError.js';
@@ -196,11 +198,7 @@ export class ActiveSegment {
  * segment on reopen, while the writer went on appending to the previous one.
  */
 function undoCreate(io: FileIO, dir: string, path: string, fd: number, cause: unknown): void {
-  try {
-    io.close(fd);
-  } catch {
-    // the descriptor is gone either way
-  }
+  closeQuietly(io, fd);
   try {
     io.unlink(path);
     io.syncDir(dir);
@@ -210,5 +208,5 @@ function undoCreate(io: FileIO, dir: string, path: string, fd: number, cause: un
 }
 
 function describeCause(err: unknown): string {
-  return (err as { code?: string })?.code ?? (err instanceof Error ? err.message : String(err));
+  return codeOf(err) ?? (err instanceof Error ? err.message : String(err));
 }

@@ -2,6 +2,7 @@ import { ClosedError, InvalidArgumentError, NotAJournalError, ioError, isWalErro
 import { refuseForeignDirectory } from './foreignFiles.js';
 import { HEADER_SIZE } from '../format/constants.js';
 import { ensureDirectory } from '../io/directories.js';
+import { codeOf, hasErrno } from '../shared/errno.js';
 import { recoverJournal } from '../recovery/recover.js';
 import { loadRecoveryPoint, updateRecoveryPoint, withdrawCleanClose, type SyncedPrefix } from '../recovery/recoveryPoint.js';
 import type { RecoveryReport } from '../recovery/report.js';
@@ -72,7 +73,7 @@ export class Journal extends JournalBase implements Retention {
       refuseForeignDirectory(o.io, o.dir);
     } catch (err) {
       if (isWalError(err)) throw err;
-      throw new NotAJournalError(o.dir, `cannot create or reach it (${(err as { code?: string }).code ?? String(err)})`, { cause: err });
+      throw new NotAJournalError(o.dir, `cannot create or reach it (${codeOf(err) ?? String(err)})`, { cause: err });
     }
     const lock = await WriterLock.acquire(o.io, o.dir);
     let published: PublishedHead | undefined;
@@ -191,7 +192,7 @@ export class Journal extends JournalBase implements Retention {
       try {
         io.unlink(seg.path);
       } catch (err) {
-        if ((err as { code?: string }).code !== 'ENOENT') {
+        if (!hasErrno(err, 'ENOENT')) {
           failure = ioError('deleting segment', seg.path, err);
           break;
         }

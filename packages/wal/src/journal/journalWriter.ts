@@ -2,6 +2,7 @@ import { FailedStateError, InvalidArgumentError, RecordTooLargeError, WriteFaile
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import type { Appended } from '../log/appended.js';
 import { updateRecoveryPoint } from '../recovery/recoveryPoint.js';
+import { sleep } from '../shared/sleep.js';
 import { ActiveSegment, preallocationOf } from './activeSegment.js';
 import { encodeBatch } from './encodeBatch.js';
 import type { Durability, ResolvedOptions } from './options.js';
@@ -202,7 +203,7 @@ export class JournalWriter {
           continue;
         }
         const delay = this.options.groupCommit?.maxDelayMs ?? 0;
-        if (delay > 0 && !this.batchIsFull()) await new Promise((r) => setTimeout(r, delay));
+        if (delay > 0 && !this.batchIsFull()) await sleep(delay);
         const batch = this.takeBatch();
         await this.writeBatch(batch);
       }

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { crc32cJs } from '../checksum/crc32cTable.js';
 import { readU32 } from '../format/record.js';
 import { ioError } from '../errors.js';
+import { closeQuietly } from '../io/closers.js';
 import { readFully, writeFully, type FileIO } from '../io/fileIO.js';
+import { hasErrno } from '../shared/errno.js';
 
 /**
  * The head as the writer published it: the end of the records whose append
@@ -43,7 +45,7 @@ export function readPublishedHead(io: FileIO, dir: string): number | undefined |
   try {
     fd = io.open(join(dir, PUBLISHED_HEAD_FILE), 'r');
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    if (hasErrno(err, 'ENOENT')) return undefined;
     return 'damaged';
   }
   try {
@@ -92,7 +94,7 @@ export class PublishedHead {
     try {
       fd = io.open(path, 'r+');
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ENOENT') throw ioError('opening', path, err);
+      if (!hasErrno(err, 'ENOENT')) throw ioError('opening', path, err);
       fd = create(io, path, head);
     }
     const published = new PublishedHead(io, fd, head);
@@ -121,11 +123,7 @@ export class PublishedHead {
     if (this.closed) return;
     this.write();
     this.closed = true;
-    try {
-      this.io.close(this.fd);
-    } catch {
-      // nothing to lose: the file is advisory
-    }
+    closeQuietly(this.io, this.fd); // nothing to lose: the file is advisory
   }
 
   private write(): void {

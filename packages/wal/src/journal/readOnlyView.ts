@@ -1,6 +1,7 @@
 import { BadSegmentHeaderError, ioError } from '../errors.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
+import { hasErrno } from '../shared/errno.js';
 import { refuseValidRecordOverLimit } from '../recovery/overLimit.js';
 import { rangeIsZero, scanSegment } from '../recovery/scanSegment.js';
 import { checkSegmentHeader, listSegmentFilesSettled, type SegmentFile } from '../recovery/segmentFiles.js';
@@ -142,7 +143,7 @@ export class ReadOnlyView {
     try {
       fd = this.io.open(file.path, 'r');
     } catch (err) {
-      if ((err as { code?: string }).code === 'ENOENT') return 'gone';
+      if (hasErrno(err, 'ENOENT')) return 'gone';
       throw ioError('opening', file.path, err);
     }
     try {
@@ -194,8 +195,7 @@ export class ReadOnlyView {
   }
 }
 
-/** A file that was listed is gone (ENOENT, possibly wrapped in a WAL_IO error). */
+/** A file that was listed is gone (ENOENT, possibly wrapped in a WAL_IO error: hasErrno looks through it). */
 function isGone(err: unknown): boolean {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
-  return e?.code === 'ENOENT' || e?.cause?.code === 'ENOENT';
+  return hasErrno(err, 'ENOENT');
 }

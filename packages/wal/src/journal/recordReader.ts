@@ -10,6 +10,7 @@ import {
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { checkRecordChecksums, readU32 } from '../format/record.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
+import { hasErrno } from '../shared/errno.js';
 import { FileWindow } from '../io/fileWindow.js';
 import { scanSegment } from '../recovery/scanSegment.js';
 import type { ChangeNotifier } from './changeNotifier.js';
@@ -411,8 +412,7 @@ export class RecordReader {
     try {
       return this.segments.fdOf(seg);
     } catch (err) {
-      const code = ((err as { cause?: { code?: string } }).cause ?? {}).code;
-      if (code !== 'ENOENT') throw err;
+      if (!hasErrno(err, 'ENOENT')) throw err; // the WAL_IO error of the open, wrapping its errno
       this.view.refresh();
       throw new OffsetOutOfRangeError(offset, this.view.earliest(), this.view.head());
     }

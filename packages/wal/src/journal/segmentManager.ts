@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ioError } from '../errors.js';
 import { HEADER_SIZE } from '../format/constants.js';
 import { segmentName } from '../format/segmentName.js';
+import { closeQuietly } from '../io/closers.js';
 import type { FileIO } from '../io/fileIO.js';
 import { FileWindow } from '../io/fileWindow.js';
 
@@ -139,11 +140,7 @@ export class SegmentManager {
 
   private closeSegment(seg: Segment): void {
     if (seg.fd !== undefined) {
-      try {
-        this.io.close(seg.fd);
-      } catch {
-        // closing a read descriptor cannot lose data
-      }
+      closeQuietly(this.io, seg.fd); // closing a read descriptor cannot lose data
       seg.fd = undefined;
       seg.window = undefined;
     }

@@ -4,7 +4,10 @@ import { createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LockedError, ioError, type LockHolder } from '../errors.js';
+import { closeQuietly } from '../io/closers.js';
 import { readFully, writeFully, type FileIO } from '../io/fileIO.js';
+import { errnoOf, hasErrno } from '../shared/errno.js';
+import { isProcessAlive } from '../shared/liveness.js';
 
 export const LOCK_FILE = 'LOCK';
 
@@ -65,7 +68,7 @@ export class WriterLock {
     try {
       if (process.platform === 'linux') {
         server = await listenAbstract(lockName(dir)).catch((err: unknown) => {
-          if ((err as { code?: string }).code === 'EADDRINUSE') throw new LockedError(dir, readHolder(io, dir));
+          if (hasErrno(err, 'EADDRINUSE')) throw new LockedError(dir, readHolder(io, dir));
           throw ioError('taking the writer lock of', dir, err);
         });
       } else if (fd === undefined) {
@@ -131,7 +134,7 @@ function lockFile(io: FileIO, dir: string): { fd: number; created: boolean } | u
       current = taken && io.isSameFile!(file.fd, path);
     } catch (err) {
       closeQuietly(io, file.fd);
-      if (NO_FILE_LOCKS.has((err as { code?: string }).code ?? '')) return undefined;
+      if (NO_FILE_LOCKS.has(errnoOf(err) ?? '')) return undefined;
       throw ioError('taking the writer lock of', dir, err);
     }
     if (current) return file;
@@ -152,13 +155,13 @@ function openOrCreate(io: FileIO, path: string): { fd: number; created: boolean 
     try {
       return { fd: io.open(path, 'r+'), created: false };
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      if (!hasErrno(err, 'ENOENT')) throw err;
     }
     try {
       return { fd: io.open(path, 'wx+'), created: true };
     } catch (err) {
       // created meanwhile by another writer: open that one
-      if ((err as { code?: string }).code !== 'EEXIST' || attempt === OPEN_ATTEMPTS) throw err;
+      if (!hasErrno(err, 'EEXIST') || attempt === OPEN_ATTEMPTS) throw err;
     }
   }
 }
@@ -178,14 +181,6 @@ function unlockFile(io: FileIO, dir: string, fd: number, remove: boolean): void 
     }
   }
   closeQuietly(io, fd);
-}
-
-function closeQuietly(io: FileIO, fd: number): void {
-  try {
-    io.close(fd);
-  } catch {
-    // closed either way
-  }
 }
 
 function lockName(dir: string): string {
@@ -259,20 +254,12 @@ function acquirePidFile(io: FileIO, dir: string): void {
       writeHolder(io, dir, 'wx');
       return;
     } catch (err) {
-      if ((err as { code?: string }).code !== 'EEXIST') throw ioError('taking the writer lock of', dir, err);
+      if (!hasErrno(err, 'EEXIST')) throw ioError('taking the writer lock of', dir, err);
       const holder = readHolder(io, dir);
-      if (holder && (holder.hostname !== hostname() || isAlive(holder.pid))) throw new LockedError(dir, holder);
+      if (holder && (holder.hostname !== hostname() || isProcessAlive(holder.pid))) throw new LockedError(dir, holder);
       io.unlink(join(dir, LOCK_FILE));
     }
   }
   throw new LockedError(dir, readHolder(io, dir));
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === 'EPERM';
-  }
-}

@@ -1,6 +1,7 @@
 import { ioError, type CutReason } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../format/constants.js';
 import type { FileIO } from '../io/fileIO.js';
+import { hasErrno } from '../shared/errno.js';
 import type { ScanProgress, SegmentSummary } from './report.js';
 import { fileCrc32c, type CleanClose, type SyncedPrefix } from './recoveryPoint.js';
 import { rangeIsZero, scanSegment } from './scanSegment.js';
@@ -99,7 +100,7 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
     try {
       fd = io.open(seg.path, 'r');
     } catch (err) {
-      if (options.live && !last && (err as { code?: string }).code === 'ENOENT') {
+      if (options.live && !last && hasErrno(err, 'ENOENT')) {
         result.summaries.pop();
         result.vanished.push(seg);
         bytesBefore += seg.size;

@@ -3,7 +3,9 @@ import { ioError } from '../errors.js';
 import { QUARANTINE_DIR } from '../format/constants.js';
 import { quarantineName } from '../format/segmentName.js';
 import { createDirectories } from '../io/directories.js';
+import { unlinkQuietly } from '../io/closers.js';
 import { readFully, writeFully, type FileIO } from '../io/fileIO.js';
+import { hasErrno } from '../shared/errno.js';
 import type { SegmentFile } from './segmentFiles.js';
 
 const COPY_CHUNK = 1024 * 1024;
@@ -39,12 +41,9 @@ export class Quarantine {
       this.io.fsync(qfd);
     } catch (err) {
       this.io.close(qfd);
-      try {
-        // a partial copy (a full disk) matches no cut: remove it, the segment is untouched
-        this.io.unlink(path);
-      } catch {
-        // left behind; recovery was refused before cutting anything either way
-      }
+      // a partial copy (a full disk) matches no cut: remove it, the segment is untouched;
+      // when that fails it is left behind, and recovery was refused before cutting anything either way
+      unlinkQuietly(this.io, path);
       throw ioError('writing quarantine copy', path, err);
     }
     this.io.close(qfd);
@@ -77,7 +76,7 @@ export class Quarantine {
       try {
         return { name, qfd: this.io.open(join(this.qdir, name), 'wx') };
       } catch (err) {
-        if ((err as { code?: string }).code !== 'EEXIST') throw ioError('creating', join(this.qdir, name), err);
+        if (!hasErrno(err, 'EEXIST')) throw ioError('creating', join(this.qdir, name), err);
         name = bump(name);
       }
     }

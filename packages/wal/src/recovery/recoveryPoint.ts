@@ -1,11 +1,15 @@
 import { join } from 'node:path';
 import { checksums } from '../checksum/index.js';
-import { crc32cJs } from '../checksum/crc32cTable.js';
 import { replaceFileAtomically } from '../io/atomicFile.js';
+import { unlinkQuietly } from '../io/closers.js';
 import { ioError } from '../errors.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
+import { openEnvelope, sealEnvelope, type EnvelopeLayout } from '../shared/checksummedFile.js';
 
 export const RECOVERY_POINT_FILE = 'RECOVERY_POINT';
+
+/** `<crc32c hex>\n<json>`: no magic and no length; the JSON names its `format`. */
+const ENVELOPE: EnvelopeLayout = { length: false, kind: 'recovery point' };
 
 /**
  * The sealed segments whose every record is known good: verified by an
@@ -106,11 +110,9 @@ export function loadRecoveryPoint(io: FileIO, dir: string, maxPayloadBytes: numb
     const size = io.size(fd);
     if (size > 64 * 1024 * 1024) return NOTHING;
     const buf = new Uint8Array(size);
-    const text = Buffer.from(buf.subarray(0, readFully(io, fd, buf, 0, size, 0))).toString('utf8');
-    const nl = text.indexOf('\n');
-    const body = text.slice(nl + 1);
-    if (nl < 0 || text.slice(0, nl) !== crc32cJs(Buffer.from(body)).toString(16).padStart(8, '0')) return NOTHING;
-    const parsed = JSON.parse(body) as { segments?: unknown; maxPayloadBytes?: unknown; closed?: unknown; prefix?: unknown } | null;
+    const opened = openEnvelope(ENVELOPE, buf.subarray(0, readFully(io, fd, buf, 0, size, 0)));
+    if (!('body' in opened)) return NOTHING;
+    const parsed = JSON.parse(opened.body.toString('utf8')) as { segments?: unknown; maxPayloadBytes?: unknown; closed?: unknown; prefix?: unknown } | null;
     if (!parsed || !Array.isArray(parsed.segments)) return NOTHING;
     const marked = parsed.closed !== undefined;
     if (typeof parsed.maxPayloadBytes !== 'number' || parsed.maxPayloadBytes > maxPayloadBytes) return { ...NOTHING, marked };
@@ -150,9 +152,7 @@ export function writeRecoveryPoint(
   const point: Record<string, unknown> = { format: 1, maxPayloadBytes, segments: [...segments] };
   if (closed) point.closed = [closed.base, closed.size, closed.crc];
   if (prefix) point.prefix = [prefix.base, prefix.size, prefix.crc];
-  const body = JSON.stringify(point);
-  const crc = crc32cJs(Buffer.from(body)).toString(16).padStart(8, '0');
-  replaceFileAtomically(io, join(dir, RECOVERY_POINT_FILE), Buffer.from(`${crc}\n${body}`));
+  replaceFileAtomically(io, join(dir, RECOVERY_POINT_FILE), sealEnvelope(ENVELOPE, Buffer.from(JSON.stringify(point))));
 }
 
 /**
@@ -165,11 +165,8 @@ export function updateRecoveryPoint(...args: Parameters<typeof writeRecoveryPoin
   try {
     writeRecoveryPoint(...args);
   } catch {
-    try {
-      io.unlink(join(dir, RECOVERY_POINT_FILE));
-    } catch {
-      // nothing more to do: a damaged or stale point fails its size checks or its checksum
-    }
+    // when even that fails, nothing more to do: a damaged or stale point fails its size checks or its checksum
+    unlinkQuietly(io, join(dir, RECOVERY_POINT_FILE));
   }
 }
 

@@ -5,6 +5,7 @@ import { parseSegmentName } from '../format/segmentName.js';
 import { decodeSegmentHeader } from '../format/segmentHeader.js';
 import { danglingLinkOn } from '../io/directories.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
+import { codeOf } from '../shared/errno.js';
 
 export interface SegmentFile {
   /** File name, e.g. `0000000000000000.wal`. */
@@ -26,7 +27,7 @@ export function listSegmentFiles(io: FileIO, dir: string): SegmentFile[] {
     st = io.stat(dir);
   } catch (err) {
     // ENOTDIR (a file on the way), ELOOP, ENAMETOOLONG, EACCES, a NUL byte: not a journal we can open
-    throw new NotAJournalError(dir, `cannot reach it (${(err as { code?: string }).code ?? String(err)})`, { cause: err });
+    throw new NotAJournalError(dir, `cannot reach it (${codeOf(err) ?? String(err)})`, { cause: err });
   }
   if (!st) throw new NotAJournalError(dir, danglingLinkOn(io, dir) ?? 'no such directory');
   if (!st.isDirectory) throw new NotAJournalError(dir, 'not a directory');
@@ -34,7 +35,7 @@ export function listSegmentFiles(io: FileIO, dir: string): SegmentFile[] {
   try {
     names = io.readdir(dir);
   } catch (err) {
-    throw new NotAJournalError(dir, `cannot list it (${(err as { code?: string }).code ?? String(err)})`, { cause: err });
+    throw new NotAJournalError(dir, `cannot list it (${codeOf(err) ?? String(err)})`, { cause: err });
   }
   const segments: SegmentFile[] = [];
   for (const name of names) {

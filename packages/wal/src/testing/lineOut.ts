@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { hasErrno } from '../shared/errno.js';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -16,7 +17,7 @@ export function writeLineSync(line: string): void {
     try {
       done += writeSync(1, buf, done);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'EAGAIN') throw err;
+      if (!hasErrno(err, 'EAGAIN')) throw err;
       Atomics.wait(pause, 0, 0, 1); // a non-blocking fd with a full pipe: wait for the reader
     }
   }
