@@ -1,4 +1,5 @@
 import { writeLineSync } from '@episteme/wal/testing';
+import { codeOf as codeOfError } from '@episteme/wal/internals';
 
 // the one sleep of the packages, under the name the torture's modules import
 export { sleep } from '@episteme/wal/internals';
@@ -15,8 +16,7 @@ export function out(line: string): void {
 }
 
 export function codeOf(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'UNTYPED';
+  return codeOfError(err) ?? 'UNTYPED';
 }
 
 export function oneLine(text: string): string {

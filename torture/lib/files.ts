@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CONSUMERS_DIR, decodeCursorFile } from '@episteme/consumers';
 import { PROJECTIONS_DIR, decodeSnapshot } from '@episteme/projections';
 import type { FileIO } from '@episteme/wal';
-import { hasErrno, QUARANTINE_DIR, parseSegmentName, readFully } from '@episteme/wal/internals';
+import { codeOf, hasErrno, QUARANTINE_DIR, parseSegmentName, readFully } from '@episteme/wal/internals';
 
 /** The whole content of a file through a FileIO, or undefined when it does not exist. */
 export function readAll(io: FileIO, path: string): Uint8Array | undefined {
@@ -104,8 +104,8 @@ export function capturePre(io: FileIO, dir: string, copy: 'all' | 'last', snapsh
 }
 
 export function describeError(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
+  const code = codeOf(err);
   const name = err instanceof Error ? err.constructor.name : typeof err;
   const msg = err instanceof Error ? err.message : String(err);
-  return `${name}${typeof code === 'string' ? ` ${code}` : ''}: ${msg.split('\n')[0]}`;
+  return `${name}${code !== undefined ? ` ${code}` : ''}: ${msg.split('\n')[0]}`;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConsumerRegistry, decodeCursorFile, encodeCursorFile, isConsumerError, validateConsumerName, type CursorState } from '@episteme/consumers';
 import { decodeSnapshot, encodeSnapshot, FileSnapshotStore, isProjectionError, ProjectionEngine } from '@episteme/projections';
 import { isWalError, Journal, recoverJournal, verifyJournal } from '@episteme/wal';
-import { decodeSegmentHeader, encodeSegmentHeader, parseSegmentName, segmentName, validateRecordAt } from '@episteme/wal/internals';
+import { codeOf, decodeSegmentHeader, encodeSegmentHeader, parseSegmentName, segmentName, validateRecordAt } from '@episteme/wal/internals';
 import { runCli } from '@episteme/wal/cli';
 import { equalBytes, isZero } from '../files.js';
 import { initialTally, tallyProjection } from '../projection.js';
@@ -34,9 +34,9 @@ async function only(ctx: FuzzContext, what: string, typed: (err: unknown) => boo
 }
 
 export function describe(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
+  const code = codeOf(err);
   const name = err instanceof Error ? err.constructor.name : typeof err;
-  return `${name}${typeof code === 'string' ? ` ${code}` : ''}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 200)}`;
+  return `${name}${code !== undefined ? ` ${code}` : ''}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 200)}`;
 }
 
 const walTyped = (err: unknown): boolean => isWalError(err);

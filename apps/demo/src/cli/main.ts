@@ -1,6 +1,7 @@
 import { ConsumerErrorCodes } from '@episteme/consumers';
 import { exitCodeOfCategory, isEpistemeError } from '@episteme/wal';
 import { columns, commandRows, ExitCode as Exit, findCommand, flagRows, flagTyped, parseArgs, processInterrupts, reportError, runCli as runWalCli, type CliIO as WalCliIO, splitGlobalFlags, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
+import { codeOf } from '@episteme/wal/internals';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, ENV, resolveConfig } from '../app/config.js';
@@ -87,7 +88,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       repair: 'episteme wal recover --repair',
       json,
       debug,
-      code: (err as { code?: string }).code ?? 'APP_ERROR',
+      code: codeOf(err) ?? 'APP_ERROR',
       ...(err instanceof ValidationFailedError ? { details: { failures: err.failures } } : {}),
     });
     return exitCodeOf(err);

@@ -1,4 +1,5 @@
 import { exitCodeOfCategory, isEpistemeError, isWalError, QuarantineError, REPAIR_COMMAND } from '../errors.js';
+import { codeOf } from '../shared/errno.js';
 import { flagTyped, parseArgs, splitGlobalFlags, UsageError, type FlagSpecs } from './args.js';
 import { CliError, ExitCode, findCommand, type CliContext, type Command } from './command.js';
 import { commands } from './commands/index.js';
@@ -123,8 +124,7 @@ function exitCodeOf(err: unknown): number {
 
 /** The `code` of the --json error document, and what follows its message. */
 function errorJson(err: unknown): { code: string; details?: Record<string, unknown> } {
-  const code = (err as { code?: unknown } | null)?.code;
-  const out = { code: typeof code === 'string' ? code : 'CLI_INTERNAL' };
+  const out = { code: codeOf(err) ?? 'CLI_INTERNAL' };
   if (err instanceof QuarantineError) {
     return { ...out, details: { segment: err.segment, position: err.position, offset: err.offset, reason: err.reason } };
   }

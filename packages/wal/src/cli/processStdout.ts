@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { StdoutClosedError } from './output.js';
+import { hasErrno } from '../shared/errno.js';
 
 /**
  * How much output may wait in the stdout stream before a long listing (a
@@ -71,5 +72,5 @@ export function processStdout(stdout: Writable = process.stdout): (s: string) =>
 }
 
 function isBrokenPipe(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'EPIPE';
+  return hasErrno(err, 'EPIPE');
 }

@@ -6,6 +6,7 @@
  */
 import { Journal } from '../../src/index.js';
 import { writeLineSync } from '../../src/testing/lineOut.js';
+import { codeOf } from '../../src/internals.js';
 
 const [dir, hold] = process.argv.slice(2);
 try {
@@ -17,6 +18,6 @@ try {
     await journal.close();
   }
 } catch (err) {
-  writeLineSync(`refused ${(err as { code?: string }).code ?? 'none'} ${(err as Error).message}`);
+  writeLineSync(`refused ${codeOf(err) ?? 'none'} ${(err as Error).message}`);
   process.exitCode = 1;
 }

@@ -1,5 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
+import { codeOf } from '@episteme/wal/internals';
 import type { ImportLine } from '../../import/preparedBatch.js';
 import { defaultPrepareOptions, PreparePool } from '../../import/preparePool.js';
 import { RunQueue } from '../../import/runQueue.js';
@@ -61,7 +62,7 @@ export const importCommand = defineCommand({
         size = st.size;
       } catch (err) {
         if (err instanceof UsageError) throw err;
-        throw new UsageError(`cannot read ${file} (${(err as { code?: string }).code ?? String(err)})`);
+        throw new UsageError(`cannot read ${file} (${codeOf(err) ?? String(err)})`);
       }
     }
     const name = fromStdin ? 'stdin' : file!;
