@@ -1,11 +1,11 @@
-/** Journal regressions F1-F5: fsync failures, rollback after a failed write, segment creation (see index.ts). */
+/** The journal's writes when the disk fails: fsync failures, rollback after a failed write, segment creation (shared setup: journalEdges.ts). */
 import { describe, expect, it } from 'vitest';
-import { Journal } from '../../src/index.js';
-import { PUBLISHED_HEAD_FILE, RECORD_OVERHEAD, segmentName } from '../../src/internals.js';
-import { SimulatedDisk, type DiskOp } from '../../src/testing/index.js';
-import { bytes, crash, simDir } from './index.js';
+import { Journal } from '../src/index.js';
+import { PUBLISHED_HEAD_FILE, RECORD_OVERHEAD, segmentName } from '../src/internals.js';
+import { SimulatedDisk, type DiskOp } from '../src/testing/index.js';
+import { bytes, crash, simDir } from './journalEdges.js';
 
-describe('fsync failures (F1, F2)', () => {
+describe('fsync failures', () => {
   it('a failed fsync in sync() puts the journal in the failed state: sync, append and later syncs reject with WAL_FAILED_STATE', async () => {
     const disk = new SimulatedDisk();
     const j = await Journal.open({ dir: simDir(), io: disk, durability: 'none', preallocateBytes: 0 });
@@ -73,7 +73,7 @@ describe('fsync failures (F1, F2)', () => {
   });
 });
 
-describe('rollback after a failed write (F3, F4)', () => {
+describe('rollback after a failed write', () => {
   it('a rejected batch stays out of the log after a power loss: the rollback truncate is synced', async () => {
     const disk = new SimulatedDisk(() => 0.5);
     const dir = simDir();
@@ -236,7 +236,7 @@ describe('rollback after a failed write (F3, F4)', () => {
   });
 });
 
-describe('segment creation (F5)', () => {
+describe('segment creation', () => {
   it('a failed directory sync while creating a segment puts the journal in the failed state, and it reopens after a power loss with every acknowledged record', async () => {
     const disk = new SimulatedDisk(() => 0.5);
     const dir = simDir();

@@ -1,23 +1,20 @@
 /**
- * Regression suite for the findings of a review of the journal (F1-F12),
- * split by area: writes.int.spec.ts (fsync failures, rollback after a failed
- * write, segment creation) and readers.int.spec.ts (readers, directory
- * durability and typed errors, maxPayloadBytes lowered on reopen). Each test
- * states the behaviour it guarantees; most failed on the code as reviewed.
- * The lock across network namespaces (F11) is a documented limitation, not a
- * guarantee (see writerLock.ts), so no test asserts it.
- *
- * This module holds what both files share.
+ * What the journal's edge-case suites share: journal.writeFailures.int.spec.ts
+ * (fsync failures, rollback after a failed write, segment creation) and
+ * journal.readPaths.int.spec.ts (readers, directory durability and typed
+ * errors, maxPayloadBytes lowered on reopen). The lock across network
+ * namespaces is a documented limitation, not a guarantee (see
+ * writerLock.ts), so no test asserts it.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { Journal } from '../../src/index.js';
-import type { SimulatedDisk } from '../../src/testing/index.js';
+import type { Journal } from '../src/index.js';
+import type { SimulatedDisk } from '../src/testing/index.js';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
-export const WAL_SRC = join(import.meta.dirname, '..', '..', 'src', 'index.ts');
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const WAL_SRC = join(import.meta.dirname, '..', 'src', 'index.ts');
 
-export { simDir } from '../rng.js';
+export { simDir } from './rng.js';
 
 export function bytes(len: number, seed: number): Uint8Array {
   const p = new Uint8Array(len);

@@ -1,14 +1,14 @@
-/** Journal regressions F6-F12: readers, directory durability and typed errors, maxPayloadBytes lowered on reopen (see index.ts). */
+/** The journal's read paths at their edges: readers, directory durability and typed errors, maxPayloadBytes lowered on reopen (shared setup: journalEdges.ts). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal, nodeFileIO, type FileIO } from '../../src/index.js';
-import { crc32cJs, encodeRecord, encodeSegmentHeader, RECORD_OVERHEAD, segmentName } from '../../src/internals.js';
-import { SimulatedDisk } from '../../src/testing/index.js';
-import { snapshotDir, tempDir, thrown } from '../helpers.js';
-import { bytes, runNode, simDir, WAL_SRC } from './index.js';
+import { Journal, nodeFileIO, type FileIO } from '../src/index.js';
+import { crc32cJs, encodeRecord, encodeSegmentHeader, RECORD_OVERHEAD, segmentName } from '../src/internals.js';
+import { SimulatedDisk } from '../src/testing/index.js';
+import { snapshotDir, tempDir, thrown } from './helpers.js';
+import { bytes, runNode, simDir, WAL_SRC } from './journalEdges.js';
 
-describe('readers (F6, F7)', () => {
+describe('readers', () => {
   it('countRecords with `to` beyond the head throws OffsetOutOfRangeError (it used to loop forever)', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir });
@@ -129,7 +129,7 @@ describe('readers (F6, F7)', () => {
   });
 });
 
-describe('directory durability and typed errors (F8, F9, F10)', () => {
+describe('directory durability and typed errors', () => {
   it('opening a journal in new nested directories creates them one level at a time and syncs the parent of each', async () => {
     const root = tempDir();
     const calls: string[] = [];
@@ -192,7 +192,7 @@ describe('directory durability and typed errors (F8, F9, F10)', () => {
   });
 });
 
-describe('maxPayloadBytes lowered on reopen (F12)', () => {
+describe('maxPayloadBytes lowered on reopen', () => {
   it('a writer reopened with a smaller maxPayloadBytes refuses with WAL_MAX_PAYLOAD_TOO_SMALL and changes nothing on disk', async () => {
     const dir = tempDir();
     const j = await Journal.open({ dir });

@@ -1,12 +1,10 @@
 /**
- * Regression suite from the review of @episteme/consumers (findings C1–C7
- * and the notes that came with them). Each test states the behaviour that is
- * guaranteed; each failed on the code as reviewed. What does not depend on
- * the journal's files (C1, C4, the runner's options, and the two that guard
- * what the fixes must not break: every boundary is accepted, a dead runner's
- * consumer can be taken over) runs in the contract suite over every log
- * (contract/registry.contract.spec.ts); here is what is about byte offsets,
- * readers in other processes and cursor files.
+ * Cursor safety over a journal's files: a cursor is always a record
+ * boundary within the retained log, whatever a payload holds, whatever a
+ * concurrent cleanup in another process does, and whatever the file system
+ * throws. What does not depend on the journal's files (every boundary is
+ * accepted, a dead runner's consumer can be taken over, ...) runs in the
+ * contract suite over every log (contract/registry.contract.spec.ts).
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,7 +37,7 @@ function failingFsync(failing: () => boolean): FileIO {
 /** Larger than any Linux pid_max (2^22): never a live process. */
 const DEAD_PID = 4_194_305;
 
-describe('cursor validation walks records (C2)', () => {
+describe('cursor validation walks records', () => {
   it('refuses a cursor inside a record even when the payload embeds a well-formed record', async () => {
     const journal = track(await Journal.open({ dir: tempDir(), preallocateBytes: 0 }));
     // a payload that carries a record of another log (replication, export, ...)
@@ -78,7 +76,7 @@ describe('cursor validation walks records (C2)', () => {
 
 });
 
-describe('runner (C3)', () => {
+describe('runner', () => {
   it('turns a cursor commit that fails on the runner timer into a failed run, never an exception thrown from the timer', async () => {
     const dir = tempDir();
     const journal = track(await Journal.open({ dir, preallocateBytes: 0 }));
@@ -132,7 +130,7 @@ describe('runner (C3)', () => {
 
 });
 
-describe('registration against a moving earliest (C5, C6)', () => {
+describe('registration against a moving earliest', () => {
   it('register({startFrom: "earliest"}) on a read-only journal never yields a cursor below the earliest retained offset', async () => {
     const dir = tempDir();
     const writer = track(await Journal.open({ dir, preallocateBytes: 0, maxSegmentBytes: 200 }));
@@ -226,7 +224,7 @@ describe('registration against a moving earliest (C5, C6)', () => {
   });
 });
 
-describe('cursor files (C7 and temp files)', () => {
+describe('cursor files and their temp files', () => {
   it('a failing cursor write surfaces as a typed CONSUMER_IO error with the errno error as its cause, and the old cursor stays', async () => {
     const journal = track(await Journal.open({ dir: tempDir(), preallocateBytes: 0 }));
     const off = (await journal.append(Buffer.from('x'))).offset;
