@@ -1,0 +1,153 @@
+import type { Appended, Journal } from '@episteme/wal';
+import { CommitAbortedError } from './errors.js';
+
+/** A commit or tombstone whose versions are reserved, on its way to the journal. */
+export interface PendingWrite {
+  kind: 'commit' | 'tombstone';
+  stream: string;
+  payload: Uint8Array;
+  /** Commit: position of its first event. Tombstone: 0. */
+  firstPosition: number;
+  /** Events in the commit (0 for a tombstone). */
+  count: number;
+  ids: readonly string[];
+}
+
+interface Queued extends PendingWrite {
+  resolve: (at: Appended) => void;
+  reject: (err: unknown) => void;
+}
+
+/** One stream's writes not yet in the index, and the stream as they will leave it. */
+interface Lane {
+  /** The stream's version once every queued and in-flight write is in. */
+  version: number;
+  deleted: boolean;
+  inFlight: boolean;
+  queue: Queued[];
+}
+
+/**
+ * Reserves stream versions at call time and hands writes to the journal,
+ * one wave per stream at a time. Why one at a time: a journal append that
+ * fails (a write rolled back) takes its versions with it, and a later
+ * commit of the same stream already in the journal would then leave a gap.
+ * So a stream's next wave waits in its lane until the one in flight
+ * settles; when that one fails, the waiting writes (reserved on top of it)
+ * fail too, with STORE_COMMIT_ABORTED, and nothing of theirs was written.
+ * Streams do not wait for each other, and a wave of several commits of one
+ * stream is one `appendBatch` (one write, never split): group commit still
+ * batches everything in flight.
+ */
+export class CommitPipeline {
+  private readonly lanes = new Map<string, Lane>();
+  /** Ids of writes not yet settled, with a promise that settles with them. */
+  private readonly pendingIds = new Map<string, Promise<unknown>>();
+  private waves = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly journal: Journal,
+    /** Called in log order per stream, before the write's promise resolves: the index learns of it first. */
+    private readonly onWritten: (write: PendingWrite, at: Appended) => void,
+    /** Called when no wave is in flight any more. */
+    private readonly onIdle: () => void,
+  ) {}
+
+  /** The stream as a new write sees it, after every pending one; undefined when nothing is pending. */
+  laneView(stream: string): { version: number; deleted: boolean } | undefined {
+    return this.lanes.get(stream);
+  }
+
+  /** A promise that settles with the pending write carrying `id`, if there is one. */
+  pendingId(id: string): Promise<unknown> | undefined {
+    return this.pendingIds.get(id);
+  }
+
+  get idle(): boolean {
+    return this.waves === 0;
+  }
+
+  /** Resolves once no wave is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.waves === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Queues a write whose versions were checked against `laneView` (or the
+   * index) in this same synchronous step; `after` is the stream as it will
+   * be once the write is in.
+   */
+  enqueue(write: PendingWrite, after: { version: number; deleted: boolean }): Promise<Appended> {
+    let lane = this.lanes.get(write.stream);
+    if (lane === undefined) {
+      lane = { version: 0, deleted: false, inFlight: false, queue: [] };
+      this.lanes.set(write.stream, lane);
+    }
+    lane.version = after.version;
+    lane.deleted = after.deleted;
+    let queued!: Queued;
+    const promise = new Promise<Appended>((resolve, reject) => {
+      queued = { ...write, resolve, reject };
+    });
+    const settled = promise.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const id of write.ids) this.pendingIds.set(id, settled);
+    lane.queue.push(queued);
+    this.submit(write.stream, lane);
+    return promise;
+  }
+
+  private submit(stream: string, lane: Lane): void {
+    if (lane.inFlight || lane.queue.length === 0) return;
+    const wave = lane.queue;
+    lane.queue = [];
+    lane.inFlight = true;
+    this.waves++;
+    // the journal call is made now, synchronously: log order is call order
+    const written: Promise<Appended[]> =
+      wave.length === 1 ? this.journal.append(wave[0]!.payload).then((a) => [a]) : this.journal.appendBatch(wave.map((w) => w.payload));
+    written.then(
+      (at) => {
+        for (let i = 0; i < wave.length; i++) {
+          const w = wave[i]!;
+          this.onWritten(w, at[i]!);
+          this.forget(w);
+          w.resolve(at[i]!);
+        }
+        lane.inFlight = false;
+        if (lane.queue.length > 0) this.submit(stream, lane);
+        else this.lanes.delete(stream);
+        this.waveDone();
+      },
+      (err: unknown) => {
+        for (const w of wave) {
+          this.forget(w);
+          w.reject(err);
+        }
+        for (const w of lane.queue) {
+          this.forget(w);
+          w.reject(new CommitAbortedError(stream, err));
+        }
+        // the index holds the stream as the log has it: new writes start from there
+        this.lanes.delete(stream);
+        this.waveDone();
+      },
+    );
+  }
+
+  private forget(w: PendingWrite): void {
+    for (const id of w.ids) this.pendingIds.delete(id);
+  }
+
+  private waveDone(): void {
+    if (--this.waves > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+    this.onIdle();
+  }
+}

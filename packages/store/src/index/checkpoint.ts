@@ -1,0 +1,138 @@
+import { join } from 'node:path';
+import type { FileIO } from '@episteme/wal';
+import { checksums, readFully, replaceFileAtomically } from '@episteme/wal/internals';
+import { IdempotencyWindow } from '../idempotencyWindow.js';
+import { readU64, writeU64 } from '../commit/layout.js';
+import { StreamIndex } from './streamIndex.js';
+
+/**
+ * The stream index's checkpoint file (docs/FORMAT.md, "Stream index
+ * checkpoint"): the index and the idempotency window as they stood at a log
+ * position, so that an open replays only the records after it. Written
+ * whole through a temporary file and a rename; any doubt about it (missing,
+ * damaged, describing another log) means a full rebuild, never a loss.
+ */
+
+export const STORE_DIR = 'streams';
+export const CHECKPOINT_FILE = 'index.ckpt';
+const MAGIC = 0x58495345; // ASCII `ESIX` read as a little-endian u32
+const VERSION = 1;
+const HEADER = 64;
+
+export function checkpointPath(dir: string): string {
+  return join(dir, STORE_DIR, CHECKPOINT_FILE);
+}
+
+/** Serialises the index and the window; the last 4 bytes are the CRC32C of all before them. */
+export function encodeCheckpoint(index: StreamIndex, window: IdempotencyWindow): Buffer {
+  let size = HEADER + 4;
+  for (const [name, e] of index.streams) size += 2 + Buffer.byteLength(name) + 1 + 8 + 4 + e.commits.length * 8;
+  let ids = 0;
+  for (const [id] of window.entries()) {
+    size += 1 + Buffer.byteLength(id) + 8;
+    ids++;
+  }
+  const buf = Buffer.alloc(size);
+  buf.writeUInt32LE(MAGIC, 0);
+  buf.writeUInt16LE(VERSION, 4);
+  writeU64(buf, index.head, 8);
+  writeU64(buf, Math.max(index.lastRecord, 0), 16);
+  if (index.lastDigest) buf.set(index.lastDigest, 24);
+  buf.writeUInt32LE(index.streams.size, 56);
+  buf.writeUInt32LE(ids, 60);
+  let at = HEADER;
+  for (const [name, e] of index.streams) {
+    const len = buf.write(name, at + 2, 'utf8');
+    buf.writeUInt16LE(len, at);
+    at += 2 + len;
+    buf[at++] = e.deleted ? 1 : 0;
+    writeU64(buf, e.version, at);
+    buf.writeUInt32LE(e.commits.length / 2, at + 8);
+    at += 12;
+    for (const v of e.commits) {
+      writeU64(buf, v, at);
+      at += 8;
+    }
+  }
+  for (const [id, position] of window.entries()) {
+    const len = buf.write(id, at + 1, 'utf8');
+    buf[at] = len;
+    at += 1 + len;
+    writeU64(buf, position, at);
+    at += 8;
+  }
+  buf.writeUInt32LE(checksums().crc32c(buf, 0, at, 0), at);
+  return buf;
+}
+
+/** Thrown inside decoding; the caller turns it into a rebuild. */
+class Damaged extends Error {}
+
+function u64(buf: Buffer, at: number): number {
+  if (at + 8 > buf.length) throw new Damaged('truncated');
+  const v = readU64(buf, at);
+  if (v === undefined) throw new Damaged('a u64 beyond 2^53');
+  return v;
+}
+
+/** Decodes a checkpoint; throws (any error) when it is damaged. */
+export function decodeCheckpoint(buf: Buffer, windowCapacity: number): { index: StreamIndex; window: IdempotencyWindow } {
+  if (buf.length < HEADER + 4) throw new Damaged('shorter than its header');
+  const end = buf.length - 4;
+  if (checksums().crc32c(buf, 0, end, 0) !== buf.readUInt32LE(end)) throw new Damaged('checksum mismatch');
+  if (buf.readUInt32LE(0) !== MAGIC || buf.readUInt16LE(4) !== VERSION) throw new Damaged('unknown magic or version');
+  const index = new StreamIndex();
+  index.head = u64(buf, 8);
+  const last = u64(buf, 16);
+  if (index.head > 0) {
+    index.lastRecord = last;
+    index.lastDigest = new Uint8Array(buf.subarray(24, 56));
+  }
+  const streams = buf.readUInt32LE(56);
+  const ids = buf.readUInt32LE(60);
+  let at = HEADER;
+  for (let s = 0; s < streams; s++) {
+    if (at + 15 > end) throw new Damaged('truncated stream entry');
+    const len = buf.readUInt16LE(at);
+    const name = buf.toString('utf8', at + 2, at + 2 + len);
+    at += 2 + len;
+    const deleted = buf[at++] === 1;
+    const version = u64(buf, at);
+    const commits = buf.readUInt32LE(at + 8);
+    at += 12;
+    if (at + commits * 16 > end) throw new Damaged('truncated commit list');
+    const list = new Array<number>(commits * 2);
+    for (let i = 0; i < commits * 2; i++, at += 8) list[i] = u64(buf, at);
+    index.streams.set(name, { version, deleted, commits: list });
+  }
+  const window = new IdempotencyWindow(windowCapacity);
+  for (let i = 0; i < ids; i++) {
+    if (at + 1 > end) throw new Damaged('truncated id');
+    const len = buf[at]!;
+    const id = buf.toString('utf8', at + 1, at + 1 + len);
+    at += 1 + len;
+    window.add(id, u64(buf, at));
+    at += 8;
+  }
+  if (at !== end) throw new Damaged(`${end - at} bytes after the last entry`);
+  return { index, window };
+}
+
+/** The checkpoint's bytes, or undefined when there is none. */
+export function readCheckpointFile(io: FileIO, dir: string): Buffer | undefined {
+  const path = checkpointPath(dir);
+  const st = io.stat(path);
+  if (st === undefined || !st.isFile) return undefined;
+  const fd = io.open(path, 'r');
+  try {
+    const buf = Buffer.alloc(st.size);
+    const n = readFully(io, fd, buf, 0, st.size, 0);
+    return n === st.size ? buf : buf.subarray(0, n);
+  } finally {
+    io.close(fd);
+  }
+}
+
+export function writeCheckpointFile(io: FileIO, dir: string, bytes: Uint8Array): void {
+  replaceFileAtomically(io, checkpointPath(dir), bytes);
+}
