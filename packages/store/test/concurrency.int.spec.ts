@@ -51,7 +51,7 @@ describe('concurrent appenders with expected versions', () => {
       const v = version.get(at.stream) ?? 0;
       if (at.outcome!.ok) {
         expect(at.expected, `seq ${at.seq}`).toBe(v);
-        expect(at.outcome.next).toBe(v + at.count);
+        expect(at.outcome!.ok && at.outcome!.next).toBe(v + at.count);
         version.set(at.stream, v + at.count);
         wins++;
       } else {
