@@ -1,6 +1,8 @@
 import type { Appended, Journal } from '@episteme/wal';
 import { CommitAbortedError } from './errors.js';
 
+const ignore = (): void => undefined;
+
 /** A commit or tombstone whose versions are reserved, on its way to the journal. */
 export interface PendingWrite {
   kind: 'commit' | 'tombstone';
@@ -14,7 +16,7 @@ export interface PendingWrite {
 }
 
 interface Queued extends PendingWrite {
-  resolve: (at: Appended) => void;
+  resolve: (result: unknown) => void;
   reject: (err: unknown) => void;
 }
 
@@ -41,15 +43,19 @@ interface Lane {
  */
 export class CommitPipeline {
   private readonly lanes = new Map<string, Lane>();
-  /** Ids of writes not yet settled, with a promise that settles with them. */
+  /** Ids of writes not yet settled, with the write's promise. */
   private readonly pendingIds = new Map<string, Promise<unknown>>();
   private waves = 0;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly journal: Journal,
-    /** Called in log order per stream, before the write's promise resolves: the index learns of it first. */
-    private readonly onWritten: (write: PendingWrite, at: Appended) => void,
+    /**
+     * Called in log order per stream when a write is in the log, before its
+     * promise resolves (the index learns of it first); returns what the
+     * write's promise resolves to (one promise per write, not a chain).
+     */
+    private readonly onWritten: (write: PendingWrite, at: Appended) => unknown,
     /** Called when no wave is in flight any more. */
     private readonly onIdle: () => void,
   ) {}
@@ -61,7 +67,8 @@ export class CommitPipeline {
 
   /** A promise that settles with the pending write carrying `id`, if there is one. */
   pendingId(id: string): Promise<unknown> | undefined {
-    return this.pendingIds.get(id);
+    // made on demand: a retry racing its original is rare, an append is not
+    return this.pendingIds.get(id)?.then(ignore, ignore);
   }
 
   get idle(): boolean {
@@ -79,7 +86,7 @@ export class CommitPipeline {
    * index) in this same synchronous step; `after` is the stream as it will
    * be once the write is in.
    */
-  enqueue(write: PendingWrite, after: { version: number; deleted: boolean }): Promise<Appended> {
+  enqueue(write: PendingWrite, after: { version: number; deleted: boolean }): Promise<unknown> {
     let lane = this.lanes.get(write.stream);
     if (lane === undefined) {
       lane = { version: 0, deleted: false, inFlight: false, queue: [] };
@@ -87,15 +94,13 @@ export class CommitPipeline {
     }
     lane.version = after.version;
     lane.deleted = after.deleted;
-    let queued!: Queued;
-    const promise = new Promise<Appended>((resolve, reject) => {
-      queued = { ...write, resolve, reject };
+    // the write itself becomes the queue entry (no copy): the caller made it for this call only
+    const queued = write as Queued;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      queued.resolve = resolve;
+      queued.reject = reject;
     });
-    const settled = promise.then(
-      () => undefined,
-      () => undefined,
-    );
-    for (const id of write.ids) this.pendingIds.set(id, settled);
+    for (const id of write.ids) this.pendingIds.set(id, promise);
     lane.queue.push(queued);
     this.submit(write.stream, lane);
     return promise;
@@ -108,35 +113,51 @@ export class CommitPipeline {
     lane.inFlight = true;
     this.waves++;
     // the journal call is made now, synchronously: log order is call order
-    const written: Promise<Appended[]> =
-      wave.length === 1 ? this.journal.append(wave[0]!.payload).then((a) => [a]) : this.journal.appendBatch(wave.map((w) => w.payload));
-    written.then(
-      (at) => {
-        for (let i = 0; i < wave.length; i++) {
-          const w = wave[i]!;
-          this.onWritten(w, at[i]!);
-          this.forget(w);
-          w.resolve(at[i]!);
-        }
-        lane.inFlight = false;
-        if (lane.queue.length > 0) this.submit(stream, lane);
-        else this.lanes.delete(stream);
-        this.waveDone();
-      },
-      (err: unknown) => {
-        for (const w of wave) {
-          this.forget(w);
-          w.reject(err);
-        }
-        for (const w of lane.queue) {
-          this.forget(w);
-          w.reject(new CommitAbortedError(stream, err));
-        }
-        // the index holds the stream as the log has it: new writes start from there
-        this.lanes.delete(stream);
-        this.waveDone();
-      },
-    );
+    if (wave.length === 1) {
+      const w = wave[0]!;
+      this.journal.append(w.payload).then(
+        (at) => {
+          this.settle(w, at);
+          this.waveWritten(stream, lane);
+        },
+        (err: unknown) => this.waveFailed(stream, lane, wave, err),
+      );
+    } else {
+      this.journal.appendBatch(wave.map((w) => w.payload)).then(
+        (at) => {
+          for (let i = 0; i < wave.length; i++) this.settle(wave[i]!, at[i]!);
+          this.waveWritten(stream, lane);
+        },
+        (err: unknown) => this.waveFailed(stream, lane, wave, err),
+      );
+    }
+  }
+
+  private settle(w: Queued, at: Appended): void {
+    const result = this.onWritten(w, at);
+    this.forget(w);
+    w.resolve(result);
+  }
+
+  private waveWritten(stream: string, lane: Lane): void {
+    lane.inFlight = false;
+    if (lane.queue.length > 0) this.submit(stream, lane);
+    else this.lanes.delete(stream);
+    this.waveDone();
+  }
+
+  private waveFailed(stream: string, lane: Lane, wave: Queued[], err: unknown): void {
+    for (const w of wave) {
+      this.forget(w);
+      w.reject(err);
+    }
+    for (const w of lane.queue) {
+      this.forget(w);
+      w.reject(new CommitAbortedError(stream, err));
+    }
+    // the index holds the stream as the log has it: new writes start from there
+    this.lanes.delete(stream);
+    this.waveDone();
   }
 
   private forget(w: PendingWrite): void {

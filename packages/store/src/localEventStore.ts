@@ -51,7 +51,8 @@ export class LocalEventStore implements EventStore {
   private readonly pipeline: CommitPipeline;
   private closing: Promise<void> | undefined;
   private commitsSinceCheckpoint = 0;
-  private checkpointing = false;
+  /** The periodic checkpoint being written, if one is. */
+  private checkpointing: Promise<void> | undefined;
 
   /** @internal made by openEventStore */
   constructor(
@@ -81,8 +82,17 @@ export class LocalEventStore implements EventStore {
     return this.index.streams.size;
   }
 
-  async appendToStream<E extends Event>(stream: string, events: readonly E[], options?: AppendOptions): Promise<AppendResult> {
-    // everything up to the enqueue is synchronous: the check and the reservation happen in call order
+  appendToStream<E extends Event>(stream: string, events: readonly E[], options?: AppendOptions): Promise<AppendResult> {
+    // not an async function: one promise per append (the write's own), and
+    // everything up to the enqueue runs now, so checks and reservations follow call order
+    try {
+      return this.append(stream, events, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private append(stream: string, events: readonly Event[], options: AppendOptions | undefined): Promise<AppendResult> {
     this.checkOpen();
     validateStreamName(stream);
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw new InvalidArgumentError('options must be an object');
@@ -90,10 +100,11 @@ export class LocalEventStore implements EventStore {
     const prepared = prepareCommit(stream, events);
     if (prepared.size > this.options.maxPayloadBytes) throw new CommitTooLargeError(stream, prepared.size, this.options.maxPayloadBytes);
     const retry = checkRetry(prepared, this.window, (id) => this.pipeline.pendingId(id), this.journal);
-    if (retry.kind === 'retry') return retry.result;
+    if (retry.kind === 'retry') return Promise.resolve(retry.result);
     if (retry.kind === 'wait') {
-      await retry.settled;
-      return this.appendToStream(stream, events.map((e, i) => ({ ...e, id: prepared.events[i]!.id })) as E[], options);
+      // after the write carrying one of these ids settles, the same commit (ids fixed) is looked at again
+      const again = events.map((e, i) => ({ ...e, id: prepared.events[i]!.id }));
+      return retry.settled.then(() => this.appendToStream(stream, again, options));
     }
     const view = this.viewOf(stream);
     if (view.deleted && options?.recreate !== true) throw new StreamDeletedError(stream);
@@ -108,8 +119,7 @@ export class LocalEventStore implements EventStore {
       count,
       ids: prepared.events.map((e) => e.id),
     };
-    const at = await this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false });
-    return { nextExpectedVersion: firstPosition + count - 1, globalPosition: at.offset + count - 1, createdStream: firstPosition === 1 };
+    return this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false }) as Promise<AppendResult>;
   }
 
   async deleteStream(stream: string, options?: DeleteStreamOptions): Promise<DeleteStreamResult> {
@@ -120,8 +130,7 @@ export class LocalEventStore implements EventStore {
     if (view.deleted) throw new StreamDeletedError(stream);
     assertExpectedVersion(stream, expected, view.version);
     const write: PendingWrite = { kind: 'tombstone', stream, payload: encodeTombstone(stream, view.version, Date.now()), firstPosition: 0, count: 0, ids: [] };
-    const at = await this.pipeline.enqueue(write, { version: 0, deleted: true });
-    return { globalPosition: at.offset };
+    return this.pipeline.enqueue(write, { version: 0, deleted: true }) as Promise<DeleteStreamResult>;
   }
 
   async readStream<E extends Event = Event>(stream: string, options?: ReadStreamOptions): Promise<ReadStreamResult<E>> {
@@ -186,6 +195,7 @@ export class LocalEventStore implements EventStore {
   private async release(): Promise<void> {
     try {
       await this.pipeline.whenIdle();
+      await this.checkpointing; // never two writers of the file: the last rename must be the newest state
       await this.checkpoint();
     } finally {
       await this.journal.close();
@@ -204,10 +214,9 @@ export class LocalEventStore implements EventStore {
 
   private maybeCheckpoint(): void {
     if (this.commitsSinceCheckpoint < this.options.checkpointEvery || this.checkpointing || this.closing) return;
-    this.checkpointing = true;
-    this.checkpoint()
+    this.checkpointing = this.checkpoint()
       .catch(() => undefined) // a checkpoint that fails costs only replay time at the next open
-      .finally(() => (this.checkpointing = false));
+      .finally(() => (this.checkpointing = undefined));
   }
 
   /** The stream as the next write sees it: after every pending write, else as the index has it. */
@@ -218,16 +227,18 @@ export class LocalEventStore implements EventStore {
     return e === undefined ? { version: 0, deleted: false } : { version: e.version, deleted: e.deleted };
   }
 
-  /** A write is in the log: the index and the window learn of it before its caller does. */
-  private written(w: PendingWrite, at: Appended): void {
-    if (w.kind === 'commit') {
-      this.index.applyCommit(w.stream, at.offset, w.firstPosition, w.count);
-      for (const id of w.ids) this.window.add(id, at.offset);
-      this.commitsSinceCheckpoint++;
-    } else {
-      this.index.applyTombstone(w.stream);
-    }
+  /** A write is in the log: the index and the window learn of it before its caller does; returns the caller's result. */
+  private written(w: PendingWrite, at: Appended): AppendResult | DeleteStreamResult {
     if (at.next > this.index.head) this.index.advance(at.offset, at.next, at.blake3);
+    if (w.kind === 'tombstone') {
+      this.index.applyTombstone(w.stream);
+      return { globalPosition: at.offset };
+    }
+    this.index.applyCommit(w.stream, at.offset, w.firstPosition, w.count);
+    for (const id of w.ids) this.window.add(id, at.offset);
+    this.commitsSinceCheckpoint++;
+    const last = w.firstPosition + w.count - 1;
+    return { nextExpectedVersion: last, globalPosition: at.offset + w.count - 1, createdStream: w.firstPosition === 1 };
   }
 
   /** The events of `stream` at positions from..to, one array per commit. */

@@ -26,7 +26,7 @@ export function foldRecord(index: StreamIndex, window: IdempotencyWindow, rec: L
   } else {
     index.applyTombstone(header.stream);
   }
-  index.advance(rec.offset, rec.next, rec.blake3);
+  index.advance(rec.offset, rec.next, rec.blake3.slice()); // a read's digest is a view into a shared buffer
 }
 
 /**

@@ -75,11 +75,11 @@ export class StreamIndex {
     }
   }
 
-  /** Records that the fold reached the record at `offset` (ending at `next`). */
+  /** Records that the fold reached the record at `offset` (ending at `next`); `digest` is kept, not copied. */
   advance(offset: number, next: number, digest: Uint8Array): void {
     this.lastRecord = offset;
     this.head = next;
-    this.lastDigest = digest.slice();
+    this.lastDigest = digest;
   }
 
   /**
