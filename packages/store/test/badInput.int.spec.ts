@@ -91,3 +91,17 @@ describe('bad input', () => {
     await store.close(); // a second close is the same promise
   });
 });
+
+describe('a journal that holds other records', () => {
+  it('is refused with STORE_CORRUPT_COMMIT naming the record, and the journal is released', async () => {
+    const { Journal } = await import('@episteme/wal');
+    const dir = tempDir();
+    const journal = await Journal.open({ dir });
+    await journal.append(Buffer.from('{"type":"not a commit"}'));
+    await journal.close();
+    const err = await openEventStore({ dir }).catch((e: unknown) => e);
+    expect(isStoreError(err, StoreErrorCodes.CorruptCommit)).toBe(true);
+    expect((err as Error).message).toContain('log position 0');
+    await (await Journal.open({ dir })).close(); // not locked by the failed open
+  });
+});

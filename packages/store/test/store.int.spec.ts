@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isStoreError, openEventStore, StoreErrorCodes, type Event } from '../src/index.js';
+import { rmSync } from 'node:fs';
+import { checkpointPath } from '../src/index/checkpoint.js';
 import { tempDir } from './helpers.js';
 
 type Opened = Event<'CartOpened', { cartId: string }>;
@@ -108,7 +110,8 @@ describe('appendToStream, readStream, aggregateStream', () => {
   });
 
   it('deleteStream hides the stream; appending again needs recreate and starts at version 1', async () => {
-    const store = await openEventStore({ dir: tempDir() });
+    const dir = tempDir();
+    const store = await openEventStore({ dir });
     await store.appendToStream('d', [{ type: 't', data: 1 }, { type: 't', data: 2 }]);
     await store.deleteStream('d', { expectedVersion: 2 });
     expect(await store.streamExists('d')).toBe(false);
@@ -118,6 +121,17 @@ describe('appendToStream, readStream, aggregateStream', () => {
     const again = await store.appendToStream('d', [{ type: 't', data: 3 }], { expectedVersion: 'no_stream', recreate: true });
     expect(again).toMatchObject({ nextExpectedVersion: 1, createdStream: true });
     expect((await store.readStream('d')).events.map((e) => e.data)).toEqual([3]);
+    await store.deleteStream('d');
     await store.close();
+    // the tombstones are in the log: a reopen, and a rebuild from the log, see the stream deleted
+    for (const rebuild of [false, true]) {
+      if (rebuild) rmSync(checkpointPath(dir));
+      const again = await openEventStore({ dir });
+      expect(again.openStats.source).toBe(rebuild ? 'missing' : 'checkpoint');
+      expect(await again.streamExists('d')).toBe(false);
+      expect((await again.appendToStream('d', [{ type: 't', data: 4 }], { recreate: true })).nextExpectedVersion).toBe(1);
+      await again.deleteStream('d');
+      await again.close();
+    }
   });
 });
