@@ -12,6 +12,7 @@ export interface PendingWrite {
   firstPosition: number;
   /** Events in the commit (0 for a tombstone). */
   count: number;
+  /** The event ids the caller gave (generated ones cannot be retried, so they are not tracked). */
   ids: readonly string[];
 }
 
@@ -47,6 +48,8 @@ export class CommitPipeline {
   private readonly pendingIds = new Map<string, Promise<unknown>>();
   private waves = 0;
   private idleWaiters: Array<() => void> = [];
+  /** While above 0, new waves wait in their lanes (see pause). */
+  private paused = 0;
 
   constructor(
     private readonly journal: Journal,
@@ -56,8 +59,6 @@ export class CommitPipeline {
      * write's promise resolves to (one promise per write, not a chain).
      */
     private readonly onWritten: (write: PendingWrite, at: Appended) => unknown,
-    /** Called when no wave is in flight any more. */
-    private readonly onIdle: () => void,
   ) {}
 
   /** The stream as a new write sees it, after every pending one; undefined when nothing is pending. */
@@ -73,6 +74,21 @@ export class CommitPipeline {
 
   get idle(): boolean {
     return this.waves === 0;
+  }
+
+  /**
+   * Holds new waves in their lanes until `resume`: with `whenIdle`, this
+   * gives a moment where every record in the log is in the index, even
+   * under a load that never pauses by itself (an index checkpoint needs one).
+   * Appends are still checked and reserved meanwhile.
+   */
+  pause(): void {
+    this.paused++;
+  }
+
+  resume(): void {
+    if (--this.paused > 0) return;
+    for (const [stream, lane] of this.lanes) this.submit(stream, lane);
   }
 
   /** Resolves once no wave is in flight. */
@@ -107,7 +123,7 @@ export class CommitPipeline {
   }
 
   private submit(stream: string, lane: Lane): void {
-    if (lane.inFlight || lane.queue.length === 0) return;
+    if (this.paused > 0 || lane.inFlight || lane.queue.length === 0) return;
     const wave = lane.queue;
     lane.queue = [];
     lane.inFlight = true;
@@ -169,6 +185,5 @@ export class CommitPipeline {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
-    this.onIdle();
   }
 }

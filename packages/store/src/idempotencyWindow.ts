@@ -1,5 +1,5 @@
 /**
- * The event ids of the last `capacity` events appended (default 1,000,000),
+ * The caller-given ids of the last `capacity` such events appended (default 1,000,000),
  * each with the log position of its commit: what makes a retried commit
  * resolve to its original result. Oldest ids leave first. Memory: a Map
  * entry and the id string, about 100 bytes per id with 36-character UUIDs

@@ -34,6 +34,13 @@ export interface IndexOpenStats {
   recordsReplayed: number;
 }
 
+/** The ids the caller gave: the ones a retry can carry, so the only ones remembered. */
+function givenIds(events: readonly { id: string; generated: boolean }[]): string[] {
+  const ids: string[] = [];
+  for (const e of events) if (!e.generated) ids.push(e.id);
+  return ids;
+}
+
 function positiveIntOr(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
@@ -65,11 +72,7 @@ export class LocalEventStore implements EventStore {
     /** Warnings of the open (also given to `onWarning`). */
     readonly warnings: readonly StoreWarning[],
   ) {
-    this.pipeline = new CommitPipeline(
-      journal,
-      (w, at) => this.written(w, at),
-      () => this.maybeCheckpoint(),
-    );
+    this.pipeline = new CommitPipeline(journal, (w, at) => this.written(w, at));
   }
 
   /** The directory of the journal underneath. */
@@ -117,7 +120,7 @@ export class LocalEventStore implements EventStore {
       payload: encodeCommit(prepared, firstPosition, Date.now()),
       firstPosition,
       count,
-      ids: prepared.events.map((e) => e.id),
+      ids: givenIds(prepared.events),
     };
     return this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false }) as Promise<AppendResult>;
   }
@@ -204,10 +207,17 @@ export class LocalEventStore implements EventStore {
 
   /** Writes the index checkpoint now (it is written at close and periodically anyway). */
   async checkpoint(): Promise<void> {
-    await this.pipeline.whenIdle();
-    // the state is captured while idle (every record below the head folded); the sync then makes those records durable before the file names them
-    const bytes = encodeCheckpoint(this.index, this.window);
-    this.commitsSinceCheckpoint = 0;
+    // the state is captured with nothing in flight (every record below the head is in the index);
+    // the sync then makes those records durable before the file names them
+    let bytes: Uint8Array;
+    this.pipeline.pause();
+    try {
+      await this.pipeline.whenIdle();
+      bytes = encodeCheckpoint(this.index, this.window);
+      this.commitsSinceCheckpoint = 0;
+    } finally {
+      this.pipeline.resume();
+    }
     await this.journal.sync();
     writeCheckpointFile(this.options.io, this.options.dir, bytes);
   }
@@ -236,7 +246,7 @@ export class LocalEventStore implements EventStore {
     }
     this.index.applyCommit(w.stream, at.offset, w.firstPosition, w.count);
     for (const id of w.ids) this.window.add(id, at.offset);
-    this.commitsSinceCheckpoint++;
+    if (++this.commitsSinceCheckpoint >= this.options.checkpointEvery) this.maybeCheckpoint();
     const last = w.firstPosition + w.count - 1;
     return { nextExpectedVersion: last, globalPosition: at.offset + w.count - 1, createdStream: w.firstPosition === 1 };
   }

@@ -5,15 +5,17 @@ import { validateUpcasters, type Upcasters } from './upcasting.js';
 
 export interface EventStoreOptions extends JournalOptions {
   /**
-   * How many of the latest event ids are remembered for idempotent retries
-   * (default 1,000,000; 0 turns retries off: a retry is then appended again
-   * or, with an expected version, refused as a conflict).
+   * How many of the latest caller-given event ids are remembered for
+   * idempotent retries (default 1,000,000; 0 turns retries off: a retry is
+   * then appended again or, with an expected version, refused as a
+   * conflict). Ids the store generates are not remembered.
    */
   idempotencyWindow?: number;
   /**
-   * The index checkpoint is written at close and, after this many commits
-   * (default 100,000), at the next moment no commit is in flight: after a
-   * crash the open replays about this many records at most.
+   * The index checkpoint is written at close and after every this many
+   * commits (default 100,000; new writes wait for the journal writes in
+   * flight to settle, about one sync): after a crash the open replays about
+   * this many records at most.
    */
   checkpointEvery?: number;
   /** Upcasters per event type, run on every event read. */

@@ -1,6 +1,6 @@
 import type { Journal } from '@episteme/wal';
 import { bufferOf, decodeEvents, decodeHeader, type StoredEvent } from './commit/decodeCommit.js';
-import { ENCODING_BYTES, KIND_COMMIT } from './commit/layout.js';
+import { KIND_COMMIT } from './commit/layout.js';
 import type { PreparedCommit, PreparedEvent } from './commit/encodeCommit.js';
 import { DuplicateEventIdError } from './errors.js';
 import type { IdempotencyWindow } from './idempotencyWindow.js';
@@ -15,7 +15,7 @@ export type RetryCheck =
   | { kind: 'wait'; settled: Promise<unknown> };
 
 function sameContent(payload: Buffer, stored: StoredEvent, e: PreparedEvent): boolean {
-  if (stored.type !== e.type || (stored.encoding === ENCODING_BYTES) !== (typeof e.data !== 'string')) return false;
+  if (stored.type !== e.type || stored.bytes !== (typeof e.data !== 'string')) return false;
   const meta = payload.subarray(stored.metadataStart, stored.metadataEnd);
   if (e.metadata === undefined ? meta.length !== 0 : !meta.equals(Buffer.from(e.metadata))) return false;
   const data = payload.subarray(stored.dataStart, stored.dataEnd);
@@ -36,7 +36,9 @@ export function checkRetry(
 ): RetryCheck {
   let known: { id: string; at: number; index: number } | undefined;
   for (let i = 0; i < commit.events.length; i++) {
-    const id = commit.events[i]!.id;
+    const event = commit.events[i]!;
+    if (event.generated) continue; // a fresh id: in no commit yet
+    const id = event.id;
     const settled = pendingId(id);
     if (settled !== undefined) return { kind: 'wait', settled };
     const at = window.get(id);

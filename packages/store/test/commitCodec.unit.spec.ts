@@ -22,7 +22,7 @@ describe('the commit record', () => {
       Buffer.from('e1'),
       Buffer.from([1, 0]), // type_len
       Buffer.from('T'),
-      Buffer.from([0]), // encoding: JSON
+      Buffer.from([0]), // event flags: JSON data, id given
       Buffer.from([10, 0, 0, 0]), // metadata_len
       Buffer.from('{"m":true}'),
       Buffer.from([7, 0, 0, 0]), // data_len
@@ -93,5 +93,15 @@ describe('uuidv7', () => {
     expect([...ids].sort()).toEqual(ids);
     expect(uuidv7Time(ids[0]!)).toBe(now);
     expect(uuidv7Time(ids[ids.length - 1]!) - now).toBeLessThanOrEqual(3); // a burst borrows at most a few ms
+  });
+});
+
+describe('generated ids', () => {
+  it('are flagged in the record, and only given ids are looked up or remembered', () => {
+    const payload = encodeCommit(prepareCommit('g', [{ type: 't', data: 1 }, { id: 'given', type: 't', data: new Uint8Array([9]) }]), 1, 1);
+    const [a, b] = decodeEvents(payload, decodeHeader(payload, 0), 0);
+    expect([a!.generatedId, a!.bytes, b!.generatedId, b!.bytes]).toEqual([true, false, false, true]);
+    expect(payload[a!.contentStart + 2 + 1]).toBe(0x02); // after type_len and the 1-byte type: event_flags
+    expect(payload[b!.contentStart + 2 + 1]).toBe(0x01);
   });
 });

@@ -58,6 +58,33 @@ describe('the stream index', () => {
     await expectIndexIsFoldOfLog(crashed);
   });
 
+  it('checkpoints periodically under a load that never idles: a crash then replays about checkpointEvery records', async () => {
+    const dir = tempDir();
+    const crashed = tempDir();
+    const { cpSync } = await import('node:fs');
+    const store = await openEventStore({ dir, groupCommit: true, checkpointEvery: 200 });
+    let n = 0;
+    let copied = false;
+    await Promise.all(
+      Array.from({ length: 32 }, async (_, a) => {
+        while (n < 3000) {
+          await store.appendToStream(`busy-${a % 5}`, [{ type: 't', data: n++ }]);
+          if (n >= 2500 && !copied) {
+            copied = true;
+            cpSync(dir, crashed, { recursive: true }); // the files as a SIGKILL now would leave them
+          }
+        }
+      }),
+    );
+    await store.close();
+    rmSync(`${crashed}/LOCK`, { force: true });
+    const reopened = await openEventStore({ dir: crashed });
+    expect(reopened.openStats.source).toBe('checkpoint');
+    expect(reopened.openStats.recordsReplayed).toBeLessThanOrEqual(200 + 64);
+    await reopened.close();
+    await expectIndexIsFoldOfLog(crashed);
+  });
+
   const damages: Array<[string, StoreWarning['reason'], (path: string, otherDir: string) => void]> = [
     ['deleted', 'missing', (p) => rmSync(p)],
     ['truncated', 'damaged', (p) => writeFileSync(p, readFileSync(p).subarray(0, 100))],

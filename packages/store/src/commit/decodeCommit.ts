@@ -1,9 +1,10 @@
 import { CorruptCommitError } from '../errors.js';
 import {
   COMMIT_HEADER_SIZE,
-  ENCODING_BYTES,
-  ENCODING_JSON,
+  EVENT_DATA_BYTES,
   EVENT_FIXED_SIZE,
+  EVENT_FLAGS_KNOWN,
+  EVENT_ID_GENERATED,
   KIND_COMMIT,
   KIND_TOMBSTONE,
   LAYOUT_VERSION,
@@ -37,12 +38,15 @@ export interface CommitHeader {
 export interface StoredEvent {
   id: string;
   type: string;
-  encoding: number;
+  /** The data is opaque bytes (else JSON text). */
+  bytes: boolean;
+  /** The store generated the id (the caller gave none): never looked up for retries. */
+  generatedId: boolean;
   metadataStart: number;
   metadataEnd: number;
   dataStart: number;
   dataEnd: number;
-  /** The event's content (type, encoding, metadata, data): what makes a retry "the same event". */
+  /** The event's content (type, flags, metadata, data): what makes a retry "the same event". */
   contentStart: number;
   contentEnd: number;
 }
@@ -91,8 +95,8 @@ export function decodeEvents(payload: Uint8Array, header: CommitHeader, offset: 
     need(typeLen + 5);
     const type = buf.toString('utf8', at, at + typeLen);
     at += typeLen;
-    const encoding = buf[at]!;
-    if (encoding !== ENCODING_JSON && encoding !== ENCODING_BYTES) throw new CorruptCommitError(offset, `event ${i}: unknown data encoding ${encoding}`);
+    const flags = buf[at]!;
+    if ((flags & ~EVENT_FLAGS_KNOWN) !== 0) throw new CorruptCommitError(offset, `event ${i}: unknown flags ${flags}`);
     const metaLen = buf.readUInt32LE(at + 1);
     at += 5;
     need(metaLen + 4);
@@ -101,7 +105,7 @@ export function decodeEvents(payload: Uint8Array, header: CommitHeader, offset: 
     const dataLen = buf.readUInt32LE(at);
     at += 4;
     need(dataLen);
-    out.push({ id, type, encoding, metadataStart, metadataEnd: metadataStart + metaLen, dataStart: at, dataEnd: at + dataLen, contentStart, contentEnd: at + dataLen });
+    out.push({ id, type, bytes: (flags & EVENT_DATA_BYTES) !== 0, generatedId: (flags & EVENT_ID_GENERATED) !== 0, metadataStart, metadataEnd: metadataStart + metaLen, dataStart: at, dataEnd: at + dataLen, contentStart, contentEnd: at + dataLen });
     at += dataLen;
   }
   if (at !== buf.length) throw new CorruptCommitError(offset, `${buf.length - at} bytes after the last event`);
@@ -111,7 +115,7 @@ export function decodeEvents(payload: Uint8Array, header: CommitHeader, offset: 
 /** The data of a stored event, parsed (JSON) or copied (bytes). */
 export function dataOf(payload: Uint8Array, e: StoredEvent): unknown {
   const buf = bufferOf(payload);
-  if (e.encoding === ENCODING_BYTES) return new Uint8Array(buf.subarray(e.dataStart, e.dataEnd)); // a copy, as a plain Uint8Array
+  if (e.bytes) return new Uint8Array(buf.subarray(e.dataStart, e.dataEnd)); // a copy, as a plain Uint8Array
   return JSON.parse(buf.toString('utf8', e.dataStart, e.dataEnd));
 }
 

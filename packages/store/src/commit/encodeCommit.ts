@@ -3,9 +3,9 @@ import type { Event } from '../types.js';
 import { uuidv7 } from '../uuidv7.js';
 import {
   COMMIT_HEADER_SIZE,
-  ENCODING_BYTES,
-  ENCODING_JSON,
+  EVENT_DATA_BYTES,
   EVENT_FIXED_SIZE,
+  EVENT_ID_GENERATED,
   KIND_COMMIT,
   KIND_TOMBSTONE,
   LAYOUT_VERSION,
@@ -31,7 +31,10 @@ export interface PreparedEvent {
   idBytes: number;
   type: string;
   typeBytes: number;
-  encoding: typeof ENCODING_JSON | typeof ENCODING_BYTES;
+  /** EVENT_DATA_BYTES, EVENT_ID_GENERATED. */
+  flags: number;
+  /** The store generated the id: the caller cannot retry with it, so it is not remembered. */
+  generated: boolean;
   /** JSON text of the data, or the bytes themselves. */
   data: string | Uint8Array;
   dataBytes: number;
@@ -82,7 +85,8 @@ export function prepareCommit(stream: string, events: readonly Event[]): Prepare
     if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError(`${what} needs a non-empty string type`);
     const typeBytes = Buffer.byteLength(type);
     if (typeBytes > MAX_TYPE_BYTES) throw new InvalidArgumentError(`${what}: type is longer than ${MAX_TYPE_BYTES} bytes`);
-    const id = e.id === undefined ? uuidv7() : e.id;
+    const generated = e.id === undefined;
+    const id = generated ? uuidv7() : e.id;
     if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`${what}: id must be a non-empty string`);
     const idBytes = Buffer.byteLength(id);
     if (idBytes > MAX_ID_BYTES) throw new InvalidArgumentError(`${what}: id is longer than ${MAX_ID_BYTES} bytes`);
@@ -97,7 +101,8 @@ export function prepareCommit(stream: string, events: readonly Event[]): Prepare
     const meta = metadata === undefined ? undefined : jsonOf(metadata, `${what}: metadata`);
     const metadataBytes = meta === undefined ? 0 : Buffer.byteLength(meta);
     size += EVENT_FIXED_SIZE + idBytes + typeBytes + metadataBytes + dataBytes;
-    prepared.push({ id, idBytes, type, typeBytes, encoding: isBytes ? ENCODING_BYTES : ENCODING_JSON, data: body, dataBytes, metadata: meta, metadataBytes });
+    const flags = (isBytes ? EVENT_DATA_BYTES : 0) | (generated ? EVENT_ID_GENERATED : 0);
+    prepared.push({ id, idBytes, type, typeBytes, flags, generated, data: body, dataBytes, metadata: meta, metadataBytes });
   }
   return { stream, streamBytes, events: prepared, size };
 }
@@ -126,7 +131,7 @@ export function encodeCommit(commit: PreparedCommit, firstPosition: number, time
     buf.writeUInt16LE(e.typeBytes, at);
     at += 2;
     at += buf.write(e.type, at, 'utf8');
-    buf[at] = e.encoding;
+    buf[at] = e.flags;
     buf.writeUInt32LE(e.metadataBytes, at + 1);
     at += 5;
     if (e.metadata !== undefined) at += buf.write(e.metadata, at, 'utf8');

@@ -26,8 +26,10 @@ export const OFF_RESERVED = 26;
 /** Per event: id length (u8), type length (u16), data encoding (u8), metadata length (u32), data length (u32). */
 export const EVENT_FIXED_SIZE = 1 + 2 + 1 + 4 + 4;
 
-export const ENCODING_JSON = 0;
-export const ENCODING_BYTES = 1;
+/** Event flags: bit 0, the data is opaque bytes (else JSON text); bit 1, the store generated the id. */
+export const EVENT_DATA_BYTES = 0x01;
+export const EVENT_ID_GENERATED = 0x02;
+export const EVENT_FLAGS_KNOWN = EVENT_DATA_BYTES | EVENT_ID_GENERATED;
 
 export const MAX_ID_BYTES = 255;
 export const MAX_TYPE_BYTES = 1024;

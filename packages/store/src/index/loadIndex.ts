@@ -22,7 +22,7 @@ export function foldRecord(index: StreamIndex, window: IdempotencyWindow, rec: L
   const header = decodeHeader(rec.payload, rec.offset);
   if (header.kind === KIND_COMMIT) {
     index.applyCommit(header.stream, rec.offset, header.firstPosition, header.count);
-    if (window.capacity > 0) for (const e of decodeEvents(rec.payload, header, rec.offset)) window.add(e.id, rec.offset);
+    if (window.capacity > 0) for (const e of decodeEvents(rec.payload, header, rec.offset)) if (!e.generatedId) window.add(e.id, rec.offset);
   } else {
     index.applyTombstone(header.stream);
   }
