@@ -18,6 +18,8 @@ export const StoreErrorCodes = {
   CommitTooLarge: 'STORE_COMMIT_TOO_LARGE',
   /** The stream was deleted; appending to it again needs `recreate: true`. */
   StreamDeleted: 'STORE_STREAM_DELETED',
+  /** The stream to delete does not exist. */
+  StreamNotFound: 'STORE_STREAM_NOT_FOUND',
   /** A commit was refused because an earlier pending commit of the same stream failed in the journal. */
   CommitAborted: 'STORE_COMMIT_ABORTED',
   /** A record of the log does not decode as a commit or tombstone. */
@@ -38,6 +40,7 @@ const CATEGORY: Record<StoreErrorCode, ErrorCategory> = {
   STORE_INVALID_ARGUMENT: 'invalid-input',
   STORE_COMMIT_TOO_LARGE: 'invalid-input',
   STORE_STREAM_DELETED: 'conflict',
+  STORE_STREAM_NOT_FOUND: 'not-found',
   STORE_COMMIT_ABORTED: 'io',
   STORE_CORRUPT_COMMIT: 'corrupt',
   STORE_CLOSED: 'state',
@@ -99,6 +102,12 @@ export class CommitTooLargeError extends StoreError {
 export class StreamDeletedError extends StoreError {
   constructor(readonly stream: string) {
     super(StoreErrorCodes.StreamDeleted, `stream "${stream}" was deleted; append with { recreate: true } to start it again`);
+  }
+}
+
+export class StreamNotFoundError extends StoreError {
+  constructor(readonly stream: string) {
+    super(StoreErrorCodes.StreamNotFound, `stream "${stream}" does not exist`);
   }
 }
 

@@ -39,6 +39,7 @@ export {
   InvalidArgumentError,
   CommitTooLargeError,
   StreamDeletedError,
+  StreamNotFoundError,
   CommitAbortedError,
   CorruptCommitError,
   StoreClosedError,

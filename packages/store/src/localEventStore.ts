@@ -3,7 +3,7 @@ import { decodeHeader } from './commit/decodeCommit.js';
 import { encodeCommit, encodeTombstone, prepareCommit } from './commit/encodeCommit.js';
 import { KIND_TOMBSTONE } from './commit/layout.js';
 import { CommitPipeline, type PendingWrite } from './commitPipeline.js';
-import { CommitTooLargeError, InvalidArgumentError, StoreClosedError, StreamDeletedError, type StoreWarning } from './errors.js';
+import { CommitTooLargeError, InvalidArgumentError, StoreClosedError, StreamDeletedError, StreamNotFoundError, type StoreWarning } from './errors.js';
 import { assertExpectedVersion, validateExpectedVersion } from './expectedVersion.js';
 import type { IdempotencyWindow } from './idempotencyWindow.js';
 import { encodeCheckpoint, writeCheckpointFile } from './index/checkpoint.js';
@@ -132,6 +132,7 @@ export class LocalEventStore implements EventStore {
     const view = this.viewOf(stream);
     if (view.deleted) throw new StreamDeletedError(stream);
     assertExpectedVersion(stream, expected, view.version);
+    if (view.version === 0) throw new StreamNotFoundError(stream); // a tombstone for nothing would only lock the name
     const write: PendingWrite = { kind: 'tombstone', stream, payload: encodeTombstone(stream, view.version, Date.now()), firstPosition: 0, count: 0, ids: [] };
     return this.pipeline.enqueue(write, { version: 0, deleted: true }) as Promise<DeleteStreamResult>;
   }

@@ -1,4 +1,5 @@
-import { createDirectories, Journal } from '@episteme/wal';
+import { createDirectories, Journal, type FileIO } from '@episteme/wal';
+import { isAtomicTempFile } from '@episteme/wal/internals';
 import { join } from 'node:path';
 import type { StoreWarning } from './errors.js';
 import { STORE_DIR, encodeCheckpoint, writeCheckpointFile } from './index/checkpoint.js';
@@ -12,6 +13,18 @@ const WHY: Record<'missing' | 'damaged' | 'stale', string> = {
   stale: 'the index checkpoint describes another log (a crash cut the log below it)',
 };
 
+/** Temporary files of checkpoint writes that a crash interrupted: the checkpoint itself is whole either way. */
+function removeStaleTempFiles(io: FileIO, dir: string): void {
+  for (const name of io.readdir(dir)) {
+    if (!isAtomicTempFile(name)) continue;
+    try {
+      io.unlink(join(dir, name));
+    } catch {
+      // one left behind costs a few bytes, not an open
+    }
+  }
+}
+
 /**
  * Opens (creating when absent) an event store on a journal directory: opens
  * the journal as its writer (recovery included), then brings the stream
@@ -24,6 +37,7 @@ export async function openEventStore(options: EventStoreOptions): Promise<LocalE
   const journal = await Journal.open(o.journal);
   try {
     createDirectories(o.io, join(o.dir, STORE_DIR));
+    removeStaleTempFiles(o.io, join(o.dir, STORE_DIR));
     const loaded = loadIndex(journal, o.io, o.dir, o.idempotencyWindow);
     const warnings: StoreWarning[] = [];
     if (loaded.source === 'missing' || loaded.source === 'damaged' || loaded.source === 'stale') {

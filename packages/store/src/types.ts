@@ -104,7 +104,8 @@ export interface DeleteStreamResult {
 /**
  * Turns an event of an older schema into the current one, at read time
  * (the log is never rewritten). Registered per event type; the result may
- * carry another type, whose upcaster then runs too.
+ * carry another type, whose upcaster then runs too. A result without a
+ * `metadata` key keeps the event's metadata.
  */
 export type Upcaster = (event: { type: string; data: unknown; metadata: EventMetadata | undefined }) => {
   type: string;

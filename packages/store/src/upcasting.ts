@@ -30,7 +30,8 @@ export function upcast(
     if (fn === undefined) return e;
     const next = fn(e);
     const done = next.type === e.type;
-    e = { type: next.type, data: next.data, metadata: next.metadata };
+    // an upcaster that leaves metadata out keeps it; one that returns `metadata: undefined` drops it
+    e = { type: next.type, data: next.data, metadata: 'metadata' in next ? next.metadata : e.metadata };
     if (done) return e;
   }
   throw new InvalidArgumentError(`upcasters for "${event.type}" form a chain longer than ${MAX_CHAIN} (a cycle?)`);

@@ -92,7 +92,11 @@ describe('appendToStream, readStream, aggregateStream', () => {
   it('stores bytes as they are and runs upcasters on read', async () => {
     const dir = tempDir();
     let store = await openEventStore({ dir });
-    await store.appendToStream('u', [{ type: 'NameSet.v1', data: { name: 'Ada Lovelace' } }, { type: 'Blob', data: new Uint8Array([1, 2, 3]) }]);
+    await store.appendToStream('u', [
+      { type: 'NameSet.v1', data: { name: 'Ada Lovelace' } },
+      { type: 'Blob', data: new Uint8Array([1, 2, 3]) },
+      { type: 'Renamed.v0', data: 'Grace Hopper', metadata: { by: 'ops' } },
+    ]);
     await store.close();
     store = await openEventStore({
       dir,
@@ -101,11 +105,17 @@ describe('appendToStream, readStream, aggregateStream', () => {
           const [first, last] = (e.data as { name: string }).name.split(' ');
           return { type: 'NameSet', data: { first, last }, metadata: { upcastFrom: 'v1' } };
         },
+        // a chain: v0 to v1 (metadata kept), then v1 to the current type
+        'Renamed.v0': (e) => ({ type: 'NameSet.v1', data: { name: e.data as string } }),
       },
     });
     const { events } = await store.readStream('u');
     expect(events[0]).toMatchObject({ type: 'NameSet', data: { first: 'Ada', last: 'Lovelace' }, metadata: { upcastFrom: 'v1' } });
     expect(events[1]!.data).toEqual(new Uint8Array([1, 2, 3]));
+    expect(events[2]).toMatchObject({ type: 'NameSet', data: { first: 'Grace', last: 'Hopper' }, metadata: { upcastFrom: 'v1' } });
+    const all = [];
+    for await (const e of store.readAll()) all.push(e.type);
+    expect(all).toEqual(['NameSet', 'Blob', 'NameSet']);
     await store.close();
   });
 
@@ -113,7 +123,10 @@ describe('appendToStream, readStream, aggregateStream', () => {
     const dir = tempDir();
     const store = await openEventStore({ dir });
     await store.appendToStream('d', [{ type: 't', data: 1 }, { type: 't', data: 2 }]);
+    expect(isStoreError(await store.deleteStream('never').catch((e: unknown) => e), StoreErrorCodes.StreamNotFound)).toBe(true);
+    expect(isStoreError(await store.deleteStream('d', { expectedVersion: 1 }).catch((e: unknown) => e), StoreErrorCodes.VersionConflict)).toBe(true);
     await store.deleteStream('d', { expectedVersion: 2 });
+    expect(isStoreError(await store.deleteStream('d').catch((e: unknown) => e), StoreErrorCodes.StreamDeleted)).toBe(true);
     expect(await store.streamExists('d')).toBe(false);
     expect(await store.readStream('d')).toMatchObject({ events: [], currentVersion: 0, streamExists: false });
     const err = await store.appendToStream('d', [{ type: 't', data: 3 }], { expectedVersion: 'no_stream' }).catch((e: unknown) => e);

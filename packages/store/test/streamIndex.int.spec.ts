@@ -85,6 +85,18 @@ describe('the stream index', () => {
     await expectIndexIsFoldOfLog(crashed);
   });
 
+  it('removes the temporary file of a checkpoint write that a crash interrupted', async () => {
+    const dir = tempDir();
+    await fill(dir, 3);
+    const { existsSync } = await import('node:fs');
+    const tmp = `${checkpointPath(dir)}.4242.0123456789ab.tmp`;
+    writeFileSync(tmp, 'half a checkpoint');
+    const store = await openEventStore({ dir });
+    expect(store.openStats).toEqual({ source: 'checkpoint', recordsReplayed: 0 });
+    expect(existsSync(tmp)).toBe(false);
+    await store.close();
+  });
+
   const damages: Array<[string, StoreWarning['reason'], (path: string, otherDir: string) => void]> = [
     ['deleted', 'missing', (p) => rmSync(p)],
     ['truncated', 'damaged', (p) => writeFileSync(p, readFileSync(p).subarray(0, 100))],

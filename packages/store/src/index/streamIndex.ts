@@ -31,12 +31,6 @@ export class StreamIndex {
   head = 0;
   lastRecord = -1;
   lastDigest: Uint8Array | undefined;
-  /**
-   * Commits whose first position did not follow their stream's version:
-   * never written by this store (versions are reserved in the writer's
-   * order); counted so that tests and `verify` can say the log is sound.
-   */
-  anomalies = 0;
 
   get(stream: string): StreamEntry | undefined {
     return this.streams.get(stream);
@@ -60,7 +54,6 @@ export class StreamIndex {
       e.version = 0;
       e.commits = [];
     }
-    if (firstPosition !== e.version + 1) this.anomalies++;
     e.commits.push(logPosition, firstPosition);
     e.version = firstPosition + count - 1;
   }
