@@ -82,7 +82,7 @@ export class LocalEventStore implements EventStore {
 
   /** Number of streams the index knows (deleted ones included). */
   get streamCount(): number {
-    return this.index.streams.size;
+    return this.index.size;
   }
 
   appendToStream<E extends Event>(stream: string, events: readonly E[], options?: AppendOptions): Promise<AppendResult> {
@@ -234,8 +234,7 @@ export class LocalEventStore implements EventStore {
   private viewOf(stream: string): { version: number; deleted: boolean } {
     const lane = this.pipeline.laneView(stream);
     if (lane !== undefined) return lane;
-    const e = this.index.get(stream);
-    return e === undefined ? { version: 0, deleted: false } : { version: e.version, deleted: e.deleted };
+    return this.index.stateOf(stream) ?? { version: 0, deleted: false };
   }
 
   /** A write is in the log: the index and the window learn of it before its caller does; returns the caller's result. */

@@ -25,41 +25,36 @@ export function checkpointPath(dir: string): string {
 
 /** Serialises the index and the window; the last 4 bytes are the CRC32C of all before them. */
 export function encodeCheckpoint(index: StreamIndex, window: IdempotencyWindow): Buffer {
-  let size = HEADER + 4;
-  for (const [name, e] of index.streams) size += 2 + Buffer.byteLength(name) + 1 + 8 + 4 + e.commits.length * 8;
-  let ids = 0;
-  for (const [id] of window.entries()) {
-    size += 1 + Buffer.byteLength(id) + 8;
-    ids++;
-  }
+  const streams = [...index.entries()];
+  let size = HEADER + 4 + window.size * 16;
+  for (const [name, , pairs] of streams) size += 2 + Buffer.byteLength(name) + 1 + 8 + 4 + pairs.length * 8;
   const buf = Buffer.alloc(size);
   buf.writeUInt32LE(MAGIC, 0);
   buf.writeUInt16LE(VERSION, 4);
   writeU64(buf, index.head, 8);
   writeU64(buf, Math.max(index.lastRecord, 0), 16);
   if (index.lastDigest) buf.set(index.lastDigest, 24);
-  buf.writeUInt32LE(index.streams.size, 56);
-  buf.writeUInt32LE(ids, 60);
+  buf.writeUInt32LE(streams.length, 56);
+  buf.writeUInt32LE(window.size, 60);
   let at = HEADER;
-  for (const [name, e] of index.streams) {
+  for (const [name, state, pairs] of streams) {
     const len = buf.write(name, at + 2, 'utf8');
     buf.writeUInt16LE(len, at);
     at += 2 + len;
-    buf[at++] = e.deleted ? 1 : 0;
-    writeU64(buf, e.version, at);
-    buf.writeUInt32LE(e.commits.length / 2, at + 8);
+    buf[at++] = state.deleted ? 1 : 0;
+    writeU64(buf, state.version, at);
+    buf.writeUInt32LE(pairs.length / 2, at + 8);
     at += 12;
-    for (const v of e.commits) {
+    for (const v of pairs) {
       writeU64(buf, v, at);
       at += 8;
     }
   }
-  for (const [id, position] of window.entries()) {
-    const len = buf.write(id, at + 1, 'utf8');
-    buf[at] = len;
-    at += 1 + len;
-    writeU64(buf, position, at);
-    at += 8;
+  for (const [lo, hi, position] of window.entries()) {
+    buf.writeUInt32LE(lo, at);
+    buf.writeUInt32LE(hi, at + 4);
+    writeU64(buf, position, at + 8);
+    at += 16;
   }
   buf.writeUInt32LE(checksums().crc32c(buf, 0, at, 0), at);
   return buf;
@@ -101,20 +96,13 @@ export function decodeCheckpoint(buf: Buffer, windowCapacity: number): { index: 
     const commits = buf.readUInt32LE(at + 8);
     at += 12;
     if (at + commits * 16 > end) throw new Damaged('truncated commit list');
-    const list = new Array<number>(commits * 2);
-    for (let i = 0; i < commits * 2; i++, at += 8) list[i] = u64(buf, at);
-    index.streams.set(name, { version, deleted, commits: list });
+    const pairs = new Array<number>(commits * 2);
+    for (let i = 0; i < commits * 2; i++, at += 8) pairs[i] = u64(buf, at);
+    index.restore(name, { version, deleted }, pairs);
   }
+  if (at + ids * 16 !== end) throw new Damaged('the id entries do not end the file');
   const window = new IdempotencyWindow(windowCapacity);
-  for (let i = 0; i < ids; i++) {
-    if (at + 1 > end) throw new Damaged('truncated id');
-    const len = buf[at]!;
-    const id = buf.toString('utf8', at + 1, at + 1 + len);
-    at += 1 + len;
-    window.add(id, u64(buf, at));
-    at += 8;
-  }
-  if (at !== end) throw new Damaged(`${end - at} bytes after the last entry`);
+  for (let i = 0; i < ids; i++, at += 16) window.addHash(buf.readUInt32LE(at), buf.readUInt32LE(at + 4), u64(buf, at + 8));
   return { index, window };
 }
 

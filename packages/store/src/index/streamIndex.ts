@@ -3,69 +3,105 @@
  * in the log. It is a fold of the log (`applyCommit`, `applyTombstone` in log
  * order), so it can always be rebuilt from the log; the checkpoint file only
  * saves the open from replaying what it already covers.
+ *
+ * Laid out in columns, not an object per stream or per commit (measured
+ * with 1,000,000 streams of one commit: an object and an array per stream
+ * took 309 bytes a stream; this takes about 100): a Map from the stream name
+ * to a slot, typed arrays per slot, and one table of commits in which each
+ * commit points back to the stream's commit before it.
  */
 
-export interface StreamEntry {
+const NONE = -1;
+
+/** The state of one stream as writes see it. */
+export interface StreamState {
   /** Events in the stream since it was (re)created; 0 after a delete. */
   version: number;
   deleted: boolean;
-  /**
-   * The stream's commits since it was (re)created, interleaved:
-   * `[logPosition, firstStreamPosition, logPosition, firstStreamPosition, ...]`
-   * (one flat array of numbers: two slots per commit, no object per commit).
-   */
-  commits: number[];
 }
 
-/** Where the index stands in the log, so a checkpoint can be checked against it. */
-export interface IndexHead {
-  /** The log position after the last record folded (where the tail to replay starts). */
-  head: number;
-  /** Position and BLAKE3 of the last record folded (undefined before any). */
-  lastRecord: number;
-  lastDigest: Uint8Array | undefined;
+function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: number, make: (n: number) => T): T {
+  if (need <= a.length) return a;
+  const b = make(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
 }
 
 export class StreamIndex {
-  readonly streams = new Map<string, StreamEntry>();
+  private readonly slots = new Map<string, number>();
+  private version = new Float64Array(1024);
+  private deleted = new Uint8Array(1024);
+  /** Per slot: the stream's last commit (an index into the commit table), or NONE. */
+  private lastCommit = new Int32Array(1024);
+  /** The commit table: log position, first stream position, the stream's previous commit (or NONE). */
+  private commitAt = new Float64Array(4096);
+  private commitFirst = new Float64Array(4096);
+  private commitPrev = new Int32Array(4096);
+  private commits = 0;
+
+  /** The log position after the last record folded (where the tail to replay starts). */
   head = 0;
+  /** Position and BLAKE3 of the last record folded (-1 / undefined before any). */
   lastRecord = -1;
   lastDigest: Uint8Array | undefined;
 
-  get(stream: string): StreamEntry | undefined {
-    return this.streams.get(stream);
+  /** Streams known, deleted ones included. */
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** The stream's version and whether it is deleted; undefined for a stream never seen. */
+  stateOf(stream: string): StreamState | undefined {
+    const s = this.slots.get(stream);
+    return s === undefined ? undefined : { version: this.version[s]!, deleted: this.deleted[s] === 1 };
   }
 
   /** The stream's version as reads see it (0 when absent or deleted). */
   versionOf(stream: string): number {
-    const e = this.streams.get(stream);
-    return e === undefined || e.deleted ? 0 : e.version;
+    const s = this.slots.get(stream);
+    return s === undefined || this.deleted[s] === 1 ? 0 : this.version[s]!;
+  }
+
+  private slotOf(stream: string): number {
+    let s = this.slots.get(stream);
+    if (s === undefined) {
+      s = this.slots.size;
+      this.slots.set(stream, s);
+      this.version = grown(this.version, s + 1, (n) => new Float64Array(n));
+      this.deleted = grown(this.deleted, s + 1, (n) => new Uint8Array(n));
+      this.lastCommit = grown(this.lastCommit, s + 1, (n) => new Int32Array(n));
+      this.version[s] = 0;
+      this.deleted[s] = 0;
+      this.lastCommit[s] = NONE;
+    }
+    return s;
   }
 
   applyCommit(stream: string, logPosition: number, firstPosition: number, count: number): void {
-    let e = this.streams.get(stream);
-    if (e === undefined) {
-      e = { version: 0, deleted: false, commits: [] };
-      this.streams.set(stream, e);
+    const s = this.slotOf(stream);
+    if (this.deleted[s] === 1) {
+      // the first commit after a tombstone starts the stream again (the old commits stay in the table, unreachable)
+      this.deleted[s] = 0;
+      this.lastCommit[s] = NONE;
     }
-    if (e.deleted) {
-      // the first commit after a tombstone starts the stream again
-      e.deleted = false;
-      e.version = 0;
-      e.commits = [];
+    const c = this.commits++;
+    if (c >= this.commitAt.length) {
+      this.commitAt = grown(this.commitAt, c + 1, (n) => new Float64Array(n));
+      this.commitFirst = grown(this.commitFirst, c + 1, (n) => new Float64Array(n));
+      this.commitPrev = grown(this.commitPrev, c + 1, (n) => new Int32Array(n));
     }
-    e.commits.push(logPosition, firstPosition);
-    e.version = firstPosition + count - 1;
+    this.commitAt[c] = logPosition;
+    this.commitFirst[c] = firstPosition;
+    this.commitPrev[c] = this.lastCommit[s]!;
+    this.lastCommit[s] = c;
+    this.version[s] = firstPosition + count - 1;
   }
 
   applyTombstone(stream: string): void {
-    const e = this.streams.get(stream);
-    if (e === undefined) this.streams.set(stream, { version: 0, deleted: true, commits: [] });
-    else {
-      e.deleted = true;
-      e.version = 0;
-      e.commits = [];
-    }
+    const s = this.slotOf(stream);
+    this.deleted[s] = 1;
+    this.version[s] = 0;
+    this.lastCommit[s] = NONE;
   }
 
   /** Records that the fold reached the record at `offset` (ending at `next`); `digest` is kept, not copied. */
@@ -78,27 +114,40 @@ export class StreamIndex {
   /**
    * The commits of `stream` holding positions `from..to` (inclusive), as
    * `[logPosition, firstStreamPosition, count]` triples in stream order.
+   * Walks back from the last commit: the cost is the commits at or after
+   * `from`, never the log.
    */
   commitsCovering(stream: string, from: number, to: number): Array<[number, number, number]> {
-    const e = this.streams.get(stream);
-    if (e === undefined || e.deleted || from > to) return [];
-    const c = e.commits;
-    const n = c.length / 2;
-    // binary search: the last commit whose first position is <= from
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (c[mid * 2 + 1]! <= from) lo = mid;
-      else hi = mid - 1;
-    }
+    const s = this.slots.get(stream);
+    if (s === undefined || this.deleted[s] === 1) return [];
+    let end = this.version[s]! + 1;
+    if (from > Math.min(to, end - 1)) return [];
     const out: Array<[number, number, number]> = [];
-    for (let i = lo; i < n; i++) {
-      const first = c[i * 2 + 1]!;
-      if (first > to) break;
-      const end = i + 1 < n ? c[(i + 1) * 2 + 1]! : e.version + 1;
-      out.push([c[i * 2]!, first, end - first]);
+    for (let c = this.lastCommit[s]!; c !== NONE; c = this.commitPrev[c]!) {
+      const first = this.commitFirst[c]!;
+      if (first <= to) out.push([this.commitAt[c]!, first, end - first]);
+      if (first <= from) break;
+      end = first;
     }
-    return out;
+    return out.reverse();
+  }
+
+  /** Every stream with its state and its commits (`[logPosition, firstPosition]`, in log order): for the checkpoint. */
+  *entries(): IterableIterator<[string, StreamState, number[]]> {
+    for (const [name, s] of this.slots) {
+      const pairs: number[] = [];
+      for (let c = this.lastCommit[s]!; c !== NONE; c = this.commitPrev[c]!) pairs.push(this.commitFirst[c]!, this.commitAt[c]!);
+      pairs.reverse(); // now [at, first, at, first, ...] oldest first
+      yield [name, { version: this.version[s]!, deleted: this.deleted[s] === 1 }, pairs];
+    }
+  }
+
+  /** Puts back a stream as `entries` gave it (loading a checkpoint). */
+  restore(name: string, state: StreamState, pairs: ArrayLike<number>): void {
+    const s = this.slotOf(name);
+    this.lastCommit[s] = NONE;
+    for (let i = 0; i < pairs.length; i += 2) this.applyCommit(name, pairs[i]!, pairs[i + 1]!, 0);
+    this.version[s] = state.version;
+    this.deleted[s] = state.deleted ? 1 : 0;
   }
 }
