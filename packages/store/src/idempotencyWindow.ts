@@ -75,26 +75,26 @@ export class IdempotencyWindow {
     if (this.live > this.capacity) this.evictOldest();
   }
 
-  /** Hashes oldest first, with their commit positions (for the checkpoint). */
-  *entries(): IterableIterator<[number, number, number]> {
+  /** Visits the hashes oldest first, with their commit positions (for the checkpoint). */
+  forEach(visit: (lo: number, hi: number, commitPosition: number) => void): void {
     const n = this.ringLo.length;
     for (let k = 0; k < this.live; k++) {
       const r = (this.ringStart + k) % n;
       const l = this.ringLo[r]!;
       const h = this.ringHi[r]!;
-      yield [l, h, this.at[this.find(l, h)]!];
+      visit(l, h, this.at[this.find(l, h)]!);
     }
   }
 
   private find(l: number, h: number): number {
-    for (let i = (l ^ Math.imul(h, 0x9e3779b1)) & this.mask; ; i = (i + 1) & this.mask) {
+    for (let i = l & this.mask; ; i = (i + 1) & this.mask) {
       if (this.at[i] === EMPTY) return EMPTY;
       if (this.lo[i] === l && this.hi[i] === h) return i;
     }
   }
 
   private insert(l: number, h: number, position: number): void {
-    let i = (l ^ Math.imul(h, 0x9e3779b1)) & this.mask;
+    let i = l & this.mask;
     while (this.at[i] !== EMPTY) i = (i + 1) & this.mask;
     this.lo[i] = l;
     this.hi[i] = h;
@@ -138,7 +138,7 @@ export class IdempotencyWindow {
     this.live--;
     this.at[i] = EMPTY;
     for (let j = (i + 1) & this.mask; this.at[j] !== EMPTY; j = (j + 1) & this.mask) {
-      const home = (this.lo[j]! ^ Math.imul(this.hi[j]!, 0x9e3779b1)) & this.mask;
+      const home = this.lo[j]! & this.mask;
       // j moves back into the hole when the hole lies between j's home and j (cyclically)
       if (((i - home) & this.mask) < ((j - home) & this.mask)) {
         this.lo[i] = this.lo[j]!;

@@ -23,41 +23,51 @@ export function checkpointPath(dir: string): string {
   return join(dir, STORE_DIR, CHECKPOINT_FILE);
 }
 
-/** Serialises the index and the window; the last 4 bytes are the CRC32C of all before them. */
+/**
+ * Serialises the index and the window; the last 4 bytes are the CRC32C of
+ * all before them. Stream names are ASCII (the allow-list), so a name's
+ * length is its size in bytes and `latin1` copies it as it is.
+ */
 export function encodeCheckpoint(index: StreamIndex, window: IdempotencyWindow): Buffer {
-  const streams = [...index.entries()];
-  let size = HEADER + 4 + window.size * 16;
-  for (const [name, , pairs] of streams) size += 2 + Buffer.byteLength(name) + 1 + 8 + 4 + pairs.length * 8;
-  const buf = Buffer.alloc(size);
+  let bound = HEADER + 4 + window.size * 16 + index.commitTableSize * 16;
+  index.forEachStream((name) => (bound += 15 + name.length));
+  const buf = Buffer.allocUnsafe(bound);
+  buf.fill(0, 0, HEADER);
   buf.writeUInt32LE(MAGIC, 0);
   buf.writeUInt16LE(VERSION, 4);
   writeU64(buf, index.head, 8);
   writeU64(buf, Math.max(index.lastRecord, 0), 16);
   if (index.lastDigest) buf.set(index.lastDigest, 24);
-  buf.writeUInt32LE(streams.length, 56);
+  buf.writeUInt32LE(index.size, 56);
   buf.writeUInt32LE(window.size, 60);
   let at = HEADER;
-  for (const [name, state, pairs] of streams) {
-    const len = buf.write(name, at + 2, 'utf8');
-    buf.writeUInt16LE(len, at);
-    at += 2 + len;
-    buf[at++] = state.deleted ? 1 : 0;
-    writeU64(buf, state.version, at);
-    buf.writeUInt32LE(pairs.length / 2, at + 8);
+  index.forEachStream((name, version, deleted, last) => {
+    buf.writeUInt16LE(name.length, at);
+    buf.write(name, at + 2, 'latin1');
+    at += 2 + name.length;
+    buf[at++] = deleted ? 1 : 0;
+    writeU64(buf, version, at);
+    let count = 0;
+    for (let c = last; c !== -1; c = index.commitPrevOf(c)) count++;
+    buf.writeUInt32LE(count, at + 8);
     at += 12;
-    for (const v of pairs) {
-      writeU64(buf, v, at);
-      at += 8;
+    // the chain runs newest first: fill the list from its end
+    let p = at + count * 16;
+    for (let c = last; c !== -1; c = index.commitPrevOf(c)) {
+      p -= 16;
+      writeU64(buf, index.commitAtOf(c), p);
+      writeU64(buf, index.commitFirstOf(c), p + 8);
     }
-  }
-  for (const [lo, hi, position] of window.entries()) {
+    at += count * 16;
+  });
+  window.forEach((lo, hi, position) => {
     buf.writeUInt32LE(lo, at);
     buf.writeUInt32LE(hi, at + 4);
     writeU64(buf, position, at + 8);
     at += 16;
-  }
+  });
   buf.writeUInt32LE(checksums().crc32c(buf, 0, at, 0), at);
-  return buf;
+  return buf.subarray(0, at + 4);
 }
 
 /** Thrown inside decoding; the caller turns it into a rebuild. */
@@ -89,16 +99,15 @@ export function decodeCheckpoint(buf: Buffer, windowCapacity: number): { index: 
   for (let s = 0; s < streams; s++) {
     if (at + 15 > end) throw new Damaged('truncated stream entry');
     const len = buf.readUInt16LE(at);
-    const name = buf.toString('utf8', at + 2, at + 2 + len);
+    const name = buf.toString('latin1', at + 2, at + 2 + len);
     at += 2 + len;
     const deleted = buf[at++] === 1;
     const version = u64(buf, at);
     const commits = buf.readUInt32LE(at + 8);
     at += 12;
     if (at + commits * 16 > end) throw new Damaged('truncated commit list');
-    const pairs = new Array<number>(commits * 2);
-    for (let i = 0; i < commits * 2; i++, at += 8) pairs[i] = u64(buf, at);
-    index.restore(name, { version, deleted }, pairs);
+    const slot = index.restoreStream(name, version, deleted);
+    for (let i = 0; i < commits; i++, at += 16) index.restoreCommit(slot, u64(buf, at), u64(buf, at + 8));
   }
   if (at + ids * 16 !== end) throw new Damaged('the id entries do not end the file');
   const window = new IdempotencyWindow(windowCapacity);
