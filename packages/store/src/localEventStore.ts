@@ -105,9 +105,8 @@ export class LocalEventStore implements EventStore {
     const retry = checkRetry(prepared, this.window, (id) => this.pipeline.pendingId(id), this.journal);
     if (retry.kind === 'retry') return Promise.resolve(retry.result);
     if (retry.kind === 'wait') {
-      // after the write carrying one of these ids settles, the same commit (ids fixed) is looked at again
-      const again = events.map((e, i) => ({ ...e, id: prepared.events[i]!.id }));
-      return retry.settled.then(() => this.appendToStream(stream, again, options));
+      // once the write carrying one of these ids settles, the same call is made again: a retry if that write is in the log
+      return retry.settled.then(() => this.appendToStream(stream, events, options));
     }
     const view = this.viewOf(stream);
     if (view.deleted && options?.recreate !== true) throw new StreamDeletedError(stream);
