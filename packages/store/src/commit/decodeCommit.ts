@@ -13,6 +13,7 @@ import {
   OFF_COUNT,
   OFF_FIRST_POSITION,
   OFF_KIND,
+  OFF_RESERVED,
   OFF_STREAM_LEN,
   OFF_TIMESTAMP,
   OFF_VERSION,
@@ -70,7 +71,9 @@ export function decodeHeader(payload: Uint8Array, offset: number): CommitHeader 
   const eventsAt = COMMIT_HEADER_SIZE + streamLen;
   if (eventsAt > buf.length) throw new CorruptCommitError(offset, 'stream name beyond the payload');
   const stream = buf.toString('utf8', COMMIT_HEADER_SIZE, eventsAt);
+  if (buf.readUInt16LE(OFF_RESERVED) !== 0) throw new CorruptCommitError(offset, 'reserved bytes are not zero');
   if (kind === KIND_COMMIT && (count === 0 || firstPosition < 1)) throw new CorruptCommitError(offset, 'an empty commit');
+  if (kind === KIND_TOMBSTONE && (count !== 0 || buf.length !== eventsAt)) throw new CorruptCommitError(offset, 'a tombstone with events');
   return { kind, stream, firstPosition, count, timestamp, eventsAt };
 }
 
