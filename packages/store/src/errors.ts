@@ -66,11 +66,9 @@ export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreE
   return typeof c === 'string' && c.startsWith('STORE_') && (code === undefined || c === code);
 }
 
-/** What a conflict reports: a number, or `'no_stream'` when the stream does not exist. */
-export type ActualVersion = number;
-
 export class VersionConflictError extends StoreError {
-  constructor(readonly stream: string, readonly expected: string | number, readonly actual: ActualVersion) {
+  /** `actual`: the stream's version as the append found it (0: no stream), pending commits included. */
+  constructor(readonly stream: string, readonly expected: string | number, readonly actual: number) {
     super(StoreErrorCodes.VersionConflict, `stream "${stream}": expected version ${String(expected)}, actual ${actual}`);
   }
 }
