@@ -48,6 +48,15 @@ async function checkStore(dir: string, intents: Map<string, Intent>, acked: Map<
       expect(events[events.length - 1]!.globalPosition).toBe(globalPosition);
     }
     for (const [stream, version] of versions) expect((await store.readStream(stream, { maxCount: 0 })).currentVersion, `${at}: ${stream}`).toBe(version);
+    // the global read gives every event of every commit, in log order, with increasing positions
+    const all: string[] = [];
+    let last = -1;
+    for await (const e of store.readAll()) {
+      expect(e.globalPosition).toBeGreaterThan(last);
+      last = e.globalPosition;
+      all.push(e.id);
+    }
+    expect(all).toEqual(commits.flatMap((c) => c.ids));
   } finally {
     await store.close();
   }
