@@ -148,3 +148,21 @@ describe('the stream index', () => {
     }
   });
 });
+
+describe('checkStreams (internals)', () => {
+  it('folds a log without the store and agrees with the store and with the tests own fold', async () => {
+    const { checkStreams } = await import('@episteme/store/internals');
+    const { Journal } = await import('@episteme/wal');
+    const dir = tempDir();
+    await fill(dir, 100);
+    const store = await openEventStore({ dir });
+    await store.deleteStream('s-3');
+    await store.close();
+    const journal = await Journal.openForRead({ dir });
+    const check = await checkStreams(journal);
+    await journal.close();
+    expect(check.violations).toEqual([]);
+    expect([check.commits, check.events, check.tombstones]).toEqual([100, 200, 1]);
+    expect(check.versions).toEqual(foldVersions(await readCommits({ dir })).versions);
+  });
+});
