@@ -8,7 +8,9 @@
  * took 192 MB; this takes 24 to 46 bytes an id, about 40 MB). A hash names a
  * commit to look at, never a verdict: the caller reads that commit and
  * compares the ids themselves, so a collision (about 1 in 10^7 among a
- * million ids) costs one read and changes no answer.
+ * million ids) costs one read and never gives a wrong answer; the id added
+ * second under a taken hash is not remembered (a retry of its commit is
+ * still found through its other ids, position by position).
  */
 
 const EMPTY = -1;
