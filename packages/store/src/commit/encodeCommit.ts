@@ -1,0 +1,155 @@
+import { InvalidArgumentError } from '../errors.js';
+import type { Event } from '../types.js';
+import { uuidv7 } from '../uuidv7.js';
+import {
+  COMMIT_HEADER_SIZE,
+  EVENT_DATA_BYTES,
+  EVENT_FIXED_SIZE,
+  EVENT_ID_GENERATED,
+  KIND_COMMIT,
+  KIND_TOMBSTONE,
+  LAYOUT_VERSION,
+  MAGIC_0,
+  MAGIC_1,
+  MAX_EVENTS_PER_COMMIT,
+  MAX_ID_BYTES,
+  MAX_TYPE_BYTES,
+  OFF_COUNT,
+  OFF_FIRST_POSITION,
+  OFF_KIND,
+  OFF_RESERVED,
+  OFF_STREAM_LEN,
+  OFF_TIMESTAMP,
+  OFF_VERSION,
+  writeU64,
+  type RecordKind,
+} from './layout.js';
+
+/** One event checked and serialised once, before any version is reserved. */
+export interface PreparedEvent {
+  id: string;
+  idBytes: number;
+  type: string;
+  typeBytes: number;
+  /** EVENT_DATA_BYTES, EVENT_ID_GENERATED. */
+  flags: number;
+  /** The store generated the id: the caller cannot retry with it, so it is not remembered. */
+  generated: boolean;
+  /** JSON text of the data, or the bytes themselves. */
+  data: string | Uint8Array;
+  dataBytes: number;
+  /** JSON text of the metadata, or undefined. */
+  metadata: string | undefined;
+  metadataBytes: number;
+}
+
+/** A commit's events, validated and serialised: what remains is the header, once versions are known. */
+export interface PreparedCommit {
+  stream: string;
+  streamBytes: number;
+  events: PreparedEvent[];
+  /** The encoded payload's size. */
+  size: number;
+}
+
+function jsonOf(value: unknown, what: string): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${what} cannot be serialised as JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (text === undefined) throw new InvalidArgumentError(`${what} cannot be serialised as JSON (${typeof value})`);
+  return text;
+}
+
+/**
+ * Validates and serialises the events of one commit: every JSON text is
+ * made here, once, and written into the record as it is (no envelope is
+ * stringified a second time). Throws STORE_INVALID_ARGUMENT; nothing is
+ * reserved or written before it returns.
+ */
+export function prepareCommit(stream: string, events: readonly Event[]): PreparedCommit {
+  if (!Array.isArray(events)) throw new InvalidArgumentError('events must be an array');
+  if (events.length === 0) throw new InvalidArgumentError(`a commit to "${stream}" needs at least one event`);
+  if (events.length > MAX_EVENTS_PER_COMMIT) throw new InvalidArgumentError(`a commit holds at most ${MAX_EVENTS_PER_COMMIT} events, not ${events.length}`);
+  const streamBytes = Buffer.byteLength(stream);
+  let size = COMMIT_HEADER_SIZE + streamBytes;
+  const prepared: PreparedEvent[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    const what = `event ${i} of the commit to "${stream}"`;
+    if (typeof e !== 'object' || e === null) throw new InvalidArgumentError(`${what} is not an object`);
+    const { type, data, metadata } = e;
+    if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError(`${what} needs a non-empty string type`);
+    const typeBytes = Buffer.byteLength(type);
+    if (typeBytes > MAX_TYPE_BYTES) throw new InvalidArgumentError(`${what}: type is longer than ${MAX_TYPE_BYTES} bytes`);
+    const generated = e.id === undefined;
+    const id = generated ? uuidv7() : e.id;
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`${what}: id must be a non-empty string`);
+    const idBytes = Buffer.byteLength(id);
+    if (idBytes > MAX_ID_BYTES) throw new InvalidArgumentError(`${what}: id is longer than ${MAX_ID_BYTES} bytes`);
+    if (seen.has(id)) throw new InvalidArgumentError(`${what}: event id ${id} appears twice in the commit`);
+    seen.add(id);
+    const isBytes = data instanceof Uint8Array;
+    const body = isBytes ? data : jsonOf(data, `${what}: data`);
+    const dataBytes = isBytes ? data.length : Buffer.byteLength(body as string);
+    if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))) {
+      throw new InvalidArgumentError(`${what}: metadata must be a plain object`);
+    }
+    const meta = metadata === undefined ? undefined : jsonOf(metadata, `${what}: metadata`);
+    const metadataBytes = meta === undefined ? 0 : Buffer.byteLength(meta);
+    size += EVENT_FIXED_SIZE + idBytes + typeBytes + metadataBytes + dataBytes;
+    const flags = (isBytes ? EVENT_DATA_BYTES : 0) | (generated ? EVENT_ID_GENERATED : 0);
+    prepared.push({ id, idBytes, type, typeBytes, flags, generated, data: body, dataBytes, metadata: meta, metadataBytes });
+  }
+  return { stream, streamBytes, events: prepared, size };
+}
+
+function writeHeader(buf: Buffer, kind: RecordKind, stream: string, streamBytes: number, count: number, firstPosition: number, timestamp: number): number {
+  buf[0] = MAGIC_0;
+  buf[1] = MAGIC_1;
+  buf[OFF_KIND] = kind;
+  buf[OFF_VERSION] = LAYOUT_VERSION;
+  buf.writeUInt32LE(count, OFF_COUNT);
+  writeU64(buf, firstPosition, OFF_FIRST_POSITION);
+  writeU64(buf, timestamp, OFF_TIMESTAMP);
+  buf.writeUInt16LE(streamBytes, OFF_STREAM_LEN);
+  buf.writeUInt16LE(0, OFF_RESERVED);
+  return COMMIT_HEADER_SIZE + buf.write(stream, COMMIT_HEADER_SIZE, 'utf8');
+}
+
+/** The commit record's payload, once its first stream position is reserved. */
+export function encodeCommit(commit: PreparedCommit, firstPosition: number, timestamp: number): Uint8Array {
+  const buf = Buffer.allocUnsafe(commit.size);
+  let at = writeHeader(buf, KIND_COMMIT, commit.stream, commit.streamBytes, commit.events.length, firstPosition, timestamp);
+  for (const e of commit.events) {
+    buf[at] = e.idBytes;
+    at += 1;
+    at += buf.write(e.id, at, 'utf8');
+    buf.writeUInt16LE(e.typeBytes, at);
+    at += 2;
+    at += buf.write(e.type, at, 'utf8');
+    buf[at] = e.flags;
+    buf.writeUInt32LE(e.metadataBytes, at + 1);
+    at += 5;
+    if (e.metadata !== undefined) at += buf.write(e.metadata, at, 'utf8');
+    buf.writeUInt32LE(e.dataBytes, at);
+    at += 4;
+    if (typeof e.data === 'string') at += buf.write(e.data, at, 'utf8');
+    else {
+      buf.set(e.data, at);
+      at += e.data.length;
+    }
+  }
+  return buf;
+}
+
+/** A tombstone's payload: the stream was deleted at `version`. */
+export function encodeTombstone(stream: string, version: number, timestamp: number): Uint8Array {
+  const streamBytes = Buffer.byteLength(stream);
+  const buf = Buffer.allocUnsafe(COMMIT_HEADER_SIZE + streamBytes);
+  writeHeader(buf, KIND_TOMBSTONE, stream, streamBytes, 0, version, timestamp);
+  return buf;
+}

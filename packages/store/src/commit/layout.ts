@@ -1,0 +1,50 @@
+/**
+ * The byte layout of a commit record's payload (docs/FORMAT.md, "Commits").
+ * One journal record holds one whole commit, so a commit is visible whole
+ * or not at all after any crash: the journal's checksums decide.
+ */
+
+/** ASCII `ES`: the first two bytes of every store record. */
+export const MAGIC_0 = 0x45;
+export const MAGIC_1 = 0x53;
+export const LAYOUT_VERSION = 1;
+
+export const KIND_COMMIT = 1;
+export const KIND_TOMBSTONE = 2;
+export type RecordKind = typeof KIND_COMMIT | typeof KIND_TOMBSTONE;
+
+/** Fixed header before the stream name. */
+export const COMMIT_HEADER_SIZE = 28;
+export const OFF_KIND = 2;
+export const OFF_VERSION = 3;
+export const OFF_COUNT = 4;
+export const OFF_FIRST_POSITION = 8;
+export const OFF_TIMESTAMP = 16;
+export const OFF_STREAM_LEN = 24;
+export const OFF_RESERVED = 26;
+
+/** Per event: id length (u8), type length (u16), data encoding (u8), metadata length (u32), data length (u32). */
+export const EVENT_FIXED_SIZE = 1 + 2 + 1 + 4 + 4;
+
+/** Event flags: bit 0, the data is opaque bytes (else JSON text); bit 1, the store generated the id. */
+export const EVENT_DATA_BYTES = 0x01;
+export const EVENT_ID_GENERATED = 0x02;
+export const EVENT_FLAGS_KNOWN = EVENT_DATA_BYTES | EVENT_ID_GENERATED;
+
+export const MAX_ID_BYTES = 255;
+export const MAX_TYPE_BYTES = 1024;
+export const MAX_EVENTS_PER_COMMIT = 0xffff;
+
+/** Writes a safe integer as a little-endian u64 (two u32 halves). */
+export function writeU64(buf: Buffer, value: number, at: number): void {
+  buf.writeUInt32LE(value % 0x1_0000_0000, at);
+  buf.writeUInt32LE(Math.floor(value / 0x1_0000_0000), at + 4);
+}
+
+/** Reads a little-endian u64 that must be a safe integer (undefined when it is not). */
+export function readU64(buf: Buffer, at: number): number | undefined {
+  const lo = buf.readUInt32LE(at);
+  const hi = buf.readUInt32LE(at + 4);
+  if (hi >= 0x20_0000) return undefined;
+  return hi * 0x1_0000_0000 + lo;
+}

@@ -1,0 +1,49 @@
+/**
+ * @episteme/store: the event store on an Episteme journal. Streams with
+ * expected versions, atomic and idempotent commits, reads and aggregation
+ * by stream, a global read in log order, typed events and upcasters.
+ * Model: docs/streams.md. Bytes: docs/FORMAT.md ("Commits", "Stream index
+ * checkpoint").
+ */
+export { openEventStore } from './openEventStore.js';
+export { LocalEventStore, type IndexOpenStats } from './localEventStore.js';
+export { DEFAULT_STORE_OPTIONS, type EventStoreOptions } from './options.js';
+export type {
+  AggregateStreamOptions,
+  AggregateStreamResult,
+  AppendOptions,
+  AppendResult,
+  DeleteStreamOptions,
+  DeleteStreamResult,
+  Event,
+  EventData,
+  EventMetadata,
+  EventStore,
+  ExpectedVersion,
+  ReadStreamOptions,
+  ReadStreamResult,
+  RecordedEvent,
+  RecordedFields,
+  Upcaster,
+} from './types.js';
+export { matchesExpectedVersion } from './expectedVersion.js';
+export { validateStreamName, MAX_STREAM_NAME_LENGTH } from './streamName.js';
+export { uuidv7 } from './uuidv7.js';
+export {
+  StoreErrorCodes,
+  StoreError,
+  isStoreError,
+  VersionConflictError,
+  DuplicateEventIdError,
+  InvalidStreamNameError,
+  InvalidArgumentError,
+  CommitTooLargeError,
+  StreamDeletedError,
+  StreamNotFoundError,
+  CommitAbortedError,
+  CorruptCommitError,
+  StoreClosedError,
+  type StoreErrorCode,
+  type ErrorCategory,
+  type StoreWarning,
+} from './errors.js';

@@ -1,0 +1,266 @@
+import type { Appended, Journal } from '@episteme/wal';
+import { decodeHeader } from './commit/decodeCommit.js';
+import { encodeCommit, encodeTombstone, prepareCommit } from './commit/encodeCommit.js';
+import { KIND_TOMBSTONE } from './commit/layout.js';
+import { CommitPipeline, type PendingWrite } from './commitPipeline.js';
+import { CommitTooLargeError, InvalidArgumentError, StoreClosedError, StreamDeletedError, StreamNotFoundError, type StoreWarning } from './errors.js';
+import { assertExpectedVersion, validateExpectedVersion } from './expectedVersion.js';
+import type { IdempotencyWindow } from './idempotencyWindow.js';
+import { encodeCheckpoint, writeCheckpointFile } from './index/checkpoint.js';
+import type { IndexSource } from './index/loadIndex.js';
+import type { StreamIndex } from './index/streamIndex.js';
+import type { ResolvedStoreOptions } from './options.js';
+import { recordedEventsOf } from './recordedEvents.js';
+import { checkRetry } from './retries.js';
+import { validateStreamName } from './streamName.js';
+import type {
+  AggregateStreamOptions,
+  AggregateStreamResult,
+  AppendOptions,
+  AppendResult,
+  DeleteStreamOptions,
+  DeleteStreamResult,
+  Event,
+  EventStore,
+  ReadStreamOptions,
+  ReadStreamResult,
+  RecordedEvent,
+} from './types.js';
+
+/** What the open found and did to bring the stream index up to date. */
+export interface IndexOpenStats {
+  source: IndexSource;
+  /** Log records read at open to fold the index (0 after a clean close). */
+  recordsReplayed: number;
+}
+
+/** The ids the caller gave: the ones a retry can carry, so the only ones remembered. */
+function givenIds(events: readonly { id: string; generated: boolean }[]): string[] {
+  const ids: string[] = [];
+  for (const e of events) if (!e.generated) ids.push(e.id);
+  return ids;
+}
+
+function positiveIntOr(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`${name} must be a non-negative integer, not ${JSON.stringify(value) ?? String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The event store on one local journal (made by `openEventStore`). Each
+ * public method checks its arguments and the store's state; the writes go
+ * through the CommitPipeline, which reserves versions in call order.
+ */
+export class LocalEventStore implements EventStore {
+  private readonly pipeline: CommitPipeline;
+  private closing: Promise<void> | undefined;
+  private commitsSinceCheckpoint = 0;
+  /** The periodic checkpoint being written, if one is. */
+  private checkpointing: Promise<void> | undefined;
+
+  /** @internal made by openEventStore */
+  constructor(
+    private readonly journal: Journal,
+    private readonly index: StreamIndex,
+    private readonly window: IdempotencyWindow,
+    private readonly options: ResolvedStoreOptions,
+    /** How the open brought the index up to date. */
+    readonly openStats: IndexOpenStats,
+    /** Warnings of the open (also given to `onWarning`). */
+    readonly warnings: readonly StoreWarning[],
+  ) {
+    this.pipeline = new CommitPipeline(journal, (w, at) => this.written(w, at));
+  }
+
+  /** The directory of the journal underneath. */
+  get dir(): string {
+    return this.options.dir;
+  }
+
+  /** Number of streams the index knows (deleted ones included). */
+  get streamCount(): number {
+    return this.index.size;
+  }
+
+  appendToStream<E extends Event>(stream: string, events: readonly E[], options?: AppendOptions): Promise<AppendResult> {
+    // not an async function: one promise per append (the write's own), and
+    // everything up to the enqueue runs now, so checks and reservations follow call order
+    try {
+      return this.append(stream, events, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private append(stream: string, events: readonly Event[], options: AppendOptions | undefined): Promise<AppendResult> {
+    this.checkOpen();
+    validateStreamName(stream);
+    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new InvalidArgumentError('options must be an object');
+    const expected = validateExpectedVersion(options?.expectedVersion);
+    const prepared = prepareCommit(stream, events);
+    if (prepared.size > this.options.maxPayloadBytes) throw new CommitTooLargeError(stream, prepared.size, this.options.maxPayloadBytes);
+    const retry = checkRetry(prepared, this.window, (id) => this.pipeline.pendingId(id), this.journal);
+    if (retry.kind === 'retry') return Promise.resolve(retry.result);
+    if (retry.kind === 'wait') {
+      // once the write carrying one of these ids settles, the same call is made again: a retry if that write is in the log
+      return retry.settled.then(() => this.appendToStream(stream, events, options));
+    }
+    const view = this.viewOf(stream);
+    if (view.deleted && options?.recreate !== true) throw new StreamDeletedError(stream);
+    assertExpectedVersion(stream, expected, view.version);
+    const firstPosition = view.version + 1;
+    const count = prepared.events.length;
+    const write: PendingWrite = {
+      kind: 'commit',
+      stream,
+      payload: encodeCommit(prepared, firstPosition, Date.now()),
+      firstPosition,
+      count,
+      ids: givenIds(prepared.events),
+    };
+    return this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false }) as Promise<AppendResult>;
+  }
+
+  async deleteStream(stream: string, options?: DeleteStreamOptions): Promise<DeleteStreamResult> {
+    this.checkOpen();
+    validateStreamName(stream);
+    const expected = validateExpectedVersion(options?.expectedVersion);
+    const view = this.viewOf(stream);
+    if (view.deleted) throw new StreamDeletedError(stream);
+    assertExpectedVersion(stream, expected, view.version);
+    if (view.version === 0) throw new StreamNotFoundError(stream); // a tombstone for nothing would only lock the name
+    const write: PendingWrite = { kind: 'tombstone', stream, payload: encodeTombstone(stream, view.version, Date.now()), firstPosition: 0, count: 0, ids: [] };
+    return this.pipeline.enqueue(write, { version: 0, deleted: true }) as Promise<DeleteStreamResult>;
+  }
+
+  async readStream<E extends Event = Event>(stream: string, options?: ReadStreamOptions): Promise<ReadStreamResult<E>> {
+    this.checkOpen();
+    validateStreamName(stream);
+    const currentVersion = this.index.versionOf(stream);
+    const from = positiveIntOr('from', options?.from, 1);
+    let to = Math.min(positiveIntOr('to', options?.to, currentVersion), currentVersion);
+    const maxCount = positiveIntOr('maxCount', options?.maxCount, Number.MAX_SAFE_INTEGER);
+    if (maxCount < Number.MAX_SAFE_INTEGER) to = Math.min(to, Math.max(from, 1) + maxCount - 1);
+    const events: RecordedEvent[] = [];
+    for (const batch of this.commitsOf(stream, Math.max(from, 1), to)) for (const e of batch) events.push(e);
+    return { events: events as RecordedEvent<E>[], currentVersion, streamExists: currentVersion > 0 };
+  }
+
+  async aggregateStream<State, E extends Event = Event>(stream: string, options: AggregateStreamOptions<State, E>): Promise<AggregateStreamResult<State>> {
+    this.checkOpen();
+    validateStreamName(stream);
+    if (typeof options?.evolve !== 'function' || typeof options.initialState !== 'function') {
+      throw new InvalidArgumentError('aggregateStream needs initialState and evolve functions');
+    }
+    const currentVersion = this.index.versionOf(stream);
+    const to = Math.min(positiveIntOr('to', options.to, currentVersion), currentVersion);
+    let state = options.initialState();
+    // commit by commit: a long stream is folded without holding all its events
+    for (const batch of this.commitsOf(stream, 1, to)) for (const e of batch) state = options.evolve(state, e as RecordedEvent<E>);
+    return { state, currentVersion, streamExists: currentVersion > 0 };
+  }
+
+  async streamExists(stream: string): Promise<boolean> {
+    this.checkOpen();
+    validateStreamName(stream);
+    return this.index.versionOf(stream) > 0;
+  }
+
+  async *readAll<E extends Event = Event>(fromPosition = 0): AsyncGenerator<RecordedEvent<E>, void, undefined> {
+    this.checkOpen();
+    const from = positiveIntOr('fromPosition', fromPosition, 0);
+    const end = this.journal.head;
+    if (from >= end) return;
+    // a global position is a commit's log position plus the event's index in it: start at that commit
+    const start = from <= this.journal.earliest ? this.journal.earliest : this.journal.boundaryAtOrBefore(from);
+    for await (const rec of this.journal.readFrom(start)) {
+      if (rec.offset >= end) break;
+      const header = decodeHeader(rec.payload, rec.offset);
+      if (header.kind === KIND_TOMBSTONE) continue;
+      for (const e of recordedEventsOf(rec.payload, header, rec.offset, this.options.upcasters)) {
+        if (e.globalPosition >= from) yield e as RecordedEvent<E>;
+      }
+    }
+  }
+
+  /**
+   * Waits for every pending write, writes the index checkpoint (so the next
+   * open reads no log), closes the journal. A second call gets the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.release();
+    return this.closing;
+  }
+
+  private async release(): Promise<void> {
+    try {
+      await this.pipeline.whenIdle();
+      await this.checkpointing; // never two writers of the file: the last rename must be the newest state
+      await this.checkpoint();
+    } finally {
+      await this.journal.close();
+    }
+  }
+
+  /** Writes the index checkpoint now (it is written at close and periodically anyway). */
+  async checkpoint(): Promise<void> {
+    // the state is captured with nothing in flight (every record below the head is in the index);
+    // the sync then makes those records durable before the file names them
+    let bytes: Uint8Array;
+    this.pipeline.pause();
+    try {
+      await this.pipeline.whenIdle();
+      bytes = encodeCheckpoint(this.index, this.window);
+      this.commitsSinceCheckpoint = 0;
+    } finally {
+      this.pipeline.resume();
+    }
+    await this.journal.sync();
+    writeCheckpointFile(this.options.io, this.options.dir, bytes);
+  }
+
+  private maybeCheckpoint(): void {
+    if (this.commitsSinceCheckpoint < this.options.checkpointEvery || this.checkpointing || this.closing) return;
+    this.checkpointing = this.checkpoint()
+      .catch(() => undefined) // a checkpoint that fails costs only replay time at the next open
+      .finally(() => (this.checkpointing = undefined));
+  }
+
+  /** The stream as the next write sees it: after every pending write, else as the index has it. */
+  private viewOf(stream: string): { version: number; deleted: boolean } {
+    const lane = this.pipeline.laneView(stream);
+    if (lane !== undefined) return lane;
+    return this.index.stateOf(stream) ?? { version: 0, deleted: false };
+  }
+
+  /** A write is in the log: the index and the window learn of it before its caller does; returns the caller's result. */
+  private written(w: PendingWrite, at: Appended): AppendResult | DeleteStreamResult {
+    if (at.next > this.index.head) this.index.advance(at.offset, at.next, at.blake3);
+    if (w.kind === 'tombstone') {
+      this.index.applyTombstone(w.stream);
+      return { globalPosition: at.offset };
+    }
+    this.index.applyCommit(w.stream, at.offset, w.firstPosition, w.count);
+    for (const id of w.ids) this.window.add(id, at.offset);
+    if (++this.commitsSinceCheckpoint >= this.options.checkpointEvery) this.maybeCheckpoint();
+    const last = w.firstPosition + w.count - 1;
+    return { nextExpectedVersion: last, globalPosition: at.offset + w.count - 1, createdStream: w.firstPosition === 1 };
+  }
+
+  /** The events of `stream` at positions from..to, one array per commit. */
+  private *commitsOf(stream: string, from: number, to: number): Generator<RecordedEvent[]> {
+    for (const [logPosition, , ] of this.index.commitsCovering(stream, from, to)) {
+      const rec = this.journal.read(logPosition);
+      if (rec === undefined) return;
+      const header = decodeHeader(rec.payload, rec.offset);
+      yield recordedEventsOf(rec.payload, header, rec.offset, this.options.upcasters, from, to);
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closing !== undefined) throw new StoreClosedError();
+  }
+}
