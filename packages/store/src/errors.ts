@@ -1,5 +1,6 @@
+import { EpistemeError, isEpistemeError, type ErrorCategory } from '@episteme/wal';
 /**
- * Every error @episteme/store throws is a StoreError with a stable `code`
+ * Every error @episteme/store throws is a StoreError (an EpistemeError) with a stable `code`
  * and a `category` (the categories every Episteme package shares). Match on
  * `code` (or `isStoreError(err, code)`), never on messages. Errors of the
  * journal underneath keep their own `WAL_*` codes.
@@ -30,10 +31,8 @@ export const StoreErrorCodes = {
 
 export type StoreErrorCode = (typeof StoreErrorCodes)[keyof typeof StoreErrorCodes];
 
-/** The categories shared by every Episteme package (they map to CLI exit codes). */
-export type ErrorCategory = 'invalid-input' | 'not-found' | 'conflict' | 'corrupt' | 'io' | 'state';
-
-const CATEGORY: Record<StoreErrorCode, ErrorCategory> = {
+/** The category of each code: a new code without one does not compile. */
+const CATEGORY: Readonly<Record<StoreErrorCode, ErrorCategory>> = {
   STORE_VERSION_CONFLICT: 'conflict',
   STORE_DUPLICATE_EVENT_ID: 'conflict',
   STORE_INVALID_STREAM_NAME: 'invalid-input',
@@ -46,24 +45,15 @@ const CATEGORY: Record<StoreErrorCode, ErrorCategory> = {
   STORE_CLOSED: 'state',
 };
 
-export class StoreError extends Error {
-  readonly category: ErrorCategory;
-
-  constructor(readonly code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.category = CATEGORY[code];
-    this.name = new.target.name;
-  }
-
-  toJSON(): { code: StoreErrorCode; category: ErrorCategory; message: string } {
-    return { code: this.code, category: this.category, message: this.message };
+export class StoreError extends EpistemeError<StoreErrorCode> {
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, CATEGORY[code], message, options);
   }
 }
 
-/** True for a StoreError (by its code, not its prototype: works across duplicated module copies). */
+/** An EpistemeError of this package (a `STORE_*` code), and when `code` is given, of that code. */
 export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreError {
-  const c = (err as { code?: unknown } | null)?.code;
-  return typeof c === 'string' && c.startsWith('STORE_') && (code === undefined || c === code);
+  return isEpistemeError(err, code) && err.code.startsWith('STORE_');
 }
 
 export class VersionConflictError extends StoreError {

@@ -44,6 +44,5 @@ export {
   CorruptCommitError,
   StoreClosedError,
   type StoreErrorCode,
-  type ErrorCategory,
   type StoreWarning,
 } from './errors.js';
