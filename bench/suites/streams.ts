@@ -159,6 +159,9 @@ async function fillSides(ctx: BenchContext, peers: PeersModule | string, pg: Pos
   return fillRates;
 }
 
+/** Events a side's catch-up returned twice (most in one round). */
+const duplicates = new Map<SideId, number>();
+
 async function readRounds(ctx: BenchContext, readers: Side[]): Promise<ReadFigures> {
   const size = SIZES[ctx.mode];
   const d = size.dataset;
@@ -191,8 +194,12 @@ async function readRounds(ctx: BenchContext, readers: Side[]): Promise<ReadFigur
       const t0 = performance.now();
       const all = await side.catchUp();
       const ms = performance.now() - t0;
-      if (all !== datasetEvents(d)) throw new Error(`${side.label}: catch-up read ${all} events, expected ${datasetEvents(d)}`);
-      push('catchUp', side.id, ms, 1, all);
+      // Emmett PostgreSQL pages by global position but orders each page by transaction id, so commits
+      // made concurrently (the fill has 64 in flight) can come twice: counted, not credited
+      const want = datasetEvents(d);
+      if (all !== want && !(side.id === 'postgres' && all > want)) throw new Error(`${side.label}: catch-up read ${all} events, expected ${want}`);
+      if (all > want) duplicates.set(side.id, Math.max(duplicates.get(side.id) ?? 0, all - want));
+      push('catchUp', side.id, ms, 1, want);
       await signalCheckpoint();
     }
     ctx.log(`reads: round ${r + 1}/${size.rounds} done`);
@@ -251,6 +258,7 @@ async function openCheck(ctx: BenchContext): Promise<OpenFigures> {
 // ---------------------------------------------------------------- the run
 
 export async function run(ctx: BenchContext): Promise<void> {
+  duplicates.clear();
   if (ctx.mode !== 'smoke') scheduleMarkdownReport();
   const size = SIZES[ctx.mode];
   const peers = await loadPeers(ctx.mode, ctx.log);
@@ -282,8 +290,10 @@ export async function run(ctx: BenchContext): Promise<void> {
       ...[...setup.skipped].map(([id, why]) => `${SIDE_LABELS[id]} skipped: ${why}.`),
       ...(typeof peers === 'string' ? [] : [`Peers: ${peerVersions()} (bench/peers).`]),
     ];
-    ctx.report(appendTable(size.rounds, size.sliceMs, ids, appends, payloadBytes, notes));
-    ctx.report(readTable(size.rounds, size.readOps, size.dataset, ids, reads, fillRates, notes));
+    const retried = setup.sides.filter((x) => x.retried > 0).map((x) => `${x.label}: ${x.retried} append(s) failed with SQLITE_BUSY "cannot commit transaction - SQL statements in progress" (rolled back by Emmett) and were made again, their time included.`);
+    ctx.report(appendTable(size.rounds, size.sliceMs, ids, appends, payloadBytes, [...notes, ...retried]));
+    const dup = [...duplicates].map(([id, n]) => `${SIDE_LABELS[id]}'s catch-up returned up to ${n} event(s) twice (pages by global position, ordered by transaction id, after concurrent commits); events/s counts each event once.`);
+    ctx.report(readTable(size.rounds, size.readOps, size.dataset, ids, reads, fillRates, [...notes, ...dup]));
     const estimate = [...fillRates]
       .filter(([id]) => id !== 'episteme')
       .map(([id, rate]) => `${SIDE_LABELS[id]} ~${Math.round(open.streams / rate / 60)} min`)
