@@ -96,6 +96,15 @@ async function openSides(ctx: BenchContext, peers: PeersModule | string, pg: Pos
 
 // ---------------------------------------------------------------- appends
 
+/**
+ * The k-th runner of round r: rotated each round, and backwards in odd
+ * rounds, since a rotation alone keeps every runner behind the same
+ * neighbour (whose left-over flushes would then always land on it).
+ */
+function turn(r: number, k: number, n: number): number {
+  return r % 2 === 0 ? (r + k) % n : (((r - k) % n) + n) % n;
+}
+
 async function appendRounds(ctx: BenchContext, sides: Side[], plain: { journal: Journal; payloads: Uint8Array[] }): Promise<AppendFigures> {
   const size = SIZES[ctx.mode];
   const figures: AppendFigures = new Map();
@@ -111,7 +120,7 @@ async function appendRounds(ctx: BenchContext, sides: Side[], plain: { journal: 
       const runners: Array<{ id: string; run: () => Promise<AppendSlice> }> = sides.map((side) => ({ id: side.id, run: () => appendSlice(side, size.sliceMs, w.appenders, w.perCommit) }));
       if (w.perCommit === 1) runners.push({ id: 'plain', run: () => plainSlice(plain.journal, plain.payloads, size.sliceMs, w.appenders) });
       for (let k = 0; k < runners.length; k++) {
-        const x = runners[(r + k) % runners.length]!;
+        const x = runners[turn(r, k, runners.length)]!;
         push(w.key, x.id, await x.run());
         await signalCheckpoint();
       }
@@ -153,6 +162,7 @@ async function fillSides(ctx: BenchContext, peers: PeersModule | string, pg: Pos
       await filler.close();
     }
     fillRates.set(side.id, events / ((performance.now() - t0) / 1e3));
+    if (filler.retried > 0) ctx.log(`reads: ${SIDE_LABELS[side.id]}: ${filler.retried} fill append(s) failed with SQLITE_BUSY and were made again`);
     readers.push(await reopen());
     await signalCheckpoint();
   }
@@ -177,7 +187,7 @@ async function readRounds(ctx: BenchContext, readers: Side[]): Promise<ReadFigur
   }
   for (let r = 0; r < size.rounds; r++) {
     for (let k = 0; k < readers.length; k++) {
-      const side = readers[(r + k) % readers.length]!;
+      const side = readers[turn(r, k, readers.length)]!;
       let n = 0;
       const rs = await timedOps(size.readOps, d.hot, async (s) => {
         const got = await side.readStream(s);

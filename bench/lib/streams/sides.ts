@@ -115,13 +115,21 @@ function emmettSide(id: SideId, store: EmmettEventStore, readBatch: (range: { fr
      * retries it, counts it, and the tables say how many.
      */
     side.append = serialized(async (stream, events, expected) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await once(stream, events, expected);
-        } catch (err) {
-          if ((err as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 5) throw err;
-          side.retried++;
+      // Emmett prints the failed transaction's error with console.log; stdout holds only the tables,
+      // so while its append runs (one at a time, and the bench prints its tables only at the end) it goes to stderr
+      const log = console.log;
+      console.log = console.error;
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await once(stream, events, expected);
+          } catch (err) {
+            if ((err as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 5) throw err;
+            side.retried++;
+          }
         }
+      } finally {
+        console.log = log;
       }
     });
     side.close = async () => {

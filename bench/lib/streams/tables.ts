@@ -57,7 +57,7 @@ export function appendTable(rounds: number, sliceMs: number, ids: SideId[], f: A
   return {
     title: 'streams: appends with an expected version, durable',
     notes: [
-      `${rounds} rounds of ${sliceMs} ms slices per store and workload, order rotated each round; one long-lived store per side, new streams per slice.`,
+      `${rounds} rounds of ${sliceMs} ms slices per store and workload, order rotated each round (backwards in odd rounds); one long-lived store per side, new streams per slice.`,
       'appendToStream with an expected version: each appender awaits its commit, then appends the next with the version the commit returned. Events are ~150 B of JSON.',
       'Episteme/this = median over rounds of the same-round ratio of events/s (>1: Episteme faster).',
       'The plain Journal.append row writes, with the same journal options, the exact records the store wrote for the same commits (read back from a store).',
@@ -85,7 +85,7 @@ export function readTable(rounds: number, readOps: number, d: DatasetShape, ids:
     title: `streams: reads, ${d.hotLength}-event streams among ${d.streams.toLocaleString('en-US')} streams`,
     notes: [
       `Each store holds ${d.streams.toLocaleString('en-US')} streams: ${d.hot} of ${d.hotLength} events (one per commit, spread over the whole log) and one event in each of the others; a store of its own per side, page cache warm.`,
-      `${rounds} rounds, order rotated; per round and side ${readOps} readStream and ${readOps} aggregateStream calls (the ${d.hot} long streams in turn) and one full catch-up.`,
+      `${rounds} rounds, order rotated (backwards in odd rounds); per round and side ${readOps} readStream and ${readOps} aggregateStream calls (the ${d.hot} long streams in turn) and one full catch-up.`,
       "Catch-up: Episteme readAll(0); Emmett: readMessagesBatch (what its consumers pull with) in a loop of 1,000-event batches, without the consumers' pause between batches.",
       'Episteme/this = median of same-round ratios of events/s. fill ev/s = events/s writing this dataset (Episteme durability none, SQLite synchronous=OFF on one connection, PostgreSQL synchronous_commit=off, 64 in flight except SQLite).',
       ...notes,
