@@ -85,5 +85,10 @@ export async function loadPeers(mode: Mode, log: (m: string) => void): Promise<P
     const r = spawnSync('npm', ['ci', '--prefix', PEERS_DIR, '--no-audit', '--no-fund'], { stdio: ['ignore', 2, 2] }); // stdout holds only the tables
     if (r.status !== 0) return `\`npm ci --prefix bench/peers\` failed (exit ${r.status}): the Emmett columns are skipped`;
   }
-  return (await import(pathToFileURL(join(PEERS_DIR, 'index.js')).href)) as PeersModule;
+  try {
+    return (await import(pathToFileURL(join(PEERS_DIR, 'index.js')).href)) as PeersModule;
+  } catch (err) {
+    // a half-made install (say sqlite3's native build failed) skips the peers rather than the suite
+    return `bench/peers does not load (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): the Emmett columns are skipped; \`rm -rf bench/peers/node_modules\` makes the next run install it again`;
+  }
 }
