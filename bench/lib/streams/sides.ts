@@ -67,8 +67,8 @@ export async function openEpisteme(dir: string, fill = false): Promise<Side & { 
  * One append at a time, in call order. Emmett's SQLite store opens a
  * connection per operation and sets no busy timeout, so two appends at once
  * fail with SQLITE_BUSY ("database is locked") and the failed BEGIN then
- * fails its ROLLBACK too (measured: every one of 64 concurrent appenders
- * but one). An app with concurrent writers has to queue its appends like
+ * fails its ROLLBACK too (measured: nearly every one of 64 concurrent
+ * appenders). An app with concurrent writers has to queue its appends like
  * this; the queue costs a promise per append.
  */
 function serialized<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
