@@ -28,6 +28,10 @@ describe('npm run bench -- --smoke', () => {
     expect(stdout).toContain('== verify: BLAKE3 cut-off');
     expect(stdout).toContain('== verify: CRC32C cut-off');
     expect(stdout).toContain('== import: NDJSON assertions end to end');
+    // the streams suite runs Episteme always; the Emmett peers only where bench/peers is installed (a note says so)
+    expect(stdout).toContain('== streams: appends with an expected version, durable');
+    expect(stdout).toMatch(/^appends with an expected version \/ plain append of the same bytes, 1 appender .*(yes|no)$/m);
+    expect(stdout).toContain('== streams: goals');
     expect(stdout).toContain('smoke mode: results not written');
     expect(stderr).not.toMatch(/suite \S+ failed/);
   });

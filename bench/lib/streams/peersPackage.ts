@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Mode } from '../types.js';
+
+/**
+ * The peers of the streams suite live in bench/peers, a package of their
+ * own (its own package-lock.json), so that the repository's `npm ci` never
+ * downloads Emmett, pg and a from-source sqlite3 build. It is installed on
+ * the first run of the suite that needs it, and loaded by path through
+ * bench/peers/index.js, whose bare imports resolve in bench/peers.
+ *
+ * The types below are the few parts of Emmett's API the suite calls,
+ * written out here: the packages' own .d.ts files are not installed when
+ * the main tree is type-checked.
+ */
+export const PEERS_DIR = join(import.meta.dirname, '..', '..', 'peers');
+
+export type Version = bigint;
+
+export interface EmmettEvent {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface EmmettRecordedEvent extends EmmettEvent {
+  metadata: { streamPosition: bigint; globalPosition: bigint };
+}
+
+export interface EmmettEventStore {
+  appendToStream(stream: string, events: EmmettEvent[], options?: { expectedStreamVersion?: Version }): Promise<{ nextExpectedStreamVersion: Version }>;
+  readStream(stream: string): Promise<{ events: EmmettRecordedEvent[]; currentStreamVersion: Version }>;
+  aggregateStream<S>(stream: string, options: { initialState: () => S; evolve: (s: S, e: EmmettRecordedEvent) => S }): Promise<{ state: S; currentStreamVersion: Version }>;
+}
+
+export interface MessagesBatch {
+  messages: EmmettRecordedEvent[];
+  currentGlobalPosition: bigint;
+}
+type BatchRange = { from: bigint; batchSize: number } | { after: bigint; batchSize: number };
+
+export interface SQLiteConnection {
+  command(sql: string, params?: unknown[]): Promise<unknown>;
+  querySingle<T>(sql: string, params?: unknown[]): Promise<T | null>;
+  close(): void;
+}
+
+export interface DumboPool {
+  execute: unknown;
+  close(): Promise<void>;
+}
+
+export interface PeersModule {
+  getSQLiteEventStore(options: { fileName: string; connectionOptions?: { singleton: true; connection: SQLiteConnection } }): EmmettEventStore;
+  sqliteConnection(options: { fileName: string }): SQLiteConnection;
+  readSQLiteMessagesBatch(connection: SQLiteConnection, options: BatchRange): Promise<MessagesBatch>;
+  getPostgreSQLEventStore(connectionString: string, options?: { connectionOptions?: { dumbo: DumboPool } }): EmmettEventStore & { close(): Promise<void> };
+  readPostgreSQLMessagesBatch(execute: unknown, options: BatchRange): Promise<MessagesBatch>;
+  dumbo(options: { connectionString: string }): DumboPool;
+}
+
+/** Versions of the installed peers, for the table notes (read from their package.json: their exports maps hide it from require). */
+export function peerVersions(): string {
+  const v = (name: string): string => {
+    try {
+      return (JSON.parse(readFileSync(join(PEERS_DIR, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return '?';
+    }
+  };
+  return `emmett-sqlite ${v('@event-driven-io/emmett-sqlite')}, emmett-postgresql ${v('@event-driven-io/emmett-postgresql')}, sqlite3 ${v('sqlite3')}`;
+}
+
+/**
+ * Installs bench/peers when its node_modules is missing (not in smoke mode,
+ * where the peers are skipped instead so that CI needs nothing past the
+ * main install), then loads it. A string is why the peers are skipped.
+ */
+export async function loadPeers(mode: Mode, log: (m: string) => void): Promise<PeersModule | string> {
+  const installed = existsSync(join(PEERS_DIR, 'node_modules', '@event-driven-io', 'emmett-sqlite'));
+  if (!installed) {
+    if (mode === 'smoke') return 'bench/peers is not installed and smoke mode does not install it: the Emmett columns are skipped (any other mode runs `npm ci --prefix bench/peers` first)';
+    log('the Emmett peers are not installed: running `npm ci --prefix bench/peers` (once; about two minutes, sqlite3 builds from source)');
+    const r = spawnSync('npm', ['ci', '--prefix', PEERS_DIR, '--no-audit', '--no-fund'], { stdio: ['ignore', 2, 2] }); // stdout holds only the tables
+    if (r.status !== 0) return `\`npm ci --prefix bench/peers\` failed (exit ${r.status}): the Emmett columns are skipped`;
+  }
+  try {
+    return (await import(pathToFileURL(join(PEERS_DIR, 'index.js')).href)) as PeersModule;
+  } catch (err) {
+    // a half-made install (say sqlite3's native build failed) skips the peers rather than the suite
+    return `bench/peers does not load (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): the Emmett columns are skipped; \`rm -rf bench/peers/node_modules\` makes the next run install it again`;
+  }
+}
