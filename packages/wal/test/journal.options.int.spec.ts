@@ -21,6 +21,12 @@ const cases: Array<[string, Partial<JournalOptions> | Record<string, unknown>, R
   ['readOnly "true"', { readOnly: 'true' }, /the readOnly option is gone: .*Journal\.openForRead/],
   ['repair 1', { repair: 1 }, /repair must be true or false, not 1/],
   ['scanSealedOnOpen "yes"', { scanSealedOnOpen: 'yes' }, /scanSealedOnOpen must be true, false or 'unverified', not "yes"/],
+  // a config file's 'false' turned group commit on; 1 and 'off' too
+  ['groupCommit "false"', { groupCommit: 'false' }, /groupCommit must be true, false or an object of batch limits, not "false"/],
+  ['groupCommit 1', { groupCommit: 1 }, /groupCommit must be true, false or an object of batch limits, not 1/],
+  ['groupCommit null', { groupCommit: null }, /groupCommit must be true, false or an object of batch limits, not null/],
+  // a string that looks like a number is named as the string it is
+  ['maxSegmentBytes "1000"', { maxSegmentBytes: '1000' }, /maxSegmentBytes must be a positive integer, not "1000"/],
 ];
 
 describe('Journal.open refuses', () => {
@@ -90,5 +96,16 @@ describe('a directory that is not a journal', () => {
       expect(err, which).toMatchObject({ code: WalErrorCodes.NotAJournal, message: expect.stringContaining('it holds other files (notes.txt) and no segment file') });
     }
     expect(readdirSync(dir)).toEqual(['notes.txt']);
+  });
+});
+
+describe('DEFAULT_OPTIONS', () => {
+  it('is frozen: a caller cannot change the defaults of every later open in the process', async () => {
+    const { DEFAULT_OPTIONS } = await import('../src/index.js');
+    expect(Object.isFrozen(DEFAULT_OPTIONS)).toBe(true);
+    expect(Object.isFrozen(DEFAULT_OPTIONS.groupCommit)).toBe(true);
+    expect(() => {
+      (DEFAULT_OPTIONS as { maxSegmentBytes: number }).maxSegmentBytes = 4096;
+    }).toThrow(TypeError);
   });
 });

@@ -89,15 +89,16 @@ export interface ResolvedOptions {
   io: FileIO;
 }
 
-export const DEFAULT_OPTIONS = {
+/** Frozen: a caller changing them would change every later open in the process. */
+export const DEFAULT_OPTIONS = Object.freeze({
   durability: 'immediate' as Durability,
   maxSegmentBytes: 64 * 1024 * 1024,
   maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
   preallocateBytes: 1024 * 1024,
   writebackBytes: 8 * 1024 * 1024,
-  groupCommit: { maxBatchRecords: 4096, maxBatchBytes: 8 * 1024 * 1024, maxDelayMs: 0 },
+  groupCommit: Object.freeze({ maxBatchRecords: 4096, maxBatchBytes: 8 * 1024 * 1024, maxDelayMs: 0 }),
   pollIntervalMs: 250,
-};
+});
 
 export type ResolvedReaderOptions = Required<Omit<JournalReaderOptions, 'io'>> & { io: FileIO };
 
@@ -131,6 +132,11 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
     throw new InvalidArgumentError(`maxSegmentBytes must be at least ${HEADER_SIZE + RECORD_OVERHEAD}`);
   }
   let groupCommit: ResolvedOptions['groupCommit'];
+  const gc: unknown = options.groupCommit;
+  // 'false' or 1 from a config file must not turn group commit on (or silently off)
+  if (gc !== undefined && typeof gc !== 'boolean' && (typeof gc !== 'object' || gc === null || Array.isArray(gc))) {
+    throw new InvalidArgumentError(`groupCommit must be true, false or an object of batch limits, not ${JSON.stringify(gc) ?? String(gc)}`);
+  }
   if (options.groupCommit) {
     const g = options.groupCommit === true ? {} : options.groupCommit;
     groupCommit = {
@@ -162,7 +168,7 @@ function checkDir(options: JournalReaderOptions, opener: string): void {
 }
 
 function positiveInt(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, not ${String(v)}`);
+  if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, not ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
   return v;
 }
 
