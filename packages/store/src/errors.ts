@@ -75,7 +75,7 @@ export class InvalidStreamNameError extends StoreError {
   }
 }
 
-export class InvalidArgumentError extends StoreError {
+export class StoreInvalidArgumentError extends StoreError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(StoreErrorCodes.InvalidArgument, message, options);
   }

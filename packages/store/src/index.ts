@@ -36,7 +36,7 @@ export {
   VersionConflictError,
   DuplicateEventIdError,
   InvalidStreamNameError,
-  InvalidArgumentError,
+  StoreInvalidArgumentError,
   CommitTooLargeError,
   StreamDeletedError,
   StreamNotFoundError,

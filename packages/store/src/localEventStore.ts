@@ -3,7 +3,7 @@ import { decodeHeader } from './commit/decodeCommit.js';
 import { encodeCommit, encodeTombstone, prepareCommit } from './commit/encodeCommit.js';
 import { KIND_TOMBSTONE } from './commit/layout.js';
 import { CommitPipeline, type PendingWrite } from './commitPipeline.js';
-import { CommitTooLargeError, InvalidArgumentError, StoreClosedError, StreamDeletedError, StreamNotFoundError, type StoreWarning } from './errors.js';
+import { CommitTooLargeError, StoreInvalidArgumentError, StoreClosedError, StreamDeletedError, StreamNotFoundError, type StoreWarning } from './errors.js';
 import { assertExpectedVersion, validateExpectedVersion } from './expectedVersion.js';
 import type { IdempotencyWindow } from './idempotencyWindow.js';
 import { encodeCheckpoint, writeCheckpointFile } from './index/checkpoint.js';
@@ -44,7 +44,7 @@ function givenIds(events: readonly { id: string; generated: boolean }[]): string
 function positiveIntOr(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidArgumentError(`${name} must be a non-negative integer, not ${JSON.stringify(value) ?? String(value)}`);
+    throw new StoreInvalidArgumentError(`${name} must be a non-negative integer, not ${JSON.stringify(value) ?? String(value)}`);
   }
   return value;
 }
@@ -98,7 +98,7 @@ export class LocalEventStore implements EventStore {
   private append(stream: string, events: readonly Event[], options: AppendOptions | undefined): Promise<AppendResult> {
     this.checkOpen();
     validateStreamName(stream);
-    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new InvalidArgumentError('options must be an object');
+    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new StoreInvalidArgumentError('options must be an object');
     const expected = validateExpectedVersion(options?.expectedVersion);
     const prepared = prepareCommit(stream, events);
     if (prepared.size > this.options.maxPayloadBytes) throw new CommitTooLargeError(stream, prepared.size, this.options.maxPayloadBytes);
@@ -153,7 +153,7 @@ export class LocalEventStore implements EventStore {
     this.checkOpen();
     validateStreamName(stream);
     if (typeof options?.evolve !== 'function' || typeof options.initialState !== 'function') {
-      throw new InvalidArgumentError('aggregateStream needs initialState and evolve functions');
+      throw new StoreInvalidArgumentError('aggregateStream needs initialState and evolve functions');
     }
     const currentVersion = this.index.versionOf(stream);
     const to = Math.min(positiveIntOr('to', options.to, currentVersion), currentVersion);

@@ -1,5 +1,5 @@
 import { DEFAULT_OPTIONS, nodeFileIO, type FileIO, type JournalOptions } from '@episteme/wal';
-import { InvalidArgumentError, type StoreWarning } from './errors.js';
+import { StoreInvalidArgumentError, type StoreWarning } from './errors.js';
 import type { Upcaster } from './types.js';
 import { validateUpcasters, type Upcasters } from './upcasting.js';
 
@@ -43,17 +43,17 @@ export interface ResolvedStoreOptions {
 function nonNegativeInt(name: string, value: unknown, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidArgumentError(`${name} must be an integer >= ${min}, not ${JSON.stringify(value) ?? String(value)}`);
+    throw new StoreInvalidArgumentError(`${name} must be an integer >= ${min}, not ${JSON.stringify(value) ?? String(value)}`);
   }
   return value;
 }
 
 /** Splits the store's own options from the journal's, checking the store's (the journal checks its own). */
 export function resolveStoreOptions(options: EventStoreOptions): ResolvedStoreOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('openEventStore takes an options object with a dir');
+  if (typeof options !== 'object' || options === null) throw new StoreInvalidArgumentError('openEventStore takes an options object with a dir');
   const { idempotencyWindow, checkpointEvery, upcasters, onWarning, ...journal } = options;
-  if (typeof journal.dir !== 'string' || journal.dir.length === 0) throw new InvalidArgumentError('dir must be a non-empty string');
-  if (onWarning !== undefined && typeof onWarning !== 'function') throw new InvalidArgumentError('onWarning must be a function');
+  if (typeof journal.dir !== 'string' || journal.dir.length === 0) throw new StoreInvalidArgumentError('dir must be a non-empty string');
+  if (onWarning !== undefined && typeof onWarning !== 'function') throw new StoreInvalidArgumentError('onWarning must be a function');
   return {
     journal,
     dir: journal.dir,

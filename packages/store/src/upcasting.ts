@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from './errors.js';
+import { StoreInvalidArgumentError } from './errors.js';
 import type { EventMetadata, Upcaster } from './types.js';
 
 /** How many upcasters one event may pass through: a chain longer than this is a cycle. */
@@ -8,9 +8,9 @@ export type Upcasters = Readonly<Record<string, Upcaster>>;
 
 export function validateUpcasters(upcasters: unknown): Upcasters {
   if (upcasters === undefined) return {};
-  if (typeof upcasters !== 'object' || upcasters === null) throw new InvalidArgumentError('upcasters must be an object of functions keyed by event type');
+  if (typeof upcasters !== 'object' || upcasters === null) throw new StoreInvalidArgumentError('upcasters must be an object of functions keyed by event type');
   for (const [type, fn] of Object.entries(upcasters)) {
-    if (typeof fn !== 'function') throw new InvalidArgumentError(`the upcaster of "${type}" is not a function`);
+    if (typeof fn !== 'function') throw new StoreInvalidArgumentError(`the upcaster of "${type}" is not a function`);
   }
   return upcasters as Upcasters;
 }
@@ -34,5 +34,5 @@ export function upcast(
     e = { type: next.type, data: next.data, metadata: 'metadata' in next ? next.metadata : e.metadata };
     if (done) return e;
   }
-  throw new InvalidArgumentError(`upcasters for "${event.type}" form a chain longer than ${MAX_CHAIN} (a cycle?)`);
+  throw new StoreInvalidArgumentError(`upcasters for "${event.type}" form a chain longer than ${MAX_CHAIN} (a cycle?)`);
 }

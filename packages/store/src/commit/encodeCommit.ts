@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { StoreInvalidArgumentError } from '../errors.js';
 import type { Event } from '../types.js';
 import { uuidv7 } from '../uuidv7.js';
 import {
@@ -57,9 +57,9 @@ function jsonOf(value: unknown, what: string): string {
   try {
     text = JSON.stringify(value);
   } catch (err) {
-    throw new InvalidArgumentError(`${what} cannot be serialised as JSON: ${(err as Error).message}`, { cause: err });
+    throw new StoreInvalidArgumentError(`${what} cannot be serialised as JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (text === undefined) throw new InvalidArgumentError(`${what} cannot be serialised as JSON (${typeof value})`);
+  if (text === undefined) throw new StoreInvalidArgumentError(`${what} cannot be serialised as JSON (${typeof value})`);
   return text;
 }
 
@@ -70,9 +70,9 @@ function jsonOf(value: unknown, what: string): string {
  * reserved or written before it returns.
  */
 export function prepareCommit(stream: string, events: readonly Event[]): PreparedCommit {
-  if (!Array.isArray(events)) throw new InvalidArgumentError('events must be an array');
-  if (events.length === 0) throw new InvalidArgumentError(`a commit to "${stream}" needs at least one event`);
-  if (events.length > MAX_EVENTS_PER_COMMIT) throw new InvalidArgumentError(`a commit holds at most ${MAX_EVENTS_PER_COMMIT} events, not ${events.length}`);
+  if (!Array.isArray(events)) throw new StoreInvalidArgumentError('events must be an array');
+  if (events.length === 0) throw new StoreInvalidArgumentError(`a commit to "${stream}" needs at least one event`);
+  if (events.length > MAX_EVENTS_PER_COMMIT) throw new StoreInvalidArgumentError(`a commit holds at most ${MAX_EVENTS_PER_COMMIT} events, not ${events.length}`);
   const streamBytes = Buffer.byteLength(stream);
   let size = COMMIT_HEADER_SIZE + streamBytes;
   const prepared: PreparedEvent[] = [];
@@ -80,23 +80,23 @@ export function prepareCommit(stream: string, events: readonly Event[]): Prepare
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     const what = `event ${i} of the commit to "${stream}"`;
-    if (typeof e !== 'object' || e === null) throw new InvalidArgumentError(`${what} is not an object`);
+    if (typeof e !== 'object' || e === null) throw new StoreInvalidArgumentError(`${what} is not an object`);
     const { type, data, metadata } = e;
-    if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError(`${what} needs a non-empty string type`);
+    if (typeof type !== 'string' || type.length === 0) throw new StoreInvalidArgumentError(`${what} needs a non-empty string type`);
     const typeBytes = Buffer.byteLength(type);
-    if (typeBytes > MAX_TYPE_BYTES) throw new InvalidArgumentError(`${what}: type is longer than ${MAX_TYPE_BYTES} bytes`);
+    if (typeBytes > MAX_TYPE_BYTES) throw new StoreInvalidArgumentError(`${what}: type is longer than ${MAX_TYPE_BYTES} bytes`);
     const generated = e.id === undefined;
     const id = generated ? uuidv7() : e.id;
-    if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`${what}: id must be a non-empty string`);
+    if (typeof id !== 'string' || id.length === 0) throw new StoreInvalidArgumentError(`${what}: id must be a non-empty string`);
     const idBytes = Buffer.byteLength(id);
-    if (idBytes > MAX_ID_BYTES) throw new InvalidArgumentError(`${what}: id is longer than ${MAX_ID_BYTES} bytes`);
-    if (seen.has(id)) throw new InvalidArgumentError(`${what}: event id ${id} appears twice in the commit`);
+    if (idBytes > MAX_ID_BYTES) throw new StoreInvalidArgumentError(`${what}: id is longer than ${MAX_ID_BYTES} bytes`);
+    if (seen.has(id)) throw new StoreInvalidArgumentError(`${what}: event id ${id} appears twice in the commit`);
     seen.add(id);
     const isBytes = data instanceof Uint8Array;
     const body = isBytes ? data : jsonOf(data, `${what}: data`);
     const dataBytes = isBytes ? data.length : Buffer.byteLength(body as string);
     if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))) {
-      throw new InvalidArgumentError(`${what}: metadata must be a plain object`);
+      throw new StoreInvalidArgumentError(`${what}: metadata must be a plain object`);
     }
     const meta = metadata === undefined ? undefined : jsonOf(metadata, `${what}: metadata`);
     const metadataBytes = meta === undefined ? 0 : Buffer.byteLength(meta);

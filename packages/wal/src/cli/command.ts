@@ -77,6 +77,6 @@ export const commonFlags = {
     // the length field is a u32; and a limit of 0 would call every non-empty record damage
     min: 1,
     max: 0xffffffff,
-    description: 'largest valid payload; must match the journal\'s setting (default 16777216)',
+    description: 'largest valid payload; at least the largest record the journal holds (default 16777216)',
   },
 } as const;

@@ -1,6 +1,6 @@
 /**
  * Where consumers keep their cursors. The journal keeps them in files
- * beside its segments (@episteme/consumers' FileCursorStore); InMemoryLog
+ * beside its segments (the consumers package's FileCursorStore); InMemoryLog
  * keeps them in memory; a cluster backend keeps them where its log is.
  */
 
