@@ -1,5 +1,4 @@
-import { EpistemeError, type Durability } from '@episteme/wal';
-import { DEFAULT_MAX_PAYLOAD_BYTES } from '@episteme/wal/internals';
+import { DEFAULT_OPTIONS, EpistemeError, type Durability } from '@episteme/wal';
 
 /** What the app is configured with; flags win over environment variables, which win over defaults. */
 export interface AppConfig {
@@ -16,7 +15,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   durability: 'immediate',
   groupCommit: true,
   maxSegmentBytes: 64 * 1024 * 1024,
-  maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+  maxPayloadBytes: DEFAULT_OPTIONS.maxPayloadBytes,
 };
 
 /** Environment variables the app reads, and the option each sets. */
