@@ -25,9 +25,9 @@ import { runProcessStreamSession } from './lib/streams/processStreams.js';
 import { runSimStreamSession } from './lib/streams/simStreams.js';
 import { unmountAll } from './lib/tmpfs.js';
 
-const SESSION_WEIGHTS: Record<Exclude<Kind, 'fuzz'>, number> = { sim: 4, process: 4.5, tmpfs: 1.5, streams: 4 };
+const SESSION_WEIGHTS: Record<Exclude<Kind, 'fuzz'>, number> = { sim: 4, process: 4.5, tmpfs: 1.5, streams: 5 };
 /** Of the streams sessions, this share run on the simulated disk (power loss); the rest are processes (SIGKILL). */
-const STREAMS_SIM_SHARE = 0.6;
+const STREAMS_SIM_SHARE = 0.7;
 
 async function main(): Promise<number> {
   let args: TortureArgs;
@@ -121,7 +121,7 @@ async function runSession(index: number, env: SessionEnv, wants: (k: Kind) => bo
   else await runProcessSession(index, rng, env, { mountDir: join(env.workDir, `tmpfs-${index}`) });
   const secs = ((performance.now() - started) / 1000).toFixed(1);
   const bad = env.figures.violations.length - violationsBefore;
-  process.stdout.write(`session ${index} (${kind}) ${secs} s${bad > 0 ? `: ${bad} violation(s)` : ''}; acknowledged so far ${env.figures.get('records.acked')}, checks ${env.figures.get('check.total')}\n`);
+  process.stdout.write(`session ${index} (${kind}) ${secs} s${bad > 0 ? `: ${bad} violation(s)` : ''}; acknowledged so far ${env.figures.get('records.acked')} records and ${env.figures.get('streams.commitsAcked')} stream commits, checks ${env.figures.get('check.total')}\n`);
 }
 
 process.exitCode = await main();

@@ -44,7 +44,7 @@ export async function runSimStreamSession(index: number, rng: Rng, env: SessionE
   let store: LocalEventStore | undefined;
   try {
     store = await openEventStore(options);
-    const cycles = rng.int(4, 16);
+    const cycles = rng.int(6, 20);
     for (let cycle = 0; cycle < cycles; cycle++) {
       if (cycle > 0 && env.timeUp()) break;
       const crng = rng.fork(`cycle${cycle}`);
@@ -131,7 +131,7 @@ async function runCycle(
     duplicateOnRetry: (spec, m) => {
       // checkRetry reads the commit holding a known id and takes any read error for "no longer retained":
       // with the disk failing under it, the store's bug is the error's type, not a lost or doubled commit
-      if (frozen || faultRate > 0) figures.finding('crash', replay, `an idempotent retry was refused as STORE_DUPLICATE_EVENT_ID while the disk failed reads (the I/O error is reported as a duplicate id): ${m}`);
+      if (frozen || faultRate > 0) figures.finding('crash', replay, `an idempotent retry was refused as STORE_DUPLICATE_EVENT_ID while the disk failed reads (the I/O error is reported as a duplicate id; disk ${frozen ? 'frozen, power lost' : 'failing writes'}): ${m}`);
       else violation(`${where}: retry of ${spec.tag} refused: ${m}`);
     },
   };
