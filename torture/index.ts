@@ -25,9 +25,9 @@ import { runProcessStreamSession } from './lib/streams/processStreams.js';
 import { runSimStreamSession } from './lib/streams/simStreams.js';
 import { unmountAll } from './lib/tmpfs.js';
 
-const SESSION_WEIGHTS: Record<Exclude<Kind, 'fuzz'>, number> = { sim: 4, process: 4.5, tmpfs: 1.5, streams: 5 };
+const SESSION_WEIGHTS: Record<Exclude<Kind, 'fuzz'>, number> = { sim: 4, process: 4.5, tmpfs: 1.5, streams: 12 };
 /** Of the streams sessions, this share run on the simulated disk (power loss); the rest are processes (SIGKILL). */
-const STREAMS_SIM_SHARE = 0.7;
+const STREAMS_SIM_SHARE = 0.8;
 
 async function main(): Promise<number> {
   let args: TortureArgs;

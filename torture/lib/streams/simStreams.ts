@@ -44,7 +44,7 @@ export async function runSimStreamSession(index: number, rng: Rng, env: SessionE
   let store: LocalEventStore | undefined;
   try {
     store = await openEventStore(options);
-    const cycles = rng.int(6, 20);
+    const cycles = rng.int(10, 25);
     for (let cycle = 0; cycle < cycles; cycle++) {
       if (cycle > 0 && env.timeUp()) break;
       const crng = rng.fork(`cycle${cycle}`);
