@@ -21,9 +21,13 @@ import { runProcessSession } from './lib/processSession.js';
 import { mix, Rng } from './lib/rng.js';
 import type { SessionEnv } from './lib/session.js';
 import { runSimSession } from './lib/simSession.js';
+import { runProcessStreamSession } from './lib/streams/processStreams.js';
+import { runSimStreamSession } from './lib/streams/simStreams.js';
 import { unmountAll } from './lib/tmpfs.js';
 
-const SESSION_WEIGHTS: Record<Exclude<Kind, 'fuzz'>, number> = { sim: 4, process: 4.5, tmpfs: 1.5 };
+const SESSION_WEIGHTS: Record<Exclude<Kind, 'fuzz'>, number> = { sim: 4, process: 4.5, tmpfs: 1.5, streams: 12 };
+/** Of the streams sessions, this share run on the simulated disk (power loss); the rest are processes (SIGKILL). */
+const STREAMS_SIM_SHARE = 0.8;
 
 async function main(): Promise<number> {
   let args: TortureArgs;
@@ -110,10 +114,14 @@ async function runSession(index: number, env: SessionEnv, wants: (k: Kind) => bo
   const violationsBefore = env.figures.violations.length;
   if (kind === 'sim') await runSimSession(index, rng, env);
   else if (kind === 'process') await runProcessSession(index, rng, env);
+  else if (kind === 'streams') {
+    if (rng.chance(STREAMS_SIM_SHARE)) await runSimStreamSession(index, rng, env);
+    else await runProcessStreamSession(index, rng, env);
+  }
   else await runProcessSession(index, rng, env, { mountDir: join(env.workDir, `tmpfs-${index}`) });
   const secs = ((performance.now() - started) / 1000).toFixed(1);
   const bad = env.figures.violations.length - violationsBefore;
-  process.stdout.write(`session ${index} (${kind}) ${secs} s${bad > 0 ? `: ${bad} violation(s)` : ''}; acknowledged so far ${env.figures.get('records.acked')}, checks ${env.figures.get('check.total')}\n`);
+  process.stdout.write(`session ${index} (${kind}) ${secs} s${bad > 0 ? `: ${bad} violation(s)` : ''}; acknowledged so far ${env.figures.get('records.acked')} records and ${env.figures.get('streams.commitsAcked')} stream commits, checks ${env.figures.get('check.total')}\n`);
 }
 
 process.exitCode = await main();

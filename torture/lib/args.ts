@@ -14,13 +14,13 @@ export interface TortureArgs {
   help: boolean;
 }
 
-export const KINDS = ['sim', 'process', 'tmpfs', 'fuzz'] as const;
+export const KINDS = ['sim', 'process', 'tmpfs', 'streams', 'fuzz'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export class TortureUsageError extends Error {}
 
 export const USAGE = `usage: node --conditions=source --import tsx torture/index.ts --minutes <n> [--seed <s>]
-       [--session <n> | --fuzz-case <n>] [--only sim,process,tmpfs,fuzz] [--keep]
+       [--session <n> | --fuzz-case <n>] [--only sim,process,tmpfs,streams,fuzz] [--keep]
 
   --minutes <n>     time budget (fractions allowed; default 1)
   --seed <s>        seed of the run (0..4294967295; default: random, printed)
@@ -28,7 +28,8 @@ export const USAGE = `usage: node --conditions=source --import tsx torture/index
   --fuzz-case <n>   replay one case of the seed's bad-input fuzz, then stop
   --only <kinds>    run only these parts: sim (power loss and faults on a simulated
                     disk), process (real processes, SIGKILL), tmpfs (a real disk
-                    filling up; needs root), fuzz (bad input)
+                    filling up; needs root), streams (event store writers:
+                    power loss on a simulated disk, SIGKILL), fuzz (bad input)
   --keep            keep the work directory (every session's journal) for inspection`;
 
 function value(argv: readonly string[], i: number, name: string): string {
