@@ -1,4 +1,4 @@
-import type { Journal } from '@episteme/wal';
+import { isEpistemeError, WalErrorCodes, type Journal } from '@episteme/wal';
 import { bufferOf, decodeEvents, decodeHeader, type CommitHeader, type StoredEvent } from './commit/decodeCommit.js';
 import { KIND_COMMIT } from './commit/layout.js';
 import type { PreparedCommit, PreparedEvent } from './commit/encodeCommit.js';
@@ -29,13 +29,20 @@ interface ReadCommit {
   payload: Buffer;
 }
 
-/** The commit record at `at`, decoded; undefined when it is no longer there or is not a commit. */
+/**
+ * The commit record at `at`, decoded; undefined when it is no longer there
+ * (cleanup deleted it, or a recovery cut moved the log under it) or is not
+ * a commit. Any other failure (I/O, damage, a closed journal) is thrown: an
+ * unreadable commit must not pass for one that is gone, which would answer
+ * a retry of a commit that is in the log with STORE_DUPLICATE_EVENT_ID.
+ */
 function commitAt(journal: Journal, at: number): ReadCommit | undefined {
   let rec;
   try {
     rec = journal.read(at);
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (isEpistemeError(err, WalErrorCodes.OffsetOutOfRange) || isEpistemeError(err, WalErrorCodes.NotRecordBoundary)) return undefined;
+    throw err;
   }
   if (rec === undefined) return undefined;
   const header = decodeHeader(rec.payload, rec.offset);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SimulatedDisk } from '@episteme/wal/testing';
 import { isStoreError, openEventStore, StoreErrorCodes } from '../src/index.js';
 import { checkpointPath } from '../src/index/checkpoint.js';
 import { rmSync } from 'node:fs';
@@ -78,5 +79,17 @@ describe('idempotent appends', () => {
     expect(again.alreadyAppended).toBeUndefined();
     expect(again.nextExpectedVersion).toBe(4);
     await store.close();
+  });
+
+  it('a retry whose original commit cannot be read gets the read error, not STORE_DUPLICATE_EVENT_ID (found by the torture)', async () => {
+    const disk = new SimulatedDisk();
+    const store = await openEventStore({ dir: `/sim/${process.pid}-retry-read/store`, io: disk });
+    const events = [{ id: 'e1', type: 'Opened', data: { n: 1 } }];
+    await store.appendToStream('s', events);
+    disk.freeze(); // every file operation now fails with EIO
+    const err = await store.appendToStream('s', events).catch((e: unknown) => e);
+    expect(isStoreError(err, StoreErrorCodes.DuplicateEventId)).toBe(false);
+    expect(err).toMatchObject({ code: 'WAL_IO' });
+    await store.close().catch(() => undefined);
   });
 });
