@@ -128,12 +128,8 @@ async function runCycle(
       figures.count('streams.rejectedUnknownOutcome');
     },
     wrong: (m) => violation(`${where}: ${m}`),
-    duplicateOnRetry: (spec, m) => {
-      // checkRetry reads the commit holding a known id and takes any read error for "no longer retained":
-      // with the disk failing under it, the store's bug is the error's type, not a lost or doubled commit
-      if (frozen || faultRate > 0) figures.finding('crash', replay, `an idempotent retry was refused as STORE_DUPLICATE_EVENT_ID while the disk failed reads (the I/O error is reported as a duplicate id; disk ${frozen ? 'frozen, power lost' : 'failing writes'}): ${m}`);
-      else violation(`${where}: retry of ${spec.tag} refused: ${m}`);
-    },
+    // a retry's lookup that cannot read its commit now reports the read error (b8ea3b1): a duplicate id is always wrong
+    duplicateOnRetry: (spec, m) => violation(`${where}: retry of ${spec.tag} refused: ${m}`),
   };
   const plan = {
     prefix: `c${cycle}`,
