@@ -1,14 +1,2 @@
-/** A small seeded PRNG (mulberry32): every randomized test replays from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Soak multiplier: EPISTEME_SOAK=10 runs ten times as many randomized rounds. */
-export const SOAK = Math.max(1, Number(process.env.EPISTEME_SOAK ?? 1) || 1);
+/** The journal's test PRNG and soak multiplier, shared: every randomized test replays from its seed. */
+export { seededRandom, SOAK } from '../../wal/test/rng.js';
