@@ -171,6 +171,7 @@ async function fillSides(ctx: BenchContext, peers: PeersModule | string, pg: Pos
 
 /** Events a side's catch-up returned twice (most in one round). */
 const duplicates = new Map<SideId, number>();
+const missed = new Map<SideId, number>();
 
 async function readRounds(ctx: BenchContext, readers: Side[]): Promise<ReadFigures> {
   const size = SIZES[ctx.mode];
@@ -205,11 +206,13 @@ async function readRounds(ctx: BenchContext, readers: Side[]): Promise<ReadFigur
       const all = await side.catchUp();
       const ms = performance.now() - t0;
       // Emmett PostgreSQL pages by global position but orders each page by transaction id, so commits
-      // made concurrently (the fill has 64 in flight) can come twice: counted, not credited
+      // made concurrently (the fill has 64 in flight) can come twice, or be stepped over: counted in
+      // the notes, and only the events read are credited (a run is not lost to the peer's paging)
       const want = datasetEvents(d);
-      if (all !== want && !(side.id === 'postgres' && all > want)) throw new Error(`${side.label}: catch-up read ${all} events, expected ${want}`);
+      if (all !== want && side.id !== 'postgres') throw new Error(`${side.label}: catch-up read ${all} events, expected ${want}`);
       if (all > want) duplicates.set(side.id, Math.max(duplicates.get(side.id) ?? 0, all - want));
-      push('catchUp', side.id, ms, 1, want);
+      if (all < want) missed.set(side.id, Math.max(missed.get(side.id) ?? 0, want - all));
+      push('catchUp', side.id, ms, 1, Math.min(all, want));
       await signalCheckpoint();
     }
     ctx.log(`reads: round ${r + 1}/${size.rounds} done`);
@@ -269,6 +272,7 @@ async function openCheck(ctx: BenchContext): Promise<OpenFigures> {
 
 export async function run(ctx: BenchContext): Promise<void> {
   duplicates.clear();
+  missed.clear();
   if (ctx.mode !== 'smoke') scheduleMarkdownReport();
   const size = SIZES[ctx.mode];
   const peers = await loadPeers(ctx.mode, ctx.log);
@@ -302,7 +306,10 @@ export async function run(ctx: BenchContext): Promise<void> {
     ];
     const retried = setup.sides.filter((x) => x.retried > 0).map((x) => `${x.label}: ${x.retried} append(s) failed with SQLITE_BUSY "cannot commit transaction - SQL statements in progress" (rolled back by Emmett) and were made again, their time included.`);
     ctx.report(appendTable(size.rounds, size.sliceMs, ids, appends, payloadBytes, [...notes, ...retried]));
-    const dup = [...duplicates].map(([id, n]) => `${SIDE_LABELS[id]}'s catch-up returned up to ${n} event(s) twice (pages by global position, ordered by transaction id, after concurrent commits); events/s counts each event once.`);
+    const dup = [
+      ...[...duplicates].map(([id, n]) => `${SIDE_LABELS[id]}'s catch-up returned up to ${n} event(s) twice (pages by global position, ordered by transaction id, after concurrent commits); events/s counts each event once.`),
+      ...[...missed].map(([id, n]) => `${SIDE_LABELS[id]}'s catch-up stepped over up to ${n} event(s) (the same paging); events/s counts only the events it read.`),
+    ];
     ctx.report(readTable(size.rounds, size.readOps, size.dataset, ids, reads, fillRates, [...notes, ...dup]));
     const estimate = [...fillRates]
       .filter(([id]) => id !== 'episteme')
