@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
@@ -21,12 +21,12 @@ export interface Child {
 }
 
 /**
- * Runs a TypeScript child (a file in test/children/) from source, no build
+ * Runs a TypeScript child (a file in test/children/, or an absolute path) from source, no build
  * needed, with piped stdio. `prefix` runs it through a command that execs it
  * (`unshare --net`: the child keeps the pid the parent sees).
  */
 export function spawnChild(script: string, args: string[], prefix: string[] = []): Child {
-  const argv = [process.execPath, '--conditions=source', '--import', 'tsx', join(import.meta.dirname, script), ...args];
+  const argv = [process.execPath, '--conditions=source', '--import', 'tsx', resolve(import.meta.dirname, script), ...args];
   const command = [...prefix, ...argv];
   const proc = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
