@@ -1,8 +1,9 @@
-import type { Appended, Journal } from '@episteme/wal';
+import type { Appended, Journal, LogReader } from '@episteme/wal';
 import { decodeHeader } from './commit/decodeCommit.js';
 import { encodeCommit, encodeTombstone, prepareCommit } from './commit/encodeCommit.js';
 import { KIND_TOMBSTONE } from './commit/layout.js';
 import { CommitPipeline, type PendingWrite } from './commitPipeline.js';
+import { createEventDecoder, type EventDecoder, type EventFilter } from './eventDecoder.js';
 import { CommitTooLargeError, StoreInvalidArgumentError, StoreClosedError, StreamDeletedError, StreamNotFoundError, type StoreWarning } from './errors.js';
 import { assertExpectedVersion, validateExpectedVersion } from './expectedVersion.js';
 import type { IdempotencyWindow } from './idempotencyWindow.js';
@@ -78,6 +79,24 @@ export class LocalEventStore implements EventStore {
   /** The directory of the journal underneath. */
   get dir(): string {
     return this.options.dir;
+  }
+
+  /**
+   * The log underneath, to read only: what a consumer registry or a
+   * projection engine of this store reads (cursors are positions in it).
+   * Appends go through the store; segment cleanup under a store is not
+   * supported (the stream index points into every segment).
+   */
+  get log(): LogReader {
+    return this.journal;
+  }
+
+  /**
+   * A decoder of this log's records into events, with the store's upcasters
+   * and the given filter: what consumers and projections of the store use.
+   */
+  decoder(filter?: EventFilter): EventDecoder {
+    return createEventDecoder({ upcasters: this.options.upcasters, filter });
   }
 
   /** Number of streams the index knows (deleted ones included). */
