@@ -55,6 +55,9 @@ const BATCH_RECORDS = 256;
 const COPY_CHUNK_BYTES = 256 * 1024;
 const EMPTY = new Uint8Array(0);
 const WINDOW_BYTES = 1024 * 1024;
+/** Bounds of the single read `read` makes for a record of unknown size. */
+const MIN_GUESS_BYTES = 1024;
+const MAX_GUESS_BYTES = 64 * 1024;
 
 /**
  * Reads records by offset, for the writer and for a reader in another
@@ -65,7 +68,8 @@ const WINDOW_BYTES = 1024 * 1024;
  * large reads per segment.
  */
 export class RecordReader {
-  private readonly header = new Uint8Array(RECORD_OVERHEAD);
+  /** Bytes read at once by `read` (the header and, usually, the whole record). */
+  private guessBytes = MIN_GUESS_BYTES;
   private readonly readAhead: ReadAhead;
 
   constructor(
@@ -111,24 +115,35 @@ export class RecordReader {
     // at a segment's base (a record boundary whatever its bytes say) a record that does not decode is damage, not a bad offset
     const refuse = (reason: CutReason): Error =>
       offset === seg.base ? this.damageAt(seg, { position: pos, reason }) : (this.gapAt(seg, pos) ?? new NotRecordBoundaryError(offset));
-    if (offset + RECORD_OVERHEAD > end || readFully(this.io, fd, this.header, 0, RECORD_OVERHEAD, pos) < RECORD_OVERHEAD) {
-      throw refuse('torn-header');
-    }
-    const n = readU32(this.header, 0);
+    if (offset + RECORD_OVERHEAD > end) throw refuse('torn-header');
+    // One pread for the usual record: header and payload together, sized by
+    // the records read lately (bounded by the head); a longer record gets the
+    // rest in a second read. The checks below are the same either way.
+    const guess = Math.min(this.guessBytes, end - offset);
+    let record = new Uint8Array(guess);
+    const got = readFully(this.io, fd, record, 0, guess, pos);
+    if (got < RECORD_OVERHEAD) throw refuse('torn-header');
+    const n = readU32(record, 0);
     if (n > this.maxPayloadBytes) throw refuse('length-over-limit');
     if (offset + RECORD_OVERHEAD + n > end) throw refuse('torn-payload');
-    const record = new Uint8Array(RECORD_OVERHEAD + n);
-    record.set(this.header, 0);
-    let got: number;
-    try {
-      got = readFully(this.io, fd, record, RECORD_OVERHEAD, n, pos + RECORD_OVERHEAD);
-    } catch (err) {
-      throw ioError('reading', seg.path, err);
+    const size = RECORD_OVERHEAD + n;
+    if (size > got) {
+      const whole = new Uint8Array(size);
+      whole.set(record.subarray(0, got), 0);
+      record = whole;
+      let more: number;
+      try {
+        more = readFully(this.io, fd, record, got, size - got, pos + got);
+      } catch (err) {
+        throw ioError('reading', seg.path, err);
+      }
+      if (more < size - got) throw refuse('torn-payload');
     }
-    if (got < n) throw refuse('torn-payload');
+    // the next guess: a little over this record (records of a log are alike), never under a small floor
+    this.guessBytes = Math.min(MAX_GUESS_BYTES, Math.max(MIN_GUESS_BYTES, size + (size >> 1)));
     const bad = checkRecordChecksums(record, 0, n);
     if (bad !== null) throw refuse(bad);
-    return { offset, payload: record.subarray(RECORD_OVERHEAD), blake3: record.subarray(8, RECORD_OVERHEAD), next: offset + RECORD_OVERHEAD + n };
+    return { offset, payload: record.subarray(RECORD_OVERHEAD, size), blake3: record.subarray(8, RECORD_OVERHEAD), next: offset + RECORD_OVERHEAD + n };
   }
 
   async *readFrom(offset: number, options: ReadFromOptions = {}): AsyncGenerator<JournalRecord, void, undefined> {
