@@ -1,4 +1,5 @@
 import type { Appended, Journal, LogReader } from '@episteme/wal';
+import { readManyContinuing } from '@episteme/wal/internals';
 import { decodeHeader } from './commit/decodeCommit.js';
 import { encodeCommit, encodeTombstone, prepareCommit } from './commit/encodeCommit.js';
 import { KIND_TOMBSTONE } from './commit/layout.js';
@@ -27,6 +28,9 @@ import type {
   ReadStreamResult,
   RecordedEvent,
 } from './types.js';
+
+/** Records read at once by readAll (the journal's own batch size, which its read-ahead is sized for). */
+const READ_ALL_BATCH = 256;
 
 /** What the open found and did to bring the stream index up to date. */
 export interface IndexOpenStats {
@@ -195,13 +199,24 @@ export class LocalEventStore implements EventStore {
     if (from >= end) return;
     // a global position is a commit's log position plus the event's index in it: start at that commit
     const start = from <= this.journal.earliest ? this.journal.earliest : this.journal.boundaryAtOrBefore(from);
-    for await (const rec of this.journal.readFrom(start)) {
-      if (rec.offset >= end) break;
-      const header = decodeHeader(rec.payload, rec.offset);
-      if (header.kind === KIND_TOMBSTONE) continue;
-      for (const e of recordedEventsOf(rec.payload, header, rec.offset, this.options.upcasters)) {
-        if (e.globalPosition >= from) yield e as RecordedEvent<E>;
+    // records in batches without an async step each (readMany, then readManyContinuing from each batch's end,
+    // which reports damage as readFrom does); an async step per event remains, the generator's own
+    let pos = start;
+    for (let first = true; pos < end; first = false) {
+      const batch = first ? this.journal.readMany(pos, READ_ALL_BATCH) : readManyContinuing(this.journal, pos, READ_ALL_BATCH);
+      if (batch.length === 0) return; // the head moved back (a reader's view): nothing more to read
+      for (let r = 0; r < batch.length; r++) {
+        const rec = batch[r]!;
+        if (rec.offset >= end) return;
+        const header = decodeHeader(rec.payload, rec.offset);
+        if (header.kind === KIND_TOMBSTONE) continue;
+        const events = recordedEventsOf(rec.payload, header, rec.offset, this.options.upcasters);
+        for (let i = 0; i < events.length; i++) {
+          const e = events[i]!;
+          if (e.globalPosition >= from) yield e as RecordedEvent<E>;
+        }
       }
+      pos = batch[batch.length - 1]!.next;
     }
   }
 

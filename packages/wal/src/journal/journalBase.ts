@@ -18,6 +18,23 @@ export interface JournalParts {
   known: KnownBoundaries;
 }
 
+/** Each journal's record reader, for `readManyContinuing` (not a member: it is no part of the public class). */
+const readers = new WeakMap<JournalBase, RecordReader>();
+
+/**
+ * `journal.readMany(offset, maxRecords)` for a reader going on from a record
+ * it read (`offset` is that record's `next`): records that do not decode at
+ * `offset` are reported as damage (WAL_CORRUPT_RECORD), as `readFrom` reports
+ * them, not as a bad offset. Same checks on every record as `readMany`.
+ * Exported through `@episteme/wal/internals` (a sequential reader's loop of
+ * `readMany` without an async step per record).
+ */
+export function readManyContinuing(journal: JournalBase, offset: number, maxRecords: number): JournalRecord[] {
+  const reader = readers.get(journal);
+  if (reader === undefined) throw new TypeError('readManyContinuing needs a journal');
+  return reader.readMany(offset, maxRecords, true);
+}
+
 /**
  * The reading half of a journal, shared by the writer (`Journal`) and a
  * reader in another process (`JournalReader`). What differs between them
@@ -49,6 +66,7 @@ export abstract class JournalBase implements LogReader {
       checkOpen: () => this.checkOpen(),
     };
     this.records = new RecordReader(parts.io, parts.segments, view, parts.maxPayloadBytes, parts.changes, parts.known);
+    readers.set(this, this.records);
   }
 
   /**

@@ -178,11 +178,12 @@ export class RecordReader {
    * head). Consumers use it to hand a batch to a handler without an async
    * step per record.
    */
-  readMany(offset: number, maxRecords: number): JournalRecord[] {
-    return withTypedErrors('reading', this.segments.dir, () => this.readManyUntyped(offset, maxRecords));
+  readMany(offset: number, maxRecords: number, continuing = false): JournalRecord[] {
+    return withTypedErrors('reading', this.segments.dir, () => this.readManyUntyped(offset, maxRecords, continuing));
   }
 
-  private readManyUntyped(offset: number, maxRecords: number): JournalRecord[] {
+  /** `continuing`: `offset` is the `next` of a record read before, so records that do not decode there are damage (as in `readFrom`), not a bad offset. */
+  private readManyUntyped(offset: number, maxRecords: number, continuing: boolean): JournalRecord[] {
     this.view.checkOpen();
     checkOffset(offset);
     if (!Number.isSafeInteger(maxRecords) || maxRecords < 0) throw new InvalidArgumentError(`maxRecords must be a non-negative integer, not ${String(maxRecords)}`);
@@ -192,7 +193,7 @@ export class RecordReader {
     while (out.length < maxRecords) {
       const head = this.view.head();
       if (pos === head) break;
-      const batch = this.readBatch(pos, head, out.length === 0, maxRecords - out.length, maxRecords);
+      const batch = this.readBatch(pos, head, out.length === 0 && !continuing, maxRecords - out.length, maxRecords);
       if (batch.length === 0) break;
       if (out.length === 0) out = batch; // the usual case: one batch is the answer
       else for (const r of batch) out.push(r);
