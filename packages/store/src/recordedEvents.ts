@@ -1,4 +1,4 @@
-import { dataOf, decodeEvents, metadataOf, type CommitHeader } from './commit/decodeCommit.js';
+import { bufferOf, dataOf, decodeEvents, metadataOf, type CommitHeader } from './commit/decodeCommit.js';
 import type { RecordedEvent } from './types.js';
 import { upcast, type Upcasters } from './upcasting.js';
 
@@ -16,19 +16,24 @@ export function recordedEventsOf(
   from = header.firstPosition,
   to = header.firstPosition + header.count - 1,
 ): RecordedEvent[] {
-  const stored = decodeEvents(payload, header, logPosition);
+  const buf = bufferOf(payload); // one Buffer view for the whole commit, not one per field read
+  const stored = decodeEvents(buf, header, logPosition);
   const recordedAt = new Date(header.timestamp);
   const out: RecordedEvent[] = [];
   const first = Math.max(from, header.firstPosition) - header.firstPosition;
   const last = Math.min(to, header.firstPosition + header.count - 1) - header.firstPosition;
   for (let i = first; i <= last; i++) {
     const s = stored[i]!;
-    const e = upcast(upcasters, { type: s.type, data: dataOf(payload, s), metadata: metadataOf(payload, s) });
+    let type = s.type;
+    let data = dataOf(buf, s);
+    let metadata = metadataOf(buf, s);
+    // no intermediate object when no upcaster is registered for the type (upcast would return it as it is)
+    if (Object.hasOwn(upcasters, type)) ({ type, data, metadata } = upcast(upcasters, { type, data, metadata }));
     out.push({
       id: s.id,
-      type: e.type,
-      data: e.data,
-      metadata: e.metadata,
+      type,
+      data,
+      metadata,
       stream: header.stream,
       streamPosition: header.firstPosition + i,
       globalPosition: logPosition + i,
