@@ -1,5 +1,4 @@
-import type { Event, EventDecoder, RecordedEvent } from '@episteme/store';
-import { decodeHeader, KIND_TOMBSTONE } from '@episteme/store/internals';
+import { deletedStreamOf, type Event, type EventDecoder, type RecordedEvent } from '@episteme/store';
 import { validateProjection, type EventMeta, type Projection } from '../definition.js';
 import type { ProjectionEngine } from '../engine.js';
 import { CorruptSnapshotError } from '../errors.js';
@@ -58,9 +57,9 @@ export function perStreamProjection<S, E extends Event = Event>(options: PerStre
     initialState: () => new Map(),
     codec: payloadCodec,
     apply(state: StreamStates<S>, payload: Uint8Array, meta: EventMeta): StreamStates<S> {
-      const header = decodeHeader(payload, meta.offset);
-      if (header.kind === KIND_TOMBSTONE) {
-        if (prefix === undefined || header.stream.startsWith(prefix)) state.delete(header.stream);
+      const deleted = deletedStreamOf({ offset: meta.offset, payload });
+      if (deleted !== undefined) {
+        if (prefix === undefined || deleted.startsWith(prefix)) state.delete(deleted);
         return state;
       }
       for (const e of decoder.eventsOf({ offset: meta.offset, payload })) {
