@@ -1,4 +1,4 @@
-import type { Appended, Journal, LogReader } from '@episteme/wal';
+import type { Appended, Journal, LogReader, RecoveryReport } from '@episteme/wal';
 import { decodeHeader } from './commit/decodeCommit.js';
 import { encodeCommit, encodeTombstone, prepareCommit } from './commit/encodeCommit.js';
 import { KIND_TOMBSTONE } from './commit/layout.js';
@@ -89,6 +89,11 @@ export class LocalEventStore implements EventStore {
    */
   get log(): LogReader {
     return this.journal;
+  }
+
+  /** What the journal's recovery found and did when the store opened it (an app reports the cuts a crash left). */
+  get recovery(): RecoveryReport {
+    return this.journal.recovery;
   }
 
   /**
