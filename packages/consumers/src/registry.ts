@@ -7,6 +7,8 @@ import { FileCursorStore } from './fileCursorStore.js';
 import { checkParts, type ConsumerInfo, type JournalRegistryOptions, type Logger, type RegistryOptions, type RegistryParts } from './registryParts.js';
 import { effectiveState, refuseIfRunningElsewhere, refuseIfRunningHere } from './running.js';
 import { checkRegisterOptions, checkStartFrom, type StartFrom } from './startFrom.js';
+import { storeRegistryParts, type StoreRegistryOptions } from './events/storeRegistry.js';
+import type { LocalEventStore } from '@episteme/store';
 
 export type { ConsumerInfo, JournalRegistryOptions, Logger, RegistryOptions, RegistryParts } from './registryParts.js';
 
@@ -94,6 +96,18 @@ export class ConsumerRegistry {
       throw new InvalidConsumerArgumentError('ConsumerRegistry.forJournal takes a journal (Journal.open or Journal.openForRead); over another log, use new ConsumerRegistry({ log, cursors, retention })');
     }
     return new ConsumerRegistry({ log: journal, cursors: new FileCursorStore(journal.dir, io) }, rest);
+  }
+
+  /**
+   * The registry of an event store's consumers (run them with
+   * `runEventConsumer`): over `store.log`, with cursor files in
+   * `<store dir>/consumers/`. Cleanup is not supported under a store (the
+   * stream index points into every segment): `cleanup()` deletes nothing and
+   * says so through the logger, and `autoCleanup` is refused.
+   */
+  static forStore(store: LocalEventStore, options: StoreRegistryOptions = {}): ConsumerRegistry {
+    const { parts, options: registryOptions } = storeRegistryParts(store, options);
+    return new ConsumerRegistry(parts, registryOptions);
   }
 
   /** Registers a consumer at `startFrom` (default earliest); one already registered is returned as it is. */

@@ -7,6 +7,7 @@ import { registerProjectionCursor, reportUnrepairedProjectionCursor } from './pr
 import { ProjectionRuntime } from './projectionRuntime.js';
 import type { ProjectionInfo, RebuildProgress, RebuildReport, StartReport } from './reports.js';
 import { FileSnapshotStore, type SnapshotStore } from './stores.js';
+import type { LocalEventStore } from '@episteme/store';
 
 export interface EngineOptions {
   /** The log the projections read. */
@@ -89,6 +90,21 @@ export class ProjectionEngine {
   static forJournal(journal: Journal | JournalReader, options: JournalEngineOptions = {}): ProjectionEngine {
     const { io, store, ...rest } = options;
     return new ProjectionEngine({ ...rest, log: journal, store: store ?? new FileSnapshotStore(journal.dir, io) });
+  }
+
+  /**
+   * An engine over an event store's log (for `eventProjection` and
+   * `perStreamProjection`), with its snapshots in `<store dir>/projections/`
+   * unless a store is given. Pass `registry: ConsumerRegistry.forStore(store)`
+   * to see the projections' cursors (and lag) among the store's consumers.
+   */
+  static forStore(eventStore: LocalEventStore, options: JournalEngineOptions = {}): ProjectionEngine {
+    const s = eventStore as Partial<LocalEventStore> | null;
+    if (typeof s !== 'object' || s === null || typeof s.dir !== 'string' || typeof s.log?.readMany !== 'function') {
+      throw new InvalidProjectionArgumentError('ProjectionEngine.forStore takes an event store (openEventStore); over a journal, use ProjectionEngine.forJournal');
+    }
+    const { io, store, ...rest } = options;
+    return new ProjectionEngine({ ...rest, log: eventStore.log, store: store ?? new FileSnapshotStore(eventStore.dir, io) });
   }
 
   register(projection: AnyProjection): this {

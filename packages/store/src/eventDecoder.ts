@@ -65,6 +65,16 @@ export function validateEventFilter(filter: unknown): Readonly<EventFilter> {
   return Object.freeze(out);
 }
 
+/**
+ * The stream a record of a store's log deletes (a tombstone), or undefined
+ * for a commit: a read model keyed by stream drops that stream's state, as
+ * the store's reads do. STORE_CORRUPT_COMMIT for a record that is neither.
+ */
+export function deletedStreamOf(record: Pick<LogRecord, 'offset' | 'payload'>): string | undefined {
+  const header = decodeHeader(record.payload, record.offset);
+  return header.kind === KIND_TOMBSTONE ? header.stream : undefined;
+}
+
 export function createEventDecoder(options: EventDecoderOptions = {}): EventDecoder {
   if (typeof options !== 'object' || options === null) throw new StoreInvalidArgumentError('createEventDecoder takes { upcasters?, filter? }');
   const upcasters: Upcasters = validateUpcasters(options.upcasters);

@@ -26,7 +26,7 @@ export type {
   RecordedFields,
   Upcaster,
 } from './types.js';
-export { createEventDecoder, validateEventFilter, type EventDecoder, type EventDecoderOptions, type EventFilter } from './eventDecoder.js';
+export { createEventDecoder, deletedStreamOf, validateEventFilter, type EventDecoder, type EventDecoderOptions, type EventFilter } from './eventDecoder.js';
 export { matchesExpectedVersion } from './expectedVersion.js';
 export { validateStreamName, MAX_STREAM_NAME_LENGTH } from './streamName.js';
 export { uuidv7 } from './uuidv7.js';
