@@ -1,8 +1,8 @@
 import type { DependencyContainer } from 'tsyringe';
-import { CONSUMER_REGISTRY, ConsumerRegistry, FileCursorStore, type Logger } from '@episteme/consumers';
-import { FileSnapshotStore, PROJECTION_ENGINE, ProjectionEngine, type SnapshotStore } from '@episteme/projections';
+import { CONSUMER_REGISTRY, ConsumerRegistry, type Logger } from '@episteme/consumers';
+import { PROJECTION_ENGINE, ProjectionEngine, type SnapshotStore } from '@episteme/projections';
 import type { LocalEventStore } from '@episteme/store';
-import { JOURNAL_READER, Journal, type JournalOptions, type JournalReader, type LogReader } from '@episteme/wal';
+import { JOURNAL_READER, Journal, type JournalOptions, type JournalReader } from '@episteme/wal';
 import { join } from 'node:path';
 import { AuditExporter } from '../consumers/auditExport.js';
 import { beliefsProjection } from '../projections/beliefs.js';
@@ -53,7 +53,11 @@ export async function wire(container: DependencyContainer, config: AppConfig, op
     { lockWaitMs: config.lockWaitMs, ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}) },
   );
   container.register(EVENT_STORE, { useValue: store });
-  registerReading(container, store.log, journalOptions, logger, options.snapshotStore);
+  registerReading(
+    container,
+    () => ConsumerRegistry.forStore(store, { logger, ...(journalOptions.io ? { io: journalOptions.io } : {}) }),
+    (registry) => ProjectionEngine.forStore(store, engineOptions(registry, journalOptions, logger, options.snapshotStore)),
+  );
   container.register(AssertionService, { useClass: AssertionService });
   // on the journal's FileIO: a test that puts the journal on a simulated disk gets the audit file there too
   container.register(AUDIT_EXPORTER, { useValue: new AuditExporter(join(config.dataDir, 'audit', 'assertions.ndjson'), journalOptions.io) });
@@ -75,7 +79,12 @@ export async function wireReader(container: DependencyContainer, config: AppConf
     throw new LegacyDataError(journalOptions.dir);
   }
   container.register(JOURNAL_READER, { useValue: reader });
-  registerReading(container, reader, journalOptions, options.logger ?? stderrLogger, options.snapshotStore);
+  const logger = options.logger ?? stderrLogger;
+  registerReading(
+    container,
+    () => ConsumerRegistry.forJournal(reader, { logger, autoCleanup: false, ...(journalOptions.io ? { io: journalOptions.io } : {}) }),
+    (registry) => ProjectionEngine.forJournal(reader, engineOptions(registry, journalOptions, logger, options.snapshotStore)),
+  );
   return container;
 }
 
@@ -86,28 +95,29 @@ function registerConfig(container: DependencyContainer, config: AppConfig): Jour
 }
 
 /**
- * The registry and the engine over the log (the store's, or a reader's),
- * with the cursor files and snapshots in the journal's directory. Neither
- * deletes anything: segment cleanup is not supported under an event store
- * (its stream index points into every segment), so the registry has no
- * retention and the projections keep no cursor to hold the log back.
+ * The registry and the engine, made on first need, with the app's
+ * projections registered. Over the store (the writer), the registry is the
+ * store's (ConsumerRegistry.forStore): cleanup deletes nothing there (the
+ * stream index points into every segment); over a reader, it administers
+ * cursors and deletes nothing either.
  */
-function registerReading(container: DependencyContainer, log: LogReader, journal: JournalOptions, logger: Logger, snapshotStore: SnapshotStore | undefined): void {
+function registerReading(container: DependencyContainer, makeRegistry: () => ConsumerRegistry, makeEngine: (registry: ConsumerRegistry) => ProjectionEngine): void {
   let registry: ConsumerRegistry | undefined;
   let engine: ProjectionEngine | undefined;
-  container.register(CONSUMER_REGISTRY, {
-    useFactory: () => (registry ??= new ConsumerRegistry({ log, cursors: new FileCursorStore(journal.dir, journal.io) }, { logger, autoCleanup: false })),
-  });
+  container.register(CONSUMER_REGISTRY, { useFactory: () => (registry ??= makeRegistry()) });
   container.register(PROJECTION_ENGINE, {
     useFactory: (c) => {
       if (!engine) {
-        const store = snapshotStore ?? new FileSnapshotStore(journal.dir, journal.io);
-        engine = new ProjectionEngine({ log, registry: c.resolve(CONSUMER_REGISTRY), store, snapshotEveryEvents: 50_000, logger });
+        engine = makeEngine(c.resolve(CONSUMER_REGISTRY));
         for (const p of PROJECTIONS) engine.register(p);
       }
       return engine;
     },
   });
+}
+
+function engineOptions(registry: ConsumerRegistry, journal: JournalOptions, logger: Logger, store: SnapshotStore | undefined) {
+  return { registry, snapshotEveryEvents: 50_000, logger, ...(store ? { store } : {}), ...(journal.io ? { io: journal.io } : {}) };
 }
 
 /** Typed accessors over a container wired as the writer. */

@@ -1,8 +1,8 @@
 import { dirname } from 'node:path';
-import { createDirectories, nodeFileIO, type FileIO, type LogRecord } from '@episteme/wal';
+import { createDirectories, nodeFileIO, type FileIO } from '@episteme/wal';
 import { readFully, writeFully } from '@episteme/wal/internals';
-import { runConsumer, type ConsumerRegistry, type RunResult } from '@episteme/consumers';
-import { assertionEventsOf } from '../projections/assertionCodec.js';
+import { runEventConsumer, type ConsumerRegistry, type RunResult } from '@episteme/consumers';
+import { assertionDecoder, type AppEvent, type AppEventType } from '../projections/assertionEvents.js';
 
 export const AUDIT_CONSUMER = 'audit-export';
 
@@ -12,7 +12,9 @@ export const AUDIT_CONSUMER = 'audit-export';
  * to a file, exactly once per event even across crashes: delivery is at
  * least once, and the file itself remembers the last global position it
  * holds, so a redelivered event is skipped. A line torn by a crash is cut
- * on start. Records that hold no assertion event are not exported.
+ * on start. Only assertion events are exported (see assertionEvents.ts). It
+ * runs as a consumer of the store (runEventConsumer): a commit is delivered
+ * whole, at least once.
  * Every file operation goes through a FileIO (the app passes the journal's),
  * so that a test can drop what was never synced (a power loss).
  */
@@ -58,21 +60,19 @@ export class AuditExporter {
    * When the cut itself fails, every later batch throws until the exporter
    * is opened again.
    */
-  readonly handle = (records: LogRecord[]): void => {
+  readonly handle = (events: readonly AppEvent[]): void => {
     if (this.failure !== undefined) {
       throw new Error(`audit export to ${this.path} stopped: cutting back ${this.failure.what} failed; restart to resume from what the file holds`, { cause: this.failure.err });
     }
     const fd = this.fd!;
     const lines: string[] = [];
     let last = this.lastPosition;
-    for (const r of records) {
-      for (const e of assertionEventsOf(r.offset, r.payload)) {
-        if (e.type === 'NotAnAssertion') continue; // not the app's
-        if (e.globalPosition <= last) continue; // already exported before a crash
-        const { globalPosition, stream, streamPosition, id, type, recordedAt, data, metadata } = e;
-        lines.push(JSON.stringify({ globalPosition, stream, streamPosition, id, type, recordedAt, data, metadata }) + '\n');
-        last = globalPosition;
-      }
+    for (const e of events) {
+      if (e.type === 'NotAnAssertion') continue; // not the app's
+      if (e.globalPosition <= last) continue; // already exported before a crash
+      const { globalPosition, stream, streamPosition, id, type, recordedAt, data, metadata } = e;
+      lines.push(JSON.stringify({ globalPosition, stream, streamPosition, id, type, recordedAt, data, metadata }) + '\n');
+      last = globalPosition;
     }
     if (lines.length === 0) return;
     const bytes = Buffer.from(lines.join(''));
@@ -106,7 +106,14 @@ export class AuditExporter {
 
   run(registry: ConsumerRegistry, signal: AbortSignal, options: { stopAtHead?: boolean } = {}): Promise<RunResult> {
     registry.register(AUDIT_CONSUMER, { startFrom: 'earliest' });
-    return runConsumer(registry, AUDIT_CONSUMER, { batchHandler: this.handle, batchSize: 2048, commitEveryRecords: 2048, signal, ...options });
+    return runEventConsumer<AppEventType>(registry, AUDIT_CONSUMER, {
+      decoder: assertionDecoder(),
+      batchHandler: (events) => this.handle(events as AppEvent[]),
+      batchSize: 2048,
+      commitEveryRecords: 2048,
+      signal,
+      ...options,
+    });
   }
 
   close(): void {

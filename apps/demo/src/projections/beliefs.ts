@@ -1,5 +1,5 @@
-import type { Projection } from '@episteme/projections';
-import { assertionEventsOf, rawCodec, type AppEvent } from './assertionCodec.js';
+import { eventProjection } from '@episteme/projections';
+import { assertionDecoder, type AppEvent, type AppEventType } from './assertionEvents.js';
 import { dictionary, toDictionary } from './dictionary.js';
 
 export interface Belief {
@@ -28,24 +28,21 @@ export interface BeliefsState {
  * replaces the earlier one, whatever its subject (version 1 left the earlier
  * one under its old subject, where no retraction could reach it). Records
  * that are not assertion events are stepped over (version 2 failed on them,
- * for good; see assertionCodec.ts). Version 4: the events of the event
+ * for good; see assertionEvents.ts). Version 4: the events of the event
  * store's assertion streams, by global position.
  */
-export const beliefsProjection: Projection<BeliefsState, Uint8Array> = {
+export const beliefsProjection = eventProjection<BeliefsState, AppEventType>({
   name: 'beliefs',
   version: 4,
-  codec: rawCodec,
+  decoder: assertionDecoder(),
   // ids and subjects are user input: dictionaries, so that "toString" or "__proto__" are plain keys
   initialState: () => ({ bySubject: dictionary(), subjectOf: dictionary(), retracted: 0 }),
   deserialize: (data) => {
     const d = data as BeliefsState;
     return { bySubject: toDictionary(d.bySubject, (beliefs) => toDictionary(beliefs)), subjectOf: toDictionary(d.subjectOf), retracted: d.retracted };
   },
-  apply(state, payload, meta) {
-    for (const event of assertionEventsOf(meta.offset, payload)) applyBelief(state, event);
-    return state;
-  },
-};
+  evolve: (state, event) => applyBelief(state, event as AppEvent),
+});
 
 /** One event folded into the beliefs. */
 export function applyBelief(state: BeliefsState, event: AppEvent): BeliefsState {

@@ -1,5 +1,5 @@
-import type { Projection } from '@episteme/projections';
-import { assertionEventsOf, rawCodec, type AppEvent } from './assertionCodec.js';
+import { eventProjection } from '@episteme/projections';
+import { assertionDecoder, type AppEvent, type AppEventType } from './assertionEvents.js';
 import { dictionary, toDictionary } from './dictionary.js';
 
 export interface StatsState {
@@ -18,20 +18,17 @@ export interface StatsState {
  * Version 3: records that are not assertion events are counted, not fatal.
  * Version 4: the events of the event store's assertion streams.
  */
-export const statsProjection: Projection<StatsState, Uint8Array> = {
+export const statsProjection = eventProjection<StatsState, AppEventType>({
   name: 'stats',
   version: 4,
-  codec: rawCodec,
+  decoder: assertionDecoder(),
   initialState: () => ({ assertions: 0, retractions: 0, notAssertions: 0, byPredicate: dictionary(), bySource: dictionary() }),
   deserialize: (data) => {
     const d = data as StatsState;
     return { assertions: d.assertions, retractions: d.retractions, notAssertions: d.notAssertions, byPredicate: toDictionary(d.byPredicate), bySource: toDictionary(d.bySource) };
   },
-  apply(state, payload, meta) {
-    for (const event of assertionEventsOf(meta.offset, payload)) countEvent(state, event);
-    return state;
-  },
-};
+  evolve: (state, event) => countEvent(state, event as AppEvent),
+});
 
 /** One event counted. */
 export function countEvent(state: StatsState, event: AppEvent): StatsState {
