@@ -28,11 +28,17 @@ const STORE_MAGIC = [0x45, 0x53];
 /**
  * Whether the log's first record is an assertion event of an earlier
  * version (a JSON object with an assertion event's type), rather than a
- * store record. One record is read.
+ * store record. One record is read; one that cannot be read (damage) is
+ * left to the commands, which report it where they need it.
  */
 export function holdsLegacyData(log: Pick<LogReader, 'earliest' | 'head' | 'read'>): boolean {
   if (log.head <= log.earliest) return false;
-  const rec = log.read(log.earliest);
+  let rec;
+  try {
+    rec = log.read(log.earliest);
+  } catch {
+    return false;
+  }
   if (!rec || (rec.payload[0] === STORE_MAGIC[0] && rec.payload[1] === STORE_MAGIC[1])) return false;
   try {
     const value = JSON.parse(Buffer.from(rec.payload).toString('utf8')) as { type?: unknown } | null;
