@@ -1,4 +1,4 @@
-import type { Appended, Journal, LogReader, RecoveryReport } from '@episteme/wal';
+import type { Appended, Journal, LogReader } from '@episteme/wal';
 import { decodeHeader } from './commit/decodeCommit.js';
 import { encodeCommit, encodeTombstone, prepareCommit } from './commit/encodeCommit.js';
 import { KIND_TOMBSTONE } from './commit/layout.js';
@@ -14,6 +14,7 @@ import type { ResolvedStoreOptions } from './options.js';
 import { recordedEventsOf } from './recordedEvents.js';
 import { checkRetry } from './retries.js';
 import { validateStreamName } from './streamName.js';
+import type { RecoveryReport } from '@episteme/wal';
 import type {
   AggregateStreamOptions,
   AggregateStreamResult,
