@@ -77,7 +77,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       for (const l of lines) {
         const p = prepareLine(l, 'import:bench');
         if (typeof p === 'string') throw new Error(p);
-        sink += p.payload.length;
+        sink += p.id.length;
       }
     },
   });

@@ -1,14 +1,14 @@
 /**
- * Assertion ids: a retraction names one that stands, an assertion never
- * reuses one (the CLI refuses both, changing nothing), and the beliefs
- * projection stays right over a log that has a reused id anyway (appended
- * through the library, or before the CLI checked).
+ * Assertion ids: each names its assertion's stream. A retraction names one
+ * that stands, an assertion never takes one that stands (the store's
+ * expected versions refuse both in the writer, appending nothing), and the
+ * beliefs projection stays right over a log that has a reused id anyway.
  */
-import { appendFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { beliefsProjection, type BeliefsState, type SubjectBeliefs } from '../src/projections/beliefs.js';
-import type { AssertionEvent } from '../src/domain/events.js';
+import { applyBelief, beliefsProjection, type BeliefsState, type SubjectBeliefs } from '../src/projections/beliefs.js';
+import type { AppEvent } from '../src/projections/assertionEvents.js';
 import { cli, json, removeTempDirs, snapshotTree, tempDir } from './cliHelpers.js';
 
 afterAll(removeTempDirs);
@@ -26,16 +26,20 @@ describe('assertion ids through the CLI', () => {
     const data = tempDir();
     expect((await cli(['--data', data, ...assertArgs('earth', 'e1')])).code).toBe(0);
     const refused = await cli(['--data', data, ...assertArgs('mars', 'e1')]);
-    expect(refused).toMatchObject({ code: 2, stdout: '' });
-    expect(refused.stderr).toBe('episteme assert: id "e1" is already used by a standing assertion about "earth": retract it first, or leave the id out (a new one is made)\n');
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toBe(
+      'episteme assert: id "e1" is already used by a standing assertion about "earth" (stream "assertion-e1": expected version no_stream, actual 1); nothing was appended: retract it first, or leave the id out (a new one is made)\n',
+    );
     expect((await cli(['--data', data, 'retract', 'e1', '--reason', 'wrong subject'])).code).toBe(0);
     const before = snapshotTree(data);
     const again = await cli(['--data', data, 'retract', 'e1', '--reason', 'twice']);
-    expect(again).toMatchObject({ code: 2, stdout: '' });
-    expect(again.stderr).toMatch(/^episteme retract: no standing assertion has id "e1" \(never made, or already retracted\)/);
+    expect(again).toMatchObject({ code: 1, stdout: '' });
+    expect(again.stderr).toBe('episteme retract: assertion "e1" is already retracted (stream "assertion-e1" at version 2); nothing was appended\n');
     expect(snapshotTree(data)).toEqual(before);
-    // retracted, the id may name a new assertion
-    expect((await cli(['--data', data, ...assertArgs('mars', 'e1')])).code).toBe(0);
+    // retracted, the id may name a new assertion: appended to its stream after the retraction
+    const taken = await cli(['--data', data, '--json', ...assertArgs('mars', 'e1')]);
+    expect(taken.code).toBe(0);
+    expect(json(taken.stdout)).toMatchObject({ id: 'e1', stream: 'assertion-e1', version: 3 });
     expect(await standingIds(data, 'earth')).toEqual([]);
     expect(await standingIds(data, 'mars')).toEqual(['e1']);
   });
@@ -49,7 +53,7 @@ describe('assertion ids through the CLI', () => {
     const r = await cli(['--data', data, 'import', file]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
-      'line 2: id "taken" is already used by a standing assertion about "earth": retract it first, or leave the id out (a new one is made)',
+      'line 2: id "taken" is already used by a standing assertion about "earth" (stream "assertion-taken": expected version no_stream, actual 1); nothing was appended: retract it first, or leave the id out (a new one is made)',
       'line 3: id "new-1" is already used by an earlier line of this input: use another id, or leave it out (a new one is made)',
     ]);
     expect(r.stdout).toMatch(/^imported 3 assertions from 5 lines /);
@@ -89,33 +93,44 @@ describe('ids, subjects and sources that are names of built-in object properties
     expect(json<{ bySource: Record<string, number> }>((await cli(['--data', data, '--json', 'stats'])).stdout).bySource).toEqual({ constructor: 1, toString: 2, ['__proto__']: 1, cli: 1 });
   });
 
-  it('a refused retract changes nothing even when the writer would have to repair a torn tail first', async () => {
+  it('a refused retract appends nothing; the writer it opened to check repaired a torn tail first, and said so', async () => {
     const data = tempDir();
     expect((await cli(['--data', data, ...assertArgs('earth', 'e1')])).code).toBe(0);
     const journal = join(data, 'journal');
     const last = readdirSync(journal).filter((f) => f.endsWith('.wal')).sort().at(-1)!;
-    appendFileSync(join(journal, last), Buffer.alloc(17, 0x5a)); // half a record: what a crash mid-write leaves
-    const before = snapshotTree(data);
+    const segment = join(journal, last);
+    const records = readFileSync(segment);
+    appendFileSync(segment, Buffer.alloc(17, 0x5a)); // half a record: what a crash mid-write leaves
     const r = await cli(['--data', data, 'retract', 'typo', '--reason', 'r']);
     expect(r).toMatchObject({ code: 2, stdout: '' });
-    expect(snapshotTree(data)).toEqual(before);
+    // the check is the writer's (the stream, read where the append would be): its open cut the torn tail, as any writer's does
+    expect(r.stderr).toMatch(/^warning: journal recovery cut: /m);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('episteme retract: no assertion has id "typo" (stream "assertion-typo" does not exist); nothing was appended; `episteme beliefs <subject>` lists the ids');
+    expect(readFileSync(segment).subarray(0, records.length)).toEqual(records);
+    expect(json<{ head: number }>((await cli(['--data', data, '--json', 'wal', 'verify'])).stdout).head).toBe(records.length - 32);
   });
 });
 
 describe('the beliefs projection over a log with a reused id', () => {
-  const made = (id: string, subject: string, offset: number): [AssertionEvent, { offset: number }] => [
-    { type: 'AssertionMade', data: { id, subject, predicate: 'p', object: 'o', confidence: 1, source: 's', assertedAt: '2026-01-01T00:00:00.000Z' }, meta: { producer: 't', schema: 1 } } as AssertionEvent,
-    { offset },
-  ];
-  const apply = (events: Array<[AssertionEvent, { offset: number }]>): BeliefsState =>
-    events.reduce((s, [e, m]) => beliefsProjection.apply(s, e, m as never), beliefsProjection.initialState());
+  const made = (id: string, subject: string, globalPosition: number): AppEvent =>
+    ({
+      type: 'AssertionMade',
+      data: { id, subject, predicate: 'p', object: 'o', confidence: 1, source: 's', assertedAt: '2026-01-01T00:00:00.000Z' },
+      metadata: { producer: 't', schema: 1 },
+      id: `e${globalPosition}`,
+      stream: `assertion-${id}`,
+      streamPosition: 1,
+      globalPosition,
+      recordedAt: new Date(0),
+    }) as AppEvent;
+  const apply = (events: AppEvent[]): BeliefsState => events.reduce((s, e) => applyBelief(s, e), beliefsProjection.initialState());
 
   it('the later assertion replaces the earlier one under its old subject, and one retraction removes it', () => {
     const state = apply([made('x', 'earth', 0), made('x', 'mars', 10)]);
-    expect(state.bySubject).toEqual({ mars: { x: expect.objectContaining({ id: 'x', offset: 10 }) } });
+    expect(state.bySubject).toEqual({ mars: { x: expect.objectContaining({ id: 'x', globalPosition: 10 }) } });
     expect(state.subjectOf).toEqual({ x: 'mars' });
-    const retraction = { type: 'AssertionRetracted', data: { assertionId: 'x', reason: 'r', retractedAt: '2026-01-02T00:00:00.000Z' }, meta: { producer: 't', schema: 1 } } as AssertionEvent;
-    const after = beliefsProjection.apply(state, retraction, { offset: 20 } as never);
+    const retraction = { type: 'AssertionRetracted', data: { assertionId: 'x', reason: 'r', retractedAt: '2026-01-02T00:00:00.000Z' }, metadata: { producer: 't', schema: 1 }, id: 'e20', stream: 'assertion-x', streamPosition: 2, globalPosition: 20, recordedAt: new Date(0) } as AppEvent;
+    const after = applyBelief(state, retraction);
     expect(after.bySubject).toEqual({});
     expect(after.subjectOf).toEqual({});
     expect(after.retracted).toBe(1);
@@ -124,6 +139,6 @@ describe('the beliefs projection over a log with a reused id', () => {
   it('a reuse under the same subject replaces in place', () => {
     const state = apply([made('x', 'earth', 0), made('y', 'earth', 5), made('x', 'earth', 10)]);
     expect(Object.keys(state.bySubject.earth!).sort()).toEqual(['x', 'y']);
-    expect(state.bySubject.earth!.x!.offset).toBe(10);
+    expect(state.bySubject.earth!.x!.globalPosition).toBe(10);
   });
 });

@@ -1,19 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import type { JournalRecord } from '@episteme/wal';
 import { SimulatedDisk } from '@episteme/wal/testing';
 import { AuditExporter } from '../src/consumers/auditExport.js';
+import type { AppEvent } from '../src/projections/assertionEvents.js';
 
 const PATH = '/data/audit/assertions.ndjson';
 
-/** Records as the consumer runner hands them over (the exporter reads offset and payload only). */
-function records(from: number, count: number): JournalRecord[] {
+/** Events as the event consumer hands them over, one per commit (the exporter reads their fields). */
+function records(from: number, count: number): AppEvent[] {
   return Array.from({ length: count }, (_, i) => {
-    const offset = from + i * 100;
-    return { offset, payload: Buffer.from(JSON.stringify({ type: 'AssertionMade', data: { n: offset } })) } as unknown as JournalRecord;
+    const globalPosition = from + i * 100;
+    const id = `a${globalPosition}`;
+    const data = { id, subject: 's', predicate: 'p', object: 'o', confidence: 1, source: 't', assertedAt: '2026-01-01T00:00:00.000Z' };
+    return { type: 'AssertionMade', data, metadata: { producer: 't', schema: 1 }, id: `e${globalPosition}`, stream: `assertion-${id}`, streamPosition: 1, globalPosition, recordedAt: new Date(0) } as AppEvent;
   });
 }
 
-/** The offsets of the file's lines, as a reader of the export sees them. */
+/** The global positions of the file's lines, as a reader of the export sees them. */
 function exportedOffsets(disk: SimulatedDisk): number[] {
   const fd = disk.open(PATH, 'r');
   const bytes = new Uint8Array(disk.size(fd));
@@ -23,7 +25,7 @@ function exportedOffsets(disk: SimulatedDisk): number[] {
     .toString()
     .split('\n')
     .filter((l) => l !== '')
-    .map((l) => (JSON.parse(l) as { offset: number }).offset);
+    .map((l) => (JSON.parse(l) as { globalPosition: number }).globalPosition);
 }
 
 describe('AuditExporter through the FileIO seam', () => {
@@ -35,8 +37,25 @@ describe('AuditExporter through the FileIO seam', () => {
     disk.powerLoss();
     const again = new AuditExporter(PATH, disk);
     again.open();
-    expect(again.lastOffset).toBe(400);
+    expect(again.lastPosition).toBe(400);
     expect(exportedOffsets(disk)).toEqual([0, 100, 200, 300, 400]);
+  });
+
+  it('a line holds the event: global position first (what the file remembers), stream, position, ids, type, time, data, metadata; other events are not exported', () => {
+    const disk = new SimulatedDisk();
+    const audit = new AuditExporter(PATH, disk);
+    audit.open();
+    const foreign: AppEvent = { type: 'NotAnAssertion', data: { reason: 'not a commit' }, metadata: undefined, id: '', stream: '', streamPosition: 0, globalPosition: 50, recordedAt: new Date(0) };
+    audit.handle([...records(0, 1), foreign]);
+    const fd = disk.open(PATH, 'r');
+    const bytes = new Uint8Array(disk.size(fd));
+    disk.read(fd, bytes, 0, bytes.length, 0);
+    disk.close(fd);
+    expect(Buffer.from(bytes).toString()).toBe(
+      '{"globalPosition":0,"stream":"assertion-a0","streamPosition":1,"id":"e0","type":"AssertionMade","recordedAt":"1970-01-01T00:00:00.000Z",' +
+        '"data":{"id":"a0","subject":"s","predicate":"p","object":"o","confidence":1,"source":"t","assertedAt":"2026-01-01T00:00:00.000Z"},"metadata":{"producer":"t","schema":1}}\n',
+    );
+    expect(audit.lastPosition).toBe(0);
   });
 
   it('a write that fails partway is cut back and the batch, handed over again, is written once: no line lost, none twice', () => {
@@ -48,11 +67,11 @@ describe('AuditExporter through the FileIO seam', () => {
     let calls = 0;
     disk.inject = ({ op, path }) => (op === 'write' && path === PATH ? (++calls === 1 ? { shortWrite: 20 } : { error: 'ENOSPC' }) : undefined);
     expect(() => audit.handle(records(300, 4))).toThrow(/ENOSPC/);
-    expect(audit.lastOffset).toBe(200);
+    expect(audit.lastPosition).toBe(200);
     expect(exportedOffsets(disk)).toEqual([0, 100, 200]);
     disk.inject = undefined; // room again
     audit.handle(records(300, 4)); // the runner delivers the batch again
-    expect(audit.lastOffset).toBe(600);
+    expect(audit.lastPosition).toBe(600);
     expect(exportedOffsets(disk)).toEqual([0, 100, 200, 300, 400, 500, 600]);
   });
 
@@ -80,13 +99,13 @@ describe('AuditExporter through the FileIO seam', () => {
     let failNext = true;
     disk.inject = ({ op, path }) => (op === 'fsync' && path === PATH && failNext ? ((failNext = false), { error: 'EIO' }) : undefined);
     expect(() => audit.handle(records(200, 2))).toThrow(/EIO/);
-    expect(audit.lastOffset).toBe(100);
+    expect(audit.lastPosition).toBe(100);
     expect(exportedOffsets(disk)).toEqual([0, 100]); // cut back, not left to a later sync
     audit.handle(records(200, 2)); // the runner's retry
     disk.powerLoss();
     const again = new AuditExporter(PATH, disk);
     again.open();
-    expect(again.lastOffset).toBe(300);
+    expect(again.lastPosition).toBe(300);
     expect(exportedOffsets(disk)).toEqual([0, 100, 200, 300]);
   });
 
@@ -103,7 +122,7 @@ describe('AuditExporter through the FileIO seam', () => {
     disk.powerLoss();
     const again = new AuditExporter(PATH, disk);
     again.open();
-    expect(again.lastOffset).toBe(100); // the unsynced lines are gone with the power
+    expect(again.lastPosition).toBe(100); // the unsynced lines are gone with the power
     again.handle(records(200, 2));
     expect(exportedOffsets(disk)).toEqual([0, 100, 200, 300]);
   });

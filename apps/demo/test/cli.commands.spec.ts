@@ -6,6 +6,7 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConsumerRegistry } from '@episteme/consumers';
 import { Journal } from '@episteme/wal';
 import type { Belief, SubjectBeliefs } from '../src/projections/beliefs.js';
 import { cli, FIXTURES, json, oneLineError, removeTempDirs, snapshotTree, STACK_FRAME, tempDir } from './cliHelpers.js';
@@ -13,9 +14,10 @@ import { cli, FIXTURES, json, oneLineError, removeTempDirs, snapshotTree, STACK_
 afterEach(removeTempDirs);
 
 interface Appended {
-  offset: number;
-  contentAddress: string;
   id: string;
+  stream: string;
+  version: number;
+  globalPosition: number;
 }
 interface Stats {
   assertions: number;
@@ -52,35 +54,37 @@ async function stats(data: string): Promise<Stats> {
   return json<Stats>(r.stdout);
 }
 
-/** The journal's records as `wal dump --json` lists them. */
-async function dump(data: string): Promise<{ offset: number; length: number; blake3: string; payload: string }[]> {
-  const r = await cli(['--data', data, '--json', 'wal', 'dump']);
+/** The journal's records as `wal dump --events --json` lists them: one commit each. */
+async function dump(data: string): Promise<{ offset: number; kind: string; stream: string; events: { type: string; data: Record<string, unknown>; metadata: Record<string, unknown> }[] }[]> {
+  const r = await cli(['--data', data, '--json', 'wal', 'dump', '--events']);
   expect(r.code, r.stderr).toBe(0);
   return r.stdout.trim().split('\n').filter(Boolean).map((l) => json(l));
 }
 
 describe('assert', () => {
-  it('appends a validated assertion and prints its offset, content address and id', async () => {
+  it('appends a validated assertion to its own stream and prints its id, stream, version and global position', async () => {
     const data = join(tempDir(), 'data'); // does not exist yet: the first write creates it
     const r = await cli(['--data', data, 'assert', '--subject', 'earth', '--predicate', 'orbits', '--object', 'sun', '--confidence', '0.99']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
-    const m = /^offset (\d+)\ncontent address ([0-9a-f]{64})\nid (\S+)\n$/.exec(r.stdout);
+    const m = /^id (\S+)\nstream assertion-(\S+)\nversion 1\nglobal position (\d+)\n$/.exec(r.stdout);
     expect(m, r.stdout).not.toBeNull();
-    expect(Number(m![1])).toBe(0);
+    expect(m![2]).toBe(m![1]);
+    expect(Number(m![3])).toBe(0);
 
     const second = await assertJson(data, '--subject', 'earth', '--predicate', 'orbits', '--object', 'moon', '--confidence', '0.2', '--source', 'a-child');
-    expect(second.offset).toBeGreaterThan(0);
-    expect(second.contentAddress).toMatch(/^[0-9a-f]{64}$/);
-    expect(second.id).not.toBe(m![3]);
+    expect(second).toEqual({ id: expect.any(String), stream: `assertion-${second.id}`, version: 1, globalPosition: expect.any(Number) });
+    expect(second.globalPosition).toBeGreaterThan(0);
+    expect(second.id).not.toBe(m![1]);
 
-    // the content address is the stored BLAKE3 digest of the record at that offset
+    // one commit per assertion, in its stream; a global position is its commit's place in the log
     const records = await dump(data);
-    expect(records.map((x) => x.offset)).toEqual([0, second.offset]);
-    expect(records[0]!.blake3).toBe(m![2]);
-    expect(records[1]!.blake3).toBe(second.contentAddress);
-    const event = JSON.parse(Buffer.from(records[1]!.payload, 'base64').toString('utf8')) as { type: string; data: Record<string, unknown>; meta: Record<string, unknown> };
-    expect(event).toMatchObject({ type: 'AssertionMade', data: { id: second.id, subject: 'earth', predicate: 'orbits', object: 'moon', confidence: 0.2, source: 'a-child' }, meta: { schema: 1 } });
+    expect(records.map((x) => [x.offset, x.kind, x.stream])).toEqual([
+      [0, 'commit', `assertion-${m![1]}`],
+      [second.globalPosition, 'commit', second.stream],
+    ]);
+    const event = records[1]!.events[0]!;
+    expect(event).toMatchObject({ type: 'AssertionMade', data: { id: second.id, subject: 'earth', predicate: 'orbits', object: 'moon', confidence: 0.2, source: 'a-child' }, metadata: { producer: 'cli', schema: 1 } });
     expect(Date.parse(event.data.assertedAt as string)).not.toBeNaN();
   });
 
@@ -90,7 +94,7 @@ describe('assert', () => {
     expect(a.id).toBe('iau-2006');
     const b = await beliefs(data, 'pluto');
     expect(b.assertions).toHaveLength(1);
-    expect(b.assertions[0]).toMatchObject({ id: 'iau-2006', confidence: 1, source: 'cli', offset: a.offset });
+    expect(b.assertions[0]).toMatchObject({ id: 'iau-2006', confidence: 1, source: 'cli', globalPosition: a.globalPosition });
   });
 
   it('takes the data directory from EPISTEME_DATA, and --data over it', async () => {
@@ -134,13 +138,13 @@ describe('retract and beliefs', () => {
     const text = await cli(['--data', data, 'beliefs', 'earth']);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('earth: 4 standing assertion(s)');
-    expect(text.stdout).toMatch(/orbits\s+sun\s+0\.99\s+cli\s+0\n/);
+    expect(text.stdout).toMatch(new RegExp(`orbits\\s+sun\\s+0\\.99\\s+cli\\s+${sun.id}\\s+0\\n`));
 
     const r = await cli(['--data', data, 'retract', sun.id, '--reason', 'a test said so']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^offset (\d+)\ncontent address [0-9a-f]{64}\n$/);
+    expect(r.stdout).toMatch(new RegExp(`^id ${sun.id}\\nstream assertion-${sun.id}\\nversion 2\\nglobal position \\d+\\n$`));
     const retraction = await cli(['--data', data, '--json', 'retract', blue.id, '--reason', 'greener now']);
-    expect(json<Appended>(retraction.stdout)).toMatchObject({ id: blue.id, contentAddress: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(json<Appended>(retraction.stdout)).toEqual({ id: blue.id, stream: blue.stream, version: 2, globalPosition: expect.any(Number) });
 
     b = await beliefs(data, 'earth');
     expect(b.assertions.map((a: Belief) => a.id)).toEqual([moon.id, green.id]);
@@ -160,9 +164,9 @@ describe('retract and beliefs', () => {
 
   it('a read-only query changes no file', async () => {
     const data = tempDir();
-    await assertJson(data, '--subject', 'earth', '--predicate', 'orbits', '--object', 'sun');
+    await assertJson(data, '--subject', 'earth', '--predicate', 'orbits', '--object', 'sun', '--id', 'a1');
     const before = snapshotTree(data);
-    for (const argv of [['beliefs', 'earth'], ['stats'], ['consumers', 'list'], ['projections', 'list'], ['wal', 'segments'], ['wal', 'dump'], ['wal', 'verify']]) {
+    for (const argv of [['beliefs', 'earth'], ['stats'], ['consumers', 'list'], ['projections', 'list'], ['streams', 'list'], ['streams', 'show', 'assertion-a1'], ['wal', 'segments'], ['wal', 'dump'], ['wal', 'dump', '--events'], ['wal', 'verify']]) {
       const r = await cli(['--data', data, ...argv]);
       expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
     }
@@ -262,7 +266,7 @@ describe('stats', () => {
 });
 
 describe('consumers', () => {
-  it('lists, resets (earliest, latest, an offset) and deletes cursors', async () => {
+  it("lists, resets (earliest, latest, an offset) and deletes cursors: the projections', and one a program registered", async () => {
     const data = tempDir();
     const first = await assertJson(data, '--subject', 'a', '--predicate', 'p', '--object', 'o');
     const second = await assertJson(data, '--subject', 'b', '--predicate', 'p', '--object', 'o');
@@ -272,11 +276,16 @@ describe('consumers', () => {
       expect(r.code, r.stderr).toBe(0);
       return json<ConsumerRow[]>(r.stdout);
     };
+    // a consumer of the app's log, registered as a program would (the app's own is audit-export)
+    const reader = await Journal.openForRead({ dir: join(data, 'journal') });
+    ConsumerRegistry.forJournal(reader).register('indexer', { startFrom: 'earliest' });
+    await reader.close();
     const rows = await list();
-    expect(rows.map((c) => c.name).sort()).toEqual(['projection.beliefs', 'projection.stats']);
+    expect(rows.map((c) => c.name).sort()).toEqual(['indexer', 'projection.beliefs', 'projection.stats']);
     const head = rows[0]!.head;
     for (const c of rows) {
-      expect(c).toMatchObject({ cursor: first.offset, head, lagBytes: head, lagRecords: 3, state: expect.any(String) });
+      // a cursor is a position in the log: a commit's, which is its first event's global position
+      expect(c).toMatchObject({ cursor: first.globalPosition, head, lagBytes: head, lagRecords: 3, state: expect.any(String) });
       expect(Date.parse(c.lastCommitAt)).not.toBeNaN();
     }
     const text = await cli(['--data', data, 'consumers', 'list']);
@@ -284,24 +293,30 @@ describe('consumers', () => {
 
     let r = await cli(['--data', data, 'consumers', 'reset', 'projection.stats', '--to', 'latest']);
     expect(r, r.stderr).toMatchObject({ code: 0, stdout: `projection.stats: cursor ${head}\n` });
-    expect(r.stderr).toMatch(/^note: projection\.stats is the cursor of projection "stats": it only holds the log back; the projection resumes from its snapshot, and its engine sets the cursor to the projection's checkpoint at its next snapshot; a deleted cursor is registered again by the next command that writes, or by a running app at the projection's next snapshot/);
+    expect(r.stderr).toMatch(/^note: projection\.stats is the cursor of projection "stats": it only shows how far the projection got \(cleanup deletes nothing under the event store\); the projection resumes from its snapshot, and its engine sets the cursor to the projection's checkpoint at its next snapshot; a deleted cursor is registered again by the next command that writes/);
     expect((await list()).find((c) => c.name === 'projection.stats')).toMatchObject({ cursor: head, lagBytes: 0, lagRecords: 0 });
 
-    r = await cli(['--data', data, '--json', 'consumers', 'reset', 'projection.stats', '--to', String(second.offset)]);
+    r = await cli(['--data', data, '--json', 'consumers', 'reset', 'indexer', '--to', String(second.globalPosition)]);
     expect(r.code, r.stderr).toBe(0);
-    expect(json(r.stdout)).toMatchObject({ name: 'projection.stats', cursor: second.offset });
-    expect((await list()).find((c) => c.name === 'projection.stats')).toMatchObject({ cursor: second.offset, lagRecords: 2 });
+    expect(r.stderr).toBe('');
+    expect(json(r.stdout)).toMatchObject({ name: 'indexer', cursor: second.globalPosition });
+    expect((await list()).find((c) => c.name === 'indexer')).toMatchObject({ cursor: second.globalPosition, lagRecords: 2 });
 
     r = await cli(['--data', data, 'consumers', 'reset', 'projection.stats', '--to', 'earliest']);
     expect(r).toMatchObject({ code: 0, stdout: 'projection.stats: cursor 0\n' });
 
     r = await cli(['--data', data, 'consumers', 'delete', 'projection.stats']);
     expect(r).toMatchObject({ code: 0, stdout: 'deleted consumer projection.stats\n' });
-    expect((await list()).map((c) => c.name)).toEqual(['projection.beliefs']);
-    r = await cli(['--data', data, '--json', 'consumers', 'delete', 'projection.beliefs']);
-    expect(json(r.stdout)).toEqual({ deleted: 'projection.beliefs' });
+    expect((await list()).map((c) => c.name).sort()).toEqual(['indexer', 'projection.beliefs']);
+    for (const name of ['projection.beliefs', 'indexer']) {
+      r = await cli(['--data', data, '--json', 'consumers', 'delete', name]);
+      expect(json(r.stdout)).toEqual({ deleted: name });
+    }
     expect(await list()).toEqual([]);
     expect((await cli(['--data', data, 'consumers', 'list'])).stdout).toBe('no consumers registered\n');
+    // the next command that writes registers the projections' cursors again
+    await assertJson(data, '--subject', 'd', '--predicate', 'p', '--object', 'o');
+    expect((await list()).map((c) => c.name).sort()).toEqual(['projection.beliefs', 'projection.stats']);
   });
 });
 
@@ -319,7 +334,7 @@ describe('projections', () => {
     expect(first.stderr).toBe('note: every query rebuilds beliefs, stats from offset 0 in memory until a snapshot is saved: `episteme projections rebuild <name>` saves one (it needs the log from offset 0; so does an app that runs the projection engine)\n');
     let rows = await listed();
     expect(rows.map((p) => p.name)).toEqual(['beliefs', 'stats']);
-    expect(rows[0]).toMatchObject({ version: 3, checkpoint: null, events: 0, state: expect.stringMatching(/no snapshot/) });
+    expect(rows[0]).toMatchObject({ version: 4, checkpoint: null, events: 0, state: expect.stringMatching(/no snapshot/) });
     const journalHead = rows[0]!.head;
     expect(journalHead).toBeGreaterThan(lastOffset);
 
@@ -340,7 +355,7 @@ describe('projections', () => {
     const text = await cli(['--data', data, 'projections', 'list']);
     expect(text.stderr).toBe('');
     expect(text.stdout).toMatch(/^name\s+version\s+checkpoint\s+head\s+events\s+state\n/);
-    expect(text.stdout).toMatch(/beliefs\s+3\s+\d+\s+\d+\s+5\s+current/);
+    expect(text.stdout).toMatch(/beliefs\s+4\s+\d+\s+\d+\s+5\s+current/);
   });
 });
 
@@ -348,7 +363,7 @@ describe('help and errors', () => {
   it('--help lists every command and the exit codes', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['assert', 'retract', 'import', 'beliefs', 'stats', 'consumers list', 'consumers reset', 'consumers delete', 'projections list', 'projections rebuild', 'wal segments|dump|verify|recover']) {
+    for (const c of ['assert', 'retract', 'import', 'beliefs', 'stats', 'streams list', 'streams show', 'consumers list', 'consumers reset', 'consumers delete', 'projections list', 'projections rebuild', 'wal segments|dump|verify|recover']) {
       expect(r.stdout).toContain(`  ${c}`);
     }
     for (const f of ['--data', '--json', '--debug', '--durability']) expect(r.stdout).toContain(f);
@@ -382,24 +397,6 @@ describe('help and errors', () => {
     const wal = await cli(['wal', 'dump', '--help']);
     expect(wal.code).toBe(0);
     expect(wal.stdout).toContain('--from');
-  });
-
-  it('a journal locked by another writer is a data problem: exit 1, one line', async () => {
-    const data = tempDir();
-    await assertJson(data, '--subject', 's', '--predicate', 'p', '--object', 'o');
-    const writer = await Journal.open({ dir: join(data, 'journal') });
-    try {
-      const before = snapshotTree(data);
-      for (const argv of [['assert', '--subject', 's', '--predicate', 'p', '--object', 'o'], ['projections', 'rebuild', 'beliefs']]) {
-        const r = await cli(['--data', data, ...argv]);
-        expect(r.code, argv.join(' ')).toBe(1);
-        expect(oneLineError(r.stderr)).toMatch(/lock/i);
-        expect(r.stderr).not.toMatch(STACK_FRAME);
-      }
-      expect(snapshotTree(data)).toEqual(before);
-    } finally {
-      await writer.close();
-    }
   });
 
   it('--debug adds the stack trace of an error; without it, one line', async () => {

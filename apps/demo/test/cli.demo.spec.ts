@@ -1,6 +1,7 @@
 /**
  * `npm run demo` itself, from source, kept short with EPISTEME_DEMO_RECORDS:
- * concurrent producers, projections and the audit export following, a writer
+ * concurrent producers appending to the event store (one stream per
+ * assertion), projections and the audit export following, a writer
  * SIGKILLed mid-stream, recovery, and the check that no acknowledged
  * assertion was lost and every record was exported exactly once.
  */
@@ -29,7 +30,8 @@ describe('npm run demo', () => {
     expect(verified, r.stdout).not.toBeNull();
     expect(verified![1]).toBe(verified![2]);
     expect(Number(verified![2])).toBeGreaterThan(0);
-    expect(r.stdout).toMatch(/audit export: (\d+) lines for \1 records, \1 distinct offsets \(exactly once: yes\)/);
+    expect(r.stdout).toMatch(/audit export: (\d+) lines for \1 events, \1 distinct global positions \(exactly once: yes\)/);
+    expect(r.stdout).toMatch(/^\d+\s+\d+\s+[\d.]+ \w+\s+\d+\s+\d+\s+\d+\s+(checkpoint|stale|missing)\s+\d+$/m); // the reopen's recovery and stream index
 
     // the data it leaves is what the CLI then inspects
     const stats = json<{ assertions: number }>((await cli(['--data', data, '--json', 'stats'])).stdout);

@@ -40,7 +40,7 @@ async function seeded(n = 2): Promise<{ data: string; offsets: number[] }> {
   for (let i = 0; i < n; i++) {
     const r = await cli(['--data', data, '--json', 'assert', '--subject', 'earth', '--predicate', 'orbits', '--object', `body-${i}`, '--confidence', String(0.5 + i / 10)]);
     expect(r.code, r.stderr).toBe(0);
-    offsets.push(json<{ offset: number }>(r.stdout).offset);
+    offsets.push(json<{ globalPosition: number }>(r.stdout).globalPosition); // one event per commit: its record's offset
   }
   return { data, offsets };
 }
@@ -66,35 +66,35 @@ describe.concurrent('episteme, spawned', () => {
     const episteme = epistemeFor({ onTestFinished });
     const r = ok(await episteme(['--help']));
     expect(r.stdout).toMatch(/^Usage: episteme \[global flags\] <command> \[args\]/);
-    for (const c of ['assert', 'retract', 'import', 'beliefs', 'stats', 'consumers list', 'consumers reset', 'consumers delete', 'projections list', 'projections rebuild', 'wal segments|dump|verify|recover']) {
+    for (const c of ['assert', 'retract', 'import', 'beliefs', 'stats', 'streams list', 'streams show', 'consumers list', 'consumers reset', 'consumers delete', 'projections list', 'projections rebuild', 'wal segments|dump|verify|recover']) {
       expect(r.stdout).toContain(`  ${c}`);
     }
   });
 
-  it('assert prints offset and content address (text, --json); retract; beliefs (text, --json) and stats --json answer', async ({ onTestFinished }) => {
+  it('assert prints id, stream, version and global position (text, --json); retract; beliefs (text, --json) and stats --json answer', async ({ onTestFinished }) => {
     const episteme = epistemeFor({ onTestFinished });
     const data = join(tempDir(), 'data');
     const first = ok(await episteme(['--data', data, 'assert', '--subject', 'earth', '--predicate', 'orbits', '--object', 'sun', '--confidence', '0.99']));
-    const m = /^offset 0\ncontent address ([0-9a-f]{64})\nid (\S+)\n$/.exec(first.stdout);
+    const m = /^id (\S+)\nstream assertion-(\S+)\nversion 1\nglobal position 0\n$/.exec(first.stdout);
     expect(m, first.stdout).not.toBeNull();
-    const second = json<{ offset: number; contentAddress: string; id: string }>(
+    const second = json<{ id: string; stream: string; version: number; globalPosition: number }>(
       ok(await episteme(['--data', data, '--json', 'assert', '--subject', 'earth', '--predicate', 'orbits', '--object', 'moon', '--confidence', '0.3', '--source', 'a-child'])).stdout,
     );
-    expect(second).toEqual({ offset: expect.any(Number), contentAddress: expect.stringMatching(/^[0-9a-f]{64}$/), id: expect.any(String) });
-    expect(second.offset).toBeGreaterThan(0);
+    expect(second).toEqual({ id: expect.any(String), stream: `assertion-${second.id}`, version: 1, globalPosition: expect.any(Number) });
+    expect(second.globalPosition).toBeGreaterThan(0);
 
-    const retract = ok(await episteme(['--data', data, 'retract', m![2]!, '--reason', 'the sun is not a planet to orbit']));
-    expect(retract.stdout).toMatch(/^offset \d+\ncontent address [0-9a-f]{64}\n$/);
+    const retract = ok(await episteme(['--data', data, 'retract', m![1]!, '--reason', 'the sun is not a planet to orbit']));
+    expect(retract.stdout).toMatch(new RegExp(`^id ${m![1]}\\nstream assertion-${m![1]}\\nversion 2\\nglobal position \\d+\\n$`));
 
     const [beliefsText, beliefsJson, statsJson] = await Promise.all([
       episteme(['--data', data, 'beliefs', 'earth']),
       episteme(['--data', data, 'beliefs', 'earth', '--json']),
       episteme(['--data', data, 'stats', '--json']),
     ]);
-    expect(ok(beliefsText).stdout).toMatch(/^earth: 1 standing assertion\(s\); best per predicate:\npredicate\s+object\s+confidence\s+source\s+offset\norbits\s+moon\s+0\.30\s+a-child\s+\d+\n$/);
+    expect(ok(beliefsText).stdout).toMatch(/^earth: 1 standing assertion\(s\); best per predicate:\npredicate\s+object\s+confidence\s+source\s+id\s+global position\norbits\s+moon\s+0\.30\s+a-child\s+\S+\s+\d+\n$/);
     const b = json<SubjectBeliefs>(ok(beliefsJson).stdout);
     expect(b.assertions.map((a) => a.id)).toEqual([second.id]);
-    expect(b.best.orbits).toMatchObject({ id: second.id, object: 'moon', confidence: 0.3, source: 'a-child', offset: second.offset });
+    expect(b.best.orbits).toMatchObject({ id: second.id, object: 'moon', confidence: 0.3, source: 'a-child', globalPosition: second.globalPosition });
     expect(json(ok(statsJson).stdout)).toMatchObject({ assertions: 2, retractions: 1, byPredicate: { orbits: 2 }, bySource: { cli: 1, 'a-child': 1 } });
   });
 
@@ -121,8 +121,8 @@ describe.concurrent('episteme, spawned', () => {
     expect(json(r.stdout)).toMatchObject({ records: 4, invalid: 4, lines: 9, bytes: statSync(file).size });
     const mars = json<SubjectBeliefs>(ok(await episteme(['--data', data, '--json', 'beliefs', 'mars'])).stdout);
     expect(mars.assertions.map((a) => a.object)).toEqual(['red', 'rust', 'planet']);
-    const dumped = ok(await episteme(['--data', data, 'wal', 'dump', '--json'])).stdout.trimEnd().split('\n');
-    const producers = dumped.map((l) => (JSON.parse(Buffer.from((JSON.parse(l) as { payload: string }).payload, 'base64').toString()) as { meta: { producer: string } }).meta.producer);
+    const dumped = ok(await episteme(['--data', data, 'wal', 'dump', '--events', '--json'])).stdout.trimEnd().split('\n');
+    const producers = dumped.map((l) => (JSON.parse(l) as { events: { metadata: { producer: string } }[] }).events[0]!.metadata.producer);
     expect(producers).toEqual(Array(4).fill('import:stdin'));
     const empty = await episteme(['--data', tempDir(), '--json', 'import', '-'], { stdin: '' });
     expect(empty.code, empty.stderr).toBe(0);
@@ -140,7 +140,7 @@ describe.concurrent('episteme, spawned', () => {
     // a projection's cursor: done, with a note that the projection does not move with it
     const reset = await episteme(['--data', data, 'consumers', 'reset', 'projection.stats', '--to', String(offsets[2])]);
     expect(reset).toMatchObject({ code: 0, stdout: `projection.stats: cursor ${offsets[2]}\n` });
-    expect(reset.stderr).toMatch(/^note: projection\.stats is the cursor of projection "stats": it only holds the log back; .*`episteme projections rebuild stats` starts the projection over\)\n$/);
+    expect(reset.stderr).toMatch(/^note: projection\.stats is the cursor of projection "stats": it only shows how far the projection got \(cleanup deletes nothing under the event store\); .*`episteme projections rebuild stats` starts the projection over\)\n$/);
     const del = await episteme(['--data', data, '--json', 'consumers', 'delete', 'projection.beliefs']);
     expect(del.code, del.stderr).toBe(0);
     expect(json(del.stdout)).toEqual({ deleted: 'projection.beliefs' });
@@ -154,8 +154,8 @@ describe.concurrent('episteme, spawned', () => {
     const { data } = await seeded(4);
     const list = json<{ name: string; version: number; checkpoint: number | null; head: number; state: string }[]>(ok(await episteme(['--data', data, '--json', 'projections', 'list'])).stdout);
     expect(list.map((p) => [p.name, p.version, p.checkpoint])).toEqual([
-      ['beliefs', 3, null],
-      ['stats', 3, null],
+      ['beliefs', 4, null],
+      ['stats', 4, null],
     ]);
     const head = list[0]!.head;
     const r = ok(await episteme(['--data', data, 'projections', 'rebuild', 'beliefs']));
@@ -167,20 +167,35 @@ describe.concurrent('episteme, spawned', () => {
   it('wal segments, dump, verify and recover on <data>/journal', async ({ onTestFinished }) => {
     const episteme = epistemeFor({ onTestFinished });
     const { data, offsets } = await seeded(3);
-    const [segments, dump, verify] = await Promise.all([
+    const [segments, dump, events, verify] = await Promise.all([
       episteme(['--data', data, '--json', 'wal', 'segments']),
       episteme(['--data', data, '--json', 'wal', 'dump']),
+      episteme(['--data', data, '--json', 'wal', 'dump', '--events']),
       episteme(['--data', data, 'wal', 'verify']),
     ]);
     expect(json(ok(segments).stdout)).toEqual({ segments: [{ name: '0000000000000000.wal', base: 0, size: expect.any(Number) }] });
     const records = ok(dump).stdout.trim().split('\n').map((l) => json<{ offset: number; blake3: string; payload: string }>(l));
     expect(records.map((r) => r.offset)).toEqual(offsets);
-    expect(JSON.parse(Buffer.from(records[0]!.payload, 'base64').toString())).toMatchObject({ type: 'AssertionMade', data: { subject: 'earth' } });
+    const commits = ok(events).stdout.trim().split('\n').map((l) => json<{ offset: number; kind: string; events: { type: string; data: { subject: string } }[] }>(l));
+    expect(commits.map((c) => [c.offset, c.kind])).toEqual(offsets.map((o) => [o, 'commit']));
+    expect(commits[0]!.events[0]).toMatchObject({ type: 'AssertionMade', data: { subject: 'earth' } });
     expect(ok(verify).stdout).toMatch(/^ok: 1 segment, 3 records .* verified/);
     const before = snapshotTree(data);
     const recover = json<{ head: number; cuts: unknown[]; recordsVerified: number }>(ok(await episteme(['--data', data, '--json', 'wal', 'recover'])).stdout);
     expect(recover).toMatchObject({ recordsVerified: 3, cuts: [] });
     expect(snapshotTree(data)).toEqual(before); // a clean journal: nothing to cut
+  });
+
+  it('streams list and show', async ({ onTestFinished }) => {
+    const episteme = epistemeFor({ onTestFinished });
+    const { data, offsets } = await seeded(2);
+    const [list, streams] = await Promise.all([episteme(['--data', data, 'streams', 'list']), episteme(['--data', data, '--json', 'streams', 'list', '--prefix', 'assertion-'])]);
+    expect(ok(list).stdout).toMatch(/^stream\s+version\s+deleted\s+last global position\nassertion-\S+\s+1\s+no\s+\d+\nassertion-\S+\s+1\s+no\s+\d+\n$/);
+    const rows = json<{ stream: string; lastGlobalPosition: number }[]>(ok(streams).stdout);
+    expect(rows.map((r) => r.lastGlobalPosition).sort((a, b) => a - b)).toEqual(offsets);
+    const shown = ok(await episteme(['--data', data, 'streams', 'show', rows[0]!.stream]));
+    expect(shown.stdout).toMatch(new RegExp(`^stream ${rows[0]!.stream}: version 1, last global position ${rows[0]!.lastGlobalPosition}\\nposition\\s+global position\\s+type\\s+time\\s+id\\s+data\\n1\\s+${rows[0]!.lastGlobalPosition}\\s+AssertionMade\\s`));
+    refused(await episteme(['--data', data, 'streams', 'show', 'assertion-nope']), /^episteme streams show: stream "assertion-nope" does not exist$/);
   });
 
   describe('bad input: exit 2, one line, no stack trace, nothing changed', () => {

@@ -7,6 +7,8 @@
 import { existsSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsumerRegistry } from '@episteme/consumers';
+import { Journal } from '@episteme/wal';
 import { cli, json, oneLineError, removeTempDirs, snapshotTree, STACK_FRAME, tempDir } from './cliHelpers.js';
 
 let data: string;
@@ -20,9 +22,13 @@ beforeAll(async () => {
   for (const subject of ['earth', 'mars']) {
     const r = await cli(['--data', data, '--json', 'assert', '--subject', subject, '--predicate', 'orbits', '--object', 'sun', '--id', `${subject}-1`]);
     expect(r.code, r.stderr).toBe(0);
-    offsets.push(json<{ offset: number }>(r.stdout).offset);
+    offsets.push(json<{ globalPosition: number }>(r.stdout).globalPosition); // one event per commit: its record's offset
   }
   [first, second] = offsets as [number, number];
+  // a consumer of the app's log, as a program would register it (the cases below reset it)
+  const reader = await Journal.openForRead({ dir: join(data, 'journal') });
+  ConsumerRegistry.forJournal(reader).register('indexer');
+  await reader.close();
   head = json<{ head: number }>((await cli(['--data', data, '--json', 'wal', 'verify'])).stdout).head;
 });
 afterAll(removeTempDirs);
@@ -52,8 +58,10 @@ const cases: Case[] = [
   { what: 'a flag given twice', argv: (d) => ['--data', d, ...assertArgs, '--subject', 'mars'], message: /--subject given more than once/ },
   // retract, import, queries
   { what: 'a retraction without a reason', argv: (d) => ['--data', d, 'retract', 'some-id'], message: /^episteme retract: invalid retraction: .*reason/ },
-  { what: 'a retraction of an id that does not stand', argv: (d) => ['--data', d, 'retract', 'no-such-id', '--reason', 'r'], message: /^episteme retract: no standing assertion has id "no-such-id" \(never made, or already retracted\)/ },
-  { what: 'an assertion with an id in use', argv: (d) => ['--data', d, ...assertArgs, '--id', 'mars-1'], message: /^episteme assert: id "mars-1" is already used by a standing assertion about "mars": retract it first/, absentToo: false },
+  { what: 'a retraction of an id that was never used', argv: (d) => ['--data', d, 'retract', 'no-such-id', '--reason', 'r'], message: /^episteme retract: no assertion has id "no-such-id" \(stream "assertion-no-such-id" does not exist\); nothing was appended/ },
+  { what: 'an id that cannot name a stream', argv: (d) => ['--data', d, ...assertArgs, '--id', 'mars 1'], message: /^episteme assert: invalid assertion: id may only hold letters, digits and - _ \. : @ \/ \+ = ~ # \(it names the assertion's stream\)$/ },
+  { what: 'a retraction of an id that cannot name a stream', argv: (d) => ['--data', d, 'retract', 'mars 1', '--reason', 'r'], message: /^episteme retract: invalid retraction: assertionId may only hold letters/ },
+  { what: 'a --lock-wait that is not a number of milliseconds', argv: (d) => ['--data', d, '--lock-wait', '5s', ...assertArgs], message: /^episteme: the lock wait must be a whole number of milliseconds \(0: do not wait\), got "5s"$/ },
   { what: 'a retraction without an id', argv: (d) => ['--data', d, 'retract', '--reason', 'r'], message: /missing argument <id>/ },
   { what: 'an import file that does not exist', argv: (d) => ['--data', d, 'import', join(d, '..', 'no-such-file.ndjson')], message: /^episteme import: cannot read / },
   { what: 'an import without a file', argv: (d) => ['--data', d, 'import'], message: /missing argument <file.ndjson>/ },
@@ -71,11 +79,11 @@ const cases: Case[] = [
   { what: '--max-payload-bytes 0', argv: (d) => ['--data', d, '--max-payload-bytes', '0', 'stats'], message: /^episteme: the payload limit must be an integer from 1 to 4294967295 bytes, got "0"$/ },
   { what: '--segment-bytes 12', argv: (d) => ['--data', d, '--segment-bytes', '12', ...assertArgs], message: /segment size must be an integer of at least 1024 bytes/ },
   // consumers: offsets and names
-  { what: 'a negative offset', argv: (d) => ['--data', d, 'consumers', 'reset', 'projection.stats', '--to', '-1'], message: /^episteme consumers reset: --to must be a non-negative integer, got "-1"$/ },
-  { what: 'an offset inside a record', argv: (d) => ['--data', d, 'consumers', 'reset', 'projection.stats', '--to', String(second - 7)], message: /not the start of a record/, absentToo: false },
-  { what: 'an offset beyond the head', argv: (d) => ['--data', d, 'consumers', 'reset', 'projection.stats', '--to', String(head + 1000)], message: /beyond the head/, absentToo: false },
-  { what: 'a reset without --to', argv: (d) => ['--data', d, 'consumers', 'reset', 'projection.stats'], message: /--to is required/ },
-  { what: 'a reset to a word', argv: (d) => ['--data', d, 'consumers', 'reset', 'projection.stats', '--to', 'soon'], message: /--to must be a non-negative integer, got "soon"/ },
+  { what: 'a negative offset', argv: (d) => ['--data', d, 'consumers', 'reset', 'indexer', '--to', '-1'], message: /^episteme consumers reset: --to must be a non-negative integer, got "-1"$/ },
+  { what: 'an offset inside a record', argv: (d) => ['--data', d, 'consumers', 'reset', 'indexer', '--to', String(second - 7)], message: /not the start of a record/, absentToo: false },
+  { what: 'an offset beyond the head', argv: (d) => ['--data', d, 'consumers', 'reset', 'indexer', '--to', String(head + 1000)], message: /beyond the head/, absentToo: false },
+  { what: 'a reset without --to', argv: (d) => ['--data', d, 'consumers', 'reset', 'indexer'], message: /--to is required/ },
+  { what: 'a reset to a word', argv: (d) => ['--data', d, 'consumers', 'reset', 'indexer', '--to', 'soon'], message: /--to must be a non-negative integer, got "soon"/ },
   { what: 'resetting an unknown consumer', argv: (d) => ['--data', d, 'consumers', 'reset', 'ghost', '--to', '0'], message: /no consumer named "ghost"/, absentToo: false },
   { what: 'deleting an unknown consumer', argv: (d) => ['--data', d, 'consumers', 'delete', 'ghost'], message: /no consumer named "ghost"/, absentToo: false },
   { what: 'resetting consumer ../x', argv: (d) => ['--data', d, 'consumers', 'reset', '../x', '--to', '0'], message: /invalid consumer name "\.\.\/x"/, absentToo: false },
@@ -141,6 +149,26 @@ describe('refused with exit 2 and nothing changed on disk', () => {
     const missing = join(tempDir(), 'not-yet');
     await expectRefused(['--data', missing, ...assertArgs], /durability must be immediate or none, got "sometimes"/, { EPISTEME_DURABILITY: 'sometimes' });
     expect(existsSync(missing)).toBe(false);
+  });
+});
+
+describe('refused with exit 1 (a conflict with what the data holds) and nothing changed on disk', () => {
+  it.each([
+    ['an assertion with an id that stands', (d: string) => ['--data', d, ...assertArgs, '--id', 'mars-1'], /^episteme assert: id "mars-1" is already used by a standing assertion about "mars" \(stream "assertion-mars-1": expected version no_stream, actual 1\); nothing was appended: retract it first/, 'APP_ID_IN_USE'],
+    ['a retraction of an assertion already retracted', (d: string) => ['--data', d, 'retract', 'earth-1', '--reason', 'again'], /^episteme retract: assertion "earth-1" is already retracted \(stream "assertion-earth-1" at version 2\); nothing was appended$/, 'APP_ALREADY_RETRACTED'],
+  ] as const)('%s', async (_what, argv, message, code) => {
+    const dir = tempDir();
+    for (const subject of ['earth', 'mars']) expect((await cli(['--data', dir, 'assert', '--subject', subject, '--predicate', 'orbits', '--object', 'sun', '--id', `${subject}-1`])).code).toBe(0);
+    expect((await cli(['--data', dir, 'retract', 'earth-1', '--reason', 'once'])).code).toBe(0);
+    const before = snapshotTree(dir);
+    const r = await cli(argv(dir));
+    expect(r.code, r.stderr).toBe(1);
+    expect(oneLineError(r.stderr)).toMatch(message);
+    expect(r.stderr).not.toMatch(STACK_FRAME);
+    const j = await cli(['--json', ...argv(dir)]);
+    expect(j.code).toBe(1);
+    expect(json<{ error: { code: string } }>(j.stdout).error.code).toBe(code);
+    expect(snapshotTree(dir)).toEqual(before);
   });
 });
 

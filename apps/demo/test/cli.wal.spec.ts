@@ -13,10 +13,10 @@ import { cli, json, removeTempDirs, snapshotTree, tempDir } from './cliHelpers.j
 
 afterEach(removeTempDirs);
 
-async function assertJson(data: string, ...flags: string[]): Promise<{ offset: number }> {
+async function assertJson(data: string, ...flags: string[]): Promise<{ id: string; globalPosition: number }> {
   const r = await cli(['--data', data, '--json', 'assert', ...flags]);
   expect(r.code, r.stderr).toBe(0);
-  return json<{ offset: number }>(r.stdout);
+  return json<{ id: string; globalPosition: number }>(r.stdout);
 }
 
 describe('wal', () => {
@@ -45,7 +45,8 @@ describe('wal', () => {
   it('verify reports damage with exit 1', async () => {
     const data = tempDir();
     const offsets: number[] = [];
-    for (let i = 0; i < 3; i++) offsets.push((await assertJson(data, '--subject', `s${i}`, '--predicate', 'p', '--object', 'o')).offset);
+    // one commit per record: an assertion's global position is its record's offset
+    for (let i = 0; i < 3; i++) offsets.push((await assertJson(data, '--subject', `s${i}`, '--predicate', 'p', '--object', 'o')).globalPosition);
     const seg = join(data, 'journal', '0000000000000000.wal');
     const bytes = readFileSync(seg);
     // FORMAT.md: a 32-byte segment header, then records of a 40-byte header and the payload
@@ -55,6 +56,59 @@ describe('wal', () => {
     const r = await cli(['--data', data, '--json', 'wal', 'verify']);
     expect(r.code).toBe(1);
     expect(json<{ ok: boolean; problems: unknown[] }>(r.stdout)).toMatchObject({ ok: false, problems: [expect.anything()] });
+  });
+});
+
+describe('wal dump --events', () => {
+  interface Described {
+    offset: number;
+    kind: string;
+    stream?: string;
+    firstPosition?: number;
+    events?: { id: string; type: string; streamPosition: number; globalPosition: number; data: Record<string, unknown>; metadata: Record<string, unknown> }[];
+    code?: string;
+    reason?: string;
+  }
+
+  it('shows each record as the commit it is: stream, positions, event types, ids and data (what streams show reads too)', async () => {
+    const data = tempDir();
+    const a = await assertJson(data, '--subject', 'earth', '--predicate', 'orbits', '--object', 'sun', '--id', 'e1');
+    expect((await cli(['--data', data, 'retract', 'e1', '--reason', 'because'])).code).toBe(0);
+    const r = await cli(['--data', data, '--json', 'wal', 'dump', '--events']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => json<Described>(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ offset: a.globalPosition, kind: 'commit', stream: 'assertion-e1', firstPosition: 1, count: 1 });
+    expect(lines[0]!.events).toEqual([
+      expect.objectContaining({ type: 'AssertionMade', streamPosition: 1, globalPosition: a.globalPosition, data: expect.objectContaining({ id: 'e1', subject: 'earth' }), metadata: { producer: 'cli', schema: 1 } }),
+    ]);
+    expect(lines[1]).toMatchObject({ kind: 'commit', stream: 'assertion-e1', firstPosition: 2, events: [expect.objectContaining({ type: 'AssertionRetracted', streamPosition: 2, data: expect.objectContaining({ assertionId: 'e1', reason: 'because' }) })] });
+    const shown = json<{ events: { id: string }[] }>((await cli(['--data', data, '--json', 'streams', 'show', 'assertion-e1'])).stdout);
+    expect(shown.events.map((e) => e.id)).toEqual(lines.map((l) => l.events![0]!.id));
+    const text = await cli(['--data', data, 'wal', 'dump', '--events']);
+    expect(text.code).toBe(0);
+    const rows = text.stdout.split('\n');
+    expect(rows[0]).toBe('      OFFSET  COMMIT');
+    expect(rows[1]).toMatch(/^ {11}0 {2}commit to assertion-e1, position 1 {2}\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    expect(rows[2]).toMatch(/^ {14}#1 @0 AssertionMade id \S+ \{"id":"e1","subject":"earth",.*\.\.\. metadata \{"producer":"cli","schema":1\}$/);
+    expect(rows[3]).toMatch(/^ +\d+ {2}commit to assertion-e1, position 2 /);
+  });
+
+  it('a record that is not a store commit gets a note and the dump goes on (exit 0); nothing changed', async () => {
+    const data = tempDir();
+    await assertJson(data, '--subject', 'earth', '--predicate', 'orbits', '--object', 'sun');
+    const journal = await Journal.open({ dir: join(data, 'journal') });
+    const { offset } = await journal.append(Buffer.from('{"written":"by another program"}'));
+    await journal.close();
+    const before = snapshotTree(data);
+    const r = await cli(['--data', data, '--json', 'wal', 'dump', '--events']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => json<Described>(l));
+    expect(lines.map((l) => l.kind)).toEqual(['commit', 'not-a-commit']);
+    expect(lines[1]).toMatchObject({ offset, code: 'STORE_CORRUPT_COMMIT', reason: `the record at log position ${offset} is not a valid commit: no store header` });
+    const text = await cli(['--data', data, 'wal', 'dump', '--events']);
+    expect(text.stdout.split('\n')[3]).toBe(`${String(offset).padStart(12)}  not a store commit (32 bytes): the record at log position ${offset} is not a valid commit: no store header`);
+    expect(snapshotTree(data)).toEqual(before);
   });
 });
 

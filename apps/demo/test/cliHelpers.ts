@@ -82,6 +82,8 @@ export interface SpawnOptions {
   timeoutMs?: number;
   /** Kills the child (SIGKILL) when aborted; the run then resolves with the signal. */
   signal?: AbortSignal;
+  /** Told each piece of the child's stderr as it comes (to wait for a line while it runs). */
+  onStderr?: (text: string) => void;
 }
 
 /** Runs a TypeScript entry point from source the way the README's commands do. */
@@ -105,7 +107,10 @@ export async function spawnTs(entry: string, args: readonly string[], options: S
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+    options.onStderr?.(s);
+  });
   child.stdin!.on('error', () => undefined); // the child may exit before reading
   child.stdin!.end(options.stdin ?? '');
   const timeoutMs = options.timeoutMs ?? 45_000;

@@ -1,13 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
 import { CONSUMER_REGISTRY } from '@episteme/consumers';
-import { JOURNAL } from '@episteme/wal';
 import { PROJECTION_ENGINE } from '@episteme/projections';
 import { SimulatedDisk } from '@episteme/wal/testing';
-import { AssertionService, JOURNAL_OPTIONS, appOf, resolveConfig, wire, type BeliefsState } from '../src/index.js';
+import { AssertionService, EVENT_STORE, JOURNAL_OPTIONS, appOf, resolveConfig, wire, type BeliefsState } from '../src/index.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -24,17 +23,18 @@ describe('composition root', () => {
     const dataDir = temp();
     const c = await wire(container.createChildContainer(), resolveConfig({ dataDir }, {}));
     const app = appOf(c);
-    expect(c.resolve(JOURNAL)).toBe(app.journal);
+    expect(c.resolve(EVENT_STORE)).toBe(app.store);
     expect(c.resolve(CONSUMER_REGISTRY)).toBe(c.resolve(CONSUMER_REGISTRY));
     expect(c.resolve(PROJECTION_ENGINE).names).toEqual(['beliefs', 'stats']);
     expect(c.resolve(AssertionService)).toBeInstanceOf(AssertionService);
-    expect(app.journal.dir).toBe(join(dataDir, 'journal'));
+    expect(app.store.dir).toBe(join(dataDir, 'journal'));
     await app.engine.start();
     const r = await app.service.assert({ subject: 'mars', predicate: 'hasColor', object: 'red', confidence: 0.9, source: 'test' });
     await app.engine.waitFor();
     expect(app.engine.query<BeliefsState>('beliefs').state.subjectOf[r.id]).toBe('mars');
+    expect((await app.store.readStream(r.stream)).events.map((e) => e.type)).toEqual(['AssertionMade']);
     await app.engine.stop();
-    await app.journal.close();
+    await app.store.close();
   });
 
   it('lets a test swap the journal options through the container', async () => {
@@ -43,10 +43,10 @@ describe('composition root', () => {
     const child = container.createChildContainer();
     child.register(JOURNAL_OPTIONS, { useValue: { dir: elsewhere, durability: 'none', maxSegmentBytes: 4096 } });
     const app = appOf(await wire(child, resolveConfig({ dataDir }, {})));
-    expect(app.journal.dir).toBe(elsewhere);
+    expect(app.store.dir).toBe(elsewhere);
     for (let i = 0; i < 50; i++) await app.service.assert({ subject: `s${i}`, predicate: 'p', object: 'o', confidence: 0.5, source: 't' });
-    expect(app.journal.segmentList().length).toBeGreaterThan(1);
-    await app.journal.close();
+    expect(readdirSync(elsewhere).filter((n) => n.endsWith('.wal')).length).toBeGreaterThan(1);
+    await app.store.close();
   });
 
   it('puts the audit export on the journal\'s FileIO: a journal on a simulated disk has its audit file there too', async () => {
@@ -59,7 +59,7 @@ describe('composition root', () => {
     app.audit.close();
     expect(disk.stat(app.audit.path)).toMatchObject({ isFile: true });
     expect(existsSync(app.audit.path)).toBe(false);
-    await app.journal.close();
+    await app.store.close();
   });
 
   it('takes options from flags, then environment variables, then defaults', () => {
@@ -68,5 +68,9 @@ describe('composition root', () => {
     expect(resolveConfig({ dataDir: '/flag', durability: 'immediate' }, { EPISTEME_DATA: '/env', EPISTEME_DURABILITY: 'none' })).toMatchObject({ dataDir: '/flag', durability: 'immediate' });
     expect(() => resolveConfig({ durability: 'sometimes' }, {})).toThrow(/durability/);
     expect(() => resolveConfig({ maxSegmentBytes: '12' }, {})).toThrow(/segment size/);
+    expect(resolveConfig({}, {}).lockWaitMs).toBe(5000);
+    expect(resolveConfig({ lockWaitMs: '0' }, { EPISTEME_LOCK_WAIT: '100' }).lockWaitMs).toBe(0);
+    expect(resolveConfig({}, { EPISTEME_LOCK_WAIT: '100' }).lockWaitMs).toBe(100);
+    expect(() => resolveConfig({}, { EPISTEME_LOCK_WAIT: '-5' })).toThrow(/lock wait/);
   });
 });

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createEventDecoder } from '@episteme/store';
 import { Journal } from '@episteme/wal';
 import { cli, json, removeTempDirs, snapshotTree, tempDir } from './cliHelpers.js';
 
@@ -30,11 +31,15 @@ function input(lines: number): Buffer {
   return Buffer.concat(parts);
 }
 
+/** The events of the log, in order, without what differs from one run to the next (generated event ids, the time of each commit). */
 async function payloads(data: string): Promise<string[]> {
   const journal = await Journal.openForRead({ dir: join(data, 'journal') });
+  const decoder = createEventDecoder();
   try {
     const out: string[] = [];
-    for await (const r of journal.readFrom(journal.earliest)) out.push(Buffer.from(r.payload).toString());
+    for await (const r of journal.readFrom(journal.earliest)) {
+      for (const { stream, streamPosition, type, data, metadata } of decoder.eventsOf(r)) out.push(JSON.stringify({ stream, streamPosition, type, data, metadata }));
+    }
     return out;
   } finally {
     await journal.close();

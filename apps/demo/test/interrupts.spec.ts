@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createEventDecoder } from '@episteme/store';
 import { Journal } from '@episteme/wal';
 import { runCli } from '../src/cli/main.js';
 import { CLI_ENTRY, REPO_ROOT, json, recordBytes, removeTempDirs, tempDir } from './cliHelpers.js';
@@ -29,7 +30,8 @@ async function ids(data: string): Promise<string[]> {
   const journal = await Journal.openForRead({ dir: join(data, 'journal') });
   try {
     const out: string[] = [];
-    for await (const r of journal.readFrom(journal.earliest)) out.push((JSON.parse(Buffer.from(r.payload).toString()) as { data: { id: string } }).data.id);
+    const decoder = createEventDecoder();
+    for await (const r of journal.readFrom(journal.earliest)) for (const e of decoder.eventsOf(r)) out.push((e.data as { id: string }).id);
     return out;
   } finally {
     await journal.close();

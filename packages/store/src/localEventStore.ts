@@ -15,6 +15,7 @@ import type { ResolvedStoreOptions } from './options.js';
 import { recordedEventsOf } from './recordedEvents.js';
 import { checkRetry } from './retries.js';
 import { validateStreamName } from './streamName.js';
+import type { RecoveryReport } from '@episteme/wal';
 import type {
   AggregateStreamOptions,
   AggregateStreamResult,
@@ -93,6 +94,11 @@ export class LocalEventStore implements EventStore {
    */
   get log(): LogReader {
     return this.journal;
+  }
+
+  /** What the journal's recovery found and did when the store opened it (an app reports the cuts a crash left). */
+  get recovery(): RecoveryReport {
+    return this.journal.recovery;
   }
 
   /**

@@ -1,41 +1,102 @@
 import { inject, injectable } from 'tsyringe';
-import { JOURNAL, type Journal } from '@episteme/wal';
-import { prepareAssertion, prepareRetraction, type PreparedEvent } from '../domain/prepare.js';
+import { isStoreError, StoreErrorCodes, type AppendResult, type LocalEventStore, type RecordedEvent, type VersionConflictError } from '@episteme/store';
+import { AlreadyRetractedError, AssertionConflictError, AssertionNotFoundError, IdInUseError } from '../domain/assertionErrors.js';
+import type { AssertionEvent } from '../domain/events.js';
+import { prepareAssertion, prepareRetraction, type PreparedAssertion, type PreparedEvent } from '../domain/prepare.js';
+import { EVENT_STORE } from './tokens.js';
 
+/** What an append of the app gives back: enough to find the event again. */
 export interface Appended {
-  offset: number;
-  /** BLAKE3 of the stored payload, hex: the event's content address. */
-  contentAddress: string;
+  /** The assertion's id. */
   id: string;
+  /** The assertion's stream, `assertion-<id>`. */
+  stream: string;
+  /** The stream's version after this event (1 for a new assertion): its position in the stream. */
+  version: number;
+  /** The event's global position in the store (order of the log; not dense). */
+  globalPosition: number;
+}
+
+/** An assertion's stream folded: does it stand, and about what. */
+interface AssertionState {
+  standing: boolean;
+  subject: string | undefined;
+}
+
+const NOTHING: AssertionState = Object.freeze({ standing: false, subject: undefined });
+
+function evolve(state: AssertionState, event: RecordedEvent<AssertionEvent>): AssertionState {
+  if (event.type === 'AssertionMade') return { standing: true, subject: event.data.subject };
+  if (event.type === 'AssertionRetracted') return { standing: false, subject: state.subject };
+  return state;
+}
+
+function asConflict(err: unknown): VersionConflictError | undefined {
+  return isStoreError(err, StoreErrorCodes.VersionConflict) ? (err as VersionConflictError) : undefined;
 }
 
 /**
- * The write side of the app: validates input into domain events and appends
- * them. Nothing invalid ever reaches the log; a batch is validated whole
- * before any of it is appended.
+ * The write side of the app: validates input into domain events and
+ * appends each to its assertion's stream with an expected version, so that
+ * the check (the id is new, the assertion stands) and the append are one
+ * step in the writer: a concurrent append that got there first makes the
+ * expected version fail, and nothing is appended. Nothing invalid ever
+ * reaches the log.
  */
 @injectable()
 export class AssertionService {
-  constructor(@inject(JOURNAL) private readonly journal: Journal) {}
+  constructor(@inject(EVENT_STORE) private readonly store: LocalEventStore) {}
 
   async assert(input: Record<string, unknown>, producer?: string): Promise<Appended> {
-    const { id, payload } = prepareAssertion(input, producer);
-    return this.appendOne(id, payload);
+    return this.assertPrepared(prepareAssertion(input, producer));
   }
 
+  /**
+   * Appends a validated assertion to its new stream (`'no_stream'`). When
+   * its id has a stream already, the conflict refuses it, unless that
+   * assertion was retracted: a new assertion may take a retracted id, and is
+   * appended after the retraction, at the version just read.
+   */
+  async assertPrepared(p: PreparedAssertion): Promise<Appended> {
+    try {
+      return this.appended(p, await this.store.appendToStream(p.stream, [p.event], { expectedVersion: 'no_stream' }));
+    } catch (err) {
+      const conflict = asConflict(err);
+      if (!conflict) throw err;
+      const { state, currentVersion } = await this.stateOf(p.stream);
+      // version 0: the stream's first commit is still in flight (another append of this process)
+      if (currentVersion === 0 || state.standing) throw new IdInUseError(p.id, p.stream, 'no_stream', conflict.actual, currentVersion === 0 ? undefined : state.subject);
+      return this.appendAt(p, currentVersion);
+    }
+  }
+
+  /**
+   * Appends the retraction of an assertion that stands: the stream is read
+   * here, in the writer, and the retraction appended at the version read.
+   */
   async retract(input: Record<string, unknown>, producer?: string): Promise<Appended> {
-    const { id, payload } = prepareRetraction(input, producer);
-    return this.appendOne(id, payload);
+    const p = prepareRetraction(input, producer);
+    const { state, currentVersion } = await this.stateOf(p.stream);
+    if (currentVersion === 0) throw new AssertionNotFoundError(p.id, p.stream);
+    if (!state.standing) throw new AlreadyRetractedError(p.id, p.stream, currentVersion);
+    return this.appendAt(p, currentVersion);
   }
 
-  /** Appends prepared payloads with one write and one sync. */
-  async appendPrepared(prepared: readonly Pick<PreparedEvent, 'payload'>[]): Promise<number[]> {
-    return (await this.journal.appendBatch(prepared.map((p) => p.payload))).map((a) => a.offset);
+  private async appendAt(p: PreparedEvent, expectedVersion: number): Promise<Appended> {
+    try {
+      return this.appended(p, await this.store.appendToStream(p.stream, [p.event], { expectedVersion }));
+    } catch (err) {
+      const conflict = asConflict(err);
+      if (conflict) throw new AssertionConflictError(p.id, p.stream, expectedVersion, conflict.actual, err);
+      throw err;
+    }
   }
 
-  private async appendOne(id: string, payload: Uint8Array): Promise<Appended> {
-    // the append hands back the record's digest: no read back
-    const { offset, blake3 } = await this.journal.append(payload);
-    return { offset, contentAddress: Buffer.from(blake3).toString('hex'), id };
+  private stateOf(stream: string): Promise<{ state: AssertionState; currentVersion: number }> {
+    return this.store.aggregateStream<AssertionState, AssertionEvent>(stream, { initialState: () => NOTHING, evolve });
+  }
+
+  private appended(p: PreparedEvent, r: AppendResult): Appended {
+    return { id: p.id, stream: p.stream, version: r.nextExpectedVersion, globalPosition: r.globalPosition };
   }
 }

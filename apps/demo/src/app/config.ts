@@ -8,6 +8,12 @@ export interface AppConfig {
   maxSegmentBytes: number;
   /** The largest record the journal takes; a journal holding larger ones (written with a larger limit) opens only with one at least that large. */
   maxPayloadBytes: number;
+  /**
+   * How long a command that writes waits for the writer lock that another
+   * process holds (another command, a running app) before it gives up with
+   * WAL_LOCKED; 0 does not wait.
+   */
+  lockWaitMs: number;
 }
 
 export const DEFAULT_CONFIG: AppConfig = {
@@ -16,6 +22,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   groupCommit: true,
   maxSegmentBytes: 64 * 1024 * 1024,
   maxPayloadBytes: DEFAULT_OPTIONS.maxPayloadBytes,
+  lockWaitMs: 5000,
 };
 
 /** Environment variables the app reads, and the option each sets. */
@@ -25,6 +32,7 @@ export const ENV = {
   groupCommit: 'EPISTEME_GROUP_COMMIT',
   maxSegmentBytes: 'EPISTEME_SEGMENT_BYTES',
   maxPayloadBytes: 'EPISTEME_MAX_PAYLOAD_BYTES',
+  lockWaitMs: 'EPISTEME_LOCK_WAIT',
 } as const;
 
 /** A flag or environment variable has a value the app cannot use; nothing was opened. */
@@ -52,7 +60,12 @@ export function resolveConfig(flags: Partial<Record<keyof AppConfig, string | bo
   if (!Number.isSafeInteger(maxPayloadBytes) || maxPayloadBytes < 1 || maxPayloadBytes > 0xffffffff) {
     throw new ConfigError(`the payload limit must be an integer from 1 to 4294967295 bytes, got ${JSON.stringify(payload)}`);
   }
+  const wait = pick('lockWaitMs');
+  const lockWaitMs = wait === undefined ? DEFAULT_CONFIG.lockWaitMs : typeof wait === 'string' && /^(0|[1-9][0-9]*)$/.test(wait) ? Number(wait) : wait;
+  if (typeof lockWaitMs !== 'number' || !Number.isSafeInteger(lockWaitMs) || lockWaitMs < 0) {
+    throw new ConfigError(`the lock wait must be a whole number of milliseconds (0: do not wait), got ${JSON.stringify(wait)}`);
+  }
   const dataDir = String(pick('dataDir') ?? DEFAULT_CONFIG.dataDir);
   if (dataDir.length === 0) throw new ConfigError('the data directory cannot be empty');
-  return { dataDir, durability, groupCommit, maxSegmentBytes, maxPayloadBytes };
+  return { dataDir, durability, groupCommit, maxSegmentBytes, maxPayloadBytes, lockWaitMs };
 }

@@ -16,7 +16,11 @@ export interface CommandContext {
   stderrIsTTY: boolean;
   /** Standard input, for `import -`. */
   stdin: NodeJS.ReadableStream;
-  /** Opens the app as the writer (takes the journal lock) or as a reader (Journal.openForRead: no lock, changes no journal file). */
+  /**
+   * Opens the app as the writer (the event store: takes the journal lock,
+   * waiting for it up to config.lockWaitMs) or as a reader
+   * (Journal.openForRead: no lock, changes no journal file).
+   */
   open<M extends OpenMode>(mode: M, options?: OpenOptions): Promise<AppIn<M>>;
   /**
    * For a long command that can stop cleanly: `stop` runs on Ctrl-C or
@@ -47,6 +51,8 @@ export class ReadOnlySnapshotStore implements SnapshotStore {
 }
 
 export interface OpenOptions {
+  /** Group commit on, whatever the config says (import: its commits go in together, as its batches always did). */
+  groupCommit?: boolean;
   /**
    * The consumer whose cursor the command resets or deletes: the warnings
    * that its cursor file is damaged are left out (they advise what the
@@ -75,18 +81,19 @@ export async function openApp<M extends OpenMode>(
     const reader: ReaderApp = { ...app, container: child, close: () => app.journal.close() };
     return reader as AppIn<M>;
   }
-  await wire(child, config, { logger });
+  const writing = options.groupCommit === undefined ? config : { ...config, groupCommit: options.groupCommit };
+  await wire(child, writing, { logger, onLockWait: (m) => stderr(`note: ${m}\n`) });
   const app = appOf(child);
   // the writer's open recovered the journal: a cut changed the log (a torn
   // tail after a crash, or damage with valid records after it), say so
-  for (const cut of app.journal.recovery?.cuts ?? []) logger.warn(`journal recovery ${describeCut(cut)}`);
+  for (const cut of app.store.recovery.cuts) logger.warn(`journal recovery ${describeCut(cut)}`);
   const writer: App = {
     ...app,
     container: child,
     async close() {
       await app.engine.stop();
       app.audit.close();
-      await app.journal.close();
+      await app.store.close();
     },
   };
   return writer as AppIn<M>;

@@ -23,6 +23,7 @@ const GLOBAL_FLAGS = {
   'group-commit': { type: 'string', value: 'on|off', description: `group commit of concurrent appends (env ${ENV.groupCommit}, default on)` },
   'segment-bytes': { type: 'string', value: 'bytes', description: `segment size (env ${ENV.maxSegmentBytes}, default 64 MiB)` },
   'max-payload-bytes': { type: 'string', value: 'bytes', description: `largest record (env ${ENV.maxPayloadBytes}, default 16 MiB): a journal with larger ones needs at least their size` },
+  'lock-wait': { type: 'string', value: 'ms', description: `how long a command that writes waits for another process's writer lock (env ${ENV.lockWaitMs}, default 5000; 0: refuse at once)` },
   json: { type: 'boolean', description: 'machine-readable output' },
   debug: { type: 'boolean', description: 'print stack traces of unexpected errors' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
@@ -56,7 +57,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     }
     if (globals.help || rest[0] === 'help') return await help(rest[0] === 'help' ? rest.slice(1) : rest, io);
     const config = resolveConfig(
-      { dataDir: globals.data, durability: globals.durability, groupCommit: globals['group-commit'], maxSegmentBytes: globals['segment-bytes'], maxPayloadBytes: globals['max-payload-bytes'] },
+      { dataDir: globals.data, durability: globals.durability, groupCommit: globals['group-commit'], maxSegmentBytes: globals['segment-bytes'], maxPayloadBytes: globals['max-payload-bytes'], lockWaitMs: globals['lock-wait'] },
       io.env ?? process.env,
     );
     refuseJournalAsDataDir(config.dataDir);

@@ -1,15 +1,20 @@
 import { dirname } from 'node:path';
-import { createDirectories, nodeFileIO, type FileIO, type LogRecord } from '@episteme/wal';
+import { createDirectories, nodeFileIO, type FileIO } from '@episteme/wal';
 import { readFully, writeFully } from '@episteme/wal/internals';
-import { runConsumer, type ConsumerRegistry, type RunResult } from '@episteme/consumers';
+import { runEventConsumer, type ConsumerRegistry, type RunResult } from '@episteme/consumers';
+import { assertionDecoder, type AppEvent, type AppEventType } from '../projections/assertionEvents.js';
 
 export const AUDIT_CONSUMER = 'audit-export';
 
 /**
- * Appends every assertion event as one NDJSON line `{"offset":N,...event}`
- * to a file, exactly once per record even across crashes: delivery is at
- * least once, and the file itself remembers the last offset it holds, so a
- * redelivered record is skipped. A line torn by a crash is cut on start.
+ * Appends every assertion event of the store as one NDJSON line
+ * `{"globalPosition","stream","streamPosition","id","type","recordedAt","data","metadata"}`
+ * to a file, exactly once per event even across crashes: delivery is at
+ * least once, and the file itself remembers the last global position it
+ * holds, so a redelivered event is skipped. A line torn by a crash is cut
+ * on start. Only assertion events are exported (see assertionEvents.ts). It
+ * runs as a consumer of the store (runEventConsumer): a commit is delivered
+ * whole, at least once.
  * Every file operation goes through a FileIO (the app passes the journal's),
  * so that a test can drop what was never synced (a power loss).
  */
@@ -19,8 +24,8 @@ export class AuditExporter {
   private size = 0;
   /** A rollback that failed (after a failed write or sync): what the file holds is unknown until it is opened again. */
   private failure: { what: string; err: unknown } | undefined;
-  /** Offset of the last record in the file (-1 when empty). */
-  lastOffset = -1;
+  /** Global position of the last event in the file (-1 when empty). */
+  lastPosition = -1;
   written = 0;
 
   constructor(
@@ -41,12 +46,12 @@ export class AuditExporter {
     this.fd = this.io.open(this.path, 'r+');
     this.failure = undefined;
     this.size = this.io.size(this.fd);
-    this.lastOffset = this.recoverTail();
+    this.lastPosition = this.recoverTail();
   }
 
   /**
    * The batch handler: writes the new lines, then syncs before the cursor
-   * may move; `lastOffset` moves only once the lines are synced. A failed
+   * may move; `lastPosition` moves only once the lines are synced. A failed
    * write or sync is cut back to the end of the last synced batch, and that
    * cut synced, before the error is thrown: the runner's retry writes the
    * batch again, whole. A failed sync may have dropped the pages it was
@@ -55,17 +60,19 @@ export class AuditExporter {
    * When the cut itself fails, every later batch throws until the exporter
    * is opened again.
    */
-  readonly handle = (records: LogRecord[]): void => {
+  readonly handle = (events: readonly AppEvent[]): void => {
     if (this.failure !== undefined) {
       throw new Error(`audit export to ${this.path} stopped: cutting back ${this.failure.what} failed; restart to resume from what the file holds`, { cause: this.failure.err });
     }
     const fd = this.fd!;
     const lines: string[] = [];
-    let last = this.lastOffset;
-    for (const r of records) {
-      if (r.offset <= last) continue; // already exported before a crash
-      lines.push(`{"offset":${r.offset},${Buffer.from(r.payload).toString('utf8').slice(1)}\n`);
-      last = r.offset;
+    let last = this.lastPosition;
+    for (const e of events) {
+      if (e.type === 'NotAnAssertion') continue; // not the app's
+      if (e.globalPosition <= last) continue; // already exported before a crash
+      const { globalPosition, stream, streamPosition, id, type, recordedAt, data, metadata } = e;
+      lines.push(JSON.stringify({ globalPosition, stream, streamPosition, id, type, recordedAt, data, metadata }) + '\n');
+      last = globalPosition;
     }
     if (lines.length === 0) return;
     const bytes = Buffer.from(lines.join(''));
@@ -83,7 +90,7 @@ export class AuditExporter {
       throw err;
     }
     this.size += bytes.length;
-    this.lastOffset = last;
+    this.lastPosition = last;
     this.written += lines.length;
   };
 
@@ -99,7 +106,14 @@ export class AuditExporter {
 
   run(registry: ConsumerRegistry, signal: AbortSignal, options: { stopAtHead?: boolean } = {}): Promise<RunResult> {
     registry.register(AUDIT_CONSUMER, { startFrom: 'earliest' });
-    return runConsumer(registry, AUDIT_CONSUMER, { batchHandler: this.handle, batchSize: 2048, commitEveryRecords: 2048, signal, ...options });
+    return runEventConsumer<AppEventType>(registry, AUDIT_CONSUMER, {
+      decoder: assertionDecoder(),
+      batchHandler: (events) => this.handle(events as AppEvent[]),
+      batchSize: 2048,
+      commitEveryRecords: 2048,
+      signal,
+      ...options,
+    });
   }
 
   close(): void {
@@ -107,7 +121,7 @@ export class AuditExporter {
     this.fd = undefined;
   }
 
-  /** Cuts a torn last line and returns the offset of the last whole one. */
+  /** Cuts a torn last line and returns the global position of the last whole one. */
   private recoverTail(): number {
     const fd = this.fd!;
     const size = this.size;
@@ -127,7 +141,7 @@ export class AuditExporter {
     }
     const start = buf.lastIndexOf(0x0a, end - 2) + 1;
     const line = buf.subarray(start, end - 1).toString('utf8');
-    const m = /^\{"offset":(\d+),/.exec(line);
+    const m = /^\{"globalPosition":(\d+),/.exec(line);
     return m ? Number(m[1]) : -1;
   }
 }

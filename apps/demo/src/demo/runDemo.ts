@@ -1,15 +1,17 @@
 /**
  * `npm run demo`: the whole product in under a minute, in a fresh directory.
- * 1. Concurrent producers append 100,000 validated assertions with group
- *    commit while the projections and the audit consumer follow.
+ * 1. Concurrent producers append 100,000 validated assertions, each to its
+ *    own stream of the event store with an expected version ('no_stream'),
+ *    with group commit, while the projections and the audit consumer follow.
  * 2. A summary table: records, throughput, heads, cursors, lags.
- * 3. A writer child process is SIGKILLed mid-stream; the journal is reopened,
- *    its RecoveryReport printed, the projections resume or rebuild, and every
- *    acknowledged assertion is checked to be there. Exit 0 only if none is lost.
+ * 3. A writer child process is SIGKILLed mid-stream; the store is reopened,
+ *    the journal's RecoveryReport printed, the projections resume or
+ *    rebuild, and every acknowledged assertion is checked to be in its
+ *    stream and in the beliefs. Exit 0 only if none is lost.
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +20,7 @@ import { table, formatBytes } from '@episteme/wal/cli';
 import { AUDIT_CONSUMER } from '../consumers/auditExport.js';
 import { appOf, wire } from '../app/container.js';
 import { resolveConfig } from '../app/config.js';
-import { prepareAssertion } from '../domain/prepare.js';
+import { streamOf, type AssertionEvent } from '../domain/events.js';
 import type { BeliefsState } from '../projections/beliefs.js';
 import { assertionInput } from './generate.js';
 
@@ -28,6 +30,7 @@ const say = (s: string): void => void process.stdout.write(s + '\n');
 
 const dataDir = process.argv[2] ?? mkdtempSync(join(tmpdir(), 'episteme-demo-'));
 const config = resolveConfig({ dataDir, groupCommit: true, durability: 'immediate', maxSegmentBytes: 16 * 1024 * 1024 });
+const segments = (): number => readdirSync(join(dataDir, 'journal')).filter((n) => n.endsWith('.wal')).length;
 say(`Episteme demo in ${dataDir}\n`);
 
 // ---- 1. producers, projections and the audit consumer at once
@@ -39,20 +42,18 @@ const auditRun = app.audit.run(app.registry, stopAudit.signal);
 
 const started = performance.now();
 let appended = 0;
-let bytes = 0;
 await Promise.all(
   Array.from({ length: PRODUCERS }, async (_, p) => {
     for (let i = p; i < TOTAL; i += PRODUCERS) {
-      const prepared = prepareAssertion(assertionInput(i, p), `producer-${p}`);
-      await app.journal.append(prepared.payload);
+      await app.service.assert(assertionInput(i, p), `producer-${p}`);
       appended++;
-      bytes += prepared.payload.length + 40;
     }
   }),
 );
 const appendSeconds = (performance.now() - started) / 1000;
-await app.engine.waitFor(app.journal.head);
-while (app.audit.lastOffset < 0 || app.registry.get(AUDIT_CONSUMER).cursor < app.journal.head) {
+const head = app.store.log.head; // the log's bytes, the records' framing included
+await app.engine.waitFor(head);
+while (app.registry.get(AUDIT_CONSUMER).cursor < head) {
   await new Promise((r) => setTimeout(r, 20));
   if (app.audit.written >= TOTAL) break;
 }
@@ -60,8 +61,8 @@ const followSeconds = (performance.now() - started) / 1000;
 say('1. appended with group commit, projections and audit export following');
 say(
   table(
-    ['records', 'producers', 'append s', 'records/s', 'MB/s', 'all caught up s', 'head', 'segments'],
-    [[String(appended), String(PRODUCERS), appendSeconds.toFixed(2), Math.round(appended / appendSeconds).toLocaleString('en'), (bytes / 1e6 / appendSeconds).toFixed(1), followSeconds.toFixed(2), String(app.journal.head), String(app.journal.segmentList().length)]],
+    ['assertions', 'producers', 'append s', 'assertions/s', 'MB/s', 'all caught up s', 'head', 'segments'],
+    [[String(appended), String(PRODUCERS), appendSeconds.toFixed(2), Math.round(appended / appendSeconds).toLocaleString('en'), (head / 1e6 / appendSeconds).toFixed(1), followSeconds.toFixed(2), String(head), String(segments())]],
   ),
 );
 stopAudit.abort();
@@ -70,7 +71,7 @@ await app.engine.stop();
 say(table(['consumer', 'cursor', 'head', 'lag records', 'state'], app.registry.list().map((c) => [c.name, String(c.cursor), String(c.head), String(c.lagRecords), c.state])));
 say(table(['projection', 'version', 'checkpoint', 'events', 'status'], app.engine.list().map((p) => [p.name, String(p.version), String(p.checkpoint), String(p.events), p.status])));
 app.audit.close();
-await app.journal.close();
+await app.store.close();
 
 // ---- 2. a writer killed mid-stream
 say('2. a writer process appends with 16 producers and is SIGKILLed mid-stream');
@@ -79,12 +80,12 @@ say(`   the child acknowledged ${acked.size} assertions before it was killed\n`)
 
 // ---- 3. reopen: recovery, projections, and the check
 app = appOf(await wire(container.createChildContainer(), config));
-const report = app.journal.recovery!;
-say('3. reopened: RecoveryReport');
+const report = app.store.recovery;
+say('3. reopened: RecoveryReport of the journal, and the stream index');
 say(
   table(
-    ['segments', 'records verified', 'bytes verified', 'head', 'cuts', 'ms'],
-    [[String(report.segmentsChecked), String(report.recordsVerified), formatBytes(report.bytesVerified), String(report.head), String(report.cuts.length), report.durationMs.toFixed(0)]],
+    ['segments', 'records verified', 'bytes verified', 'head', 'cuts', 'ms', 'index from', 'records replayed'],
+    [[String(report.segmentsChecked), String(report.recordsVerified), formatBytes(report.bytesVerified), String(report.head), String(report.cuts.length), report.durationMs.toFixed(0), app.store.openStats.source, String(app.store.openStats.recordsReplayed)]],
   ),
 );
 for (const c of report.cuts) say(`   cut ${c.segment} @${c.position} (offset ${c.offset}): ${c.reason}, ${c.bytes} bytes -> ${c.quarantine}`);
@@ -95,24 +96,25 @@ await app.audit.run(app.registry, new AbortController().signal, { stopAtHead: tr
 
 const beliefs = app.engine.query<BeliefsState>('beliefs').state;
 let lost = 0;
-for (const [offset, id] of acked) {
-  const rec = app.journal.read(offset);
-  const event = rec && (JSON.parse(Buffer.from(rec.payload).toString()) as { data: { id: string } });
-  if (event?.data.id !== id || beliefs.subjectOf[id] === undefined) lost++;
+for (const [position, id] of acked) {
+  const { events } = await app.store.readStream<AssertionEvent>(streamOf(id));
+  const made = events[0];
+  if (made?.type !== 'AssertionMade' || made.data.id !== id || made.globalPosition !== position || beliefs.subjectOf[id] === undefined) lost++;
 }
 const exported = readFileSync(join(dataDir, 'audit', 'assertions.ndjson'), 'utf8').trimEnd().split('\n');
-const exportedOffsets = new Set(exported.map((l) => (JSON.parse(l) as { offset: number }).offset));
-const records = app.journal.countRecords(0);
+const exportedPositions = new Set(exported.map((l) => (JSON.parse(l) as { globalPosition: number }).globalPosition));
+// one event per commit, one commit per record: the log's records are the events
+const records = app.store.log.countRecords(0);
 await app.engine.stop();
 app.audit.close();
-await app.journal.close();
+await app.store.close();
 
 say(`   acknowledged assertions verified after the crash: ${acked.size - lost}/${acked.size} (lost: ${lost})`);
-say(`   audit export: ${exported.length} lines for ${records} records, ${exportedOffsets.size} distinct offsets (exactly once: ${exported.length === records && exportedOffsets.size === records ? 'yes' : 'NO'})`);
+say(`   audit export: ${exported.length} lines for ${records} events, ${exportedPositions.size} distinct global positions (exactly once: ${exported.length === records && exportedPositions.size === records ? 'yes' : 'NO'})`);
 say(`\ndata left in ${dataDir}; inspect it with: npx episteme --data ${dataDir} stats`);
-process.exitCode = lost === 0 && exported.length === records && exportedOffsets.size === records ? 0 : 1;
+process.exitCode = lost === 0 && exported.length === records && exportedPositions.size === records ? 0 : 1;
 
-/** Runs the writer child, kills it once it has acknowledged a good number of appends. */
+/** Runs the writer child, kills it once it has acknowledged a good number of appends; the acks by global position. */
 async function runAndKill(dir: string): Promise<Map<number, string>> {
   const self = fileURLToPath(import.meta.url);
   const fromSource = self.endsWith('.ts');
@@ -128,8 +130,8 @@ async function runAndKill(dir: string): Promise<Map<number, string>> {
       partial = lines.pop()!;
       for (const line of lines) {
         if (line.startsWith('ack ')) {
-          const [, offset, id] = line.split(' ');
-          acks.set(Number(offset), id!);
+          const [, position, id] = line.split(' ');
+          acks.set(Number(position), id!);
         }
       }
       if (acks.size >= 2000 && !timer) timer = setTimeout(() => proc.kill('SIGKILL'), 50 + Math.random() * 200);

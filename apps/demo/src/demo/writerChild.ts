@@ -1,6 +1,6 @@
 /**
  * The demo's crash victim: a writer process that appends assertions from
- * several concurrent producers with group commit and prints `ack <offset> <id>`
+ * several concurrent producers with group commit and prints `ack <global position> <id>`
  * only after each append resolved (stdout to a pipe is synchronous on Linux,
  * so every printed line was durable before any SIGKILL could land).
  * argv: <dataDir> <producers>
@@ -21,7 +21,7 @@ await Promise.all(
   Array.from({ length: Number(producers) }, async (_, p) => {
     for (let i = 0; ; i++) {
       const r = await service.assert(assertionInput(1_000_000 + p * 100_000 + i, p), `crash-producer-${p}`);
-      writeLineSync(`ack ${r.offset} ${r.id}`);
+      writeLineSync(`ack ${r.globalPosition} ${r.id}`);
     }
   }),
 );

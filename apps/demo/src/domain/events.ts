@@ -1,10 +1,21 @@
 // the light entry: the import workers load this module, and need not load the log for an error class
 import { EpistemeError } from '@episteme/wal/errors';
-import { IsISO8601, IsNotEmpty, IsNumber, IsString, Max, MaxLength, Min, validateSync, type ValidationError } from 'class-validator';
+import { IsISO8601, IsNotEmpty, IsNumber, IsString, Matches, Max, MaxLength, Min, validateSync, type ValidationError } from 'class-validator';
+
+/** Every assertion's events are in its own stream, `assertion-<id>`. */
+export const ASSERTION_STREAM_PREFIX = 'assertion-';
+
+export function streamOf(assertionId: string): string {
+  return ASSERTION_STREAM_PREFIX + assertionId;
+}
+
+/** An id names its stream, so it takes a stream name's characters (docs/streams.md): letters, digits and - _ . : @ / + = ~ #. */
+const ID = /^[A-Za-z0-9\-_.:@/+=~#]+$/;
+const ID_MESSAGE = (property: string): string => `${property} may only hold letters, digits and - _ . : @ / + = ~ # (it names the assertion's stream)`;
 
 /** An assertion made about a subject, as in a knowledge base: (subject, predicate, object). */
 export class AssertionMade {
-  @IsString() @IsNotEmpty() @MaxLength(128)
+  @IsString() @IsNotEmpty() @MaxLength(128) @Matches(ID, { message: ID_MESSAGE('id') })
   id!: string;
 
   @IsString() @IsNotEmpty() @MaxLength(512)
@@ -29,7 +40,7 @@ export class AssertionMade {
 
 /** An earlier assertion withdrawn, with the reason. */
 export class AssertionRetracted {
-  @IsString() @IsNotEmpty() @MaxLength(128)
+  @IsString() @IsNotEmpty() @MaxLength(128) @Matches(ID, { message: ID_MESSAGE('assertionId') })
   assertionId!: string;
 
   @IsString() @IsNotEmpty() @MaxLength(1024)
@@ -39,16 +50,18 @@ export class AssertionRetracted {
   retractedAt!: string;
 }
 
+/** The app's events as it appends them to the event store (an `Event` of @episteme/store: type, data, metadata). */
 export type AssertionEvent =
-  | { type: 'AssertionMade'; data: AssertionMade; meta: EventMetaData }
-  | { type: 'AssertionRetracted'; data: AssertionRetracted; meta: EventMetaData };
+  | { type: 'AssertionMade'; data: AssertionMade; metadata: EventMetaData }
+  | { type: 'AssertionRetracted'; data: AssertionRetracted; metadata: EventMetaData };
 
-export interface EventMetaData {
+// a type, not an interface: the store's metadata is a Record, which an interface does not satisfy
+export type EventMetaData = {
   /** Who appended it (the app, a producer, an import file). */
   producer: string;
   /** Schema version of `data`. */
   schema: 1;
-}
+};
 
 export interface FailedConstraint {
   property: string;

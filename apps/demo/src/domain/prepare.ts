@@ -1,23 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { AssertionMade, AssertionRetracted, validated, type AssertionEvent } from './events.js';
+import { AssertionMade, AssertionRetracted, streamOf, validated, type AssertionEvent } from './events.js';
 
-/** A validated event, encoded as its journal payload. */
-export interface PreparedEvent {
+/** A validated event and the stream it goes to (its assertion's). */
+export interface PreparedEvent<E extends AssertionEvent = AssertionEvent> {
+  /** The assertion's id. */
   id: string;
-  payload: Uint8Array;
+  stream: string;
+  event: E;
 }
 
-/** Validates an assertion (id and assertedAt generated when absent) into its event payload. */
-export function prepareAssertion(input: Record<string, unknown>, producer = 'app'): PreparedEvent {
+export type PreparedAssertion = PreparedEvent<Extract<AssertionEvent, { type: 'AssertionMade' }>>;
+export type PreparedRetraction = PreparedEvent<Extract<AssertionEvent, { type: 'AssertionRetracted' }>>;
+
+/** Validates an assertion (id and assertedAt generated when absent) into its event. */
+export function prepareAssertion(input: Record<string, unknown>, producer = 'app'): PreparedAssertion {
   const plain = { ...input, id: input.id ?? randomUUID(), assertedAt: input.assertedAt ?? new Date().toISOString() };
   const data = validated(AssertionMade, plain, 'assertion');
-  const event: AssertionEvent = { type: 'AssertionMade', data, meta: { producer, schema: 1 } };
-  return { id: data.id, payload: Buffer.from(JSON.stringify(event)) };
+  return { id: data.id, stream: streamOf(data.id), event: { type: 'AssertionMade', data, metadata: { producer, schema: 1 } } };
 }
 
-export function prepareRetraction(input: Record<string, unknown>, producer = 'app'): PreparedEvent {
+export function prepareRetraction(input: Record<string, unknown>, producer = 'app'): PreparedRetraction {
   const plain = { ...input, retractedAt: input.retractedAt ?? new Date().toISOString() };
   const data = validated(AssertionRetracted, plain, 'retraction');
-  const event: AssertionEvent = { type: 'AssertionRetracted', data, meta: { producer, schema: 1 } };
-  return { id: data.assertionId, payload: Buffer.from(JSON.stringify(event)) };
+  return { id: data.assertionId, stream: streamOf(data.assertionId), event: { type: 'AssertionRetracted', data, metadata: { producer, schema: 1 } } };
 }

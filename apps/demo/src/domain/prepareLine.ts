@@ -1,8 +1,8 @@
 import { ValidationFailedError } from './events.js';
-import { prepareAssertion, type PreparedEvent } from './prepare.js';
+import { prepareAssertion, type PreparedAssertion } from './prepare.js';
 
 /** An import line as an event ready to append, and whether the line named its id (only those can collide). */
-export interface PreparedLine extends PreparedEvent {
+export interface PreparedLine extends PreparedAssertion {
   givenId: boolean;
 }
 

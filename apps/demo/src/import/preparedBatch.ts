@@ -1,10 +1,17 @@
 import { prepareLine } from '../domain/prepareLine.js';
 
-/** An import line ready to append: its payload, and its id when the line named one (only those can collide). */
+/**
+ * An import line ready to append: its event as JSON (`{type, data,
+ * metadata}`, validated; the main thread parses it back for the store, which
+ * costs less than posting an object per line), and its id when the line
+ * named one (only those can collide).
+ */
 export interface ImportLine {
   payload: Uint8Array;
   givenId?: string;
 }
+
+const encoder = new TextEncoder();
 
 /**
  * The outcome of preparing a run of import lines, shaped for the trip from
@@ -24,7 +31,10 @@ export interface PreparedBatch {
 
 /** Prepares `lines` in order; throws only what prepareLine throws (a bug, not bad input). */
 export function prepareBatch(lines: string[], producer: string): PreparedBatch {
-  const prepared = lines.map((line) => prepareLine(line, producer));
+  const prepared = lines.map((line) => {
+    const p = prepareLine(line, producer);
+    return typeof p === 'string' ? p : { id: p.id, givenId: p.givenId, payload: encoder.encode(JSON.stringify(p.event)) };
+  });
   let total = 0;
   for (const p of prepared) if (typeof p !== 'string') total += p.payload.length;
   // their own ArrayBuffers, not views of Buffer's shared pool: they are transferred

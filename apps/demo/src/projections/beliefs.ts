@@ -1,5 +1,5 @@
-import type { Projection } from '@episteme/projections';
-import { assertionCodec, type AppEvent } from './assertionCodec.js';
+import { eventProjection } from '@episteme/projections';
+import { assertionDecoder, type AppEvent, type AppEventType } from './assertionEvents.js';
 import { dictionary, toDictionary } from './dictionary.js';
 
 export interface Belief {
@@ -9,8 +9,8 @@ export interface Belief {
   confidence: number;
   source: string;
   assertedAt: string;
-  /** Offset of the record that made it. */
-  offset: number;
+  /** Global position of the event that made it. */
+  globalPosition: number;
 }
 
 export interface BeliefsState {
@@ -28,36 +28,40 @@ export interface BeliefsState {
  * replaces the earlier one, whatever its subject (version 1 left the earlier
  * one under its old subject, where no retraction could reach it). Records
  * that are not assertion events are stepped over (version 2 failed on them,
- * for good; see assertionCodec.ts).
+ * for good; see assertionEvents.ts). Version 4: the events of the event
+ * store's assertion streams, by global position.
  */
-export const beliefsProjection: Projection<BeliefsState, AppEvent> = {
+export const beliefsProjection = eventProjection<BeliefsState, AppEventType>({
   name: 'beliefs',
-  version: 3,
-  codec: assertionCodec,
+  version: 4,
+  decoder: assertionDecoder(),
   // ids and subjects are user input: dictionaries, so that "toString" or "__proto__" are plain keys
   initialState: () => ({ bySubject: dictionary(), subjectOf: dictionary(), retracted: 0 }),
   deserialize: (data) => {
     const d = data as BeliefsState;
     return { bySubject: toDictionary(d.bySubject, (beliefs) => toDictionary(beliefs)), subjectOf: toDictionary(d.subjectOf), retracted: d.retracted };
   },
-  apply(state, event, meta) {
-    if (event.type === 'AssertionMade') {
-      const a = event.data;
-      const before = state.subjectOf[a.id];
-      if (before !== undefined && before !== a.subject) removeBelief(state, before, a.id);
-      const forSubject = (state.bySubject[a.subject] ??= dictionary());
-      forSubject[a.id] = { id: a.id, predicate: a.predicate, object: a.object, confidence: a.confidence, source: a.source, assertedAt: a.assertedAt, offset: meta.offset };
-      state.subjectOf[a.id] = a.subject;
-    } else if (event.type === 'AssertionRetracted') {
-      const subject = state.subjectOf[event.data.assertionId];
-      if (subject !== undefined) {
-        removeBelief(state, subject, event.data.assertionId);
-        state.retracted++;
-      }
+  evolve: (state, event) => applyBelief(state, event as AppEvent),
+});
+
+/** One event folded into the beliefs. */
+export function applyBelief(state: BeliefsState, event: AppEvent): BeliefsState {
+  if (event.type === 'AssertionMade') {
+    const a = event.data;
+    const before = state.subjectOf[a.id];
+    if (before !== undefined && before !== a.subject) removeBelief(state, before, a.id);
+    const forSubject = (state.bySubject[a.subject] ??= dictionary());
+    forSubject[a.id] = { id: a.id, predicate: a.predicate, object: a.object, confidence: a.confidence, source: a.source, assertedAt: a.assertedAt, globalPosition: event.globalPosition };
+    state.subjectOf[a.id] = a.subject;
+  } else if (event.type === 'AssertionRetracted') {
+    const subject = state.subjectOf[event.data.assertionId];
+    if (subject !== undefined) {
+      removeBelief(state, subject, event.data.assertionId);
+      state.retracted++;
     }
-    return state;
-  },
-};
+  }
+  return state;
+}
 
 function removeBelief(state: BeliefsState, subject: string, id: string): void {
   delete state.bySubject[subject]![id];
@@ -67,14 +71,14 @@ function removeBelief(state: BeliefsState, subject: string, id: string): void {
 
 export interface SubjectBeliefs {
   subject: string;
-  /** Every standing assertion, by offset. */
+  /** Every standing assertion, by global position. */
   assertions: Belief[];
   /** Per predicate, the standing assertion with the highest confidence (earliest on a tie). */
   best: Record<string, Belief>;
 }
 
 export function beliefsAbout(state: BeliefsState, subject: string): SubjectBeliefs {
-  const assertions = Object.values(state.bySubject[subject] ?? {}).sort((a, b) => a.offset - b.offset);
+  const assertions = Object.values(state.bySubject[subject] ?? {}).sort((a, b) => a.globalPosition - b.globalPosition);
   const best = dictionary<Belief>(); // predicates are user input too
   for (const a of assertions) {
     const current = best[a.predicate];

@@ -28,6 +28,8 @@ export interface CliContext {
    * the journal is crash-safe).
    */
   onInterrupt(stop: () => void): () => void;
+  /** Loads a module by name (`dump --events` loads the store's formatter); default: `import()`. Tests pass a failing one. */
+  importModule?: (specifier: string) => Promise<unknown>;
 }
 
 /**

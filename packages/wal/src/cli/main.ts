@@ -24,6 +24,8 @@ export interface CliIO {
   program?: string;
   /** The journal directory, when the caller supplies it (the app's `<data>/journal`): usage leaves `<dir>` out. */
   suppliedDir?: string;
+  /** How a command loads an optional module (`dump --events`: the store's formatter); default: `import()`. */
+  importModule?: (specifier: string) => Promise<unknown>;
 }
 
 export const PROGRAM = 'episteme-wal';
@@ -47,6 +49,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     now: io.now ?? (() => performance.now()),
     stdin: io.stdin,
     onInterrupt: io.onInterrupt ?? processInterrupts,
+    ...(io.importModule ? { importModule: io.importModule } : {}),
   };
   const how = { program: io.program ?? PROGRAM, suppliedDir: io.suppliedDir };
   let command: Command | undefined;

@@ -116,7 +116,9 @@ function projectionCursorDamage(c: { name: string; damage?: { path: string; why:
 }
 
 /**
- * A projection's cursor moved by hand changes nothing the user can see: the
+ * A projection's cursor moved by hand changes nothing the user can see (it
+ * held the log back for cleanup, which deletes nothing under the event
+ * store; `consumers list` shows its lag): the
  * projection resumes from its snapshot, and the engine sets the cursor to
  * the projection's checkpoint at its next snapshot (a deleted one is
  * registered again whenever the app opens the journal as the writer, and
@@ -127,7 +129,7 @@ function noteProjectionCursor(consumer: string, ctx: { err(s: string): void }): 
   const projection = projectionOfCursor(consumer);
   if (!projection) return;
   ctx.err(
-    `note: ${consumer} is the cursor of projection "${projection.name}": it only holds the log back; the projection resumes from its snapshot, ` +
+    `note: ${consumer} is the cursor of projection "${projection.name}": it only shows how far the projection got (cleanup deletes nothing under the event store); the projection resumes from its snapshot, ` +
       `and its engine sets the cursor to the projection's checkpoint at its next snapshot; a deleted cursor is registered again by the next command that writes, or by a running app at the projection's next snapshot (\`episteme projections rebuild ${projection.name}\` starts the projection over)\n`,
   );
 }

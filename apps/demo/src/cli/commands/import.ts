@@ -1,14 +1,17 @@
 import { createReadStream, statSync } from 'node:fs';
 import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import { codeOf } from '@episteme/wal/internals';
+import { AssertionConflictError, IdInUseError } from '../../domain/assertionErrors.js';
+import { streamOf } from '../../domain/events.js';
+import type { PreparedAssertion } from '../../domain/prepare.js';
 import type { ImportLine } from '../../import/preparedBatch.js';
 import { defaultPrepareOptions, PreparePool } from '../../import/preparePool.js';
 import { RunQueue } from '../../import/runQueue.js';
 import { defineCommand, Exit } from '../command.js';
 import { inputLineBatches, type InputLine } from '../inputLines.js';
-import { IdCheckError, StandingAssertions } from '../standingAssertions.js';
-import { idInUse } from './write.js';
+import { idGivenEarlier } from './write.js';
 
+/** Lines appended at once: each is a commit of its own stream, and the journal's group commit writes them together. */
 const IMPORT_BATCH = 1000;
 /** Invalid line numbers listed in import's --json summary (all of them are reported on stderr). */
 const MAX_LISTED = 1000;
@@ -66,7 +69,8 @@ export const importCommand = defineCommand({
       }
     }
     const name = fromStdin ? 'stdin' : file!;
-    const app = await ctx.open('write');
+    // group commit on whatever the config says: one write and one sync for a batch's commits, as import's batches always had
+    const app = await ctx.open('write', { groupCommit: true });
     const started = performance.now();
     // no progress line for a pipe: its size is not known (the summary still says how much)
     const progress = size !== undefined && ctx.stderrIsTTY && !ctx.json ? new ProgressLine((s) => ctx.err(s), 'import', () => performance.now()) : undefined;
@@ -78,24 +82,47 @@ export const importCommand = defineCommand({
     let invalid = 0;
     /** The numbers of the first MAX_LISTED invalid lines, for --json (the text mode prints each on stderr). */
     const invalidLines: number[] = [];
+    /**
+     * Why lines were skipped, held until the lines before them are settled
+     * (a batch's appends can refuse a line too), then reported in line order.
+     */
+    let notes: [line: number, why: string][] = [];
     const skip = (line: number, why: string): void => {
       invalid++;
-      if (invalidLines.length < MAX_LISTED) invalidLines.push(line);
+      notes.push([line, why]);
+    };
+    const report = (): void => {
+      if (notes.length === 0) return;
       progress?.clear();
-      ctx.err(`line ${line}: ${why}\n`);
+      for (const [line, why] of notes.sort((a, b) => a[0] - b[0])) {
+        if (invalidLines.length < MAX_LISTED) invalidLines.push(line);
+        ctx.err(`line ${line}: ${why}\n`);
+      }
+      notes = [];
     };
     let bytes = 0;
-    let batch: ImportLine[] = [];
-    const standing = new StandingAssertions(app.journal);
-    /** Ids given in this input, so far: a second line with one of them would replace the first. */
+    let batch: { lineNo: number; line: ImportLine }[] = [];
+    /** Ids given in this input, so far: a second line with one of them is refused (the first one has the id). */
     const given = new Set<string>();
+    /**
+     * Appends the batch, each line a commit to its new stream ('no_stream'):
+     * a line whose id stands is refused by the store, and reported; any other
+     * failure stops the import.
+     */
     const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      await app.service.appendPrepared(batch);
-      appended += batch.length;
+      const lines = batch;
       batch = [];
+      const results = await Promise.allSettled(lines.map(({ line }) => app.service.assertPrepared(preparedOf(line))));
+      let failure: { reason: unknown } | undefined;
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') appended++;
+        else if (r.reason instanceof IdInUseError || r.reason instanceof AssertionConflictError) skip(lines[i]!.lineNo, r.reason.message);
+        else failure ??= { reason: r.reason };
+      });
+      report();
+      if (failure) throw failure.reason;
     };
-    /** The lines of a run in input order: reported, checked for ids in use, appended in batches. */
+    /** The lines of a run in input order: reported, appended in batches. */
     const take = async (run: Run): Promise<void> => {
       const outcomes = await run.outcomes;
       for (const item of run.items) {
@@ -110,30 +137,25 @@ export const importCommand = defineCommand({
           skip(item.lineNo, `longer than ${formatBytes(maxLineBytes)}: no assertion is that long (its event would not fit a record); not read whole`);
           continue;
         }
-        let prepared = outcomes[item.text]!;
-        if (typeof prepared !== 'string' && prepared.givenId !== undefined) prepared = await checkId(prepared, prepared.givenId);
+        const prepared = outcomes[item.text]!;
         if (typeof prepared === 'string') {
           skip(item.lineNo, prepared);
           continue;
         }
-        batch.push(prepared);
+        if (prepared.givenId !== undefined) {
+          if (given.has(prepared.givenId)) {
+            skip(item.lineNo, idGivenEarlier(prepared.givenId));
+            continue;
+          }
+          given.add(prepared.givenId);
+        }
+        batch.push({ lineNo: item.lineNo, line: prepared });
         if (batch.length >= IMPORT_BATCH) await flush();
       }
       // a pipe that pauses (`tail -f | episteme import -`): what it sent is appended now, not when 1000 lines have come
       if (fromStdin && queue.waiting <= 1) await flush();
+      else if (batch.length === 0) report();
       progress?.update({ segment: name, bytesDone: bytes, bytesTotal: size! });
-    };
-    /** Only lines that name their id can collide (a generated one is a new UUID). */
-    const checkId = async (prepared: ImportLine, id: string): Promise<ImportLine | string> => {
-      if (given.has(id)) return idInUse(id, undefined);
-      const subject = await standing.subjectOf(id).catch((err: unknown) => {
-        if (err instanceof IdCheckError) return err; // this line is reported and skipped, as invalid ones are
-        throw err;
-      });
-      if (subject instanceof IdCheckError) return `cannot check whether id ${JSON.stringify(id)} is in use: projection "beliefs" failed (${subject.detail})`;
-      if (subject) return idInUse(id, subject);
-      given.add(id);
-      return prepared;
     };
     /** A chunk's lines as a run: its texts go to be prepared at once, the rest is decided here. */
     const toRun = (lines: InputLine[]): Run => {
@@ -211,6 +233,14 @@ export const importCommand = defineCommand({
     return invalid > 0 ? Exit.Problem : Exit.Ok;
   },
 });
+
+const decoder = new TextDecoder();
+
+/** A line's event as the worker encoded it, back as an object for the store (which encodes it into the commit). */
+function preparedOf(line: ImportLine): PreparedAssertion {
+  const event = JSON.parse(decoder.decode(line.payload)) as PreparedAssertion['event'];
+  return { id: event.data.id, stream: streamOf(event.data.id), event };
+}
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;

@@ -2,6 +2,7 @@ import type { AppCommand } from '../command.js';
 import { consumersDeleteCommand, consumersListCommand, consumersResetCommand, projectionsListCommand, projectionsRebuildCommand } from './admin.js';
 import { beliefsCommand, statsCommand } from './read.js';
 import { importCommand } from './import.js';
+import { streamsListCommand, streamsShowCommand } from './streams.js';
 import { assertCommand, retractCommand } from './write.js';
 
 /** Every command, in the order `--help` lists them. `wal ...` is delegated to @episteme/wal's CLI. */
@@ -11,6 +12,8 @@ export const commands: readonly AppCommand[] = [
   importCommand,
   beliefsCommand,
   statsCommand,
+  streamsListCommand,
+  streamsShowCommand,
   consumersListCommand,
   consumersResetCommand,
   consumersDeleteCommand,

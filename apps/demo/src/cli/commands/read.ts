@@ -42,8 +42,8 @@ export const beliefsCommand = defineCommand({
       await ctx.out(`${subject}: ${result.assertions.length} standing assertion(s); best per predicate:\n`);
       await ctx.out(
         table(
-          ['predicate', 'object', 'confidence', 'source', 'offset'],
-          Object.values(result.best).map((b) => [b.predicate, b.object, b.confidence.toFixed(2), b.source, String(b.offset)]),
+          ['predicate', 'object', 'confidence', 'source', 'id', 'global position'],
+          Object.values(result.best).map((b) => [b.predicate, b.object, b.confidence.toFixed(2), b.source, b.id, String(b.globalPosition)]),
         ),
       );
     }

@@ -1,11 +1,21 @@
+import { existsSync } from 'node:fs';
 import { UsageError } from '@episteme/wal/cli';
+import type { Appended } from '../../app/assertionService.js';
+import { journalOptionsOf } from '../../app/container.js';
+import { AssertionNotFoundError } from '../../domain/assertionErrors.js';
+import { streamOf } from '../../domain/events.js';
 import { prepareAssertion, prepareRetraction } from '../../domain/prepare.js';
 import { defineCommand, Exit } from '../command.js';
-import { subjectBeforeWriting } from '../standingAssertions.js';
+import type { CommandContext } from '../context.js';
+
+/** What `assert` and `retract` print: the event's place (`--json`: the same as one object). */
+async function printAppended(ctx: CommandContext, r: Appended): Promise<void> {
+  await ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `id ${r.id}\nstream ${r.stream}\nversion ${r.version}\nglobal position ${r.globalPosition}\n`);
+}
 
 export const assertCommand = defineCommand({
   name: 'assert',
-  summary: 'append a validated assertion; prints its offset and content address',
+  summary: 'append a validated assertion to its own stream; prints its id, stream, version and global position',
   positionals: [],
   flags: {
     subject: { type: 'string', value: 'S', description: 'what the assertion is about (required)' },
@@ -13,7 +23,7 @@ export const assertCommand = defineCommand({
     object: { type: 'string', value: 'O', description: 'the value asserted (required)' },
     confidence: { type: 'string', value: '0..1', description: 'confidence between 0 and 1 (default 1)' },
     source: { type: 'string', value: 'SRC', description: 'who says so (default "cli")' },
-    id: { type: 'string', value: 'ID', description: 'assertion id (default: a new UUID)' },
+    id: { type: 'string', value: 'ID', description: 'assertion id: letters, digits and - _ . : @ / + = ~ # (default: a new UUID); refused while an assertion with it stands' },
   },
   async run({ flags }, ctx) {
     const input: Record<string, unknown> = {
@@ -26,14 +36,10 @@ export const assertCommand = defineCommand({
     };
     // validate before opening: invalid input must not even create the data directory
     prepareAssertion(input);
-    if (flags.id !== undefined) {
-      const standing = await subjectBeforeWriting(ctx.config, flags.id);
-      if (standing) throw new UsageError(idInUse(flags.id, standing));
-    }
     const app = await ctx.open('write');
     try {
-      const r = await app.service.assert(input, 'cli');
-      await ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `offset ${r.offset}\ncontent address ${r.contentAddress}\nid ${r.id}\n`);
+      // an id in use is refused by the store's expected version ('no_stream'), in the writer: no check beforehand can race it
+      await printAppended(ctx, await app.service.assert(input, 'cli'));
     } finally {
       await app.close();
     }
@@ -43,20 +49,18 @@ export const assertCommand = defineCommand({
 
 export const retractCommand = defineCommand({
   name: 'retract',
-  summary: 'append the retraction of an assertion',
+  summary: 'append the retraction of a standing assertion to its stream',
   positionals: [{ name: 'id', description: 'the assertion id' }],
   flags: { reason: { type: 'string', value: 'R', description: 'why it is withdrawn (required)' } },
   async run({ positionals: [id], flags }, ctx) {
     const input = { assertionId: id, reason: flags.reason };
     prepareRetraction(input);
-    // a retraction of nothing would be appended for good and change nothing: a typo'd id is refused
-    if ((await subjectBeforeWriting(ctx.config, id!)) === undefined) {
-      throw new UsageError(`no standing assertion has id ${JSON.stringify(id)} (never made, or already retracted); \`episteme beliefs <subject>\` lists the ids`);
-    }
+    // no journal, no assertion: refused without creating the data directory
+    if (!existsSync(journalOptionsOf(ctx.config).dir)) throw new AssertionNotFoundError(id!, streamOf(id!));
     const app = await ctx.open('write');
     try {
-      const r = await app.service.retract(input, 'cli');
-      await ctx.out(ctx.json ? JSON.stringify(r) + '\n' : `offset ${r.offset}\ncontent address ${r.contentAddress}\n`);
+      // the writer reads the assertion's stream and appends at the version it read: a retraction that came first makes it fail
+      await printAppended(ctx, await app.service.retract(input, 'cli'));
     } finally {
       await app.close();
     }
@@ -64,10 +68,9 @@ export const retractCommand = defineCommand({
   },
 });
 
-/** Why an id cannot be used again: a second assertion with it would replace the first. */
-export function idInUse(id: string, subject: string | undefined): string {
-  if (subject === undefined) return `id ${JSON.stringify(id)} is already used by an earlier line of this input: use another id, or leave it out (a new one is made)`;
-  return `id ${JSON.stringify(id)} is already used by a standing assertion about ${JSON.stringify(subject)}: retract it first, or leave the id out (a new one is made)`;
+/** Why an import line's id cannot be used: an earlier line of the same input has it. */
+export function idGivenEarlier(id: string): string {
+  return `id ${JSON.stringify(id)} is already used by an earlier line of this input: use another id, or leave it out (a new one is made)`;
 }
 
 function parseConfidence(text: string): number {

@@ -7,6 +7,7 @@ import { checkSegmentHeader, type SegmentFile } from '../../recovery/segmentFile
 import { CliError, commonFlags, defineCommand, ExitCode } from '../command.js';
 import { holeAfter, journalSegments, type Hole } from '../journalDir.js';
 import { OutputBuffer } from '../output.js';
+import { eventsJsonLine, eventsTextLine, loadDescribe } from './dumpEvents.js';
 
 /**
  * Prints records in offset order, streaming: records are validated and
@@ -26,11 +27,17 @@ export const dumpCommand = defineCommand({
     limit: { type: 'integer', value: 'n', description: 'print at most n records' },
     json: {
       ...commonFlags.json,
-      description: 'one JSON object per line: {"offset","length","blake3" (hex),"payload" (base64)}',
+      description: 'one JSON object per line: {"offset","length","blake3" (hex),"payload" (base64)}; with --events, {"offset","length",...the commit}',
+    },
+    events: {
+      type: 'boolean',
+      description: "show each record as an event store commit (stream, positions, events: type, id, data); needs @episteme/store",
     },
     'max-payload-bytes': commonFlags.maxPayloadBytes,
   },
   async run({ positionals: [dir], flags }, ctx) {
+    // loaded before the journal is looked at: without the store, --events is refused whatever the directory
+    const describe = flags.events ? await loadDescribe(ctx.importModule ?? ((s) => import(s))) : undefined;
     const segments = journalSegments(dir!);
     const maxPayloadBytes = flags['max-payload-bytes'] ?? DEFAULT_MAX_PAYLOAD_BYTES;
     const earliest = segments[0]!.base;
@@ -48,8 +55,9 @@ export const dumpCommand = defineCommand({
     for (let i = at - 1; i >= 0 && !before; i--) before = holeAfter(segments, i);
     if (before && !flags.json) ctx.err(`note: the log before offset ${before.next.base} is not whole: ${before.describe}\n`);
     const out = new OutputBuffer((s) => ctx.out(s));
-    if (!flags.json) out.push(`${'OFFSET'.padStart(12)} ${'LENGTH'.padStart(10)}  ${'BLAKE3'.padEnd(16)}  PAYLOAD\n`);
-    const walk = new RecordWalk(segments, earliest, target, flags.limit ?? Infinity, maxPayloadBytes, out, flags.json ? jsonLine : textLine);
+    if (!flags.json) out.push(describe ? `${'OFFSET'.padStart(12)}  COMMIT\n` : `${'OFFSET'.padStart(12)} ${'LENGTH'.padStart(10)}  ${'BLAKE3'.padEnd(16)}  PAYLOAD\n`);
+    const format = describe ? (flags.json ? eventsJsonLine(describe) : eventsTextLine(describe)) : flags.json ? jsonLine : textLine;
+    const walk = new RecordWalk(segments, earliest, target, flags.limit ?? Infinity, maxPayloadBytes, out, format);
     let note: string | undefined;
     try {
       note = await walk.run();

@@ -1,0 +1,61 @@
+import { createEventDecoder, isStoreError, type Event, type EventDecoder, type RecordedEvent } from '@episteme/store';
+import { ASSERTION_STREAM_PREFIX, type AssertionEvent } from '../domain/events.js';
+
+/**
+ * What the app's projections and its audit export make of what they cannot
+ * read as an assertion event: a record of the log that is not an event
+ * store commit (the journal takes any bytes: `episteme-wal append` on it,
+ * another program; the app itself only appends validated events through the
+ * store, and the store's writer refuses to open a journal holding such a
+ * record), or an event of an assertion stream without an assertion event's
+ * shape (another program writing through the store). The log is
+ * append-only: a projection that failed on such a record would fail on it
+ * forever, and with it every query. So they step over it (stats counts it).
+ */
+export type NotAnAssertion = RecordedEvent<Event<'NotAnAssertion', { reason: string }>>;
+
+/** An event as the app's readers receive it. */
+export type AppEvent = RecordedEvent<AssertionEvent> | NotAnAssertion;
+/** The events the app's decoder yields, as `Event`s (for eventProjection's and runEventConsumer's type parameter). */
+export type AppEventType = AssertionEvent | Event<'NotAnAssertion', { reason: string }>;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const areStrings = (o: Record<string, unknown>, keys: readonly string[]): boolean => keys.every((k) => typeof o[k] === 'string');
+
+/**
+ * Whether `e` has what the projections read of an event. The app validated
+ * its own events fully before appending (domain/prepare.ts); this only keeps
+ * other writers' events from being half-read.
+ */
+export function isAssertionEvent(e: { type: string; data: unknown }): e is RecordedEvent<AssertionEvent> {
+  if (!isRecord(e.data)) return false;
+  if (e.type === 'AssertionMade') return areStrings(e.data, ['id', 'subject', 'predicate', 'object', 'source', 'assertedAt']) && typeof e.data.confidence === 'number';
+  if (e.type === 'AssertionRetracted') return areStrings(e.data, ['assertionId']);
+  return false;
+}
+
+function notAnAssertion(globalPosition: number, stream: string, reason: string): NotAnAssertion {
+  return { type: 'NotAnAssertion', data: { reason }, metadata: undefined, id: '', stream, streamPosition: 0, globalPosition, recordedAt: new Date(0) };
+}
+
+/**
+ * The store's decoder for the assertion streams (events of other streams
+ * are not the app's), handing what it cannot read as NotAnAssertion instead
+ * of failing: the decoder of the app's projections and audit export.
+ */
+export function assertionDecoder(): EventDecoder {
+  const inner = createEventDecoder({ filter: { streamPrefix: ASSERTION_STREAM_PREFIX } });
+  return {
+    filter: inner.filter,
+    eventsOf(record) {
+      let events: RecordedEvent[];
+      try {
+        events = inner.eventsOf(record);
+      } catch (err) {
+        if (isStoreError(err)) return [notAnAssertion(record.offset, '', err.message)]; // not a commit, or a damaged one
+        throw err;
+      }
+      return events.map((e) => (isAssertionEvent(e) ? e : notAnAssertion(e.globalPosition, e.stream, `an event of type ${JSON.stringify(e.type)} without an assertion event's shape`)));
+    },
+  };
+}
