@@ -89,9 +89,9 @@ export async function fuzzWalCli(rng: Rng, ctx: FuzzContext): Promise<void> {
   }
 }
 
-const DEMO_WORDS = ['assert', 'retract', 'import', 'beliefs', 'stats', 'consumers', 'list', 'reset', 'delete', 'projections', 'rebuild', 'wal', 'segments', 'dump', 'verify', 'recover', 'help', 'beliefs', 'stats'];
+const DEMO_WORDS = ['assert', 'retract', 'import', 'beliefs', 'stats', 'consumers', 'list', 'reset', 'delete', 'projections', 'rebuild', 'wal', 'segments', 'dump', 'verify', 'recover', 'help', 'beliefs', 'stats', 'streams', 'show', '--prefix', '--events', '--lock-wait'];
 const DEMO_FLAGS = ['--data', '--durability', '--group-commit', '--segment-bytes', '--json', '--debug', '--help', '-h', '--subject', '--predicate', '--object', '--confidence', '--source', '--id', '--reason', '--to', '--from', '--limit'];
-const DEMO_VALUES = ['data', 'nope', './data', 'earliest', 'latest', '0', '-5', '1.5', '2', '0.5', 'abc', 'on', 'off', '1024', '1e9', 'audit-export', 'projection.beliefs', 'beliefs', 'stats', 'in.ndjson', 'missing.ndjson', 'sun', 'is', 'hot', ''];
+const DEMO_VALUES = ['data', 'nope', './data', 'earliest', 'latest', '0', '-5', '1.5', '2', '0.5', 'abc', 'on', 'off', '1024', '1e9', 'audit-export', 'projection.beliefs', 'beliefs', 'stats', 'in.ndjson', 'missing.ndjson', 'sun', 'is', 'hot', '', 'assertion-', 'assertion-x', '-bad', 'x'.repeat(300)];
 
 /** Sets up the demo fixture: a data directory with a few assertions, and an import file. */
 export async function makeDemoFixtures(scratch: string, demo: DemoCli): Promise<void> {
@@ -116,7 +116,7 @@ function demoArgv(rng: Rng): string[] {
   if (rng.chance(0.7)) argv.push('--data', rng.pick(['data', 'data', 'nope', 'in.ndjson']));
   if (rng.chance(0.5)) argv.push('--json');
   if (rng.chance(0.7)) {
-    const cmd = rng.pick([['assert', '--subject', rng.pick(['sun', '', 'x'.repeat(300)]), '--predicate', 'is', '--object', rng.pick(['hot', 'warm'])], ['assert'], ['retract', 'x'], ['retract', 'x', '--reason', 'wrong'], ['import', 'in.ndjson'], ['beliefs', 'sun'], ['stats'], ['consumers', 'list'], ['consumers', 'reset', 'audit-export'], ['consumers', 'delete', 'nope'], ['projections', 'list'], ['projections', 'rebuild', 'beliefs'], ['wal', 'verify'], ['wal', 'dump'], ['wal', 'segments']]);
+    const cmd = rng.pick([['assert', '--subject', rng.pick(['sun', '', 'x'.repeat(300)]), '--predicate', 'is', '--object', rng.pick(['hot', 'warm'])], ['assert'], ['retract', 'x'], ['retract', 'x', '--reason', 'wrong'], ['import', 'in.ndjson'], ['beliefs', 'sun'], ['stats'], ['consumers', 'list'], ['consumers', 'reset', 'audit-export'], ['consumers', 'delete', 'nope'], ['projections', 'list'], ['projections', 'rebuild', 'beliefs'], ['wal', 'verify'], ['wal', 'dump'], ['wal', 'dump', '--events'], ['wal', 'segments'], ['streams', 'list'], ['streams', 'list', '--prefix', 'assertion-'], ['streams', 'show', 'assertion-x'], ['streams', 'show', '-bad']]);
     argv.push(...cmd);
   }
   for (let i = rng.chance(0.4) ? 0 : rng.int(1, 5); i > 0; i--) {
@@ -159,7 +159,7 @@ export async function fuzzDemoCli(rng: Rng, ctx: FuzzContext, demo: DemoCli): Pr
     const words = argv.filter((w) => !w.startsWith('-'));
     const partial = words.includes('import') || (words.includes('wal') && words.includes('append'));
     const writing = ['assert', 'retract', 'import', 'reset', 'delete', 'rebuild', 'recover', 'append'].some((w) => words.includes(w));
-    const reading = ['stats', 'beliefs', 'list', 'verify', 'dump', 'segments', 'help'].some((w) => words.includes(w)) || argv.includes('--help') || argv.includes('-h');
+    const reading = ['stats', 'beliefs', 'list', 'show', 'verify', 'dump', 'segments', 'help'].some((w) => words.includes(w)) || argv.includes('--help') || argv.includes('-h');
     if (code === 2 || (code === 1 && !partial)) ctx.bad(`episteme ${shown} exited ${code} and changed files: ${diff.slice(0, 6).join(', ')}`);
     else if (reading && !writing) ctx.bad(`episteme ${shown}, a read-only command, changed files (exit ${code}): ${diff.slice(0, 6).join(', ')}`);
     restore(join(ctx.scratch, 'demo-pristine'), cwd);
