@@ -6,6 +6,7 @@ import { recordedEventsOf } from './recordedEvents.js';
 import { validateStreamName } from './streamName.js';
 import type { RecordedEvent, Upcaster } from './types.js';
 import { validateUpcasters, type Upcasters } from './upcasting.js';
+import { describeValue } from './describeValue.js';
 
 /**
  * Which events a consumer or projection of a store receives. Both parts
@@ -46,7 +47,7 @@ export function validateEventFilter(filter: unknown): Readonly<EventFilter> {
   const out: { streamPrefix?: string; types?: readonly string[] } = {};
   if (f.streamPrefix !== undefined) {
     if (typeof f.streamPrefix !== 'string' || f.streamPrefix === '') {
-      throw new StoreInvalidArgumentError(`streamPrefix must be a non-empty string, not ${JSON.stringify(f.streamPrefix) ?? String(f.streamPrefix)}`);
+      throw new StoreInvalidArgumentError(`streamPrefix must be a non-empty string, not ${describeValue(f.streamPrefix)}`);
     }
     // a prefix no stream name could start with is a mistake, not an empty subscription
     try {

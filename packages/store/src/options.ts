@@ -2,6 +2,7 @@ import { DEFAULT_OPTIONS, nodeFileIO, type FileIO, type JournalOptions } from '@
 import { StoreInvalidArgumentError, type StoreWarning } from './errors.js';
 import type { Upcaster } from './types.js';
 import { validateUpcasters, type Upcasters } from './upcasting.js';
+import { describeValue } from './describeValue.js';
 
 export interface EventStoreOptions extends JournalOptions {
   /**
@@ -43,7 +44,7 @@ export interface ResolvedStoreOptions {
 function nonNegativeInt(name: string, value: unknown, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new StoreInvalidArgumentError(`${name} must be an integer >= ${min}, not ${JSON.stringify(value) ?? String(value)}`);
+    throw new StoreInvalidArgumentError(`${name} must be an integer >= ${min}, not ${describeValue(value)}`);
   }
   return value;
 }

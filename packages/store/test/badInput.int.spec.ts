@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isStoreError, openEventStore, StoreErrorCodes, type StoreErrorCode } from '../src/index.js';
+import { createEventDecoder, isStoreError, openEventStore, StoreErrorCodes, type StoreErrorCode } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
 /** Every file below `dir` with a hash of its bytes: equal snapshots mean nothing was written. */
@@ -47,6 +47,9 @@ const cases: Array<[string, StoreErrorCode, (s: Awaited<ReturnType<typeof openEv
   ['expectedVersion 1.5', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', ok, { expectedVersion: 1.5 })],
   ['expectedVersion NaN', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', ok, { expectedVersion: Number.NaN })],
   ['expectedVersion as a string number', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', ok, { expectedVersion: '3' as never })],
+  // a BigInt is refused by JSON.stringify: the message quoting it must not turn the typed error into a TypeError
+  ['expectedVersion as a BigInt', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', ok, { expectedVersion: 1n as never })],
+  ['deleteStream with a BigInt expected version', 'STORE_INVALID_ARGUMENT', (s) => s.deleteStream('s', { expectedVersion: 1n as never })],
   ['an oversized commit', 'STORE_COMMIT_TOO_LARGE', (s) => s.appendToStream('s', [{ type: 't', data: 'x'.repeat(5000) }])],
   ['many events over the limit together', 'STORE_COMMIT_TOO_LARGE', (s) => s.appendToStream('s', Array.from({ length: 100 }, () => ({ type: 't', data: 'y'.repeat(60) })))],
   ['readStream from -1', 'STORE_INVALID_ARGUMENT', (s) => s.readStream('s', { from: -1 })],
@@ -75,11 +78,22 @@ describe('bad input', () => {
 
   it('refuses bad store options before opening anything', async () => {
     const dir = tempDir();
-    for (const options of [{ idempotencyWindow: -1 }, { checkpointEvery: 0 }, { upcasters: { t: 'no' } }, { onWarning: 1 }]) {
+    for (const options of [{ idempotencyWindow: -1 }, { checkpointEvery: 0 }, { checkpointEvery: 5n }, { upcasters: { t: 'no' } }, { onWarning: 1 }]) {
       const err = await openEventStore({ dir, ...(options as object) }).catch((e: unknown) => e);
-      expect(isStoreError(err, StoreErrorCodes.InvalidArgument), JSON.stringify(options)).toBe(true);
+      expect(isStoreError(err, StoreErrorCodes.InvalidArgument), `${Object.keys(options).join()}: ${String(err)}`).toBe(true);
     }
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses an event filter with a BigInt prefix with a typed error', () => {
+    let err: unknown;
+    try {
+      createEventDecoder({ filter: { streamPrefix: 5n as never } });
+    } catch (e) {
+      err = e;
+    }
+    expect(isStoreError(err, StoreErrorCodes.InvalidArgument), String(err)).toBe(true);
+    expect((err as Error).message).toContain('5n');
   });
 
   it('rejects every call after close with STORE_CLOSED', async () => {
