@@ -39,6 +39,9 @@ const cases: Array<[string, StoreErrorCode, (s: Awaited<ReturnType<typeof openEv
   ['undefined data', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', [{ type: 't', data: undefined }])],
   ['a function as data', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', [{ type: 't', data: () => 1 }])],
   ['metadata that is an array', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', [{ type: 't', data: 1, metadata: [] as never }])],
+  // objects whose JSON is not an object: they would read back as a string or a number
+  ['metadata that is a Date', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', [{ type: 't', data: 1, metadata: new Date(0) as never }])],
+  ['metadata whose toJSON gives a number', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', [{ type: 't', data: 1, metadata: { toJSON: () => 42 } }])],
   ['an id twice in one commit', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', [{ id: 'x', type: 't', data: 1 }, { id: 'x', type: 't', data: 2 }])],
   ['an empty id', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', [{ id: '', type: 't', data: 1 }])],
   ['an id of 256 bytes', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', [{ id: 'i'.repeat(256), type: 't', data: 1 }])],

@@ -99,6 +99,10 @@ export function prepareCommit(stream: string, events: readonly Event[]): Prepare
       throw new StoreInvalidArgumentError(`${what}: metadata must be a plain object`);
     }
     const meta = metadata === undefined ? undefined : jsonOf(metadata, `${what}: metadata`);
+    // an object whose JSON is not one (a Date, a toJSON returning a string) would read back as a string or number
+    if (meta !== undefined && meta.charCodeAt(0) !== 0x7b /* { */) {
+      throw new StoreInvalidArgumentError(`${what}: metadata must be a plain object, and this one encodes as JSON ${meta.length > 40 ? `${meta.slice(0, 40)}...` : meta}`);
+    }
     const metadataBytes = meta === undefined ? 0 : Buffer.byteLength(meta);
     size += EVENT_FIXED_SIZE + idBytes + typeBytes + metadataBytes + dataBytes;
     const flags = (isBytes ? EVENT_DATA_BYTES : 0) | (generated ? EVENT_ID_GENERATED : 0);
