@@ -14,6 +14,7 @@ import type { StreamIndex } from './index/streamIndex.js';
 import type { ResolvedStoreOptions } from './options.js';
 import { recordedEventsOf } from './recordedEvents.js';
 import { checkRetry } from './retries.js';
+import { describeValue } from './describeValue.js';
 import { validateStreamName } from './streamName.js';
 import type { RecoveryReport } from '@episteme/wal';
 import type {
@@ -129,6 +130,7 @@ export class LocalEventStore implements EventStore {
     validateStreamName(stream);
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw new StoreInvalidArgumentError('options must be an object');
     const expected = validateExpectedVersion(options?.expectedVersion);
+    if (options?.recreate !== undefined && typeof options.recreate !== 'boolean') throw new StoreInvalidArgumentError(`recreate must be true or false, not ${describeValue(options.recreate)}`);
     const prepared = prepareCommit(stream, events);
     if (prepared.size > this.options.maxPayloadBytes) throw new CommitTooLargeError(stream, prepared.size, this.options.maxPayloadBytes);
     const retry = checkRetry(prepared, this.window, (id) => this.pipeline.pendingId(id), this.journal);
@@ -156,6 +158,7 @@ export class LocalEventStore implements EventStore {
   async deleteStream(stream: string, options?: DeleteStreamOptions): Promise<DeleteStreamResult> {
     this.checkOpen();
     validateStreamName(stream);
+    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new StoreInvalidArgumentError('options must be an object');
     const expected = validateExpectedVersion(options?.expectedVersion);
     const view = this.viewOf(stream);
     if (view.deleted) throw new StreamDeletedError(stream);

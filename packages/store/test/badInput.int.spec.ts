@@ -59,6 +59,9 @@ const cases: Array<[string, StoreErrorCode, (s: Awaited<ReturnType<typeof openEv
   ['readStream maxCount 2.5', 'STORE_INVALID_ARGUMENT', (s) => s.readStream('s', { maxCount: 2.5 })],
   ['readStream of a bad name', 'STORE_INVALID_STREAM_NAME', (s) => s.readStream('a b')],
   ['aggregateStream without evolve', 'STORE_INVALID_ARGUMENT', (s) => s.aggregateStream('s', { initialState: () => 0 } as never)],
+  ['recreate that is not a boolean', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', ok, { recreate: 'yes' as never })],
+  ['deleteStream with options that are not an object', 'STORE_INVALID_ARGUMENT', (s) => s.deleteStream('s', 1 as never)],
+  ['deleteStream with null options', 'STORE_INVALID_ARGUMENT', (s) => s.deleteStream('s', null as never)],
   ['deleteStream with a bad expected version', 'STORE_INVALID_ARGUMENT', (s) => s.deleteStream('s', { expectedVersion: 'x' as never })],
 ];
 
