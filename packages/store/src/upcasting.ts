@@ -1,5 +1,6 @@
 import { StoreInvalidArgumentError } from './errors.js';
 import type { EventMetadata, Upcaster } from './types.js';
+import { describeValue } from './describeValue.js';
 
 /** How many upcasters one event may pass through: a chain longer than this is a cycle. */
 const MAX_CHAIN = 32;
@@ -15,6 +16,11 @@ export function validateUpcasters(upcasters: unknown): Upcasters {
   return upcasters as Upcasters;
 }
 
+/** What an upcaster must return: checked, since it is the app's code run on every read. */
+function isUpcastEvent(v: unknown): v is ReturnType<Upcaster> {
+  return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string' && (v as { type: string }).type !== '';
+}
+
 /**
  * Runs the upcasters registered for an event's type, then for the type the
  * result carries, until none applies: old events meet today's code without
@@ -28,7 +34,10 @@ export function upcast(
   for (let i = 0; i < MAX_CHAIN; i++) {
     const fn = Object.hasOwn(upcasters, e.type) ? upcasters[e.type] : undefined;
     if (fn === undefined) return e;
-    const next = fn(e);
+    const next: unknown = fn(e);
+    if (!isUpcastEvent(next)) {
+      throw new StoreInvalidArgumentError(`the upcaster of "${e.type}" returned ${describeValue(next)}: an upcaster returns { type, data, metadata? } with a non-empty string type`);
+    }
     const done = next.type === e.type;
     // an upcaster that leaves metadata out keeps it; one that returns `metadata: undefined` drops it
     e = { type: next.type, data: next.data, metadata: 'metadata' in next ? next.metadata : e.metadata };
