@@ -13,6 +13,7 @@ import type { IndexSource } from './index/loadIndex.js';
 import type { StreamIndex } from './index/streamIndex.js';
 import type { ResolvedStoreOptions } from './options.js';
 import { recordedEventsOf } from './recordedEvents.js';
+import { checkOptionKeys } from './optionKeys.js';
 import { checkRetry } from './retries.js';
 import { describeValue } from './describeValue.js';
 import { validateStreamName } from './streamName.js';
@@ -129,6 +130,7 @@ export class LocalEventStore implements EventStore {
     this.checkOpen();
     validateStreamName(stream);
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw new StoreInvalidArgumentError('options must be an object');
+    checkOptionKeys('appendToStream', options, ['expectedVersion', 'recreate']);
     const expected = validateExpectedVersion(options?.expectedVersion);
     if (options?.recreate !== undefined && typeof options.recreate !== 'boolean') throw new StoreInvalidArgumentError(`recreate must be true or false, not ${describeValue(options.recreate)}`);
     const prepared = prepareCommit(stream, events);
@@ -159,6 +161,7 @@ export class LocalEventStore implements EventStore {
     this.checkOpen();
     validateStreamName(stream);
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw new StoreInvalidArgumentError('options must be an object');
+    checkOptionKeys('deleteStream', options, ['expectedVersion']);
     const expected = validateExpectedVersion(options?.expectedVersion);
     const view = this.viewOf(stream);
     if (view.deleted) throw new StreamDeletedError(stream);

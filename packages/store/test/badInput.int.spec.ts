@@ -62,6 +62,9 @@ const cases: Array<[string, StoreErrorCode, (s: Awaited<ReturnType<typeof openEv
   ['recreate that is not a boolean', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', ok, { recreate: 'yes' as never })],
   ['deleteStream with options that are not an object', 'STORE_INVALID_ARGUMENT', (s) => s.deleteStream('s', 1 as never)],
   ['deleteStream with null options', 'STORE_INVALID_ARGUMENT', (s) => s.deleteStream('s', null as never)],
+  // a misspelt option would otherwise mean "no expected version": the check silently off
+  ['appendToStream with a misspelt expectedVersion', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', ok, { expectedVersoin: 7 } as never)],
+  ['deleteStream with an unknown option', 'STORE_INVALID_ARGUMENT', (s) => s.deleteStream('s', { expected: 1 } as never)],
   ['deleteStream with a bad expected version', 'STORE_INVALID_ARGUMENT', (s) => s.deleteStream('s', { expectedVersion: 'x' as never })],
 ];
 
