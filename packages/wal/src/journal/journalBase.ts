@@ -4,7 +4,7 @@ import type { FileIO } from '../io/fileIO.js';
 import type { LogReader } from '../log/logReader.js';
 import type { ChangeNotifier } from './changeNotifier.js';
 import type { KnownBoundaries } from './knownBoundaries.js';
-import { RecordReader, type JournalRecord, type LogView, type ReadFromOptions } from './recordReader.js';
+import { RecordReader, type JournalRecord, type LogView, type ReadFromOptions, type RecordBytesVisitor } from './recordReader.js';
 import type { SegmentManager } from './segmentManager.js';
 
 /** What the writer and a reader are opened with, for the reading they share. */
@@ -33,6 +33,20 @@ export function readManyContinuing(journal: JournalBase, offset: number, maxReco
   const reader = readers.get(journal);
   if (reader === undefined) throw new TypeError('readManyContinuing needs a journal');
   return reader.readMany(offset, maxRecords, true);
+}
+
+/**
+ * Visits the records at `offsets` of `journal` (a stream's commits, whose
+ * offsets the store's index knows), each checked as `journal.read` checks
+ * it, with its errors (an offset at or past the head is out of range).
+ * Records near each other are fetched with one pread, into a buffer the
+ * journal keeps: the visitor's bytes are valid during its call only.
+ * Exported through `@episteme/wal/internals`.
+ */
+export function readRecordsAt(journal: JournalBase, offsets: readonly number[], visit: RecordBytesVisitor): void {
+  const reader = readers.get(journal);
+  if (reader === undefined) throw new TypeError('readRecordsAt needs a journal');
+  reader.readEach(offsets, visit);
 }
 
 /**
