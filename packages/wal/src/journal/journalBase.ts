@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { ClosedError } from '../errors.js';
 import type { FileIO } from '../io/fileIO.js';
 import type { LogReader } from '../log/logReader.js';
+import type { VerifyOnRead } from './options.js';
 import type { ChangeNotifier } from './changeNotifier.js';
 import type { KnownBoundaries } from './knownBoundaries.js';
 import { RecordReader, type JournalRecord, type LogView, type ReadFromOptions, type RecordBytesVisitor } from './recordReader.js';
@@ -12,6 +13,8 @@ export interface JournalParts {
   dir: string;
   io: FileIO;
   maxPayloadBytes: number;
+  /** What a read checks of each record (JournalOptions.verifyOnRead). */
+  verifyOnRead: VerifyOnRead;
   segments: SegmentManager;
   changes: ChangeNotifier;
   /** The writer remembers boundaries (BoundaryCache), a reader does not (NO_KNOWN_BOUNDARIES). */
@@ -79,7 +82,7 @@ export abstract class JournalBase implements LogReader {
       refreshIfStale: () => this.refreshIfStale(),
       checkOpen: () => this.checkOpen(),
     };
-    this.records = new RecordReader(parts.io, parts.segments, view, parts.maxPayloadBytes, parts.changes, parts.known);
+    this.records = new RecordReader(parts.io, parts.segments, view, parts.maxPayloadBytes, parts.verifyOnRead === 'full', parts.changes, parts.known);
     readers.set(this, this.records);
   }
 

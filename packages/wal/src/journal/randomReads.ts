@@ -41,7 +41,8 @@ const emptyRun = (): Run => ({ bufs: [], ats: [], lengths: [], offsets: [] });
 /**
  * Records read by offset, one at a time (`read`) or a list of them
  * (`readEach`: a stream's commits, whose offsets an index knows). Every
- * record is checked (CRC32C and BLAKE3) before it is handed out.
+ * record is checked before it is handed out (its CRC32C, and its BLAKE3
+ * with verifyOnRead: 'full').
  */
 export class RandomReads {
   /** Bytes read at once for a record of unknown size (the header and, usually, the whole record). */
@@ -139,7 +140,7 @@ export class RandomReads {
       // a record ends at or before the next one asked for starts; what does not fit is read on its own (and judged there)
       const limit = k < j ? Math.min(offsets[k + 1]! - offset, got) : got;
       const n = at + RECORD_OVERHEAD <= limit ? readU32(buf, at) : -1;
-      if (n < 0 || n > this.access.maxPayloadBytes || o + RECORD_OVERHEAD + n > end || at + RECORD_OVERHEAD + n > limit || checkRecordChecksums(buf, at, n) !== null) {
+      if (n < 0 || n > this.access.maxPayloadBytes || o + RECORD_OVERHEAD + n > end || at + RECORD_OVERHEAD + n > limit || checkRecordChecksums(buf, at, n, this.access.fullChecks) !== null) {
         // read on its own, as `read` would: a longer record, a reader's stale view, or damage with read's error
         try {
           this.fetchOne(o, run);
@@ -207,7 +208,7 @@ export class RandomReads {
       if (more < size - got) throw this.refuse(seg, offset, 'torn-payload');
     }
     this.guessBytes = nextGuess(size);
-    const bad = checkRecordChecksums(record, 0, n);
+    const bad = checkRecordChecksums(record, 0, n, this.access.fullChecks);
     if (bad !== null) throw this.refuse(seg, offset, bad);
     return { offset, payload: record.subarray(RECORD_OVERHEAD, size), blake3: record.subarray(8, RECORD_OVERHEAD), next: offset + RECORD_OVERHEAD + n };
   }

@@ -21,7 +21,7 @@ import { SegmentManager, type Segment } from './segmentManager.js';
 export interface JournalRecord {
   offset: number;
   payload: Uint8Array;
-  /** The stored BLAKE3 of the payload (verified on read): the record's content address. */
+  /** The stored BLAKE3 of the payload (covered by the record's CRC32C; recomputed on read with verifyOnRead: 'full'): the record's content address. */
   blake3: Uint8Array;
   next: number;
 }
@@ -41,8 +41,9 @@ const WINDOW_BYTES = 1024 * 1024;
  * Reads records by offset, for the writer and for a reader in another
  * process alike: what differs between them (how the view refreshes, which
  * boundaries are remembered) comes in with the constructor. Every record is
- * validated (CRC32C and BLAKE3) before it is returned: a reader never hands
- * out bytes the log did not write. Sequential reads (here) go through a
+ * checked before it is returned (its CRC32C, which covers every other byte
+ * of it, and its BLAKE3 with verifyOnRead: 'full'): a reader never hands out
+ * damaged bytes. Sequential reads (here) go through a
  * window of large reads per segment and a read-ahead; reads by offset are
  * RandomReads', walks over length fields LengthWalks'.
  */
@@ -57,12 +58,14 @@ export class RecordReader {
     private readonly segments: SegmentManager,
     private readonly view: LogView,
     private readonly maxPayloadBytes: number,
+    /** Check each record's BLAKE3 too (verifyOnRead: 'full'), not only its CRC32C. */
+    private readonly fullChecks: boolean,
     private readonly changes: ChangeNotifier,
     /** Boundaries handed out as `next` or found by a walk are noted here (the writer keeps them, a reader does not). */
     private readonly known: KnownBoundaries,
   ) {
     this.readAhead = new ReadAhead(io, maxPayloadBytes);
-    this.access = new SegmentAccess(io, segments, view, maxPayloadBytes, known);
+    this.access = new SegmentAccess(io, segments, view, maxPayloadBytes, fullChecks, known);
     this.random = new RandomReads(this.access);
     this.walks = new LengthWalks(this.access);
   }
@@ -199,8 +202,9 @@ export class RecordReader {
       return batch.length < max;
     };
 
-    // records the worker verified while the caller was busy with the last batch
-    const ahead = this.readAhead.take(seg, start, limit);
+    // records the worker verified while the caller was busy with the last batch (its work is the
+    // BLAKE3 of each record: with verifyOnRead 'crc', the CRC32C alone costs less than handing it over)
+    const ahead = this.fullChecks ? this.readAhead.take(seg, start, limit) : undefined;
     if (ahead) {
       const { bytes } = ahead;
       const shift = ahead.start; // bytes[i] is the file's byte at position i + shift
@@ -237,8 +241,8 @@ export class RecordReader {
 
     const window = (seg.window ??= new FileWindow(this.io, fd, limit, WINDOW_BYTES));
     window.limit = limit;
-    const scan = scanSegment(this.io, fd, { maxPayloadBytes: this.maxPayloadBytes, start, size: limit, window, visit: add });
-    if (batch.length > 0) {
+    const scan = scanSegment(this.io, fd, { maxPayloadBytes: this.maxPayloadBytes, start, size: limit, window, visit: add, fullChecks: this.fullChecks });
+    if (batch.length > 0 && this.fullChecks) {
       this.readAhead.sized(scan.end - start, batch.length);
       // a full batch: the caller is likely to read on from here
       if (scan.stopped) this.readAhead.start(seg, fd, scan.end, limit, want);

@@ -32,6 +32,8 @@ export class SegmentAccess {
     readonly segments: SegmentManager,
     readonly view: LogView,
     readonly maxPayloadBytes: number,
+    /** A read checks each record's BLAKE3 as well as its CRC32C (verifyOnRead: 'full'). */
+    readonly fullChecks: boolean,
     /** Boundaries handed out as `next` or found by a walk are noted here (the writer keeps them, a reader does not). */
     readonly known: KnownBoundaries,
   ) {}
