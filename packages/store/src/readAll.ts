@@ -1,5 +1,5 @@
 import type { Journal } from '@episteme/wal';
-import { readManyContinuing } from '@episteme/wal/internals';
+import { visitRecords } from '@episteme/wal/internals';
 import { decodeRecordInto } from './recordedEvents.js';
 import type { RecordedEvent } from './types.js';
 import type { Upcasters } from './upcasting.js';
@@ -10,9 +10,9 @@ const BATCH_RECORDS = 256;
 /**
  * The events of a store's log from a global position to the head at the
  * first `next()`, in global order: what `readAll` returns. Records are read
- * in batches (readMany, then readManyContinuing from each batch's end, which
- * reports damage as readFrom does), every record checked by the journal,
- * and a batch's events are decoded at once; `next()` then hands them out
+ * in batches (visitRecords, continuing from each batch's end, which reports
+ * damage as readFrom does), every record checked by the journal and decoded
+ * where it was read, and a batch's events are decoded at once; `next()` then hands them out
  * one by one with one settled promise each. An async generator would cost
  * several promise steps per event (its queue, the `yield`'s await), the
  * largest part of a catch-up after the checksums and JSON.parse.
@@ -93,24 +93,21 @@ export class AllEvents implements AsyncIterableIterator<RecordedEvent> {
       this.done = true;
       return;
     }
-    const batch = first ? journal.readMany(this.pos, BATCH_RECORDS) : readManyContinuing(journal, this.pos, BATCH_RECORDS);
-    if (batch.length === 0) {
-      this.done = true; // the head moved back (a reader's view): nothing more to read
-      return;
-    }
-    this.pos = batch[batch.length - 1]!.next;
+    const events = this.events;
+    const { end, upcasters } = this;
+    let next = this.pos;
     try {
-      for (const rec of batch) {
-        if (rec.offset >= this.end) {
-          this.done = true;
-          break;
-        }
-        decodeRecordInto(rec.payload, 0, rec.payload.length, rec.offset, this.upcasters, 1, Number.MAX_SAFE_INTEGER, this.events);
-      }
+      // each record decoded where the journal read it (no copy, no record object)
+      next = visitRecords(journal, this.pos, BATCH_RECORDS, !first, (bytes, at, len, offset) => {
+        if (offset < end) decodeRecordInto(bytes, at, len, offset, upcasters, 1, Number.MAX_SAFE_INTEGER, events);
+        else this.done = true; // past the head at the first next(): not this reading's
+      });
     } catch (error) {
       // the events before the damage first, then the error
       this.failure = { error };
     }
+    if (next === this.pos && this.failure === undefined) this.done = true; // the head moved back (a reader's view): nothing more to read
+    this.pos = next;
     if (first) while (this.i < this.events.length && this.events[this.i]!.globalPosition < this.from) this.i++;
   }
 }

@@ -17,7 +17,7 @@ export { scanSegment, countWellFormed, rangeIsZero, type ScanOptions, type ScanR
 export { listSegmentFiles, checkSegmentHeader, type SegmentFile } from './recovery/segmentFiles.js';
 export { inspectJournal, type Finding, type Inspection } from './recovery/inspect.js';
 export { SegmentManager, type Segment } from './journal/segmentManager.js';
-export { readManyContinuing, readRecordsAt } from './journal/journalBase.js';
+export { readManyContinuing, readRecordsAt, visitRecords } from './journal/journalBase.js';
 export type { RecordBytesVisitor } from './journal/randomReads.js';
 export { LOCK_FILE } from './journal/writerLock.js';
 export { PUBLISHED_HEAD_FILE, readPublishedHead } from './journal/publishedHead.js';

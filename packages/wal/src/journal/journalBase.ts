@@ -53,6 +53,20 @@ export function readRecordsAt(journal: JournalBase, offsets: readonly number[], 
 }
 
 /**
+ * `readManyContinuing` without a copy or an object per record: the records
+ * from `offset` (up to `maxRecords`) are handed to `visit` in the reader's
+ * own buffer, valid during the call only; returns the offset after the last
+ * one visited. `continuing` as in readManyContinuing. Same checks and errors
+ * as readMany; records before damage are visited first. Exported through
+ * `@episteme/wal/internals` (the store's readAll).
+ */
+export function visitRecords(journal: JournalBase, offset: number, maxRecords: number, continuing: boolean, visit: RecordBytesVisitor): number {
+  const reader = readers.get(journal);
+  if (reader === undefined) throw new TypeError('visitRecords needs a journal');
+  return reader.visitMany(offset, maxRecords, continuing, visit);
+}
+
+/**
  * The reading half of a journal, shared by the writer (`Journal`) and a
  * reader in another process (`JournalReader`). What differs between them
  * is given by each subclass, not by a flag: how the view of the directory is

@@ -145,6 +145,91 @@ export class RecordReader {
     return out;
   }
 
+  /**
+   * readMany's records handed to `visit` where they were read, without a
+   * copy or an object per record (the bytes are the reader's window, valid
+   * during the call only); returns the offset after the last record visited
+   * (`offset` when none). Same checks and errors as readMany; records before
+   * damage are visited before its error is thrown. The visitor's own errors
+   * stop the reading and reach the caller as they are.
+   */
+  visitMany(offset: number, maxRecords: number, continuing: boolean, visit: RecordBytesVisitor): number {
+    if (this.fullChecks) {
+      // the read-ahead's verified runs are copied out anyway: visit the records readMany makes of them
+      const records = this.readMany(offset, maxRecords, continuing);
+      for (const r of records) visit(r.payload, 0, r.payload.length, r.offset);
+      return records.length > 0 ? records[records.length - 1]!.next : offset;
+    }
+    let failed: { error: unknown } | undefined;
+    const guarded = (bytes: Uint8Array, at: number, length: number, recordOffset: number): boolean => {
+      try {
+        visit(bytes, at, length, recordOffset);
+        return true;
+      } catch (error) {
+        failed = { error };
+        return false;
+      }
+    };
+    const next = withTypedErrors('reading', this.segments.dir, () => this.visitManyUntyped(offset, maxRecords, continuing, guarded));
+    if (failed !== undefined) throw failed.error;
+    return next;
+  }
+
+  private visitManyUntyped(offset: number, maxRecords: number, continuing: boolean, visit: (bytes: Uint8Array, at: number, length: number, offset: number) => boolean): number {
+    this.view.checkOpen();
+    checkOffset(offset);
+    if (!Number.isSafeInteger(maxRecords) || maxRecords < 0) throw new InvalidArgumentError(`maxRecords must be a non-negative integer, not ${String(maxRecords)}`);
+    if (offset >= this.view.head() || offset < this.view.earliest()) this.view.refresh();
+    let pos = offset;
+    let count = 0;
+    while (count < maxRecords) {
+      const head = this.view.head();
+      if (pos === head) break;
+      this.view.refreshIfStale();
+      let attempt = this.scanVisit(pos, Math.min(head, this.view.head()), maxRecords - count, visit);
+      // a reader's view may hold bytes the writer has since rolled back: look again before calling the log corrupt
+      if (attempt.count === 0 && this.view.refresh()) attempt = this.scanVisit(pos, this.view.head(), maxRecords - count, visit);
+      if (attempt.count === 0) {
+        if (pos >= this.view.head()) break;
+        // a segment's base is a record boundary whatever its bytes say: what fails there is the log, not the caller's offset
+        if (count === 0 && !continuing && pos !== attempt.seg.base) throw this.access.gapAt(attempt.seg, attempt.failure.position) ?? new NotRecordBoundaryError(pos);
+        throw this.access.damageAt(attempt.seg, attempt.failure);
+      }
+      count += attempt.count;
+      pos = attempt.next;
+      if (attempt.stopped) break;
+    }
+    if (count > 0) this.known.remember(pos);
+    return pos;
+  }
+
+  /** Up to `max` records from `pos` in its segment, below `head`, each checked then visited in the segment's window. */
+  private scanVisit(pos: number, head: number, max: number, visit: (bytes: Uint8Array, at: number, length: number, offset: number) => boolean) {
+    const idx = this.access.locate(pos);
+    const seg = this.segments.segments[idx]!;
+    const fd = this.access.fdFor(seg, pos);
+    const limit = SegmentManager.position(seg, this.segments.endOf(idx, head));
+    const start = SegmentManager.position(seg, pos);
+    const base = seg.base - HEADER_SIZE; // a file position plus this is a global offset
+    const window = (seg.window ??= new FileWindow(this.io, fd, limit, WINDOW_BYTES));
+    window.limit = limit;
+    let count = 0;
+    let stopped = false;
+    const scan = scanSegment(this.io, fd, {
+      maxPayloadBytes: this.maxPayloadBytes,
+      start,
+      size: limit,
+      window,
+      fullChecks: false,
+      visit: (p, n, buf, i) => {
+        count++;
+        if (!visit(buf, i + RECORD_OVERHEAD, n, base + p)) stopped = true;
+        return !stopped && count < max;
+      },
+    });
+    return { count, next: base + scan.end, stopped, seg, failure: scan.failure ?? { position: start, reason: 'torn-header' as CutReason } };
+  }
+
   /** Resolves once the head is beyond `offset`, or on abort. */
   async waitBeyond(offset: number, signal?: AbortSignal): Promise<void> {
     for (;;) {
