@@ -35,13 +35,6 @@ export interface IndexOpenStats {
   recordsReplayed: number;
 }
 
-/** The ids the caller gave: the ones a retry can carry, so the only ones remembered. */
-function givenIds(events: readonly { id: string; generated: boolean }[]): string[] {
-  const ids: string[] = [];
-  for (const e of events) if (!e.generated) ids.push(e.id);
-  return ids;
-}
-
 function positiveIntOr(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
@@ -121,11 +114,14 @@ export class LocalEventStore implements EventStore {
     const expected = validateExpectedVersion(options?.expectedVersion);
     const prepared = prepareCommit(stream, events);
     if (prepared.size > this.options.maxPayloadBytes) throw new CommitTooLargeError(stream, prepared.size, this.options.maxPayloadBytes);
-    const retry = checkRetry(prepared, this.window, (id) => this.pipeline.pendingId(id), this.journal);
-    if (retry.kind === 'retry') return Promise.resolve(retry.result);
-    if (retry.kind === 'wait') {
-      // once the write carrying one of these ids settles, the same call is made again: a retry if that write is in the log
-      return retry.settled.then(() => this.appendToStream(stream, events, options));
+    // only ids the caller gave can make a retry (generated ones are new)
+    if (prepared.givenIds.length > 0) {
+      const retry = checkRetry(prepared, this.window, (id) => this.pipeline.pendingId(id), this.journal);
+      if (retry.kind === 'retry') return Promise.resolve(retry.result);
+      if (retry.kind === 'wait') {
+        // once the write carrying one of these ids settles, the same call is made again: a retry if that write is in the log
+        return retry.settled.then(() => this.appendToStream(stream, events, options));
+      }
     }
     const view = this.viewOf(stream);
     if (view.deleted && options?.recreate !== true) throw new StreamDeletedError(stream);
@@ -138,7 +134,7 @@ export class LocalEventStore implements EventStore {
       payload: encodeCommit(prepared, firstPosition, Date.now()),
       firstPosition,
       count,
-      ids: givenIds(prepared.events),
+      ids: prepared.givenIds,
     };
     return this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false }) as Promise<AppendResult>;
   }
