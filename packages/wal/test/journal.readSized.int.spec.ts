@@ -202,7 +202,7 @@ describe('readRecordsAt: the records at a list of offsets', () => {
     });
   }
 
-  it('refuses what read refuses, with the same errors, and hands the visitor its own errors as they are', async () => {
+  it('calls a record that does not decode at a listed offset damage (the offsets are boundaries an index knows), and hands the visitor its own errors as they are', async () => {
     const dir = tempDir();
     const payloads = [[...Array.from({ length: 20 }, (_, i) => bytes(SHORT, i))], [...Array.from({ length: 20 }, (_, i) => bytes(SHORT, 20 + i))], [bytes(SHORT, 40)]];
     const { offsets, names } = writeJournal(dir, payloads);
@@ -212,14 +212,16 @@ describe('readRecordsAt: the records at a list of offsets', () => {
     const journal = await Journal.open({ dir, scanSealedOnOpen: false });
     try {
       const damaged = offsets[25]!;
-      const readError = thrown(() => journal.read(damaged));
-      expect(readError).toMatchObject({ code: WalErrorCodes.NotRecordBoundary });
+      // read(offset) cannot tell damage from a wrong offset off a segment's base; readRecordsAt is given boundaries
+      expect(thrown(() => journal.read(damaged))).toMatchObject({ code: WalErrorCodes.NotRecordBoundary });
       const seen: number[] = [];
       const err = thrown(() => readRecordsAt(journal, [offsets[20]!, offsets[22]!, damaged, offsets[27]!], (_b, _a, _l, offset) => seen.push(offset)));
-      expect(err).toMatchObject({ code: (readError as { code: string }).code });
+      expect(err).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { segment: names[1], offset: damaged, reason: 'crc-mismatch' } });
+      expect(thrown(() => readRecordsAt(journal, [damaged], () => undefined))).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { offset: damaged } });
       expect(seen, 'the records before the damaged one were visited').toEqual([offsets[20], offsets[22]]);
       expect(thrown(() => readRecordsAt(journal, [offsets[0]!, journal.head], () => undefined))).toMatchObject({ code: WalErrorCodes.OffsetOutOfRange });
-      expect(thrown(() => readRecordsAt(journal, [offsets[0]! + 1], () => undefined))).toMatchObject({ code: WalErrorCodes.NotRecordBoundary });
+      // an offset that is no boundary is the caller's broken promise: what is there does not decode
+      expect(thrown(() => readRecordsAt(journal, [offsets[0]! + 1], () => undefined))).toMatchObject({ code: WalErrorCodes.CorruptRecord });
       expect(thrown(() => readRecordsAt(journal, [offsets[0]!, -1], () => undefined))).toMatchObject({ code: WalErrorCodes.InvalidArgument });
       expect(thrown(() => readRecordsAt(journal, [offsets[0]!, 0.5], () => undefined))).toMatchObject({ code: WalErrorCodes.InvalidArgument });
       const mine = new Error('the visitor failed');

@@ -41,7 +41,9 @@ export function readManyContinuing(journal: JournalBase, offset: number, maxReco
 /**
  * Visits the records at `offsets` of `journal` (a stream's commits, whose
  * offsets the store's index knows), each checked as `journal.read` checks
- * it, with its errors (an offset at or past the head is out of range).
+ * it. The offsets are record boundaries: a record that does not decode at
+ * one is damage (WAL_CORRUPT_RECORD naming it); an offset at or past the
+ * head is out of range.
  * Records near each other are fetched with one pread, into a buffer the
  * journal keeps: the visitor's bytes are valid during its call only.
  * Exported through `@episteme/wal/internals`.

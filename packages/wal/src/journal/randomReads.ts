@@ -54,7 +54,13 @@ export class RandomReads {
 
   constructor(private readonly access: SegmentAccess) {}
 
-  read(offset: number): JournalRecord | undefined {
+  /**
+   * The record at `offset`, or undefined at the head. `boundary`: the caller
+   * knows `offset` starts a record (an index of the log's records), so
+   * bytes that do not decode there are damage (WAL_CORRUPT_RECORD naming
+   * it), not an offset off a record boundary.
+   */
+  read(offset: number, boundary = false): JournalRecord | undefined {
     const { view } = this.access;
     return withTypedErrors('reading', this.access.segments.dir, () => {
       view.checkOpen();
@@ -63,12 +69,12 @@ export class RandomReads {
       else view.refreshIfStale();
       let record: JournalRecord | undefined;
       try {
-        record = this.readOne(offset);
+        record = this.readOne(offset, boundary);
       } catch (err) {
         // a reader's view may hold bytes the writer has since rolled back:
         // look again before calling the offset wrong
         if (!(err instanceof NotRecordBoundaryError || err instanceof CorruptRecordError) || !view.refresh()) throw err;
-        record = this.readOne(offset);
+        record = this.readOne(offset, boundary);
       }
       if (record) this.access.known.remember(record.next);
       return record;
@@ -77,8 +83,10 @@ export class RandomReads {
 
   /**
    * Visits the records at `offsets` in that order, each checked as `read`
-   * checks it, with the same errors (an offset at or past the head is out of
-   * range). Records whose starts are near each other in a segment are
+   * checks it. The offsets are record boundaries the caller knows (an index
+   * of the log): a record that does not decode at one is damage
+   * (WAL_CORRUPT_RECORD naming it); an offset at or past the head is out of
+   * range. Records whose starts are near each other in a segment are
    * fetched with one pread (offsets in log order make the runs), into a
    * buffer kept from call to call: no allocation per record. The visitor
    * runs outside the reader's error mapping, so its own errors reach the
@@ -165,7 +173,7 @@ export class RandomReads {
 
   /** The record at `offset` the way `read` gets it (refreshing a reader's view, its errors); at the head, out of range. */
   private fetchOne(offset: number, run: Run): number {
-    const rec = this.read(offset);
+    const rec = this.read(offset, true);
     if (rec === undefined) throw new OffsetOutOfRangeError(offset, this.access.view.earliest(), this.access.view.head());
     run.bufs.push(rec.payload);
     run.ats.push(0);
@@ -174,7 +182,7 @@ export class RandomReads {
     return 1;
   }
 
-  private readOne(offset: number): JournalRecord | undefined {
+  private readOne(offset: number, boundary: boolean): JournalRecord | undefined {
     const { view, segments } = this.access;
     const head = view.head();
     if (offset === head) return undefined;
@@ -183,17 +191,17 @@ export class RandomReads {
     const end = segments.endOf(idx, head);
     const fd = this.access.fdFor(seg, offset);
     const pos = SegmentManager.position(seg, offset);
-    if (offset + RECORD_OVERHEAD > end) throw this.refuse(seg, offset, 'torn-header');
+    if (offset + RECORD_OVERHEAD > end) throw this.refuse(seg, offset, 'torn-header', boundary);
     // One pread for the usual record: header and payload together, sized by
     // the records read lately (bounded by the head); a longer record gets the
     // rest in a second read. The checks below are the same either way.
     const guess = Math.min(this.guessBytes, end - offset);
     let record = new Uint8Array(guess);
     const got = readFully(this.access.io, fd, record, 0, guess, pos);
-    if (got < RECORD_OVERHEAD) throw this.refuse(seg, offset, 'torn-header');
+    if (got < RECORD_OVERHEAD) throw this.refuse(seg, offset, 'torn-header', boundary);
     const n = readU32(record, 0);
-    if (n > this.access.maxPayloadBytes) throw this.refuse(seg, offset, 'length-over-limit');
-    if (offset + RECORD_OVERHEAD + n > end) throw this.refuse(seg, offset, 'torn-payload');
+    if (n > this.access.maxPayloadBytes) throw this.refuse(seg, offset, 'length-over-limit', boundary);
+    if (offset + RECORD_OVERHEAD + n > end) throw this.refuse(seg, offset, 'torn-payload', boundary);
     const size = RECORD_OVERHEAD + n;
     if (size > got) {
       const whole = new Uint8Array(size);
@@ -205,18 +213,18 @@ export class RandomReads {
       } catch (err) {
         throw ioError('reading', seg.path, err);
       }
-      if (more < size - got) throw this.refuse(seg, offset, 'torn-payload');
+      if (more < size - got) throw this.refuse(seg, offset, 'torn-payload', boundary);
     }
     this.guessBytes = nextGuess(size);
     const bad = checkRecordChecksums(record, 0, n, this.access.fullChecks);
-    if (bad !== null) throw this.refuse(seg, offset, bad);
+    if (bad !== null) throw this.refuse(seg, offset, bad, boundary);
     return { offset, payload: record.subarray(RECORD_OVERHEAD, size), blake3: record.subarray(8, RECORD_OVERHEAD), next: offset + RECORD_OVERHEAD + n };
   }
 
-  /** At a segment's base (a record boundary whatever its bytes say) a record that does not decode is damage, not a bad offset. */
-  private refuse(seg: Segment, offset: number, reason: CutReason): Error {
+  /** At a segment's base (a record boundary whatever its bytes say), or a boundary the caller knows, a record that does not decode is damage, not a bad offset. */
+  private refuse(seg: Segment, offset: number, reason: CutReason, boundary: boolean): Error {
     const pos = SegmentManager.position(seg, offset);
-    return offset === seg.base ? this.access.damageAt(seg, { position: pos, reason }) : (this.access.gapAt(seg, pos) ?? new NotRecordBoundaryError(offset));
+    return boundary || offset === seg.base ? this.access.damageAt(seg, { position: pos, reason }) : (this.access.gapAt(seg, pos) ?? new NotRecordBoundaryError(offset));
   }
 }
 
