@@ -87,6 +87,7 @@ export function readTable(rounds: number, readOps: number, d: DatasetShape, ids:
       `Each store holds ${d.streams.toLocaleString('en-US')} streams: ${d.hot} of ${d.hotLength} events (one per commit, spread over the whole log) and one event in each of the others; a store of its own per side, page cache warm.`,
       `${rounds} rounds, order rotated (backwards in odd rounds); per round and side ${readOps} readStream and ${readOps} aggregateStream calls (the ${d.hot} long streams in turn) and one full catch-up.`,
       "Catch-up: Episteme readAll(0); Emmett: readMessagesBatch (what its consumers pull with) in a loop of 1,000-event batches, without the consumers' pause between batches.",
+      "Every side decodes each event's JSON data. Episteme checks each record it reads: bounds, length and CRC32C, which covers every other byte of the record (verifyOnRead 'crc', the default; docs/FORMAT.md, \"What a read checks\"); SQLite keeps no checksum of its pages (none in its default build).",
       'Episteme/this = median of same-round ratios of events/s. fill ev/s = events/s writing this dataset (Episteme durability none, SQLite synchronous=OFF on one connection, PostgreSQL synchronous_commit=off, 64 in flight except SQLite).',
       ...notes,
     ],

@@ -1,8 +1,6 @@
 import type { Appended, Journal, LogReader } from '@episteme/wal';
-import { readManyContinuing } from '@episteme/wal/internals';
-import { decodeHeader } from './commit/decodeCommit.js';
+import { readRecordsAt } from '@episteme/wal/internals';
 import { encodeCommit, encodeTombstone, prepareCommit } from './commit/encodeCommit.js';
-import { KIND_TOMBSTONE } from './commit/layout.js';
 import { CommitPipeline, type PendingWrite } from './commitPipeline.js';
 import { createEventDecoder, type EventDecoder, type EventFilter } from './eventDecoder.js';
 import { CommitTooLargeError, StoreInvalidArgumentError, StoreClosedError, StreamDeletedError, StreamNotFoundError, type StoreWarning } from './errors.js';
@@ -12,8 +10,9 @@ import { encodeCheckpoint, writeCheckpointFile } from './index/checkpoint.js';
 import type { IndexSource } from './index/loadIndex.js';
 import type { StreamIndex } from './index/streamIndex.js';
 import type { ResolvedStoreOptions } from './options.js';
-import { recordedEventsOf } from './recordedEvents.js';
 import { checkOptionKeys } from './optionKeys.js';
+import { AllEvents } from './readAll.js';
+import { decodeRecordInto, knownStream } from './recordedEvents.js';
 import { checkRetry } from './retries.js';
 import { describeValue } from './describeValue.js';
 import { validateStreamName } from './streamName.js';
@@ -32,9 +31,6 @@ import type {
   RecordedEvent,
 } from './types.js';
 
-/** Records read at once by readAll (the journal's own batch size, which its read-ahead is sized for). */
-const READ_ALL_BATCH = 256;
-
 /** What the open found and did to bring the stream index up to date. */
 export interface IndexOpenStats {
   source: IndexSource;
@@ -42,17 +38,10 @@ export interface IndexOpenStats {
   recordsReplayed: number;
 }
 
-/** The ids the caller gave: the ones a retry can carry, so the only ones remembered. */
-function givenIds(events: readonly { id: string; generated: boolean }[]): string[] {
-  const ids: string[] = [];
-  for (const e of events) if (!e.generated) ids.push(e.id);
-  return ids;
-}
-
 function positiveIntOr(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new StoreInvalidArgumentError(`${name} must be a non-negative integer, not ${JSON.stringify(value) ?? String(value)}`);
+    throw new StoreInvalidArgumentError(`${name} must be a non-negative integer, not ${describeValue(value)}`);
   }
   return value;
 }
@@ -135,11 +124,14 @@ export class LocalEventStore implements EventStore {
     if (options?.recreate !== undefined && typeof options.recreate !== 'boolean') throw new StoreInvalidArgumentError(`recreate must be true or false, not ${describeValue(options.recreate)}`);
     const prepared = prepareCommit(stream, events);
     if (prepared.size > this.options.maxPayloadBytes) throw new CommitTooLargeError(stream, prepared.size, this.options.maxPayloadBytes);
-    const retry = checkRetry(prepared, this.window, (id) => this.pipeline.pendingId(id), this.journal);
-    if (retry.kind === 'retry') return Promise.resolve(retry.result);
-    if (retry.kind === 'wait') {
-      // once the write carrying one of these ids settles, the same call is made again: a retry if that write is in the log
-      return retry.settled.then(() => this.appendToStream(stream, events, options));
+    // only ids the caller gave can make a retry (generated ones are new)
+    if (prepared.givenIds.length > 0) {
+      const retry = checkRetry(prepared, this.window, (id) => this.pipeline.pendingId(id), this.journal);
+      if (retry.kind === 'retry') return Promise.resolve(retry.result);
+      if (retry.kind === 'wait') {
+        // once the write carrying one of these ids settles, the same call is made again: a retry if that write is in the log
+        return retry.settled.then(() => this.appendToStream(stream, events, options));
+      }
     }
     const view = this.viewOf(stream);
     if (view.deleted && options?.recreate !== true) throw new StreamDeletedError(stream);
@@ -152,7 +144,7 @@ export class LocalEventStore implements EventStore {
       payload: encodeCommit(prepared, firstPosition, Date.now()),
       firstPosition,
       count,
-      ids: givenIds(prepared.events),
+      ids: prepared.givenIds,
     };
     return this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false }) as Promise<AppendResult>;
   }
@@ -174,13 +166,22 @@ export class LocalEventStore implements EventStore {
   async readStream<E extends Event = Event>(stream: string, options?: ReadStreamOptions): Promise<ReadStreamResult<E>> {
     this.checkOpen();
     validateStreamName(stream);
+    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new StoreInvalidArgumentError('options must be an object');
+    checkOptionKeys('readStream', options, ['from', 'to', 'maxCount']);
     const currentVersion = this.index.versionOf(stream);
     const from = positiveIntOr('from', options?.from, 1);
     let to = Math.min(positiveIntOr('to', options?.to, currentVersion), currentVersion);
     const maxCount = positiveIntOr('maxCount', options?.maxCount, Number.MAX_SAFE_INTEGER);
     if (maxCount < Number.MAX_SAFE_INTEGER) to = Math.min(to, Math.max(from, 1) + maxCount - 1);
+    const first = Math.max(from, 1);
     const events: RecordedEvent[] = [];
-    for (const batch of this.commitsOf(stream, Math.max(from, 1), to)) for (const e of batch) events.push(e);
+    const offsets = this.index.commitOffsets(stream, first, to);
+    if (offsets.length > 0) {
+      const { upcasters } = this.options;
+      const name = knownStream(stream);
+      // the commits' bytes are visited where the journal read them, and decoded straight into the events returned
+      readRecordsAt(this.journal, offsets, (bytes, at, len, offset) => void decodeRecordInto(bytes, at, len, offset, upcasters, first, to, events, name));
+    }
     return { events: events as RecordedEvent<E>[], currentVersion, streamExists: currentVersion > 0 };
   }
 
@@ -190,11 +191,23 @@ export class LocalEventStore implements EventStore {
     if (typeof options?.evolve !== 'function' || typeof options.initialState !== 'function') {
       throw new StoreInvalidArgumentError('aggregateStream needs initialState and evolve functions');
     }
+    checkOptionKeys('aggregateStream', options, ['initialState', 'evolve', 'to']);
     const currentVersion = this.index.versionOf(stream);
     const to = Math.min(positiveIntOr('to', options.to, currentVersion), currentVersion);
     let state = options.initialState();
-    // commit by commit: a long stream is folded without holding all its events
-    for (const batch of this.commitsOf(stream, 1, to)) for (const e of batch) state = options.evolve(state, e as RecordedEvent<E>);
+    const offsets = this.index.commitOffsets(stream, 1, to);
+    if (offsets.length > 0) {
+      const { upcasters } = this.options;
+      const { evolve } = options;
+      const name = knownStream(stream);
+      // commit by commit: a long stream is folded without holding all its events
+      const commit: RecordedEvent[] = [];
+      readRecordsAt(this.journal, offsets, (bytes, at, len, offset) => {
+        decodeRecordInto(bytes, at, len, offset, upcasters, 1, to, commit, name);
+        for (let i = 0; i < commit.length; i++) state = evolve(state, commit[i] as RecordedEvent<E>);
+        commit.length = 0;
+      });
+    }
     return { state, currentVersion, streamExists: currentVersion > 0 };
   }
 
@@ -204,32 +217,12 @@ export class LocalEventStore implements EventStore {
     return this.index.versionOf(stream) > 0;
   }
 
-  async *readAll<E extends Event = Event>(fromPosition = 0): AsyncGenerator<RecordedEvent<E>, void, undefined> {
-    this.checkOpen();
-    const from = positiveIntOr('fromPosition', fromPosition, 0);
-    const end = this.journal.head;
-    if (from >= end) return;
-    // a global position is a commit's log position plus the event's index in it: start at that commit
-    const start = from <= this.journal.earliest ? this.journal.earliest : this.journal.boundaryAtOrBefore(from);
-    // records in batches without an async step each (readMany, then readManyContinuing from each batch's end,
-    // which reports damage as readFrom does); an async step per event remains, the generator's own
-    let pos = start;
-    for (let first = true; pos < end; first = false) {
-      const batch = first ? this.journal.readMany(pos, READ_ALL_BATCH) : readManyContinuing(this.journal, pos, READ_ALL_BATCH);
-      if (batch.length === 0) return; // the head moved back (a reader's view): nothing more to read
-      for (let r = 0; r < batch.length; r++) {
-        const rec = batch[r]!;
-        if (rec.offset >= end) return;
-        const header = decodeHeader(rec.payload, rec.offset);
-        if (header.kind === KIND_TOMBSTONE) continue;
-        const events = recordedEventsOf(rec.payload, header, rec.offset, this.options.upcasters);
-        for (let i = 0; i < events.length; i++) {
-          const e = events[i]!;
-          if (e.globalPosition >= from) yield e as RecordedEvent<E>;
-        }
-      }
-      pos = batch[batch.length - 1]!.next;
-    }
+  readAll<E extends Event = Event>(fromPosition = 0): AsyncIterableIterator<RecordedEvent<E>> {
+    // checked at the first next(), as a generator's body would be
+    return new AllEvents(this.journal, this.options.upcasters, () => {
+      this.checkOpen();
+      return positiveIntOr('fromPosition', fromPosition, 0);
+    }) as AsyncIterableIterator<RecordedEvent<E>>;
   }
 
   /**
@@ -294,16 +287,6 @@ export class LocalEventStore implements EventStore {
     if (++this.commitsSinceCheckpoint >= this.options.checkpointEvery) this.maybeCheckpoint();
     const last = w.firstPosition + w.count - 1;
     return { nextExpectedVersion: last, globalPosition: at.offset + w.count - 1, createdStream: w.firstPosition === 1 };
-  }
-
-  /** The events of `stream` at positions from..to, one array per commit. */
-  private *commitsOf(stream: string, from: number, to: number): Generator<RecordedEvent[]> {
-    for (const [logPosition, , ] of this.index.commitsCovering(stream, from, to)) {
-      const rec = this.journal.read(logPosition);
-      if (rec === undefined) return;
-      const header = decodeHeader(rec.payload, rec.offset);
-      yield recordedEventsOf(rec.payload, header, rec.offset, this.options.upcasters, from, to);
-    }
   }
 
   private checkOpen(): void {

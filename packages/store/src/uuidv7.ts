@@ -36,20 +36,31 @@ export function uuidv7(now: number = Date.now()): string {
     counter = ((pool[r]! << 4) | (pool[r + 1]! >> 4)) & 0x7ff; // start low so a burst has room to count
   }
   lastMs = ms;
-  const b = new Array<string>(16);
   const hi = Math.floor(ms / 0x1_0000_0000);
   const lo = ms >>> 0;
-  b[0] = HEX[(hi >>> 8) & 0xff]!;
-  b[1] = HEX[hi & 0xff]!;
-  b[2] = HEX[lo >>> 24]!;
-  b[3] = HEX[(lo >>> 16) & 0xff]!;
-  b[4] = HEX[(lo >>> 8) & 0xff]!;
-  b[5] = HEX[lo & 0xff]!;
-  b[6] = HEX[0x70 | (counter >>> 8)]!;
-  b[7] = HEX[counter & 0xff]!;
-  b[8] = HEX[0x80 | (pool[r + 2]! & 0x3f)]!;
-  for (let i = 9; i < 16; i++) b[i] = HEX[pool[r + i - 6]!]!;
-  return `${b[0]}${b[1]}${b[2]}${b[3]}-${b[4]}${b[5]}-${b[6]}${b[7]}-${b[8]}${b[9]}-${b[10]}${b[11]}${b[12]}${b[13]}${b[14]}${b[15]}`;
+  // one concatenation of table lookups (no array of parts)
+  return (
+    HEX[(hi >>> 8) & 0xff]! +
+    HEX[hi & 0xff]! +
+    HEX[lo >>> 24]! +
+    HEX[(lo >>> 16) & 0xff]! +
+    '-' +
+    HEX[(lo >>> 8) & 0xff]! +
+    HEX[lo & 0xff]! +
+    '-' +
+    HEX[0x70 | (counter >>> 8)]! +
+    HEX[counter & 0xff]! +
+    '-' +
+    HEX[0x80 | (pool[r + 2]! & 0x3f)]! +
+    HEX[pool[r + 3]!]! +
+    '-' +
+    HEX[pool[r + 4]!]! +
+    HEX[pool[r + 5]!]! +
+    HEX[pool[r + 6]!]! +
+    HEX[pool[r + 7]!]! +
+    HEX[pool[r + 8]!]! +
+    HEX[pool[r + 9]!]!
+  );
 }
 
 /** The Unix milliseconds a UUID v7 carries. */

@@ -65,6 +65,9 @@ const cases: Array<[string, StoreErrorCode, (s: Awaited<ReturnType<typeof openEv
   // a misspelt option would otherwise mean "no expected version": the check silently off
   ['appendToStream with a misspelt expectedVersion', 'STORE_INVALID_ARGUMENT', (s) => s.appendToStream('s', ok, { expectedVersoin: 7 } as never)],
   ['deleteStream with an unknown option', 'STORE_INVALID_ARGUMENT', (s) => s.deleteStream('s', { expected: 1 } as never)],
+  ['readStream with an unknown option', 'STORE_INVALID_ARGUMENT', (s) => s.readStream('s', { form: 2 } as never)],
+  ['readStream with a BigInt from', 'STORE_INVALID_ARGUMENT', (s) => s.readStream('s', { from: 1n } as never)],
+  ['aggregateStream with an unknown option', 'STORE_INVALID_ARGUMENT', (s) => s.aggregateStream('s', { initialState: () => 0, evolve: (x: number) => x, upTo: 1 } as never)],
   ['deleteStream with a bad expected version', 'STORE_INVALID_ARGUMENT', (s) => s.deleteStream('s', { expectedVersion: 'x' as never })],
 ];
 

@@ -85,4 +85,37 @@ describe('readAll in batches', () => {
       await store.close();
     }
   });
+
+  it('readStream and aggregateStream of a stream with a damaged commit fail with WAL_CORRUPT_RECORD naming it', async () => {
+    const dir = tempDir();
+    await fill(dir);
+    const store = await openEventStore({ dir });
+    const { events } = await store.readStream('s-7');
+    await store.close();
+    // a commit of s-7 in the middle of a sealed segment, not its first record (a commit's first event is at its log position)
+    const firsts = events.filter((e, i) => i === 0 || events[i - 1]!.globalPosition !== e.globalPosition - 1);
+    const victim = firsts[Math.floor(firsts.length / 2)]!;
+    const target = victim.globalPosition;
+    const journal = await Journal.openForRead({ dir });
+    const segments = journal.segmentList();
+    await journal.close();
+    const seg = [...segments].reverse().find((sg) => sg.base <= target)!;
+    expect(seg.base).toBeLessThan(target);
+    expect(seg).not.toBe(segments[segments.length - 1]);
+    const path = join(dir, seg.name);
+    const bytes = readFileSync(path);
+    bytes[HEADER_SIZE + (target - seg.base) + RECORD_OVERHEAD + 5]! ^= 0x01;
+    writeFileSync(path, bytes);
+    const damaged = await openEventStore({ dir, scanSealedOnOpen: false });
+    try {
+      const damage = { code: 'WAL_CORRUPT_RECORD', location: { offset: target, reason: 'crc-mismatch' } };
+      await expect(damaged.readStream('s-7')).rejects.toMatchObject(damage);
+      await expect(damaged.aggregateStream('s-7', { initialState: () => 0, evolve: (n) => n + 1 })).rejects.toMatchObject(damage);
+      // the events before it are still there to read
+      const before = await damaged.readStream('s-7', { to: victim.streamPosition - 1 });
+      expect(before.events.map((e) => e.streamPosition)).toEqual(events.slice(0, victim.streamPosition - 1).map((e) => e.streamPosition));
+    } finally {
+      await damaged.close();
+    }
+  });
 });

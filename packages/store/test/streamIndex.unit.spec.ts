@@ -63,6 +63,7 @@ describe('the stream index', () => {
             const to = from + span;
             const want = e.deleted ? [] : e.commits.filter(([, first, count]) => first <= to && first + count - 1 >= from);
             expect(index.commitsCovering(name, from, to), `${name} ${from}..${to}`).toEqual(want);
+            expect(index.commitOffsets(name, from, to), `offsets of ${name} ${from}..${to}`).toEqual(want.map(([at]) => at));
           }
           expect(index.versionOf('never')).toBe(0);
         }

@@ -13,7 +13,7 @@
 export { Journal, type AppendOptions } from './journal/journal.js';
 export { JournalReader } from './journal/journalReader.js';
 export type { JournalRecord } from './journal/recordReader.js';
-export { DEFAULT_OPTIONS, type JournalOptions, type JournalReaderOptions, type Durability, type GroupCommitOptions } from './journal/options.js';
+export { DEFAULT_OPTIONS, type JournalOptions, type JournalReaderOptions, type Durability, type GroupCommitOptions, type VerifyOnRead } from './journal/options.js';
 export type * from './log/index.js';
 export { JOURNAL, JOURNAL_READER } from './di.js';
 

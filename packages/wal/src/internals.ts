@@ -17,7 +17,8 @@ export { scanSegment, countWellFormed, rangeIsZero, type ScanOptions, type ScanR
 export { listSegmentFiles, checkSegmentHeader, type SegmentFile } from './recovery/segmentFiles.js';
 export { inspectJournal, type Finding, type Inspection } from './recovery/inspect.js';
 export { SegmentManager, type Segment } from './journal/segmentManager.js';
-export { readManyContinuing } from './journal/journalBase.js';
+export { readManyContinuing, readRecordsAt, visitRecords } from './journal/journalBase.js';
+export type { RecordBytesVisitor } from './journal/randomReads.js';
 export { LOCK_FILE } from './journal/writerLock.js';
 export { PUBLISHED_HEAD_FILE, readPublishedHead } from './journal/publishedHead.js';
 export { REPAIR_COMMAND, ReadOnlyError, ioError, withTypedErrors } from './errors.js';

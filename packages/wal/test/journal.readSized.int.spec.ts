@@ -11,16 +11,30 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Journal, nodeFileIO, WalErrorCodes, type FileIO, type LogReader } from '../src/index.js';
-import { HEADER_SIZE, RECORD_OVERHEAD } from '../src/internals.js';
+import { HEADER_SIZE, RECORD_OVERHEAD, readRecordsAt } from '../src/internals.js';
 import { flipBit, snapshotDir, tempDir, thrown, writeJournal } from './helpers.js';
 import { bytes } from './journalEdges.js';
 import { join } from 'node:path';
 
-/** Counts the preads (`read` calls) made through it. */
+/**
+ * Counts the preads (`read` calls) made through it into segment files, past
+ * their headers: a reader's view refresh (run when its view is a moment
+ * old) reads other files and headers, which are not what is counted here.
+ */
 function countingIO(): FileIO & { reads: number } {
+  const segmentFds = new Set<number>();
   const io = { ...nodeFileIO, reads: 0 };
+  io.open = (path, flags) => {
+    const fd = nodeFileIO.open(path, flags);
+    if (path.endsWith('.wal')) segmentFds.add(fd);
+    return fd;
+  };
+  io.close = (fd) => {
+    segmentFds.delete(fd);
+    nodeFileIO.close(fd);
+  };
   io.read = (fd, buf, offset, length, position) => {
-    io.reads++;
+    if (segmentFds.has(fd) && position >= HEADER_SIZE && length > HEADER_SIZE) io.reads++;
     return nodeFileIO.read(fd, buf, offset, length, position);
   };
   return io;
@@ -139,6 +153,87 @@ describe('Journal.read sized from the records read lately', () => {
       // not a segment's base: the offset may be the caller's mistake, so it is refused as one
       expect(thrown(() => journal.read(offsets[1]!))).toMatchObject({ code: WalErrorCodes.NotRecordBoundary });
       expectPayload(journal, offsets[2]!, bytes(SHORT, 2), 'the next segment');
+    } finally {
+      await journal.close();
+    }
+  });
+});
+
+describe('readRecordsAt: the records at a list of offsets', () => {
+  /** What readRecordsAt visits, copied. */
+  function visitAll(journal: Journal | LogReader, offsets: number[]): Array<{ offset: number; payload: Buffer }> {
+    const seen: Array<{ offset: number; payload: Buffer }> = [];
+    readRecordsAt(journal as Journal, offsets, (bytes, at, length, offset) => seen.push({ offset, payload: Buffer.from(bytes.subarray(at, at + length)) }));
+    return seen;
+  }
+
+  for (const kind of ['writer', 'reader'] as const) {
+    it(`visits what read gives, for runs of near records, far ones, long ones, across segments, in any order (${kind})`, async () => {
+      const dir = tempDir();
+      const payloads: Uint8Array[][] = [
+        [...Array.from({ length: 100 }, (_, i) => bytes(SHORT + (i % 13), i)), bytes(LONG, 100), bytes(SHORT, 101)],
+        [bytes(HUGE, 200), ...Array.from({ length: 300 }, (_, i) => bytes(SHORT * 5, 300 + i)), bytes(LONG, 999)],
+        [...Array.from({ length: 50 }, (_, i) => bytes(SHORT, 1000 + i))],
+      ];
+      const { offsets } = writeJournal(dir, payloads);
+      const flat = payloads.flat();
+      const io = countingIO();
+      const journal = kind === 'writer' ? await Journal.open({ dir, io, scanSealedOnOpen: false }) : await Journal.openForRead({ dir, io });
+      try {
+        const pick = (idx: number[]): number[] => idx.map((i) => offsets[i]!);
+        const expectSame = (idx: number[], ctx: string): void => {
+          const seen = visitAll(journal, pick(idx));
+          expect(seen.map((s) => s.offset), ctx).toEqual(pick(idx));
+          seen.forEach((s, k) => expect(s.payload.equals(Buffer.from(flat[idx[k]!]!)), `${ctx}: record ${idx[k]}`).toBe(true));
+        };
+        const all = flat.map((_, i) => i);
+        expectSame(all, 'every record in log order');
+        expectSame([...all].reverse(), 'backwards');
+        expectSame(all.filter((i) => i % 7 === 0), 'every seventh');
+        expectSame([100, 101, 102, 103, 5, 5, 401, 402, 403, 450], 'long ones inside runs, a repeat, across segments');
+        // near records: one pread for the run
+        io.reads = 0;
+        expectSame(Array.from({ length: 40 }, (_, i) => 110 + i * 3), 'a run of near records');
+        expect(io.reads, 'one pread for records a few KiB apart').toBe(1);
+        expect(visitAll(journal, [])).toEqual([]);
+      } finally {
+        await journal.close();
+      }
+    });
+  }
+
+  it('calls a record that does not decode at a listed offset damage (the offsets are boundaries an index knows), and hands the visitor its own errors as they are', async () => {
+    const dir = tempDir();
+    const payloads = [[...Array.from({ length: 20 }, (_, i) => bytes(SHORT, i))], [...Array.from({ length: 20 }, (_, i) => bytes(SHORT, 20 + i))], [bytes(SHORT, 40)]];
+    const { offsets, names } = writeJournal(dir, payloads);
+    // a payload byte of the 6th record of the sealed segment 1 (not its base: read calls it off a boundary)
+    flipBit(join(dir, names[1]!), HEADER_SIZE + 5 * (RECORD_OVERHEAD + SHORT) + RECORD_OVERHEAD + 2, 1);
+    // and the first record of segment 1 is fine, its base
+    const journal = await Journal.open({ dir, scanSealedOnOpen: false });
+    try {
+      const damaged = offsets[25]!;
+      // read(offset) cannot tell damage from a wrong offset off a segment's base; readRecordsAt is given boundaries
+      expect(thrown(() => journal.read(damaged))).toMatchObject({ code: WalErrorCodes.NotRecordBoundary });
+      const seen: number[] = [];
+      const err = thrown(() => readRecordsAt(journal, [offsets[20]!, offsets[22]!, damaged, offsets[27]!], (_b, _a, _l, offset) => seen.push(offset)));
+      expect(err).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { segment: names[1], offset: damaged, reason: 'crc-mismatch' } });
+      expect(thrown(() => readRecordsAt(journal, [damaged], () => undefined))).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { offset: damaged } });
+      expect(seen, 'the records before the damaged one were visited').toEqual([offsets[20], offsets[22]]);
+      expect(thrown(() => readRecordsAt(journal, [offsets[0]!, journal.head], () => undefined))).toMatchObject({ code: WalErrorCodes.OffsetOutOfRange });
+      // an offset that is no boundary is the caller's broken promise: what is there does not decode
+      expect(thrown(() => readRecordsAt(journal, [offsets[0]! + 1], () => undefined))).toMatchObject({ code: WalErrorCodes.CorruptRecord });
+      expect(thrown(() => readRecordsAt(journal, [offsets[0]!, -1], () => undefined))).toMatchObject({ code: WalErrorCodes.InvalidArgument });
+      expect(thrown(() => readRecordsAt(journal, [offsets[0]!, 0.5], () => undefined))).toMatchObject({ code: WalErrorCodes.InvalidArgument });
+      const mine = new Error('the visitor failed');
+      expect(thrown(() => readRecordsAt(journal, [offsets[0]!], () => { throw mine; }))).toBe(mine);
+      // a visitor that reads again (nested) gets its own buffer: the outer records stay right
+      const outer: Array<{ offset: number; first: number }> = [];
+      readRecordsAt(journal, offsets.slice(0, 10), (b, at, _l, offset) => {
+        const inner = visitAll(journal, offsets.slice(30, 40));
+        expect(inner.length).toBe(10);
+        outer.push({ offset, first: b[at]! });
+      });
+      expect(outer).toEqual(offsets.slice(0, 10).map((offset, i) => ({ offset, first: payloads[0]![i]![0] })));
     } finally {
       await journal.close();
     }

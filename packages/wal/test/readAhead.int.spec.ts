@@ -29,7 +29,7 @@ function readAll(journal: Journal, batch: number): { records: ReturnType<typeof 
 
 async function journalOf(count: number, seed: number): Promise<{ journal: Journal; dir: string; offsets: number[]; sizes: number[] }> {
   const dir = tempDir();
-  const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1536 * 1024 });
+  const journal = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 1536 * 1024, verifyOnRead: 'full' });
   const rnd = seededRandom(seed);
   const sizes = Array.from({ length: count }, () => 20 + Math.floor(rnd() * 700));
   // single appends in one tick: written together, split at segment boundaries
@@ -38,6 +38,7 @@ async function journalOf(count: number, seed: number): Promise<{ journal: Journa
   return { journal, dir, offsets, sizes };
 }
 
+// read-ahead hands the worker each record's BLAKE3: it runs for readers that check it (verifyOnRead: 'full')
 describe('read-ahead (the worker verifies the next batch while the caller works)', () => {
   it('returns the same records as reading with every check on the main thread, for every batch size and interleaving', async () => {
     const offload = ChecksumOffload.get();
@@ -102,7 +103,7 @@ describe('read-ahead (the worker verifies the next batch while the caller works)
           writeFileSync(segment, bytes);
           for (const share of [1, 0.5, 0.25]) {
             ReadAhead.fixedShare = share;
-            const reader = await Journal.open({ dir }); // the recovery point vouches for the sealed segment: its damage is met by the reads
+            const reader = await Journal.open({ dir, verifyOnRead: 'full' }); // the recovery point vouches for the sealed segment: its damage is met by the reads
             const alone = withoutChecksumOffload(() => readAll(reader, 256));
             const jobs = offload.jobs;
             const ahead = readAll(reader, 256);
@@ -127,7 +128,7 @@ describe('read-ahead (the worker verifies the next batch while the caller works)
     const offload = ChecksumOffload.get();
     if (!offload || !offload.waitReady(20_000)) return;
     const dir = tempDir();
-    const journal = await Journal.open({ dir, durability: 'none' });
+    const journal = await Journal.open({ dir, durability: 'none', verifyOnRead: 'full' });
     const rnd = seededRandom(5);
     // mostly records of 40-120 KiB, some of 260-600 KiB: larger than the
     // 256 KiB chunks records are copied into, inside runs read ahead

@@ -58,23 +58,41 @@ function bufferOf(payload: Uint8Array): Buffer {
 
 /** Decodes a store record's header; throws STORE_CORRUPT_COMMIT for anything else. */
 export function decodeHeader(payload: Uint8Array, offset: number): CommitHeader {
-  const buf = bufferOf(payload);
-  if (buf.length < COMMIT_HEADER_SIZE || buf[0] !== MAGIC_0 || buf[1] !== MAGIC_1) throw new CorruptCommitError(offset, 'no store header');
-  const kind = buf[OFF_KIND];
+  return decodeHeaderAt(bufferOf(payload), 0, payload.length, offset);
+}
+
+/**
+ * `decodeHeader` of the record payload at `buf[at, at + len)` (`eventsAt`
+ * is then an index into `buf`). `stream`, when given, is the name the
+ * caller expects: it is taken instead of decoding the name when the bytes
+ * are the same (a stream's commits all carry its name).
+ */
+export function decodeHeaderAt(buf: Buffer, at: number, len: number, offset: number, stream?: { name: string; bytes: Uint8Array }): CommitHeader {
+  if (len < COMMIT_HEADER_SIZE || buf[at] !== MAGIC_0 || buf[at + 1] !== MAGIC_1) throw new CorruptCommitError(offset, 'no store header');
+  const kind = buf[at + OFF_KIND];
   if (kind !== KIND_COMMIT && kind !== KIND_TOMBSTONE) throw new CorruptCommitError(offset, `unknown kind ${kind}`);
-  if (buf[OFF_VERSION] !== LAYOUT_VERSION) throw new CorruptCommitError(offset, `unknown layout version ${buf[OFF_VERSION]}`);
-  const count = buf.readUInt32LE(OFF_COUNT);
-  const firstPosition = readU64(buf, OFF_FIRST_POSITION);
-  const timestamp = readU64(buf, OFF_TIMESTAMP);
+  if (buf[at + OFF_VERSION] !== LAYOUT_VERSION) throw new CorruptCommitError(offset, `unknown layout version ${buf[at + OFF_VERSION]}`);
+  const count = buf.readUInt32LE(at + OFF_COUNT);
+  const firstPosition = readU64(buf, at + OFF_FIRST_POSITION);
+  const timestamp = readU64(buf, at + OFF_TIMESTAMP);
   if (firstPosition === undefined || timestamp === undefined) throw new CorruptCommitError(offset, 'a u64 field beyond 2^53');
-  const streamLen = buf.readUInt16LE(OFF_STREAM_LEN);
-  const eventsAt = COMMIT_HEADER_SIZE + streamLen;
-  if (eventsAt > buf.length) throw new CorruptCommitError(offset, 'stream name beyond the payload');
-  const stream = buf.toString('utf8', COMMIT_HEADER_SIZE, eventsAt);
-  if (buf.readUInt16LE(OFF_RESERVED) !== 0) throw new CorruptCommitError(offset, 'reserved bytes are not zero');
+  const streamLen = buf.readUInt16LE(at + OFF_STREAM_LEN);
+  const nameAt = at + COMMIT_HEADER_SIZE;
+  const eventsAt = nameAt + streamLen;
+  const end = at + len;
+  if (eventsAt > end) throw new CorruptCommitError(offset, 'stream name beyond the payload');
+  const name = stream !== undefined && sameBytes(buf, nameAt, streamLen, stream.bytes) ? stream.name : buf.toString('utf8', nameAt, eventsAt);
+  if (buf.readUInt16LE(at + OFF_RESERVED) !== 0) throw new CorruptCommitError(offset, 'reserved bytes are not zero');
   if (kind === KIND_COMMIT && (count === 0 || firstPosition < 1)) throw new CorruptCommitError(offset, 'an empty commit');
-  if (kind === KIND_TOMBSTONE && (count !== 0 || buf.length !== eventsAt)) throw new CorruptCommitError(offset, 'a tombstone with events');
-  return { kind, stream, firstPosition, count, timestamp, eventsAt };
+  if (kind === KIND_TOMBSTONE && (count !== 0 || end !== eventsAt)) throw new CorruptCommitError(offset, 'a tombstone with events');
+  return { kind, stream: name, firstPosition, count, timestamp, eventsAt };
+}
+
+/** True when `buf[at, at + len)` holds exactly `bytes`. */
+export function sameBytes(buf: Uint8Array, at: number, len: number, bytes: Uint8Array): boolean {
+  if (len !== bytes.length) return false;
+  for (let i = 0; i < len; i++) if (buf[at + i] !== bytes[i]) return false;
+  return true;
 }
 
 /** The events of a commit as byte ranges, in commit order. */

@@ -50,6 +50,35 @@ export interface PreparedCommit {
   events: PreparedEvent[];
   /** The encoded payload's size. */
   size: number;
+  /** The ids the caller gave (generated ones cannot be retried, so they are never looked up or remembered). */
+  givenIds: readonly string[];
+}
+
+const NO_IDS: readonly string[] = Object.freeze([]);
+
+/** Where an event's checks name it (made only for an error message). */
+function eventName(i: number, stream: string): string {
+  return `event ${i} of the commit to "${stream}"`;
+}
+
+/** The UTF-8 length of the event type met last: a commit's types repeat, and so do an app's. */
+let lastType = '';
+let lastTypeBytes = 0;
+
+function typeBytesOf(type: string): number {
+  if (type !== lastType) {
+    lastTypeBytes = Buffer.byteLength(type);
+    lastType = type;
+  }
+  return lastTypeBytes;
+}
+
+/** Writes a string known to be ASCII (one byte per UTF-16 unit) at `at`; returns its length. */
+function writeAscii(buf: Buffer, s: string, at: number): number {
+  const n = s.length;
+  if (n > 64) return buf.write(s, at, n, 'latin1');
+  for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
+  return n;
 }
 
 function jsonOf(value: unknown, what: string): string {
@@ -76,39 +105,43 @@ export function prepareCommit(stream: string, events: readonly Event[]): Prepare
   const streamBytes = Buffer.byteLength(stream);
   let size = COMMIT_HEADER_SIZE + streamBytes;
   const prepared: PreparedEvent[] = [];
-  const seen = new Set<string>();
+  // a commit of one event cannot repeat an id: no set to look it up in
+  const seen = events.length > 1 ? new Set<string>() : undefined;
+  let givenIds = NO_IDS;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
-    const what = `event ${i} of the commit to "${stream}"`;
-    if (typeof e !== 'object' || e === null) throw new StoreInvalidArgumentError(`${what} is not an object`);
+    if (typeof e !== 'object' || e === null) throw new StoreInvalidArgumentError(`${eventName(i, stream)} is not an object`);
     const { type, data, metadata } = e;
-    if (typeof type !== 'string' || type.length === 0) throw new StoreInvalidArgumentError(`${what} needs a non-empty string type`);
-    const typeBytes = Buffer.byteLength(type);
-    if (typeBytes > MAX_TYPE_BYTES) throw new StoreInvalidArgumentError(`${what}: type is longer than ${MAX_TYPE_BYTES} bytes`);
+    if (typeof type !== 'string' || type.length === 0) throw new StoreInvalidArgumentError(`${eventName(i, stream)} needs a non-empty string type`);
+    const typeBytes = typeBytesOf(type);
+    if (typeBytes > MAX_TYPE_BYTES) throw new StoreInvalidArgumentError(`${eventName(i, stream)}: type is longer than ${MAX_TYPE_BYTES} bytes`);
     const generated = e.id === undefined;
     const id = generated ? uuidv7() : e.id;
-    if (typeof id !== 'string' || id.length === 0) throw new StoreInvalidArgumentError(`${what}: id must be a non-empty string`);
-    const idBytes = Buffer.byteLength(id);
-    if (idBytes > MAX_ID_BYTES) throw new StoreInvalidArgumentError(`${what}: id is longer than ${MAX_ID_BYTES} bytes`);
-    if (seen.has(id)) throw new StoreInvalidArgumentError(`${what}: event id ${id} appears twice in the commit`);
-    seen.add(id);
+    if (typeof id !== 'string' || id.length === 0) throw new StoreInvalidArgumentError(`${eventName(i, stream)}: id must be a non-empty string`);
+    const idBytes = generated ? id.length : Buffer.byteLength(id); // a generated id is ASCII
+    if (idBytes > MAX_ID_BYTES) throw new StoreInvalidArgumentError(`${eventName(i, stream)}: id is longer than ${MAX_ID_BYTES} bytes`);
+    if (seen !== undefined) {
+      if (seen.has(id)) throw new StoreInvalidArgumentError(`${eventName(i, stream)}: event id ${id} appears twice in the commit`);
+      seen.add(id);
+    }
+    if (!generated) (givenIds === NO_IDS ? (givenIds = []) : (givenIds as string[])).push(id);
     const isBytes = data instanceof Uint8Array;
-    const body = isBytes ? data : jsonOf(data, `${what}: data`);
+    const body = isBytes ? data : jsonOf(data, `${eventName(i, stream)}: data`);
     const dataBytes = isBytes ? data.length : Buffer.byteLength(body as string);
     if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))) {
-      throw new StoreInvalidArgumentError(`${what}: metadata must be a plain object`);
+      throw new StoreInvalidArgumentError(`${eventName(i, stream)}: metadata must be a plain object`);
     }
-    const meta = metadata === undefined ? undefined : jsonOf(metadata, `${what}: metadata`);
+    const meta = metadata === undefined ? undefined : jsonOf(metadata, `${eventName(i, stream)}: metadata`);
     // an object whose JSON is not one (a Date, a toJSON returning a string) would read back as a string or number
     if (meta !== undefined && meta.charCodeAt(0) !== 0x7b /* { */) {
-      throw new StoreInvalidArgumentError(`${what}: metadata must be a plain object, and this one encodes as JSON ${meta.length > 40 ? `${meta.slice(0, 40)}...` : meta}`);
+      throw new StoreInvalidArgumentError(`${eventName(i, stream)}: metadata must be a plain object, and this one encodes as JSON ${meta.length > 40 ? `${meta.slice(0, 40)}...` : meta}`);
     }
     const metadataBytes = meta === undefined ? 0 : Buffer.byteLength(meta);
     size += EVENT_FIXED_SIZE + idBytes + typeBytes + metadataBytes + dataBytes;
     const flags = (isBytes ? EVENT_DATA_BYTES : 0) | (generated ? EVENT_ID_GENERATED : 0);
     prepared.push({ id, idBytes, type, typeBytes, flags, generated, data: body, dataBytes, metadata: meta, metadataBytes });
   }
-  return { stream, streamBytes, events: prepared, size };
+  return { stream, streamBytes, events: prepared, size, givenIds };
 }
 
 function writeHeader(buf: Buffer, kind: RecordKind, stream: string, streamBytes: number, count: number, firstPosition: number, timestamp: number): number {
@@ -121,7 +154,8 @@ function writeHeader(buf: Buffer, kind: RecordKind, stream: string, streamBytes:
   writeU64(buf, timestamp, OFF_TIMESTAMP);
   buf.writeUInt16LE(streamBytes, OFF_STREAM_LEN);
   buf.writeUInt16LE(0, OFF_RESERVED);
-  return COMMIT_HEADER_SIZE + buf.write(stream, COMMIT_HEADER_SIZE, 'utf8');
+  // stream names are ASCII (validateStreamName)
+  return COMMIT_HEADER_SIZE + (streamBytes === stream.length ? writeAscii(buf, stream, COMMIT_HEADER_SIZE) : buf.write(stream, COMMIT_HEADER_SIZE, 'utf8'));
 }
 
 /** The commit record's payload, once its first stream position is reserved. */
@@ -131,10 +165,11 @@ export function encodeCommit(commit: PreparedCommit, firstPosition: number, time
   for (const e of commit.events) {
     buf[at] = e.idBytes;
     at += 1;
-    at += buf.write(e.id, at, 'utf8');
+    // ASCII (as many bytes as UTF-16 units, generated ids always) is copied byte by byte: a short string's utf8 write costs more
+    at += e.idBytes === e.id.length ? writeAscii(buf, e.id, at) : buf.write(e.id, at, 'utf8');
     buf.writeUInt16LE(e.typeBytes, at);
     at += 2;
-    at += buf.write(e.type, at, 'utf8');
+    at += e.typeBytes === e.type.length ? writeAscii(buf, e.type, at) : buf.write(e.type, at, 'utf8');
     buf[at] = e.flags;
     buf.writeUInt32LE(e.metadataBytes, at + 1);
     at += 5;

@@ -37,8 +37,16 @@ export const MAX_EVENTS_PER_COMMIT = 0xffff;
 
 /** Writes a safe integer as a little-endian u64 (two u32 halves). */
 export function writeU64(buf: Buffer, value: number, at: number): void {
-  buf.writeUInt32LE(value % 0x1_0000_0000, at);
-  buf.writeUInt32LE(Math.floor(value / 0x1_0000_0000), at + 4);
+  const lo = value >>> 0; // value mod 2^32, for a non-negative safe integer
+  const hi = (value - lo) / 0x1_0000_0000;
+  buf[at] = lo;
+  buf[at + 1] = lo >>> 8;
+  buf[at + 2] = lo >>> 16;
+  buf[at + 3] = lo >>> 24;
+  buf[at + 4] = hi;
+  buf[at + 5] = hi >>> 8;
+  buf[at + 6] = hi >>> 16;
+  buf[at + 7] = hi >>> 24;
 }
 
 /** Reads a little-endian u64 that must be a safe integer (undefined when it is not). */

@@ -123,6 +123,21 @@ export class StreamIndex {
     return out.reverse();
   }
 
+  /** The log positions of the commits `commitsCovering` gives, in stream order (what a read of the stream needs of them). */
+  commitOffsets(stream: string, from: number, to: number): number[] {
+    const s = this.slots.get(stream);
+    if (s === undefined || this.deleted[s] === 1) return [];
+    const version = this.version[s]!;
+    if (from > Math.min(to, version)) return [];
+    const out: number[] = [];
+    for (let c = this.lastCommit[s]!; c !== NONE; c = this.commitPrev[c]!) {
+      const first = this.commitFirst[c]!;
+      if (first <= to) out.push(this.commitAt[c]!);
+      if (first <= from) break;
+    }
+    return out.reverse();
+  }
+
   /** Commits in the table (those of deleted incarnations included): an upper bound of what a checkpoint holds. */
   get commitTableSize(): number {
     return this.commits;

@@ -2,9 +2,10 @@ import { resolve } from 'node:path';
 import { ClosedError } from '../errors.js';
 import type { FileIO } from '../io/fileIO.js';
 import type { LogReader } from '../log/logReader.js';
+import type { VerifyOnRead } from './options.js';
 import type { ChangeNotifier } from './changeNotifier.js';
 import type { KnownBoundaries } from './knownBoundaries.js';
-import { RecordReader, type JournalRecord, type LogView, type ReadFromOptions } from './recordReader.js';
+import { RecordReader, type JournalRecord, type LogView, type ReadFromOptions, type RecordBytesVisitor } from './recordReader.js';
 import type { SegmentManager } from './segmentManager.js';
 
 /** What the writer and a reader are opened with, for the reading they share. */
@@ -12,6 +13,8 @@ export interface JournalParts {
   dir: string;
   io: FileIO;
   maxPayloadBytes: number;
+  /** What a read checks of each record (JournalOptions.verifyOnRead). */
+  verifyOnRead: VerifyOnRead;
   segments: SegmentManager;
   changes: ChangeNotifier;
   /** The writer remembers boundaries (BoundaryCache), a reader does not (NO_KNOWN_BOUNDARIES). */
@@ -33,6 +36,36 @@ export function readManyContinuing(journal: JournalBase, offset: number, maxReco
   const reader = readers.get(journal);
   if (reader === undefined) throw new TypeError('readManyContinuing needs a journal');
   return reader.readMany(offset, maxRecords, true);
+}
+
+/**
+ * Visits the records at `offsets` of `journal` (a stream's commits, whose
+ * offsets the store's index knows), each checked as `journal.read` checks
+ * it. The offsets are record boundaries: a record that does not decode at
+ * one is damage (WAL_CORRUPT_RECORD naming it); an offset at or past the
+ * head is out of range.
+ * Records near each other are fetched with one pread, into a buffer the
+ * journal keeps: the visitor's bytes are valid during its call only.
+ * Exported through `@episteme/wal/internals`.
+ */
+export function readRecordsAt(journal: JournalBase, offsets: readonly number[], visit: RecordBytesVisitor): void {
+  const reader = readers.get(journal);
+  if (reader === undefined) throw new TypeError('readRecordsAt needs a journal');
+  reader.readEach(offsets, visit);
+}
+
+/**
+ * `readManyContinuing` without a copy or an object per record: the records
+ * from `offset` (up to `maxRecords`) are handed to `visit` in the reader's
+ * own buffer, valid during the call only; returns the offset after the last
+ * one visited. `continuing` as in readManyContinuing. Same checks and errors
+ * as readMany; records before damage are visited first. Exported through
+ * `@episteme/wal/internals` (the store's readAll).
+ */
+export function visitRecords(journal: JournalBase, offset: number, maxRecords: number, continuing: boolean, visit: RecordBytesVisitor): number {
+  const reader = readers.get(journal);
+  if (reader === undefined) throw new TypeError('visitRecords needs a journal');
+  return reader.visitMany(offset, maxRecords, continuing, visit);
 }
 
 /**
@@ -65,7 +98,7 @@ export abstract class JournalBase implements LogReader {
       refreshIfStale: () => this.refreshIfStale(),
       checkOpen: () => this.checkOpen(),
     };
-    this.records = new RecordReader(parts.io, parts.segments, view, parts.maxPayloadBytes, parts.changes, parts.known);
+    this.records = new RecordReader(parts.io, parts.segments, view, parts.maxPayloadBytes, parts.verifyOnRead === 'full', parts.changes, parts.known);
     readers.set(this, this.records);
   }
 

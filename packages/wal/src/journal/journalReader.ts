@@ -31,6 +31,7 @@ export class JournalReader extends JournalBase {
       dir: options.dir,
       io: options.io,
       maxPayloadBytes: options.maxPayloadBytes,
+      verifyOnRead: options.verifyOnRead,
       segments,
       changes: new ChangeNotifier(options.dir, options.pollIntervalMs),
       known: NO_KNOWN_BOUNDARIES,

@@ -8,6 +8,9 @@ import { nodeFileIO, type FileIO } from '../io/fileIO.js';
  */
 export type Durability = 'immediate' | 'none';
 
+/** What a read checks of each record: its CRC32C (`'crc'`), or its CRC32C and BLAKE3 (`'full'`). */
+export type VerifyOnRead = 'crc' | 'full';
+
 export interface GroupCommitOptions {
   /** Most records written by one write+sync (default 4096). */
   maxBatchRecords?: number;
@@ -59,9 +62,18 @@ export interface JournalOptions {
    * last segment is scanned too, record by record with `true` and `false`;
    * with `'unverified'` not after a clean close whose size and CRC32C it
    * still matches, and after a crash only past the synced prefix whose
-   * CRC32C still matches. Every read verifies its record anyway.
+   * CRC32C still matches. Every read checks its record anyway.
    */
   scanSealedOnOpen?: boolean | 'unverified';
+  /**
+   * What a read checks of every record it hands out (FORMAT.md, "What a
+   * read checks"): `'crc'` (default) its CRC32C, which covers every other
+   * byte of the record (length, BLAKE3 field, payload), so any damage fails
+   * the read; `'full'` also recomputes the payload's BLAKE3 and compares it
+   * with the stored one (the content address). Recovery and verification
+   * always check both.
+   */
+  verifyOnRead?: VerifyOnRead;
   /** How often a follower waiting at the head re-checks the files when no change event came (default 250 ms). */
   pollIntervalMs?: number;
   /** The file-system seam; tests inject faults here. */
@@ -73,7 +85,7 @@ export interface JournalOptions {
  * The writer's options (durability, segment sizes, ...) mean nothing to it:
  * a `JournalOptions` may be passed as it is, and they are ignored.
  */
-export type JournalReaderOptions = Pick<JournalOptions, 'dir' | 'maxPayloadBytes' | 'pollIntervalMs' | 'io'>;
+export type JournalReaderOptions = Pick<JournalOptions, 'dir' | 'maxPayloadBytes' | 'pollIntervalMs' | 'verifyOnRead' | 'io'>;
 
 export interface ResolvedOptions {
   dir: string;
@@ -86,6 +98,7 @@ export interface ResolvedOptions {
   repair: boolean;
   scanSealedOnOpen: boolean | 'unverified';
   pollIntervalMs: number;
+  verifyOnRead: VerifyOnRead;
   io: FileIO;
 }
 
@@ -98,6 +111,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   writebackBytes: 8 * 1024 * 1024,
   groupCommit: Object.freeze({ maxBatchRecords: 4096, maxBatchBytes: 8 * 1024 * 1024, maxDelayMs: 0 }),
   pollIntervalMs: 250,
+  verifyOnRead: 'crc' as VerifyOnRead,
 });
 
 export type ResolvedReaderOptions = Required<Omit<JournalReaderOptions, 'io'>> & { io: FileIO };
@@ -110,6 +124,7 @@ export function resolveReaderOptions(options: JournalReaderOptions): ResolvedRea
     dir: options.dir,
     maxPayloadBytes,
     pollIntervalMs: timerMs('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_OPTIONS.pollIntervalMs, 1),
+    verifyOnRead: verifyOnReadOf(options.verifyOnRead),
     io: options.io ?? nodeFileIO,
   };
 }
@@ -156,8 +171,15 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
     repair: flag('repair', options.repair),
     scanSealedOnOpen: scanSealedOnOpenOf(options.scanSealedOnOpen),
     pollIntervalMs: timerMs('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_OPTIONS.pollIntervalMs, 1),
+    verifyOnRead: verifyOnReadOf(options.verifyOnRead),
     io: options.io ?? nodeFileIO,
   };
+}
+
+function verifyOnReadOf(v: unknown): VerifyOnRead {
+  if (v === undefined) return DEFAULT_OPTIONS.verifyOnRead;
+  if (v !== 'crc' && v !== 'full') throw new InvalidArgumentError(`verifyOnRead must be 'crc' or 'full', not ${JSON.stringify(v) ?? String(v)}`);
+  return v;
 }
 
 function checkDir(options: JournalReaderOptions, opener: string): void {

@@ -29,6 +29,12 @@ export interface ScanOptions {
    * CRC) instead of reading the segment a second time.
    */
   crcBefore?: number;
+  /**
+   * With a visitor: false checks each record's CRC32C alone (what a read
+   * checks by default); recovery and verification leave it true (CRC32C
+   * and BLAKE3).
+   */
+  fullChecks?: boolean;
 }
 
 export interface ScanResult {
@@ -51,7 +57,8 @@ const PROGRESS_EVERY = 8 * 1024 * 1024;
 
 /**
  * Walks the records of one segment file from `start`, validating each one
- * (bounds, length limit, CRC32C, BLAKE3), and stops at the first invalid one.
+ * (bounds, length limit, CRC32C, BLAKE3; a reader's visit may ask for the
+ * CRC32C alone), and stops at the first invalid one.
  * Never modifies the file.
  */
 export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanResult {
@@ -68,6 +75,7 @@ export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanR
 
   // without a visitor, runs of records are checked in two halves at once (checksum offload)
   const offload = options.visit ? undefined : ChecksumOffload.get();
+  const full = options.visit === undefined || options.fullChecks !== false;
 
   while (pos < size) {
     if (offload) {
@@ -104,7 +112,7 @@ export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanR
       break;
     }
     const index = pos - win.start;
-    const bad = checkRecordChecksums(win.buf, index, n);
+    const bad = checkRecordChecksums(win.buf, index, n, full);
     if (bad !== null) {
       failure = { position: pos, reason: bad };
       break;
