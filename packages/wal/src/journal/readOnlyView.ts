@@ -101,6 +101,7 @@ export class ReadOnlyView {
         scanned = this.scanned;
       } else {
         last.window = undefined;
+        last.chunk = undefined;
         rebuilt = true;
       }
     }
