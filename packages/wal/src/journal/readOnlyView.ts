@@ -10,7 +10,7 @@ import { checkSegmentHeader, listSegmentFilesSettled, type SegmentFile } from '.
 import { readPublishedHead } from './publishedHead.js';
 import type { SegmentManager } from './segmentManager.js';
 
-/** Reads of the length walk to the published head. */
+/** Reads of the length walk up to the published head. */
 const WALK_WINDOW_BYTES = 1024 * 1024;
 
 /** How far the last segment has been scanned, and the last record seen there. */
@@ -105,7 +105,7 @@ export class ReadOnlyView {
         rebuilt = true;
       }
     }
-    if (size > scanned.position) scanned = this.scan(last, fd, this.walkToPublished(last.base, fd, scanned, size), size);
+    if (size > scanned.position) scanned = this.scan(last, fd, this.upToPublished(last, fd, scanned, size), size);
     this.scanned = scanned;
     this.head = this.capped(last.base + scanned.position - HEADER_SIZE, this.segments.segments[0]!.base);
     return rebuilt || this.head !== before || this.segments.first?.base !== firstBefore;
@@ -179,32 +179,33 @@ export class ReadOnlyView {
 
   /**
    * The bytes below the published head are acknowledged records: the
-   * writer never takes them back, and every read checks the CRC32C of the
-   * records it hands out. Up to there the view only walks the length
-   * fields (a large read per MiB, no checksum) instead of checking every
-   * record twice (here and in the read). A walk that does not land on the
-   * published head exactly (a damaged length, a published head from
-   * another segment or beyond the file) leaves `from` as it was, and the
-   * scan checks each record as before.
+   * writer never takes them back, and every read checks the CRC32C of each
+   * record it hands out. So the view takes the published head (a record
+   * boundary) as scanned without reading up to it, where checking every
+   * record here cost as much as the read itself, and damage below it is
+   * reported by the read that meets it (WAL_CORRUPT_RECORD naming the
+   * record) instead of ending the log there. Past the published head (and
+   * without one: a writer from before the file) the view scans as before.
    */
-  private walkToPublished(base: number, fd: number, from: Scanned, size: number): Scanned {
+  private upToPublished(seg: { name: string; base: number }, fd: number, from: Scanned, size: number): Scanned {
     const published = readPublishedHead(this.io, this.dir);
     if (typeof published !== 'number') return from;
-    const target = published - base + HEADER_SIZE;
+    const target = published - seg.base + HEADER_SIZE;
     if (target <= from.position || target > size) return from;
+    // the length fields, walked (no checksums: one large read per MiB), to refuse a record over
+    // this reader's limit at open (MaxPayloadTooSmallError), as the scan did
     const win = new FileWindow(this.io, fd, target, WALK_WINDOW_BYTES);
-    let pos = from.position;
-    let lastPos = -1;
-    while (pos < target) {
-      if (pos + RECORD_OVERHEAD > target || !win.ensure(pos, RECORD_OVERHEAD)) return from;
+    for (let pos = from.position; pos + RECORD_OVERHEAD <= target && win.ensure(pos, RECORD_OVERHEAD); ) {
       const n = readU32(win.buf, pos - win.start);
-      if (n > this.maxPayloadBytes) return from;
-      lastPos = pos;
+      if (n > this.maxPayloadBytes) {
+        // a whole, valid record: a writer with a larger limit wrote it (refused); else damage, met by a read
+        refuseValidRecordOverLimit(this.io, fd, seg, pos, target, this.maxPayloadBytes);
+        break;
+      }
       pos += RECORD_OVERHEAD + n;
     }
-    if (pos !== target || lastPos < 0 || !win.ensure(lastPos, RECORD_OVERHEAD)) return from;
-    const header = win.buf.slice(lastPos - win.start, lastPos - win.start + RECORD_OVERHEAD);
-    return { base: from.base, position: target, lastRecord: { position: lastPos, header } };
+    // no record header to compare on the next refresh: bytes below the published head are never rolled back
+    return { base: from.base, position: target };
   }
 
   private scan(seg: { name: string; base: number }, fd: number, from: Scanned, size: number): Scanned {
