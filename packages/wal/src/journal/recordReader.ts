@@ -9,6 +9,8 @@ import type { KnownBoundaries } from './knownBoundaries.js';
 import { LengthWalks } from './lengthWalks.js';
 import { RandomReads, type RecordBytesVisitor } from './randomReads.js';
 import { ReadAhead } from './readAhead.js';
+import { readChunked } from './recordChunks.js';
+import { RecordIterator } from './recordIterator.js';
 import { checkOffset, SegmentAccess, type LogView } from './segmentAccess.js';
 import { SegmentManager, type Segment } from './segmentManager.js';
 
@@ -88,31 +90,27 @@ export class RecordReader {
     return this.walks.boundaryAtOrBefore(offset);
   }
 
-  async *readFrom(offset: number, options: ReadFromOptions = {}): AsyncGenerator<JournalRecord, void, undefined> {
-    checkOffset(offset);
+  readFrom(offset: number, options: ReadFromOptions = {}): AsyncGenerator<JournalRecord, void, undefined> {
     const { follow = false, signal } = options;
     let pos = offset;
     let first = true;
-    for (;;) {
-      if (signal?.aborted) return;
-      this.view.checkOpen();
-      if (pos >= this.view.head() || pos < this.view.earliest()) this.view.refresh();
-      const head = this.view.head();
-      if (pos === head) {
-        if (!follow) return;
-        await this.changes.wait(signal);
-        continue;
-      }
-      const batch = withTypedErrors('reading', this.segments.dir, () => this.readBatch(pos, head, first));
-      first = false;
-      if (batch.length === 0) continue;
-      this.known.remember(batch[batch.length - 1]!.next);
-      for (const record of batch) {
-        if (signal?.aborted) return;
-        yield record;
-      }
-      pos = batch[batch.length - 1]!.next;
-    }
+    return new RecordIterator({
+      signal,
+      wait: () => this.changes.wait(signal),
+      nextBatch: () => {
+        if (first) checkOffset(offset); // on the first next(), as the async generator did
+        this.view.checkOpen();
+        if (pos >= this.view.head() || pos < this.view.earliest()) this.view.refresh();
+        const head = this.view.head();
+        if (pos === head) return follow ? 'wait' : 'end';
+        const batch = withTypedErrors('reading', this.segments.dir, () => this.readBatch(pos, head, first));
+        first = false;
+        if (batch.length === 0) return batch;
+        pos = batch[batch.length - 1]!.next;
+        this.known.remember(pos);
+        return batch;
+      },
+    });
   }
 
   /**
@@ -324,6 +322,12 @@ export class RecordReader {
       return { batch, seg, failure: { position: p, reason: 'torn-header' } };
     }
 
+    if (!this.fullChecks) {
+      // records checked where they are read, views into the chunk they were read into
+      const scan = readChunked(this.io, fd, seg.chunk, start, limit, max, this.maxPayloadBytes, seg.base, batch);
+      seg.chunk = scan.chunk;
+      return { batch, seg, failure: scan.failure ?? { position: scan.end, reason: 'torn-header' } };
+    }
     const window = (seg.window ??= new FileWindow(this.io, fd, limit, WINDOW_BYTES));
     window.limit = limit;
     const scan = scanSegment(this.io, fd, { maxPayloadBytes: this.maxPayloadBytes, start, size: limit, window, visit: add, fullChecks: this.fullChecks });

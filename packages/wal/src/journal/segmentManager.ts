@@ -5,6 +5,7 @@ import { segmentName } from '../format/segmentName.js';
 import { closeQuietly } from '../io/closers.js';
 import type { FileIO } from '../io/fileIO.js';
 import { FileWindow } from '../io/fileWindow.js';
+import type { RecordChunk } from './recordChunks.js';
 
 /** One segment file as the journal tracks it. */
 export interface Segment {
@@ -15,6 +16,8 @@ export interface Segment {
   fd?: number;
   /** A read window over `fd`, reused by sequential readers. */
   window?: FileWindow;
+  /** The chunk sequential readers took their last records from (recordChunks.ts). */
+  chunk?: RecordChunk;
 }
 
 /**
@@ -143,6 +146,7 @@ export class SegmentManager {
       closeQuietly(this.io, seg.fd); // closing a read descriptor cannot lose data
       seg.fd = undefined;
       seg.window = undefined;
+      seg.chunk = undefined;
     }
   }
 }

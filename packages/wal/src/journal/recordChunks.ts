@@ -1,0 +1,122 @@
+import type { CutReason } from '../errors.js';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
+import { readU32 } from '../format/record.js';
+import { checksums } from '../checksum/index.js';
+import { readFully, type FileIO } from '../io/fileIO.js';
+
+/**
+ * Sequential reads that hand records out to keep (`readMany`, `readFrom`)
+ * with `verifyOnRead: 'crc'`: the file's bytes are read straight into a
+ * fresh chunk, each record is checked (its CRC32C) where it lies, and the
+ * records are views into that chunk. One `pread` per chunk and no copy:
+ * before, the bytes went into the segment's window, then record by record
+ * into a chunk.
+ *
+ * A chunk is never written again once read, so the next batch that starts
+ * where the last one ended takes its records from the same chunk; a chunk
+ * only holds bytes below the head as it was when they were read (bytes past
+ * a head may still be rolled back by the writer).
+ */
+
+/** Bytes read per chunk (a larger record gets a chunk of its own). Records keep their chunk alive. */
+export const CHUNK_BYTES = 256 * 1024;
+
+/** The bytes of one segment file, `[start, start + bytes.length)`, read below the head of their time. */
+export interface RecordChunk {
+  bytes: Uint8Array;
+  /** File position of bytes[0]. */
+  start: number;
+  /** File position where the next unused record begins (everything before it was handed out). */
+  end: number;
+}
+
+/**
+ * A record handed out of a chunk. `payload` and `blake3` are views into the
+ * chunk: keeping one record keeps its chunk (up to 256 KiB) alive.
+ */
+export interface ChunkedRecord {
+  offset: number;
+  payload: Uint8Array;
+  blake3: Uint8Array;
+  next: number;
+}
+
+export interface ChunkScan {
+  /** File position after the last record taken. */
+  end: number;
+  /** Set when the record at `end` is invalid (not merely outside the chunk). */
+  failure?: { position: number; reason: CutReason };
+  /** The chunk to keep for the next batch. */
+  chunk: RecordChunk | undefined;
+}
+
+/**
+ * Up to `max` records from file position `start` (a record boundary), below
+ * file position `limit` (the head's), pushed onto `out`: from `chunk` when
+ * it holds `start`, else from a new chunk read at `start`. `base` turns a
+ * file position into a global offset. Stops at the first invalid record
+ * (its position and reason in `failure`, as scanSegment reports them).
+ */
+export function readChunked(
+  io: FileIO,
+  fd: number,
+  chunk: RecordChunk | undefined,
+  start: number,
+  limit: number,
+  max: number,
+  maxPayloadBytes: number,
+  base: number,
+  out: ChunkedRecord[],
+): ChunkScan {
+  const cs = checksums();
+  const offsetOf = base - HEADER_SIZE; // a file position plus this is a global offset
+  let pos = start;
+  let taken = 0;
+  while (taken < max && pos < limit) {
+    if (chunk === undefined || pos < chunk.start || pos + RECORD_OVERHEAD > chunk.start + chunk.bytes.length) {
+      chunk = readChunk(io, fd, pos, limit, CHUNK_BYTES);
+      if (chunk === undefined) return { end: pos, failure: { position: pos, reason: 'torn-header' }, chunk };
+    }
+    const bytes = chunk.bytes;
+    const shift = chunk.start;
+    const have = shift + bytes.length;
+    const { buffer, byteOffset } = bytes;
+    while (taken < max && pos + RECORD_OVERHEAD <= have) {
+      const i = pos - shift;
+      const n = readU32(bytes, i);
+      if (n > maxPayloadBytes) return { end: pos, failure: { position: pos, reason: 'length-over-limit' }, chunk };
+      const next = pos + RECORD_OVERHEAD + n;
+      if (next > limit) return { end: pos, failure: { position: pos, reason: 'torn-payload' }, chunk };
+      if (next > have) break;
+      const end = i + RECORD_OVERHEAD + n;
+      if (cs.crc32c(bytes, i + 8, end, cs.crc32c(bytes, i, i + 4, 0)) !== readU32(bytes, i + 4)) {
+        return { end: pos, failure: { position: pos, reason: 'crc-mismatch' }, chunk };
+      }
+      const offset = offsetOf + pos;
+      out.push({ offset, payload: new Uint8Array(buffer, byteOffset + i + RECORD_OVERHEAD, n), blake3: new Uint8Array(buffer, byteOffset + i + 8, 32), next: offsetOf + next });
+      taken++;
+      pos = next;
+    }
+    chunk.end = pos;
+    if (taken < max && pos < limit && pos + RECORD_OVERHEAD <= have) {
+      // the record at pos does not fit in what is read: a chunk of its own (its length is within the limits: checked above)
+      const size = RECORD_OVERHEAD + readU32(bytes, pos - shift);
+      chunk = readChunk(io, fd, pos, limit, Math.max(size, CHUNK_BYTES));
+      if (chunk === undefined || chunk.bytes.length < size) return { end: pos, failure: { position: pos, reason: 'torn-payload' }, chunk: undefined };
+    }
+  }
+  if (chunk !== undefined) chunk.end = pos;
+  return { end: pos, chunk };
+}
+
+/** A fresh chunk of up to `size` bytes at `pos`, below `limit`; undefined when not even a record header could be read. */
+function readChunk(io: FileIO, fd: number, pos: number, limit: number, size: number): RecordChunk | undefined {
+  const want = Math.min(size, limit - pos);
+  if (want < RECORD_OVERHEAD) return undefined;
+  // not zero-filled (the read fills it; a short read's tail is zeroed below): fresh zeroed pages cost about a third of the read
+  const bytes: Uint8Array = Buffer.allocUnsafeSlow(want);
+  const n = readFully(io, fd, bytes, 0, want, pos);
+  if (n < want) bytes.fill(0, Math.max(0, n));
+  if (n < RECORD_OVERHEAD) return undefined;
+  return { bytes: n === want ? bytes : bytes.subarray(0, n), start: pos, end: pos };
+}

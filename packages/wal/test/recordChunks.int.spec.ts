@@ -1,0 +1,178 @@
+/**
+ * Sequential reads with `verifyOnRead: 'crc'` read the file straight into
+ * 256 KiB chunks and hand records out as views into them (recordChunks.ts);
+ * `readFrom` is a written-out async iterator (recordIterator.ts); a reader
+ * in another process walks length fields up to the writer's published head
+ * and takes the writer's published head as scanned instead of checking each record at open (readOnlyView.ts). Here: what
+ * they hand out is what was written, across chunk boundaries and with a
+ * record larger than a chunk; records kept stay intact; and a flipped bit
+ * in any field of a record met through these paths (in a chunk's middle,
+ * across a chunk's end, in the record larger than a chunk, below the
+ * published head) fails the read with WAL_CORRUPT_RECORD at its offset.
+ */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Journal, WalErrorCodes, type LogReader } from '../src/index.js';
+import { HEADER_SIZE, RECORD_OVERHEAD, readManyContinuing, segmentName } from '../src/internals.js';
+import { CHUNK_BYTES } from '../src/journal/recordChunks.js';
+import { payloadOf, tempDir, thrown } from './helpers.js';
+
+function flip(path: string, position: number, bit: number): void {
+  const fd = openSync(path, 'r+');
+  const b = Buffer.alloc(1);
+  readSync(fd, b, 0, 1, position);
+  b[0]! ^= 1 << bit;
+  writeSync(fd, b, 0, 1, position);
+  closeSync(fd);
+}
+
+interface Written {
+  dir: string;
+  payloads: Uint8Array[];
+  offsets: number[];
+  digests: Uint8Array[];
+  head: number;
+}
+
+/** 1,400 records of 100-700 B (several chunks) with one of 300 KiB (larger than a chunk) in the middle, written by the writer and closed. */
+async function written(): Promise<Written> {
+  const dir = tempDir();
+  const payloads: Uint8Array[] = [];
+  for (let i = 0; i < 1400; i++) payloads.push(payloadOf(i, i === 700 ? 300 * 1024 : 100 + ((i * 37) % 600)));
+  const journal = await Journal.open({ dir, durability: 'none' });
+  const offsets: number[] = [];
+  const digests: Uint8Array[] = [];
+  for (let i = 0; i < payloads.length; i += 100) {
+    for (const a of await journal.appendBatch(payloads.slice(i, i + 100))) {
+      offsets.push(a.offset);
+      digests.push(a.blake3);
+    }
+  }
+  const head = journal.head;
+  await journal.close();
+  return { dir, payloads, offsets, digests, head };
+}
+
+async function readFromAll(log: LogReader, from = 0): Promise<{ offsets: number[]; error: unknown }> {
+  const offsets: number[] = [];
+  try {
+    for await (const r of log.readFrom(from)) offsets.push(r.offset);
+  } catch (error) {
+    return { offsets, error };
+  }
+  return { offsets, error: undefined };
+}
+
+describe('chunked sequential reads', () => {
+  it('hand out what was written, in order, across chunks and a record larger than a chunk; kept records stay intact', async () => {
+    const w = await written();
+    for (const open of [() => Journal.openForRead({ dir: w.dir }), () => Journal.open({ dir: w.dir })]) {
+      const journal = await open();
+      try {
+        const kept: { offset: number; payload: Uint8Array; blake3: Uint8Array; next: number }[] = [];
+        for (let pos = 0; ; ) {
+          const batch = journal.readMany(pos, 97);
+          if (batch.length === 0) break;
+          kept.push(...batch);
+          pos = batch[batch.length - 1]!.next;
+        }
+        expect(kept.map((r) => r.offset)).toEqual(w.offsets);
+        kept.forEach((r, i) => {
+          expect(Buffer.from(r.payload).equals(Buffer.from(w.payloads[i]!))).toBe(true);
+          expect(Buffer.from(r.blake3).equals(Buffer.from(w.digests[i]!))).toBe(true);
+          expect(r.next).toBe(w.offsets[i + 1] ?? w.head);
+        });
+        let i = 0;
+        for await (const r of journal.readFrom(w.offsets[5]!)) {
+          expect(r.offset).toBe(w.offsets[5 + i]);
+          expect(Buffer.from(r.payload).equals(Buffer.from(w.payloads[5 + i]!))).toBe(true);
+          i++;
+        }
+        expect(i).toBe(w.offsets.length - 5);
+        // readMany from an offset inside the span of a chunk read before, and one record at a time
+        expect(journal.readMany(w.offsets[3]!, 1)[0]!.offset).toBe(w.offsets[3]);
+        expect(journal.readMany(w.offsets[701]!, 2).map((r) => r.offset)).toEqual([w.offsets[701], w.offsets[702]]);
+      } finally {
+        await journal.close();
+      }
+    }
+    expect(w.head).toBeGreaterThan(3 * CHUNK_BYTES);
+  });
+
+  it('readFrom as an iterator: concurrent next() calls are served in order, return() ends it, an abort stops it, a bad offset rejects on the first next()', async () => {
+    const w = await written();
+    const journal = await Journal.openForRead({ dir: w.dir });
+    try {
+      const it = journal.readFrom(0);
+      const got = await Promise.all([it.next(), it.next(), it.next()]);
+      expect(got.map((g) => g.value && g.value.offset)).toEqual(w.offsets.slice(0, 3));
+      expect(await it.return(undefined)).toEqual({ done: true, value: undefined });
+      expect((await it.next()).done).toBe(true);
+
+      const ac = new AbortController();
+      let n = 0;
+      for await (const r of journal.readFrom(0, { signal: ac.signal })) {
+        expect(r.offset).toBe(w.offsets[n]);
+        if (++n === 10) ac.abort();
+      }
+      expect(n).toBe(10);
+
+      const bad = journal.readFrom(w.offsets[1]! + 1);
+      await expect(bad.next()).rejects.toMatchObject({ code: WalErrorCodes.NotRecordBoundary });
+      expect((await bad.next()).done).toBe(true);
+
+      // following at the head: a waiting next() and one queued behind it both end when aborted
+      const stop = new AbortController();
+      const tail = journal.readFrom(w.head, { follow: true, signal: stop.signal });
+      const waiting = [tail.next(), tail.next()];
+      stop.abort();
+      expect((await Promise.all(waiting)).map((r) => r.done)).toEqual([true, true]);
+    } finally {
+      await journal.close();
+    }
+  });
+
+  // victims: inside the first chunk, the record that crosses the first chunk's end, the record larger than a chunk, the last record
+  it('a flipped bit in any field, met by readFrom and readMany (reader and writer), fails with WAL_CORRUPT_RECORD at its offset', async () => {
+    const w = await written();
+    const path = join(w.dir, segmentName(0));
+    const positionOf = (i: number): number => w.offsets[i]! + HEADER_SIZE;
+    const crossing = w.offsets.findIndex((o, i) => o + HEADER_SIZE < CHUNK_BYTES && (w.offsets[i + 1] ?? w.head) + HEADER_SIZE > CHUNK_BYTES);
+    const victims = [17, crossing, 700, w.offsets.length - 1];
+    for (const v of victims) {
+      const size = RECORD_OVERHEAD + w.payloads[v]!.length;
+      // every field: the length, the CRC32C, the BLAKE3 field, the payload's first, middle and last byte
+      for (const k of [0, 2, 4, 7, 8, 20, 39, 40, 40 + (size - 40) / 2, size - 1].map(Math.floor)) {
+        const bit = k % 8;
+        const ctx = `byte ${k} of record ${v} (offset ${w.offsets[v]})`;
+        const damage = { code: WalErrorCodes.CorruptRecord, location: { offset: w.offsets[v] } };
+        // a reader opened after the damage (below the published head); the writer before it (its
+        // recovery would cut damage from the last segment): media damage met later
+        for (const by of ['reader', 'writer'] as const) {
+          if (by === 'reader') flip(path, positionOf(v) + k, bit);
+          const journal = by === 'reader' ? await Journal.openForRead({ dir: w.dir }) : await Journal.open({ dir: w.dir });
+          if (by === 'writer') flip(path, positionOf(v) + k, bit);
+          try {
+            const seq = await readFromAll(journal);
+            expect(seq.offsets, ctx).toEqual(w.offsets.slice(0, v));
+            expect(seq.error, ctx).toMatchObject(damage);
+            // a batch that meets the damage throws it; so does one that starts at the record, going on from the one before
+            expect(thrown(() => journal.readMany(0, 2000)), ctx).toMatchObject(damage);
+            expect(thrown(() => readManyContinuing(journal, w.offsets[v]!, 10)), ctx).toMatchObject(damage);
+            if (v > 0) expect(journal.readMany(w.offsets[v - 1]!, 1).map((r) => r.offset), ctx).toEqual([w.offsets[v - 1]]);
+          } finally {
+            await journal.close();
+          }
+          flip(path, positionOf(v) + k, bit);
+        }
+      }
+    }
+    const journal = await Journal.openForRead({ dir: w.dir });
+    try {
+      expect((await readFromAll(journal)).offsets).toEqual(w.offsets);
+    } finally {
+      await journal.close();
+    }
+  });
+});
