@@ -147,19 +147,33 @@ describe('chunked sequential reads', () => {
         const bit = k % 8;
         const ctx = `byte ${k} of record ${v} (offset ${w.offsets[v]})`;
         const damage = { code: WalErrorCodes.CorruptRecord, location: { offset: w.offsets[v] } };
-        // a reader opened after the damage (below the published head); the writer before it (its
-        // recovery would cut damage from the last segment): media damage met later
+        // a reader opened after the damage: its scan of the last segment (the checks of a read) ends the log there,
+        // as the writer's recovery would cut it; the published head is not taken on trust (docs/readers.md)
+        flip(path, positionOf(v) + k, bit);
+        const late = await Journal.openForRead({ dir: w.dir });
+        try {
+          expect(late.head, ctx).toBe(w.offsets[v]);
+        } finally {
+          await late.close();
+        }
+        flip(path, positionOf(v) + k, bit);
+        // a reader and the writer opened before it: media damage met later by the chunked reads
         for (const by of ['reader', 'writer'] as const) {
-          if (by === 'reader') flip(path, positionOf(v) + k, bit);
           const journal = by === 'reader' ? await Journal.openForRead({ dir: w.dir }) : await Journal.open({ dir: w.dir });
-          if (by === 'writer') flip(path, positionOf(v) + k, bit);
+          flip(path, positionOf(v) + k, bit);
           try {
             const seq = await readFromAll(journal);
             expect(seq.offsets, ctx).toEqual(w.offsets.slice(0, v));
-            expect(seq.error, ctx).toMatchObject(damage);
-            // a batch that meets the damage throws it; so does one that starts at the record, going on from the one before
-            expect(thrown(() => journal.readMany(0, 2000)), ctx).toMatchObject(damage);
-            expect(thrown(() => readManyContinuing(journal, w.offsets[v]!, 10)), ctx).toMatchObject(damage);
+            if (by === 'reader' && v === w.offsets.length - 1 && seq.error === undefined) {
+              // the header of the last record a reader saw changed: to a reader that is the writer rolling bytes
+              // back, so it scans again and its log ends before the record (docs/readers.md, "Refresh")
+              expect(journal.head, ctx).toBe(w.offsets[v]);
+            } else {
+              expect(seq.error, ctx).toMatchObject(damage);
+              // a batch that meets the damage throws it; so does one that starts at the record, going on from the one before
+              expect(thrown(() => journal.readMany(0, 2000)), ctx).toMatchObject(damage);
+              expect(thrown(() => readManyContinuing(journal, w.offsets[v]!, 10)), ctx).toMatchObject(damage);
+            }
             if (v > 0) expect(journal.readMany(w.offsets[v - 1]!, 1).map((r) => r.offset), ctx).toEqual([w.offsets[v - 1]]);
           } finally {
             await journal.close();

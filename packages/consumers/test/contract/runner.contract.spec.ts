@@ -143,8 +143,10 @@ describe.each(LOGS)('runConsumer commit cadence and handler calls, over $kind', 
       return writeAsync(state);
     };
     await runConsumer(registry, 'b', { batchHandler: () => undefined, batchSize: 64, commitEveryRecords: 300, commitEveryMs: 60_000, stopAtHead: true });
-    // 1000 records in batches of 64, a commit once 300 have been handled since the last one: 3 or 4, plus start and stop
-    expect(commits.length).toBeGreaterThanOrEqual(4);
+    // 1000 records in batches of 64, a commit once 300 have been handled since the last one: 3 or 4, plus start and stop.
+    // At least one of them mid-run: with one commit in flight at a time, a sync slowed by a loaded disk folds the
+    // next threshold into the commit after it (seen in CI runs at load 5-6), so 3 is the floor, not 4.
+    expect(commits.length).toBeGreaterThanOrEqual(3);
     expect(commits.length).toBeLessThanOrEqual(7);
   });
 

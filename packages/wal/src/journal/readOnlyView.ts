@@ -1,17 +1,12 @@
 import { BadSegmentHeaderError, ioError } from '../errors.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
-import { FileWindow } from '../io/fileWindow.js';
-import { readU32 } from '../format/record.js';
 import { hasErrno } from '../shared/errno.js';
 import { refuseValidRecordOverLimit } from '../recovery/overLimit.js';
 import { rangeIsZero, scanSegment } from '../recovery/scanSegment.js';
 import { checkSegmentHeader, listSegmentFilesSettled, type SegmentFile } from '../recovery/segmentFiles.js';
 import { readPublishedHead } from './publishedHead.js';
 import type { SegmentManager } from './segmentManager.js';
-
-/** Reads of the length walk up to the published head. */
-const WALK_WINDOW_BYTES = 1024 * 1024;
 
 /** How far the last segment has been scanned, and the last record seen there. */
 interface Scanned {
@@ -105,7 +100,7 @@ export class ReadOnlyView {
         rebuilt = true;
       }
     }
-    if (size > scanned.position) scanned = this.scan(last, fd, this.upToPublished(last, fd, scanned, size), size);
+    if (size > scanned.position) scanned = this.scan(last, fd, scanned, size);
     this.scanned = scanned;
     this.head = this.capped(last.base + scanned.position - HEADER_SIZE, this.segments.segments[0]!.base);
     return rebuilt || this.head !== before || this.segments.first?.base !== firstBefore;
@@ -175,37 +170,6 @@ export class ReadOnlyView {
     if (readFully(this.io, fd, now, 0, RECORD_OVERHEAD, seen.position) < RECORD_OVERHEAD) return false;
     for (let i = 0; i < RECORD_OVERHEAD; i++) if (now[i] !== seen.header[i]) return false;
     return true;
-  }
-
-  /**
-   * The bytes below the published head are acknowledged records: the
-   * writer never takes them back, and every read checks the CRC32C of each
-   * record it hands out. So the view takes the published head (a record
-   * boundary) as scanned without reading up to it, where checking every
-   * record here cost as much as the read itself, and damage below it is
-   * reported by the read that meets it (WAL_CORRUPT_RECORD naming the
-   * record) instead of ending the log there. Past the published head (and
-   * without one: a writer from before the file) the view scans as before.
-   */
-  private upToPublished(seg: { name: string; base: number }, fd: number, from: Scanned, size: number): Scanned {
-    const published = readPublishedHead(this.io, this.dir);
-    if (typeof published !== 'number') return from;
-    const target = published - seg.base + HEADER_SIZE;
-    if (target <= from.position || target > size) return from;
-    // the length fields, walked (no checksums: one large read per MiB), to refuse a record over
-    // this reader's limit at open (MaxPayloadTooSmallError), as the scan did
-    const win = new FileWindow(this.io, fd, target, WALK_WINDOW_BYTES);
-    for (let pos = from.position; pos + RECORD_OVERHEAD <= target && win.ensure(pos, RECORD_OVERHEAD); ) {
-      const n = readU32(win.buf, pos - win.start);
-      if (n > this.maxPayloadBytes) {
-        // a whole, valid record: a writer with a larger limit wrote it (refused); else damage, met by a read
-        refuseValidRecordOverLimit(this.io, fd, seg, pos, target, this.maxPayloadBytes);
-        break;
-      }
-      pos += RECORD_OVERHEAD + n;
-    }
-    // no record header to compare on the next refresh: bytes below the published head are never rolled back
-    return { base: from.base, position: target };
   }
 
   private scan(seg: { name: string; base: number }, fd: number, from: Scanned, size: number): Scanned {
