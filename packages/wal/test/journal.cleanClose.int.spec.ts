@@ -13,9 +13,10 @@ import { simDir } from './rng.js';
  * The clean-close mark: a writer's close records the last segment's size and
  * CRC32C in RECOVERY_POINT, and the next writer's open skips the record scan
  * of that segment when both still match. These tests pin down what makes
- * that safe: the mark is withdrawn durably before the reopened writer writes
- * anything (or the open fails), a changed file fails the CRC and is scanned
- * and cut as before, and a writer that did not close cleanly leaves no mark.
+ * that safe: the mark is checked (its CRC32C, in the background after the
+ * open) and withdrawn durably before the reopened writer writes anything (or
+ * the writer fails), a changed file fails the check and is scanned and cut
+ * by the reopen, and a writer that did not close cleanly leaves no mark.
  */
 
 const point = (dir: string, io = nodeFileIO) => loadRecoveryPoint(io, dir, DEFAULT_MAX_PAYLOAD_BYTES);
@@ -37,11 +38,12 @@ describe('clean close', () => {
     expect(mark.size).toBe(readFileSync(join(dir, last)).length);
 
     const j = await Journal.open({ dir });
-    expect(j.recovery!).toMatchObject({ lastSegmentTrusted: true, recordsVerified: 0, cuts: [] });
+    expect(j.recovery!).toMatchObject({ lastSegmentTrusted: true, lastSegmentCheckDeferred: true, recordsVerified: 0, cuts: [] });
     expect(j.head).toBe(offsets.at(-1)! + RECORD_OVERHEAD + 100);
-    expect(point(dir).marked).toBe(false); // withdrawn by the open itself
+    expect(point(dir).marked).toBe(true); // nothing written yet: the check runs in the background
     offsets.forEach((o, i) => expect(Buffer.from(j.read(o)!.payload)).toEqual(Buffer.from(payloadOf(i, 100))));
     const next = (await j.append(payloadOf(99, 100))).offset;
+    expect(point(dir).marked).toBe(false); // withdrawn before the append was written
     await j.close();
 
     const again = await Journal.open({ dir, scanSealedOnOpen: true });
@@ -50,17 +52,43 @@ describe('clean close', () => {
     await again.close();
   });
 
-  it('the withdrawal is durable before open returns: a power loss right after the open leaves no mark', async () => {
+  it('the withdrawal is durable before the first write; a power loss right after the open (nothing written) keeps the mark, and it still holds', async () => {
     const disk = new SimulatedDisk();
     const dir = simDir();
-    await closedJournal(dir, disk);
+    const offsets = await closedJournal(dir, disk);
     expect(point(dir, disk).marked).toBe(true);
+    const ops: string[] = [];
+    disk.inject = (call) => {
+      if (call.op === 'write' && call.path.endsWith('.wal')) ops.push('segment write');
+      if (call.op === 'syncDir') ops.push('syncDir');
+      if (call.op === 'rename' && call.path.includes(RECOVERY_POINT_FILE)) ops.push('point renamed');
+      return undefined;
+    };
     const j = await Journal.open({ dir, io: disk });
     expect(j.recovery!.lastSegmentTrusted).toBe(true);
-    disk.freeze(); // the machine stops here
+    await j.append(payloadOf(7, 100), { durability: 'none' });
+    disk.freeze(); // the machine stops here: the record was never synced
     await j.close().catch(() => undefined);
+    disk.inject = undefined;
     disk.powerLoss();
+    const renamed = ops.indexOf('point renamed');
+    expect(renamed).toBeGreaterThanOrEqual(0);
+    expect(ops.indexOf('syncDir', renamed)).toBeLessThan(ops.indexOf('segment write'));
     expect(point(dir, disk).marked).toBe(false);
+
+    // the open alone writes nothing, so a power loss after it leaves the mark, which still matches
+    const disk2 = new SimulatedDisk();
+    const dir2 = simDir();
+    await closedJournal(dir2, disk2);
+    const k = await Journal.open({ dir: dir2, io: disk2 });
+    disk2.freeze();
+    await k.close().catch(() => undefined);
+    disk2.powerLoss();
+    expect(point(dir2, disk2).marked).toBe(true);
+    const again = await Journal.open({ dir: dir2, io: disk2 });
+    expect(again.recovery!.lastSegmentTrusted).toBe(true);
+    expect((await again.append(payloadOf(8, 100))).offset).toBe(offsets.at(-1)! + RECORD_OVERHEAD + 100);
+    await again.close();
   });
 
   it('writes after the reopen and a power loss with a torn tail: the next open scans and keeps every acknowledged record', async () => {
@@ -82,7 +110,7 @@ describe('clean close', () => {
     }
   });
 
-  it('a bit flip in the last segment after the close fails the CRC: the open scans, cuts and quarantines as before', async () => {
+  it('a bit flip in the last segment after the close fails the check: nothing is written, the reopen scans, cuts and quarantines as before', async () => {
     const dir = tempDir();
     const offsets = await closedJournal(dir);
     const last = join(dir, segmentName(point(dir).closed!.base));
@@ -90,10 +118,16 @@ describe('clean close', () => {
     bytes[bytes.length - 5]! ^= 0x10; // inside the payload of the last record
     writeFileSync(last, bytes);
     const j = await Journal.open({ dir });
-    expect(j.recovery!.lastSegmentTrusted).toBe(false);
-    expect(j.recovery!.cuts).toMatchObject([{ offset: offsets.at(-1), reason: 'crc-mismatch' }]);
-    expect(j.head).toBe(offsets.at(-1));
+    expect(j.recovery!.lastSegmentTrusted).toBe(true); // on its size: the CRC is checked before the first write
+    await expect(j.append(payloadOf(99, 100))).rejects.toBeInstanceOf(FailedStateError);
     await j.close();
+    expect(readFileSync(last)).toEqual(bytes);
+    expect(point(dir).marked).toBe(false);
+    const k = await Journal.open({ dir });
+    expect(k.recovery!.lastSegmentTrusted).toBe(false);
+    expect(k.recovery!.cuts).toMatchObject([{ offset: offsets.at(-1), reason: 'crc-mismatch' }]);
+    expect(k.head).toBe(offsets.at(-1));
+    await k.close();
   });
 
   it('a writer that fails leaves no mark: its close syncs nothing and vouches for nothing', async () => {
@@ -111,7 +145,7 @@ describe('clean close', () => {
     await reopened.close();
   });
 
-  it('an open that can neither rewrite nor remove the mark fails with WAL_IO and writes nothing', async () => {
+  it('a writer that can neither rewrite nor remove the mark fails its first append (cause WAL_IO) and writes nothing', async () => {
     const disk = new SimulatedDisk();
     const dir = simDir();
     const offsets = await closedJournal(dir, disk);
@@ -122,16 +156,19 @@ describe('clean close', () => {
       if (call.path.endsWith(RECOVERY_POINT_FILE) && call.op === 'unlink') return { error: 'EIO' };
       return undefined;
     };
-    await expect(Journal.open({ dir, io: disk })).rejects.toMatchObject({ code: 'WAL_IO' });
+    const failing = await Journal.open({ dir, io: disk });
+    await expect(failing.append(payloadOf(1, 100))).rejects.toMatchObject({ code: 'WAL_FAILED_STATE', cause: { code: 'WAL_IO' } });
+    await failing.close();
     expect(disk.readFile(segment)).toEqual(before);
     expect(point(dir, disk).marked).toBe(true);
 
-    // when only the rewrite fails, the mark is removed and the journal opens
+    // when only the rewrite fails, the mark is removed and the append goes through
     disk.inject = (call) => (call.path.includes(`${RECOVERY_POINT_FILE}.`) && call.op === 'open' ? { error: 'ENOSPC' } : undefined);
     const j = await Journal.open({ dir, io: disk });
+    expect(j.head).toBe(offsets.at(-1)! + RECORD_OVERHEAD + 100);
+    await j.append(payloadOf(2, 100));
     expect(disk.stat(join(dir, RECOVERY_POINT_FILE))).toBeUndefined();
     disk.inject = undefined;
-    expect(j.head).toBe(offsets.at(-1)! + RECORD_OVERHEAD + 100);
     await j.close();
   });
 

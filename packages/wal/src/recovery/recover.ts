@@ -41,6 +41,12 @@ export interface RecoverOptions {
    */
   closed?: CleanClose;
   /**
+   * With `closed`: trust the mark when the size matches and leave the CRC32C
+   * check of the file to the caller, who must pass it before it writes
+   * (the writer's TailCheck). The report says `lastSegmentCheckDeferred`.
+   */
+  deferClosedCrc?: boolean;
+  /**
    * A prefix of the last segment as its writer synced it (see
    * recoveryPoint.ts): when its CRC32C still matches, only the records after
    * it are scanned.
@@ -78,6 +84,7 @@ function recover(dir: string, options: RecoverOptions): RecoveryReport {
     scanSealed: options.scanSealed,
     trusted: options.trusted,
     closed: options.closed,
+    deferClosedCrc: options.deferClosedCrc,
     prefix: options.prefix,
     stopAtSealed: true,
     onProgress: options.onProgress,
@@ -206,6 +213,7 @@ function buildReport(dir: string, inspection: Inspection, kept: SegmentFile[], c
     segmentsChecked: inspection.summaries.length,
     segmentsTrusted: inspection.trustedSegments,
     lastSegmentTrusted: inspection.lastTrusted,
+    ...(inspection.lastTrusted && inspection.lastCheckDeferred ? { lastSegmentCheckDeferred: true } : {}),
     lastSegmentPrefixTrusted: inspection.lastPrefixTrusted,
     ...(lastInspected && inspection.lastCrc !== undefined ? { lastSegmentCrc32c: inspection.lastCrc } : {}),
     recordsVerified: inspection.records,

@@ -40,6 +40,12 @@ export interface RecoveryReport {
   /** The last segment was not scanned: the previous writer closed it cleanly, and its size and CRC32C still match. */
   lastSegmentTrusted: boolean;
   /**
+   * With `lastSegmentTrusted`: the open checked the mark's size only and left
+   * the CRC32C of the file to a check in the background, which must pass
+   * before the writer's first write (docs/recovery.md, After a clean close).
+   */
+  lastSegmentCheckDeferred?: true;
+  /**
    * Bytes at the start of the last segment whose records were not scanned: the
    * writer had synced them and recorded their CRC32C, which still matches
    * (0: the segment was scanned from its header, or trusted whole).
