@@ -75,7 +75,9 @@ export class Journal extends JournalBase implements Retention {
 
   /**
    * Opens (creating when absent) a journal directory as its writer: takes
-   * the directory's lock and runs recovery.
+   * the directory's lock and runs recovery. After a clean close the last
+   * segment is trusted on its size and checked in the background; writes
+   * wait for that check (see startTailCheck).
    */
   static async open(options: JournalOptions): Promise<Journal> {
     const o = resolveOptions(options);

@@ -35,7 +35,7 @@ export interface Inspection {
   freeSpaceBytes: number;
   /** Sealed segments whose records were not scanned because a recovery point vouched for them. */
   trustedSegments: number;
-  /** The last segment was not scanned: a clean-close mark vouched for it (same size, same CRC32C). */
+  /** The last segment was not scanned: a clean-close mark vouched for it (same size, same CRC32C; the CRC is the caller's with `deferClosedCrc`). */
   lastTrusted: boolean;
   /** With `lastTrusted`: only the size was checked, the CRC32C is the caller's to check (`deferClosedCrc`). */
   lastCheckDeferred?: boolean;

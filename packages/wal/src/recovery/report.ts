@@ -37,7 +37,7 @@ export interface RecoveryReport {
   segmentsChecked: number;
   /** Sealed segments whose records a recovery point vouched for (headers checked, records not rescanned). */
   segmentsTrusted: number;
-  /** The last segment was not scanned: the previous writer closed it cleanly, and its size and CRC32C still match. */
+  /** The last segment was not scanned: the previous writer closed it cleanly, and its size and CRC32C still match (or its size, with `lastSegmentCheckDeferred`). */
   lastSegmentTrusted: boolean;
   /**
    * With `lastSegmentTrusted`: the open checked the mark's size only and left
