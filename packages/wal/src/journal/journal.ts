@@ -19,7 +19,7 @@ import type { Appended } from '../log/appended.js';
 import type { Retention } from '../log/logReader.js';
 import { resolveOptions, type Durability, type JournalOptions, type JournalReaderOptions, type ResolvedOptions } from './options.js';
 import { SegmentManager } from './segmentManager.js';
-import { checkTailInBackground, type TailCheck } from './tailCheck.js';
+import { TAIL_CHECK_SLICE, checkTailInBackground, type TailCheck } from './tailCheck.js';
 import { WriterLock } from './writerLock.js';
 
 export interface AppendOptions {
@@ -98,7 +98,7 @@ export class Journal extends JournalBase implements Retention {
         maxPayloadBytes: o.maxPayloadBytes,
         repair: o.repair,
         scanSealed: o.scanSealedOnOpen !== false,
-        ...(o.scanSealedOnOpen === 'unverified' ? { trusted: point.sealed, closed: point.closed, prefix: point.prefix, deferClosedCrc: true } : {}),
+        ...(o.scanSealedOnOpen === 'unverified' ? { trusted: point.sealed, closed: point.closed, prefix: point.prefix, deferClosedCrcAbove: TAIL_CHECK_SLICE } : {}),
         io: o.io,
       });
       segments.reset(report.segments.map((s) => s.base));
@@ -127,8 +127,8 @@ export class Journal extends JournalBase implements Retention {
       // every sealed segment is now known good: the next open need not rescan
       // it; a clean-close mark goes before anything is written (and if it
       // cannot, the journal does not open)
-      if (report.lastSegmentCheckDeferred && point.closed) {
-        journal.startTailCheck(point.closed);
+      if (report.lastSegmentTrusted && point.closed) {
+        journal.startTailCheck(point.closed, report.lastSegmentCheckDeferred === true);
         return journal;
       }
       const sealed = o.scanSealedOnOpen !== false ? segments.sealedSizes() : point.sealed;
@@ -260,18 +260,20 @@ export class Journal extends JournalBase implements Retention {
 
   /**
    * The open trusted the clean-close mark on the last segment's size alone
-   * (`recovery.lastSegmentCheckDeferred`): check its CRC32C now, in the
-   * background, and hold every write until the check has passed and the
-   * mark is withdrawn, as the open used to before it returned. A file that
+   * (`recovery.lastSegmentCheckDeferred`; a segment of one slice or less it
+   * checked itself): check its CRC32C now, in the background, and hold
+   * every write until the check has passed and the mark is withdrawn, as
+   * the open used to before it returned. A file that
    * changed since the close fails the journal (FailedStateError: nothing is
    * written) and loses its mark, so that the reopen scans the segment and
    * cuts the damage as an open always did. A journal closed with nothing
    * waiting cancels the check and leaves the mark as it found it.
    */
-  private startTailCheck(mark: CleanClose): void {
+  private startTailCheck(mark: CleanClose, deferred: boolean): void {
     const { io, dir, maxPayloadBytes } = this.options;
     const path = join(dir, segmentName(mark.base));
-    const check = checkTailInBackground(io, path, mark);
+    // a segment of one slice or less was checked by the open: only the withdrawal is left
+    const check = checkTailInBackground(io, path, mark, !deferred);
     const gate = check.outcome.then(
       (outcome) => {
         if (outcome === 'cancelled') return;

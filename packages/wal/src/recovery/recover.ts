@@ -41,11 +41,12 @@ export interface RecoverOptions {
    */
   closed?: CleanClose;
   /**
-   * With `closed`: trust the mark when the size matches and leave the CRC32C
-   * check of the file to the caller, who must pass it before it writes
-   * (the writer's TailCheck). The report says `lastSegmentCheckDeferred`.
+   * With `closed`: a last segment larger than this is trusted when its size
+   * matches, and the CRC32C check of the file is left to the caller, who
+   * must pass it before it writes (the writer's tail check). The report says
+   * `lastSegmentCheckDeferred`.
    */
-  deferClosedCrc?: boolean;
+  deferClosedCrcAbove?: number;
   /**
    * A prefix of the last segment as its writer synced it (see
    * recoveryPoint.ts): when its CRC32C still matches, only the records after
@@ -84,7 +85,7 @@ function recover(dir: string, options: RecoverOptions): RecoveryReport {
     scanSealed: options.scanSealed,
     trusted: options.trusted,
     closed: options.closed,
-    deferClosedCrc: options.deferClosedCrc,
+    deferClosedCrcAbove: options.deferClosedCrcAbove,
     prefix: options.prefix,
     stopAtSealed: true,
     onProgress: options.onProgress,
