@@ -124,13 +124,15 @@ export class Journal extends JournalBase implements Retention {
       });
       journal = new Journal(o, segments, changes, writer, lock, report, head);
       journal.headOffset = report.head;
-      // every sealed segment is now known good: the next open need not rescan
-      // it; a clean-close mark goes before anything is written (and if it
-      // cannot, the journal does not open)
+      // after a clean close: the rest of the check, and the mark's
+      // withdrawal, happen before the first write, not here
       if (report.lastSegmentTrusted && point.closed) {
         journal.startTailCheck(point.closed, report.lastSegmentCheckDeferred === true);
         return journal;
       }
+      // every sealed segment is now known good: the next open need not rescan
+      // it; a clean-close mark goes before anything is written (and if it
+      // cannot, the journal does not open)
       const sealed = o.scanSealedOnOpen !== false ? segments.sealedSizes() : point.sealed;
       const prefix = o.scanSealedOnOpen === 'unverified' ? syncedPrefixOf(active) : undefined;
       if (point.marked) withdrawCleanClose(o.io, o.dir, sealed, o.maxPayloadBytes, prefix);
@@ -263,8 +265,8 @@ export class Journal extends JournalBase implements Retention {
    * (`recovery.lastSegmentCheckDeferred`; a segment of one slice or less it
    * checked itself): check its CRC32C now, in the background, and hold
    * every write until the check has passed and the mark is withdrawn, as
-   * the open used to before it returned. A file that
-   * changed since the close fails the journal (FailedStateError: nothing is
+   * the open used to before it returned. A file that changed since the
+   * close fails the journal (FailedStateError: nothing is
    * written) and loses its mark, so that the reopen scans the segment and
    * cuts the damage as an open always did. A journal closed with nothing
    * waiting cancels the check and leaves the mark as it found it.
@@ -281,7 +283,8 @@ export class Journal extends JournalBase implements Retention {
           throw new Error(`the last segment ${path} changed since its clean close (size or CRC32C differ from the mark); reopen the journal to scan it`);
         }
         // what the open used to do before returning; the prefix needs no sync: the close synced it
-        withdrawCleanClose(io, dir, this.segments.sealedSizes(), maxPayloadBytes, { base: mark.base, size: mark.size, crc: mark.crc });
+        const prefix = mark.size > HEADER_SIZE ? { base: mark.base, size: mark.size, crc: mark.crc } : undefined;
+        withdrawCleanClose(io, dir, this.segments.sealedSizes(), maxPayloadBytes, prefix);
       },
     ).catch((err: unknown) => {
       this.writer.fail(err, []);
