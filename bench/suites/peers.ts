@@ -398,7 +398,7 @@ function openTable(ctx: BenchContext, figures: DatasetFigures[], which: 'clean' 
       'Open = until the store knows where the next record goes: Episteme Journal.open as a writer (lock, recovery),',
       'SQLite new Database + first query (WAL recovery runs there), LevelDB open (log replay) + reading the last key. Page cache warm.',
       'SQLite and LevelDB do not read their data on open. Episteme: scanSealedOnOpen true checks CRC32C and BLAKE3 of every record; false checks headers and',
-      'scans the last segment; the default options trust sealed segments by the recovery point and, after a clean close, the last one by one CRC32C pass.',
+      'scans the last segment; the default options trust sealed segments by the recovery point and, after a clean close, the last one by its size (its CRC32C is checked in the background, before the first write).',
       which === 'clean'
         ? `Medians of ${size.openRounds} rounds (max = slowest). log MB/s and records/s = the dataset's size over the open time.`
         : `A child opened all three stores, appended unsynced batches to each for ${size.killAfterMs} ms (at most ${size.crashBytes / MiB} MiB each), and was SIGKILLed; ${size.kills} kill(s), medians. Added by the killed writers and kept: ${appended}.`,

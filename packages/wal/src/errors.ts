@@ -261,7 +261,7 @@ export class FailedStateError extends WalError {
   constructor(cause: unknown) {
     super(
       WalErrorCodes.FailedState,
-      `the journal is in a failed state after a failed sync or rollback (${describe(cause)}); reopen it to recover`,
+      `the journal is in a failed state after a failed sync, rollback or check of its last segment (${describe(cause)}); reopen it to recover`,
       { cause },
     );
   }

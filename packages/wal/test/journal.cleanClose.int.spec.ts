@@ -13,9 +13,11 @@ import { simDir } from './rng.js';
  * The clean-close mark: a writer's close records the last segment's size and
  * CRC32C in RECOVERY_POINT, and the next writer's open skips the record scan
  * of that segment when both still match. These tests pin down what makes
- * that safe: the mark is withdrawn durably before the reopened writer writes
- * anything (or the open fails), a changed file fails the CRC and is scanned
- * and cut as before, and a writer that did not close cleanly leaves no mark.
+ * that safe: the mark is withdrawn durably before the reopened writer
+ * writes anything (or the writer fails), a changed file fails the CRC and is
+ * scanned and cut as before (a segment over 1 MiB is checked in the
+ * background instead: journal.tailCheck.int.spec.ts), and a writer that did
+ * not close cleanly leaves no mark.
  */
 
 const point = (dir: string, io = nodeFileIO) => loadRecoveryPoint(io, dir, DEFAULT_MAX_PAYLOAD_BYTES);
@@ -38,10 +40,12 @@ describe('clean close', () => {
 
     const j = await Journal.open({ dir });
     expect(j.recovery!).toMatchObject({ lastSegmentTrusted: true, recordsVerified: 0, cuts: [] });
+    expect(j.recovery!.lastSegmentCheckDeferred).toBeUndefined(); // under 1 MiB: checked by the open itself
     expect(j.head).toBe(offsets.at(-1)! + RECORD_OVERHEAD + 100);
-    expect(point(dir).marked).toBe(false); // withdrawn by the open itself
+    expect(point(dir).marked).toBe(true); // nothing written yet: withdrawn before the first write
     offsets.forEach((o, i) => expect(Buffer.from(j.read(o)!.payload)).toEqual(Buffer.from(payloadOf(i, 100))));
     const next = (await j.append(payloadOf(99, 100))).offset;
+    expect(point(dir).marked).toBe(false); // withdrawn before the append was written
     await j.close();
 
     const again = await Journal.open({ dir, scanSealedOnOpen: true });
@@ -50,17 +54,43 @@ describe('clean close', () => {
     await again.close();
   });
 
-  it('the withdrawal is durable before open returns: a power loss right after the open leaves no mark', async () => {
+  it('the withdrawal is durable before the first write; a power loss right after the open (nothing written) keeps the mark, and it still holds', async () => {
     const disk = new SimulatedDisk();
     const dir = simDir();
-    await closedJournal(dir, disk);
+    const offsets = await closedJournal(dir, disk);
     expect(point(dir, disk).marked).toBe(true);
+    const ops: string[] = [];
+    disk.inject = (call) => {
+      if (call.op === 'write' && call.path.endsWith('.wal')) ops.push('segment write');
+      if (call.op === 'syncDir') ops.push('syncDir');
+      if (call.op === 'rename' && call.path.includes(RECOVERY_POINT_FILE)) ops.push('point renamed');
+      return undefined;
+    };
     const j = await Journal.open({ dir, io: disk });
     expect(j.recovery!.lastSegmentTrusted).toBe(true);
-    disk.freeze(); // the machine stops here
+    await j.append(payloadOf(7, 100), { durability: 'none' });
+    disk.freeze(); // the machine stops here: the record was never synced
     await j.close().catch(() => undefined);
+    disk.inject = undefined;
     disk.powerLoss();
+    const renamed = ops.indexOf('point renamed');
+    expect(renamed).toBeGreaterThanOrEqual(0);
+    expect(ops.indexOf('syncDir', renamed)).toBeLessThan(ops.indexOf('segment write'));
     expect(point(dir, disk).marked).toBe(false);
+
+    // the open alone writes nothing, so a power loss after it leaves the mark, which still matches
+    const disk2 = new SimulatedDisk();
+    const dir2 = simDir();
+    await closedJournal(dir2, disk2);
+    const k = await Journal.open({ dir: dir2, io: disk2 });
+    disk2.freeze();
+    await k.close().catch(() => undefined);
+    disk2.powerLoss();
+    expect(point(dir2, disk2).marked).toBe(true);
+    const again = await Journal.open({ dir: dir2, io: disk2 });
+    expect(again.recovery!.lastSegmentTrusted).toBe(true);
+    expect((await again.append(payloadOf(8, 100))).offset).toBe(offsets.at(-1)! + RECORD_OVERHEAD + 100);
+    await again.close();
   });
 
   it('writes after the reopen and a power loss with a torn tail: the next open scans and keeps every acknowledged record', async () => {
@@ -111,7 +141,7 @@ describe('clean close', () => {
     await reopened.close();
   });
 
-  it('an open that can neither rewrite nor remove the mark fails with WAL_IO and writes nothing', async () => {
+  it('a writer that can neither rewrite nor remove the mark fails its first append (cause WAL_IO) and writes nothing', async () => {
     const disk = new SimulatedDisk();
     const dir = simDir();
     const offsets = await closedJournal(dir, disk);
@@ -122,16 +152,19 @@ describe('clean close', () => {
       if (call.path.endsWith(RECOVERY_POINT_FILE) && call.op === 'unlink') return { error: 'EIO' };
       return undefined;
     };
-    await expect(Journal.open({ dir, io: disk })).rejects.toMatchObject({ code: 'WAL_IO' });
+    const failing = await Journal.open({ dir, io: disk });
+    await expect(failing.append(payloadOf(1, 100))).rejects.toMatchObject({ code: 'WAL_FAILED_STATE', cause: { code: 'WAL_IO' } });
+    await failing.close();
     expect(disk.readFile(segment)).toEqual(before);
     expect(point(dir, disk).marked).toBe(true);
 
-    // when only the rewrite fails, the mark is removed and the journal opens
+    // when only the rewrite fails, the mark is removed and the append goes through
     disk.inject = (call) => (call.path.includes(`${RECOVERY_POINT_FILE}.`) && call.op === 'open' ? { error: 'ENOSPC' } : undefined);
     const j = await Journal.open({ dir, io: disk });
+    expect(j.head).toBe(offsets.at(-1)! + RECORD_OVERHEAD + 100);
+    await j.append(payloadOf(2, 100));
     expect(disk.stat(join(dir, RECOVERY_POINT_FILE))).toBeUndefined();
     disk.inject = undefined;
-    expect(j.head).toBe(offsets.at(-1)! + RECORD_OVERHEAD + 100);
     await j.close();
   });
 

@@ -75,10 +75,11 @@ describe('the last segment CRC32C carried from recovery to the writer', () => {
     expect(closed.lastSegmentTrusted).toBe(true);
     expect(closed.lastSegmentCrc32c).toBe(crcToHead(dir, closed));
 
-    // reopen (records a synced prefix at open), append, then crash
+    // reopen (records a synced prefix before its first write), append, then crash
     const k = await Journal.open({ dir });
+    await k.append(payloadOf(50, 500)); // the prefix is recorded once the clean-close check has passed, before this write
     const prefix = point(dir).prefix!;
-    for (let i = 50; i < 80; i++) await k.append(payloadOf(i, 500));
+    for (let i = 51; i < 80; i++) await k.append(payloadOf(i, 500));
     (k as unknown as { lock: { release(): void } }).lock.release(); // killed
     const report = recoverJournal(dir, { prefix });
     expect(report.lastSegmentPrefixTrusted).toBe(prefix.size);

@@ -1,10 +1,12 @@
-import { ClosedError, InvalidArgumentError, NotAJournalError, ioError, isWalError } from '../errors.js';
+import { join } from 'node:path';
+import { ClosedError, FailedStateError, InvalidArgumentError, NotAJournalError, ioError, isWalError } from '../errors.js';
 import { refuseForeignDirectory } from './foreignFiles.js';
 import { HEADER_SIZE } from '../format/constants.js';
+import { segmentName } from '../format/segmentName.js';
 import { ensureDirectory } from '../io/directories.js';
 import { codeOf, hasErrno } from '../shared/errno.js';
 import { recoverJournal } from '../recovery/recover.js';
-import { loadRecoveryPoint, updateRecoveryPoint, withdrawCleanClose, type SyncedPrefix } from '../recovery/recoveryPoint.js';
+import { loadRecoveryPoint, updateRecoveryPoint, withdrawCleanClose, type CleanClose, type SyncedPrefix } from '../recovery/recoveryPoint.js';
 import type { RecoveryReport } from '../recovery/report.js';
 import { ActiveSegment, preallocationOf } from './activeSegment.js';
 import { ChangeNotifier } from './changeNotifier.js';
@@ -17,6 +19,7 @@ import type { Appended } from '../log/appended.js';
 import type { Retention } from '../log/logReader.js';
 import { resolveOptions, type Durability, type JournalOptions, type JournalReaderOptions, type ResolvedOptions } from './options.js';
 import { SegmentManager } from './segmentManager.js';
+import { TAIL_CHECK_SLICE, checkTailInBackground, type TailCheck } from './tailCheck.js';
 import { WriterLock } from './writerLock.js';
 
 export interface AppendOptions {
@@ -47,6 +50,15 @@ function syncedPrefixOf(active: ActiveSegment): SyncedPrefix | undefined {
  * any number of readers in other processes (`Journal.openForRead`).
  */
 export class Journal extends JournalBase implements Retention {
+  /**
+   * Set while the clean-close check of the last segment runs in the
+   * background: every write waits for it (see startTailCheck).
+   */
+  private tailGate: Promise<void> | undefined;
+  private tailCheck: TailCheck | undefined;
+  /** Something waits behind the check: close lets it finish instead of cancelling it. */
+  private tailAwaited = false;
+
   private constructor(
     private readonly options: ResolvedOptions,
     segments: SegmentManager,
@@ -63,7 +75,9 @@ export class Journal extends JournalBase implements Retention {
 
   /**
    * Opens (creating when absent) a journal directory as its writer: takes
-   * the directory's lock and runs recovery.
+   * the directory's lock and runs recovery. After a clean close the last
+   * segment is trusted on its size and checked in the background; writes
+   * wait for that check (see startTailCheck).
    */
   static async open(options: JournalOptions): Promise<Journal> {
     const o = resolveOptions(options);
@@ -84,7 +98,7 @@ export class Journal extends JournalBase implements Retention {
         maxPayloadBytes: o.maxPayloadBytes,
         repair: o.repair,
         scanSealed: o.scanSealedOnOpen !== false,
-        ...(o.scanSealedOnOpen === 'unverified' ? { trusted: point.sealed, closed: point.closed, prefix: point.prefix } : {}),
+        ...(o.scanSealedOnOpen === 'unverified' ? { trusted: point.sealed, closed: point.closed, prefix: point.prefix, deferClosedCrcAbove: TAIL_CHECK_SLICE } : {}),
         io: o.io,
       });
       segments.reset(report.segments.map((s) => s.base));
@@ -110,6 +124,12 @@ export class Journal extends JournalBase implements Retention {
       });
       journal = new Journal(o, segments, changes, writer, lock, report, head);
       journal.headOffset = report.head;
+      // after a clean close: the rest of the check, and the mark's
+      // withdrawal, happen before the first write, not here
+      if (report.lastSegmentTrusted && point.closed) {
+        journal.startTailCheck(point.closed, report.lastSegmentCheckDeferred === true);
+        return journal;
+      }
       // every sealed segment is now known good: the next open need not rescan
       // it; a clean-close mark goes before anything is written (and if it
       // cannot, the journal does not open)
@@ -148,6 +168,7 @@ export class Journal extends JournalBase implements Retention {
     // not an async function: one promise per append, not two (the hot path of group commit)
     const durability = this.durabilityOf(options);
     if (typeof durability !== 'string') return durability;
+    if (this.tailGate) return this.afterTailCheck(() => this.writer.appendOne(payload, durability));
     return this.writer.appendOne(payload, durability);
   }
 
@@ -159,13 +180,15 @@ export class Journal extends JournalBase implements Retention {
     if (payloads.length === 0) return [];
     const durability = this.durabilityOf(options);
     if (typeof durability !== 'string') return durability;
+    if (this.tailGate) return this.afterTailCheck(() => this.writer.appendBatch(payloads, durability));
     return this.writer.appendBatch(payloads, durability);
   }
 
   /** Makes every resolved append durable (for `none`). */
   async sync(): Promise<void> {
     this.checkOpen();
-    await this.writer.sync();
+    if (this.tailGate) await this.afterTailCheck(() => this.writer.sync());
+    else await this.writer.sync();
   }
 
   /** LogReader: the writer makes its resolved appends durable (`sync()`). */
@@ -219,6 +242,11 @@ export class Journal extends JournalBase implements Retention {
    */
   protected async release(): Promise<void> {
     try {
+      if (this.tailGate) {
+        // nothing waits to be written: the file stays as closed, and so may the mark
+        if (!this.tailAwaited) this.tailCheck!.cancel();
+        await this.tailGate.catch(() => undefined);
+      }
       await this.writer.close();
     } finally {
       this.published.close();
@@ -230,6 +258,56 @@ export class Journal extends JournalBase implements Retention {
   /** The writer's view is always current: nothing to re-read. */
   protected refreshView(): boolean {
     return false;
+  }
+
+  /**
+   * The open trusted the clean-close mark on the last segment's size alone
+   * (`recovery.lastSegmentCheckDeferred`; a segment of one slice or less it
+   * checked itself): check its CRC32C now, in the background, and hold
+   * every write until the check has passed and the mark is withdrawn, as
+   * the open used to before it returned. A file that changed since the
+   * close fails the journal (FailedStateError: nothing is
+   * written) and loses its mark, so that the reopen scans the segment and
+   * cuts the damage as an open always did. A journal closed with nothing
+   * waiting cancels the check and leaves the mark as it found it.
+   */
+  private startTailCheck(mark: CleanClose, deferred: boolean): void {
+    const { io, dir, maxPayloadBytes } = this.options;
+    const path = join(dir, segmentName(mark.base));
+    // a segment of one slice or less was checked by the open: only the withdrawal is left
+    const check = checkTailInBackground(io, path, mark, !deferred);
+    const gate = check.outcome.then(
+      (outcome) => {
+        if (outcome === 'cancelled') return;
+        if (outcome === 'changed') {
+          throw new Error(`the last segment ${path} changed since its clean close (size or CRC32C differ from the mark); reopen the journal to scan it`);
+        }
+        // what the open used to do before returning; the prefix needs no sync: the close synced it
+        const prefix = mark.size > HEADER_SIZE ? { base: mark.base, size: mark.size, crc: mark.crc } : undefined;
+        withdrawCleanClose(io, dir, this.segments.sealedSizes(), maxPayloadBytes, prefix);
+      },
+    ).catch((err: unknown) => {
+      this.writer.fail(err, []);
+      try {
+        withdrawCleanClose(io, dir, this.segments.sealedSizes(), maxPayloadBytes);
+      } catch {
+        // the mark stays: the next open checks the file again and fails the same way
+      }
+      throw new FailedStateError(err);
+    });
+    // first reaction on the gate: appends made from now on go straight to
+    // the writer, after the ones that waited (their reactions come next)
+    gate.then(
+      () => (this.tailGate = undefined),
+      () => (this.tailGate = undefined),
+    );
+    this.tailGate = gate;
+    this.tailCheck = check;
+  }
+
+  private afterTailCheck<T>(write: () => Promise<T>): Promise<T> {
+    this.tailAwaited = true;
+    return this.tailGate!.then(write);
   }
 
   /** The durability of an append, or the rejection it gets (closed, or a durability that is neither). */

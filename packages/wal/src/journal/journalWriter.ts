@@ -479,8 +479,8 @@ export class JournalWriter {
     this.active = ActiveSegment.open(this.options.io, this.options.dir, base, writePos, preallocationOf(this.options), known);
   }
 
-  /** A sync or rollback failed: nothing more may be written until reopen. */
-  private fail(err: unknown, batch: QueueEntry[]): void {
+  /** A sync or rollback failed, or the tail check at open (Journal): nothing more may be written until reopen. */
+  fail(err: unknown, batch: QueueEntry[]): void {
     this.failure = err;
     const error = new FailedStateError(err);
     for (const e of batch) e.reject(error);

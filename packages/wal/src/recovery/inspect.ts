@@ -35,8 +35,10 @@ export interface Inspection {
   freeSpaceBytes: number;
   /** Sealed segments whose records were not scanned because a recovery point vouched for them. */
   trustedSegments: number;
-  /** The last segment was not scanned: a clean-close mark vouched for it (same size, same CRC32C). */
+  /** The last segment was not scanned: a clean-close mark vouched for it (same size, same CRC32C; the CRC may be left to the caller: `deferClosedCrcAbove`). */
   lastTrusted: boolean;
+  /** With `lastTrusted`: only the size was checked, the CRC32C is the caller's to check (`deferClosedCrcAbove`). */
+  lastCheckDeferred?: boolean;
   /** Bytes at the start of the last segment that were not scanned: a synced prefix vouched for them (0: none). */
   lastPrefixTrusted: number;
   /** CRC32C of the last segment's bytes up to `lastEnd`, when its header was valid (a writer carries it on). */
@@ -54,6 +56,13 @@ export interface InspectOptions {
   trusted?: ReadonlyMap<number, number>;
   /** The last segment as a writer closed it cleanly: no scan when its size and CRC still match. */
   closed?: CleanClose;
+  /**
+   * With `closed`: a last segment larger than this many bytes is trusted on
+   * its size alone, its CRC32C left to the caller (a writer checks it in the
+   * background before its first write, see journal/tailCheck.ts);
+   * `lastCheckDeferred` says so. A smaller one is checked at once.
+   */
+  deferClosedCrcAbove?: number;
   /** A prefix of the last segment its writer synced: its records are not scanned when its CRC still matches. */
   prefix?: SyncedPrefix;
   /** Stop at the first finding that is not a tail cut (recovery needs no more). */
@@ -119,10 +128,13 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
         if (gap) finding('sealed', 0, 'segment-gap', gap);
         const trusted = !last && options.trusted?.get(seg.base) === seg.size;
         if (trusted) result.trustedSegments++;
-        if (last && options.closed?.base === seg.base && options.closed.size === seg.size && fileCrc32c(io, fd, seg.size) === options.closed.crc) {
+        const closed = last && options.closed?.base === seg.base && options.closed.size === seg.size ? options.closed : undefined;
+        const defer = closed !== undefined && options.deferClosedCrcAbove !== undefined && seg.size > options.deferClosedCrcAbove;
+        if (closed && (defer || fileCrc32c(io, fd, seg.size) === closed.crc)) {
           result.lastTrusted = true;
+          if (defer) result.lastCheckDeferred = true;
           result.lastEnd = seg.size;
-          result.lastCrc = options.closed.crc;
+          result.lastCrc = closed.crc;
         } else if (last || (options.scanSealed !== false && !trusted)) {
           const prefix = last ? trustedPrefix(io, fd, seg, options.prefix) : undefined;
           const start = prefix?.size ?? HEADER_SIZE;

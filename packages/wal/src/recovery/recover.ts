@@ -41,6 +41,13 @@ export interface RecoverOptions {
    */
   closed?: CleanClose;
   /**
+   * With `closed`: a last segment larger than this is trusted when its size
+   * matches, and the CRC32C check of the file is left to the caller, who
+   * must pass it before it writes (the writer's tail check). The report says
+   * `lastSegmentCheckDeferred`.
+   */
+  deferClosedCrcAbove?: number;
+  /**
    * A prefix of the last segment as its writer synced it (see
    * recoveryPoint.ts): when its CRC32C still matches, only the records after
    * it are scanned.
@@ -78,6 +85,7 @@ function recover(dir: string, options: RecoverOptions): RecoveryReport {
     scanSealed: options.scanSealed,
     trusted: options.trusted,
     closed: options.closed,
+    deferClosedCrcAbove: options.deferClosedCrcAbove,
     prefix: options.prefix,
     stopAtSealed: true,
     onProgress: options.onProgress,
@@ -206,6 +214,7 @@ function buildReport(dir: string, inspection: Inspection, kept: SegmentFile[], c
     segmentsChecked: inspection.summaries.length,
     segmentsTrusted: inspection.trustedSegments,
     lastSegmentTrusted: inspection.lastTrusted,
+    ...(inspection.lastTrusted && inspection.lastCheckDeferred ? { lastSegmentCheckDeferred: true } : {}),
     lastSegmentPrefixTrusted: inspection.lastPrefixTrusted,
     ...(lastInspected && inspection.lastCrc !== undefined ? { lastSegmentCrc32c: inspection.lastCrc } : {}),
     recordsVerified: inspection.records,

@@ -37,8 +37,14 @@ export interface RecoveryReport {
   segmentsChecked: number;
   /** Sealed segments whose records a recovery point vouched for (headers checked, records not rescanned). */
   segmentsTrusted: number;
-  /** The last segment was not scanned: the previous writer closed it cleanly, and its size and CRC32C still match. */
+  /** The last segment was not scanned: the previous writer closed it cleanly, and its size and CRC32C still match (or its size, with `lastSegmentCheckDeferred`). */
   lastSegmentTrusted: boolean;
+  /**
+   * With `lastSegmentTrusted`: the open checked the mark's size only and left
+   * the CRC32C of the file to a check in the background, which must pass
+   * before the writer's first write (docs/recovery.md, After a clean close).
+   */
+  lastSegmentCheckDeferred?: true;
   /**
    * Bytes at the start of the last segment whose records were not scanned: the
    * writer had synced them and recorded their CRC32C, which still matches
