@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { cpSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach } from 'vitest';
+import type { LogReader } from '../src/index.js';
 import { encodeRecord, encodeSegmentHeader, HEADER_SIZE, segmentName } from '../src/internals.js';
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures', 'vectors');
@@ -177,6 +178,30 @@ export function isZero(bytes: Uint8Array): boolean {
 }
 
 /** Flips one bit of a file in place. */
+/** Flips bit `bit` of byte `position` of `path` in place: a journal's open descriptors see it, as they would see media damage. */
+export function flipBitInPlace(path: string, position: number, bit: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, position);
+    b[0]! ^= 1 << bit;
+    writeSync(fd, b, 0, 1, position);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The offsets `log.readFrom(from)` hands out before it throws, and what it throws (undefined when it ends cleanly). */
+export async function readFromCollecting(log: Pick<LogReader, 'readFrom'>, from = 0): Promise<{ offsets: number[]; error: unknown }> {
+  const offsets: number[] = [];
+  try {
+    for await (const r of log.readFrom(from)) offsets.push(r.offset);
+  } catch (error) {
+    return { offsets, error };
+  }
+  return { offsets, error: undefined };
+}
+
 export function flipBit(path: string, byte: number, bit: number): void {
   const bytes = readFileSync(path);
   bytes[byte]! ^= 1 << bit;

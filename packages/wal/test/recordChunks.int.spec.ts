@@ -1,31 +1,21 @@
 /**
  * Sequential reads with `verifyOnRead: 'crc'` read the file straight into
  * 256 KiB chunks and hand records out as views into them (recordChunks.ts);
- * `readFrom` is a written-out async iterator (recordIterator.ts); a reader
- * in another process walks length fields up to the writer's published head
- * and takes the writer's published head as scanned instead of checking each record at open (readOnlyView.ts). Here: what
+ * `readFrom` is a written-out async iterator (recordIterator.ts). Here: what
  * they hand out is what was written, across chunk boundaries and with a
- * record larger than a chunk; records kept stay intact; and a flipped bit
- * in any field of a record met through these paths (in a chunk's middle,
- * across a chunk's end, in the record larger than a chunk, below the
- * published head) fails the read with WAL_CORRUPT_RECORD at its offset.
+ * record larger than a chunk; records kept stay intact; a flipped bit in
+ * any field of a record met through these paths (in a chunk's middle,
+ * across a chunk's end, in the record larger than a chunk, the last record)
+ * fails the read with WAL_CORRUPT_RECORD at its offset; and a reader opened
+ * after the damage ends its log before the record (its scan at open).
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal, WalErrorCodes, type LogReader } from '../src/index.js';
+import { Journal, WalErrorCodes } from '../src/index.js';
 import { HEADER_SIZE, RECORD_OVERHEAD, readManyContinuing, segmentName } from '../src/internals.js';
 import { CHUNK_BYTES } from '../src/journal/recordChunks.js';
-import { payloadOf, tempDir, thrown } from './helpers.js';
+import { flipBitInPlace, payloadOf, readFromCollecting, tempDir, thrown } from './helpers.js';
 
-function flip(path: string, position: number, bit: number): void {
-  const fd = openSync(path, 'r+');
-  const b = Buffer.alloc(1);
-  readSync(fd, b, 0, 1, position);
-  b[0]! ^= 1 << bit;
-  writeSync(fd, b, 0, 1, position);
-  closeSync(fd);
-}
 
 interface Written {
   dir: string;
@@ -54,15 +44,6 @@ async function written(): Promise<Written> {
   return { dir, payloads, offsets, digests, head };
 }
 
-async function readFromAll(log: LogReader, from = 0): Promise<{ offsets: number[]; error: unknown }> {
-  const offsets: number[] = [];
-  try {
-    for await (const r of log.readFrom(from)) offsets.push(r.offset);
-  } catch (error) {
-    return { offsets, error };
-  }
-  return { offsets, error: undefined };
-}
 
 describe('chunked sequential reads', () => {
   it('hand out what was written, in order, across chunks and a record larger than a chunk; kept records stay intact', async () => {
@@ -149,20 +130,20 @@ describe('chunked sequential reads', () => {
         const damage = { code: WalErrorCodes.CorruptRecord, location: { offset: w.offsets[v] } };
         // a reader opened after the damage: its scan of the last segment (the checks of a read) ends the log there,
         // as the writer's recovery would cut it; the published head is not taken on trust (docs/readers.md)
-        flip(path, positionOf(v) + k, bit);
+        flipBitInPlace(path, positionOf(v) + k, bit);
         const late = await Journal.openForRead({ dir: w.dir });
         try {
           expect(late.head, ctx).toBe(w.offsets[v]);
         } finally {
           await late.close();
         }
-        flip(path, positionOf(v) + k, bit);
+        flipBitInPlace(path, positionOf(v) + k, bit);
         // a reader and the writer opened before it: media damage met later by the chunked reads
         for (const by of ['reader', 'writer'] as const) {
           const journal = by === 'reader' ? await Journal.openForRead({ dir: w.dir }) : await Journal.open({ dir: w.dir });
-          flip(path, positionOf(v) + k, bit);
+          flipBitInPlace(path, positionOf(v) + k, bit);
           try {
-            const seq = await readFromAll(journal);
+            const seq = await readFromCollecting(journal);
             expect(seq.offsets, ctx).toEqual(w.offsets.slice(0, v));
             if (by === 'reader' && v === w.offsets.length - 1 && seq.error === undefined) {
               // the header of the last record a reader saw changed: to a reader that is the writer rolling bytes
@@ -178,13 +159,13 @@ describe('chunked sequential reads', () => {
           } finally {
             await journal.close();
           }
-          flip(path, positionOf(v) + k, bit);
+          flipBitInPlace(path, positionOf(v) + k, bit);
         }
       }
     }
     const journal = await Journal.openForRead({ dir: w.dir });
     try {
-      expect((await readFromAll(journal)).offsets).toEqual(w.offsets);
+      expect((await readFromCollecting(journal)).offsets).toEqual(w.offsets);
     } finally {
       await journal.close();
     }

@@ -12,38 +12,19 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isWalError, Journal, verifyJournal, WalErrorCodes, type LogReader, type VerifyOnRead } from '../src/index.js';
+import { isWalError, Journal, verifyJournal, WalErrorCodes, type VerifyOnRead } from '../src/index.js';
 import { ChecksumOffload } from '../src/checksum/offload.js';
 import { crc32cJs, HEADER_SIZE, RECORD_OVERHEAD, readRecordsAt } from '../src/internals.js';
-import { layoutOf, payloadOf, tempDir, thrown, writeJournal, type LaidOutRecord } from './helpers.js';
+import { flipBitInPlace, layoutOf, payloadOf, readFromCollecting, tempDir, thrown, writeJournal, type LaidOutRecord } from './helpers.js';
 
 const SETTINGS: VerifyOnRead[] = ['crc', 'full'];
 
-/** Flips bit `bit` of byte `position` of `path` in place (the open journal's descriptors see it). */
-function flip(path: string, position: number, bit: number): void {
-  const fd = openSync(path, 'r+');
-  const b = Buffer.alloc(1);
-  readSync(fd, b, 0, 1, position);
-  b[0]! ^= 1 << bit;
-  writeSync(fd, b, 0, 1, position);
-  closeSync(fd);
-}
 
 /** Which field of a record byte `k` belongs to (FORMAT.md, "Record"). */
 function field(k: number): string {
   return k < 4 ? 'payload_len' : k < 8 ? 'crc32c' : k < RECORD_OVERHEAD ? 'blake3' : 'payload';
 }
 
-/** The offsets `readFrom(from)` hands out before it throws, and what it throws. */
-async function sequential(journal: LogReader, from: number): Promise<{ read: number[]; error: unknown }> {
-  const read: number[] = [];
-  try {
-    for await (const r of journal.readFrom(from)) read.push(r.offset);
-  } catch (error) {
-    return { read, error };
-  }
-  return { read, error: undefined };
-}
 
 /**
  * For each flipped bit of `victim`: every read that meets it fails, the
@@ -68,12 +49,12 @@ async function expectEveryFlipFails(
       const ctx = `${setting}: bit ${bit} of byte ${k} (${field(k)}) of the record at ${victim.offset}`;
       // a reader opened after the damage; the writer before it (its recovery would cut damage from
       // the last segment, as a reader takes it for the end of a torn log): media damage met later
-      if (by === 'reader') flip(path, victim.position + k, bit);
+      if (by === 'reader') flipBitInPlace(path, victim.position + k, bit);
       const journal = by === 'reader' ? await Journal.openForRead({ dir, verifyOnRead: setting }) : await Journal.open({ dir, verifyOnRead: setting });
-      if (by === 'writer') flip(path, victim.position + k, bit);
+      if (by === 'writer') flipBitInPlace(path, victim.position + k, bit);
       try {
-        const seq = await sequential(journal, base);
-        expect(seq.read, ctx).toEqual(before);
+        const seq = await readFromCollecting(journal, base);
+        expect(seq.offsets, ctx).toEqual(before);
         expect(seq.error, ctx).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { offset: victim.offset } });
         // by offset: the record is refused (off a segment's base, as a possible wrong offset)
         expect(isWalError(thrown(() => journal.read(victim.offset))), ctx).toBe(true);
@@ -84,13 +65,13 @@ async function expectEveryFlipFails(
       } finally {
         await journal.close();
       }
-      flip(path, victim.position + k, bit);
+      flipBitInPlace(path, victim.position + k, bit);
       flips++;
     }
   }
   const journal = await Journal.openForRead({ dir, verifyOnRead: setting });
   try {
-    expect((await sequential(journal, base)).error).toBeUndefined();
+    expect((await readFromCollecting(journal, base)).error).toBeUndefined();
     expect(journal.read(victim.offset)?.offset).toBe(victim.offset);
   } finally {
     await journal.close();
@@ -140,7 +121,7 @@ describe('what a read checks: a flipped bit in any field of a record fails the r
     const crc = await Journal.openForRead({ dir });
     try {
       const before = offload.jobs;
-      expect((await sequential(crc, 0)).read).toHaveLength(701);
+      expect((await readFromCollecting(crc, 0)).offsets).toHaveLength(701);
       expect(offload.jobs).toBe(before);
     } finally {
       await crc.close();
@@ -157,7 +138,7 @@ describe("a wrong digest under a matching CRC: what 'full' adds", () => {
     const victim = records[1]!;
     const path = join(dir, names[0]!);
     // a digest bit flipped and the CRC recomputed over it: no random damage does this, a faulty writer would
-    flip(path, victim.position + 8, 0);
+    flipBitInPlace(path, victim.position + 8, 0);
     const fd = openSync(path, 'r+');
     const rec = Buffer.alloc(victim.size);
     readSync(fd, rec, 0, victim.size, victim.position);
@@ -168,14 +149,14 @@ describe("a wrong digest under a matching CRC: what 'full' adds", () => {
     const crc = await Journal.openForRead({ dir });
     try {
       expect(Buffer.from(crc.read(victim.offset)!.payload).equals(Buffer.from(victim.payload))).toBe(true);
-      expect((await sequential(crc, 0)).error).toBeUndefined();
+      expect((await readFromCollecting(crc, 0)).error).toBeUndefined();
     } finally {
       await crc.close();
     }
     const full = await Journal.openForRead({ dir, verifyOnRead: 'full' });
     try {
-      const seq = await sequential(full, 0);
-      expect(seq.read).toEqual([records[0]!.offset]);
+      const seq = await readFromCollecting(full, 0);
+      expect(seq.offsets).toEqual([records[0]!.offset]);
       expect(seq.error).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { offset: victim.offset, reason: 'blake3-mismatch' } });
       expect(isWalError(thrown(() => full.read(victim.offset)))).toBe(true);
       expect(thrown(() => readRecordsAt(full, [victim.offset], () => undefined))).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { offset: victim.offset, reason: 'blake3-mismatch' } });
