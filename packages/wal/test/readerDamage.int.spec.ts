@@ -10,19 +10,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal, WalErrorCodes, type LogReader } from '../src/index.js';
+import { Journal, WalErrorCodes } from '../src/index.js';
 import { HEADER_SIZE } from '../src/internals.js';
-import { flipBit, payloadOf, snapshotDir, tempDir, thrown, writeJournal } from './helpers.js';
-
-async function readAll(journal: LogReader, from: number): Promise<{ read: number[]; error: unknown }> {
-  const read: number[] = [];
-  try {
-    for await (const r of journal.readFrom(from)) read.push(r.offset);
-  } catch (error) {
-    return { read, error };
-  }
-  return { read, error: undefined };
-}
+import { flipBit, payloadOf, readFromCollecting, snapshotDir, tempDir, thrown, writeJournal } from './helpers.js';
 
 describe('a reader meeting damage', () => {
   for (const reader of [true, false]) {
@@ -35,12 +25,12 @@ describe('a reader meeting damage', () => {
       const before = snapshotDir(dir);
       try {
         const damage = { code: WalErrorCodes.CorruptRecord, location: { segment: names[1], position: HEADER_SIZE, offset: offsets[2], reason: 'crc-mismatch' } };
-        expect((await readAll(journal, offsets[2]!)).error).toMatchObject(damage);
+        expect((await readFromCollecting(journal, offsets[2]!)).error).toMatchObject(damage);
         expect(thrown(() => journal.read(offsets[2]!))).toMatchObject(damage);
         // from earlier: the records before it, then the same damage
-        expect(await readAll(journal, 0)).toMatchObject({ read: [offsets[0], offsets[1]], error: damage });
+        expect(await readFromCollecting(journal, 0)).toMatchObject({ offsets: [offsets[0], offsets[1]], error: damage });
         // an offset inside a record is still the caller's mistake
-        expect((await readAll(journal, offsets[2]! + 3)).error).toMatchObject({ code: WalErrorCodes.NotRecordBoundary });
+        expect((await readFromCollecting(journal, offsets[2]! + 3)).error).toMatchObject({ code: WalErrorCodes.NotRecordBoundary });
       } finally {
         await journal.close();
       }
@@ -55,7 +45,7 @@ describe('a reader meeting damage', () => {
     const before = snapshotDir(dir);
     const journal = await Journal.openForRead({ dir });
     try {
-      const { read, error } = await readAll(journal, 0);
+      const { offsets: read, error } = await readFromCollecting(journal, 0);
       expect(read).toEqual([offsets[0]]);
       expect(error).toMatchObject({
         code: WalErrorCodes.CorruptRecord,
