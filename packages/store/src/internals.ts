@@ -14,3 +14,4 @@ export { STORE_DIR, CHECKPOINT_FILE, checkpointPath } from './index/checkpoint.j
 export { checkStreams, type StreamsCheck } from './checkStreams.js';
 export { describeCommit, type CommitDescription, type DescribedEvent } from './inspect/describeCommit.js';
 export { StreamsView, type StreamSummary, type StreamsViewOptions } from './inspect/streamsView.js';
+export { describeValue } from './describeValue.js';

@@ -1,0 +1,17 @@
+import { openEventStore } from '@episteme/store';
+import { EpistemeEmmettEventStore, type EpistemeEventStore } from './epistemeEventStore.js';
+import { checkOptions, type EpistemeEventStoreOptions } from './options.js';
+
+/**
+ * Emmett's EventStore on Episteme: opens an embedded store on `dir` (the
+ * journal's and the store's options as `openEventStore` takes them: say
+ * `groupCommit: true` for many concurrent writers), or adapts a store
+ * already open (`{ store }`). Asynchronous, unlike Emmett's own factories:
+ * the open recovers the journal first. Bad options reject with
+ * EMMETT_INVALID_ARGUMENT (the store's own with STORE_INVALID_ARGUMENT or
+ * the journal's WAL_* errors) before anything is created on disk.
+ */
+export async function getEpistemeEventStore(options: EpistemeEventStoreOptions): Promise<EpistemeEventStore> {
+  const { open, store, hooks } = checkOptions(options);
+  return new EpistemeEmmettEventStore(store ?? (await openEventStore(open!)), hooks);
+}

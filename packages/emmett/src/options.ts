@@ -1,0 +1,56 @@
+import type { AfterEventStoreCommitHandler, EventStore as EmmettEventStore } from '@event-driven-io/emmett';
+import type { EventStore, EventStoreOptions } from '@episteme/store';
+import { describeValue } from '@episteme/store/internals';
+import { EmmettInvalidArgumentError } from './errors.js';
+
+/** Emmett's hooks of every event store (DefaultEventStoreOptions). */
+export interface EpistemeEventStoreHooks {
+  /** Called after a commit with its events as read back (Emmett's onAfterCommit: once per successful append, its failure only logged). */
+  onAfterCommit?: AfterEventStoreCommitHandler<EmmettEventStore>;
+}
+
+/**
+ * `getEpistemeEventStore`'s options: either the options of an embedded
+ * store (`dir` and the journal's and store's options, as `openEventStore`
+ * takes them), or an event store already open (`store`: any implementation
+ * of @episteme/store's EventStore interface, which the adapter then owns
+ * and closes).
+ */
+export type EpistemeEventStoreOptions = (EventStoreOptions & { store?: undefined; hooks?: EpistemeEventStoreHooks }) | { store: EventStore; hooks?: EpistemeEventStoreHooks };
+
+export interface CheckedOptions {
+  open: EventStoreOptions | undefined;
+  store: EventStore | undefined;
+  hooks: EpistemeEventStoreHooks;
+}
+
+const STORE_METHODS = ['appendToStream', 'readStream', 'aggregateStream', 'streamExists', 'readAll', 'close'] as const;
+
+/** Checks the adapter's own options (the store checks its own when it opens): nothing is opened or created on a bad one. */
+export function checkOptions(options: unknown): CheckedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new EmmettInvalidArgumentError(`getEpistemeEventStore takes an options object ({ dir } or { store }), not ${describeValue(options)}`);
+  }
+  const { store, hooks, ...open } = options as { store?: unknown; hooks?: unknown; dir?: unknown };
+  if (hooks !== undefined) {
+    if (typeof hooks !== 'object' || hooks === null) throw new EmmettInvalidArgumentError(`hooks must be an object, not ${describeValue(hooks)}`);
+    const { onAfterCommit } = hooks as { onAfterCommit?: unknown };
+    if (onAfterCommit !== undefined && typeof onAfterCommit !== 'function') {
+      throw new EmmettInvalidArgumentError(`hooks.onAfterCommit must be a function, not ${describeValue(onAfterCommit)}`);
+    }
+  }
+  const checkedHooks = (hooks ?? {}) as EpistemeEventStoreHooks;
+  if (store !== undefined) {
+    if (Object.keys(open).length > 0) {
+      throw new EmmettInvalidArgumentError(`give either an open store or the options to open one, not both (${Object.keys(open).join(', ')} beside store)`);
+    }
+    const s = store as Record<string, unknown> | null;
+    const missing = typeof s === 'object' && s !== null ? STORE_METHODS.filter((m) => typeof s[m] !== 'function') : STORE_METHODS;
+    if (missing.length > 0) throw new EmmettInvalidArgumentError(`store must be an @episteme/store EventStore (missing ${missing.join(', ')})`);
+    return { open: undefined, store: store as EventStore, hooks: checkedHooks };
+  }
+  if (typeof open.dir !== 'string' || open.dir.length === 0) {
+    throw new EmmettInvalidArgumentError(`dir must be a non-empty string (the store's directory), not ${describeValue(open.dir)}`);
+  }
+  return { open: open as EventStoreOptions, store: undefined, hooks: checkedHooks };
+}
