@@ -10,7 +10,7 @@ import {
   type ReadEvent,
 } from '@event-driven-io/emmett';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getEpistemeEventStore, type EpistemeEventStore } from '../src/index.js';
+import { getEpistemeEventStore, type EpistemeEventStore, type EpistemeReadEvent } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
 /**
@@ -82,7 +82,7 @@ async function runBoth(steps: Step[]): Promise<{ memory: unknown[]; episteme: un
 const read = (stream: string, options?: Parameters<EventStore['readStream']>[1]): Step => (s) => s.readStream(stream, options);
 const append = (stream: string, events: Event[], options?: Parameters<EventStore['appendToStream']>[2]): Step => (s) => s.appendToStream(stream, events, options);
 const sum = (stream: string, read?: object): Step => (s) =>
-  s.aggregateStream<number, Added>(stream, { initialState: () => 0, evolve: (total, e) => total + e.data.n, ...(read ? { read } : {}) });
+  s.aggregateStream<number, Added>(stream, { initialState: () => 0, evolve: (total: number, e: Added) => total + e.data.n, ...(read ? { read } : {}) });
 
 const scenarios: Record<string, Step[]> = {
   'appends with every kind of expected version': [
@@ -215,8 +215,8 @@ describe('the adapter against Emmett getInMemoryEventStore', () => {
   });
 
   it('calls onAfterCommit with the committed events as read back', async () => {
-    const seen: ReadEvent[][] = [];
-    const store = await getEpistemeEventStore({ dir: tempDir(), hooks: { onAfterCommit: (events) => void seen.push(events as ReadEvent[]) } });
+    const seen: EpistemeReadEvent[][] = [];
+    const store = await getEpistemeEventStore({ dir: tempDir(), hooks: { onAfterCommit: (events) => void seen.push(events as EpistemeReadEvent[]) } });
     opened.push(store);
     const r = await store.appendToStream('h-1', [added(1), added(2, { correlationId: 'x' })]);
     const { events } = await store.readStream('h-1');
