@@ -25,9 +25,10 @@ async function check(dir: string, acks: Map<string, Ack>, at: string): Promise<n
     for (let c = 0; c < 6; c++) {
       const { events } = await store.readStream(cartStream(`cart${c}`));
       for (let i = 0; i < events.length; ) {
-        const id = events[i]!.metadata.causationId as string;
+        const meta = (e: EpistemeReadEvent): { causationId?: string; part?: number } => e.metadata as never;
+        const id = meta(events[i]!).causationId!;
         const run = events.slice(i, i + 3);
-        expect(run.map((e) => [e.metadata.causationId, e.metadata.part]), `${at}: command ${id} is whole`).toEqual([[id, 0], [id, 1], [id, 2]]);
+        expect(run.map((e) => [meta(e).causationId, meta(e).part]), `${at}: command ${id} is whole`).toEqual([[id, 0], [id, 1], [id, 2]]);
         expect(found.has(id), `${at}: ${id} is in the log once`).toBe(false);
         found.set(id, run);
         i += 3;
