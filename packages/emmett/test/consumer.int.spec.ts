@@ -1,0 +1,177 @@
+import { projection, type Event, type ReadEvent, type ReadEventMetadataWithGlobalPosition } from '@event-driven-io/emmett';
+import { afterEach, describe, expect, it } from 'vitest';
+import { getEpistemeEventStore, isEmmettAdapterError, type EpistemeEventStore } from '../src/index.js';
+import { cursorNameOf } from '../src/consumer/cursorName.js';
+import { ConsumerRegistry } from '@episteme/consumers';
+import type { LocalEventStore } from '@episteme/store';
+import { tempDir } from './helpers.js';
+
+type Added = Event<'Added', { n: number }>;
+type Other = Event<'Other', { n: number }>;
+type Read = ReadEvent<Added | Other, ReadEventMetadataWithGlobalPosition>;
+
+const opened: EpistemeEventStore[] = [];
+afterEach(async () => {
+  while (opened.length) await opened.pop()!.close();
+});
+
+const EVENTS = 10_000;
+const PER_COMMIT = 10;
+
+/** 10,000 events in 1,000 commits over 50 streams; every 7th commit of another type the projection does not handle. */
+async function fill(store: EpistemeEventStore): Promise<number> {
+  let total = 0;
+  const writes: Promise<unknown>[] = [];
+  for (let c = 0; c < EVENTS / PER_COMMIT; c++) {
+    const type = c % 7 === 3 ? 'Other' : 'Added';
+    const events = Array.from({ length: PER_COMMIT }, (_, i) => ({ type, data: { n: c * PER_COMMIT + i } }));
+    if (type === 'Added') for (const e of events) total += e.data.n;
+    writes.push(store.appendToStream(`s-${c % 50}`, events as Added[]));
+  }
+  await Promise.all(writes);
+  return total;
+}
+
+/** A read model: the sum of Added events, and every global position applied (to catch one applied twice). */
+function readModel() {
+  const model = { total: 0, applied: new Set<bigint>(), twice: [] as bigint[] };
+  const definition = projection<Added, ReadEventMetadataWithGlobalPosition>({
+    name: 'totals',
+    canHandle: ['Added'],
+    handle: async (events) => {
+      for (const e of events as Read[]) {
+        const gp = e.metadata.globalPosition;
+        if (model.applied.has(gp)) model.twice.push(gp);
+        model.applied.add(gp);
+        model.total += (e.data as { n: number }).n;
+      }
+    },
+  });
+  return { model, definition };
+}
+
+const until = async (cond: () => boolean): Promise<void> => {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+};
+
+describe("Emmett's consumer on the adapter", () => {
+  it('a projector over 10,000 events, stopped and restarted (also after a reopen), ends with the state of one pass and a durable checkpoint', async () => {
+    const dir = tempDir();
+    let store = await getEpistemeEventStore({ dir, durability: 'none' });
+    opened.push(store);
+    const expected = await fill(store);
+    const { model, definition } = readModel();
+
+    // first run: stopped part-way
+    let consumer = store.consumer({ pulling: { batchSize: 16 } });
+    consumer.projector({ projection: definition });
+    const first = consumer.start();
+    await until(() => model.applied.size >= 2_000);
+    await consumer.stop();
+    await first;
+    const afterFirst = model.applied.size;
+    expect(afterFirst).toBeLessThan(EVENTS);
+
+    // second run in the same open: resumes from its checkpoint, stopped again
+    consumer = store.consumer();
+    consumer.projector({ projection: definition });
+    const second = consumer.start();
+    await until(() => model.applied.size >= afterFirst + 2_000);
+    await consumer.stop();
+    await second;
+
+    // the checkpoint is on disk: a reopen resumes from it
+    await store.close();
+    opened.pop();
+    store = await getEpistemeEventStore({ dir });
+    opened.push(store);
+    const local = store.store as LocalEventStore;
+    const registry = ConsumerRegistry.forStore(local);
+    const cursor = registry.get(cursorNameOf('emt:processor:projector:totals')).cursor;
+    expect(cursor).toBeGreaterThan(0);
+    consumer = store.consumer({ stopWhen: { noMessagesLeft: true } });
+    consumer.projector({ projection: definition });
+    await consumer.start();
+
+    expect(model.twice).toEqual([]);
+    expect(model.total).toBe(expected);
+    const addedEvents = Array.from({ length: EVENTS / PER_COMMIT }, (_, c) => c).filter((c) => c % 7 !== 3).length * PER_COMMIT;
+    expect(model.applied.size).toBe(addedEvents);
+    // the final checkpoint is the head
+    expect(registry.get(cursorNameOf('emt:processor:projector:totals')).cursor).toBe(local.log.head);
+  });
+
+  it('a reactor that returns STOP inside a commit resumes from that commit, whole; one that stops at its end resumes after it', async () => {
+    const store = await getEpistemeEventStore({ dir: tempDir() });
+    opened.push(store);
+    await store.appendToStream('r-1', [1, 2, 3].map((n) => ({ type: 'Added', data: { n } })));
+    await store.appendToStream('r-2', [4, 5].map((n) => ({ type: 'Added', data: { n } })));
+    const run = async (stopAt: number | undefined): Promise<number[]> => {
+      const seen: number[] = [];
+      const consumer = store.consumer({ stopWhen: { noMessagesLeft: true } });
+      consumer.reactor<Added>({
+        processorId: 'stopper',
+        eachMessage: async (e) => {
+          seen.push(e.data.n);
+          return e.data.n === stopAt ? { type: 'STOP' } : undefined;
+        },
+      });
+      await consumer.start();
+      await consumer.close();
+      return seen;
+    };
+    expect(await run(2)).toEqual([1, 2]);
+    // at least once per commit: the commit holding the STOP comes again from its first event
+    expect(await run(3)).toEqual([1, 2, 3]);
+    expect(await run(undefined)).toEqual([4, 5]);
+    expect(await run(undefined)).toEqual([]);
+  });
+
+  it('a handler that keeps failing stops its processor with its error; the event is delivered again on the next start, never skipped', async () => {
+    const store = await getEpistemeEventStore({ dir: tempDir() });
+    opened.push(store);
+    await store.appendToStream('f-1', [{ type: 'Added', data: { n: 1 } }]);
+    await store.appendToStream('f-1', [{ type: 'Added', data: { n: 2 } }]);
+    const seen: number[] = [];
+    const failing = store.consumer({ stopWhen: { noMessagesLeft: true } });
+    failing.reactor<Added>({
+      processorId: 'flaky',
+      eachMessage: async (e) => {
+        if (e.data.n === 2) throw new Error('handler down');
+        seen.push(e.data.n);
+      },
+    });
+    await expect(failing.start()).rejects.toThrow('handler down');
+    await failing.close();
+    const healthy = store.consumer({ stopWhen: { noMessagesLeft: true } });
+    healthy.reactor<Added>({ processorId: 'flaky', eachMessage: async (e) => void seen.push(e.data.n) });
+    await healthy.start();
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('refuses to start without a processor, and consumer() on a store without cursors', async () => {
+    const dir = tempDir();
+    const store = await getEpistemeEventStore({ dir });
+    opened.push(store);
+    const err = await store
+      .consumer()
+      .start()
+      .catch((e: unknown) => e);
+    expect(isEmmettAdapterError(err, 'EMMETT_CONSUMER_STATE')).toBe(true);
+    const inner = store.store;
+    const wrapped = await getEpistemeEventStore({
+      store: {
+        appendToStream: (s, e, o) => inner.appendToStream(s, e, o),
+        readStream: (s, o) => inner.readStream(s, o),
+        aggregateStream: (s, o) => inner.aggregateStream(s, o),
+        streamExists: (s) => inner.streamExists(s),
+        readAll: (p) => inner.readAll(p),
+        deleteStream: (s, o) => inner.deleteStream(s, o),
+        close: async () => undefined,
+      },
+    });
+    const c = wrapped.consumer();
+    c.reactor({ processorId: 'x', eachMessage: () => undefined });
+    expect(isEmmettAdapterError(await c.start().catch((e: unknown) => e), 'EMMETT_CONSUMER_UNSUPPORTED')).toBe(true);
+  });
+});
