@@ -10,6 +10,7 @@ import { startPostgres, type Postgres } from '../lib/streams/postgres.js';
 import { openEpisteme, openPostgres, openSQLite, SIDE_LABELS, type Side, type SideId } from '../lib/streams/sides.js';
 import { appendTable, goalsTable, readTable, type AppendFigures, type ReadFigures, type RowKey } from '../lib/streams/tables.js';
 import { appendSlice, datasetEvents, fillDataset, timedOps, type AppendSlice, type DatasetShape } from '../lib/streams/workloads.js';
+import { commandRounds, commandTable, openEpistemeCommands, openPostgresCommands, openSQLiteCommands, type CommandSide } from '../lib/streams/commands.js';
 import { signalCheckpoint } from '../lib/tempDirs.js';
 import { median } from '../lib/timing.js';
 import type { BenchContext, Mode } from '../lib/types.js';
@@ -268,6 +269,30 @@ async function openCheck(ctx: BenchContext): Promise<OpenFigures> {
   };
 }
 
+// ---------------------------------------------------------------- commands (issue 27)
+
+/** Shopping-cart commands through Emmett's CommandHandler on each store: the same rounds and rotation as the appends. */
+async function commandSection(ctx: BenchContext, peers: PeersModule | string, pg: Postgres | string | undefined, skipped: Map<SideId, string>): Promise<void> {
+  const size = SIZES[ctx.mode];
+  const sides: CommandSide[] = [];
+  try {
+    sides.push(await openEpistemeCommands(ctx.tempDir('episteme-bench-streams-ec-')));
+    if (typeof peers !== 'string') {
+      sides.push(openSQLiteCommands(peers, ctx.tempDir('episteme-bench-streams-sc-')));
+      if (typeof pg === 'object') sides.push(openPostgresCommands(peers, pg.connectionString));
+    }
+    const figures = await commandRounds(ctx.log, sides, size.rounds, size.sliceMs, turn, signalCheckpoint);
+    const notes = [
+      'Episteme: durability immediate, groupCommit: true. Emmett SQLite: its defaults (a connection per operation); commands queued one at a time (concurrent ones fail with SQLITE_BUSY). Emmett PostgreSQL: its default pool (10 connections), synchronous_commit on.',
+      ...[...skipped].map(([id, why]) => `${SIDE_LABELS[id]} skipped: ${why}.`),
+      ...sides.filter((x) => x.retried > 0).map((x) => `${x.label}: ${x.retried} command(s) failed with SQLITE_BUSY and were made again, their time included.`),
+    ];
+    ctx.report(commandTable(size.rounds, size.sliceMs, sides.map((x) => x.id), figures, notes));
+  } finally {
+    for (const x of sides) await x.close().catch(() => undefined);
+  }
+}
+
 // ---------------------------------------------------------------- the run
 
 export async function run(ctx: BenchContext): Promise<void> {
@@ -283,6 +308,9 @@ export async function run(ctx: BenchContext): Promise<void> {
   const readers: Side[] = [];
   try {
     setup = await openSides(ctx, peers, pg);
+    await commandSection(ctx, peers, pg, setup.skipped);
+    // EPISTEME_BENCH_STREAMS=commands: only the commands table (the rest of the suite takes a quarter of an hour)
+    if (process.env.EPISTEME_BENCH_STREAMS === 'commands') return;
     const plainDir = ctx.tempDir('episteme-bench-streams-plain-');
     const payloads = await commitPayloads(join(plainDir, 'sample'), 256);
     const journal = await openPlainJournal(join(plainDir, 'journal'));

@@ -71,7 +71,7 @@ export async function openEpisteme(dir: string, fill = false): Promise<Side & { 
  * appenders). An app with concurrent writers has to queue its appends like
  * this; the queue costs a promise per append.
  */
-function serialized<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+export function serialized<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   let tail: Promise<unknown> = Promise.resolve();
   return (...args) => {
     const result = tail.then(() => fn(...args));
