@@ -32,6 +32,7 @@ describe('npm run bench -- --smoke', () => {
     expect(stdout).toContain('== streams: appends with an expected version, durable');
     expect(stdout).toMatch(/^appends with an expected version \/ plain append of the same bytes, 1 appender .*(yes|no)$/m);
     expect(stdout).toContain('== streams: goals');
+    expect(stdout).toContain("== streams: shopping-cart commands through Emmett's CommandHandler, durable");
     expect(stdout).toContain('smoke mode: results not written');
     expect(stderr).not.toMatch(/suite \S+ failed/);
   });

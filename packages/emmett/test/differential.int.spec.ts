@@ -10,6 +10,7 @@ import {
   type ReadEvent,
 } from '@event-driven-io/emmett';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openEventStore, type EventStore as StoreEventStore } from '@episteme/store';
 import { getEpistemeEventStore, type EpistemeEventStore, type EpistemeReadEvent } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
@@ -66,9 +67,29 @@ afterEach(async () => {
   while (opened.length) await opened.pop()!.close();
 });
 
-async function runBoth(steps: Step[]): Promise<{ memory: unknown[]; episteme: unknown[]; store: EpistemeEventStore }> {
+/**
+ * The adapter on an embedded store, or on a store it only knows through
+ * @episteme/store's EventStore interface (what the cluster's store will
+ * be): the Emmett API must use nothing else.
+ */
+async function openAdapter(through: 'dir' | 'interface'): Promise<EpistemeEventStore> {
+  if (through === 'dir') return getEpistemeEventStore({ dir: tempDir() });
+  const inner = await openEventStore({ dir: tempDir() });
+  const only: StoreEventStore = {
+    appendToStream: (s, e, o) => inner.appendToStream(s, e, o),
+    readStream: (s, o) => inner.readStream(s, o),
+    aggregateStream: (s, o) => inner.aggregateStream(s, o),
+    streamExists: (s) => inner.streamExists(s),
+    readAll: (p) => inner.readAll(p),
+    deleteStream: (s, o) => inner.deleteStream(s, o),
+    close: () => inner.close(),
+  };
+  return getEpistemeEventStore({ store: only });
+}
+
+async function runBoth(steps: Step[], through: 'dir' | 'interface' = 'dir'): Promise<{ memory: unknown[]; episteme: unknown[]; store: EpistemeEventStore }> {
   const memoryStore = getInMemoryEventStore();
-  const store = await getEpistemeEventStore({ dir: tempDir() });
+  const store = await openAdapter(through);
   opened.push(store);
   const memory: unknown[] = [];
   const episteme: unknown[] = [];
@@ -166,11 +187,13 @@ const scenarios: Record<string, Step[]> = {
 };
 
 describe('the adapter against Emmett getInMemoryEventStore', () => {
-  for (const [name, steps] of Object.entries(scenarios)) {
-    it(`gives the same results: ${name}`, async () => {
-      const { memory, episteme } = await runBoth(steps);
-      expect(episteme).toEqual(memory);
-    });
+  for (const through of ['dir', 'interface'] as const) {
+    for (const [name, steps] of Object.entries(scenarios)) {
+      it(`gives the same results (${through === 'dir' ? 'embedded store' : 'a store known only by its interface'}): ${name}`, async () => {
+        const { memory, episteme } = await runBoth(steps, through);
+        expect(episteme).toEqual(memory);
+      });
+    }
   }
 
   it('returns increasing global positions from 1, lastEventGlobalPosition of the commit, and message ids stable across reads', async () => {
