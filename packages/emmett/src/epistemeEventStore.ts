@@ -17,7 +17,7 @@ import {
 import { isStoreError, StoreErrorCodes, type Event as StoreEvent, type EventStore, type VersionConflictError } from '@episteme/store';
 import { describeValue } from '@episteme/store/internals';
 import { createConsumer, type EpistemeConsumerOptions, type EpistemeEventStoreConsumer } from './consumer/consumer.js';
-import { localProcessorFeed, type ProcessorFeed } from './consumer/processorFeed.js';
+import { consumersOf, registryProcessorFeed, type ProcessorFeed, type StoreConsumers } from './consumer/processorFeed.js';
 import { EmmettInvalidArgumentError } from './errors.js';
 import { checkExpectedStreamVersion, toStoreExpectedVersion } from './expectedVersion.js';
 import { toEmmettGlobalPosition, toReadEvent, toStoreEvents, type EpistemeReadEvent } from './messages.js';
@@ -58,6 +58,7 @@ export class EpistemeEmmettEventStore implements EpistemeEventStore {
   constructor(
     readonly store: EventStore,
     private readonly hooks: EpistemeEventStoreHooks = {},
+    private readonly consumersGiven?: StoreConsumers,
   ) {}
 
   async appendToStream<EventType extends EmmettEvent, EventPayloadType extends EmmettEvent = EventType>(
@@ -125,7 +126,7 @@ export class EpistemeEmmettEventStore implements EpistemeEventStore {
   }
 
   consumer(options?: EpistemeConsumerOptions): EpistemeEventStoreConsumer {
-    const consumer = createConsumer(this, () => (this.feed ??= localProcessorFeed(this.store)), options, () => this.consumers.delete(consumer));
+    const consumer = createConsumer(this, () => (this.feed ??= registryProcessorFeed(consumersOf(this.store, this.consumersGiven))), options, () => this.consumers.delete(consumer));
     this.consumers.add(consumer);
     return consumer;
   }

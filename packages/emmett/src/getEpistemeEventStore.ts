@@ -6,12 +6,14 @@ import { checkOptions, type EpistemeEventStoreOptions } from './options.js';
  * Emmett's EventStore on Episteme: opens an embedded store on `dir` (the
  * journal's and the store's options as `openEventStore` takes them: say
  * `groupCommit: true` for many concurrent writers), or adapts a store
- * already open (`{ store }`). Asynchronous, unlike Emmett's own factories:
+ * already open (`{ store }`, any implementation of @episteme/store's
+ * EventStore; its processors' cursors and decoder in `consumers`, unless
+ * it is an embedded store, which has its own). Asynchronous, unlike Emmett's own factories:
  * the open recovers the journal first. Bad options reject with
  * EMMETT_INVALID_ARGUMENT (the store's own with STORE_INVALID_ARGUMENT or
  * the journal's WAL_* errors) before anything is created on disk.
  */
 export async function getEpistemeEventStore(options: EpistemeEventStoreOptions): Promise<EpistemeEventStore> {
-  const { open, store, hooks } = checkOptions(options);
-  return new EpistemeEmmettEventStore(store ?? (await openEventStore(open!)), hooks);
+  const { open, store, consumers, hooks } = checkOptions(options);
+  return new EpistemeEmmettEventStore(store ?? (await openEventStore(open!)), hooks, consumers);
 }

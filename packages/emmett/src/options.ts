@@ -1,6 +1,7 @@
 import type { AfterEventStoreCommitHandler, EventStore as EmmettEventStore } from '@event-driven-io/emmett';
 import type { EventStore, EventStoreOptions } from '@episteme/store';
 import { describeValue } from '@episteme/store/internals';
+import type { StoreConsumers } from './consumer/processorFeed.js';
 import { EmmettInvalidArgumentError } from './errors.js';
 
 /** Emmett's hooks of every event store (DefaultEventStoreOptions). */
@@ -16,11 +17,19 @@ export interface EpistemeEventStoreHooks {
  * of @episteme/store's EventStore interface, which the adapter then owns
  * and closes).
  */
-export type EpistemeEventStoreOptions = (EventStoreOptions & { store?: undefined; hooks?: EpistemeEventStoreHooks }) | { store: EventStore; hooks?: EpistemeEventStoreHooks };
+export type EpistemeEventStoreOptions =
+  | (EventStoreOptions & { store?: undefined; consumers?: undefined; hooks?: EpistemeEventStoreHooks })
+  | {
+      store: EventStore;
+      /** The cursors and decoder processors of this store use (an embedded store has its own; another implementation gives them). */
+      consumers?: StoreConsumers;
+      hooks?: EpistemeEventStoreHooks;
+    };
 
 export interface CheckedOptions {
   open: EventStoreOptions | undefined;
   store: EventStore | undefined;
+  consumers: StoreConsumers | undefined;
   hooks: EpistemeEventStoreHooks;
 }
 
@@ -31,7 +40,7 @@ export function checkOptions(options: unknown): CheckedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new EmmettInvalidArgumentError(`getEpistemeEventStore takes an options object ({ dir } or { store }), not ${describeValue(options)}`);
   }
-  const { store, hooks, ...open } = options as { store?: unknown; hooks?: unknown; dir?: unknown };
+  const { store, hooks, consumers, ...open } = options as { store?: unknown; hooks?: unknown; consumers?: unknown; dir?: unknown };
   if (hooks !== undefined) {
     if (typeof hooks !== 'object' || hooks === null) throw new EmmettInvalidArgumentError(`hooks must be an object, not ${describeValue(hooks)}`);
     const { onAfterCommit } = hooks as { onAfterCommit?: unknown };
@@ -47,10 +56,17 @@ export function checkOptions(options: unknown): CheckedOptions {
     const s = store as Record<string, unknown> | null;
     const missing = typeof s === 'object' && s !== null ? STORE_METHODS.filter((m) => typeof s[m] !== 'function') : STORE_METHODS;
     if (missing.length > 0) throw new EmmettInvalidArgumentError(`store must be an @episteme/store EventStore (missing ${missing.join(', ')})`);
-    return { open: undefined, store: store as EventStore, hooks: checkedHooks };
+    if (consumers !== undefined) {
+      const c = consumers as Partial<StoreConsumers> | null;
+      if (typeof c !== 'object' || c === null || typeof c.registry?.register !== 'function' || typeof c.decoder?.eventsOf !== 'function') {
+        throw new EmmettInvalidArgumentError('consumers must be { registry: ConsumerRegistry, decoder: EventDecoder } over the store\'s log');
+      }
+    }
+    return { open: undefined, store: store as EventStore, consumers: consumers as StoreConsumers | undefined, hooks: checkedHooks };
   }
+  if (consumers !== undefined) throw new EmmettInvalidArgumentError('consumers goes with { store }: an embedded store opened from dir has its own');
   if (typeof open.dir !== 'string' || open.dir.length === 0) {
     throw new EmmettInvalidArgumentError(`dir must be a non-empty string (the store's directory), not ${describeValue(open.dir)}`);
   }
-  return { open: open as EventStoreOptions, store: undefined, hooks: checkedHooks };
+  return { open: open as EventStoreOptions, store: undefined, consumers: undefined, hooks: checkedHooks };
 }

@@ -19,6 +19,8 @@ describe('bad input to the adapter', () => {
     ['an empty dir', { dir: '' }],
     ['a store that is not one', { store: { appendToStream: () => undefined } }],
     ['hooks.onAfterCommit not a function', { hooks: { onAfterCommit: 3 } }],
+    ['consumers beside dir', { dir: '/nonexistent/never-made', consumers: {} }],
+    ['consumers that are not a registry and a decoder', { store: { appendToStream() {}, readStream() {}, aggregateStream() {}, streamExists() {}, readAll() {}, close() {} }, consumers: { registry: {} } }],
   ];
   for (const [what, options] of badOptions) {
     it(`refuses ${what} with EMMETT_INVALID_ARGUMENT`, async () => {

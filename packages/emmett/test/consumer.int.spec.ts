@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getEpistemeEventStore, isEmmettAdapterError, type EpistemeEventStore } from '../src/index.js';
 import { cursorNameOf } from '../src/consumer/cursorName.js';
 import { ConsumerRegistry } from '@episteme/consumers';
-import type { LocalEventStore } from '@episteme/store';
+import { openEventStore, type LocalEventStore } from '@episteme/store';
 import { tempDir } from './helpers.js';
 
 type Added = Event<'Added', { n: number }>;
@@ -147,6 +147,31 @@ describe("Emmett's consumer on the adapter", () => {
     healthy.reactor<Added>({ processorId: 'flaky', eachMessage: async (e) => void seen.push(e.data.n) });
     await healthy.start();
     expect(seen).toEqual([1, 2]);
+  });
+
+  it('runs processors on a store known only by its interface, with the consumers it is given (as the cluster store will give its own)', async () => {
+    const inner = await openEventStore({ dir: tempDir() });
+    const store = await getEpistemeEventStore({
+      store: {
+        appendToStream: (s, e, o) => inner.appendToStream(s, e, o),
+        readStream: (s, o) => inner.readStream(s, o),
+        aggregateStream: (s, o) => inner.aggregateStream(s, o),
+        streamExists: (s) => inner.streamExists(s),
+        readAll: (p) => inner.readAll(p),
+        deleteStream: (s, o) => inner.deleteStream(s, o),
+        close: () => inner.close(),
+      },
+      consumers: { registry: ConsumerRegistry.forStore(inner), decoder: inner.decoder() },
+    });
+    opened.push(store);
+    for (let i = 0; i < 5; i++) await store.appendToStream(`x-${i % 2}`, [{ type: 'Added', data: { n: i } }, { type: 'Added', data: { n: 10 + i } }]);
+    const seen: bigint[] = [];
+    const consumer = store.consumer({ stopWhen: { noMessagesLeft: true } });
+    consumer.reactor<Added>({ processorId: 'by-interface', eachMessage: async (e) => void seen.push(e.metadata.globalPosition) });
+    await consumer.start();
+    const all: bigint[] = [];
+    for (let i = 0; i < 2; i++) for (const e of (await store.readStream(`x-${i}`)).events) all.push(e.metadata.globalPosition);
+    expect(seen).toEqual(all.sort((a, b) => (a < b ? -1 : 1)));
   });
 
   it('refuses to start without a processor, and consumer() on a store without cursors', async () => {

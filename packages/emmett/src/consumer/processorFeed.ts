@@ -1,5 +1,5 @@
 import { ConsumerRegistry, runConsumer, type RunResult } from '@episteme/consumers';
-import type { EventStore, LocalEventStore } from '@episteme/store';
+import type { EventDecoder, EventStore, LocalEventStore } from '@episteme/store';
 import type { CurrentMessageProcessorPosition } from '@event-driven-io/emmett';
 import { EmmettAdapterError, EmmettAdapterErrorCodes } from '../errors.js';
 import { toReadEvent, type EpistemeReadEvent } from '../messages.js';
@@ -41,16 +41,37 @@ function isLocalStore(store: EventStore): store is LocalEventStore {
   return typeof s.dir === 'string' && typeof s.decoder === 'function' && typeof s.log?.readMany === 'function';
 }
 
-/** The feed of a local store: its consumer registry (cursor files in `<dir>/consumers/`) and runConsumer. */
-export function localProcessorFeed(store: EventStore): ProcessorFeed {
+/**
+ * Where a store's processors get their cursors and events: a registry of
+ * consumers over the store's log, and the decoder of its records. An
+ * embedded store has both beside it; another implementation of the store
+ * (the cluster's) gives its own through `getEpistemeEventStore({ store, consumers })`.
+ */
+export interface StoreConsumers {
+  registry: ConsumerRegistry;
+  decoder: EventDecoder;
+}
+
+/** The consumers of a store: given, or the embedded store's own (cursor files in `<dir>/consumers/`). */
+export function consumersOf(store: EventStore, given: StoreConsumers | undefined): StoreConsumers {
+  if (given) return given;
   if (!isLocalStore(store)) {
     throw new EmmettAdapterError(
       EmmettAdapterErrorCodes.ConsumerUnsupported,
-      'consumer() needs durable cursors beside the store: an embedded store (getEpistemeEventStore({ dir })); this store does not offer them',
+      'consumer() needs durable cursors over the store\'s log: an embedded store (getEpistemeEventStore({ dir })), or { store, consumers: { registry, decoder } }',
     );
   }
-  const registry = ConsumerRegistry.forStore(store);
-  const decoder = store.decoder();
+  return { registry: ConsumerRegistry.forStore(store), decoder: store.decoder() };
+}
+
+/**
+ * The feed of a registry: runConsumer over its log, each record decoded
+ * into its commit's events. Valid for any log whose events' global
+ * positions are their record's position plus their index in the commit,
+ * with records further apart than their event counts (the journal's byte
+ * offsets; the cluster's sequence × 65536).
+ */
+export function registryProcessorFeed({ registry, decoder }: StoreConsumers): ProcessorFeed {
   return {
     checkpoint: (name) => (registry.has(name) ? BigInt(registry.get(name).cursor) : null),
     position(name, start) {
