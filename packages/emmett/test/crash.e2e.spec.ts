@@ -70,3 +70,48 @@ describe('commands through the adapter survive SIGKILL', () => {
     expect(inLog).toBeGreaterThanOrEqual(acks.size);
   });
 });
+
+describe('processor checkpoints survive SIGKILL', () => {
+  it('a reactor killed at random points and restarted skips no event: each restart begins at a commit start at or before the first event not yet seen', async () => {
+    const rnd = seededRandom(314);
+    const dir = tempDir();
+    const commitStarts = new Set<bigint>();
+    const all: bigint[] = [];
+    {
+      const store = await getEpistemeEventStore({ dir, durability: 'none' });
+      for (let c = 0; c < 1500; c++) {
+        const r = await store.appendToStream(`p-${c % 20}`, [0, 1, 2].map((i) => ({ type: 'Added', data: { n: c * 3 + i } })));
+        const first = r.lastEventGlobalPosition - 2n;
+        commitStarts.add(first);
+        all.push(first, first + 1n, first + 2n);
+      }
+      await store.close();
+    }
+    const seen = new Set<bigint>();
+    let kills = 0;
+    for (let run = 0; run < 40; run++) {
+      const child = spawnChild(join(import.meta.dirname, 'children', 'projectorRun.ts'), [dir]);
+      await child.waitFor((l) => l === 'ready');
+      // killed once it has handled a random number of events (or it finishes first)
+      const target = 1 + Math.floor(rnd() * 3000);
+      const line = await child.waitFor((l) => l === 'done' || child.lines.length > target, 60_000);
+      if (line !== 'done') {
+        child.proc.kill('SIGKILL');
+        kills++;
+      }
+      await child.exited;
+      const positions = child.lines.filter((l) => l.startsWith('seen ')).map((l) => BigInt(l.slice(5)));
+      if (positions.length > 0) {
+        const firstUnseen = all.find((p) => !seen.has(p));
+        expect(commitStarts.has(positions[0]!), `run ${run} begins at a commit start`).toBe(true);
+        expect(positions[0]! <= firstUnseen!, `run ${run} begins at or before the first event not yet seen`).toBe(true);
+        // in order, without a gap
+        for (let i = 1; i < positions.length; i++) expect(all.indexOf(positions[i]!)).toBe(all.indexOf(positions[i - 1]!) + 1);
+      }
+      for (const p of positions) seen.add(p);
+      if (child.lines.includes('done')) break;
+    }
+    expect(kills).toBeGreaterThan(0);
+    expect(all.every((p) => seen.has(p))).toBe(true);
+  });
+});
