@@ -81,13 +81,13 @@ export function createConsumer(eventStore: EpistemeEventStore, feedOf: () => Pro
   async function runOne(processor: EpistemeProcessor, signal: AbortSignal): Promise<void> {
     const feed = feedOf();
     const start = await processor.start(context);
-    if (start === undefined) return;
-    const name = cursorNameOf(processor.id);
-    const skipUpTo = feed.position(name, start);
+    if (start === undefined) return; // already running
     const stop = new AbortController();
     const onAbort = (): void => stop.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
+      const name = cursorNameOf(processor.id);
+      const skipUpTo = feed.position(name, start);
       const result = await feed.run(name, {
         signal: stop.signal,
         batchSize: o.batchSize,
