@@ -247,4 +247,20 @@ describe('the adapter against Emmett getInMemoryEventStore', () => {
     expect(seen[0]).toEqual(events);
     expect(seen[0]![1]!.metadata.globalPosition).toBe(r.lastEventGlobalPosition);
   });
+
+  it('close() stops its consumers and closes the journal: calls then reject with STORE_CLOSED and the directory opens again', async () => {
+    const dir = tempDir();
+    const store = await getEpistemeEventStore({ dir });
+    await store.appendToStream('z-1', [added(1)]);
+    const consumer = store.consumer();
+    consumer.reactor({ processorId: 'follower', eachMessage: () => undefined });
+    const running = consumer.start();
+    await store.close();
+    await running;
+    expect(consumer.isRunning).toBe(false);
+    expect(((await store.appendToStream('z-1', [added(2)]).catch((e: unknown) => e)) as { code?: string }).code).toBe('STORE_CLOSED');
+    const again = await getEpistemeEventStore({ dir });
+    opened.push(again);
+    expect((await again.readStream('z-1')).currentStreamVersion).toBe(1n);
+  });
 });

@@ -85,6 +85,7 @@ export function createConsumer(eventStore: EpistemeEventStore, feedOf: () => Pro
     const stop = new AbortController();
     const onAbort = (): void => stop.abort();
     signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) stop.abort(); // stopped while the processor was starting
     try {
       const name = cursorNameOf(processor.id);
       const skipUpTo = feed.position(name, start);
