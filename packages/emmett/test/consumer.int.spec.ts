@@ -174,6 +174,25 @@ describe("Emmett's consumer on the adapter", () => {
     expect(seen).toEqual(all.sort((a, b) => (a < b ? -1 : 1)));
   });
 
+  it('the same consumer started again after stop() goes on from where its processors were', async () => {
+    const store = await getEpistemeEventStore({ dir: tempDir() });
+    opened.push(store);
+    const seen: number[] = [];
+    const consumer = store.consumer();
+    consumer.reactor<Added>({ processorId: 'again', eachMessage: async (e) => void seen.push(e.data.n) });
+    await store.appendToStream('a-1', [{ type: 'Added', data: { n: 1 } }, { type: 'Added', data: { n: 2 } }]);
+    let running = consumer.start();
+    await until(() => seen.length === 2);
+    await consumer.stop();
+    await running;
+    await store.appendToStream('a-1', [{ type: 'Added', data: { n: 3 } }]);
+    running = consumer.start();
+    await until(() => seen.length >= 3);
+    await consumer.stop();
+    await running;
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
   it('refuses to start without a processor, and consumer() on a store without cursors', async () => {
     const dir = tempDir();
     const store = await getEpistemeEventStore({ dir });
