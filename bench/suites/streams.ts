@@ -309,7 +309,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   try {
     setup = await openSides(ctx, peers, pg);
     await commandSection(ctx, peers, pg, setup.skipped);
-    // EPISTEME_BENCH_STREAMS=commands: only the commands table (the rest of the suite takes a quarter of an hour)
+    // EPISTEME_BENCH_STREAMS=commands: only the commands table (the rest fills read datasets and a 1,000,000-stream store)
     if (process.env.EPISTEME_BENCH_STREAMS === 'commands') return;
     const plainDir = ctx.tempDir('episteme-bench-streams-plain-');
     const payloads = await commitPayloads(join(plainDir, 'sample'), 256);
