@@ -89,12 +89,12 @@ describe('processor checkpoints survive SIGKILL', () => {
     }
     const seen = new Set<bigint>();
     let kills = 0;
-    for (let run = 0; run < 40; run++) {
+    // 10 runs killed once they have handled a random number of events (unless one finishes first), then one run to the end
+    for (let run = 0; run <= 10; run++) {
       const child = spawnChild(join(import.meta.dirname, 'children', 'projectorRun.ts'), [dir]);
       await child.waitFor((l) => l === 'ready');
-      // killed once it has handled a random number of events (or it finishes first)
-      const target = 1 + Math.floor(rnd() * 3000);
-      const line = await child.waitFor((l) => l === 'done' || child.lines.length > target, 60_000);
+      const target = run < 10 ? 1 + Math.floor(rnd() * 3000) : Infinity;
+      const line = await child.waitFor((l) => l === 'done' || child.lines.length > target, 120_000);
       if (line !== 'done') {
         child.proc.kill('SIGKILL');
         kills++;
@@ -104,7 +104,7 @@ describe('processor checkpoints survive SIGKILL', () => {
       if (positions.length > 0) {
         const firstUnseen = all.find((p) => !seen.has(p));
         expect(commitStarts.has(positions[0]!), `run ${run} begins at a commit start`).toBe(true);
-        expect(positions[0]! <= firstUnseen!, `run ${run} begins at or before the first event not yet seen`).toBe(true);
+        if (firstUnseen !== undefined) expect(positions[0]! <= firstUnseen, `run ${run} begins at or before the first event not yet seen`).toBe(true);
         // in order, without a gap
         for (let i = 1; i < positions.length; i++) expect(all.indexOf(positions[i]!)).toBe(all.indexOf(positions[i - 1]!) + 1);
       }
