@@ -4,7 +4,7 @@ import { getEpistemeEventStore, isEmmettAdapterError, type EpistemeEventStore } 
 import { cursorNameOf } from '../src/consumer/cursorName.js';
 import { ConsumerRegistry } from '@episteme/consumers';
 import { openEventStore, type LocalEventStore } from '@episteme/store';
-import { tempDir } from './helpers.js';
+import { interfaceOnly, tempDir } from './helpers.js';
 
 type Added = Event<'Added', { n: number }>;
 type Other = Event<'Other', { n: number }>;
@@ -152,15 +152,7 @@ describe("Emmett's consumer on the adapter", () => {
   it('runs processors on a store known only by its interface, with the consumers it is given (as the cluster store will give its own)', async () => {
     const inner = await openEventStore({ dir: tempDir() });
     const store = await getEpistemeEventStore({
-      store: {
-        appendToStream: (s, e, o) => inner.appendToStream(s, e, o),
-        readStream: (s, o) => inner.readStream(s, o),
-        aggregateStream: (s, o) => inner.aggregateStream(s, o),
-        streamExists: (s) => inner.streamExists(s),
-        readAll: (p) => inner.readAll(p),
-        deleteStream: (s, o) => inner.deleteStream(s, o),
-        close: () => inner.close(),
-      },
+      store: interfaceOnly(inner),
       consumers: { registry: ConsumerRegistry.forStore(inner), decoder: inner.decoder() },
     });
     opened.push(store);
@@ -204,15 +196,7 @@ describe("Emmett's consumer on the adapter", () => {
     expect(isEmmettAdapterError(err, 'EMMETT_CONSUMER_STATE')).toBe(true);
     const inner = store.store;
     const wrapped = await getEpistemeEventStore({
-      store: {
-        appendToStream: (s, e, o) => inner.appendToStream(s, e, o),
-        readStream: (s, o) => inner.readStream(s, o),
-        aggregateStream: (s, o) => inner.aggregateStream(s, o),
-        streamExists: (s) => inner.streamExists(s),
-        readAll: (p) => inner.readAll(p),
-        deleteStream: (s, o) => inner.deleteStream(s, o),
-        close: async () => undefined,
-      },
+      store: interfaceOnly(inner, async () => undefined),
     });
     const c = wrapped.consumer();
     c.reactor({ processorId: 'x', eachMessage: () => undefined });

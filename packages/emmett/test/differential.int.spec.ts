@@ -10,9 +10,9 @@ import {
   type ReadEvent,
 } from '@event-driven-io/emmett';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openEventStore, type EventStore as StoreEventStore } from '@episteme/store';
+import { openEventStore } from '@episteme/store';
 import { getEpistemeEventStore, type EpistemeEventStore, type EpistemeReadEvent } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { interfaceOnly, tempDir } from './helpers.js';
 
 /**
  * The same scenarios against Emmett's in-memory store (the reference) and
@@ -75,16 +75,7 @@ afterEach(async () => {
 async function openAdapter(through: 'dir' | 'interface'): Promise<EpistemeEventStore> {
   if (through === 'dir') return getEpistemeEventStore({ dir: tempDir() });
   const inner = await openEventStore({ dir: tempDir() });
-  const only: StoreEventStore = {
-    appendToStream: (s, e, o) => inner.appendToStream(s, e, o),
-    readStream: (s, o) => inner.readStream(s, o),
-    aggregateStream: (s, o) => inner.aggregateStream(s, o),
-    streamExists: (s) => inner.streamExists(s),
-    readAll: (p) => inner.readAll(p),
-    deleteStream: (s, o) => inner.deleteStream(s, o),
-    close: () => inner.close(),
-  };
-  return getEpistemeEventStore({ store: only });
+  return getEpistemeEventStore({ store: interfaceOnly(inner) });
 }
 
 async function runBoth(steps: Step[], through: 'dir' | 'interface' = 'dir'): Promise<{ memory: unknown[]; episteme: unknown[]; store: EpistemeEventStore }> {
