@@ -1,0 +1,77 @@
+/**
+ * The app's write path one step at a time, outside the bench suites, to
+ * profile it (`--cpu-prof`) or compare two builds by CPU time:
+ *
+ *   node --conditions=source --import tsx [--cpu-prof] bench/appProfile.ts [what] [n]
+ *
+ * what: `steps` (default: each step of an assertion's way to the log timed
+ * alone: validation, prepareAssertion, the event's JSON, the store's
+ * appendToStream of prepared events, durability `none`), or one of
+ * `validate`, `prepare`, `append` alone (for a profile of that step).
+ * Prints CPU µs per assertion (the whole process).
+ */
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openEventStore } from '@episteme/store';
+import { AssertionMade, prepareAssertion, validated } from '@episteme/demo';
+
+const what = process.argv[2] ?? 'steps';
+const n = Number(process.argv[3] ?? 100_000);
+
+function input(i: number): Record<string, unknown> {
+  const h = Math.imul(i + 1, 2654435761) >>> 0;
+  return { subject: `entity-${h % 2000}`, predicate: 'hasColor', object: `value-${(h >>> 7) % 5000}`, confidence: ((h >>> 3) % 1001) / 1000, source: 'survey' };
+}
+
+const inputs = Array.from({ length: n }, (_, i) => input(i));
+const full = inputs.map((x, i) => ({ ...x, id: `a-${i}`, assertedAt: '2026-12-07T16:00:00.000Z' }));
+
+function cpuUs(fn: () => void): number {
+  const t0 = process.cpuUsage();
+  fn();
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / n;
+}
+
+async function cpuUsAsync(fn: () => Promise<void>): Promise<number> {
+  const t0 = process.cpuUsage();
+  await fn();
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / n;
+}
+
+let sink = 0;
+const steps: Record<string, () => number | Promise<number>> = {
+  validate: () => cpuUs(() => { for (const x of full) sink += validated(AssertionMade, x, 'assertion').id.length; }),
+  prepare: () => cpuUs(() => { for (const x of inputs) sink += prepareAssertion(x).id.length; }),
+  stringify: () => {
+    const events = full.slice(0, 1000).map((x) => prepareAssertion(x).event);
+    return cpuUs(() => { for (let i = 0; i < n; i++) sink += JSON.stringify(events[i % 1000]).length; });
+  },
+  append: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'episteme-app-profile-'));
+    const store = await openEventStore({ dir, durability: 'none' });
+    const prepared = inputs.map((x) => prepareAssertion(x));
+    try {
+      return await cpuUsAsync(async () => {
+        for (let i = 0; i < n; i += 1000) {
+          await Promise.all(prepared.slice(i, i + 1000).map((p) => store.appendToStream(p.stream, [p.event], { expectedVersion: 'no_stream' })));
+        }
+      });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+const chosen = what === 'steps' ? Object.keys(steps) : [what];
+for (const name of chosen) {
+  const step = steps[name];
+  if (step === undefined) throw new Error(`unknown step ${name}; steps: ${Object.keys(steps).join(', ')}`);
+  await step(); // warm-up
+  console.log(`${name.padEnd(10)} ${(await step()).toFixed(2)} µs CPU per assertion`);
+}
+if (sink < 0) console.log(sink);
