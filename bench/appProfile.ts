@@ -7,7 +7,9 @@
  * what: `steps` (default: each step of an assertion's way to the log timed
  * alone: validation, prepareAssertion, the event's JSON, the store's
  * appendToStream of prepared events, durability `none`), or one of
- * `validate`, `prepare`, `append` alone (for a profile of that step).
+ * `validate`, `prepare`, `append` alone (for a profile of that step), or
+ * `import` (`episteme import` of n lines in process, `WORKERS` threads, 0 by
+ * default; not part of `steps`).
  * Prints CPU µs per assertion (the whole process).
  */
 import 'reflect-metadata';
@@ -15,7 +17,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEventStore } from '@episteme/store';
-import { AssertionMade, prepareAssertion, validated } from '@episteme/demo';
+import { writeFileSync } from 'node:fs';
+import { AssertionMade, prepareAssertion, runCli, validated } from '@episteme/demo';
 
 const what = process.argv[2] ?? 'steps';
 const n = Number(process.argv[3] ?? 100_000);
@@ -65,9 +68,23 @@ const steps: Record<string, () => number | Promise<number>> = {
       rmSync(dir, { recursive: true, force: true });
     }
   },
+  import: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'episteme-app-profile-'));
+    const file = join(dir, 'in.ndjson');
+    writeFileSync(file, inputs.map((x) => JSON.stringify(x)).join('\n') + '\n');
+    let out = '';
+    try {
+      return await cpuUsAsync(async () => {
+        const code = await runCli(['--data', join(dir, 'data'), '--json', 'import', '--workers', process.env.WORKERS ?? '0', file], { stdout: (s) => void (out += s), stderr: () => undefined, stderrIsTTY: false, env: {} });
+        if (code !== 0) throw new Error(`import failed (${code}): ${out}`);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
 };
 
-const chosen = what === 'steps' ? Object.keys(steps) : [what];
+const chosen = what === 'steps' ? Object.keys(steps).filter((s) => s !== 'import') : [what];
 for (const name of chosen) {
   const step = steps[name];
   if (step === undefined) throw new Error(`unknown step ${name}; steps: ${Object.keys(steps).join(', ')}`);
