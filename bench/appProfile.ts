@@ -8,7 +8,8 @@
  * alone: validation, prepareAssertion, the event's JSON, the store's
  * appendToStream of prepared events, durability `none`), or one of
  * `validate`, `prepare`, `append` alone (for a profile of that step), or
- * `import` (`episteme import` of n lines in process, `WORKERS` threads, 0 by
+ * `demo` (the demo's append phase: 64 producers, projections and audit
+ * export following), or `import` (`episteme import` of n lines in process, `WORKERS` threads, 0 by
  * default; not part of `steps`).
  * Prints CPU µs per assertion (the whole process).
  */
@@ -18,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEventStore } from '@episteme/store';
 import { writeFileSync } from 'node:fs';
-import { AssertionMade, prepareAssertion, runCli, validated } from '@episteme/demo';
+import { container } from 'tsyringe';
+import { appOf, AssertionMade, prepareAssertion, resolveConfig, runAppendPhase, runCli, validated, wire } from '@episteme/demo';
 
 const what = process.argv[2] ?? 'steps';
 const n = Number(process.argv[3] ?? 100_000);
@@ -68,6 +70,18 @@ const steps: Record<string, () => number | Promise<number>> = {
       rmSync(dir, { recursive: true, force: true });
     }
   },
+  demo: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'episteme-app-profile-'));
+    const config = resolveConfig({ dataDir: dir, groupCommit: true, durability: 'immediate', maxSegmentBytes: 16 * 1024 * 1024 });
+    const app = appOf(await wire(container.createChildContainer(), config));
+    try {
+      return await cpuUsAsync(async () => void (await runAppendPhase(app, n, 64)));
+    } finally {
+      app.audit.close();
+      await app.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
   import: async () => {
     const dir = mkdtempSync(join(tmpdir(), 'episteme-app-profile-'));
     const file = join(dir, 'in.ndjson');
@@ -84,7 +98,7 @@ const steps: Record<string, () => number | Promise<number>> = {
   },
 };
 
-const chosen = what === 'steps' ? Object.keys(steps).filter((s) => s !== 'import') : [what];
+const chosen = what === 'steps' ? Object.keys(steps).filter((s) => s !== 'import' && s !== 'demo') : [what];
 for (const name of chosen) {
   const step = steps[name];
   if (step === undefined) throw new Error(`unknown step ${name}; steps: ${Object.keys(steps).join(', ')}`);
