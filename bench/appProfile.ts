@@ -103,6 +103,8 @@ for (const name of chosen) {
   const step = steps[name];
   if (step === undefined) throw new Error(`unknown step ${name}; steps: ${Object.keys(steps).join(', ')}`);
   await step(); // warm-up
-  console.log(`${name.padEnd(10)} ${(await step()).toFixed(2)} µs CPU per assertion`);
+  const t0 = performance.now();
+  const us = await step();
+  console.log(`${name.padEnd(10)} ${us.toFixed(2)} µs CPU per assertion, ${(((performance.now() - t0) * 1000) / n).toFixed(2)} µs wall`);
 }
 if (sink < 0) console.log(sink);

@@ -27,10 +27,12 @@ export function compiledCheckOf(cls: new () => object): CompiledCheck {
  * no, and may say "ask" where it would say yes).
  */
 export function validated<T extends object>(cls: new () => T, plain: unknown, what: string): T {
-  const record = refuseNonObjects(plain, what);
-  const c = compiledCheckOf(cls);
-  if ('check' in c && c.check(record)) return assigned(cls, record);
-  return checkedByClassValidator(cls, record, what);
+  if (typeof plain === 'object' && plain !== null && !Array.isArray(plain)) {
+    const c = compiledCheckOf(cls);
+    // an input the check accepts has only decorated names, none of them Object.prototype's: refuseNonObjects would pass it
+    if ('check' in c && c.check(plain as Record<string, unknown>)) return assigned(cls, plain as Record<string, unknown>);
+  }
+  return checkedByClassValidator(cls, refuseNonObjects(plain, what), what);
 }
 
 /** `validated` as it was before the compiled check: class-validator on every input (the reference of the differential test and the bench). */
