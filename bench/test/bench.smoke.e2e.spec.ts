@@ -28,6 +28,8 @@ describe('npm run bench -- --smoke', () => {
     expect(stdout).toContain('== verify: BLAKE3 cut-off');
     expect(stdout).toContain('== verify: CRC32C cut-off');
     expect(stdout).toContain('== import: NDJSON assertions end to end');
+    expect(stdout).toContain("== app: the assertions app's write path");
+    expect(stdout).toContain('== app: validating one assertion');
     // the streams suite runs Episteme always; the Emmett peers only where bench/peers is installed (a note says so)
     expect(stdout).toContain('== streams: appends with an expected version, durable');
     expect(stdout).toMatch(/^appends with an expected version \/ plain append of the same bytes, 1 appender .*(yes|no)$/m);

@@ -12,3 +12,5 @@ export { statsProjection, type StatsState } from './projections/stats.js';
 export { AuditExporter, AUDIT_CONSUMER } from './consumers/auditExport.js';
 export { runCli } from './cli/main.js';
 export { defaultPrepareOptions, PreparePool, type PreparePoolOptions } from './import/preparePool.js';
+export { runAppendPhase, type AppendPhaseResult } from './demo/appendPhase.js';
+export { assertionInput } from './demo/generate.js';

@@ -29,11 +29,11 @@ function exportedOffsets(disk: SimulatedDisk): number[] {
 }
 
 describe('AuditExporter through the FileIO seam', () => {
-  it('a power loss right after a batch keeps the file and its lines (the new file is synced into its directory)', () => {
+  it('a power loss right after a batch keeps the file and its lines (the new file is synced into its directory)', async () => {
     const disk = new SimulatedDisk();
     const audit = new AuditExporter(PATH, disk);
     audit.open();
-    audit.handle(records(0, 5));
+    await audit.handle(records(0, 5));
     disk.powerLoss();
     const again = new AuditExporter(PATH, disk);
     again.open();
@@ -41,12 +41,12 @@ describe('AuditExporter through the FileIO seam', () => {
     expect(exportedOffsets(disk)).toEqual([0, 100, 200, 300, 400]);
   });
 
-  it('a line holds the event: global position first (what the file remembers), stream, position, ids, type, time, data, metadata; other events are not exported', () => {
+  it('a line holds the event: global position first (what the file remembers), stream, position, ids, type, time, data, metadata; other events are not exported', async () => {
     const disk = new SimulatedDisk();
     const audit = new AuditExporter(PATH, disk);
     audit.open();
     const foreign: AppEvent = { type: 'NotAnAssertion', data: { reason: 'not a commit' }, metadata: undefined, id: '', stream: '', streamPosition: 0, globalPosition: 50, recordedAt: new Date(0) };
-    audit.handle([...records(0, 1), foreign]);
+    await audit.handle([...records(0, 1), foreign]);
     const fd = disk.open(PATH, 'r');
     const bytes = new Uint8Array(disk.size(fd));
     disk.read(fd, bytes, 0, bytes.length, 0);
@@ -58,11 +58,11 @@ describe('AuditExporter through the FileIO seam', () => {
     expect(audit.lastPosition).toBe(0);
   });
 
-  it('a write that fails partway is cut back and the batch, handed over again, is written once: no line lost, none twice', () => {
+  it('a write that fails partway is cut back and the batch, handed over again, is written once: no line lost, none twice', async () => {
     const disk = new SimulatedDisk();
     const audit = new AuditExporter(PATH, disk);
     audit.open();
-    audit.handle(records(0, 3));
+    await audit.handle(records(0, 3));
     // 20 bytes of the batch land, then the disk is full
     let calls = 0;
     disk.inject = ({ op, path }) => (op === 'write' && path === PATH ? (++calls === 1 ? { shortWrite: 20 } : { error: 'ENOSPC' }) : undefined);
@@ -70,16 +70,16 @@ describe('AuditExporter through the FileIO seam', () => {
     expect(audit.lastPosition).toBe(200);
     expect(exportedOffsets(disk)).toEqual([0, 100, 200]);
     disk.inject = undefined; // room again
-    audit.handle(records(300, 4)); // the runner delivers the batch again
+    await audit.handle(records(300, 4)); // the runner delivers the batch again
     expect(audit.lastPosition).toBe(600);
     expect(exportedOffsets(disk)).toEqual([0, 100, 200, 300, 400, 500, 600]);
   });
 
-  it('a torn write that leaves bytes behind is cut before the retry, which may be shorter', () => {
+  it('a torn write that leaves bytes behind is cut before the retry, which may be shorter', async () => {
     const disk = new SimulatedDisk();
     const audit = new AuditExporter(PATH, disk);
     audit.open();
-    audit.handle(records(0, 1));
+    await audit.handle(records(0, 1));
     let calls = 0;
     disk.inject = ({ op, path }) => {
       if (op !== 'write' || path !== PATH) return undefined;
@@ -87,21 +87,21 @@ describe('AuditExporter through the FileIO seam', () => {
       return calls === 1 ? { shortWrite: 30 } : calls === 2 ? { error: 'EIO' } : undefined;
     };
     expect(() => audit.handle(records(100, 3))).toThrow(/EIO/);
-    audit.handle(records(100, 1));
+    await audit.handle(records(100, 1));
     expect(exportedOffsets(disk)).toEqual([0, 100]);
   });
 
-  it('a failed sync: the unsynced lines are cut (never trusted, however they read back) and the batch, handed over again, is written once', () => {
+  it('a failed sync: the unsynced lines are cut (never trusted, however they read back) and the batch, handed over again, is written once', async () => {
     const disk = new SimulatedDisk();
     const audit = new AuditExporter(PATH, disk);
     audit.open();
-    audit.handle(records(0, 2));
+    await audit.handle(records(0, 2));
     let failNext = true;
     disk.inject = ({ op, path }) => (op === 'fsync' && path === PATH && failNext ? ((failNext = false), { error: 'EIO' }) : undefined);
-    expect(() => audit.handle(records(200, 2))).toThrow(/EIO/);
+    await expect(audit.handle(records(200, 2))).rejects.toThrow(/EIO/);
     expect(audit.lastPosition).toBe(100);
     expect(exportedOffsets(disk)).toEqual([0, 100]); // cut back, not left to a later sync
-    audit.handle(records(200, 2)); // the runner's retry
+    await audit.handle(records(200, 2)); // the runner's retry
     disk.powerLoss();
     const again = new AuditExporter(PATH, disk);
     again.open();
@@ -109,13 +109,13 @@ describe('AuditExporter through the FileIO seam', () => {
     expect(exportedOffsets(disk)).toEqual([0, 100, 200, 300]);
   });
 
-  it('a failed sync whose cut fails too: the exporter stops (every batch throws, saying why) until it is opened again', () => {
+  it('a failed sync whose cut fails too: the exporter stops (every batch throws, saying why) until it is opened again', async () => {
     const disk = new SimulatedDisk();
     const audit = new AuditExporter(PATH, disk);
     audit.open();
-    audit.handle(records(0, 2));
+    await audit.handle(records(0, 2));
     disk.inject = ({ op, path }) => ((op === 'fsync' || op === 'truncate') && path === PATH ? { error: 'EIO' } : undefined);
-    expect(() => audit.handle(records(200, 2))).toThrow(/EIO/);
+    await expect(audit.handle(records(200, 2))).rejects.toThrow(/EIO/);
     disk.inject = undefined;
     expect(() => audit.handle(records(200, 2))).toThrow(/stopped: cutting back a failed sync failed; restart/);
     audit.close();
@@ -123,7 +123,7 @@ describe('AuditExporter through the FileIO seam', () => {
     const again = new AuditExporter(PATH, disk);
     again.open();
     expect(again.lastPosition).toBe(100); // the unsynced lines are gone with the power
-    again.handle(records(200, 2));
+    await again.handle(records(200, 2));
     expect(exportedOffsets(disk)).toEqual([0, 100, 200, 300]);
   });
 });

@@ -23,6 +23,9 @@ interface AssertionState {
   subject: string | undefined;
 }
 
+/** The options of every new assertion's append, made once. */
+const NO_STREAM = Object.freeze({ expectedVersion: 'no_stream' as const });
+
 const NOTHING: AssertionState = Object.freeze({ standing: false, subject: undefined });
 
 function evolve(state: AssertionState, event: RecordedEvent<AssertionEvent>): AssertionState {
@@ -47,8 +50,13 @@ function asConflict(err: unknown): VersionConflictError | undefined {
 export class AssertionService {
   constructor(@inject(EVENT_STORE) private readonly store: LocalEventStore) {}
 
-  async assert(input: Record<string, unknown>, producer?: string): Promise<Appended> {
-    return this.assertPrepared(prepareAssertion(input, producer));
+  assert(input: Record<string, unknown>, producer?: string): Promise<Appended> {
+    // not an async function: the append's own promise is returned, one less per assertion
+    try {
+      return this.assertPrepared(prepareAssertion(input, producer));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
@@ -57,17 +65,21 @@ export class AssertionService {
    * assertion was retracted: a new assertion may take a retracted id, and is
    * appended after the retraction, at the version just read.
    */
-  async assertPrepared(p: PreparedAssertion): Promise<Appended> {
-    try {
-      return this.appended(p, await this.store.appendToStream(p.stream, [p.event], { expectedVersion: 'no_stream' }));
-    } catch (err) {
-      const conflict = asConflict(err);
-      if (!conflict) throw err;
-      const { state, currentVersion } = await this.stateOf(p.stream);
-      // version 0: the stream's first commit is still in flight (another append of this process)
-      if (currentVersion === 0 || state.standing) throw new IdInUseError(p.id, p.stream, 'no_stream', conflict.actual, currentVersion === 0 ? undefined : state.subject);
-      return this.appendAt(p, currentVersion);
-    }
+  assertPrepared(p: PreparedAssertion): Promise<Appended> {
+    return this.store.appendToStream(p.stream, [p.event], NO_STREAM).then(
+      (r) => this.appended(p, r),
+      (err: unknown) => this.afterConflict(p, err),
+    );
+  }
+
+  /** The new stream's append was refused: by a conflict, the id's stream exists; anything else is passed on. */
+  private async afterConflict(p: PreparedAssertion, err: unknown): Promise<Appended> {
+    const conflict = asConflict(err);
+    if (!conflict) throw err;
+    const { state, currentVersion } = await this.stateOf(p.stream);
+    // version 0: the stream's first commit is still in flight (another append of this process)
+    if (currentVersion === 0 || state.standing) throw new IdInUseError(p.id, p.stream, 'no_stream', conflict.actual, currentVersion === 0 ? undefined : state.subject);
+    return this.appendAt(p, currentVersion);
   }
 
   /**

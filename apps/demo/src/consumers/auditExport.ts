@@ -51,7 +51,11 @@ export class AuditExporter {
 
   /**
    * The batch handler: writes the new lines, then syncs before the cursor
-   * may move; `lastPosition` moves only once the lines are synced. A failed
+   * may move; `lastPosition` moves only once the lines are synced. The sync
+   * is the async one, resolved by the promise returned (the runner awaits it
+   * before the next batch and before its cursor moves): a synchronous one
+   * held the event loop, and with it the app's appends, for a third of the
+   * demo's append phase. A failed write throws at once. A failed
    * write or sync is cut back to the end of the last synced batch, and that
    * cut synced, before the error is thrown: the runner's retry writes the
    * batch again, whole. A failed sync may have dropped the pages it was
@@ -60,7 +64,7 @@ export class AuditExporter {
    * When the cut itself fails, every later batch throws until the exporter
    * is opened again.
    */
-  readonly handle = (events: readonly AppEvent[]): void => {
+  readonly handle = (events: readonly AppEvent[]): void | Promise<void> => {
     if (this.failure !== undefined) {
       throw new Error(`audit export to ${this.path} stopped: cutting back ${this.failure.what} failed; restart to resume from what the file holds`, { cause: this.failure.err });
     }
@@ -83,15 +87,17 @@ export class AuditExporter {
       this.cutBack('a failed write');
       throw err;
     }
-    try {
-      this.io.fsync(fd);
-    } catch (err) {
-      this.cutBack('a failed sync');
-      throw err;
-    }
-    this.size += bytes.length;
-    this.lastPosition = last;
-    this.written += lines.length;
+    return this.io.fsyncAsync(fd).then(
+      () => {
+        this.size += bytes.length;
+        this.lastPosition = last;
+        this.written += lines.length;
+      },
+      (err: unknown) => {
+        this.cutBack('a failed sync');
+        throw err;
+      },
+    );
   };
 
   /** Cuts the file back to the end of the last synced batch, durably; on failure the exporter stops. */

@@ -17,12 +17,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { container } from 'tsyringe';
 import { table, formatBytes } from '@episteme/wal/cli';
-import { AUDIT_CONSUMER } from '../consumers/auditExport.js';
 import { appOf, wire } from '../app/container.js';
 import { resolveConfig } from '../app/config.js';
 import { streamOf, type AssertionEvent } from '../domain/events.js';
 import type { BeliefsState } from '../projections/beliefs.js';
-import { assertionInput } from './generate.js';
+import { runAppendPhase } from './appendPhase.js';
 
 const TOTAL = Number(process.env.EPISTEME_DEMO_RECORDS ?? 100_000);
 const PRODUCERS = 64;
@@ -35,29 +34,7 @@ say(`Episteme demo in ${dataDir}\n`);
 
 // ---- 1. producers, projections and the audit consumer at once
 let app = appOf(await wire(container.createChildContainer(), config));
-await app.engine.start();
-app.audit.open();
-const stopAudit = new AbortController();
-const auditRun = app.audit.run(app.registry, stopAudit.signal);
-
-const started = performance.now();
-let appended = 0;
-await Promise.all(
-  Array.from({ length: PRODUCERS }, async (_, p) => {
-    for (let i = p; i < TOTAL; i += PRODUCERS) {
-      await app.service.assert(assertionInput(i, p), `producer-${p}`);
-      appended++;
-    }
-  }),
-);
-const appendSeconds = (performance.now() - started) / 1000;
-const head = app.store.log.head; // the log's bytes, the records' framing included
-await app.engine.waitFor(head);
-while (app.registry.get(AUDIT_CONSUMER).cursor < head) {
-  await new Promise((r) => setTimeout(r, 20));
-  if (app.audit.written >= TOTAL) break;
-}
-const followSeconds = (performance.now() - started) / 1000;
+const { appended, appendSeconds, followSeconds, head } = await runAppendPhase(app, TOTAL, PRODUCERS);
 say('1. appended with group commit, projections and audit export following');
 say(
   table(
@@ -65,9 +42,6 @@ say(
     [[String(appended), String(PRODUCERS), appendSeconds.toFixed(2), Math.round(appended / appendSeconds).toLocaleString('en'), (head / 1e6 / appendSeconds).toFixed(1), followSeconds.toFixed(2), String(head), String(segments())]],
   ),
 );
-stopAudit.abort();
-await auditRun;
-await app.engine.stop();
 say(table(['consumer', 'cursor', 'head', 'lag records', 'state'], app.registry.list().map((c) => [c.name, String(c.cursor), String(c.head), String(c.lagRecords), c.state])));
 say(table(['projection', 'version', 'checkpoint', 'events', 'status'], app.engine.list().map((p) => [p.name, String(p.version), String(p.checkpoint), String(p.events), p.status])));
 app.audit.close();

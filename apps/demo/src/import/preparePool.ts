@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { prepareBatch, unpackBatch, type ImportLine } from './preparedBatch.js';
+import { prepareHere, unpackBatch, type ImportLine } from './preparedBatch.js';
 import type { PrepareReply, PrepareRequest } from './prepareWorker.js';
 
 export interface PreparePoolOptions {
@@ -17,14 +17,20 @@ export interface PreparePoolOptions {
 }
 
 /**
- * Workers an import uses by default: validating a line with class-validator
- * costs 15-20 µs, most of a whole import per line on one thread, so on
- * a machine with two cores or more the lines are prepared in parallel
- * (the main thread keeps reading, checking ids and appending, which is cheap).
+ * Workers an import uses by default, chosen by measurement (bench/README.md,
+ * `import` suite): with the compiled validation a line costs about 3 µs to
+ * parse and validate, against 15-20 µs for the store's append of it, and
+ * a worker's line still costs the appending thread a decode and a JSON.parse
+ * of its event. On two cores a worker made an import slower and cost 40%
+ * more CPU per line (its thread competes with the appending one and the
+ * journal's syncs), so up to two cores the lines are prepared on the
+ * appending thread. With more cores one worker takes the parsing and
+ * validation off it (not measured here: this machine has two). `--workers`
+ * overrides.
  */
 export function defaultPrepareOptions(): PreparePoolOptions {
   const cores = availableParallelism();
-  return { workers: cores < 2 ? 0 : Math.min(cores, 4), startAfterLines: 2000 };
+  return { workers: cores <= 2 ? 0 : 1, startAfterLines: 2000 };
 }
 
 interface Slot {
@@ -120,7 +126,7 @@ export class PreparePool {
   }
 
   private here(lines: string[]): (ImportLine | string)[] {
-    return unpackBatch(prepareBatch(lines, this.producer));
+    return prepareHere(lines, this.producer);
   }
 
   private start(): void {

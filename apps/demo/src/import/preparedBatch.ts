@@ -1,14 +1,23 @@
+import type { PreparedAssertion } from '../domain/prepare.js';
 import { prepareLine } from '../domain/prepareLine.js';
 
 /**
- * An import line ready to append: its event as JSON (`{type, data,
+ * An import line ready to append, and its id when the line named one (only
+ * those can collide). Prepared on the thread that appends, it is the event
+ * itself; from an import worker, its event as JSON (`{type, data,
  * metadata}`, validated; the main thread parses it back for the store, which
- * costs less than posting an object per line), and its id when the line
- * named one (only those can collide).
+ * costs less than posting an object per line).
  */
-export interface ImportLine {
-  payload: Uint8Array;
-  givenId?: string;
+export type ImportLine = ({ payload: Uint8Array } | { prepared: PreparedAssertion }) & { givenId?: string };
+
+/** Prepares `lines` in order on this thread, for this thread: no encoding, the events as they are. */
+export function prepareHere(lines: string[], producer: string): (ImportLine | string)[] {
+  return lines.map((line) => {
+    const p = prepareLine(line, producer);
+    if (typeof p === 'string') return p;
+    // a PreparedLine is a PreparedAssertion (with givenId beside it): not copied
+    return p.givenId ? { prepared: p, givenId: p.id } : { prepared: p };
+  });
 }
 
 const encoder = new TextEncoder();
@@ -29,7 +38,7 @@ export interface PreparedBatch {
   givenIds: [index: number, id: string][];
 }
 
-/** Prepares `lines` in order; throws only what prepareLine throws (a bug, not bad input). */
+/** Prepares `lines` in order, for another thread; throws only what prepareLine throws (a bug, not bad input). */
 export function prepareBatch(lines: string[], producer: string): PreparedBatch {
   const prepared = lines.map((line) => {
     const p = prepareLine(line, producer);

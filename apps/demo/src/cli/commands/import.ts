@@ -47,7 +47,7 @@ export const importCommand = defineCommand({
     workers: {
       type: 'integer',
       value: 'n',
-      description: `threads that validate lines beside the one that appends (default ${defaultPrepareOptions().workers}: one per core, at most 4; 0 on one core)`,
+      description: `threads that validate lines beside the one that appends (default ${defaultPrepareOptions().workers}: 0 up to two cores, where a worker was measured to slow an import down; 1 on more)`,
       min: 0,
       max: 16,
     },
@@ -236,8 +236,9 @@ export const importCommand = defineCommand({
 
 const decoder = new TextDecoder();
 
-/** A line's event as the worker encoded it, back as an object for the store (which encodes it into the commit). */
+/** A line's event: as prepared on this thread, or as a worker encoded it, back as an object for the store (which encodes it into the commit). */
 function preparedOf(line: ImportLine): PreparedAssertion {
+  if ('prepared' in line) return line.prepared;
   const event = JSON.parse(decoder.decode(line.payload)) as PreparedAssertion['event'];
   return { id: event.data.id, stream: streamOf(event.data.id), event };
 }
