@@ -1,0 +1,10 @@
+/**
+ * @episteme/nats: Episteme on NATS JetStream. A relay ships a journal into a
+ * replicated stream exactly once; the log interface over a stream lets the
+ * consumers and projections packages run on other machines; the event
+ * store runs on the cluster with the same API. See docs/nats.md.
+ */
+export * from './errors.js';
+export { connectCluster, type NatsConnectOptions } from './connection.js';
+export { runRelay, type RelayOptions, type RelayProgress, type RelayResult } from './relay/runRelay.js';
+export { OFFSET_HEADER, NEXT_HEADER } from './messageHeaders.js';
