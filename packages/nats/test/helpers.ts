@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { StreamConfig } from '@nats-io/jetstream';
 import { jetStreamHandles } from '../src/handles.js';
+import { retryTransient } from '../src/transient.js';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Journal, type JournalReader } from '@episteme/wal';
 import { streamMessages } from '../src/streamMessages.js';
@@ -69,6 +71,28 @@ export async function journalWith(count: number, options: { dir?: string; seed?:
     await journal.appendBatch(batch);
   }
   return journal;
+}
+
+/** A journal of `count` records, closed, opened read-only as a relay in another process would (no background writes). */
+export async function readerOf(count: number, options: { seed?: number } = {}): Promise<JournalReader> {
+  const writer = await journalWith(count, options);
+  await writer.close();
+  return track(await Journal.openForRead({ dir: writer.dir }));
+}
+
+/** Adds a stream, retrying while the young cluster times out (the first R3 stream of a loaded machine can). */
+export async function addStream(nc: NatsConnection, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  const { jsm } = await jetStreamHandles(nc);
+  await retryTransient(
+    async () => {
+      try {
+        await jsm.streams.add(config);
+      } catch (error) {
+        if (!/already in use/i.test((error as Error).message)) throw error;
+      }
+    },
+    { what: `adding stream ${config.name}` },
+  );
 }
 
 export async function appendRecords(journal: Journal, from: number, count: number, seed = 0): Promise<void> {

@@ -71,42 +71,46 @@ export async function runRelay(reader: LogReader, options: RelayOptions): Promis
   const registry = options.registry ?? journalRegistry(reader);
   const deadlineMs = options.deadlineMs ?? 60_000;
 
-  registry.register(name, { startFrom: 'earliest' });
   const nc = options.connection ?? (await connectCluster({ ...options, servers: options.servers ?? [] }));
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const window = new PublishWindow(nc, { ...(options.window !== undefined ? { window: options.window } : {}) });
   const ship: ShipState = { shipped: 0, position: 0, streamSeq: 0 };
   let resyncs = 0;
   const progress = (): RelayProgress => ({ ...ship, head: reader.head, lagBytes: Math.max(0, reader.head - ship.position), resyncs });
   let committed = -1;
-  const commitCursor = (): void => {
-    if (ship.position === committed) return;
+  const commitCursor = (state: 'running' | 'stopped' = 'running'): void => {
+    if (ship.position === committed && state === 'running') return;
     const current = registry.get(name).cursor;
+    // the stream is the truth: a cursor file ahead of it (a stream recreated by an operator) moves back
     if (ship.position < current) registry.reset(name, ship.position);
-    else registry.commit(name, ship.position, { state: 'running', pid: process.pid });
+    registry.commit(name, ship.position, state === 'running' ? { state, pid: process.pid } : { state });
     committed = ship.position;
   };
-  // a cursor commit that fails (the disk under the cursor files) stops the relay with that error
-  const stop = new AbortController();
+  let ticker: NodeJS.Timeout | undefined;
   let tickError: unknown;
-  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-  const ticker = setInterval(() => {
-    try {
-      commitCursor();
-      options.onProgress?.(progress());
-    } catch (error) {
-      tickError ??= error;
-      stop.abort();
-    }
-  }, options.progressEveryMs ?? 1_000);
 
   try {
     const { jsm } = await jetStreamHandles(nc, deadlineMs, signal);
     await ensureStream(jsm, { stream, subjects: [subject], ...(options.replicas !== undefined ? { replicas: options.replicas } : {}), deadlineMs });
+    // checked before anything is written: a stream of another journal, or foreign messages, change nothing here
+    let resume = await readResumePoint(jsm, stream, deadlineMs);
+    checkResume(reader, stream, resume);
+    registry.register(name, { startFrom: 'earliest' });
+    // a cursor commit that fails (the disk under the cursor files) stops the relay with that error
+    ticker = setInterval(() => {
+      try {
+        commitCursor();
+        options.onProgress?.(progress());
+      } catch (error) {
+        tickError ??= error;
+        stop.abort();
+      }
+    }, options.progressEveryMs ?? 1_000);
+
     let lastProgressAt = Date.now();
     for (;;) {
-      const resume = await readResumePoint(jsm, stream, deadlineMs);
-      const start = checkResume(reader, stream, resume);
-      ship.position = start;
+      ship.position = checkResume(reader, stream, resume);
       ship.streamSeq = resume.lastSeq;
       commitCursor();
       const before = ship.shipped;
@@ -122,14 +126,14 @@ export async function runRelay(reader: LogReader, options: RelayOptions): Promis
       else if (Date.now() - lastProgressAt > deadlineMs) {
         throw new NatsClusterError(NatsErrorCodes.Unavailable, `stream ${stream} accepted no record for ${deadlineMs} ms (${outcome.description})`);
       } else await pause(Math.min(1_000, 50 * resyncs), signal);
+      resume = await readResumePoint(jsm, stream, deadlineMs);
     }
-    commitCursor();
-    registry.commit(name, ship.position, { state: 'stopped' });
+    commitCursor('stopped');
     return progress();
   } finally {
     clearInterval(ticker);
     window.close();
-    options.onProgress?.(progress());
+    if (committed >= 0) options.onProgress?.(progress());
     if (options.connection === undefined) await nc.close();
   }
 }

@@ -208,6 +208,24 @@ export class TestCluster {
         await sleep(50);
       }
     }
+    // healthy servers may still be electing JetStream's meta leader; requests time out until one is
+    if (this.nodes.length > 1) {
+      const node = this.nodes.find((n) => n.process !== undefined)!;
+      while (!(await hasMetaLeader(node.httpPort))) {
+        if (Date.now() > deadline) throw new Error(`the cluster elected no JetStream meta leader within ${timeoutMs} ms`);
+        await sleep(50);
+      }
+    }
+  }
+}
+
+async function hasMetaLeader(httpPort: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${httpPort}/jsz`, { signal: AbortSignal.timeout(2_000) });
+    const body = (await response.json()) as { meta_cluster?: { leader?: string } };
+    return typeof body.meta_cluster?.leader === 'string' && body.meta_cluster.leader !== '';
+  } catch {
+    return false;
   }
 }
 
