@@ -8,3 +8,6 @@ export * from './errors.js';
 export { connectCluster, type NatsConnectOptions } from './connection.js';
 export { runRelay, type RelayOptions, type RelayProgress, type RelayResult } from './relay/runRelay.js';
 export { OFFSET_HEADER, NEXT_HEADER } from './messageHeaders.js';
+export { NatsLog, type NatsLogOptions } from './log/natsLog.js';
+export { KvCursorStore } from './log/kvCursorStore.js';
+export { natsRegistry } from './log/natsRegistry.js';

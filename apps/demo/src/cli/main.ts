@@ -10,6 +10,7 @@ import type { AppCommand } from './command.js';
 import { commands } from './commands/index.js';
 import { openApp, type CommandContext } from './context.js';
 import { refuseJournalAsDataDir } from './dataDir.js';
+import { NATS_ENV, resolveNatsTarget } from './natsOptions.js';
 
 /** What runCli reads and writes: episteme-wal's (see there), with the environment and a stream as stdin (`import -`). */
 export interface CliIO extends Pick<WalCliIO, 'stdout' | 'stderr' | 'stderrIsTTY' | 'onInterrupt'> {
@@ -24,6 +25,8 @@ const GLOBAL_FLAGS = {
   'segment-bytes': { type: 'string', value: 'bytes', description: `segment size (env ${ENV.maxSegmentBytes}, default 64 MiB)` },
   'max-payload-bytes': { type: 'string', value: 'bytes', description: `largest record (env ${ENV.maxPayloadBytes}, default 16 MiB): a journal with larger ones needs at least their size` },
   'lock-wait': { type: 'string', value: 'ms', description: `how long a command that writes waits for another process's writer lock (env ${ENV.lockWaitMs}, default 5000; 0: refuse at once)` },
+  nats: { type: 'string', value: 'url,...', description: `a NATS JetStream cluster (env ${NATS_ENV.servers}; credentials from ${NATS_ENV.user}/${NATS_ENV.pass}, ${NATS_ENV.token}, ${NATS_ENV.nkeySeed}, ${NATS_ENV.creds}, ${NATS_ENV.ca})` },
+  'nats-stream': { type: 'string', value: 'name', description: `the JetStream stream (env ${NATS_ENV.stream})` },
   json: { type: 'boolean', description: 'machine-readable output' },
   debug: { type: 'boolean', description: 'print stack traces of unexpected errors' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
@@ -78,6 +81,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       stderrIsTTY: io.stderrIsTTY,
       stdin: io.stdin ?? process.stdin,
       open: (mode, options) => openApp(config, mode, io.stderr, options),
+      nats: resolveNatsTarget({ nats: globals.nats, stream: globals['nats-stream'] }, io.env ?? process.env),
       onInterrupt: io.onInterrupt ?? processInterrupts,
     };
     return await command.run(args, ctx);
