@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runConsumer } from '@episteme/consumers';
 import type { LogRecord } from '@episteme/wal';
 import { NatsLog, natsRegistry, runRelay } from '../src/index.js';
+import { positionAfter } from '../src/log/positions.js';
 import { appendRecords, CLUSTER_TEST_TIMEOUT, journalWith, skipReason, useCluster } from './helpers.js';
 
 const quiet = { warn: () => undefined };
@@ -9,38 +10,39 @@ const quiet = { warn: () => undefined };
 describe.skipIf(skipReason !== undefined)('the log interface over a JetStream stream', () => {
   const { cluster } = useCluster();
 
-  it('a consumer on another machine reads every relayed record in order; next is the stream sequence; following sees new ones', async () => {
+  it('a consumer on another machine reads every relayed record in order; next is the stream sequence × 65536; following sees new ones', async () => {
     const journal = await journalWith(3000);
     await runRelay(journal, { servers: cluster().servers, stream: 'read_side' });
     const log = await NatsLog.open({ servers: cluster().servers, stream: 'read_side' });
     try {
       expect(log.earliest).toBe(0);
-      expect(log.head).toBe(3000);
+      expect(log.head).toBe(positionAfter(3000));
       expect(log.countRecords(0)).toBe(3000);
+      expect(log.boundaryAtOrBefore(positionAfter(3) + 7)).toBe(positionAfter(3));
       const registry = natsRegistry(log, { logger: quiet });
       registry.register('copy');
       const seen: LogRecord[] = [];
       const stop = new AbortController();
       const run = runConsumer(registry, 'copy', { handler: (r) => void seen.push({ ...r, payload: r.payload.slice() }), signal: stop.signal, commitEveryRecords: 500 });
-      await log.waitBeyond(2999);
+      await log.waitBeyond(positionAfter(2999));
       await appendRecords(journal, 3000, 1000);
       await runRelay(journal, { servers: cluster().servers, stream: 'read_side' });
       while (seen.length < 4000) await new Promise((r) => setTimeout(r, 50));
       stop.abort();
       const result = await run;
-      expect(result.cursor).toBe(4000);
+      expect(result.cursor).toBe(positionAfter(4000));
       const payloads: Buffer[] = [];
       for await (const r of journal.readFrom(0)) payloads.push(Buffer.from(r.payload));
       expect(seen.map((r) => Buffer.from(r.payload))).toEqual(payloads);
-      expect(seen.map((r) => r.next)).toEqual(Array.from({ length: 4000 }, (_, i) => i + 1));
-      expect(registry.get('copy').cursor).toBe(4000);
+      expect(seen.map((r) => r.next)).toEqual(Array.from({ length: 4000 }, (_, i) => positionAfter(i + 1)));
+      expect(registry.get('copy').cursor).toBe(positionAfter(4000));
     } finally {
       await log.close();
     }
     // the cursor is in the replicated bucket: another handle sees it
     const again = await NatsLog.open({ servers: cluster().servers, stream: 'read_side' });
     try {
-      expect(natsRegistry(again, { logger: quiet }).get('copy').cursor).toBe(4000);
+      expect(natsRegistry(again, { logger: quiet }).get('copy').cursor).toBe(positionAfter(4000));
     } finally {
       await again.close();
     }
@@ -54,26 +56,26 @@ describe.skipIf(skipReason !== undefined)('the log interface over a JetStream st
       const registry = natsRegistry(log, { logger: quiet, autoCleanup: false });
       registry.register('slow');
       registry.register('fast');
-      registry.commit('fast', 1000);
-      registry.commit('slow', 400);
+      registry.commit('fast', positionAfter(1000));
+      registry.commit('slow', positionAfter(400));
       // retention trusts durable commits only: the bucket must have taken them
       expect(registry.cleanup()).toEqual([]);
       await log.cursors.flush();
       expect(registry.cleanup()).toEqual(['retained sequences 1..400']);
-      expect(log.earliest).toBe(400);
-      registry.commit('slow', 1000);
+      expect(log.earliest).toBe(positionAfter(400));
+      registry.commit('slow', positionAfter(1000));
       await log.cursors.flush();
       registry.cleanup();
-      expect(log.earliest).toBe(999); // the last message stays: a relay resumes from it
+      expect(log.earliest).toBe(positionAfter(999)); // the last message stays: a relay resumes from it
     } finally {
       await log.close();
     }
     // a reader that opens after the purge starts at the first retained sequence, and says so
     const later = await NatsLog.open({ servers: cluster().servers, stream: 'retained' });
     try {
-      expect(later.earliest).toBe(999);
+      expect(later.earliest).toBe(positionAfter(999));
       expect(() => later.readMany(0, 10)).toThrow(expect.objectContaining({ code: 'NATS_HISTORY_DELETED' }));
-      expect(later.readMany(999, 10).map((r) => r.next)).toEqual([1000]);
+      expect(later.readMany(positionAfter(999), 10).map((r) => r.next)).toEqual([positionAfter(1000)]);
       // and the relay still resumes from the last message
       await appendRecords(journal, 1000, 10);
       expect((await runRelay(journal, { servers: cluster().servers, stream: 'retained' })).shipped).toBe(10);

@@ -7,6 +7,7 @@ import { jetStreamHandles, type JetStreamHandles } from '../handles.js';
 import { checkStreamName, streamInfoOrUndefined } from '../streamLayout.js';
 import { retryTransient } from '../transient.js';
 import { KvCursorStore } from './kvCursorStore.js';
+import { positionAfter, seqBefore } from './positions.js';
 import { RecordBuffer } from './recordBuffer.js';
 import { StreamFollower } from './streamFollower.js';
 
@@ -28,7 +29,8 @@ const READ_BATCH = 256;
 /**
  * The log interface over a JetStream stream, for the consumers and
  * projections packages on another machine than the writer's. A record's
- * `next` is its stream sequence (position 0 lies before the first message);
+ * `next` is its stream sequence times 65536 (positions.ts: room for the
+ * global positions of a commit's events; position 0 lies before the first message);
  * the handle keeps the stream's retained records in memory, fetched by an
  * ordered consumer and followed as they arrive, so `head` is what this
  * reader has seen. Retention purges the stream below a position (never its
@@ -73,7 +75,7 @@ export class NatsLog implements LogReader, Retention {
       const kv = await retryTransient(() => new Kvm(handles.js).create(bucket, { replicas: options.replicas ?? 3, history: 1 }), { what: `cursor bucket ${bucket}`, deadlineMs });
       const cursors = await KvCursorStore.open(kv, bucket);
       const buffer = new RecordBuffer();
-      buffer.reset(Math.max(0, info.state.first_seq - 1));
+      buffer.reset(positionAfter(Math.max(0, info.state.first_seq - 1)));
       const log = new NatsLog({ stream, handles, cursors, buffer, ownsConnection: options.connection === undefined });
       log.follower.start();
       await log.caughtUpTo(info.state.last_seq);
@@ -172,15 +174,15 @@ export class NatsLog implements LogReader, Retention {
    */
   deleteBelow(offset: number): string[] {
     this.checkOpen();
-    const last = this.head; // the sequence of the last message
-    const below = Math.min(offset, last - 1);
+    const below = Math.min(offset, this.buffer.lastStart); // the last message stays
     if (below <= this.earliest) return [];
-    const from = this.earliest + 1;
+    const from = seqBefore(this.earliest) + 1;
+    const to = seqBefore(below);
     this.buffer.dropBelow(below);
     this.purges = this.purges.then(() =>
-      retryTransient(() => this.handles.jsm.streams.purge(this.stream, { seq: below + 1 }), { what: `purging stream ${this.stream}` }).catch(() => undefined),
+      retryTransient(() => this.handles.jsm.streams.purge(this.stream, { seq: to + 1 }), { what: `purging stream ${this.stream}` }).catch(() => undefined),
     );
-    return [`${this.stream} sequences ${from}..${below}`];
+    return [`${this.stream} sequences ${from}..${to}`];
   }
 
   /** Stops following, waits for queued cursor writes and purges, closes the connection this opened. */
@@ -196,7 +198,7 @@ export class NatsLog implements LogReader, Retention {
   }
 
   private async caughtUpTo(lastSeq: number): Promise<void> {
-    while (this.head < lastSeq && this.follower.failure === undefined) await this.waitBeyond(this.head);
+    while (this.head < positionAfter(lastSeq) && this.follower.failure === undefined) await this.waitBeyond(this.head);
     if (this.follower.failure !== undefined) throw this.follower.failure;
   }
 

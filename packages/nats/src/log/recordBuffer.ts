@@ -1,10 +1,11 @@
 import type { LogRecord } from '@episteme/wal';
 import { checksums } from '@episteme/wal/internals';
+import { positionAfter } from './positions.js';
 
 /**
  * The records of a stream held by one reader, in sequence order. Positions
  * are contiguous over the stream's sequences: the record of sequence `s`
- * ends at position `s` (`next`) and starts where the record before it
+ * ends at `positionAfter(s)` (`next`) and starts where the record before it
  * ended, so position 0 is before the stream's first message and a deleted
  * message leaves no hole a reader could stop in.
  */
@@ -23,6 +24,11 @@ export class RecordBuffer {
     return this.start;
   }
 
+  /** Where the last held record starts (the head when none is held). */
+  get lastStart(): number {
+    return this.records.length === 0 ? this.start : this.records[this.records.length - 1]!.offset;
+  }
+
   get size(): number {
     return this.records.length;
   }
@@ -35,7 +41,7 @@ export class RecordBuffer {
 
   /** Adds the message of sequence `seq` after the last one. */
   push(seq: number, payload: Uint8Array): LogRecord {
-    const record: LogRecord = { offset: this.head, next: seq, payload, blake3: blake3Of(payload) };
+    const record: LogRecord = { offset: this.head, next: positionAfter(seq), payload, blake3: blake3Of(payload) };
     this.records.push(record);
     return record;
   }

@@ -1,6 +1,7 @@
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import type { JetStreamHandles } from '../handles.js';
 import { isTransient } from '../transient.js';
+import { positionAfter, seqBefore } from './positions.js';
 import type { RecordBuffer } from './recordBuffer.js';
 
 /**
@@ -26,7 +27,7 @@ export class StreamFollower {
 
   /** The sequence the buffer needs next. */
   private get nextSeq(): number {
-    return this.buffer.head + 1;
+    return seqBefore(this.buffer.head) + 1;
   }
 
   start(): void {
@@ -85,7 +86,7 @@ export class StreamFollower {
   /** The stream's first retained sequence moved past what the buffer holds: drop below it. */
   notePurge(firstSeq: number, messages: number): void {
     void messages; // an empty stream has first = last + 1: the same rule holds
-    const earliest = firstSeq - 1;
+    const earliest = positionAfter(Math.max(0, firstSeq - 1));
     if (earliest > this.buffer.earliest) {
       if (earliest >= this.buffer.head) this.buffer.reset(earliest);
       else this.buffer.dropBelow(earliest);
