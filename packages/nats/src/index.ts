@@ -11,3 +11,6 @@ export { OFFSET_HEADER, NEXT_HEADER } from './messageHeaders.js';
 export { NatsLog, type NatsLogOptions } from './log/natsLog.js';
 export { KvCursorStore } from './log/kvCursorStore.js';
 export { natsRegistry } from './log/natsRegistry.js';
+export { ClusterEventStore, type ClusterStoreOptions } from './store/clusterEventStore.js';
+export { openEventStore, type AnyEventStoreOptions } from './store/openEventStore.js';
+export { POSITION_SCALE, positionAfter } from './log/positions.js';
