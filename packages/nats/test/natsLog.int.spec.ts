@@ -128,4 +128,30 @@ describe.skipIf(skipReason !== undefined)('the log interface over a JetStream st
       await machineB.close();
     }
   }, CLUSTER_TEST_TIMEOUT);
+
+  it('concurrent compare-and-sets of one cursor from two machines: exactly one wins each race, the other is fenced', async () => {
+    const journal = await journalWith(10);
+    await runRelay(journal, { servers: cluster().servers, stream: 'cas_race' });
+    const machineA = await NatsLog.open({ servers: cluster().servers, stream: 'cas_race' });
+    const machineB = await NatsLog.open({ servers: cluster().servers, stream: 'cas_race' });
+    try {
+      for (let round = 0; round < 20; round++) {
+        const name = `race-${round}`;
+        const state = { name, cursor: 0, committedAt: new Date().toISOString(), state: 'registered' as const };
+        await machineA.cursors.writeAsync(state);
+        while (machineB.cursors.read(name) === undefined) await new Promise((r) => setTimeout(r, 10));
+        const outcomes = await Promise.allSettled([
+          machineA.cursors.writeAsync({ ...state, cursor: positionAfter(1) }),
+          machineB.cursors.writeAsync({ ...state, cursor: positionAfter(2) }),
+        ]);
+        const won = outcomes.filter((o) => o.status === 'fulfilled');
+        const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+        expect(won.length, `round ${round}`).toBe(1);
+        expect(lost[0]!.reason).toMatchObject({ code: 'NATS_CURSOR_FENCED' });
+      }
+    } finally {
+      await machineA.close();
+      await machineB.close();
+    }
+  }, CLUSTER_TEST_TIMEOUT);
 });

@@ -2,6 +2,8 @@ import type { CursorState, CursorStore } from '@episteme/wal';
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import { NatsClusterError, NatsErrorCodes } from '../errors.js';
 import { WRONG_LAST_SEQUENCE } from '../publishWindow.js';
+import { retryTransient } from '../transient.js';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 
 interface Observed {
   state: CursorState;
@@ -34,11 +36,16 @@ export class KvCursorStore implements CursorStore {
   private chain: Promise<void> = Promise.resolve();
   private stopWatch: (() => void) | undefined;
 
-  private constructor(private readonly kv: KV, private readonly bucket: string) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly bucket: string,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+  ) {}
 
   /** Loads the bucket's cursors and watches it for other processes' commits. */
-  static async open(kv: KV, bucket: string): Promise<KvCursorStore> {
-    const store = new KvCursorStore(kv, bucket);
+  static async open(kv: KV, bucket: string, handles: { js: JetStreamClient; jsm: JetStreamManager }): Promise<KvCursorStore> {
+    const store = new KvCursorStore(kv, bucket, handles.js, handles.jsm);
     const watch = await kv.watch();
     store.stopWatch = () => watch.stop();
     let initialized: () => void = () => undefined;
@@ -106,25 +113,45 @@ export class KvCursorStore implements CursorStore {
     const done = this.chain.then(async () => {
       if (this.fenced.has(name)) throw this.fenced.get(name);
       const base = this.held.get(name) ?? 0;
-      try {
-        const revision = base === 0 ? await this.kv.create(name, data) : await this.kv.update(name, data, base);
-        this.held.set(name, revision);
-        this.durable.set(name, state.cursor);
-      } catch (error) {
-        if (isCasLoss(error)) {
-          const fence = new NatsClusterError(
-            NatsErrorCodes.CursorFenced,
-            `consumer ${name}: another runner committed its cursor in bucket ${this.bucket} (revision ${base} is no longer the latest): this runner is fenced`,
-            { cause: error },
-          );
-          this.fenced.set(name, fence);
-          throw fence;
-        }
-        throw error;
+      const revision = await this.compareAndSet(name, data, base);
+      if (revision === undefined) {
+        const fence = new NatsClusterError(
+          NatsErrorCodes.CursorFenced,
+          `consumer ${name}: another runner committed its cursor in bucket ${this.bucket} (revision ${base} is no longer the latest): this runner is fenced`,
+        );
+        this.fenced.set(name, fence);
+        throw fence;
       }
+      this.held.set(name, revision);
+      this.durable.set(name, state.cursor);
     });
     this.chain = done.catch(() => undefined);
     return done;
+  }
+
+  /**
+   * Writes `data` under `name` if its latest revision is still `base` (0:
+   * none); the new revision, or undefined when another writer got there.
+   * Not `kv.update`: its per-subject check lets two racing writers through
+   * on a replicated 2.9.10 stream (notes/jetstream.md). The key's revision is
+   * read from the leader after the stream's last sequence, and the write
+   * expects that sequence: any write in between refuses it, and it reads again.
+   */
+  private async compareAndSet(name: string, data: Uint8Array, base: number): Promise<number | undefined> {
+    const jsStream = `KV_${this.bucket}`;
+    const subject = `$KV.${this.bucket}.${name}`;
+    for (;;) {
+      const lastSeq = await retryTransient(async () => (await this.jsm.streams.info(jsStream)).state.last_seq, { what: `cursor bucket ${this.bucket}` });
+      const current = await retryTransient(() => lastBySubject(this.jsm, jsStream, subject), { what: `cursor ${name}` });
+      if ((current ?? 0) !== base) return undefined;
+      try {
+        const ack = await retryTransient(() => this.js.publish(subject, data, { expect: { lastSequence: lastSeq }, timeout: 5_000 }), { what: `committing cursor ${name}` });
+        return ack.seq;
+      } catch (error) {
+        if (!isCasLoss(error)) throw error;
+        // another key of the bucket moved: look again
+      }
+    }
   }
 
   private take(entry: KvWatchEntry): void {
@@ -140,6 +167,19 @@ export class KvCursorStore implements CursorStore {
     } catch {
       // not a cursor Episteme wrote: left out of the registry
     }
+  }
+}
+
+/** The revision (stream sequence) of a key's latest entry, read from the stream's leader; undefined when none. */
+async function lastBySubject(jsm: JetStreamManager, jsStream: string, subject: string): Promise<number | undefined> {
+  try {
+    const last = await jsm.streams.getMessage(jsStream, { last_by_subj: subject });
+    if (last === null) return undefined;
+    const operation = last.header?.get('KV-Operation');
+    return operation === 'DEL' || operation === 'PURGE' ? undefined : last.seq;
+  } catch (error) {
+    if (/no message found|not found/i.test((error as Error).message)) return undefined;
+    throw error;
   }
 }
 

@@ -73,7 +73,7 @@ export class NatsLog implements LogReader, Retention {
       if (info === undefined) throw new NatsClusterError(NatsErrorCodes.InvalidArgument, `no stream ${stream} in the cluster (relay into it first, or name another)`);
       const bucket = options.cursorBucket ?? `episteme-cursors-${stream}`;
       const kv = await retryTransient(() => new Kvm(handles.js).create(bucket, { replicas: options.replicas ?? 3, history: 1 }), { what: `cursor bucket ${bucket}`, deadlineMs });
-      const cursors = await KvCursorStore.open(kv, bucket);
+      const cursors = await KvCursorStore.open(kv, bucket, handles);
       const buffer = new RecordBuffer();
       buffer.reset(positionAfter(Math.max(0, info.state.first_seq - 1)));
       const log = new NatsLog({ stream, handles, cursors, buffer, ownsConnection: options.connection === undefined });

@@ -26,9 +26,10 @@ export interface CommitIntent {
 /**
  * One commit as one message on the event stream's subject. The expected
  * version is checked against the subject's last message, and the publish
- * expects that message to still be the last one (`Nats-Expected-Last-
- * Subject-Sequence`), so of two writers that read the same version one
- * wins and the other gets a typed conflict. The message id makes a retry
+ * expects the whole stream unchanged since (`Nats-Expected-Last-Sequence`:
+ * see StreamTail.streamLastSeq for why not the subject's), so of two
+ * writers that read the same version one wins and the other gets a typed
+ * conflict; a publish refused because another stream moved reads again. The message id makes a retry
  * (ours after a failover, or the caller's with the same event ids) resolve
  * to the commit already stored.
  */
@@ -52,7 +53,7 @@ export async function appendCommit(target: CommitTarget, intent: CommitIntent): 
       publishing = true;
       const ack = await target.handles.js.publish(target.subject, payload, {
         msgID: intent.msgId,
-        expect: { lastSubjectSequence: tail.lastSeq },
+        expect: { lastSequence: tail.streamLastSeq },
         timeout: 5_000,
       });
       if (ack.duplicate) return await duplicateResult(target, intent.prepared, ack.seq, publishedBefore);

@@ -170,7 +170,7 @@ export class ClusterEventStore implements EventStore {
       if (tail.version === 0) throw new StreamNotFoundError(stream);
       try {
         const ack = await this.withRetry(
-          () => this.handles.js.publish(subject, encodeTombstone(stream, tail.version, Date.now()), { msgID, expect: { lastSubjectSequence: tail.lastSeq }, timeout: 5_000 }),
+          () => this.handles.js.publish(subject, encodeTombstone(stream, tail.version, Date.now()), { msgID, expect: { lastSequence: tail.streamLastSeq }, timeout: 5_000 }),
           `delete stream "${stream}"`,
         );
         return { globalPosition: positionAfter(ack.seq - 1) };
