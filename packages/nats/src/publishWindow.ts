@@ -68,6 +68,11 @@ export class PublishWindow {
     return this.pending.size;
   }
 
+  /** The window is full: `space()` would wait. */
+  get full(): boolean {
+    return this.pending.size >= this.size;
+  }
+
   /** Resolves when one more publish fits in the window. */
   async space(): Promise<void> {
     while (this.pending.size >= this.size) await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));

@@ -68,6 +68,7 @@ export class ClusterEventStore implements EventStore {
   private readonly deadlineMs: number;
   private readonly maxPayload: number;
   private closed = false;
+  private appending: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly handles: JetStreamHandles,
@@ -105,13 +106,12 @@ export class ClusterEventStore implements EventStore {
     if (options?.recreate !== undefined && typeof options.recreate !== 'boolean') throw new StoreInvalidArgumentError('recreate must be true or false');
     const prepared = prepareCommit(stream, events);
     if (prepared.size > this.maxPayload) throw new CommitTooLargeError(stream, prepared.size, this.maxPayload);
-    return await appendCommit(this.target(stream), {
-      prepared,
-      expected,
-      recreate: options?.recreate === true,
-      msgId: commitMsgId(stream, prepared.givenIds, randomUUID),
-      deadlineMs: this.deadlineMs,
-    });
+    const intent = { prepared, expected, recreate: options?.recreate === true, msgId: commitMsgId(stream, prepared.givenIds, randomUUID), deadlineMs: this.deadlineMs };
+    // one append of this process at a time: every append expects the whole stream unchanged (see StreamTail),
+    // so concurrent ones of one process would only refuse each other and read again
+    const turn = this.appending.then(() => appendCommit(this.target(stream), intent));
+    this.appending = turn.catch(() => undefined);
+    return await turn;
   }
 
   async readStream<E extends Event = Event>(stream: string, options?: ReadStreamOptions): Promise<ReadStreamResult<E>> {
