@@ -1,3 +1,4 @@
+import { sleep } from '@episteme/wal/internals';
 import { NatsClusterError, NatsErrorCodes } from './errors.js';
 
 /**
@@ -34,7 +35,7 @@ export async function retryTransient<T>(attempt: () => Promise<T>, options: Retr
       if (Date.now() + pause > deadline) {
         throw new NatsClusterError(NatsErrorCodes.Unavailable, `${options.what}: the cluster stayed unavailable until the deadline (${(error as Error).message})`, { cause: error });
       }
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await sleep(pause, options.signal);
       pause = Math.min(pause * 2, 1_000);
     }
   }

@@ -2,20 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { createUser } from '@nats-io/nkeys';
 import { ClusterEventStore, NatsLog, runRelay } from '../src/index.js';
 import { snapshotDir } from '../../wal/test/helpers.js';
-import { CLUSTER_TEST_TIMEOUT, readerOf, skipReason, useCluster } from './helpers.js';
+import { CLUSTER_TEST_TIMEOUT, readerOf, refusal, skipReason, useCluster } from './helpers.js';
 
 const nkeyUser = createUser();
 const seed = new TextDecoder().decode(nkeyUser.getSeed());
 const otherSeed = new TextDecoder().decode(createUser().getSeed());
-
-async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (error) {
-    return error as { code: string; message: string };
-  }
-  throw new Error('expected a refusal');
-}
 
 describe.skipIf(skipReason !== undefined)('a cluster with authorization: user/password and an NKey user', () => {
   const { cluster } = useCluster({

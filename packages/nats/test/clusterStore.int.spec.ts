@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openEventStore as openLocal, type RecordedEvent } from '@episteme/store';
 import { ClusterEventStore, openEventStore } from '../src/index.js';
-import { CLUSTER_TEST_TIMEOUT, skipReason, tempDir, useCluster } from './helpers.js';
-
-async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (error) {
-    return error as { code: string; message: string };
-  }
-  throw new Error('expected a refusal');
-}
+import { CLUSTER_TEST_TIMEOUT, refusal, skipReason, tempDir, useCluster } from './helpers.js';
 
 describe.skipIf(skipReason !== undefined)('the event store on a JetStream cluster', () => {
   const { cluster } = useCluster();

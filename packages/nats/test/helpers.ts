@@ -141,3 +141,13 @@ export async function differenceFromJournal(journal: Journal | JournalReader, st
   if (i !== stored.length) return `the stream holds ${stored.length - i} messages beyond the journal's head`;
   return undefined;
 }
+
+/** What `p` rejects with; fails the test when it resolves. */
+export async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string } & Record<string, unknown>> {
+  try {
+    await p;
+  } catch (error) {
+    return error as { code: string; message: string } & Record<string, unknown>;
+  }
+  throw new Error('expected a refusal');
+}

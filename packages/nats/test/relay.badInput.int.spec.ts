@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
 import { jetStreamHandles } from '../src/handles.js';
-import { runRelay, type NatsErrorCode } from '../src/index.js';
+import { runRelay } from '../src/index.js';
 import { snapshotDir } from '../../wal/test/helpers.js';
-import { addStream, CLUSTER_TEST_TIMEOUT, readerOf, skipReason, streamContents, useCluster } from './helpers.js';
-
-async function refusal(p: Promise<unknown>): Promise<{ code: NatsErrorCode; message: string }> {
-  try {
-    await p;
-  } catch (error) {
-    return error as { code: NatsErrorCode; message: string };
-  }
-  throw new Error('expected a refusal');
-}
+import { CLUSTER_TEST_TIMEOUT, addStream, readerOf, refusal, skipReason, streamContents, useCluster } from './helpers.js';
 
 describe.skipIf(skipReason !== undefined)('relay: bad input is refused with a typed error, nothing written', () => {
   const { cluster, nc } = useCluster();

@@ -1,4 +1,5 @@
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
+import { sleep } from '@episteme/wal/internals';
 import type { JetStreamHandles } from '../handles.js';
 import { isTransient } from '../transient.js';
 import { positionAfter, seqBefore } from './positions.js';
@@ -55,7 +56,7 @@ export class StreamFollower {
         }
       }
       if (this.closed) return;
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await sleep(pause);
       pause = Math.min(pause * 2, 1_000);
     }
   }

@@ -1,5 +1,6 @@
 import { ConsumerRegistry, validateConsumerName } from '@episteme/consumers';
 import { Journal, JournalReader, type LogReader } from '@episteme/wal';
+import { sleep } from '@episteme/wal/internals';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectCluster, type NatsConnectOptions } from '../connection.js';
 import { NatsClusterError, NatsErrorCodes } from '../errors.js';
@@ -125,7 +126,7 @@ export async function runRelay(reader: LogReader, options: RelayOptions): Promis
       if (ship.shipped > before) lastProgressAt = Date.now();
       else if (Date.now() - lastProgressAt > deadlineMs) {
         throw new NatsClusterError(NatsErrorCodes.Unavailable, `stream ${stream} accepted no record for ${deadlineMs} ms (${outcome.description})`);
-      } else await pause(Math.min(1_000, 50 * resyncs), signal);
+      } else await sleep(Math.min(1_000, 50 * resyncs), signal);
       resume = await readResumePoint(jsm, stream, deadlineMs);
     }
     commitCursor('stopped');
@@ -161,17 +162,3 @@ function checkResume(reader: LogReader, stream: string, resume: ResumePoint): nu
   }
   return start;
 }
-
-async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-

@@ -1,5 +1,6 @@
 import { DuplicateEventIdError, matchesExpectedVersion, StreamDeletedError, VersionConflictError, type AppendResult, type ExpectedVersion } from '@episteme/store';
 import { decodeEvents, decodeHeader, encodeCommit, KIND_COMMIT, type CommitHeader, type PreparedCommit } from '@episteme/store/internals';
+import { sleep } from '@episteme/wal/internals';
 import type { JetStreamHandles } from '../handles.js';
 import { NatsClusterError, NatsErrorCodes } from '../errors.js';
 import { positionAfter } from '../log/positions.js';
@@ -65,7 +66,7 @@ export async function appendCommit(target: CommitTarget, intent: CommitIntent): 
       if (Date.now() + pause > deadline) {
         throw new NatsClusterError(NatsErrorCodes.Unavailable, `append to stream "${target.stream}": the cluster stayed unavailable for ${intent.deadlineMs} ms (${(error as Error).message})`, { cause: error });
       }
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await sleep(pause);
       pause = Math.min(pause * 2, 1_000);
     }
   }
