@@ -61,6 +61,28 @@ describe.skipIf(skipReason !== undefined)('the app on a NATS JetStream cluster',
     expect(snapshotTree(elsewhere)).toEqual(before);
   }, 240_000);
 
+  it('assert and retract with --nats append to the event store on the cluster; queries fold it; an id in use is refused as on the journal', async () => {
+    const nowhere = tempDir();
+    const env = { EPISTEME_NATS: cluster.servers.join(','), EPISTEME_NATS_STREAM: 'app_store' };
+    const first = await cli(['--data', nowhere, '--json', ...assertArgs('c1', 'venus', 'sun', '0.7')], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(json<{ version: number }>(first.stdout).version).toBe(1);
+    expect((await cli(['--data', nowhere, ...assertArgs('c2', 'venus', 'moon', '0.1')], env)).code).toBe(0);
+    const again = await cli(['--data', nowhere, '--json', ...assertArgs('c1', 'venus', 'mars', '0.5')], env);
+    // the same refusal as on an embedded journal
+    const local = tempDir();
+    await cli(['--data', local, ...assertArgs('c1', 'venus', 'sun', '0.7')]);
+    const localAgain = await cli(['--data', local, '--json', ...assertArgs('c1', 'venus', 'mars', '0.5')]);
+    expect(again.code).toBe(localAgain.code);
+    expect(json<{ error: { code: string } }>(again.stdout).error.code).toBe(json<{ error: { code: string } }>(localAgain.stdout).error.code);
+    expect((await cli(['--data', nowhere, 'retract', 'c2', '--reason', 'wrong'], env)).code).toBe(0);
+    const stats = json<{ assertions: number; retractions: number }>((await cli(['--data', nowhere, '--json', 'stats'], env)).stdout);
+    expect(stats).toMatchObject({ assertions: 2, retractions: 1 });
+    const beliefs = json<{ assertions: Array<{ id: string }> }>((await cli(['--data', nowhere, '--json', 'beliefs', 'venus'], env)).stdout);
+    expect(beliefs.assertions.map((a) => a.id)).toEqual(['c1']);
+    expect(snapshotTree(nowhere)).toEqual({});
+  }, 240_000);
+
   it('refuses relay without a cluster or a stream, and an unreachable cluster, with exit 2/1 and nothing written', async () => {
     const data = tempDir();
     expect((await cli(['--data', data, ...assertArgs('b1', 'earth', 'sun', '0.5')])).code).toBe(0);

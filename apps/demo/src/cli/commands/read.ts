@@ -11,7 +11,7 @@ import { beliefsAbout, type BeliefsState } from '../../projections/beliefs.js';
 import type { StatsState } from '../../projections/stats.js';
 import { defineCommand, Exit } from '../command.js';
 import type { CommandContext, ReaderApp } from '../context.js';
-import { openNatsReader } from '../natsReader.js';
+import { openNatsReader } from '../natsApp.js';
 
 /**
  * Opens read-only, resumes the projections from their snapshots and catches

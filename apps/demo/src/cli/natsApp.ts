@@ -1,10 +1,11 @@
-import { NatsLog } from '@episteme/nats';
+import { ClusterEventStore, NatsLog } from '@episteme/nats';
 import { InMemorySnapshotStore, ProjectionEngine } from '@episteme/projections';
 import { UsageError } from '@episteme/wal/cli';
+import { AssertionService } from '../app/assertionService.js';
 import { PROJECTIONS } from '../app/container.js';
 import type { NatsTarget } from './natsOptions.js';
 
-/** The app's projections over a relayed stream, for a query on a machine that has no journal. */
+/** The app's projections over a stream (relayed, or the cluster store's), for a query on a machine that has no journal. */
 export interface NatsReader {
   log: NatsLog;
   engine: ProjectionEngine;
@@ -29,4 +30,16 @@ export async function openNatsReader(target: NatsTarget, warn: (m: string) => vo
       await log.close();
     },
   };
+}
+
+/** The app's write path on the event store of the cluster: the same service, another EventStore under it. */
+export interface NatsWriter {
+  service: AssertionService;
+  close(): Promise<void>;
+}
+
+export async function openNatsWriter(target: NatsTarget): Promise<NatsWriter> {
+  if (target.stream === undefined) throw new UsageError('--nats needs a stream: --nats-stream <name> or EPISTEME_NATS_STREAM');
+  const store = await ClusterEventStore.open({ ...target.connect, stream: target.stream });
+  return { service: new AssertionService(store), close: () => store.close() };
 }
