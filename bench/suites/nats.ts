@@ -1,6 +1,6 @@
 import { runConsumer } from '@episteme/consumers';
 import { ClusterEventStore, connectCluster, NatsLog, natsRegistry, runRelay } from '@episteme/nats';
-import { natsServerCommand, TestCluster } from '@episteme/nats/testing';
+import { natsServerCommand, streamLeader, TestCluster } from '@episteme/nats/testing';
 import { openEventStore as openLocal } from '@episteme/store';
 import { Journal } from '@episteme/wal';
 import { headers } from '@nats-io/transport-node';
@@ -116,6 +116,18 @@ export async function run(ctx: BenchContext): Promise<void> {
       rows.push([`cluster R${replicas}, 64 appenders (64 streams)`, await appendsPerSecond(store, size.appends, 64)]);
       await store.close();
     }
+    // a failover: the time from the stream leader's SIGKILL to the next acknowledged append
+    const failover = await ClusterEventStore.open({ connection: nc, stream: 'bench_failover', replicas: 3, deadlineMs: 120_000 });
+    let version = 0;
+    for (let i = 0; i < 20; i++) version = (await failover.appendToStream('ledger', [{ type: 'Bench', data: { i } }], { expectedVersion: version })).nextExpectedVersion;
+    const leader = await streamLeader(nc, 'bench_failover');
+    const killedAt = performance.now();
+    await cluster.kill(leader);
+    version = (await failover.appendToStream('ledger', [{ type: 'Bench', data: {} }], { expectedVersion: version })).nextExpectedVersion;
+    const resumeMs = performance.now() - killedAt;
+    await failover.close();
+    await cluster.restart(leader);
+    rows.push([`cluster R3: ms from the leader's SIGKILL to the next acknowledged append`, Math.round(resumeMs)]);
     const local = await openLocal({ dir: ctx.tempDir('episteme-bench-nats-local-') });
     rows.push(['embedded (immediate), 1 appender awaited', await appendsPerSecond(local, size.appends, 1)]);
     rows.push(['embedded (immediate), 64 appenders (64 streams)', await appendsPerSecond(local, size.appends, 64)]);
@@ -123,7 +135,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     ctx.report({
       title: 'nats: appendToStream with an expected version, commits of 1 event, appends/s',
       notes: ['cluster: an acknowledgement is a quorum of replicas in memory (2.9.10 flushes on its own schedule); embedded: fsynced'],
-      columns: ['row', 'appends/s'],
+      columns: ['row', 'appends/s (or ms)'],
       rows,
     });
     await nc.close();
