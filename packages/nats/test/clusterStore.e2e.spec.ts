@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ClusterEventStore } from '../src/index.js';
 import { streamLeader } from '../src/testing/index.js';
 import { spawnChild } from '../../wal/test/children/spawn.js';
-import { CLUSTER_TEST_TIMEOUT, skipReason, useCluster } from './helpers.js';
+import { CLUSTER_TEST_TIMEOUT, refusal, skipReason, useCluster } from './helpers.js';
 
 const APPENDER = join(import.meta.dirname, 'children', 'clusterAppender.ts');
 
@@ -59,6 +59,35 @@ describe.skipIf(skipReason !== undefined)('the cluster store with several proces
       expect(events.map((e) => e.id)).toEqual([...acked.keys()]);
       expect(events.map((e) => e.streamPosition)).toEqual([...acked.values()]);
       expect((await store.appendToStream('ledger', [{ type: 'Entry', data: {} }], { expectedVersion: 400 })).nextExpectedVersion).toBe(401);
+    } finally {
+      await store.close();
+    }
+  }, CLUSTER_TEST_TIMEOUT);
+
+  it('a cluster without a quorum: an append retries until its deadline, then fails with NATS_UNAVAILABLE; it goes on once the quorum is back', async () => {
+    const store = await ClusterEventStore.open({ servers: cluster().servers, stream: 'store_quorum', deadlineMs: 3_000 });
+    try {
+      await store.appendToStream('s', [{ type: 'Before', data: {}, id: 'q-0' }]);
+      const leader = await streamLeader(nc(), 'store_quorum');
+      const others = cluster().nodes.map((n) => n.name).filter((n) => n !== leader);
+      // two of three gone: no quorum, whichever survives
+      await cluster().kill(leader);
+      await cluster().kill(others[0]!);
+      const error = await refusal(store.appendToStream('s', [{ type: 'During', data: {}, id: 'q-1' }], { expectedVersion: 1 }));
+      expect(error.code).toBe('NATS_UNAVAILABLE');
+      await cluster().restart(leader);
+      await cluster().restart(others[0]!);
+      await streamLeader(nc(), 'store_quorum', 120_000);
+      // the retry with the same id (by a store with a patient deadline: the new leader may still be settling):
+      // the commit is there once, whether or not the refused call reached a quorum
+      const patient = await ClusterEventStore.open({ servers: cluster().servers, stream: 'store_quorum', deadlineMs: 120_000 });
+      try {
+        const retried = await patient.appendToStream('s', [{ type: 'During', data: {}, id: 'q-1' }], { expectedVersion: 1 });
+        expect(retried.nextExpectedVersion).toBe(2);
+        expect((await patient.readStream('s')).events.map((e) => e.id)).toEqual(['q-0', 'q-1']);
+      } finally {
+        await patient.close();
+      }
     } finally {
       await store.close();
     }
