@@ -3,12 +3,13 @@ import { runConsumer } from '@episteme/consumers';
 import type { LogRecord } from '@episteme/wal';
 import { NatsLog, natsRegistry, runRelay } from '../src/index.js';
 import { positionAfter } from '../src/log/positions.js';
+import { streamLeader } from '../src/testing/index.js';
 import { appendRecords, CLUSTER_TEST_TIMEOUT, journalWith, skipReason, useCluster } from './helpers.js';
 
 const quiet = { warn: () => undefined };
 
 describe.skipIf(skipReason !== undefined)('the log interface over a JetStream stream', () => {
-  const { cluster } = useCluster();
+  const { cluster, nc } = useCluster();
 
   it('a consumer on another machine reads every relayed record in order; next is the stream sequence × 65536; following sees new ones', async () => {
     const journal = await journalWith(3000);
@@ -152,6 +153,33 @@ describe.skipIf(skipReason !== undefined)('the log interface over a JetStream st
     } finally {
       await machineA.close();
       await machineB.close();
+    }
+  }, CLUSTER_TEST_TIMEOUT);
+
+  it('a consumer following the stream goes on through a SIGKILL of the stream leader: every record once, in order', async () => {
+    const journal = await journalWith(2000);
+    await runRelay(journal, { servers: cluster().servers, stream: 'read_failover' });
+    const log = await NatsLog.open({ servers: cluster().servers, stream: 'read_failover', deadlineMs: 120_000 });
+    try {
+      const registry = natsRegistry(log, { logger: quiet, autoCleanup: false });
+      registry.register('follower');
+      const seen: number[] = [];
+      const stop = new AbortController();
+      const run = runConsumer(registry, 'follower', { handler: (r) => void seen.push(r.next), signal: stop.signal, commitEveryRecords: 250 });
+      while (seen.length < 2000) await new Promise((r) => setTimeout(r, 20));
+      const leader = await streamLeader(nc(), 'read_failover');
+      await cluster().kill(leader);
+      await appendRecords(journal, 2000, 2000);
+      await runRelay(journal, { servers: cluster().servers, stream: 'read_failover', deadlineMs: 120_000 });
+      await cluster().restart(leader);
+      const deadline = Date.now() + 120_000;
+      while (seen.length < 4000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      stop.abort();
+      const result = await run;
+      expect(result.state).toBe('stopped');
+      expect(seen).toEqual(Array.from({ length: 4000 }, (_, i) => positionAfter(i + 1)));
+    } finally {
+      await log.close();
     }
   }, CLUSTER_TEST_TIMEOUT);
 });
