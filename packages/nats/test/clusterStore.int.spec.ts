@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { openEventStore as openLocal, type RecordedEvent } from '@episteme/store';
-import { ClusterEventStore, openEventStore } from '../src/index.js';
+import { runConsumer } from '@episteme/consumers';
+import { createEventDecoder } from '@episteme/store';
+import { ClusterEventStore, NatsLog, natsRegistry, openEventStore } from '../src/index.js';
 import { CLUSTER_TEST_TIMEOUT, refusal, skipReason, tempDir, useCluster } from './helpers.js';
 
 describe.skipIf(skipReason !== undefined)('the event store on a JetStream cluster', () => {
@@ -86,6 +88,31 @@ describe.skipIf(skipReason !== undefined)('the event store on a JetStream cluste
     } finally {
       await local.close();
       await remote.close();
+    }
+  }, CLUSTER_TEST_TIMEOUT);
+
+  it('consumers run on the store\'s stream through a NatsLog, and their cleanup never purges it', async () => {
+    const store = await ClusterEventStore.open({ servers: cluster().servers, stream: 'store_consumed' });
+    try {
+      for (let i = 0; i < 20; i++) await store.appendToStream(`s-${i % 4}`, [{ type: 'E', data: { i } }]);
+      const log = await NatsLog.open({ servers: cluster().servers, stream: 'store_consumed' });
+      try {
+        expect(log.purgeable).toBe(false);
+        const registry = natsRegistry(log, { logger: { warn: () => undefined } });
+        registry.register('reader');
+        const decoder = createEventDecoder();
+        const seen: number[] = [];
+        await runConsumer(registry, 'reader', { handler: (r) => void seen.push(...decoder.eventsOf(r).map((e) => (e.data as { i: number }).i)), stopAtHead: true });
+        expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
+        await log.cursors.flush();
+        expect(registry.cleanup()).toEqual([]);
+        expect(log.deleteBelow(log.head)).toEqual([]);
+      } finally {
+        await log.close();
+      }
+      expect((await store.readStream('s-0')).currentVersion).toBe(5);
+    } finally {
+      await store.close();
     }
   }, CLUSTER_TEST_TIMEOUT);
 });

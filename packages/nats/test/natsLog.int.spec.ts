@@ -11,7 +11,7 @@ const quiet = { warn: () => undefined };
 describe.skipIf(skipReason !== undefined)('the log interface over a JetStream stream', () => {
   const { cluster, nc } = useCluster();
 
-  it('a consumer on another machine reads every relayed record in order; next is the stream sequence × 65536; following sees new ones', async () => {
+  it('a consumer on another machine reads every relayed record in order; next is the stream sequence times 65536; following sees new ones', async () => {
     const journal = await journalWith(3000);
     await runRelay(journal, { servers: cluster().servers, stream: 'read_side' });
     const log = await NatsLog.open({ servers: cluster().servers, stream: 'read_side' });

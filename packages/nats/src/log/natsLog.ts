@@ -43,6 +43,13 @@ export class NatsLog implements LogReader, Retention {
   readonly location: string;
   readonly truncatedAt: number | undefined = undefined;
   readonly cursors: KvCursorStore;
+  /**
+   * Whether retention may purge this stream: a relay's (one literal
+   * subject) may; an event store's (a wildcard over its event streams) may
+   * not, since its streams are read from their first commit, as cleanup is
+   * refused under an embedded store.
+   */
+  readonly purgeable: boolean;
   private readonly buffer: RecordBuffer;
   private readonly follower: StreamFollower;
   private readonly handles: JetStreamHandles;
@@ -52,8 +59,9 @@ export class NatsLog implements LogReader, Retention {
   private purges: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  private constructor(parts: { stream: string; handles: JetStreamHandles; cursors: KvCursorStore; buffer: RecordBuffer; ownsConnection: boolean }) {
+  private constructor(parts: { stream: string; handles: JetStreamHandles; cursors: KvCursorStore; buffer: RecordBuffer; ownsConnection: boolean; purgeable: boolean }) {
     this.stream = parts.stream;
+    this.purgeable = parts.purgeable;
     this.location = `nats:${parts.stream}`;
     this.handles = parts.handles;
     this.cursors = parts.cursors;
@@ -76,7 +84,8 @@ export class NatsLog implements LogReader, Retention {
       const cursors = await KvCursorStore.open(kv, bucket, handles);
       const buffer = new RecordBuffer();
       buffer.reset(positionAfter(Math.max(0, info.state.first_seq - 1)));
-      const log = new NatsLog({ stream, handles, cursors, buffer, ownsConnection: options.connection === undefined });
+      const purgeable = (info.config.subjects ?? []).every((subject) => !subject.includes('*') && !subject.includes('>'));
+      const log = new NatsLog({ stream, handles, cursors, buffer, ownsConnection: options.connection === undefined, purgeable });
       log.follower.start();
       await log.caughtUpTo(info.state.last_seq);
       return log;
@@ -174,6 +183,7 @@ export class NatsLog implements LogReader, Retention {
    */
   deleteBelow(offset: number): string[] {
     this.checkOpen();
+    if (!this.purgeable) return [];
     const below = Math.min(offset, this.buffer.lastStart); // the last message stays
     if (below <= this.earliest) return [];
     const from = seqBefore(this.earliest) + 1;
