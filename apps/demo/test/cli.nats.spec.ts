@@ -96,6 +96,9 @@ describe.skipIf(skipReason !== undefined)('the app on a NATS JetStream cluster',
     const unreachable = await cli(['--data', data, '--json', '--nats', 'nats://127.0.0.1:1', 'relay', '--stream', 's']);
     expect(unreachable.code).toBe(1);
     expect(json<{ error: { code: string } }>(unreachable.stdout).error.code).toBe('NATS_UNREACHABLE');
+    const notThere = await cli(['--data', data, '--nats', cluster.servers.join(','), 'consumers', 'list']);
+    expect(notThere.code).toBe(2);
+    expect(notThere.stderr).toContain('local journal only');
     expect(snapshotTree(data)).toEqual(before);
   }, 240_000);
 });

@@ -36,6 +36,9 @@ const GLOBAL_FLAGS = {
 /** The app's version, from its package.json (src/cli and dist/cli both sit two levels below it). */
 const APP_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
+/** The commands that run on a NATS cluster when --nats (or EPISTEME_NATS) names one. */
+const NATS_COMMANDS = new Set(['relay', 'assert', 'retract', 'beliefs', 'stats']);
+
 // not `append`: the app's journal only takes validated events (use assert/import)
 const WAL_COMMANDS = ['segments', 'dump', 'verify', 'recover'];
 
@@ -72,6 +75,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       return await wal([sub, journal, ...walArgs, ...(json ? ['--json'] : []), ...(debug ? ['--debug'] : [])], journal, { ...io, stdin: io.stdin ?? process.stdin });
     }
     command = known(rest);
+    // `--nats` typed for a command that works on the journal only would answer from the journal, silently
+    if ((globals.nats !== undefined || globals['nats-stream'] !== undefined) && !NATS_COMMANDS.has(command.name)) {
+      throw new UsageError(`${command.name} works on the local journal only; --nats is for ${[...NATS_COMMANDS].join(', ')}`);
+    }
     const args = parseArgs(rest.slice(command.name.split(' ').length), command);
     const ctx: CommandContext = {
       config,
