@@ -1,5 +1,5 @@
 import { inject, injectable } from 'tsyringe';
-import { isStoreError, StoreErrorCodes, type AppendResult, type LocalEventStore, type RecordedEvent, type VersionConflictError } from '@episteme/store';
+import { isStoreError, StoreErrorCodes, type AppendResult, type EventStore, type RecordedEvent, type VersionConflictError } from '@episteme/store';
 import { AlreadyRetractedError, AssertionConflictError, AssertionNotFoundError, IdInUseError } from '../domain/assertionErrors.js';
 import type { AssertionEvent } from '../domain/events.js';
 import { prepareAssertion, prepareRetraction, type PreparedAssertion, type PreparedEvent } from '../domain/prepare.js';
@@ -48,7 +48,8 @@ function asConflict(err: unknown): VersionConflictError | undefined {
  */
 @injectable()
 export class AssertionService {
-  constructor(@inject(EVENT_STORE) private readonly store: LocalEventStore) {}
+  // any EventStore: the embedded one (the container's), or the cluster's (`--nats`)
+  constructor(@inject(EVENT_STORE) private readonly store: EventStore) {}
 
   assert(input: Record<string, unknown>, producer?: string): Promise<Appended> {
     // not an async function: the append's own promise is returned, one less per assertion

@@ -5,6 +5,7 @@ import { FileSnapshotStore } from '@episteme/projections';
 import { describeCut } from '@episteme/wal/cli';
 import { appOf, readerAppOf, wire, wireReader } from '../app/container.js';
 import type { AppConfig } from '../app/config.js';
+import type { NatsTarget } from './natsOptions.js';
 
 /** What a command gets: its output channels and a way to open the app. */
 export interface CommandContext {
@@ -29,6 +30,8 @@ export interface CommandContext {
    * process ends; the journal is crash-safe).
    */
   onInterrupt(stop: () => void): () => void;
+  /** The cluster named with --nats (and its stream), or undefined: the embedded journal. */
+  nats?: NatsTarget | undefined;
 }
 
 export type OpenMode = 'write' | 'read';

@@ -10,6 +10,7 @@ import type { AppCommand } from './command.js';
 import { commands } from './commands/index.js';
 import { openApp, type CommandContext } from './context.js';
 import { refuseJournalAsDataDir } from './dataDir.js';
+import { NATS_ENV, resolveNatsTarget } from './natsOptions.js';
 
 /** What runCli reads and writes: episteme-wal's (see there), with the environment and a stream as stdin (`import -`). */
 export interface CliIO extends Pick<WalCliIO, 'stdout' | 'stderr' | 'stderrIsTTY' | 'onInterrupt'> {
@@ -24,6 +25,8 @@ const GLOBAL_FLAGS = {
   'segment-bytes': { type: 'string', value: 'bytes', description: `segment size (env ${ENV.maxSegmentBytes}, default 64 MiB)` },
   'max-payload-bytes': { type: 'string', value: 'bytes', description: `largest record (env ${ENV.maxPayloadBytes}, default 16 MiB): a journal with larger ones needs at least their size` },
   'lock-wait': { type: 'string', value: 'ms', description: `how long a command that writes waits for another process's writer lock (env ${ENV.lockWaitMs}, default 5000; 0: refuse at once)` },
+  nats: { type: 'string', value: 'url,...', description: `a NATS JetStream cluster (env ${NATS_ENV.servers}; credentials from ${NATS_ENV.user}/${NATS_ENV.pass}, ${NATS_ENV.token}, ${NATS_ENV.nkeySeed}, ${NATS_ENV.creds}, ${NATS_ENV.ca})` },
+  'nats-stream': { type: 'string', value: 'name', description: `the JetStream stream (env ${NATS_ENV.stream})` },
   json: { type: 'boolean', description: 'machine-readable output' },
   debug: { type: 'boolean', description: 'print stack traces of unexpected errors' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
@@ -32,6 +35,9 @@ const GLOBAL_FLAGS = {
 
 /** The app's version, from its package.json (src/cli and dist/cli both sit two levels below it). */
 const APP_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** The commands that run on a NATS cluster when --nats (or EPISTEME_NATS) names one. */
+const NATS_COMMANDS = new Set(['relay', 'assert', 'retract', 'beliefs', 'stats']);
 
 // not `append`: the app's journal only takes validated events (use assert/import)
 const WAL_COMMANDS = ['segments', 'dump', 'verify', 'recover'];
@@ -69,6 +75,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       return await wal([sub, journal, ...walArgs, ...(json ? ['--json'] : []), ...(debug ? ['--debug'] : [])], journal, { ...io, stdin: io.stdin ?? process.stdin });
     }
     command = known(rest);
+    // `--nats` typed for a command that works on the journal only would answer from the journal, silently
+    if ((globals.nats !== undefined || globals['nats-stream'] !== undefined) && !NATS_COMMANDS.has(command.name)) {
+      throw new UsageError(`${command.name} works on the local journal only; --nats is for ${[...NATS_COMMANDS].join(', ')}`);
+    }
     const args = parseArgs(rest.slice(command.name.split(' ').length), command);
     const ctx: CommandContext = {
       config,
@@ -78,6 +88,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       stderrIsTTY: io.stderrIsTTY,
       stdin: io.stdin ?? process.stdin,
       open: (mode, options) => openApp(config, mode, io.stderr, options),
+      nats: resolveNatsTarget({ nats: globals.nats, stream: globals['nats-stream'] }, io.env ?? process.env),
       onInterrupt: io.onInterrupt ?? processInterrupts,
     };
     return await command.run(args, ctx);

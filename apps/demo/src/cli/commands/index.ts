@@ -2,6 +2,7 @@ import type { AppCommand } from '../command.js';
 import { consumersDeleteCommand, consumersListCommand, consumersResetCommand, projectionsListCommand, projectionsRebuildCommand } from './admin.js';
 import { beliefsCommand, statsCommand } from './read.js';
 import { importCommand } from './import.js';
+import { relayCommand } from './relay.js';
 import { streamsListCommand, streamsShowCommand } from './streams.js';
 import { assertCommand, retractCommand } from './write.js';
 
@@ -19,4 +20,5 @@ export const commands: readonly AppCommand[] = [
   consumersDeleteCommand,
   projectionsListCommand,
   projectionsRebuildCommand,
+  relayCommand,
 ];

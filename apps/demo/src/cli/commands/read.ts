@@ -11,10 +11,14 @@ import { beliefsAbout, type BeliefsState } from '../../projections/beliefs.js';
 import type { StatsState } from '../../projections/stats.js';
 import { defineCommand, Exit } from '../command.js';
 import type { CommandContext, ReaderApp } from '../context.js';
+import { openNatsReader } from '../natsApp.js';
 
-/** Opens read-only, resumes the projections from their snapshots and catches up in memory. */
-async function withProjection<T>(ctx: CommandContext, name: string, fn: (app: ReaderApp) => T): Promise<T> {
-  const app = await ctx.open('read');
+/**
+ * Opens read-only, resumes the projections from their snapshots and catches
+ * up in memory; with --nats, folds the relayed stream instead of the journal.
+ */
+async function withProjection<T>(ctx: CommandContext, name: string, fn: (app: Pick<ReaderApp, 'engine'>) => T): Promise<T> {
+  const app = ctx.nats ? await openNatsReader(ctx.nats, (m) => ctx.err(`warning: ${m}\n`)) : await ctx.open('read');
   try {
     const reports = await app.engine.start({ follow: false });
     // the projection asked, if it cannot apply the log, gives no answer rather than a stale one;

@@ -7,6 +7,7 @@ import { streamOf } from '../../domain/events.js';
 import { prepareAssertion, prepareRetraction } from '../../domain/prepare.js';
 import { defineCommand, Exit } from '../command.js';
 import type { CommandContext } from '../context.js';
+import { openNatsWriter } from '../natsApp.js';
 
 /** What `assert` and `retract` print: the event's place (`--json`: the same as one object). */
 async function printAppended(ctx: CommandContext, r: Appended): Promise<void> {
@@ -36,7 +37,7 @@ export const assertCommand = defineCommand({
     };
     // validate before opening: invalid input must not even create the data directory
     prepareAssertion(input);
-    const app = await ctx.open('write');
+    const app = ctx.nats ? await openNatsWriter(ctx.nats) : await ctx.open('write');
     try {
       // an id in use is refused by the store's expected version ('no_stream'), in the writer: no check beforehand can race it
       await printAppended(ctx, await app.service.assert(input, 'cli'));
@@ -56,8 +57,8 @@ export const retractCommand = defineCommand({
     const input = { assertionId: id, reason: flags.reason };
     prepareRetraction(input);
     // no journal, no assertion: refused without creating the data directory
-    if (!existsSync(journalOptionsOf(ctx.config).dir)) throw new AssertionNotFoundError(id!, streamOf(id!));
-    const app = await ctx.open('write');
+    if (!ctx.nats && !existsSync(journalOptionsOf(ctx.config).dir)) throw new AssertionNotFoundError(id!, streamOf(id!));
+    const app = ctx.nats ? await openNatsWriter(ctx.nats) : await ctx.open('write');
     try {
       // the writer reads the assertion's stream and appends at the version it read: a retraction that came first makes it fail
       await printAppended(ctx, await app.service.retract(input, 'cli'));

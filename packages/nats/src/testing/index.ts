@@ -1,0 +1,2 @@
+export { TestCluster, natsServerCommand, natsSkipReason, type TestClusterOptions, type TestNode } from './testCluster.js';
+export { streamLeader } from './streamLeader.js';
