@@ -62,7 +62,7 @@ export function installPeers(mode: Mode, log: (m: string) => void, dir = PEERS_D
   log(`bench/peers needs \`npm ci\` (${stale}): running \`npm ci --prefix bench/peers\` (once; a few minutes where better-sqlite3 and sqlite3 build from source)`);
   // stdout holds only the tables
   const r = spawnSync('npm', ['ci', '--prefix', dir, '--no-audit', '--no-fund'], { stdio: ['ignore', 2, 2] });
-  if (r.status !== 0) return `\`npm ci --prefix bench/peers\` failed (exit ${r.status ?? r.signal})`;
+  if (r.status !== 0) return `\`npm ci --prefix bench/peers\` failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`;
   const still = staleInstall(dir);
   return still === undefined ? undefined : `bench/peers is still not current after \`npm ci\` (${still})`;
 }
