@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal, nodeFileIO, type FileIO } from '@episteme/wal';
 import { fill, recordsFor, timedOpen } from './lib/peers/datasets.js';
+import { installPeersOrThrow } from './lib/peers/install.js';
 import { PayloadPool } from './lib/peers/payloads.js';
 
 const MiB = 1024 * 1024;
@@ -54,6 +55,7 @@ function countingIO(): { io: FileIO; calls: Map<string, Calls> } {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
+  installPeersOrThrow(); // better-sqlite3 and classic-level live in bench/peers
   if (!existsSync(join(dir, 'journal'))) {
     const records = recordsFor(mib * MiB, payload);
     const pool = new PayloadPool(payload);

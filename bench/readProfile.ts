@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { visitRecords } from '@episteme/wal/internals';
 import { Journal } from '@episteme/wal';
 import { fill, readAll, recordsFor, type ReadMethod } from './lib/peers/datasets.js';
+import { installPeersOrThrow } from './lib/peers/install.js';
 import { PayloadPool } from './lib/peers/payloads.js';
 
 const what = process.argv[2] ?? 'all';
@@ -62,6 +63,7 @@ async function once(reader: Reader, dir: string): Promise<{ records: number; cpu
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
+  installPeersOrThrow(); // better-sqlite3 and classic-level live in bench/peers
   for (const payload of payloads) {
     const dir = join(root, String(payload));
     if (what === 'fill') {

@@ -60,7 +60,9 @@ function behindSection(run: RunResult): string | undefined {
   const t = run.suites.find((s) => s.name === 'peers')?.tables.find((x) => x.title.startsWith('peers: where Episteme is behind'));
   if (!t) return undefined;
   const out = ['#### Where Episteme is behind', ''];
-  if (t.rows.length === 0) out.push('Nowhere in this run: Episteme was equal to or better than both peers on every comparison.');
+  const skipped = t.notes?.find((n) => n.startsWith('better-sqlite3 and classic-level are not in this run'));
+  if (skipped !== undefined) out.push(skipped);
+  else if (t.rows.length === 0) out.push('Nowhere in this run: Episteme was equal to or better than both peers on every comparison.');
   // One line per workload and metric first: the range of how much better the peers were.
   const groups = new Map<string, { peers: Set<string>; worst: number; best: number }>();
   for (const r of t.rows) {

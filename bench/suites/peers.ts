@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Journal } from '@episteme/wal';
 import { scheduleMarkdownReport } from '../report.js';
 import { appendSlice, type Slice } from '../lib/peers/appendSlices.js';
+import { installPeers } from '../lib/peers/install.js';
 import { bundleChildren, startChild } from '../lib/peers/children.js';
 import type { CrashChildArgs } from '../lib/peers/crashChild.js';
 import { fill, readAll, recordsFor, timedOpen, type OpenMethod, type ReadMethod } from '../lib/peers/datasets.js';
@@ -81,6 +82,11 @@ interface Comparison {
 
 const comparisons: Comparison[] = [];
 
+/** Why better-sqlite3 and classic-level sit out this run (smoke mode without bench/peers installed), or undefined. */
+let peersSkipped: string | undefined;
+const inThisRun = (store: string): boolean => peersSkipped === undefined || (store !== 'sqlite' && store !== 'level');
+const skipNote = (): string[] => (peersSkipped === undefined ? [] : [`better-sqlite3 and classic-level are not in this run: ${peersSkipped}.`]);
+
 // ---------------------------------------------------------------- appends
 
 const WORKLOADS: Array<{ workload: Workload; title: string; clients: number; synced: boolean }> = [
@@ -105,7 +111,7 @@ async function oneSlice(ctx: BenchContext, c: Contender, pool: PayloadPool, ms: 
 async function appendWorkload(ctx: BenchContext, w: (typeof WORKLOADS)[number]): Promise<void> {
   const size = SIZES[ctx.mode];
   const ms = w.synced ? size.diskMs : size.cpuMs;
-  const contenders = CONTENDERS[w.workload];
+  const contenders = CONTENDERS[w.workload].filter((c) => inThisRun(c.store));
   const pools = new Map(PAYLOADS.map((n) => [n, new PayloadPool(n)]));
   const slices = new Map<string, Slice[]>();
   const key = (payload: number, id: string): string => `${payload}:${id}`;
@@ -174,6 +180,7 @@ async function appendWorkload(ctx: BenchContext, w: (typeof WORKLOADS)[number]):
           ]
         : []),
       ...(w.workload === 'unsynced' ? ["SQLite NORMAL in WAL mode syncs only at checkpoints; OFF never. Episteme 'none' syncs on rotation and close."] : []),
+      ...skipNote(),
     ],
     columns: ['payload', 'store', 'records/s', 'MB/s', 'p50 µs', 'p99 µs', ...(w.workload === 'group' ? ['rec/commit'] : []), 'Episteme/this', 'this/raw'],
     rows,
@@ -233,7 +240,7 @@ async function datasetWorkloads(ctx: BenchContext, payload: number): Promise<Dat
     killed: new Map(),
     crashAppended: { episteme: 0, sqlite: 0, level: 0 },
   };
-  const stores = ['episteme', 'sqlite', 'level'] as const;
+  const stores = (['episteme', 'sqlite', 'level'] as const).filter(inThisRun);
   for (const s of stores) {
     ctx.log(`${kib(payload)}: filling ${s} with ${records.toLocaleString('en-US')} records (${(logBytes / MiB).toFixed(0)} MiB of Episteme log)`);
     const t0 = performance.now();
@@ -243,10 +250,11 @@ async function datasetWorkloads(ctx: BenchContext, payload: number): Promise<Dat
   }
   const dirOf = (m: ReadMethod | OpenMethod): string => (m.startsWith('episteme') || m === 'raw' ? dirs.episteme : m === 'sqlite' ? dirs.sqlite : dirs.level);
 
+  const reads = READS.filter((x) => inThisRun(x.method));
   ctx.log(`${kib(payload)}: full reads, ${size.readRounds} rounds`);
   for (let r = 0; r < size.readRounds; r++) {
-    for (let k = 0; k < READS.length; k++) {
-      const { method } = READS[(r + k) % READS.length]!;
+    for (let k = 0; k < reads.length; k++) {
+      const { method } = reads[(r + k) % reads.length]!;
       const t0 = performance.now();
       const got = await readAll(method, dirOf(method));
       const ms = performance.now() - t0;
@@ -261,9 +269,10 @@ async function datasetWorkloads(ctx: BenchContext, payload: number): Promise<Dat
 
   const expectedNext: Record<OpenMethod, number> = { episteme: logBytes, 'episteme-headers': logBytes, 'episteme-default': logBytes, sqlite: records, level: records, raw: 0 };
   ctx.log(`${kib(payload)}: opens after a clean close, ${size.openRounds} rounds`);
+  const opens = OPENS.filter((x) => inThisRun(x.method));
   for (let r = 0; r < size.openRounds; r++) {
-    for (let k = 0; k < OPENS.length; k++) {
-      const { method } = OPENS[(r + k) % OPENS.length]!;
+    for (let k = 0; k < opens.length; k++) {
+      const { method } = opens[(r + k) % opens.length]!;
       // the open before may have been scanSealedOnOpen: false, which withdraws
       // the clean-close mark and leaves none: let a default writer close first
       if (method === 'episteme-default') await (await Journal.open({ dir: join(dirOf(method), 'journal') })).close();
@@ -290,7 +299,7 @@ interface Dataset {
  */
 async function killRounds(ctx: BenchContext, datasets: Dataset[]): Promise<void> {
   const size = SIZES[ctx.mode];
-  const stores = ['episteme', 'sqlite', 'level'] as const;
+  const stores = (['episteme', 'sqlite', 'level'] as const).filter(inThisRun);
   for (let kill = 0; kill < size.kills; kill++) {
     ctx.log(`SIGKILL of a writer child (${kill + 1}/${size.kills})`);
     const args: CrashChildArgs = {
@@ -303,7 +312,7 @@ async function killRounds(ctx: BenchContext, datasets: Dataset[]): Promise<void>
     child.proc.kill('SIGKILL');
     const exit = await child.exited;
     if (exit.signal !== 'SIGKILL') throw new Error(`crash child ended with code ${exit.code} before the kill: ${exit.stderr}`);
-    const methods: OpenMethod[] = ['episteme', 'sqlite', 'level', 'raw'];
+    const methods = (['episteme', 'sqlite', 'level', 'raw'] as const).filter(inThisRun);
     for (const d of datasets) {
       const f = d.figures;
       for (let k = 0; k < methods.length; k++) {
@@ -330,7 +339,7 @@ function readTable(ctx: BenchContext, figures: DatasetFigures[]): Table {
   for (const f of figures) {
     const msOf = (m: ReadMethod): number => median(f.reads.get(m)!);
     const e = msOf('episteme-readFrom');
-    for (const { method, label } of READS) {
+    for (const { method, label } of READS.filter((x) => inThisRun(x.method))) {
       const ms = msOf(method);
       const recs = f.records / (ms / 1e3);
       rows.push([kib(f.payload), label, recs, (f.records * f.payload) / 1e6 / (ms / 1e3), ms, method === 'episteme-readFrom' ? null : ratio(ms, e), method === 'raw' ? null : ratio(msOf('raw'), ms)]);
@@ -346,6 +355,7 @@ function readTable(ctx: BenchContext, figures: DatasetFigures[]): Table {
       `${(size.log / MiB).toFixed(0)} MiB of Episteme log per payload size (the same records in every store), page cache warm; medians of ${size.readRounds} rounds.`,
       'Every record is visited and its payload length summed; Episteme checks CRC32C and BLAKE3 of every record it returns.',
       'MB/s = payload bytes. Episteme/this = this time ÷ Episteme readFrom time (>1: readFrom faster); this/raw = raw time ÷ this time.',
+      ...skipNote(),
     ],
     columns: ['payload', 'reader', 'records/s', 'MB/s', 'ms', 'Episteme/this', 'this/raw'],
     rows,
@@ -355,7 +365,7 @@ function readTable(ctx: BenchContext, figures: DatasetFigures[]): Table {
 function openTable(ctx: BenchContext, figures: DatasetFigures[], which: 'clean' | 'killed'): Table {
   const size = SIZES[ctx.mode];
   const rows: Cell[][] = [];
-  const methods = which === 'clean' ? OPENS : OPENS.filter((o) => o.method !== 'episteme-headers' && o.method !== 'episteme-default');
+  const methods = (which === 'clean' ? OPENS : OPENS.filter((o) => o.method !== 'episteme-headers' && o.method !== 'episteme-default')).filter((o) => inThisRun(o.method));
   for (const f of figures) {
     const samples = which === 'clean' ? f.clean : f.killed;
     const e = median(samples.get('episteme')!);
@@ -403,6 +413,7 @@ function openTable(ctx: BenchContext, figures: DatasetFigures[], which: 'clean' 
         ? `Medians of ${size.openRounds} rounds (max = slowest). log MB/s and records/s = the dataset's size over the open time.`
         : `A child opened all three stores, appended unsynced batches to each for ${size.killAfterMs} ms (at most ${size.crashBytes / MiB} MiB each), and was SIGKILLed; ${size.kills} kill(s), medians. Added by the killed writers and kept: ${appended}.`,
       'Episteme/this = this time ÷ Episteme time (>1: Episteme opens faster); this/raw = raw time ÷ this time (raw = reading every byte of the log once, the floor of a recovery that checks every record).',
+      ...skipNote(),
     ],
     columns: ['payload', 'store', 'ms', 'max ms', 'log MB/s', 'records/s', 'Episteme/this', 'this/raw'],
     rows,
@@ -429,6 +440,7 @@ function behindTable(memory: Table): Table {
       `Every comparison above in which the peer did better (${rows.length} of ${comparisons.length}; Episteme was equal or better in ${ahead}).`,
       'Episteme/peer as speed: records/s ratio, or the inverse for times and latencies (<1: the peer is better).',
       'One run on a shared VM: synced workloads can swing by 2x between runs when other work syncs to the same disk (see the load average); trust verdicts that repeat.',
+      ...skipNote(),
     ],
     columns: ['workload', 'payload', 'peer', 'metric', 'Episteme', 'peer value', 'Episteme/peer', 'verdict'],
     rows,
@@ -437,6 +449,7 @@ function behindTable(memory: Table): Table {
 
 export async function run(ctx: BenchContext): Promise<void> {
   comparisons.length = 0;
+  peersSkipped = installPeers(ctx.mode, ctx.log); // in smoke mode without bench/peers: every table notes it
   const machine = describeMachine();
   if (ctx.mode !== 'smoke') scheduleMarkdownReport();
   await bundleChildren();
@@ -472,11 +485,11 @@ export async function run(ctx: BenchContext): Promise<void> {
   ctx.report(openTable(ctx, figures, 'killed'));
   ctx.report({
     title: 'peers: bulk load of the read/open datasets (for context)',
-    notes: ['Unsynced, about 4 MiB of payload per appendBatch / transaction / batch, one run each; closing time included.'],
+    notes: ['Unsynced, about 4 MiB of payload per appendBatch / transaction / batch, one run each; closing time included.', ...skipNote()],
     columns: ['payload', 'records', 'Episteme rec/s', 'SQLite (OFF) rec/s', 'LevelDB rec/s', 'Episteme MB/s', 'SQLite MB/s', 'LevelDB MB/s'],
     rows: figures.map((f) => {
-      const rs = (ms: number): number => f.records / (ms / 1e3);
-      const mbs = (ms: number): number => (f.records * f.payload) / 1e6 / (ms / 1e3);
+      const rs = (ms: number): number | null => (ms > 0 ? f.records / (ms / 1e3) : null); // 0: not filled in this run
+      const mbs = (ms: number): number | null => (ms > 0 ? (f.records * f.payload) / 1e6 / (ms / 1e3) : null);
       return [kib(f.payload), f.records, rs(f.fillMs.episteme), rs(f.fillMs.sqlite), rs(f.fillMs.level), mbs(f.fillMs.episteme), mbs(f.fillMs.sqlite), mbs(f.fillMs.level)];
     }),
   });

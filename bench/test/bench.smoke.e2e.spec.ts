@@ -20,6 +20,9 @@ describe('npm run bench -- --smoke', () => {
   it('runs every suite on tiny sizes and prints the verify tables', { timeout: 120_000 }, async () => {
     const { code, stdout, stderr } = await runBench(['--smoke']);
     expect(code, `stderr:\n${stderr}`).toBe(0);
+    // the peers suite runs Episteme and raw fs always; better-sqlite3 and classic-level where bench/peers is installed, else a note says they are not in the run
+    expect(stdout).toContain('== peers: durable append, one appender, one record per commit');
+    expect(stdout).toMatch(/^256 B +better-sqlite3 WAL, synchronous=FULL |^ +better-sqlite3 and classic-level are not in this run: /m);
     expect(stdout).toContain('== verify: journal scan throughput, warm page cache');
     expect(stdout).toMatch(/verify MB\/s/);
     // One row per payload size, each ending with the goal verdict (yes/no, never a failure).

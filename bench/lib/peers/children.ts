@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { PEERS_DIR_ENV, peersDir } from './install.js';
 
 /**
  * Child processes of the peers suite. Their sources are bundled once per
@@ -10,8 +11,10 @@ import { join } from 'node:path';
  * second of start-up). @episteme/* are bundled from their sources (the
  * `source` condition, as the harness runs them); every other package stays
  * external and loads from node_modules, which is why the bundles are
- * written under node_modules/.cache. Every child is tracked and killed when
- * the benchmark exits, whatever the reason.
+ * written under node_modules/.cache; better-sqlite3 and classic-level load
+ * from bench/peers, which an env variable names to the children (their
+ * bundles do not sit where drivers.ts does). Every child is tracked and
+ * killed when the benchmark exits, whatever the reason.
  */
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 /** Per process: two benchmark runs at once (the smoke test and a run by hand) must not share bundles. */
@@ -77,7 +80,7 @@ export function startChild(script: ChildScript, arg: unknown): Child {
   const proc = spawn(process.execPath, [join(OUT_DIR, `${script}.mjs`), JSON.stringify(arg)], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', [PEERS_DIR_ENV]: peersDir() },
   });
   live.add(proc);
   let stdout = '';

@@ -4,8 +4,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAllRaw } from '../journal.js';
 import { PayloadPool } from './payloads.js';
+import { openSqliteDatabase } from './drivers.js';
 import { levelKey, levelNextId, openLevel, openSqlite, sqlitePath, type StoreName } from './stores.js';
-import Database from 'better-sqlite3';
 
 /**
  * The same records, written in bulk (unsynced, large batches) to each store,
@@ -102,7 +102,7 @@ export async function readAll(method: ReadMethod, dir: string): Promise<ReadResu
       break;
     }
     case 'sqlite': {
-      const db = new Database(sqlitePath(dir), { readonly: true });
+      const db = openSqliteDatabase(sqlitePath(dir), { readonly: true });
       try {
         const rows = db.prepare('SELECT id, payload FROM events ORDER BY id').raw(true);
         for (const row of rows.iterate() as IterableIterator<[number, Buffer]>) {
@@ -177,7 +177,7 @@ export async function timedOpen(method: OpenMethod, dir: string): Promise<{ ms: 
       return { ms, next };
     }
     case 'sqlite': {
-      const db = new Database(sqlitePath(dir));
+      const db = openSqliteDatabase(sqlitePath(dir));
       db.pragma('journal_mode = WAL');
       const row = db.prepare('SELECT max(id) AS m FROM events').get() as { m: number | null };
       const ms = performance.now() - t0;

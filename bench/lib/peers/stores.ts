@@ -1,9 +1,8 @@
 import { Journal, nodeFileIO, type FileIO } from '@episteme/wal';
 import { RECORD_OVERHEAD } from '@episteme/wal/internals';
-import Database from 'better-sqlite3';
-import { ClassicLevel } from 'classic-level';
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { newLevelDatabase, openSqliteDatabase, type LevelDatabase, type SqliteDatabase } from './drivers.js';
 import { GroupCommitQueue } from './groupCommit.js';
 
 /**
@@ -52,18 +51,18 @@ export function sqlitePath(dir: string): string {
 
 export type SqliteSync = 'FULL' | 'NORMAL' | 'OFF';
 
-export function openSqlite(dir: string, sync: SqliteSync): Database.Database {
-  const db = new Database(sqlitePath(dir));
+export function openSqlite(dir: string, sync: SqliteSync): SqliteDatabase {
+  const db = openSqliteDatabase(sqlitePath(dir));
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${sync}`);
   db.exec('CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)');
   return db;
 }
 
-export type Level = ClassicLevel<Buffer, Buffer>;
+export type Level = LevelDatabase;
 
 export async function openLevel(dir: string): Promise<Level> {
-  const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'level'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  const db = newLevelDatabase(join(dir, 'level'));
   await db.open();
   return db;
 }

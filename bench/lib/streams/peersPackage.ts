@@ -1,22 +1,21 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { installPeers, PEERS_DIR } from '../peers/install.js';
 import type { Mode } from '../types.js';
 
 /**
  * The peers of the streams suite live in bench/peers, a package of their
  * own (its own package-lock.json), so that the repository's `npm ci` never
  * downloads Emmett, pg and a from-source sqlite3 build. It is installed on
- * the first run of the suite that needs it, and loaded by path through
- * bench/peers/index.js, whose bare imports resolve in bench/peers.
+ * the first run of a suite that needs it (../peers/install.ts), and loaded
+ * by path through bench/peers/index.js, whose bare imports resolve in
+ * bench/peers.
  *
  * The types below are the few parts of Emmett's API the suite calls,
  * written out here: the packages' own .d.ts files are not installed when
  * the main tree is type-checked.
  */
-export const PEERS_DIR = join(import.meta.dirname, '..', '..', 'peers');
-
 export type Version = bigint;
 
 export interface EmmettEvent {
@@ -73,18 +72,13 @@ export function peerVersions(): string {
 }
 
 /**
- * Installs bench/peers when its node_modules is missing (not in smoke mode,
+ * Installs bench/peers when it is missing or stale (not in smoke mode,
  * where the peers are skipped instead so that CI needs nothing past the
  * main install), then loads it. A string is why the peers are skipped.
  */
 export async function loadPeers(mode: Mode, log: (m: string) => void): Promise<PeersModule | string> {
-  const installed = existsSync(join(PEERS_DIR, 'node_modules', '@event-driven-io', 'emmett-sqlite'));
-  if (!installed) {
-    if (mode === 'smoke') return 'bench/peers is not installed and smoke mode does not install it: the Emmett columns are skipped (any other mode runs `npm ci --prefix bench/peers` first)';
-    log('the Emmett peers are not installed: running `npm ci --prefix bench/peers` (once; about two minutes, sqlite3 builds from source)');
-    const r = spawnSync('npm', ['ci', '--prefix', PEERS_DIR, '--no-audit', '--no-fund'], { stdio: ['ignore', 2, 2] }); // stdout holds only the tables
-    if (r.status !== 0) return `\`npm ci --prefix bench/peers\` failed (exit ${r.status}): the Emmett columns are skipped`;
-  }
+  const notInstalled = installPeers(mode, log);
+  if (notInstalled !== undefined) return `the Emmett columns are skipped: ${notInstalled}`;
   try {
     return (await import(pathToFileURL(join(PEERS_DIR, 'index.js')).href)) as PeersModule;
   } catch (err) {
