@@ -7,7 +7,8 @@
  * what: `all` (readMany and the runner rows interleaved, ROUNDS rounds;
  * CPU and wall per record, and per commit), or one row: `readMany`,
  * `handler`, `atEnd`. The consumer is registered and reset before the
- * timing: the rows time `runConsumer` alone.
+ * timing: the rows time `runConsumer` alone. SYNC_FIRST=1 syncs the
+ * generated journal before the rows; FAKE_SYNC=1 see below.
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,16 +27,13 @@ const PAYLOAD = 256;
 
 const dir = mkdtempSync(join(tmpdir(), 'episteme-consumer-profile-'));
 let syncs = 0;
-const fake = process.env.FAKE_SYNC === "1";
-const io: FileIO = { ...nodeFileIO, fsync: (fd) => (syncs++, fake ? undefined : nodeFileIO.fsync(fd)), fsyncAsync: (fd) => (syncs++, fake ? new Promise<void>((r) => setTimeout(r, 2)) : nodeFileIO.fsyncAsync(fd)) };
-
-const ioMs: Record<string, number> = {};
-if (process.env.IO_TIMES === '1') {
-  for (const [k, f] of Object.entries(io)) {
-    if (typeof f !== 'function' || k.endsWith('Async')) continue;
-    (io as any)[k] = (...a: unknown[]) => { const t0 = performance.now(); try { return (f as any)(...a); } finally { ioMs[k] = (ioMs[k] ?? 0) + performance.now() - t0; } };
-  }
-}
+/** FAKE_SYNC=1: the runner's syncs take 2 ms without touching the disk (what the commits cost besides the sync). */
+const fake = process.env.FAKE_SYNC === '1';
+const io: FileIO = {
+  ...nodeFileIO,
+  fsync: (fd) => (syncs++, fake ? undefined : nodeFileIO.fsync(fd)),
+  fsyncAsync: (fd) => (syncs++, fake ? new Promise<void>((r) => setTimeout(r, 2)) : nodeFileIO.fsyncAsync(fd)),
+};
 
 function cpuUs(): number {
   const u = process.cpuUsage();
@@ -83,7 +81,7 @@ async function main(): Promise<void> {
       const s0 = syncs;
       const c0 = cpuUs();
       const t0 = performance.now();
-      const g = globalThis as any; g.__cms = 0; g.__ccpu = 0; g.__n = 0; const n = await row.run(); if (process.env.YC) console.log(name, "commits", g.__n, "wall ms", g.__cms.toFixed(1), "cpu ms", g.__ccpu.toFixed(1));
+      const n = await row.run();
       const w = (performance.now() - t0) * 1000;
       const c = cpuUs() - c0;
       if (n < records) throw new Error(`${name} read ${n} of ${records}`);
@@ -94,7 +92,6 @@ async function main(): Promise<void> {
     }
   }
   await journal.close();
-  if (process.env.IO_TIMES === '1') console.log(Object.entries(ioMs).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
   for (const name of names) {
     const ratio = (xs: Record<string, number[]>) => (xs.readMany ? median(xs[name]!.map((v, i) => xs.readMany![i]! / v)).toFixed(2) : '-');
     console.log(
