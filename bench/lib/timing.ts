@@ -131,6 +131,8 @@ export function benchSink(): number {
 export async function interleavedRoundsAsync<K extends string>(
   rounds: number,
   cases: Record<K, () => unknown>,
+  /** Set-up run just before a case, outside its timing (a consumer's cursor reset to 0). */
+  before: Partial<Record<K, () => unknown>> = {},
 ): Promise<{ wall: Record<K, number[]>; cpu: Record<K, number[]>; mainCpu: Record<K, number[]>; mainQueued: Record<K, number[]> }> {
   const names = Object.keys(cases) as K[];
   const empty = (): Record<K, number[]> => Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
@@ -142,6 +144,7 @@ export async function interleavedRoundsAsync<K extends string>(
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < names.length; k++) {
       const name = names[(r + k) % names.length]!;
+      await before[name]?.();
       const c0 = process.cpuUsage();
       const s0 = mainThreadSched();
       const t0 = nowNs();

@@ -353,7 +353,7 @@ function readTable(ctx: BenchContext, figures: DatasetFigures[]): Table {
     title: 'peers: full sequential read from the start',
     notes: [
       `${(size.log / MiB).toFixed(0)} MiB of Episteme log per payload size (the same records in every store), page cache warm; medians of ${size.readRounds} rounds.`,
-      'Every record is visited and its payload length summed; Episteme checks CRC32C and BLAKE3 of every record it returns.',
+      'Every record is visited and its payload length summed; Episteme checks the CRC32C of every record it returns (verifyOnRead "crc", the default: FORMAT.md, what a read checks).',
       'MB/s = payload bytes. Episteme/this = this time ÷ Episteme readFrom time (>1: readFrom faster); this/raw = raw time ÷ this time.',
       ...skipNote(),
     ],

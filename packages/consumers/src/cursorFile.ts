@@ -1,5 +1,5 @@
 import type { CursorState } from '@episteme/wal';
-import { crc32cHex, crc32cJs } from '@episteme/wal/internals';
+import { crc32cHex, crc32cJs, isAllZero } from '@episteme/wal/internals';
 import { CorruptCursorError } from './errors.js';
 
 /*
@@ -115,15 +115,16 @@ export function decodeCursorFileContents(bytes: Uint8Array, path: string): Curso
     const raw = bytes.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES);
     const newline = raw.indexOf(0x0a);
     if (newline < 0) {
-      problems.push(`slot ${slot}: ${raw.every((b) => b === 0) ? 'empty' : 'no complete line'}`);
+      problems.push(`slot ${slot}: ${isAllZero(raw, 0, raw.length) ? 'empty' : 'no complete line'}`);
       continue;
     }
-    if (!raw.subarray(newline + 1).every((b) => b === 0)) {
+    // not raw.every(): a closure call per byte cost ~25 µs a slot, most of a commit's CPU
+    if (!isAllZero(raw, newline + 1, raw.length)) {
       problems.push(`slot ${slot}: bytes after its line`);
       continue;
     }
     try {
-      const decoded = decodeLine(Buffer.from(raw.subarray(0, newline)).toString('utf8'), path, 2);
+      const decoded = decodeLine(Buffer.from(raw.buffer, raw.byteOffset, newline).toString('utf8'), path, 2);
       if (!best || decoded.seq > best.seq) best = { ...decoded, slot };
       if (!oldest || decoded.state.cursor < oldest.state.cursor) oldest = decoded;
       if (decoded.seq === durableSeq) marked = decoded;

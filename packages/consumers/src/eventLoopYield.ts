@@ -31,9 +31,9 @@ export class EventLoopYield {
     return now - this.lastYield >= YIELD_EVERY_MS ? this.yield() : undefined;
   }
 
-  /** Whether a yield is due (between batches). */
-  get due(): boolean {
-    return performance.now() - this.lastYield >= YIELD_EVERY_MS;
+  /** Whether a yield is due (between batches): `everyMs` since the last one (default every 10 ms). */
+  due(everyMs = YIELD_EVERY_MS): boolean {
+    return performance.now() - this.lastYield >= everyMs;
   }
 
   /**

@@ -124,7 +124,39 @@ export class FileCursorStore implements CursorStore {
    */
   async writeAsync(state: CursorState): Promise<void> {
     const slot = this.writeSlot(state);
-    if (!slot) return;
+    if (slot) await this.syncSlot(slot);
+  }
+
+  /**
+   * See CursorStore.updateAsync. An in-place commit opens the file once to
+   * read the stored state and write the next (the registry's read before the
+   * write was 4 of a commit's 11 system calls, which cost 20-80 µs each on
+   * this VM while a catch-up reads); a file to be written whole reads it
+   * as `read` does.
+   */
+  async updateAsync(name: string, next: (current: CursorState | undefined) => CursorState): Promise<CursorState> {
+    const path = this.pathOf(name);
+    const slot = this.openForSlotWrite(path);
+    if (!slot) {
+      const state = next(this.read(name));
+      await this.writeAsync(state);
+      return state;
+    }
+    let state: CursorState;
+    try {
+      state = next(slot.state);
+      if (state.name !== name) throw new RangeError(`a commit of "${name}" cannot write the state of "${state.name}"`);
+    } catch (err) {
+      closeQuietly(this.io, slot.fd);
+      throw err;
+    }
+    this.writeInto(path, slot, state);
+    await this.syncSlot({ path, ...slot });
+    return state;
+  }
+
+  /** The second half of an in-place commit: syncs the slot written, names it durable, closes the file. */
+  private async syncSlot(slot: { path: string; fd: number; position: number; seq: number }): Promise<void> {
     try {
       await this.io.fsyncAsync(slot.fd);
       this.markDurable(slot.fd, slot.seq);
@@ -143,12 +175,18 @@ export class FileCursorStore implements CursorStore {
    * suspect): that commit is complete and durable.
    */
   private writeSlot(state: CursorState): { path: string; fd: number; position: number; seq: number } | undefined {
-    const path = this.prepareWrite(state);
+    const path = this.pathOf(state.name);
     const slot = this.openForSlotWrite(path);
     if (!slot) {
-      this.replaceWhole(path, state);
+      this.replaceWhole(this.prepareWrite(state), state);
       return undefined;
     }
+    this.writeInto(path, slot, state);
+    return { path, ...slot };
+  }
+
+  /** Writes `state` into the slot opened by openForSlotWrite; on failure the slot is abandoned and the file closed. */
+  private writeInto(path: string, slot: { fd: number; position: number; seq: number }, state: CursorState): void {
     try {
       writeFully(this.io, slot.fd, encodeCursorSlot(state, slot.seq), 0, SLOT_BYTES, slot.position);
     } catch (err) {
@@ -156,7 +194,6 @@ export class FileCursorStore implements CursorStore {
       closeQuietly(this.io, slot.fd);
       throw wrap('commit', path, err);
     }
-    return { path, ...slot };
   }
 
   /**
@@ -166,7 +203,7 @@ export class FileCursorStore implements CursorStore {
    * be written whole: absent, of the one-line format, or damaged (a reset
    * then replaces it).
    */
-  private openForSlotWrite(path: string): { fd: number; position: number; seq: number } | undefined {
+  private openForSlotWrite(path: string): { fd: number; position: number; seq: number; state: CursorState } | undefined {
     if (this.suspect.has(path)) return undefined;
     let fd: number;
     try {
@@ -180,7 +217,7 @@ export class FileCursorStore implements CursorStore {
       const n = readFully(this.io, fd, buf, 0, buf.length, 0);
       if (n === CURSOR_FILE_BYTES) {
         const contents = decodeCursorFileContents(buf.subarray(0, n), path);
-        if (contents.nextSlot !== undefined) return { fd, position: contents.nextSlot * SLOT_BYTES, seq: contents.seq + 1 };
+        if (contents.nextSlot !== undefined) return { fd, position: contents.nextSlot * SLOT_BYTES, seq: contents.seq + 1, state: contents.state };
       }
     } catch (err) {
       if (!isConsumerError(err)) {

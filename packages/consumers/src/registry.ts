@@ -178,20 +178,30 @@ export class ConsumerRegistry {
 
   /** See `commitHandled`: range-checked, not walked. */
   [commitHandled](name: string, cursor: number, patch: CommitPatch = {}): CursorState {
-    return this.writeCommit(this.checkHandled(name, cursor), cursor, patch);
+    return this.writeCommit(this.checkHandled(name, cursor, this.store.read(validateConsumerName(name))), cursor, patch);
   }
 
   /** See `commitHandledAsync`. */
   async [commitHandledAsync](name: string, cursor: number): Promise<CursorState> {
-    const current = this.checkHandled(name, cursor);
-    const next = this.nextState(current, cursor, {});
-    await this.store.writeAsync(next);
-    this.afterCommit(current, cursor);
+    let current: CursorState | undefined;
+    const nextOf = (stored: CursorState | undefined): CursorState => {
+      current = this.checkHandled(name, cursor, stored);
+      return this.nextState(current, cursor, {});
+    };
+    let next: CursorState;
+    if (this.store.updateAsync) {
+      next = await this.store.updateAsync(validateConsumerName(name), nextOf);
+    } else {
+      next = nextOf(this.store.read(validateConsumerName(name)));
+      await this.store.writeAsync(next);
+    }
+    this.afterCommit(current!, cursor);
     return next;
   }
 
-  private checkHandled(name: string, cursor: number): CursorState {
-    const current = this.get(name);
+  /** The stored state, once checked that `cursor` may follow it (ConsumerNotFoundError when none is stored). */
+  private checkHandled(name: string, cursor: number, current: CursorState | undefined): CursorState {
+    if (!current) throw new ConsumerNotFoundError(name);
     if (cursor < current.cursor) throw new CursorBackwardsError(name, current.cursor, cursor);
     if (cursor !== current.cursor) {
       const { earliest, head } = this.log;

@@ -27,6 +27,13 @@ export interface RunOptions {
   commitEveryMs?: number;
   retry?: RetryOptions;
   /**
+   * Called with the cursor each time a commit of the run is durable (not for
+   * the final commit: that one is the result's `cursor`). A crash from then on
+   * resumes at this cursor or later, never before it, and never past a record
+   * the handler did not complete. What it throws stops the run as failed.
+   */
+  onCommit?: (cursor: number) => void;
+  /**
    * Stops the runner promptly: a record handler is not called again once it
    * aborts (the call in progress finishes), a batch handler's batch in
    * progress finishes and no other starts, a retry backoff is cut short. The
@@ -58,6 +65,7 @@ export interface CheckedRunOptions {
   commitEveryRecords: number;
   commitEveryMs: number;
   retry: RetryPolicy;
+  onCommit?: (cursor: number) => void;
   signal?: AbortSignal;
   stopAtHead: boolean;
 }
@@ -83,6 +91,9 @@ export function checkRunOptions(options: unknown): CheckedRunOptions {
   if (o.stopAtHead !== undefined && typeof o.stopAtHead !== 'boolean') {
     throw new InvalidConsumerArgumentError(`stopAtHead must be a boolean, not ${describe(o.stopAtHead)}`);
   }
+  if (o.onCommit !== undefined && typeof o.onCommit !== 'function') {
+    throw new InvalidConsumerArgumentError(`onCommit must be a function, not ${describe(o.onCommit)}`);
+  }
   const signal = o.signal;
   if (signal !== undefined && !isAbortSignal(signal)) {
     throw new InvalidConsumerArgumentError(`signal must be an AbortSignal, not ${describe(signal)}`);
@@ -93,6 +104,7 @@ export function checkRunOptions(options: unknown): CheckedRunOptions {
     commitEveryRecords: integer('commitEveryRecords', o.commitEveryRecords, 1000, 1),
     commitEveryMs: integer('commitEveryMs', o.commitEveryMs, 1000, 1, MAX_TIMER_MS),
     retry: retryPolicy(o.retry),
+    ...(o.onCommit !== undefined ? { onCommit: o.onCommit as (cursor: number) => void } : {}),
     ...(signal !== undefined ? { signal } : {}),
     stopAtHead: o.stopAtHead === true,
   };

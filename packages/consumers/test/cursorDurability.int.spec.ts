@@ -5,7 +5,7 @@ import { Journal, nodeFileIO } from '@episteme/wal';
 import { SimulatedDisk } from '@episteme/wal/testing';
 import { ConsumerErrorCodes, ConsumerRegistry, FileCursorStore, runConsumer } from '../src/index.js';
 import { commitHandledAsync } from '../src/registry.js';
-import { quiet, tempDir } from './helpers.js';
+import { quiet, tempDir, watchAsyncCommits } from './helpers.js';
 import { seededRandom, simDir } from '../../wal/test/rng.js';
 
 describe('cursor commits under power loss', () => {
@@ -62,12 +62,10 @@ describe('cursor commits under power loss', () => {
       registry.register('c');
       const started: number[] = [];
       let resolved = 0;
-      const writeAsync = registry.store.writeAsync.bind(registry.store);
-      registry.store.writeAsync = async (state) => {
-        started.push(state.cursor);
-        await writeAsync(state);
-        resolved = Math.max(resolved, state.cursor);
-      };
+      watchAsyncCommits(registry.store, {
+        started: (state) => void started.push(state.cursor),
+        resolved: (state) => void (resolved = Math.max(resolved, state.cursor)),
+      });
       const cutAt = Math.floor(rnd() * 400);
       let handled = 0;
       let lastNext = 0;

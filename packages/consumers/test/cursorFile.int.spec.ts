@@ -133,3 +133,51 @@ describe('cursor files (two slots, commits in place)', () => {
     expect(st.error!.endsWith('…')).toBe(true);
   });
 });
+
+describe('FileCursorStore.updateAsync (a runner commit: one open to read and write)', () => {
+  it('reads the stored state once, commits what `next` makes of it in place, and reads back the same', async () => {
+    const dir = tempDir();
+    const { store, renames } = countingStore(dir);
+    store.write(at(100));
+    store.write(at(200));
+    const seen: Array<CursorState | undefined> = [];
+    const next = await store.updateAsync('c', (current) => (seen.push(current), at(current!.cursor + 50)));
+    expect(seen).toEqual([at(200)]);
+    expect(next).toEqual(at(250));
+    expect(store.read('c')).toEqual(at(250));
+    expect(store.readFloor('c')).toBe(250);
+    expect(renames()).toBe(1); // the file's creation only
+  });
+
+  it('what `next` throws is thrown with nothing written; a state of another name is refused the same way', async () => {
+    const dir = tempDir();
+    const { store } = countingStore(dir);
+    store.write(at(100));
+    store.write(at(200));
+    const path = join(store.dir, 'c.cursor');
+    const before = readFileSync(path);
+    await expect(
+      store.updateAsync('c', () => {
+        throw new Error('cursor went backwards');
+      }),
+    ).rejects.toThrow('cursor went backwards');
+    await expect(store.updateAsync('c', () => at(300, { name: 'd' }))).rejects.toThrow(RangeError);
+    expect(readFileSync(path)).toEqual(before);
+    expect(store.names()).toEqual(['c']);
+  });
+
+  it('an absent file gives `next` undefined; a damaged one is CONSUMER_CORRUPT_CURSOR as `read` gives, nothing changed', async () => {
+    const dir = tempDir();
+    const { store } = countingStore(dir);
+    await expect(store.updateAsync('c', (current) => (expect(current).toBeUndefined(), at(10)))).resolves.toEqual(at(10));
+    expect(store.read('c')).toEqual(at(10));
+    const path = join(store.dir, 'c.cursor');
+    const damaged = Buffer.alloc(CURSOR_FILE_BYTES, 0x41);
+    writeFileSync(path, damaged);
+    let called = false;
+    const err = await store.updateAsync('c', () => ((called = true), at(20))).catch((e: unknown) => e);
+    expect(isConsumerError(err, ConsumerErrorCodes.CorruptCursor)).toBe(true);
+    expect(called).toBe(false);
+    expect(readFileSync(path)).toEqual(damaged);
+  });
+});

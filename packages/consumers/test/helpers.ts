@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { Journal, type JournalReader } from '@episteme/wal';
+import { Journal, type CursorState, type CursorStore, type JournalReader } from '@episteme/wal';
 
 const made: string[] = [];
 const open: Array<Journal | JournalReader> = [];
@@ -52,4 +52,30 @@ export async function rejected(p: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected a rejection');
+}
+
+/**
+ * Watches the asynchronous commits a runner makes through a cursor store
+ * (`updateAsync` where the store has it, `writeAsync` otherwise):
+ * `started` with the state a commit writes, once it is known, and
+ * `resolved` (awaited: a slower disk) before the commit resolves.
+ */
+export function watchAsyncCommits(store: CursorStore, hooks: { started?(state: CursorState): void; resolved?(state: CursorState): void | Promise<void> }): void {
+  const writeAsync = store.writeAsync.bind(store);
+  store.writeAsync = async (state) => {
+    hooks.started?.(state);
+    await writeAsync(state);
+    await hooks.resolved?.(state);
+  };
+  const updateAsync = store.updateAsync?.bind(store);
+  if (!updateAsync) return;
+  store.updateAsync = async (name, next) => {
+    const state = await updateAsync(name, (current) => {
+      const made = next(current);
+      hooks.started?.(made);
+      return made;
+    });
+    await hooks.resolved?.(state);
+    return state;
+  };
 }

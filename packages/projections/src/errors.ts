@@ -19,6 +19,10 @@ export const ProjectionErrorCodes = {
   Busy: 'PROJECTION_BUSY',
   /** A projection's state cannot be written as a snapshot (not JSON, and no working `serialize`). */
   StateNotSerializable: 'PROJECTION_STATE_NOT_SERIALIZABLE',
+  /** A payload is not an event of the binary codec's schema (damaged, of another codec, or of another schema). */
+  UndecodableEvent: 'PROJECTION_UNDECODABLE_EVENT',
+  /** An event does not fit the binary codec's schema, so it cannot be encoded. */
+  EventNotEncodable: 'PROJECTION_EVENT_NOT_ENCODABLE',
 } as const;
 
 export type ProjectionErrorCode = (typeof ProjectionErrorCodes)[keyof typeof ProjectionErrorCodes];
@@ -35,6 +39,10 @@ const ProjectionErrorCategories: Readonly<Record<ProjectionErrorCode, ErrorCateg
   PROJECTION_BUSY: 'state',
   // the state the projection reached cannot be saved (found at save time, not in what the caller passed)
   PROJECTION_STATE_NOT_SERIALIZABLE: 'state',
+  // bytes that are not what the schema says: damage, or a payload of another codec or schema
+  PROJECTION_UNDECODABLE_EVENT: 'corrupt',
+  // the caller's event does not fit the schema it gave
+  PROJECTION_EVENT_NOT_ENCODABLE: 'invalid-input',
 };
 
 export class ProjectionError extends EpistemeError<ProjectionErrorCode> {
@@ -110,5 +118,19 @@ export class StateNotSerializableError extends ProjectionError {
         '(state must be JSON-serializable, or the projection must give serialize and deserialize)',
       { cause },
     );
+  }
+}
+
+/** A binary codec's payload that does not decode as its schema says: no value is made of it. */
+export class UndecodableEventError extends ProjectionError {
+  constructor(readonly at: number, why: string) {
+    super(ProjectionErrorCodes.UndecodableEvent, `payload is not an event of this binary codec (at byte ${at}): ${why}`);
+  }
+}
+
+/** An event the binary codec's schema cannot hold (nothing is encoded). */
+export class EventNotEncodableError extends ProjectionError {
+  constructor(readonly path: string, why: string) {
+    super(ProjectionErrorCodes.EventNotEncodable, `event cannot be encoded by this binary codec: ${path}: ${why}`);
   }
 }

@@ -7,6 +7,8 @@
  */
 export * from './errors.js';
 export { jsonCodec, consumerNameOf, validateProjection, MAX_PROJECTION_NAME_LENGTH, type Projection, type AnyProjection, type EventCodec, type EventMeta } from './definition.js';
+export { binaryCodec, BINARY_EVENT_MARKER } from './codecs/binaryCodec.js';
+export type { BinarySchema, BinaryFields, BinaryFieldType, BinaryScalar } from './codecs/binarySchema.js';
 export { encodeSnapshot, decodeSnapshot, type Snapshot } from './snapshot.js';
 export { FileSnapshotStore, InMemorySnapshotStore, PROJECTIONS_DIR, type SnapshotStore } from './stores.js';
 export { ProjectionEngine, type EngineOptions, type JournalEngineOptions, type StartOptions } from './engine.js';

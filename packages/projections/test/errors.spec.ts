@@ -12,6 +12,8 @@ import {
   ProjectionErrorCodes,
   ProjectionNotFoundError,
   StateNotSerializableError,
+  UndecodableEventError,
+  EventNotEncodableError,
   type ProjectionErrorCode,
 } from '../src/index.js';
 
@@ -24,6 +26,8 @@ const CATEGORY_OF: Record<ProjectionErrorCode, ErrorCategory> = {
   PROJECTION_INVALID_ARGUMENT: 'invalid-input',
   PROJECTION_BUSY: 'state',
   PROJECTION_STATE_NOT_SERIALIZABLE: 'state',
+  PROJECTION_UNDECODABLE_EVENT: 'corrupt',
+  PROJECTION_EVENT_NOT_ENCODABLE: 'invalid-input',
 };
 
 const CLASSES: [ProjectionError, ProjectionErrorCode][] = [
@@ -34,6 +38,8 @@ const CLASSES: [ProjectionError, ProjectionErrorCode][] = [
   [new InvalidProjectionArgumentError('bad'), 'PROJECTION_INVALID_ARGUMENT'],
   [new ProjectionBusyError('busy'), 'PROJECTION_BUSY'],
   [new StateNotSerializableError('p', new TypeError('BigInt')), 'PROJECTION_STATE_NOT_SERIALIZABLE'],
+  [new UndecodableEventError(3, 'a bool of 7'), 'PROJECTION_UNDECODABLE_EVENT'],
+  [new EventNotEncodableError('event.qty', 'missing'), 'PROJECTION_EVENT_NOT_ENCODABLE'],
 ];
 
 describe('the error model of @episteme/projections', () => {

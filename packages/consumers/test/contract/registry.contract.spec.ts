@@ -167,6 +167,8 @@ describe.each(LOGS)('runConsumer and register refuse bad arguments before anythi
       ['signal {}', { handler: noop, signal: {} }],
       ['signal true', { handler: noop, signal: true }],
       ['stopAtHead "yes"', { handler: noop, stopAtHead: 'yes' }],
+      ['onCommit 1', { handler: noop, onCommit: 1 }],
+      ['onCommit null', { handler: noop, onCommit: null }],
     ];
     for (const [what, options] of bad) {
       expectInvalidArgument(await rejected(runConsumer(registry, 'c', options as RunOptions)), what);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { LogReader, LogRecord } from '@episteme/wal';
 import { runConsumer, type ConsumerRegistry } from '../../src/index.js';
-import { quiet } from '../helpers.js';
+import { quiet, watchAsyncCommits } from '../helpers.js';
 import { LOGS, pollPhase, type LogKind } from './subjects.js';
 
+const noop = (): void => undefined;
 const nextMacrotask = (): Promise<void> => new Promise((res) => setImmediate(res));
 
 /** A second run from the committed cursor: the offsets it is handed, to the head. */
@@ -137,11 +138,7 @@ describe.each(LOGS)('runConsumer commit cadence and handler calls, over $kind', 
       commits.push(state.cursor);
       write(state);
     };
-    const writeAsync = registry.store.writeAsync.bind(registry.store);
-    registry.store.writeAsync = (state) => {
-      commits.push(state.cursor);
-      return writeAsync(state);
-    };
+    watchAsyncCommits(registry.store, { started: (state) => void commits.push(state.cursor) });
     await runConsumer(registry, 'b', { batchHandler: () => undefined, batchSize: 64, commitEveryRecords: 300, commitEveryMs: 60_000, stopAtHead: true });
     // 1000 records in batches of 64, a commit once 300 have been handled since the last one: 3 or 4, plus start and stop.
     // At least one of them mid-run: with one commit in flight at a time, a sync slowed by a loaded disk folds the
@@ -189,17 +186,14 @@ describe.each(LOGS)('runConsumer commit cadence and handler calls, over $kind', 
     let inFlight = 0;
     let maxInFlight = 0;
     let handledDuringCommits = 0;
-    const writeAsync = registry.store.writeAsync.bind(registry.store);
-    registry.store.writeAsync = async (state) => {
-      maxInFlight = Math.max(maxInFlight, ++inFlight);
-      try {
-        await writeAsync(state);
+    watchAsyncCommits(registry.store, {
+      started: () => void (maxInFlight = Math.max(maxInFlight, ++inFlight)),
+      resolved: async () => {
         // a slow disk: every commit's sync takes 15 ms more
         await new Promise((res) => setTimeout(res, 15));
-      } finally {
         inFlight--;
-      }
-    };
+      },
+    });
     let calls = 0;
     const result = await runConsumer(registry, 'p', {
       // async now and then, as a handler doing I/O would be: the loop must not wait for the commit meanwhile
@@ -215,6 +209,36 @@ describe.each(LOGS)('runConsumer commit cadence and handler calls, over $kind', 
     expect(registry.get('p')).toMatchObject({ cursor: journal.head, state: 'stopped' });
     expect(maxInFlight).toBe(1);
     expect(handledDuringCommits).toBeGreaterThan(100);
+  });
+
+  it('reports each commit of the run once it is durable, in order; what onCommit throws stops the run as failed, with what it handled committed', async () => {
+    const h = await logs.create({ count: 300 });
+    const registry = h.registry({ logger: quiet, autoCleanup: false });
+    registry.register('p');
+    const stored: number[] = [];
+    watchAsyncCommits(registry.store, { resolved: (state) => void stored.push(state.cursor) });
+    const reported: number[] = [];
+    const result = await runConsumer(registry, 'p', { handler: noop, batchSize: 10, commitEveryRecords: 50, stopAtHead: true, onCommit: (c) => void reported.push(c) });
+    expect(result).toMatchObject({ state: 'stopped', handled: 300, cursor: h.log.head });
+    expect(reported.length).toBeGreaterThan(0);
+    // each one reported after its write resolved, none twice, none out of order, and the final commit is the result's
+    expect(reported).toEqual(stored);
+    expect([...reported].sort((a, b) => a - b)).toEqual(reported);
+
+    registry.reset('p', 0);
+    const failing = await runConsumer(registry, 'p', {
+      handler: noop,
+      batchSize: 10,
+      commitEveryRecords: 50,
+      stopAtHead: true,
+      onCommit: () => {
+        throw new Error('progress sink gone');
+      },
+    });
+    expect(failing).toMatchObject({ state: 'failed', error: { message: 'progress sink gone' } });
+    expect(registry.get('p')).toMatchObject({ state: 'failed', error: 'progress sink gone', cursor: failing.cursor });
+    // like a failed handler's run: what was handled is committed with the failed state
+    expect(failing.cursor).toBe(h.log.readMany(0, failing.handled).at(-1)!.next);
   });
 
   it('a handler that never returns a promise does not starve the event loop during a long catch-up', async () => {

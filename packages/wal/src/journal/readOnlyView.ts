@@ -6,6 +6,7 @@ import { refuseValidRecordOverLimit } from '../recovery/overLimit.js';
 import { rangeIsZero, scanSegment } from '../recovery/scanSegment.js';
 import { checkSegmentHeader, listSegmentFilesSettled, type SegmentFile } from '../recovery/segmentFiles.js';
 import { readPublishedHead } from './publishedHead.js';
+import { walkSyncedPrefix } from './syncedPrefixWalk.js';
 import type { SegmentManager } from './segmentManager.js';
 
 /** How far the last segment has been scanned, and the last record seen there. */
@@ -33,6 +34,10 @@ interface Scanned {
  * dropped and it is scanned again from its first record, instead of resuming
  * in the middle of a different record (a stuck head, or a healthy log
  * reported as corrupt).
+ *
+ * A segment's first scan walks, without a CRC32C per record, the prefix
+ * that RECOVERY_POINT vouches for and that still has its CRC
+ * (syncedPrefixWalk.ts); the rest is scanned record by record.
  *
  * The head is then capped at the writer's published head (PUBLISHED_HEAD,
  * see publishedHead.ts): bytes past it are written but not acknowledged (a
@@ -174,6 +179,14 @@ export class ReadOnlyView {
 
   private scan(seg: { name: string; base: number }, fd: number, from: Scanned, size: number): Scanned {
     if (size <= from.position) return from;
+    if (from.position === HEADER_SIZE) {
+      // the segment's first scan: what the writer vouched for durably is walked, not checked record by record
+      const walked = walkSyncedPrefix(this.io, this.dir, fd, seg.base, size, this.maxPayloadBytes);
+      if (walked) {
+        from = { base: from.base, ...walked };
+        if (size <= from.position) return from;
+      }
+    }
     let lastPos = -1;
     const header = new Uint8Array(RECORD_OVERHEAD);
     const scan = scanSegment(this.io, fd, {

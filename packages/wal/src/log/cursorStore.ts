@@ -26,6 +26,13 @@ export interface CursorStore {
   write(state: CursorState): void;
   writeAsync(state: CursorState): Promise<void>;
   /**
+   * Optional: `writeAsync` of the state `next` makes of the stored one
+   * (undefined when none is stored), reading it once for both: a runner's
+   * commit checks the stored cursor and writes the next in one open of its
+   * file. What `next` throws is thrown, with nothing written.
+   */
+  updateAsync?(name: string, next: (current: CursorState | undefined) => CursorState): Promise<CursorState>;
+  /**
    * The cursor of the last commit known to be durable (a commit may be
    * visible before it is), which is what retention may trust; undefined
    * when none is stored.

@@ -1,6 +1,6 @@
 import type { CutReason } from '../errors.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
-import { checkRecordChecksums, crc32cOfRecords, readU32 } from '../format/record.js';
+import { checkRecordChecksums, crc32cOfRecords, isAllZero, readU32 } from '../format/record.js';
 import { ChecksumOffload } from '../checksum/offload.js';
 import type { FileIO } from '../io/fileIO.js';
 import { FileWindow } from '../io/fileWindow.js';
@@ -224,8 +224,7 @@ export function rangeIsZero(io: FileIO, fd: number, from: number, to: number): b
     const len = Math.min(1024 * 1024, to - pos);
     if (!win.ensure(pos, len)) return false;
     const base = pos - win.start;
-    const b = win.buf;
-    for (let i = 0; i < len; i++) if (b[base + i] !== 0) return false;
+    if (!isAllZero(win.buf, base, base + len)) return false;
     pos += len;
   }
   return true;

@@ -1,0 +1,108 @@
+/**
+ * The consumers suite's catch-up rows outside the suite, to profile them
+ * (`--cpu-prof`) or compare builds by CPU time:
+ *
+ *   node --conditions=source --import tsx [--cpu-prof] bench/consumerProfile.ts <what> [records]
+ *
+ * what: `all` (readMany and the runner rows interleaved, ROUNDS rounds;
+ * CPU and wall per record, and per commit), or one row: `readMany`,
+ * `handler`, `atEnd`. The consumer is registered and reset before the
+ * timing: the rows time `runConsumer` alone. SYNC_FIRST=1 syncs the
+ * generated journal before the rows; FAKE_SYNC=1 see below.
+ */
+import { execSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConsumerRegistry, runConsumer, type RunOptions } from '@episteme/consumers';
+import { Journal, nodeFileIO, type FileIO } from '@episteme/wal';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '@episteme/wal/internals';
+import { generateJournal } from './lib/journal.js';
+import { median } from './lib/timing.js';
+
+const what = process.argv[2] ?? 'all';
+const records = Number(process.argv[3] ?? 1_000_000);
+const rounds = Number(process.env.ROUNDS ?? 5);
+const PAYLOAD = 256;
+
+const dir = mkdtempSync(join(tmpdir(), 'episteme-consumer-profile-'));
+let syncs = 0;
+/** FAKE_SYNC=1: the runner's syncs take 2 ms without touching the disk (what the commits cost besides the sync). */
+const fake = process.env.FAKE_SYNC === '1';
+const io: FileIO = {
+  ...nodeFileIO,
+  fsync: (fd) => (syncs++, fake ? undefined : nodeFileIO.fsync(fd)),
+  fsyncAsync: (fd) => (syncs++, fake ? new Promise<void>((r) => setTimeout(r, 2)) : nodeFileIO.fsyncAsync(fd)),
+};
+
+function cpuUs(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+async function main(): Promise<void> {
+  const recordBytes = RECORD_OVERHEAD + PAYLOAD;
+  generateJournal(dir, { payloadBytes: PAYLOAD, totalBytes: records * recordBytes + 4 * (HEADER_SIZE + recordBytes) });
+  if (process.env.SYNC_FIRST === '1') execSync('sync');
+  const journal = await Journal.open({ dir });
+  const registry = ConsumerRegistry.forJournal(journal, { io, autoCleanup: false });
+  const noop = (): void => undefined;
+  const runner = (key: string, options: RunOptions) => {
+    registry.register(key);
+    return {
+      before: () => registry.reset(key, 0),
+      run: async (): Promise<number> => (await runConsumer(registry, key, { stopAtHead: true, ...options })).handled,
+    };
+  };
+  const rows: Record<string, { before?: () => void; run: () => number | Promise<number> }> = {
+    readMany: {
+      run: () => {
+        let n = 0;
+        for (let pos = 0; ; ) {
+          const batch = journal.readMany(pos, 256);
+          if (batch.length === 0) return n;
+          n += batch.length;
+          pos = batch[batch.length - 1]!.next;
+        }
+      },
+    },
+    handler: runner('p-handler', { handler: noop, commitEveryRecords: 1000 }),
+    atEnd: runner('p-end', { handler: noop, commitEveryRecords: 1e9, commitEveryMs: 2 ** 31 - 1 }),
+  };
+  const names = what === 'all' ? Object.keys(rows) : [what];
+  const cpu: Record<string, number[]> = {};
+  const wall: Record<string, number[]> = {};
+  const commits: Record<string, number[]> = {};
+  for (let r = 0; r < rounds + 1; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(r + k) % names.length]!;
+      const row = rows[name]!;
+      row.before?.();
+      const s0 = syncs;
+      const c0 = cpuUs();
+      const t0 = performance.now();
+      const n = await row.run();
+      const w = (performance.now() - t0) * 1000;
+      const c = cpuUs() - c0;
+      if (n < records) throw new Error(`${name} read ${n} of ${records}`);
+      if (r === 0) continue; // warm-up
+      (cpu[name] ??= []).push(c / n);
+      (wall[name] ??= []).push(w / n);
+      (commits[name] ??= []).push(syncs - s0);
+    }
+  }
+  await journal.close();
+  for (const name of names) {
+    const ratio = (xs: Record<string, number[]>) => (xs.readMany ? median(xs[name]!.map((v, i) => xs.readMany![i]! / v)).toFixed(2) : '-');
+    console.log(
+      `${name.padEnd(9)} cpu ${median(cpu[name]!).toFixed(3)} us/rec  wall ${median(wall[name]!).toFixed(3)} us/rec  syncs ${median(commits[name]!)}  / readMany: cpu ${ratio(cpu)} wall ${ratio(wall)}`,
+    );
+  }
+}
+
+main()
+  .finally(() => rmSync(dir, { recursive: true, force: true }))
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
