@@ -22,6 +22,26 @@ export { recoverJournal, type RecoverOptions } from './recovery/recover.js';
 export { verifyJournal, type VerifyOptions } from './recovery/verify.js';
 export type { RecoveryCut, RecoveryReport, SegmentSummary, VerifyProblem, VerifyReport, ScanProgress } from './recovery/report.js';
 
+// online backup and restore (docs/operations.md)
+export {
+  backupJournal,
+  restoreBackup,
+  readManifest,
+  MANIFEST_FILE,
+  BackupTargetError,
+  NotABackupError,
+  BackupDamagedError,
+  BackupInconsistentError,
+  type BackupOptions,
+  type BackupProgress,
+  type BackupReport,
+  type RestoreOptions,
+  type RestoreReport,
+  type Manifest,
+  type ManifestEntry,
+  type StatePositions,
+} from './backup/index.js';
+
 // tuning: checksum verification on a worker thread (README: performance)
 export { setChecksumOffload, warmChecksumOffload } from './checksum/offload.js';
 
