@@ -97,7 +97,7 @@ describe('backupJournal and restoreBackup', () => {
     await j.close();
     const victim = readdirSync(dest).filter((n) => n.endsWith('.wal'))[1]!;
     const bytes = readFileSync(join(dest, victim));
-    bytes[100] ^= 0x10;
+    bytes[100] = bytes[100]! ^ 0x10;
     writeFileSync(join(dest, victim), bytes);
     const backupBefore = snapshotDir(dest);
     const target = join(tempDir(), 'restored');
@@ -120,7 +120,7 @@ describe('backupJournal and restoreBackup', () => {
     rmSync(join(dest, 'projections', 'p.snapshot'));
     expect(thrown(() => restoreBackup({ backup: dest, dir: join(tempDir(), 'r1') }))).toMatchObject({ code: 'WAL_BACKUP_DAMAGED', file: 'projections/p.snapshot' });
     const manifest = readFileSync(join(dest, 'BACKUP_MANIFEST'));
-    manifest[manifest.length - 5] ^= 1;
+    manifest[manifest.length - 5] = manifest[manifest.length - 5]! ^ 1;
     writeFileSync(join(dest, 'BACKUP_MANIFEST'), manifest);
     expect(thrown(() => restoreBackup({ backup: dest, dir: join(tempDir(), 'r2') }))).toMatchObject({ code: 'WAL_BACKUP_DAMAGED', file: 'BACKUP_MANIFEST' });
     expect(thrown(() => restoreBackup({ backup: dir, dir: join(tempDir(), 'r3') }))).toMatchObject({ code: 'WAL_NOT_A_BACKUP' });
