@@ -1,5 +1,6 @@
 import type { AppCommand } from '../command.js';
 import { consumersDeleteCommand, consumersListCommand, consumersResetCommand, projectionsListCommand, projectionsRebuildCommand } from './admin.js';
+import { backupCommand } from './backup.js';
 import { beliefsCommand, statsCommand } from './read.js';
 import { importCommand } from './import.js';
 import { streamsListCommand, streamsShowCommand } from './streams.js';
@@ -19,4 +20,5 @@ export const commands: readonly AppCommand[] = [
   consumersDeleteCommand,
   projectionsListCommand,
   projectionsRebuildCommand,
+  backupCommand,
 ];
