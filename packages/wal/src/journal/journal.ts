@@ -124,6 +124,7 @@ export class Journal extends JournalBase implements Retention {
       });
       journal = new Journal(o, segments, changes, writer, lock, report, head);
       journal.headOffset = report.head;
+      o.telemetry?.recovered(report);
       // after a clean close: the rest of the check, and the mark's
       // withdrawal, happen before the first write, not here
       if (report.lastSegmentTrusted && point.closed) {
@@ -168,8 +169,9 @@ export class Journal extends JournalBase implements Retention {
     // not an async function: one promise per append, not two (the hot path of group commit)
     const durability = this.durabilityOf(options);
     if (typeof durability !== 'string') return durability;
-    if (this.tailGate) return this.afterTailCheck(() => this.writer.appendOne(payload, durability));
-    return this.writer.appendOne(payload, durability);
+    const track = this.options.telemetry?.startAppend('append', 1, payload?.length ?? 0);
+    const appended = this.tailGate ? this.afterTailCheck(() => this.writer.appendOne(payload, durability)) : this.writer.appendOne(payload, durability);
+    return track ? track.done(appended) : appended;
   }
 
   /** Appends several records with one write and one sync; resolves to where each went. */
@@ -180,8 +182,9 @@ export class Journal extends JournalBase implements Retention {
     if (payloads.length === 0) return [];
     const durability = this.durabilityOf(options);
     if (typeof durability !== 'string') return durability;
-    if (this.tailGate) return this.afterTailCheck(() => this.writer.appendBatch(payloads, durability));
-    return this.writer.appendBatch(payloads, durability);
+    const track = this.options.telemetry?.startAppend('appendBatch', payloads.length, payloads.reduce((n, p) => n + (p?.length ?? 0), 0));
+    const appended = this.tailGate ? this.afterTailCheck(() => this.writer.appendBatch(payloads, durability)) : this.writer.appendBatch(payloads, durability);
+    return track ? track.done(appended) : appended;
   }
 
   /** Makes every resolved append durable (for `none`). */

@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
+import { JournalTelemetry } from '../telemetry/journalTelemetry.js';
+import type { TelemetryOptions } from '../telemetry/otelApi.js';
 
 /**
  * `immediate`: an append resolves once its bytes are synced to disk.
@@ -78,6 +80,13 @@ export interface JournalOptions {
   pollIntervalMs?: number;
   /** The file-system seam; tests inject faults here. */
   io?: FileIO;
+  /**
+   * Metrics and spans through `@opentelemetry/api` (docs/operations.md,
+   * "Metrics and traces"): the global providers by default, these when
+   * given, none with `false`. Without an SDK registered when the journal
+   * opens (or without the API installed) nothing is measured.
+   */
+  telemetry?: TelemetryOptions | false;
 }
 
 /**
@@ -100,6 +109,8 @@ export interface ResolvedOptions {
   pollIntervalMs: number;
   verifyOnRead: VerifyOnRead;
   io: FileIO;
+  /** Undefined when nothing collects metrics or spans. */
+  telemetry: JournalTelemetry | undefined;
 }
 
 /** Frozen: a caller changing them would change every later open in the process. */
@@ -173,6 +184,7 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
     pollIntervalMs: timerMs('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_OPTIONS.pollIntervalMs, 1),
     verifyOnRead: verifyOnReadOf(options.verifyOnRead),
     io: options.io ?? nodeFileIO,
+    telemetry: JournalTelemetry.create(options.dir, options.telemetry),
   };
 }
 
