@@ -16,6 +16,7 @@ export type { JournalRecord } from './journal/recordReader.js';
 export { DEFAULT_OPTIONS, type JournalOptions, type JournalReaderOptions, type Durability, type GroupCommitOptions, type VerifyOnRead } from './journal/options.js';
 export type * from './log/index.js';
 export { JOURNAL, JOURNAL_READER } from './di.js';
+export type { TelemetryOptions } from './telemetry/otelApi.js';
 
 // recovery and verification of a directory (what `open` runs, and the offline check)
 export { recoverJournal, type RecoverOptions } from './recovery/recover.js';
