@@ -1,6 +1,6 @@
 import { ConsumerErrorCodes } from '@episteme/consumers';
 import { exitCodeOfCategory, isEpistemeError } from '@episteme/wal';
-import { columns, commandRows, ExitCode as Exit, findCommand, flagRows, flagTyped, parseArgs, processInterrupts, reportError, runCli as runWalCli, type CliIO as WalCliIO, splitGlobalFlags, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
+import { columns, commandRows, ExitCode as Exit, findCommand, flagRows, flagTyped, parseArgs, parseNonNegativeInteger, processInterrupts, reportError, runCli as runWalCli, type CliIO as WalCliIO, splitGlobalFlags, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
 import { codeOf } from '@episteme/wal/internals';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import type { AppCommand } from './command.js';
 import { commands } from './commands/index.js';
 import { openApp, type CommandContext } from './context.js';
 import { refuseJournalAsDataDir } from './dataDir.js';
+import { startMetricsServer } from '../app/metricsServer.js';
 
 /** What runCli reads and writes: episteme-wal's (see there), with the environment and a stream as stdin (`import -`). */
 export interface CliIO extends Pick<WalCliIO, 'stdout' | 'stderr' | 'stderrIsTTY' | 'onInterrupt'> {
@@ -24,6 +25,7 @@ const GLOBAL_FLAGS = {
   'segment-bytes': { type: 'string', value: 'bytes', description: `segment size (env ${ENV.maxSegmentBytes}, default 64 MiB)` },
   'max-payload-bytes': { type: 'string', value: 'bytes', description: `largest record (env ${ENV.maxPayloadBytes}, default 16 MiB): a journal with larger ones needs at least their size` },
   'lock-wait': { type: 'string', value: 'ms', description: `how long a command that writes waits for another process's writer lock (env ${ENV.lockWaitMs}, default 5000; 0: refuse at once)` },
+  'metrics-port': { type: 'string', value: 'port', description: 'serve the metrics as Prometheus text on http://127.0.0.1:<port>/metrics while the command runs' },
   json: { type: 'boolean', description: 'machine-readable output' },
   debug: { type: 'boolean', description: 'print stack traces of unexpected errors' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
@@ -80,7 +82,14 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       open: (mode, options) => openApp(config, mode, io.stderr, options),
       onInterrupt: io.onInterrupt ?? processInterrupts,
     };
-    return await command.run(args, ctx);
+    // before anything opens: the journal decides at open whether it measures
+    const server = globals['metrics-port'] === undefined ? undefined : await startMetricsServer(parseNonNegativeInteger(globals['metrics-port'], '--metrics-port'));
+    if (server) io.stderr(`note: metrics at ${server.url}\n`);
+    try {
+      return await command.run(args, ctx);
+    } finally {
+      await server?.close();
+    }
   } catch (err) {
     if (err instanceof StdoutClosedError) return Exit.Ok; // `| head`: a normal end, after the command closed what it opened
     await reportError(err, { out: io.stdout, err: io.stderr }, {
