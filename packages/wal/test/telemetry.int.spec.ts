@@ -17,7 +17,7 @@ describe('journal metrics and spans through @opentelemetry/api', () => {
     await j.close();
     const m = await t.collect();
     expect(valueOf(m, 'episteme.journal.records.appended')).toBe(15);
-    expect(valueOf(m, 'episteme.journal.bytes.appended')).toBe(10 * 100 + 5 * 50);
+    expect(valueOf(m, 'episteme.journal.bytes.appended')).toBe(10 * (40 + 100) + 5 * (40 + 50)); // record bytes: header and payload
     expect(histogramOf(m, 'episteme.journal.append.duration')!.count).toBe(11); // one per call
     const batches = histogramOf(m, 'episteme.journal.batch.records')!;
     expect(batches.sum).toBe(15); // every record in exactly one write

@@ -391,7 +391,7 @@ export class JournalWriter {
     }
     this.written = offset;
     this.unsynced = true;
-    this.options.telemetry?.batchWritten(batch.length === 1 ? batch[0]!.payloads.length : batch.reduce((n, e) => n + e.payloads.length, 0));
+    this.options.telemetry?.batchWritten(batch.length === 1 ? batch[0]!.payloads.length : batch.reduce((n, e) => n + e.payloads.length, 0), bytes);
     const durable = batch.some((e) => e.durability === 'immediate');
     if (!durable) this.writeback.wrote(this.active, bytes, offset, this.active.contentCrc());
     if (this.options.groupCommit) {

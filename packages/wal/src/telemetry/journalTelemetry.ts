@@ -44,8 +44,8 @@ export class JournalTelemetry {
     this.appendDuration = meter.createHistogram('episteme.journal.append.duration', { description: 'Time from an append call to its resolution (synced with immediate durability)', ...seconds });
     this.batchRecords = meter.createHistogram('episteme.journal.batch.records', { description: 'Records written by one write (and one sync)', unit: '{record}', advice: { explicitBucketBoundaries: BATCH_BUCKETS } });
     this.fsyncDuration = meter.createHistogram('episteme.journal.fsync.duration', { description: 'Duration of one fdatasync of the active segment', ...seconds });
-    this.records = meter.createCounter('episteme.journal.records.appended', { description: 'Records appended (resolved)', unit: '{record}' });
-    this.bytes = meter.createCounter('episteme.journal.bytes.appended', { description: 'Payload bytes appended (resolved)', unit: 'By' });
+    this.records = meter.createCounter('episteme.journal.records.appended', { description: 'Records written to the journal', unit: '{record}' });
+    this.bytes = meter.createCounter('episteme.journal.bytes.appended', { description: 'Record bytes written to the journal (40-byte headers and payloads)', unit: 'By' });
     this.cuts = meter.createCounter('episteme.journal.recovery.cuts', { description: 'Cuts recovery made on open', unit: '{cut}' });
     this.quarantined = meter.createCounter('episteme.journal.recovery.quarantined_bytes', { description: 'Bytes recovery moved to quarantine/', unit: 'By' });
     this.checksumFailures = meter.createCounter('episteme.journal.checksum.failures', { description: 'Records that failed their CRC32C or BLAKE3 (recovery, reads)', unit: '{record}' });
@@ -71,8 +71,6 @@ export class JournalTelemetry {
         promise.then(
           (result) => {
             this.appendDuration?.record((performance.now() - started) / 1000, this.attrs);
-            this.records?.add(records, this.attrs);
-            this.bytes?.add(bytes, this.attrs);
             if (span) {
               const first = Array.isArray(result) ? (result[0] as { offset?: number } | undefined) : (result as { offset?: number });
               if (first?.offset !== undefined) span.setAttribute(Attr.offset, first.offset);
@@ -92,8 +90,11 @@ export class JournalTelemetry {
     };
   }
 
-  batchWritten(records: number): void {
+  /** One write of `records` records, `bytes` record bytes (headers and payloads): counted per write, not per append (fewer calls into the SDK). */
+  batchWritten(records: number, bytes: number): void {
     this.batchRecords?.record(records, this.attrs);
+    this.records?.add(records, this.attrs);
+    this.bytes?.add(bytes, this.attrs);
   }
 
   synced(ms: number): void {
