@@ -20,6 +20,12 @@ export interface AppendTrack {
  * Made only when an SDK collects metrics or records spans (see
  * instrumentsFor): a journal without one holds undefined and its hot paths
  * test that and nothing else.
+ *
+ * The instruments recorded per append or per write carry no attributes:
+ * the SDK hashes a measurement's attribute set on every call, which cost
+ * about 1 µs per measurement here against 0.1-0.4 µs without (a third of a
+ * `none` append). The journal's name (`messaging.destination.name`) is on
+ * the recovery counters and the spans.
  */
 export class JournalTelemetry {
   private readonly attrs: Attributes;
@@ -70,7 +76,7 @@ export class JournalTelemetry {
       done: <T>(promise: Promise<T>) =>
         promise.then(
           (result) => {
-            this.appendDuration?.record((performance.now() - started) / 1000, this.attrs);
+            this.appendDuration?.record((performance.now() - started) / 1000);
             if (span) {
               const first = Array.isArray(result) ? (result[0] as { offset?: number } | undefined) : (result as { offset?: number });
               if (first?.offset !== undefined) span.setAttribute(Attr.offset, first.offset);
@@ -92,13 +98,13 @@ export class JournalTelemetry {
 
   /** One write of `records` records, `bytes` record bytes (headers and payloads): counted per write, not per append (fewer calls into the SDK). */
   batchWritten(records: number, bytes: number): void {
-    this.batchRecords?.record(records, this.attrs);
-    this.records?.add(records, this.attrs);
-    this.bytes?.add(bytes, this.attrs);
+    this.batchRecords?.record(records);
+    this.records?.add(records);
+    this.bytes?.add(bytes);
   }
 
   synced(ms: number): void {
-    this.fsyncDuration?.record(ms / 1000, this.attrs);
+    this.fsyncDuration?.record(ms / 1000);
   }
 
   recovered(report: RecoveryReport): void {
