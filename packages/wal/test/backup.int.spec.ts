@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backupJournal, Journal, readManifest, restoreBackup, type BackupReport } from '../src/index.js';
 import { HEADER_SIZE } from '../src/internals.js';
-import { payloadOf, snapshotDir, tempDir } from './helpers.js';
+import { flipBit, payloadOf, snapshotDir, tempDir, thrown } from './helpers.js';
 
 async function filledJournal(dir: string, records: number, size = 200): Promise<Journal> {
   const j = await Journal.open({ dir, maxSegmentBytes: 16 * 1024, durability: 'none' });
@@ -23,15 +23,6 @@ async function payloads(dir: string): Promise<Buffer[]> {
   } finally {
     await r.close();
   }
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('did not throw');
 }
 
 describe('backupJournal and restoreBackup', () => {
@@ -96,9 +87,7 @@ describe('backupJournal and restoreBackup', () => {
     await backupJournal({ dir, dest, hardLinks: false });
     await j.close();
     const victim = readdirSync(dest).filter((n) => n.endsWith('.wal'))[1]!;
-    const bytes = readFileSync(join(dest, victim));
-    bytes[100] = bytes[100]! ^ 0x10;
-    writeFileSync(join(dest, victim), bytes);
+    flipBit(join(dest, victim), 100, 4);
     const backupBefore = snapshotDir(dest);
     const target = join(tempDir(), 'restored');
     const err = thrown(() => restoreBackup({ backup: dest, dir: target }));
@@ -119,9 +108,7 @@ describe('backupJournal and restoreBackup', () => {
     const { rmSync } = await import('node:fs');
     rmSync(join(dest, 'projections', 'p.snapshot'));
     expect(thrown(() => restoreBackup({ backup: dest, dir: join(tempDir(), 'r1') }))).toMatchObject({ code: 'WAL_BACKUP_DAMAGED', file: 'projections/p.snapshot' });
-    const manifest = readFileSync(join(dest, 'BACKUP_MANIFEST'));
-    manifest[manifest.length - 5] = manifest[manifest.length - 5]! ^ 1;
-    writeFileSync(join(dest, 'BACKUP_MANIFEST'), manifest);
+    flipBit(join(dest, 'BACKUP_MANIFEST'), statSync(join(dest, 'BACKUP_MANIFEST')).size - 5, 0);
     expect(thrown(() => restoreBackup({ backup: dest, dir: join(tempDir(), 'r2') }))).toMatchObject({ code: 'WAL_BACKUP_DAMAGED', file: 'BACKUP_MANIFEST' });
     expect(thrown(() => restoreBackup({ backup: dir, dir: join(tempDir(), 'r3') }))).toMatchObject({ code: 'WAL_NOT_A_BACKUP' });
   });

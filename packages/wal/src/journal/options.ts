@@ -87,6 +87,14 @@ export interface JournalOptions {
    * opens (or without the API installed) nothing is measured.
    */
   telemetry?: TelemetryOptions | false;
+  /**
+   * Where cleanup (`deleteBelow`) moves whole sealed segments instead of
+   * deleting them (docs/operations.md, "Archive"). The writer reads them
+   * from there: `earliest` stays where the archive begins, and a rebuild
+   * from offset 0 reads through it. Readers in other processes see the
+   * live segments only.
+   */
+  archiveDir?: string;
 }
 
 /**
@@ -111,6 +119,7 @@ export interface ResolvedOptions {
   io: FileIO;
   /** Undefined when nothing collects metrics or spans. */
   telemetry: JournalTelemetry | undefined;
+  archiveDir: string | undefined;
 }
 
 /** Frozen: a caller changing them would change every later open in the process. */
@@ -185,7 +194,14 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
     verifyOnRead: verifyOnReadOf(options.verifyOnRead),
     io: options.io ?? nodeFileIO,
     telemetry: JournalTelemetry.create(options.dir, options.telemetry),
+    archiveDir: archiveDirOf(options.archiveDir),
   };
+}
+
+function archiveDirOf(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length === 0 || v.includes('\0')) throw new InvalidArgumentError(`archiveDir must be a non-empty path without NUL bytes, not ${JSON.stringify(v) ?? String(v)}`);
+  return v;
 }
 
 function verifyOnReadOf(v: unknown): VerifyOnRead {

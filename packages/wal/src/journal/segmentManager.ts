@@ -18,6 +18,8 @@ export interface Segment {
   window?: FileWindow;
   /** The chunk sequential readers took their last records from (recordChunks.ts). */
   chunk?: RecordChunk;
+  /** Moved to the archive directory by cleanup (`path` is there): read, never deleted or moved again. */
+  archived?: boolean;
 }
 
 /**
@@ -55,6 +57,11 @@ export class SegmentManager {
       return kept ?? this.make(base);
     });
     for (const gone of old.values()) this.closeSegment(gone);
+  }
+
+  /** Puts archived segments (oldest first, ending where the first live one starts) before the live ones. */
+  prependArchived(files: readonly { base: number; name: string; path: string }[]): void {
+    this.list = [...files.map((f) => ({ base: f.base, name: f.name, path: f.path, archived: true })), ...this.list];
   }
 
   add(base: number): Segment {

@@ -1,0 +1,84 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Journal, nodeFileIO, verifyJournal, type FileIO } from '../src/index.js';
+import { flipBit, payloadOf, tempDir } from './helpers.js';
+
+const wal = (d: string): string[] => readdirSync(d).filter((n) => n.endsWith('.wal')).sort();
+
+async function all(j: Journal): Promise<string[]> {
+  const out: string[] = [];
+  for await (const r of j.readFrom(0)) out.push(Buffer.from(r.payload).toString('hex'));
+  return out;
+}
+
+async function filled(dir: string, archiveDir: string, io: FileIO = nodeFileIO): Promise<Journal> {
+  const j = await Journal.open({ dir, durability: 'none', maxSegmentBytes: 2048, archiveDir, io });
+  for (let i = 0; i < 60; i += 4) await j.appendBatch(Array.from({ length: 4 }, (_, k) => payloadOf(i + k, 200)));
+  return j;
+}
+
+describe('Journal with an archiveDir', () => {
+  it('deleteBelow moves whole sealed segments to the archive; reads from offset 0 go through it, before and after a reopen', async () => {
+    const dir = join(tempDir(), 'j');
+    const archive = join(tempDir(), 'a');
+    const j = await filled(dir, archive);
+    const before = await all(j);
+    const live = wal(dir);
+    const moved = j.deleteBelow(j.head);
+    expect(moved).toEqual(live.slice(0, -1)); // never the active segment
+    expect(wal(archive)).toEqual(moved);
+    expect(wal(dir)).toEqual(live.slice(-1));
+    expect(j.earliest).toBe(0);
+    expect(await all(j)).toEqual(before);
+    expect(j.deleteBelow(j.head)).toEqual([]); // archived segments are not moved again
+    await j.close();
+    const reopened = await Journal.open({ dir, archiveDir: archive });
+    expect(reopened.earliest).toBe(0);
+    expect(reopened.recovery.cuts).toEqual([]);
+    expect(await all(reopened)).toEqual(before);
+    await reopened.close();
+    // without the archive the same journal starts where the live segments do
+    const plain = await Journal.open({ dir });
+    expect(plain.earliest).toBeGreaterThan(0);
+    await plain.close();
+  });
+
+  it('an archive on another file system: the segment is copied (synced), then removed from the journal', async () => {
+    const dir = join(tempDir(), 'j');
+    const archive = join(tempDir(), 'a');
+    let exdev = 0;
+    const io: FileIO = {
+      ...nodeFileIO,
+      rename: (from, to) => {
+        if (to.startsWith(archive) && from.endsWith('.wal')) {
+          exdev++;
+          throw Object.assign(new Error('cross-device link'), { code: 'EXDEV' });
+        }
+        nodeFileIO.rename(from, to);
+      },
+    };
+    const j = await filled(dir, archive, io);
+    const bytes = Object.fromEntries(wal(dir).map((n) => [n, readFileSync(join(dir, n)).toString('hex')]));
+    const moved = j.deleteBelow(j.head);
+    expect(exdev).toBe(moved.length);
+    for (const n of moved) expect(readFileSync(join(archive, n)).toString('hex')).toBe(bytes[n]);
+    expect(readdirSync(archive).filter((n) => !n.endsWith('.wal'))).toEqual([]); // no temporary file left
+    expect(wal(dir)).toEqual([wal(dir).at(-1)]);
+    await j.close();
+  });
+
+  it('verify covers the archive: a damaged archived record is a problem naming the archive file', async () => {
+    const dir = join(tempDir(), 'j');
+    const archive = join(tempDir(), 'a');
+    const j = await filled(dir, archive);
+    j.deleteBelow(j.head);
+    await j.close();
+    expect(verifyJournal(dir, { archiveDir: archive })).toMatchObject({ ok: true, earliest: 0 });
+    const victim = join(archive, wal(archive)[1]!);
+    flipBit(victim, 200, 0);
+    const report = verifyJournal(dir, { archiveDir: archive });
+    expect(report.ok).toBe(false);
+    expect(report.problems[0]).toMatchObject({ segment: victim, reason: 'crc-mismatch' });
+  });
+});
