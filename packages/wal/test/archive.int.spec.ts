@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal, nodeFileIO, verifyJournal, type FileIO } from '../src/index.js';
 import { flipBit, payloadOf, tempDir } from './helpers.js';
+import { runCli } from '../src/cli/main.js';
 
 const wal = (d: string): string[] => readdirSync(d).filter((n) => n.endsWith('.wal')).sort();
 
@@ -80,5 +81,17 @@ describe('Journal with an archiveDir', () => {
     const report = verifyJournal(dir, { archiveDir: archive });
     expect(report.ok).toBe(false);
     expect(report.problems[0]).toMatchObject({ segment: victim, reason: 'crc-mismatch' });
+  });
+
+  it('episteme-wal verify --archive checks the archived segments too', async () => {
+    const dir = join(tempDir(), 'j');
+    const archive = join(tempDir(), 'a');
+    const j = await filled(dir, archive);
+    j.deleteBelow(j.head);
+    await j.close();
+    let out = '';
+    const code = await runCli(['verify', dir, '--archive', archive, '--json'], { stdout: (s) => void (out += s), stderr: () => {}, stderrIsTTY: false });
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ ok: true, earliest: 0, segmentsChecked: wal(archive).length + wal(dir).length });
   });
 });
