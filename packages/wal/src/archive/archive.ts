@@ -3,8 +3,8 @@ import { ioError } from '../errors.js';
 import { HEADER_SIZE } from '../format/constants.js';
 import { segmentName } from '../format/segmentName.js';
 import { createDirectories } from '../io/directories.js';
-import { unlinkQuietly } from '../io/closers.js';
-import { readFully, writeFully, type FileIO } from '../io/fileIO.js';
+import { copyOpenFile } from '../io/fileCopy.js';
+import type { FileIO } from '../io/fileIO.js';
 import { listSegmentFiles, type SegmentFile } from '../recovery/segmentFiles.js';
 import { hasErrno } from '../shared/errno.js';
 
@@ -42,32 +42,18 @@ export function moveToArchive(io: FileIO, segmentPath: string, name: string, dir
   return target;
 }
 
+/** A synced copy under a temporary name, renamed into place whole (copyOpenFile). */
 function copyDurably(io: FileIO, from: string, to: string): void {
-  const tmp = `${to}.${process.pid}.archive-tmp`;
+  let src: number;
   try {
-    const src = io.open(from, 'r');
-    try {
-      const out = io.open(tmp, 'w');
-      try {
-        const size = io.size(src);
-        const buf = new Uint8Array(Math.min(size, 1024 * 1024) || 1);
-        for (let pos = 0; pos < size; ) {
-          const n = readFully(io, src, buf, 0, Math.min(buf.length, size - pos), pos);
-          if (n === 0) throw new Error(`source ended at ${pos} of ${size} bytes`);
-          writeFully(io, out, buf, 0, n, pos);
-          pos += n;
-        }
-        io.fsync(out);
-      } finally {
-        io.close(out);
-      }
-    } finally {
-      io.close(src);
-    }
-    io.rename(tmp, to);
+    src = io.open(from, 'r');
   } catch (err) {
-    unlinkQuietly(io, tmp);
-    throw ioError('copying to the archive', to, err);
+    throw ioError('archiving', from, err);
+  }
+  try {
+    copyOpenFile(io, src, io.size(src), to);
+  } finally {
+    io.close(src);
   }
 }
 

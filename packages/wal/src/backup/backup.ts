@@ -5,7 +5,7 @@ import { unlinkQuietly } from '../io/closers.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { ioError } from '../errors.js';
 import { captureJournal, type Capture, type StatePositions } from './capture.js';
-import { copyOpenFile, crcHex, crcOfOpenFile, isBackupTemp, tryHardLink, writeWholeFile } from './fileCopy.js';
+import { copyOpenFile, crcHex, crcOfOpenFile, isCopyTemp, tryHardLink, writeWholeFile } from '../io/fileCopy.js';
 import { readManifest, writeManifest, type Manifest, type ManifestEntry } from './manifest.js';
 import { checkBackupTarget, realPathOf } from './targets.js';
 import { verifyBackup } from './verifyBackup.js';
@@ -162,7 +162,7 @@ function removeStale(io: FileIO, dest: string, earlier: Manifest | undefined, ma
 
 /** Temporary files an interrupted backup left in the top directory. */
 function removeTemps(io: FileIO, dest: string): void {
-  for (const name of io.readdir(dest)) if (isBackupTemp(name)) unlinkQuietly(io, join(dest, name));
+  for (const name of io.readdir(dest)) if (isCopyTemp(name)) unlinkQuietly(io, join(dest, name));
 }
 
 function syncDir(io: FileIO, dir: string): void {

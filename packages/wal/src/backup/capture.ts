@@ -12,7 +12,7 @@ import { RECOVERY_POINT_FILE } from '../recovery/recoveryPoint.js';
 import { listSegmentFiles } from '../recovery/segmentFiles.js';
 import { hasErrno } from '../shared/errno.js';
 import { BackupInconsistentError } from './errors.js';
-import { isBackupTemp } from './fileCopy.js';
+import { isCopyTemp } from '../io/fileCopy.js';
 import { MANIFEST_FILE } from './manifest.js';
 
 /**
@@ -185,7 +185,7 @@ function readStateFiles(io: FileIO, dir: string): StateFile[] {
     }
     for (const name of names) {
       if (rel === '' && (WRITER_FILES.has(name) || name === QUARANTINE_DIR || parseSegmentName(name) !== undefined)) continue;
-      if (isAtomicTempFile(name) || isBackupTemp(name)) continue;
+      if (isAtomicTempFile(name) || isCopyTemp(name)) continue;
       const relPath = rel === '' ? name : `${rel}/${name}`;
       const st = io.stat(join(dir, relPath));
       if (st?.isDirectory) walk(relPath);

@@ -5,7 +5,7 @@ import { createDirectories } from '../io/directories.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { ioError } from '../errors.js';
 import { BackupDamagedError } from './errors.js';
-import { copyOpenFile, crcHex } from './fileCopy.js';
+import { copyOpenFile, crcHex } from '../io/fileCopy.js';
 import { readManifest } from './manifest.js';
 import { checkRestoreTarget } from './targets.js';
 import { verifyBackup } from './verifyBackup.js';

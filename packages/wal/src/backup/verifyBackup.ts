@@ -6,7 +6,7 @@ import { scanSegment } from '../recovery/scanSegment.js';
 import { hasErrno } from '../shared/errno.js';
 import { checkPositions, type StatePositions } from './capture.js';
 import { BackupDamagedError } from './errors.js';
-import { crcHex, crcOfOpenFile, type BytesDone } from './fileCopy.js';
+import { crcHex, crcOfOpenFile, type BytesDone } from '../io/fileCopy.js';
 import type { Manifest } from './manifest.js';
 
 /**

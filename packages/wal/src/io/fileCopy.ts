@@ -1,8 +1,8 @@
 import { linkSync } from 'node:fs';
 import { checksums } from '../checksum/index.js';
 import { ioError } from '../errors.js';
-import { unlinkQuietly } from '../io/closers.js';
-import { readFully, writeFully, type FileIO } from '../io/fileIO.js';
+import { unlinkQuietly } from './closers.js';
+import { readFully, writeFully, type FileIO } from './fileIO.js';
 import { hasErrno } from '../shared/errno.js';
 
 /** Copies and checksums in pieces of this size: large enough for few calls, small enough to keep memory flat. */
@@ -108,10 +108,10 @@ export function tryHardLink(io: FileIO, src: string, dest: string): boolean {
 }
 
 function tempName(dest: string): string {
-  return `${dest}.${process.pid}.backup-tmp`;
+  return `${dest}.${process.pid}.copy-tmp`;
 }
 
-/** Whether a name is one of the temporary files above, left by an interrupted backup or restore. */
-export function isBackupTemp(name: string): boolean {
-  return /\.\d+\.backup-tmp$/.test(name);
+/** Whether a name is one of the temporary files above, left by an interrupted copy (a backup, a restore, an archive move). */
+export function isCopyTemp(name: string): boolean {
+  return /\.\d+\.copy-tmp$/.test(name);
 }
