@@ -5,7 +5,7 @@ import { unlinkQuietly } from '../io/closers.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { ioError } from '../errors.js';
 import { captureJournal, type Capture, type StatePositions } from './capture.js';
-import { copyOpenFile, crcHex, crcOfOpenFile, isCopyTemp, tryHardLink, writeWholeFile } from '../io/fileCopy.js';
+import { copyOpenFile, crcHex, crcOfOpenFile, isCopyTemp, syncFiles, tryHardLink, writeWholeFile } from '../io/fileCopy.js';
 import { readManifest, writeManifest, type Manifest, type ManifestEntry } from './manifest.js';
 import { checkBackupTarget, realPathOf } from './targets.js';
 import { verifyBackup } from './verifyBackup.js';
@@ -111,6 +111,7 @@ function writeFiles(io: FileIO, options: BackupOptions, capture: Capture, earlie
   const dest = options.dest;
   const kept = new Map((earlier?.files ?? []).filter((f) => f.kind === 'segment').map((f) => [f.path, f]));
   const files: ManifestEntry[] = [];
+  const copied: string[] = [];
   const total = capture.segments.reduce((n, s) => n + s.length, 0) + capture.state.reduce((n, f) => n + f.bytes.length, 0);
   let done = 0;
   const progress = (n: number): void => {
@@ -134,7 +135,8 @@ function writeFiles(io: FileIO, options: BackupOptions, capture: Capture, earlie
       report.bytesLinked += s.length;
       continue;
     }
-    const crc = copyOpenFile(io, s.fd, s.length, target, progress);
+    const crc = copyOpenFile(io, s.fd, s.length, target, progress, true);
+    copied.push(target);
     files.push({ path: s.name, size: s.length, crc32c: crcHex(crc), kind: s.sealed ? 'segment' : 'last-segment' });
     report.segments.copied++;
     report.bytesCopied += s.length;
@@ -147,6 +149,8 @@ function writeFiles(io: FileIO, options: BackupOptions, capture: Capture, earlie
     report.bytesCopied += f.bytes.length;
     progress(f.bytes.length);
   }
+  // the copies synced together (the manifest, written after, is what makes them a backup)
+  syncFiles(io, copied);
   for (const d of new Set(files.map((f) => dirname(join(dest, ...f.path.split('/')))))) syncDir(io, d);
   return { format: 1, createdAt: report.takenAt, source: report.source, head: capture.head, earliest: capture.earliest, files };
 }

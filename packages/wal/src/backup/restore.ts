@@ -5,7 +5,7 @@ import { createDirectories } from '../io/directories.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { ioError } from '../errors.js';
 import { BackupDamagedError } from './errors.js';
-import { copyOpenFile, crcHex } from '../io/fileCopy.js';
+import { copyOpenFile, crcHex, syncFiles } from '../io/fileCopy.js';
 import { readManifest } from './manifest.js';
 import { checkRestoreTarget } from './targets.js';
 import { verifyBackup } from './verifyBackup.js';
@@ -61,7 +61,7 @@ export function restoreBackup(options: RestoreOptions): RestoreReport {
       const fd = io.open(src, 'r');
       let crc: number;
       try {
-        crc = copyOpenFile(io, fd, f.size, target, (n) => options.onProgress?.({ phase: 'copy', bytesDone: (copied += n), bytesTotal: total }));
+        crc = copyOpenFile(io, fd, f.size, target, (n) => options.onProgress?.({ phase: 'copy', bytesDone: (copied += n), bytesTotal: total }), true);
       } finally {
         io.close(fd);
       }
@@ -69,6 +69,7 @@ export function restoreBackup(options: RestoreOptions): RestoreReport {
       // changed since it was verified (another process writing into the backup)
       if (crcHex(crc) !== f.crc32c) throw new BackupDamagedError(options.backup, f.path, `changed while it was restored (CRC32C ${crcHex(crc)}, the manifest says ${f.crc32c})`);
     }
+    syncFiles(io, made); // together, after every copy: the disk writes one while the next is copied
     for (const d of new Set(made.map((p) => dirname(p)))) {
       try {
         io.syncDir(d);

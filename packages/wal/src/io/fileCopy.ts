@@ -30,18 +30,21 @@ export function crcOfOpenFile(io: FileIO, fd: number, size: number, done?: Bytes
 }
 
 /**
- * Writes the first `length` bytes of `srcFd` to `dest`, durably and
- * atomically: into a temporary name, synced, renamed over `dest` (an earlier
- * backup's file stays whole until then). Returns the CRC32C of what was
- * written, computed from the same bytes. The caller syncs the directory.
+ * Writes the first `length` bytes of `srcFd` to `dest` atomically: into a
+ * temporary name, renamed over `dest` (an earlier backup's file stays whole
+ * until then), synced before the rename unless `deferSync` (then the caller
+ * syncs it with syncFiles before anything depends on it: a backup copies
+ * every file first and syncs them together, so that the disk writes one
+ * while the next is copied). Returns the CRC32C of what was written,
+ * computed from the same bytes. The caller syncs the directory.
  */
-export function copyOpenFile(io: FileIO, srcFd: number, length: number, dest: string, done?: BytesDone): number {
+export function copyOpenFile(io: FileIO, srcFd: number, length: number, dest: string, done?: BytesDone, deferSync = false): number {
   const tmp = tempName(dest);
   try {
     const out = io.open(tmp, 'w');
+    let crc = 0;
     try {
       const buf = new Uint8Array(Math.min(CHUNK, Math.max(length, 1)));
-      let crc = 0;
       for (let pos = 0; pos < length; ) {
         const n = readFully(io, srcFd, buf, 0, Math.min(buf.length, length - pos), pos);
         if (n === 0) throw Object.assign(new Error(`source ended at ${pos} of ${length} bytes`), { code: 'ESHORT' });
@@ -50,17 +53,31 @@ export function copyOpenFile(io: FileIO, srcFd: number, length: number, dest: st
         pos += n;
         done?.(n);
       }
-      io.fsync(out);
+      if (!deferSync) io.fsync(out);
+    } finally {
       io.close(out);
-      io.rename(tmp, dest);
-      return crc;
-    } catch (err) {
-      io.close(out);
-      throw err;
     }
+    io.rename(tmp, dest);
+    return crc;
   } catch (err) {
     unlinkQuietly(io, tmp);
     throw ioError('copying to', dest, err);
+  }
+}
+
+/** Syncs files written with `deferSync`. */
+export function syncFiles(io: FileIO, paths: Iterable<string>): void {
+  for (const path of paths) {
+    try {
+      const fd = io.open(path, 'r');
+      try {
+        io.fsync(fd);
+      } finally {
+        io.close(fd);
+      }
+    } catch (err) {
+      throw ioError('syncing', path, err);
+    }
   }
 }
 
