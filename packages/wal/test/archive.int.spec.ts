@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal, nodeFileIO, verifyJournal, type FileIO } from '../src/index.js';
+import { backupJournal, Journal, nodeFileIO, restoreBackup, verifyJournal, type FileIO } from '../src/index.js';
 import { flipBit, payloadOf, tempDir } from './helpers.js';
 import { runCli } from '../src/cli/main.js';
 
@@ -93,5 +93,26 @@ describe('Journal with an archiveDir', () => {
     const code = await runCli(['verify', dir, '--archive', archive, '--json'], { stdout: (s) => void (out += s), stderr: () => {}, stderrIsTTY: false });
     expect(code).toBe(0);
     expect(JSON.parse(out)).toMatchObject({ ok: true, earliest: 0, segmentsChecked: wal(archive).length + wal(dir).length });
+  });
+
+  it('a backup with the archive holds the whole log: restored, it reads from offset 0 without an archive', async () => {
+    const dir = join(tempDir(), 'j');
+    const archive = join(tempDir(), 'a');
+    const j = await filled(dir, archive);
+    j.deleteBelow(j.head);
+    const records = await all(j);
+    await new Promise((r) => setImmediate(r)); // a `none` append's head is published on the next turn (docs/readers.md)
+    const dest = join(tempDir(), 'b');
+    await expect(backupJournal({ dir, dest: join(archive, 'b'), archiveDir: archive })).rejects.toMatchObject({ code: 'WAL_BACKUP_TARGET', reason: 'inside-journal' });
+    const report = await backupJournal({ dir, dest, archiveDir: archive });
+    expect(report.earliest).toBe(0);
+    await j.close();
+    const restored = join(tempDir(), 'r');
+    restoreBackup({ backup: dest, dir: restored });
+    const r = await Journal.open({ dir: restored });
+    expect(r.earliest).toBe(0);
+    expect(r.recovery.cuts).toEqual([]);
+    expect(await all(r)).toEqual(records);
+    await r.close();
   });
 });

@@ -22,6 +22,8 @@ export interface BackupOptions {
   hardLinks?: boolean;
   /** How the layers above read the positions their files name (cursors, checkpoints): checked against the head. */
   statePositions?: readonly StatePositions[];
+  /** The journal's archive (JournalOptions.archiveDir): its segments go into the backup as the oldest of the log. */
+  archiveDir?: string;
   /** Called as bytes are copied and verified. */
   onProgress?: (progress: BackupProgress) => void;
 }
@@ -67,9 +69,9 @@ export interface BackupReport {
 export async function backupJournal(options: BackupOptions): Promise<BackupReport> {
   const io = options.io ?? nodeFileIO;
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  const { incremental } = checkBackupTarget(io, options.dir, options.dest);
+  const { incremental } = checkBackupTarget(io, options.dir, options.dest, options.archiveDir);
   const earlier = incremental ? readManifest(io, options.dest) : undefined;
-  const capture = await captureJournal(io, options.dir, maxPayloadBytes, options.statePositions);
+  const capture = await captureJournal(io, options.dir, maxPayloadBytes, options.statePositions, options.archiveDir);
   const report: BackupReport = {
     source: realPathOf(options.dir),
     dest: options.dest,

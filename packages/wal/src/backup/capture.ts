@@ -10,6 +10,7 @@ import { PUBLISHED_HEAD_FILE } from '../journal/publishedHead.js';
 import { LOCK_FILE } from '../journal/writerLock.js';
 import { RECOVERY_POINT_FILE } from '../recovery/recoveryPoint.js';
 import { listSegmentFiles } from '../recovery/segmentFiles.js';
+import { archivedRun } from '../archive/archive.js';
 import { hasErrno } from '../shared/errno.js';
 import { BackupInconsistentError } from './errors.js';
 import { isCopyTemp } from '../io/fileCopy.js';
@@ -90,7 +91,7 @@ const WRITER_FILES: ReadonlySet<string> = new Set([LOCK_FILE, PUBLISHED_HEAD_FIL
  * every cursor has passed: the segments listed in step 1 hold every record
  * from the lowest cursor read in step 2 on.
  */
-export async function captureJournal(io: FileIO, dir: string, maxPayloadBytes: number, checks: readonly StatePositions[] = []): Promise<Capture> {
+export async function captureJournal(io: FileIO, dir: string, maxPayloadBytes: number, checks: readonly StatePositions[] = [], archiveDir?: string): Promise<Capture> {
   const held = new Map<number, { name: string; path: string; base: number; fd: number }>();
   const close = (): void => {
     for (const s of held.values()) closeQuietly(io, s.fd);
@@ -99,7 +100,9 @@ export async function captureJournal(io: FileIO, dir: string, maxPayloadBytes: n
   try {
     const listed = listSegmentFiles(io, dir);
     if (listed.length === 0) throw new NotAJournalError(dir, 'it holds no segment file');
-    holdSegments(io, listed, held);
+    // the archived history first: it runs up to the first live segment (archive/archive.ts)
+    if (archiveDir !== undefined) holdSegments(io, archivedRun(io, archiveDir, listed[0]!.base).segments, held);
+    holdSegments(io, listed, held, archiveDir);
     const state = readStateFiles(io, dir);
     const reader = await JournalReader.open({ dir, io, maxPayloadBytes });
     let head: number;
@@ -126,17 +129,21 @@ export async function captureJournal(io: FileIO, dir: string, maxPayloadBytes: n
   }
 }
 
-function holdSegments(io: FileIO, files: ReturnType<typeof listSegmentFiles>, held: Map<number, { name: string; path: string; base: number; fd: number }>): void {
+function holdSegments(io: FileIO, files: ReturnType<typeof listSegmentFiles>, held: Map<number, { name: string; path: string; base: number; fd: number }>, archiveDir?: string): void {
   for (const f of files) {
     if (held.has(f.base)) continue;
-    let fd: number;
-    try {
-      fd = io.open(f.path, 'r');
-    } catch (err) {
-      if (hasErrno(err, 'ENOENT')) continue; // cleanup deleted it since the listing: checked for gaps below
-      throw ioError('opening', f.path, err);
+    // cleanup may have moved it to the archive since the listing
+    for (const path of archiveDir === undefined ? [f.path] : [f.path, join(archiveDir, f.name)]) {
+      let fd: number;
+      try {
+        fd = io.open(path, 'r');
+      } catch (err) {
+        if (hasErrno(err, 'ENOENT')) continue; // cleanup deleted it since the listing: checked for gaps below
+        throw ioError('opening', path, err);
+      }
+      held.set(f.base, { name: f.name, path, base: f.base, fd });
+      break;
     }
-    held.set(f.base, { name: f.name, path: f.path, base: f.base, fd });
   }
 }
 

@@ -27,11 +27,13 @@ const within = (inner: string, outer: string): boolean => inner === outer || inn
  * or an earlier backup (then it is incremental). Returns whether it holds
  * an earlier backup.
  */
-export function checkBackupTarget(io: FileIO, journal: string, dest: string): { incremental: boolean } {
-  const src = realPathOf(journal);
+export function checkBackupTarget(io: FileIO, journal: string, dest: string, archive?: string): { incremental: boolean } {
   const target = realPathOf(dest);
-  if (within(target, src)) throw new BackupTargetError(dest, 'inside-journal', `it is the journal ${journal} or a directory inside it`);
-  if (within(src, target)) throw new BackupTargetError(dest, 'journal-inside-target', `the journal ${journal} is inside it`);
+  for (const dir of archive === undefined ? [journal] : [journal, archive]) {
+    const src = realPathOf(dir);
+    if (within(target, src)) throw new BackupTargetError(dest, 'inside-journal', `it is the journal's directory ${dir} or a directory inside it`);
+    if (within(src, target)) throw new BackupTargetError(dest, 'journal-inside-target', `the journal's directory ${dir} is inside it`);
+  }
   const names = listedOrNone(io, dest);
   if (names === undefined || names.length === 0) return { incremental: false };
   if (hasManifest(io, dest)) return { incremental: true };

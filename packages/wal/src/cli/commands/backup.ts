@@ -18,6 +18,7 @@ export const backupCommand = defineCommand({
   flags: {
     json: { ...commonFlags.json, description: 'print the BackupReport: {"head","earliest","segments":{"copied","linked","kept"},"bytesCopied",...}' },
     copy: { type: 'boolean', description: 'copy sealed segments even where a hard link could be made' },
+    archive: { type: 'string', value: 'dir', description: 'the journal\'s archive directory (archiveDir): its segments go into the backup too' },
     'max-payload-bytes': commonFlags.maxPayloadBytes,
   },
   async run({ positionals: [dir, dest], flags }, ctx) {
@@ -28,6 +29,7 @@ export const backupCommand = defineCommand({
         dir: dir!,
         dest: dest!,
         hardLinks: !flags.copy,
+        ...(flags.archive !== undefined && { archiveDir: flags.archive }),
         ...(flags['max-payload-bytes'] !== undefined && { maxPayloadBytes: flags['max-payload-bytes'] }),
         onProgress: feed(progress),
       });
