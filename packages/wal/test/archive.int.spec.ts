@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backupJournal, Journal, nodeFileIO, restoreBackup, verifyJournal, type FileIO } from '../src/index.js';
@@ -114,5 +114,21 @@ describe('Journal with an archiveDir', () => {
     expect(r.recovery.cuts).toEqual([]);
     expect(await all(r)).toEqual(records);
     await r.close();
+  });
+
+  it('bad input: an archiveDir that is no path is refused at open; one that is a file fails the cleanup with a typed error and moves nothing', async () => {
+    const dir = join(tempDir(), 'j');
+    await expect(Journal.open({ dir, archiveDir: '' })).rejects.toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    await expect(Journal.open({ dir, archiveDir: 'a\0b' })).rejects.toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    const file = join(tempDir(), 'not-a-dir');
+    writeFileSync(file, 'x');
+    const j = await filled(dir, file);
+    const before = wal(dir);
+    const records = await all(j);
+    expect(() => j.deleteBelow(j.head)).toThrow(expect.objectContaining({ code: 'WAL_IO' }));
+    expect(wal(dir)).toEqual(before);
+    expect(j.earliest).toBe(0);
+    expect(await all(j)).toEqual(records);
+    await j.close();
   });
 });
