@@ -65,4 +65,14 @@ describe('episteme --metrics-port', () => {
     // the server went with the command
     await expect(scrape(port)).rejects.toThrow();
   });
+
+  it('refuses a port that is not one (exit 2, nothing opened)', async () => {
+    const data = tempDir();
+    for (const bad of ['0', '70000', 'http']) {
+      let stderr = '';
+      const code = await runCli(['--data', data, '--metrics-port', bad, 'stats'], { stdout: () => {}, stderr: (s) => void (stderr += s), stderrIsTTY: false });
+      expect(code, bad).toBe(2);
+      expect(stderr).toContain('--metrics-port');
+    }
+  });
 });

@@ -83,7 +83,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       onInterrupt: io.onInterrupt ?? processInterrupts,
     };
     // before anything opens: the journal decides at open whether it measures
-    const server = globals['metrics-port'] === undefined ? undefined : await startMetricsServer(parseNonNegativeInteger(globals['metrics-port'], '--metrics-port'));
+    const server = globals['metrics-port'] === undefined ? undefined : await startMetricsServer(portOf(globals['metrics-port']));
     if (server) io.stderr(`note: metrics at ${server.url}\n`);
     try {
       return await command.run(args, ctx);
@@ -103,6 +103,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     });
     return exitCodeOf(err);
   }
+}
+
+/** A TCP port to listen on, 1-65535. */
+function portOf(text: string): number {
+  const port = parseNonNegativeInteger(text, '--metrics-port');
+  if (port < 1 || port > 65535) throw new UsageError(`--metrics-port must be a port from 1 to 65535, got ${port}`);
+  return port;
 }
 
 /** The command that `words` start with; a usage error naming what is wrong when none. */
