@@ -131,4 +131,34 @@ describe('Journal with an archiveDir', () => {
     expect(await all(j)).toEqual(records);
     await j.close();
   });
+
+  it('a reader opened with the archive reads from offset 0 through it, and follows the writer moving more segments there', async () => {
+    const dir = join(tempDir(), 'j');
+    const archive = join(tempDir(), 'a');
+    const j = await filled(dir, archive);
+    j.deleteBelow(j.head);
+    await j.sync();
+    await new Promise((r) => setImmediate(r));
+    const reader = await Journal.openForRead({ dir, archiveDir: archive });
+    const readAll = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const r of reader.readFrom(0)) out.push(Buffer.from(r.payload).toString('hex'));
+      return out;
+    };
+    expect(reader.earliest).toBe(0);
+    expect(await readAll()).toEqual(await all(j));
+    for (let i = 100; i < 140; i += 4) await j.appendBatch(Array.from({ length: 4 }, (_, k) => payloadOf(i + k, 200)));
+    await j.sync();
+    expect(j.deleteBelow(j.head).length).toBeGreaterThan(0);
+    await new Promise((r) => setImmediate(r));
+    reader.refresh();
+    expect(reader.earliest).toBe(0);
+    expect(await readAll()).toEqual(await all(j));
+    await reader.close();
+    // without the archive a reader starts at the first live segment
+    const plain = await Journal.openForRead({ dir });
+    expect(plain.earliest).toBeGreaterThan(0);
+    await plain.close();
+    await j.close();
+  });
 });

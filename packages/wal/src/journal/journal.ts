@@ -163,6 +163,11 @@ export class Journal extends JournalBase implements Retention {
   /** With an archive that does not reach back to offset 0: where its history stops, and the missing file when known. */
   private missing: { below: number; file: string | undefined } | undefined;
 
+  /** Where cleanup moves segments (JournalOptions.archiveDir), or undefined: it deletes them. */
+  get archiveDir(): string | undefined {
+    return this.options.archiveDir;
+  }
+
   /** LogReader: the archive file missing below `earliest` (a rebuild from offset 0 names it), when one is known to be. */
   get missingHistory(): string | undefined {
     return this.missing && (this.missing.file ?? `${this.options.archiveDir} holds nothing below offset ${this.missing.below}`);

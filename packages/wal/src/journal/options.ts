@@ -102,7 +102,7 @@ export interface JournalOptions {
  * The writer's options (durability, segment sizes, ...) mean nothing to it:
  * a `JournalOptions` may be passed as it is, and they are ignored.
  */
-export type JournalReaderOptions = Pick<JournalOptions, 'dir' | 'maxPayloadBytes' | 'pollIntervalMs' | 'verifyOnRead' | 'io'>;
+export type JournalReaderOptions = Pick<JournalOptions, 'dir' | 'maxPayloadBytes' | 'pollIntervalMs' | 'verifyOnRead' | 'io' | 'archiveDir'>;
 
 export interface ResolvedOptions {
   dir: string;
@@ -134,7 +134,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   verifyOnRead: 'crc' as VerifyOnRead,
 });
 
-export type ResolvedReaderOptions = Required<Omit<JournalReaderOptions, 'io'>> & { io: FileIO };
+export type ResolvedReaderOptions = Required<Omit<JournalReaderOptions, 'io' | 'archiveDir'>> & { io: FileIO; archiveDir: string | undefined };
 
 export function resolveReaderOptions(options: JournalReaderOptions): ResolvedReaderOptions {
   checkDir(options, 'Journal.openForRead');
@@ -146,6 +146,7 @@ export function resolveReaderOptions(options: JournalReaderOptions): ResolvedRea
     pollIntervalMs: timerMs('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_OPTIONS.pollIntervalMs, 1),
     verifyOnRead: verifyOnReadOf(options.verifyOnRead),
     io: options.io ?? nodeFileIO,
+    archiveDir: archiveDirOf(options.archiveDir),
   };
 }
 
