@@ -32,6 +32,8 @@ export async function backupData(dataDir: string, dest: string, onProgress?: (p:
     dir: join(dataDir, 'journal'),
     dest: join(dest, 'journal'),
     statePositions: [CURSOR_POSITIONS, SNAPSHOT_POSITIONS, STREAM_INDEX_POSITIONS],
+    // the archived history goes in too: restored, the journal holds it live
+    archiveDir: join(dataDir, 'archive'),
     ...(onProgress && { onProgress }),
   });
   const lines = auditLinesBelow(join(dataDir, ...AUDIT_FILE), report.head);
