@@ -8,7 +8,10 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
+  // without `module`: vitest hands these conditions to Node (--conditions), and
+  // @opentelemetry/api's `module` build has extensionless imports Node refuses
+  // (Node's own resolution, without that condition, takes its CommonJS build)
+  ssr: { resolve: { conditions: ['source', ...defaultServerConditions.filter((c) => c !== 'module')] } },
   test: {
     include: ['test/**/*.spec.ts'],
     testTimeout: 60_000,

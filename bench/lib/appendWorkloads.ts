@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasync, fdatasyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Journal, nodeFileIO, type Appended, type FileIO, type GroupCommitOptions } from '@episteme/wal';
+import { Journal, nodeFileIO, type Appended, type FileIO, type GroupCommitOptions, type TelemetryOptions } from '@episteme/wal';
 import { encodeRecordInto, RECORD_OVERHEAD } from '@episteme/wal/internals';
 
 /**
@@ -372,7 +372,7 @@ export class JournalAppends implements Workload {
     readonly label: string,
     private readonly dir: string,
     private readonly pool: PayloadPool,
-    private readonly options: { durability: 'none' | 'immediate'; groupCommit?: boolean | GroupCommitOptions; preallocateBytes?: number },
+    private readonly options: { durability: 'none' | 'immediate'; groupCommit?: boolean | GroupCommitOptions; preallocateBytes?: number; telemetry?: TelemetryOptions | false },
     private readonly drive: Drive,
   ) {
     this.cpuBound = options.durability === 'none';

@@ -1,5 +1,6 @@
 import { JournalAppends, PayloadPool, RawAppendPipelined, RawNoSync, RawSynced, type SliceResult, type Workload } from '../lib/appendWorkloads.js';
 import { ratio } from '../lib/table.js';
+import { metricsOn } from '../lib/telemetry.js';
 import { signalCheckpoint } from '../lib/tempDirs.js';
 import { median } from '../lib/timing.js';
 import type { BenchContext, Cell, Mode, Table } from '../lib/types.js';
@@ -110,13 +111,16 @@ export async function run(ctx: BenchContext): Promise<void> {
       group: new Map(
         GROUP_APPENDERS.map((c) => [c, j(`group-${c}`, `journal immediate + group commit, ${c} appender${c > 1 ? 's' : ''}`, { durability: 'immediate', groupCommit: true }, { appenders: c })]),
       ),
+      noneOff: j('none-telemetry-off', 'journal none, 1 appender, telemetry: false', { durability: 'none', telemetry: false }, { appenders: 1 }),
+      noneMetrics: j('none-metrics', 'journal none, 1 appender, metrics on (SDK MeterProvider)', { durability: 'none', telemetry: metricsOn() }, { appenders: 1 }),
+      group64Metrics: j('group-64-metrics', 'journal immediate + group commit, 64 appenders, metrics on', { durability: 'immediate', groupCommit: true, telemetry: metricsOn() }, { appenders: 64 }),
       group64NoPrealloc: j('group-64-noprealloc', 'journal immediate + group commit, 64 appenders, preallocateBytes 0', { durability: 'immediate', groupCommit: true, preallocateBytes: 0 }, { appenders: 64 }),
       batches: new Map(),
       warmBatch: new Map(),
       appendPipe: undefined,
     };
     per.push(p);
-    all.push(p.rawNoSync, p.rawSync1Grow, p.rawSync1Pre, p.rawSync1PreAsync, p.none, p.noneInFlight, p.single, ...p.group.values(), p.group64NoPrealloc);
+    all.push(p.rawNoSync, p.rawSync1Grow, p.rawSync1Pre, p.rawSync1PreAsync, p.none, p.noneOff, p.noneMetrics, p.noneInFlight, p.single, ...p.group.values(), p.group64Metrics, p.group64NoPrealloc);
   }
   ctx.log(`opening ${all.length} workloads (pre-writing ${size.preallocated / MiB} MiB files for the raw synced ones)`);
   const opened: Workload[] = [];
@@ -148,6 +152,10 @@ interface PerPayload {
   group: Map<number, JournalAppends>;
   /** Diagnostic: group commit at 64 appenders without the journal's zero-filled preallocation. */
   group64NoPrealloc: JournalAppends;
+  /** Telemetry's cost: `none` with telemetry off, and with an SDK collecting metrics; group commit 64 with metrics (the plain rows load the API, with no SDK). */
+  noneOff: JournalAppends;
+  noneMetrics: JournalAppends;
+  group64Metrics: JournalAppends;
   /** Raw batches by records per sync. */
   batches: Map<number, RawSynced>;
   /** Records per sync each group-commit level reached in the warm-up pass (the raw batch it is compared with). */
@@ -186,7 +194,7 @@ async function measure(ctx: BenchContext, size: Sizes, per: PerPayload[], all: W
   // Rotation order: each journal workload next to the raw workload it is compared with.
   const order: Workload[] = [];
   for (const p of per) {
-    order.push(p.rawNoSync, p.none, p.noneInFlight, p.rawSync1Grow, p.rawSync1Pre, p.single, p.rawSync1PreAsync, p.group.get(1)!);
+    order.push(p.rawNoSync, p.noneOff, p.none, p.noneMetrics, p.noneInFlight, p.rawSync1Grow, p.rawSync1Pre, p.single, p.rawSync1PreAsync, p.group.get(1)!);
     const placed = new Set<RawSynced>();
     const place = (w: RawSynced): void => {
       if (placed.has(w)) return;
@@ -198,7 +206,7 @@ async function measure(ctx: BenchContext, size: Sizes, per: PerPayload[], all: W
       if (b > 1) place(p.batches.get(Math.min(b, 256))!);
       if (c === 64) place(p.batches.get(64)!);
       order.push(p.group.get(c)!);
-      if (c === 64) order.push(p.group64NoPrealloc, p.appendPipe!);
+      if (c === 64) order.push(p.group64Metrics, p.group64NoPrealloc, p.appendPipe!);
     }
     for (const w of p.batches.values()) place(w);
   }
@@ -254,6 +262,7 @@ function report(ctx: BenchContext, size: Sizes, per: PerPayload[], figures: Map<
       ];
     };
     const group64 = p.group.get(64)!;
+    const group64Metrics = p.group64Metrics;
     const batch64 = p.batches.get(64)!;
     const appendPipe = p.appendPipe!;
     const batchFor = (c: number): RawSynced => {
@@ -287,6 +296,25 @@ function report(ctx: BenchContext, size: Sizes, per: PerPayload[], figures: Map<
         ...GROUP_APPENDERS.map((c) => row(p.group.get(c)!, batchFor(c), c === 1 ? undefined : `raw ${batchFor(c).perSync} per write+sync (reached in warm-up)`)),
         row(p.group64NoPrealloc, group64, 'group commit 64 with preallocation'),
         row(appendPipe, batchFor(64), `raw ${appendPipe.perSync} per write+sync, preallocated ring`),
+      ],
+    });
+
+    const byCpu = (w: Workload): number | null => (fig(w).cpuMs > 0 ? fig(w).records / (fig(w).cpuMs / 1000) : null);
+    const cpuRatio = (a: Workload, b: Workload): number | null => {
+      const [x, y] = [byCpu(a), byCpu(b)];
+      return x === null || y === null ? null : ratio(x, y);
+    };
+    ctx.report({
+      title: `append: telemetry's cost, ${kib(p.n)} payloads`,
+      notes: [
+        '@opentelemetry/api is installed in every row. "no SDK": the default (telemetry on, nothing registered: the journal makes no instruments); "telemetry: false": never looked up; "metrics on": an SDK MeterProvider with a reader aggregates every measurement (as between two Prometheus scrapes).',
+        'ratio and paired as above; by CPU = ratio of records per second of process CPU time (the steadier figure on this shared VM).',
+      ],
+      columns: ['workload', 'rec/s', 'compared with', 'ratio', 'paired', 'by CPU'],
+      rows: [
+        [p.none.label + ' (no SDK)', aggregateRate(fig(p.none)), p.noneOff.label, ...ratios(p.none, p.noneOff), cpuRatio(p.none, p.noneOff)],
+        [p.noneMetrics.label, aggregateRate(fig(p.noneMetrics)), p.noneOff.label, ...ratios(p.noneMetrics, p.noneOff), cpuRatio(p.noneMetrics, p.noneOff)],
+        [group64Metrics.label, aggregateRate(fig(group64Metrics)), group64.label + ' (no SDK)', ...ratios(group64Metrics, group64), cpuRatio(group64Metrics, group64)],
       ],
     });
 

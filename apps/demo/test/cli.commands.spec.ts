@@ -293,7 +293,7 @@ describe('consumers', () => {
 
     let r = await cli(['--data', data, 'consumers', 'reset', 'projection.stats', '--to', 'latest']);
     expect(r, r.stderr).toMatchObject({ code: 0, stdout: `projection.stats: cursor ${head}\n` });
-    expect(r.stderr).toMatch(/^note: projection\.stats is the cursor of projection "stats": it only shows how far the projection got \(cleanup deletes nothing under the event store\); the projection resumes from its snapshot, and its engine sets the cursor to the projection's checkpoint at its next snapshot; a deleted cursor is registered again by the next command that writes/);
+    expect(r.stderr).toMatch(/^note: projection\.stats is the cursor of projection "stats": it only shows how far the projection got \(cleanup moves segments to the archive, where a rebuild still reads them\); the projection resumes from its snapshot, and its engine sets the cursor to the projection's checkpoint at its next snapshot; a deleted cursor is registered again by the next command that writes/);
     expect((await list()).find((c) => c.name === 'projection.stats')).toMatchObject({ cursor: head, lagBytes: 0, lagRecords: 0 });
 
     r = await cli(['--data', data, '--json', 'consumers', 'reset', 'indexer', '--to', String(second.globalPosition)]);

@@ -140,7 +140,7 @@ describe.concurrent('episteme, spawned', () => {
     // a projection's cursor: done, with a note that the projection does not move with it
     const reset = await episteme(['--data', data, 'consumers', 'reset', 'projection.stats', '--to', String(offsets[2])]);
     expect(reset).toMatchObject({ code: 0, stdout: `projection.stats: cursor ${offsets[2]}\n` });
-    expect(reset.stderr).toMatch(/^note: projection\.stats is the cursor of projection "stats": it only shows how far the projection got \(cleanup deletes nothing under the event store\); .*`episteme projections rebuild stats` starts the projection over\)\n$/);
+    expect(reset.stderr).toMatch(/^note: projection\.stats is the cursor of projection "stats": it only shows how far the projection got \(cleanup moves segments to the archive, where a rebuild still reads them\); .*`episteme projections rebuild stats` starts the projection over\)\n$/);
     const del = await episteme(['--data', data, '--json', 'consumers', 'delete', 'projection.beliefs']);
     expect(del.code, del.stderr).toBe(0);
     expect(json(del.stdout)).toEqual({ deleted: 'projection.beliefs' });

@@ -10,6 +10,8 @@ export { validateConsumerName, MAX_CONSUMER_NAME_LENGTH } from './consumerName.j
 export { encodeCursorFile, decodeCursorFile } from './cursorFile.js';
 export type { CursorState, CursorStore } from '@episteme/wal';
 export { FileCursorStore, CONSUMERS_DIR } from './fileCursorStore.js';
+export { CURSOR_POSITIONS } from './backupPositions.js';
+export { observeConsumers } from './telemetry.js';
 export { ConsumerRegistry, type ConsumerInfo, type JournalRegistryOptions, type Logger, type RegistryOptions, type RegistryParts } from './registry.js';
 export type { StartFrom } from './startFrom.js';
 export type { CursorClampEvent } from './clampEvents.js';

@@ -1,11 +1,12 @@
 import { ConsumerErrorCodes, type ConsumerRegistry, type Logger } from '@episteme/consumers';
-import { isEpistemeError, WalErrorCodes, type FileIO, type Journal, type JournalReader, type LogReader } from '@episteme/wal';
+import { isEpistemeError, WalErrorCodes, type FileIO, type Journal, type JournalReader, type LogReader, type TelemetryOptions } from '@episteme/wal';
 import { codeOf, sleep } from '@episteme/wal/internals';
 import { validateInitialState, validateProjection, type AnyProjection } from './definition.js';
 import { InvalidProjectionArgumentError, ProjectionBusyError, ProjectionNotFoundError } from './errors.js';
 import { registerProjectionCursor, reportUnrepairedProjectionCursor } from './projectionCursor.js';
 import { ProjectionRuntime } from './projectionRuntime.js';
-import type { ProjectionInfo, RebuildProgress, RebuildReport, StartReport } from './reports.js';
+import type { ProjectionInfo, RebuildProgress, RebuildReason, RebuildReport, StartReport } from './reports.js';
+import { RebuildTracer } from './telemetry.js';
 import { FileSnapshotStore, type SnapshotStore } from './stores.js';
 import type { LocalEventStore } from '@episteme/store';
 
@@ -30,6 +31,8 @@ export interface EngineOptions {
   /** Progress of every rebuild (start and on demand). */
   onProgress?: (p: RebuildProgress) => void;
   logger?: Logger;
+  /** A span per rebuild through `@opentelemetry/api` (docs/operations.md): the global tracer provider by default, none with `false`. */
+  telemetry?: TelemetryOptions | false;
 }
 
 /** `ProjectionEngine.forJournal`'s options: the store defaults to files in the journal's directory, on `io`. */
@@ -70,12 +73,14 @@ export class ProjectionEngine {
   private stops = 0;
   private readonly store: SnapshotStore;
   private readonly logger: Logger;
+  private readonly rebuildTracer: RebuildTracer | undefined;
   private readonly snapshotEveryEvents: number;
   private readonly snapshotEveryMs: number;
 
   constructor(private readonly options: EngineOptions) {
     this.store = checkOptions(options).store;
     this.logger = options.logger ?? { warn: (m) => console.warn(m), info: () => undefined };
+    this.rebuildTracer = RebuildTracer.create(options.telemetry);
     this.snapshotEveryEvents = positive('snapshotEveryEvents', options.snapshotEveryEvents ?? 10_000);
     this.snapshotEveryMs = positive('snapshotEveryMs', options.snapshotEveryMs ?? 5_000);
     positive('batchSize', options.batchSize ?? 4096);
@@ -181,7 +186,7 @@ export class ProjectionEngine {
     rt.status = 'rebuilding';
     try {
       await this.pause(name);
-      const finished = await rt.rebuild(options.onProgress ?? this.options.onProgress, options.signal);
+      const finished = await this.traced(rt, 'requested', () => rt.rebuild(options.onProgress ?? this.options.onProgress, options.signal));
       rt.status = finished ? 'stopped' : previous;
       if (finished) rt.error = undefined;
     } catch (err) {
@@ -192,6 +197,12 @@ export class ProjectionEngine {
     }
     const durationMs = performance.now() - started;
     return { name, reason: 'requested', events: rt.events, checkpoint: rt.checkpoint, durationMs, rate: rt.events / Math.max(durationMs / 1000, 1e-9) };
+  }
+
+  /** A rebuild, in a span when an SDK records them. */
+  private traced(rt: ProjectionRuntime, reason: RebuildReason, rebuild: () => Promise<boolean>): Promise<boolean> {
+    if (!this.rebuildTracer) return rebuild();
+    return this.rebuildTracer.trace({ name: rt.name, version: rt.def.version }, reason, rebuild, () => ({ events: rt.events, checkpoint: rt.checkpoint }));
   }
 
   /** The current state of a projection and the checkpoint it is true at. */
@@ -271,7 +282,7 @@ export class ProjectionEngine {
       if (attempt.reason === 'no-snapshot') this.logger.info?.(message);
       else this.logger.warn(message);
       rt.status = 'rebuilding';
-      const finished = await rt.rebuild(this.options.onProgress, signal);
+      const finished = await this.traced(rt, attempt.reason, () => rt.rebuild(this.options.onProgress, signal));
       rt.status = 'stopped';
       if (!finished) return { ...abortedReport(rt, `during its rebuild from offset 0 (${attempt.reason}): nothing was saved, the next start rebuilds`, started), reason: attempt.reason };
       return {

@@ -62,10 +62,12 @@ export function isProjectionError(err: unknown, code?: ProjectionErrorCode): err
  */
 export class HistoryDeletedError extends ProjectionError {
   /** `snapshotCheckpoint`: the checkpoint of the snapshot kept, when the projection has one (-1: none). */
-  constructor(readonly projection: string, readonly earliest: number, snapshotCheckpoint = -1) {
+  /** `missing`: the archive file that is gone, when the log keeps its history in an archive (LogReader.missingHistory). */
+  constructor(readonly projection: string, readonly earliest: number, snapshotCheckpoint = -1, readonly missing?: string) {
     super(
       ProjectionErrorCodes.HistoryDeleted,
-      `cannot rebuild projection "${projection}" from offset 0: cleanup deleted every record below offset ${earliest}; ` +
+      `cannot rebuild projection "${projection}" from offset 0: ` +
+        (missing === undefined ? `cleanup deleted every record below offset ${earliest}; ` : `the history below offset ${earliest} is missing from the archive (${missing}); `) +
         (snapshotCheckpoint >= 0 ? `its snapshot (checkpoint ${snapshotCheckpoint}) was kept` : 'nothing was changed (it has no usable snapshot)'),
     );
   }

@@ -11,6 +11,8 @@ export { binaryCodec, BINARY_EVENT_MARKER } from './codecs/binaryCodec.js';
 export type { BinarySchema, BinaryFields, BinaryFieldType, BinaryScalar } from './codecs/binarySchema.js';
 export { encodeSnapshot, decodeSnapshot, type Snapshot } from './snapshot.js';
 export { FileSnapshotStore, InMemorySnapshotStore, PROJECTIONS_DIR, type SnapshotStore } from './stores.js';
+export { SNAPSHOT_POSITIONS } from './backupPositions.js';
+export { observeProjections } from './telemetry.js';
 export { ProjectionEngine, type EngineOptions, type JournalEngineOptions, type StartOptions } from './engine.js';
 export type { RebuildReason, StartReport, RebuildProgress, RebuildReport, ProjectionInfo } from './reports.js';
 export { eventProjection, perStreamProjection, payloadCodec, type EventProjection, type EventProjectionOptions, type PerStreamProjection, type PerStreamProjectionOptions, type StreamStates, type EventSourceOptions } from './events/index.js';

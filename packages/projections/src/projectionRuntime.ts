@@ -87,7 +87,7 @@ export class ProjectionRuntime {
    */
   async rebuild(onProgress: ((p: RebuildProgress) => void) | undefined, signal: AbortSignal | undefined): Promise<boolean> {
     const { log, registry } = this.deps;
-    if (log.earliest > 0) throw new HistoryDeletedError(this.name, log.earliest, this.savedCheckpoint);
+    if (log.earliest > 0) throw new HistoryDeletedError(this.name, log.earliest, this.savedCheckpoint, log.missingHistory);
     // hold the whole log while reading it, so cleanup cannot delete under us
     registry?.reset(consumerNameOf(this.name), 0);
     const started = performance.now();

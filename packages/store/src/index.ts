@@ -30,6 +30,7 @@ export { createEventDecoder, deletedStreamOf, validateEventFilter, type EventDec
 export { matchesExpectedVersion } from './expectedVersion.js';
 export { validateStreamName, MAX_STREAM_NAME_LENGTH } from './streamName.js';
 export { uuidv7 } from './uuidv7.js';
+export { STREAM_INDEX_POSITIONS } from './index/backupPositions.js';
 export {
   StoreErrorCodes,
   StoreError,

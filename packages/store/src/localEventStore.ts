@@ -1,3 +1,4 @@
+import { AppendTracer } from './telemetry.js';
 import type { Appended, Journal, LogReader } from '@episteme/wal';
 import { readRecordsAt } from '@episteme/wal/internals';
 import { encodeCommit, encodeTombstone, prepareCommit } from './commit/encodeCommit.js';
@@ -58,6 +59,8 @@ export class LocalEventStore implements EventStore {
   /** The periodic checkpoint being written, if one is. */
   private checkpointing: Promise<void> | undefined;
 
+  private readonly tracer: AppendTracer | undefined;
+
   /** @internal made by openEventStore */
   constructor(
     private readonly journal: Journal,
@@ -70,6 +73,7 @@ export class LocalEventStore implements EventStore {
     readonly warnings: readonly StoreWarning[],
   ) {
     this.pipeline = new CommitPipeline(journal, (w, at) => this.written(w, at));
+    this.tracer = AppendTracer.create(options.journal.telemetry);
   }
 
   /** The directory of the journal underneath. */
@@ -109,6 +113,7 @@ export class LocalEventStore implements EventStore {
     // not an async function: one promise per append (the write's own), and
     // everything up to the enqueue runs now, so checks and reservations follow call order
     try {
+      if (this.tracer) return this.tracer.trace(stream, Array.isArray(events) ? events.length : 0, () => this.append(stream, events, options));
       return this.append(stream, events, options);
     } catch (err) {
       return Promise.reject(err);

@@ -46,6 +46,14 @@ export const WalErrorCodes = {
   ReadOnly: 'WAL_READ_ONLY',
   /** An operating-system I/O error that fits no other code. */
   Io: 'WAL_IO',
+  /** A backup or restore was pointed at a place it must not write: the journal itself, inside it, a non-empty directory that is no backup, a journal. Nothing was changed. */
+  BackupTarget: 'WAL_BACKUP_TARGET',
+  /** The directory named as a backup holds no backup manifest. */
+  NotABackup: 'WAL_NOT_A_BACKUP',
+  /** A file of a backup is missing, of the wrong size, or fails its checksum (or the manifest itself is damaged). */
+  BackupDamaged: 'WAL_BACKUP_DAMAGED',
+  /** What a backup read does not fit together (a segment gone between listing and copy, a position beyond the head); nothing was reported as backed up. Run it again. */
+  BackupInconsistent: 'WAL_BACKUP_INCONSISTENT',
 } as const;
 
 export type WalErrorCode = (typeof WalErrorCodes)[keyof typeof WalErrorCodes];
@@ -70,6 +78,10 @@ const WalErrorCategories: Readonly<Record<WalErrorCode, ErrorCategory>> = {
   WAL_WRITE_FAILED: 'io',
   WAL_READ_ONLY: 'state',
   WAL_IO: 'io',
+  WAL_BACKUP_TARGET: 'invalid-input',
+  WAL_NOT_A_BACKUP: 'not-found',
+  WAL_BACKUP_DAMAGED: 'corrupt',
+  WAL_BACKUP_INCONSISTENT: 'state',
 };
 
 export class WalError extends EpistemeError<WalErrorCode> {

@@ -16,11 +16,32 @@ export type { JournalRecord } from './journal/recordReader.js';
 export { DEFAULT_OPTIONS, type JournalOptions, type JournalReaderOptions, type Durability, type GroupCommitOptions, type VerifyOnRead } from './journal/options.js';
 export type * from './log/index.js';
 export { JOURNAL, JOURNAL_READER } from './di.js';
+export type { TelemetryOptions } from './telemetry/otelApi.js';
 
 // recovery and verification of a directory (what `open` runs, and the offline check)
 export { recoverJournal, type RecoverOptions } from './recovery/recover.js';
 export { verifyJournal, type VerifyOptions } from './recovery/verify.js';
 export type { RecoveryCut, RecoveryReport, SegmentSummary, VerifyProblem, VerifyReport, ScanProgress } from './recovery/report.js';
+
+// online backup and restore (docs/operations.md)
+export {
+  backupJournal,
+  restoreBackup,
+  readManifest,
+  MANIFEST_FILE,
+  BackupTargetError,
+  NotABackupError,
+  BackupDamagedError,
+  BackupInconsistentError,
+  type BackupOptions,
+  type BackupProgress,
+  type BackupReport,
+  type RestoreOptions,
+  type RestoreReport,
+  type Manifest,
+  type ManifestEntry,
+  type StatePositions,
+} from './backup/index.js';
 
 // tuning: checksum verification on a worker thread (README: performance)
 export { setChecksumOffload, warmChecksumOffload } from './checksum/offload.js';

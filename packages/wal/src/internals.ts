@@ -20,6 +20,7 @@ export { SegmentManager, type Segment } from './journal/segmentManager.js';
 export { readManyContinuing, readRecordsAt, visitRecords } from './journal/journalBase.js';
 export type { RecordBytesVisitor } from './journal/randomReads.js';
 export { LOCK_FILE } from './journal/writerLock.js';
+export { instrumentsFor, otelApi, Attr as TelemetryAttributes, SYSTEM as TELEMETRY_SYSTEM, type Instruments, type OtelApi } from './telemetry/otelApi.js';
 export { PUBLISHED_HEAD_FILE, readPublishedHead } from './journal/publishedHead.js';
 export { REPAIR_COMMAND, ReadOnlyError, ioError, withTypedErrors } from './errors.js';
 // written once for every package: the checksummed-file envelope, errno helpers, sleep, process liveness, quiet closers

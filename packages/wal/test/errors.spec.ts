@@ -25,6 +25,7 @@ import {
 } from '../src/index.js';
 import { ReadOnlyError } from '../src/internals.js';
 import { SyncFailedError } from '../src/journal/syncFailedError.js';
+import { BackupDamagedError, BackupInconsistentError, BackupTargetError, NotABackupError } from '../src/backup/index.js';
 
 /** The category of every code: the contract the CLIs' exit codes are derived from. */
 const CATEGORY_OF: Record<WalErrorCode, ErrorCategory> = {
@@ -44,6 +45,10 @@ const CATEGORY_OF: Record<WalErrorCode, ErrorCategory> = {
   WAL_WRITE_FAILED: 'io',
   WAL_READ_ONLY: 'state',
   WAL_IO: 'io',
+  WAL_BACKUP_TARGET: 'invalid-input',
+  WAL_NOT_A_BACKUP: 'not-found',
+  WAL_BACKUP_DAMAGED: 'corrupt',
+  WAL_BACKUP_INCONSISTENT: 'state',
 };
 
 const location = { segment: '0000000000000000.wal', position: 24, offset: 0, reason: 'crc-mismatch' as const };
@@ -66,6 +71,10 @@ const CLASSES: [WalError, WalErrorCode][] = [
   [new ReadOnlyError('append'), 'WAL_READ_ONLY'],
   [new IoError('read failed'), 'WAL_IO'],
   [new SyncFailedError('syncing', '/d/x', new Error('EIO')), 'WAL_IO'],
+  [new BackupTargetError('/b', 'not-empty', 'x'), 'WAL_BACKUP_TARGET'],
+  [new NotABackupError('/b', 'no manifest'), 'WAL_NOT_A_BACKUP'],
+  [new BackupDamagedError('/b', 'x.wal', 'is missing'), 'WAL_BACKUP_DAMAGED'],
+  [new BackupInconsistentError('gap'), 'WAL_BACKUP_INCONSISTENT'],
 ];
 
 describe('the error model of @episteme/wal', () => {

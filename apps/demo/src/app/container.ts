@@ -24,6 +24,8 @@ export function journalOptionsOf(config: AppConfig): JournalOptions {
     groupCommit: config.groupCommit,
     maxSegmentBytes: config.maxSegmentBytes,
     maxPayloadBytes: config.maxPayloadBytes,
+    // cleanup moves what every consumer and projection passed here, and reads go on through it
+    archiveDir: join(config.dataDir, 'archive'),
   };
 }
 
@@ -97,9 +99,10 @@ function registerConfig(container: DependencyContainer, config: AppConfig): Jour
 /**
  * The registry and the engine, made on first need, with the app's
  * projections registered. Over the store (the writer), the registry is the
- * store's (ConsumerRegistry.forStore): cleanup deletes nothing there (the
- * stream index points into every segment); over a reader, it administers
- * cursors and deletes nothing either.
+ * store's (ConsumerRegistry.forStore): its automatic cleanup moves the
+ * segments every consumer passed to `<data>/archive`, where the stream
+ * index and rebuilds still read them; over a reader, it administers
+ * cursors and moves nothing.
  */
 function registerReading(container: DependencyContainer, makeRegistry: () => ConsumerRegistry, makeEngine: (registry: ConsumerRegistry) => ProjectionEngine): void {
   let registry: ConsumerRegistry | undefined;

@@ -1,7 +1,7 @@
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
-import type { Logger } from '@episteme/consumers';
+import { observeConsumers, type Logger } from '@episteme/consumers';
 import type { Snapshot, SnapshotStore } from '@episteme/projections';
-import { FileSnapshotStore } from '@episteme/projections';
+import { FileSnapshotStore, observeProjections } from '@episteme/projections';
 import { describeCut } from '@episteme/wal/cli';
 import { appOf, readerAppOf, wire, wireReader } from '../app/container.js';
 import type { AppConfig } from '../app/config.js';
@@ -87,6 +87,8 @@ export async function openApp<M extends OpenMode>(
   const writing = options.groupCommit === undefined ? config : { ...config, groupCommit: options.groupCommit };
   await wire(child, writing, { logger, onLockWait: (m) => stderr(`note: ${m}\n`) });
   const app = appOf(child);
+  // gauges read at each scrape; nothing without --metrics-port (no SDK)
+  const unobserve = [observeConsumers(app.registry), observeProjections(app.engine)];
   // the writer's open recovered the journal: a cut changed the log (a torn
   // tail after a crash, or damage with valid records after it), say so
   for (const cut of app.store.recovery.cuts) logger.warn(`journal recovery ${describeCut(cut)}`);
@@ -94,6 +96,7 @@ export async function openApp<M extends OpenMode>(
     ...app,
     container: child,
     async close() {
+      for (const stop of unobserve) stop();
       await app.engine.stop();
       app.audit.close();
       await app.store.close();

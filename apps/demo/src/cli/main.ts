@@ -1,6 +1,6 @@
 import { ConsumerErrorCodes } from '@episteme/consumers';
 import { exitCodeOfCategory, isEpistemeError } from '@episteme/wal';
-import { columns, commandRows, ExitCode as Exit, findCommand, flagRows, flagTyped, parseArgs, processInterrupts, reportError, runCli as runWalCli, type CliIO as WalCliIO, splitGlobalFlags, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
+import { columns, commandRows, ExitCode as Exit, findCommand, flagRows, flagTyped, parseArgs, parseNonNegativeInteger, processInterrupts, reportError, runCli as runWalCli, type CliIO as WalCliIO, splitGlobalFlags, StdoutClosedError, UsageError, versionDetails, WAL_VERSION, type FlagSpecs } from '@episteme/wal/cli';
 import { codeOf } from '@episteme/wal/internals';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { commands } from './commands/index.js';
 import { openApp, type CommandContext } from './context.js';
 import { refuseJournalAsDataDir } from './dataDir.js';
 import { NATS_ENV, resolveNatsTarget } from './natsOptions.js';
+import { startMetricsServer } from '../app/metricsServer.js';
 
 /** What runCli reads and writes: episteme-wal's (see there), with the environment and a stream as stdin (`import -`). */
 export interface CliIO extends Pick<WalCliIO, 'stdout' | 'stderr' | 'stderrIsTTY' | 'onInterrupt'> {
@@ -27,6 +28,7 @@ const GLOBAL_FLAGS = {
   'lock-wait': { type: 'string', value: 'ms', description: `how long a command that writes waits for another process's writer lock (env ${ENV.lockWaitMs}, default 5000; 0: refuse at once)` },
   nats: { type: 'string', value: 'url,...', description: `a NATS JetStream cluster (env ${NATS_ENV.servers}; credentials from ${NATS_ENV.user}/${NATS_ENV.pass}, ${NATS_ENV.token}, ${NATS_ENV.nkeySeed}, ${NATS_ENV.creds}, ${NATS_ENV.ca})` },
   'nats-stream': { type: 'string', value: 'name', description: `the JetStream stream (env ${NATS_ENV.stream})` },
+  'metrics-port': { type: 'string', value: 'port', description: 'serve the metrics as Prometheus text on http://127.0.0.1:<port>/metrics while the command runs' },
   json: { type: 'boolean', description: 'machine-readable output' },
   debug: { type: 'boolean', description: 'print stack traces of unexpected errors' },
   help: { type: 'boolean', short: 'h', description: 'show help' },
@@ -91,7 +93,14 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       nats: resolveNatsTarget({ nats: globals.nats, stream: globals['nats-stream'] }, io.env ?? process.env),
       onInterrupt: io.onInterrupt ?? processInterrupts,
     };
-    return await command.run(args, ctx);
+    // before anything opens: the journal decides at open whether it measures
+    const server = globals['metrics-port'] === undefined ? undefined : await startMetricsServer(portOf(globals['metrics-port']));
+    if (server) io.stderr(`note: metrics at ${server.url}\n`);
+    try {
+      return await command.run(args, ctx);
+    } finally {
+      await server?.close();
+    }
   } catch (err) {
     if (err instanceof StdoutClosedError) return Exit.Ok; // `| head`: a normal end, after the command closed what it opened
     await reportError(err, { out: io.stdout, err: io.stderr }, {
@@ -105,6 +114,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     });
     return exitCodeOf(err);
   }
+}
+
+/** A TCP port to listen on, 1-65535. */
+function portOf(text: string): number {
+  const port = parseNonNegativeInteger(text, '--metrics-port');
+  if (port < 1 || port > 65535) throw new UsageError(`--metrics-port must be a port from 1 to 65535, got ${port}`);
+  return port;
 }
 
 /** The command that `words` start with; a usage error naming what is wrong when none. */

@@ -4,12 +4,16 @@ import { InvalidConsumerArgumentError } from '../errors.js';
 import { FileCursorStore } from '../fileCursorStore.js';
 import type { JournalRegistryOptions, Logger, RegistryOptions, RegistryParts } from '../registryParts.js';
 
-/** `ConsumerRegistry.forStore`'s options: the journal registry's, without cleanup (unsupported under a store). */
-export type StoreRegistryOptions = Omit<JournalRegistryOptions, 'autoCleanup'>;
+/**
+ * `ConsumerRegistry.forStore`'s options: the journal registry's. `autoCleanup`
+ * only where the store's journal archives (`archiveDir`): cleanup then moves
+ * segments to the archive, where the stream index still reads them.
+ */
+export type StoreRegistryOptions = JournalRegistryOptions;
 
 /** What `cleanup()` on a store's registry tells the logger (it deletes nothing). */
 export const STORE_CLEANUP_UNSUPPORTED =
-  'cleanup is not supported under an event store: the stream index points into every segment (readStream, aggregateStream and a rebuild need the whole log); nothing was deleted';
+  'cleanup is not supported under an event store whose journal does not archive (archiveDir): the stream index points into every segment (readStream, aggregateStream and a rebuild need the whole log); nothing was deleted';
 
 /**
  * The parts of the registry of an event store's consumers: its log, cursor
@@ -26,14 +30,17 @@ export function storeRegistryParts(store: LocalEventStore, options: StoreRegistr
     throw new InvalidConsumerArgumentError('ConsumerRegistry.forStore takes an event store (openEventStore); over a journal, use ConsumerRegistry.forJournal');
   }
   if (typeof options !== 'object' || options === null) throw new InvalidConsumerArgumentError(`forStore's options must be an object, not ${String(options)}`);
-  if ((options as RegistryOptions).autoCleanup !== undefined) {
-    throw new InvalidConsumerArgumentError('autoCleanup is not an option of a store\'s registry: cleanup is not supported under an event store (the stream index points into every segment)');
+  const log = store.log;
+  // cleanup that archives keeps every segment readable: the stream index may point anywhere
+  const archiving = log instanceof Journal && log.archiveDir !== undefined ? log : undefined;
+  if (!archiving && (options as RegistryOptions).autoCleanup !== undefined) {
+    throw new InvalidConsumerArgumentError('autoCleanup is not an option of a store\'s registry unless its journal archives (archiveDir): cleanup is not supported under an event store otherwise (the stream index points into every segment)');
   }
   const { io, ...rest } = options;
   const logger: Logger = rest.logger ?? { warn: (m) => console.warn(m) };
-  const log = store.log;
   // the log is the store's writer journal at run time, though typed read-only
   const cursors = log instanceof Journal ? FileCursorStore.ofWriter(log, io, logger) : new FileCursorStore(store.dir, io);
+  if (archiving) return { parts: { log, cursors, retention: archiving }, options: { ...rest, autoCleanup: rest.autoCleanup ?? true } };
   const retention: Retention = {
     deleteBelow: () => {
       logger.warn(STORE_CLEANUP_UNSUPPORTED);

@@ -133,3 +133,11 @@ export function readCheckpointFile(io: FileIO, dir: string): Buffer | undefined 
 export function writeCheckpointFile(io: FileIO, dir: string, bytes: Uint8Array): void {
   replaceFileAtomically(io, checkpointPath(dir), bytes);
 }
+
+/** The head a checkpoint covers, or undefined when the bytes are no valid checkpoint (a backup's check: a damaged one is only rebuilt). */
+export function checkpointHeadOf(buf: Buffer): number | undefined {
+  if (buf.length < HEADER + 4) return undefined;
+  const end = buf.length - 4;
+  if (checksums().crc32c(buf, 0, end, 0) !== buf.readUInt32LE(end) || buf.readUInt32LE(0) !== MAGIC) return undefined;
+  return readU64(buf, 8);
+}

@@ -11,6 +11,7 @@ export { CliError, ExitCode, findCommand, type Command } from './command.js';
 export { reportError } from './report.js';
 export { columns, commandRows, flagRows } from './usage.js';
 export { ProgressLine } from './progress.js';
+export { describeBackup, describeRestore } from './commands/backup.js';
 export { table, plural, formatBytes, oneLine, describeCut, StdoutClosedError } from './output.js';
 export { processStdout } from './processStdout.js';
 export { processInterrupts } from './interrupts.js';

@@ -6,6 +6,7 @@ import { segmentName } from '../format/segmentName.js';
 import { ensureDirectory } from '../io/directories.js';
 import { codeOf, hasErrno } from '../shared/errno.js';
 import { recoverJournal } from '../recovery/recover.js';
+import { archivedRun, moveToArchive } from '../archive/archive.js';
 import { loadRecoveryPoint, updateRecoveryPoint, withdrawCleanClose, type CleanClose, type SyncedPrefix } from '../recovery/recoveryPoint.js';
 import type { RecoveryReport } from '../recovery/report.js';
 import { ActiveSegment, preallocationOf } from './activeSegment.js';
@@ -113,6 +114,8 @@ export class Journal extends JournalBase implements Retention {
         active = ActiveSegment.create(o.io, o.dir, report.head, prealloc);
         segments.add(report.head);
       }
+      const archive = o.archiveDir === undefined ? undefined : archivedRun(o.io, o.archiveDir, segments.first!.base);
+      if (archive) segments.prependArchived(archive.segments);
       const changes = new ChangeNotifier();
       let journal: Journal | undefined;
       const head = PublishedHead.open(o.io, o.dir, report.head);
@@ -124,6 +127,8 @@ export class Journal extends JournalBase implements Retention {
       });
       journal = new Journal(o, segments, changes, writer, lock, report, head);
       journal.headOffset = report.head;
+      journal.missing = archive?.missing;
+      o.telemetry?.recovered(report);
       // after a clean close: the rest of the check, and the mark's
       // withdrawal, happen before the first write, not here
       if (report.lastSegmentTrusted && point.closed) {
@@ -155,6 +160,19 @@ export class Journal extends JournalBase implements Retention {
     return JournalReader.open(options);
   }
 
+  /** With an archive that does not reach back to offset 0: where its history stops, and the missing file when known. */
+  private missing: { below: number; file: string | undefined } | undefined;
+
+  /** Where cleanup moves segments (JournalOptions.archiveDir), or undefined: it deletes them. */
+  get archiveDir(): string | undefined {
+    return this.options.archiveDir;
+  }
+
+  /** LogReader: the archive file missing below `earliest` (a rebuild from offset 0 names it), when one is known to be. */
+  get missingHistory(): string | undefined {
+    return this.missing && (this.missing.file ?? `${this.options.archiveDir} holds nothing below offset ${this.missing.below}`);
+  }
+
   /** Where recovery cut the log on open (the first cut's offset), or undefined when it cut nothing. */
   get truncatedAt(): number | undefined {
     return this.recovery.cuts[0]?.offset;
@@ -168,8 +186,9 @@ export class Journal extends JournalBase implements Retention {
     // not an async function: one promise per append, not two (the hot path of group commit)
     const durability = this.durabilityOf(options);
     if (typeof durability !== 'string') return durability;
-    if (this.tailGate) return this.afterTailCheck(() => this.writer.appendOne(payload, durability));
-    return this.writer.appendOne(payload, durability);
+    const track = this.options.telemetry?.startAppend('append', 1, payload?.length ?? 0);
+    const appended = this.tailGate ? this.afterTailCheck(() => this.writer.appendOne(payload, durability)) : this.writer.appendOne(payload, durability);
+    return track ? track.done(appended) : appended;
   }
 
   /** Appends several records with one write and one sync; resolves to where each went. */
@@ -180,8 +199,9 @@ export class Journal extends JournalBase implements Retention {
     if (payloads.length === 0) return [];
     const durability = this.durabilityOf(options);
     if (typeof durability !== 'string') return durability;
-    if (this.tailGate) return this.afterTailCheck(() => this.writer.appendBatch(payloads, durability));
-    return this.writer.appendBatch(payloads, durability);
+    const track = this.options.telemetry?.startAppend('appendBatch', payloads.length, payloads.reduce((n, p) => n + (p?.length ?? 0), 0));
+    const appended = this.tailGate ? this.afterTailCheck(() => this.writer.appendBatch(payloads, durability)) : this.writer.appendBatch(payloads, durability);
+    return track ? track.done(appended) : appended;
   }
 
   /** Makes every resolved append durable (for `none`). */
@@ -208,7 +228,8 @@ export class Journal extends JournalBase implements Retention {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new InvalidArgumentError(`an offset must be a non-negative safe integer, not ${String(offset)}`);
     }
-    const { io, dir } = this.options;
+    const { io, dir, archiveDir } = this.options;
+    if (archiveDir !== undefined) return this.archiveBelow(offset, archiveDir);
     const deleted: string[] = [];
     let failure: unknown;
     for (const seg of this.segments.below(Math.min(offset, this.headOffset))) {
@@ -235,6 +256,18 @@ export class Journal extends JournalBase implements Retention {
     if (failure !== undefined) throw failure;
     return deleted;
   }
+  /** Cleanup with an archive: the segments move there and stay readable (their descriptors survive a rename). */
+  private archiveBelow(offset: number, archiveDir: string): string[] {
+    const moved: string[] = [];
+    for (const seg of this.segments.below(Math.min(offset, this.headOffset))) {
+      if (seg.archived) continue;
+      seg.path = moveToArchive(this.options.io, seg.path, seg.name, this.options.dir, archiveDir);
+      seg.archived = true;
+      moved.push(seg.name);
+    }
+    return moved;
+  }
+
 
   /**
    * Waits for pending appends, syncs, releases the lock. Idempotent (see

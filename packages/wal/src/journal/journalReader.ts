@@ -36,7 +36,7 @@ export class JournalReader extends JournalBase {
       changes: new ChangeNotifier(options.dir, options.pollIntervalMs),
       known: NO_KNOWN_BOUNDARIES,
     });
-    this.view = new ReadOnlyView(options.io, options.dir, options.maxPayloadBytes, segments);
+    this.view = new ReadOnlyView(options.io, options.dir, options.maxPayloadBytes, segments, options.archiveDir);
   }
 
   /** See `Journal.openForRead`. */

@@ -391,6 +391,7 @@ export class JournalWriter {
     }
     this.written = offset;
     this.unsynced = true;
+    this.options.telemetry?.batchWritten(batch.length === 1 ? batch[0]!.payloads.length : batch.reduce((n, e) => n + e.payloads.length, 0), bytes);
     const durable = batch.some((e) => e.durability === 'immediate');
     if (!durable) this.writeback.wrote(this.active, bytes, offset, this.active.contentCrc());
     if (this.options.groupCommit) {
@@ -453,9 +454,11 @@ export class JournalWriter {
   private async syncActive(): Promise<void> {
     this.unsynced = false;
     this.writeback.synced();
+    const started = this.options.telemetry && performance.now();
     try {
       if (this.options.groupCommit) await this.active.syncAsync();
       else this.active.sync();
+      if (started) this.options.telemetry!.synced(performance.now() - started);
     } catch (err) {
       this.unsynced = true;
       throw err;

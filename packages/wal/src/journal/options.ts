@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
+import { JournalTelemetry } from '../telemetry/journalTelemetry.js';
+import type { TelemetryOptions } from '../telemetry/otelApi.js';
 
 /**
  * `immediate`: an append resolves once its bytes are synced to disk.
@@ -78,6 +80,21 @@ export interface JournalOptions {
   pollIntervalMs?: number;
   /** The file-system seam; tests inject faults here. */
   io?: FileIO;
+  /**
+   * Metrics and spans through `@opentelemetry/api` (docs/operations.md,
+   * "Metrics and traces"): the global providers by default, these when
+   * given, none with `false`. Without an SDK registered when the journal
+   * opens (or without the API installed) nothing is measured.
+   */
+  telemetry?: TelemetryOptions | false;
+  /**
+   * Where cleanup (`deleteBelow`) moves whole sealed segments instead of
+   * deleting them (docs/operations.md, "Archive"). The writer reads them
+   * from there: `earliest` stays where the archive begins, and a rebuild
+   * from offset 0 reads through it. Readers in other processes see the
+   * live segments only.
+   */
+  archiveDir?: string;
 }
 
 /**
@@ -85,7 +102,7 @@ export interface JournalOptions {
  * The writer's options (durability, segment sizes, ...) mean nothing to it:
  * a `JournalOptions` may be passed as it is, and they are ignored.
  */
-export type JournalReaderOptions = Pick<JournalOptions, 'dir' | 'maxPayloadBytes' | 'pollIntervalMs' | 'verifyOnRead' | 'io'>;
+export type JournalReaderOptions = Pick<JournalOptions, 'dir' | 'maxPayloadBytes' | 'pollIntervalMs' | 'verifyOnRead' | 'io' | 'archiveDir'>;
 
 export interface ResolvedOptions {
   dir: string;
@@ -100,6 +117,9 @@ export interface ResolvedOptions {
   pollIntervalMs: number;
   verifyOnRead: VerifyOnRead;
   io: FileIO;
+  /** Undefined when nothing collects metrics or spans. */
+  telemetry: JournalTelemetry | undefined;
+  archiveDir: string | undefined;
 }
 
 /** Frozen: a caller changing them would change every later open in the process. */
@@ -114,7 +134,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   verifyOnRead: 'crc' as VerifyOnRead,
 });
 
-export type ResolvedReaderOptions = Required<Omit<JournalReaderOptions, 'io'>> & { io: FileIO };
+export type ResolvedReaderOptions = Required<Omit<JournalReaderOptions, 'io' | 'archiveDir'>> & { io: FileIO; archiveDir: string | undefined };
 
 export function resolveReaderOptions(options: JournalReaderOptions): ResolvedReaderOptions {
   checkDir(options, 'Journal.openForRead');
@@ -126,6 +146,7 @@ export function resolveReaderOptions(options: JournalReaderOptions): ResolvedRea
     pollIntervalMs: timerMs('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_OPTIONS.pollIntervalMs, 1),
     verifyOnRead: verifyOnReadOf(options.verifyOnRead),
     io: options.io ?? nodeFileIO,
+    archiveDir: archiveDirOf(options.archiveDir),
   };
 }
 
@@ -173,7 +194,15 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
     pollIntervalMs: timerMs('pollIntervalMs', options.pollIntervalMs ?? DEFAULT_OPTIONS.pollIntervalMs, 1),
     verifyOnRead: verifyOnReadOf(options.verifyOnRead),
     io: options.io ?? nodeFileIO,
+    telemetry: JournalTelemetry.create(options.dir, options.telemetry),
+    archiveDir: archiveDirOf(options.archiveDir),
   };
+}
+
+function archiveDirOf(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length === 0 || v.includes('\0')) throw new InvalidArgumentError(`archiveDir must be a non-empty path without NUL bytes, not ${JSON.stringify(v) ?? String(v)}`);
+  return v;
 }
 
 function verifyOnReadOf(v: unknown): VerifyOnRead {

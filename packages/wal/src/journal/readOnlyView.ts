@@ -7,6 +7,7 @@ import { rangeIsZero, scanSegment } from '../recovery/scanSegment.js';
 import { checkSegmentHeader, listSegmentFilesSettled, type SegmentFile } from '../recovery/segmentFiles.js';
 import { readPublishedHead } from './publishedHead.js';
 import { walkSyncedPrefix } from './syncedPrefixWalk.js';
+import { archivedRun } from '../archive/archive.js';
 import type { SegmentManager } from './segmentManager.js';
 
 /** How far the last segment has been scanned, and the last record seen there. */
@@ -58,6 +59,8 @@ export class ReadOnlyView {
     private readonly dir: string,
     private readonly maxPayloadBytes: number,
     private readonly segments: SegmentManager,
+    /** The writer's archive (JournalOptions.archiveDir): its segments are read as the oldest of the log. */
+    private readonly archiveDir?: string,
   ) {}
 
   /**
@@ -84,7 +87,9 @@ export class ReadOnlyView {
     const files = listSegmentFilesSettled(this.io, this.dir, (listed) => this.visible(listed));
     const before = this.head;
     const firstBefore = this.segments.first?.base;
-    this.segments.reset(files.map((f) => f.base));
+    // listed each refresh, like the live directory: the writer's cleanup moves segments there
+    const archived = this.archiveDir === undefined || files.length === 0 ? [] : archivedRun(this.io, this.archiveDir, files[0]!.base).segments;
+    this.segments.reset(files.map((f) => f.base), archived);
     this.checked = new Set(files.map((f) => f.base));
     const last = this.segments.last;
     if (!last) {

@@ -18,6 +18,8 @@ export interface Segment {
   window?: FileWindow;
   /** The chunk sequential readers took their last records from (recordChunks.ts). */
   chunk?: RecordChunk;
+  /** Moved to the archive directory by cleanup (`path` is there): read, never deleted or moved again. */
+  archived?: boolean;
 }
 
 /**
@@ -46,15 +48,29 @@ export class SegmentManager {
     return this.list[this.list.length - 1];
   }
 
-  /** Replaces the list (after recovery or a read-only refresh), keeping open fds of segments that remain. */
-  reset(bases: number[]): void {
+  /**
+   * Replaces the list (after recovery or a read-only refresh), keeping open
+   * fds of segments that remain where they were. `archived`: segments in an
+   * archive directory, before the live ones (a reader following a writer
+   * that archives).
+   */
+  reset(bases: number[], archived: readonly { base: number; name: string; path: string }[] = []): void {
     const old = new Map(this.list.map((s) => [s.base, s]));
-    this.list = [...bases].sort((a, b) => a - b).map((base) => {
+    const keep = (base: number, path: string | undefined): Segment | undefined => {
       const kept = old.get(base);
+      if (!kept || (path !== undefined && kept.path !== path) || (path === undefined && kept.archived)) return undefined;
       old.delete(base);
-      return kept ?? this.make(base);
-    });
+      return kept;
+    };
+    const live = [...bases].sort((a, b) => a - b).map((base) => keep(base, undefined) ?? this.make(base));
+    const moved = archived.map((f) => keep(f.base, f.path) ?? { base: f.base, name: f.name, path: f.path, archived: true });
+    this.list = [...moved, ...live];
     for (const gone of old.values()) this.closeSegment(gone);
+  }
+
+  /** Puts archived segments (oldest first, ending where the first live one starts) before the live ones. */
+  prependArchived(files: readonly { base: number; name: string; path: string }[]): void {
+    this.list = [...files.map((f) => ({ base: f.base, name: f.name, path: f.path, archived: true })), ...this.list];
   }
 
   add(base: number): Segment {

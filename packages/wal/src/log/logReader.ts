@@ -38,6 +38,12 @@ export interface LogReader {
   /** The position of the first retained record (the head when none is retained). */
   readonly earliest: number;
   /**
+   * When the history below `earliest` was to be kept (an archive) and a
+   * part of it is missing: what is missing (a file's path), for the error
+   * of a rebuild from offset 0. Undefined otherwise.
+   */
+  readonly missingHistory?: string | undefined;
+  /**
    * Where recovery cut the log when this handle opened it (records from
    * there on that a consumer may have seen are gone), or undefined. Only a
    * writer runs recovery; a reader in another process reports undefined.

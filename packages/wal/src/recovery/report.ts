@@ -98,6 +98,8 @@ export interface VerifyReport {
    * (listed, gone before they were read): not problems. Absent when none.
    */
   deletedWhileVerifying?: string[];
+  /** With an archive: the history below `below` is not in it (`file`: the missing file, when an older one says which). Absent otherwise. */
+  archiveMissing?: { below: number; file: string | undefined };
   problems: VerifyProblem[];
   durationMs: number;
 }

@@ -2,6 +2,7 @@ import { withTypedErrors } from '../errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../format/constants.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { inspectJournal } from './inspect.js';
+import { verifyArchive } from '../archive/verifyArchive.js';
 import { refuseValidRecordOverLimitIn } from './overLimit.js';
 import { listSegmentFiles } from './segmentFiles.js';
 import type { ScanProgress, VerifyReport } from './report.js';
@@ -10,6 +11,8 @@ export interface VerifyOptions {
   maxPayloadBytes?: number;
   onProgress?: (p: ScanProgress) => void;
   io?: FileIO;
+  /** The journal's archive (JournalOptions.archiveDir): its segments the journal reads are verified too. */
+  archiveDir?: string;
 }
 
 /**
@@ -63,15 +66,18 @@ function verify(dir: string, options: VerifyOptions): VerifyReport {
   }
   // The head as a reader would see it: the end of the valid records of the last segment.
   const head = last ? last.base + Math.max(0, inspection.lastEnd - HEADER_SIZE) : 0;
+  const archive = options.archiveDir === undefined ? undefined : verifyArchive(io, options.archiveDir, segments[0]?.base ?? head, options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+  if (archive) problems.unshift(...archive.problems);
   return {
     dir,
     ok: problems.length === 0,
-    segmentsChecked: segments.length,
-    recordsVerified: inspection.records,
-    bytesVerified: inspection.bytes,
-    earliest: segments[0]?.base ?? 0,
+    segmentsChecked: segments.length + (archive?.segments.length ?? 0),
+    recordsVerified: inspection.records + (archive?.records ?? 0),
+    bytesVerified: inspection.bytes + (archive?.bytes ?? 0),
+    earliest: archive?.earliest ?? segments[0]?.base ?? 0,
     head,
-    segments: inspection.summaries,
+    segments: [...(archive?.segments ?? []), ...inspection.summaries],
+    ...(archive?.missing ? { archiveMissing: archive.missing } : {}),
     ...(vanished.length > 0 ? { deletedWhileVerifying: vanished.map((s) => s.name) } : {}),
     problems,
     durationMs: performance.now() - started,

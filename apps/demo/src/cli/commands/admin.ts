@@ -117,8 +117,8 @@ function projectionCursorDamage(c: { name: string; damage?: { path: string; why:
 
 /**
  * A projection's cursor moved by hand changes nothing the user can see (it
- * held the log back for cleanup, which deletes nothing under the event
- * store; `consumers list` shows its lag): the
+ * held the log back for cleanup, which under the app only moves segments to
+ * the archive, where rebuilds still read them; `consumers list` shows its lag): the
  * projection resumes from its snapshot, and the engine sets the cursor to
  * the projection's checkpoint at its next snapshot (a deleted one is
  * registered again whenever the app opens the journal as the writer, and
@@ -129,7 +129,7 @@ function noteProjectionCursor(consumer: string, ctx: { err(s: string): void }): 
   const projection = projectionOfCursor(consumer);
   if (!projection) return;
   ctx.err(
-    `note: ${consumer} is the cursor of projection "${projection.name}": it only shows how far the projection got (cleanup deletes nothing under the event store); the projection resumes from its snapshot, ` +
+    `note: ${consumer} is the cursor of projection "${projection.name}": it only shows how far the projection got (cleanup moves segments to the archive, where a rebuild still reads them); the projection resumes from its snapshot, ` +
       `and its engine sets the cursor to the projection's checkpoint at its next snapshot; a deleted cursor is registered again by the next command that writes, or by a running app at the projection's next snapshot (\`episteme projections rebuild ${projection.name}\` starts the projection over)\n`,
   );
 }

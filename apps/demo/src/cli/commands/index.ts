@@ -1,5 +1,6 @@
 import type { AppCommand } from '../command.js';
 import { consumersDeleteCommand, consumersListCommand, consumersResetCommand, projectionsListCommand, projectionsRebuildCommand } from './admin.js';
+import { backupCommand } from './backup.js';
 import { beliefsCommand, statsCommand } from './read.js';
 import { importCommand } from './import.js';
 import { relayCommand } from './relay.js';
@@ -21,4 +22,5 @@ export const commands: readonly AppCommand[] = [
   projectionsListCommand,
   projectionsRebuildCommand,
   relayCommand,
+  backupCommand,
 ];

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { appendCommand } from './append.js';
+import { backupCommand, restoreCommand } from './backup.js';
 import { dumpCommand } from './dump.js';
 import { recoverCommand } from './recover.js';
 import { segmentsCommand } from './segments.js';
@@ -10,4 +11,4 @@ import { verifyCommand } from './verify.js';
  * file in this folder and one entry here: parsing, help, error handling and
  * exit codes come from main.ts.
  */
-export const commands: readonly Command[] = [segmentsCommand, dumpCommand, verifyCommand, recoverCommand, appendCommand];
+export const commands: readonly Command[] = [segmentsCommand, dumpCommand, verifyCommand, recoverCommand, appendCommand, backupCommand, restoreCommand];

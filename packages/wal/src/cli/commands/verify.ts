@@ -15,6 +15,7 @@ export const verifyCommand = defineCommand({
   flags: {
     json: { ...commonFlags.json, description: 'print the VerifyReport: {"ok",...,"problems":[...]} (a problem past the published head has "pastPublishedHead": true)' },
     'max-payload-bytes': commonFlags.maxPayloadBytes,
+    archive: { type: 'string', value: 'dir', description: 'the journal\'s archive directory (archiveDir): its segments are verified too' },
   },
   async run({ positionals: [dir], flags }, ctx) {
     journalSegments(dir!);
@@ -28,6 +29,7 @@ export const verifyCommand = defineCommand({
       report = verifyJournal(dir!, {
         maxPayloadBytes: flags['max-payload-bytes'] ?? DEFAULT_MAX_PAYLOAD_BYTES,
         onProgress: progress?.update,
+        ...(flags.archive !== undefined && { archiveDir: flags.archive }),
       });
     } finally {
       progress?.clear();
@@ -48,6 +50,7 @@ export const verifyCommand = defineCommand({
     const summary =
       `${plural(report.segmentsChecked, 'segment')}, ${plural(report.recordsVerified, 'record')} ` +
       `(${formatBytes(report.bytesVerified)}) verified; offsets [${report.earliest}, ${report.head}]`;
+    if (report.archiveMissing) lines.push(`note: the archive holds no history below offset ${report.archiveMissing.below}${report.archiveMissing.file ? ` (missing: ${report.archiveMissing.file})` : ''}\n`);
     lines.push(report.ok ? `ok: ${summary}\n` : `FAILED: ${plural(report.problems.length, 'problem')}; ${summary}\n`);
     await ctx.out(lines.join(''));
     return code;
