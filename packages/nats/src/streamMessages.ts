@@ -1,6 +1,8 @@
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { JetStreamHandles } from './handles.js';
 import { NatsClusterError, NatsErrorCodes } from './errors.js';
+import { retryTransient } from './transient.js';
+import { leaderStreamInfo } from './streamLayout.js';
 
 export interface StreamRange {
   stream: string;
@@ -20,7 +22,7 @@ export interface StreamRange {
  * sequence is checked here, and a gap is NATS_HISTORY_DELETED.
  */
 export async function* streamMessages({ js, jsm }: JetStreamHandles, range: StreamRange): AsyncGenerator<JsMsg, void, undefined> {
-  const info = await jsm.streams.info(range.stream);
+  const info = await retryTransient(() => leaderStreamInfo(jsm, range.stream), { what: `stream ${range.stream}` });
   const to = range.to ?? info.state.last_seq;
   if (range.from > to) return;
   if (range.subject === undefined && range.from < info.state.first_seq) throw historyDeleted(range.stream, range.from, info.state.first_seq);

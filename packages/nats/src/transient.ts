@@ -9,7 +9,7 @@ import { NatsClusterError, NatsErrorCodes } from './errors.js';
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const name = error.name;
-  if (name === 'JetStreamNotEnabled' || name === 'NoRespondersError' || name === 'TimeoutError' || name === 'RequestError' || name === 'DrainingConnectionError') return true;
+  if (name === 'JetStreamNotEnabled' || name === 'NoRespondersError' || name === 'TimeoutError' || name === 'RequestError' || name === 'DrainingConnectionError' || name === 'LeaderlessAnswerError') return true;
   const text = `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}`;
   return /no responders|timeout|timed out|no suitable peers|leader|jetstream is not enabled|insufficient resources|disconnect|connection closed|heartbeat|consumer deleted|consumer not found|503/i.test(text);
 }

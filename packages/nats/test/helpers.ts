@@ -8,6 +8,7 @@ import { retryTransient } from '../src/transient.js';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Journal, type JournalReader } from '@episteme/wal';
 import { streamMessages } from '../src/streamMessages.js';
+import { leaderStreamInfo } from '../src/streamLayout.js';
 import { NEXT_HEADER, OFFSET_HEADER } from '../src/messageHeaders.js';
 import { natsSkipReason, TestCluster } from '../src/testing/index.js';
 
@@ -112,7 +113,7 @@ export interface StoredRecord {
 /** Every message of a stream, in sequence order, with the positions in its headers. */
 export async function streamContents(nc: NatsConnection, stream: string): Promise<StoredRecord[]> {
   const handles = await jetStreamHandles(nc);
-  const info = await handles.jsm.streams.info(stream);
+  const info = await retryTransient(() => leaderStreamInfo(handles.jsm, stream), { what: `stream ${stream}` });
   const out: StoredRecord[] = [];
   if (info.state.messages === 0) return out;
   for await (const msg of streamMessages(handles, { stream, from: info.state.first_seq })) {

@@ -6,7 +6,9 @@ import { RecordBuffer } from '../src/log/recordBuffer.js';
 import { relayedPositions } from '../src/messageHeaders.js';
 import { parseAck, WRONG_LAST_SEQUENCE } from '../src/publishWindow.js';
 import { commitMsgId, subjectOf } from '../src/store/subjects.js';
-import { isTransient } from '../src/transient.js';
+import { isTransient, retryTransient } from '../src/transient.js';
+import { leaderStreamInfo, LeaderlessAnswerError } from '../src/streamLayout.js';
+import type { JetStreamManager, StreamInfo } from '@nats-io/jetstream';
 
 const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
 
@@ -90,5 +92,26 @@ describe('errors', () => {
     expect(isTransient(new Error('wrong last sequence: 5'))).toBe(false);
     expect(isTransient(new Error('stream name already in use with a different configuration'))).toBe(false);
     expect(isTransient('no responders')).toBe(false);
+  });
+});
+
+describe('stream info only from a leader', () => {
+  // A replica restarted after a SIGKILL answers info requests with its own
+  // stale state while it knows no leader (seen on 2.9.10: 6,267 messages where
+  // the leader held 30,000); a read that trusted it stopped short.
+  const infoWith = (cluster: { leader?: string } | undefined, last: number) => ({ cluster, state: { last_seq: last, first_seq: 1, messages: last } }) as unknown as StreamInfo;
+  const jsmAnswering = (...answers: StreamInfo[]) => ({ streams: { info: async () => answers.shift()! } }) as unknown as JetStreamManager;
+
+  it('refuses an answer that names no leader as transient, and retrying reaches the leader', async () => {
+    const stale = infoWith({}, 6267);
+    const error = await leaderStreamInfo(jsmAnswering(stale), 's').then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(LeaderlessAnswerError);
+    expect(isTransient(error)).toBe(true);
+    const jsm = jsmAnswering(stale, stale, infoWith({ leader: 'n2' }, 30000));
+    expect((await retryTransient(() => leaderStreamInfo(jsm, 's'), { what: 'test' })).state.last_seq).toBe(30000);
+  });
+
+  it('takes a single server\'s answer, which carries no cluster', async () => {
+    expect((await leaderStreamInfo(jsmAnswering(infoWith(undefined, 5)), 's')).state.last_seq).toBe(5);
   });
 });

@@ -4,6 +4,7 @@ import { NatsClusterError, NatsErrorCodes } from '../errors.js';
 import { WRONG_LAST_SEQUENCE } from '../publishWindow.js';
 import { retryTransient } from '../transient.js';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { leaderStreamInfo } from '../streamLayout.js';
 
 interface Observed {
   state: CursorState;
@@ -141,7 +142,7 @@ export class KvCursorStore implements CursorStore {
     const jsStream = `KV_${this.bucket}`;
     const subject = `$KV.${this.bucket}.${name}`;
     for (;;) {
-      const lastSeq = await retryTransient(async () => (await this.jsm.streams.info(jsStream)).state.last_seq, { what: `cursor bucket ${this.bucket}` });
+      const lastSeq = await retryTransient(async () => (await leaderStreamInfo(this.jsm, jsStream)).state.last_seq, { what: `cursor bucket ${this.bucket}` });
       const current = await retryTransient(() => lastBySubject(this.jsm, jsStream, subject), { what: `cursor ${name}` });
       if ((current ?? 0) !== base) return undefined;
       try {

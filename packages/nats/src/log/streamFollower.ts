@@ -4,6 +4,7 @@ import type { JetStreamHandles } from '../handles.js';
 import { isTransient } from '../transient.js';
 import { positionAfter, seqBefore } from './positions.js';
 import type { RecordBuffer } from './recordBuffer.js';
+import { leaderStreamInfo } from '../streamLayout.js';
 
 /**
  * Keeps a RecordBuffer up to date with a stream: an ordered consumer from
@@ -63,7 +64,7 @@ export class StreamFollower {
 
   private async follow(): Promise<void> {
     const { js, jsm } = this.handles;
-    const info = await jsm.streams.info(this.stream);
+    const info = await leaderStreamInfo(jsm, this.stream);
     this.notePurge(info.state.first_seq, info.state.messages);
     const consumer = await js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.nextSeq });
     const messages = await consumer.consume({ max_messages: 4096 });
@@ -76,7 +77,7 @@ export class StreamFollower {
       if (msg.seq < this.nextSeq) continue; // a redelivery after the consumer was reset
       if (msg.seq > this.nextSeq) {
         // purged before this reader saw it, or a message deleted by hand: the stream's first sequence says which
-        const now = await jsm.streams.info(this.stream);
+        const now = await leaderStreamInfo(jsm, this.stream);
         this.notePurge(now.state.first_seq, now.state.messages);
       }
       this.buffer.push(msg.seq, msg.data);

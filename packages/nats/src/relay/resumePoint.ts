@@ -2,6 +2,7 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import { NatsClusterError, NatsErrorCodes } from '../errors.js';
 import { relayedPositions } from '../messageHeaders.js';
 import { retryTransient } from '../transient.js';
+import { leaderStreamInfo } from '../streamLayout.js';
 
 /** Where a relay continues: the stream's last sequence and the journal position after the record it holds. */
 export interface ResumePoint {
@@ -20,7 +21,7 @@ export interface ResumePoint {
 export async function readResumePoint(jsm: JetStreamManager, stream: string, deadlineMs: number | undefined): Promise<ResumePoint> {
   return await retryTransient(
     async () => {
-      const info = await jsm.streams.info(stream);
+      const info = await leaderStreamInfo(jsm, stream);
       const lastSeq = info.state.last_seq;
       if (lastSeq === 0) return { lastSeq, next: undefined };
       if (info.state.messages === 0) {

@@ -30,7 +30,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connectCluster, type NatsConnectOptions } from '../connection.js';
 import { jetStreamHandles, type JetStreamHandles } from '../handles.js';
 import { positionAfter, seqBefore } from '../log/positions.js';
-import { checkStreamName, ensureStream } from '../streamLayout.js';
+import { checkStreamName, ensureStream, leaderStreamInfo } from '../streamLayout.js';
 import { streamMessages } from '../streamMessages.js';
 import { retryTransient } from '../transient.js';
 import { appendCommit, type CommitTarget } from './appendCommit.js';
@@ -212,7 +212,7 @@ export class ClusterEventStore implements EventStore {
   private async *events<E extends Event>(fromPosition: number, follow: boolean, signal: AbortSignal | undefined): AsyncIterableIterator<RecordedEvent<E>> {
     this.checkOpen();
     const from = positiveInt('fromPosition', fromPosition, 0);
-    const info = await this.withRetry(() => this.handles.jsm.streams.info(this.jsStream), `stream ${this.jsStream}`);
+    const info = await this.withRetry(() => leaderStreamInfo(this.handles.jsm, this.jsStream), `stream ${this.jsStream}`);
     const firstSeq = Math.max(seqBefore(from) + 1, 1);
     const range = { stream: this.jsStream, from: Math.max(firstSeq, info.state.first_seq || 1), ...(follow ? { to: Number.POSITIVE_INFINITY } : { to: info.state.last_seq }), ...(signal ? { signal } : {}) };
     if (!follow && info.state.last_seq === 0) return;

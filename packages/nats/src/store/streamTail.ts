@@ -1,6 +1,7 @@
 import { decodeHeader, KIND_TOMBSTONE } from '@episteme/store/internals';
 import type { JetStreamHandles } from '../handles.js';
 import { positionAfter } from '../log/positions.js';
+import { leaderStreamInfo } from '../streamLayout.js';
 
 /** An event stream as its last message says: what an append checks its expected version against. */
 export interface StreamTail {
@@ -24,7 +25,7 @@ export interface StreamTail {
 
 /** Reads the stream's last sequence, then the last message on an event stream's subject (in that order: see streamLastSeq). */
 export async function readTail({ jsm }: JetStreamHandles, jsStream: string, subject: string): Promise<StreamTail> {
-  const streamLastSeq = (await jsm.streams.info(jsStream)).state.last_seq;
+  const streamLastSeq = (await leaderStreamInfo(jsm, jsStream)).state.last_seq;
   let last;
   try {
     last = await jsm.streams.getMessage(jsStream, { last_by_subj: subject });
