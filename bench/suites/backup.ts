@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { backupJournal, Journal, restoreBackup } from '@episteme/wal';
+import { runArchiveRebuild } from '../lib/archiveRebuild.js';
 import { median } from '../lib/timing.js';
 import type { BenchContext, Mode } from '../lib/types.js';
 
@@ -14,6 +15,9 @@ import type { BenchContext, Mode } from '../lib/types.js';
  * and a restore. Each backup also reads everything back to verify it, which
  * `cp -r` does not. The rows run in rotation, round after round; ratios are
  * medians of same-round ratios. The page cache is warm for all of them.
+ * Then the archive tier's read cost (bench/lib/archiveRebuild.ts): a
+ * projection rebuilt from offset 0 through the archive against the same log
+ * all live.
  */
 export const name = 'backup';
 
@@ -90,4 +94,5 @@ export async function run(ctx: BenchContext): Promise<void> {
       k === 'cp' || k === 'cpSync' ? null : sameRound(k, 'cpSync'),
     ]),
   });
+  await runArchiveRebuild(ctx);
 }

@@ -38,6 +38,9 @@ describe('npm run bench -- --smoke', () => {
     expect(stdout).toMatch(/^appends with an expected version \/ plain append of the same bytes, 1 appender .*(yes|no)$/m);
     expect(stdout).toContain('== streams: goals');
     expect(stdout).toContain("== streams: shopping-cart commands through Emmett's CommandHandler, durable");
+    // the backup suite, then a rebuild through the archive against the live log
+    expect(stdout).toContain('== backup: a 2 MiB journal');
+    expect(stdout).toContain('== archive: a projection rebuilt from offset 0 with');
     // the nats suite runs where nats-server is installed (CI installs it)
     expect(stdout).toMatch(/== nats: (relay into an R3 stream|skipped)/);
     expect(stdout).toContain('smoke mode: results not written');

@@ -12,6 +12,11 @@ export { checksums, setChecksums, fastChecksums, crc32cJs, type Checksums } from
 export { referenceChecksums } from './checksum/reference.js';
 export { readFully, writeFully } from './io/fileIO.js';
 export { replaceFileAtomically, isAtomicTempFile } from './io/atomicFile.js';
+export { copyOpenFile, crcOfOpenFile, crcHex, syncFiles } from './io/fileCopy.js';
+export { checkRestoreTarget } from './backup/targets.js';
+export { openVerified } from './backup/verifyBackup.js';
+export { copyBackupFiles } from './backup/restore.js';
+export { isFileEntry, readSealedJson } from './backup/manifest.js';
 export { loadRecoveryPoint, readRecoveryPoint, writeRecoveryPoint, RECOVERY_POINT_FILE, type CleanClose, type RecoveryPoint, type SyncedPrefix, type TrustedSegments } from './recovery/recoveryPoint.js';
 export { scanSegment, countWellFormed, rangeIsZero, type ScanOptions, type ScanResult, type RecordVisitor } from './recovery/scanSegment.js';
 export { listSegmentFiles, checkSegmentHeader, type SegmentFile } from './recovery/segmentFiles.js';

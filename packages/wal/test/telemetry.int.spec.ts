@@ -1,8 +1,10 @@
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readdirSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../src/index.js';
 import { resolveOptions } from '../src/journal/options.js';
+import { readRecordsAt } from '../src/journal/journalBase.js';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '../src/format/constants.js';
 import { payloadOf, tempDir } from './helpers.js';
 import { histogramOf, inMemoryTelemetry, valueOf } from './otelReaders.js';
 
@@ -61,6 +63,42 @@ describe('journal metrics and spans through @opentelemetry/api', () => {
     expect(valueOf(m, 'episteme.journal.recovery.quarantined_bytes')).toBe(bad.length);
     expect(valueOf(m, 'episteme.journal.checksum.failures')).toBe(1);
     expect(m.get('episteme.journal.recovery.cuts')![0]!.attributes).toEqual({ 'messaging.system': 'episteme', 'messaging.destination.name': 'journal' });
+  });
+
+  it('counts a checksum failure that a read meets (WAL_CORRUPT_RECORD: reading on from a record, at known boundaries), once per read, nothing for good reads', async () => {
+    const t = inMemoryTelemetry();
+    const dir = join(tempDir(), 'journal');
+    const j = await Journal.open({ dir, telemetry: t });
+    const [first, bad, last] = await j.appendBatch([payloadOf(1, 64), payloadOf(2, 64), payloadOf(3, 64)]);
+    // one bit of the second record's payload flipped on disk, under the open writer (none of it read yet)
+    const fd = openSync(join(dir, readdirSync(dir).find((n) => n.endsWith('.wal'))!), 'r+');
+    const at = HEADER_SIZE + bad!.offset + RECORD_OVERHEAD + 10;
+    const byte = Buffer.alloc(1);
+    readSync(fd, byte, 0, 1, at);
+    byte[0]! ^= 0x04;
+    writeSync(fd, byte, 0, 1, at);
+    closeSync(fd);
+    expect(j.read(first!.offset)!.payload).toEqual(payloadOf(1, 64));
+    expect(j.read(last!.offset)!.payload).toEqual(payloadOf(3, 64));
+    expect(valueOf(await t.collect(), 'episteme.journal.checksum.failures')).toBeUndefined();
+    // a read by offset alone cannot tell damage from an offset off a boundary: not WAL_CORRUPT_RECORD, not counted
+    expect(() => j.read(bad!.offset)).toThrow(expect.objectContaining({ code: 'WAL_NOT_RECORD_BOUNDARY' }));
+    expect(valueOf(await t.collect(), 'episteme.journal.checksum.failures')).toBeUndefined();
+    // a sequential read hands out the record before the damage, then meets it
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const r of j.readFrom(0)) seen.push(r.offset);
+      })(),
+    ).rejects.toMatchObject({ code: 'WAL_CORRUPT_RECORD', location: { reason: 'crc-mismatch', offset: bad!.offset } });
+    expect(seen).toEqual([first!.offset]);
+    expect(valueOf(await t.collect(), 'episteme.journal.checksum.failures')).toBe(1);
+    // a read at offsets known to be boundaries (a stream's commits)
+    expect(() => readRecordsAt(j, [first!.offset, bad!.offset], () => {})).toThrow(expect.objectContaining({ code: 'WAL_CORRUPT_RECORD' }));
+    const m = await t.collect();
+    expect(valueOf(m, 'episteme.journal.checksum.failures')).toBe(2);
+    expect(m.get('episteme.journal.checksum.failures')![0]!.attributes).toEqual({ 'messaging.system': 'episteme', 'messaging.destination.name': 'journal' });
+    await j.close();
   });
 
   it('without an SDK (the API\'s no-op providers) or with telemetry: false, a journal holds no instruments at all', () => {

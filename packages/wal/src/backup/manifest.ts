@@ -44,13 +44,23 @@ export function writeManifest(io: FileIO, dir: string, manifest: Manifest): void
 
 /** The manifest of `dir`; NotABackupError without one, BackupDamagedError for a damaged one. */
 export function readManifest(io: FileIO, dir: string): Manifest {
-  const path = join(dir, MANIFEST_FILE);
+  return readSealedJson(io, dir, MANIFEST_FILE, ENVELOPE, isManifest, () => new NotABackupError(dir, `no ${MANIFEST_FILE}`));
+}
+
+/**
+ * The JSON body of the checksummed file `name` in the backup `dir`:
+ * `missing()` when there is none, BackupDamagedError naming it when it
+ * cannot be read, is damaged, is not JSON or not what `valid` accepts.
+ * Exported through `@episteme/wal/internals` for an app's own manifest.
+ */
+export function readSealedJson<T>(io: FileIO, dir: string, name: string, layout: EnvelopeLayout, valid: (v: unknown) => v is T, missing: () => Error): T {
+  const path = join(dir, name);
   let fd: number;
   try {
     fd = io.open(path, 'r');
   } catch (err) {
-    if (hasErrno(err, 'ENOENT', 'ENOTDIR')) throw new NotABackupError(dir, `no ${MANIFEST_FILE}`);
-    throw new BackupDamagedError(dir, MANIFEST_FILE, `cannot be read (${String(err)})`);
+    if (hasErrno(err, 'ENOENT', 'ENOTDIR')) throw missing();
+    throw new BackupDamagedError(dir, name, `cannot be read (${String(err)})`);
   }
   let bytes: Uint8Array;
   try {
@@ -60,15 +70,15 @@ export function readManifest(io: FileIO, dir: string): Manifest {
   } finally {
     io.close(fd);
   }
-  const opened = openEnvelope(ENVELOPE, bytes);
-  if (!('body' in opened)) throw new BackupDamagedError(dir, MANIFEST_FILE, `is damaged: ${opened.damage}`);
+  const opened = openEnvelope(layout, bytes);
+  if (!('body' in opened)) throw new BackupDamagedError(dir, name, `is damaged: ${opened.damage}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(opened.body.toString('utf8'));
   } catch (err) {
-    throw new BackupDamagedError(dir, MANIFEST_FILE, `is not JSON: ${String(err)}`);
+    throw new BackupDamagedError(dir, name, `is not JSON: ${String(err)}`);
   }
-  if (!isManifest(parsed)) throw new BackupDamagedError(dir, MANIFEST_FILE, 'lacks fields or has a format this version does not read');
+  if (!valid(parsed)) throw new BackupDamagedError(dir, name, 'lacks fields or has a format this version does not read');
   return parsed;
 }
 
@@ -85,18 +95,19 @@ function isManifest(v: unknown): v is Manifest {
     Number.isSafeInteger(m.head) &&
     Number.isSafeInteger(m.earliest) &&
     Array.isArray(m.files) &&
-    m.files.every(
-      (f) =>
-        typeof f === 'object' &&
-        f !== null &&
-        typeof f.path === 'string' &&
-        safeRelative(f.path) &&
-        Number.isSafeInteger(f.size) &&
-        typeof f.crc32c === 'string' &&
-        /^[0-9a-f]{8}$/.test(f.crc32c) &&
-        (f.kind === 'segment' || f.kind === 'last-segment' || f.kind === 'state'),
-    )
+    m.files.every((f) => isFileEntry(f) && (f.kind === 'segment' || f.kind === 'last-segment' || f.kind === 'state'))
   );
+}
+
+/**
+ * A manifest's file entry: a path that stays inside the backup, a size, a
+ * CRC32C. Exported through `@episteme/wal/internals` for an app's own
+ * manifest.
+ */
+export function isFileEntry(f: unknown): f is Omit<ManifestEntry, 'kind'> & { kind?: unknown } {
+  if (typeof f !== 'object' || f === null) return false;
+  const e = f as Partial<ManifestEntry>;
+  return typeof e.path === 'string' && safeRelative(e.path) && Number.isSafeInteger(e.size) && e.size! >= 0 && typeof e.crc32c === 'string' && /^[0-9a-f]{8}$/.test(e.crc32c);
 }
 
 /** A manifest path may not reach outside the backup (a hand-edited manifest must not make restore write elsewhere). */

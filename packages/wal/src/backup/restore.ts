@@ -5,7 +5,7 @@ import { createDirectories } from '../io/directories.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { ioError } from '../errors.js';
 import { BackupDamagedError } from './errors.js';
-import { copyOpenFile, crcHex, syncFiles } from '../io/fileCopy.js';
+import { copyOpenFile, crcHex, syncFiles, type BytesDone } from '../io/fileCopy.js';
 import { readManifest } from './manifest.js';
 import { checkRestoreTarget } from './targets.js';
 import { verifyBackup } from './verifyBackup.js';
@@ -54,34 +54,46 @@ export function restoreBackup(options: RestoreOptions): RestoreReport {
   let copied = 0;
   try {
     createDirectories(io, options.dir);
-    for (const f of manifest.files) {
-      const target = join(options.dir, ...f.path.split('/'));
-      createDirectories(io, dirname(target));
-      const src = join(options.backup, ...f.path.split('/'));
-      const fd = io.open(src, 'r');
-      let crc: number;
-      try {
-        crc = copyOpenFile(io, fd, f.size, target, (n) => options.onProgress?.({ phase: 'copy', bytesDone: (copied += n), bytesTotal: total }), true);
-      } finally {
-        io.close(fd);
-      }
-      made.push(target);
-      // changed since it was verified (another process writing into the backup)
-      if (crcHex(crc) !== f.crc32c) throw new BackupDamagedError(options.backup, f.path, `changed while it was restored (CRC32C ${crcHex(crc)}, the manifest says ${f.crc32c})`);
-    }
-    syncFiles(io, made); // together, after every copy: the disk writes one while the next is copied
-    for (const d of new Set(made.map((p) => dirname(p)))) {
-      try {
-        io.syncDir(d);
-      } catch (err) {
-        throw ioError('syncing the directory', d, err);
-      }
-    }
+    copyBackupFiles(io, options.backup, options.dir, manifest.files, made, (n) => options.onProgress?.({ phase: 'copy', bytesDone: (copied += n), bytesTotal: total }));
   } catch (err) {
     undo(io, options.dir, made, createdDir);
     throw err;
   }
   return { backup: options.backup, dir: options.dir, head: manifest.head, earliest: manifest.earliest, takenAt: manifest.createdAt, files: manifest.files.length, bytes: total };
+}
+
+/**
+ * Copies `files` of the backup in `backup` into `dir`, each checked against
+ * its CRC32C again as it is copied (another process may write into the
+ * backup), then syncs them and their directories, together (the disk
+ * writes one while the next is copied). Pushes each path it makes to
+ * `made` as it goes, for the caller to undo on a failure. Exported through
+ * `@episteme/wal/internals` for the files an app adds to its backups.
+ */
+export function copyBackupFiles(io: FileIO, backup: string, dir: string, files: readonly { path: string; size: number; crc32c: string }[], made: string[], done?: BytesDone): void {
+  const mine: string[] = [];
+  for (const f of files) {
+    const target = join(dir, ...f.path.split('/'));
+    createDirectories(io, dirname(target));
+    const fd = io.open(join(backup, ...f.path.split('/')), 'r');
+    let crc: number;
+    try {
+      crc = copyOpenFile(io, fd, f.size, target, done, true);
+    } finally {
+      io.close(fd);
+    }
+    made.push(target);
+    mine.push(target);
+    if (crcHex(crc) !== f.crc32c) throw new BackupDamagedError(backup, f.path, `changed while it was restored (CRC32C ${crcHex(crc)}, the manifest says ${f.crc32c})`);
+  }
+  syncFiles(io, mine);
+  for (const d of new Set(mine.map((p) => dirname(p)))) {
+    try {
+      io.syncDir(d);
+    } catch (err) {
+      throw ioError('syncing the directory', d, err);
+    }
+  }
 }
 
 /** Removes the files restore made, then its directories, deepest first; leaves anything else. */

@@ -21,23 +21,9 @@ import type { Manifest } from './manifest.js';
 export function verifyBackup(io: FileIO, dir: string, manifest: Manifest, options: { maxPayloadBytes: number; checks?: readonly StatePositions[]; done?: BytesDone }): void {
   const state: { path: string; bytes: Uint8Array }[] = [];
   for (const entry of manifest.files) {
-    const path = join(dir, ...entry.path.split('/'));
-    let fd: number;
+    const fd = openVerified(io, dir, entry, options.done);
     try {
-      fd = io.open(path, 'r');
-    } catch (err) {
-      throw new BackupDamagedError(dir, entry.path, hasErrno(err, 'ENOENT') ? 'is missing' : `cannot be opened (${String(err)})`);
-    }
-    try {
-      const size = io.size(fd);
-      if (size !== entry.size) throw new BackupDamagedError(dir, entry.path, `has ${size} bytes, the manifest says ${entry.size}`);
-      let crc: string;
-      try {
-        crc = crcHex(crcOfOpenFile(io, fd, size, options.done));
-      } catch (err) {
-        throw new BackupDamagedError(dir, entry.path, `cannot be read (${String(err)})`);
-      }
-      if (crc !== entry.crc32c) throw new BackupDamagedError(dir, entry.path, `fails its checksum (CRC32C ${crc}, the manifest says ${entry.crc32c})`);
+      const size = entry.size;
       if (entry.kind === 'last-segment' || entry === lastSegmentOf(manifest)) checkLastSegment(io, fd, dir, entry.path, options.maxPayloadBytes);
       if (entry.kind === 'state' && options.checks?.length) {
         const bytes = new Uint8Array(size);
@@ -57,6 +43,38 @@ export function verifyBackup(io: FileIO, dir: string, manifest: Manifest, option
 }
 
 const MANIFEST_NAME = 'BACKUP_MANIFEST';
+
+/**
+ * Opens a file of the backup in `dir` and checks it against its manifest
+ * entry (there, of its size, of its CRC32C); returns the open descriptor,
+ * which the caller closes. BackupDamagedError naming the file otherwise.
+ * Exported through `@episteme/wal/internals` for the files an app adds to
+ * its backups.
+ */
+export function openVerified(io: FileIO, dir: string, entry: { path: string; size: number; crc32c: string }, done?: BytesDone): number {
+  const path = join(dir, ...entry.path.split('/'));
+  let fd: number;
+  try {
+    fd = io.open(path, 'r');
+  } catch (err) {
+    throw new BackupDamagedError(dir, entry.path, hasErrno(err, 'ENOENT') ? 'is missing' : `cannot be opened (${String(err)})`);
+  }
+  try {
+    const size = io.size(fd);
+    if (size !== entry.size) throw new BackupDamagedError(dir, entry.path, `has ${size} bytes, the manifest says ${entry.size}`);
+    let crc: string;
+    try {
+      crc = crcHex(crcOfOpenFile(io, fd, size, done));
+    } catch (err) {
+      throw new BackupDamagedError(dir, entry.path, `cannot be read (${String(err)})`);
+    }
+    if (crc !== entry.crc32c) throw new BackupDamagedError(dir, entry.path, `fails its checksum (CRC32C ${crc}, the manifest says ${entry.crc32c})`);
+    return fd;
+  } catch (err) {
+    io.close(fd);
+    throw err;
+  }
+}
 
 function lastSegmentOf(manifest: Manifest): Manifest['files'][number] | undefined {
   return manifest.files.filter((f) => f.kind !== 'state').at(-1);

@@ -71,7 +71,7 @@ export class Journal extends JournalBase implements Retention {
     /** The head as readers in other processes may see it. */
     private readonly published: PublishedHead,
   ) {
-    super({ dir: options.dir, io: options.io, maxPayloadBytes: options.maxPayloadBytes, verifyOnRead: options.verifyOnRead, segments, changes, known: new BoundaryCache() });
+    super({ dir: options.dir, io: options.io, maxPayloadBytes: options.maxPayloadBytes, verifyOnRead: options.verifyOnRead, segments, changes, known: new BoundaryCache(), telemetry: options.telemetry });
   }
 
   /**

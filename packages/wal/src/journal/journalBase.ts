@@ -7,6 +7,7 @@ import type { ChangeNotifier } from './changeNotifier.js';
 import type { KnownBoundaries } from './knownBoundaries.js';
 import { RecordReader, type JournalRecord, type LogView, type ReadFromOptions, type RecordBytesVisitor } from './recordReader.js';
 import type { SegmentManager } from './segmentManager.js';
+import type { JournalTelemetry } from '../telemetry/journalTelemetry.js';
 
 /** What the writer and a reader are opened with, for the reading they share. */
 export interface JournalParts {
@@ -19,6 +20,8 @@ export interface JournalParts {
   changes: ChangeNotifier;
   /** The writer remembers boundaries (BoundaryCache), a reader does not (NO_KNOWN_BOUNDARIES). */
   known: KnownBoundaries;
+  /** Counts the checksum failures reads meet; undefined when nothing collects metrics. */
+  telemetry?: JournalTelemetry | undefined;
 }
 
 /** Each journal's record reader, for `readManyContinuing` (not a member: it is no part of the public class). */
@@ -97,6 +100,7 @@ export abstract class JournalBase implements LogReader {
       refresh: () => this.refreshView(),
       refreshIfStale: () => this.refreshIfStale(),
       checkOpen: () => this.checkOpen(),
+      ...(parts.telemetry && { checksumFailed: () => parts.telemetry!.checksumFailed() }),
     };
     this.records = new RecordReader(parts.io, parts.segments, view, parts.maxPayloadBytes, parts.verifyOnRead === 'full', parts.changes, parts.known);
     readers.set(this, this.records);

@@ -19,6 +19,8 @@ export interface LogView {
   /** Refreshes a reader's view if it is older than a moment (segments deleted by the writer). */
   refreshIfStale(): void;
   checkOpen(): void;
+  /** A read met a record failing its CRC32C or BLAKE3 (the telemetry counter); absent when nothing counts them. */
+  checksumFailed?(): void;
 }
 
 /**
@@ -67,13 +69,14 @@ export class SegmentAccess {
    * The error for records that do not decode at `failure`. A sealed segment
    * whose file ends before the next segment's base is not torn: a segment
    * between them is missing (FORMAT.md: segments are contiguous), as
-   * `verify` reports it.
+   * `verify` reports it. A checksum failure is counted (LogView.checksumFailed).
    */
   damageAt(seg: Segment, failure: { position: number; reason: CutReason }): CorruptRecordError {
-    return (
-      this.gapAt(seg, failure.position) ??
-      new CorruptRecordError({ segment: seg.name, position: failure.position, offset: seg.base + failure.position - HEADER_SIZE, reason: failure.reason })
-    );
+    const gap = this.gapAt(seg, failure.position);
+    if (gap) return gap;
+    // every read that meets damage comes here (the error path only: nothing on a good read)
+    if (failure.reason === 'crc-mismatch' || failure.reason === 'blake3-mismatch') this.view.checksumFailed?.();
+    return new CorruptRecordError({ segment: seg.name, position: failure.position, offset: seg.base + failure.position - HEADER_SIZE, reason: failure.reason });
   }
 
   /** The missing segment after `seg`, when reading stopped at `position`, at or past the end of its file, short of the next base. */

@@ -1,6 +1,6 @@
 import type { AppCommand } from '../command.js';
 import { consumersDeleteCommand, consumersListCommand, consumersResetCommand, projectionsListCommand, projectionsRebuildCommand } from './admin.js';
-import { backupCommand } from './backup.js';
+import { backupCommand, restoreCommand } from './backup.js';
 import { beliefsCommand, statsCommand } from './read.js';
 import { importCommand } from './import.js';
 import { relayCommand } from './relay.js';
@@ -23,4 +23,5 @@ export const commands: readonly AppCommand[] = [
   projectionsRebuildCommand,
   relayCommand,
   backupCommand,
+  restoreCommand,
 ];
