@@ -3,7 +3,7 @@ import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import { codeOf } from '@episteme/wal/internals';
 import { AssertionConflictError, IdInUseError } from '../../domain/assertionErrors.js';
 import { streamOf } from '../../domain/events.js';
-import type { PreparedAssertion } from '../../domain/prepare.js';
+import { metadataOf, type PreparedAssertion } from '../../domain/prepare.js';
 import type { ImportLine } from '../../import/preparedBatch.js';
 import { defaultPrepareOptions, PreparePool } from '../../import/preparePool.js';
 import { RunQueue } from '../../import/runQueue.js';
@@ -11,7 +11,7 @@ import { defineCommand, Exit } from '../command.js';
 import { inputLineBatches, type InputLine } from '../inputLines.js';
 import { idGivenEarlier } from './write.js';
 
-/** Lines appended at once: each is a commit of its own stream, and the journal's group commit writes them together. */
+/** Lines appended at once: each is a commit of its own stream, and the store's appendEach writes them together (one write, one sync). */
 const IMPORT_BATCH = 1000;
 /** Invalid line numbers listed in import's --json summary (all of them are reported on stderr). */
 const MAX_LISTED = 1000;
@@ -112,7 +112,7 @@ export const importCommand = defineCommand({
     const flush = async (): Promise<void> => {
       const lines = batch;
       batch = [];
-      const results = await Promise.allSettled(lines.map(({ line }) => app.service.assertPrepared(preparedOf(line))));
+      const results = await app.service.assertEach(lines.map(({ line }) => preparedOf(line)));
       let failure: { reason: unknown } | undefined;
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') appended++;
@@ -240,6 +240,8 @@ const decoder = new TextDecoder();
 function preparedOf(line: ImportLine): PreparedAssertion {
   if ('prepared' in line) return line.prepared;
   const event = JSON.parse(decoder.decode(line.payload)) as PreparedAssertion['event'];
+  // the producer's one metadata object, as on this thread: appendEach serialises it once per batch
+  event.metadata = metadataOf(event.metadata.producer);
   return { id: event.data.id, stream: streamOf(event.data.id), event };
 }
 
