@@ -12,6 +12,11 @@ export interface PendingWrite {
   count: number;
   /** The event ids the caller gave (generated ones cannot be retried, so they are not tracked). */
   ids: readonly string[];
+  /** Learns how the write went, with `slot`. */
+  done: WriteDone;
+  slot: number;
+  /** Retries of these ids waiting for this write to settle (see pendingId); made in full here, so the object keeps one shape. */
+  waiters: Array<() => void> | undefined;
 }
 
 /**
@@ -24,13 +29,6 @@ export interface WriteDone {
   failed(slot: number, err: unknown): void;
 }
 
-interface Queued extends PendingWrite {
-  done: WriteDone;
-  slot: number;
-  /** Retries of these ids waiting for this write to settle (see pendingId). */
-  waiters?: Array<() => void>;
-}
-
 /** One stream's writes not yet in the index, and the stream as they will leave it. */
 interface Lane {
   stream: string;
@@ -38,7 +36,7 @@ interface Lane {
   version: number;
   deleted: boolean;
   inFlight: boolean;
-  queue: Queued[];
+  queue: PendingWrite[];
   /** The gathered wave this lane's writes go into, while one is being gathered. */
   gathered: GatheredWave | undefined;
 }
@@ -50,7 +48,7 @@ interface Lane {
  */
 export class GatheredWave {
   /** @internal */
-  readonly writes: Queued[] = [];
+  readonly writes: PendingWrite[] = [];
   /** @internal the lanes taken by the wave, each once */
   readonly lanes: Lane[] = [];
 
@@ -97,7 +95,7 @@ export class OneWrite implements WriteDone {
 export class CommitPipeline {
   private readonly lanes = new Map<string, Lane>();
   /** The writes not yet settled that carry caller-given ids, by id. */
-  private readonly pendingIds = new Map<string, Queued>();
+  private readonly pendingIds = new Map<string, PendingWrite>();
   private waves = 0;
   private idleWaiters: Array<() => void> = [];
   /** While above 0, new waves wait in their lanes (see pause). */
@@ -166,12 +164,12 @@ export class CommitPipeline {
   /**
    * Queues a write whose versions were checked against `laneView` (or the
    * index) in this same synchronous step; `after` is the stream as it will
-   * be once the write is in. `done` learns how it went, with `slot`. With a
+   * be once the write is in; its `done` learns how it went. With a
    * gathered wave, a write whose stream has nothing in flight or queued
    * joins it (and so do later writes of that stream to the same wave);
    * otherwise it waits in its lane, as any write does.
    */
-  enqueue(write: PendingWrite, after: { version: number; deleted: boolean }, done: WriteDone, slot: number, wave?: GatheredWave): void {
+  enqueue(write: PendingWrite, after: { version: number; deleted: boolean }, wave?: GatheredWave): void {
     let lane = this.lanes.get(write.stream);
     if (lane === undefined) {
       lane = { stream: write.stream, version: 0, deleted: false, inFlight: false, queue: [], gathered: undefined };
@@ -179,17 +177,14 @@ export class CommitPipeline {
     }
     lane.version = after.version;
     lane.deleted = after.deleted;
-    // the write itself becomes the queue entry (no copy): the caller made it for this call only
-    const queued = write as Queued;
-    queued.done = done;
-    queued.slot = slot;
-    for (const id of write.ids) this.pendingIds.set(id, queued);
+    // the write itself is the queue entry (no copy): the caller made it for this call only
+    for (const id of write.ids) this.pendingIds.set(id, write);
     if (wave !== undefined && (lane.gathered === wave || (!lane.inFlight && lane.queue.length === 0 && this.paused === 0))) {
-      wave.writes.push(queued);
+      wave.writes.push(write);
       if (lane.gathered !== wave) this.take(lane, wave);
       return;
     }
-    lane.queue.push(queued);
+    lane.queue.push(write);
     this.submit(lane);
   }
 
@@ -251,13 +246,13 @@ export class CommitPipeline {
     }
   }
 
-  private settle(w: Queued, at: Appended): void {
+  private settle(w: PendingWrite, at: Appended): void {
     const result = this.onWritten(w, at);
     this.forget(w);
     w.done.written(w.slot, result);
   }
 
-  private fail(w: Queued, err: unknown): void {
+  private fail(w: PendingWrite, err: unknown): void {
     this.forget(w);
     w.done.failed(w.slot, err);
   }
@@ -268,7 +263,7 @@ export class CommitPipeline {
     else this.lanes.delete(lane.stream);
   }
 
-  private waveFailed(lane: Lane, wave: Queued[], err: unknown): void {
+  private waveFailed(lane: Lane, wave: PendingWrite[], err: unknown): void {
     for (const w of wave) this.fail(w, err);
     this.laneFailed(lane, err);
     this.waveDone();
@@ -280,7 +275,7 @@ export class CommitPipeline {
     this.lanes.delete(lane.stream);
   }
 
-  private forget(w: Queued): void {
+  private forget(w: PendingWrite): void {
     for (const id of w.ids) if (this.pendingIds.get(id) === w) this.pendingIds.delete(id);
     const waiters = w.waiters;
     if (waiters !== undefined) for (const wake of waiters) wake();

@@ -194,8 +194,11 @@ export class LocalEventStore implements EventStore {
       firstPosition,
       count,
       ids: prepared.givenIds,
+      done,
+      slot,
+      waiters: undefined,
     };
-    this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false }, done, slot, wave);
+    this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false }, wave);
   }
 
   async deleteStream(stream: string, options?: DeleteStreamOptions): Promise<DeleteStreamResult> {
@@ -208,9 +211,9 @@ export class LocalEventStore implements EventStore {
     if (version === DELETED) throw new StreamDeletedError(stream);
     assertExpectedVersion(stream, expected, version);
     if (version === 0) throw new StreamNotFoundError(stream); // a tombstone for nothing would only lock the name
-    const write: PendingWrite = { kind: 'tombstone', stream, payload: encodeTombstone(stream, version, Date.now()), firstPosition: 0, count: 0, ids: [] };
     const done = new OneWrite();
-    this.pipeline.enqueue(write, { version: 0, deleted: true }, done, 0);
+    const write: PendingWrite = { kind: 'tombstone', stream, payload: encodeTombstone(stream, version, Date.now()), firstPosition: 0, count: 0, ids: [], done, slot: 0, waiters: undefined };
+    this.pipeline.enqueue(write, { version: 0, deleted: true });
     return done.promise as Promise<DeleteStreamResult>;
   }
 

@@ -34,8 +34,17 @@ export function metadataOf(producer: string): EventMetaData {
 
 /** Validates an assertion (id and assertedAt generated when absent) into its event. */
 export function prepareAssertion(input: Record<string, unknown>, producer = 'app'): PreparedAssertion {
-  const plain = { ...input, id: input.id ?? randomUUID(), assertedAt: input.assertedAt ?? isoNow() };
-  const data = validated(AssertionMade, plain, 'assertion');
+  return prepareOwnedAssertion({ ...input }, producer);
+}
+
+/**
+ * prepareAssertion of an object the caller gives up (an import line's
+ * parse): its missing id and time are filled in on it, not on a copy.
+ */
+export function prepareOwnedAssertion(input: Record<string, unknown>, producer: string): PreparedAssertion {
+  input.id ??= randomUUID();
+  input.assertedAt ??= isoNow();
+  const data = validated(AssertionMade, input, 'assertion');
   return { id: data.id, stream: streamOf(data.id), event: { type: 'AssertionMade', data, metadata: metadataOf(producer) } };
 }
 

@@ -101,7 +101,9 @@ export const importCommand = defineCommand({
       notes = [];
     };
     let bytes = 0;
-    let batch: { lineNo: number; line: ImportLine }[] = [];
+    /** The batch being gathered: each line's number and its prepared event (side by side: no object per line). */
+    let batchLines: number[] = [];
+    let batch: PreparedAssertion[] = [];
     /** Ids given in this input, so far: a second line with one of them is refused (the first one has the id). */
     const given = new Set<string>();
     /**
@@ -111,12 +113,14 @@ export const importCommand = defineCommand({
      */
     const flush = async (): Promise<void> => {
       const lines = batch;
+      const numbers = batchLines;
       batch = [];
-      const results = await app.service.assertEach(lines.map(({ line }) => preparedOf(line)));
+      batchLines = [];
+      const results = await app.service.assertEach(lines);
       let failure: { reason: unknown } | undefined;
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') appended++;
-        else if (r.reason instanceof IdInUseError || r.reason instanceof AssertionConflictError) skip(lines[i]!.lineNo, r.reason.message);
+        else if (r.reason instanceof IdInUseError || r.reason instanceof AssertionConflictError) skip(numbers[i]!, r.reason.message);
         else failure ??= { reason: r.reason };
       });
       report();
@@ -149,7 +153,8 @@ export const importCommand = defineCommand({
           }
           given.add(prepared.givenId);
         }
-        batch.push({ lineNo: item.lineNo, line: prepared });
+        batch.push(preparedOf(prepared));
+        batchLines.push(item.lineNo);
         if (batch.length >= IMPORT_BATCH) await flush();
       }
       // a pipe that pauses (`tail -f | episteme import -`): what it sent is appended now, not when 1000 lines have come
