@@ -1,7 +1,5 @@
 import { createEventDecoder, isStoreError, type Event, type EventDecoder, type RecordedEvent } from '@episteme/store';
-import type { LogRecord } from '@episteme/wal';
 import { ASSERTION_STREAM_PREFIX, type AssertionEvent } from '../domain/events.js';
-import { DecodedRecords } from './decodedRecords.js';
 
 /**
  * What the app's projections and its audit export make of what they cannot
@@ -40,30 +38,24 @@ function notAnAssertion(globalPosition: number, stream: string, reason: string):
   return { type: 'NotAnAssertion', data: { reason }, metadata: undefined, id: '', stream, streamPosition: 0, globalPosition, recordedAt: new Date(0) };
 }
 
-/** The records the app's followers decoded lately (see DecodedRecords): about 4096 commits of the head, a few MB. */
-const decodedLately = new DecodedRecords<AppEvent>(4096);
-
 /**
  * The store's decoder for the assertion streams (events of other streams
  * are not the app's), handing what it cannot read as NotAnAssertion instead
- * of failing: the decoder of the app's projections and audit export. They
- * all share what it decoded lately: a commit is decoded once for all of
- * them while they follow the head together, and its events are frozen.
+ * of failing: the decoder of the app's projections and audit export.
  */
 export function assertionDecoder(): EventDecoder {
   const inner = createEventDecoder({ filter: { streamPrefix: ASSERTION_STREAM_PREFIX } });
-  const decode = (record: Pick<LogRecord, 'offset' | 'payload'>): AppEvent[] => {
-    let events: RecordedEvent[];
-    try {
-      events = inner.eventsOf(record);
-    } catch (err) {
-      if (isStoreError(err)) return [notAnAssertion(record.offset, '', err.message)]; // not a commit, or a damaged one
-      throw err;
-    }
-    return events.map((e) => (isAssertionEvent(e) ? e : notAnAssertion(e.globalPosition, e.stream, `an event of type ${JSON.stringify(e.type)} without an assertion event's shape`)));
-  };
   return {
     filter: inner.filter,
-    eventsOf: (record) => decodedLately.eventsOf(record, decode) as RecordedEvent[],
+    eventsOf(record) {
+      let events: RecordedEvent[];
+      try {
+        events = inner.eventsOf(record);
+      } catch (err) {
+        if (isStoreError(err)) return [notAnAssertion(record.offset, '', err.message)]; // not a commit, or a damaged one
+        throw err;
+      }
+      return events.map((e) => (isAssertionEvent(e) ? e : notAnAssertion(e.globalPosition, e.stream, `an event of type ${JSON.stringify(e.type)} without an assertion event's shape`)));
+    },
   };
 }
