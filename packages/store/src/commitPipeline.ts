@@ -1,8 +1,6 @@
 import type { Appended, Journal } from '@episteme/wal';
 import { CommitAbortedError } from './errors.js';
 
-const ignore = (): void => undefined;
-
 /** A commit or tombstone whose versions are reserved, on its way to the journal. */
 export interface PendingWrite {
   kind: 'commit' | 'tombstone';
@@ -14,20 +12,71 @@ export interface PendingWrite {
   count: number;
   /** The event ids the caller gave (generated ones cannot be retried, so they are not tracked). */
   ids: readonly string[];
+  /** Learns how the write went, with `slot`. */
+  done: WriteDone;
+  slot: number;
+  /** Retries of these ids waiting for this write to settle (see pendingId); made in full here, so the object keeps one shape. */
+  waiters: Array<() => void> | undefined;
 }
 
-interface Queued extends PendingWrite {
-  resolve: (result: unknown) => void;
-  reject: (err: unknown) => void;
+/**
+ * Who learns how a write went: `slot` is what the write was queued with
+ * (one object serves all the writes of an `appendEach`, each its own slot,
+ * without a promise per write).
+ */
+export interface WriteDone {
+  written(slot: number, result: unknown): void;
+  failed(slot: number, err: unknown): void;
 }
 
 /** One stream's writes not yet in the index, and the stream as they will leave it. */
 interface Lane {
+  stream: string;
   /** The stream's version once every queued and in-flight write is in. */
   version: number;
   deleted: boolean;
   inFlight: boolean;
-  queue: Queued[];
+  queue: PendingWrite[];
+  /** The gathered wave this lane's writes go into, while one is being gathered. */
+  gathered: GatheredWave | undefined;
+}
+
+/**
+ * Writes of many streams gathered to go to the journal as one wave (one
+ * `appendBatch`: one write and one sync), made by `gather` and sent by
+ * `submitGathered`.
+ */
+export class GatheredWave {
+  /** @internal */
+  readonly writes: PendingWrite[] = [];
+  /** @internal the lanes taken by the wave, each once */
+  readonly lanes: Lane[] = [];
+
+  get size(): number {
+    return this.writes.length;
+  }
+}
+
+/** Settles one promise: what a single appendToStream or deleteStream waits on. */
+export class OneWrite implements WriteDone {
+  readonly promise: Promise<unknown>;
+  private resolve!: (result: unknown) => void;
+  private reject!: (err: unknown) => void;
+
+  constructor() {
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  written(_slot: number, result: unknown): void {
+    this.resolve(result);
+  }
+
+  failed(_slot: number, err: unknown): void {
+    this.reject(err);
+  }
 }
 
 /**
@@ -38,14 +87,15 @@ interface Lane {
  * So a stream's next wave waits in its lane until the one in flight
  * settles; when that one fails, the waiting writes (reserved on top of it)
  * fail too, with STORE_COMMIT_ABORTED, and nothing of theirs was written.
- * Streams do not wait for each other, and a wave of several commits of one
- * stream is one `appendBatch` (one write, never split): group commit still
- * batches everything in flight.
+ * Streams do not wait for each other, and a wave is one `appendBatch` (one
+ * write, never split) of one stream's writes, or of many streams' (a
+ * gathered wave: `appendEach`, and what a pause held back); group commit
+ * still batches everything in flight.
  */
 export class CommitPipeline {
   private readonly lanes = new Map<string, Lane>();
-  /** Ids of writes not yet settled, with the write's promise. */
-  private readonly pendingIds = new Map<string, Promise<unknown>>();
+  /** The writes not yet settled that carry caller-given ids, by id. */
+  private readonly pendingIds = new Map<string, PendingWrite>();
   private waves = 0;
   private idleWaiters: Array<() => void> = [];
   /** While above 0, new waves wait in their lanes (see pause). */
@@ -55,8 +105,8 @@ export class CommitPipeline {
     private readonly journal: Journal,
     /**
      * Called in log order per stream when a write is in the log, before its
-     * promise resolves (the index learns of it first); returns what the
-     * write's promise resolves to (one promise per write, not a chain).
+     * caller learns of it (the index learns of it first); returns what the
+     * write's caller gets.
      */
     private readonly onWritten: (write: PendingWrite, at: Appended) => unknown,
   ) {}
@@ -66,10 +116,11 @@ export class CommitPipeline {
     return this.lanes.get(stream);
   }
 
-  /** A promise that settles with the pending write carrying `id`, if there is one. */
-  pendingId(id: string): Promise<unknown> | undefined {
+  /** A promise that settles when the pending write carrying `id` does, if there is one. */
+  pendingId(id: string): Promise<void> | undefined {
+    const w = this.pendingIds.get(id);
     // made on demand: a retry racing its original is rare, an append is not
-    return this.pendingIds.get(id)?.then(ignore, ignore);
+    return w === undefined ? undefined : new Promise<void>((resolve) => (w.waiters ??= []).push(resolve));
   }
 
   get idle(): boolean {
@@ -86,9 +137,17 @@ export class CommitPipeline {
     this.paused++;
   }
 
+  /** Sends what the pause held back, every stream's in one gathered wave. */
   resume(): void {
     if (--this.paused > 0) return;
-    for (const [stream, lane] of this.lanes) this.submit(stream, lane);
+    const wave = new GatheredWave();
+    for (const lane of this.lanes.values()) {
+      if (lane.inFlight || lane.queue.length === 0) continue;
+      for (const w of lane.queue) wave.writes.push(w);
+      lane.queue = [];
+      this.take(lane, wave);
+    }
+    this.submitGathered(wave);
   }
 
   /** Resolves once no wave is in flight. */
@@ -97,32 +156,68 @@ export class CommitPipeline {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** A wave to gather writes of many streams into (`enqueue` with it, then `submitGathered`). */
+  gather(): GatheredWave {
+    return new GatheredWave();
+  }
+
   /**
    * Queues a write whose versions were checked against `laneView` (or the
    * index) in this same synchronous step; `after` is the stream as it will
-   * be once the write is in.
+   * be once the write is in; its `done` learns how it went. With a
+   * gathered wave, a write whose stream has nothing in flight or queued
+   * joins it (and so do later writes of that stream to the same wave);
+   * otherwise it waits in its lane, as any write does.
    */
-  enqueue(write: PendingWrite, after: { version: number; deleted: boolean }): Promise<unknown> {
+  enqueue(write: PendingWrite, after: { version: number; deleted: boolean }, wave?: GatheredWave): void {
     let lane = this.lanes.get(write.stream);
     if (lane === undefined) {
-      lane = { version: 0, deleted: false, inFlight: false, queue: [] };
+      lane = { stream: write.stream, version: 0, deleted: false, inFlight: false, queue: [], gathered: undefined };
       this.lanes.set(write.stream, lane);
     }
     lane.version = after.version;
     lane.deleted = after.deleted;
-    // the write itself becomes the queue entry (no copy): the caller made it for this call only
-    const queued = write as Queued;
-    const promise = new Promise<unknown>((resolve, reject) => {
-      queued.resolve = resolve;
-      queued.reject = reject;
-    });
-    for (const id of write.ids) this.pendingIds.set(id, promise);
-    lane.queue.push(queued);
-    this.submit(write.stream, lane);
-    return promise;
+    // the write itself is the queue entry (no copy): the caller made it for this call only
+    for (const id of write.ids) this.pendingIds.set(id, write);
+    if (wave !== undefined && (lane.gathered === wave || (!lane.inFlight && lane.queue.length === 0 && this.paused === 0))) {
+      wave.writes.push(write);
+      if (lane.gathered !== wave) this.take(lane, wave);
+      return;
+    }
+    lane.queue.push(write);
+    this.submit(lane);
   }
 
-  private submit(stream: string, lane: Lane): void {
+  /** Sends a gathered wave to the journal: one call for all its writes (nothing when it is empty). */
+  submitGathered(wave: GatheredWave): void {
+    const { writes, lanes } = wave;
+    if (writes.length === 0) return;
+    for (const lane of lanes) lane.gathered = undefined;
+    this.waves++;
+    const payloads = new Array<Uint8Array>(writes.length);
+    for (let i = 0; i < writes.length; i++) payloads[i] = writes[i]!.payload;
+    this.journal.appendBatch(payloads).then(
+      (at) => {
+        for (let i = 0; i < writes.length; i++) this.settle(writes[i]!, at[i]!);
+        for (const lane of lanes) this.laneWritten(lane);
+        this.waveDone();
+      },
+      (err: unknown) => {
+        for (const w of writes) this.fail(w, err);
+        for (const lane of lanes) this.laneFailed(lane, err);
+        this.waveDone();
+      },
+    );
+  }
+
+  /** The lane's writes go into `wave`: the lane is in flight from now on. */
+  private take(lane: Lane, wave: GatheredWave): void {
+    lane.inFlight = true;
+    lane.gathered = wave;
+    wave.lanes.push(lane);
+  }
+
+  private submit(lane: Lane): void {
     if (this.paused > 0 || lane.inFlight || lane.queue.length === 0) return;
     const wave = lane.queue;
     lane.queue = [];
@@ -134,50 +229,56 @@ export class CommitPipeline {
       this.journal.append(w.payload).then(
         (at) => {
           this.settle(w, at);
-          this.waveWritten(stream, lane);
+          this.laneWritten(lane);
+          this.waveDone();
         },
-        (err: unknown) => this.waveFailed(stream, lane, wave, err),
+        (err: unknown) => this.waveFailed(lane, wave, err),
       );
     } else {
       this.journal.appendBatch(wave.map((w) => w.payload)).then(
         (at) => {
           for (let i = 0; i < wave.length; i++) this.settle(wave[i]!, at[i]!);
-          this.waveWritten(stream, lane);
+          this.laneWritten(lane);
+          this.waveDone();
         },
-        (err: unknown) => this.waveFailed(stream, lane, wave, err),
+        (err: unknown) => this.waveFailed(lane, wave, err),
       );
     }
   }
 
-  private settle(w: Queued, at: Appended): void {
+  private settle(w: PendingWrite, at: Appended): void {
     const result = this.onWritten(w, at);
     this.forget(w);
-    w.resolve(result);
+    w.done.written(w.slot, result);
   }
 
-  private waveWritten(stream: string, lane: Lane): void {
+  private fail(w: PendingWrite, err: unknown): void {
+    this.forget(w);
+    w.done.failed(w.slot, err);
+  }
+
+  private laneWritten(lane: Lane): void {
     lane.inFlight = false;
-    if (lane.queue.length > 0) this.submit(stream, lane);
-    else this.lanes.delete(stream);
+    if (lane.queue.length > 0) this.submit(lane);
+    else this.lanes.delete(lane.stream);
+  }
+
+  private waveFailed(lane: Lane, wave: PendingWrite[], err: unknown): void {
+    for (const w of wave) this.fail(w, err);
+    this.laneFailed(lane, err);
     this.waveDone();
   }
 
-  private waveFailed(stream: string, lane: Lane, wave: Queued[], err: unknown): void {
-    for (const w of wave) {
-      this.forget(w);
-      w.reject(err);
-    }
-    for (const w of lane.queue) {
-      this.forget(w);
-      w.reject(new CommitAbortedError(stream, err));
-    }
-    // the index holds the stream as the log has it: new writes start from there
-    this.lanes.delete(stream);
-    this.waveDone();
+  /** The lane's wave failed: what waits on top of it fails too, and the index holds the stream as the log has it. */
+  private laneFailed(lane: Lane, err: unknown): void {
+    for (const w of lane.queue) this.fail(w, new CommitAbortedError(lane.stream, err));
+    this.lanes.delete(lane.stream);
   }
 
   private forget(w: PendingWrite): void {
-    for (const id of w.ids) this.pendingIds.delete(id);
+    for (const id of w.ids) if (this.pendingIds.get(id) === w) this.pendingIds.delete(id);
+    const waiters = w.waiters;
+    if (waiters !== undefined) for (const wake of waiters) wake();
   }
 
   private waveDone(): void {

@@ -7,6 +7,7 @@
  */
 export { openEventStore } from './openEventStore.js';
 export { LocalEventStore, type IndexOpenStats } from './localEventStore.js';
+export type { StreamCommit, CommitOutcome } from './appendEach.js';
 export { DEFAULT_STORE_OPTIONS, type EventStoreOptions } from './options.js';
 export type {
   AggregateStreamOptions,

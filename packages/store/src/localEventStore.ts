@@ -1,15 +1,16 @@
 import { AppendTracer } from './telemetry.js';
 import type { Appended, Journal, LogReader } from '@episteme/wal';
 import { readRecordsAt } from '@episteme/wal/internals';
-import { encodeCommit, encodeTombstone, prepareCommit } from './commit/encodeCommit.js';
-import { CommitPipeline, type PendingWrite } from './commitPipeline.js';
+import { checkAppend, checkEach, EachOutcomes, optionsOf, type CheckedCommit, type CommitOutcome, type StreamCommit } from './appendEach.js';
+import { encodeCommit, encodeTombstone } from './commit/encodeCommit.js';
+import { CommitPipeline, OneWrite, type GatheredWave, type PendingWrite, type WriteDone } from './commitPipeline.js';
 import { createEventDecoder, type EventDecoder, type EventFilter } from './eventDecoder.js';
-import { CommitTooLargeError, StoreInvalidArgumentError, StoreClosedError, StreamDeletedError, StreamNotFoundError, type StoreWarning } from './errors.js';
+import { StoreInvalidArgumentError, StoreClosedError, StreamDeletedError, StreamNotFoundError, type StoreWarning } from './errors.js';
 import { assertExpectedVersion, validateExpectedVersion } from './expectedVersion.js';
 import type { IdempotencyWindow } from './idempotencyWindow.js';
 import { encodeCheckpoint, writeCheckpointFile } from './index/checkpoint.js';
 import type { IndexSource } from './index/loadIndex.js';
-import type { StreamIndex } from './index/streamIndex.js';
+import { DELETED, type StreamIndex } from './index/streamIndex.js';
 import type { ResolvedStoreOptions } from './options.js';
 import { checkOptionKeys } from './optionKeys.js';
 import { AllEvents } from './readAll.js';
@@ -122,36 +123,91 @@ export class LocalEventStore implements EventStore {
 
   private append(stream: string, events: readonly Event[], options: AppendOptions | undefined): Promise<AppendResult> {
     this.checkOpen();
-    validateStreamName(stream);
-    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new StoreInvalidArgumentError('options must be an object');
-    checkOptionKeys('appendToStream', options, ['expectedVersion', 'recreate']);
-    const expected = validateExpectedVersion(options?.expectedVersion);
-    if (options?.recreate !== undefined && typeof options.recreate !== 'boolean') throw new StoreInvalidArgumentError(`recreate must be true or false, not ${describeValue(options.recreate)}`);
-    const prepared = prepareCommit(stream, events);
-    if (prepared.size > this.options.maxPayloadBytes) throw new CommitTooLargeError(stream, prepared.size, this.options.maxPayloadBytes);
+    const commit = checkAppend(stream, events, options, this.options.maxPayloadBytes);
+    const done = new OneWrite();
+    this.decide(commit, Date.now(), done, 0, undefined);
+    return done.promise as Promise<AppendResult>;
+  }
+
+  /**
+   * Appends many commits, each on its own: NOT one transaction. Each commit
+   * is checked, decided and written exactly as `appendToStream` would do it
+   * if called for each in array order in one synchronous step (each sees
+   * the streams as the commits before it leave them, a retry gets its
+   * original result), and resolves to one outcome per commit, in the same
+   * order, as `Promise.allSettled` of those calls would: a conflict refuses
+   * only its own commit. What the call saves is the work between commits:
+   * the commits of every stream with nothing in flight go to the journal
+   * together, in one `appendBatch` (one write and one sync). After a crash,
+   * any commit not yet acknowledged may be in the log or not, each whole or
+   * not at all. A bad argument anywhere (not an array, a bad stream name,
+   * event, option or expected version, a commit too large) rejects the
+   * whole call with its typed error before anything is reserved or written.
+   * docs/streams.md, "Many commits at once".
+   */
+  appendEach<E extends Event>(commits: readonly StreamCommit<E>[]): Promise<CommitOutcome[]> {
+    try {
+      this.checkOpen();
+      const checked = checkEach(commits, this.options.maxPayloadBytes);
+      const outcomes = new EachOutcomes(checked.length);
+      const wave = this.pipeline.gather();
+      const now = Date.now();
+      for (let i = 0; i < checked.length; i++) {
+        try {
+          this.decide(checked[i]!, now, outcomes, i, wave);
+        } catch (err) {
+          outcomes.failed(i, err);
+        }
+      }
+      this.pipeline.submitGathered(wave);
+      return outcomes.promise;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Decides a checked commit against the stream as the next write sees it:
+   * a retry of a commit in the log gets its result, one racing its original
+   * is decided again once that settles, a new one is reserved and queued
+   * (into `wave` when given). Throws the conflicts (nothing reserved).
+   */
+  private decide(commit: CheckedCommit, now: number, done: WriteDone, slot: number, wave: GatheredWave | undefined): void {
+    const { prepared } = commit;
+    const { stream } = prepared;
     // only ids the caller gave can make a retry (generated ones are new)
     if (prepared.givenIds.length > 0) {
       const retry = checkRetry(prepared, this.window, (id) => this.pipeline.pendingId(id), this.journal);
-      if (retry.kind === 'retry') return Promise.resolve(retry.result);
+      if (retry.kind === 'retry') return done.written(slot, retry.result);
       if (retry.kind === 'wait') {
         // once the write carrying one of these ids settles, the same call is made again: a retry if that write is in the log
-        return retry.settled.then(() => this.appendToStream(stream, events, options));
+        retry.settled
+          .then(() => this.appendToStream(stream, commit.events, optionsOf(commit)))
+          .then(
+            (r) => done.written(slot, r),
+            (err: unknown) => done.failed(slot, err),
+          );
+        return;
       }
     }
-    const view = this.viewOf(stream);
-    if (view.deleted && options?.recreate !== true) throw new StreamDeletedError(stream);
-    assertExpectedVersion(stream, expected, view.version);
-    const firstPosition = view.version + 1;
+    const seen = this.writeVersionOf(stream);
+    if (seen === DELETED && !commit.recreate) throw new StreamDeletedError(stream);
+    const version = seen === DELETED ? 0 : seen;
+    assertExpectedVersion(stream, commit.expected, version);
+    const firstPosition = version + 1;
     const count = prepared.events.length;
     const write: PendingWrite = {
       kind: 'commit',
       stream,
-      payload: encodeCommit(prepared, firstPosition, Date.now()),
+      payload: encodeCommit(prepared, firstPosition, now),
       firstPosition,
       count,
       ids: prepared.givenIds,
+      done,
+      slot,
+      waiters: undefined,
     };
-    return this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false }) as Promise<AppendResult>;
+    this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false }, wave);
   }
 
   async deleteStream(stream: string, options?: DeleteStreamOptions): Promise<DeleteStreamResult> {
@@ -160,12 +216,14 @@ export class LocalEventStore implements EventStore {
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw new StoreInvalidArgumentError('options must be an object');
     checkOptionKeys('deleteStream', options, ['expectedVersion']);
     const expected = validateExpectedVersion(options?.expectedVersion);
-    const view = this.viewOf(stream);
-    if (view.deleted) throw new StreamDeletedError(stream);
-    assertExpectedVersion(stream, expected, view.version);
-    if (view.version === 0) throw new StreamNotFoundError(stream); // a tombstone for nothing would only lock the name
-    const write: PendingWrite = { kind: 'tombstone', stream, payload: encodeTombstone(stream, view.version, Date.now()), firstPosition: 0, count: 0, ids: [] };
-    return this.pipeline.enqueue(write, { version: 0, deleted: true }) as Promise<DeleteStreamResult>;
+    const version = this.writeVersionOf(stream);
+    if (version === DELETED) throw new StreamDeletedError(stream);
+    assertExpectedVersion(stream, expected, version);
+    if (version === 0) throw new StreamNotFoundError(stream); // a tombstone for nothing would only lock the name
+    const done = new OneWrite();
+    const write: PendingWrite = { kind: 'tombstone', stream, payload: encodeTombstone(stream, version, Date.now()), firstPosition: 0, count: 0, ids: [], done, slot: 0, waiters: undefined };
+    this.pipeline.enqueue(write, { version: 0, deleted: true });
+    return done.promise as Promise<DeleteStreamResult>;
   }
 
   async readStream<E extends Event = Event>(stream: string, options?: ReadStreamOptions): Promise<ReadStreamResult<E>> {
@@ -273,11 +331,11 @@ export class LocalEventStore implements EventStore {
       .finally(() => (this.checkpointing = undefined));
   }
 
-  /** The stream as the next write sees it: after every pending write, else as the index has it. */
-  private viewOf(stream: string): { version: number; deleted: boolean } {
+  /** The stream's version as the next write sees it (after every pending write, else as the index has it), or DELETED. */
+  private writeVersionOf(stream: string): number {
     const lane = this.pipeline.laneView(stream);
-    if (lane !== undefined) return lane;
-    return this.index.stateOf(stream) ?? { version: 0, deleted: false };
+    if (lane !== undefined) return lane.deleted ? DELETED : lane.version;
+    return this.index.writeVersionOf(stream);
   }
 
   /** A write is in the log: the index and the window learn of it before its caller does; returns the caller's result. */

@@ -1,23 +1,7 @@
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createEventDecoder, isStoreError, openEventStore, StoreErrorCodes, type StoreErrorCode } from '../src/index.js';
-import { tempDir } from './helpers.js';
-
-/** Every file below `dir` with a hash of its bytes: equal snapshots mean nothing was written. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name !== 'LOCK') out[p] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
+import { snapshot, tempDir } from './helpers.js';
 
 const ok = [{ type: 't', data: 1 }];
 const circular: Record<string, unknown> = {};

@@ -1,5 +1,5 @@
 import { inject, injectable } from 'tsyringe';
-import { isStoreError, StoreErrorCodes, type AppendResult, type EventStore, type RecordedEvent, type VersionConflictError } from '@episteme/store';
+import { isStoreError, StoreErrorCodes, type AppendResult, type EventStore, type LocalEventStore, type RecordedEvent, type StreamCommit, type VersionConflictError } from '@episteme/store';
 import { AlreadyRetractedError, AssertionConflictError, AssertionNotFoundError, IdInUseError } from '../domain/assertionErrors.js';
 import type { AssertionEvent } from '../domain/events.js';
 import { prepareAssertion, prepareRetraction, type PreparedAssertion, type PreparedEvent } from '../domain/prepare.js';
@@ -73,6 +73,43 @@ export class AssertionService {
     );
   }
 
+  /**
+   * Appends many validated assertions, each to its new stream, with the
+   * store's `appendEach` (one journal write and sync for them all): each
+   * is decided on its own, exactly as `assertPrepared` decides it (a
+   * refused one does not stop the others), and the outcomes come back in
+   * the same order, as `Promise.allSettled` of those calls would give them.
+   */
+  assertEach(prepared: readonly PreparedAssertion[]): Promise<PromiseSettledResult<Appended>[]> {
+    // a store without appendEach (the cluster's): the same outcomes, one append each
+    if (!hasAppendEach(this.store)) return Promise.allSettled(prepared.map((p) => this.assertPrepared(p)));
+    const store = this.store;
+    const commits = new Array<StreamCommit<PreparedAssertion['event']>>(prepared.length);
+    for (let i = 0; i < prepared.length; i++) {
+      const p = prepared[i]!;
+      commits[i] = { stream: p.stream, events: [p.event], expectedVersion: 'no_stream' };
+    }
+    return store.appendEach(commits).then((outcomes) => {
+      const out = new Array<PromiseSettledResult<Appended>>(outcomes.length);
+      let refused: Promise<void>[] | undefined;
+      for (let i = 0; i < outcomes.length; i++) {
+        const o = outcomes[i]!;
+        const p = prepared[i]!;
+        if (o.status === 'fulfilled') out[i] = { status: 'fulfilled', value: this.appended(p, o.value) };
+        else {
+          // as assertPrepared: a conflict may still be appended (a retracted id), anything else is passed on
+          (refused ??= []).push(
+            this.afterConflict(p, o.reason).then(
+              (value) => void (out[i] = { status: 'fulfilled', value }),
+              (reason: unknown) => void (out[i] = { status: 'rejected', reason }),
+            ),
+          );
+        }
+      }
+      return refused === undefined ? out : Promise.all(refused).then(() => out);
+    });
+  }
+
   /** The new stream's append was refused: by a conflict, the id's stream exists; anything else is passed on. */
   private async afterConflict(p: PreparedAssertion, err: unknown): Promise<Appended> {
     const conflict = asConflict(err);
@@ -112,4 +149,8 @@ export class AssertionService {
   private appended(p: PreparedEvent, r: AppendResult): Appended {
     return { id: p.id, stream: p.stream, version: r.nextExpectedVersion, globalPosition: r.globalPosition };
   }
+}
+
+function hasAppendEach(store: EventStore): store is EventStore & Pick<LocalEventStore, 'appendEach'> {
+  return typeof (store as Partial<LocalEventStore>).appendEach === 'function';
 }

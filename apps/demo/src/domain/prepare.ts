@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isoNow } from './clock.js';
-import { AssertionMade, AssertionRetracted, streamOf, validated, type AssertionEvent } from './events.js';
+import { AssertionMade, AssertionRetracted, streamOf, validated, type AssertionEvent, type EventMetaData } from './events.js';
 
 /** A validated event and the stream it goes to (its assertion's). */
 export interface PreparedEvent<E extends AssertionEvent = AssertionEvent> {
@@ -13,15 +13,43 @@ export interface PreparedEvent<E extends AssertionEvent = AssertionEvent> {
 export type PreparedAssertion = PreparedEvent<Extract<AssertionEvent, { type: 'AssertionMade' }>>;
 export type PreparedRetraction = PreparedEvent<Extract<AssertionEvent, { type: 'AssertionRetracted' }>>;
 
+/** At most this many producers' metadata objects are kept (a long-running app with ever new producer names must not grow). */
+const MAX_PRODUCERS = 1024;
+const metadataByProducer = new Map<string, EventMetaData>();
+
+/**
+ * The metadata of a producer's events: one frozen object per producer, so
+ * that the store's `appendEach` serialises it once for a batch of them
+ * (its JSON cost about half an assertion's own).
+ */
+export function metadataOf(producer: string): EventMetaData {
+  let m = metadataByProducer.get(producer);
+  if (m === undefined) {
+    if (metadataByProducer.size >= MAX_PRODUCERS) metadataByProducer.clear();
+    m = Object.freeze({ producer, schema: 1 as const });
+    metadataByProducer.set(producer, m);
+  }
+  return m;
+}
+
 /** Validates an assertion (id and assertedAt generated when absent) into its event. */
 export function prepareAssertion(input: Record<string, unknown>, producer = 'app'): PreparedAssertion {
-  const plain = { ...input, id: input.id ?? randomUUID(), assertedAt: input.assertedAt ?? isoNow() };
-  const data = validated(AssertionMade, plain, 'assertion');
-  return { id: data.id, stream: streamOf(data.id), event: { type: 'AssertionMade', data, metadata: { producer, schema: 1 } } };
+  return prepareOwnedAssertion({ ...input }, producer);
+}
+
+/**
+ * prepareAssertion of an object the caller gives up (an import line's
+ * parse): its missing id and time are filled in on it, not on a copy.
+ */
+export function prepareOwnedAssertion(input: Record<string, unknown>, producer: string): PreparedAssertion {
+  input.id ??= randomUUID();
+  input.assertedAt ??= isoNow();
+  const data = validated(AssertionMade, input, 'assertion');
+  return { id: data.id, stream: streamOf(data.id), event: { type: 'AssertionMade', data, metadata: metadataOf(producer) } };
 }
 
 export function prepareRetraction(input: Record<string, unknown>, producer = 'app'): PreparedRetraction {
   const plain = { ...input, retractedAt: input.retractedAt ?? isoNow() };
   const data = validated(AssertionRetracted, plain, 'retraction');
-  return { id: data.assertionId, stream: streamOf(data.assertionId), event: { type: 'AssertionRetracted', data, metadata: { producer, schema: 1 } } };
+  return { id: data.assertionId, stream: streamOf(data.assertionId), event: { type: 'AssertionRetracted', data, metadata: metadataOf(producer) } };
 }

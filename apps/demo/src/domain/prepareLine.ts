@@ -1,5 +1,5 @@
 import { ValidationFailedError } from './events.js';
-import { prepareAssertion, type PreparedAssertion } from './prepare.js';
+import { prepareOwnedAssertion, type PreparedAssertion } from './prepare.js';
 
 /** An import line as an event ready to append, and whether the line named its id (only those can collide). */
 export interface PreparedLine extends PreparedAssertion {
@@ -22,7 +22,10 @@ export function prepareLine(line: string, producer: string): PreparedLine | stri
     return 'not a JSON object (one assertion per line: {"subject", "predicate", "object", "confidence", "source"[, "id"]})';
   }
   try {
-    return { ...prepareAssertion(value as Record<string, unknown>, producer), givenId: (value as { id?: unknown }).id != null };
+    const givenId = (value as { id?: unknown }).id != null;
+    // the parse is this line's own: filled in place, not copied
+    const { id, stream, event } = prepareOwnedAssertion(value as Record<string, unknown>, producer);
+    return { id, stream, event, givenId };
   } catch (err) {
     if (err instanceof ValidationFailedError) return err.message;
     throw err;

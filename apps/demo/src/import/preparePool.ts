@@ -19,9 +19,10 @@ export interface PreparePoolOptions {
 /**
  * Workers an import uses by default, chosen by measurement (bench/README.md,
  * `import` suite): with the compiled validation a line costs about 3 µs to
- * parse and validate, against 15-20 µs for the store's append of it, and
- * a worker's line still costs the appending thread a decode and a JSON.parse
- * of its event. On two cores a worker made an import slower and cost 40%
+ * parse and validate, against about 10 µs for the rest of its way (the
+ * store's appendEach of it, the journal, their garbage), and a worker's
+ * line still costs the appending thread a decode and a JSON.parse of its
+ * event. On two cores a worker made an import slower and cost 40%
  * more CPU per line (its thread competes with the appending one and the
  * journal's syncs), so up to two cores the lines are prepared on the
  * appending thread. With more cores one worker takes the parsing and

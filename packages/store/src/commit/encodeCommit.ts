@@ -21,6 +21,8 @@ import {
   OFF_STREAM_LEN,
   OFF_TIMESTAMP,
   OFF_VERSION,
+  writeU16,
+  writeU32,
   writeU64,
   type RecordKind,
 } from './layout.js';
@@ -93,12 +95,30 @@ function jsonOf(value: unknown, what: string): string {
 }
 
 /**
+ * The metadata object serialised last, with its JSON: the commits of one
+ * `appendEach` call often share one metadata object (an app's producer and
+ * schema), and its JSON is then made once. Held for one call only, never
+ * across calls (the object could change in between).
+ */
+export interface MetadataMemo {
+  object: unknown;
+  json: string;
+  bytes: number;
+}
+
+/** A memo for the commits of one call. */
+export function metadataMemo(): MetadataMemo {
+  return { object: undefined, json: '', bytes: 0 };
+}
+
+/**
  * Validates and serialises the events of one commit: every JSON text is
  * made here, once, and written into the record as it is (no envelope is
  * stringified a second time). Throws STORE_INVALID_ARGUMENT; nothing is
- * reserved or written before it returns.
+ * reserved or written before it returns. With a memo, a metadata object
+ * met just before in the same call is not serialised again.
  */
-export function prepareCommit(stream: string, events: readonly Event[]): PreparedCommit {
+export function prepareCommit(stream: string, events: readonly Event[], memo?: MetadataMemo): PreparedCommit {
   if (!Array.isArray(events)) throw new StoreInvalidArgumentError('events must be an array');
   if (events.length === 0) throw new StoreInvalidArgumentError(`a commit to "${stream}" needs at least one event`);
   if (events.length > MAX_EVENTS_PER_COMMIT) throw new StoreInvalidArgumentError(`a commit holds at most ${MAX_EVENTS_PER_COMMIT} events, not ${events.length}`);
@@ -128,15 +148,29 @@ export function prepareCommit(stream: string, events: readonly Event[]): Prepare
     const isBytes = data instanceof Uint8Array;
     const body = isBytes ? data : jsonOf(data, `${eventName(i, stream)}: data`);
     const dataBytes = isBytes ? data.length : Buffer.byteLength(body as string);
-    if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))) {
-      throw new StoreInvalidArgumentError(`${eventName(i, stream)}: metadata must be a plain object`);
+    let meta: string | undefined;
+    let metadataBytes = 0;
+    if (metadata !== undefined) {
+      if (memo !== undefined && memo.object === metadata) {
+        meta = memo.json;
+        metadataBytes = memo.bytes;
+      } else {
+        if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+          throw new StoreInvalidArgumentError(`${eventName(i, stream)}: metadata must be a plain object`);
+        }
+        meta = jsonOf(metadata, `${eventName(i, stream)}: metadata`);
+        // an object whose JSON is not one (a Date, a toJSON returning a string) would read back as a string or number
+        if (meta.charCodeAt(0) !== 0x7b /* { */) {
+          throw new StoreInvalidArgumentError(`${eventName(i, stream)}: metadata must be a plain object, and this one encodes as JSON ${meta.length > 40 ? `${meta.slice(0, 40)}...` : meta}`);
+        }
+        metadataBytes = Buffer.byteLength(meta);
+        if (memo !== undefined) {
+          memo.object = metadata;
+          memo.json = meta;
+          memo.bytes = metadataBytes;
+        }
+      }
     }
-    const meta = metadata === undefined ? undefined : jsonOf(metadata, `${eventName(i, stream)}: metadata`);
-    // an object whose JSON is not one (a Date, a toJSON returning a string) would read back as a string or number
-    if (meta !== undefined && meta.charCodeAt(0) !== 0x7b /* { */) {
-      throw new StoreInvalidArgumentError(`${eventName(i, stream)}: metadata must be a plain object, and this one encodes as JSON ${meta.length > 40 ? `${meta.slice(0, 40)}...` : meta}`);
-    }
-    const metadataBytes = meta === undefined ? 0 : Buffer.byteLength(meta);
     size += EVENT_FIXED_SIZE + idBytes + typeBytes + metadataBytes + dataBytes;
     const flags = (isBytes ? EVENT_DATA_BYTES : 0) | (generated ? EVENT_ID_GENERATED : 0);
     prepared.push({ id, idBytes, type, typeBytes, flags, generated, data: body, dataBytes, metadata: meta, metadataBytes });
@@ -144,37 +178,39 @@ export function prepareCommit(stream: string, events: readonly Event[]): Prepare
   return { stream, streamBytes, events: prepared, size, givenIds };
 }
 
-function writeHeader(buf: Buffer, kind: RecordKind, stream: string, streamBytes: number, count: number, firstPosition: number, timestamp: number): number {
-  buf[0] = MAGIC_0;
-  buf[1] = MAGIC_1;
-  buf[OFF_KIND] = kind;
-  buf[OFF_VERSION] = LAYOUT_VERSION;
-  buf.writeUInt32LE(count, OFF_COUNT);
-  writeU64(buf, firstPosition, OFF_FIRST_POSITION);
-  writeU64(buf, timestamp, OFF_TIMESTAMP);
-  buf.writeUInt16LE(streamBytes, OFF_STREAM_LEN);
-  buf.writeUInt16LE(0, OFF_RESERVED);
+/** Writes a record header at `base` (plain byte stores: Buffer's checked writers cost more than the rest of a small commit). */
+function writeHeader(buf: Buffer, base: number, kind: RecordKind, stream: string, streamBytes: number, count: number, firstPosition: number, timestamp: number): number {
+  buf[base] = MAGIC_0;
+  buf[base + 1] = MAGIC_1;
+  buf[base + OFF_KIND] = kind;
+  buf[base + OFF_VERSION] = LAYOUT_VERSION;
+  writeU32(buf, count, base + OFF_COUNT);
+  writeU64(buf, firstPosition, base + OFF_FIRST_POSITION);
+  writeU64(buf, timestamp, base + OFF_TIMESTAMP);
+  writeU16(buf, streamBytes, base + OFF_STREAM_LEN);
+  writeU16(buf, 0, base + OFF_RESERVED);
+  const at = base + COMMIT_HEADER_SIZE;
   // stream names are ASCII (validateStreamName)
-  return COMMIT_HEADER_SIZE + (streamBytes === stream.length ? writeAscii(buf, stream, COMMIT_HEADER_SIZE) : buf.write(stream, COMMIT_HEADER_SIZE, 'utf8'));
+  return at + (streamBytes === stream.length ? writeAscii(buf, stream, at) : buf.write(stream, at, 'utf8'));
 }
 
 /** The commit record's payload, once its first stream position is reserved. */
 export function encodeCommit(commit: PreparedCommit, firstPosition: number, timestamp: number): Uint8Array {
   const buf = Buffer.allocUnsafe(commit.size);
-  let at = writeHeader(buf, KIND_COMMIT, commit.stream, commit.streamBytes, commit.events.length, firstPosition, timestamp);
+  let at = writeHeader(buf, 0, KIND_COMMIT, commit.stream, commit.streamBytes, commit.events.length, firstPosition, timestamp);
   for (const e of commit.events) {
     buf[at] = e.idBytes;
     at += 1;
     // ASCII (as many bytes as UTF-16 units, generated ids always) is copied byte by byte: a short string's utf8 write costs more
     at += e.idBytes === e.id.length ? writeAscii(buf, e.id, at) : buf.write(e.id, at, 'utf8');
-    buf.writeUInt16LE(e.typeBytes, at);
+    writeU16(buf, e.typeBytes, at);
     at += 2;
     at += e.typeBytes === e.type.length ? writeAscii(buf, e.type, at) : buf.write(e.type, at, 'utf8');
     buf[at] = e.flags;
-    buf.writeUInt32LE(e.metadataBytes, at + 1);
+    writeU32(buf, e.metadataBytes, at + 1);
     at += 5;
     if (e.metadata !== undefined) at += buf.write(e.metadata, at, 'utf8');
-    buf.writeUInt32LE(e.dataBytes, at);
+    writeU32(buf, e.dataBytes, at);
     at += 4;
     if (typeof e.data === 'string') at += buf.write(e.data, at, 'utf8');
     else {
@@ -189,6 +225,6 @@ export function encodeCommit(commit: PreparedCommit, firstPosition: number, time
 export function encodeTombstone(stream: string, version: number, timestamp: number): Uint8Array {
   const streamBytes = Buffer.byteLength(stream);
   const buf = Buffer.allocUnsafe(COMMIT_HEADER_SIZE + streamBytes);
-  writeHeader(buf, KIND_TOMBSTONE, stream, streamBytes, 0, version, timestamp);
+  writeHeader(buf, 0, KIND_TOMBSTONE, stream, streamBytes, 0, version, timestamp);
   return buf;
 }

@@ -35,8 +35,22 @@ export const MAX_ID_BYTES = 255;
 export const MAX_TYPE_BYTES = 1024;
 export const MAX_EVENTS_PER_COMMIT = 0xffff;
 
+/** Writes a u16, little-endian. */
+export function writeU16(buf: Uint8Array, value: number, at: number): void {
+  buf[at] = value;
+  buf[at + 1] = value >>> 8;
+}
+
+/** Writes a u32, little-endian. */
+export function writeU32(buf: Uint8Array, value: number, at: number): void {
+  buf[at] = value;
+  buf[at + 1] = value >>> 8;
+  buf[at + 2] = value >>> 16;
+  buf[at + 3] = value >>> 24;
+}
+
 /** Writes a safe integer as a little-endian u64 (two u32 halves). */
-export function writeU64(buf: Buffer, value: number, at: number): void {
+export function writeU64(buf: Uint8Array, value: number, at: number): void {
   const lo = value >>> 0; // value mod 2^32, for a non-negative safe integer
   const hi = (value - lo) / 0x1_0000_0000;
   buf[at] = lo;

@@ -13,6 +13,9 @@
 
 const NONE = -1;
 
+/** What `writeVersionOf` gives for a deleted stream. */
+export const DELETED = -1;
+
 /** The state of one stream as writes see it. */
 export interface StreamState {
   /** Events in the stream since it was (re)created; 0 after a delete. */
@@ -54,6 +57,13 @@ export class StreamIndex {
   stateOf(stream: string): StreamState | undefined {
     const s = this.slots.get(stream);
     return s === undefined ? undefined : { version: this.version[s]!, deleted: this.deleted[s] === 1 };
+  }
+
+  /** The stream's version as a write sees it: 0 when never seen, DELETED when deleted (no object made: every append asks). */
+  writeVersionOf(stream: string): number {
+    const s = this.slots.get(stream);
+    if (s === undefined) return 0;
+    return this.deleted[s] === 1 ? DELETED : this.version[s]!;
   }
 
   /** The stream's version as reads see it (0 when absent or deleted). */

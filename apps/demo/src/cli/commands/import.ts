@@ -3,7 +3,7 @@ import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import { codeOf } from '@episteme/wal/internals';
 import { AssertionConflictError, IdInUseError } from '../../domain/assertionErrors.js';
 import { streamOf } from '../../domain/events.js';
-import type { PreparedAssertion } from '../../domain/prepare.js';
+import { metadataOf, type PreparedAssertion } from '../../domain/prepare.js';
 import type { ImportLine } from '../../import/preparedBatch.js';
 import { defaultPrepareOptions, PreparePool } from '../../import/preparePool.js';
 import { RunQueue } from '../../import/runQueue.js';
@@ -11,7 +11,7 @@ import { defineCommand, Exit } from '../command.js';
 import { inputLineBatches, type InputLine } from '../inputLines.js';
 import { idGivenEarlier } from './write.js';
 
-/** Lines appended at once: each is a commit of its own stream, and the journal's group commit writes them together. */
+/** Lines appended at once: each is a commit of its own stream, and the store's appendEach writes them together (one write, one sync). */
 const IMPORT_BATCH = 1000;
 /** Invalid line numbers listed in import's --json summary (all of them are reported on stderr). */
 const MAX_LISTED = 1000;
@@ -101,7 +101,9 @@ export const importCommand = defineCommand({
       notes = [];
     };
     let bytes = 0;
-    let batch: { lineNo: number; line: ImportLine }[] = [];
+    /** The batch being gathered: each line's number and its prepared event (side by side: no object per line). */
+    let batchLines: number[] = [];
+    let batch: PreparedAssertion[] = [];
     /** Ids given in this input, so far: a second line with one of them is refused (the first one has the id). */
     const given = new Set<string>();
     /**
@@ -111,12 +113,14 @@ export const importCommand = defineCommand({
      */
     const flush = async (): Promise<void> => {
       const lines = batch;
+      const numbers = batchLines;
       batch = [];
-      const results = await Promise.allSettled(lines.map(({ line }) => app.service.assertPrepared(preparedOf(line))));
+      batchLines = [];
+      const results = await app.service.assertEach(lines);
       let failure: { reason: unknown } | undefined;
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') appended++;
-        else if (r.reason instanceof IdInUseError || r.reason instanceof AssertionConflictError) skip(lines[i]!.lineNo, r.reason.message);
+        else if (r.reason instanceof IdInUseError || r.reason instanceof AssertionConflictError) skip(numbers[i]!, r.reason.message);
         else failure ??= { reason: r.reason };
       });
       report();
@@ -149,7 +153,8 @@ export const importCommand = defineCommand({
           }
           given.add(prepared.givenId);
         }
-        batch.push({ lineNo: item.lineNo, line: prepared });
+        batch.push(preparedOf(prepared));
+        batchLines.push(item.lineNo);
         if (batch.length >= IMPORT_BATCH) await flush();
       }
       // a pipe that pauses (`tail -f | episteme import -`): what it sent is appended now, not when 1000 lines have come
@@ -240,6 +245,8 @@ const decoder = new TextDecoder();
 function preparedOf(line: ImportLine): PreparedAssertion {
   if ('prepared' in line) return line.prepared;
   const event = JSON.parse(decoder.decode(line.payload)) as PreparedAssertion['event'];
+  // the producer's one metadata object, as on this thread: appendEach serialises it once per batch
+  event.metadata = metadataOf(event.metadata.producer);
   return { id: event.data.id, stream: streamOf(event.data.id), event };
 }
 

@@ -1,0 +1,47 @@
+/**
+ * Child process for appendEach's crash test: calls appendEach over and over
+ * with 20-80 commits of 1-8 events each, to many streams, half with the
+ * expected version it last saw and the rest 'any' (so some conflict). Each
+ * commit is announced before the call (`try`, with write(2)), and its
+ * outcome reported only after the call resolved (`ack` with the version and
+ * global position, or `conflict`), so a reported ack was acknowledged before
+ * any SIGKILL can land.
+ * argv: <dir> <tag> <seed>
+ */
+import { writeLineSync } from '@episteme/wal/testing';
+import { isStoreError, openEventStore, type StreamCommit } from '../../src/index.js';
+import { eventsOf } from './commitShape.js';
+
+const [dir, tag, seed] = process.argv.slice(2);
+const store = await openEventStore({ dir: dir!, groupCommit: true, checkpointEvery: 200, maxSegmentBytes: 256 * 1024 });
+writeLineSync(`ready ${store.openStats.source}`);
+
+let state = Number(seed) >>> 0;
+const rnd = (): number => {
+  state = (state + 0x6d2b79f5) >>> 0;
+  let t = Math.imul(state ^ (state >>> 15), state | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+const STREAMS = 40;
+for (let call = 0; ; call++) {
+  const commits: StreamCommit[] = [];
+  const names: string[] = [];
+  const size = 20 + Math.floor(rnd() * 60);
+  for (let i = 0; i < size; i++) {
+    const stream = `each-${Math.floor(rnd() * STREAMS)}`;
+    const count = 1 + Math.floor(rnd() * 8);
+    const name = `${tag}-c${call}-i${i}`;
+    const expected = rnd() < 0.5 ? 'any' : (await store.readStream(stream, { maxCount: 0 })).currentVersion;
+    writeLineSync(`try ${name} ${stream} ${count} ${expected}`);
+    commits.push({ stream, events: eventsOf(name, count), expectedVersion: expected });
+    names.push(name);
+  }
+  const outcomes = await store.appendEach(commits);
+  outcomes.forEach((o, i) => {
+    if (o.status === 'fulfilled') writeLineSync(`ack ${names[i]} ${o.value.nextExpectedVersion} ${o.value.globalPosition}`);
+    else if (isStoreError(o.reason, 'STORE_VERSION_CONFLICT')) writeLineSync(`conflict ${names[i]}`);
+    else throw o.reason;
+  });
+}
