@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NatsLog, natsRegistry } from '@episteme/nats';
 import { natsSkipReason, TestCluster } from '@episteme/nats/testing';
@@ -7,6 +8,7 @@ import { cursorNameOf } from '../src/consumer/cursorName.js';
 import { checkConcurrentWithoutRetry, checkConcurrentWithRetry } from './commandHandlerChecks.js';
 import { runOnBoth, scenarios } from './differentialScenarios.js';
 import { addedEventsOf, fill, readModel } from './totalsProjection.js';
+import { spawnChild } from '../../wal/test/children/spawn.js';
 
 /**
  * The adapter over the cluster store (`getEpistemeEventStore({ nats })`) on
@@ -18,7 +20,7 @@ const skipReason = natsSkipReason();
 if (skipReason !== undefined) console.warn(`skipping the Emmett-on-NATS tests: ${skipReason}`);
 
 /** Elections take seconds on a loaded 2-core machine. */
-const TIMEOUT = 120_000;
+const TIMEOUT = 40_000;
 
 describe.skipIf(skipReason !== undefined)('the adapter on a JetStream cluster', () => {
   let cluster: TestCluster;
@@ -59,6 +61,7 @@ describe.skipIf(skipReason !== undefined)('the adapter on a JetStream cluster', 
     const stream = 'emmett_projector';
     const writer = await onCluster(stream);
     const expected = await fill(writer, EVENTS);
+    console.log('STAGE filled');
     const { model, definition } = readModel();
 
     // first run: it stops itself after 500 events, inside the stream (a following consumer never ends on its own)
@@ -73,10 +76,12 @@ describe.skipIf(skipReason !== undefined)('the adapter on a JetStream cluster', 
       },
     });
     await consumer.start();
+    console.log('STAGE first run done', model.applied.size);
     const afterFirst = model.applied.size;
     expect(afterFirst).toBeGreaterThanOrEqual(500);
     expect(afterFirst).toBeLessThan(addedEventsOf(EVENTS));
     await writer.close();
+    console.log('STAGE writer closed');
     opened.splice(opened.indexOf(writer), 1);
 
     // another connection (a restarted process) resumes from the checkpoint in the bucket, to the head
@@ -84,6 +89,7 @@ describe.skipIf(skipReason !== undefined)('the adapter on a JetStream cluster', 
     consumer = again.consumer({ stopWhen: { noMessagesLeft: true } });
     consumer.projector({ projection: definition });
     await consumer.start();
+    console.log('STAGE second run done');
     expect(model.twice).toEqual([]);
     expect(model.total).toBe(expected);
     expect(model.applied.size).toBe(addedEventsOf(EVENTS));
@@ -94,12 +100,31 @@ describe.skipIf(skipReason !== undefined)('the adapter on a JetStream cluster', 
     await consumer.start();
     expect(model.applied.size).toBe(addedEventsOf(EVENTS));
     expect(model.twice).toEqual([]);
+    console.log('STAGE third run done');
     const log = await NatsLog.open({ servers: cluster.servers, stream });
+    console.log('STAGE log opened');
     try {
       expect(natsRegistry(log).get(cursorNameOf('emt:processor:projector:totals')).cursor).toBe(log.head);
     } finally {
       await log.close();
+      console.log('STAGE log closed');
     }
+  }, TIMEOUT);
+
+  it('the shopping-cart example runs on the cluster; a second run projects only its own carts (the checkpoint is in the bucket)', async () => {
+    const run = async (): Promise<string> => {
+      const child = spawnChild(join(import.meta.dirname, '..', 'examples', 'shoppingCart', 'run.ts'), ['--nats', cluster.servers.join(','), 'emmett_example']);
+      expect(await child.exited, child.stderr()).toBe(0);
+      return child.lines.join('\n');
+    };
+    const first = await run();
+    expect(first).toMatch(/busy: version 21n?,/);
+    const second = await run();
+    const carts = (out: string): string[] => [...out.matchAll(/'(cart-[a-z0-9]+)(-busy)?'/g)].map((m) => m[1]!);
+    const firstCarts = new Set(carts(first));
+    expect(firstCarts.size).toBe(1);
+    expect(carts(second).length).toBeGreaterThan(0);
+    expect(carts(second).some((c) => firstCarts.has(c))).toBe(false);
   }, TIMEOUT);
 
   it('bad input: unreachable servers (NATS_UNREACHABLE), a bad stream name (NATS_INVALID_ARGUMENT), nats beside dir (EMMETT_INVALID_ARGUMENT); nothing is created on the cluster', async () => {
