@@ -10,7 +10,8 @@ import { startPostgres, type Postgres } from '../lib/streams/postgres.js';
 import { openEpisteme, openPostgres, openSQLite, SIDE_LABELS, type Side, type SideId } from '../lib/streams/sides.js';
 import { appendTable, goalsTable, readTable, type AppendFigures, type ReadFigures, type RowKey } from '../lib/streams/tables.js';
 import { appendSlice, datasetEvents, fillDataset, timedOps, type AppendSlice, type DatasetShape } from '../lib/streams/workloads.js';
-import { commandRounds, commandTable, openEpistemeCommands, openPostgresCommands, openSQLiteCommands, type CommandSide } from '../lib/streams/commands.js';
+import { natsServerCommand, TestCluster } from '@episteme/nats/testing';
+import { commandRounds, commandTable, openClusterCommands, openEpistemeCommands, openPostgresCommands, openSQLiteCommands, type CommandSide } from '../lib/streams/commands.js';
 import { signalCheckpoint } from '../lib/tempDirs.js';
 import { median } from '../lib/timing.js';
 import type { BenchContext, Mode } from '../lib/types.js';
@@ -275,21 +276,28 @@ async function openCheck(ctx: BenchContext): Promise<OpenFigures> {
 async function commandSection(ctx: BenchContext, peers: PeersModule | string, pg: Postgres | string | undefined, skipped: Map<SideId, string>): Promise<void> {
   const size = SIZES[ctx.mode];
   const sides: CommandSide[] = [];
+  // the adapter on a 3-node cluster on loopback, where nats-server is installed (the servers share the machine's cores)
+  const cluster = natsServerCommand() === undefined ? undefined : await TestCluster.start({ readyTimeoutMs: 60_000 });
   try {
     sides.push(await openEpistemeCommands(ctx.tempDir('episteme-bench-streams-ec-')));
     if (typeof peers !== 'string') {
       sides.push(openSQLiteCommands(peers, ctx.tempDir('episteme-bench-streams-sc-')));
       if (typeof pg === 'object') sides.push(openPostgresCommands(peers, pg.connectionString));
     }
+    if (cluster) sides.push(await openClusterCommands(cluster.servers));
     const figures = await commandRounds(ctx.log, sides, size.rounds, size.sliceMs, turn, signalCheckpoint);
     const notes = [
       'Episteme: durability immediate, groupCommit: true. Emmett SQLite: its defaults (a connection per operation); commands queued one at a time (concurrent ones fail with SQLITE_BUSY). Emmett PostgreSQL: its default pool (10 connections), synchronous_commit on.',
+      cluster
+        ? 'On NATS: the same adapter with { nats }, an R3 stream on 3 nats-server 2.9.10 processes on loopback sharing the cores with the client; an append is acknowledged by a quorum in memory (not fsynced, docs/nats.md); Episteme/this is then embedded ÷ cluster.'
+        : 'On NATS: skipped (nats-server is not installed; Debian: apt-get install -y nats-server).',
       ...[...skipped].map(([id, why]) => `${SIDE_LABELS[id]} skipped: ${why}.`),
       ...sides.filter((x) => x.retried > 0).map((x) => `${x.label}: ${x.retried} command(s) failed with SQLITE_BUSY and were made again, their time included.`),
     ];
     ctx.report(commandTable(size.rounds, size.sliceMs, sides.map((x) => x.id), figures, notes));
   } finally {
     for (const x of sides) await x.close().catch(() => undefined);
+    await cluster?.stop();
   }
 }
 

@@ -17,8 +17,11 @@ import { percentile } from './workloads.js';
  * commands then ConfirmShoppingCart, then a new cart (carts stay short, as
  * they are). Every command is durable on every side before it resolves.
  */
+/** The stores of the commands table: the streams suite's, and the adapter on a JetStream cluster. */
+export type CommandSideId = SideId | 'cluster';
+
 export interface CommandSide {
-  id: SideId;
+  id: CommandSideId;
   label: string;
   /** Runs one command; resolves to the cart's version after it. */
   command(cartId: string, command: ShoppingCartCommand): Promise<bigint>;
@@ -27,11 +30,11 @@ export interface CommandSide {
   retried: number;
 }
 
-export const COMMAND_LABELS: Record<SideId, string> = { ...SIDE_LABELS, episteme: 'Episteme via @episteme/emmett' };
+export const COMMAND_LABELS: Record<CommandSideId, string> = { ...SIDE_LABELS, episteme: 'Episteme via @episteme/emmett', cluster: 'Episteme via @episteme/emmett on NATS (R3)' };
 
 const handleCart = CommandHandler<ShoppingCart, ShoppingCartEvent>({ evolve, initialState, mapToStreamId: (id) => `shopping_cart-${id}` });
 
-function plainSide(id: SideId, store: EventStore, close: () => Promise<void>): CommandSide {
+function plainSide(id: CommandSideId, store: EventStore, close: () => Promise<void>): CommandSide {
   return {
     id,
     label: COMMAND_LABELS[id],
@@ -46,6 +49,16 @@ function plainSide(id: SideId, store: EventStore, close: () => Promise<void>): C
 export async function openEpistemeCommands(dir: string): Promise<CommandSide> {
   const store = await getEpistemeEventStore({ dir, durability: 'immediate', groupCommit: true });
   return plainSide('episteme', store, () => store.close());
+}
+
+/**
+ * The same adapter on a JetStream cluster (`{ nats }`): an R3 stream, each
+ * append acknowledged by a quorum of the servers (in memory on 2.9.10,
+ * docs/nats.md), appends serialized on the stream.
+ */
+export async function openClusterCommands(servers: string[]): Promise<CommandSide> {
+  const store = await getEpistemeEventStore({ nats: { servers, stream: 'bench_carts', replicas: 3 } });
+  return plainSide('cluster', store, () => store.close());
 }
 
 /**
@@ -133,7 +146,7 @@ export type CommandFigures = Map<string, CommandSlice[]>;
 const rate = (s: { commands: number; ms: number }): number => s.commands / (s.ms / 1e3);
 
 /** The median over rounds of the same-round ratio of commands/s, Episteme / side. */
-export function pairedCommandRatio(f: CommandFigures, key: CommandKey, id: SideId): number | null {
+export function pairedCommandRatio(f: CommandFigures, key: CommandKey, id: CommandSideId): number | null {
   const e = f.get(`${key}:episteme`);
   const o = f.get(`${key}:${id}`);
   if (!e?.length || !o?.length) return null;
@@ -146,7 +159,7 @@ const GOALS: Array<{ key: CommandKey; vs: SideId; target: number }> = [
   { key: 'commands64', vs: 'sqlite', target: 10 },
 ];
 
-export function commandTable(rounds: number, sliceMs: number, ids: SideId[], f: CommandFigures, notes: string[]): Table {
+export function commandTable(rounds: number, sliceMs: number, ids: CommandSideId[], f: CommandFigures, notes: string[]): Table {
   const rows: Cell[][] = [];
   for (const w of COMMAND_WORKLOADS) {
     for (const id of ids) {

@@ -52,13 +52,19 @@ export interface EpistemeEventStore extends EmmettEventStore<ReadEventMetadataWi
 
 export class EpistemeEmmettEventStore implements EpistemeEventStore {
   private readonly consumers = new Set<EpistemeEventStoreConsumer>();
-  /** Made on the first consumer(): the cursor registry of the store. */
-  private feed: ProcessorFeed | undefined;
+  /** Made when the first processor runs: the cursor registry of the store. */
+  private feed: Promise<ProcessorFeed> | undefined;
 
+  /**
+   * `consumersGiven`: the store's cursors and decoder, or how to open them
+   * when a processor first needs them (the cluster's log); `release`: what
+   * closes after the store (the cluster's log and connection).
+   */
   constructor(
     readonly store: EventStore,
     private readonly hooks: EpistemeEventStoreHooks = {},
-    private readonly consumersGiven?: StoreConsumers,
+    private readonly consumersGiven?: StoreConsumers | (() => Promise<StoreConsumers>),
+    private readonly release: () => Promise<void> = async () => undefined,
   ) {}
 
   async appendToStream<EventType extends EmmettEvent, EventPayloadType extends EmmettEvent = EventType>(
@@ -126,14 +132,27 @@ export class EpistemeEmmettEventStore implements EpistemeEventStore {
   }
 
   consumer(options?: EpistemeConsumerOptions): EpistemeEventStoreConsumer {
-    const consumer = createConsumer(this, () => (this.feed ??= registryProcessorFeed(consumersOf(this.store, this.consumersGiven))), options, () => this.consumers.delete(consumer));
+    const consumer = createConsumer(this, () => this.processorFeed(), options, () => this.consumers.delete(consumer));
     this.consumers.add(consumer);
     return consumer;
   }
 
   async close(): Promise<void> {
     for (const c of [...this.consumers]) await c.close();
-    await this.store.close();
+    try {
+      await this.store.close();
+    } finally {
+      await this.release();
+    }
+  }
+
+  private processorFeed(): Promise<ProcessorFeed> {
+    const given = this.consumersGiven;
+    this.feed ??= (typeof given === 'function' ? given() : Promise.resolve().then(() => consumersOf(this.store, given))).then(registryProcessorFeed, (error: unknown) => {
+      this.feed = undefined; // tried again by the next processor (a cluster down at the time)
+      throw error;
+    });
+    return this.feed;
   }
 
   /** The events of a commit as read back, for onAfterCommit (built only when the hook is set). */

@@ -14,6 +14,8 @@ export const EmmettAdapterErrorCodes = {
   ConsumerUnsupported: 'EMMETT_CONSUMER_UNSUPPORTED',
   /** A consumer started without a processor, or used after close. */
   ConsumerState: 'EMMETT_CONSUMER_STATE',
+  /** An optional peer package the options ask for is not installed (`@episteme/nats` for `{ nats }`); nothing was opened. */
+  PeerMissing: 'EMMETT_PEER_MISSING',
 } as const;
 
 export type EmmettAdapterErrorCode = (typeof EmmettAdapterErrorCodes)[keyof typeof EmmettAdapterErrorCodes];
@@ -22,6 +24,7 @@ const CATEGORY: Readonly<Record<EmmettAdapterErrorCode, ErrorCategory>> = {
   EMMETT_INVALID_ARGUMENT: 'invalid-input',
   EMMETT_CONSUMER_UNSUPPORTED: 'state',
   EMMETT_CONSUMER_STATE: 'state',
+  EMMETT_PEER_MISSING: 'invalid-input',
 };
 
 export class EmmettAdapterError extends EpistemeError<EmmettAdapterErrorCode> {

@@ -6,7 +6,7 @@
  */
 export { getEpistemeEventStore } from './getEpistemeEventStore.js';
 export type { EpistemeEventStore } from './epistemeEventStore.js';
-export type { EpistemeEventStoreOptions, EpistemeEventStoreHooks } from './options.js';
+export type { EpistemeEventStoreOptions, EpistemeEventStoreHooks, EpistemeNatsOptions } from './options.js';
 export type { StoreConsumers } from './consumer/processorFeed.js';
 export type { EpistemeReadEvent } from './messages.js';
 export type {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getEpistemeEventStore, isEmmettAdapterError, type EpistemeEventStore } from '../src/index.js';
+import { loadPeer } from '../src/cluster/loadPeer.js';
 import { snapshotDir, tempDir } from './helpers.js';
 
 const opened: EpistemeEventStore[] = [];
@@ -20,6 +21,10 @@ describe('bad input to the adapter', () => {
     ['a store that is not one', { store: { appendToStream: () => undefined } }],
     ['hooks.onAfterCommit not a function', { hooks: { onAfterCommit: 3 } }],
     ['consumers beside dir', { dir: '/nonexistent/never-made', consumers: {} }],
+    ['nats beside dir', { dir: '/nonexistent/never-made', nats: { servers: ['nats://127.0.0.1:1'], stream: 'carts' } }],
+    ['nats beside store', { nats: { servers: ['nats://127.0.0.1:1'], stream: 'carts' }, store: {} }],
+    ['nats that is not an options object', { nats: 'nats://127.0.0.1:4222' }],
+    ['an empty nats.cursorBucket', { nats: { servers: ['nats://127.0.0.1:1'], stream: 'carts', cursorBucket: '' } }],
     ['consumers that are not a registry and a decoder', { store: { appendToStream() {}, readStream() {}, aggregateStream() {}, streamExists() {}, readAll() {}, close() {} }, consumers: { registry: {} } }],
   ];
   for (const [what, options] of badOptions) {
@@ -74,4 +79,14 @@ describe('bad input to the adapter', () => {
       expect((await again.readStream('b-1')).currentStreamVersion).toBe(2n);
     });
   }
+
+  it('an optional peer that is not installed: EMMETT_PEER_MISSING naming the package and how to install it; other import failures pass through', async () => {
+    const missing = '@episteme/not-installed-peer';
+    const err = await loadPeer(missing, 'getEpistemeEventStore({ nats })', () => import(/* @vite-ignore */ missing)).catch((e: unknown) => e);
+    expect(isEmmettAdapterError(err, 'EMMETT_PEER_MISSING'), String(err)).toBe(true);
+    expect((err as Error).message).toContain(`npm install ${missing}`);
+    const broken = new Error('SyntaxError in a dependency');
+    expect(await loadPeer('@episteme/nats', 'x', () => Promise.reject(broken)).catch((e: unknown) => e)).toBe(broken);
+    expect(await loadPeer('@episteme/nats', 'x', async () => 'loaded')).toBe('loaded');
+  });
 });

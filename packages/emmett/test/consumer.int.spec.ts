@@ -1,14 +1,10 @@
-import { projection, type Event, type ReadEvent, type ReadEventMetadataWithGlobalPosition } from '@event-driven-io/emmett';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getEpistemeEventStore, isEmmettAdapterError, type EpistemeEventStore } from '../src/index.js';
 import { cursorNameOf } from '../src/consumer/cursorName.js';
 import { ConsumerRegistry } from '@episteme/consumers';
 import { openEventStore, type LocalEventStore } from '@episteme/store';
 import { interfaceOnly, tempDir } from './helpers.js';
-
-type Added = Event<'Added', { n: number }>;
-type Other = Event<'Other', { n: number }>;
-type Read = ReadEvent<Added | Other, ReadEventMetadataWithGlobalPosition>;
+import { addedEventsOf, fill, readModel, type Added } from './totalsProjection.js';
 
 const opened: EpistemeEventStore[] = [];
 afterEach(async () => {
@@ -16,39 +12,6 @@ afterEach(async () => {
 });
 
 const EVENTS = 10_000;
-const PER_COMMIT = 10;
-
-/** 10,000 events in 1,000 commits over 50 streams; every 7th commit of another type the projection does not handle. */
-async function fill(store: EpistemeEventStore): Promise<number> {
-  let total = 0;
-  const writes: Promise<unknown>[] = [];
-  for (let c = 0; c < EVENTS / PER_COMMIT; c++) {
-    const type = c % 7 === 3 ? 'Other' : 'Added';
-    const events = Array.from({ length: PER_COMMIT }, (_, i) => ({ type, data: { n: c * PER_COMMIT + i } }));
-    if (type === 'Added') for (const e of events) total += e.data.n;
-    writes.push(store.appendToStream(`s-${c % 50}`, events as Added[]));
-  }
-  await Promise.all(writes);
-  return total;
-}
-
-/** A read model: the sum of Added events, and every global position applied (to catch one applied twice). */
-function readModel() {
-  const model = { total: 0, applied: new Set<bigint>(), twice: [] as bigint[] };
-  const definition = projection<Added, ReadEventMetadataWithGlobalPosition>({
-    name: 'totals',
-    canHandle: ['Added'],
-    handle: async (events) => {
-      for (const e of events as Read[]) {
-        const gp = e.metadata.globalPosition;
-        if (model.applied.has(gp)) model.twice.push(gp);
-        model.applied.add(gp);
-        model.total += (e.data as { n: number }).n;
-      }
-    },
-  });
-  return { model, definition };
-}
 
 const until = async (cond: () => boolean): Promise<void> => {
   while (!cond()) await new Promise((r) => setTimeout(r, 5));
@@ -59,7 +22,7 @@ describe("Emmett's consumer on the adapter", () => {
     const dir = tempDir();
     let store = await getEpistemeEventStore({ dir, durability: 'none' });
     opened.push(store);
-    const expected = await fill(store);
+    const expected = await fill(store, EVENTS);
     const { model, definition } = readModel();
 
     // first run: stopped part-way
@@ -95,8 +58,7 @@ describe("Emmett's consumer on the adapter", () => {
 
     expect(model.twice).toEqual([]);
     expect(model.total).toBe(expected);
-    const addedEvents = Array.from({ length: EVENTS / PER_COMMIT }, (_, c) => c).filter((c) => c % 7 !== 3).length * PER_COMMIT;
-    expect(model.applied.size).toBe(addedEvents);
+    expect(model.applied.size).toBe(addedEventsOf(EVENTS));
     // the final checkpoint is the head
     expect(registry.get(cursorNameOf('emt:processor:projector:totals')).cursor).toBe(local.log.head);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getEpistemeEventStore, type EpistemeReadEvent } from '../src/index.js';
 import { cartStream } from '../examples/shoppingCart/shoppingCart.js';
-import { spawnChild } from '../../wal/test/children/spawn.js';
+import { spawnChild, type Child } from '../../wal/test/children/spawn.js';
 import { join } from 'node:path';
 import { seededRandom, tempDir } from './helpers.js';
 
@@ -47,6 +47,18 @@ async function check(dir: string, acks: Map<string, Ack>, at: string): Promise<n
   }
 }
 
+/**
+ * The child's exit and the end of its output: 'exit' can come before the
+ * pipe's last lines are read, and a line lost there would look like an
+ * acknowledgement never made or an event never handled.
+ */
+async function exitedAndRead(child: Child): Promise<void> {
+  const out = child.proc.stdout!;
+  const ended = out.readableEnded ? Promise.resolve() : new Promise<void>((resolve) => out.once('close', () => resolve()));
+  await child.exited;
+  await ended;
+}
+
 describe('commands through the adapter survive SIGKILL', () => {
   it(`keeps every acknowledged command's events, whole, across ${KILLS} kills of a child running CommandHandler with 8 clients`, async () => {
     const rnd = seededRandom(271);
@@ -58,7 +70,7 @@ describe('commands through the adapter survive SIGKILL', () => {
       await child.waitFor((l) => l === 'ready');
       await new Promise((r) => setTimeout(r, 20 + rnd() * 250));
       child.proc.kill('SIGKILL');
-      await child.exited;
+      await exitedAndRead(child);
       for (const line of child.lines) {
         const [word, id, cart, version, gp] = line.split(' ');
         if (word === 'ack') acks.set(id!, { cart: cart!, version: BigInt(version!), globalPosition: BigInt(gp!) });
@@ -99,7 +111,7 @@ describe('processor checkpoints survive SIGKILL', () => {
         child.proc.kill('SIGKILL');
         kills++;
       }
-      await child.exited;
+      await exitedAndRead(child);
       const positions = child.lines.filter((l) => l.startsWith('seen ')).map((l) => BigInt(l.slice(5)));
       if (positions.length > 0) {
         const firstUnseen = all.find((p) => !seen.has(p));

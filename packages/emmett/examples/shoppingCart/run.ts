@@ -5,6 +5,8 @@
  *
  *   npm run example -w @episteme/emmett            (a fresh store in a temp directory)
  *   npm run example -w @episteme/emmett -- ./carts (a store that outlives the run)
+ *   npm run example -w @episteme/emmett -- --nats nats://127.0.0.1:4222 carts
+ *                                                  (the same on a JetStream cluster: servers, comma-separated, and a stream name)
  */
 import { isExpectedVersionConflictError, projection, type ReadEventMetadataWithGlobalPosition } from '@event-driven-io/emmett';
 import { mkdtempSync } from 'node:fs';
@@ -13,8 +15,13 @@ import { join } from 'node:path';
 import { getEpistemeEventStore } from '../../src/index.js';
 import { cartStream, handle, type ShoppingCartCommand, type ShoppingCartEvent } from './shoppingCart.js';
 
-const dir = process.argv[2] ?? mkdtempSync(join(tmpdir(), 'episteme-carts-'));
-const eventStore = await getEpistemeEventStore({ dir, groupCommit: true });
+const [first, servers, stream] = process.argv.slice(2);
+const onCluster = first === '--nats';
+const dir = onCluster ? undefined : (first ?? mkdtempSync(join(tmpdir(), 'episteme-carts-')));
+// the only line that differs between the embedded store and the cluster
+const eventStore = onCluster
+  ? await getEpistemeEventStore({ nats: { servers: (servers ?? 'nats://127.0.0.1:4222').split(','), stream: stream ?? 'carts' } })
+  : await getEpistemeEventStore({ dir: dir!, groupCommit: true });
 const now = (): string => new Date().toISOString();
 // Emmett's retry on ExpectedVersionConflictError, with short waits: 20 writers of one cart need up to 19 rounds
 const retry = { onVersionConflict: { retries: 50, minTimeout: 2, maxTimeout: 50, factor: 1.5, randomize: true, shouldRetryError: isExpectedVersionConflictError } };
@@ -52,4 +59,4 @@ console.log('totals projected in this run (from the checkpoint of the last):', O
 const { events, currentStreamVersion } = await eventStore.readStream(cartStream(cartId));
 console.log(`cart ${cartId}: ${events.length} events, version ${currentStreamVersion}:`, events.map((e) => e.type).join(', '));
 await eventStore.close();
-console.log(`store: ${dir}`);
+console.log(onCluster ? `store: the JetStream stream ${stream ?? 'carts'}` : `store: ${dir}`);

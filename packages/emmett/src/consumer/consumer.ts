@@ -60,7 +60,7 @@ const DEFAULT_BATCH_SIZE = 100;
  * second and at stop, so after a crash a processor sees again at most the
  * commits since its last durable checkpoint (whole), never fewer.
  */
-export function createConsumer(eventStore: EpistemeEventStore, feedOf: () => ProcessorFeed, options: EpistemeConsumerOptions | undefined, onClose: () => void): EpistemeEventStoreConsumer {
+export function createConsumer(eventStore: EpistemeEventStore, feedOf: () => Promise<ProcessorFeed>, options: EpistemeConsumerOptions | undefined, onClose: () => void): EpistemeEventStoreConsumer {
   const o = checkConsumerOptions(options);
   const processors: EpistemeProcessor[] = [...(o.processors ?? [])];
   const context: EpistemeProcessorContext = { eventStore };
@@ -70,7 +70,7 @@ export function createConsumer(eventStore: EpistemeEventStore, feedOf: () => Pro
   let closed = false;
 
   const checkpoints: Checkpointer<AnyMessage, Meta, EpistemeProcessorContext, bigint> = {
-    read: async ({ processorId }) => ({ lastCheckpoint: feedOf().checkpoint(cursorNameOf(processorId)) }),
+    read: async ({ processorId }) => ({ lastCheckpoint: (await feedOf()).checkpoint(cursorNameOf(processorId)) }),
     store: async ({ processorId, message }) => {
       const position = getCheckpoint(message) as bigint;
       stored.set(processorId, position);
@@ -79,7 +79,7 @@ export function createConsumer(eventStore: EpistemeEventStore, feedOf: () => Pro
   };
 
   async function runOne(processor: EpistemeProcessor, signal: AbortSignal): Promise<void> {
-    const feed = feedOf();
+    const feed = await feedOf();
     const start = await processor.start(context);
     if (start === undefined) return; // already running
     const stop = new AbortController();
