@@ -7,7 +7,7 @@ import { rangeIsZero, scanSegment } from '../recovery/scanSegment.js';
 import { checkSegmentHeader, listSegmentFilesSettled, type SegmentFile } from '../recovery/segmentFiles.js';
 import { readPublishedHead } from './publishedHead.js';
 import { walkSyncedPrefix } from './syncedPrefixWalk.js';
-import type { SegmentManager } from './segmentManager.js';
+import { dropReadBytes, type SegmentManager } from './segmentManager.js';
 
 /** How far the last segment has been scanned, and the last record seen there. */
 interface Scanned {
@@ -100,8 +100,7 @@ export class ReadOnlyView {
       if (this.stillHolds(this.scanned, fd, size)) {
         scanned = this.scanned;
       } else {
-        last.window = undefined;
-        last.chunk = undefined;
+        dropReadBytes(last);
         rebuilt = true;
       }
     }
