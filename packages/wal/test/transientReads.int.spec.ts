@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal, WalErrorCodes, type JournalRecord } from '../src/index.js';
+import { Journal, WalErrorCodes, type JournalRecord, type LogReader } from '../src/index.js';
 import { RECORD_OVERHEAD } from '../src/internals.js';
 import { flipBitInPlace, layoutOf, payloadOf, tempDir, writeJournal, type LaidOutRecord } from './helpers.js';
 
@@ -26,7 +26,7 @@ async function journalOf(segments: Uint8Array[][]): Promise<string> {
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
 /** Offsets read with a transient `readMany` loop until the head or an error. */
-function readManyTransient(journal: Journal, from: number, check?: (r: JournalRecord, i: number) => void): { offsets: number[]; error: unknown } {
+function readManyTransient(journal: Pick<LogReader, 'readMany'>, from: number, check?: (r: JournalRecord, i: number) => void): { offsets: number[]; error: unknown } {
   const offsets: number[] = [];
   try {
     for (let pos = from; ; ) {
@@ -43,7 +43,7 @@ function readManyTransient(journal: Journal, from: number, check?: (r: JournalRe
   }
 }
 
-async function readFromTransient(journal: Journal, from: number): Promise<{ offsets: number[]; error: unknown }> {
+async function readFromTransient(journal: Pick<LogReader, 'readFrom'>, from: number): Promise<{ offsets: number[]; error: unknown }> {
   const offsets: number[] = [];
   try {
     for await (const r of journal.readFrom(from, { transient: true })) offsets.push(r.offset);
