@@ -8,7 +8,8 @@
  * what: `fill` (48 MiB of Episteme log and the same rows in better-sqlite3
  * per payload size, into `dir`), `all` (every reader, interleaved, ROUNDS
  * rounds; prints CPU and wall per record and the ratios to SQLite's
- * `iterate()`), or one reader: `sqlite`, `readMany`, `readFrom`, `visit`.
+ * `iterate()`), or one reader: `sqlite`, `readMany`, `readFrom`,
+ * `readMany-transient`, `readFrom-transient` (`{ transient: true }`), `visit`.
  * Env: PAYLOADS (default 256,4096), ROUNDS (default 5), LOG_MIB (default 48).
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -26,8 +27,36 @@ const payloads = (process.env.PAYLOADS ?? '256,4096').split(',').map(Number);
 const rounds = Number(process.env.ROUNDS ?? 5);
 const logBytes = Number(process.env.LOG_MIB ?? 48) * 1024 * 1024;
 
-type Reader = ReadMethod | 'visit';
-const READERS: Reader[] = ['sqlite', 'episteme-readMany', 'episteme-readFrom', 'visit'];
+type Reader = ReadMethod | 'visit' | 'readMany-transient' | 'readFrom-transient';
+const READERS: Reader[] = ['sqlite', 'episteme-readMany', 'episteme-readFrom', 'readMany-transient', 'readFrom-transient', 'visit'];
+
+/** The transient reads (records valid until the next step), reading every payload's length as the other rows do. */
+async function transientAll(dir: string, how: 'readMany' | 'readFrom'): Promise<{ records: number; bytes: number }> {
+  const journal = await Journal.openForRead({ dir: join(dir, 'journal') });
+  let records = 0;
+  let bytes = 0;
+  try {
+    if (how === 'readFrom') {
+      for await (const r of journal.readFrom(0, { transient: true })) {
+        records++;
+        bytes += r.payload.length;
+      }
+    } else {
+      for (let pos = 0; ; ) {
+        const batch = journal.readMany(pos, 4096, { transient: true });
+        if (batch.length === 0) break;
+        for (const r of batch) {
+          records++;
+          bytes += r.payload.length;
+        }
+        pos = batch[batch.length - 1]!.next;
+      }
+    }
+  } finally {
+    await journal.close();
+  }
+  return { records, bytes };
+}
 
 function cpuUs(): number {
   const u = process.cpuUsage();
@@ -56,7 +85,8 @@ async function visitAll(dir: string): Promise<{ records: number; bytes: number }
 async function once(reader: Reader, dir: string): Promise<{ records: number; cpu: number; wall: number }> {
   const c0 = cpuUs();
   const t0 = performance.now();
-  const got = reader === 'visit' ? await visitAll(dir) : await readAll(reader, dir);
+  const got =
+    reader === 'visit' ? await visitAll(dir) : reader === 'readMany-transient' ? await transientAll(dir, 'readMany') : reader === 'readFrom-transient' ? await transientAll(dir, 'readFrom') : await readAll(reader, dir);
   return { records: got.records, cpu: cpuUs() - c0, wall: (performance.now() - t0) * 1000 };
 }
 
