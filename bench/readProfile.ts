@@ -27,36 +27,8 @@ const payloads = (process.env.PAYLOADS ?? '256,4096').split(',').map(Number);
 const rounds = Number(process.env.ROUNDS ?? 5);
 const logBytes = Number(process.env.LOG_MIB ?? 48) * 1024 * 1024;
 
-type Reader = ReadMethod | 'visit' | 'readMany-transient' | 'readFrom-transient';
-const READERS: Reader[] = ['sqlite', 'episteme-readMany', 'episteme-readFrom', 'readMany-transient', 'readFrom-transient', 'visit'];
-
-/** The transient reads (records valid until the next step), reading every payload's length as the other rows do. */
-async function transientAll(dir: string, how: 'readMany' | 'readFrom'): Promise<{ records: number; bytes: number }> {
-  const journal = await Journal.openForRead({ dir: join(dir, 'journal') });
-  let records = 0;
-  let bytes = 0;
-  try {
-    if (how === 'readFrom') {
-      for await (const r of journal.readFrom(0, { transient: true })) {
-        records++;
-        bytes += r.payload.length;
-      }
-    } else {
-      for (let pos = 0; ; ) {
-        const batch = journal.readMany(pos, 4096, { transient: true });
-        if (batch.length === 0) break;
-        for (const r of batch) {
-          records++;
-          bytes += r.payload.length;
-        }
-        pos = batch[batch.length - 1]!.next;
-      }
-    }
-  } finally {
-    await journal.close();
-  }
-  return { records, bytes };
-}
+type Reader = ReadMethod | 'visit';
+const READERS: Reader[] = ['sqlite', 'episteme-readMany', 'episteme-readFrom', 'episteme-readMany-transient', 'episteme-readFrom-transient', 'visit'];
 
 function cpuUs(): number {
   const u = process.cpuUsage();
@@ -85,8 +57,7 @@ async function visitAll(dir: string): Promise<{ records: number; bytes: number }
 async function once(reader: Reader, dir: string): Promise<{ records: number; cpu: number; wall: number }> {
   const c0 = cpuUs();
   const t0 = performance.now();
-  const got =
-    reader === 'visit' ? await visitAll(dir) : reader === 'readMany-transient' ? await transientAll(dir, 'readMany') : reader === 'readFrom-transient' ? await transientAll(dir, 'readFrom') : await readAll(reader, dir);
+  const got = reader === 'visit' ? await visitAll(dir) : await readAll(reader, dir);
   return { records: got.records, cpu: cpuUs() - c0, wall: (performance.now() - t0) * 1000 };
 }
 
@@ -106,7 +77,7 @@ async function main(): Promise<void> {
       console.log(`${payload} B: ${records} records in ${dir}`);
       continue;
     }
-    const readers = what === 'all' ? READERS : [(what === 'readMany' || what === 'readFrom' ? `episteme-${what}` : what) as Reader];
+    const readers = what === 'all' ? READERS : [(what.startsWith('readMany') || what.startsWith('readFrom') ? `episteme-${what}` : what) as Reader];
     for (const r of readers) await once(r, dir); // warm-up
     const cpu = new Map<Reader, number[]>();
     const wall = new Map<Reader, number[]>();
@@ -128,7 +99,7 @@ async function main(): Promise<void> {
       // paired: same-round ratios
       const pc = base ? median(cpu.get(r)!.map((x, i) => base[i]! / x)) : NaN;
       const pw = baseWall ? median(wall.get(r)!.map((x, i) => baseWall[i]! / x)) : NaN;
-      console.log(`  ${r.padEnd(18)} cpu ${c.toFixed(3)} µs  wall ${w.toFixed(3)} µs  ratio cpu ${pc.toFixed(2)}  wall ${pw.toFixed(2)}  (${(1 / w).toFixed(3)} M rec/s)`);
+      console.log(`  ${r.padEnd(27)} cpu ${c.toFixed(3)} µs  wall ${w.toFixed(3)} µs  ratio cpu ${pc.toFixed(2)}  wall ${pw.toFixed(2)}  (${(1 / w).toFixed(3)} M rec/s)`);
     }
   }
 }
