@@ -6,9 +6,11 @@
  *
  * what: `all` (readMany and the runner rows interleaved, ROUNDS rounds;
  * CPU and wall per record, and per commit), or one row: `readMany`,
- * `handler`, `atEnd`. The consumer is registered and reset before the
+ * `handler`, `atEnd`, `readManyTransient`, `handlerTransient` (`transient: true`,
+ * `transientRecords: true`). The consumer is registered and reset before the
  * timing: the rows time `runConsumer` alone. SYNC_FIRST=1 syncs the
- * generated journal before the rows; FAKE_SYNC=1 see below.
+ * generated journal before the rows; FAKE_SYNC=1 see below; PAYLOAD (bytes,
+ * default 256).
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,7 +25,7 @@ import { median } from './lib/timing.js';
 const what = process.argv[2] ?? 'all';
 const records = Number(process.argv[3] ?? 1_000_000);
 const rounds = Number(process.env.ROUNDS ?? 5);
-const PAYLOAD = 256;
+const PAYLOAD = Number(process.env.PAYLOAD ?? 256);
 
 const dir = mkdtempSync(join(tmpdir(), 'episteme-consumer-profile-'));
 let syncs = 0;
@@ -66,7 +68,19 @@ async function main(): Promise<void> {
         }
       },
     },
+    readManyTransient: {
+      run: () => {
+        let n = 0;
+        for (let pos = 0; ; ) {
+          const batch = journal.readMany(pos, 256, { transient: true });
+          if (batch.length === 0) return n;
+          n += batch.length;
+          pos = batch[batch.length - 1]!.next;
+        }
+      },
+    },
     handler: runner('p-handler', { handler: noop, commitEveryRecords: 1000 }),
+    handlerTransient: runner('p-handler-t', { handler: noop, commitEveryRecords: 1000, transientRecords: true }),
     atEnd: runner('p-end', { handler: noop, commitEveryRecords: 1e9, commitEveryMs: 2 ** 31 - 1 }),
   };
   const names = what === 'all' ? Object.keys(rows) : [what];
@@ -95,7 +109,7 @@ async function main(): Promise<void> {
   for (const name of names) {
     const ratio = (xs: Record<string, number[]>) => (xs.readMany ? median(xs[name]!.map((v, i) => xs.readMany![i]! / v)).toFixed(2) : '-');
     console.log(
-      `${name.padEnd(9)} cpu ${median(cpu[name]!).toFixed(3)} us/rec  wall ${median(wall[name]!).toFixed(3)} us/rec  syncs ${median(commits[name]!)}  / readMany: cpu ${ratio(cpu)} wall ${ratio(wall)}`,
+      `${name.padEnd(17)} cpu ${median(cpu[name]!).toFixed(3)} us/rec  wall ${median(wall[name]!).toFixed(3)} us/rec  syncs ${median(commits[name]!)}  / readMany: cpu ${ratio(cpu)} wall ${ratio(wall)}`,
     );
   }
 }

@@ -8,7 +8,8 @@
  * what: `fill` (48 MiB of Episteme log and the same rows in better-sqlite3
  * per payload size, into `dir`), `all` (every reader, interleaved, ROUNDS
  * rounds; prints CPU and wall per record and the ratios to SQLite's
- * `iterate()`), or one reader: `sqlite`, `readMany`, `readFrom`, `visit`.
+ * `iterate()`), or one reader: `sqlite`, `readMany`, `readFrom`,
+ * `readMany-transient`, `readFrom-transient` (`{ transient: true }`), `visit`.
  * Env: PAYLOADS (default 256,4096), ROUNDS (default 5), LOG_MIB (default 48).
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -27,7 +28,7 @@ const rounds = Number(process.env.ROUNDS ?? 5);
 const logBytes = Number(process.env.LOG_MIB ?? 48) * 1024 * 1024;
 
 type Reader = ReadMethod | 'visit';
-const READERS: Reader[] = ['sqlite', 'episteme-readMany', 'episteme-readFrom', 'visit'];
+const READERS: Reader[] = ['sqlite', 'episteme-readMany', 'episteme-readFrom', 'episteme-readMany-transient', 'episteme-readFrom-transient', 'visit'];
 
 function cpuUs(): number {
   const u = process.cpuUsage();
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
       console.log(`${payload} B: ${records} records in ${dir}`);
       continue;
     }
-    const readers = what === 'all' ? READERS : [(what === 'readMany' || what === 'readFrom' ? `episteme-${what}` : what) as Reader];
+    const readers = what === 'all' ? READERS : [(what.startsWith('readMany') || what.startsWith('readFrom') ? `episteme-${what}` : what) as Reader];
     for (const r of readers) await once(r, dir); // warm-up
     const cpu = new Map<Reader, number[]>();
     const wall = new Map<Reader, number[]>();
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
       // paired: same-round ratios
       const pc = base ? median(cpu.get(r)!.map((x, i) => base[i]! / x)) : NaN;
       const pw = baseWall ? median(wall.get(r)!.map((x, i) => baseWall[i]! / x)) : NaN;
-      console.log(`  ${r.padEnd(18)} cpu ${c.toFixed(3)} µs  wall ${w.toFixed(3)} µs  ratio cpu ${pc.toFixed(2)}  wall ${pw.toFixed(2)}  (${(1 / w).toFixed(3)} M rec/s)`);
+      console.log(`  ${r.padEnd(27)} cpu ${c.toFixed(3)} µs  wall ${w.toFixed(3)} µs  ratio cpu ${pc.toFixed(2)}  wall ${pw.toFixed(2)}  (${(1 / w).toFixed(3)} M rec/s)`);
     }
   }
 }

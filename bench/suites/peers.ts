@@ -7,6 +7,7 @@ import { installPeers } from '../lib/peers/install.js';
 import { bundleChildren, startChild } from '../lib/peers/children.js';
 import type { CrashChildArgs } from '../lib/peers/crashChild.js';
 import { fill, readAll, recordsFor, timedOpen, type OpenMethod, type ReadMethod } from '../lib/peers/datasets.js';
+import { OPENS, READS } from '../lib/peers/rows.js';
 import { describeMachine } from '../lib/peers/machine.js';
 import { memoryCheck, RSS_GOAL_MB } from '../lib/peers/memory.js';
 import { PayloadPool } from '../lib/peers/payloads.js';
@@ -188,23 +189,6 @@ async function appendWorkload(ctx: BenchContext, w: (typeof WORKLOADS)[number]):
 }
 
 // ---------------------------------------------------------------- reads and opens
-
-const READS: Array<{ method: ReadMethod; label: string }> = [
-  { method: 'episteme-readFrom', label: 'Episteme readFrom(0) (async iterator)' },
-  { method: 'episteme-readMany', label: 'Episteme readMany(4096) loop' },
-  { method: 'sqlite', label: 'better-sqlite3 SELECT ... ORDER BY id, iterate(), raw rows' },
-  { method: 'level', label: 'classic-level iterator, nextv(1000)' },
-  { method: 'raw', label: 'raw fs: readSync of the segment files, 4 MiB chunks' },
-];
-
-const OPENS: Array<{ method: OpenMethod; label: string }> = [
-  { method: 'episteme', label: 'Episteme Journal.open (verifies every record)' },
-  { method: 'episteme-headers', label: 'Episteme Journal.open, scanSealedOnOpen: false' },
-  { method: 'episteme-default', label: 'Episteme Journal.open, default options' },
-  { method: 'sqlite', label: 'better-sqlite3 open + first query' },
-  { method: 'level', label: 'classic-level open + last key' },
-  { method: 'raw', label: 'raw fs: read every segment byte once' },
-];
 
 interface DatasetFigures {
   payload: number;

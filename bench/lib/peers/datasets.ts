@@ -71,7 +71,7 @@ export interface ReadResult {
   bytes: number;
 }
 
-export type ReadMethod = 'episteme-readFrom' | 'episteme-readMany' | 'sqlite' | 'level' | 'raw';
+export type ReadMethod = 'episteme-readFrom' | 'episteme-readMany' | 'episteme-readFrom-transient' | 'episteme-readMany-transient' | 'sqlite' | 'level' | 'raw';
 
 /** Reads every record from the start, in order; payload bytes are summed so that nothing is skipped. */
 export async function readAll(method: ReadMethod, dir: string): Promise<ReadResult> {
@@ -79,17 +79,21 @@ export async function readAll(method: ReadMethod, dir: string): Promise<ReadResu
   let bytes = 0;
   switch (method) {
     case 'episteme-readFrom':
-    case 'episteme-readMany': {
+    case 'episteme-readMany':
+    case 'episteme-readFrom-transient':
+    case 'episteme-readMany-transient': {
+      // transient: records valid until the next step, read into one reused buffer
+      const transient = method.endsWith('-transient');
       const journal = await Journal.openForRead({ dir: join(dir, 'journal') });
       try {
-        if (method === 'episteme-readFrom') {
-          for await (const r of journal.readFrom(0)) {
+        if (method.startsWith('episteme-readFrom')) {
+          for await (const r of journal.readFrom(0, { transient })) {
             records++;
             bytes += r.payload.length;
           }
         } else {
           for (let pos = 0; ; ) {
-            const batch = journal.readMany(pos, 4096);
+            const batch = journal.readMany(pos, 4096, { transient });
             if (batch.length === 0) break;
             for (const r of batch) bytes += r.payload.length;
             records += batch.length;

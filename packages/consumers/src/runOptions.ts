@@ -42,6 +42,13 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Stop at the head instead of following it (a catch-up run). */
   stopAtHead?: boolean;
+  /**
+   * The handler keeps no record (nor its `payload`, `blake3`) once its call
+   * (or its promise) is done: the runner then reads with `transient: true`,
+   * into one buffer that the next batch reads over (no fresh memory per
+   * batch). Copy what you keep; off by default.
+   */
+  transientRecords?: boolean;
 }
 
 /**
@@ -68,6 +75,7 @@ export interface CheckedRunOptions {
   onCommit?: (cursor: number) => void;
   signal?: AbortSignal;
   stopAtHead: boolean;
+  transientRecords: boolean;
 }
 
 /**
@@ -91,6 +99,9 @@ export function checkRunOptions(options: unknown): CheckedRunOptions {
   if (o.stopAtHead !== undefined && typeof o.stopAtHead !== 'boolean') {
     throw new InvalidConsumerArgumentError(`stopAtHead must be a boolean, not ${describe(o.stopAtHead)}`);
   }
+  if (o.transientRecords !== undefined && typeof o.transientRecords !== 'boolean') {
+    throw new InvalidConsumerArgumentError(`transientRecords must be a boolean, not ${describe(o.transientRecords)}`);
+  }
   if (o.onCommit !== undefined && typeof o.onCommit !== 'function') {
     throw new InvalidConsumerArgumentError(`onCommit must be a function, not ${describe(o.onCommit)}`);
   }
@@ -107,6 +118,7 @@ export function checkRunOptions(options: unknown): CheckedRunOptions {
     ...(o.onCommit !== undefined ? { onCommit: o.onCommit as (cursor: number) => void } : {}),
     ...(signal !== undefined ? { signal } : {}),
     stopAtHead: o.stopAtHead === true,
+    transientRecords: o.transientRecords === true,
   };
 }
 

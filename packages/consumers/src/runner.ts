@@ -35,8 +35,10 @@ export interface RunResult {
  * same way: `failed` is for a consumer that cannot go on, not for a shutdown.
  */
 export async function runConsumer(registry: ConsumerRegistry, name: string, optionsGiven: RunOptions): Promise<RunResult> {
-  const { batchSize, commitEveryRecords, commitEveryMs, retry, signal, onCommit, ...options } = checkRunOptions(optionsGiven);
+  const { batchSize, commitEveryRecords, commitEveryMs, retry, signal, onCommit, transientRecords, ...options } = checkRunOptions(optionsGiven);
   const { log } = registry;
+  // every record of a batch is handled (or the run ends) before the next read
+  const readOptions = transientRecords ? { transient: true } : undefined;
 
   validateConsumerName(name);
   const unmark = markRunningHere(log.location, name); // refuses a consumer already running here
@@ -124,7 +126,7 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
 
   try {
     while (!stopping) {
-      const batch = log.readMany(done, batchSize);
+      const batch = log.readMany(done, batchSize, readOptions);
       if (batch.length === 0) {
         if (options.stopAtHead) break;
         startCommit();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '@episteme/wal';
 import { InMemoryLog } from '@episteme/wal/testing';
-import { CONSUMERS_DIR, ConsumerErrorCodes, ConsumerRegistry, FileCursorStore, isConsumerError } from '../src/index.js';
+import { CONSUMERS_DIR, ConsumerErrorCodes, ConsumerRegistry, FileCursorStore, isConsumerError, runConsumer } from '../src/index.js';
 import { journalWith, quiet, thrown, track } from './helpers.js';
 
 /** Larger than any Linux pid_max (2^22): never a live process. */
@@ -78,5 +78,33 @@ describe('the ways to build a registry', () => {
     }
     expect((thrown(() => new ConsumerRegistry(journal as never)) as Error).message).toContain('ConsumerRegistry.forJournal');
     expect(log.cursors.names()).toEqual([]);
+  });
+});
+
+describe('transientRecords', () => {
+  it('hands every record once, in order, with its own bytes during its call and its promise, over buffer refills and segments', async () => {
+    // 3 KiB records in 1 MiB segments: the reader's 256 KiB buffer is read over many times
+    const journal = await journalWith(600, { maxSegmentBytes: 1 << 20, size: 3000 });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
+    registry.register('t');
+    const seen: string[] = [];
+    let kept: Uint8Array | undefined;
+    const result = await runConsumer(registry, 't', {
+      transientRecords: true,
+      batchSize: 100,
+      stopAtHead: true,
+      handler: async (r) => {
+        kept ??= r.payload;
+        const before = Buffer.from(r.payload).toString();
+        await new Promise((resolve) => setImmediate(resolve));
+        // still its bytes while its promise runs
+        expect(Buffer.from(r.payload).toString()).toBe(before);
+        seen.push(before.slice(0, before.indexOf('.')));
+      },
+    });
+    expect(result).toMatchObject({ state: 'stopped', handled: 600, cursor: journal.head });
+    expect(seen).toEqual(Array.from({ length: 600 }, (_, i) => `event-${i}-`));
+    // what the documentation says: a record kept past its call is read over
+    expect(Buffer.from(kept!).toString().startsWith('event-0-')).toBe(false);
   });
 });

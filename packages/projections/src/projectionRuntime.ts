@@ -6,6 +6,8 @@ import { moveProjectionCursor } from './projectionCursor.js';
 import type { ProjectionInfo, RebuildProgress, RebuildReason } from './reports.js';
 import type { SnapshotStore } from './stores.js';
 
+const TRANSIENT = { transient: true } as const;
+
 export interface RuntimeDeps {
   log: LogReader;
   /** The writer's registry, where the projection's cursor holds back cleanup; undefined elsewhere. */
@@ -105,7 +107,8 @@ export class ProjectionRuntime {
     report();
     for (;;) {
       if (signal?.aborted) return false;
-      const batch = log.readMany(pos, this.deps.batchSize);
+      // transient: each batch is applied before the next read, and apply and decode may keep no bytes (projections.md)
+      const batch = log.readMany(pos, this.deps.batchSize, TRANSIENT);
       if (batch.length === 0) break;
       state = this.applyAll(state, batch);
       pos = batch[batch.length - 1]!.next;
@@ -128,7 +131,7 @@ export class ProjectionRuntime {
 
   /** Applies the records after the checkpoint that exist now; returns how many. */
   catchUpBatch(): number {
-    const batch = this.deps.log.readMany(this.checkpoint, this.deps.batchSize);
+    const batch = this.deps.log.readMany(this.checkpoint, this.deps.batchSize, TRANSIENT);
     if (batch.length === 0) return 0;
     this.state = this.applyAll(this.state, batch);
     this.checkpoint = batch[batch.length - 1]!.next;

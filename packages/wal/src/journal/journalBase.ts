@@ -5,7 +5,7 @@ import type { LogReader } from '../log/logReader.js';
 import type { VerifyOnRead } from './options.js';
 import type { ChangeNotifier } from './changeNotifier.js';
 import type { KnownBoundaries } from './knownBoundaries.js';
-import { RecordReader, type JournalRecord, type LogView, type ReadFromOptions, type RecordBytesVisitor } from './recordReader.js';
+import { RecordReader, type JournalRecord, type LogView, type ReadFromOptions, type ReadManyOptions, type RecordBytesVisitor } from './recordReader.js';
 import type { SegmentManager } from './segmentManager.js';
 import type { JournalTelemetry } from '../telemetry/journalTelemetry.js';
 
@@ -144,9 +144,9 @@ export abstract class JournalBase implements LogReader {
     return this.records.readFrom(offset, options);
   }
 
-  /** Up to `maxRecords` records from `offset`, without waiting (empty at the head). */
-  readMany(offset: number, maxRecords: number): JournalRecord[] {
-    return this.records.readMany(offset, maxRecords);
+  /** Up to `maxRecords` records from `offset`, without waiting (empty at the head); `transient`: see ReadManyOptions. */
+  readMany(offset: number, maxRecords: number, options?: ReadManyOptions): JournalRecord[] {
+    return this.records.readMany(offset, maxRecords, false, options?.transient === true);
   }
 
   /** Resolves once a record exists at or after `offset` (the head moved past it), or on abort. */

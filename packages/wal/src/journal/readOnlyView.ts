@@ -8,7 +8,7 @@ import { checkSegmentHeader, listSegmentFilesSettled, type SegmentFile } from '.
 import { readPublishedHead } from './publishedHead.js';
 import { walkSyncedPrefix } from './syncedPrefixWalk.js';
 import { archivedRun } from '../archive/archive.js';
-import type { SegmentManager } from './segmentManager.js';
+import { dropReadBytes, type SegmentManager } from './segmentManager.js';
 
 /** How far the last segment has been scanned, and the last record seen there. */
 interface Scanned {
@@ -105,8 +105,7 @@ export class ReadOnlyView {
       if (this.stillHolds(this.scanned, fd, size)) {
         scanned = this.scanned;
       } else {
-        last.window = undefined;
-        last.chunk = undefined;
+        dropReadBytes(last);
         rebuilt = true;
       }
     }

@@ -41,6 +41,26 @@ export interface ChunkedRecord {
   next: number;
 }
 
+/**
+ * The one buffer a transient reader (`transient: true`) reads every chunk
+ * into: its records are views that the next chunk's read overwrites, so no
+ * fresh pages per chunk (at 4 KiB records, page faults and the collection of
+ * chunks cost more than the CRC32C). `seg` and `chunk` say what it holds now.
+ */
+export interface ChunkScratch {
+  bytes: Uint8Array | undefined;
+  /** The segment `chunk` is of, and its `dropped` count when it was read. */
+  seg: unknown;
+  dropped: number | undefined;
+  chunk: RecordChunk | undefined;
+  /** The `next` of the last record a transient readMany handed out: a call from there goes on from a checked record. */
+  handedOut: number;
+}
+
+export function newChunkScratch(): ChunkScratch {
+  return { bytes: undefined, seg: undefined, dropped: undefined, chunk: undefined, handedOut: -1 };
+}
+
 export interface ChunkScan {
   /** File position after the last record taken. */
   end: number;
@@ -56,6 +76,8 @@ export interface ChunkScan {
  * it holds `start`, else from a new chunk read at `start`. `base` turns a
  * file position into a global offset. Stops at the first invalid record
  * (its position and reason in `failure`, as scanSegment reports them).
+ * With `scratch`, chunks are read into its buffer, and the scan stops
+ * before a second read would overwrite records already in `out`.
  */
 export function readChunked(
   io: FileIO,
@@ -67,6 +89,7 @@ export function readChunked(
   maxPayloadBytes: number,
   base: number,
   out: ChunkedRecord[],
+  scratch?: ChunkScratch,
 ): ChunkScan {
   const cs = checksums();
   const offsetOf = base - HEADER_SIZE; // a file position plus this is a global offset
@@ -74,7 +97,8 @@ export function readChunked(
   let taken = 0;
   while (taken < max && pos < limit) {
     if (chunk === undefined || pos < chunk.start || pos + RECORD_OVERHEAD > chunk.start + chunk.bytes.length) {
-      chunk = readChunk(io, fd, pos, limit, CHUNK_BYTES);
+      if (scratch && taken > 0) break; // the read would overwrite the records taken
+      chunk = readChunk(io, fd, pos, limit, CHUNK_BYTES, scratch);
       if (chunk === undefined) return { end: pos, failure: { position: pos, reason: 'torn-header' }, chunk };
     }
     const bytes = chunk.bytes;
@@ -100,8 +124,9 @@ export function readChunked(
     chunk.end = pos;
     if (taken < max && pos < limit && pos + RECORD_OVERHEAD <= have) {
       // the record at pos does not fit in what is read: a chunk of its own (its length is within the limits: checked above)
+      if (scratch && taken > 0) break; // the read would overwrite the records taken
       const size = RECORD_OVERHEAD + readU32(bytes, pos - shift);
-      chunk = readChunk(io, fd, pos, limit, Math.max(size, CHUNK_BYTES));
+      chunk = readChunk(io, fd, pos, limit, Math.max(size, CHUNK_BYTES), scratch);
       if (chunk === undefined || chunk.bytes.length < size) return { end: pos, failure: { position: pos, reason: 'torn-payload' }, chunk: undefined };
     }
   }
@@ -109,12 +134,21 @@ export function readChunked(
   return { end: pos, chunk };
 }
 
-/** A fresh chunk of up to `size` bytes at `pos`, below `limit`; undefined when not even a record header could be read. */
-function readChunk(io: FileIO, fd: number, pos: number, limit: number, size: number): RecordChunk | undefined {
+/**
+ * A chunk of up to `size` bytes at `pos`, below `limit`, in a fresh buffer
+ * or in `scratch`'s (grown when too small); undefined when not even a
+ * record header could be read.
+ */
+function readChunk(io: FileIO, fd: number, pos: number, limit: number, size: number, scratch?: ChunkScratch): RecordChunk | undefined {
   const want = Math.min(size, limit - pos);
   if (want < RECORD_OVERHEAD) return undefined;
   // not zero-filled (the read fills it; a short read's tail is zeroed below): fresh zeroed pages cost about a third of the read
-  const bytes: Uint8Array = Buffer.allocUnsafeSlow(want);
+  let bytes: Uint8Array;
+  if (scratch === undefined) bytes = Buffer.allocUnsafeSlow(want);
+  else {
+    if (scratch.bytes === undefined || scratch.bytes.length < want) scratch.bytes = Buffer.allocUnsafeSlow(Math.max(want, CHUNK_BYTES));
+    bytes = scratch.bytes.subarray(0, want);
+  }
   const n = readFully(io, fd, bytes, 0, want, pos);
   if (n < want) bytes.fill(0, Math.max(0, n));
   if (n < RECORD_OVERHEAD) return undefined;

@@ -9,7 +9,7 @@ import type { KnownBoundaries } from './knownBoundaries.js';
 import { LengthWalks } from './lengthWalks.js';
 import { RandomReads, type RecordBytesVisitor } from './randomReads.js';
 import { ReadAhead } from './readAhead.js';
-import { readChunked } from './recordChunks.js';
+import { newChunkScratch, readChunked, type ChunkScratch } from './recordChunks.js';
 import { RecordIterator } from './recordIterator.js';
 import { checkOffset, SegmentAccess, type LogView } from './segmentAccess.js';
 import { SegmentManager, type Segment } from './segmentManager.js';
@@ -28,7 +28,7 @@ export interface JournalRecord {
   next: number;
 }
 
-export type { ReadFromOptions } from '../log/logReader.js';
+export type { ReadFromOptions, ReadManyOptions } from '../log/logReader.js';
 import type { ReadFromOptions } from '../log/logReader.js';
 export type { LogView } from './segmentAccess.js';
 export type { RecordBytesVisitor } from './randomReads.js';
@@ -54,6 +54,8 @@ export class RecordReader {
   private readonly access: SegmentAccess;
   private readonly random: RandomReads;
   private readonly walks: LengthWalks;
+  /** The buffer transient `readMany` calls read into (one per handle: each such call reuses it). */
+  private readonly scratch = newChunkScratch();
 
   constructor(
     private readonly io: FileIO,
@@ -91,9 +93,11 @@ export class RecordReader {
   }
 
   readFrom(offset: number, options: ReadFromOptions = {}): AsyncGenerator<JournalRecord, void, undefined> {
-    const { follow = false, signal } = options;
+    const { follow = false, signal, transient = false } = options;
     let pos = offset;
     let first = true;
+    // a transient iterator's own buffer: its records are valid until its next step
+    const scratch = transient ? newChunkScratch() : undefined;
     return new RecordIterator({
       signal,
       wait: () => this.changes.wait(signal),
@@ -103,7 +107,7 @@ export class RecordReader {
         if (pos >= this.view.head() || pos < this.view.earliest()) this.view.refresh();
         const head = this.view.head();
         if (pos === head) return follow ? 'wait' : 'end';
-        const batch = withTypedErrors('reading', this.segments.dir, () => this.readBatch(pos, head, first));
+        const batch = withTypedErrors('reading', this.segments.dir, () => this.readBatch(pos, head, first, BATCH_RECORDS, BATCH_RECORDS, scratch));
         first = false;
         if (batch.length === 0) return batch;
         pos = batch[batch.length - 1]!.next;
@@ -116,14 +120,23 @@ export class RecordReader {
   /**
    * Up to `maxRecords` records from `offset` without waiting (empty at the
    * head). Consumers use it to hand a batch to a handler without an async
-   * step per record.
+   * step per record. `transient`: the records are views into this handle's
+   * one read buffer, valid until the next transient `readMany` (a batch
+   * may then come back shorter than `maxRecords` before the head: it ends
+   * where the buffer's bytes do).
    */
-  readMany(offset: number, maxRecords: number, continuing = false): JournalRecord[] {
-    return withTypedErrors('reading', this.segments.dir, () => this.readManyUntyped(offset, maxRecords, continuing));
+  readMany(offset: number, maxRecords: number, continuing = false, transient = false): JournalRecord[] {
+    if (!transient) return withTypedErrors('reading', this.segments.dir, () => this.readManyUntyped(offset, maxRecords, continuing, undefined));
+    // a transient batch ends where the buffer does, often short: a call from the last one's end is
+    // going on from a checked record, so what fails there is damage, not the caller's offset
+    const { scratch } = this;
+    const records = withTypedErrors('reading', this.segments.dir, () => this.readManyUntyped(offset, maxRecords, continuing || offset === scratch.handedOut, scratch));
+    if (records.length > 0) scratch.handedOut = records[records.length - 1]!.next;
+    return records;
   }
 
   /** `continuing`: `offset` is the `next` of a record read before, so records that do not decode there are damage (as in `readFrom`), not a bad offset. */
-  private readManyUntyped(offset: number, maxRecords: number, continuing: boolean): JournalRecord[] {
+  private readManyUntyped(offset: number, maxRecords: number, continuing: boolean, scratch: ChunkScratch | undefined): JournalRecord[] {
     this.view.checkOpen();
     checkOffset(offset);
     if (!Number.isSafeInteger(maxRecords) || maxRecords < 0) throw new InvalidArgumentError(`maxRecords must be a non-negative integer, not ${String(maxRecords)}`);
@@ -133,8 +146,14 @@ export class RecordReader {
     while (out.length < maxRecords) {
       const head = this.view.head();
       if (pos === head) break;
-      const batch = this.readBatch(pos, head, out.length === 0 && !continuing, maxRecords - out.length, maxRecords);
+      const batch = this.readBatch(pos, head, out.length === 0 && !continuing, maxRecords - out.length, maxRecords, scratch);
       if (batch.length === 0) break;
+      // a second batch would be read into the buffer that holds the first
+      if (scratch && !this.fullChecks) {
+        out = batch;
+        pos = batch[batch.length - 1]!.next;
+        break;
+      }
       if (out.length === 0) out = batch; // the usual case: one batch is the answer
       else for (const r of batch) out.push(r);
       pos = batch[batch.length - 1]!.next;
@@ -243,12 +262,12 @@ export class RecordReader {
    * Up to `max` records from `pos`, all inside one segment and below `head`;
    * empty only when a refresh moved the head back to `pos`.
    */
-  private readBatch(pos: number, head: number, first: boolean, max = BATCH_RECORDS, want = max): JournalRecord[] {
+  private readBatch(pos: number, head: number, first: boolean, max = BATCH_RECORDS, want = max, scratch?: ChunkScratch): JournalRecord[] {
     this.view.refreshIfStale();
-    let attempt = this.scanBatch(pos, Math.min(head, this.view.head()), max, want);
+    let attempt = this.scanBatch(pos, Math.min(head, this.view.head()), max, want, scratch);
     // a reader's view may hold bytes the writer has since rolled back: look
     // again before calling the log corrupt
-    if (attempt.batch.length === 0 && this.view.refresh()) attempt = this.scanBatch(pos, this.view.head(), max, want);
+    if (attempt.batch.length === 0 && this.view.refresh()) attempt = this.scanBatch(pos, this.view.head(), max, want, scratch);
     const { batch, seg, failure } = attempt;
     if (batch.length === 0 && pos < this.view.head()) {
       // a segment's base is a record boundary whatever its bytes say: what
@@ -259,8 +278,12 @@ export class RecordReader {
     return batch;
   }
 
-  /** `max` records at most; `want` is the batch size the caller reads in (the read-ahead reads that many). */
-  private scanBatch(pos: number, head: number, max: number, want: number): { batch: JournalRecord[]; seg: Segment; failure: { position: number; reason: CutReason } } {
+  /**
+   * `max` records at most; `want` is the batch size the caller reads in (the
+   * read-ahead reads that many); `scratch`: read into that buffer (transient
+   * reads, verifyOnRead 'crc'), not into fresh chunks.
+   */
+  private scanBatch(pos: number, head: number, max: number, want: number, scratch: ChunkScratch | undefined): { batch: JournalRecord[]; seg: Segment; failure: { position: number; reason: CutReason } } {
     const idx = this.access.locate(pos);
     const seg = this.segments.segments[idx]!;
     const end = this.segments.endOf(idx, head);
@@ -324,6 +347,15 @@ export class RecordReader {
 
     if (!this.fullChecks) {
       // records checked where they are read, views into the chunk they were read into
+      if (scratch) {
+        // the records in the buffer are this segment's only while it holds this segment's bytes
+        const held = scratch.seg === seg && scratch.dropped === seg.dropped ? scratch.chunk : undefined;
+        const scan = readChunked(this.io, fd, held, start, limit, max, this.maxPayloadBytes, seg.base, batch, scratch);
+        scratch.seg = seg;
+        scratch.dropped = seg.dropped;
+        scratch.chunk = scan.chunk;
+        return { batch, seg, failure: scan.failure ?? { position: scan.end, reason: 'torn-header' } };
+      }
       const scan = readChunked(this.io, fd, seg.chunk, start, limit, max, this.maxPayloadBytes, seg.base, batch);
       seg.chunk = scan.chunk;
       return { batch, seg, failure: scan.failure ?? { position: scan.end, reason: 'torn-header' } };

@@ -20,6 +20,8 @@ export interface Segment {
   chunk?: RecordChunk;
   /** Moved to the archive directory by cleanup (`path` is there): read, never deleted or moved again. */
   archived?: boolean;
+  /** Counts the times its read bytes were dropped (dropReadBytes): a transient reader's buffer holds this segment's bytes only for the count it read them at. */
+  dropped?: number;
 }
 
 /**
@@ -161,8 +163,14 @@ export class SegmentManager {
     if (seg.fd !== undefined) {
       closeQuietly(this.io, seg.fd); // closing a read descriptor cannot lose data
       seg.fd = undefined;
-      seg.window = undefined;
-      seg.chunk = undefined;
+      dropReadBytes(seg);
     }
   }
+}
+
+/** Forgets the bytes read from `seg` (its file was closed, or its tail rewritten): windows, chunks, transient buffers. */
+export function dropReadBytes(seg: Segment): void {
+  seg.window = undefined;
+  seg.chunk = undefined;
+  seg.dropped = (seg.dropped ?? 0) + 1;
 }

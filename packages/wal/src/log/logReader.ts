@@ -24,6 +24,26 @@ export interface ReadFromOptions {
   /** At the head, wait for new records instead of ending (until `signal` aborts). */
   follow?: boolean;
   signal?: AbortSignal;
+  /**
+   * For a caller that keeps no record past the next step: each record (its
+   * `payload` and `blake3`) is valid until the iterator's next `next()`,
+   * after which its bytes may be overwritten by the next ones read (the
+   * iterator reads into one buffer it reuses, no fresh memory per batch).
+   * Every record is checked as without it. A log may ignore it (records
+   * then stay valid, as they always may).
+   */
+  transient?: boolean;
+}
+
+export interface ReadManyOptions {
+  /**
+   * For a caller that keeps no record past its next `readMany` with this
+   * option on the same handle: the records are views into one buffer the
+   * handle reuses, valid until then. A batch may then end before
+   * `maxRecords` records short of the head (where the buffer's bytes end).
+   * Every record is checked as without it. A log may ignore it.
+   */
+  transient?: boolean;
 }
 
 /** Reads a log. Implemented by the journal's writer and reader, and by `InMemoryLog`. */
@@ -52,8 +72,8 @@ export interface LogReader {
 
   /** The record at `offset`, or undefined at the head. */
   read(offset: number): LogRecord | undefined;
-  /** Up to `maxRecords` records from `offset`, without waiting (empty at the head). */
-  readMany(offset: number, maxRecords: number): LogRecord[];
+  /** Up to `maxRecords` records from `offset`, without waiting (empty at the head; may be fewer before it). */
+  readMany(offset: number, maxRecords: number, options?: ReadManyOptions): LogRecord[];
   /** Records from `offset` in order; with `follow`, waits at the head until `signal` aborts. */
   readFrom(offset: number, options?: ReadFromOptions): AsyncGenerator<LogRecord, void, undefined>;
   /** Resolves once a record exists at or after `offset` (the head moved past it), or on abort. */
