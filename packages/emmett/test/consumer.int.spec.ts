@@ -89,6 +89,30 @@ describe("Emmett's consumer on the adapter", () => {
     expect(await run(undefined)).toEqual([]);
   });
 
+  it("a processor closed while it runs (Emmett closes them on SIGTERM and SIGINT) stops its run: no checkpoint past the events it did not handle", async () => {
+    const store = await getEpistemeEventStore({ dir: tempDir() });
+    opened.push(store);
+    for (let n = 1; n <= 5; n++) await store.appendToStream('c-1', [{ type: 'Added', data: { n } }]);
+    const seen: number[] = [];
+    const closing = store.consumer({ stopWhen: { noMessagesLeft: true } });
+    const processor = closing.reactor<Added>({
+      processorId: 'closed',
+      eachMessage: async (e) => {
+        seen.push(e.data.n);
+        // what Emmett's own shutdown hook does: the processor handles nothing more
+        if (e.data.n === 2) await processor.close({ eventStore: store });
+      },
+    });
+    await closing.start();
+    await closing.close();
+    expect(seen).toEqual([1, 2]);
+    const next = store.consumer({ stopWhen: { noMessagesLeft: true } });
+    next.reactor<Added>({ processorId: 'closed', eachMessage: async (e) => void seen.push(e.data.n) });
+    await next.start();
+    await next.close();
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('a handler that keeps failing stops its processor with its error; the event is delivered again on the next start, never skipped', async () => {
     const store = await getEpistemeEventStore({ dir: tempDir() });
     opened.push(store);

@@ -83,22 +83,31 @@ describe('commands through the adapter survive SIGKILL', () => {
   });
 });
 
+/** 1500 commits of 3 events over 20 streams: every event's global position, in order, and those that start a commit. */
+async function fillCommits(dir: string): Promise<{ all: bigint[]; commitStarts: Set<bigint> }> {
+  const commitStarts = new Set<bigint>();
+  const all: bigint[] = [];
+  const store = await getEpistemeEventStore({ dir, durability: 'none' });
+  try {
+    for (let c = 0; c < 1500; c++) {
+      const r = await store.appendToStream(`p-${c % 20}`, [0, 1, 2].map((i) => ({ type: 'Added', data: { n: c * 3 + i } })));
+      const first = r.lastEventGlobalPosition - 2n;
+      commitStarts.add(first);
+      all.push(first, first + 1n, first + 2n);
+    }
+  } finally {
+    await store.close();
+  }
+  return { all, commitStarts };
+}
+
+const seenIn = (child: Child): bigint[] => child.lines.filter((l) => l.startsWith('seen ')).map((l) => BigInt(l.slice(5)));
+
 describe('processor checkpoints survive SIGKILL', () => {
   it('a reactor killed at random points and restarted skips no event: each restart begins at a commit start at or before the first event not yet seen', async () => {
     const rnd = seededRandom(314);
     const dir = tempDir();
-    const commitStarts = new Set<bigint>();
-    const all: bigint[] = [];
-    {
-      const store = await getEpistemeEventStore({ dir, durability: 'none' });
-      for (let c = 0; c < 1500; c++) {
-        const r = await store.appendToStream(`p-${c % 20}`, [0, 1, 2].map((i) => ({ type: 'Added', data: { n: c * 3 + i } })));
-        const first = r.lastEventGlobalPosition - 2n;
-        commitStarts.add(first);
-        all.push(first, first + 1n, first + 2n);
-      }
-      await store.close();
-    }
+    const { all, commitStarts } = await fillCommits(dir);
     const seen = new Set<bigint>();
     let kills = 0;
     // 10 runs killed once they have handled a random number of events (unless one finishes first), then one run to the end
@@ -112,7 +121,7 @@ describe('processor checkpoints survive SIGKILL', () => {
         kills++;
       }
       await exitedAndRead(child);
-      const positions = child.lines.filter((l) => l.startsWith('seen ')).map((l) => BigInt(l.slice(5)));
+      const positions = seenIn(child);
       if (positions.length > 0) {
         const firstUnseen = all.find((p) => !seen.has(p));
         expect(commitStarts.has(positions[0]!), `run ${run} begins at a commit start`).toBe(true);
@@ -125,5 +134,30 @@ describe('processor checkpoints survive SIGKILL', () => {
     }
     expect(kills).toBeGreaterThan(0);
     expect(all.every((p) => seen.has(p))).toBe(true);
+  });
+});
+
+describe('processor checkpoints across SIGTERM', () => {
+  it('a reactor sent SIGTERM (Emmett then closes its processors) stops without a checkpoint past the events it handled: the next run delivers the rest', async () => {
+    const dir = tempDir();
+    const { all } = await fillCommits(dir);
+    const first = spawnChild(join(import.meta.dirname, 'children', 'projectorRun.ts'), [dir]);
+    await first.waitFor((l) => l === 'ready');
+    await first.waitFor(() => first.lines.length > 300);
+    first.proc.kill('SIGTERM');
+    await exitedAndRead(first);
+    // Emmett's SIGTERM handler keeps the process alive: the run ends by itself, cleanly
+    expect(first.lines.at(-1), first.stderr()).toBe('done');
+    const handled = seenIn(first);
+    expect(handled).toEqual(all.slice(0, handled.length));
+    expect(handled.length).toBeLessThan(all.length);
+    const second = spawnChild(join(import.meta.dirname, 'children', 'projectorRun.ts'), [dir]);
+    await second.waitFor((l) => l === 'done', 120_000);
+    await exitedAndRead(second);
+    const rest = seenIn(second);
+    // at least once: the second run begins at or before the first event the first did not handle, and goes to the end
+    expect(rest.length, 'events delivered to the second run').toBeGreaterThan(0);
+    expect(rest[0]! <= all[handled.length]!, 'the second run begins at or before the first event not handled').toBe(true);
+    expect(rest).toEqual(all.slice(all.indexOf(rest[0]!)));
   });
 });

@@ -40,14 +40,14 @@ export interface EpistemeEventStoreConsumer {
   readonly processors: readonly EpistemeProcessor[];
   reactor<M extends AnyMessage = AnyMessage>(options: EpistemeReactorOptions<M>): EpistemeProcessor;
   projector<E extends AnyEvent = AnyEvent>(options: EpistemeProjectorOptions<E>): EpistemeProcessor;
-  /** Starts every processor from its checkpoint; resolves when all have stopped (stop(), a STOP result, or the head with stopWhen), rejects with the error of a processor whose handler kept failing. */
+  /** Starts every processor from its checkpoint; resolves when all have stopped (stop(), a STOP result, a processor closed, as Emmett does on SIGTERM and SIGINT, or the head with stopWhen), rejects with the error of a processor whose handler kept failing. */
   start(): Promise<void>;
   /** Stops the processors after the commit each is handling; their checkpoints are durable when it resolves. */
   stop(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Thrown inside a run, never out of it: a STOP inside a commit leaves the cursor before that commit. */
+/** Thrown inside a run, never out of it: a STOP inside a commit, or a processor closed under the run, leaves the cursor before that commit. */
 class StoppedInsideCommit extends Error {}
 
 const DEFAULT_BATCH_SIZE = 100;
@@ -96,6 +96,12 @@ export function createConsumer(eventStore: EpistemeEventStore, feedOf: () => Pro
         handler: async (messages) => {
           const fresh = skipUpTo === undefined ? messages : messages.filter((m) => m.metadata.globalPosition > skipUpTo);
           if (fresh.length === 0) return;
+          // closed under the run (Emmett closes processors on SIGTERM and SIGINT): its handle() returns without
+          // handling anything, and the runner would commit the cursor past every commit up to the stop
+          if (!processor.isActive) {
+            stop.abort();
+            throw new StoppedInsideCommit();
+          }
           const outcome = await processor.handle(fresh, context);
           if (outcome?.type !== 'STOP') return;
           stop.abort();

@@ -2,11 +2,14 @@
  * Crash-test child: runs shopping-cart commands through CommandHandler on
  * the adapter (group commit, durability immediate) from 8 concurrent
  * clients until killed, and prints `ack <commandId> <cart> <version>
- * <lastGlobalPosition>` for each command once CommandHandler resolved.
+ * <lastGlobalPosition>` for each command once CommandHandler resolved
+ * (writeLineSync: in the pipe before the next step, so that an
+ * acknowledgement made just before a SIGKILL is still checked).
  * Each command appends 3 events carrying its id (causationId) and part.
  * Args: dir, command id prefix, seed.
  */
 import { isExpectedVersionConflictError } from '@event-driven-io/emmett';
+import { writeLineSync } from '@episteme/wal/testing';
 import { getEpistemeEventStore } from '../../src/index.js';
 import { handleCartCommand, type ShoppingCartEvent } from '../../examples/shoppingCart/shoppingCart.js';
 import { seededRandom } from '../../../wal/test/rng.js';
@@ -30,9 +33,9 @@ async function client(): Promise<void> {
         }) as unknown as ShoppingCartEvent,
     );
     const r = await handleCartCommand(store, cartId, () => events, { retry });
-    process.stdout.write(`ack ${commandId} ${cartId} ${r.nextExpectedStreamVersion} ${r.lastEventGlobalPosition}\n`);
+    writeLineSync(`ack ${commandId} ${cartId} ${r.nextExpectedStreamVersion} ${r.lastEventGlobalPosition}`);
   }
 }
 
-process.stdout.write('ready\n');
+writeLineSync('ready');
 await Promise.all(Array.from({ length: 8 }, () => client()));
