@@ -106,7 +106,12 @@ export class ProjectionRuntime {
     for (;;) {
       if (signal?.aborted) return false;
       const batch = log.readMany(pos, this.deps.batchSize);
-      if (batch.length === 0) break;
+      if (batch.length === 0) {
+        // a log read over the network (a NatsLog) may still be fetching what lies below its head
+        if (pos >= log.head) break;
+        await log.waitBeyond(pos, signal);
+        continue;
+      }
       state = this.applyAll(state, batch);
       pos = batch[batch.length - 1]!.next;
       done += batch.length;
