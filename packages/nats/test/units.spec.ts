@@ -98,6 +98,8 @@ describe('errors', () => {
     expect(isTransient(named('JetStreamNotEnabled', 'jetstream is not enabled'))).toBe(true);
     expect(isTransient(named('TimeoutError', 'timeout'))).toBe(true);
     expect(isTransient(new Error('no suitable peers for placement'))).toBe(true);
+    // a stream's API during an election (seen from getMessage while the relay read its resume point)
+    expect(isTransient(named('JetStreamApiError', 'JetStream system temporarily unavailable'))).toBe(true);
     expect(isTransient(new Error('wrong last sequence: 5'))).toBe(false);
     expect(isTransient(new Error('stream name already in use with a different configuration'))).toBe(false);
     expect(isTransient('no responders')).toBe(false);
