@@ -27,7 +27,7 @@ export interface LaneOwner {
 /** The most messages one fetch asks for: a pull request's round trip is paid once per batch. */
 const FETCH_MAX = 1024;
 /** A fetch at the stream's end waits this long for new messages before the next one asks again. */
-const FETCH_EXPIRES_MS = 5_000;
+const FETCH_EXPIRES_MS = 2_000;
 
 /**
  * The records of a stream from one start position onwards, fetched ahead
