@@ -128,7 +128,8 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
     while (!stopping) {
       const batch = log.readMany(done, batchSize, readOptions);
       if (batch.length === 0) {
-        if (options.stopAtHead) break;
+        // below the head, a log read over the network (a NatsLog) is still fetching: wait for it
+        if (options.stopAtHead && done >= log.head) break;
         startCommit();
         await log.waitBeyond(done, stop.signal);
         continue;

@@ -11,7 +11,7 @@ export function isTransient(error: unknown): boolean {
   const name = error.name;
   if (name === 'JetStreamNotEnabled' || name === 'NoRespondersError' || name === 'TimeoutError' || name === 'RequestError' || name === 'DrainingConnectionError' || name === 'LeaderlessAnswerError') return true;
   const text = `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}`;
-  return /no responders|timeout|timed out|no suitable peers|leader|jetstream is not enabled|insufficient resources|disconnect|connection closed|heartbeat|consumer deleted|consumer not found|503/i.test(text);
+  return /no responders|timeout|timed out|no suitable peers|leader|jetstream is not enabled|temporarily unavailable|insufficient resources|disconnect|connection closed|heartbeat|consumer deleted|consumer not found|503/i.test(text);
 }
 
 export interface RetryOptions {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runConsumer } from '@episteme/consumers';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { LogRecord } from '@episteme/wal';
 import { NatsLog, natsRegistry, runRelay } from '../src/index.js';
 import { positionAfter } from '../src/log/positions.js';
@@ -82,6 +83,83 @@ describe.skipIf(skipReason !== undefined)('the log interface over a JetStream st
       expect((await runRelay(journal, { servers: cluster().servers, stream: 'retained' })).shipped).toBe(10);
     } finally {
       await later.close();
+    }
+  }, CLUSTER_TEST_TIMEOUT);
+
+  it('a stream larger than the read-ahead window: every record once, in order, byte for byte, with no more than a window held per reader', async () => {
+    const journal = await journalWith(2000);
+    await runRelay(journal, { servers: cluster().servers, stream: 'windowed' });
+    const window = 100;
+    const log = await NatsLog.open({ servers: cluster().servers, stream: 'windowed', readAheadRecords: window, readAheadBytes: 16 * 1024 });
+    try {
+      expect(log.held.records).toBeLessThanOrEqual(window); // open fetched the first window, not the stream
+      const registry = natsRegistry(log, { logger: quiet, autoCleanup: false });
+      registry.register('copy');
+      const seen: Buffer[] = [];
+      let mostHeld = 0;
+      const result = await runConsumer(registry, 'copy', {
+        handler: (r) => {
+          seen.push(Buffer.from(r.payload));
+          mostHeld = Math.max(mostHeld, log.held.records);
+        },
+        stopAtHead: true,
+        batchSize: 64,
+      });
+      expect(result.cursor).toBe(positionAfter(2000));
+      const payloads: Buffer[] = [];
+      for await (const r of journal.readFrom(0)) payloads.push(Buffer.from(r.payload));
+      expect(seen).toEqual(payloads);
+      // a lane per reader position (the first window's, and the consumer's from its cursor), each within its window
+      expect(log.held.lanes).toBeLessThanOrEqual(2);
+      expect(mostHeld).toBeLessThanOrEqual(2 * window);
+      // a second reader from 0 after the first reached the end: fetched again, not kept
+      let count = 0;
+      let next = 0;
+      for await (const r of log.readFrom(0)) {
+        expect(r.offset).toBe(next);
+        next = r.next;
+        count++;
+      }
+      expect(count).toBe(2000);
+    } finally {
+      await log.close();
+    }
+  }, CLUSTER_TEST_TIMEOUT);
+
+  it('a purge under a reader (by another machine, or by hand) is reported as deleted history, never skipped over', async () => {
+    const journal = await journalWith(1000);
+    await runRelay(journal, { servers: cluster().servers, stream: 'purged_under' });
+    const log = await NatsLog.open({ servers: cluster().servers, stream: 'purged_under', readAheadRecords: 32 });
+    try {
+      const registry = natsRegistry(log, { logger: quiet, autoCleanup: false });
+      registry.register('slow');
+      const seen: number[] = [];
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (release = r));
+      const run = runConsumer(registry, 'slow', {
+        handler: async (r) => {
+          seen.push(r.next);
+          if (seen.length === 100) await gate;
+        },
+        stopAtHead: true,
+        batchSize: 16,
+      });
+      while (seen.length < 100) await new Promise((r) => setTimeout(r, 20));
+      await (await jetstreamManager(nc())).streams.purge('purged_under', { seq: 600 });
+      release();
+      const result = await run;
+      expect(result.state).toBe('failed');
+      expect(result.error).toMatchObject({ code: 'NATS_HISTORY_DELETED' });
+      // what it saw is the stream from its start without a gap, and ends before the purged sequences
+      expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => positionAfter(i + 1)));
+      expect(seen.length).toBeLessThan(600);
+      expect(log.earliest).toBe(positionAfter(599));
+      expect(() => log.readMany(seen[seen.length - 1]!, 1)).toThrow(expect.objectContaining({ code: 'NATS_HISTORY_DELETED' }));
+      // a reader from the first retained record goes on
+      await log.waitBeyond(positionAfter(599));
+      expect(log.readMany(positionAfter(599), 10)[0]).toMatchObject({ offset: positionAfter(599), next: positionAfter(600) });
+    } finally {
+      await log.close();
     }
   }, CLUSTER_TEST_TIMEOUT);
 
@@ -183,3 +261,4 @@ describe.skipIf(skipReason !== undefined)('the log interface over a JetStream st
     }
   }, CLUSTER_TEST_TIMEOUT);
 });
+

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { headers } from '@nats-io/transport-node';
 import { isEpistemeError } from '@episteme/wal';
-import { isNatsClusterError, NatsClusterError, NatsErrorCodes, positionAfter } from '../src/index.js';
+import { isNatsClusterError, NatsClusterError, NatsErrorCodes, NatsLog, positionAfter } from '../src/index.js';
 import { RecordBuffer } from '../src/log/recordBuffer.js';
 import { relayedPositions } from '../src/messageHeaders.js';
 import { parseAck, WRONG_LAST_SEQUENCE } from '../src/publishWindow.js';
@@ -52,12 +52,23 @@ describe('RecordBuffer: positions over stream sequences', () => {
     expect(b.indexAt(positionAfter(7))).toBe(-1); // inside the record that spans the deleted ones
     expect(b.indexAtOrBefore(positionAfter(8))).toBe(2);
     expect(b.at(0)!.blake3).toHaveLength(32);
+    expect(b.bytes).toBe(3);
     b.dropBelow(positionAfter(5));
     expect(b.earliest).toBe(positionAfter(5));
     expect(b.size).toBe(2);
+    expect(b.bytes).toBe(2);
     b.dropBelow(positionAfter(20));
     expect(b.size).toBe(0);
+    expect(b.bytes).toBe(0);
     expect(b.earliest).toBe(positionAfter(20));
+  });
+});
+
+describe('NatsLog options', () => {
+  it('a read-ahead window that is not a positive integer: NATS_INVALID_ARGUMENT before any connection', async () => {
+    for (const bad of [{ readAheadRecords: 0 }, { readAheadRecords: 1.5 }, { readAheadBytes: -1 }, { readAheadBytes: '8MB' as unknown as number }]) {
+      await expect(NatsLog.open({ servers: ['nats://127.0.0.1:1'], stream: 's', ...bad })).rejects.toMatchObject({ code: 'NATS_INVALID_ARGUMENT' });
+    }
   });
 });
 
@@ -89,6 +100,8 @@ describe('errors', () => {
     expect(isTransient(named('JetStreamNotEnabled', 'jetstream is not enabled'))).toBe(true);
     expect(isTransient(named('TimeoutError', 'timeout'))).toBe(true);
     expect(isTransient(new Error('no suitable peers for placement'))).toBe(true);
+    // a stream's API during an election (seen from getMessage while the relay read its resume point)
+    expect(isTransient(named('JetStreamApiError', 'JetStream system temporarily unavailable'))).toBe(true);
     expect(isTransient(new Error('wrong last sequence: 5'))).toBe(false);
     expect(isTransient(new Error('stream name already in use with a different configuration'))).toBe(false);
     expect(isTransient('no responders')).toBe(false);

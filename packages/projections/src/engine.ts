@@ -272,7 +272,12 @@ export class ProjectionEngine {
       const attempt = forceRebuild ? ({ resumed: false, reason: 'requested', detail: 'rebuild requested' } as const) : rt.tryResume();
       if (attempt.resumed) {
         const eventsBefore = rt.events;
-        while (!signal.aborted && rt.catchUpBatch() > 0) await new Promise((r) => setImmediate(r));
+        while (!signal.aborted) {
+          if (rt.catchUpBatch() > 0) await new Promise((r) => setImmediate(r));
+          // a log read over the network (a NatsLog) may still be fetching what lies below its head
+          else if (rt.checkpoint < this.options.log.head) await this.options.log.waitBeyond(rt.checkpoint, signal);
+          else break;
+        }
         await this.maybeSnapshot(rt, true);
         if (signal.aborted) return abortedReport(rt, `while catching up (resumed, saved at checkpoint ${rt.checkpoint})`, started);
         return { name: rt.name, mode: 'resumed', checkpoint: rt.checkpoint, events: rt.events - eventsBefore, durationMs: performance.now() - started };

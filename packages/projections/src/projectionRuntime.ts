@@ -109,7 +109,12 @@ export class ProjectionRuntime {
       if (signal?.aborted) return false;
       // transient: each batch is applied before the next read, and apply and decode may keep no bytes (projections.md)
       const batch = log.readMany(pos, this.deps.batchSize, TRANSIENT);
-      if (batch.length === 0) break;
+      if (batch.length === 0) {
+        // a log read over the network (a NatsLog) may still be fetching what lies below its head
+        if (pos >= log.head) break;
+        await log.waitBeyond(pos, signal);
+        continue;
+      }
       state = this.applyAll(state, batch);
       pos = batch[batch.length - 1]!.next;
       done += batch.length;

@@ -4,12 +4,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connectCluster, type NatsConnectOptions } from '../connection.js';
 import { NatsClusterError, NatsErrorCodes } from '../errors.js';
 import { jetStreamHandles, type JetStreamHandles } from '../handles.js';
-import { checkStreamName, streamInfoOrUndefined } from '../streamLayout.js';
-import { retryTransient } from '../transient.js';
+import { checkStreamName, streamInfoOrUndefined, leaderStreamInfo } from '../streamLayout.js';
+import { isTransient, retryTransient } from '../transient.js';
 import { KvCursorStore } from './kvCursorStore.js';
-import { positionAfter, seqBefore } from './positions.js';
-import { RecordBuffer } from './recordBuffer.js';
-import { StreamFollower } from './streamFollower.js';
+import { POSITION_SCALE, positionAfter, seqBefore } from './positions.js';
+import type { LaneOwner, WindowLimits } from './readAheadLane.js';
+import { ReadLanes } from './readLanes.js';
 
 export interface NatsLogOptions extends Partial<NatsConnectOptions> {
   /** The stream to read (a relay's, or any stream: each message is one record). */
@@ -22,22 +22,34 @@ export interface NatsLogOptions extends Partial<NatsConnectOptions> {
   replicas?: number;
   /** Milliseconds the cluster may stay unavailable at open before NATS_UNAVAILABLE (default 60 s). */
   deadlineMs?: number;
+  /** Records fetched ahead of a reader, at most (default 8192): a window per reader position, up to 4 held at once. */
+  readAheadRecords?: number;
+  /** Payload bytes fetched ahead of a reader, about (default 8 MiB; one fetch may pass it by a message or so). */
+  readAheadBytes?: number;
 }
 
 const READ_BATCH = 256;
+/** How often the stream's first and last sequences are asked for: `head` and `earliest` for readers not at the end. */
+const BOUNDS_POLL_MS = 1_000;
 
 /**
  * The log interface over a JetStream stream, for the consumers and
  * projections packages on another machine than the writer's. A record's
  * `next` is its stream sequence times 65536 (positions.ts: room for the
- * global positions of a commit's events; position 0 lies before the first message);
- * the handle keeps the stream's retained records in memory, fetched by an
- * ordered consumer and followed as they arrive, so `head` is what this
- * reader has seen. Retention purges the stream below a position (never its
- * last message: a relay resumes from it); what was purged is reported as
- * deleted history (OffsetOutOfRange below `earliest`), never read over.
- * Cursors live in a replicated KV bucket (`cursors`), with
- * compare-and-set fencing between runners.
+ * global positions of a commit's events; position 0 lies before the first
+ * message). The handle does not hold the stream: each position readers
+ * read from gets a lane that fetches the records after it with an ordered
+ * consumer, a bounded window ahead of its reader (readAheadLane.ts), so a
+ * reader of millions of records needs the memory of a window, not of the
+ * stream. `readMany` is synchronous, as the log interface is: where the
+ * records a reader asks for are still on their way it returns none below
+ * the head, and `waitBeyond` resolves once they are here. `head` and
+ * `earliest` follow the stream (what its lanes see, and a poll of the
+ * stream's state each second). Retention purges the stream below a position
+ * (never its last message: a relay resumes from it); what was purged, before
+ * or after a lane fetched it, is reported as deleted history
+ * (NATS_HISTORY_DELETED below `earliest`), never read over. Cursors live in a
+ * replicated KV bucket (`cursors`), with compare-and-set fencing between runners.
  */
 export class NatsLog implements LogReader, Retention {
   readonly location: string;
@@ -50,29 +62,44 @@ export class NatsLog implements LogReader, Retention {
    * refused under an embedded store.
    */
   readonly purgeable: boolean;
-  private readonly buffer: RecordBuffer;
-  private readonly follower: StreamFollower;
+  private readonly lanes: ReadLanes;
   private readonly handles: JetStreamHandles;
   private readonly ownsConnection: boolean;
   private readonly stream: string;
+  /** The stream's last sequence as far as this handle knows (what its lanes saw, or the last poll). */
+  private lastSeq: number;
+  private earliestPosition: number;
   private waiters = new Set<() => void>();
   private purges: Promise<unknown> = Promise.resolve();
+  private poll: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private failure: unknown;
   private closed = false;
 
-  private constructor(parts: { stream: string; handles: JetStreamHandles; cursors: KvCursorStore; buffer: RecordBuffer; ownsConnection: boolean; purgeable: boolean }) {
+  private constructor(parts: { stream: string; handles: JetStreamHandles; cursors: KvCursorStore; ownsConnection: boolean; purgeable: boolean; firstSeq: number; lastSeq: number; limits: WindowLimits }) {
     this.stream = parts.stream;
     this.purgeable = parts.purgeable;
     this.location = `nats:${parts.stream}`;
     this.handles = parts.handles;
     this.cursors = parts.cursors;
-    this.buffer = parts.buffer;
     this.ownsConnection = parts.ownsConnection;
-    this.follower = new StreamFollower(parts.handles, parts.stream, parts.buffer, () => this.wake());
+    this.lastSeq = parts.lastSeq;
+    this.earliestPosition = positionAfter(Math.max(0, parts.firstSeq - 1));
+    const owner: LaneOwner = {
+      changed: () => this.wake(),
+      sawSeq: (seq) => {
+        if (seq > this.lastSeq) this.lastSeq = seq;
+      },
+      firstSeqNow: () => this.pollBounds().then(() => seqBefore(this.earliestPosition) + 1),
+      earliest: () => this.earliestPosition,
+    };
+    this.lanes = new ReadLanes(parts.handles, parts.stream, parts.limits, owner);
   }
 
-  /** Opens the stream (which must exist) and resolves once this reader holds every message it had at the open. */
+  /** Opens the stream (which must exist) and resolves once the first window of records from the earliest retained one is here. */
   static async open(options: NatsLogOptions): Promise<NatsLog> {
     const stream = checkStreamName(options.stream);
+    const limits = windowLimits(options);
     const deadlineMs = options.deadlineMs ?? 60_000;
     const nc = options.connection ?? (await connectCluster({ ...options, servers: options.servers ?? [] }));
     try {
@@ -82,12 +109,11 @@ export class NatsLog implements LogReader, Retention {
       const bucket = options.cursorBucket ?? `episteme-cursors-${stream}`;
       const kv = await retryTransient(() => new Kvm(handles.js).create(bucket, { replicas: options.replicas ?? 3, history: 1 }), { what: `cursor bucket ${bucket}`, deadlineMs });
       const cursors = await KvCursorStore.open(kv, bucket, handles);
-      const buffer = new RecordBuffer();
-      buffer.reset(positionAfter(Math.max(0, info.state.first_seq - 1)));
       const purgeable = (info.config.subjects ?? []).every((subject) => !subject.includes('*') && !subject.includes('>'));
-      const log = new NatsLog({ stream, handles, cursors, buffer, ownsConnection: options.connection === undefined, purgeable });
-      log.follower.start();
-      await log.caughtUpTo(info.state.last_seq);
+      const log = new NatsLog({ stream, handles, cursors, ownsConnection: options.connection === undefined, purgeable, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq, limits });
+      await log.firstWindow();
+      log.poll = setInterval(() => void log.pollBounds().catch(() => undefined), BOUNDS_POLL_MS);
+      log.poll.unref();
       return log;
     } catch (error) {
       if (options.connection === undefined) await nc.close().catch(() => undefined);
@@ -96,24 +122,34 @@ export class NatsLog implements LogReader, Retention {
   }
 
   get head(): number {
-    return this.buffer.head;
+    return positionAfter(this.lastSeq);
   }
 
   get earliest(): number {
-    return this.buffer.earliest;
+    return this.earliestPosition;
   }
 
   read(offset: number): LogRecord | undefined {
     return this.readMany(offset, 1)[0];
   }
 
+  /** Up to `maxRecords` records from `offset` that are here now: none at the head, nor below it while the lane from `offset` is fetching (`waitBeyond`). */
   readMany(offset: number, maxRecords: number): LogRecord[] {
     this.checkOpen();
     checkPosition(offset);
     if (!Number.isSafeInteger(maxRecords) || maxRecords < 0) throw new InvalidArgumentError(`maxRecords must be a non-negative integer, not ${String(maxRecords)}`);
-    if (offset === this.head) return [];
-    const index = this.indexOf(offset);
-    return this.buffer.slice(index, maxRecords);
+    this.checkBoundary(offset);
+    if (offset === this.head || maxRecords === 0) return [];
+    const lane = this.lanes.find(offset);
+    if (lane === undefined) {
+      this.lanes.ensure(offset);
+      return [];
+    }
+    lane.noteRead(offset);
+    if (offset === lane.end) return [];
+    const index = lane.buffer.indexAt(offset);
+    if (index < 0) throw new NotRecordBoundaryError(offset); // inside a record that spans messages deleted by hand
+    return lane.buffer.slice(index, maxRecords);
   }
 
   async *readFrom(offset: number, options: ReadFromOptions = {}): AsyncGenerator<LogRecord, void, undefined> {
@@ -123,7 +159,7 @@ export class NatsLog implements LogReader, Retention {
       if (options.signal?.aborted) return;
       const batch = this.readMany(position, READ_BATCH);
       if (batch.length === 0) {
-        if (!options.follow) return;
+        if (!options.follow && position >= this.head) return;
         await this.waitBeyond(position, options.signal);
         continue;
       }
@@ -134,10 +170,11 @@ export class NatsLog implements LogReader, Retention {
     }
   }
 
+  /** Resolves once a record at or after `offset` is here to read (or was purged: then readMany says so), or on abort or close. */
   waitBeyond(offset: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       const check = (): void => {
-        if (this.head > offset || this.closed || signal?.aborted || this.follower.failure !== undefined) {
+        if (this.closed || signal?.aborted || this.failure !== undefined || this.lanes.failure !== undefined || offset < this.earliest || this.readable(offset)) {
           this.waiters.delete(check);
           signal?.removeEventListener('abort', check);
           resolve();
@@ -154,24 +191,29 @@ export class NatsLog implements LogReader, Retention {
     checkPosition(offset);
     if (offset >= this.head) return this.head;
     if (offset < this.earliest) return -1;
-    return this.buffer.at(this.buffer.indexAtOrBefore(offset))!.offset;
+    const lane = this.lanes.find(offset);
+    if (lane !== undefined && offset < lane.end) return lane.buffer.at(lane.buffer.indexAtOrBefore(offset))!.offset;
+    return positionAfter(seqBefore(offset));
   }
 
+  /** The stream sequences in [from, to): the records, unless messages in between were deleted by hand (they count). */
   countRecords(from: number, to: number = this.head): number {
     this.checkOpen();
     checkPosition(from);
     checkPosition(to);
     if (from > to) throw new InvalidArgumentError(`countRecords needs from <= to, not from ${from} and to ${to}`);
-    const end = to === this.head ? this.buffer.size : this.indexOf(to);
-    return end - (from === this.head ? this.buffer.size : this.indexOf(from));
+    this.checkBoundary(from);
+    this.checkBoundary(to);
+    return seqBefore(to) - seqBefore(from);
   }
 
-  /** The follower keeps this handle current; a failure that stopped it is thrown here. */
+  /** Asks the stream for its bounds now (the answer arrives in the background: the poll keeps them current anyway). */
   refresh(): void {
     this.checkOpen();
+    void this.pollBounds().catch(() => undefined);
   }
 
-  /** The cluster acknowledged what this reader holds: nothing to sync from here. */
+  /** The cluster acknowledged what this reader reads: nothing to sync from here. */
   async makeDurable(): Promise<void> {
     this.checkOpen();
   }
@@ -184,47 +226,109 @@ export class NatsLog implements LogReader, Retention {
   deleteBelow(offset: number): string[] {
     this.checkOpen();
     if (!this.purgeable) return [];
-    const below = Math.min(offset, this.buffer.lastStart); // the last message stays
+    const below = Math.min(positionAfter(seqBefore(offset)), positionAfter(Math.max(0, this.lastSeq - 1))); // the last message stays
     if (below <= this.earliest) return [];
     const from = seqBefore(this.earliest) + 1;
     const to = seqBefore(below);
-    this.buffer.dropBelow(below);
+    this.notePurge(to + 1);
     this.purges = this.purges.then(() =>
       retryTransient(() => this.handles.jsm.streams.purge(this.stream, { seq: to + 1 }), { what: `purging stream ${this.stream}` }).catch(() => undefined),
     );
     return [`${this.stream} sequences ${from}..${to}`];
   }
 
-  /** Stops following, waits for queued cursor writes and purges, closes the connection this opened. */
+  /** Stops the lanes and the poll, waits for queued cursor writes and purges, closes the connection this opened. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.poll);
     this.wake();
-    await this.follower.close();
+    await this.lanes.close();
+    await this.polling?.catch(() => undefined);
     await this.cursors.flush().catch(() => undefined);
     await this.purges;
     this.cursors.close();
     if (this.ownsConnection) await this.handles.nc.close();
   }
 
-  private async caughtUpTo(lastSeq: number): Promise<void> {
-    while (this.head < positionAfter(lastSeq) && this.follower.failure === undefined) await this.waitBeyond(this.head);
-    if (this.follower.failure !== undefined) throw this.follower.failure;
+  /** What the handle holds now: its read-ahead lanes, and their records and payload bytes (the memory the read side needs). */
+  get held(): { lanes: number; records: number; bytes: number } {
+    return this.lanes.held();
   }
 
-  private indexOf(position: number): number {
+  /** A lane from the earliest record, filled up to its window or the head: a reader from there finds records at once. */
+  private async firstWindow(): Promise<void> {
+    const lane = this.lanes.ensure(this.earliest);
+    const head = this.head;
+    while (lane.end < head && !lane.full && lane.failure === undefined && this.earliest <= lane.end) await new Promise<void>((resolve) => this.waitForChange(resolve));
+    if (lane.failure !== undefined) throw lane.failure;
+  }
+
+  private waitForChange(resolve: () => void): void {
+    const once = (): void => {
+      this.waiters.delete(once);
+      resolve();
+    };
+    this.waiters.add(once);
+  }
+
+  /** Whether a record at or after `offset` is in a lane; asks for a lane from `offset` when none covers it. */
+  private readable(offset: number): boolean {
+    if (offset > this.head) return false;
+    const lane = this.lanes.find(offset);
+    if (lane === undefined) {
+      if (offset % POSITION_SCALE === 0) this.lanes.ensure(offset);
+      return false;
+    }
+    return lane.end > offset;
+  }
+
+  /** Reads the stream's first and last sequences (one request at a time). */
+  private pollBounds(): Promise<void> {
+    this.polling ??= (async () => {
+      try {
+        const info = await leaderStreamInfo(this.handles.jsm, this.stream);
+        if (info.state.last_seq > this.lastSeq) this.lastSeq = info.state.last_seq;
+        this.notePurge(info.state.first_seq);
+        this.lanes.closeAbandoned();
+        this.wake();
+      } catch (error) {
+        if (!isTransient(error) && !this.closed) {
+          this.failure ??= error;
+          this.wake();
+        }
+        throw error;
+      } finally {
+        this.polling = undefined;
+      }
+    })();
+    return this.polling;
+  }
+
+  /** The stream's first retained sequence is `firstSeq`: what lies below it is deleted history, also in the lanes. */
+  private notePurge(firstSeq: number): void {
+    const earliest = positionAfter(Math.max(0, firstSeq - 1));
+    if (earliest <= this.earliestPosition) return;
+    this.earliestPosition = earliest;
+    if (firstSeq - 1 > this.lastSeq) this.lastSeq = firstSeq - 1;
+    this.lanes.dropBelow(earliest);
+    this.wake();
+  }
+
+  /** A position readers may name: a record boundary (a multiple of the scale) within [earliest, head]. */
+  private checkBoundary(position: number): void {
     if (position < this.earliest) {
       throw new NatsClusterError(NatsErrorCodes.HistoryDeleted, `stream ${this.stream}: position ${position} was purged (the first retained record starts at ${this.earliest})`);
     }
     if (position > this.head) throw new OffsetOutOfRangeError(position, this.earliest, this.head);
-    const index = this.buffer.indexAt(position);
-    if (index < 0) throw new NotRecordBoundaryError(position);
-    return index;
+    if (position % POSITION_SCALE !== 0) throw new NotRecordBoundaryError(position);
   }
 
   private checkOpen(): void {
     if (this.closed) throw new ClosedError();
-    if (this.follower.failure !== undefined) throw this.follower.failure;
+    if (this.failure !== undefined) throw this.failure;
+    const laneFailure = this.lanes.failure;
+    if (laneFailure !== undefined) throw laneFailure;
   }
 
   private wake(): void {
@@ -234,4 +338,13 @@ export class NatsLog implements LogReader, Retention {
 
 function checkPosition(position: number): void {
   if (!Number.isSafeInteger(position) || position < 0) throw new InvalidArgumentError(`a position is a non-negative integer, not ${String(position)}`);
+}
+
+function windowLimits(options: NatsLogOptions): WindowLimits {
+  const limit = (name: string, value: unknown, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new NatsClusterError(NatsErrorCodes.InvalidArgument, `${name} must be a positive integer, not ${String(value)}`);
+    return value;
+  };
+  return { records: limit('readAheadRecords', options.readAheadRecords, 8192), bytes: limit('readAheadBytes', options.readAheadBytes, 8 * 1024 * 1024) };
 }

@@ -3,7 +3,7 @@ import { checksums } from '@episteme/wal/internals';
 import { positionAfter } from './positions.js';
 
 /**
- * The records of a stream held by one reader, in sequence order. Positions
+ * Consecutive records of a stream held by one read-ahead lane, in sequence order. Positions
  * are contiguous over the stream's sequences: the record of sequence `s`
  * ends at `positionAfter(s)` (`next`) and starts where the record before it
  * ended, so position 0 is before the stream's first message and a deleted
@@ -13,6 +13,7 @@ export class RecordBuffer {
   private records: LogRecord[] = [];
   /** Where the first held record starts (the head when none is held). */
   private start = 0;
+  private heldBytes = 0;
 
   /** The position after the last held record. */
   get head(): number {
@@ -33,16 +34,23 @@ export class RecordBuffer {
     return this.records.length;
   }
 
+  /** The payload bytes held. */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
   /** Starts empty at `position` (the stream's first retained sequence minus one). */
   reset(position: number): void {
     this.records = [];
     this.start = position;
+    this.heldBytes = 0;
   }
 
   /** Adds the message of sequence `seq` after the last one. */
   push(seq: number, payload: Uint8Array): LogRecord {
     const record: LogRecord = { offset: this.head, next: positionAfter(seq), payload, blake3: blake3Of(payload) };
     this.records.push(record);
+    this.heldBytes += payload.length;
     return record;
   }
 
@@ -80,12 +88,12 @@ export class RecordBuffer {
     if (position <= this.start) return;
     const keep = this.records.findIndex((r) => r.offset >= position);
     if (keep < 0) {
-      this.start = Math.max(position, this.head);
-      this.records = [];
-    } else {
-      this.records = this.records.slice(keep);
-      this.start = this.records[0]!.offset;
+      this.reset(Math.max(position, this.head));
+      return;
     }
+    for (let i = 0; i < keep; i++) this.heldBytes -= this.records[i]!.payload.length;
+    this.records = this.records.slice(keep);
+    this.start = this.records[0]!.offset;
   }
 }
 

@@ -70,13 +70,18 @@ export interface LogReader {
    */
   readonly truncatedAt: number | undefined;
 
-  /** The record at `offset`, or undefined at the head. */
+  /** The record at `offset`, or undefined at the head (and where readMany returns none). */
   read(offset: number): LogRecord | undefined;
-  /** Up to `maxRecords` records from `offset`, without waiting (empty at the head; may be fewer before it). */
+  /**
+   * Up to `maxRecords` records from `offset`, without waiting: empty at the
+   * head, and on a log read over the network (a NatsLog) also below it while
+   * the records from `offset` are on their way; `waitBeyond(offset)` resolves
+   * once they are here. A journal returns none only at the head.
+   */
   readMany(offset: number, maxRecords: number, options?: ReadManyOptions): LogRecord[];
   /** Records from `offset` in order; with `follow`, waits at the head until `signal` aborts. */
   readFrom(offset: number, options?: ReadFromOptions): AsyncGenerator<LogRecord, void, undefined>;
-  /** Resolves once a record exists at or after `offset` (the head moved past it), or on abort. */
+  /** Resolves once a record at or after `offset` can be read (the head moved past it, and a log read over the network fetched it), or on abort. */
   waitBeyond(offset: number, signal?: AbortSignal): Promise<void>;
   /**
    * The last record boundary at or before `offset` (the head when `offset`

@@ -1,4 +1,5 @@
 import { runConsumer } from '@episteme/consumers';
+import { InMemorySnapshotStore, ProjectionEngine } from '@episteme/projections';
 import { ClusterEventStore, connectCluster, NatsLog, natsRegistry, runRelay } from '@episteme/nats';
 import { natsServerCommand, streamLeader, TestCluster } from '@episteme/nats/testing';
 import { openEventStore as openLocal } from '@episteme/store';
@@ -12,15 +13,17 @@ import type { BenchContext, Mode } from '../lib/types.js';
 
 /**
  * Episteme on a 3-node NATS JetStream cluster on loopback (issue 26): the
- * relay's records/s against the raw pipelined publish rate of the same
- * messages to the same cluster in the same run (goal >= 0.8), the read
- * side's catch-up (a consumer over a NatsLog), and the cluster store's
- * appendToStream (R1 and R3; 1 appender awaited, 64 concurrent on 64
- * streams) beside the embedded store's. The servers and this process share
- * the machine's cores: read the ratios. Runs only where nats-server is
- * installed (Debian: apt-get install -y nats-server).
+ * relay's records/s and MB/s against the raw pipelined publish rate of the
+ * same messages to the same cluster in the same run (goal >= 0.8), the read
+ * side's catch-up of a new machine (a consumer, and a projection rebuilt
+ * from 0, over a NatsLog: events/s), the cluster store's appendToStream (R1
+ * and R3; 1 appender awaited, 64 concurrent on 64 streams) beside the
+ * embedded store's, and the time from a stream leader's SIGKILL to the next
+ * acknowledged append. The servers and this process share the machine's
+ * cores: read the ratios. Runs only where nats-server is installed (Debian:
+ * apt-get install -y nats-server).
  */
-export const name = 'nats';
+export const name = 'cluster';
 
 const PAYLOAD = 256;
 const GOAL_RATIO = 0.8;
@@ -32,15 +35,15 @@ const SIZES: Record<Mode, { records: number; appends: number }> = {
 
 export async function run(ctx: BenchContext): Promise<void> {
   if (natsServerCommand() === undefined) {
-    ctx.report({ title: 'nats: skipped', notes: ['nats-server is not installed (Debian: apt-get install -y nats-server)'], columns: ['row'], rows: [] });
+    ctx.report({ title: 'cluster: skipped', notes: ['nats-server is not installed (Debian: apt-get install -y nats-server)'], columns: ['row'], rows: [] });
     return;
   }
   const size = SIZES[ctx.mode];
   const cluster = await TestCluster.start({ readyTimeoutMs: 60_000 });
   try {
-    const dir = ctx.tempDir('episteme-bench-nats-');
+    const dir = ctx.tempDir('episteme-bench-cluster-');
     const journal = await Journal.open({ dir, durability: 'none' });
-    const payload = Buffer.alloc(PAYLOAD, 0x61);
+    const payload = jsonEvent(PAYLOAD);
     for (let i = 0; i < size.records; i += 4096) {
       await journal.appendBatch(Array.from({ length: Math.min(4096, size.records - i) }, () => payload));
     }
@@ -78,7 +81,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     const mbps = (n: number, ms: number): number => Number(((n * PAYLOAD) / 1e6 / (ms / 1000)).toFixed(2));
     const relayRatio = rawMs / relayMs;
     ctx.report({
-      title: 'nats: relay into an R3 stream, records/s',
+      title: 'cluster: relay into an R3 stream, records/s',
       notes: [`${size.records} records of ${PAYLOAD} B; goal: relay >= ${GOAL_RATIO} of the raw pipelined publish rate; load average ${loadAvg1().toFixed(1)}`],
       columns: ['row', 'records/s', 'MB/s', 'ratio', 'goal met'],
       rows: [
@@ -87,25 +90,45 @@ export async function run(ctx: BenchContext): Promise<void> {
       ],
     });
 
-    // the read side: open (fetch every message into the handle) and a consumer's catch-up over it
+    // the read side on a new machine: open, then a consumer from position 0 (cursor in the KV bucket), then a projection rebuilt from 0
     const openStart = performance.now();
     const log = await NatsLog.open({ connection: nc, stream: 'bench_relay' });
     const openMs = performance.now() - openStart;
     const registry = natsRegistry(log, { autoCleanup: false, logger: { warn: (m) => ctx.log(m) } });
     registry.register('bench');
     let handled = 0;
+    let mostHeld = 0;
     const runStart = performance.now();
-    await runConsumer(registry, 'bench', { handler: () => void handled++, stopAtHead: true, commitEveryRecords: 10_000 });
+    await runConsumer(registry, 'bench', {
+      handler: () => {
+        if (++handled % 4096 === 0) mostHeld = Math.max(mostHeld, log.held.bytes);
+      },
+      stopAtHead: true,
+      commitEveryRecords: 10_000,
+    });
     const runMs = performance.now() - runStart;
-    await log.close();
     if (handled !== size.records) throw new Error(`the consumer handled ${handled} of ${size.records} records`);
+    const engine = new ProjectionEngine({ log, store: new InMemorySnapshotStore(), logger: { warn: (m) => ctx.log(m) } });
+    engine.register({ name: 'count', version: 1, initialState: () => ({ events: 0 }), apply: (state: { events: number }) => ((state.events += 1), state) });
+    const foldStart = performance.now();
+    await engine.start({ follow: false });
+    const foldMs = performance.now() - foldStart;
+    const folded = engine.query<{ events: number }>('count').state.events;
+    await engine.stop();
+    await log.close();
+    if (folded !== size.records) throw new Error(`the projection folded ${folded} of ${size.records} events`);
     ctx.report({
-      title: 'nats: read side, records/s',
-      columns: ['row', 'records/s'],
+      title: 'cluster: read side, catch-up of a new machine, events/s',
+      notes: [
+        `one event per record; the NatsLog fetches a bounded window ahead of each reader (8192 records or 8 MiB): at most ${(mostHeld / 1e6).toFixed(1)} MB of payloads held during the consumer's catch-up`,
+        `load average ${loadAvg1().toFixed(1)}`,
+      ],
+      columns: ['row', 'events/s'],
       rows: [
-        ['NatsLog.open: every message fetched (ordered consumer)', rate(size.records, openMs)],
-        ['runConsumer over the NatsLog (cursor in the KV bucket every 10,000)', rate(size.records, runMs)],
+        ['NatsLog.open (its first window fetched)', rate(Math.min(size.records, 8192), openMs)],
+        ['runConsumer from position 0 over the NatsLog (cursor in the KV bucket every 10,000)', rate(size.records, runMs)],
         ['both: catch-up of a new machine', rate(size.records, openMs + runMs)],
+        ['a projection rebuilt from 0 over the same NatsLog (JSON events, ProjectionEngine)', rate(size.records, foldMs)],
       ],
     });
 
@@ -130,12 +153,12 @@ export async function run(ctx: BenchContext): Promise<void> {
       await cluster.restart(leader);
       rows.push([`cluster R3: ms from the leader's SIGKILL to the next acknowledged append`, Math.round(resumeMs)]);
     }
-    const local = await openLocal({ dir: ctx.tempDir('episteme-bench-nats-local-') });
+    const local = await openLocal({ dir: ctx.tempDir('episteme-bench-cluster-local-') });
     rows.push(['embedded (immediate), 1 appender awaited', await appendsPerSecond(local, size.appends, 1)]);
     rows.push(['embedded (immediate), 64 appenders (64 streams)', await appendsPerSecond(local, size.appends, 64)]);
     await local.close();
     ctx.report({
-      title: 'nats: appendToStream with an expected version, commits of 1 event, appends/s',
+      title: 'cluster: appendToStream with an expected version, commits of 1 event, appends/s',
       notes: ['cluster: an acknowledgement is a quorum of replicas in memory (2.9.10 flushes on its own schedule); embedded: fsynced'],
       columns: ['row', 'appends/s (or ms)'],
       rows,
@@ -145,6 +168,12 @@ export async function run(ctx: BenchContext): Promise<void> {
   } finally {
     await cluster.stop();
   }
+}
+
+/** A JSON event of `size` bytes (a projection decodes it; the relay and the raw peer ship its bytes). */
+function jsonEvent(size: number): Buffer {
+  const shell = JSON.stringify({ type: 'Bench', data: { pad: '' } });
+  return Buffer.from(JSON.stringify({ type: 'Bench', data: { pad: 'a'.repeat(size - shell.length) } }));
 }
 
 interface Appender {
