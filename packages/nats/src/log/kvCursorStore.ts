@@ -47,6 +47,13 @@ export class KvCursorStore implements CursorStore {
   /** Loads the bucket's cursors and watches it for other processes' commits. */
   static async open(kv: KV, bucket: string, handles: { js: JetStreamClient; jsm: JetStreamManager }): Promise<KvCursorStore> {
     const store = new KvCursorStore(kv, bucket, handles.js, handles.jsm);
+    // Where the bucket ends before the watch starts: the initial values are
+    // complete once an entry at or past it arrives. The watch's own marker
+    // (an entry with delta 0) never comes while other processes keep
+    // committing, since each of their writes adds to what is pending: an
+    // open waiting for it hung for minutes beside a busy consumer.
+    const info = await retryTransient(() => leaderStreamInfo(handles.jsm, `KV_${bucket}`), { what: `cursor bucket ${bucket}` });
+    const lastAtStart = info.state.messages === 0 ? 0 : info.state.last_seq;
     const watch = await kv.watch();
     store.stopWatch = () => watch.stop();
     let initialized: () => void = () => undefined;
@@ -54,12 +61,11 @@ export class KvCursorStore implements CursorStore {
     void (async () => {
       for await (const entry of watch) {
         store.take(entry);
-        if (entry.delta === 0) initialized();
+        if (entry.delta === 0 || entry.revision >= lastAtStart) initialized();
       }
     })().catch(() => undefined);
     // an empty bucket sends nothing to mark the end of the initial values
-    const status = await kv.status();
-    if (status.values === 0) initialized();
+    if (lastAtStart === 0) initialized();
     await ready;
     return store;
   }
