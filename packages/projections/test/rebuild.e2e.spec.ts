@@ -6,8 +6,13 @@ import { spawnChild } from '../../wal/test/children/spawn.js';
 import { FileSnapshotStore } from '../src/index.js';
 
 const CHILD = '../../../projections/test/children/rebuilder.ts';
-/** Enough that a rebuild outlasts the engine's 200 ms progress interval on a fast, idle machine. */
-const EVENTS = 100_000;
+/**
+ * Enough that a rebuild outlasts the engine's 200 ms progress interval on a
+ * fast, idle machine: rebuilds with transient reads run at up to ~1M
+ * events/s here, and 100,000 events once finished before the first progress
+ * line (fresh-clone CI, 1 failure).
+ */
+const EVENTS = 400_000;
 
 describe('a rebuild interrupted by SIGKILL', () => {
   it('leaves the old snapshot or the finished new one, and the restarted app reaches the correct state', async () => {
