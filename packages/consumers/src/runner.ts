@@ -1,4 +1,4 @@
-import { isWalError, WalErrorCodes, type LogRecord } from '@episteme/wal';
+import { isWalError, transientReadBuffer, WalErrorCodes, type LogRecord } from '@episteme/wal';
 import { sleep } from '@episteme/wal/internals';
 import { validateConsumerName } from './consumerName.js';
 import { beginRun, commitHandled, commitHandledAsync, type ConsumerRegistry } from './registry.js';
@@ -37,8 +37,9 @@ export interface RunResult {
 export async function runConsumer(registry: ConsumerRegistry, name: string, optionsGiven: RunOptions): Promise<RunResult> {
   const { batchSize, commitEveryRecords, commitEveryMs, retry, signal, onCommit, transientRecords, ...options } = checkRunOptions(optionsGiven);
   const { log } = registry;
-  // every record of a batch is handled (or the run ends) before the next read
-  const readOptions = transientRecords ? { transient: true } : undefined;
+  // every record of a batch is handled (or the run ends) before the next read; the batch is held
+  // across the handler's awaits, so into a buffer of this run's own, which no other reader of the handle reads into
+  const readOptions = transientRecords ? { transient: transientReadBuffer() } : undefined;
 
   validateConsumerName(name);
   const unmark = markRunningHere(log.location, name); // refuses a consumer already running here

@@ -1,7 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Journal } from '@episteme/wal';
+import { Journal, transientReadBuffer } from '@episteme/wal';
 import { InMemoryLog } from '@episteme/wal/testing';
 import { CONSUMERS_DIR, ConsumerErrorCodes, ConsumerRegistry, FileCursorStore, isConsumerError, runConsumer } from '../src/index.js';
 import { journalWith, quiet, thrown, track } from './helpers.js';
@@ -106,5 +106,39 @@ describe('transientRecords', () => {
     expect(seen).toEqual(Array.from({ length: 600 }, (_, i) => `event-${i}-`));
     // what the documentation says: a record kept past its call is read over
     expect(Buffer.from(kept!).toString().startsWith('event-0-')).toBe(false);
+  });
+
+  it('keeps its batch while another reader of the same handle reads transient records during the handler\'s awaits', async () => {
+    // a projection engine in the same process reads with transient: true between the handler's steps;
+    // when the runner shared the handle's buffer, that read wrote over the batch the runner still held
+    const journal = await journalWith(600, { maxSegmentBytes: 1 << 20, size: 3000 });
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
+    registry.register('t');
+    const seen: string[] = [];
+    let otherReads = 0;
+    const result = await runConsumer(registry, 't', {
+      transientRecords: true,
+      batchSize: 100,
+      stopAtHead: true,
+      handler: async (r) => {
+        const before = Buffer.from(r.payload).toString();
+        const other = journal.readMany(journal.earliest, 50, { transient: true }); // from the start, not where the runner is
+        otherReads += other.length;
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(Buffer.from(r.payload).toString()).toBe(before);
+        seen.push(before.slice(0, before.indexOf('.')));
+      },
+    });
+    expect(result).toMatchObject({ state: 'stopped', handled: 600, cursor: journal.head });
+    expect(seen).toEqual(Array.from({ length: 600 }, (_, i) => `event-${i}-`));
+    expect(otherReads).toBeGreaterThan(600);
+  });
+
+  it('refuses a transient option that is not true, false or a buffer from transientReadBuffer()', async () => {
+    const journal = await journalWith(5);
+    for (const bad of [{}, 'yes', 1]) {
+      expect(thrown(() => journal.readMany(0, 5, { transient: bad as never }))).toMatchObject({ code: 'WAL_INVALID_ARGUMENT' });
+    }
+    expect(journal.readMany(0, 5, { transient: transientReadBuffer() })).toHaveLength(5);
   });
 });

@@ -12,6 +12,7 @@
 // the journal: the writer, a reader in another process, and their options
 export { Journal, type AppendOptions } from './journal/journal.js';
 export { JournalReader } from './journal/journalReader.js';
+export { transientReadBuffer } from './journal/recordChunks.js';
 export type { JournalRecord } from './journal/recordReader.js';
 export { DEFAULT_OPTIONS, type JournalOptions, type JournalReaderOptions, type Durability, type GroupCommitOptions, type VerifyOnRead } from './journal/options.js';
 export type * from './log/index.js';

@@ -146,7 +146,7 @@ export abstract class JournalBase implements LogReader {
 
   /** Up to `maxRecords` records from `offset`, without waiting (empty at the head); `transient`: see ReadManyOptions. */
   readMany(offset: number, maxRecords: number, options?: ReadManyOptions): JournalRecord[] {
-    return this.records.readMany(offset, maxRecords, false, options?.transient === true);
+    return this.records.readMany(offset, maxRecords, false, options?.transient ?? false);
   }
 
   /** Resolves once a record exists at or after `offset` (the head moved past it), or on abort. */

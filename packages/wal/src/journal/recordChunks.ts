@@ -1,4 +1,5 @@
-import type { CutReason } from '../errors.js';
+import { InvalidArgumentError, type CutReason } from '../errors.js';
+import type { TransientReadBuffer } from '../log/logReader.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { readU32 } from '../format/record.js';
 import { checksums } from '../checksum/index.js';
@@ -153,4 +154,27 @@ function readChunk(io: FileIO, fd: number, pos: number, limit: number, size: num
   if (n < want) bytes.fill(0, Math.max(0, n));
   if (n < RECORD_OVERHEAD) return undefined;
   return { bytes: n === want ? bytes : bytes.subarray(0, n), start: pos, end: pos };
+}
+
+/** A transient reader's own read buffer (ReadManyOptions.transient): a ChunkScratch no other reader reads into. */
+class OwnTransientBuffer {
+  readonly scratch = newChunkScratch();
+}
+
+/**
+ * A read buffer of one's own for transient `readMany` calls: records read
+ * into it stay valid until the next call with the same buffer, whatever
+ * other readers of the handle do meanwhile (a consumer whose handler
+ * awaits holds its batch across other readers' reads).
+ */
+export function transientReadBuffer(): TransientReadBuffer {
+  return new OwnTransientBuffer() as unknown as TransientReadBuffer;
+}
+
+/** The scratch of a buffer made by transientReadBuffer(); anything else is refused. */
+export function scratchOf(buffer: TransientReadBuffer): ChunkScratch {
+  if (!((buffer as unknown) instanceof OwnTransientBuffer)) {
+    throw new InvalidArgumentError(`transient must be true, false or a buffer from transientReadBuffer(), not ${typeof buffer === 'object' ? 'another object' : String(buffer)}`);
+  }
+  return (buffer as unknown as OwnTransientBuffer).scratch;
 }

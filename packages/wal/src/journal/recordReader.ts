@@ -9,7 +9,7 @@ import type { KnownBoundaries } from './knownBoundaries.js';
 import { LengthWalks } from './lengthWalks.js';
 import { RandomReads, type RecordBytesVisitor } from './randomReads.js';
 import { ReadAhead } from './readAhead.js';
-import { newChunkScratch, readChunked, type ChunkScratch } from './recordChunks.js';
+import { newChunkScratch, readChunked, scratchOf, type ChunkScratch } from './recordChunks.js';
 import { RecordIterator } from './recordIterator.js';
 import { checkOffset, SegmentAccess, type LogView } from './segmentAccess.js';
 import { SegmentManager, type Segment } from './segmentManager.js';
@@ -29,7 +29,7 @@ export interface JournalRecord {
 }
 
 export type { ReadFromOptions, ReadManyOptions } from '../log/logReader.js';
-import type { ReadFromOptions } from '../log/logReader.js';
+import type { ReadFromOptions, TransientReadBuffer } from '../log/logReader.js';
 export type { LogView } from './segmentAccess.js';
 export type { RecordBytesVisitor } from './randomReads.js';
 
@@ -125,11 +125,11 @@ export class RecordReader {
    * may then come back shorter than `maxRecords` before the head: it ends
    * where the buffer's bytes do).
    */
-  readMany(offset: number, maxRecords: number, continuing = false, transient = false): JournalRecord[] {
-    if (!transient) return withTypedErrors('reading', this.segments.dir, () => this.readManyUntyped(offset, maxRecords, continuing, undefined));
+  readMany(offset: number, maxRecords: number, continuing = false, transient: boolean | TransientReadBuffer = false): JournalRecord[] {
+    if (transient === false) return withTypedErrors('reading', this.segments.dir, () => this.readManyUntyped(offset, maxRecords, continuing, undefined));
     // a transient batch ends where the buffer does, often short: a call from the last one's end is
     // going on from a checked record, so what fails there is damage, not the caller's offset
-    const { scratch } = this;
+    const scratch = transient === true ? this.scratch : scratchOf(transient);
     const records = withTypedErrors('reading', this.segments.dir, () => this.readManyUntyped(offset, maxRecords, continuing || offset === scratch.handedOut, scratch));
     if (records.length > 0) scratch.handedOut = records[records.length - 1]!.next;
     return records;

@@ -37,14 +37,24 @@ export interface ReadFromOptions {
 
 export interface ReadManyOptions {
   /**
-   * For a caller that keeps no record past its next `readMany` with this
-   * option on the same handle: the records are views into one buffer the
-   * handle reuses, valid until then. A batch may then end before
-   * `maxRecords` records short of the head (where the buffer's bytes end).
-   * Every record is checked as without it. A log may ignore it.
+   * For a caller that keeps no record past its next transient `readMany`:
+   * the records are views into a buffer that is reused, valid until then.
+   * `true` uses the handle's own buffer, which every `transient: true` call
+   * on the handle shares: only for a caller that is done with a batch
+   * before it yields to the event loop. A caller that awaits while it holds
+   * a batch passes a buffer of its own (`transientReadBuffer()`), which
+   * nothing else reads into. A batch may end before `maxRecords` records
+   * short of the head (where the buffer's bytes end). Every record is
+   * checked as without it. A log may ignore it.
    */
-  transient?: boolean;
+  transient?: boolean | TransientReadBuffer;
 }
+
+/** A read buffer of one transient reader (see ReadManyOptions.transient); opaque. */
+export interface TransientReadBuffer {
+  readonly [transientBufferBrand]: true;
+}
+declare const transientBufferBrand: unique symbol;
 
 /** Reads a log. Implemented by the journal's writer and reader, and by `InMemoryLog`. */
 export interface LogReader {
