@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InMemorySnapshotStore, ProjectionEngine, type Projection } from '@episteme/projections';
 import { Journal } from '@episteme/wal';
+import { countWithReadMany } from './journal.js';
 import { interleavedRoundsAsync, median } from './timing.js';
 import type { BenchContext, Mode } from './types.js';
 
@@ -90,13 +91,7 @@ export async function runArchiveRebuild(ctx: BenchContext): Promise<void> {
     if (report.events !== size.events || TYPES.some((t) => counts[t] !== expected[t])) throw new Error(`rebuild applied ${report.events} of ${size.events} events: ${JSON.stringify(counts)}`);
   };
   const readAll = (journal: Journal) => (): void => {
-    let n = 0;
-    for (let pos = 0; ; ) {
-      const batch = journal.readMany(pos, BATCH);
-      if (batch.length === 0) break;
-      n += batch.length;
-      pos = batch[batch.length - 1]!.next;
-    }
+    const n = countWithReadMany(journal, BATCH);
     if (n !== size.events) throw new Error(`readMany read ${n} of ${size.events} records`);
   };
   const cases = { readLive: readAll(live), readArchive: readAll(archived), rebuildLive: rebuild(engines[0]!), rebuildArchive: rebuild(engines[1]!) };

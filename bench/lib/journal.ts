@@ -114,3 +114,14 @@ export function readAllRaw(files: readonly string[]): number {
   }
   return total;
 }
+
+/** Reads every record of `log` from offset 0 with `readMany` batches of `batch`; returns how many. */
+export function countWithReadMany(log: { readMany(offset: number, max: number): readonly { next: number }[] }, batch: number): number {
+  let n = 0;
+  for (let pos = 0; ; ) {
+    const records = log.readMany(pos, batch);
+    if (records.length === 0) return n;
+    n += records.length;
+    pos = records[records.length - 1]!.next;
+  }
+}

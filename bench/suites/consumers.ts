@@ -1,7 +1,7 @@
 import { ConsumerRegistry, runConsumer, type RunOptions } from '@episteme/consumers';
 import { Journal, nodeFileIO, type FileIO } from '@episteme/wal';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '@episteme/wal/internals';
-import { generateJournal, readAllRaw, SEGMENT_BYTES } from '../lib/journal.js';
+import { countWithReadMany, generateJournal, readAllRaw, SEGMENT_BYTES } from '../lib/journal.js';
 import { interleavedRoundsAsync, median } from '../lib/timing.js';
 import type { BenchContext, Cell, Mode } from '../lib/types.js';
 
@@ -106,14 +106,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       expect('readFrom', n);
     },
     readMany: () => {
-      let n = 0;
-      for (let pos = 0; ; ) {
-        const batch = journal.readMany(pos, CONSUMER_BATCH);
-        if (batch.length === 0) break;
-        n += batch.length;
-        pos = batch[batch.length - 1]!.next;
-      }
-      expect('readMany', n);
+      expect('readMany', countWithReadMany(journal, CONSUMER_BATCH));
     },
     handler: consumer('bench-handler', { handler: noop, commitEveryRecords: 1000 }),
     batchHandler: consumer('bench-batch', { batchHandler: noop, commitEveryRecords: 1000 }),

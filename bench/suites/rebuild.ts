@@ -1,5 +1,6 @@
 import { binaryCodec, InMemorySnapshotStore, ProjectionEngine, type BinarySchema, type Projection } from '@episteme/projections';
 import { Journal } from '@episteme/wal';
+import { countWithReadMany } from '../lib/journal.js';
 import { interleavedRoundsAsync, median } from '../lib/timing.js';
 import type { BenchContext, Cell, Mode } from '../lib/types.js';
 
@@ -158,13 +159,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       if (n !== size.events) throw new Error(`readFrom read ${n} of ${size.events} records`);
     },
     readMany: () => {
-      let n = 0;
-      for (let pos = 0; ; ) {
-        const batch = journal.readMany(pos, ENGINE_BATCH);
-        if (batch.length === 0) break;
-        n += batch.length;
-        pos = batch[batch.length - 1]!.next;
-      }
+      const n = countWithReadMany(journal, ENGINE_BATCH);
       if (n !== size.events) throw new Error(`readMany read ${n} of ${size.events} records`);
     },
     // the same decode and count as the projection, on payloads already in memory: the floor of any rebuild
