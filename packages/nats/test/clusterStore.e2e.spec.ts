@@ -1,3 +1,5 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClusterEventStore } from '../src/index.js';
@@ -13,8 +15,10 @@ describe.skipIf(skipReason !== undefined)('the cluster store with several proces
   it('two app processes appending to the same streams with expected versions: dense versions, one winner per version, conflicts typed', async () => {
     const servers = cluster().servers.join(',');
     const rounds = 150;
-    const startAt = String(Date.now() + 6_000);
-    const [a, b] = ['p1', 'p2'].map((name) => spawnChild(APPENDER, [servers, 'store_two', name, String(rounds), '3', startAt]));
+    const goFile = join(await mkdtemp(join(tmpdir(), 'episteme-race-')), 'go');
+    const [a, b] = ['p1', 'p2'].map((name) => spawnChild(APPENDER, [servers, 'store_two', name, String(rounds), '3', goFile]));
+    await Promise.all([a!, b!].map((c) => c.waitFor((l) => l === 'ready', 120_000)));
+    await writeFile(goFile, '');
     const [doneA, doneB] = await Promise.all([a!, b!].map((c) => c.waitFor((l) => l.startsWith('done'), 200_000)));
     const wins = Number(doneA!.split(' ')[1]) + Number(doneB!.split(' ')[1]);
     const conflicts = Number(doneA!.split(' ')[2]) + Number(doneB!.split(' ')[2]);

@@ -2,11 +2,15 @@
 import { isStoreError } from '@episteme/store';
 import { openEventStore } from '../../src/index.js';
 
-const [servers, stream, name, rounds, streams, startAt] = process.argv.slice(2) as [string, string, string, string, string, string];
+import { existsSync } from 'node:fs';
+
+const [servers, stream, name, rounds, streams, goFile] = process.argv.slice(2) as [string, string, string, string, string, string];
 const store = await openEventStore({ nats: { servers: servers.split(','), stream } });
 console.log('ready');
-// both processes start together, and think a little between reading and appending, as an app deciding does: they race
-await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
+// both processes start once both are open (the parent creates goFile then: a fixed start time raced
+// a slow open under load, and one process ran alone), and think a little between reading and appending,
+// as an app deciding does: they race
+while (!existsSync(goFile)) await new Promise((resolve) => setTimeout(resolve, 2));
 let wins = 0;
 let conflicts = 0;
 for (let i = 0; i < Number(rounds); i++) {
