@@ -28,7 +28,7 @@ export interface NatsConnectOptions {
   credsFile?: string;
   /** TLS: the CA file to verify the servers with (and a client certificate where the cluster asks for one). */
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
-  /** Milliseconds to reach a server before NATS_UNREACHABLE (default 10 s). */
+  /** Milliseconds to reach a server before NATS_UNREACHABLE (default 10 s); a first connect tries each server listed for that long at most. */
   timeoutMs?: number;
   /** Shown in the server's connection list. */
   name?: string;
@@ -40,9 +40,21 @@ export async function connectCluster(options: NatsConnectOptions): Promise<NatsC
   const authenticator: Authenticator[] = [];
   if (options.nkeySeed !== undefined) authenticator.push(nkeyAuthenticator(new TextEncoder().encode(options.nkeySeed.trim())));
   if (options.credsFile !== undefined) authenticator.push(credsAuthenticator(readSecretFile(options.credsFile, 'creds')));
+  const timeout = options.timeoutMs ?? 10_000;
+  // nats.js's first connect tries servers until its pool is empty, but each server's INFO adds the
+  // cluster's other servers to the pool again: a cluster that takes the TCP connection and then
+  // fails the handshake (a client certificate it does not trust) kept the connect pending forever.
+  // The client's per-dial hook ends the first connect at a deadline; a dial hook that throws rejects
+  // it (documented), and later reconnects are not concerned.
+  let connected = false;
+  const deadline = Date.now() + timeout * servers.length;
   const connectOptions: NodeConnectionOptions = {
     servers,
-    timeout: options.timeoutMs ?? 10_000,
+    timeout,
+    reconnectToServer: () => {
+      if (!connected && Date.now() >= deadline) throw new Error(FIRST_CONNECT_DEADLINE);
+      return null;
+    },
     name: options.name ?? 'episteme',
     // a cluster that refuses us at the first connect does so for a reason a retry does not fix
     waitOnFirstConnect: false,
@@ -61,11 +73,15 @@ export async function connectCluster(options: NatsConnectOptions): Promise<NatsC
     };
   }
   try {
-    return await connect(connectOptions);
+    const nc = await connect(connectOptions);
+    connected = true;
+    return nc;
   } catch (error) {
-    throw connectError(error, servers);
+    throw connectError(error, servers, timeout);
   }
 }
+
+const FIRST_CONNECT_DEADLINE = 'no server completed a connection before the deadline';
 
 function checkServers(servers: unknown): string[] {
   if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== 'string' || s.trim() === '')) {
@@ -83,9 +99,16 @@ function readSecretFile(path: string, what: string): Uint8Array {
 }
 
 /** The typed error of a failed connect; the servers are named, never the credentials. */
-function connectError(error: unknown, servers: string[]): NatsClusterError {
+function connectError(error: unknown, servers: string[], timeout: number): NatsClusterError {
   const message = error instanceof Error ? error.message : String(error);
   const where = servers.join(', ');
+  if (message.includes(FIRST_CONNECT_DEADLINE)) {
+    return new NatsClusterError(
+      NatsErrorCodes.Unreachable,
+      `no NATS server at ${where} completed a connection within ${timeout} ms each (reached but refused, as a cluster does with a client certificate it does not trust, or not reached)`,
+      { cause: error },
+    );
+  }
   if (error instanceof AuthorizationError || error instanceof UserAuthenticationExpiredError || /authoriz|authentic|nkey|signature/i.test(message)) {
     return new NatsClusterError(NatsErrorCodes.AuthRefused, `the cluster at ${where} refused the credentials (${message})`, { cause: error });
   }

@@ -23,14 +23,20 @@ export const CLUSTER_TEST_TIMEOUT = 240_000;
  * One 3-node cluster for the tests of a file, started before them and
  * stopped by pid after them (also when one fails), with a client connection.
  */
-export function useCluster(options: { nodes?: number; extraConfig?: string; auth?: { user: string; pass: string } } = {}): { cluster: () => TestCluster; nc: () => NatsConnection } {
+export function useCluster(options: {
+  nodes?: number;
+  extraConfig?: string;
+  auth?: { user: string; pass: string };
+  /** What the helper's own connection presents to a TLS cluster. */
+  tls?: { caFile: string; certFile?: string; keyFile?: string };
+} = {}): { cluster: () => TestCluster; nc: () => NatsConnection } {
   let cluster: TestCluster | undefined;
   let nc: NatsConnection | undefined;
   beforeAll(async () => {
     if (skipReason !== undefined) return;
-    const { auth, ...clusterOptions } = options;
+    const { auth, tls, ...clusterOptions } = options;
     cluster = await TestCluster.start({ ...clusterOptions, readyTimeoutMs: 60_000 });
-    nc = await connect({ servers: cluster.servers, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...(auth ?? {}) });
+    nc = await connect({ servers: cluster.servers, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...(auth ?? {}), ...(tls ? { tls } : {}) });
   }, 120_000);
   afterAll(async () => {
     await nc?.close().catch(() => undefined);
