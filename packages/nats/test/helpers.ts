@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { StreamConfig } from '@nats-io/jetstream';
 import { jetStreamHandles } from '../src/handles.js';
 import { retryTransient } from '../src/transient.js';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { Journal, type JournalReader } from '@episteme/wal';
 import { streamMessages } from '../src/streamMessages.js';
 import { leaderStreamInfo } from '../src/streamLayout.js';
@@ -29,14 +29,23 @@ export function useCluster(options: {
   auth?: { user: string; pass: string };
   /** What the helper's own connection presents to a TLS cluster. */
   tls?: { caFile: string; certFile?: string; keyFile?: string };
+  /** The `.creds` file the helper's own connection uses (an operator-mode cluster). */
+  credsFile?: string;
 } = {}): { cluster: () => TestCluster; nc: () => NatsConnection } {
   let cluster: TestCluster | undefined;
   let nc: NatsConnection | undefined;
   beforeAll(async () => {
     if (skipReason !== undefined) return;
-    const { auth, tls, ...clusterOptions } = options;
+    const { auth, tls, credsFile, ...clusterOptions } = options;
     cluster = await TestCluster.start({ ...clusterOptions, readyTimeoutMs: 60_000 });
-    nc = await connect({ servers: cluster.servers, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...(auth ?? {}), ...(tls ? { tls } : {}) });
+    nc = await connect({
+      servers: cluster.servers,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      ...(auth ?? {}),
+      ...(tls ? { tls } : {}),
+      ...(credsFile ? { authenticator: credsAuthenticator(readFileSync(credsFile)) } : {}),
+    });
   }, 120_000);
   afterAll(async () => {
     await nc?.close().catch(() => undefined);
