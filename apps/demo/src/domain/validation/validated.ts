@@ -1,4 +1,4 @@
-import { validateSync, type ValidationError } from 'class-validator';
+import { IS_BOOLEAN, IS_DATE_STRING, IS_INT, IS_ISO8601, IS_NUMBER, IS_STRING, validateSync, type ValidationError } from 'class-validator';
 import { compileCheck, type CompiledCheck } from './compileCheck.js';
 import { ValidationFailedError, type FailedConstraint } from './validationFailedError.js';
 
@@ -94,7 +94,7 @@ function assigned<T extends object>(cls: new () => T, plain: Record<string, unkn
 }
 
 /** Constraints on a value's type: when one fails, the others (length, range) say nothing more. */
-const TYPE_CONSTRAINTS = ['isString', 'isNumber', 'isInt', 'isBoolean', 'isDateString', 'isISO8601'];
+const TYPE_CONSTRAINTS = [IS_STRING, IS_NUMBER, IS_INT, IS_BOOLEAN, IS_DATE_STRING, IS_ISO8601]; // class-validator's constraint names ('isIso8601')
 
 function flatten(errors: ValidationError[]): FailedConstraint[] {
   return errors.map((e) => {
