@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Journal, nodeFileIO, type Checksums, type JournalReader } from '../src/index.js';
-import { fastChecksums, loadRecoveryPoint, setChecksums } from '../src/internals.js';
+import { Journal, nodeFileIO, type JournalReader } from '../src/index.js';
+import { loadRecoveryPoint } from '../src/internals.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../src/format/constants.js';
 import { spawnChild } from './children/spawn.js';
-import { tempDir } from './helpers.js';
+import { countingCrcBytes, tempDir } from './helpers.js';
 import { seededRandom } from './rng.js';
 
 /**
@@ -16,21 +16,8 @@ import { seededRandom } from './rng.js';
  */
 
 async function openReader(dir: string): Promise<{ reader: JournalReader; hashed: number }> {
-  let hashed = 0;
-  const counting: Checksums = {
-    name: 'counting',
-    crc32c(data, start, end, previous) {
-      hashed += end - start;
-      return fastChecksums.crc32c(data, start, end, previous);
-    },
-    blake3Into: (...args) => fastChecksums.blake3Into(...args),
-  };
-  const prev = setChecksums(counting);
-  try {
-    return { reader: await Journal.openForRead({ dir }), hashed };
-  } finally {
-    setChecksums(prev);
-  }
+  const { value, hashed } = await countingCrcBytes(() => Journal.openForRead({ dir }));
+  return { reader: value, hashed };
 }
 
 async function contents(log: { readFrom: JournalReader['readFrom'] }): Promise<Array<[number, string]>> {

@@ -1,23 +1,21 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Journal, WalErrorCodes, nodeFileIO, type Checksums, type JournalReader, type VerifyOnRead } from '../src/index.js';
+import { Journal, WalErrorCodes, nodeFileIO, type JournalReader, type VerifyOnRead } from '../src/index.js';
 import {
   HEADER_SIZE,
   RECORD_OVERHEAD,
   RECOVERY_POINT_FILE,
-  fastChecksums,
   loadRecoveryPoint,
   readManyContinuing,
   readRecordsAt,
-  setChecksums,
   writeRecoveryPoint,
 } from '../src/internals.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../src/format/constants.js';
 import { segmentName } from '../src/format/segmentName.js';
 import { syncedPrefixEvery } from '../src/journal/journalWriter.js';
 import { SimulatedDisk } from '../src/testing/index.js';
-import { flipBitInPlace, payloadOf, readFromCollecting, snapshotDir, tempDir, thrown } from './helpers.js';
+import { countingCrcBytes, flipBitInPlace, payloadOf, readFromCollecting, snapshotDir, tempDir, thrown } from './helpers.js';
 import { seededRandom, simDir } from './rng.js';
 
 /**
@@ -35,22 +33,8 @@ const point = (dir: string, io = nodeFileIO) => loadRecoveryPoint(io, dir, DEFAU
 
 /** Opens a reader with the bytes its open hashed (CRC32C) counted. */
 async function openCounting(dir: string, options: { io?: SimulatedDisk; verifyOnRead?: VerifyOnRead } = {}): Promise<{ reader: JournalReader; hashed: number }> {
-  let hashed = 0;
-  const counting: Checksums = {
-    name: 'counting',
-    crc32c(data, start, end, previous) {
-      hashed += end - start;
-      return fastChecksums.crc32c(data, start, end, previous);
-    },
-    blake3Into: (...args) => fastChecksums.blake3Into(...args),
-  };
-  const prev = setChecksums(counting);
-  try {
-    const reader = await Journal.openForRead({ dir, ...options });
-    return { reader, hashed };
-  } finally {
-    setChecksums(prev);
-  }
+  const { value, hashed } = await countingCrcBytes(() => Journal.openForRead({ dir, ...options }));
+  return { reader: value, hashed };
 }
 
 async function written(dir: string, count = RECORDS): Promise<number[]> {

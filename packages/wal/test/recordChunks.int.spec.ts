@@ -1,6 +1,6 @@
 /**
  * Sequential reads with `verifyOnRead: 'crc'` read the file straight into
- * 256 KiB chunks and hand records out as views into them (recordChunks.ts);
+ * 124 KiB chunks and hand records out as views into them (recordChunks.ts);
  * `readFrom` is a written-out async iterator (recordIterator.ts). Here: what
  * they hand out is what was written, across chunk boundaries and with a
  * record larger than a chunk; records kept stay intact; a flipped bit in

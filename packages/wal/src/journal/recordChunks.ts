@@ -19,8 +19,18 @@ import { readFully, type FileIO } from '../io/fileIO.js';
  * a head may still be rolled back by the writer).
  */
 
-/** Bytes read per chunk (a larger record gets a chunk of its own). Records keep their chunk alive. */
-export const CHUNK_BYTES = 256 * 1024;
+/**
+ * Bytes read per chunk (a larger record gets a chunk of its own). Records
+ * keep their chunk alive, so this is what one kept record may hold in
+ * memory at most (or its own size, when larger). Below glibc's 128 KiB mmap
+ * threshold, so that a chunk comes from and goes back to malloc's free
+ * lists, not from a fresh mapping. Measured at 4 KiB records (bench
+ * README, issue 24): 64, 124 and 256 KiB cost the same CPU per record
+ * within the noise, and no minor faults; what a fresh chunk costs is the
+ * collections V8 starts per MiB of ArrayBuffers allocated and the copy into
+ * memory no longer in cache, which no chunk size changes.
+ */
+export const CHUNK_BYTES = 124 * 1024;
 
 /** The bytes of one segment file, `[start, start + bytes.length)`, read below the head of their time. */
 export interface RecordChunk {
@@ -33,7 +43,7 @@ export interface RecordChunk {
 
 /**
  * A record handed out of a chunk. `payload` and `blake3` are views into the
- * chunk: keeping one record keeps its chunk (up to 256 KiB) alive.
+ * chunk: keeping one record keeps its chunk (CHUNK_BYTES, 124 KiB, or the record's own size) alive.
  */
 export interface ChunkedRecord {
   offset: number;

@@ -9,7 +9,7 @@ import type { KnownBoundaries } from './knownBoundaries.js';
 import { LengthWalks } from './lengthWalks.js';
 import { RandomReads, type RecordBytesVisitor } from './randomReads.js';
 import { ReadAhead } from './readAhead.js';
-import { newChunkScratch, readChunked, scratchOf, type ChunkScratch } from './recordChunks.js';
+import { CHUNK_BYTES, newChunkScratch, readChunked, scratchOf, type ChunkScratch } from './recordChunks.js';
 import { RecordIterator } from './recordIterator.js';
 import { checkOffset, SegmentAccess, type LogView } from './segmentAccess.js';
 import { SegmentManager, type Segment } from './segmentManager.js';
@@ -17,7 +17,7 @@ import { SegmentManager, type Segment } from './segmentManager.js';
 /**
  * A record as read back: its offset, its payload, and the offset of the next
  * record. `payload` and `blake3` are views into buffers shared by the records
- * of one read batch (up to 256 KiB): keeping one small record for a long
+ * of one read batch (up to 124 KiB): keeping one small record for a long
  * time keeps its chunk alive, so `slice()` what you store.
  */
 export interface JournalRecord {
@@ -34,8 +34,8 @@ export type { LogView } from './segmentAccess.js';
 export type { RecordBytesVisitor } from './randomReads.js';
 
 const BATCH_RECORDS = 256;
-/** Records read in one batch share buffers of this size (a larger record gets its own). */
-const COPY_CHUNK_BYTES = 256 * 1024;
+/** Records read in one batch share buffers of this size (a larger record gets its own): the chunked reads' bound. */
+const COPY_CHUNK_BYTES = CHUNK_BYTES;
 const EMPTY = new Uint8Array(0);
 const WINDOW_BYTES = 1024 * 1024;
 
