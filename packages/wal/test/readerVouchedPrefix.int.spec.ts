@@ -273,6 +273,28 @@ describe("the writer's side: no record is written while the point vouches for by
   });
 });
 
+describe('a writer that keeps no recovery point (scanSealedOnOpen: false)', () => {
+  it("drops its predecessor's synced prefix at open: readers scan what it writes instead of trusting the old mark", async () => {
+    const saved = syncedPrefixEvery.bytes;
+    syncedPrefixEvery.bytes = 16 * 1024;
+    try {
+      const dir = tempDir();
+      const killed = await Journal.open({ dir });
+      for (let i = 0; i < RECORDS; i += 20) await killed.appendBatch(Array.from({ length: 20 }, (_, k) => payloadOf(i + k, SIZE)));
+      (killed as unknown as { lock: { release(): void } }).lock.release(); // killed: no close
+      expect(point(dir).prefixed).toBe(true);
+      const j = await Journal.open({ dir, scanSealedOnOpen: false });
+      try {
+        expect(point(dir)).toMatchObject({ prefixed: false, marked: false });
+      } finally {
+        await j.close();
+      }
+    } finally {
+      syncedPrefixEvery.bytes = saved;
+    }
+  });
+});
+
 function readAll2(reader: JournalReader): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let pos = 0; ; ) {
