@@ -6,8 +6,10 @@
  * record larger than a chunk; records kept stay intact; a flipped bit in
  * any field of a record met through these paths (in a chunk's middle,
  * across a chunk's end, in the record larger than a chunk, the last record)
- * fails the read with WAL_CORRUPT_RECORD at its offset; and a reader opened
- * after the damage ends its log before the record (its scan at open).
+ * fails the read with WAL_CORRUPT_RECORD at its offset (a reader opened after
+ * the damage too: its open takes the segment by the clean-close mark's last
+ * record, and ends its log before the record only when that is the one
+ * damaged); and a `readMany` returns no more than 4 MiB of records a call.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -173,6 +175,42 @@ describe('chunked sequential reads', () => {
     const journal = await Journal.openForRead({ dir: w.dir });
     try {
       expect((await readFromCollecting(journal)).offsets).toEqual(w.offsets);
+    } finally {
+      await journal.close();
+    }
+  });
+  it('a readMany returns no more than 4 MiB of records a call (at least one record); a loop reads every record, in order', async () => {
+    const dir = tempDir();
+    // durability immediate: each batch is published when its append resolves, so the reader sees them all
+    const journal = await Journal.open({ dir });
+    try {
+      // 1,500 records of 4 KiB (6 MiB), then one of 5 MiB, then 10 small ones
+      const payloads = [...Array.from({ length: 1500 }, (_, i) => payloadOf(i, 4096)), payloadOf(1500, 5 * 1024 * 1024), ...Array.from({ length: 10 }, (_, i) => payloadOf(1501 + i, 50))];
+      for (let i = 0; i < payloads.length; i += 100) await journal.appendBatch(payloads.slice(i, i + 100));
+      const reader = await Journal.openForRead({ dir });
+      try {
+        for (const log of [journal, reader]) {
+          const first = log.readMany(0, 5000);
+          const bytes = first.at(-1)!.next;
+          expect(first.length).toBeLessThan(1500);
+          expect(bytes).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+          expect(bytes).toBeLessThan(4 * 1024 * 1024 + 256 * (RECORD_OVERHEAD + 4096));
+          // the large record alone passes the limit: it comes back, with what its chunk read holds after it
+          const big = log.readMany(first.length === 1500 ? 0 : first.at(-1)!.next, 5000).at(-1)!;
+          expect(big.offset).toBeGreaterThan(0);
+          const read: Uint8Array[] = [];
+          for (let pos = 0; ; ) {
+            const batch = log.readMany(pos, 5000);
+            if (batch.length === 0) break;
+            for (const r of batch) read.push(r.payload);
+            pos = batch.at(-1)!.next;
+          }
+          expect(read.length).toBe(payloads.length);
+          read.forEach((p, i) => expect(Buffer.from(p).equals(Buffer.from(payloads[i]!)), `record ${i}`).toBe(true));
+        }
+      } finally {
+        await reader.close();
+      }
     } finally {
       await journal.close();
     }
