@@ -88,7 +88,8 @@ export interface ChunkScan {
  * file position into a global offset. Stops at the first invalid record
  * (its position and reason in `failure`, as scanSegment reports them).
  * With `scratch`, chunks are read into its buffer, and the scan stops
- * before a second read would overwrite records already in `out`.
+ * before a second read would overwrite records already in `out`. It also
+ * stops once the records taken reach `maxBytes` (at least one record).
  */
 export function readChunked(
   io: FileIO,
@@ -101,12 +102,14 @@ export function readChunked(
   base: number,
   out: ChunkedRecord[],
   scratch?: ChunkScratch,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): ChunkScan {
   const cs = checksums();
   const offsetOf = base - HEADER_SIZE; // a file position plus this is a global offset
   let pos = start;
   let taken = 0;
-  while (taken < max && pos < limit) {
+  const stop = Math.min(limit, start + Math.max(maxBytes, 1)); // records start below it: at least one
+  while (taken < max && pos < stop) {
     if (chunk === undefined || pos < chunk.start || pos + RECORD_OVERHEAD > chunk.start + chunk.bytes.length) {
       if (scratch && taken > 0) break; // the read would overwrite the records taken
       chunk = readChunk(io, fd, pos, limit, CHUNK_BYTES, scratch);
@@ -116,7 +119,7 @@ export function readChunked(
     const shift = chunk.start;
     const have = shift + bytes.length;
     const { buffer, byteOffset } = bytes;
-    while (taken < max && pos + RECORD_OVERHEAD <= have) {
+    while (taken < max && pos + RECORD_OVERHEAD <= have && pos < stop) {
       const i = pos - shift;
       const n = readU32(bytes, i);
       if (n > maxPayloadBytes) return { end: pos, failure: { position: pos, reason: 'length-over-limit' }, chunk };
@@ -133,7 +136,7 @@ export function readChunked(
       pos = next;
     }
     chunk.end = pos;
-    if (taken < max && pos < limit && pos + RECORD_OVERHEAD <= have) {
+    if (taken < max && pos < stop && pos + RECORD_OVERHEAD <= have) {
       // the record at pos does not fit in what is read: a chunk of its own (its length is within the limits: checked above)
       if (scratch && taken > 0) break; // the read would overwrite the records taken
       const size = RECORD_OVERHEAD + readU32(bytes, pos - shift);

@@ -154,13 +154,11 @@ export class RecordReader {
     if (offset >= this.view.head() || offset < this.view.earliest()) this.view.refresh();
     let out: JournalRecord[] = [];
     let pos = offset;
-    // records a caller may keep, views into fresh chunks: read in batches of BATCH_RECORDS, and no more
-    // than READ_MANY_BYTES a call (verifyOnRead 'full' reads a segment's records in one scan, with its read-ahead)
-    const step = scratch || this.fullChecks ? maxRecords : BATCH_RECORDS;
+    // records a caller may keep (views into fresh chunks): no more than READ_MANY_BYTES of them a call
     while (out.length < maxRecords && pos - offset < READ_MANY_BYTES) {
       const head = this.view.head();
       if (pos === head) break;
-      const batch = this.readBatch(pos, head, out.length === 0 && !continuing, Math.min(maxRecords - out.length, step), maxRecords, scratch);
+      const batch = this.readBatch(pos, head, out.length === 0 && !continuing, maxRecords - out.length, maxRecords, scratch, READ_MANY_BYTES - (pos - offset));
       if (batch.length === 0) break;
       // a second batch would be read into the buffer that holds the first
       if (scratch && !this.fullChecks) {
@@ -276,12 +274,12 @@ export class RecordReader {
    * Up to `max` records from `pos`, all inside one segment and below `head`;
    * empty only when a refresh moved the head back to `pos`.
    */
-  private readBatch(pos: number, head: number, first: boolean, max = BATCH_RECORDS, want = max, scratch?: ChunkScratch): JournalRecord[] {
+  private readBatch(pos: number, head: number, first: boolean, max = BATCH_RECORDS, want = max, scratch?: ChunkScratch, maxBytes = Number.POSITIVE_INFINITY): JournalRecord[] {
     this.view.refreshIfStale();
-    let attempt = this.scanBatch(pos, Math.min(head, this.view.head()), max, want, scratch);
+    let attempt = this.scanBatch(pos, Math.min(head, this.view.head()), max, want, scratch, maxBytes);
     // a reader's view may hold bytes the writer has since rolled back: look
     // again before calling the log corrupt
-    if (attempt.batch.length === 0 && this.view.refresh()) attempt = this.scanBatch(pos, this.view.head(), max, want, scratch);
+    if (attempt.batch.length === 0 && this.view.refresh()) attempt = this.scanBatch(pos, this.view.head(), max, want, scratch, maxBytes);
     const { batch, seg, failure } = attempt;
     if (batch.length === 0 && pos < this.view.head()) {
       // a segment's base is a record boundary whatever its bytes say: what
@@ -297,7 +295,7 @@ export class RecordReader {
    * read-ahead reads that many); `scratch`: read into that buffer (transient
    * reads, verifyOnRead 'crc'), not into fresh chunks.
    */
-  private scanBatch(pos: number, head: number, max: number, want: number, scratch: ChunkScratch | undefined): { batch: JournalRecord[]; seg: Segment; failure: { position: number; reason: CutReason } } {
+  private scanBatch(pos: number, head: number, max: number, want: number, scratch: ChunkScratch | undefined, maxBytes: number): { batch: JournalRecord[]; seg: Segment; failure: { position: number; reason: CutReason } } {
     const idx = this.access.locate(pos);
     const seg = this.segments.segments[idx]!;
     const end = this.segments.endOf(idx, head);
@@ -319,7 +317,7 @@ export class RecordReader {
       chunk.set(buf.subarray(i, i + size), used);
       batch.push(recordIn(chunk, used, n, seg.base + p - HEADER_SIZE));
       used += size;
-      return batch.length < max;
+      return batch.length < max && p + size - start < maxBytes;
     };
 
     // records the worker verified while the caller was busy with the last batch (its work is the
@@ -329,7 +327,7 @@ export class RecordReader {
       const { bytes } = ahead;
       const shift = ahead.start; // bytes[i] is the file's byte at position i + shift
       let p = start;
-      while (p < ahead.end && batch.length < max) {
+      while (p < ahead.end && batch.length < max && p - start < maxBytes) {
         // The records from p that fit in the current chunk and in the batch
         // go over in one copy, headers included (a view and a copy per
         // record cost more than the bytes); a larger record gets a chunk of
@@ -370,7 +368,7 @@ export class RecordReader {
         scratch.chunk = scan.chunk;
         return { batch, seg, failure: scan.failure ?? { position: scan.end, reason: 'torn-header' } };
       }
-      const scan = readChunked(this.io, fd, seg.chunk, start, limit, max, this.maxPayloadBytes, seg.base, batch);
+      const scan = readChunked(this.io, fd, seg.chunk, start, limit, max, this.maxPayloadBytes, seg.base, batch, undefined, maxBytes);
       seg.chunk = scan.chunk;
       return { batch, seg, failure: scan.failure ?? { position: scan.end, reason: 'torn-header' } };
     }
