@@ -10,7 +10,9 @@
  * `Journal.open` after a clean close next to classic-level's open + last
  * key: wall time and CPU time back to back, and each FileIO call of the open
  * by kind (count, bytes, ms), so that what is not the clean-close check
- * (listing, headers, lock, syncs, the recovery point) shows.
+ * (listing, headers, lock, syncs, the recovery point) shows. A reader's open
+ * (`Journal.openForRead`, which takes the last segment by the last record
+ * its mark names) is timed beside them, with its FileIO calls.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,7 +68,10 @@ async function main(): Promise<void> {
   const wall: number[] = [];
   const cpu: number[] = [];
   const level: number[] = [];
+  const readerWall: number[] = [];
+  const readerCpu: number[] = [];
   let last: Map<string, Calls> | undefined;
+  let lastReader: Map<string, Calls> | undefined;
   for (let r = 0; r < rounds; r++) {
     const { io, calls } = countingIO();
     const c0 = cpuMs();
@@ -79,11 +84,25 @@ async function main(): Promise<void> {
     await j.close();
     last = atOpen;
     level.push((await timedOpen('level', dir)).ms);
+    const counted = countingIO();
+    const rc0 = cpuMs();
+    const rt0 = performance.now();
+    const reader = await Journal.openForRead({ dir: join(dir, 'journal'), io: counted.io });
+    readerWall.push(performance.now() - rt0);
+    readerCpu.push(cpuMs() - rc0);
+    lastReader = new Map([...counted.calls].map(([k, v]) => [k, { ...v }]));
+    await reader.close();
     if (r === 0) console.log(`lastSegmentTrusted: ${String(trusted)}, segments: ${j.recovery.segments.length}`);
   }
   console.log(`${mib} MiB: Journal.open wall ${median(wall).toFixed(2)} ms, cpu ${median(cpu).toFixed(2)} ms; classic-level open ${median(level).toFixed(2)} ms (medians of ${rounds})`);
   console.log(`  walls ${wall.map((x) => x.toFixed(1)).join(' ')} | level ${level.map((x) => x.toFixed(1)).join(' ')}`);
-  for (const [name, c] of [...last!].sort((a, b) => b[1].ms - a[1].ms)) {
+  printCalls(last!);
+  console.log(`${mib} MiB: Journal.openForRead wall ${median(readerWall).toFixed(2)} ms, cpu ${median(readerCpu).toFixed(2)} ms (walls ${readerWall.map((x) => x.toFixed(1)).join(' ')})`);
+  printCalls(lastReader!);
+}
+
+function printCalls(calls: Map<string, Calls>): void {
+  for (const [name, c] of [...calls].sort((a, b) => b[1].ms - a[1].ms)) {
     console.log(`  ${name.padEnd(10)} ${String(c.n).padStart(5)} calls ${(c.bytes / MiB).toFixed(2).padStart(8)} MiB ${c.ms.toFixed(2).padStart(8)} ms`);
   }
 }

@@ -7,8 +7,8 @@
  *
  * what: `fill` (48 MiB of Episteme log and the same rows in better-sqlite3
  * per payload size, into `dir`), `all` (every reader, interleaved, ROUNDS
- * rounds; prints CPU and wall per record and the ratios to SQLite's
- * `iterate()`), or one reader: `sqlite`, `readMany`, `readFrom`,
+ * rounds; prints CPU and wall per record, minor page faults per record and
+ * the ratios to SQLite's `iterate()`), or one reader: `sqlite`, `readMany`, `readFrom`,
  * `readMany-transient`, `readFrom-transient` (`{ transient: true }`), `visit`.
  * Env: PAYLOADS (default 256,4096), ROUNDS (default 5), LOG_MIB (default 48).
  */
@@ -54,11 +54,12 @@ async function visitAll(dir: string): Promise<{ records: number; bytes: number }
   return { records, bytes };
 }
 
-async function once(reader: Reader, dir: string): Promise<{ records: number; cpu: number; wall: number }> {
+async function once(reader: Reader, dir: string): Promise<{ records: number; cpu: number; wall: number; faults: number }> {
+  const f0 = process.resourceUsage().minorPageFault;
   const c0 = cpuUs();
   const t0 = performance.now();
   const got = reader === 'visit' ? await visitAll(dir) : await readAll(reader, dir);
-  return { records: got.records, cpu: cpuUs() - c0, wall: (performance.now() - t0) * 1000 };
+  return { records: got.records, cpu: cpuUs() - c0, wall: (performance.now() - t0) * 1000, faults: process.resourceUsage().minorPageFault - f0 };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
     for (const r of readers) await once(r, dir); // warm-up
     const cpu = new Map<Reader, number[]>();
     const wall = new Map<Reader, number[]>();
+    const faults = new Map<Reader, number[]>();
     let records = 0;
     for (let round = 0; round < rounds; round++) {
       for (const r of readers) {
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
         records = x.records;
         (cpu.get(r) ?? cpu.set(r, []).get(r)!).push(x.cpu / x.records);
         (wall.get(r) ?? wall.set(r, []).get(r)!).push(x.wall / x.records);
+        (faults.get(r) ?? faults.set(r, []).get(r)!).push(x.faults / x.records);
       }
     }
     const base = cpu.get('sqlite');
@@ -99,7 +102,8 @@ async function main(): Promise<void> {
       // paired: same-round ratios
       const pc = base ? median(cpu.get(r)!.map((x, i) => base[i]! / x)) : NaN;
       const pw = baseWall ? median(wall.get(r)!.map((x, i) => baseWall[i]! / x)) : NaN;
-      console.log(`  ${r.padEnd(27)} cpu ${c.toFixed(3)} µs  wall ${w.toFixed(3)} µs  ratio cpu ${pc.toFixed(2)}  wall ${pw.toFixed(2)}  (${(1 / w).toFixed(3)} M rec/s)`);
+      const pf = median(faults.get(r)!);
+      console.log(`  ${r.padEnd(27)} cpu ${c.toFixed(3)} µs  wall ${w.toFixed(3)} µs  ratio cpu ${pc.toFixed(2)}  wall ${pw.toFixed(2)}  (${(1 / w).toFixed(3)} M rec/s, ${pf.toFixed(2)} minor faults/record)`);
     }
   }
 }

@@ -251,7 +251,7 @@ async function datasetWorkloads(ctx: BenchContext, payload: number): Promise<Dat
     }
   }
 
-  const expectedNext: Record<OpenMethod, number> = { episteme: logBytes, 'episteme-headers': logBytes, 'episteme-default': logBytes, sqlite: records, level: records, raw: 0 };
+  const expectedNext: Record<OpenMethod, number> = { episteme: logBytes, 'episteme-headers': logBytes, 'episteme-default': logBytes, 'episteme-reader': logBytes, sqlite: records, level: records, raw: 0 };
   ctx.log(`${kib(payload)}: opens after a clean close, ${size.openRounds} rounds`);
   const opens = OPENS.filter((x) => inThisRun(x.method));
   for (let r = 0; r < size.openRounds; r++) {
@@ -259,7 +259,7 @@ async function datasetWorkloads(ctx: BenchContext, payload: number): Promise<Dat
       const { method } = opens[(r + k) % opens.length]!;
       // the open before may have been scanSealedOnOpen: false, which withdraws
       // the clean-close mark and leaves none: let a default writer close first
-      if (method === 'episteme-default') await (await Journal.open({ dir: join(dirOf(method), 'journal') })).close();
+      if (method === 'episteme-default' || method === 'episteme-reader') await (await Journal.open({ dir: join(dirOf(method), 'journal') })).close();
       const { ms, next } = await timedOpen(method, dirOf(method));
       if (method !== 'raw' && next !== expectedNext[method]) throw new Error(`${method} opened at ${next}, expected ${expectedNext[method]}`);
       push(f.clean, method, ms);
@@ -349,7 +349,7 @@ function readTable(ctx: BenchContext, figures: DatasetFigures[]): Table {
 function openTable(ctx: BenchContext, figures: DatasetFigures[], which: 'clean' | 'killed'): Table {
   const size = SIZES[ctx.mode];
   const rows: Cell[][] = [];
-  const methods = (which === 'clean' ? OPENS : OPENS.filter((o) => o.method !== 'episteme-headers' && o.method !== 'episteme-default')).filter((o) => inThisRun(o.method));
+  const methods = (which === 'clean' ? OPENS : OPENS.filter((o) => o.method !== 'episteme-headers' && o.method !== 'episteme-default' && o.method !== 'episteme-reader')).filter((o) => inThisRun(o.method));
   for (const f of figures) {
     const samples = which === 'clean' ? f.clean : f.killed;
     const e = median(samples.get('episteme')!);
@@ -381,6 +381,8 @@ function openTable(ctx: BenchContext, figures: DatasetFigures[], which: 'clean' 
           comparisons.push({ workload: 'open after a clean close, scanSealedOnOpen: false', payload: kib(f.payload), peer: label, metric: 'open ms', episteme: h, other: ms, factor: ms / h });
           const d = median(samples.get('episteme-default')!);
           comparisons.push({ workload: 'open after a clean close, default options', payload: kib(f.payload), peer: label, metric: 'open ms', episteme: d, other: ms, factor: ms / d });
+          const rd = median(samples.get('episteme-reader')!);
+          comparisons.push({ workload: 'reader open after a clean close (openForRead)', payload: kib(f.payload), peer: label, metric: 'open ms', episteme: rd, other: ms, factor: ms / rd });
         }
       }
     }
@@ -393,6 +395,7 @@ function openTable(ctx: BenchContext, figures: DatasetFigures[], which: 'clean' 
       'SQLite new Database + first query (WAL recovery runs there), LevelDB open (log replay) + reading the last key. Page cache warm.',
       'SQLite and LevelDB do not read their data on open. Episteme: scanSealedOnOpen true checks CRC32C and BLAKE3 of every record; false checks headers and',
       'scans the last segment; the default options trust sealed segments by the recovery point and, after a clean close, the last one by its size (its CRC32C is checked in the background, before the first write).',
+      'A reader (openForRead) takes the last segment by the last record its clean-close mark names (that record read and checked; every read checks its records).',
       which === 'clean'
         ? `Medians of ${size.openRounds} rounds (max = slowest). log MB/s and records/s = the dataset's size over the open time.`
         : `A child opened all three stores, appended unsynced batches to each for ${size.killAfterMs} ms (at most ${size.crashBytes / MiB} MiB each), and was SIGKILLed; ${size.kills} kill(s), medians. Added by the killed writers and kept: ${appended}.`,

@@ -154,7 +154,7 @@ export function journalFiles(dir: string): string[] {
     .map((f) => join(jdir, f));
 }
 
-export type OpenMethod = 'episteme' | 'episteme-headers' | 'episteme-default' | 'sqlite' | 'level' | 'raw';
+export type OpenMethod = 'episteme' | 'episteme-headers' | 'episteme-default' | 'episteme-reader' | 'sqlite' | 'level' | 'raw';
 
 /**
  * Opens a store as a writer would, up to the point where it knows where the
@@ -162,7 +162,8 @@ export type OpenMethod = 'episteme' | 'episteme-headers' | 'episteme-default' | 
  * every sealed segment is verified, `episteme-headers` checks only headers
  * and the last segment, `episteme-default` uses the default options: the
  * recovery point for sealed segments, the clean-close mark for the last
- * one), SQLite's open plus the first query (WAL recovery
+ * one; `episteme-reader` a reader in another process, Journal.openForRead,
+ * which takes the last segment by the last record its mark names), SQLite's open plus the first query (WAL recovery
  * happens there), LevelDB's open (log replay) plus the last key. `raw` is
  * a sequential read of the Episteme segment files: the floor for a recovery
  * that looks at every byte. Returns ms and the next id (records for raw).
@@ -178,6 +179,13 @@ export async function timedOpen(method: OpenMethod, dir: string): Promise<{ ms: 
       const ms = performance.now() - t0;
       const next = journal.head;
       await journal.close();
+      return { ms, next };
+    }
+    case 'episteme-reader': {
+      const reader = await Journal.openForRead({ dir: join(dir, 'journal') });
+      const ms = performance.now() - t0;
+      const next = reader.head;
+      await reader.close();
       return { ms, next };
     }
     case 'sqlite': {

@@ -15,6 +15,7 @@ export const OPENS: Array<{ method: OpenMethod; label: string }> = [
   { method: 'episteme', label: 'Episteme Journal.open (verifies every record)' },
   { method: 'episteme-headers', label: 'Episteme Journal.open, scanSealedOnOpen: false' },
   { method: 'episteme-default', label: 'Episteme Journal.open, default options' },
+  { method: 'episteme-reader', label: 'Episteme Journal.openForRead (a reader), default options' },
   { method: 'sqlite', label: 'better-sqlite3 open + first query' },
   { method: 'level', label: 'classic-level open + last key' },
   { method: 'raw', label: 'raw fs: read every segment byte once' },

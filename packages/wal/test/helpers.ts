@@ -436,3 +436,23 @@ export function withChecksums<T>(impl: Checksums, fn: () => T): T {
  * (the order of the steps is the same; only the flushes are skipped).
  */
 export const noSyncIO: FileIO = { ...nodeFileIO, fsync: () => {}, fsyncAsync: async () => {}, syncDir: () => {} };
+
+/** Runs `open` with the bytes hashed by CRC32C counted (a reader's open: what it checked record by record, or not). */
+export async function countingCrcBytes<T>(open: () => Promise<T>): Promise<{ value: T; hashed: number }> {
+  let hashed = 0;
+  const counting: Checksums = {
+    name: `crc-counted ${fastChecksums.name}`,
+    crc32c(data, start, end, previous) {
+      hashed += end - start;
+      return fastChecksums.crc32c(data, start, end, previous);
+    },
+    blake3Into: (data, start, end, out, outOffset) => fastChecksums.blake3Into(data, start, end, out, outOffset),
+  };
+  const prev = setChecksums(counting);
+  try {
+    const value = await open();
+    return { value, hashed };
+  } finally {
+    setChecksums(prev);
+  }
+}

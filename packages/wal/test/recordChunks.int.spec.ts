@@ -1,13 +1,15 @@
 /**
  * Sequential reads with `verifyOnRead: 'crc'` read the file straight into
- * 256 KiB chunks and hand records out as views into them (recordChunks.ts);
+ * 124 KiB chunks and hand records out as views into them (recordChunks.ts);
  * `readFrom` is a written-out async iterator (recordIterator.ts). Here: what
  * they hand out is what was written, across chunk boundaries and with a
  * record larger than a chunk; records kept stay intact; a flipped bit in
  * any field of a record met through these paths (in a chunk's middle,
  * across a chunk's end, in the record larger than a chunk, the last record)
- * fails the read with WAL_CORRUPT_RECORD at its offset; and a reader opened
- * after the damage ends its log before the record (its scan at open).
+ * fails the read with WAL_CORRUPT_RECORD at its offset (a reader opened after
+ * the damage too: its open takes the segment by the clean-close mark's last
+ * record, and ends its log before the record only when that is the one
+ * damaged); and a `readMany` returns no more than 4 MiB of records a call.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -128,12 +130,19 @@ describe('chunked sequential reads', () => {
         const bit = k % 8;
         const ctx = `byte ${k} of record ${v} (offset ${w.offsets[v]})`;
         const damage = { code: WalErrorCodes.CorruptRecord, location: { offset: w.offsets[v] } };
-        // a reader opened after the damage: its scan of the last segment (the checks of a read) ends the log there,
-        // as the writer's recovery would cut it; the published head is not taken on trust (docs/readers.md)
+        // a reader opened after the damage: the clean-close mark names the last record, so below it the
+        // reader's head is the writer's and the read that meets the damage fails (docs/readers.md, "Refresh");
+        // the last record damaged, the mark does not hold and the scan ends the log before it
         flipBitInPlace(path, positionOf(v) + k, bit);
         const late = await Journal.openForRead({ dir: w.dir });
         try {
-          expect(late.head, ctx).toBe(w.offsets[v]);
+          if (v === w.offsets.length - 1) expect(late.head, ctx).toBe(w.offsets[v]);
+          else {
+            expect(late.head, ctx).toBe(w.head);
+            const seq = await readFromCollecting(late);
+            expect(seq.offsets, ctx).toEqual(w.offsets.slice(0, v));
+            expect(seq.error, ctx).toMatchObject(damage);
+          }
         } finally {
           await late.close();
         }
@@ -166,6 +175,45 @@ describe('chunked sequential reads', () => {
     const journal = await Journal.openForRead({ dir: w.dir });
     try {
       expect((await readFromCollecting(journal)).offsets).toEqual(w.offsets);
+    } finally {
+      await journal.close();
+    }
+  });
+  it('a readMany returns no more than 4 MiB of records a call (at least one record); a loop reads every record, in order', async () => {
+    const dir = tempDir();
+    // durability immediate: each batch is published when its append resolves, so the reader sees them all
+    const journal = await Journal.open({ dir });
+    try {
+      // 1,500 records of 4 KiB (6 MiB), then one of 5 MiB, then 10 small ones
+      const payloads = [...Array.from({ length: 1500 }, (_, i) => payloadOf(i, 4096)), payloadOf(1500, 5 * 1024 * 1024), ...Array.from({ length: 10 }, (_, i) => payloadOf(1501 + i, 50))];
+      for (let i = 0; i < payloads.length; i += 100) await journal.appendBatch(payloads.slice(i, i + 100));
+      const reader = await Journal.openForRead({ dir });
+      const full = await Journal.openForRead({ dir, verifyOnRead: 'full' });
+      try {
+        for (const log of [journal, reader, full]) {
+          const first = log.readMany(0, 5000);
+          const bytes = first.at(-1)!.next;
+          expect(first.length).toBeLessThan(1500);
+          expect(bytes).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+          // the record that reaches 4 MiB is the last ('full' copies whole runs: up to a chunk more)
+          expect(bytes).toBeLessThan(4 * 1024 * 1024 + (log === full ? CHUNK_BYTES : RECORD_OVERHEAD + 4096));
+          // the large record alone passes the limit: it comes back, with what its chunk read holds after it
+          const big = log.readMany(first.length === 1500 ? 0 : first.at(-1)!.next, 5000).at(-1)!;
+          expect(big.offset).toBeGreaterThan(0);
+          const read: Uint8Array[] = [];
+          for (let pos = 0; ; ) {
+            const batch = log.readMany(pos, 5000);
+            if (batch.length === 0) break;
+            for (const r of batch) read.push(r.payload);
+            pos = batch.at(-1)!.next;
+          }
+          expect(read.length).toBe(payloads.length);
+          read.forEach((p, i) => expect(Buffer.from(p).equals(Buffer.from(payloads[i]!)), `record ${i}`).toBe(true));
+        }
+      } finally {
+        await reader.close();
+        await full.close();
+      }
     } finally {
       await journal.close();
     }

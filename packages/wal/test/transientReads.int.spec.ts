@@ -14,7 +14,7 @@ import { Journal, WalErrorCodes, type JournalRecord, type LogReader } from '../s
 import { RECORD_OVERHEAD } from '../src/internals.js';
 import { flipBitInPlace, layoutOf, payloadOf, tempDir, writeJournal, type LaidOutRecord } from './helpers.js';
 
-/** 3,000 B records: 87 of them fill the 256 KiB read buffer, so 200 need three fills. */
+/** 3,000 B records: 41 of them fill the 124 KiB read buffer, so 200 need five fills. */
 const BIG = [Array.from({ length: 200 }, (_, i) => payloadOf(i, 3000)), [payloadOf(200, 40), payloadOf(201, 5)]];
 
 async function journalOf(segments: Uint8Array[][]): Promise<string> {
@@ -81,7 +81,7 @@ describe('transient reads', () => {
     try {
       const first = journal.readMany(0, 1000, { transient: true });
       expect(first.length).toBeGreaterThan(0);
-      expect(first.length).toBeLessThan(200); // 200 records of 3 KiB do not fit one 256 KiB buffer
+      expect(first.length).toBeLessThan(200); // 200 records of 3 KiB do not fit one 124 KiB buffer
       const rest = journal.readMany(first[first.length - 1]!.next, 1000, { transient: true });
       expect(rest[0]!.offset).toBe(first[first.length - 1]!.next);
     } finally {

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { ioError } from '../errors.js';
-import { HEADER_SIZE } from '../format/constants.js';
-import { crc32cOfRecords } from '../format/record.js';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
+import { crc32cOfRecords, readU32 } from '../format/record.js';
 import { encodeSegmentHeader } from '../format/segmentHeader.js';
 import { segmentName } from '../format/segmentName.js';
 import { closeQuietly } from '../io/closers.js';
-import { writeFully, type FileIO } from '../io/fileIO.js';
+import { readFully, writeFully, type FileIO } from '../io/fileIO.js';
 import { codeOf } from '../shared/errno.js';
 import { checksums } from '../checksum/index.js';
-import { fileCrc32c, fileCrc32cOfRange } from '../recovery/recoveryPoint.js';
+import { fileCrc32c, fileCrc32cOfRange, type LastRecord } from '../recovery/recoveryPoint.js';
 import { SyncFailedError } from './syncFailedError.js';
 
 const ZEROS = new Uint8Array(256 * 1024);
@@ -40,6 +40,8 @@ export class ActiveSegment {
     private readonly prealloc: Preallocation,
     /** CRC32C of the file's bytes up to `writePos`, carried on as records are written. */
     private crc: number,
+    /** The record that ends at `writePos` (undefined: none, or not known), for the marks readers check. */
+    private last: LastRecord | undefined,
   ) {}
 
   /**
@@ -78,7 +80,7 @@ export class ActiveSegment {
       }
       throw new SyncFailedError('creating segment', path, err);
     }
-    return new ActiveSegment(io, base, path, fd, HEADER_SIZE, HEADER_SIZE, prealloc, checksums().crc32c(header, 0, HEADER_SIZE, 0));
+    return new ActiveSegment(io, base, path, fd, HEADER_SIZE, HEADER_SIZE, prealloc, checksums().crc32c(header, 0, HEADER_SIZE, 0), undefined);
   }
 
   /**
@@ -86,15 +88,26 @@ export class ActiveSegment {
    * head's position. `known` is a CRC32C of the file's first bytes that
    * recovery already had (normally up to the head: see
    * RecoveryReport.lastSegmentCrc32c): only the bytes after it are read to
-   * carry the CRC on to the head.
+   * carry the CRC on to the head. `lastRecord` is the file position of the
+   * record that ends at `writePos`, as recovery found it: its CRC field is
+   * read back (8 bytes), and it is dropped when it does not end there.
    */
-  static open(io: FileIO, dir: string, base: number, writePos: number, prealloc: Preallocation, known?: { size: number; crc: number }): ActiveSegment {
+  static open(
+    io: FileIO,
+    dir: string,
+    base: number,
+    writePos: number,
+    prealloc: Preallocation,
+    known?: { size: number; crc: number },
+    lastRecord?: number,
+  ): ActiveSegment {
     const path = join(dir, segmentName(base));
     let fd: number | undefined;
     try {
       fd = io.open(path, 'r+');
       const crc = known && known.size <= writePos ? fileCrc32cOfRange(io, fd, known.size, writePos, known.crc) : fileCrc32c(io, fd, writePos);
-      return new ActiveSegment(io, base, path, fd, writePos, Math.max(writePos, io.size(fd)), prealloc, crc);
+      const last = lastRecord === undefined ? undefined : recordEndingAt(io, fd, lastRecord, writePos);
+      return new ActiveSegment(io, base, path, fd, writePos, Math.max(writePos, io.size(fd)), prealloc, crc, last);
     } catch (err) {
       if (fd !== undefined) io.close(fd);
       throw ioError('opening segment', path, err);
@@ -132,8 +145,15 @@ export class ActiveSegment {
       }
       throw err;
     }
+    const at = lastRecordIn(buf, length);
+    if (at >= 0) this.last = { position: this.writePos + at, crc: readU32(buf, at + 4) };
     this.writePos += length;
     this.crc = crc32cOfRecords(buf, length, this.crc);
+  }
+
+  /** The record that ends at the head, when known: what a mark names for readers to check. */
+  lastRecord(): LastRecord | undefined {
+    return this.last;
   }
 
   /**
@@ -190,6 +210,26 @@ export class ActiveSegment {
     }
     this.allocatedEnd = target;
   }
+}
+
+/** Where the last whole record of `buf[0..length)` (encoded records) starts; -1 when none. */
+function lastRecordIn(buf: Uint8Array, length: number): number {
+  let last = -1;
+  for (let pos = 0; pos + RECORD_OVERHEAD <= length; ) {
+    const end = pos + RECORD_OVERHEAD + readU32(buf, pos);
+    if (end > length) break;
+    last = pos;
+    pos = end;
+  }
+  return last;
+}
+
+/** The record at `position` when it ends exactly at `end` (its CRC field read back), else undefined. */
+function recordEndingAt(io: FileIO, fd: number, position: number, end: number): LastRecord | undefined {
+  if (position < HEADER_SIZE || position + RECORD_OVERHEAD > end) return undefined;
+  const head = new Uint8Array(8);
+  if (readFully(io, fd, head, 0, 8, position) < 8) return undefined;
+  return position + RECORD_OVERHEAD + readU32(head, 0) === end ? { position, crc: readU32(head, 4) } : undefined;
 }
 
 /**

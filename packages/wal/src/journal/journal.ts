@@ -7,7 +7,7 @@ import { ensureDirectory } from '../io/directories.js';
 import { codeOf, hasErrno } from '../shared/errno.js';
 import { recoverJournal } from '../recovery/recover.js';
 import { archivedRun, moveToArchive } from '../archive/archive.js';
-import { loadRecoveryPoint, updateRecoveryPoint, withdrawCleanClose, type CleanClose, type SyncedPrefix } from '../recovery/recoveryPoint.js';
+import { loadRecoveryPoint, updateRecoveryPoint, withdrawMarks, type CleanClose, type SyncedPrefix } from '../recovery/recoveryPoint.js';
 import type { RecoveryReport } from '../recovery/report.js';
 import { ActiveSegment, preallocationOf } from './activeSegment.js';
 import { ChangeNotifier } from './changeNotifier.js';
@@ -42,7 +42,7 @@ function syncedPrefixOf(active: ActiveSegment): SyncedPrefix | undefined {
   } catch (err) {
     throw ioError('syncing the records recovery kept in', active.path, err);
   }
-  return { base: active.base, size: active.writePos, crc: active.contentCrc() };
+  return { base: active.base, size: active.writePos, crc: active.contentCrc(), last: active.lastRecord() };
 }
 
 /**
@@ -109,7 +109,7 @@ export class Journal extends JournalBase implements Retention {
         // the CRC recovery computed on the way (up to the head): the writer carries it on
         const size = HEADER_SIZE + report.head - last.base;
         const known = report.lastSegmentCrc32c !== undefined ? { size, crc: report.lastSegmentCrc32c } : undefined;
-        active = ActiveSegment.open(o.io, o.dir, last.base, size, prealloc, known);
+        active = ActiveSegment.open(o.io, o.dir, last.base, size, prealloc, known, report.lastSegmentLastRecord);
       } else {
         active = ActiveSegment.create(o.io, o.dir, report.head, prealloc);
         segments.add(report.head);
@@ -136,11 +136,13 @@ export class Journal extends JournalBase implements Retention {
         return journal;
       }
       // every sealed segment is now known good: the next open need not rescan
-      // it; a clean-close mark goes before anything is written (and if it
-      // cannot, the journal does not open)
+      // it; the previous writer's clean-close mark and synced prefix go before
+      // anything is written (and if they cannot, the journal does not open):
+      // recovery may have cut below them, and readers trust them by their
+      // last record (docs/readers.md, Refresh)
       const sealed = o.scanSealedOnOpen !== false ? segments.sealedSizes() : point.sealed;
       const prefix = o.scanSealedOnOpen === 'unverified' ? syncedPrefixOf(active) : undefined;
-      if (point.marked) withdrawCleanClose(o.io, o.dir, sealed, o.maxPayloadBytes, prefix);
+      if (point.marked || point.prefixed) withdrawMarks(o.io, o.dir, sealed, o.maxPayloadBytes, prefix);
       else if (o.scanSealedOnOpen !== false) updateRecoveryPoint(o.io, o.dir, sealed, o.maxPayloadBytes, undefined, prefix);
       return journal;
     } catch (err) {
@@ -316,13 +318,13 @@ export class Journal extends JournalBase implements Retention {
           throw new Error(`the last segment ${path} changed since its clean close (size or CRC32C differ from the mark); reopen the journal to scan it`);
         }
         // what the open used to do before returning; the prefix needs no sync: the close synced it
-        const prefix = mark.size > HEADER_SIZE ? { base: mark.base, size: mark.size, crc: mark.crc } : undefined;
-        withdrawCleanClose(io, dir, this.segments.sealedSizes(), maxPayloadBytes, prefix);
+        const prefix = mark.size > HEADER_SIZE ? { ...mark } : undefined;
+        withdrawMarks(io, dir, this.segments.sealedSizes(), maxPayloadBytes, prefix);
       },
     ).catch((err: unknown) => {
       this.writer.fail(err, []);
       try {
-        withdrawCleanClose(io, dir, this.segments.sealedSizes(), maxPayloadBytes);
+        withdrawMarks(io, dir, this.segments.sealedSizes(), maxPayloadBytes);
       } catch {
         // the mark stays: the next open checks the file again and fails the same way
       }

@@ -1,7 +1,7 @@
 import { FailedStateError, InvalidArgumentError, RecordTooLargeError, WriteFailedError } from '../errors.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import type { Appended } from '../log/appended.js';
-import { updateRecoveryPoint } from '../recovery/recoveryPoint.js';
+import { updateRecoveryPoint, type LastRecord } from '../recovery/recoveryPoint.js';
 import { sleep } from '../shared/sleep.js';
 import { ActiveSegment, preallocationOf } from './activeSegment.js';
 import { encodeBatch } from './encodeBatch.js';
@@ -85,8 +85,8 @@ export class JournalWriter {
     this.prefixRecorded = active.writePos; // Journal.open records the prefix it opens with
     this.writeback = new Writeback(
       options.writebackBytes,
-      (segment, end, crc) => {
-        if (segment === this.active && this.failure === undefined) this.syncedUpTo(end, crc);
+      (segment, end, crc, last) => {
+        if (segment === this.active && this.failure === undefined) this.syncedUpTo(end, crc, last);
       },
       (err) => this.fail(err, []),
     );
@@ -163,7 +163,7 @@ export class JournalWriter {
       }
       const { io, dir, maxPayloadBytes, scanSealedOnOpen } = this.options;
       if (scanSealedOnOpen !== false) {
-        updateRecoveryPoint(io, dir, this.segments.sealedSizes(), maxPayloadBytes, { base: this.active.base, size: this.active.writePos, crc });
+        updateRecoveryPoint(io, dir, this.segments.sealedSizes(), maxPayloadBytes, { base: this.active.base, size: this.active.writePos, crc, last: this.active.lastRecord() });
       }
     } else {
       this.active.close();
@@ -239,7 +239,7 @@ export class JournalWriter {
     this.inFlight.shift();
     this.head = oldest.end;
     this.publish(oldest.end, oldest.synced !== undefined);
-    if (oldest.synced !== undefined) this.syncedUpTo(oldest.end, oldest.crc);
+    if (oldest.synced !== undefined) this.syncedUpTo(oldest.end, oldest.crc, oldest.last);
     for (const e of oldest.batch) e.resolve(e.result!);
   }
 
@@ -393,13 +393,13 @@ export class JournalWriter {
     this.unsynced = true;
     this.options.telemetry?.batchWritten(batch.length === 1 ? batch[0]!.payloads.length : batch.reduce((n, e) => n + e.payloads.length, 0), bytes);
     const durable = batch.some((e) => e.durability === 'immediate');
-    if (!durable) this.writeback.wrote(this.active, bytes, offset, this.active.contentCrc());
+    if (!durable) this.writeback.wrote(this.active, bytes, offset, this.active.contentCrc(), this.active.lastRecord());
     if (this.options.groupCommit) {
       // the sync runs off the event loop; the drain goes on with the next batch
       const synced = durable ? this.syncActive().then(() => undefined, (err: unknown) => ({ err })) : undefined;
       let records = 0;
       for (const e of batch) records += e.payloads.length;
-      this.inFlight.push({ batch, end: offset, synced, crc: this.active.contentCrc(), records });
+      this.inFlight.push({ batch, end: offset, synced, crc: this.active.contentCrc(), last: this.active.lastRecord(), records });
       return;
     }
     if (durable) {
@@ -409,7 +409,7 @@ export class JournalWriter {
         this.fail(err, batch);
         return;
       }
-      this.syncedUpTo(offset, this.active.contentCrc());
+      this.syncedUpTo(offset, this.active.contentCrc(), this.active.lastRecord());
     }
     this.head = offset;
     this.publish(offset, durable);
@@ -425,23 +425,24 @@ export class JournalWriter {
       this.fail(err, [barrier]);
       return;
     }
-    this.syncedUpTo(this.written, this.active.contentCrc());
+    this.syncedUpTo(this.written, this.active.contentCrc(), this.active.lastRecord());
     barrier.resolve();
   }
 
   /**
    * The active segment is synced up to global offset `end`, where its CRC32C
-   * is `crc`: every syncedPrefixEvery.bytes, record that as its synced prefix, so
-   * that an open after a crash scans only what follows (see SyncedPrefix).
+   * is `crc` and its last record `last`: every syncedPrefixEvery.bytes, record
+   * that as its synced prefix, so that an open after a crash scans only what
+   * follows (see SyncedPrefix), and a reader's open checks `last` alone.
    * Best effort, like every recovery point write: a failure costs the next
    * open its shortcuts, never a record.
    */
-  private syncedUpTo(end: number, crc: number): void {
+  private syncedUpTo(end: number, crc: number, last: LastRecord | undefined): void {
     const { io, dir, maxPayloadBytes, scanSealedOnOpen } = this.options;
     const size = HEADER_SIZE + end - this.active.base;
     if (scanSealedOnOpen !== 'unverified' || size - this.prefixRecorded < syncedPrefixEvery.bytes) return;
     this.prefixRecorded = size;
-    updateRecoveryPoint(io, dir, this.segments.sealedSizes(), maxPayloadBytes, undefined, { base: this.active.base, size, crc });
+    updateRecoveryPoint(io, dir, this.segments.sealedSizes(), maxPayloadBytes, undefined, { base: this.active.base, size, crc, last });
   }
 
   /**
@@ -479,7 +480,7 @@ export class JournalWriter {
     const { base, writePos } = this.active;
     // the CRC carries over: nothing to read back
     const known = { size: writePos, crc: this.active.contentCrc() };
-    this.active = ActiveSegment.open(this.options.io, this.options.dir, base, writePos, preallocationOf(this.options), known);
+    this.active = ActiveSegment.open(this.options.io, this.options.dir, base, writePos, preallocationOf(this.options), known, this.active.lastRecord()?.position);
   }
 
   /** A sync or rollback failed, or the tail check at open (Journal): nothing more may be written until reopen. */

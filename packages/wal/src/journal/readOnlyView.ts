@@ -6,7 +6,7 @@ import { refuseValidRecordOverLimit } from '../recovery/overLimit.js';
 import { rangeIsZero, scanSegment } from '../recovery/scanSegment.js';
 import { checkSegmentHeader, listSegmentFilesSettled, type SegmentFile } from '../recovery/segmentFiles.js';
 import { readPublishedHead } from './publishedHead.js';
-import { walkSyncedPrefix } from './syncedPrefixWalk.js';
+import { vouchedPrefix } from './vouchedPrefix.js';
 import { archivedRun } from '../archive/archive.js';
 import { dropReadBytes, type SegmentManager } from './segmentManager.js';
 
@@ -36,9 +36,9 @@ interface Scanned {
  * in the middle of a different record (a stuck head, or a healthy log
  * reported as corrupt).
  *
- * A segment's first scan walks, without a CRC32C per record, the prefix
- * that RECOVERY_POINT vouches for and that still has its CRC
- * (syncedPrefixWalk.ts); the rest is scanned record by record.
+ * A segment's first scan takes the prefix that RECOVERY_POINT vouches for
+ * as scanned once the last record the mark names holds (vouchedPrefix.ts);
+ * the rest is scanned record by record.
  *
  * The head is then capped at the writer's published head (PUBLISHED_HEAD,
  * see publishedHead.ts): bytes past it are written but not acknowledged (a
@@ -184,10 +184,10 @@ export class ReadOnlyView {
   private scan(seg: { name: string; base: number }, fd: number, from: Scanned, size: number): Scanned {
     if (size <= from.position) return from;
     if (from.position === HEADER_SIZE) {
-      // the segment's first scan: what the writer vouched for durably is walked, not checked record by record
-      const walked = walkSyncedPrefix(this.io, this.dir, fd, seg.base, size, this.maxPayloadBytes);
-      if (walked) {
-        from = { base: from.base, ...walked };
+      // the segment's first scan: what the writer vouched for durably is taken by its last record, not checked record by record
+      const vouched = vouchedPrefix(this.io, this.dir, fd, seg.base, size, this.maxPayloadBytes);
+      if (vouched) {
+        from = { base: from.base, ...vouched };
         if (size <= from.position) return from;
       }
     }

@@ -19,8 +19,18 @@ import { readFully, type FileIO } from '../io/fileIO.js';
  * a head may still be rolled back by the writer).
  */
 
-/** Bytes read per chunk (a larger record gets a chunk of its own). Records keep their chunk alive. */
-export const CHUNK_BYTES = 256 * 1024;
+/**
+ * Bytes read per chunk (a larger record gets a chunk of its own). Records
+ * keep their chunk alive, so this is what one kept record may hold in
+ * memory at most (or its own size, when larger). Below glibc's 128 KiB mmap
+ * threshold, so that a chunk comes from and goes back to malloc's free
+ * lists, not from a fresh mapping. Measured at 4 KiB records (bench
+ * README, issue 24): 64, 124 and 256 KiB cost the same CPU per record
+ * within the noise, and no minor faults; what a fresh chunk costs is the
+ * collections V8 starts per MiB of ArrayBuffers allocated and the copy into
+ * memory no longer in cache, which no chunk size changes.
+ */
+export const CHUNK_BYTES = 124 * 1024;
 
 /** The bytes of one segment file, `[start, start + bytes.length)`, read below the head of their time. */
 export interface RecordChunk {
@@ -33,7 +43,7 @@ export interface RecordChunk {
 
 /**
  * A record handed out of a chunk. `payload` and `blake3` are views into the
- * chunk: keeping one record keeps its chunk (up to 256 KiB) alive.
+ * chunk: keeping one record keeps its chunk (CHUNK_BYTES, 124 KiB, or the record's own size) alive.
  */
 export interface ChunkedRecord {
   offset: number;
@@ -78,7 +88,8 @@ export interface ChunkScan {
  * file position into a global offset. Stops at the first invalid record
  * (its position and reason in `failure`, as scanSegment reports them).
  * With `scratch`, chunks are read into its buffer, and the scan stops
- * before a second read would overwrite records already in `out`.
+ * before a second read would overwrite records already in `out`. It also
+ * stops once the records taken reach `maxBytes` (at least one record).
  */
 export function readChunked(
   io: FileIO,
@@ -91,12 +102,14 @@ export function readChunked(
   base: number,
   out: ChunkedRecord[],
   scratch?: ChunkScratch,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): ChunkScan {
   const cs = checksums();
   const offsetOf = base - HEADER_SIZE; // a file position plus this is a global offset
   let pos = start;
   let taken = 0;
-  while (taken < max && pos < limit) {
+  const stop = Math.min(limit, start + Math.max(maxBytes, 1)); // records start below it: at least one
+  while (taken < max && pos < stop) {
     if (chunk === undefined || pos < chunk.start || pos + RECORD_OVERHEAD > chunk.start + chunk.bytes.length) {
       if (scratch && taken > 0) break; // the read would overwrite the records taken
       chunk = readChunk(io, fd, pos, limit, CHUNK_BYTES, scratch);
@@ -106,7 +119,7 @@ export function readChunked(
     const shift = chunk.start;
     const have = shift + bytes.length;
     const { buffer, byteOffset } = bytes;
-    while (taken < max && pos + RECORD_OVERHEAD <= have) {
+    while (taken < max && pos + RECORD_OVERHEAD <= have && pos < stop) {
       const i = pos - shift;
       const n = readU32(bytes, i);
       if (n > maxPayloadBytes) return { end: pos, failure: { position: pos, reason: 'length-over-limit' }, chunk };
@@ -123,7 +136,7 @@ export function readChunked(
       pos = next;
     }
     chunk.end = pos;
-    if (taken < max && pos < limit && pos + RECORD_OVERHEAD <= have) {
+    if (taken < max && pos < stop && pos + RECORD_OVERHEAD <= have) {
       // the record at pos does not fit in what is read: a chunk of its own (its length is within the limits: checked above)
       if (scratch && taken > 0) break; // the read would overwrite the records taken
       const size = RECORD_OVERHEAD + readU32(bytes, pos - shift);

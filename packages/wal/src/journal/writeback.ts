@@ -1,3 +1,4 @@
+import type { LastRecord } from '../recovery/recoveryPoint.js';
 import type { ActiveSegment } from './activeSegment.js';
 
 /**
@@ -21,20 +22,20 @@ export class Writeback {
 
   constructor(
     private readonly every: number,
-    /** The sync started when `segment` ended at global offset `end` with CRC32C `crc` is done. */
-    private readonly onSynced: (segment: ActiveSegment, end: number, crc: number) => void,
+    /** The sync started when `segment` ended at global offset `end` with CRC32C `crc` (and record `last` last) is done. */
+    private readonly onSynced: (segment: ActiveSegment, end: number, crc: number, last: LastRecord | undefined) => void,
     private readonly onFailed: (err: unknown) => void,
   ) {}
 
-  /** `bytes` more bytes were written to `segment` and not synced; it now ends at global offset `end`, with CRC32C `crc`. */
-  wrote(segment: ActiveSegment, bytes: number, end: number, crc: number): void {
+  /** `bytes` more bytes were written to `segment` and not synced; it now ends at global offset `end`, with CRC32C `crc`, record `last` last. */
+  wrote(segment: ActiveSegment, bytes: number, end: number, crc: number, last: LastRecord | undefined): void {
     this.bytes += bytes;
     if (this.running !== undefined || this.every <= 0 || this.bytes < this.every) return;
     this.bytes = 0;
     this.running = segment.syncAsync().then(
       () => {
         this.running = undefined;
-        this.onSynced(segment, end, crc);
+        this.onSynced(segment, end, crc, last);
       },
       (err: unknown) => {
         this.running = undefined;

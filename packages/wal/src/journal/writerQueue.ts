@@ -1,3 +1,4 @@
+import type { LastRecord } from '../recovery/recoveryPoint.js';
 import type { Appended } from '../log/appended.js';
 import type { Durability } from './options.js';
 
@@ -40,6 +41,8 @@ export interface InFlight {
   synced: Promise<{ err: unknown } | undefined> | undefined;
   /** CRC32C of the active segment up to the batch's end (a synced prefix once the sync is done). */
   crc: number;
+  /** The record that ends at `end` (ActiveSegment.lastRecord), for the synced prefix. */
+  last: LastRecord | undefined;
   /** Records in the batch. */
   records: number;
 }

@@ -86,7 +86,9 @@ export interface LogReader {
    * Up to `maxRecords` records from `offset`, without waiting: empty at the
    * head, and on a log read over the network (a NatsLog) also below it while
    * the records from `offset` are on their way; `waitBeyond(offset)` resolves
-   * once they are here. A journal returns none only at the head.
+   * once they are here. A journal returns none only at the head, and fewer
+   * than `maxRecords` before it when their bytes pass 4 MiB (or a transient
+   * read's buffer): loop until the head.
    */
   readMany(offset: number, maxRecords: number, options?: ReadManyOptions): LogRecord[];
   /** Records from `offset` in order; with `follow`, waits at the head until `signal` aborts. */

@@ -43,6 +43,8 @@ export interface Inspection {
   lastPrefixTrusted: number;
   /** CRC32C of the last segment's bytes up to `lastEnd`, when its header was valid (a writer carries it on). */
   lastCrc?: number;
+  /** File position of the record that ends at `lastEnd`, when known (a writer names it in its marks). */
+  lastRecord?: number;
   findings: Finding[];
   /** Segments listed but gone before they were opened (`live` only). */
   vanished: SegmentFile[];
@@ -135,6 +137,7 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
           if (defer) result.lastCheckDeferred = true;
           result.lastEnd = seg.size;
           result.lastCrc = closed.crc;
+          if (closed.last) result.lastRecord = closed.last.position;
         } else if (last || (options.scanSealed !== false && !trusted)) {
           const prefix = last ? trustedPrefix(io, fd, seg, options.prefix) : undefined;
           const start = prefix?.size ?? HEADER_SIZE;
@@ -153,6 +156,8 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
           if (last) {
             result.lastEnd = scan.end;
             result.lastCrc = scan.crc;
+            const lastRecord = scan.last >= 0 ? scan.last : prefix?.last?.position;
+            if (lastRecord !== undefined) result.lastRecord = lastRecord;
           }
           if (scan.failure) {
             if (!last) {
@@ -182,9 +187,9 @@ export function inspectJournal(io: FileIO, dir: string, options: InspectOptions 
  * before it: after its synced prefix when that still has its CRC, else after
  * the header (checked already).
  */
-function trustedPrefix(io: FileIO, fd: number, seg: SegmentFile, prefix: SyncedPrefix | undefined): { size: number; crc: number } {
+function trustedPrefix(io: FileIO, fd: number, seg: SegmentFile, prefix: SyncedPrefix | undefined): SyncedPrefix | { size: number; crc: number; last?: undefined } {
   if (prefix && prefix.base === seg.base && prefix.size > HEADER_SIZE && prefix.size <= seg.size && fileCrc32c(io, fd, prefix.size) === prefix.crc) {
-    return { size: prefix.size, crc: prefix.crc };
+    return prefix;
   }
   return { size: HEADER_SIZE, crc: fileCrc32c(io, fd, HEADER_SIZE) };
 }

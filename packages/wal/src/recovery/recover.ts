@@ -217,6 +217,7 @@ function buildReport(dir: string, inspection: Inspection, kept: SegmentFile[], c
     ...(inspection.lastTrusted && inspection.lastCheckDeferred ? { lastSegmentCheckDeferred: true } : {}),
     lastSegmentPrefixTrusted: inspection.lastPrefixTrusted,
     ...(lastInspected && inspection.lastCrc !== undefined ? { lastSegmentCrc32c: inspection.lastCrc } : {}),
+    ...(lastInspected && inspection.lastRecord !== undefined ? { lastSegmentLastRecord: inspection.lastRecord } : {}),
     recordsVerified: inspection.records,
     bytesVerified: inspection.bytes,
     earliest: kept[0]?.base ?? head,

@@ -4,6 +4,7 @@ import { replaceFileAtomically } from '../io/atomicFile.js';
 import { unlinkQuietly } from '../io/closers.js';
 import { ioError } from '../errors.js';
 import { readFully, type FileIO } from '../io/fileIO.js';
+import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { openEnvelope, sealEnvelope, type EnvelopeLayout } from '../shared/checksummedFile.js';
 
 export const RECOVERY_POINT_FILE = 'RECOVERY_POINT';
@@ -40,6 +41,20 @@ export type TrustedSegments = ReadonlyMap<number, number>;
 export interface CleanClose {
   base: number;
   size: number;
+  crc: number;
+  /**
+   * The last record of those bytes (it ends at `size`): its file position
+   * and its stored CRC32C field. A reader checks that record alone instead
+   * of the CRC32C of every byte before it (journal/vouchedPrefix.ts).
+   * Absent in points written before 2026-12-07 (and for a segment whose last
+   * record its writer did not know): readers then hash the whole prefix.
+   */
+  last?: LastRecord;
+}
+
+/** A record named by a mark: where it starts in its segment file, and the CRC32C stored in its header. */
+export interface LastRecord {
+  position: number;
   crc: number;
 }
 
@@ -86,9 +101,15 @@ export interface RecoveryPoint {
   marked: boolean;
   /** The synced prefix of the last segment, when usable. */
   prefix: SyncedPrefix | undefined;
+  /**
+   * The file holds a synced prefix, usable or not. With `marked`: the point
+   * vouches for bytes of a last segment, which a writer must take back
+   * before it writes (withdrawMarks): a recovery may have cut below them.
+   */
+  prefixed: boolean;
 }
 
-const NOTHING: RecoveryPoint = { sealed: new Map(), closed: undefined, marked: false, prefix: undefined };
+const NOTHING: RecoveryPoint = { sealed: new Map(), closed: undefined, marked: false, prefix: undefined, prefixed: false };
 
 /**
  * The trusted segments, or none when the file is missing or damaged, or was
@@ -114,15 +135,22 @@ export function loadRecoveryPoint(io: FileIO, dir: string, maxPayloadBytes: numb
     const buf = new Uint8Array(size);
     const opened = openEnvelope(ENVELOPE, buf.subarray(0, readFully(io, fd, buf, 0, size, 0)));
     if (!('body' in opened)) return NOTHING;
-    const parsed = JSON.parse(opened.body.toString('utf8')) as { segments?: unknown; maxPayloadBytes?: unknown; closed?: unknown; prefix?: unknown } | null;
+    const parsed = JSON.parse(opened.body.toString('utf8')) as StoredPoint | null;
     if (!parsed || !Array.isArray(parsed.segments)) return NOTHING;
     const marked = parsed.closed !== undefined;
-    if (typeof parsed.maxPayloadBytes !== 'number' || parsed.maxPayloadBytes > maxPayloadBytes) return { ...NOTHING, marked };
+    const prefixed = parsed.prefix !== undefined;
+    if (typeof parsed.maxPayloadBytes !== 'number' || parsed.maxPayloadBytes > maxPayloadBytes) return { ...NOTHING, marked, prefixed };
     const sealed = new Map<number, number>();
     for (const entry of parsed.segments) {
       if (isPair(entry)) sealed.set(entry[0], entry[1]);
     }
-    return { sealed, closed: segmentCrcOf(parsed.closed), marked, prefix: segmentCrcOf(parsed.prefix) };
+    return {
+      sealed,
+      closed: segmentCrcOf(parsed.closed, parsed.closedLast),
+      marked,
+      prefix: segmentCrcOf(parsed.prefix, parsed.prefixLast),
+      prefixed,
+    };
   } catch {
     return NOTHING;
   } finally {
@@ -130,16 +158,40 @@ export function loadRecoveryPoint(io: FileIO, dir: string, maxPayloadBytes: numb
   }
 }
 
+/**
+ * The JSON body: `closed` and `prefix` are `[base, size, crc]`; their last
+ * records sit beside them (`closedLast`, `prefixLast`: `[position, crc]`),
+ * not inside, so that a version that knows only the three-element form
+ * still reads the marks (and drops the new keys when it rewrites the point).
+ */
+interface StoredPoint {
+  segments?: unknown;
+  maxPayloadBytes?: unknown;
+  closed?: unknown;
+  closedLast?: unknown;
+  prefix?: unknown;
+  prefixLast?: unknown;
+}
+
 function isPair(v: unknown): v is [number, number] {
   return Array.isArray(v) && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1]);
 }
 
-/** A clean-close mark or a synced prefix as stored ([base, size, crc]), or undefined when malformed. */
-function segmentCrcOf(v: unknown): CleanClose | undefined {
+/** A clean-close mark or a synced prefix as stored ([base, size, crc], and its last record), or undefined when malformed. */
+function segmentCrcOf(v: unknown, last: unknown): CleanClose | undefined {
   if (!Array.isArray(v) || v.length !== 3 || !isPair(v)) return undefined;
   const crc = (v as unknown[])[2];
-  if (!Number.isInteger(crc) || (crc as number) < 0 || (crc as number) > 0xffffffff) return undefined;
-  return { base: v[0], size: v[1], crc: crc as number };
+  if (!isU32(crc)) return undefined;
+  const mark: CleanClose = { base: v[0], size: v[1], crc };
+  // a malformed last record costs the readers their shortcut, not the mark
+  if (isPair(last) && (last as unknown[]).length === 2 && isU32(last[1]) && last[0] >= HEADER_SIZE && last[0] + RECORD_OVERHEAD <= mark.size) {
+    mark.last = { position: last[0], crc: last[1] };
+  }
+  return mark;
+}
+
+function isU32(v: unknown): v is number {
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
 }
 
 /** Records the trusted sealed segments (and a clean close, or a synced prefix), atomically and durably. */
@@ -151,9 +203,11 @@ export function writeRecoveryPoint(
   closed?: CleanClose,
   prefix?: SyncedPrefix,
 ): void {
-  const point: Record<string, unknown> = { format: 1, maxPayloadBytes, segments: [...segments] };
+  const point: StoredPoint & { format: number } = { format: 1, maxPayloadBytes, segments: [...segments] };
   if (closed) point.closed = [closed.base, closed.size, closed.crc];
+  if (closed?.last) point.closedLast = [closed.last.position, closed.last.crc];
   if (prefix) point.prefix = [prefix.base, prefix.size, prefix.crc];
+  if (prefix?.last) point.prefixLast = [prefix.last.position, prefix.last.crc];
   replaceFileAtomically(io, join(dir, RECOVERY_POINT_FILE), sealEnvelope(ENVELOPE, Buffer.from(JSON.stringify(point))));
 }
 
@@ -173,12 +227,16 @@ export function updateRecoveryPoint(...args: Parameters<typeof writeRecoveryPoin
 }
 
 /**
- * Rewrites the point without its clean-close mark, or removes it; throws when
- * neither is done. Not best effort: a writer that went on with the mark in
- * place could crash with a torn tail of exactly the marked size, and the next
- * open would take the tail for records.
+ * Rewrites the point without its clean-close mark and its synced prefix
+ * (with `prefix`, this writer's own, instead), or removes it; throws when
+ * neither is done. Not best effort, for a mark: a writer that went on with
+ * the mark in place could crash with a torn tail of exactly the marked size,
+ * and the next open would take the tail for records. For a prefix: readers
+ * trust a prefix by its last record alone (journal/vouchedPrefix.ts), so a
+ * writer whose recovery cut below it must not write records there while it
+ * still vouches for the old ones.
  */
-export function withdrawCleanClose(io: FileIO, dir: string, segments: Iterable<[base: number, size: number]>, maxPayloadBytes: number, prefix?: SyncedPrefix): void {
+export function withdrawMarks(io: FileIO, dir: string, segments: Iterable<[base: number, size: number]>, maxPayloadBytes: number, prefix?: SyncedPrefix): void {
   try {
     writeRecoveryPoint(io, dir, segments, maxPayloadBytes, undefined, prefix);
   } catch {
@@ -187,7 +245,7 @@ export function withdrawCleanClose(io: FileIO, dir: string, segments: Iterable<[
       io.unlink(path);
       io.syncDir(dir);
     } catch (err) {
-      throw ioError('withdrawing the clean-close mark of', path, err);
+      throw ioError('withdrawing the last segment marks of', path, err);
     }
   }
 }

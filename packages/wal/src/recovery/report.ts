@@ -59,6 +59,12 @@ export interface RecoveryReport {
    * did not compute it (the last segment was removed).
    */
   lastSegmentCrc32c?: number;
+  /**
+   * File position of the last record of the last segment (the one that ends
+   * at the head), when recovery knows it: the writer names it in the marks
+   * it leaves, for readers to check (docs/readers.md, Refresh).
+   */
+  lastSegmentLastRecord?: number;
   recordsVerified: number;
   /** Record bytes verified (headers plus payloads, segment headers excluded). */
   bytesVerified: number;

@@ -51,6 +51,8 @@ export interface ScanResult {
   stopped: boolean;
   /** CRC32C of the file's bytes up to `end`, when `crcBefore` was given. */
   crc?: number;
+  /** File position of the last valid record scanned (it ends at `end`); -1 when none. */
+  last: number;
 }
 
 const PROGRESS_EVERY = 8 * 1024 * 1024;
@@ -72,6 +74,7 @@ export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanR
   let failure: ScanResult['failure'];
   let stopped = false;
   let crc = options.crcBefore;
+  let last = -1;
 
   // without a visitor, runs of records are checked in two halves at once (checksum offload)
   const offload = options.visit ? undefined : ChecksumOffload.get();
@@ -84,6 +87,7 @@ export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanR
         if (crc !== undefined) crc = crcOfVerified(win, pos, run.end, crc);
         records += run.records;
         bytes += run.end - pos;
+        if (run.records > 0) last = run.last;
         pos = run.end;
         if (run.failure) {
           failure = run.failure;
@@ -120,6 +124,7 @@ export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanR
     records++;
     bytes += total;
     if (crc !== undefined) crc = crcOfVerified(win, pos, pos + total, crc);
+    last = pos;
     if (options.visit && options.visit(pos, n, win.buf, index) === false) {
       pos += total;
       stopped = true;
@@ -133,7 +138,7 @@ export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanR
   }
   const freeSpace = failure !== undefined && rangeIsZero(io, fd, pos, size);
   options.onProgress?.(pos);
-  return { end: pos, records, bytes, failure, freeSpace, stopped, crc };
+  return { end: pos, records, bytes, failure, freeSpace, stopped, crc, last };
 }
 
 /**
@@ -151,6 +156,8 @@ interface Run {
   /** File position after the last valid record of the run. */
   end: number;
   records: number;
+  /** File position of the run's last valid record (with `records` > 0). */
+  last: number;
   failure?: { position: number; reason: CutReason };
 }
 
@@ -166,8 +173,9 @@ function checkRun(win: FileWindow, pos: number, max: number, offload: ChecksumOf
   const buf = win.buf;
   const base = win.start;
   const winEnd = base + win.length;
-  if (pos < base || pos >= winEnd) return { end: pos, records: 0 };
+  if (pos < base || pos >= winEnd) return { end: pos, records: 0, last: -1 };
   let end = pos;
+  let last = -1;
   let records = 0;
   let lengthFailure: Run['failure'];
   while (end + RECORD_OVERHEAD <= winEnd) {
@@ -177,6 +185,7 @@ function checkRun(win: FileWindow, pos: number, max: number, offload: ChecksumOf
       break;
     }
     if (end + RECORD_OVERHEAD + n > winEnd) break;
+    last = end;
     end += RECORD_OVERHEAD + n;
     records++;
   }
@@ -196,8 +205,8 @@ function checkRun(win: FileWindow, pos: number, max: number, offload: ChecksumOf
       else if (verdict !== null) bad = { position: split + verdict.position, reason: verdict.reason };
     }
   }
-  if (bad) return { end: bad.position, records: countRecords(buf, base, pos, bad.position), failure: bad };
-  return { end, records, failure: lengthFailure };
+  if (bad) return { ...recordsBefore(buf, base, pos, bad.position), end: bad.position, failure: bad };
+  return { end, records, last, failure: lengthFailure };
 }
 
 /** The first record in `[from, to)` (framed already) whose checksums fail. */
@@ -211,10 +220,15 @@ function checkRange(buf: Uint8Array, base: number, from: number, to: number): Ru
   return undefined;
 }
 
-function countRecords(buf: Uint8Array, base: number, from: number, to: number): number {
-  let count = 0;
-  for (let p = from; p < to; count++) p += RECORD_OVERHEAD + readU32(buf, p - base);
-  return count;
+/** How many records `[from, to)` holds (framed already), and where the last one starts. */
+function recordsBefore(buf: Uint8Array, base: number, from: number, to: number): { records: number; last: number } {
+  let records = 0;
+  let last = -1;
+  for (let p = from; p < to; records++) {
+    last = p;
+    p += RECORD_OVERHEAD + readU32(buf, p - base);
+  }
+  return { records, last };
 }
 
 /** True when every byte of the file from `from` to `to` is zero. */
