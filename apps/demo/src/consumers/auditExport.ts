@@ -27,6 +27,9 @@ export class AuditExporter {
   /** Global position of the last event in the file (-1 when empty). */
   lastPosition = -1;
   written = 0;
+  /** The last event time written, as milliseconds and as its JSON (see timeOf). */
+  private lastTimeMs = NaN;
+  private lastTime: string | null = null;
 
   constructor(
     readonly path: string,
@@ -74,8 +77,8 @@ export class AuditExporter {
     for (const e of events) {
       if (e.type === 'NotAnAssertion') continue; // not the app's
       if (e.globalPosition <= last) continue; // already exported before a crash
-      const { globalPosition, stream, streamPosition, id, type, recordedAt, data, metadata } = e;
-      lines.push(JSON.stringify({ globalPosition, stream, streamPosition, id, type, recordedAt, data, metadata }) + '\n');
+      const { globalPosition, stream, streamPosition, id, type, data, metadata } = e;
+      lines.push(JSON.stringify({ globalPosition, stream, streamPosition, id, type, recordedAt: this.timeOf(e.recordedAt), data, metadata }) + '\n');
       last = globalPosition;
     }
     if (lines.length === 0) return;
@@ -100,6 +103,20 @@ export class AuditExporter {
     );
   };
 
+  /**
+   * What JSON.stringify writes for the event's time (its `toJSON`: the ISO
+   * string, null for an invalid date), made once per millisecond: the
+   * events of a group commit share their millisecond, and the conversion
+   * cost about a third of a line.
+   */
+  private timeOf(recordedAt: Date): string | null {
+    const ms = recordedAt.getTime();
+    if (ms !== this.lastTimeMs) {
+      this.lastTimeMs = ms;
+      this.lastTime = recordedAt.toJSON();
+    }
+    return this.lastTime;
+  }
   /** Cuts the file back to the end of the last synced batch, durably; on failure the exporter stops. */
   private cutBack(what: string): void {
     try {
@@ -117,6 +134,8 @@ export class AuditExporter {
       batchHandler: (events) => this.handle(events as AppEvent[]),
       batchSize: 2048,
       commitEveryRecords: 2048,
+      // the batch's records are views into the run's own buffer: handle keeps nothing of them (it decodes, then writes lines)
+      transientRecords: true,
       signal,
       ...options,
     });
