@@ -45,6 +45,16 @@ describe('AssertionBatch: the new assertions of one job, appended together', () 
     expect(appender.calls).toEqual(['each a,b,c', 'each d,e']);
   });
 
+  it('more than 32 in one job go in chunks of 32, in call order, and the last one left alone as assertPrepared appends it', async () => {
+    const appender = recording((ps) => ps.map((p, i) => ({ status: 'fulfilled', value: appended(p, i) })));
+    const batch = new AssertionBatch(appender);
+    const all = Array.from({ length: 65 }, (_, i) => prepared(`n${i}`));
+    const results = await Promise.all(all.map((p) => batch.add(p)));
+    const ids = (from: number, to: number): string => all.slice(from, to).map((p) => p.id).join(',');
+    expect(appender.calls).toEqual([`each ${ids(0, 32)}`, `each ${ids(32, 64)}`, 'one n64']);
+    expect(results.map((r) => r.id)).toEqual(all.map((p) => p.id));
+  });
+
   it('one assertion alone is appended as assertPrepared appends it', async () => {
     const appender = recording(() => {
       throw new Error('not for one');
