@@ -23,8 +23,10 @@ export interface BatchAppender {
  * one call (one journal write) instead of one each. Each caller gets what
  * `assertPrepared` would have given it: `assertEach` decides each commit as
  * `appendToStream` would in call order, and a batch it refuses as a whole
- * (a bad argument anywhere in it) is appended one by one instead, so that
- * each gets its own outcome. Many at once go in chunks of CHUNK, in order.
+ * (a bad argument anywhere in it, a closed store) is appended one by one
+ * instead, so that each gets its own outcome: the store refuses a whole
+ * call only before it reserved or wrote anything of it, so nothing is
+ * appended twice. Many at once go in chunks of CHUNK, in order.
  */
 /**
  * At most this many assertions per `assertEach`. The journal overlaps a
