@@ -16,6 +16,16 @@ export interface BatchAppender {
 }
 
 /**
+ * At most this many assertions per `assertEach`. The journal overlaps a
+ * sync with the next write by cutting what is queued into two halves, and
+ * it can only cut between appends: the 64 next assertions of 64 callers in
+ * one call would be one indivisible write, all of them would wait on each
+ * sync, and the thread would idle through it (event loop busy 64-70% of the
+ * demo's append phase, against 90-98% in chunks of 32).
+ */
+const CHUNK = 32;
+
+/**
  * The new assertions asked for while the current job of the event loop
  * runs (its microtasks included), appended together with one `assertEach`
  * once it is done: when a group commit acknowledges the appends of many
@@ -28,16 +38,6 @@ export interface BatchAppender {
  * call only before it reserved or wrote anything of it, so nothing is
  * appended twice. Many at once go in chunks of CHUNK, in order.
  */
-/**
- * At most this many assertions per `assertEach`. The journal overlaps a
- * sync with the next write by cutting what is queued into two halves, and
- * it can only cut between appends: the 64 next assertions of 64 callers in
- * one call would be one indivisible write, all of them would wait on each
- * sync, and the thread would idle through it (event loop busy 64-70% of the
- * demo's append phase, against 90-98% in chunks of 32).
- */
-const CHUNK = 32;
-
 export class AssertionBatch {
   private waiting: Waiting[] | undefined;
 

@@ -13,8 +13,9 @@ export interface AuditExportOptions {
    * one sync of its file starts every `syncGapMs` (default 10): a batch's
    * sync waits for the rest, and the appends of that while come in the
    * next, larger batch. Following 64 producers, the export otherwise synced
-   * every 90 commits or so, a third of all the syncs the disk served
-   * during the demo's append phase (the journal's group commits the rest).
+   * every 90 commits or so, over a quarter of all the syncs the disk
+   * served during the demo's append phase (the journal's group commits the
+   * rest).
    * Lines count as exported only once synced, whatever the gap; a larger
    * batch (catching up) syncs at once. 0: every batch syncs at once.
    */
@@ -144,7 +145,7 @@ export class AuditExporter {
    * What JSON.stringify writes for the event's time (its `toJSON`: the ISO
    * string, null for an invalid date), made once per millisecond: the
    * events of a group commit share their millisecond, and the conversion
-   * cost about a third of a line.
+   * cost about a quarter of a line.
    */
   private timeOf(recordedAt: Date): string | null {
     const ms = recordedAt.getTime();
@@ -154,6 +155,7 @@ export class AuditExporter {
     }
     return this.lastTime;
   }
+
   /** Cuts the file back to the end of the last synced batch, durably; on failure the exporter stops. */
   private cutBack(what: string): void {
     try {
