@@ -127,18 +127,54 @@ describe('the beliefs projection over a log with a reused id', () => {
 
   it('the later assertion replaces the earlier one under its old subject, and one retraction removes it', () => {
     const state = apply([made('x', 'earth', 0), made('x', 'mars', 10)]);
-    expect(state.bySubject).toEqual({ mars: { x: expect.objectContaining({ id: 'x', globalPosition: 10 }) } });
-    expect(state.subjectOf).toEqual({ x: 'mars' });
+    expect(state.bySubject).toEqual(new Map([['mars', new Map([['x', expect.objectContaining({ id: 'x', globalPosition: 10 })]])]]));
+    expect(state.subjectOf).toEqual(new Map([['x', 'mars']]));
     const retraction = { type: 'AssertionRetracted', data: { assertionId: 'x', reason: 'r', retractedAt: '2026-01-02T00:00:00.000Z' }, metadata: { producer: 't', schema: 1 }, id: 'e20', stream: 'assertion-x', streamPosition: 2, globalPosition: 20, recordedAt: new Date(0) } as AppEvent;
     const after = applyBelief(state, retraction);
-    expect(after.bySubject).toEqual({});
-    expect(after.subjectOf).toEqual({});
+    expect(after.bySubject).toEqual(new Map());
+    expect(after.subjectOf).toEqual(new Map());
     expect(after.retracted).toBe(1);
   });
 
   it('a reuse under the same subject replaces in place', () => {
     const state = apply([made('x', 'earth', 0), made('y', 'earth', 5), made('x', 'earth', 10)]);
-    expect(Object.keys(state.bySubject.earth!).sort()).toEqual(['x', 'y']);
-    expect(state.bySubject.earth!.x!.globalPosition).toBe(10);
+    expect([...state.bySubject.get('earth')!.keys()].sort()).toEqual(['x', 'y']);
+    expect(state.bySubject.get('earth')!.get('x')!.globalPosition).toBe(10);
+  });
+});
+
+describe("the beliefs projection's snapshot (version 5: rows)", () => {
+  const made = (id: string, subject: string, globalPosition: number, confidence = 0.5): AppEvent =>
+    ({
+      type: 'AssertionMade',
+      data: { id, subject, predicate: 'p', object: `o-${id}`, confidence, source: 's', assertedAt: '2026-01-01T00:00:00.000Z' },
+      metadata: { producer: 't', schema: 1 },
+      id: `e${globalPosition}`,
+      stream: `assertion-${id}`,
+      streamPosition: 1,
+      globalPosition,
+      recordedAt: new Date(0),
+    }) as AppEvent;
+  const retraction = (id: string, globalPosition: number): AppEvent =>
+    ({ type: 'AssertionRetracted', data: { assertionId: id, reason: 'r', retractedAt: '2026-01-02T00:00:00.000Z' }, metadata: { producer: 't', schema: 1 }, id: `e${globalPosition}`, stream: `assertion-${id}`, streamPosition: 2, globalPosition, recordedAt: new Date(0) }) as AppEvent;
+
+  it('gives back, through JSON, the state it was taken of: every belief under its subject, the ids, the retractions, special names as plain keys', () => {
+    const events = [
+      made('__proto__', 'toString', 0, 0.25),
+      made('constructor', 'toString', 10),
+      made('x', 'earth', 20, 1),
+      made('y', 'earth', 30, 0),
+      made('x', 'mars', 40), // reused: moves to mars
+      retraction('y', 50),
+      retraction('nobody', 60), // unknown: ignored
+    ];
+    const state = events.reduce((s, e) => applyBelief(s, e), beliefsProjection.initialState());
+    const restored = beliefsProjection.deserialize!(JSON.parse(JSON.stringify(beliefsProjection.serialize!(state)))) as BeliefsState;
+    expect(restored).toEqual(state);
+    expect(restored.subjectOf).toEqual(new Map([['__proto__', 'toString'], ['constructor', 'toString'], ['x', 'mars']]));
+    expect(restored.retracted).toBe(1);
+    // it goes on folding as the state it was taken of does
+    const next = [made('z', 'earth', 70), retraction('x', 80)];
+    expect(next.reduce((s, e) => applyBelief(s, e), restored)).toEqual(next.reduce((s, e) => applyBelief(s, e), state));
   });
 });

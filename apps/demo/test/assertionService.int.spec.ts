@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { container } from 'tsyringe';
-import { AlreadyRetractedError, AssertionConflictError, AssertionNotFoundError, IdInUseError, appOf, resolveConfig, wire } from '../src/index.js';
+import { AlreadyRetractedError, AssertionConflictError, AssertionNotFoundError, IdInUseError, appOf, prepareAssertion, resolveConfig, wire } from '../src/index.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -57,13 +57,20 @@ describe('AssertionService on the event store', () => {
   it('two assertions with one id at once: one is appended, the other gets IdInUseError ("no_stream", actual 1); a standing id is refused, a retracted one taken again after its retraction', async () => {
     const app = await openApp();
     try {
-      const settled = await Promise.allSettled([app.service.assert(made('y', 'earth')), app.service.assert(made('y', 'mars'))]);
-      expect(settled.map((s) => s.status).sort()).toEqual(['fulfilled', 'rejected']);
-      const err = (settled.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason as IdInUseError;
+      // one by one (assertPrepared): the loser is decided while the winner's commit is still in flight, with no subject to name
+      const settled = await Promise.allSettled([app.service.assertPrepared(prepareAssertion(made('w', 'earth'))), app.service.assertPrepared(prepareAssertion(made('w', 'mars')))]);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
+      const err = (settled[1] as PromiseRejectedResult).reason as IdInUseError;
       expect(err).toBeInstanceOf(IdInUseError);
-      // the winner's commit was still in flight: no subject to name
-      expect(err).toMatchObject({ code: 'APP_ID_IN_USE', category: 'conflict', stream: 'assertion-y', expected: 'no_stream', actual: 1, subject: undefined });
-      expect(err.message).toMatch(/^id "y" is already used by an assertion being appended \(stream "assertion-y": expected version no_stream, actual 1\)/);
+      expect(err).toMatchObject({ code: 'APP_ID_IN_USE', category: 'conflict', stream: 'assertion-w', expected: 'no_stream', actual: 1, subject: undefined });
+      expect(err.message).toMatch(/^id "w" is already used by an assertion being appended \(stream "assertion-w": expected version no_stream, actual 1\)/);
+      // in one batch (assert, in one job): one appendEach, whose conflicts are looked into once its commits are durable: the winner stands, and is named
+      const batched = await Promise.allSettled([app.service.assert(made('y', 'earth')), app.service.assert(made('y', 'mars'))]);
+      expect(batched.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
+      const inBatch = (batched[1] as PromiseRejectedResult).reason as IdInUseError;
+      expect(inBatch).toBeInstanceOf(IdInUseError);
+      expect(inBatch).toMatchObject({ code: 'APP_ID_IN_USE', category: 'conflict', stream: 'assertion-y', expected: 'no_stream', actual: 1, subject: 'earth' });
+      expect((await app.store.readStream('assertion-y')).events.map((e) => e.data)).toEqual([expect.objectContaining({ subject: 'earth' })]);
 
       const later = await app.service.assert(made('y', 'venus')).catch((e: unknown) => e);
       expect(later).toMatchObject({ code: 'APP_ID_IN_USE', subject: 'earth', actual: 1 });

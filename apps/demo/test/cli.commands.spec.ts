@@ -334,7 +334,7 @@ describe('projections', () => {
     expect(first.stderr).toBe('note: every query rebuilds beliefs, stats from offset 0 in memory until a snapshot is saved: `episteme projections rebuild <name>` saves one (it needs the log from offset 0; so does an app that runs the projection engine)\n');
     let rows = await listed();
     expect(rows.map((p) => p.name)).toEqual(['beliefs', 'stats']);
-    expect(rows[0]).toMatchObject({ version: 4, checkpoint: null, events: 0, state: expect.stringMatching(/no snapshot/) });
+    expect(rows[0]).toMatchObject({ version: 5, checkpoint: null, events: 0, state: expect.stringMatching(/no snapshot/) });
     const journalHead = rows[0]!.head;
     expect(journalHead).toBeGreaterThan(lastOffset);
 
@@ -355,7 +355,7 @@ describe('projections', () => {
     const text = await cli(['--data', data, 'projections', 'list']);
     expect(text.stderr).toBe('');
     expect(text.stdout).toMatch(/^name\s+version\s+checkpoint\s+head\s+events\s+state\n/);
-    expect(text.stdout).toMatch(/beliefs\s+4\s+\d+\s+\d+\s+5\s+current/);
+    expect(text.stdout).toMatch(/beliefs\s+5\s+\d+\s+\d+\s+5\s+current/);
   });
 });
 

@@ -154,7 +154,7 @@ describe.concurrent('episteme, spawned', () => {
     const { data } = await seeded(4);
     const list = json<{ name: string; version: number; checkpoint: number | null; head: number; state: string }[]>(ok(await episteme(['--data', data, '--json', 'projections', 'list'])).stdout);
     expect(list.map((p) => [p.name, p.version, p.checkpoint])).toEqual([
-      ['beliefs', 4, null],
+      ['beliefs', 5, null],
       ['stats', 4, null],
     ]);
     const head = list[0]!.head;

@@ -31,7 +31,7 @@ describe('composition root', () => {
     await app.engine.start();
     const r = await app.service.assert({ subject: 'mars', predicate: 'hasColor', object: 'red', confidence: 0.9, source: 'test' });
     await app.engine.waitFor();
-    expect(app.engine.query<BeliefsState>('beliefs').state.subjectOf[r.id]).toBe('mars');
+    expect(app.engine.query<BeliefsState>('beliefs').state.subjectOf.get(r.id)).toBe('mars');
     expect((await app.store.readStream(r.stream)).events.map((e) => e.type)).toEqual(['AssertionMade']);
     await app.engine.stop();
     await app.store.close();

@@ -4,6 +4,7 @@ import { AlreadyRetractedError, AssertionConflictError, AssertionNotFoundError, 
 import type { AssertionEvent } from '../domain/events.js';
 import { prepareAssertion, prepareRetraction, type PreparedAssertion, type PreparedEvent } from '../domain/prepare.js';
 import { EVENT_STORE } from './tokens.js';
+import { AssertionBatch } from './assertionBatch.js';
 
 /** What an append of the app gives back: enough to find the event again. */
 export interface Appended {
@@ -48,16 +49,29 @@ function asConflict(err: unknown): VersionConflictError | undefined {
  */
 @injectable()
 export class AssertionService {
-  // any EventStore: the embedded one (the container's), or the cluster's (`--nats`)
-  constructor(@inject(EVENT_STORE) private readonly store: EventStore) {}
+  /** The new assertions of one job of the event loop, appended together (a store with appendEach: the embedded one). */
+  private readonly batch: AssertionBatch | undefined;
 
+  // any EventStore: the embedded one (the container's), or the cluster's (`--nats`)
+  constructor(@inject(EVENT_STORE) private readonly store: EventStore) {
+    this.batch = hasAppendEach(store) ? new AssertionBatch(this) : undefined;
+  }
+
+  /**
+   * Validates an assertion and appends it to its new stream, as
+   * `assertPrepared` does. The assertions of many callers asked for in one
+   * job of the event loop go to the store in one `appendEach` (see
+   * AssertionBatch): each still gets its own outcome, durable when it
+   * resolves, with less of the store's work per commit than a call each.
+   */
   assert(input: Record<string, unknown>, producer?: string): Promise<Appended> {
-    // not an async function: the append's own promise is returned, one less per assertion
+    let p: PreparedAssertion;
     try {
-      return this.assertPrepared(prepareAssertion(input, producer));
+      p = prepareAssertion(input, producer);
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.batch ? this.batch.add(p) : this.assertPrepared(p);
   }
 
   /**

@@ -31,8 +31,9 @@ export async function runAppendPhase(app: ReturnType<typeof appOf>, total: numbe
     let appended = 0;
     await Promise.all(
       Array.from({ length: producers }, async (_, p) => {
+        const producer = `producer-${p}`; // one string per producer: its metadata is looked up by it
         for (let i = p; i < total; i += producers) {
-          await app.service.assert(assertionInput(i, p), `producer-${p}`);
+          await app.service.assert(assertionInput(i, p), producer);
           appended++;
         }
       }),

@@ -73,7 +73,7 @@ let lost = 0;
 for (const [position, id] of acked) {
   const { events } = await app.store.readStream<AssertionEvent>(streamOf(id));
   const made = events[0];
-  if (made?.type !== 'AssertionMade' || made.data.id !== id || made.globalPosition !== position || beliefs.subjectOf[id] === undefined) lost++;
+  if (made?.type !== 'AssertionMade' || made.data.id !== id || made.globalPosition !== position || !beliefs.subjectOf.has(id)) lost++;
 }
 const exported = readFileSync(join(dataDir, 'audit', 'assertions.ndjson'), 'utf8').trimEnd().split('\n');
 const exportedPositions = new Set(exported.map((l) => (JSON.parse(l) as { globalPosition: number }).globalPosition));
