@@ -1,0 +1,31 @@
+import type { CursorState } from '@episteme/wal';
+import { CURSOR_FILE_BYTES, encodeDurableMarker, MARKER_POSITION, SLOT_BYTES } from './cursorFile.js';
+
+/**
+ * A cursor file held open for a run's commits: its descriptor, a buffer to
+ * read it into, and the bytes this store last left in it (with the state
+ * and the next slot they mean), so that a commit that finds them unchanged
+ * skips decoding them.
+ */
+export class HeldFile {
+  readonly buf = new Uint8Array(CURSOR_FILE_BYTES + 1);
+  private image: Buffer | undefined;
+  private next: { position: number; seq: number; state: CursorState } | undefined;
+
+  constructor(readonly fd: number) {}
+
+  /** The slot to write next when the `n` bytes read into `buf` are what this store last wrote. */
+  known(n: number): { position: number; seq: number; state: CursorState } | undefined {
+    if (!this.image || !this.next || n !== CURSOR_FILE_BYTES || !this.image.equals(this.buf.subarray(0, n))) return undefined;
+    return this.next;
+  }
+
+  /** After a commit whose sync returned: the file is what was read, with `slot` and the durable marker written over it. */
+  remember(slot: { position: number; seq: number }, bytes: Uint8Array, state: CursorState): void {
+    const image = Buffer.from(this.buf.subarray(0, CURSOR_FILE_BYTES));
+    image.set(bytes, slot.position);
+    image.set(encodeDurableMarker(slot.seq), MARKER_POSITION);
+    this.image = image;
+    this.next = { position: slot.position === 0 ? SLOT_BYTES : 0, seq: slot.seq + 1, state };
+  }
+}
