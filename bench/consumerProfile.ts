@@ -7,7 +7,9 @@
  * what: `all` (readMany and the runner rows interleaved, ROUNDS rounds;
  * CPU and wall per record, and per commit), or one row: `readMany`,
  * `handler`, `atEnd`, `readManyTransient`, `handlerTransient` (`transient: true`,
- * `transientRecords: true`). The consumer is registered and reset before the
+ * `transientRecords: true`), `cleanup` (the default options: commit every
+ * 1,000 records or 1 s, and the default registry, which runs cleanup after
+ * each commit; another consumer at 0 holds the log). The consumer is registered and reset before the
  * timing: the rows time `runConsumer` alone. SYNC_FIRST=1 syncs the
  * generated journal before the rows; FAKE_SYNC=1 see below; PAYLOAD (bytes,
  * default 256).
@@ -48,12 +50,16 @@ async function main(): Promise<void> {
   if (process.env.SYNC_FIRST === '1') execSync('sync');
   const journal = await Journal.open({ dir });
   const registry = ConsumerRegistry.forJournal(journal, { io, autoCleanup: false });
+  // the default registry: cleanup after each commit that moved a cursor (it reads every consumer's durable
+  // cursor); a consumer left at 0 holds every segment, so that the rounds can read them again
+  const cleaning = ConsumerRegistry.forJournal(journal, { io });
+  cleaning.register('p-holder');
   const noop = (): void => undefined;
-  const runner = (key: string, options: RunOptions) => {
-    registry.register(key);
+  const runner = (key: string, options: RunOptions, over = registry) => {
+    over.register(key);
     return {
-      before: () => registry.reset(key, 0),
-      run: async (): Promise<number> => (await runConsumer(registry, key, { stopAtHead: true, ...options })).handled,
+      before: () => over.reset(key, 0),
+      run: async (): Promise<number> => (await runConsumer(over, key, { stopAtHead: true, ...options })).handled,
     };
   };
   const rows: Record<string, { before?: () => void; run: () => number | Promise<number> }> = {
@@ -81,6 +87,7 @@ async function main(): Promise<void> {
     },
     handler: runner('p-handler', { handler: noop, commitEveryRecords: 1000 }),
     handlerTransient: runner('p-handler-t', { handler: noop, commitEveryRecords: 1000, transientRecords: true }),
+    cleanup: runner('p-cleanup', { handler: noop }, cleaning),
     atEnd: runner('p-end', { handler: noop, commitEveryRecords: 1e9, commitEveryMs: 2 ** 31 - 1 }),
   };
   const names = what === 'all' ? Object.keys(rows) : [what];
