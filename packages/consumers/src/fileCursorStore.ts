@@ -261,7 +261,7 @@ export class FileCursorStore implements CursorStore {
 
   /** Writes `state` into the slot opened by openForSlotWrite and returns the bytes; on failure the slot is abandoned and the file closed. */
   private writeInto(path: string, slot: { fd: number; position: number; seq: number }, state: CursorState, held?: HeldFile): Uint8Array {
-    const bytes = encodeCursorSlot(state, slot.seq);
+    const bytes = encodeCursorSlot(state, slot.seq, held?.slot);
     try {
       writeFully(this.io, slot.fd, bytes, 0, SLOT_BYTES, slot.position);
     } catch (err) {

@@ -9,23 +9,25 @@ import { CURSOR_FILE_BYTES, encodeDurableMarker, MARKER_POSITION, SLOT_BYTES } f
  */
 export class HeldFile {
   readonly buf = new Uint8Array(CURSOR_FILE_BYTES + 1);
-  private image: Buffer | undefined;
+  /** The slot a commit encodes its state into. */
+  readonly slot = new Uint8Array(SLOT_BYTES);
+  private readonly image = Buffer.alloc(CURSOR_FILE_BYTES);
+  /** Where the next commit writes, what the file holds then: set while `image` is what this store last left in the file. */
   private next: { position: number; seq: number; state: CursorState } | undefined;
 
   constructor(readonly fd: number) {}
 
   /** The slot to write next when the `n` bytes read into `buf` are what this store last wrote. */
   known(n: number): { position: number; seq: number; state: CursorState } | undefined {
-    if (!this.image || !this.next || n !== CURSOR_FILE_BYTES || !this.image.equals(this.buf.subarray(0, n))) return undefined;
+    if (!this.next || n !== CURSOR_FILE_BYTES || !this.image.equals(this.buf.subarray(0, n))) return undefined;
     return this.next;
   }
 
   /** After a commit whose sync returned: the file is what was read, with `slot` and the durable marker written over it. */
   remember(slot: { position: number; seq: number }, bytes: Uint8Array, state: CursorState): void {
-    const image = Buffer.from(this.buf.subarray(0, CURSOR_FILE_BYTES));
-    image.set(bytes, slot.position);
-    image.set(encodeDurableMarker(slot.seq), MARKER_POSITION);
-    this.image = image;
+    this.image.set(this.buf.subarray(0, CURSOR_FILE_BYTES));
+    this.image.set(bytes, slot.position);
+    this.image.set(encodeDurableMarker(slot.seq), MARKER_POSITION);
     this.next = { position: slot.position === 0 ? SLOT_BYTES : 0, seq: slot.seq + 1, state };
   }
 }
