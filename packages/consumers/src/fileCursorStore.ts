@@ -170,8 +170,8 @@ export class FileCursorStore implements CursorStore {
    * Keeps `name`'s cursor file open for the commits of a run (see `held`)
    * until `release`: only while this process runs the consumer, so that no
    * other writer replaces the file under the descriptor (a reset or delete
-   * is refused meanwhile). Nothing is held when the file is not one of
-   * slots (absent, the one-line format, damaged: those commits rewrite it)
+   * is refused meanwhile). Nothing is held when the file is not of the
+   * slot format (absent, one-line, damaged: those commits rewrite it)
    * or cannot be opened now (the commits then meet and report the error).
    */
   hold(name: string): void {

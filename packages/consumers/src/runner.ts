@@ -51,6 +51,7 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
     unmark();
     throw err;
   }
+
   let done = committed; // offset after the last handled record
   let handled = 0;
   let sinceCommit = 0; // records handled since the last commit
