@@ -22,6 +22,13 @@ const SUFFIX = '.cursor';
 /** `<name>.cursor.<pid>.<random>.tmp`: a commit's temp file (replaceFileAtomically), unique per commit. */
 const TEMP_FILE = /^(.+)\.(\d+)\.([0-9a-f]+)\.tmp$/;
 
+/**
+ * How many times a cursor file was replaced (renamed over) or removed by
+ * any store of this process: a descriptor held since an earlier count is
+ * on a file no longer at that path.
+ */
+const replacements = new Map<string, number>();
+
 /** Journals whose cursor files were synced and tidied: once per open of the writer, as recovery runs once. */
 const tidied = new WeakSet<Journal>();
 
@@ -145,7 +152,12 @@ export class FileCursorStore implements CursorStore {
    */
   async updateAsync(name: string, next: (current: CursorState | undefined) => CursorState): Promise<CursorState> {
     const path = this.pathOf(name);
-    const held = this.held.get(path);
+    let held = this.held.get(path);
+    if (held && held.replacements !== (replacements.get(path) ?? 0)) {
+      // another store of this process replaced the file: commits through the descriptor would go nowhere
+      this.drop(path);
+      held = undefined;
+    }
     const slot = held ? this.heldSlot(path, held) : this.openForSlotWrite(path);
     if (!slot) {
       const state = next(this.read(name));
@@ -183,7 +195,7 @@ export class FileCursorStore implements CursorStore {
     } catch {
       return;
     }
-    if (slot) this.held.set(path, new HeldFile(slot.fd));
+    if (slot) this.held.set(path, new HeldFile(slot.fd, replacements.get(path) ?? 0));
   }
 
   /** Closes the file `hold` kept open; nothing when none is held. */
@@ -327,6 +339,7 @@ export class FileCursorStore implements CursorStore {
    */
   private replaceWhole(path: string, state: CursorState): void {
     this.drop(path); // the rename leaves a held descriptor on the old file
+    replacements.set(path, (replacements.get(path) ?? 0) + 1);
     const found = this.readContents(path)?.floorState;
     const previous = found && found.state.cursor <= state.cursor ? found : undefined;
     attempt('commit', path, () => replaceFileAtomically(this.io, path, encodeCursorFile(state, previous)));
@@ -385,6 +398,7 @@ export class FileCursorStore implements CursorStore {
   remove(name: string): boolean {
     const path = this.pathOf(name);
     this.drop(path);
+    replacements.set(path, (replacements.get(path) ?? 0) + 1);
     try {
       this.io.unlink(path);
     } catch (err) {

@@ -15,7 +15,11 @@ export class HeldFile {
   /** Where the next commit writes, what the file holds then: set while `image` is what this store last left in the file. */
   private next: { position: number; seq: number; state: CursorState } | undefined;
 
-  constructor(readonly fd: number) {}
+  /** @param replacements the file's count of replacements when it was opened (see fileCursorStore.ts) */
+  constructor(
+    readonly fd: number,
+    readonly replacements: number,
+  ) {}
 
   /** The slot to write next when the `n` bytes read into `buf` are what this store last wrote. */
   known(n: number): { position: number; seq: number; state: CursorState } | undefined {

@@ -68,6 +68,43 @@ describe('a run holds its cursor file open for its commits', () => {
     expect(new FileCursorStore(journal.dir).read('c')!.cursor).toBe(journal.head);
   });
 
+  it('another store of this process replaces the file under the run: the run lets its descriptor go, and each commit it reports durable is in the file at its path', async () => {
+    const journal = await journalWith(400);
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet, autoCleanup: false });
+    registry.register('c');
+    // a second registry of the journal whose first cursor sync fails: its next commit of c rewrites the file whole, by rename
+    let failed = false;
+    const io: FileIO = {
+      ...nodeFileIO,
+      fsync: (fd) => {
+        if (failed) return nodeFileIO.fsync(fd);
+        failed = true;
+        throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+      },
+    };
+    const other = ConsumerRegistry.forJournal(journal, { io, logger: quiet, autoCleanup: false });
+    const mismatches: string[] = [];
+    let commits = 0;
+    let afterReplace = 0;
+    const result = await runConsumer(registry, 'c', {
+      handler: () => nextTurn(),
+      commitEveryRecords: 20,
+      onCommit: (cursor) => {
+        commits++;
+        const onDisk = new FileCursorStore(journal.dir).read('c')!.cursor;
+        if (onDisk !== cursor) mismatches.push(`reported ${cursor}, the file holds ${onDisk}`);
+        if (commits === 2) {
+          expect(() => other.commit('c', cursor)).toThrow(); // its sync fails: to that store the file is suspect now
+          other.commit('c', cursor); // written whole and renamed over the file the run holds
+        } else if (commits > 2) afterReplace++;
+      },
+      stopAtHead: true,
+    });
+    expect(result).toMatchObject({ state: 'stopped', cursor: journal.head });
+    expect(afterReplace).toBeGreaterThan(2);
+    expect(mismatches).toEqual([]);
+  });
+
   it('a commit whose sync fails: the run stops failed with CONSUMER_IO, lets the file go, and the next commit rewrites it whole', async () => {
     const journal = await journalWith(400);
     let syncs = 0;
