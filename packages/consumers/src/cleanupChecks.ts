@@ -1,3 +1,5 @@
+import type { CursorStore } from '@episteme/wal';
+
 /**
  * How long a run's commits may go without looking for what cleanup could
  * free, while the last look found another consumer holding the log (ms).
@@ -27,4 +29,15 @@ export class CleanupChecks {
   maySkip(name: string): boolean {
     return this.holder !== undefined && this.holder !== name && performance.now() - this.at < CLEANUP_RECHECK_MS;
   }
+}
+
+/** The lowest durable cursor of the stored consumers and whose it is; undefined with none. A damaged cursor file throws: never guess a position. */
+export function lowestFloor(store: CursorStore): { cursor: number; name: string } | undefined {
+  let lowest: { cursor: number; name: string } | undefined;
+  for (const name of store.names()) {
+    const cursor = store.readFloor(name);
+    if (cursor === undefined) continue; // deleted meanwhile
+    if (lowest === undefined || cursor < lowest.cursor) lowest = { cursor, name };
+  }
+  return lowest;
 }

@@ -4,7 +4,7 @@ import { validateConsumerName } from './consumerName.js';
 import { DamagedCursorReports } from './damageReports.js';
 import { ConsumerNotFoundError, CorruptCursorError, CursorBackwardsError, InvalidConsumerArgumentError, InvalidCursorError, isConsumerError } from './errors.js';
 import { FileCursorStore } from './fileCursorStore.js';
-import { CleanupChecks } from './cleanupChecks.js';
+import { CleanupChecks, lowestFloor } from './cleanupChecks.js';
 import { checkParts, type ConsumerInfo, type JournalRegistryOptions, type Logger, type RegistryOptions, type RegistryParts } from './registryParts.js';
 import { effectiveState, refuseIfRunningElsewhere, refuseIfRunningHere } from './running.js';
 import { checkRegisterOptions, checkStartFrom, type StartFrom } from './startFrom.js';
@@ -274,16 +274,7 @@ export class ConsumerRegistry {
    * process is already visible there, and a power loss could take it back).
    */
   lowestCursor(): number | undefined {
-    return this.lowestFloor()?.cursor;
-  }
-  private lowestFloor(): { cursor: number; name: string } | undefined {
-    let lowest: { cursor: number; name: string } | undefined;
-    for (const name of this.store.names()) {
-      const cursor = this.store.readFloor(name); // a damaged cursor file throws: never guess a position
-      if (cursor === undefined) continue; // deleted meanwhile
-      if (lowest === undefined || cursor < lowest.cursor) lowest = { cursor, name };
-    }
-    return lowest;
+    return lowestFloor(this.store)?.cursor;
   }
 
   /**
@@ -296,7 +287,7 @@ export class ConsumerRegistry {
     if (!this.retention) return [];
     let lowest: number | undefined;
     try {
-      const found = this.lowestFloor();
+      const found = lowestFloor(this.store);
       lowest = found?.cursor;
       this.cleanupChecks.looked(found?.name);
     } catch (err) {
