@@ -6,7 +6,8 @@
  *
  * what: `all` (readMany and the runner rows interleaved, ROUNDS rounds;
  * CPU and wall per record, and per commit), or one row: `readMany`,
- * `handler`, `atEnd`, `readManyTransient`, `handlerTransient` (`transient: true`,
+ * `readManyYield` (the loop yielding to the event loop every 10 ms, as the
+ * runner does), `handler`, `atEnd`, `readManyTransient`, `handlerTransient` (`transient: true`,
  * `transientRecords: true`), `cleanup` (the default options: commit every
  * 1,000 records or 1 s, and the default registry, which runs cleanup after
  * each commit; another consumer at 0 holds the log). The consumer is registered and reset before the
@@ -71,6 +72,24 @@ async function main(): Promise<void> {
           if (batch.length === 0) return n;
           n += batch.length;
           pos = batch[batch.length - 1]!.next;
+        }
+      },
+    },
+    // the readMany loop with the runner's yields (two setImmediate turns every 10 ms): what yielding alone costs
+    readManyYield: {
+      run: async () => {
+        let n = 0;
+        let last = performance.now();
+        for (let pos = 0; ; ) {
+          const batch = journal.readMany(pos, 256);
+          if (batch.length === 0) return n;
+          n += batch.length;
+          pos = batch[batch.length - 1]!.next;
+          if (performance.now() - last >= 10) {
+            await new Promise((r) => setImmediate(r));
+            await new Promise((r) => setImmediate(r));
+            last = performance.now();
+          }
         }
       },
     },
