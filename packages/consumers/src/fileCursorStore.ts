@@ -14,20 +14,13 @@ import {
   type CursorFileContents,
 } from './cursorFile.js';
 import { validateConsumerName } from './consumerName.js';
-import { HeldFile } from './heldCursorFile.js';
+import { HeldFile, holdForRun, releaseAfterRun, replaced, replacementsOf } from './heldCursorFile.js';
 import { ConsumerIoError, isConsumerError } from './errors.js';
 
 export const CONSUMERS_DIR = 'consumers';
 const SUFFIX = '.cursor';
 /** `<name>.cursor.<pid>.<random>.tmp`: a commit's temp file (replaceFileAtomically), unique per commit. */
 const TEMP_FILE = /^(.+)\.(\d+)\.([0-9a-f]+)\.tmp$/;
-
-/**
- * How many times a cursor file was replaced (renamed over) or removed by
- * any store of this process: a descriptor held since an earlier count is
- * on a file no longer at that path.
- */
-const replacements = new Map<string, number>();
 
 /** Journals whose cursor files were synced and tidied: once per open of the writer, as recovery runs once. */
 const tidied = new WeakSet<Journal>();
@@ -58,10 +51,10 @@ export class FileCursorStore implements CursorStore {
   private readonly suspect = new Set<string>();
   /**
    * Cursor files kept open between commits while a runner of this process
-   * runs their consumer (`hold`), with the bytes last read or written: a
-   * commit then reads the file through the open descriptor and, when it is
-   * what this store last wrote, decodes nothing (an open, a close and two
-   * slot decodes were half of a commit's cost in a catch-up).
+   * runs their consumer (`holdForRun`), with the bytes last read or
+   * written: a commit then reads the file through the open descriptor and,
+   * when it is what this store last wrote, decodes nothing (an open, a
+   * close and two slot decodes were half of a commit's cost in a catch-up).
    */
   private readonly held = new Map<string, HeldFile>();
 
@@ -153,7 +146,7 @@ export class FileCursorStore implements CursorStore {
   async updateAsync(name: string, next: (current: CursorState | undefined) => CursorState): Promise<CursorState> {
     const path = this.pathOf(name);
     let held = this.held.get(path);
-    if (held && held.replacements !== (replacements.get(path) ?? 0)) {
+    if (held && held.replacements !== replacementsOf(path)) {
       // another store of this process replaced the file: commits through the descriptor would go nowhere
       this.drop(path);
       held = undefined;
@@ -180,13 +173,13 @@ export class FileCursorStore implements CursorStore {
 
   /**
    * Keeps `name`'s cursor file open for the commits of a run (see `held`)
-   * until `release`: only while this process runs the consumer, so that no
-   * other writer replaces the file under the descriptor (a reset or delete
-   * is refused meanwhile). Nothing is held when the file is not of the
+   * until `releaseAfterRun`: only while this process runs the consumer, so
+   * that no other writer replaces the file under the descriptor (a reset or
+   * delete is refused meanwhile). Nothing is held when the file is not of the
    * slot format (absent, one-line, damaged: those commits rewrite it)
    * or cannot be opened now (the commits then meet and report the error).
    */
-  hold(name: string): void {
+  [holdForRun](name: string): void {
     const path = this.pathOf(name);
     if (this.held.has(path) || this.suspect.has(path)) return;
     let slot;
@@ -195,11 +188,11 @@ export class FileCursorStore implements CursorStore {
     } catch {
       return;
     }
-    if (slot) this.held.set(path, new HeldFile(slot.fd, replacements.get(path) ?? 0));
+    if (slot) this.held.set(path, new HeldFile(slot.fd, replacementsOf(path)));
   }
 
-  /** Closes the file `hold` kept open; nothing when none is held. */
-  release(name: string): void {
+  /** Closes the file `holdForRun` kept open; nothing when none is held. */
+  [releaseAfterRun](name: string): void {
     this.drop(this.pathOf(name));
   }
 
@@ -339,7 +332,7 @@ export class FileCursorStore implements CursorStore {
    */
   private replaceWhole(path: string, state: CursorState): void {
     this.drop(path); // the rename leaves a held descriptor on the old file
-    replacements.set(path, (replacements.get(path) ?? 0) + 1);
+    replaced(path);
     const found = this.readContents(path)?.floorState;
     const previous = found && found.state.cursor <= state.cursor ? found : undefined;
     attempt('commit', path, () => replaceFileAtomically(this.io, path, encodeCursorFile(state, previous)));
@@ -398,7 +391,7 @@ export class FileCursorStore implements CursorStore {
   remove(name: string): boolean {
     const path = this.pathOf(name);
     this.drop(path);
-    replacements.set(path, (replacements.get(path) ?? 0) + 1);
+    replaced(path);
     try {
       this.io.unlink(path);
     } catch (err) {

@@ -1,6 +1,27 @@
 import type { CursorState } from '@episteme/wal';
 import { CURSOR_FILE_BYTES, encodeDurableMarker, MARKER_POSITION, SLOT_BYTES } from './cursorFile.js';
 
+/** Internal to the package (the runner): keeps a consumer's cursor file open for a run's commits (FileCursorStore). */
+export const holdForRun: unique symbol = Symbol('episteme.consumers.holdForRun');
+/** Internal to the package (the runner): closes what `holdForRun` kept open. */
+export const releaseAfterRun: unique symbol = Symbol('episteme.consumers.releaseAfterRun');
+
+/**
+ * How many times a cursor file was replaced (renamed over) or removed by
+ * any store of this process: a descriptor held since an earlier count is
+ * on a file no longer at that path.
+ */
+const replacements = new Map<string, number>();
+
+export function replacementsOf(path: string): number {
+  return replacements.get(path) ?? 0;
+}
+
+/** Called before a store renames a new file over `path` or removes it. */
+export function replaced(path: string): void {
+  replacements.set(path, replacementsOf(path) + 1);
+}
+
 /**
  * A cursor file held open for a run's commits: its descriptor, a buffer to
  * read it into, and the bytes this store last left in it (with the state
@@ -15,7 +36,7 @@ export class HeldFile {
   /** Where the next commit writes, what the file holds then: set while `image` is what this store last left in the file. */
   private next: { position: number; seq: number; state: CursorState } | undefined;
 
-  /** @param replacements the file's count of replacements when it was opened (see fileCursorStore.ts) */
+  /** @param replacements the file's count of replacements when it was opened (replacementsOf) */
   constructor(
     readonly fd: number,
     readonly replacements: number,

@@ -2,6 +2,7 @@ import { isWalError, transientReadBuffer, WalErrorCodes, type LogRecord } from '
 import { sleep } from '@episteme/wal/internals';
 import { validateConsumerName } from './consumerName.js';
 import { FileCursorStore } from './fileCursorStore.js';
+import { holdForRun, releaseAfterRun } from './heldCursorFile.js';
 import { beginRun, commitHandled, commitHandledAsync, type ConsumerRegistry } from './registry.js';
 import { markRunningHere } from './running.js';
 import { EventLoopYield } from './eventLoopYield.js';
@@ -128,7 +129,7 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
   };
   // no other writer of the cursor file while this run lasts (reset and delete are refused): its commits keep it open
   const held = registry.store instanceof FileCursorStore ? registry.store : undefined;
-  held?.hold(name);
+  held?.[holdForRun](name);
 
   try {
     while (!run.stopping) {
@@ -195,7 +196,7 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
   } finally {
     clearInterval(timer);
     signal?.removeEventListener('abort', onAbort);
-    held?.release(name);
+    held?.[releaseAfterRun](name);
     unmark();
   }
 
