@@ -1,8 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { InMemorySnapshotStore, ProjectionEngine, type Projection } from '@episteme/projections';
+import { InMemorySnapshotStore, ProjectionEngine } from '@episteme/projections';
 import { Journal } from '@episteme/wal';
 import { countWithReadMany } from './journal.js';
+import { countByType, type Counts } from './rebuildEvents.js';
 import { interleavedRoundsAsync, median } from './timing.js';
 import type { BenchContext, Mode } from './types.js';
 
@@ -26,18 +27,6 @@ const TYPES = ['ItemAdded', 'ItemRemoved', 'OrderPlaced', 'OrderShipped', 'Payme
 const BATCH = 4096;
 /** Records per appendBatch while filling (a batch goes into one segment: small ones keep the segments near their size). */
 const WRITE_BATCH = 512;
-
-type Counts = Record<string, number>;
-
-const countByType: Projection<Counts, { type: string }> = {
-  name: 'count-by-type',
-  version: 1,
-  initialState: () => ({}),
-  apply: (state, event) => {
-    state[event.type] = (state[event.type] ?? 0) + 1;
-    return state;
-  },
-};
 
 /** Event i as JSON, about 170 B. */
 function eventJson(i: number): string {

@@ -1,6 +1,7 @@
-import { binaryCodec, InMemorySnapshotStore, ProjectionEngine, type BinarySchema, type Projection } from '@episteme/projections';
+import { InMemorySnapshotStore, ProjectionEngine } from '@episteme/projections';
 import { Journal } from '@episteme/wal';
 import { countWithReadMany } from '../lib/journal.js';
+import { binary, buildEvents, countByType, countByTypeBinary, sameCounts, writeEvents, type Counts } from '../lib/rebuildEvents.js';
 import { interleavedRoundsAsync, median } from '../lib/timing.js';
 import type { BenchContext, Cell, Mode } from '../lib/types.js';
 
@@ -25,117 +26,20 @@ const SIZES: Record<Mode, { events: number; rounds: number }> = {
   smoke: { events: 5_000, rounds: 1 },
 };
 
-const TYPES = [
-  'OrderPlaced',
-  'OrderShipped',
-  'OrderCancelled',
-  'PaymentReceived',
-  'PaymentRefunded',
-  'ItemAdded',
-  'ItemRemoved',
-  'CustomerRegistered',
-  'AddressChanged',
-  'CouponApplied',
-  'InventoryAdjusted',
-  'CartAbandoned',
-];
-
-type Counts = Record<string, number>;
-
-/** Event i as JSON, ~200 B; the type is spread unevenly by a multiplicative hash. */
-function eventJson(i: number): string {
-  const type = TYPES[(Math.imul(i, 2654435761) >>> 0) % TYPES.length]!;
-  const at = new Date(Date.UTC(2026, 10, 23) + i * 997).toISOString();
-  return JSON.stringify({
-    type,
-    id: `evt-${String(i).padStart(9, '0')}`,
-    stream: `order-${(i * 7919) % 100_000}`,
-    at,
-    v: i % 7,
-    data: { sku: `SKU-${String((i * 31) % 100_000).padStart(5, '0')}`, qty: 1 + (i % 5), price: ((i * 37) % 100_000) / 100, currency: 'EUR', customer: `cust-${(i * 13) % 50_000}`, channel: i % 3 ? 'web' : 'store' },
-  });
-}
-
-/** The bench's events for the binary codec: every type has the same fields. */
-const SCHEMA: BinarySchema = {
-  types: Object.fromEntries(
-    TYPES.map((t) => [t, { id: 'string', stream: 'string', at: 'string', v: 'int', data: { sku: 'string', qty: 'int', price: 'float', currency: 'string', customer: 'string', channel: 'string' } }]),
-  ),
-};
-const binary = binaryCodec<{ type: string }>(SCHEMA);
-
-const countByType: Projection<Counts, { type: string }> = {
-  name: 'count-by-type',
-  version: 1,
-  initialState: () => ({}),
-  apply: (state, event) => {
-    state[event.type] = (state[event.type] ?? 0) + 1;
-    return state;
-  },
-};
-
-/** The same projection over the same events stored with the binary codec. */
-const countByTypeBinary: Projection<Counts, { type: string }> = { ...countByType, name: 'count-by-type-binary', codec: binary };
-
-function sameCounts(a: Counts, b: Counts): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
-}
-
 export async function run(ctx: BenchContext): Promise<void> {
   const size = SIZES[ctx.mode];
   const dir = ctx.tempDir('episteme-bench-rebuild-');
 
   // The payloads, concatenated in memory (one buffer, offsets), and written to the journal.
-  const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  const chunks: Uint8Array[] = [];
-  const offsets = new Int32Array(size.events + 1);
-  const expected: Counts = {};
-  let bytes = 0;
-  for (let i = 0; i < size.events; i++) {
-    const json = eventJson(i);
-    const b = encoder.encode(json);
-    chunks.push(b);
-    offsets[i] = bytes;
-    bytes += b.length;
-    const type = (JSON.parse(json) as { type: string }).type;
-    expected[type] = (expected[type] ?? 0) + 1;
-  }
-  offsets[size.events] = bytes;
-  const all = new Uint8Array(bytes);
-  chunks.forEach((c, i) => all.set(c, offsets[i]!));
-  chunks.length = 0;
-  // the same events with the binary codec, also in one buffer
-  const binOffsets = new Int32Array(size.events + 1);
-  let binBytes = 0;
-  for (let i = 0; i < size.events; i++) {
-    const b = binary.encode(JSON.parse(decoder.decode(all.subarray(offsets[i], offsets[i + 1]))) as { type: string });
-    chunks.push(b);
-    binOffsets[i] = binBytes;
-    binBytes += b.length;
-  }
-  binOffsets[size.events] = binBytes;
-  const allBin = new Uint8Array(binBytes);
-  chunks.forEach((c, i) => allBin.set(c, binOffsets[i]!));
-  chunks.length = 0;
+  const { json: { all, offsets }, binary: { all: allBin, offsets: binOffsets }, expected } = buildEvents(size.events);
+  const bytes = all.length;
+  const binBytes = allBin.length;
   const avg = bytes / size.events;
   const binDir = ctx.tempDir('episteme-bench-rebuild-binary-');
   ctx.log(`writing ${size.events.toLocaleString('en-US')} events as JSON (avg ${avg.toFixed(0)} B) to ${dir}, binary (avg ${(binBytes / size.events).toFixed(0)} B) to ${binDir}`);
-  const write = async (into: string, buf: Uint8Array, at: Int32Array): Promise<void> => {
-    const writer = await Journal.open({ dir: into, durability: 'none' });
-    try {
-      for (let i = 0; i < size.events; i += 4096) {
-        const batch: Uint8Array[] = [];
-        for (let k = i; k < Math.min(size.events, i + 4096); k++) batch.push(buf.subarray(at[k], at[k + 1]));
-        await writer.appendBatch(batch);
-      }
-    } finally {
-      await writer.close();
-    }
-  };
-  await write(dir, all, offsets);
-  await write(binDir, allBin, binOffsets);
+  await writeEvents(dir, all, offsets);
+  await writeEvents(binDir, allBin, binOffsets);
 
   const journal = await Journal.open({ dir });
   const binJournal = await Journal.open({ dir: binDir });

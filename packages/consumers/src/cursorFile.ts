@@ -82,13 +82,18 @@ function decodeDurableMarker(bytes: Uint8Array): number | undefined {
   return seq > 0 && Number.isSafeInteger(seq) ? seq : undefined;
 }
 
-/** One slot holding `state` with sequence `seq`, zero-padded to SLOT_BYTES. */
-export function encodeCursorSlot(state: CursorState, seq: number): Uint8Array {
+/**
+ * One slot holding `state` with sequence `seq`, zero-padded to SLOT_BYTES:
+ * written over `into` when given (a run's commits reuse one, rather than
+ * a fresh 4 KiB buffer for the garbage collector each time).
+ */
+export function encodeCursorSlot(state: CursorState, seq: number, into?: Uint8Array): Uint8Array {
   const fitted = state.error !== undefined && state.error.length > MAX_ERROR_CHARS ? { ...state, error: `${state.error.slice(0, MAX_ERROR_CHARS)}…` } : state;
   const line = signedLine({ format: 2, seq, ...fitted });
   if (line.length > SLOT_BYTES) throw new RangeError(`cursor state of "${state.name}" does not fit a ${SLOT_BYTES}-byte slot`);
-  const slot = new Uint8Array(SLOT_BYTES);
+  const slot = into ?? new Uint8Array(SLOT_BYTES);
   slot.set(line);
+  if (into) slot.fill(0, line.length, SLOT_BYTES);
   return slot;
 }
 

@@ -16,13 +16,20 @@ const MAX_RECORDS_PER_CHECK = 64;
  */
 export class EventLoopYield {
   private lastYield = performance.now();
+  /** The last yield of either kind (see `yield`). */
+  private lastTurn = this.lastYield;
   private lastCheck = this.lastYield;
   private sinceCheck = 0;
   private recordsPerCheck = 1;
 
-  /** After each record: a yield to await when one is due, else undefined (no await on the hot path). */
-  afterRecord(): Promise<void> | undefined {
-    if (++this.sinceCheck < this.recordsPerCheck) return undefined;
+  /** How many records may be handled before `afterRecords` reads the clock (at least 1). */
+  recordsBeforeCheck(): number {
+    return Math.max(1, this.recordsPerCheck - this.sinceCheck);
+  }
+
+  /** After `n` records: a yield to await when one is due, else undefined (no await on the hot path). */
+  afterRecords(n: number): Promise<void> | undefined {
+    if ((this.sinceCheck += n) < this.recordsPerCheck) return undefined;
     const now = performance.now();
     const perRecordMs = Math.max(now - this.lastCheck, 1e-6) / this.sinceCheck;
     this.recordsPerCheck = Math.min(MAX_RECORDS_PER_CHECK, Math.max(1, Math.floor(CHECK_EVERY_MS / perRecordMs)));
@@ -31,20 +38,30 @@ export class EventLoopYield {
     return now - this.lastYield >= YIELD_EVERY_MS ? this.yield() : undefined;
   }
 
-  /** Whether a yield is due (between batches): `everyMs` since the last one (default every 10 ms). */
-  due(everyMs = YIELD_EVERY_MS): boolean {
-    return performance.now() - this.lastYield >= everyMs;
+  /** Whether a yield is due (between batches): 10 ms since the last one of two turns. */
+  due(): boolean {
+    return performance.now() - this.lastYield >= YIELD_EVERY_MS;
+  }
+
+  /** Whether `everyMs` have passed since the last yield of either kind. */
+  turnDue(everyMs: number): boolean {
+    return performance.now() - this.lastTurn >= everyMs;
   }
 
   /**
    * Two turns of setImmediate, not one: resumed from the poll phase (an fs
    * callback, a commit's sync), one turn lands in that same loop iteration's
    * check phase, and the timers phase (an abort on a setTimeout) is skipped.
+   * With `oneTurn` (only an fs callback is waited for: a commit's sync), one:
+   * a turn's poll phase runs what the thread pool finished, and a miss is
+   * caught at the next look a millisecond later.
    */
-  async yield(): Promise<void> {
+  async yield(oneTurn = false): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.lastYield = this.lastCheck = performance.now();
+    if (!oneTurn) await new Promise<void>((resolve) => setImmediate(resolve));
+    const now = performance.now();
+    this.lastCheck = this.lastTurn = now;
+    if (!oneTurn) this.lastYield = now;
     this.sinceCheck = 0;
   }
 }

@@ -14,6 +14,7 @@ import {
   type CursorFileContents,
 } from './cursorFile.js';
 import { validateConsumerName } from './consumerName.js';
+import { HeldFile, holdForRun, releaseAfterRun, replaced, replacementsOf } from './heldCursorFile.js';
 import { ConsumerIoError, isConsumerError } from './errors.js';
 
 export const CONSUMERS_DIR = 'consumers';
@@ -48,6 +49,14 @@ export class FileCursorStore implements CursorStore {
    * not retried and trusted), so their next commit rewrites them whole.
    */
   private readonly suspect = new Set<string>();
+  /**
+   * Cursor files kept open between commits while a runner of this process
+   * runs their consumer (`holdForRun`), with the bytes last read or
+   * written: a commit then reads the file through the open descriptor and,
+   * when it is what this store last wrote, decodes nothing (an open, a
+   * close and two slot decodes were half of a commit's cost in a catch-up).
+   */
+  private readonly held = new Map<string, HeldFile>();
 
   /** The cursor files of a journal in `journalDir`, as any process may read and commit them; no housekeeping (see `ofWriter`). */
   constructor(journalDir: string, private readonly io: FileIO = nodeFileIO) {
@@ -136,7 +145,13 @@ export class FileCursorStore implements CursorStore {
    */
   async updateAsync(name: string, next: (current: CursorState | undefined) => CursorState): Promise<CursorState> {
     const path = this.pathOf(name);
-    const slot = this.openForSlotWrite(path);
+    let held = this.held.get(path);
+    if (held && held.replacements !== replacementsOf(path)) {
+      // another store of this process replaced the file: commits through the descriptor would go nowhere
+      this.drop(path);
+      held = undefined;
+    }
+    const slot = held ? this.heldSlot(path, held) : this.openForSlotWrite(path);
     if (!slot) {
       const state = next(this.read(name));
       await this.writeAsync(state);
@@ -147,16 +162,80 @@ export class FileCursorStore implements CursorStore {
       state = next(slot.state);
       if (state.name !== name) throw new RangeError(`a commit of "${name}" cannot write the state of "${state.name}"`);
     } catch (err) {
-      closeQuietly(this.io, slot.fd);
+      if (!held) closeQuietly(this.io, slot.fd);
       throw err;
     }
-    this.writeInto(path, slot, state);
-    await this.syncSlot({ path, ...slot });
+    const written = this.writeInto(path, slot, state, held);
+    await this.syncSlot({ path, ...slot }, held);
+    if (held) held.remember(slot, written, state);
     return state;
   }
 
-  /** The second half of an in-place commit: syncs the slot written, names it durable, closes the file. */
-  private async syncSlot(slot: { path: string; fd: number; position: number; seq: number }): Promise<void> {
+  /**
+   * Keeps `name`'s cursor file open for the commits of a run (see `held`)
+   * until `releaseAfterRun`: only while this process runs the consumer, so
+   * that no other writer replaces the file under the descriptor (a reset or
+   * delete is refused meanwhile). Nothing is held when the file is not of the
+   * slot format (absent, one-line, damaged: those commits rewrite it)
+   * or cannot be opened now (the commits then meet and report the error).
+   */
+  [holdForRun](name: string): void {
+    const path = this.pathOf(name);
+    if (this.held.has(path) || this.suspect.has(path)) return;
+    let slot;
+    try {
+      slot = this.openForSlotWrite(path);
+    } catch {
+      return;
+    }
+    if (slot) this.held.set(path, new HeldFile(slot.fd, replacementsOf(path)));
+  }
+
+  /** Closes the file `holdForRun` kept open; nothing when none is held. */
+  [releaseAfterRun](name: string): void {
+    this.drop(this.pathOf(name));
+  }
+
+  private drop(path: string): void {
+    const held = this.held.get(path);
+    if (!held) return;
+    this.held.delete(path);
+    closeQuietly(this.io, held.fd);
+  }
+
+  /**
+   * openForSlotWrite through a held descriptor: the file is read again (a
+   * commit of this process outside the run may have written it), and only
+   * decoded when it differs from what this store last wrote. Undefined, and
+   * the file released, when it must be written whole.
+   */
+  private heldSlot(path: string, held: HeldFile): { fd: number; position: number; seq: number; state: CursorState } | undefined {
+    let n: number;
+    try {
+      n = readFully(this.io, held.fd, held.buf, 0, held.buf.length, 0);
+    } catch (err) {
+      this.drop(path);
+      throw wrap('read', path, err);
+    }
+    const known = held.known(n);
+    if (known) return { fd: held.fd, ...known };
+    if (n === CURSOR_FILE_BYTES) {
+      try {
+        const contents = decodeCursorFileContents(held.buf.subarray(0, n), path);
+        if (contents.nextSlot !== undefined) return { fd: held.fd, position: contents.nextSlot * SLOT_BYTES, seq: contents.seq + 1, state: contents.state };
+      } catch (err) {
+        if (!isConsumerError(err)) {
+          this.drop(path);
+          throw wrap('read', path, err);
+        }
+      }
+    }
+    this.drop(path);
+    return undefined;
+  }
+
+  /** The second half of an in-place commit: syncs the slot written, names it durable, closes the file (unless held). */
+  private async syncSlot(slot: { path: string; fd: number; position: number; seq: number }, held?: HeldFile): Promise<void> {
     try {
       await this.io.fsyncAsync(slot.fd);
       this.markDurable(slot.fd, slot.seq);
@@ -164,7 +243,7 @@ export class FileCursorStore implements CursorStore {
       this.abandonSlot(slot.path, slot);
       throw wrap('commit', slot.path, err);
     } finally {
-      closeQuietly(this.io, slot.fd);
+      if (!held) closeQuietly(this.io, slot.fd);
     }
   }
 
@@ -185,15 +264,17 @@ export class FileCursorStore implements CursorStore {
     return { path, ...slot };
   }
 
-  /** Writes `state` into the slot opened by openForSlotWrite; on failure the slot is abandoned and the file closed. */
-  private writeInto(path: string, slot: { fd: number; position: number; seq: number }, state: CursorState): void {
+  /** Writes `state` into the slot opened by openForSlotWrite and returns the bytes; on failure the slot is abandoned and the file closed. */
+  private writeInto(path: string, slot: { fd: number; position: number; seq: number }, state: CursorState, held?: HeldFile): Uint8Array {
+    const bytes = encodeCursorSlot(state, slot.seq, held?.slot);
     try {
-      writeFully(this.io, slot.fd, encodeCursorSlot(state, slot.seq), 0, SLOT_BYTES, slot.position);
+      writeFully(this.io, slot.fd, bytes, 0, SLOT_BYTES, slot.position);
     } catch (err) {
       this.abandonSlot(path, slot);
-      closeQuietly(this.io, slot.fd);
+      if (!held) closeQuietly(this.io, slot.fd);
       throw wrap('commit', path, err);
     }
+    return bytes;
   }
 
   /**
@@ -241,6 +322,7 @@ export class FileCursorStore implements CursorStore {
     } catch {
       // the disk refuses writes: the next commit rewrites the file whole anyway
     }
+    this.drop(path);
   }
 
   /**
@@ -249,6 +331,8 @@ export class FileCursorStore implements CursorStore {
    * durably.
    */
   private replaceWhole(path: string, state: CursorState): void {
+    this.drop(path); // the rename leaves a held descriptor on the old file
+    replaced(path);
     const found = this.readContents(path)?.floorState;
     const previous = found && found.state.cursor <= state.cursor ? found : undefined;
     attempt('commit', path, () => replaceFileAtomically(this.io, path, encodeCursorFile(state, previous)));
@@ -306,6 +390,8 @@ export class FileCursorStore implements CursorStore {
 
   remove(name: string): boolean {
     const path = this.pathOf(name);
+    this.drop(path);
+    replaced(path);
     try {
       this.io.unlink(path);
     } catch (err) {

@@ -4,6 +4,7 @@ import { validateConsumerName } from './consumerName.js';
 import { DamagedCursorReports } from './damageReports.js';
 import { ConsumerNotFoundError, CorruptCursorError, CursorBackwardsError, InvalidConsumerArgumentError, InvalidCursorError, isConsumerError } from './errors.js';
 import { FileCursorStore } from './fileCursorStore.js';
+import { CleanupChecks, lowestFloor } from './cleanupChecks.js';
 import { checkParts, type ConsumerInfo, type JournalRegistryOptions, type Logger, type RegistryOptions, type RegistryParts } from './registryParts.js';
 import { effectiveState, refuseIfRunningElsewhere, refuseIfRunningHere } from './running.js';
 import { checkRegisterOptions, checkStartFrom, type StartFrom } from './startFrom.js';
@@ -63,6 +64,7 @@ export class ConsumerRegistry {
   private readonly damageReports: DamagedCursorReports;
   /** Cleanup runs after most commits: while one cause holds it back, it is warned about once, not on every commit. */
   private cleanupSkippedFor: string | undefined;
+  private readonly cleanupChecks = new CleanupChecks();
 
   constructor(parts: RegistryParts, options: RegistryOptions = {}) {
     const { log, cursors, retention } = checkParts(parts);
@@ -195,7 +197,7 @@ export class ConsumerRegistry {
       next = nextOf(this.store.read(validateConsumerName(name)));
       await this.store.writeAsync(next);
     }
-    this.afterCommit(current!, cursor);
+    this.afterCommit(current!, cursor, true);
     return next;
   }
 
@@ -272,13 +274,7 @@ export class ConsumerRegistry {
    * process is already visible there, and a power loss could take it back).
    */
   lowestCursor(): number | undefined {
-    let lowest: number | undefined;
-    for (const name of this.store.names()) {
-      const cursor = this.store.readFloor(name); // a damaged cursor file throws: never guess a position
-      if (cursor === undefined) continue; // deleted meanwhile
-      if (lowest === undefined || cursor < lowest) lowest = cursor;
-    }
-    return lowest;
+    return lowestFloor(this.store)?.cursor;
   }
 
   /**
@@ -291,7 +287,9 @@ export class ConsumerRegistry {
     if (!this.retention) return [];
     let lowest: number | undefined;
     try {
-      lowest = this.lowestCursor();
+      const found = lowestFloor(this.store);
+      lowest = found?.cursor;
+      this.cleanupChecks.looked(found?.name);
     } catch (err) {
       if (isConsumerError(err)) {
         if (err.message !== this.cleanupSkippedFor) this.logger.warn(`cleanup skipped: ${err.message}`);
@@ -356,10 +354,12 @@ export class ConsumerRegistry {
    * small read per consumer, beside the commit's sync): where the log's
    * units of deletion end is the log's business, not the registry's. A
    * closed log (the app shutting down under a runner) skips it: the cursors
-   * are apart from the log, and the commit stands.
+   * are apart from the log, and the commit stands. A run's commit may skip
+   * it while another consumer held the log a moment ago (CleanupChecks).
    */
-  private afterCommit(current: CursorState, cursor: number): void {
+  private afterCommit(current: CursorState, cursor: number, duringRun = false): void {
     if (!this.autoCleanup || !this.retention || cursor === current.cursor || cursor <= this.log.earliest) return;
+    if (duringRun && this.cleanupChecks.maySkip(current.name)) return;
     try {
       this.cleanup();
     } catch (err) {

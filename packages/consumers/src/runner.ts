@@ -1,6 +1,8 @@
 import { isWalError, transientReadBuffer, WalErrorCodes, type LogRecord } from '@episteme/wal';
 import { sleep } from '@episteme/wal/internals';
 import { validateConsumerName } from './consumerName.js';
+import { FileCursorStore } from './fileCursorStore.js';
+import { holdForRun, releaseAfterRun } from './heldCursorFile.js';
 import { beginRun, commitHandled, commitHandledAsync, type ConsumerRegistry } from './registry.js';
 import { markRunningHere } from './running.js';
 import { EventLoopYield } from './eventLoopYield.js';
@@ -60,8 +62,8 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
   // one signal for the user's abort and for a failed commit, so that waits and backoffs wake up
   const stop = new AbortController();
   // read per record: a plain flag, not the signal's `aborted` getter (a few % of a no-op handler's run)
-  let stopping = false;
-  stop.signal.addEventListener('abort', () => (stopping = true), { once: true });
+  const run: HandlerRun = { stopping: false, first: undefined };
+  stop.signal.addEventListener('abort', () => (run.stopping = true), { once: true });
   const onAbort = (): void => stop.abort();
   if (signal?.aborted) stop.abort();
   else signal?.addEventListener('abort', onAbort, { once: true });
@@ -113,20 +115,24 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
    * A handler that returns no promise never yields to the event loop: a
    * catch-up over millions of records would starve timers, signals and the
    * commit in flight. Yield between batches at least every 10 ms, and every
-   * millisecond while a commit is in flight, so that its end is seen soon
-   * after its sync returns (a sync takes 0.2-5 ms here) and the next can
-   * start; within a batch, every 10 ms too, so that an abort reaches a slow
-   * handler's loop. Not after every batch: a fast handler's batch takes
-   * 50-100 µs, and the two loop turns of a yield cost about 10 µs.
+   * millisecond while a commit is in flight (one loop turn: its poll phase
+   * runs the sync's callback), so that its end is seen soon after its sync
+   * returns (a sync takes 0.2-5 ms here) and the next can start; within a
+   * batch, every 10 ms too, so that an abort reaches a slow handler's loop.
+   * Not after every batch: a fast handler's batch takes 50-100 µs, and the
+   * two loop turns of a yield cost about 10 µs.
    */
   const pacer = new EventLoopYield();
   const yieldIfDue = async (): Promise<void> => {
-    if (!pacer.due(inFlight === undefined ? undefined : COMMIT_POLL_MS)) return;
-    await pacer.yield();
+    if (pacer.due()) await pacer.yield();
+    else if (inFlight !== undefined && pacer.turnDue(COMMIT_POLL_MS)) await pacer.yield(true);
   };
+  // no other writer of the cursor file while this run lasts (reset and delete are refused): its commits keep it open
+  const held = registry.store instanceof FileCursorStore ? registry.store : undefined;
+  held?.[holdForRun](name);
 
   try {
-    while (!stopping) {
+    while (!run.stopping) {
       const batch = log.readMany(done, batchSize, readOptions);
       if (batch.length === 0) {
         // below the head, a log read over the network (a NatsLog) is still fetching: wait for it
@@ -143,27 +149,42 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
         sinceCommit += batch.length;
       } else {
         const handler = options.handler!;
-        for (let i = 0; i < batch.length; i++) {
+        for (let i = 0; i < batch.length; ) {
+          const from = i;
+          // records up to the next commit due (none while one is in flight: it starts once that one is durable) or clock read
+          const untilCommit = inFlight ? batch.length : Math.max(1, commitEveryRecords - sinceCommit);
+          const end = callWhileSync(handler, batch, i, Math.min(batch.length, i + untilCommit, i + pacer.recordsBeforeCheck()), run);
+          const ran = end - i;
+          if (ran > 0) {
+            done = batch[end - 1]!.next;
+            handled += ran;
+            sinceCommit += ran;
+          }
+          i = end;
+          if (run.first !== undefined) {
+            // the handler returned a promise for record i, or threw: awaited (and retried) here
+            const record = batch[i]!;
+            const first = run.first;
+            run.first = undefined;
+            const ok = await attempt(() => handler(record), retry, stop.signal, first);
+            if (ok !== true) return await finish(ok === 'aborted' ? outcome() : ok);
+            done = record.next;
+            handled++;
+            sinceCommit++;
+            i++;
+          }
           // stop before the next record, not at the end of the batch (up to batchSize handler calls later)
-          if (stopping) break;
-          const record = batch[i]!;
-          // a handler that returns no promise costs no await: most of a fast consumer's time otherwise
-          const first = callOnce(handler, record);
-          const ok = first === true ? true : await attempt(() => handler(record), retry, stop.signal, first);
-          if (ok !== true) return await finish(ok === 'aborted' ? outcome() : ok);
-          done = record.next;
-          handled++;
-          sinceCommit++;
+          if (run.stopping) break;
           if (commitError) return await finish(commitError);
           if (sinceCommit >= commitEveryRecords) startCommit();
           // otherwise a busy handler (sync, or async without I/O) would see an abort only at the end of the batch
-          const due = pacer.afterRecord();
+          const due = pacer.afterRecords(i - from);
           if (due) await due;
         }
       }
       if (commitError) return await finish(commitError);
       // finish commits what was handled, with the stopped state: no commit of its own before that
-      if (stopping) break;
+      if (run.stopping) break;
       if (commitDue()) startCommit();
       await yieldIfDue();
     }
@@ -175,6 +196,7 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
   } finally {
     clearInterval(timer);
     signal?.removeEventListener('abort', onAbort);
+    held?.[releaseAfterRun](name);
     unmark();
   }
 
@@ -194,24 +216,46 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
   }
 }
 
-/** The outcome of a handler's first call: done (true), a promise to await, or what it threw. */
-type FirstCall = true | { promise: PromiseLike<unknown> } | { error: unknown };
+/** The outcome of a handler's first call that did not complete at once: a promise to await, or what it threw. */
+type FirstCall = { promise: PromiseLike<unknown> } | { error: unknown };
 
-function callOnce(handler: RecordHandler, record: LogRecord): FirstCall {
-  try {
-    const result = handler(record);
-    const thenable = result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function';
-    return thenable ? { promise: result as PromiseLike<unknown> } : true;
-  } catch (error) {
-    return { error };
+/** What the runner's loop and callWhileSync share: the stop flag, and a first call left to await. */
+interface HandlerRun {
+  stopping: boolean;
+  first: FirstCall | undefined;
+}
+
+/**
+ * Calls `handler` on batch[from, to) in order while each call returns no
+ * promise and throws nothing: a sync handler's slice costs one call of this
+ * function and no await (per record, the runner's own work was 8-10% of a
+ * catch-up's CPU). Returns the index of the first record not done: `to`; or
+ * the one whose call returned a promise or threw, its outcome left in
+ * `run.first`; or, once the run is stopping, the next one.
+ */
+function callWhileSync(handler: RecordHandler, batch: LogRecord[], from: number, to: number, run: HandlerRun): number {
+  for (let i = from; i < to; i++) {
+    if (run.stopping) return i;
+    let result: unknown;
+    try {
+      result = handler(batch[i]!);
+    } catch (error) {
+      run.first = { error };
+      return i;
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+      run.first = { promise: result as PromiseLike<unknown> };
+      return i;
+    }
   }
+  return to;
 }
 
 /**
  * Runs `fn` with retries; true on success, 'aborted', or the last error.
  * `first` is the outcome of a first call already made (it counts as attempt 1).
  */
-async function attempt(fn: () => unknown, retry: RetryPolicy, signal: AbortSignal, first?: Exclude<FirstCall, true>): Promise<true | 'aborted' | Error> {
+async function attempt(fn: () => unknown, retry: RetryPolicy, signal: AbortSignal, first?: FirstCall): Promise<true | 'aborted' | Error> {
   const { maxAttempts, maxDelayMs: maxDelay } = retry;
   let delay = retry.initialDelayMs;
   for (let i = 1; ; i++) {

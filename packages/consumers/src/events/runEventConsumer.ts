@@ -33,9 +33,15 @@ export interface EventRunOptions<E extends Event = Event> extends Omit<RunOption
  * a filtered consumer's lag reaches 0. A record that is not a store commit
  * fails like a failing handler (STORE_CORRUPT_COMMIT, after the retries).
  * Bad options reject with InvalidConsumerArgumentError before anything is written.
+ * Records are read with `transientRecords` unless it is given `false`: the
+ * store's decoders copy what an event holds, and a decoder of your own must
+ * too (or run with `transientRecords: false`).
  */
 export async function runEventConsumer<E extends Event = Event>(registry: ConsumerRegistry, name: string, options: EventRunOptions<E>): Promise<RunResult> {
-  const { decoder, handler, batchHandler, ...rest } = checkEventRunOptions(options);
+  const { decoder, handler, batchHandler, ...given } = checkEventRunOptions(options);
+  // a record is decoded before its handler is called, into events that copy what they hold (ids, types, JSON,
+  // byte data): no event keeps a view of the record, so the runner may read into one buffer per run
+  const rest = { ...given, transientRecords: given.transientRecords ?? true };
   const decode = (record: LogRecord) => decoder.eventsOf(record) as RecordedEvent<E>[];
   if (handler) return runConsumer(registry, name, { ...rest, handler: (record) => deliverEach(handler, decode(record), 0) });
   return runConsumer(registry, name, {

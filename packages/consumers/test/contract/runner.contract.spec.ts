@@ -121,6 +121,8 @@ describe.each(LOGS)('runConsumer, over $kind', (logs) => {
       signal: ac.signal,
     });
     expect(result.state).toBe('stopped');
+    // no record after the one whose call aborted: the abort is seen before the next call, not at the end of a slice
+    expect(last!.offset).toBe(eleventh);
     expect(registry.get('s').cursor).toBe(last!.next);
   });
 });

@@ -25,6 +25,30 @@ describe('runEventConsumer: a consumer of a store receives its decoded events', 
     expect(registry.list()[0]).toMatchObject({ name: 'all', lagRecords: 0, lagBytes: 0 });
   });
 
+  it('reads into one buffer per run (transientRecords by default): the events handed out, kept past many batches, still equal readAll', async () => {
+    const store = await freshStore({ upcasters });
+    await appendMix(store, 60);
+    await store.appendToStream('bytes-1', [{ type: 'Blob', data: new Uint8Array([1, 2, 3, 250]) }]);
+    const registry = ConsumerRegistry.forStore(store, { logger: quiet });
+    registry.register('kept');
+    registry.register('plain');
+    const transient: unknown[] = [];
+    const readMany = store.log.readMany.bind(store.log);
+    store.log.readMany = (offset, max, options) => (transient.push(options?.transient), readMany(offset, max, options));
+    const seen: RecordedEvent[] = [];
+    // two records a batch: each batch reads over the buffer the events before came from
+    await runEventConsumer(registry, 'kept', { decoder: store.decoder(), handler: (e) => void seen.push(e), batchSize: 2, stopAtHead: true });
+    expect(transient.length).toBeGreaterThan(10);
+    // one buffer of the run's own (transientReadBuffer()), the same for every read
+    expect(typeof transient[0]).toBe('object');
+    expect(transient.every((t) => t === transient[0])).toBe(true);
+    expect(seen).toEqual(await readAllOf(store));
+    expect(seen.at(-1)).toMatchObject({ type: 'Blob', data: new Uint8Array([1, 2, 3, 250]) });
+    transient.length = 0;
+    await runEventConsumer(registry, 'plain', { decoder: store.decoder(), handler: () => undefined, transientRecords: false, stopAtHead: true });
+    expect(transient.every((t) => t === undefined)).toBe(true);
+  });
+
   it('hands a batch handler the events of whole commits, never calling it with none', async () => {
     const store = await freshStore();
     await appendMix(store, 40);
