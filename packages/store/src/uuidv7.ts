@@ -12,12 +12,27 @@ import { randomFillSync } from 'node:crypto';
 const POOL_IDS = 256;
 const pool = Buffer.alloc(POOL_IDS * 10);
 let poolAt = POOL_IDS * 10;
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 let lastMs = -1;
 let counter = 0;
 
+/** ASCII of the hex digits. */
+const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const scratch = Buffer.alloc(36);
+
 export function uuidv7(now: number = Date.now()): string {
+  uuidv7Into(scratch, 0, now);
+  // one string made from the 36 bytes (a concatenation of parts made a string per part)
+  return scratch.toString('latin1', 0, 36);
+}
+
+function hexByte(buf: Uint8Array, at: number, byte: number): void {
+  buf[at] = HEX_CODES[byte >>> 4]!;
+  buf[at + 1] = HEX_CODES[byte & 0xf]!;
+}
+
+/** Writes a new UUID v7 as its 36 ASCII characters at `buf[at]` (an id written into a record with no string made). */
+export function uuidv7Into(buf: Uint8Array, at: number, now: number = Date.now()): void {
   if (poolAt >= pool.length) {
     randomFillSync(pool);
     poolAt = 0;
@@ -38,29 +53,21 @@ export function uuidv7(now: number = Date.now()): string {
   lastMs = ms;
   const hi = Math.floor(ms / 0x1_0000_0000);
   const lo = ms >>> 0;
-  // one concatenation of table lookups (no array of parts)
-  return (
-    HEX[(hi >>> 8) & 0xff]! +
-    HEX[hi & 0xff]! +
-    HEX[lo >>> 24]! +
-    HEX[(lo >>> 16) & 0xff]! +
-    '-' +
-    HEX[(lo >>> 8) & 0xff]! +
-    HEX[lo & 0xff]! +
-    '-' +
-    HEX[0x70 | (counter >>> 8)]! +
-    HEX[counter & 0xff]! +
-    '-' +
-    HEX[0x80 | (pool[r + 2]! & 0x3f)]! +
-    HEX[pool[r + 3]!]! +
-    '-' +
-    HEX[pool[r + 4]!]! +
-    HEX[pool[r + 5]!]! +
-    HEX[pool[r + 6]!]! +
-    HEX[pool[r + 7]!]! +
-    HEX[pool[r + 8]!]! +
-    HEX[pool[r + 9]!]!
-  );
+  hexByte(buf, at, (hi >>> 8) & 0xff);
+  hexByte(buf, at + 2, hi & 0xff);
+  hexByte(buf, at + 4, lo >>> 24);
+  hexByte(buf, at + 6, (lo >>> 16) & 0xff);
+  buf[at + 8] = 0x2d; // -
+  hexByte(buf, at + 9, (lo >>> 8) & 0xff);
+  hexByte(buf, at + 11, lo & 0xff);
+  buf[at + 13] = 0x2d;
+  hexByte(buf, at + 14, 0x70 | (counter >>> 8));
+  hexByte(buf, at + 16, counter & 0xff);
+  buf[at + 18] = 0x2d;
+  hexByte(buf, at + 19, 0x80 | (pool[r + 2]! & 0x3f));
+  hexByte(buf, at + 21, pool[r + 3]!);
+  buf[at + 23] = 0x2d;
+  for (let k = 0; k < 6; k++) hexByte(buf, at + 24 + 2 * k, pool[r + 4 + k]!);
 }
 
 /** The Unix milliseconds a UUID v7 carries. */

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { prepareHere, unpackBatch, type ImportLine } from './preparedBatch.js';
+import { EncodedCommitsBuilder } from '@episteme/store';
+import { prepareRun, type PreparedRun } from './preparedBatch.js';
 import type { PrepareReply, PrepareRequest } from './prepareWorker.js';
 
 export interface PreparePoolOptions {
@@ -48,7 +49,7 @@ interface Slot {
 interface Job {
   slot: Slot;
   lines: string[];
-  resolve: (outcomes: (ImportLine | string)[]) => void;
+  resolve: (run: PreparedRun) => void;
   reject: (err: unknown) => void;
 }
 
@@ -68,11 +69,16 @@ export class PreparePool {
   private closed = false;
   /** Runs answered by a worker so far (tests check which path prepared them). */
   answeredByWorkers = 0;
+  private readonly builder: EncodedCommitsBuilder;
 
   constructor(
     private readonly producer: string,
+    /** The store's payload limit: each line's commit is checked against it where it is prepared. */
+    private readonly maxPayloadBytes: number,
     private readonly options: PreparePoolOptions = defaultPrepareOptions(),
-  ) {}
+  ) {
+    this.builder = new EncodedCommitsBuilder(maxPayloadBytes);
+  }
 
   /** Workers this pool may start. */
   get workers(): number {
@@ -94,12 +100,12 @@ export class PreparePool {
     while (this.slots.some((s) => !s.ready && !s.dead)) await new Promise((r) => setTimeout(r, 10));
   }
 
-  /** Outcomes of `lines`, in their order: a prepared event or why the line was refused. */
-  prepare(lines: string[]): Promise<(ImportLine | string)[]> {
+  /** `lines` prepared, in their order: the valid ones as commits, and why the others were refused. */
+  prepare(lines: string[]): Promise<PreparedRun> {
     this.linesSeen += lines.length;
     if (!this.started && this.options.workers > 0 && this.linesSeen > this.options.startAfterLines) this.start();
     const slot = this.pick();
-    let promise: Promise<(ImportLine | string)[]>;
+    let promise: Promise<PreparedRun>;
     if (slot === undefined) {
       try {
         promise = Promise.resolve(this.here(lines));
@@ -110,7 +116,7 @@ export class PreparePool {
       const job = this.nextJob++;
       promise = new Promise((resolve, reject) => this.jobs.set(job, { slot, lines, resolve, reject }));
       slot.load++;
-      slot.worker.postMessage({ job, lines, producer: this.producer } satisfies PrepareRequest);
+      slot.worker.postMessage({ job, lines, producer: this.producer, maxPayloadBytes: this.maxPayloadBytes } satisfies PrepareRequest);
     }
     // a caller that stops early (an append failed) leaves later runs unawaited: not an unhandled rejection
     promise.catch(() => undefined);
@@ -126,8 +132,8 @@ export class PreparePool {
     await Promise.all(this.slots.map((s) => s.worker.terminate().catch(() => undefined)));
   }
 
-  private here(lines: string[]): (ImportLine | string)[] {
-    return prepareHere(lines, this.producer);
+  private here(lines: string[]): PreparedRun {
+    return prepareRun(lines, this.producer, this.builder);
   }
 
   private start(): void {
@@ -174,7 +180,7 @@ export class PreparePool {
       if (reply.error.stack) err.stack = `${err.message}\n(in the worker) ${reply.error.stack}`;
       job.reject(err);
     } else {
-      job.resolve(unpackBatch(reply.batch));
+      job.resolve(reply.run);
     }
   }
 

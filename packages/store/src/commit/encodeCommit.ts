@@ -59,7 +59,7 @@ export interface PreparedCommit {
 const NO_IDS: readonly string[] = Object.freeze([]);
 
 /** Where an event's checks name it (made only for an error message). */
-function eventName(i: number, stream: string): string {
+export function eventName(i: number, stream: string): string {
   return `event ${i} of the commit to "${stream}"`;
 }
 
@@ -76,14 +76,14 @@ function typeBytesOf(type: string): number {
 }
 
 /** Writes a string known to be ASCII (one byte per UTF-16 unit) at `at`; returns its length. */
-function writeAscii(buf: Buffer, s: string, at: number): number {
+export function writeAscii(buf: Buffer, s: string, at: number): number {
   const n = s.length;
   if (n > 64) return buf.write(s, at, n, 'latin1');
   for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
   return n;
 }
 
-function jsonOf(value: unknown, what: string): string {
+export function jsonOf(value: unknown, what: string): string {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
@@ -179,7 +179,7 @@ export function prepareCommit(stream: string, events: readonly Event[], memo?: M
 }
 
 /** Writes a record header at `base` (plain byte stores: Buffer's checked writers cost more than the rest of a small commit). */
-function writeHeader(buf: Buffer, base: number, kind: RecordKind, stream: string, streamBytes: number, count: number, firstPosition: number, timestamp: number): number {
+export function writeHeader(buf: Buffer, base: number, kind: RecordKind, stream: string, streamBytes: number, count: number, firstPosition: number, timestamp: number): number {
   buf[base] = MAGIC_0;
   buf[base + 1] = MAGIC_1;
   buf[base + OFF_KIND] = kind;
@@ -197,7 +197,13 @@ function writeHeader(buf: Buffer, base: number, kind: RecordKind, stream: string
 /** The commit record's payload, once its first stream position is reserved. */
 export function encodeCommit(commit: PreparedCommit, firstPosition: number, timestamp: number): Uint8Array {
   const buf = Buffer.allocUnsafe(commit.size);
-  let at = writeHeader(buf, 0, KIND_COMMIT, commit.stream, commit.streamBytes, commit.events.length, firstPosition, timestamp);
+  encodeCommitInto(buf, 0, commit, firstPosition, timestamp);
+  return buf;
+}
+
+/** Writes the commit's payload at `buf[base, base + commit.size)`; returns where it ends. */
+export function encodeCommitInto(buf: Buffer, base: number, commit: PreparedCommit, firstPosition: number, timestamp: number): number {
+  let at = writeHeader(buf, base, KIND_COMMIT, commit.stream, commit.streamBytes, commit.events.length, firstPosition, timestamp);
   for (const e of commit.events) {
     buf[at] = e.idBytes;
     at += 1;
@@ -218,7 +224,7 @@ export function encodeCommit(commit: PreparedCommit, firstPosition: number, time
       at += e.data.length;
     }
   }
-  return buf;
+  return at;
 }
 
 /** A tombstone's payload: the stream was deleted at `version`. */

@@ -1,17 +1,15 @@
 import { createReadStream, statSync } from 'node:fs';
 import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import { codeOf } from '@episteme/wal/internals';
-import { AssertionConflictError, IdInUseError } from '../../domain/assertionErrors.js';
-import { streamOf } from '../../domain/events.js';
-import { metadataOf, type PreparedAssertion } from '../../domain/prepare.js';
-import type { ImportLine } from '../../import/preparedBatch.js';
+import { ImportBatch } from '../../import/importBatch.js';
+import { REFUSED, type PreparedRun } from '../../import/preparedBatch.js';
 import { defaultPrepareOptions, PreparePool } from '../../import/preparePool.js';
 import { RunQueue } from '../../import/runQueue.js';
 import { defineCommand, Exit } from '../command.js';
 import { inputLineBatches, type InputLine } from '../inputLines.js';
 import { idGivenEarlier } from './write.js';
 
-/** Lines appended at once: each is a commit of its own stream, and the store's appendEach writes them together (one write, one sync). */
+/** Lines appended at once: each is a commit of its own stream, and the store's appendEncoded writes them together (one write, one sync). */
 const IMPORT_BATCH = 1000;
 /** Invalid line numbers listed in import's --json summary (all of them are reported on stderr). */
 const MAX_LISTED = 1000;
@@ -36,7 +34,8 @@ interface Item {
 /** The lines of one chunk of input, their texts being prepared (in a worker or here). */
 interface Run {
   items: Item[];
-  outcomes: Promise<(ImportLine | string)[]>;
+  texts: string[];
+  prepared: Promise<PreparedRun>;
 }
 
 export const importCommand = defineCommand({
@@ -101,9 +100,9 @@ export const importCommand = defineCommand({
       notes = [];
     };
     let bytes = 0;
-    /** The batch being gathered: each line's number and its prepared event (side by side: no object per line). */
-    let batchLines: number[] = [];
-    let batch: PreparedAssertion[] = [];
+    const producer = `import:${name}`;
+    /** The batch being gathered: its lines' commits and numbers. */
+    const batch = new ImportBatch(app.store, app.service, producer);
     /** Ids given in this input, so far: a second line with one of them is refused (the first one has the id). */
     const given = new Set<string>();
     /**
@@ -112,23 +111,19 @@ export const importCommand = defineCommand({
      * failure stops the import.
      */
     const flush = async (): Promise<void> => {
-      const lines = batch;
-      const numbers = batchLines;
-      batch = [];
-      batchLines = [];
-      const results = await app.service.assertEach(lines);
-      let failure: { reason: unknown } | undefined;
-      results.forEach((r, i) => {
-        if (r.status === 'fulfilled') appended++;
-        else if (r.reason instanceof IdInUseError || r.reason instanceof AssertionConflictError) skip(numbers[i]!, r.reason.message);
-        else failure ??= { reason: r.reason };
-      });
+      const { appended: n, refused, failure } = await batch.append();
+      appended += n;
+      for (const [line, why] of refused) skip(line, why);
       report();
       if (failure) throw failure.reason;
     };
     /** The lines of a run in input order: reported, appended in batches. */
     const take = async (run: Run): Promise<void> => {
-      const outcomes = await run.outcomes;
+      const prepared = await run.prepared;
+      const { commitOf, refused, givenIds } = prepared;
+      // both lists are in line order: walked along with the lines
+      let nextRefused = 0;
+      let nextGiven = 0;
       for (const item of run.items) {
         bytes += item.bytes;
         linesDone = item.lineNo;
@@ -141,25 +136,25 @@ export const importCommand = defineCommand({
           skip(item.lineNo, `longer than ${formatBytes(maxLineBytes)}: no assertion is that long (its event would not fit a record); not read whole`);
           continue;
         }
-        const prepared = outcomes[item.text]!;
-        if (typeof prepared === 'string') {
-          skip(item.lineNo, prepared);
+        const t = item.text;
+        if (commitOf[t] === REFUSED) {
+          skip(item.lineNo, refused[nextRefused++]![1]);
           continue;
         }
-        if (prepared.givenId !== undefined) {
-          if (given.has(prepared.givenId)) {
-            skip(item.lineNo, idGivenEarlier(prepared.givenId));
+        if (nextGiven < givenIds.length && givenIds[nextGiven]![0] === t) {
+          const id = givenIds[nextGiven++]![1];
+          if (given.has(id)) {
+            skip(item.lineNo, idGivenEarlier(id));
             continue;
           }
-          given.add(prepared.givenId);
+          given.add(id);
         }
-        batch.push(preparedOf(prepared));
-        batchLines.push(item.lineNo);
-        if (batch.length >= IMPORT_BATCH) await flush();
+        batch.add(prepared, t, item.lineNo, run.texts[t]!);
+        if (batch.size >= IMPORT_BATCH) await flush();
       }
       // a pipe that pauses (`tail -f | episteme import -`): what it sent is appended now, not when 1000 lines have come
       if (fromStdin && queue.waiting <= 1) await flush();
-      else if (batch.length === 0) report();
+      else if (batch.size === 0) report();
       progress?.update({ segment: name, bytesDone: bytes, bytesTotal: size! });
     };
     /** A chunk's lines as a run: its texts go to be prepared at once, the rest is decided here. */
@@ -180,9 +175,9 @@ export const importCommand = defineCommand({
         items.push({ lineNo, bytes: read.bytes, text: texts.length });
         texts.push(line);
       }
-      return { items, outcomes: texts.length > 0 ? pool.prepare(texts) : Promise.resolve([]) };
+      return { items, texts, prepared: texts.length > 0 ? pool.prepare(texts) : Promise.resolve(EMPTY_RUN) };
     };
-    const pool = new PreparePool(`import:${name}`, { ...defaultPrepareOptions(), ...(flags.workers !== undefined ? { workers: flags.workers } : {}) });
+    const pool = new PreparePool(producer, app.store.maxPayloadBytes, { ...defaultPrepareOptions(), ...(flags.workers !== undefined ? { workers: flags.workers } : {}) });
     const ahead = Math.max(1, AHEAD_PER_WORKER * pool.workers);
     const input = fromStdin ? ctx.stdin : createReadStream(file!);
     // stops reading, after an error too: a pipe that never closes (`tail -f | episteme import -`) would keep the process alive
@@ -239,16 +234,13 @@ export const importCommand = defineCommand({
   },
 });
 
-const decoder = new TextDecoder();
-
-/** A line's event: as prepared on this thread, or as a worker encoded it, back as an object for the store (which encodes it into the commit). */
-function preparedOf(line: ImportLine): PreparedAssertion {
-  if ('prepared' in line) return line.prepared;
-  const event = JSON.parse(decoder.decode(line.payload)) as PreparedAssertion['event'];
-  // the producer's one metadata object, as on this thread: appendEach serialises it once per batch
-  event.metadata = metadataOf(event.metadata.producer);
-  return { id: event.data.id, stream: streamOf(event.data.id), event };
-}
+/** The run of a chunk with no line to prepare (blank, too long, not UTF-8). */
+const EMPTY_RUN: PreparedRun = Object.freeze({
+  commits: { bytes: new Uint8Array(0), ends: new Int32Array(0), streams: [], expected: new Float64Array(0) },
+  commitOf: new Int32Array(0),
+  refused: [],
+  givenIds: [],
+});
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
