@@ -18,7 +18,14 @@ const MAX_LISTED = 1000;
  * enough to keep every worker busy, few enough not to read far ahead of
  * what is appended (a failed append stops the import there).
  */
-const AHEAD_PER_WORKER = 2;
+const AHEAD_PER_WORKER = 3;
+/**
+ * Runs prepared ahead with no worker: the thread prepares the next lines
+ * while a batch's sync is in flight (about two batches' worth of input).
+ */
+const AHEAD_HERE = 3;
+/** Bytes read at once from a file (a run's size): fewer, larger reads than the stream's 64 KiB. */
+const READ_CHUNK = 128 * 1024;
 
 const NOT_UTF8 = -1;
 const BLANK = -2;
@@ -178,8 +185,8 @@ export const importCommand = defineCommand({
       return { items, texts, prepared: texts.length > 0 ? pool.prepare(texts) : Promise.resolve(EMPTY_RUN) };
     };
     const pool = new PreparePool(producer, app.store.maxPayloadBytes, { ...defaultPrepareOptions(), ...(flags.workers !== undefined ? { workers: flags.workers } : {}) });
-    const ahead = Math.max(1, AHEAD_PER_WORKER * pool.workers);
-    const input = fromStdin ? ctx.stdin : createReadStream(file!);
+    const ahead = pool.workers === 0 ? AHEAD_HERE : AHEAD_PER_WORKER * pool.workers;
+    const input = fromStdin ? ctx.stdin : createReadStream(file!, { highWaterMark: READ_CHUNK });
     // stops reading, after an error too: a pipe that never closes (`tail -f | episteme import -`) would keep the process alive
     const stopReading = (): void => {
       if ('destroy' in input && typeof input.destroy === 'function') input.destroy();
