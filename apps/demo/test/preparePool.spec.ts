@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 import { eventsOfEncoded } from '@episteme/store';
-import { REFUSED, type PreparedRun } from '../src/import/preparedBatch.js';
+import { AGAIN, REFUSED, type PreparedRun } from '../src/import/preparedBatch.js';
 import { PreparePool } from '../src/import/preparePool.js';
 
 const pools: PreparePool[] = [];
@@ -74,6 +74,27 @@ describe('PreparePool', () => {
     expect(there).toEqual(here);
     const kinds = here.flat().map((o) => (typeof o === 'string' ? o.slice(0, 12) : 'ok'));
     expect(new Set(kinds)).toEqual(new Set(['ok', 'not JSON (Un', 'not a JSON o', 'invalid asse']));
+  });
+
+  it('a line whose commit is over the payload limit comes back as AGAIN with its text, from a worker as from here', async () => {
+    const big = JSON.stringify({ subject: 'x'.repeat(420), predicate: 'p', object: 'o', confidence: 0.5, source: 's' });
+    const lines = ['{"subject": "torn', big, JSON.stringify({ subject: 's', predicate: 'p', object: 'o', confidence: 0.5, source: 's' })];
+    const small = (workers: number): PreparePool => {
+      const p = new PreparePool('import:test', 600, { workers, startAfterLines: 0 });
+      pools.push(p);
+      return p;
+    };
+    const here = await small(0).prepare(lines);
+    const workers = small(1);
+    await workers.prepare(['{}']);
+    await workers.settled();
+    const there = await workers.prepare(lines);
+    expect(workers.answeredByWorkers).toBe(1);
+    for (const run of [here, there]) {
+      expect([...run.commitOf]).toEqual([REFUSED, AGAIN, 0]);
+      expect(run.again).toEqual([[1, big]]);
+      expect(run.commits.streams.length).toBe(1);
+    }
   });
 
   it('starts the workers only once more than startAfterLines lines were asked for', async () => {

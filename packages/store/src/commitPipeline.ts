@@ -177,22 +177,22 @@ export class CommitPipeline {
 
   /**
    * Queues a write whose versions were checked against `laneView` (or the
-   * index) in this same synchronous step; `after` is the stream as it will
+   * index) in this same synchronous step; `version` and `deleted` are the stream as it will
    * be once the write is in; its `done` learns how it went. With a
    * gathered wave, a write whose stream has nothing in flight or queued
    * joins it (and so do later writes of that stream to the same wave);
    * otherwise it waits in its lane, as any write does.
    */
-  enqueue(write: PendingWrite, after: { version: number; deleted: boolean }, wave?: GatheredWave): void {
+  enqueue(write: PendingWrite, version: number, deleted: boolean, wave?: GatheredWave): void {
     let lane = this.lanes.get(write.stream);
     if (lane === undefined) {
       lane = { stream: write.stream, version: 0, deleted: false, inFlight: false, queue: [], gathered: undefined };
       this.lanes.set(write.stream, lane);
     }
-    lane.version = after.version;
-    lane.deleted = after.deleted;
+    lane.version = version;
+    lane.deleted = deleted;
     // the write itself is the queue entry (no copy): the caller made it for this call only
-    for (const id of write.ids) this.pendingIds.set(id, write);
+    for (let i = 0; i < write.ids.length; i++) this.pendingIds.set(write.ids[i]!, write);
     if (wave !== undefined && (lane.gathered === wave || (!lane.inFlight && lane.queue.length === 0 && this.paused === 0))) {
       wave.writes.push(write);
       if (lane.gathered !== wave) this.take(lane, wave);
@@ -290,7 +290,7 @@ export class CommitPipeline {
   }
 
   private forget(w: PendingWrite): void {
-    for (const id of w.ids) if (this.pendingIds.get(id) === w) this.pendingIds.delete(id);
+    for (let i = 0; i < w.ids.length; i++) if (this.pendingIds.get(w.ids[i]!) === w) this.pendingIds.delete(w.ids[i]!);
     const waiters = w.waiters;
     if (waiters !== undefined) for (const wake of waiters) wake();
   }

@@ -225,7 +225,7 @@ export class LocalEventStore implements EventStore {
     writeU64(bytes, firstPosition, start + OFF_FIRST_POSITION);
     writeU64(bytes, now, start + OFF_TIMESTAMP);
     const write: PendingWrite = { kind: 'commit', stream, payload: bytes.subarray(start, end), firstPosition, count, ids: NO_IDS, done, slot, waiters: undefined };
-    this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false }, wave);
+    this.pipeline.enqueue(write, firstPosition + count - 1, false, wave);
   }
 
   /**
@@ -269,7 +269,7 @@ export class LocalEventStore implements EventStore {
       slot,
       waiters: undefined,
     };
-    this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false }, wave);
+    this.pipeline.enqueue(write, firstPosition + count - 1, false, wave);
   }
 
   async deleteStream(stream: string, options?: DeleteStreamOptions): Promise<DeleteStreamResult> {
@@ -284,7 +284,7 @@ export class LocalEventStore implements EventStore {
     if (version === 0) throw new StreamNotFoundError(stream); // a tombstone for nothing would only lock the name
     const done = new OneWrite();
     const write: PendingWrite = { kind: 'tombstone', stream, payload: encodeTombstone(stream, version, Date.now()), firstPosition: 0, count: 0, ids: [], done, slot: 0, waiters: undefined };
-    this.pipeline.enqueue(write, { version: 0, deleted: true });
+    this.pipeline.enqueue(write, 0, true);
     return done.promise as Promise<DeleteStreamResult>;
   }
 
@@ -412,7 +412,7 @@ export class LocalEventStore implements EventStore {
       return;
     }
     this.index.applyCommit(w.stream, at.offset, w.firstPosition, w.count);
-    for (const id of w.ids) this.window.add(id, at.offset);
+    for (let i = 0; i < w.ids.length; i++) this.window.add(w.ids[i]!, at.offset);
     if (++this.commitsSinceCheckpoint >= this.options.checkpointEvery) this.maybeCheckpoint();
   }
 

@@ -40,12 +40,14 @@ export class ImportBatch {
     return this.lines.length;
   }
 
-  /** Adds line `lineNo`, the `index`th of `run` (`text`: the line, should its commit have to be made again here). */
-  add(run: PreparedRun, index: number, lineNo: number, text: string): void {
+  /** Adds line `lineNo`, the `index`th of `run`. */
+  add(run: PreparedRun, index: number, lineNo: number): void {
     const k = run.commitOf[index]!;
     if (k >= 0) this.builder.addEncoded(run.commits, k);
     else {
       // its commit was refused where it was prepared: made again here, for the store's typed error
+      const text = run.again.find(([i]) => i === index)?.[1];
+      if (text === undefined) throw new Error(`line ${lineNo} has no commit and no text to make it from`);
       const p = prepareLine(text, this.producer);
       if (typeof p === 'string') throw new Error(`line ${lineNo} was valid where it was prepared, and not here: ${p}`);
       try {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { EncodedCommitsBuilder } from '@episteme/store';
+import { EncodedCommitsBuilder } from '@episteme/store/encoded';
 import { prepareRun, type PreparedRun } from './preparedBatch.js';
 import type { PrepareReply, PrepareRequest } from './prepareWorker.js';
 

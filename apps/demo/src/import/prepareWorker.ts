@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { EncodedCommitsBuilder } from '@episteme/store';
+import { EncodedCommitsBuilder } from '@episteme/store/encoded';
 import { prepareRun, transferList, type PreparedRun } from './preparedBatch.js';
 
 /**

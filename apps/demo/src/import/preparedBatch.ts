@@ -1,4 +1,4 @@
-import { EncodedCommitsBuilder, isStoreError, type EncodedCommits } from '@episteme/store';
+import { EncodedCommitsBuilder, isStoreError, type EncodedCommits } from '@episteme/store/encoded';
 import { prepareLine } from '../domain/prepareLine.js';
 
 /** `commitOf` of a line refused (its reason is in `refused`). */
@@ -26,6 +26,8 @@ export interface PreparedRun {
   refused: [index: number, why: string][];
   /** Lines that named their id: index and id (only those can collide). */
   givenIds: [index: number, id: string][];
+  /** AGAIN lines: index and text (for the appending thread to prepare them again). */
+  again: [index: number, text: string][];
 }
 
 /**
@@ -37,6 +39,7 @@ export function prepareRun(lines: readonly string[], producer: string, builder: 
   const commitOf = new Int32Array(lines.length);
   const refused: PreparedRun['refused'] = [];
   const givenIds: PreparedRun['givenIds'] = [];
+  const again: PreparedRun['again'] = [];
   for (let i = 0; i < lines.length; i++) {
     const p = prepareLine(lines[i]!, producer);
     if (typeof p === 'string') {
@@ -47,12 +50,13 @@ export function prepareRun(lines: readonly string[], producer: string, builder: 
     const k = builder.size;
     if (!addCommit(builder, p.stream, p.event)) {
       commitOf[i] = AGAIN;
+      again.push([i, lines[i]!]);
       continue;
     }
     commitOf[i] = k;
     if (p.givenId) givenIds.push([i, p.id]);
   }
-  return { commits: builder.take(), commitOf, refused, givenIds };
+  return { commits: builder.take(), commitOf, refused, givenIds, again };
 }
 
 /** Adds a line's commit to its new stream; false when the store refuses to encode it (a store error). */

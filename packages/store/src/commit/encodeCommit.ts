@@ -59,7 +59,7 @@ export interface PreparedCommit {
 const NO_IDS: readonly string[] = Object.freeze([]);
 
 /** Where an event's checks name it (made only for an error message). */
-export function eventName(i: number, stream: string): string {
+function eventName(i: number, stream: string): string {
   return `event ${i} of the commit to "${stream}"`;
 }
 
@@ -83,14 +83,15 @@ export function writeAscii(buf: Buffer, s: string, at: number): number {
   return n;
 }
 
-export function jsonOf(value: unknown, what: string): string {
+/** The JSON of event `i`'s data or metadata; its message names the event only when it throws (no string made per event). */
+export function jsonOf(value: unknown, i: number, stream: string, part: 'data' | 'metadata'): string {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
   } catch (err) {
-    throw new StoreInvalidArgumentError(`${what} cannot be serialised as JSON: ${(err as Error).message}`, { cause: err });
+    throw new StoreInvalidArgumentError(`${eventName(i, stream)}: ${part} cannot be serialised as JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (text === undefined) throw new StoreInvalidArgumentError(`${what} cannot be serialised as JSON (${typeof value})`);
+  if (text === undefined) throw new StoreInvalidArgumentError(`${eventName(i, stream)}: ${part} cannot be serialised as JSON (${typeof value})`);
   return text;
 }
 
@@ -146,7 +147,7 @@ export function prepareCommit(stream: string, events: readonly Event[], memo?: M
     }
     if (!generated) (givenIds === NO_IDS ? (givenIds = []) : (givenIds as string[])).push(id);
     const isBytes = data instanceof Uint8Array;
-    const body = isBytes ? data : jsonOf(data, `${eventName(i, stream)}: data`);
+    const body = isBytes ? data : jsonOf(data, i, stream, 'data');
     const dataBytes = isBytes ? data.length : Buffer.byteLength(body as string);
     let meta: string | undefined;
     let metadataBytes = 0;
@@ -158,7 +159,7 @@ export function prepareCommit(stream: string, events: readonly Event[], memo?: M
         if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
           throw new StoreInvalidArgumentError(`${eventName(i, stream)}: metadata must be a plain object`);
         }
-        meta = jsonOf(metadata, `${eventName(i, stream)}: metadata`);
+        meta = jsonOf(metadata, i, stream, 'metadata');
         // an object whose JSON is not one (a Date, a toJSON returning a string) would read back as a string or number
         if (meta.charCodeAt(0) !== 0x7b /* { */) {
           throw new StoreInvalidArgumentError(`${eventName(i, stream)}: metadata must be a plain object, and this one encodes as JSON ${meta.length > 40 ? `${meta.slice(0, 40)}...` : meta}`);

@@ -3,7 +3,7 @@ import { validateExpectedVersion } from '../expectedVersion.js';
 import { validateStreamName } from '../streamName.js';
 import type { Event, ExpectedVersion } from '../types.js';
 import { uuidv7Into } from '../uuidv7.js';
-import { encodeCommitInto, eventName, jsonOf, metadataMemo, prepareCommit, writeAscii, writeHeader, type MetadataMemo } from './encodeCommit.js';
+import { encodeCommitInto, jsonOf, metadataMemo, prepareCommit, writeAscii, writeHeader, type MetadataMemo } from './encodeCommit.js';
 import { dataOf, decodeEvents, metadataOf } from './decodeCommit.js';
 import { COMMIT_HEADER_SIZE, EVENT_FIXED_SIZE, EVENT_ID_GENERATED, KIND_COMMIT, MAX_TYPE_BYTES, OFF_COUNT, OFF_STREAM_LEN, readU32, writeU16, writeU32 } from './layout.js';
 
@@ -68,6 +68,9 @@ export class EncodedCommitsBuilder {
   /** The metadata object the memo may keep across adds (see keepMemo), and its JSON's bytes. */
   private kept: unknown;
   private keptBytes: Uint8Array = new Uint8Array(0);
+  /** The batch `addEncoded` copied from last, as a Buffer. */
+  private from: EncodedCommits | undefined;
+  private fromBytes: Buffer = Buffer.alloc(0);
   /** The event type met last and its UTF-8 length (an import's are all one). */
   private lastType = '';
   private lastTypeBytes = 0;
@@ -121,7 +124,7 @@ export class EncodedCommitsBuilder {
     }
     const typeBytes = this.lastTypeBytes;
     if (typeBytes > MAX_TYPE_BYTES) return false;
-    const json = jsonOf(data, `${eventName(0, stream)}: data`);
+    const json = jsonOf(data, 0, stream, 'data');
     const meta = e.metadata === undefined ? undefined : this.keptBytes;
     const metaBytes = meta === undefined ? 0 : meta.length;
     // room for the worst case (3 bytes per UTF-16 unit), then the size as written
@@ -159,7 +162,12 @@ export class EncodedCommitsBuilder {
     const start = i === 0 ? 0 : from.ends[i - 1]!;
     const end = from.ends[i]!;
     this.room(end - start);
-    this.buf.set(from.bytes.subarray(start, end), this.used);
+    // one Buffer view per batch copied from, not a view per commit
+    if (from !== this.from) {
+      this.from = from;
+      this.fromBytes = Buffer.from(from.bytes.buffer, from.bytes.byteOffset, from.bytes.length);
+    }
+    this.fromBytes.copy(this.buf, this.used, start, end);
     this.used += end - start;
     this.ends.push(this.used);
     this.streams.push(from.streams[i]!);

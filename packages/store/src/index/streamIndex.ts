@@ -160,7 +160,8 @@ export class StreamIndex {
    * from this.
    */
   forEachStream(visit: (name: string, version: number, deleted: boolean, lastCommit: number) => void): void {
-    for (const [name, s] of this.slots) visit(name, this.version[s]!, this.deleted[s] === 1, this.lastCommit[s]!);
+    // forEach, not for-of: no [name, slot] pair made per stream
+    this.slots.forEach((s, name) => visit(name, this.version[s]!, this.deleted[s] === 1, this.lastCommit[s]!));
   }
 
   commitAtOf(c: number): number {

@@ -31,17 +31,16 @@ const NOT_UTF8 = -1;
 const BLANK = -2;
 const TOO_LONG = -3;
 
-/** A line as read: its number, its size, and where its text is in the run (or NOT_UTF8, BLANK, TOO_LONG). */
-interface Item {
-  lineNo: number;
-  bytes: number;
-  text: number;
-}
-
-/** The lines of one chunk of input, their texts being prepared (in a worker or here). */
+/**
+ * The lines of one chunk of input, their texts being prepared (in a worker
+ * or here): per line (numbered from `firstLine`), its size and where its
+ * text is among those prepared (or NOT_UTF8, BLANK, TOO_LONG). Columns,
+ * not an object per line.
+ */
 interface Run {
-  items: Item[];
-  texts: string[];
+  firstLine: number;
+  sizes: Int32Array;
+  texts: Int32Array;
   prepared: Promise<PreparedRun>;
 }
 
@@ -131,32 +130,34 @@ export const importCommand = defineCommand({
       // both lists are in line order: walked along with the lines
       let nextRefused = 0;
       let nextGiven = 0;
-      for (const item of run.items) {
-        bytes += item.bytes;
-        linesDone = item.lineNo;
-        if (item.text === BLANK) continue;
-        if (item.text === NOT_UTF8) {
-          skip(item.lineNo, 'not UTF-8 (bytes that are not UTF-8 text; re-encode the file as UTF-8)');
+      const { sizes, texts, firstLine } = run;
+      for (let i = 0; i < sizes.length; i++) {
+        const lineNo = firstLine + i;
+        bytes += sizes[i]!;
+        linesDone = lineNo;
+        const t = texts[i]!;
+        if (t === BLANK) continue;
+        if (t === NOT_UTF8) {
+          skip(lineNo, 'not UTF-8 (bytes that are not UTF-8 text; re-encode the file as UTF-8)');
           continue;
         }
-        if (item.text === TOO_LONG) {
-          skip(item.lineNo, `longer than ${formatBytes(maxLineBytes)}: no assertion is that long (its event would not fit a record); not read whole`);
+        if (t === TOO_LONG) {
+          skip(lineNo, `longer than ${formatBytes(maxLineBytes)}: no assertion is that long (its event would not fit a record); not read whole`);
           continue;
         }
-        const t = item.text;
         if (commitOf[t] === REFUSED) {
-          skip(item.lineNo, refused[nextRefused++]![1]);
+          skip(lineNo, refused[nextRefused++]![1]);
           continue;
         }
         if (nextGiven < givenIds.length && givenIds[nextGiven]![0] === t) {
           const id = givenIds[nextGiven++]![1];
           if (given.has(id)) {
-            skip(item.lineNo, idGivenEarlier(id));
+            skip(lineNo, idGivenEarlier(id));
             continue;
           }
           given.add(id);
         }
-        batch.add(prepared, t, item.lineNo, run.texts[t]!);
+        batch.add(prepared, t, lineNo);
         if (batch.size >= IMPORT_BATCH) await flush();
       }
       // a pipe that pauses (`tail -f | episteme import -`): what it sent is appended now, not when 1000 lines have come
@@ -166,23 +167,27 @@ export const importCommand = defineCommand({
     };
     /** A chunk's lines as a run: its texts go to be prepared at once, the rest is decided here. */
     const toRun = (lines: InputLine[]): Run => {
-      const items: Item[] = [];
+      const sizes = new Int32Array(lines.length);
+      const where = new Int32Array(lines.length);
       const texts: string[] = [];
-      for (const read of lines) {
+      const firstLine = lineNo + 1;
+      for (let i = 0; i < lines.length; i++) {
+        const read = lines[i]!;
         lineNo++;
+        sizes[i] = read.bytes;
         if (!('text' in read)) {
-          items.push({ lineNo, bytes: read.bytes, text: 'notUtf8' in read ? NOT_UTF8 : TOO_LONG });
+          where[i] = 'notUtf8' in read ? NOT_UTF8 : TOO_LONG;
           continue;
         }
         const line = lineNo === 1 && read.text.charCodeAt(0) === 0xfeff ? read.text.slice(1) : read.text;
         if (line.trim() === '') {
-          items.push({ lineNo, bytes: read.bytes, text: BLANK });
+          where[i] = BLANK;
           continue;
         }
-        items.push({ lineNo, bytes: read.bytes, text: texts.length });
+        where[i] = texts.length;
         texts.push(line);
       }
-      return { items, texts, prepared: texts.length > 0 ? pool.prepare(texts) : Promise.resolve(EMPTY_RUN) };
+      return { firstLine, sizes, texts: where, prepared: texts.length > 0 ? pool.prepare(texts) : Promise.resolve(EMPTY_RUN) };
     };
     const pool = new PreparePool(producer, app.store.maxPayloadBytes, { ...defaultPrepareOptions(), ...(flags.workers !== undefined ? { workers: flags.workers } : {}) });
     const ahead = pool.workers === 0 ? AHEAD_HERE : AHEAD_PER_WORKER * pool.workers;
@@ -247,6 +252,7 @@ const EMPTY_RUN: PreparedRun = Object.freeze({
   commitOf: new Int32Array(0),
   refused: [],
   givenIds: [],
+  again: [],
 });
 
 function round(n: number): number {
