@@ -116,7 +116,8 @@ export class PreparePool {
       const job = this.nextJob++;
       promise = new Promise((resolve, reject) => this.jobs.set(job, { slot, lines, resolve, reject }));
       slot.load++;
-      slot.worker.postMessage({ job, lines, producer: this.producer, maxPayloadBytes: this.maxPayloadBytes } satisfies PrepareRequest);
+      // one string, not one per line: a line holds no line end, and cloning a list of strings cost about 1.5 µs a line
+      slot.worker.postMessage({ job, text: lines.join('\n'), producer: this.producer, maxPayloadBytes: this.maxPayloadBytes } satisfies PrepareRequest);
     }
     // a caller that stops early (an append failed) leaves later runs unawaited: not an unhandled rejection
     promise.catch(() => undefined);

@@ -10,7 +10,8 @@ import { prepareRun, transferList, type PreparedRun } from './preparedBatch.js';
  */
 export interface PrepareRequest {
   job: number;
-  lines: string[];
+  /** The run's lines joined by `\n` (no line holds one). */
+  text: string;
   producer: string;
   /** The store's payload limit (each commit is checked against it here too). */
   maxPayloadBytes: number;
@@ -26,7 +27,7 @@ if (port) {
     let run: PreparedRun;
     try {
       builder ??= new EncodedCommitsBuilder(m.maxPayloadBytes);
-      run = prepareRun(m.lines, m.producer, builder);
+      run = prepareRun(m.text.split('\n'), m.producer, builder);
     } catch (err) {
       const error = err instanceof Error ? { message: err.message, stack: err.stack } : { message: String(err) };
       port.postMessage({ job: m.job, error } satisfies PrepareReply);
