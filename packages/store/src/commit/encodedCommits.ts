@@ -60,9 +60,11 @@ const FIRST_CAPACITY = 64 * 1024;
 export class EncodedCommitsBuilder {
   private buf: Buffer;
   private used = 0;
-  private ends: number[] = [];
+  /** Per commit added: where it ends, its stream, its expected version (columns that grow; `count` in use). */
+  private count = 0;
+  private ends = new Int32Array(1024);
   private streams: string[] = [];
-  private expected: number[] = [];
+  private expected = new Float64Array(1024);
   /** The commits of one batch often share a metadata object: its JSON is made once per batch. */
   private memo: MetadataMemo = metadataMemo();
   /** The metadata object the memo may keep across adds (see keepMemo), and its JSON's bytes. */
@@ -85,7 +87,7 @@ export class EncodedCommitsBuilder {
 
   /** Commits added since the last `take`. */
   get size(): number {
-    return this.ends.length;
+    return this.count;
   }
 
   /** Checks and encodes a commit of `events` to `stream`; throws the typed error of the first thing wrong (nothing added). */
@@ -102,9 +104,7 @@ export class EncodedCommitsBuilder {
     this.room(prepared.size);
     // position and time are the append's: 0 until then
     this.used = encodeCommitInto(this.buf, this.used, prepared, 0, 0);
-    this.ends.push(this.used);
-    this.streams.push(stream);
-    this.expected.push(expected);
+    this.push(this.used, stream, expected);
   }
 
   /**
@@ -151,9 +151,7 @@ export class EncodedCommitsBuilder {
     at = dataAt + dataBytes;
     if (at - base > this.maxPayloadBytes) throw new CommitTooLargeError(stream, at - base, this.maxPayloadBytes);
     this.used = at;
-    this.ends.push(at);
-    this.streams.push(stream);
-    this.expected.push(expected);
+    this.push(at, stream, expected);
     return true;
   }
 
@@ -169,25 +167,22 @@ export class EncodedCommitsBuilder {
     }
     this.fromBytes.copy(this.buf, this.used, start, end);
     this.used += end - start;
-    this.ends.push(this.used);
-    this.streams.push(from.streams[i]!);
-    this.expected.push(from.expected[i]!);
+    this.push(this.used, from.streams[i]!, from.expected[i]!);
   }
 
   /** The commits added so far, as a batch with buffers of its own (transferable); the builder starts again empty. */
   take(): EncodedCommits {
     const batch: EncodedCommits = {
       bytes: new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.used),
-      ends: Int32Array.from(this.ends),
+      ends: this.ends.slice(0, this.count),
       streams: this.streams,
-      expected: Float64Array.from(this.expected),
+      expected: this.expected.slice(0, this.count),
     };
     // the next batch is likely the size of this one
     this.buf = Buffer.allocUnsafeSlow(Math.max(FIRST_CAPACITY, this.used + (this.used >>> 3)));
     this.used = 0;
-    this.ends = [];
+    this.count = 0;
     this.streams = [];
-    this.expected = [];
     this.memo = metadataMemo();
     return batch;
   }
@@ -204,6 +199,21 @@ export class EncodedCommitsBuilder {
       this.kept = m;
       this.keptBytes = Buffer.from(this.memo.json, 'utf8');
     } else this.memo = metadataMemo();
+  }
+
+  private push(end: number, stream: string, expected: number): void {
+    const k = this.count++;
+    if (k === this.ends.length) {
+      const ends = new Int32Array(k * 2);
+      ends.set(this.ends);
+      this.ends = ends;
+      const exp = new Float64Array(k * 2);
+      exp.set(this.expected);
+      this.expected = exp;
+    }
+    this.ends[k] = end;
+    this.expected[k] = expected;
+    this.streams.push(stream);
   }
 
   private room(n: number): void {
