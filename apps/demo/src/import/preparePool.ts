@@ -19,16 +19,14 @@ export interface PreparePoolOptions {
 
 /**
  * Workers an import uses by default, chosen by measurement (bench/README.md,
- * `import` suite): with the compiled validation a line costs about 3 µs to
- * parse and validate, against about 10 µs for the rest of its way (the
- * store's appendEach of it, the journal, their garbage), and a worker's
- * line still costs the appending thread a decode and a JSON.parse of its
- * event. On two cores a worker made an import slower and cost 40%
- * more CPU per line (its thread competes with the appending one and the
- * journal's syncs), so up to two cores the lines are prepared on the
- * appending thread. With more cores one worker takes the parsing and
- * validation off it (not measured here: this machine has two). `--workers`
- * overrides.
+ * `import` suite, issue 25): a worker takes a line's parsing, validation
+ * and encoding (about 3.5 µs of its 9-10 µs) off the appending thread, which
+ * then copies the line's commit and appends it; but the worker's own start
+ * (its modules, 150-250 ms of CPU built, about 400 ms from sources) and
+ * the hand-over cost CPU too, and on this 2-core machine, shared with
+ * other work, `--workers 1` took 1.7-2x the CPU of one thread and was the
+ * slower in every run measured. So up to two cores the lines are prepared on
+ * the appending thread; with more, one worker. `--workers` overrides.
  */
 export function defaultPrepareOptions(): PreparePoolOptions {
   const cores = availableParallelism();
