@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { isWalError } from '@episteme/wal';
+import { SimulatedDisk } from '@episteme/wal/testing';
 import { EncodedCommitsBuilder, eventsOfEncoded, isStoreError, openEventStore, StoreErrorCodes, type EncodedCommits, type Event, type StoreErrorCode, type StreamCommit } from '../src/index.js';
 import { foldVersions, readCommits, snapshot, tempDir } from './helpers.js';
 
@@ -93,6 +95,44 @@ describe('appendEncoded: commits encoded ahead', () => {
     const reopened = await openEventStore({ dir });
     expect((await reopened.readStream('busy')).events.map((e) => (e.data as { tag: string }).tag)).toEqual(['first', 'second']);
     await reopened.close();
+  });
+
+  it('a journal write that fails refuses every commit of the batch with its error, and the one queued on top; nothing is in the index; the same batch again is written', async () => {
+    const disk = new SimulatedDisk(() => 0.5);
+    const options = { dir: `/sim/${process.pid}-${Date.now()}-encoded/store`, io: disk, groupCommit: true, preallocateBytes: 0 };
+    const store = await openEventStore(options);
+    await store.appendToStream('s', ev('s0'));
+    let failed = false;
+    disk.inject = (call) => {
+      if (!failed && call.op === 'write' && call.path.endsWith('.wal')) {
+        failed = true;
+        return { error: 'ENOSPC' };
+      }
+      return undefined;
+    };
+    const batch = (): EncodedCommits => {
+      const builder = new EncodedCommitsBuilder(store.maxPayloadBytes);
+      builder.add('s', ev('s1'), 1);
+      builder.add('t', ev('t1'), 'no_stream');
+      return builder.take();
+    };
+    const encoded = store.appendEncoded(batch());
+    const onTop = store.appendToStream('s', ev('s2'), { expectedVersion: 2 });
+    const [outcomes, top] = await Promise.all([encoded, onTop.then(() => undefined, (e: unknown) => e)]);
+    disk.inject = undefined;
+    expect([...outcomes.refused.keys()]).toEqual([0, 1]);
+    for (const reason of outcomes.refused.values()) expect(isWalError(reason, 'WAL_WRITE_FAILED')).toBe(true);
+    expect([...outcomes.positions]).toEqual([-1, -1]);
+    expect(codeOf(top)).toBe('STORE_COMMIT_ABORTED');
+    expect((await store.readStream('s', { maxCount: 0 })).currentVersion).toBe(1);
+    expect(await store.streamExists('t')).toBe(false);
+    const again = await store.appendEncoded(batch());
+    expect(again.refused.size).toBe(0);
+    expect([...again.versions]).toEqual([2, 1]);
+    await store.close();
+    const commits = await readCommits({ dir: options.dir, io: disk });
+    expect(foldVersions(commits).violations).toEqual([]);
+    expect(commits.length).toBe(3);
   });
 
   it('the builder refuses what appendEach refuses, with the same typed error, and adds nothing', () => {
