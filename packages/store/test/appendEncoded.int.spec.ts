@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isWalError } from '@episteme/wal';
+import { isWalError, nodeFileIO, type FileIO } from '@episteme/wal';
 import { SimulatedDisk } from '@episteme/wal/testing';
 import { EncodedCommitsBuilder, eventsOfEncoded, isStoreError, openEventStore, StoreErrorCodes, type EncodedCommits, type Event, type StoreErrorCode, type StreamCommit } from '../src/index.js';
 import { foldVersions, readCommits, snapshot, tempDir } from './helpers.js';
@@ -133,6 +133,28 @@ describe('appendEncoded: commits encoded ahead', () => {
     const commits = await readCommits({ dir: options.dir, io: disk });
     expect(foldVersions(commits).violations).toEqual([]);
     expect(commits.length).toBe(3);
+  });
+
+  it('a close right after a periodic checkpoint of the whole log does not write it again; the next open replays nothing', async () => {
+    const dir = tempDir();
+    const renames: string[] = [];
+    const io: FileIO = { ...nodeFileIO, rename: (from, to) => (renames.push(to), nodeFileIO.rename(from, to)) };
+    const store = await openEventStore({ dir, io, groupCommit: true, checkpointEvery: 100 });
+    const builder = new EncodedCommitsBuilder(store.maxPayloadBytes);
+    for (let i = 0; i < 100; i++) builder.add(`s-${i}`, ev(`e${i}`), 'no_stream');
+    expect((await store.appendEncoded(builder.take())).refused.size).toBe(0);
+    await store.close(); // waits for the periodic checkpoint the 100th commit started
+    expect(renames.filter((p) => p.endsWith('index.ckpt'))).toHaveLength(1);
+    const again = await openEventStore({ dir, io });
+    expect(again.openStats).toEqual({ source: 'checkpoint', recordsReplayed: 0 });
+    expect(again.streamCount).toBe(100);
+    // one more commit: the close writes the checkpoint again
+    await again.appendToStream('s-0', ev('more'), { expectedVersion: 1 });
+    await again.close();
+    expect(renames.filter((p) => p.endsWith('index.ckpt'))).toHaveLength(2);
+    const last = await openEventStore({ dir });
+    expect(last.openStats).toEqual({ source: 'checkpoint', recordsReplayed: 0 });
+    await last.close();
   });
 
   it('the builder refuses what appendEach refuses, with the same typed error, and adds nothing', () => {
