@@ -29,8 +29,7 @@ export function checkpointPath(dir: string): string {
  * length is its size in bytes and `latin1` copies it as it is.
  */
 export function encodeCheckpoint(index: StreamIndex, window: IdempotencyWindow): Buffer {
-  let bound = HEADER + 4 + window.size * 16 + index.commitTableSize * 16;
-  index.forEachStream((name) => (bound += 15 + name.length));
+  const bound = HEADER + 4 + window.size * 16 + index.commitTableSize * 16 + index.size * 15 + index.nameChars;
   const buf = Buffer.allocUnsafe(bound);
   buf.fill(0, 0, HEADER);
   buf.writeUInt32LE(MAGIC, 0);
