@@ -114,7 +114,7 @@ function framingError(b: Uint8Array, start: number, end: number, stream: string)
   const nameLen = u16(b, start + OFF_STREAM_LEN);
   let at = start + COMMIT_HEADER_SIZE;
   if (nameLen !== stream.length || at + nameLen > end) return 'another stream name';
-  // stream names are ASCII: one byte a character
+  // stream names are ASCII (validateStreamName): one byte a character
   for (let k = 0; k < nameLen; k++) if (b[at + k] !== stream.charCodeAt(k)) return 'another stream name';
   at += nameLen;
   for (let e = 0; e < count; e++) {
