@@ -16,30 +16,20 @@ let poolAt = POOL_IDS * 10;
 let lastMs = -1;
 let counter = 0;
 
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 /** ASCII of the hex digits. */
 const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-const scratch = Buffer.alloc(36);
 
-export function uuidv7(now: number = Date.now()): string {
-  uuidv7Into(scratch, 0, now);
-  // one string made from the 36 bytes (a concatenation of parts made a string per part)
-  return scratch.toString('latin1', 0, 36);
-}
-
-function hexByte(buf: Uint8Array, at: number, byte: number): void {
-  buf[at] = HEX_CODES[byte >>> 4]!;
-  buf[at + 1] = HEX_CODES[byte & 0xf]!;
-}
-
-/** Writes a new UUID v7 as its 36 ASCII characters at `buf[at]` (an id written into a record with no string made). */
-export function uuidv7Into(buf: Uint8Array, at: number, now: number = Date.now()): void {
+/** The next id's milliseconds (into `ms`), counter (into `counter`) and random bytes (at the returned index of `pool`). */
+let ms = 0;
+function advance(now: number): number {
   if (poolAt >= pool.length) {
     randomFillSync(pool);
     poolAt = 0;
   }
   const r = poolAt;
   poolAt += 10;
-  let ms = now;
+  ms = now;
   if (ms <= lastMs) {
     ms = lastMs;
     counter++;
@@ -51,6 +41,46 @@ export function uuidv7Into(buf: Uint8Array, at: number, now: number = Date.now()
     counter = ((pool[r]! << 4) | (pool[r + 1]! >> 4)) & 0x7ff; // start low so a burst has room to count
   }
   lastMs = ms;
+  return r;
+}
+
+export function uuidv7(now: number = Date.now()): string {
+  const r = advance(now);
+  const hi = Math.floor(ms / 0x1_0000_0000);
+  const lo = ms >>> 0;
+  // one concatenation of table lookups (no array of parts)
+  return (
+    HEX[(hi >>> 8) & 0xff]! +
+    HEX[hi & 0xff]! +
+    HEX[lo >>> 24]! +
+    HEX[(lo >>> 16) & 0xff]! +
+    '-' +
+    HEX[(lo >>> 8) & 0xff]! +
+    HEX[lo & 0xff]! +
+    '-' +
+    HEX[0x70 | (counter >>> 8)]! +
+    HEX[counter & 0xff]! +
+    '-' +
+    HEX[0x80 | (pool[r + 2]! & 0x3f)]! +
+    HEX[pool[r + 3]!]! +
+    '-' +
+    HEX[pool[r + 4]!]! +
+    HEX[pool[r + 5]!]! +
+    HEX[pool[r + 6]!]! +
+    HEX[pool[r + 7]!]! +
+    HEX[pool[r + 8]!]! +
+    HEX[pool[r + 9]!]!
+  );
+}
+
+function hexByte(buf: Uint8Array, at: number, byte: number): void {
+  buf[at] = HEX_CODES[byte >>> 4]!;
+  buf[at + 1] = HEX_CODES[byte & 0xf]!;
+}
+
+/** `uuidv7()` written as its 36 ASCII characters at `buf[at]`: an id made straight into a record, no string (the same sequence of ids). */
+export function uuidv7Into(buf: Uint8Array, at: number, now: number = Date.now()): void {
+  const r = advance(now);
   const hi = Math.floor(ms / 0x1_0000_0000);
   const lo = ms >>> 0;
   hexByte(buf, at, (hi >>> 8) & 0xff);

@@ -40,13 +40,10 @@ export function encodeCheckpoint(index: StreamIndex, window: IdempotencyWindow):
   buf.writeUInt32LE(index.size, 56);
   buf.writeUInt32LE(window.size, 60);
   let at = HEADER;
-  // plain byte stores: Buffer's checked writers and a native call per name cost more than the rest of an entry
   index.forEachStream((name, version, deleted, last) => {
-    const len = name.length;
-    writeU16(buf, len, at);
-    at += 2;
-    for (let k = 0; k < len; k++) buf[at + k] = name.charCodeAt(k);
-    at += len;
+    writeU16(buf, name.length, at);
+    buf.write(name, at + 2, 'latin1');
+    at += 2 + name.length;
     buf[at++] = deleted ? 1 : 0;
     writeU64(buf, version, at);
     let count = 0;
