@@ -20,13 +20,13 @@ export interface PreparePoolOptions {
 /**
  * Workers an import uses by default, chosen by measurement (bench/README.md,
  * `import` suite, issue 25): a worker takes a line's parsing, validation
- * and encoding (about 3.5 µs of its 9-10 µs) off the appending thread, which
- * then copies the line's commit and appends it; but the worker's own start
- * (its modules, 150-250 ms of CPU built, about 400 ms from sources) and
- * the hand-over cost CPU too, and on this 2-core machine, shared with
- * other work, `--workers 1` took 1.7-2x the CPU of one thread and was the
- * slower in every run measured. So up to two cores the lines are prepared on
- * the appending thread; with more, one worker. `--workers` overrides.
+ * and encoding off the appending thread (built code: 5.1-5.5 µs of its CPU a
+ * line instead of 8.4-8.7) for 7-10% more CPU in all and 150-250 ms to
+ * start (about 400 ms from sources). On this 2-core machine, shared with
+ * other work, that was not faster than one thread often enough (3 of 4
+ * pairs at 200,000 lines, 2 of 6 at 50,000), so up to two cores the lines
+ * are prepared on the appending thread; with more, one worker. `--workers`
+ * overrides.
  */
 export function defaultPrepareOptions(): PreparePoolOptions {
   const cores = availableParallelism();
