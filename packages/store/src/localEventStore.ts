@@ -184,7 +184,7 @@ export class LocalEventStore implements EventStore {
    * thread or another): each decided on its own exactly as `appendEach`
    * decides a commit without ids (its own expected version and outcome; not
    * a transaction), the commits of every free stream written with one
-   * journal `appendBatch`, and no object made per commit beyond its write.
+   * journal `appendBatch`, and no promise or result object per commit.
    * The batch is checked first (checkEncoded: a bad one rejects the whole
    * call, nothing reserved); its bytes are then the append's (each commit's
    * stream position and time are written into them). docs/streams.md,
