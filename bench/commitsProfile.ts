@@ -7,7 +7,7 @@
  *
  * what: `journal` (the journal's appendBatch of the commits' records),
  * `append` (the store's appendToStream of each, 'no_stream', settled
- * together), `each` (the store's appendEach of them), `import` (`episteme
+ * together), `each` (the store's appendEach of them), `encoded` (an EncodedCommitsBuilder's batches of them, appendEncoded), `import` (`episteme
  * import --workers 0` of them as NDJSON, in process), several with commas, or `all` (default: each in turn). Durability `immediate` with
  * group commit, as the import opens the store. Prints CPU and wall µs per commit.
  */
@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal } from '@episteme/wal';
-import { openEventStore } from '@episteme/store';
+import { EncodedCommitsBuilder, openEventStore } from '@episteme/store';
 import { encodeCommit, prepareCommit } from '@episteme/store/internals';
 import { prepareAssertion, runCli } from '@episteme/demo';
 
@@ -44,6 +44,17 @@ async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
 }
 
 const cases: Record<string, () => Promise<void>> = {
+  encoded: () =>
+    inTempDir(async (dir) => {
+      const store = await openEventStore({ dir, durability: 'immediate', groupCommit: true });
+      const builder = new EncodedCommitsBuilder(store.maxPayloadBytes);
+      for (let i = 0; i < n; i += BATCH) {
+        for (let j = i; j < Math.min(n, i + BATCH); j++) builder.add(prepared[j]!.stream, [prepared[j]!.event], 'no_stream');
+        const outcomes = await store.appendEncoded(builder.take());
+        if (outcomes.refused.size > 0) throw [...outcomes.refused.values()][0];
+      }
+      await store.close();
+    }),
   journal: () =>
     inTempDir(async (dir) => {
       const journal = await Journal.open({ dir, durability: 'immediate', groupCommit: true });

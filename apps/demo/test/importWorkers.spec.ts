@@ -67,6 +67,23 @@ describe('import with worker threads', () => {
     expect(await payloads(two)).toEqual(records);
   });
 
+  it('a line whose event is over the payload limit (the line itself is not) stops the import at its batch with the store\'s error, with or without workers', { timeout: 60_000 }, async () => {
+    const file = join(tempDir(), 'big.ndjson');
+    const lines = Array.from({ length: 6000 }, (_, i) =>
+      JSON.stringify({ subject: i === 4500 ? 'x'.repeat(420) : `s${i}`, predicate: 'p', object: 'o', confidence: 0.5, source: 'bulk' }),
+    );
+    writeFileSync(file, lines.join('\n') + '\n');
+    const runs = [];
+    for (const workers of ['0', '1']) {
+      const data = tempDir();
+      const r = await cli(['--data', data, '--max-payload-bytes', '600', 'import', '--workers', workers, file]);
+      runs.push({ code: r.code, stderr: r.stderr.replace(/assertion-[0-9a-f-]{36}/, 'assertion-<id>'), records: (await payloads(data)).length });
+    }
+    // the batches before the line's are in (lines 1-4000), nothing of its batch, nothing after
+    expect(runs[0]).toEqual({ code: 2, stderr: expect.stringMatching(/encodes to \d+ bytes, over the journal's maxPayloadBytes \(600\)/), records: 4000 });
+    expect(runs[1]).toEqual(runs[0]);
+  });
+
   it('--workers out of range is a usage error that creates nothing', async () => {
     const data = join(tempDir(), 'absent');
     const file = join(tempDir(), 'one.ndjson');

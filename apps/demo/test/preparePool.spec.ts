@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ImportLine } from '../src/import/preparedBatch.js';
+const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+import { eventsOfEncoded } from '@episteme/store';
+import { AGAIN, REFUSED, type PreparedRun } from '../src/import/preparedBatch.js';
 import { PreparePool } from '../src/import/preparePool.js';
 
 const pools: PreparePool[] = [];
@@ -8,7 +10,7 @@ afterEach(async () => {
 });
 
 function pool(workers: number, extra: { startAfterLines?: number; workerUrl?: URL } = {}): PreparePool {
-  const p = new PreparePool('import:test', { workers, startAfterLines: extra.startAfterLines ?? 0, workerUrl: extra.workerUrl });
+  const p = new PreparePool('import:test', DEFAULT_MAX_PAYLOAD_BYTES, { workers, startAfterLines: extra.startAfterLines ?? 0, workerUrl: extra.workerUrl });
   pools.push(p);
   return p;
 }
@@ -36,13 +38,16 @@ function runs(count: number, size: number): string[][] {
   return out;
 }
 
-/** Outcomes in a comparable form; the id and time made for a line without an id are left out. */
-function comparable(outcomes: (ImportLine | string)[]): unknown[] {
-  return outcomes.map((o) => {
-    if (typeof o === 'string') return o;
-    // a worker's line is its event's JSON, a line prepared here the event: compared as the store encodes it
-    const event = JSON.parse('payload' in o ? Buffer.from(o.payload).toString() : JSON.stringify(o.prepared.event)) as { data: Record<string, unknown> };
-    if (o.givenId !== undefined) return { givenId: o.givenId, event };
+/** A run's lines in a comparable form (each line's event as the store encoded it, or why it was refused); the id and time made for a line without an id are left out. */
+function comparable(run: PreparedRun): unknown[] {
+  const given = new Map(run.givenIds);
+  const why = new Map(run.refused);
+  return [...run.commitOf].map((k, i) => {
+    if (k === REFUSED) return why.get(i);
+    expect(k).toBeGreaterThanOrEqual(0);
+    expect(run.commits.streams[k]).toMatch(/^assertion-/);
+    const event = eventsOfEncoded(run.commits, k)[0] as { data: Record<string, unknown> };
+    if (given.has(i)) return { givenId: given.get(i), event };
     expect(event.data.id).toMatch(/^[0-9a-f-]{36}$/);
     delete event.data.id;
     delete event.data.assertedAt;
@@ -69,6 +74,27 @@ describe('PreparePool', () => {
     expect(there).toEqual(here);
     const kinds = here.flat().map((o) => (typeof o === 'string' ? o.slice(0, 12) : 'ok'));
     expect(new Set(kinds)).toEqual(new Set(['ok', 'not JSON (Un', 'not a JSON o', 'invalid asse']));
+  });
+
+  it('a line whose commit is over the payload limit comes back as AGAIN with its text, from a worker as from here', async () => {
+    const big = JSON.stringify({ subject: 'x'.repeat(420), predicate: 'p', object: 'o', confidence: 0.5, source: 's' });
+    const lines = ['{"subject": "torn', big, JSON.stringify({ subject: 's', predicate: 'p', object: 'o', confidence: 0.5, source: 's' })];
+    const small = (workers: number): PreparePool => {
+      const p = new PreparePool('import:test', 600, { workers, startAfterLines: 0 });
+      pools.push(p);
+      return p;
+    };
+    const here = await small(0).prepare(lines);
+    const workers = small(1);
+    await workers.prepare(['{}']);
+    await workers.settled();
+    const there = await workers.prepare(lines);
+    expect(workers.answeredByWorkers).toBe(1);
+    for (const run of [here, there]) {
+      expect([...run.commitOf]).toEqual([REFUSED, AGAIN, 0]);
+      expect(run.again).toEqual([[1, big]]);
+      expect(run.commits.streams.length).toBe(1);
+    }
   });
 
   it('starts the workers only once more than startAfterLines lines were asked for', async () => {

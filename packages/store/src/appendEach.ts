@@ -1,4 +1,5 @@
-import type { WriteDone } from './commitPipeline.js';
+import type { Appended } from '@episteme/wal';
+import { resultOf, type PendingWrite, type WriteDone } from './commitPipeline.js';
 import type { PreparedCommit } from './commit/encodeCommit.js';
 import { metadataMemo, prepareCommit, type MetadataMemo } from './commit/encodeCommit.js';
 import { describeValue } from './describeValue.js';
@@ -83,6 +84,10 @@ export class EachOutcomes implements WriteDone {
     this.left = count;
     this.promise = new Promise((resolve) => (this.resolve = resolve));
     if (count === 0) this.resolve(this.outcomes);
+  }
+
+  writtenAt(slot: number, w: PendingWrite, at: Appended): void {
+    this.written(slot, resultOf(w, at) as AppendResult);
   }
 
   written(slot: number, value: unknown): void {

@@ -1,5 +1,6 @@
 import type { Appended, Journal } from '@episteme/wal';
 import { CommitAbortedError } from './errors.js';
+import type { AppendResult, DeleteStreamResult } from './types.js';
 
 /** A commit or tombstone whose versions are reserved, on its way to the journal. */
 export interface PendingWrite {
@@ -22,11 +23,21 @@ export interface PendingWrite {
 /**
  * Who learns how a write went: `slot` is what the write was queued with
  * (one object serves all the writes of an `appendEach`, each its own slot,
- * without a promise per write).
+ * without a promise per write). `writtenAt` when the write is in the log
+ * (its result is made only by a caller that wants one: `resultOf`),
+ * `written` for a result known without a write (a retry's).
  */
 export interface WriteDone {
-  written(slot: number, result: unknown): void;
+  writtenAt(slot: number, write: PendingWrite, at: Appended): void;
+  written(slot: number, result: AppendResult | DeleteStreamResult): void;
   failed(slot: number, err: unknown): void;
+}
+
+/** What the caller of a write in the log gets: `appendToStream`'s or `deleteStream`'s result. */
+export function resultOf(w: PendingWrite, at: Appended): AppendResult | DeleteStreamResult {
+  if (w.kind === 'tombstone') return { globalPosition: at.offset };
+  const last = w.firstPosition + w.count - 1;
+  return { nextExpectedVersion: last, globalPosition: at.offset + w.count - 1, createdStream: w.firstPosition === 1 };
 }
 
 /** One stream's writes not yet in the index, and the stream as they will leave it. */
@@ -70,6 +81,10 @@ export class OneWrite implements WriteDone {
     });
   }
 
+  writtenAt(_slot: number, w: PendingWrite, at: Appended): void {
+    this.resolve(resultOf(w, at));
+  }
+
   written(_slot: number, result: unknown): void {
     this.resolve(result);
   }
@@ -105,10 +120,9 @@ export class CommitPipeline {
     private readonly journal: Journal,
     /**
      * Called in log order per stream when a write is in the log, before its
-     * caller learns of it (the index learns of it first); returns what the
-     * write's caller gets.
+     * caller learns of it (the index learns of it first).
      */
-    private readonly onWritten: (write: PendingWrite, at: Appended) => unknown,
+    private readonly onWritten: (write: PendingWrite, at: Appended) => void,
   ) {}
 
   /** The stream as a new write sees it, after every pending one; undefined when nothing is pending. */
@@ -163,22 +177,22 @@ export class CommitPipeline {
 
   /**
    * Queues a write whose versions were checked against `laneView` (or the
-   * index) in this same synchronous step; `after` is the stream as it will
+   * index) in this same synchronous step; `version` and `deleted` are the stream as it will
    * be once the write is in; its `done` learns how it went. With a
    * gathered wave, a write whose stream has nothing in flight or queued
    * joins it (and so do later writes of that stream to the same wave);
    * otherwise it waits in its lane, as any write does.
    */
-  enqueue(write: PendingWrite, after: { version: number; deleted: boolean }, wave?: GatheredWave): void {
+  enqueue(write: PendingWrite, version: number, deleted: boolean, wave?: GatheredWave): void {
     let lane = this.lanes.get(write.stream);
     if (lane === undefined) {
       lane = { stream: write.stream, version: 0, deleted: false, inFlight: false, queue: [], gathered: undefined };
       this.lanes.set(write.stream, lane);
     }
-    lane.version = after.version;
-    lane.deleted = after.deleted;
+    lane.version = version;
+    lane.deleted = deleted;
     // the write itself is the queue entry (no copy): the caller made it for this call only
-    for (const id of write.ids) this.pendingIds.set(id, write);
+    for (let i = 0; i < write.ids.length; i++) this.pendingIds.set(write.ids[i]!, write);
     if (wave !== undefined && (lane.gathered === wave || (!lane.inFlight && lane.queue.length === 0 && this.paused === 0))) {
       wave.writes.push(write);
       if (lane.gathered !== wave) this.take(lane, wave);
@@ -247,9 +261,9 @@ export class CommitPipeline {
   }
 
   private settle(w: PendingWrite, at: Appended): void {
-    const result = this.onWritten(w, at);
+    this.onWritten(w, at);
     this.forget(w);
-    w.done.written(w.slot, result);
+    w.done.writtenAt(w.slot, w, at);
   }
 
   private fail(w: PendingWrite, err: unknown): void {
@@ -276,7 +290,7 @@ export class CommitPipeline {
   }
 
   private forget(w: PendingWrite): void {
-    for (const id of w.ids) if (this.pendingIds.get(id) === w) this.pendingIds.delete(id);
+    for (let i = 0; i < w.ids.length; i++) if (this.pendingIds.get(w.ids[i]!) === w) this.pendingIds.delete(w.ids[i]!);
     const waiters = w.waiters;
     if (waiters !== undefined) for (const wake of waiters) wake();
   }

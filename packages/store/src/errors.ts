@@ -1,4 +1,4 @@
-import { EpistemeError, isEpistemeError, type ErrorCategory } from '@episteme/wal';
+import { EpistemeError, isEpistemeError, type ErrorCategory } from '@episteme/wal/errors';
 /**
  * Every error @episteme/store throws is a StoreError (an EpistemeError) with a stable `code`
  * and a `category` (the categories every Episteme package shares). Match on

@@ -8,6 +8,8 @@
 export { openEventStore } from './openEventStore.js';
 export { LocalEventStore, type IndexOpenStats } from './localEventStore.js';
 export type { StreamCommit, CommitOutcome } from './appendEach.js';
+export { EncodedCommitsBuilder, eventsOfEncoded, type EncodedCommits } from './commit/encodedCommits.js';
+export type { EncodedOutcomes } from './appendEncoded.js';
 export { DEFAULT_STORE_OPTIONS, type EventStoreOptions } from './options.js';
 export type {
   AggregateStreamOptions,

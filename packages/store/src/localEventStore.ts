@@ -2,7 +2,10 @@ import { AppendTracer } from './telemetry.js';
 import type { Appended, Journal, LogReader } from '@episteme/wal';
 import { readRecordsAt } from '@episteme/wal/internals';
 import { checkAppend, checkEach, EachOutcomes, optionsOf, type CheckedCommit, type CommitOutcome, type StreamCommit } from './appendEach.js';
+import { checkEncoded, EncodedOutcomesOf, type EncodedOutcomes } from './appendEncoded.js';
 import { encodeCommit, encodeTombstone } from './commit/encodeCommit.js';
+import { expectedOf, type EncodedCommits } from './commit/encodedCommits.js';
+import { OFF_COUNT, OFF_FIRST_POSITION, OFF_TIMESTAMP, readU32, writeU64 } from './commit/layout.js';
 import { CommitPipeline, OneWrite, type GatheredWave, type PendingWrite, type WriteDone } from './commitPipeline.js';
 import { createEventDecoder, type EventDecoder, type EventFilter } from './eventDecoder.js';
 import { StoreInvalidArgumentError, StoreClosedError, StreamDeletedError, StreamNotFoundError, type StoreWarning } from './errors.js';
@@ -40,6 +43,9 @@ export interface IndexOpenStats {
   recordsReplayed: number;
 }
 
+/** The ids of a write that has none the caller gave. */
+const NO_IDS: readonly string[] = Object.freeze([]);
+
 function positiveIntOr(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
@@ -57,6 +63,8 @@ export class LocalEventStore implements EventStore {
   private readonly pipeline: CommitPipeline;
   private closing: Promise<void> | undefined;
   private commitsSinceCheckpoint = 0;
+  /** The log head the last checkpoint file written by this store describes (-1: none yet). */
+  private checkpointedHead = -1;
   /** The periodic checkpoint being written, if one is. */
   private checkpointing: Promise<void> | undefined;
 
@@ -103,6 +111,11 @@ export class LocalEventStore implements EventStore {
    */
   decoder(filter?: EventFilter): EventDecoder {
     return createEventDecoder({ upcasters: this.options.upcasters, filter });
+  }
+
+  /** The largest commit the journal takes, encoded (what an EncodedCommitsBuilder for this store checks). */
+  get maxPayloadBytes(): number {
+    return this.options.maxPayloadBytes;
   }
 
   /** Number of streams the index knows (deleted ones included). */
@@ -167,6 +180,55 @@ export class LocalEventStore implements EventStore {
   }
 
   /**
+   * Appends commits encoded ahead by an `EncodedCommitsBuilder` (on this
+   * thread or another): each decided on its own exactly as `appendEach`
+   * decides a commit without ids (its own expected version and outcome; not
+   * a transaction), the commits of every free stream written with one
+   * journal `appendBatch`, and no promise or result object per commit.
+   * The batch is checked first (checkEncoded: a bad one rejects the whole
+   * call, nothing reserved); its bytes are then the append's (each commit's
+   * stream position and time are written into them). docs/streams.md,
+   * "Commits encoded ahead".
+   */
+  appendEncoded(batch: EncodedCommits): Promise<EncodedOutcomes> {
+    try {
+      this.checkOpen();
+      checkEncoded(batch, this.options.maxPayloadBytes);
+      const { bytes, ends, streams, expected } = batch;
+      const outcomes = new EncodedOutcomesOf(ends.length);
+      const wave = this.pipeline.gather();
+      const now = Date.now();
+      let start = 0;
+      for (let i = 0; i < ends.length; i++) {
+        const end = ends[i]!;
+        try {
+          this.decideEncoded(bytes, start, end, streams[i]!, expected[i]!, now, outcomes, i, wave);
+        } catch (err) {
+          outcomes.failed(i, err);
+        }
+        start = end;
+      }
+      this.pipeline.submitGathered(wave);
+      return outcomes.promise;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** `decide` for a commit of an encoded batch (checked, no ids): reserves its versions and writes them into its header. */
+  private decideEncoded(bytes: Uint8Array, start: number, end: number, stream: string, expected: number, now: number, done: WriteDone, slot: number, wave: GatheredWave): void {
+    const seen = this.writeVersionOf(stream);
+    if (seen === DELETED) throw new StreamDeletedError(stream);
+    assertExpectedVersion(stream, expectedOf(expected)!, seen);
+    const firstPosition = seen + 1;
+    const count = readU32(bytes, start + OFF_COUNT);
+    writeU64(bytes, firstPosition, start + OFF_FIRST_POSITION);
+    writeU64(bytes, now, start + OFF_TIMESTAMP);
+    const write: PendingWrite = { kind: 'commit', stream, payload: bytes.subarray(start, end), firstPosition, count, ids: NO_IDS, done, slot, waiters: undefined };
+    this.pipeline.enqueue(write, firstPosition + count - 1, false, wave);
+  }
+
+  /**
    * Decides a checked commit against the stream as the next write sees it:
    * a retry of a commit in the log gets its result, one racing its original
    * is decided again once that settles, a new one is reserved and queued
@@ -207,7 +269,7 @@ export class LocalEventStore implements EventStore {
       slot,
       waiters: undefined,
     };
-    this.pipeline.enqueue(write, { version: firstPosition + count - 1, deleted: false }, wave);
+    this.pipeline.enqueue(write, firstPosition + count - 1, false, wave);
   }
 
   async deleteStream(stream: string, options?: DeleteStreamOptions): Promise<DeleteStreamResult> {
@@ -222,7 +284,7 @@ export class LocalEventStore implements EventStore {
     if (version === 0) throw new StreamNotFoundError(stream); // a tombstone for nothing would only lock the name
     const done = new OneWrite();
     const write: PendingWrite = { kind: 'tombstone', stream, payload: encodeTombstone(stream, version, Date.now()), firstPosition: 0, count: 0, ids: [], done, slot: 0, waiters: undefined };
-    this.pipeline.enqueue(write, { version: 0, deleted: true });
+    this.pipeline.enqueue(write, 0, true);
     return done.promise as Promise<DeleteStreamResult>;
   }
 
@@ -301,7 +363,8 @@ export class LocalEventStore implements EventStore {
     try {
       await this.pipeline.whenIdle();
       await this.checkpointing; // never two writers of the file: the last rename must be the newest state
-      await this.checkpoint();
+      // a periodic checkpoint that covers the log already (an import's last batch made one) is not written again
+      if (this.checkpointedHead !== this.index.head) await this.checkpoint();
     } finally {
       await this.journal.close();
     }
@@ -312,16 +375,19 @@ export class LocalEventStore implements EventStore {
     // the state is captured with nothing in flight (every record below the head is in the index);
     // the sync then makes those records durable before the file names them
     let bytes: Uint8Array;
+    let head: number;
     this.pipeline.pause();
     try {
       await this.pipeline.whenIdle();
       bytes = encodeCheckpoint(this.index, this.window);
+      head = this.index.head;
       this.commitsSinceCheckpoint = 0;
     } finally {
       this.pipeline.resume();
     }
     await this.journal.sync();
     writeCheckpointFile(this.options.io, this.options.dir, bytes);
+    this.checkpointedHead = head;
   }
 
   private maybeCheckpoint(): void {
@@ -338,18 +404,16 @@ export class LocalEventStore implements EventStore {
     return this.index.writeVersionOf(stream);
   }
 
-  /** A write is in the log: the index and the window learn of it before its caller does; returns the caller's result. */
-  private written(w: PendingWrite, at: Appended): AppendResult | DeleteStreamResult {
+  /** A write is in the log: the index and the window learn of it before its caller does. */
+  private written(w: PendingWrite, at: Appended): void {
     if (at.next > this.index.head) this.index.advance(at.offset, at.next, at.blake3);
     if (w.kind === 'tombstone') {
       this.index.applyTombstone(w.stream);
-      return { globalPosition: at.offset };
+      return;
     }
     this.index.applyCommit(w.stream, at.offset, w.firstPosition, w.count);
-    for (const id of w.ids) this.window.add(id, at.offset);
+    for (let i = 0; i < w.ids.length; i++) this.window.add(w.ids[i]!, at.offset);
     if (++this.commitsSinceCheckpoint >= this.options.checkpointEvery) this.maybeCheckpoint();
-    const last = w.firstPosition + w.count - 1;
-    return { nextExpectedVersion: last, globalPosition: at.offset + w.count - 1, createdStream: w.firstPosition === 1 };
   }
 
   private checkOpen(): void {

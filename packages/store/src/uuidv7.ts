@@ -12,19 +12,24 @@ import { randomFillSync } from 'node:crypto';
 const POOL_IDS = 256;
 const pool = Buffer.alloc(POOL_IDS * 10);
 let poolAt = POOL_IDS * 10;
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 let lastMs = -1;
 let counter = 0;
 
-export function uuidv7(now: number = Date.now()): string {
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** ASCII of the hex digits. */
+const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** The next id's milliseconds (into `ms`), counter (into `counter`) and random bytes (at the returned index of `pool`). */
+let ms = 0;
+function advance(now: number): number {
   if (poolAt >= pool.length) {
     randomFillSync(pool);
     poolAt = 0;
   }
   const r = poolAt;
   poolAt += 10;
-  let ms = now;
+  ms = now;
   if (ms <= lastMs) {
     ms = lastMs;
     counter++;
@@ -36,6 +41,11 @@ export function uuidv7(now: number = Date.now()): string {
     counter = ((pool[r]! << 4) | (pool[r + 1]! >> 4)) & 0x7ff; // start low so a burst has room to count
   }
   lastMs = ms;
+  return r;
+}
+
+export function uuidv7(now: number = Date.now()): string {
+  const r = advance(now);
   const hi = Math.floor(ms / 0x1_0000_0000);
   const lo = ms >>> 0;
   // one concatenation of table lookups (no array of parts)
@@ -61,6 +71,33 @@ export function uuidv7(now: number = Date.now()): string {
     HEX[pool[r + 8]!]! +
     HEX[pool[r + 9]!]!
   );
+}
+
+function hexByte(buf: Uint8Array, at: number, byte: number): void {
+  buf[at] = HEX_CODES[byte >>> 4]!;
+  buf[at + 1] = HEX_CODES[byte & 0xf]!;
+}
+
+/** `uuidv7()` written as its 36 ASCII characters at `buf[at]`: an id made straight into a record, no string (the same sequence of ids). */
+export function uuidv7Into(buf: Uint8Array, at: number, now: number = Date.now()): void {
+  const r = advance(now);
+  const hi = Math.floor(ms / 0x1_0000_0000);
+  const lo = ms >>> 0;
+  hexByte(buf, at, (hi >>> 8) & 0xff);
+  hexByte(buf, at + 2, hi & 0xff);
+  hexByte(buf, at + 4, lo >>> 24);
+  hexByte(buf, at + 6, (lo >>> 16) & 0xff);
+  buf[at + 8] = 0x2d; // -
+  hexByte(buf, at + 9, (lo >>> 8) & 0xff);
+  hexByte(buf, at + 11, lo & 0xff);
+  buf[at + 13] = 0x2d;
+  hexByte(buf, at + 14, 0x70 | (counter >>> 8));
+  hexByte(buf, at + 16, counter & 0xff);
+  buf[at + 18] = 0x2d;
+  hexByte(buf, at + 19, 0x80 | (pool[r + 2]! & 0x3f));
+  hexByte(buf, at + 21, pool[r + 3]!);
+  buf[at + 23] = 0x2d;
+  for (let k = 0; k < 6; k++) hexByte(buf, at + 24 + 2 * k, pool[r + 4 + k]!);
 }
 
 /** The Unix milliseconds a UUID v7 carries. */

@@ -58,6 +58,40 @@ export async function* inputLineBatches(input: AsyncIterable<Uint8Array | string
     }
   };
 
+  /**
+   * The lines of `buf` from `start` (where no line is pending) to its last
+   * `\n`, decoded at once when those bytes are UTF-8 (one decode, and no
+   * search of the bytes, per chunk, not per line): pushed to `out`; returns
+   * where the line-by-line way goes on (`start` itself when they are not
+   * UTF-8: each line is then decoded alone, and only a bad one flagged).
+   */
+  const wholeLines = (buf: Uint8Array, start: number, out: InputLine[]): number => {
+    const lastLf = buf.lastIndexOf(LF);
+    if (lastLf < start) return start;
+    let text: string;
+    try {
+      text = decoder.decode(buf.subarray(start, lastLf + 1));
+    } catch {
+      return start;
+    }
+    // as many characters as bytes: all ASCII, a line's size is its length
+    const ascii = text.length === lastLf + 1 - start;
+    let nextCr = text.indexOf('\r');
+    for (let a = 0; a < text.length; ) {
+      const lf = text.indexOf('\n', a);
+      if (nextCr !== -1 && nextCr < a) nextCr = text.indexOf('\r', a);
+      // the text ends with \n, so a \r before it is followed by something: \r\n or a lone \r
+      const atCr = nextCr !== -1 && nextCr < lf;
+      const end = atCr ? nextCr : lf;
+      const ending = atCr && text.charCodeAt(end + 1) === LF ? 2 : 1;
+      const lineText = text.slice(a, end);
+      const bytes = ascii ? end - a : Buffer.byteLength(lineText);
+      out.push(bytes > maxLineBytes ? { tooLong: true, bytes: bytes + ending } : { text: lineText, bytes: bytes + ending });
+      a = end + ending;
+    }
+    return lastLf + 1;
+  };
+
   for await (const chunk of input) {
     // a string chunk was decoded already (a test, or a stream with an encoding set): nothing left to check
     const buf = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
@@ -69,7 +103,13 @@ export async function* inputLineBatches(input: AsyncIterable<Uint8Array | string
       start = buf[0] === LF ? 1 : 0;
       out.push(line(buf.subarray(0, 0), 1 + start));
     }
+    let wholeTried = false;
     while (start < buf.length) {
+      if (!wholeTried && pendingBytes === 0 && !dropping) {
+        wholeTried = true;
+        start = wholeLines(buf, start, out);
+        continue;
+      }
       const end = nextLineEnd(buf, start);
       if (end < 0) break;
       if (buf[end] === CR) {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { prepareHere, unpackBatch, type ImportLine } from './preparedBatch.js';
+import { EncodedCommitsBuilder } from '@episteme/store/encoded';
+import { prepareRun, type PreparedRun } from './preparedBatch.js';
 import type { PrepareReply, PrepareRequest } from './prepareWorker.js';
 
 export interface PreparePoolOptions {
@@ -18,15 +19,13 @@ export interface PreparePoolOptions {
 
 /**
  * Workers an import uses by default, chosen by measurement (bench/README.md,
- * `import` suite): with the compiled validation a line costs about 3 µs to
- * parse and validate, against about 10 µs for the rest of its way (the
- * store's appendEach of it, the journal, their garbage), and a worker's
- * line still costs the appending thread a decode and a JSON.parse of its
- * event. On two cores a worker made an import slower and cost 40%
- * more CPU per line (its thread competes with the appending one and the
- * journal's syncs), so up to two cores the lines are prepared on the
- * appending thread. With more cores one worker takes the parsing and
- * validation off it (not measured here: this machine has two). `--workers`
+ * `import` suite, issue 25): a worker takes a line's parsing, validation
+ * and encoding off the appending thread (built code: 5.1-5.5 µs of its CPU a
+ * line instead of 8.4-8.7) for 7-10% more CPU in all and 150-250 ms to
+ * start (about 400 ms from sources). On this 2-core machine, shared with
+ * other work, that was not faster than one thread often enough (3 of 4
+ * pairs at 200,000 lines, 2 of 6 at 50,000), so up to two cores the lines
+ * are prepared on the appending thread; with more, one worker. `--workers`
  * overrides.
  */
 export function defaultPrepareOptions(): PreparePoolOptions {
@@ -48,7 +47,7 @@ interface Slot {
 interface Job {
   slot: Slot;
   lines: string[];
-  resolve: (outcomes: (ImportLine | string)[]) => void;
+  resolve: (run: PreparedRun) => void;
   reject: (err: unknown) => void;
 }
 
@@ -68,11 +67,16 @@ export class PreparePool {
   private closed = false;
   /** Runs answered by a worker so far (tests check which path prepared them). */
   answeredByWorkers = 0;
+  private readonly builder: EncodedCommitsBuilder;
 
   constructor(
     private readonly producer: string,
+    /** The store's payload limit: each line's commit is checked against it where it is prepared. */
+    private readonly maxPayloadBytes: number,
     private readonly options: PreparePoolOptions = defaultPrepareOptions(),
-  ) {}
+  ) {
+    this.builder = new EncodedCommitsBuilder(maxPayloadBytes);
+  }
 
   /** Workers this pool may start. */
   get workers(): number {
@@ -94,12 +98,12 @@ export class PreparePool {
     while (this.slots.some((s) => !s.ready && !s.dead)) await new Promise((r) => setTimeout(r, 10));
   }
 
-  /** Outcomes of `lines`, in their order: a prepared event or why the line was refused. */
-  prepare(lines: string[]): Promise<(ImportLine | string)[]> {
+  /** `lines` prepared, in their order: the valid ones as commits, and why the others were refused. */
+  prepare(lines: string[]): Promise<PreparedRun> {
     this.linesSeen += lines.length;
     if (!this.started && this.options.workers > 0 && this.linesSeen > this.options.startAfterLines) this.start();
     const slot = this.pick();
-    let promise: Promise<(ImportLine | string)[]>;
+    let promise: Promise<PreparedRun>;
     if (slot === undefined) {
       try {
         promise = Promise.resolve(this.here(lines));
@@ -110,7 +114,8 @@ export class PreparePool {
       const job = this.nextJob++;
       promise = new Promise((resolve, reject) => this.jobs.set(job, { slot, lines, resolve, reject }));
       slot.load++;
-      slot.worker.postMessage({ job, lines, producer: this.producer } satisfies PrepareRequest);
+      // one string, not one per line: a line holds no line end, and cloning a list of strings cost about 1.5 µs a line
+      slot.worker.postMessage({ job, text: lines.join('\n'), producer: this.producer, maxPayloadBytes: this.maxPayloadBytes } satisfies PrepareRequest);
     }
     // a caller that stops early (an append failed) leaves later runs unawaited: not an unhandled rejection
     promise.catch(() => undefined);
@@ -126,8 +131,8 @@ export class PreparePool {
     await Promise.all(this.slots.map((s) => s.worker.terminate().catch(() => undefined)));
   }
 
-  private here(lines: string[]): (ImportLine | string)[] {
-    return prepareHere(lines, this.producer);
+  private here(lines: string[]): PreparedRun {
+    return prepareRun(lines, this.producer, this.builder);
   }
 
   private start(): void {
@@ -174,7 +179,7 @@ export class PreparePool {
       if (reply.error.stack) err.stack = `${err.message}\n(in the worker) ${reply.error.stack}`;
       job.reject(err);
     } else {
-      job.resolve(unpackBatch(reply.batch));
+      job.resolve(reply.run);
     }
   }
 

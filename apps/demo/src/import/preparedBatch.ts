@@ -1,82 +1,76 @@
-import type { PreparedAssertion } from '../domain/prepare.js';
+import { EncodedCommitsBuilder, isStoreError, type EncodedCommits } from '@episteme/store/encoded';
 import { prepareLine } from '../domain/prepareLine.js';
 
+/** `commitOf` of a line refused (its reason is in `refused`). */
+export const REFUSED = -1;
 /**
- * An import line ready to append, and its id when the line named one (only
- * those can collide). Prepared on the thread that appends, it is the event
- * itself; from an import worker, its event as JSON (`{type, data,
- * metadata}`, validated; the main thread parses it back for the store, which
- * costs less than posting an object per line).
+ * `commitOf` of a valid line whose commit the store refused to encode (a
+ * store error, such as an event over the journal's payload limit): the
+ * appending thread prepares it again, to fail its batch with that error as
+ * the store's append would.
  */
-export type ImportLine = ({ payload: Uint8Array } | { prepared: PreparedAssertion }) & { givenId?: string };
-
-/** Prepares `lines` in order on this thread, for this thread: no encoding, the events as they are. */
-export function prepareHere(lines: string[], producer: string): (ImportLine | string)[] {
-  return lines.map((line) => {
-    const p = prepareLine(line, producer);
-    if (typeof p === 'string') return p;
-    // a PreparedLine is a PreparedAssertion (with givenId beside it): not copied
-    return p.givenId ? { prepared: p, givenId: p.id } : { prepared: p };
-  });
-}
-
-const encoder = new TextEncoder();
+export const AGAIN = -2;
 
 /**
- * The outcome of preparing a run of import lines, shaped for the trip from
- * an import worker to the main thread: two transferred buffers and two short
- * lists, so that cloning costs nothing per valid line (an array of per-line
- * tuples cost about 3 µs per line to post, measured).
+ * A run of import lines prepared: the valid ones as the store's encoded
+ * commits (each to its new stream, 'no_stream'), in order, and what became
+ * of each line. Typed arrays, a buffer and two short lists, so that a
+ * worker posts a run with its buffers transferred, at no cost per line (an
+ * object per line cost about 3 µs to post, measured).
  */
-export interface PreparedBatch {
-  /** End of each line's payload in `bytes` (it starts where the previous valid one ended), or -1 for a refused line. */
-  ends: Int32Array;
-  bytes: Uint8Array;
+export interface PreparedRun {
+  commits: EncodedCommits;
+  /** Per line of the run: the index of its commit, or REFUSED, AGAIN. */
+  commitOf: Int32Array;
   /** Refused lines: their index in the run and why. */
   refused: [index: number, why: string][];
-  /** Lines that named their id: index and id. */
+  /** Lines that named their id: index and id (only those can collide). */
   givenIds: [index: number, id: string][];
+  /** AGAIN lines: index and text (for the appending thread to prepare them again). */
+  again: [index: number, text: string][];
 }
 
-/** Prepares `lines` in order, for another thread; throws only what prepareLine throws (a bug, not bad input). */
-export function prepareBatch(lines: string[], producer: string): PreparedBatch {
-  const prepared = lines.map((line) => {
-    const p = prepareLine(line, producer);
-    return typeof p === 'string' ? p : { id: p.id, givenId: p.givenId, payload: encoder.encode(JSON.stringify(p.event)) };
-  });
-  let total = 0;
-  for (const p of prepared) if (typeof p !== 'string') total += p.payload.length;
-  // their own ArrayBuffers, not views of Buffer's shared pool: they are transferred
-  const bytes = new Uint8Array(total);
-  const ends = new Int32Array(lines.length);
-  const refused: PreparedBatch['refused'] = [];
-  const givenIds: PreparedBatch['givenIds'] = [];
-  let at = 0;
-  prepared.forEach((p, i) => {
+/**
+ * Prepares `lines` in order with `builder` (one per thread): JSON.parse,
+ * the compiled validation, the event, its commit encoded by the store. Throws
+ * only what prepareLine throws (a bug, not bad input).
+ */
+export function prepareRun(lines: readonly string[], producer: string, builder: EncodedCommitsBuilder): PreparedRun {
+  const commitOf = new Int32Array(lines.length);
+  const refused: PreparedRun['refused'] = [];
+  const givenIds: PreparedRun['givenIds'] = [];
+  const again: PreparedRun['again'] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const p = prepareLine(lines[i]!, producer);
     if (typeof p === 'string') {
-      ends[i] = -1;
+      commitOf[i] = REFUSED;
       refused.push([i, p]);
-      return;
+      continue;
     }
-    bytes.set(p.payload, at);
-    at += p.payload.length;
-    ends[i] = at;
+    const k = builder.size;
+    if (!addCommit(builder, p.stream, p.event)) {
+      commitOf[i] = AGAIN;
+      again.push([i, lines[i]!]);
+      continue;
+    }
+    commitOf[i] = k;
     if (p.givenId) givenIds.push([i, p.id]);
-  });
-  return { ends, bytes, refused, givenIds };
+  }
+  return { commits: builder.take(), commitOf, refused, givenIds, again };
 }
 
-/** The lines of a batch again, in order: payloads are views into its buffer. */
-export function unpackBatch(batch: PreparedBatch): (ImportLine | string)[] {
-  const out: (ImportLine | string)[] = new Array(batch.ends.length);
-  let start = 0;
-  for (let i = 0; i < batch.ends.length; i++) {
-    const end = batch.ends[i]!;
-    if (end < 0) continue;
-    out[i] = { payload: batch.bytes.subarray(start, end) };
-    start = end;
+/** Adds a line's commit to its new stream; false when the store refuses to encode it (a store error). */
+export function addCommit(builder: EncodedCommitsBuilder, stream: string, event: object): boolean {
+  try {
+    builder.add(stream, [event as never], 'no_stream');
+    return true;
+  } catch (err) {
+    if (isStoreError(err)) return false;
+    throw err;
   }
-  for (const [i, why] of batch.refused) out[i] = why;
-  for (const [i, id] of batch.givenIds) (out[i] as ImportLine).givenId = id;
-  return out;
+}
+
+/** The buffers of a run a worker posts: transferred, not copied. */
+export function transferList(run: PreparedRun): ArrayBuffer[] {
+  return [run.commits.bytes.buffer as ArrayBuffer, run.commits.ends.buffer as ArrayBuffer, run.commits.expected.buffer as ArrayBuffer, run.commitOf.buffer as ArrayBuffer];
 }

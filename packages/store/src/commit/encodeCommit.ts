@@ -76,21 +76,22 @@ function typeBytesOf(type: string): number {
 }
 
 /** Writes a string known to be ASCII (one byte per UTF-16 unit) at `at`; returns its length. */
-function writeAscii(buf: Buffer, s: string, at: number): number {
+export function writeAscii(buf: Buffer, s: string, at: number): number {
   const n = s.length;
   if (n > 64) return buf.write(s, at, n, 'latin1');
   for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
   return n;
 }
 
-function jsonOf(value: unknown, what: string): string {
+/** The JSON of event `i`'s data or metadata; its message names the event only when it throws (no string made per event). */
+export function jsonOf(value: unknown, i: number, stream: string, part: 'data' | 'metadata'): string {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
   } catch (err) {
-    throw new StoreInvalidArgumentError(`${what} cannot be serialised as JSON: ${(err as Error).message}`, { cause: err });
+    throw new StoreInvalidArgumentError(`${eventName(i, stream)}: ${part} cannot be serialised as JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (text === undefined) throw new StoreInvalidArgumentError(`${what} cannot be serialised as JSON (${typeof value})`);
+  if (text === undefined) throw new StoreInvalidArgumentError(`${eventName(i, stream)}: ${part} cannot be serialised as JSON (${typeof value})`);
   return text;
 }
 
@@ -146,7 +147,7 @@ export function prepareCommit(stream: string, events: readonly Event[], memo?: M
     }
     if (!generated) (givenIds === NO_IDS ? (givenIds = []) : (givenIds as string[])).push(id);
     const isBytes = data instanceof Uint8Array;
-    const body = isBytes ? data : jsonOf(data, `${eventName(i, stream)}: data`);
+    const body = isBytes ? data : jsonOf(data, i, stream, 'data');
     const dataBytes = isBytes ? data.length : Buffer.byteLength(body as string);
     let meta: string | undefined;
     let metadataBytes = 0;
@@ -158,7 +159,7 @@ export function prepareCommit(stream: string, events: readonly Event[], memo?: M
         if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
           throw new StoreInvalidArgumentError(`${eventName(i, stream)}: metadata must be a plain object`);
         }
-        meta = jsonOf(metadata, `${eventName(i, stream)}: metadata`);
+        meta = jsonOf(metadata, i, stream, 'metadata');
         // an object whose JSON is not one (a Date, a toJSON returning a string) would read back as a string or number
         if (meta.charCodeAt(0) !== 0x7b /* { */) {
           throw new StoreInvalidArgumentError(`${eventName(i, stream)}: metadata must be a plain object, and this one encodes as JSON ${meta.length > 40 ? `${meta.slice(0, 40)}...` : meta}`);
@@ -179,7 +180,7 @@ export function prepareCommit(stream: string, events: readonly Event[], memo?: M
 }
 
 /** Writes a record header at `base` (plain byte stores: Buffer's checked writers cost more than the rest of a small commit). */
-function writeHeader(buf: Buffer, base: number, kind: RecordKind, stream: string, streamBytes: number, count: number, firstPosition: number, timestamp: number): number {
+export function writeHeader(buf: Buffer, base: number, kind: RecordKind, stream: string, streamBytes: number, count: number, firstPosition: number, timestamp: number): number {
   buf[base] = MAGIC_0;
   buf[base + 1] = MAGIC_1;
   buf[base + OFF_KIND] = kind;
@@ -197,7 +198,13 @@ function writeHeader(buf: Buffer, base: number, kind: RecordKind, stream: string
 /** The commit record's payload, once its first stream position is reserved. */
 export function encodeCommit(commit: PreparedCommit, firstPosition: number, timestamp: number): Uint8Array {
   const buf = Buffer.allocUnsafe(commit.size);
-  let at = writeHeader(buf, 0, KIND_COMMIT, commit.stream, commit.streamBytes, commit.events.length, firstPosition, timestamp);
+  encodeCommitInto(buf, 0, commit, firstPosition, timestamp);
+  return buf;
+}
+
+/** Writes the commit's payload at `buf[base, base + commit.size)`; returns where it ends. */
+export function encodeCommitInto(buf: Buffer, base: number, commit: PreparedCommit, firstPosition: number, timestamp: number): number {
+  let at = writeHeader(buf, base, KIND_COMMIT, commit.stream, commit.streamBytes, commit.events.length, firstPosition, timestamp);
   for (const e of commit.events) {
     buf[at] = e.idBytes;
     at += 1;
@@ -218,7 +225,7 @@ export function encodeCommit(commit: PreparedCommit, firstPosition: number, time
       at += e.data.length;
     }
   }
-  return buf;
+  return at;
 }
 
 /** A tombstone's payload: the stream was deleted at `version`. */

@@ -49,6 +49,11 @@ export function writeU32(buf: Uint8Array, value: number, at: number): void {
   buf[at + 3] = value >>> 24;
 }
 
+/** Reads a little-endian u32. */
+export function readU32(buf: Uint8Array, at: number): number {
+  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
+}
+
 /** Writes a safe integer as a little-endian u64 (two u32 halves). */
 export function writeU64(buf: Uint8Array, value: number, at: number): void {
   const lo = value >>> 0; // value mod 2^32, for a non-negative safe integer

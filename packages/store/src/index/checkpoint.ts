@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FileIO } from '@episteme/wal';
 import { checksums, readFully, replaceFileAtomically } from '@episteme/wal/internals';
 import { IdempotencyWindow } from '../idempotencyWindow.js';
-import { readU64, writeU64 } from '../commit/layout.js';
+import { readU64, writeU16, writeU32, writeU64 } from '../commit/layout.js';
 import { StreamIndex } from './streamIndex.js';
 
 /**
@@ -29,8 +29,7 @@ export function checkpointPath(dir: string): string {
  * length is its size in bytes and `latin1` copies it as it is.
  */
 export function encodeCheckpoint(index: StreamIndex, window: IdempotencyWindow): Buffer {
-  let bound = HEADER + 4 + window.size * 16 + index.commitTableSize * 16;
-  index.forEachStream((name) => (bound += 15 + name.length));
+  const bound = HEADER + 4 + window.size * 16 + index.commitTableSize * 16 + index.size * 15 + index.nameChars;
   const buf = Buffer.allocUnsafe(bound);
   buf.fill(0, 0, HEADER);
   buf.writeUInt32LE(MAGIC, 0);
@@ -42,14 +41,14 @@ export function encodeCheckpoint(index: StreamIndex, window: IdempotencyWindow):
   buf.writeUInt32LE(window.size, 60);
   let at = HEADER;
   index.forEachStream((name, version, deleted, last) => {
-    buf.writeUInt16LE(name.length, at);
+    writeU16(buf, name.length, at);
     buf.write(name, at + 2, 'latin1');
     at += 2 + name.length;
     buf[at++] = deleted ? 1 : 0;
     writeU64(buf, version, at);
     let count = 0;
     for (let c = last; c !== -1; c = index.commitPrevOf(c)) count++;
-    buf.writeUInt32LE(count, at + 8);
+    writeU32(buf, count, at + 8);
     at += 12;
     // the chain runs newest first: fill the list from its end
     let p = at + count * 16;

@@ -5,14 +5,16 @@
  * commit is announced before the call (`try`, with write(2)), and its
  * outcome reported only after the call resolved (`ack` with the version and
  * global position, or `conflict`), so a reported ack was acknowledged before
- * any SIGKILL can land.
- * argv: <dir> <tag> <seed>
+ * any SIGKILL can land. With `encoded`, the commits go through an
+ * EncodedCommitsBuilder and appendEncoded, their events without ids (the
+ * store makes them): each event's type names it instead (encodedEventsOf).
+ * argv: <dir> <tag> <seed> [each|encoded]
  */
 import { writeLineSync } from '@episteme/wal/testing';
-import { isStoreError, openEventStore, type StreamCommit } from '../../src/index.js';
-import { eventsOf } from './commitShape.js';
+import { EncodedCommitsBuilder, isStoreError, openEventStore, type StreamCommit } from '../../src/index.js';
+import { encodedEventsOf, eventsOf } from './commitShape.js';
 
-const [dir, tag, seed] = process.argv.slice(2);
+const [dir, tag, seed, mode = 'each'] = process.argv.slice(2);
 const store = await openEventStore({ dir: dir!, groupCommit: true, checkpointEvery: 200, maxSegmentBytes: 256 * 1024 });
 writeLineSync(`ready ${store.openStats.source}`);
 
@@ -35,8 +37,20 @@ for (let call = 0; ; call++) {
     const name = `${tag}-c${call}-i${i}`;
     const expected = rnd() < 0.5 ? 'any' : (await store.readStream(stream, { maxCount: 0 })).currentVersion;
     writeLineSync(`try ${name} ${stream} ${count} ${expected}`);
-    commits.push({ stream, events: eventsOf(name, count), expectedVersion: expected });
+    commits.push({ stream, events: mode === 'encoded' ? encodedEventsOf(name, count) : eventsOf(name, count), expectedVersion: expected });
     names.push(name);
+  }
+  if (mode === 'encoded') {
+    const builder = new EncodedCommitsBuilder(store.maxPayloadBytes);
+    for (const c of commits) builder.add(c.stream, c.events, c.expectedVersion);
+    const { versions, positions, refused } = await store.appendEncoded(builder.take());
+    names.forEach((name, i) => {
+      const reason = refused.get(i);
+      if (reason === undefined) writeLineSync(`ack ${name} ${versions[i]} ${positions[i]}`);
+      else if (isStoreError(reason, 'STORE_VERSION_CONFLICT')) writeLineSync(`conflict ${name}`);
+      else throw reason;
+    });
+    continue;
   }
   const outcomes = await store.appendEach(commits);
   outcomes.forEach((o, i) => {

@@ -1,17 +1,15 @@
 import { createReadStream, statSync } from 'node:fs';
 import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import { codeOf } from '@episteme/wal/internals';
-import { AssertionConflictError, IdInUseError } from '../../domain/assertionErrors.js';
-import { streamOf } from '../../domain/events.js';
-import { metadataOf, type PreparedAssertion } from '../../domain/prepare.js';
-import type { ImportLine } from '../../import/preparedBatch.js';
+import { ImportBatch } from '../../import/importBatch.js';
+import { REFUSED, type PreparedRun } from '../../import/preparedBatch.js';
 import { defaultPrepareOptions, PreparePool } from '../../import/preparePool.js';
 import { RunQueue } from '../../import/runQueue.js';
 import { defineCommand, Exit } from '../command.js';
 import { inputLineBatches, type InputLine } from '../inputLines.js';
 import { idGivenEarlier } from './write.js';
 
-/** Lines appended at once: each is a commit of its own stream, and the store's appendEach writes them together (one write, one sync). */
+/** Lines appended at once: each is a commit of its own stream, and the store's appendEncoded writes them together (one write, one sync). */
 const IMPORT_BATCH = 1000;
 /** Invalid line numbers listed in import's --json summary (all of them are reported on stderr). */
 const MAX_LISTED = 1000;
@@ -20,23 +18,30 @@ const MAX_LISTED = 1000;
  * enough to keep every worker busy, few enough not to read far ahead of
  * what is appended (a failed append stops the import there).
  */
-const AHEAD_PER_WORKER = 2;
+const AHEAD_PER_WORKER = 3;
+/**
+ * Runs prepared ahead with no worker: the thread prepares the next lines
+ * while a batch's sync is in flight (about two batches' worth of input).
+ */
+const AHEAD_HERE = 3;
+/** Bytes read at once from a file (a run's size): fewer, larger reads than the stream's 64 KiB. */
+const READ_CHUNK = 128 * 1024;
 
 const NOT_UTF8 = -1;
 const BLANK = -2;
 const TOO_LONG = -3;
 
-/** A line as read: its number, its size, and where its text is in the run (or NOT_UTF8, BLANK, TOO_LONG). */
-interface Item {
-  lineNo: number;
-  bytes: number;
-  text: number;
-}
-
-/** The lines of one chunk of input, their texts being prepared (in a worker or here). */
+/**
+ * The lines of one chunk of input, their texts being prepared (in a worker
+ * or here): per line (numbered from `firstLine`), its size and where its
+ * text is among those prepared (or NOT_UTF8, BLANK, TOO_LONG). Columns,
+ * not an object per line.
+ */
 interface Run {
-  items: Item[];
-  outcomes: Promise<(ImportLine | string)[]>;
+  firstLine: number;
+  sizes: Int32Array;
+  texts: Int32Array;
+  prepared: Promise<PreparedRun>;
 }
 
 export const importCommand = defineCommand({
@@ -101,9 +106,9 @@ export const importCommand = defineCommand({
       notes = [];
     };
     let bytes = 0;
-    /** The batch being gathered: each line's number and its prepared event (side by side: no object per line). */
-    let batchLines: number[] = [];
-    let batch: PreparedAssertion[] = [];
+    const producer = `import:${name}`;
+    /** The batch being gathered: its lines' commits and numbers. */
+    const batch = new ImportBatch(app.store, app.service, producer);
     /** Ids given in this input, so far: a second line with one of them is refused (the first one has the id). */
     const given = new Set<string>();
     /**
@@ -112,79 +117,81 @@ export const importCommand = defineCommand({
      * failure stops the import.
      */
     const flush = async (): Promise<void> => {
-      const lines = batch;
-      const numbers = batchLines;
-      batch = [];
-      batchLines = [];
-      const results = await app.service.assertEach(lines);
-      let failure: { reason: unknown } | undefined;
-      results.forEach((r, i) => {
-        if (r.status === 'fulfilled') appended++;
-        else if (r.reason instanceof IdInUseError || r.reason instanceof AssertionConflictError) skip(numbers[i]!, r.reason.message);
-        else failure ??= { reason: r.reason };
-      });
+      const { appended: n, refused, failure } = await batch.append();
+      appended += n;
+      for (const [line, why] of refused) skip(line, why);
       report();
       if (failure) throw failure.reason;
     };
     /** The lines of a run in input order: reported, appended in batches. */
     const take = async (run: Run): Promise<void> => {
-      const outcomes = await run.outcomes;
-      for (const item of run.items) {
-        bytes += item.bytes;
-        linesDone = item.lineNo;
-        if (item.text === BLANK) continue;
-        if (item.text === NOT_UTF8) {
-          skip(item.lineNo, 'not UTF-8 (bytes that are not UTF-8 text; re-encode the file as UTF-8)');
+      const prepared = await run.prepared;
+      const { commitOf, refused, givenIds } = prepared;
+      // both lists are in line order: walked along with the lines
+      let nextRefused = 0;
+      let nextGiven = 0;
+      const { sizes, texts, firstLine } = run;
+      for (let i = 0; i < sizes.length; i++) {
+        const lineNo = firstLine + i;
+        bytes += sizes[i]!;
+        linesDone = lineNo;
+        const t = texts[i]!;
+        if (t === BLANK) continue;
+        if (t === NOT_UTF8) {
+          skip(lineNo, 'not UTF-8 (bytes that are not UTF-8 text; re-encode the file as UTF-8)');
           continue;
         }
-        if (item.text === TOO_LONG) {
-          skip(item.lineNo, `longer than ${formatBytes(maxLineBytes)}: no assertion is that long (its event would not fit a record); not read whole`);
+        if (t === TOO_LONG) {
+          skip(lineNo, `longer than ${formatBytes(maxLineBytes)}: no assertion is that long (its event would not fit a record); not read whole`);
           continue;
         }
-        const prepared = outcomes[item.text]!;
-        if (typeof prepared === 'string') {
-          skip(item.lineNo, prepared);
+        if (commitOf[t] === REFUSED) {
+          skip(lineNo, refused[nextRefused++]![1]);
           continue;
         }
-        if (prepared.givenId !== undefined) {
-          if (given.has(prepared.givenId)) {
-            skip(item.lineNo, idGivenEarlier(prepared.givenId));
+        if (nextGiven < givenIds.length && givenIds[nextGiven]![0] === t) {
+          const id = givenIds[nextGiven++]![1];
+          if (given.has(id)) {
+            skip(lineNo, idGivenEarlier(id));
             continue;
           }
-          given.add(prepared.givenId);
+          given.add(id);
         }
-        batch.push(preparedOf(prepared));
-        batchLines.push(item.lineNo);
-        if (batch.length >= IMPORT_BATCH) await flush();
+        batch.add(prepared, t, lineNo);
+        if (batch.size >= IMPORT_BATCH) await flush();
       }
       // a pipe that pauses (`tail -f | episteme import -`): what it sent is appended now, not when 1000 lines have come
       if (fromStdin && queue.waiting <= 1) await flush();
-      else if (batch.length === 0) report();
+      else if (batch.size === 0) report();
       progress?.update({ segment: name, bytesDone: bytes, bytesTotal: size! });
     };
     /** A chunk's lines as a run: its texts go to be prepared at once, the rest is decided here. */
     const toRun = (lines: InputLine[]): Run => {
-      const items: Item[] = [];
+      const sizes = new Int32Array(lines.length);
+      const where = new Int32Array(lines.length);
       const texts: string[] = [];
-      for (const read of lines) {
+      const firstLine = lineNo + 1;
+      for (let i = 0; i < lines.length; i++) {
+        const read = lines[i]!;
         lineNo++;
+        sizes[i] = read.bytes;
         if (!('text' in read)) {
-          items.push({ lineNo, bytes: read.bytes, text: 'notUtf8' in read ? NOT_UTF8 : TOO_LONG });
+          where[i] = 'notUtf8' in read ? NOT_UTF8 : TOO_LONG;
           continue;
         }
         const line = lineNo === 1 && read.text.charCodeAt(0) === 0xfeff ? read.text.slice(1) : read.text;
         if (line.trim() === '') {
-          items.push({ lineNo, bytes: read.bytes, text: BLANK });
+          where[i] = BLANK;
           continue;
         }
-        items.push({ lineNo, bytes: read.bytes, text: texts.length });
+        where[i] = texts.length;
         texts.push(line);
       }
-      return { items, outcomes: texts.length > 0 ? pool.prepare(texts) : Promise.resolve([]) };
+      return { firstLine, sizes, texts: where, prepared: texts.length > 0 ? pool.prepare(texts) : Promise.resolve(EMPTY_RUN) };
     };
-    const pool = new PreparePool(`import:${name}`, { ...defaultPrepareOptions(), ...(flags.workers !== undefined ? { workers: flags.workers } : {}) });
-    const ahead = Math.max(1, AHEAD_PER_WORKER * pool.workers);
-    const input = fromStdin ? ctx.stdin : createReadStream(file!);
+    const pool = new PreparePool(producer, app.store.maxPayloadBytes, { ...defaultPrepareOptions(), ...(flags.workers !== undefined ? { workers: flags.workers } : {}) });
+    const ahead = pool.workers === 0 ? AHEAD_HERE : AHEAD_PER_WORKER * pool.workers;
+    const input = fromStdin ? ctx.stdin : createReadStream(file!, { highWaterMark: READ_CHUNK });
     // stops reading, after an error too: a pipe that never closes (`tail -f | episteme import -`) would keep the process alive
     const stopReading = (): void => {
       if ('destroy' in input && typeof input.destroy === 'function') input.destroy();
@@ -239,16 +246,14 @@ export const importCommand = defineCommand({
   },
 });
 
-const decoder = new TextDecoder();
-
-/** A line's event: as prepared on this thread, or as a worker encoded it, back as an object for the store (which encodes it into the commit). */
-function preparedOf(line: ImportLine): PreparedAssertion {
-  if ('prepared' in line) return line.prepared;
-  const event = JSON.parse(decoder.decode(line.payload)) as PreparedAssertion['event'];
-  // the producer's one metadata object, as on this thread: appendEach serialises it once per batch
-  event.metadata = metadataOf(event.metadata.producer);
-  return { id: event.data.id, stream: streamOf(event.data.id), event };
-}
+/** The run of a chunk with no line to prepare (blank, too long, not UTF-8). */
+const EMPTY_RUN: PreparedRun = Object.freeze({
+  commits: { bytes: new Uint8Array(0), ends: new Int32Array(0), streams: [], expected: new Float64Array(0) },
+  commitOf: new Int32Array(0),
+  refused: [],
+  givenIds: [],
+  again: [],
+});
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
