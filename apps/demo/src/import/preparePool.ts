@@ -18,7 +18,7 @@ export interface PreparePoolOptions {
 }
 
 /**
- * Workers an import uses by default, chosen by measurement (bench/README.md,
+ * Workers an import uses by default, chosen by measurement (bench/issues/25-app-write-path.md,
  * `import` suite, issue 25): a worker takes a line's parsing, validation
  * and encoding off the appending thread (built code: 5.1-5.5 µs of its CPU a
  * line instead of 8.4-8.7) for 7-10% more CPU in all and 150-250 ms to
