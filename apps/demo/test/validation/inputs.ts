@@ -76,7 +76,28 @@ const nearDates = fc.oneof(
   ),
   fc.date({ noInvalidDate: true }).map((d) => d.toString()),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 16 + ((d.getTime() >>> 3) % 8))),
+  canonicalShaped(),
 );
+
+/**
+ * toISOString's shape (YYYY-MM-DDTHH:MM:SS.sssZ) with any digits in its
+ * fields, days 28-31 and leap years among them, and now and then one
+ * character replaced: the compiled check decides this shape without
+ * validator.js, so both sides of every field's range are tried.
+ */
+function canonicalShaped(): fc.Arbitrary<string> {
+  const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+  const year = fc.oneof(fc.integer({ min: 0, max: 9999 }), fc.constantFrom(999, 1000, 1600, 1900, 2000, 2024, 2100, 9999));
+  const day = fc.oneof(fc.integer({ min: 0, max: 99 }), fc.integer({ min: 28, max: 31 }));
+  const field = (max: number, hot: number[]): fc.Arbitrary<number> => fc.oneof(fc.integer({ min: 0, max }), fc.constantFrom(...hot));
+  const shaped = fc
+    .tuple(year, field(99, [1, 2, 12, 13, 0]), day, field(99, [23, 24]), field(99, [59, 60]), field(99, [59, 60]), fc.integer({ min: 0, max: 999 }))
+    .map(([y, mo, d, h, mi, s, ms]) => `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(ms, 3)}Z`);
+  const touched = fc
+    .tuple(shaped, fc.integer({ min: 0, max: 23 }), fc.constantFrom('x', ' ', '+', '-', ':', '.', 'z', 'T', '0', '٣'))
+    .map(([text, at, c]) => text.slice(0, at) + c + text.slice(at + 1));
+  return fc.oneof({ weight: 3, arbitrary: shaped }, { weight: 1, arbitrary: touched });
+}
 
 function valid(field: FieldKind): fc.Arbitrary<unknown> {
   switch (field.kind) {
