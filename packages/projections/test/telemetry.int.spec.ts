@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '@episteme/wal';
 import { ConsumerRegistry, observeConsumers } from '@episteme/consumers';
-import { openEventStore } from '@episteme/store';
+import { EncodedCommitsBuilder, openEventStore } from '@episteme/store';
 import { InMemorySnapshotStore, observeProjections, ProjectionEngine } from '../src/index.js';
 import { appendEvents, quiet, tally, tempDir, type Ev } from './helpers.js';
 import { histogramOf, inMemoryTelemetry } from '../../wal/test/otelReaders.js';
@@ -75,5 +75,32 @@ describe('consumer and projection metrics, rebuild and appendToStream spans', ()
     expect(spans[0]!.attributes).toMatchObject({ 'messaging.system': 'episteme', 'messaging.destination.name': 'order-1', 'messaging.operation.name': 'appendToStream', 'messaging.operation.type': 'send' });
     expect(t.spans.getFinishedSpans().filter((s) => s.name === 'append store')).toHaveLength(2);
     expect(histogramOf(await t.collect(), 'episteme.journal.append.duration')!.count).toBe(2);
+  });
+
+  it('appendEach and appendEncoded have one span a call: the commits carried, how many were refused; a call refused whole has an error status', async () => {
+    const t = inMemoryTelemetry();
+    const store = await openEventStore({ dir: join(tempDir(), 'store'), telemetry: t });
+    await store.appendToStream('cart-1', [{ type: 'opened', data: {} }]);
+    const each = await store.appendEach([
+      { stream: 'cart-1', events: [{ type: 'added', data: { sku: 'a' } }], expectedVersion: 1 },
+      { stream: 'cart-2', events: [{ type: 'opened', data: {} }] },
+      { stream: 'cart-1', events: [{ type: 'added', data: { sku: 'b' } }], expectedVersion: 0 }, // a conflict: its own outcome
+    ]);
+    expect(each.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    await expect(store.appendEach('not commits' as never)).rejects.toMatchObject({ code: 'STORE_INVALID_ARGUMENT' });
+    const builder = new EncodedCommitsBuilder(store.maxPayloadBytes);
+    builder.add('cart-3', [{ type: 'opened', data: {} }]);
+    builder.add('cart-2', [{ type: 'added', data: { sku: 'c' } }], 5); // a conflict
+    const encoded = await store.appendEncoded(builder.take());
+    expect(encoded.refused.size).toBe(1);
+    await store.close();
+    const spans = t.spans.getFinishedSpans().filter((s) => s.name === 'appendEach' || s.name === 'appendEncoded');
+    expect(spans.map((s) => [s.name, s.attributes['messaging.batch.message_count'], s.attributes['episteme.store.commits_refused'], s.status.code])).toEqual([
+      ['appendEach', 3, 1, 0],
+      ['appendEach', 0, undefined, 2], // refused whole: an error status, the error recorded
+      ['appendEncoded', 2, 1, 0],
+    ]);
+    expect(spans[1]!.events.map((e) => e.name)).toEqual(['exception']);
+    expect(spans[0]!.attributes).toMatchObject({ 'messaging.system': 'episteme', 'messaging.operation.name': 'appendEach', 'messaging.operation.type': 'send' });
   });
 });

@@ -159,6 +159,14 @@ export class LocalEventStore implements EventStore {
    * docs/streams.md, "Many commits at once".
    */
   appendEach<E extends Event>(commits: readonly StreamCommit<E>[]): Promise<CommitOutcome[]> {
+    if (this.tracer) {
+      const count = Array.isArray(commits) ? commits.length : 0;
+      return this.tracer.traceBatch('appendEach', count, () => this.appendEachUntraced(commits), (outcomes) => outcomes.filter((o) => o.status === 'rejected').length);
+    }
+    return this.appendEachUntraced(commits);
+  }
+
+  private appendEachUntraced<E extends Event>(commits: readonly StreamCommit<E>[]): Promise<CommitOutcome[]> {
     try {
       this.checkOpen();
       const checked = checkEach(commits, this.options.maxPayloadBytes);
@@ -191,6 +199,15 @@ export class LocalEventStore implements EventStore {
    * "Commits encoded ahead".
    */
   appendEncoded(batch: EncodedCommits): Promise<EncodedOutcomes> {
+    if (this.tracer) {
+      const ends = (batch as Partial<EncodedCommits> | undefined)?.ends;
+      const count = ends !== undefined && typeof ends.length === 'number' ? ends.length : 0;
+      return this.tracer.traceBatch('appendEncoded', count, () => this.appendEncodedUntraced(batch), (outcomes) => outcomes.refused.size);
+    }
+    return this.appendEncodedUntraced(batch);
+  }
+
+  private appendEncodedUntraced(batch: EncodedCommits): Promise<EncodedOutcomes> {
     try {
       this.checkOpen();
       checkEncoded(batch, this.options.maxPayloadBytes);
