@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedDisk } from '@episteme/wal/testing';
 import { isWalError } from '@episteme/wal';
 import { isStoreError, openEventStore, StoreErrorCodes, type CommitOutcome, type StoreErrorCode, type StreamCommit, type VersionConflictError } from '../src/index.js';
-import { foldVersions, readCommits, snapshot, tempDir } from './helpers.js';
+import { failNextSegmentWrite, foldVersions, readCommits, snapshot, tempDir } from './helpers.js';
 
 const ev = (tag: string, n = 1, ids = false) => Array.from({ length: n }, (_, i) => ({ ...(ids ? { id: `${tag}-${i}` } : {}), type: 'Happened', data: { tag, i } }));
 
@@ -152,14 +152,7 @@ describe('appendEach: many independent commits', () => {
     const options = { dir: `/sim/${process.pid}-${Date.now()}-each/store`, io: disk, groupCommit: true, preallocateBytes: 0 };
     const store = await openEventStore(options);
     await store.appendToStream('s', ev('s0'));
-    let failed = false;
-    disk.inject = (call) => {
-      if (!failed && call.op === 'write' && call.path.endsWith('.wal')) {
-        failed = true;
-        return { error: 'ENOSPC' };
-      }
-      return undefined;
-    };
+    failNextSegmentWrite(disk);
     const each = store.appendEach([
       { stream: 's', events: ev('s1'), expectedVersion: 1 },
       { stream: 't', events: ev('t1') },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isWalError, nodeFileIO, type FileIO } from '@episteme/wal';
 import { SimulatedDisk } from '@episteme/wal/testing';
 import { EncodedCommitsBuilder, eventsOfEncoded, isStoreError, openEventStore, StoreErrorCodes, type EncodedCommits, type Event, type StoreErrorCode, type StreamCommit } from '../src/index.js';
-import { foldVersions, readCommits, snapshot, tempDir } from './helpers.js';
+import { failNextSegmentWrite, foldVersions, readCommits, snapshot, tempDir } from './helpers.js';
 
 const ev = (tag: string, n = 1, metadata?: Record<string, unknown>): Event[] => Array.from({ length: n }, (_, i) => ({ type: 'Happened', data: { tag, i, text: 'é ☃ 😀' }, ...(metadata ? { metadata } : {}) }));
 
@@ -102,14 +102,7 @@ describe('appendEncoded: commits encoded ahead', () => {
     const options = { dir: `/sim/${process.pid}-${Date.now()}-encoded/store`, io: disk, groupCommit: true, preallocateBytes: 0 };
     const store = await openEventStore(options);
     await store.appendToStream('s', ev('s0'));
-    let failed = false;
-    disk.inject = (call) => {
-      if (!failed && call.op === 'write' && call.path.endsWith('.wal')) {
-        failed = true;
-        return { error: 'ENOSPC' };
-      }
-      return undefined;
-    };
+    failNextSegmentWrite(disk);
     const batch = (): EncodedCommits => {
       const builder = new EncodedCommitsBuilder(store.maxPayloadBytes);
       builder.add('s', ev('s1'), 1);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { Journal, type JournalOptions } from '@episteme/wal';
+import type { SimulatedDisk } from '@episteme/wal/testing';
 import { decodeEvents, decodeHeader } from '../src/commit/decodeCommit.js';
 import { KIND_COMMIT } from '../src/commit/layout.js';
 
@@ -76,4 +77,16 @@ export function snapshot(dir: string): Record<string, string> {
   };
   walk(dir);
   return out;
+}
+
+/** Makes the next write to a segment file fail once with ENOSPC (a journal write the store sees fail). */
+export function failNextSegmentWrite(disk: SimulatedDisk): void {
+  let failed = false;
+  disk.inject = (call) => {
+    if (!failed && call.op === 'write' && call.path.endsWith('.wal')) {
+      failed = true;
+      return { error: 'ENOSPC' };
+    }
+    return undefined;
+  };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedDisk } from '@episteme/wal/testing';
 import { isWalError } from '@episteme/wal';
 import { isStoreError, openEventStore, StoreErrorCodes } from '../src/index.js';
-import { foldVersions, readCommits } from './helpers.js';
+import { failNextSegmentWrite, foldVersions, readCommits } from './helpers.js';
 
 let dirs = 0;
 const simDir = (): string => `/sim/${process.pid}-${Date.now()}-wf${dirs++}/store`;
@@ -14,14 +14,7 @@ describe('a journal write that fails', () => {
       const options = { dir: simDir(), io: disk, groupCommit, preallocateBytes: 0 };
       const store = await openEventStore(options);
       await store.appendToStream('s', [{ type: 't', data: 0 }]);
-      let failed = false;
-      disk.inject = (call) => {
-        if (!failed && call.op === 'write' && call.path.endsWith('.wal')) {
-          failed = true;
-          return { error: 'ENOSPC' };
-        }
-        return undefined;
-      };
+      failNextSegmentWrite(disk);
       const first = store.appendToStream('s', [{ type: 't', data: 1 }], { expectedVersion: 1 });
       const queued = [store.appendToStream('s', [{ type: 't', data: 2 }], { expectedVersion: 2 }), store.appendToStream('s', [{ type: 't', data: 3 }])];
       const results = await Promise.allSettled([first, ...queued]);
