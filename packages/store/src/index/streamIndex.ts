@@ -43,6 +43,13 @@ export class StreamIndex {
   private commits = 0;
   /** Characters in all stream names (the checkpoint's size is known without a pass over them). */
   private chars = 0;
+  /**
+   * Streams in the log. A slot can exist before its stream is (`slotFor`:
+   * a write reserved it); until a record of it is folded it holds version 0
+   * and is not deleted, which no stream in the log is, and everything here
+   * treats it as a stream never seen.
+   */
+  private known = 0;
 
   /** The log position after the last record folded (where the tail to replay starts). */
   head = 0;
@@ -52,13 +59,36 @@ export class StreamIndex {
 
   /** Streams known, deleted ones included. */
   get size(): number {
-    return this.slots.size;
+    return this.known;
   }
 
   /** The stream's version and whether it is deleted; undefined for a stream never seen. */
   stateOf(stream: string): StreamState | undefined {
     const s = this.slots.get(stream);
-    return s === undefined ? undefined : { version: this.version[s]!, deleted: this.deleted[s] === 1 };
+    return s === undefined || !this.inLog(s) ? undefined : { version: this.version[s]!, deleted: this.deleted[s] === 1 };
+  }
+
+  /**
+   * The stream's slot, made now when it has none (not a stream of the log
+   * until a record of it is folded): a write to a new stream finds its slot
+   * once, when it is reserved, and is folded by it (`applyCommitAt`).
+   */
+  slotFor(stream: string): number {
+    return this.slotOf(stream);
+  }
+
+  /** The stream's slot, or -1 when it has none (a slot may hold a stream not yet in the log: see slotFor). */
+  slotIfKnown(stream: string): number {
+    return this.slots.get(stream) ?? -1;
+  }
+
+  /** `writeVersionOf` of a slot. */
+  writeVersionAt(s: number): number {
+    return this.deleted[s] === 1 ? DELETED : this.version[s]!;
+  }
+
+  private inLog(s: number): boolean {
+    return this.version[s]! > 0 || this.deleted[s] === 1;
   }
 
   /** The stream's version as a write sees it: 0 when never seen, DELETED when deleted (no object made: every append asks). */
@@ -91,8 +121,13 @@ export class StreamIndex {
   }
 
   applyCommit(stream: string, logPosition: number, firstPosition: number, count: number): void {
-    const s = this.slotOf(stream);
-    if (this.deleted[s] === 1) {
+    this.applyCommitAt(this.slotOf(stream), logPosition, firstPosition, count);
+  }
+
+  /** `applyCommit` by the stream's slot. */
+  applyCommitAt(s: number, logPosition: number, firstPosition: number, count: number): void {
+    if (!this.inLog(s)) this.known++;
+    else if (this.deleted[s] === 1) {
       // the first commit after a tombstone starts the stream again (the old commits stay in the table, unreachable)
       this.deleted[s] = 0;
       this.lastCommit[s] = NONE;
@@ -103,6 +138,7 @@ export class StreamIndex {
 
   applyTombstone(stream: string): void {
     const s = this.slotOf(stream);
+    if (!this.inLog(s)) this.known++;
     this.deleted[s] = 1;
     this.version[s] = 0;
     this.lastCommit[s] = NONE;
@@ -169,7 +205,9 @@ export class StreamIndex {
    */
   forEachStream(visit: (name: string, version: number, deleted: boolean, lastCommit: number) => void): void {
     // forEach, not for-of: no [name, slot] pair made per stream
-    this.slots.forEach((s, name) => visit(name, this.version[s]!, this.deleted[s] === 1, this.lastCommit[s]!));
+    this.slots.forEach((s, name) => {
+      if (this.inLog(s)) visit(name, this.version[s]!, this.deleted[s] === 1, this.lastCommit[s]!);
+    });
   }
 
   commitAtOf(c: number): number {
@@ -188,9 +226,11 @@ export class StreamIndex {
   /** Puts back a stream (loading a checkpoint); its commits follow with `restoreCommit`, oldest first. */
   restoreStream(name: string, version: number, deleted: boolean): number {
     const s = this.slotOf(name);
+    const was = this.inLog(s);
     this.version[s] = version;
     this.deleted[s] = deleted ? 1 : 0;
     this.lastCommit[s] = NONE;
+    if (this.inLog(s) !== was) this.known += was ? -1 : 1;
     return s;
   }
 
