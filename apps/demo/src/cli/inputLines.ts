@@ -72,12 +72,14 @@ export async function* inputLineBatches(input: AsyncIterable<Uint8Array | string
     if (lastLf < start) return start;
     const whole = Buffer.from(buf.buffer, buf.byteOffset + start, lastLf + 1 - start);
     if (!isUtf8(whole)) return start;
-    // not the TextDecoder: its UTF-16 output made every line a two-byte string, which
-    // cost 0.46 µs a line to decode and made each line's JSON.parse and all after it slower
+    // not the TextDecoder: its UTF-16 output made every line a two-byte string, which made
+    // each line's JSON.parse and all after it slower
     const text = whole.toString(isAscii(whole) ? 'latin1' : 'utf8');
     // as many characters as bytes: all ASCII, a line's size is its length
     const ascii = text.length === lastLf + 1 - start;
-    let nextCr = text.indexOf('\r');
+    // the bytes are searched (memchr), not the text: the optimised code's String indexOf scanned a
+    // chunk with no \r at about 3.6 ns a character (0.4 µs a line, in an import's profile)
+    let nextCr = whole.indexOf(CR) < 0 ? -1 : text.indexOf('\r');
     for (let a = 0; a < text.length; ) {
       const lf = text.indexOf('\n', a);
       if (nextCr !== -1 && nextCr < a) nextCr = text.indexOf('\r', a);
