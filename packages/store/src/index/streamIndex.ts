@@ -1,3 +1,5 @@
+import { NameTable } from './nameTable.js';
+
 /**
  * The stream index: for each stream, its version and where its commits are
  * in the log. It is a fold of the log (`applyCommit`, `applyTombstone` in log
@@ -6,8 +8,8 @@
  *
  * Laid out in columns, not an object per stream or per commit (measured
  * with 1,000,000 streams of one commit: an object and an array per stream
- * took 309 bytes a stream; this takes about 100): a Map from the stream name
- * to a slot, typed arrays per slot, and one table of commits in which each
+ * took 309 bytes a stream; this takes about 100): a table from the stream
+ * name to a slot (NameTable), typed arrays per slot, and one table of commits in which each
  * commit points back to the stream's commit before it.
  */
 
@@ -31,7 +33,7 @@ function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: num
 }
 
 export class StreamIndex {
-  private readonly slots = new Map<string, number>();
+  private readonly slots = new NameTable();
   private version = new Float64Array(1024);
   private deleted = new Uint8Array(1024);
   /** Per slot: the stream's last commit (an index into the commit table), or NONE. */
@@ -65,7 +67,7 @@ export class StreamIndex {
   /** The stream's version and whether it is deleted; undefined for a stream never seen. */
   stateOf(stream: string): StreamState | undefined {
     const s = this.slots.get(stream);
-    return s === undefined || !this.inLog(s) ? undefined : { version: this.version[s]!, deleted: this.deleted[s] === 1 };
+    return s < 0 || !this.inLog(s) ? undefined : { version: this.version[s]!, deleted: this.deleted[s] === 1 };
   }
 
   /**
@@ -79,7 +81,7 @@ export class StreamIndex {
 
   /** The stream's slot, or -1 when it has none (a slot may hold a stream not yet in the log: see slotFor). */
   slotIfKnown(stream: string): number {
-    return this.slots.get(stream) ?? -1;
+    return this.slots.get(stream);
   }
 
   /** `writeVersionOf` of a slot. */
@@ -94,21 +96,20 @@ export class StreamIndex {
   /** The stream's version as a write sees it: 0 when never seen, DELETED when deleted (no object made: every append asks). */
   writeVersionOf(stream: string): number {
     const s = this.slots.get(stream);
-    if (s === undefined) return 0;
+    if (s < 0) return 0;
     return this.deleted[s] === 1 ? DELETED : this.version[s]!;
   }
 
   /** The stream's version as reads see it (0 when absent or deleted). */
   versionOf(stream: string): number {
     const s = this.slots.get(stream);
-    return s === undefined || this.deleted[s] === 1 ? 0 : this.version[s]!;
+    return s < 0 || this.deleted[s] === 1 ? 0 : this.version[s]!;
   }
 
   private slotOf(stream: string): number {
     let s = this.slots.get(stream);
-    if (s === undefined) {
-      s = this.slots.size;
-      this.slots.set(stream, s);
+    if (s < 0) {
+      s = this.slots.add(stream);
       this.chars += stream.length;
       this.version = grown(this.version, s + 1, (n) => new Float64Array(n));
       this.deleted = grown(this.deleted, s + 1, (n) => new Uint8Array(n));
@@ -159,7 +160,7 @@ export class StreamIndex {
    */
   commitsCovering(stream: string, from: number, to: number): Array<[number, number, number]> {
     const s = this.slots.get(stream);
-    if (s === undefined || this.deleted[s] === 1) return [];
+    if (s < 0 || this.deleted[s] === 1) return [];
     let end = this.version[s]! + 1;
     if (from > Math.min(to, end - 1)) return [];
     const out: Array<[number, number, number]> = [];
@@ -175,7 +176,7 @@ export class StreamIndex {
   /** The log positions of the commits `commitsCovering` gives, in stream order (what a read of the stream needs of them). */
   commitOffsets(stream: string, from: number, to: number): number[] {
     const s = this.slots.get(stream);
-    if (s === undefined || this.deleted[s] === 1) return [];
+    if (s < 0 || this.deleted[s] === 1) return [];
     const version = this.version[s]!;
     if (from > Math.min(to, version)) return [];
     const out: number[] = [];
@@ -204,10 +205,7 @@ export class StreamIndex {
    * from this.
    */
   forEachStream(visit: (name: string, version: number, deleted: boolean, lastCommit: number) => void): void {
-    // forEach, not for-of: no [name, slot] pair made per stream
-    this.slots.forEach((s, name) => {
-      if (this.inLog(s)) visit(name, this.version[s]!, this.deleted[s] === 1, this.lastCommit[s]!);
-    });
+    for (let s = 0; s < this.slots.size; s++) if (this.inLog(s)) visit(this.slots.nameOf(s), this.version[s]!, this.deleted[s] === 1, this.lastCommit[s]!);
   }
 
   commitAtOf(c: number): number {
