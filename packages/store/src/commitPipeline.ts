@@ -140,7 +140,8 @@ export class CommitPipeline {
 
   /** The stream as a new write sees it, after every pending one; undefined when nothing is pending. */
   laneView(stream: string): { version: number; deleted: boolean } | undefined {
-    return this.lanes.get(stream);
+    // an import's writes are reserved by slot: no lane, and no lookup of a name in an empty Map
+    return this.lanes.size === 0 ? undefined : this.lanes.get(stream);
   }
 
   /** A promise that settles when the pending write carrying `id` does, if there is one. */

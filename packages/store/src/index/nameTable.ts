@@ -12,6 +12,9 @@ export class NameTable {
   /** Pairs (slot + 1, hash); slot + 1 === 0 marks an empty entry. A power of two of pairs, at most half full. */
   private table = new Int32Array(2 * 1024);
   private mask = 1023;
+  /** The name hashed last and its hash: a lookup, then the add of the same name, hash it once. */
+  private lastName = '';
+  private lastHash = hashOf('');
 
   get size(): number {
     return this.names.length;
@@ -19,7 +22,7 @@ export class NameTable {
 
   /** The name's slot, or -1. */
   get(name: string): number {
-    const h = hashOf(name);
+    const h = this.hashOf(name);
     const table = this.table;
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
       const s = table[2 * i]!;
@@ -33,12 +36,20 @@ export class NameTable {
     const slot = this.names.length;
     this.names.push(name);
     if (2 * this.names.length > this.mask + 1) this.grow();
-    else this.place(this.table, this.mask, slot, hashOf(name));
+    else this.place(this.table, this.mask, slot, this.hashOf(name));
     return slot;
   }
 
   nameOf(slot: number): string {
     return this.names[slot]!;
+  }
+
+  private hashOf(name: string): number {
+    if (name !== this.lastName) {
+      this.lastHash = hashOf(name);
+      this.lastName = name;
+    }
+    return this.lastHash;
   }
 
   private place(table: Int32Array, mask: number, slot: number, h: number): void {
@@ -55,7 +66,7 @@ export class NameTable {
     const table = new Int32Array(2 * (mask + 1));
     for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(table, mask, old[i]! - 1, old[i + 1]!);
     const slot = this.names.length - 1;
-    this.place(table, mask, slot, hashOf(this.names[slot]!));
+    this.place(table, mask, slot, this.hashOf(this.names[slot]!));
     this.table = table;
     this.mask = mask;
   }
