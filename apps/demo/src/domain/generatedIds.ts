@@ -6,12 +6,12 @@ import { ASSERTION_STREAM_PREFIX } from './events.js';
  * UUIDs (version 4, as `crypto.randomUUID`), each made with its stream's
  * name. Why not `randomUUID()` and `streamOf(id)`: its string is joined
  * from 20 pieces (about 0.6 KB of garbage an id) and the stream's name is
- * another string joined to it; here the names of 64 streams are written as
+ * another string joined to it; here the names of 256 streams are written as
  * ASCII into one buffer from one draw of random bytes, read out as one
  * string, and each name and id is a slice of it.
  */
 
-const PER_DRAW = 64;
+const PER_DRAW = 256;
 const PREFIX = ASSERTION_STREAM_PREFIX.length;
 /** `<prefix>xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx` */
 const NAME = PREFIX + 36;
