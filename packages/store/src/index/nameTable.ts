@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * Stream names to slots (0, 1, 2... in the order first seen): what a
  * `Map<string, number>` did for the stream index, in an open-addressing
@@ -72,9 +74,15 @@ export class NameTable {
   }
 }
 
-/** FNV-1a over the UTF-16 units, with a final mix (linear probing wants the low bits spread). */
+/**
+ * A random start per process, as V8 seeds its own string hashes: names
+ * chosen to collide (a flood of one probe chain) cannot be made ahead of time.
+ */
+const SEED = randomBytes(4).readUInt32LE(0);
+
+/** FNV-1a over the UTF-16 units from a random start, with a final mix (linear probing wants the low bits spread). */
 export function hashOf(s: string): number {
-  let h = 0x811c9dc5;
+  let h = 0x811c9dc5 ^ SEED;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
