@@ -61,6 +61,26 @@ describe('inputLines', () => {
     }
   });
 
+  it('decodes any bytes as the strict TextDecoder does, line by line (overlong forms, surrogates, cut sequences: not UTF-8), wherever the chunks are cut', async () => {
+    const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const byte = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }), fc.constantFrom(0xc0, 0xc3, 0xa9, 0xed, 0xa0, 0xf0, 0x9f, 0x98, 0x80, 0xef, 0xbb, 0xbf));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(byte, { maxLength: 12 }), { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 6 }), async (lines, cuts) => {
+        const bytes = Uint8Array.from(lines.flatMap((l) => [...l, 0x0a]));
+        const expected = lines.map((l) => {
+          try {
+            return strict.decode(Uint8Array.from(l));
+          } catch {
+            return '<not utf-8>';
+          }
+        });
+        const got = await collect(chunked(bytes, cuts));
+        expect(got.map((l) => ('text' in l ? l.text : '<not utf-8>'))).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('a line over maxLineBytes comes out as too long, wherever the chunks are cut (after a \\r too), and every byte is counted', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(text, lineEnd), { maxLength: 12 }), text, fc.array(fc.nat(), { maxLength: 12 }), fc.integer({ min: 0, max: 12 }), async (lines, last, cuts, max) => {

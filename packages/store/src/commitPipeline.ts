@@ -1,5 +1,6 @@
 import type { Appended, Journal } from '@episteme/wal';
 import { CommitAbortedError } from './errors.js';
+import { PendingSlots } from './pendingSlots.js';
 import type { AppendResult, DeleteStreamResult } from './types.js';
 
 /** A commit or tombstone whose versions are reserved, on its way to the journal. */
@@ -18,6 +19,8 @@ export interface PendingWrite {
   slot: number;
   /** Retries of these ids waiting for this write to settle (see pendingId); made in full here, so the object keeps one shape. */
   waiters: Array<() => void> | undefined;
+  /** The stream's slot in the stream index when the write was reserved by it (`enqueueAt`), else -1. */
+  indexSlot: number;
 }
 
 /**
@@ -62,6 +65,11 @@ export class GatheredWave {
   readonly writes: PendingWrite[] = [];
   /** @internal the lanes taken by the wave, each once */
   readonly lanes: Lane[] = [];
+  /** @internal writes reserved by their stream's slot (no lane): the wave is found by its number while in flight */
+  bySlot = 0;
+
+  /** @internal */
+  constructor(readonly id: number) {}
 
   get size(): number {
     return this.writes.length;
@@ -115,6 +123,11 @@ export class CommitPipeline {
   private idleWaiters: Array<() => void> = [];
   /** While above 0, new waves wait in their lanes (see pause). */
   private paused = 0;
+  /** Streams with writes reserved by slot (`enqueueAt`), not yet settled. */
+  readonly pendingSlots = new PendingSlots();
+  /** The gathered waves in flight that carry writes reserved by slot, by number: a later write of such a stream waits for its wave. */
+  private readonly flying = new Map<number, GatheredWave>();
+  private lastWave = 0;
 
   constructor(
     private readonly journal: Journal,
@@ -127,7 +140,8 @@ export class CommitPipeline {
 
   /** The stream as a new write sees it, after every pending one; undefined when nothing is pending. */
   laneView(stream: string): { version: number; deleted: boolean } | undefined {
-    return this.lanes.get(stream);
+    // an import's writes are reserved by slot: no lane, and no lookup of a name in an empty Map
+    return this.lanes.size === 0 ? undefined : this.lanes.get(stream);
   }
 
   /** A promise that settles when the pending write carrying `id` does, if there is one. */
@@ -154,7 +168,7 @@ export class CommitPipeline {
   /** Sends what the pause held back, every stream's in one gathered wave. */
   resume(): void {
     if (--this.paused > 0) return;
-    const wave = new GatheredWave();
+    const wave = this.gather();
     for (const lane of this.lanes.values()) {
       if (lane.inFlight || lane.queue.length === 0) continue;
       for (const w of lane.queue) wave.writes.push(w);
@@ -172,7 +186,27 @@ export class CommitPipeline {
 
   /** A wave to gather writes of many streams into (`enqueue` with it, then `submitGathered`). */
   gather(): GatheredWave {
-    return new GatheredWave();
+    this.lastWave = this.lastWave === 0x7fffffff ? 1 : this.lastWave + 1;
+    return new GatheredWave(this.lastWave);
+  }
+
+  /**
+   * `enqueue` of a write reserved against its stream's slot in the index
+   * (`write.indexSlot`; the stream had no lane, and its version came from
+   * `pendingSlots` or the index): it joins `wave` without a lane when its
+   * stream has nothing pending but in that same wave, and takes the lane
+   * way otherwise (a pause, or a write of it in a wave in flight).
+   */
+  enqueueAt(write: PendingWrite, version: number, wave: GatheredWave): void {
+    const slot = write.indexSlot;
+    const busy = this.pendingSlots.waveOf(slot);
+    if (this.paused === 0 && (busy === 0 || busy === wave.id)) {
+      this.pendingSlots.take(slot, wave.id, version);
+      wave.writes.push(write);
+      wave.bySlot++;
+      return;
+    }
+    this.enqueue(write, version, false, wave, busy);
   }
 
   /**
@@ -181,13 +215,16 @@ export class CommitPipeline {
    * be once the write is in; its `done` learns how it went. With a
    * gathered wave, a write whose stream has nothing in flight or queued
    * joins it (and so do later writes of that stream to the same wave);
-   * otherwise it waits in its lane, as any write does.
+   * otherwise it waits in its lane, as any write does. `busyWave`: the
+   * wave carrying writes of the stream reserved by slot (`pendingSlots`),
+   * or 0; the stream's new lane waits for it as for a wave of its own.
    */
-  enqueue(write: PendingWrite, version: number, deleted: boolean, wave?: GatheredWave): void {
+  enqueue(write: PendingWrite, version: number, deleted: boolean, wave?: GatheredWave, busyWave = 0): void {
     let lane = this.lanes.get(write.stream);
     if (lane === undefined) {
       lane = { stream: write.stream, version: 0, deleted: false, inFlight: false, queue: [], gathered: undefined };
       this.lanes.set(write.stream, lane);
+      if (busyWave !== 0) this.behind(lane, busyWave, wave);
     }
     lane.version = version;
     lane.deleted = deleted;
@@ -208,20 +245,42 @@ export class CommitPipeline {
     if (writes.length === 0) return;
     for (const lane of lanes) lane.gathered = undefined;
     this.waves++;
+    if (wave.bySlot > 0) this.flying.set(wave.id, wave);
     const payloads = new Array<Uint8Array>(writes.length);
     for (let i = 0; i < writes.length; i++) payloads[i] = writes[i]!.payload;
     this.journal.appendBatch(payloads).then(
       (at) => {
+        if (wave.bySlot > 0) this.flying.delete(wave.id);
         for (let i = 0; i < writes.length; i++) this.settle(writes[i]!, at[i]!);
+        // read now: a lane may have joined the wave behind one of its writes
         for (const lane of lanes) this.laneWritten(lane);
         this.waveDone();
       },
       (err: unknown) => {
+        if (wave.bySlot > 0) this.flying.delete(wave.id);
         for (const w of writes) this.fail(w, err);
         for (const lane of lanes) this.laneFailed(lane, err);
         this.waveDone();
       },
     );
+  }
+
+  /**
+   * A new lane of a stream whose writes reserved by slot are in wave
+   * `busyWave`: in flight with that wave (its writes go out once it has
+   * settled, and fail with it), or, when that is the wave being gathered,
+   * gathered into it.
+   */
+  private behind(lane: Lane, busyWave: number, gathering: GatheredWave | undefined): void {
+    const flying = this.flying.get(busyWave);
+    if (flying !== undefined) {
+      lane.inFlight = true;
+      flying.lanes.push(lane);
+    } else if (gathering !== undefined && gathering.id === busyWave) {
+      this.take(lane, gathering);
+    } else {
+      throw new Error(`internal: a stream's writes are in wave ${busyWave}, which is neither in flight nor being gathered`);
+    }
   }
 
   /** The lane's writes go into `wave`: the lane is in flight from now on. */
@@ -262,11 +321,13 @@ export class CommitPipeline {
 
   private settle(w: PendingWrite, at: Appended): void {
     this.onWritten(w, at);
+    if (w.indexSlot >= 0) this.pendingSlots.release(w.indexSlot);
     this.forget(w);
     w.done.writtenAt(w.slot, w, at);
   }
 
   private fail(w: PendingWrite, err: unknown): void {
+    if (w.indexSlot >= 0) this.pendingSlots.release(w.indexSlot);
     this.forget(w);
     w.done.failed(w.slot, err);
   }

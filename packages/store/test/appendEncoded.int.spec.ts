@@ -243,4 +243,22 @@ describe('appendEncoded: commits encoded ahead', () => {
     await store.close();
     await expect(store.appendEncoded(good())).rejects.toMatchObject({ code: 'STORE_CLOSED' });
   });
+
+  it('addEncodedRange copies commits as addEncoded does one by one: the same bytes, ends, streams and expected versions', () => {
+    const source = new EncodedCommitsBuilder(1 << 20);
+    for (let i = 0; i < 20; i++) source.add(`s-${i}`, ev(`e${i}`, 1 + (i % 3), PRODUCER), i % 2 === 0 ? 'no_stream' : i);
+    const from = source.take();
+    const one = new EncodedCommitsBuilder(1 << 20);
+    const ranges = new EncodedCommitsBuilder(1 << 20, 16); // small: grows while copying
+    for (const [a, b] of [[0, 0], [0, 1], [3, 9], [9, 10], [12, 20], [1, 3]] as const) {
+      for (let i = a; i < b; i++) one.addEncoded(from, i);
+      ranges.addEncodedRange(from, a, b);
+    }
+    const [x, y] = [one.take(), ranges.take()];
+    expect(y.ends.length).toBe(18);
+    expect(Buffer.from(y.bytes).equals(Buffer.from(x.bytes))).toBe(true);
+    expect([...y.ends]).toEqual([...x.ends]);
+    expect(y.streams).toEqual(x.streams);
+    expect([...y.expected]).toEqual([...x.expected]);
+  });
 });

@@ -7,6 +7,8 @@
  * Line ends are those of readline with crlfDelay Infinity: `\n`, `\r\n` and
  * a lone `\r`; a last line without an end counts when it is not empty.
  */
+import { isAscii, isUtf8 } from 'node:buffer';
+
 export type InputLine = { text: string; bytes: number } | { notUtf8: true; bytes: number } | { tooLong: true; bytes: number };
 
 const LF = 0x0a;
@@ -68,15 +70,16 @@ export async function* inputLineBatches(input: AsyncIterable<Uint8Array | string
   const wholeLines = (buf: Uint8Array, start: number, out: InputLine[]): number => {
     const lastLf = buf.lastIndexOf(LF);
     if (lastLf < start) return start;
-    let text: string;
-    try {
-      text = decoder.decode(buf.subarray(start, lastLf + 1));
-    } catch {
-      return start;
-    }
+    const whole = Buffer.from(buf.buffer, buf.byteOffset + start, lastLf + 1 - start);
+    if (!isUtf8(whole)) return start;
+    // not the TextDecoder: its UTF-16 output made every line a two-byte string, which made
+    // each line's JSON.parse and all after it slower
+    const text = whole.toString(isAscii(whole) ? 'latin1' : 'utf8');
     // as many characters as bytes: all ASCII, a line's size is its length
     const ascii = text.length === lastLf + 1 - start;
-    let nextCr = text.indexOf('\r');
+    // the bytes are searched (memchr), not the text: the optimised code's String indexOf scanned a
+    // chunk with no \r at about 3.6 ns a character (0.4 µs a line, in an import's profile)
+    let nextCr = whole.indexOf(CR) < 0 ? -1 : text.indexOf('\r');
     for (let a = 0; a < text.length; ) {
       const lf = text.indexOf('\n', a);
       if (nextCr !== -1 && nextCr < a) nextCr = text.indexOf('\r', a);

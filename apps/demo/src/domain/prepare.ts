@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { isoNow } from './clock.js';
 import { AssertionMade, AssertionRetracted, streamOf, validated, type AssertionEvent, type EventMetaData } from './events.js';
+import { nextGeneratedId, type GeneratedId } from './generatedIds.js';
 
 /** A validated event and the stream it goes to (its assertion's). */
 export interface PreparedEvent<E extends AssertionEvent = AssertionEvent> {
@@ -42,11 +42,18 @@ export function prepareAssertion(input: Record<string, unknown>, producer = 'app
  * parse): its missing id and time are filled in on it, not on a copy.
  */
 export function prepareOwnedAssertion(input: Record<string, unknown>, producer: string): PreparedAssertion {
-  input.id ??= randomUUID();
+  let stream: string | undefined;
+  if (input.id == null) {
+    input.id = nextGeneratedId(generated).id;
+    stream = generated.stream;
+  }
   input.assertedAt ??= isoNow();
   const data = validated(AssertionMade, input, 'assertion');
-  return { id: data.id, stream: streamOf(data.id), event: { type: 'AssertionMade', data, metadata: metadataOf(producer) } };
+  return { id: data.id, stream: stream ?? streamOf(data.id), event: { type: 'AssertionMade', data, metadata: metadataOf(producer) } };
 }
+
+/** Filled by nextGeneratedId for each assertion without an id. */
+const generated: GeneratedId = { id: '', stream: '' };
 
 export function prepareRetraction(input: Record<string, unknown>, producer = 'app'): PreparedRetraction {
   const plain = { ...input, retractedAt: input.retractedAt ?? isoNow() };

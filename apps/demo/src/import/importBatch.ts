@@ -26,6 +26,10 @@ export class ImportBatch {
   private lines: number[] = [];
   /** A line's commit the store refused to encode: the batch fails with it, nothing of it appended (as appendEach refused a whole call). */
   private unencodable: { reason: unknown } | undefined;
+  /** Commits of consecutive lines added and not yet copied into the builder: `range`'s commits rangeStart to rangeEnd (exclusive). */
+  private range: PreparedRun | undefined;
+  private rangeStart = 0;
+  private rangeEnd = 0;
 
   constructor(
     private readonly store: LocalEventStore,
@@ -43,8 +47,16 @@ export class ImportBatch {
   /** Adds line `lineNo`, the `index`th of `run`. */
   add(run: PreparedRun, index: number, lineNo: number): void {
     const k = run.commitOf[index]!;
-    if (k >= 0) this.builder.addEncoded(run.commits, k);
-    else {
+    if (k >= 0) {
+      // the commits of consecutive lines are copied together, when the batch is taken or another line breaks the range
+      if (run.commits !== this.range?.commits || k !== this.rangeEnd) {
+        this.copyRange();
+        this.range = run;
+        this.rangeStart = k;
+      }
+      this.rangeEnd = k + 1;
+    } else {
+      this.copyRange();
       // its commit was refused where it was prepared: made again here, for the store's typed error
       const text = run.again.find(([i]) => i === index)?.[1];
       if (text === undefined) throw new Error(`line ${lineNo} has no commit and no text to make it from`);
@@ -62,6 +74,7 @@ export class ImportBatch {
 
   /** Appends the batch (the builder starts again empty) and says how each line went. */
   async append(): Promise<BatchOutcome> {
+    this.copyRange();
     const batch = this.builder.take();
     const lines = this.lines;
     this.lines = [];
@@ -87,6 +100,12 @@ export class ImportBatch {
       }
     }
     return out;
+  }
+
+  private copyRange(): void {
+    if (this.range === undefined) return;
+    this.builder.addEncodedRange(this.range.commits, this.rangeStart, this.rangeEnd);
+    this.range = undefined;
   }
 
   /** Commit `i`'s assertion again, as prepareLine made it: for the service to decide. */

@@ -20,12 +20,13 @@ export interface PreparePoolOptions {
 /**
  * Workers an import uses by default, chosen by measurement (bench/issues/25-app-write-path.md,
  * `import` suite, issue 25): a worker takes a line's parsing, validation
- * and encoding off the appending thread (built code: 5.1-5.5 µs of its CPU a
- * line instead of 8.4-8.7) for 7-10% more CPU in all and 150-250 ms to
- * start (about 400 ms from sources). On this 2-core machine, shared with
- * other work, that was not faster than one thread often enough (3 of 4
- * pairs at 200,000 lines, 2 of 6 at 50,000), so up to two cores the lines
- * are prepared on the appending thread; with more, one worker. `--workers`
+ * and encoding off the appending thread (built code, 2026-12-07 21:38: 3.6-4.0
+ * µs of its CPU a line instead of 6.2-6.8) for about 175 ms of CPU to start
+ * it (class-validator's load alone is 90 ms). On this 2-core machine,
+ * shared with other work, one worker was slower than one thread by wall
+ * time (50,000 lines: 536-714 ms against 344-545; 200,000: 1,565-1,724
+ * against 1,250-1,509, load 2-3.5), so up to two cores the lines are
+ * prepared on the appending thread; with more, one worker. `--workers`
  * overrides.
  */
 export function defaultPrepareOptions(): PreparePoolOptions {

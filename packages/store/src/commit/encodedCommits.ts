@@ -157,17 +157,24 @@ export class EncodedCommitsBuilder {
 
   /** Adds commit `i` of another batch as it is (its checks were made where it was built; the append checks its framing). */
   addEncoded(from: EncodedCommits, i: number): void {
-    const start = i === 0 ? 0 : from.ends[i - 1]!;
-    const end = from.ends[i]!;
-    this.room(end - start);
+    this.addEncodedRange(from, i, i + 1);
+  }
+
+  /** Adds commits `first` to `end` (exclusive) of another batch as they are, with one copy of their bytes. */
+  addEncodedRange(from: EncodedCommits, first: number, end: number): void {
+    if (end <= first) return;
+    const start = first === 0 ? 0 : from.ends[first - 1]!;
+    const stop = from.ends[end - 1]!;
+    this.room(stop - start);
     // one Buffer view per batch copied from, not a view per commit
     if (from !== this.from) {
       this.from = from;
       this.fromBytes = Buffer.from(from.bytes.buffer, from.bytes.byteOffset, from.bytes.length);
     }
-    this.fromBytes.copy(this.buf, this.used, start, end);
-    this.used += end - start;
-    this.push(this.used, from.streams[i]!, from.expected[i]!);
+    this.fromBytes.copy(this.buf, this.used, start, stop);
+    const shift = this.used - start;
+    for (let i = first; i < end; i++) this.push(from.ends[i]! + shift, from.streams[i]!, from.expected[i]!);
+    this.used += stop - start;
   }
 
   /** The commits added so far, as a batch with buffers of its own (transferable); the builder starts again empty. */

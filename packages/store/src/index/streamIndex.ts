@@ -1,3 +1,5 @@
+import { NameTable } from './nameTable.js';
+
 /**
  * The stream index: for each stream, its version and where its commits are
  * in the log. It is a fold of the log (`applyCommit`, `applyTombstone` in log
@@ -6,8 +8,8 @@
  *
  * Laid out in columns, not an object per stream or per commit (measured
  * with 1,000,000 streams of one commit: an object and an array per stream
- * took 309 bytes a stream; this takes about 100): a Map from the stream name
- * to a slot, typed arrays per slot, and one table of commits in which each
+ * took 309 bytes a stream; this takes about 100): a table from the stream
+ * name to a slot (NameTable), typed arrays per slot, and one table of commits in which each
  * commit points back to the stream's commit before it.
  */
 
@@ -31,7 +33,7 @@ function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: num
 }
 
 export class StreamIndex {
-  private readonly slots = new Map<string, number>();
+  private readonly slots = new NameTable();
   private version = new Float64Array(1024);
   private deleted = new Uint8Array(1024);
   /** Per slot: the stream's last commit (an index into the commit table), or NONE. */
@@ -43,6 +45,13 @@ export class StreamIndex {
   private commits = 0;
   /** Characters in all stream names (the checkpoint's size is known without a pass over them). */
   private chars = 0;
+  /**
+   * Streams in the log. A slot can exist before its stream is (`slotFor`:
+   * a write reserved it); until a record of it is folded it holds version 0
+   * and is not deleted, which no stream in the log is, and everything here
+   * treats it as a stream never seen.
+   */
+  private known = 0;
 
   /** The log position after the last record folded (where the tail to replay starts). */
   head = 0;
@@ -52,33 +61,55 @@ export class StreamIndex {
 
   /** Streams known, deleted ones included. */
   get size(): number {
-    return this.slots.size;
+    return this.known;
   }
 
   /** The stream's version and whether it is deleted; undefined for a stream never seen. */
   stateOf(stream: string): StreamState | undefined {
     const s = this.slots.get(stream);
-    return s === undefined ? undefined : { version: this.version[s]!, deleted: this.deleted[s] === 1 };
+    return s < 0 || !this.inLog(s) ? undefined : { version: this.version[s]!, deleted: this.deleted[s] === 1 };
+  }
+
+  /**
+   * The stream's slot, made now when it has none (not a stream of the log
+   * until a record of it is folded): a write to a new stream finds its slot
+   * once, when it is reserved, and is folded by it (`applyCommitAt`).
+   */
+  slotFor(stream: string): number {
+    return this.slotOf(stream);
+  }
+
+  /** The stream's slot, or -1 when it has none (a slot may hold a stream not yet in the log: see slotFor). */
+  slotIfKnown(stream: string): number {
+    return this.slots.get(stream);
+  }
+
+  /** `writeVersionOf` of a slot. */
+  writeVersionAt(s: number): number {
+    return this.deleted[s] === 1 ? DELETED : this.version[s]!;
+  }
+
+  private inLog(s: number): boolean {
+    return this.version[s]! > 0 || this.deleted[s] === 1;
   }
 
   /** The stream's version as a write sees it: 0 when never seen, DELETED when deleted (no object made: every append asks). */
   writeVersionOf(stream: string): number {
     const s = this.slots.get(stream);
-    if (s === undefined) return 0;
+    if (s < 0) return 0;
     return this.deleted[s] === 1 ? DELETED : this.version[s]!;
   }
 
   /** The stream's version as reads see it (0 when absent or deleted). */
   versionOf(stream: string): number {
     const s = this.slots.get(stream);
-    return s === undefined || this.deleted[s] === 1 ? 0 : this.version[s]!;
+    return s < 0 || this.deleted[s] === 1 ? 0 : this.version[s]!;
   }
 
   private slotOf(stream: string): number {
     let s = this.slots.get(stream);
-    if (s === undefined) {
-      s = this.slots.size;
-      this.slots.set(stream, s);
+    if (s < 0) {
+      s = this.slots.add(stream);
       this.chars += stream.length;
       this.version = grown(this.version, s + 1, (n) => new Float64Array(n));
       this.deleted = grown(this.deleted, s + 1, (n) => new Uint8Array(n));
@@ -91,8 +122,13 @@ export class StreamIndex {
   }
 
   applyCommit(stream: string, logPosition: number, firstPosition: number, count: number): void {
-    const s = this.slotOf(stream);
-    if (this.deleted[s] === 1) {
+    this.applyCommitAt(this.slotOf(stream), logPosition, firstPosition, count);
+  }
+
+  /** `applyCommit` by the stream's slot. */
+  applyCommitAt(s: number, logPosition: number, firstPosition: number, count: number): void {
+    if (!this.inLog(s)) this.known++;
+    else if (this.deleted[s] === 1) {
       // the first commit after a tombstone starts the stream again (the old commits stay in the table, unreachable)
       this.deleted[s] = 0;
       this.lastCommit[s] = NONE;
@@ -103,6 +139,7 @@ export class StreamIndex {
 
   applyTombstone(stream: string): void {
     const s = this.slotOf(stream);
+    if (!this.inLog(s)) this.known++;
     this.deleted[s] = 1;
     this.version[s] = 0;
     this.lastCommit[s] = NONE;
@@ -123,7 +160,7 @@ export class StreamIndex {
    */
   commitsCovering(stream: string, from: number, to: number): Array<[number, number, number]> {
     const s = this.slots.get(stream);
-    if (s === undefined || this.deleted[s] === 1) return [];
+    if (s < 0 || this.deleted[s] === 1) return [];
     let end = this.version[s]! + 1;
     if (from > Math.min(to, end - 1)) return [];
     const out: Array<[number, number, number]> = [];
@@ -139,7 +176,7 @@ export class StreamIndex {
   /** The log positions of the commits `commitsCovering` gives, in stream order (what a read of the stream needs of them). */
   commitOffsets(stream: string, from: number, to: number): number[] {
     const s = this.slots.get(stream);
-    if (s === undefined || this.deleted[s] === 1) return [];
+    if (s < 0 || this.deleted[s] === 1) return [];
     const version = this.version[s]!;
     if (from > Math.min(to, version)) return [];
     const out: number[] = [];
@@ -168,8 +205,7 @@ export class StreamIndex {
    * from this.
    */
   forEachStream(visit: (name: string, version: number, deleted: boolean, lastCommit: number) => void): void {
-    // forEach, not for-of: no [name, slot] pair made per stream
-    this.slots.forEach((s, name) => visit(name, this.version[s]!, this.deleted[s] === 1, this.lastCommit[s]!));
+    for (let s = 0; s < this.slots.size; s++) if (this.inLog(s)) visit(this.slots.nameOf(s), this.version[s]!, this.deleted[s] === 1, this.lastCommit[s]!);
   }
 
   commitAtOf(c: number): number {
@@ -188,9 +224,11 @@ export class StreamIndex {
   /** Puts back a stream (loading a checkpoint); its commits follow with `restoreCommit`, oldest first. */
   restoreStream(name: string, version: number, deleted: boolean): number {
     const s = this.slotOf(name);
+    const was = this.inLog(s);
     this.version[s] = version;
     this.deleted[s] = deleted ? 1 : 0;
     this.lastCommit[s] = NONE;
+    if (this.inLog(s) !== was) this.known += was ? -1 : 1;
     return s;
   }
 

@@ -61,8 +61,8 @@ function matchesOf(pattern: unknown, modifiers: unknown): Predicate {
 function iso8601Of(options: unknown): Predicate {
   let lastValid: string | undefined;
   return (v) => {
-    if (typeof v === 'string' && (v === lastValid || isCanonicalInstant(v))) return true;
-    if (!isISO8601(v, options as Parameters<typeof isISO8601>[1])) return false;
+    if (typeof v === 'string' && v === lastValid) return true;
+    if (!(typeof v === 'string' && isCanonicalInstant(v)) && !isISO8601(v, options as Parameters<typeof isISO8601>[1])) return false;
     lastValid = v as string;
     return true;
   };
