@@ -41,7 +41,9 @@ describe('episteme --metrics-port', () => {
     const running = runCli(['--data', data, '--metrics-port', String(port), 'import', '-'], { stdout: () => {}, stderr: (s) => void (stderr += s), stderrIsTTY: false, stdin });
     const line = (i: number): string => JSON.stringify({ subject: `s${i}`, predicate: 'is', object: `o${i}`, confidence: 0.5, source: 't' }) + '\n';
     for (let i = 0; i < 50; i++) stdin.write(line(i));
-    // the import appends in batches as lines arrive: scrape until they are counted
+    // the import appends in batches as lines arrive: scrape until they are counted. A batch's
+    // records are counted when written, its duration when its append resolves (after the sync):
+    // a scrape between the two sees the first only, so wait for both.
     let text = '';
     for (let tries = 0; tries < 200; tries++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -50,7 +52,7 @@ describe('episteme --metrics-port', () => {
       } catch {
         continue; // not listening yet
       }
-      if ((sample(text, 'episteme_journal_records_appended_total') ?? 0) > 0) break;
+      if ((sample(text, 'episteme_journal_records_appended_total') ?? 0) > 0 && (sample(text, 'episteme_journal_append_duration_count') ?? 0) > 0) break;
     }
     expect(sample(text, "episteme_journal_records_appended_total"), text).toBeGreaterThan(0);
     expect(text).toMatch(/^# TYPE episteme_journal_append_duration histogram$/m);
