@@ -10,7 +10,9 @@
  * rounds; prints CPU and wall per record, minor page faults per record, the
  * collections V8 ran during the reads and the ratios to SQLite's `iterate()`),
  * `suite` (the peers suite's seven read rows in its order, rotated each round
- * as it does: its conditions in a process of its own), or one reader: `sqlite`, `readMany`, `readFrom`,
+ * as it does, LevelDB's rounds after the others': its conditions in a process
+ * of its own), `suite-rotated` (the seven in one rotation, as the suite ran
+ * them before: the row after LevelDB's paid for its garbage), or one reader: `sqlite`, `readMany`, `readFrom`,
  * `readMany-transient`, `readFrom-transient` (`{ transient: true }`), `visit`, `level`, `raw`.
  * Env: PAYLOADS (default 256,4096), ROUNDS (default 5), LOG_MIB (default 48).
  */
@@ -96,26 +98,31 @@ async function main(): Promise<void> {
       console.log(`${payload} B: ${records} records in ${dir}`);
       continue;
     }
-    const readers = what === 'all' ? READERS : what === 'suite' ? SUITE : [(what.startsWith('readMany') || what.startsWith('readFrom') ? `episteme-${what}` : what) as Reader];
-    for (const r of readers) await once(r, dir); // warm-up
+    const suite = what === 'suite' || what === 'suite-rotated';
+    const readers = what === 'all' ? READERS : suite ? SUITE : [(what.startsWith('readMany') || what.startsWith('readFrom') ? `episteme-${what}` : what) as Reader];
+    // suite: LevelDB's rounds after the others', as the suite runs them; suite-rotated: all seven in one rotation (the suite before)
+    const groups = what === 'suite' ? [readers.filter((r) => r !== 'level'), readers.filter((r) => r === 'level')] : [readers];
     const cpu = new Map<Reader, number[]>();
     const wall = new Map<Reader, number[]>();
     const faults = new Map<Reader, number[]>();
     const collections = new Map<Reader, { scavenges: number; fullGcs: number; gcMs: number }>();
     let records = 0;
-    for (let round = 0; round < rounds; round++) {
-      for (let k = 0; k < readers.length; k++) {
-        const r = readers[what === 'suite' ? (round + k) % readers.length : k]!;
-        const x = await once(r, dir);
-        if (x.records > 0) records = x.records;
-        else x.records = records; // raw: bytes only, per record of the same log
-        (cpu.get(r) ?? cpu.set(r, []).get(r)!).push(x.cpu / x.records);
-        (wall.get(r) ?? wall.set(r, []).get(r)!).push(x.wall / x.records);
-        (faults.get(r) ?? faults.set(r, []).get(r)!).push(x.faults / x.records);
-        const c = collections.get(r) ?? collections.set(r, { scavenges: 0, fullGcs: 0, gcMs: 0 }).get(r)!;
-        c.scavenges += x.scavenges;
-        c.fullGcs += x.fullGcs;
-        c.gcMs += x.gcMs;
+    for (const group of groups) {
+      for (const r of group) await once(r, dir); // warm-up
+      for (let round = 0; round < rounds; round++) {
+        for (let k = 0; k < group.length; k++) {
+          const r = group[suite ? (round + k) % group.length : k]!;
+          const x = await once(r, dir);
+          if (x.records > 0) records = x.records;
+          else x.records = records; // raw: bytes only, per record of the same log
+          (cpu.get(r) ?? cpu.set(r, []).get(r)!).push(x.cpu / x.records);
+          (wall.get(r) ?? wall.set(r, []).get(r)!).push(x.wall / x.records);
+          (faults.get(r) ?? faults.set(r, []).get(r)!).push(x.faults / x.records);
+          const c = collections.get(r) ?? collections.set(r, { scavenges: 0, fullGcs: 0, gcMs: 0 }).get(r)!;
+          c.scavenges += x.scavenges;
+          c.fullGcs += x.fullGcs;
+          c.gcMs += x.gcMs;
+        }
       }
     }
     const base = cpu.get('sqlite');
