@@ -17,16 +17,28 @@ export interface VerifiedRun {
   end: number;
 }
 
+/** Buffers a CRC-only read-ahead grows to: a multiple of this (a run varies a little from batch to batch). */
+const OWN_BUFFER_STEP = 256 * 1024;
+
 /**
  * Read-ahead for sequential readers (a projection rebuild, a consumer's
  * catch-up). After a batch, the next run of records of the same segment is
- * read straight into the checksum offload's shared buffer (through the
- * FileIO seam, on this thread) and the worker checks it while the caller
- * works on the batch: a rebuild decodes JSON meanwhile. The next batch, if
- * it starts there, is built from those verified bytes without checking them
- * again here. Anything else (another position, damage found, the head moved
- * back, the worker busy or off) falls back to the ordinary read, which
- * checks every record and reports damage exactly as always.
+ * read into shared memory (through the FileIO seam, on this thread) and the
+ * checksum worker checks it while the caller works on the batch: a rebuild
+ * decodes meanwhile. The next batch, if it starts there, is built from those
+ * verified bytes without checking them again here. Anything else (another
+ * position, damage found, the head moved back, the segment's bytes dropped,
+ * the worker busy or off) falls back to the ordinary read, which checks
+ * every record and reports damage exactly as always.
+ *
+ * Two kinds. With verifyOnRead 'full' the run is read into the offload's
+ * own buffer and the worker checks each record's CRC32C and BLAKE3; the
+ * reader copies the records out (`crcOnly` false). A transient reader with
+ * verifyOnRead 'crc' (`crcOnly` true) reads ahead into two buffers of its
+ * own, taking turns, and the worker checks each record's CRC32C: its
+ * records are handed out as views into the run, so the run read ahead next
+ * goes into the other buffer, never into the one whose records the caller
+ * may still hold (they are valid until its next read).
  *
  * A caller that does little with its records (a copy, a scan for one field)
  * comes back before the worker is done, and would only wait for it: the
@@ -35,24 +47,30 @@ export interface VerifiedRun {
  * the caller: all of the run for a rebuild, about half for a plain reader.
  */
 export class ReadAhead {
-  private pending?: { seg: Segment; start: number; split: number; end: number; ticket: number };
+  private pending?: { seg: Segment; dropped: number | undefined; start: number; split: number; end: number; ticket: number; buffer: Uint8Array };
   /** Mean bytes of the records read lately: sizes the next read. */
   private recordBytes = 512;
   /** The worker's part of a run: lowered when this thread had to wait for it, raised when it was done first. */
   share = 1;
   /** Tests pin the split here (0.25..1); undefined lets the share adapt. */
   static fixedShare: number | undefined;
+  /** A CRC-only read-ahead's two buffers (made on first use), and which one the run handed out last is in. */
+  private readonly own: [Uint8Array | undefined, Uint8Array | undefined] = [undefined, undefined];
+  private held = 0;
 
   constructor(
     private readonly io: FileIO,
     private readonly maxPayloadBytes: number,
+    /** Check each record's CRC32C only, into buffers of this reader's own (see the class). */
+    private readonly crcOnly = false,
   ) {}
 
   /**
    * The verified run read ahead at `start` of `seg`, when there is one and
    * every record is intact (this thread checks its part here, the worker
-   * has checked the rest). Its bytes stay valid until the
-   * next call to `start` (or the next scan that uses the worker).
+   * has checked the rest). Its bytes stay valid until the next call to
+   * `start` with `crcOnly` false (or the next scan that uses the worker),
+   * until the second next call with `crcOnly` true.
    */
   take(seg: Segment, start: number, limit: number): VerifiedRun | undefined {
     const p = this.pending;
@@ -60,13 +78,13 @@ export class ReadAhead {
     this.pending = undefined;
     const offload = ChecksumOffload.get();
     // another position: leave the job; the next user of the worker takes it back once it is done
-    if (!offload || p.seg !== seg || p.start !== start || p.end > limit) return undefined;
+    if (!offload || p.seg !== seg || p.dropped !== seg.dropped || p.start !== start || p.end > limit) return undefined;
     // this thread's part of the run first, while the worker may still be on its own
-    const buf = offload.bytes;
+    const buf = p.buffer;
     let intact = true;
     for (let i = 0; i < p.split; ) {
       const n = readU32(buf, i);
-      if (checkRecordChecksums(buf, i, n) !== null) {
+      if (checkRecordChecksums(buf, i, n, !this.crcOnly) !== null) {
         intact = false;
         break;
       }
@@ -74,6 +92,7 @@ export class ReadAhead {
     }
     if (ReadAhead.fixedShare === undefined) this.share = Math.min(1, Math.max(MIN_SHARE, this.share + (offload.idle ? 0.05 : -0.05)));
     if (offload.finish(p.ticket, false) !== null || !intact) return undefined;
+    if (this.crcOnly) this.held = buf === this.own[0] ? 0 : 1;
     return { bytes: buf, start: p.start, end: p.end };
   }
 
@@ -88,7 +107,7 @@ export class ReadAhead {
     // about the batch the caller asks for (a little more: records vary)
     const want = Math.min(offload.capacity, limit - from, Math.ceil(maxRecords * this.recordBytes * 1.125) + 4096);
     if (!offload.usable(want, MIN_BYTES)) return;
-    const buf = offload.bytes;
+    const buf = this.crcOnly ? this.ownBuffer(want, offload.capacity) : offload.bytes;
     let n: number;
     try {
       n = readFully(this.io, fd, buf, 0, want, from);
@@ -107,7 +126,18 @@ export class ReadAhead {
     if (end < MIN_BYTES) return;
     // the worker always gets a part: this thread checks its own only once the caller is back
     if (split === end) split = 0;
-    this.pending = { seg, start: from, split, end: from + end, ticket: offload.startJob(end, split) };
+    const ticket = this.crcOnly ? offload.startJob(end, split, { crcOnly: true, buffer: buf }) : offload.startJob(end, split);
+    this.pending = { seg, dropped: seg.dropped, start: from, split, end: from + end, ticket, buffer: buf };
+  }
+
+  /** The buffer the run handed out last is not in, of at least `want` bytes. */
+  private ownBuffer(want: number, capacity: number): Uint8Array {
+    const i = 1 - this.held;
+    const have = this.own[i];
+    if (have !== undefined && have.length >= want) return have;
+    const made = ChecksumOffload.sharedBytes(Math.min(capacity, Math.ceil((want * 1.25) / OWN_BUFFER_STEP) * OWN_BUFFER_STEP));
+    this.own[i] = made;
+    return made;
   }
 
   /** A batch of `records` records took `bytes` bytes. */
