@@ -23,14 +23,18 @@
  * message on `port` posted before the job (ctrl[SLOT_GEN] is the
  * registration's number; the message is taken here synchronously, as this
  * thread never runs its event loop). ctrl[MODE] says what to check: the
- * CRC32C and BLAKE3 of each record, or its CRC32C only.
+ * CRC32C and BLAKE3 of each record, or its CRC32C only. A CRC-only job
+ * publishes in ctrl[AT] the end of the records found valid so far, and
+ * stops at the next record once the main thread has lowered ctrl[END]:
+ * a reader back before this thread is done takes the rest of the run over
+ * instead of waiting (this thread may be waiting for a CPU).
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { crc32c } from '@node-rs/crc32';
 import { blake3 } from '@napi-rs/blake-hash';
 import { hashInto } from 'blake3-jit';
 
-const STATE = 0, END = 1, BAD = 2, REASON = 3, READY = 4, START = 5, BEAT = 6, MODE = 7, SLOT = 8, SLOT_GEN = 9;
+const STATE = 0, END = 1, BAD = 2, REASON = 3, READY = 4, START = 5, BEAT = 6, MODE = 7, SLOT = 8, SLOT_GEN = 9, AT = 10;
 const MODE_FULL = 0;
 const IDLE = 0, JOB = 1, DONE = 2, EXIT = 3;
 const REASON_NONE = 0, REASON_CRC = 1, REASON_BLAKE3 = 2, REASON_INTERNAL = 3;
@@ -98,7 +102,9 @@ function checkRun(from, to, full) {
     if (crc32c(data.subarray(pos + 8, end), lengthPrefixCrc(pos)) !== u32(pos + 4)) return [pos, REASON_CRC];
     if (!full) {
       pos = end;
+      Atomics.store(ctrl, AT, pos);
       ctrl[BEAT]++;
+      if (pos >= Atomics.load(ctrl, END)) break; // the main thread took the rest over
       continue;
     }
     const payload = data.subarray(pos + RECORD_OVERHEAD, end);

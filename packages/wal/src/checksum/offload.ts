@@ -18,7 +18,7 @@ import { checksums, fastChecksums } from './index.js';
  * or broken, the main thread checks the whole run with the same result.
  */
 
-const STATE = 0, END = 1, BAD = 2, REASON = 3, READY = 4, START = 5, BEAT = 6, MODE = 7, SLOT = 8, SLOT_GEN = 9;
+const STATE = 0, END = 1, BAD = 2, REASON = 3, READY = 4, START = 5, BEAT = 6, MODE = 7, SLOT = 8, SLOT_GEN = 9, AT = 10;
 const MODE_FULL = 0, MODE_CRC = 1;
 const IDLE = 0, JOB = 1, DONE = 2, EXIT = 3;
 const REASONS: Record<number, CutReason> = { 1: 'crc-mismatch', 2: 'blake3-mismatch' };
@@ -33,7 +33,7 @@ const CAPACITY = 4 * 1024 * 1024;
  * worker holds each until its slot is taken by another, so this bounds what
  * buffers of readers gone keep alive (SLOTS x a run read ahead, at most CAPACITY).
  */
-const SLOTS = 8;
+const SLOTS = 4;
 /**
  * A worker on a job that has not shown a sign of life (a record checked) in
  * this long is given up and the main thread checks instead. Blocked in
@@ -143,6 +143,7 @@ export class ChecksumOffload {
    */
   startJob(to: number, from = 0, options: JobOptions = {}): number {
     this.ctrl[START] = from;
+    this.ctrl[AT] = from;
     this.ctrl[END] = to;
     this.ctrl[MODE] = options.crcOnly === true ? MODE_CRC : MODE_FULL;
     this.ctrl[SLOT] = options.buffer === undefined ? -1 : this.slotOf(options.buffer.buffer);
@@ -173,6 +174,21 @@ export class ChecksumOffload {
   /** New shared memory of `size` bytes for a reader's own read-ahead (handed to `startJob` as `buffer`). */
   static sharedBytes(size: number): Uint8Array {
     return new Uint8Array(new SharedArrayBuffer(size));
+  }
+
+  /**
+   * Takes the rest of CRC-only job `ticket` back from the worker still on
+   * it, instead of waiting for it: returns the position in the job's buffer
+   * up to which the worker found every record valid (it stops at its next
+   * record), from which the caller checks the records itself. Undefined when
+   * the worker has answered (call `finish`) or the job is not `ticket`'s.
+   * The job stays the worker's until it stops: no other job starts meanwhile.
+   */
+  steal(ticket: number): number | undefined {
+    if (!this.pending || ticket !== this.ticket || Atomics.load(this.ctrl, STATE) !== JOB) return undefined;
+    Atomics.store(this.ctrl, END, 0);
+    // read after the store: the worker either stopped at or before this, or goes on past it only into records the caller checks too
+    return Atomics.load(this.ctrl, AT);
   }
 
   /** True when the worker is not (or no longer) on a job: `finish` would not wait. */

@@ -17,8 +17,23 @@ export interface VerifiedRun {
   end: number;
 }
 
+/**
+ * Batches a CRC-only read-ahead skips once the worker's share has sunk to
+ * MIN_SHARE: the caller does so little with its records (a scan) that the
+ * handoff costs about what the worker saves it, in more CPU for the same
+ * wall time (bench/issues/24-read-path.md). It then tries again.
+ */
+const REST_BATCHES = 32;
 /** Buffers a CRC-only read-ahead grows to: a multiple of this (a run varies a little from batch to batch). */
 const OWN_BUFFER_STEP = 256 * 1024;
+/**
+ * Largest run a CRC-only read-ahead reads (its buffers' size): a reader's
+ * two buffers are fresh memory, page faults included, and are kept while the
+ * reader lives; a run of 1 MiB is about a rebuild's batch of 4,096 records of
+ * 256 B, and at 4 KiB records a handoff per 256 records costs less than
+ * four times the pages.
+ */
+const OWN_RUN_BYTES = 1024 * 1024;
 
 /**
  * Read-ahead for sequential readers (a projection rebuild, a consumer's
@@ -57,6 +72,8 @@ export class ReadAhead {
   /** A CRC-only read-ahead's two buffers (made on first use), and which one the run handed out last is in. */
   private readonly own: [Uint8Array | undefined, Uint8Array | undefined] = [undefined, undefined];
   private held = 0;
+  /** Batches left to skip (see REST_BATCHES). */
+  private resting = 0;
 
   constructor(
     private readonly io: FileIO,
@@ -68,9 +85,10 @@ export class ReadAhead {
   /**
    * The verified run read ahead at `start` of `seg`, when there is one and
    * every record is intact (this thread checks its part here, the worker
-   * has checked the rest). Its bytes stay valid until the next call to
-   * `start` with `crcOnly` false (or the next scan that uses the worker),
-   * until the second next call with `crcOnly` true.
+   * has checked the rest, or this thread the part the worker had not
+   * reached yet). With `crcOnly` false its bytes stay valid until the next
+   * call to `start` (or the next scan that uses the worker); with `crcOnly`
+   * true, through the next call to `start` (which reads into the other buffer).
    */
   take(seg: Segment, start: number, limit: number): VerifiedRun | undefined {
     const p = this.pending;
@@ -81,17 +99,19 @@ export class ReadAhead {
     if (!offload || p.seg !== seg || p.dropped !== seg.dropped || p.start !== start || p.end > limit) return undefined;
     // this thread's part of the run first, while the worker may still be on its own
     const buf = p.buffer;
-    let intact = true;
-    for (let i = 0; i < p.split; ) {
-      const n = readU32(buf, i);
-      if (checkRecordChecksums(buf, i, n, !this.crcOnly) !== null) {
-        intact = false;
-        break;
+    if (!intactRecords(buf, 0, p.split, !this.crcOnly)) return undefined;
+    // a CRC-only run the worker is still on: this thread checks the rest, rather than wait for a worker that may be waiting for a CPU
+    const at = this.crcOnly ? offload.steal(p.ticket) : undefined;
+    if (ReadAhead.fixedShare === undefined) {
+      this.share = Math.min(1, Math.max(MIN_SHARE, this.share + (at === undefined && offload.idle ? 0.05 : -0.05)));
+      if (this.crcOnly && this.share === MIN_SHARE) {
+        this.resting = REST_BATCHES;
+        this.share = 0.5;
       }
-      i += RECORD_OVERHEAD + n;
     }
-    if (ReadAhead.fixedShare === undefined) this.share = Math.min(1, Math.max(MIN_SHARE, this.share + (offload.idle ? 0.05 : -0.05)));
-    if (offload.finish(p.ticket, false) !== null || !intact) return undefined;
+    if (at !== undefined) {
+      if (!intactRecords(buf, at, p.end - p.start, false)) return undefined;
+    } else if (offload.finish(p.ticket, false) !== null) return undefined;
     if (this.crcOnly) this.held = buf === this.own[0] ? 0 : 1;
     return { bytes: buf, start: p.start, end: p.end };
   }
@@ -102,12 +122,16 @@ export class ReadAhead {
    * failure here just means no read-ahead (the ordinary read will meet it).
    */
   start(seg: Segment, fd: number, from: number, limit: number, maxRecords: number): void {
+    if (this.resting > 0) {
+      this.resting--;
+      return;
+    }
     const offload = ChecksumOffload.get();
     if (!offload || from >= limit) return;
     // about the batch the caller asks for (a little more: records vary)
-    const want = Math.min(offload.capacity, limit - from, Math.ceil(maxRecords * this.recordBytes * 1.125) + 4096);
+    const want = Math.min(this.crcOnly ? OWN_RUN_BYTES : offload.capacity, limit - from, Math.ceil(maxRecords * this.recordBytes * 1.125) + 4096);
     if (!offload.usable(want, MIN_BYTES)) return;
-    const buf = this.crcOnly ? this.ownBuffer(want, offload.capacity) : offload.bytes;
+    const buf = this.crcOnly ? this.ownBuffer(want) : offload.bytes;
     let n: number;
     try {
       n = readFully(this.io, fd, buf, 0, want, from);
@@ -131,11 +155,11 @@ export class ReadAhead {
   }
 
   /** The buffer the run handed out last is not in, of at least `want` bytes. */
-  private ownBuffer(want: number, capacity: number): Uint8Array {
+  private ownBuffer(want: number): Uint8Array {
     const i = 1 - this.held;
     const have = this.own[i];
     if (have !== undefined && have.length >= want) return have;
-    const made = ChecksumOffload.sharedBytes(Math.min(capacity, Math.ceil((want * 1.25) / OWN_BUFFER_STEP) * OWN_BUFFER_STEP));
+    const made = ChecksumOffload.sharedBytes(Math.min(OWN_RUN_BYTES, Math.ceil((want * 1.25) / OWN_BUFFER_STEP) * OWN_BUFFER_STEP));
     this.own[i] = made;
     return made;
   }
@@ -144,4 +168,14 @@ export class ReadAhead {
   sized(bytes: number, records: number): void {
     if (records > 0) this.recordBytes = bytes / records;
   }
+}
+
+/** True when every record in `buf[from..to)` (whole records, framed) is intact: its CRC32C, and its BLAKE3 when `full`. */
+function intactRecords(buf: Uint8Array, from: number, to: number, full: boolean): boolean {
+  for (let i = from; i < to; ) {
+    const n = readU32(buf, i);
+    if (checkRecordChecksums(buf, i, n, full) !== null) return false;
+    i += RECORD_OVERHEAD + n;
+  }
+  return true;
 }
