@@ -6,6 +6,14 @@ import type { Segment } from './segmentManager.js';
 
 /** Runs below this size are not read ahead: handing them over costs more than it saves. */
 const MIN_BYTES = 32 * 1024;
+/**
+ * The same for a CRC-only read-ahead: the worker saves the reader about
+ * 0.5 ns a byte (the CRC32C of 256 B records), and a handoff (the wake-up,
+ * the run read from the other core's cache) costs 10-15 µs of CPU: a
+ * consumer's batch of 256 such records (64 KiB) cost 26% more CPU with it
+ * (bench/issues/24-read-path.md), a rebuild's 4,096 (1 MiB) far less.
+ */
+const OWN_MIN_BYTES = 256 * 1024;
 /** The worker's smallest share of a run. */
 const MIN_SHARE = 0.25;
 
@@ -130,7 +138,8 @@ export class ReadAhead {
     if (!offload || from >= limit) return;
     // about the batch the caller asks for (a little more: records vary)
     const want = Math.min(this.crcOnly ? OWN_RUN_BYTES : offload.capacity, limit - from, Math.ceil(maxRecords * this.recordBytes * 1.125) + 4096);
-    if (!offload.usable(want, MIN_BYTES)) return;
+    const minBytes = this.crcOnly ? OWN_MIN_BYTES : MIN_BYTES;
+    if (!offload.usable(want, minBytes)) return;
     const buf = this.crcOnly ? this.ownBuffer(want) : offload.bytes;
     let n: number;
     try {
@@ -147,7 +156,7 @@ export class ReadAhead {
       end += RECORD_OVERHEAD + len;
       if (end <= mine) split = end;
     }
-    if (end < MIN_BYTES) return;
+    if (end < minBytes) return;
     // the worker always gets a part: this thread checks its own only once the caller is back
     if (split === end) split = 0;
     const ticket = this.crcOnly ? offload.startJob(end, split, { crcOnly: true, buffer: buf }) : offload.startJob(end, split);
