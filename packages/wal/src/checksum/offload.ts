@@ -13,6 +13,9 @@ import { checksums, fastChecksums } from './index.js';
  * verify are synchronous, and the FileIO seam stays on the main thread, so
  * fault injection and simulated power loss see every read.
  *
+ * Sequential readers use the same worker to check runs they read ahead,
+ * in this buffer or in shared buffers of their own (journal/readAhead.ts).
+ *
  * The offload is an optimisation only: when it is off, not ready yet (the
  * worker starts in the background on first use; nothing waits for it), busy,
  * or broken, the main thread checks the whole run with the same result.
@@ -28,10 +31,10 @@ export const OFFLOAD_MIN_RUN_BYTES = 256 * 1024;
 /** Largest part of a run the worker takes (the shared buffer's size). */
 const CAPACITY = 4 * 1024 * 1024;
 /**
- * Buffers of readers' own (see registerBuffer) the worker knows at a time:
- * both of its buffers for each of a few readers reading ahead at once. The
- * worker holds each until its slot is taken by another, so this bounds what
- * buffers of readers gone keep alive (SLOTS x a run read ahead, at most CAPACITY).
+ * Buffers of readers' own (see slotOf) the worker knows at a time: both
+ * buffers of each of two readers reading ahead at once. The worker holds
+ * each until its slot is taken by another, so this bounds what buffers of
+ * readers gone keep alive (SLOTS runs read ahead, 1 MiB each at most).
  */
 const SLOTS = 4;
 /**
