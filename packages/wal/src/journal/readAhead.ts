@@ -111,8 +111,9 @@ export class ReadAhead {
     // a CRC-only run the worker is still on: this thread checks the rest, rather than wait for a worker that may be waiting for a CPU
     const at = this.crcOnly ? offload.steal(p.ticket) : undefined;
     if (ReadAhead.fixedShare === undefined) {
-      // a run taken back says more than a worker that had to be waited for: the caller is back fast (a scan), or the worker had no CPU
-      const step = at !== undefined ? -0.25 : offload.idle ? 0.05 : -0.05;
+      // a run taken back from a worker part of the way through it: the caller is back fast (a scan); one the worker had not
+      // started: it had no CPU meanwhile (other work holds both cores), which may pass
+      const step = at === undefined ? (offload.idle ? 0.05 : -0.05) : at > p.split ? -0.25 : -0.05;
       this.share = Math.min(1, Math.max(MIN_SHARE, this.share + step));
       if (this.crcOnly && this.share === MIN_SHARE) {
         this.resting = REST_BATCHES;
