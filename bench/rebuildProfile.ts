@@ -10,13 +10,15 @@
  * reopened by one, as in the suite; OPEN=reader opens them with
  * `Journal.openForRead` instead. The writer's open leaves the clean-close
  * check of the last segment to the background (slices on the event loop):
- * the slices it reads during each row are counted (`tail MiB`).
+ * the slices it reads during each row are counted (`tail MiB`). The
+ * `...Alone` rows turn the checksum worker off (no read-ahead: every record
+ * is checked on the main thread, as before issue 24's read-ahead for 'crc').
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemorySnapshotStore, ProjectionEngine, type Projection } from '@episteme/projections';
-import { Journal, nodeFileIO, type FileIO, type JournalReader, type LogReader } from '@episteme/wal';
+import { Journal, nodeFileIO, setChecksumOffload, type FileIO, type JournalReader, type LogReader } from '@episteme/wal';
 import { visitRecords } from '@episteme/wal/internals';
 import { binary, buildEvents, countByType, countByTypeBinary, sameCounts, writeEvents, type Counts, type PackedEvents } from './lib/rebuildEvents.js';
 import { mainThreadSched, median } from './lib/timing.js';
@@ -28,8 +30,11 @@ const BATCH = 4096;
 const TAIL_SLICE = 1024 * 1024;
 
 let tailSlices = 0;
-/** Counts the background tail check's reads: whole 1 MiB slices (the engine's reads go through the journal's own buffers, 256 KiB and 1 MiB windows too, so only during a row that reads nothing else is this exact). */
-const io: FileIO = { ...nodeFileIO, read: (fd, buf, offset, length, position) => (length === TAIL_SLICE && tailSlices++, nodeFileIO.read(fd, buf, offset, length, position)) };
+/** Counts the background tail check's reads: whole 1 MiB slices (the engine's reads go through the journal's own buffers, 256 KiB and 1 MiB windows too, so only during a row that reads nothing else is this exact; the runs read ahead into shared memory are not counted). */
+const io: FileIO = {
+  ...nodeFileIO,
+  read: (fd, buf, offset, length, position) => (length === TAIL_SLICE && !(buf.buffer instanceof SharedArrayBuffer) && tailSlices++, nodeFileIO.read(fd, buf, offset, length, position)),
+};
 
 function cpuUs(): number {
   const u = process.cpuUsage();
@@ -102,15 +107,26 @@ async function measure(jsonLog: LogReader, binLog: LogReader, json: PackedEvents
     check(name, engine.query<Counts>(name).state);
     return report.events;
   };
+  // the same row with the checksum worker off: every record checked on this thread (as before read-ahead for 'crc' readers)
+  const alone = (row: () => Promise<number>) => async (): Promise<number> => {
+    const before = setChecksumOffload(false);
+    try {
+      return await row();
+    } finally {
+      setChecksumOffload(before);
+    }
+  };
   const rows: Record<string, () => number | Promise<number>> = {
     jsonOnly: decodeOnly(json, parse, 'jsonOnly'),
     readMany: readOnly(jsonLog, false),
     readManyTransient: readOnly(jsonLog, true),
     visit: visitOnly(jsonLog),
     rebuild: rebuild(jsonEngine, countByType.name),
+    rebuildAlone: alone(rebuild(jsonEngine, countByType.name)),
     binaryOnly: decodeOnly(bin, (b) => binary.decode(b), 'binaryOnly'),
     readManyBinaryTransient: readOnly(binLog, true),
     rebuildBinary: rebuild(binEngine, countByTypeBinary.name),
+    rebuildBinaryAlone: alone(rebuild(binEngine, countByTypeBinary.name)),
   };
   const names = what === 'all' ? Object.keys(rows) : [what];
   const cpu: Record<string, number[]> = {};

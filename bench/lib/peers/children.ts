@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PEERS_DIR_ENV, peersDir } from './install.js';
 
@@ -14,11 +14,15 @@ import { PEERS_DIR_ENV, peersDir } from './install.js';
  * written under node_modules/.cache; better-sqlite3 and classic-level load
  * from bench/peers, which an env variable names to the children (their
  * bundles do not sit where drivers.ts does). Every child is tracked and
- * killed when the benchmark exits, whatever the reason.
+ * killed when the benchmark exits, whatever the reason. The checksum
+ * worker of @episteme/wal is a file of its own that the wal finds at
+ * `../../worker/` from its code: the bundles sit two levels below a copy
+ * of it, so that their reads go through the worker as the library's do.
  */
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 /** Per process: two benchmark runs at once (the smoke test and a run by hand) must not share bundles. */
-const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'episteme-bench-peers', String(process.pid));
+const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'episteme-bench-peers', String(process.pid));
+const OUT_DIR = join(CACHE_DIR, 'bundle', 'children');
 const ENTRIES = ['crashChild', 'memoryChild'] as const;
 export type ChildScript = (typeof ENTRIES)[number];
 
@@ -31,7 +35,7 @@ function hookExit(): void {
   hooked = true;
   process.on('exit', () => {
     for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    rmSync(OUT_DIR, { recursive: true, force: true });
+    rmSync(CACHE_DIR, { recursive: true, force: true });
   });
 }
 
@@ -41,6 +45,8 @@ export function bundleChildren(): Promise<void> {
   bundled ??= (async () => {
     const esbuild = await import('esbuild');
     mkdirSync(OUT_DIR, { recursive: true });
+    mkdirSync(join(CACHE_DIR, 'worker'));
+    copyFileSync(join(ROOT, 'packages', 'wal', 'worker', 'checksumWorker.js'), join(CACHE_DIR, 'worker', 'checksumWorker.js'));
     await esbuild.build({
       entryPoints: Object.fromEntries(ENTRIES.map((e) => [e, join(import.meta.dirname, `${e}.ts`)])),
       outdir: OUT_DIR,

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { CutReason } from '../errors.js';
 import { checksums, fastChecksums } from './index.js';
 
@@ -13,12 +13,16 @@ import { checksums, fastChecksums } from './index.js';
  * verify are synchronous, and the FileIO seam stays on the main thread, so
  * fault injection and simulated power loss see every read.
  *
+ * Sequential readers use the same worker to check runs they read ahead,
+ * in this buffer or in shared buffers of their own (journal/readAhead.ts).
+ *
  * The offload is an optimisation only: when it is off, not ready yet (the
  * worker starts in the background on first use; nothing waits for it), busy,
  * or broken, the main thread checks the whole run with the same result.
  */
 
-const STATE = 0, END = 1, BAD = 2, REASON = 3, READY = 4, START = 5, BEAT = 6;
+const STATE = 0, END = 1, BAD = 2, REASON = 3, READY = 4, START = 5, BEAT = 6, MODE = 7, SLOT = 8, SLOT_GEN = 9, AT = 10;
+const MODE_FULL = 0, MODE_CRC = 1;
 const IDLE = 0, JOB = 1, DONE = 2, EXIT = 3;
 const REASONS: Record<number, CutReason> = { 1: 'crc-mismatch', 2: 'blake3-mismatch' };
 
@@ -26,6 +30,13 @@ const REASONS: Record<number, CutReason> = { 1: 'crc-mismatch', 2: 'blake3-misma
 export const OFFLOAD_MIN_RUN_BYTES = 256 * 1024;
 /** Largest part of a run the worker takes (the shared buffer's size). */
 const CAPACITY = 4 * 1024 * 1024;
+/**
+ * Buffers of readers' own (see slotOf) the worker knows at a time: both
+ * buffers of each of two readers reading ahead at once. The worker holds
+ * each until its slot is taken by another, so this bounds what buffers of
+ * readers gone keep alive (SLOTS runs read ahead, 1 MiB each at most).
+ */
+const SLOTS = 4;
 /**
  * A worker on a job that has not shown a sign of life (a record checked) in
  * this long is given up and the main thread checks instead. Blocked in
@@ -39,10 +50,24 @@ const SILENCE_MS = 2_000;
 
 export type OffloadVerdict = { position: number; reason: CutReason } | null | 'unchecked';
 
+/** What a job checks, and where its records are. */
+export interface JobOptions {
+  /** Each record's CRC32C only (verifyOnRead: 'crc'); by default its BLAKE3 too. */
+  crcOnly?: boolean;
+  /** The records are in this buffer (shared memory, from `sharedBytes`), not in `bytes`. */
+  buffer?: Uint8Array;
+}
+
 export class ChecksumOffload {
-  private readonly ctrl = new Int32Array(new SharedArrayBuffer(8 * 4));
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
   private readonly data = new Uint8Array(new SharedArrayBuffer(CAPACITY));
   private readonly worker: Worker;
+  /** Registrations of readers' buffers go to the worker here (it takes them synchronously at its next job). */
+  private readonly port: MessagePort;
+  /** The buffer registered in each slot of the worker, and how many registrations there were. */
+  private readonly slots: (ArrayBufferLike | undefined)[] = [];
+  private readonly slotGens: number[] = [];
+  private registrations = 0;
   private broken = false;
   private pending = false;
   /** Runs handed to the worker so far (tests check that a path was offloaded). */
@@ -55,11 +80,15 @@ export class ChecksumOffload {
   share = 0.5;
 
   private constructor() {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
     this.worker = new Worker(new URL('../../worker/checksumWorker.js', import.meta.url), {
-      workerData: { ctrl: this.ctrl.buffer, data: this.data.buffer },
+      workerData: { ctrl: this.ctrl.buffer, data: this.data.buffer, port: port2 },
+      transferList: [port2],
       stdout: true, // a worker never prints; do not tie the parent's stdout to it
     });
     this.worker.unref();
+    this.port.unref();
     this.worker.on('error', () => {
       this.broken = true;
     });
@@ -111,15 +140,58 @@ export class ChecksumOffload {
     return this.startJob(to - from);
   }
 
-  /** Hands the worker `bytes[from..to)`, whole records already in place; returns the job's ticket. */
-  startJob(to: number, from = 0): number {
+  /**
+   * Hands the worker `bytes[from..to)` (or `options.buffer`'s), whole
+   * records already in place; returns the job's ticket.
+   */
+  startJob(to: number, from = 0, options: JobOptions = {}): number {
     this.ctrl[START] = from;
+    this.ctrl[AT] = from;
     this.ctrl[END] = to;
+    this.ctrl[MODE] = options.crcOnly === true ? MODE_CRC : MODE_FULL;
+    this.ctrl[SLOT] = options.buffer === undefined ? -1 : this.slotOf(options.buffer.buffer);
     this.pending = true;
     this.jobs++;
     Atomics.store(this.ctrl, STATE, JOB);
     Atomics.notify(this.ctrl, STATE);
     return ++this.ticket;
+  }
+
+  /**
+   * The worker's slot holding `buffer`, registering it (in the slot
+   * registered longest ago) when it holds none; sets the job's SLOT_GEN.
+   */
+  private slotOf(buffer: ArrayBufferLike): number {
+    let slot = this.slots.indexOf(buffer);
+    if (slot < 0) {
+      slot = this.registrations % SLOTS;
+      const gen = ++this.registrations;
+      this.slots[slot] = buffer;
+      this.slotGens[slot] = gen;
+      this.port.postMessage({ slot, gen, buffer });
+    }
+    this.ctrl[SLOT_GEN] = this.slotGens[slot]!;
+    return slot;
+  }
+
+  /** New shared memory of `size` bytes for a reader's own read-ahead (handed to `startJob` as `buffer`). */
+  static sharedBytes(size: number): Uint8Array {
+    return new Uint8Array(new SharedArrayBuffer(size));
+  }
+
+  /**
+   * Takes the rest of CRC-only job `ticket` back from the worker still on
+   * it, instead of waiting for it: returns the position in the job's buffer
+   * up to which the worker found every record valid (it stops at its next
+   * record), from which the caller checks the records itself. Undefined when
+   * the worker has answered (call `finish`) or the job is not `ticket`'s.
+   * The job stays the worker's until it stops: no other job starts meanwhile.
+   */
+  steal(ticket: number): number | undefined {
+    if (!this.pending || ticket !== this.ticket || Atomics.load(this.ctrl, STATE) !== JOB) return undefined;
+    Atomics.store(this.ctrl, END, 0);
+    // read after the store: the worker either stopped at or before this, or goes on past it only into records the caller checks too
+    return Atomics.load(this.ctrl, AT);
   }
 
   /** True when the worker is not (or no longer) on a job: `finish` would not wait. */

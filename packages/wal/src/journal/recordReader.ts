@@ -8,7 +8,7 @@ import type { ChangeNotifier } from './changeNotifier.js';
 import type { KnownBoundaries } from './knownBoundaries.js';
 import { LengthWalks } from './lengthWalks.js';
 import { RandomReads, type RecordBytesVisitor } from './randomReads.js';
-import { ReadAhead } from './readAhead.js';
+import { ReadAhead, type VerifiedRun } from './readAhead.js';
 import { CHUNK_BYTES, newChunkScratch, readChunked, scratchOf, type ChunkScratch } from './recordChunks.js';
 import { RecordIterator } from './recordIterator.js';
 import { checkOffset, SegmentAccess, type LogView } from './segmentAccess.js';
@@ -66,6 +66,8 @@ export class RecordReader {
   private readonly walks: LengthWalks;
   /** The buffer transient `readMany` calls read into (one per handle: each such call reuses it). */
   private readonly scratch = newChunkScratch();
+  /** Transient readers' read-aheads (verifyOnRead 'crc'), by the buffer they read into. */
+  private readonly transientReadAheads = new WeakMap<ChunkScratch, ReadAhead>();
 
   constructor(
     private readonly io: FileIO,
@@ -259,6 +261,16 @@ export class RecordReader {
     return { count, next: base + scan.end, stopped, seg, failure: scan.failure ?? { position: start, reason: 'torn-header' as CutReason } };
   }
 
+  /** The read-ahead of a transient reader's buffer (its runs are read into two buffers of its own: see ReadAhead). */
+  private transientAhead(scratch: ChunkScratch): ReadAhead {
+    let ahead = this.transientReadAheads.get(scratch);
+    if (ahead === undefined) {
+      ahead = new ReadAhead(this.io, this.maxPayloadBytes, true);
+      this.transientReadAheads.set(scratch, ahead);
+    }
+    return ahead;
+  }
+
   /** Resolves once the head is beyond `offset`, or on abort. */
   async waitBeyond(offset: number, signal?: AbortSignal): Promise<void> {
     for (;;) {
@@ -360,12 +372,25 @@ export class RecordReader {
     if (!this.fullChecks) {
       // records checked where they are read, views into the chunk they were read into
       if (scratch) {
+        // records the worker checked (their CRC32C) while the caller was busy with the last batch: views into the run
+        const ahead = this.transientAhead(scratch);
+        const run = ahead.take(seg, start, limit);
+        if (run) {
+          const end = viewsOfRun(run, start, max, maxBytes, seg.base, batch);
+          ahead.sized(end - start, batch.length);
+          ahead.start(seg, fd, end, limit, want);
+          return { batch, seg, failure: { position: end, reason: 'torn-header' } };
+        }
         // the records in the buffer are this segment's only while it holds this segment's bytes
         const held = scratch.seg === seg && scratch.dropped === seg.dropped ? scratch.chunk : undefined;
         const scan = readChunked(this.io, fd, held, start, limit, max, this.maxPayloadBytes, seg.base, batch, scratch);
         scratch.seg = seg;
         scratch.dropped = seg.dropped;
         scratch.chunk = scan.chunk;
+        if (batch.length > 0 && scan.failure === undefined) {
+          ahead.sized(scan.end - start, batch.length);
+          ahead.start(seg, fd, scan.end, limit, want);
+        }
         return { batch, seg, failure: scan.failure ?? { position: scan.end, reason: 'torn-header' } };
       }
       const scan = readChunked(this.io, fd, seg.chunk, start, limit, max, this.maxPayloadBytes, seg.base, batch, undefined, maxBytes);
@@ -394,4 +419,26 @@ export class RecordReader {
 function recordIn(chunk: Uint8Array, at: number, n: number, offset: number): JournalRecord {
   const { buffer } = chunk;
   return { offset, payload: new Uint8Array(buffer, at + RECORD_OVERHEAD, n), blake3: new Uint8Array(buffer, at + 8, 32), next: offset + RECORD_OVERHEAD + n };
+}
+
+/**
+ * Records of a verified run from file position `start`, pushed onto `out`
+ * as views into the run's buffer: up to `max` records and `maxBytes` bytes
+ * (at least one record). `base` turns a file position into a global offset.
+ * Returns the file position after the last record.
+ */
+function viewsOfRun(run: VerifiedRun, start: number, max: number, maxBytes: number, base: number, out: JournalRecord[]): number {
+  const { bytes, end } = run;
+  const { buffer, byteOffset } = bytes;
+  const shift = run.start; // bytes[i] is the file's byte at position i + shift
+  const offsetOf = base - HEADER_SIZE;
+  let p = start;
+  while (p < end && out.length < max && p - start < maxBytes) {
+    const i = p - shift;
+    const n = readU32(bytes, i);
+    const offset = offsetOf + p;
+    p += RECORD_OVERHEAD + n;
+    out.push({ offset, payload: new Uint8Array(buffer, byteOffset + i + RECORD_OVERHEAD, n), blake3: new Uint8Array(buffer, byteOffset + i + 8, 32), next: offsetOf + p });
+  }
+  return p;
 }
