@@ -111,18 +111,22 @@ describe('ids, subjects and sources that are names of built-in object properties
   });
 });
 
+/** An assertion's first event, as the store hands it to the projection. */
+function madeEvent(id: string, subject: string, globalPosition: number, object: string, confidence: number): AppEvent {
+  return {
+    type: 'AssertionMade',
+    data: { id, subject, predicate: 'p', object, confidence, source: 's', assertedAt: '2026-01-01T00:00:00.000Z' },
+    metadata: { producer: 't', schema: 1 },
+    id: `e${globalPosition}`,
+    stream: `assertion-${id}`,
+    streamPosition: 1,
+    globalPosition,
+    recordedAt: new Date(0),
+  } as AppEvent;
+}
+
 describe('the beliefs projection over a log with a reused id', () => {
-  const made = (id: string, subject: string, globalPosition: number): AppEvent =>
-    ({
-      type: 'AssertionMade',
-      data: { id, subject, predicate: 'p', object: 'o', confidence: 1, source: 's', assertedAt: '2026-01-01T00:00:00.000Z' },
-      metadata: { producer: 't', schema: 1 },
-      id: `e${globalPosition}`,
-      stream: `assertion-${id}`,
-      streamPosition: 1,
-      globalPosition,
-      recordedAt: new Date(0),
-    }) as AppEvent;
+  const made = (id: string, subject: string, globalPosition: number): AppEvent => madeEvent(id, subject, globalPosition, 'o', 1);
   const apply = (events: AppEvent[]): BeliefsState => events.reduce((s, e) => applyBelief(s, e), beliefsProjection.initialState());
 
   it('the later assertion replaces the earlier one under its old subject, and one retraction removes it', () => {
@@ -144,17 +148,7 @@ describe('the beliefs projection over a log with a reused id', () => {
 });
 
 describe("the beliefs projection's snapshot (version 5: rows)", () => {
-  const made = (id: string, subject: string, globalPosition: number, confidence = 0.5): AppEvent =>
-    ({
-      type: 'AssertionMade',
-      data: { id, subject, predicate: 'p', object: `o-${id}`, confidence, source: 's', assertedAt: '2026-01-01T00:00:00.000Z' },
-      metadata: { producer: 't', schema: 1 },
-      id: `e${globalPosition}`,
-      stream: `assertion-${id}`,
-      streamPosition: 1,
-      globalPosition,
-      recordedAt: new Date(0),
-    }) as AppEvent;
+  const made = (id: string, subject: string, globalPosition: number, confidence = 0.5): AppEvent => madeEvent(id, subject, globalPosition, `o-${id}`, confidence);
   const retraction = (id: string, globalPosition: number): AppEvent =>
     ({ type: 'AssertionRetracted', data: { assertionId: id, reason: 'r', retractedAt: '2026-01-02T00:00:00.000Z' }, metadata: { producer: 't', schema: 1 }, id: `e${globalPosition}`, stream: `assertion-${id}`, streamPosition: 2, globalPosition, recordedAt: new Date(0) }) as AppEvent;
 
