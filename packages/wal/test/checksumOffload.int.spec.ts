@@ -5,7 +5,7 @@ import { nodeFileIO, verifyJournal } from '../src/index.js';
 import { crc32cJs, RECORD_OVERHEAD } from '../src/internals.js';
 import { ChecksumOffload, OFFLOAD_MIN_RUN_BYTES } from '../src/checksum/offload.js';
 import { scanSegment } from '../src/recovery/scanSegment.js';
-import { HEADER_SIZE, payloadOf, tempDir, withoutChecksumOffload, writeJournal } from './helpers.js';
+import { HEADER_SIZE, payloadOf, readyOffload, tempDir, withoutChecksumOffload, writeJournal } from './helpers.js';
 import { seededRandom } from './rng.js';
 
 const MAX = 16 << 20;
@@ -80,9 +80,8 @@ describe('checksum offload (a worker thread checks half of each run)', () => {
     expect(damagedFoundByWorker, 'no damage fell in a worker half').toBeGreaterThan(0);
   });
 
-  it('verifyJournal reports the same problems with and without the offload', () => {
-    const offload = ChecksumOffload.get();
-    if (!offload || !offload.waitReady(20_000)) return;
+  it('verifyJournal reports the same problems with and without the offload', (ctx) => {
+    const offload = readyOffload(ctx);
     const dir = tempDir();
     const payloads = Array.from({ length: 12_000 }, (_, i) => payloadOf(i, 200 + (i % 90)));
     const { names, offsets } = writeJournal(dir, [payloads.slice(0, 6000), payloads.slice(6000)]);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, cpSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, type TestContext } from 'vitest';
+import { ChecksumOffload } from '../src/checksum/offload.js';
 import type { LogReader } from '../src/index.js';
 import { encodeRecord, encodeSegmentHeader, HEADER_SIZE, segmentName } from '../src/internals.js';
 
@@ -455,4 +456,22 @@ export async function countingCrcBytes<T>(open: () => Promise<T>): Promise<{ val
   } finally {
     setChecksums(prev);
   }
+}
+
+/**
+ * The checksum worker, started and ready, for a test of what it does.
+ * Where the offload is on by default (more than one CPU, and
+ * EPISTEME_CHECKSUM_THREADS not 0) a worker that is missing or does not
+ * start fails the test: returning quietly would pass it having checked
+ * nothing (as when the worker's file cannot be found). Where the offload is
+ * off, the test is skipped, and the report says so.
+ */
+export function readyOffload(ctx: TestContext): ChecksumOffload {
+  const env = process.env.EPISTEME_CHECKSUM_THREADS;
+  const onHere = env !== undefined ? env !== '0' : availableParallelism() > 1;
+  if (!onHere) ctx.skip('the checksum offload is off here (one CPU or EPISTEME_CHECKSUM_THREADS=0)');
+  const offload = ChecksumOffload.get();
+  if (offload === undefined) throw new Error('the checksum offload is on here, but ChecksumOffload.get() gave none');
+  if (!offload.waitReady(20_000)) throw new Error('the checksum worker did not start within 20 s');
+  return offload;
 }

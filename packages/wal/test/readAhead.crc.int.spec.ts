@@ -11,12 +11,12 @@
  * falls back to the ordinary read.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi, type TestContext } from 'vitest';
 import { Journal, transientReadBuffer, WalErrorCodes, type JournalReader, type JournalRecord } from '../src/index.js';
 import { ChecksumOffload } from '../src/checksum/offload.js';
 import { ReadAhead } from '../src/journal/readAhead.js';
 import { encodeRecord } from '../src/internals.js';
-import { flipBitInPlace, layoutOf, payloadOf, tempDir, withoutChecksumOffload, writeJournal } from './helpers.js';
+import { flipBitInPlace, layoutOf, payloadOf, readyOffload, tempDir, withoutChecksumOffload, writeJournal } from './helpers.js';
 import { seededRandom } from './rng.js';
 
 /** Three segments of 120-420 B records: runs of hundreds of KiB, each segment several of them. */
@@ -69,15 +69,6 @@ async function readFromAll(journal: JournalReader | Journal): Promise<Read> {
 }
 
 /** The worker, ready, or undefined (one CPU, EPISTEME_CHECKSUM_THREADS=0: nothing is read ahead). */
-function readyOffload(): ChecksumOffload | undefined {
-  const offload = ChecksumOffload.get();
-  if (!offload || !offload.waitReady(20_000)) {
-    console.warn('checksum offload off here: read-ahead not exercised');
-    return undefined;
-  }
-  return offload;
-}
-
 /** Runs `fn`, noting the file positions [from, to) of each run handed to the worker for a CRC-only check. */
 function runsDuring<T>(offload: ChecksumOffload, fn: () => T): { result: T; runs: Array<[number, number]> } {
   const runs: Array<[number, number]> = [];
@@ -106,9 +97,8 @@ afterEach(() => {
 });
 
 describe("read-ahead for transient readers, verifyOnRead 'crc'", () => {
-  it('hands out the records of the ordinary read, for every batch size, buffer and interleaving', async () => {
-    const offload = readyOffload();
-    if (!offload) return;
+  it('hands out the records of the ordinary read, for every batch size, buffer and interleaving', async (ctx) => {
+    const offload = readyOffload(ctx);
     const dir = tempDir();
     writeJournal(dir, segmentsOf(1));
     for (const open of [() => Journal.openForRead({ dir }), () => Journal.open({ dir })]) {
@@ -149,9 +139,8 @@ describe("read-ahead for transient readers, verifyOnRead 'crc'", () => {
     }
   });
 
-  it('a batch held is not read over by the run read ahead after it: its bytes are whole until the next call', async () => {
-    const offload = readyOffload();
-    if (!offload) return;
+  it('a batch held is not read over by the run read ahead after it: its bytes are whole until the next call', async (ctx) => {
+    const offload = readyOffload(ctx);
     const dir = tempDir();
     writeJournal(dir, segmentsOf(2));
     const journal = await Journal.openForRead({ dir });
@@ -189,9 +178,8 @@ describe("read-ahead for transient readers, verifyOnRead 'crc'", () => {
 
     // 'stolen': the worker still on each run when the reader is back, and not past its first record (this thread checks it all)
     for (const share of [1, 0.5, 0.25, 'stolen'] as const) {
-      it(`the worker's share of a run ${share}`, { timeout: 60_000 }, async () => {
-        const offload = readyOffload();
-        if (!offload) return;
+      it(`the worker's share of a run ${share}`, { timeout: 60_000 }, async (ctx) => {
+        const offload = readyOffload(ctx);
         ReadAhead.fixedShare = share === 'stolen' ? 1 : share;
         if (share === 'stolen') vi.spyOn(offload, 'steal').mockReturnValue(0);
         const dir = tempDir();
@@ -239,9 +227,8 @@ describe("read-ahead for transient readers, verifyOnRead 'crc'", () => {
     }
   });
 
-  it('a run taken back from the worker still on it: it stops at its next record, and vouches only for records before the position it gives', () => {
-    const offload = readyOffload();
-    if (!offload) return;
+  it('a run taken back from the worker still on it: it stops at its next record, and vouches only for records before the position it gives', (ctx) => {
+    const offload = readyOffload(ctx);
     // a run of 64 B records about the size of a read-ahead's, one of them damaged
     const buf = ChecksumOffload.sharedBytes(1024 * 1024);
     const boundaries = new Set<number>([0]);
@@ -278,9 +265,8 @@ describe("read-ahead for transient readers, verifyOnRead 'crc'", () => {
   });
 
   describe('falls back to the ordinary read, with the same records', () => {
-    async function expectOrdinary(setup: (offload: ChecksumOffload) => void, readAhead: 'none' | 'any'): Promise<void> {
-      const offload = readyOffload();
-      if (!offload) return;
+    async function expectOrdinary(ctx: TestContext, setup: (offload: ChecksumOffload) => void, readAhead: 'none' | 'any'): Promise<void> {
+      const offload = readyOffload(ctx);
       const dir = tempDir();
       writeJournal(dir, segmentsOf(4));
       const journal = await Journal.openForRead({ dir });
@@ -297,34 +283,34 @@ describe("read-ahead for transient readers, verifyOnRead 'crc'", () => {
       }
     }
 
-    it('the worker off', async () => {
+    it('the worker off', async (ctx) => {
       let before = true;
       try {
-        await expectOrdinary(() => (before = ChecksumOffload.setEnabled(false)), 'none');
+        await expectOrdinary(ctx, () => (before = ChecksumOffload.setEnabled(false)), 'none');
       } finally {
         ChecksumOffload.setEnabled(before);
       }
     });
 
-    it('the worker busy with another job', async () => {
-      await expectOrdinary((offload) => vi.spyOn(offload, 'usable').mockReturnValue(false), 'none');
+    it('the worker busy with another job', async (ctx) => {
+      await expectOrdinary(ctx, (offload) => vi.spyOn(offload, 'usable').mockReturnValue(false), 'none');
     });
 
-    it('the worker still on the run when the reader is back: the reader checks the rest itself', async () => {
-      await expectOrdinary((offload) => vi.spyOn(offload, 'steal').mockReturnValue(0), 'any');
+    it('the worker still on the run when the reader is back: the reader checks the rest itself', async (ctx) => {
+      await expectOrdinary(ctx, (offload) => vi.spyOn(offload, 'steal').mockReturnValue(0), 'any');
     });
 
-    it("the worker's verdict unknown (given up, broken, or the job taken by another reader)", async () => {
-      await expectOrdinary((offload) => vi.spyOn(offload, 'finish').mockReturnValue('unchecked'), 'any');
+    it("the worker's verdict unknown (given up, broken, or the job taken by another reader)", async (ctx) => {
+      await expectOrdinary(ctx, (offload) => vi.spyOn(offload, 'finish').mockReturnValue('unchecked'), 'any');
     });
 
-    it("the reader's buffer never reached the worker (it answers that it checked nothing)", async () => {
+    it("the reader's buffer never reached the worker (it answers that it checked nothing)", async (ctx) => {
       // fresh buffers of a fresh handle: each is registered once, by a message dropped here
-      await expectOrdinary((offload) => vi.spyOn((offload as unknown as { port: MessagePort }).port, 'postMessage').mockImplementation(() => undefined), 'any');
+      await expectOrdinary(ctx, (offload) => vi.spyOn((offload as unknown as { port: MessagePort }).port, 'postMessage').mockImplementation(() => undefined), 'any');
     });
 
-    it("a run found damaged by the worker when it is intact (a wrong verdict is re-read, never trusted as intact)", async () => {
-      await expectOrdinary((offload) => vi.spyOn(offload, 'finish').mockReturnValue({ position: 0, reason: 'crc-mismatch' }), 'any');
+    it("a run found damaged by the worker when it is intact (a wrong verdict is re-read, never trusted as intact)", async (ctx) => {
+      await expectOrdinary(ctx, (offload) => vi.spyOn(offload, 'finish').mockReturnValue({ position: 0, reason: 'crc-mismatch' }), 'any');
     });
   });
 });

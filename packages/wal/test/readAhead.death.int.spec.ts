@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../src/index.js';
 import { ChecksumOffload } from '../src/checksum/offload.js';
-import { payloadOf, tempDir, withoutChecksumOffload, writeJournal } from './helpers.js';
+import { payloadOf, readyOffload, tempDir, withoutChecksumOffload, writeJournal } from './helpers.js';
 
 /** Blocks this thread (its event loop included) for `ms`. */
 function sleepBlocking(ms: number): void {
@@ -16,12 +16,8 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
  * read in this process would then do without.
  */
 describe("read-ahead for a transient reader ('crc'): a worker that dies", () => {
-  it('with a run read ahead: the reader goes on with the same records', { timeout: 15_000 }, async () => {
-    const offload = ChecksumOffload.get();
-    if (!offload || !offload.waitReady(20_000)) {
-      console.warn('checksum offload off here: no worker to kill');
-      return;
-    }
+  it('with a run read ahead: the reader goes on with the same records', { timeout: 15_000 }, async (ctx) => {
+    const offload = readyOffload(ctx);
     const dir = tempDir();
     writeJournal(dir, [Array.from({ length: 12_000 }, (_, i) => payloadOf(i, 150 + (i % 200)))]);
     const journal = await Journal.openForRead({ dir });

@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isWalError, Journal, WalErrorCodes, type JournalRecord } from '../src/index.js';
 import { crc32cJs, RECORD_OVERHEAD } from '../src/internals.js';
-import { ChecksumOffload } from '../src/checksum/offload.js';
 import { ReadAhead } from '../src/journal/readAhead.js';
-import { HEADER_SIZE, payloadOf, tempDir, withoutChecksumOffload } from './helpers.js';
+import { HEADER_SIZE, payloadOf, readyOffload, tempDir, withoutChecksumOffload } from './helpers.js';
 import { seededRandom } from './rng.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -40,12 +39,8 @@ async function journalOf(count: number, seed: number): Promise<{ journal: Journa
 
 // read-ahead hands the worker each record's BLAKE3: it runs for readers that check it (verifyOnRead: 'full')
 describe('read-ahead (the worker verifies the next batch while the caller works)', () => {
-  it('returns the same records as reading with every check on the main thread, for every batch size and interleaving', async () => {
-    const offload = ChecksumOffload.get();
-    if (!offload || !offload.waitReady(20_000)) {
-      console.warn('checksum offload off here: read-ahead not exercised');
-      return;
-    }
+  it('returns the same records as reading with every check on the main thread, for every batch size and interleaving', async (ctx) => {
+    const offload = readyOffload(ctx);
     const { journal } = await journalOf(9000, 1);
     const expected = withoutChecksumOffload(() => readAll(journal, 100_000));
     expect(expected.records).toHaveLength(9000);
@@ -77,9 +72,8 @@ describe('read-ahead (the worker verifies the next batch while the caller works)
     await journal.close();
   });
 
-  it('damage inside a run read ahead is reported exactly as without read-ahead: same error, same records before it, whichever thread checks it', async () => {
-    const offload = ChecksumOffload.get();
-    if (!offload || !offload.waitReady(20_000)) return;
+  it('damage inside a run read ahead is reported exactly as without read-ahead: same error, same records before it, whichever thread checks it', async (ctx) => {
+    const offload = readyOffload(ctx);
     try {
       for (const kind of ['bit flip', 'wrong digest, valid CRC'] as const) {
         const { journal, dir, offsets, sizes } = await journalOf(9000, kind === 'bit flip' ? 2 : 3);
@@ -124,9 +118,8 @@ describe('read-ahead (the worker verifies the next batch while the caller works)
     }
   });
 
-  it('records copied out of a run read ahead stay whole and apart: large ones past a copy chunk, and kept across later batches', async () => {
-    const offload = ChecksumOffload.get();
-    if (!offload || !offload.waitReady(20_000)) return;
+  it('records copied out of a run read ahead stay whole and apart: large ones past a copy chunk, and kept across later batches', async (ctx) => {
+    const offload = readyOffload(ctx);
     const dir = tempDir();
     const journal = await Journal.open({ dir, durability: 'none', verifyOnRead: 'full' });
     const rnd = seededRandom(5);
@@ -152,9 +145,8 @@ describe('read-ahead (the worker verifies the next batch while the caller works)
     await journal.close();
   });
 
-  it('splits a run between the worker and this thread: the same records for every share', async () => {
-    const offload = ChecksumOffload.get();
-    if (!offload || !offload.waitReady(20_000)) return;
+  it('splits a run between the worker and this thread: the same records for every share', async (ctx) => {
+    const offload = readyOffload(ctx);
     const { journal } = await journalOf(9000, 4);
     const expected = withoutChecksumOffload(() => readAll(journal, 100_000));
     try {

@@ -13,9 +13,8 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isWalError, Journal, verifyJournal, WalErrorCodes, type VerifyOnRead } from '../src/index.js';
-import { ChecksumOffload } from '../src/checksum/offload.js';
 import { crc32cJs, HEADER_SIZE, RECORD_OVERHEAD, readRecordsAt } from '../src/internals.js';
-import { flipBitInPlace, layoutOf, payloadOf, readFromCollecting, tempDir, thrown, writeJournal, type LaidOutRecord } from './helpers.js';
+import { flipBitInPlace, type LaidOutRecord, layoutOf, payloadOf, readFromCollecting, readyOffload, tempDir, thrown, writeJournal } from './helpers.js';
 
 const SETTINGS: VerifyOnRead[] = ['crc', 'full'];
 
@@ -102,12 +101,8 @@ describe('what a read checks: a flipped bit in any field of a record fails the r
     });
   }
 
-  it('inside a run read ahead and checked on the worker (full), one bit of every byte', async () => {
-    const offload = ChecksumOffload.get();
-    if (!offload || !offload.waitReady(20_000)) {
-      console.warn('checksum offload off here: read-ahead not exercised');
-      return;
-    }
+  it('inside a run read ahead and checked on the worker (full), one bit of every byte', async (ctx) => {
+    const offload = readyOffload(ctx);
     // 700 records of 200 B: past the first batch of 256, the reads come from runs read ahead
     const big = [Array.from({ length: 700 }, (_, i) => payloadOf(i, 200)), [payloadOf(999, 10)]];
     const layout = layoutOf(big);
