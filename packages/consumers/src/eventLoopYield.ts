@@ -16,8 +16,6 @@ const MAX_RECORDS_PER_CHECK = 64;
  */
 export class EventLoopYield {
   private lastYield = performance.now();
-  /** The last yield of either kind (see `yield`). */
-  private lastTurn = this.lastYield;
   private lastCheck = this.lastYield;
   private sinceCheck = 0;
   private recordsPerCheck = 1;
@@ -43,25 +41,15 @@ export class EventLoopYield {
     return performance.now() - this.lastYield >= YIELD_EVERY_MS;
   }
 
-  /** Whether `everyMs` have passed since the last yield of either kind. */
-  turnDue(everyMs: number): boolean {
-    return performance.now() - this.lastTurn >= everyMs;
-  }
-
   /**
    * Two turns of setImmediate, not one: resumed from the poll phase (an fs
    * callback, a commit's sync), one turn lands in that same loop iteration's
    * check phase, and the timers phase (an abort on a setTimeout) is skipped.
-   * With `oneTurn` (only an fs callback is waited for: a commit's sync), one:
-   * a turn's poll phase runs what the thread pool finished, and a miss is
-   * caught at the next look a millisecond later.
    */
-  async yield(oneTurn = false): Promise<void> {
+  async yield(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    if (!oneTurn) await new Promise<void>((resolve) => setImmediate(resolve));
-    const now = performance.now();
-    this.lastCheck = this.lastTurn = now;
-    if (!oneTurn) this.lastYield = now;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastCheck = this.lastYield = performance.now();
     this.sinceCheck = 0;
   }
 }

@@ -10,9 +10,6 @@ import { checkRunOptions, type RecordHandler, type RetryPolicy, type RunOptions 
 
 export type { BatchHandler, RecordHandler, RetryOptions, RunOptions } from './runOptions.js';
 
-/** How often the runner looks for the end of the commit in flight (ms): see yieldIfDue. */
-const COMMIT_POLL_MS = 1;
-
 export interface RunResult {
   name: string;
   state: 'stopped' | 'failed';
@@ -114,18 +111,20 @@ export async function runConsumer(registry: ConsumerRegistry, name: string, opti
   /**
    * A handler that returns no promise never yields to the event loop: a
    * catch-up over millions of records would starve timers, signals and the
-   * commit in flight. Yield between batches at least every 10 ms, and every
-   * millisecond while a commit is in flight (one loop turn: its poll phase
-   * runs the sync's callback), so that its end is seen soon after its sync
-   * returns (a sync takes 0.2-5 ms here) and the next can start; within a
+   * commit in flight. Yield between batches at least every 10 ms; within a
    * batch, every 10 ms too, so that an abort reaches a slow handler's loop.
    * Not after every batch: a fast handler's batch takes 50-100 µs, and the
-   * two loop turns of a yield cost about 10 µs.
+   * two loop turns of a yield cost about 10 µs. The end of a commit in
+   * flight is seen at these yields too, so a catch-up commits about every
+   * 10 ms, whatever commitEveryRecords asks: looking for it every
+   * millisecond made a commit per sync (~240 per million records, each
+   * ~140 µs of CPU with its looks), 7-8% of a no-op handler's catch-up,
+   * for a redo after a crash of ~4 ms of work instead of ~10 ms
+   * (bench/issues/24-read-path.md).
    */
   const pacer = new EventLoopYield();
   const yieldIfDue = async (): Promise<void> => {
     if (pacer.due()) await pacer.yield();
-    else if (inFlight !== undefined && pacer.turnDue(COMMIT_POLL_MS)) await pacer.yield(true);
   };
   // no other writer of the cursor file while this run lasts (reset and delete are refused): its commits keep it open
   const held = registry.store instanceof FileCursorStore ? registry.store : undefined;
