@@ -16,7 +16,6 @@ let poolAt = POOL_IDS * 10;
 let lastMs = -1;
 let counter = 0;
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 /** ASCII of the hex digits. */
 const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
@@ -45,33 +44,12 @@ function advance(now: number): number {
 }
 
 export function uuidv7(now: number = Date.now()): string {
-  const r = advance(now);
-  const hi = Math.floor(ms / 0x1_0000_0000);
-  const lo = ms >>> 0;
-  // one concatenation of table lookups (no array of parts)
-  return (
-    HEX[(hi >>> 8) & 0xff]! +
-    HEX[hi & 0xff]! +
-    HEX[lo >>> 24]! +
-    HEX[(lo >>> 16) & 0xff]! +
-    '-' +
-    HEX[(lo >>> 8) & 0xff]! +
-    HEX[lo & 0xff]! +
-    '-' +
-    HEX[0x70 | (counter >>> 8)]! +
-    HEX[counter & 0xff]! +
-    '-' +
-    HEX[0x80 | (pool[r + 2]! & 0x3f)]! +
-    HEX[pool[r + 3]!]! +
-    '-' +
-    HEX[pool[r + 4]!]! +
-    HEX[pool[r + 5]!]! +
-    HEX[pool[r + 6]!]! +
-    HEX[pool[r + 7]!]! +
-    HEX[pool[r + 8]!]! +
-    HEX[pool[r + 9]!]!
-  );
+  // written as ASCII and read out as one string: no string per part
+  uuidv7Into(scratch, 0, now);
+  return scratch.toString('latin1', 0, 36);
 }
+
+const scratch = Buffer.alloc(36);
 
 function hexByte(buf: Uint8Array, at: number, byte: number): void {
   buf[at] = HEX_CODES[byte >>> 4]!;

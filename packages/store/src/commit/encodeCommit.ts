@@ -1,6 +1,9 @@
 import { StoreInvalidArgumentError } from '../errors.js';
 import type { Event } from '../types.js';
-import { uuidv7 } from '../uuidv7.js';
+import { uuidv7Into } from '../uuidv7.js';
+
+/** A generated id: a UUID v7, 36 ASCII characters. */
+const UUID_BYTES = 36;
 import {
   COMMIT_HEADER_SIZE,
   EVENT_DATA_BYTES,
@@ -29,6 +32,7 @@ import {
 
 /** One event checked and serialised once, before any version is reserved. */
 export interface PreparedEvent {
+  /** The id the caller gave; '' for a generated one, made when the payload is written. */
   id: string;
   idBytes: number;
   type: string;
@@ -137,11 +141,12 @@ export function prepareCommit(stream: string, events: readonly Event[], memo?: M
     const typeBytes = typeBytesOf(type);
     if (typeBytes > MAX_TYPE_BYTES) throw new StoreInvalidArgumentError(`${eventName(i, stream)}: type is longer than ${MAX_TYPE_BYTES} bytes`);
     const generated = e.id === undefined;
-    const id = generated ? uuidv7() : e.id;
-    if (typeof id !== 'string' || id.length === 0) throw new StoreInvalidArgumentError(`${eventName(i, stream)}: id must be a non-empty string`);
-    const idBytes = generated ? id.length : Buffer.byteLength(id); // a generated id is ASCII
+    // a generated id is made where the payload is written (uuidv7Into): no string for it
+    const id = generated ? '' : e.id;
+    if (!generated && (typeof id !== 'string' || id.length === 0)) throw new StoreInvalidArgumentError(`${eventName(i, stream)}: id must be a non-empty string`);
+    const idBytes = generated ? UUID_BYTES : Buffer.byteLength(id);
     if (idBytes > MAX_ID_BYTES) throw new StoreInvalidArgumentError(`${eventName(i, stream)}: id is longer than ${MAX_ID_BYTES} bytes`);
-    if (seen !== undefined) {
+    if (seen !== undefined && !generated) {
       if (seen.has(id)) throw new StoreInvalidArgumentError(`${eventName(i, stream)}: event id ${id} appears twice in the commit`);
       seen.add(id);
     }
@@ -208,8 +213,12 @@ export function encodeCommitInto(buf: Buffer, base: number, commit: PreparedComm
   for (const e of commit.events) {
     buf[at] = e.idBytes;
     at += 1;
-    // ASCII (as many bytes as UTF-16 units, generated ids always) is copied byte by byte: a short string's utf8 write costs more
-    at += e.idBytes === e.id.length ? writeAscii(buf, e.id, at) : buf.write(e.id, at, 'utf8');
+    if (e.generated) {
+      uuidv7Into(buf, at);
+      at += UUID_BYTES;
+    }
+    // ASCII (as many bytes as UTF-16 units) is copied byte by byte: a short string's utf8 write costs more
+    else at += e.idBytes === e.id.length ? writeAscii(buf, e.id, at) : buf.write(e.id, at, 'utf8');
     writeU16(buf, e.typeBytes, at);
     at += 2;
     at += e.typeBytes === e.type.length ? writeAscii(buf, e.type, at) : buf.write(e.type, at, 'utf8');
