@@ -43,13 +43,16 @@ function advance(now: number): number {
   return r;
 }
 
+/** A generated id's length: 36 ASCII characters. */
+export const UUID_BYTES = 36;
+
+const scratch = Buffer.alloc(UUID_BYTES);
+
 export function uuidv7(now: number = Date.now()): string {
   // written as ASCII and read out as one string: no string per part
   uuidv7Into(scratch, 0, now);
-  return scratch.toString('latin1', 0, 36);
+  return scratch.toString('latin1', 0, UUID_BYTES);
 }
-
-const scratch = Buffer.alloc(36);
 
 function hexByte(buf: Uint8Array, at: number, byte: number): void {
   buf[at] = HEX_CODES[byte >>> 4]!;

@@ -104,4 +104,24 @@ describe('generated ids', () => {
     expect(payload[a!.contentStart + 2 + 1]).toBe(0x02); // after type_len and the 1-byte type: event_flags
     expect(payload[b!.contentStart + 2 + 1]).toBe(0x01);
   });
+
+  it('are made into the payload as it is written: version 7, distinct and increasing, beside given ids, the record\'s size as prepared', () => {
+    const before = Date.now();
+    const prepared = prepareCommit('g', [{ type: 't', data: 1 }, { id: 'mine', type: 't', data: 2 }, { type: 't', data: 3 }, { type: 't', data: 4 }]);
+    const payload = encodeCommit(prepared, 1, before);
+    expect(payload.length).toBe(prepared.size);
+    const events = decodeEvents(payload, decodeHeader(payload, 0), 0);
+    expect(events.map((e) => e.generatedId)).toEqual([true, false, true, true]);
+    const generated = events.filter((e) => e.generatedId).map((e) => e.id);
+    for (const id of generated) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(uuidv7Time(id)).toBeGreaterThanOrEqual(before);
+    }
+    expect(new Set(generated).size).toBe(3);
+    expect([...generated].sort()).toEqual(generated);
+    expect(events[1]!.id).toBe('mine');
+    // each encoding of a prepared commit makes ids of its own: a generated id is never reused
+    const again = decodeEvents(encodeCommit(prepared, 1, before), decodeHeader(payload, 0), 0);
+    expect(again.filter((e) => e.generatedId).some((e) => generated.includes(e.id))).toBe(false);
+  });
 });

@@ -1,9 +1,6 @@
 import { StoreInvalidArgumentError } from '../errors.js';
 import type { Event } from '../types.js';
-import { uuidv7Into } from '../uuidv7.js';
-
-/** A generated id: a UUID v7, 36 ASCII characters. */
-const UUID_BYTES = 36;
+import { UUID_BYTES, uuidv7Into } from '../uuidv7.js';
 import {
   COMMIT_HEADER_SIZE,
   EVENT_DATA_BYTES,

@@ -2,13 +2,10 @@ import { CommitTooLargeError, StoreInvalidArgumentError } from '../errors.js';
 import { validateExpectedVersion } from '../expectedVersion.js';
 import { validateStreamName } from '../streamName.js';
 import type { Event, ExpectedVersion } from '../types.js';
-import { uuidv7Into } from '../uuidv7.js';
+import { UUID_BYTES, uuidv7Into } from '../uuidv7.js';
 import { encodeCommitInto, jsonOf, metadataMemo, prepareCommit, writeAscii, writeHeader, type MetadataMemo } from './encodeCommit.js';
 import { dataOf, decodeEvents, metadataOf } from './decodeCommit.js';
 import { COMMIT_HEADER_SIZE, EVENT_FIXED_SIZE, EVENT_ID_GENERATED, KIND_COMMIT, MAX_TYPE_BYTES, OFF_COUNT, OFF_STREAM_LEN, readU32, writeU16, writeU32 } from './layout.js';
-
-/** A generated id: a UUID v7, 36 ASCII characters. */
-const UUID_BYTES = 36;
 
 /**
  * Commits encoded ahead of their append, on any thread (an import's
