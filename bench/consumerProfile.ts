@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { ConsumerRegistry, runConsumer, type RunOptions } from '@episteme/consumers';
 import { Journal, nodeFileIO, type FileIO } from '@episteme/wal';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '@episteme/wal/internals';
-import { generateJournal } from './lib/journal.js';
+import { generateJournal, SEGMENT_BYTES } from './lib/journal.js';
 import { mainThreadSched, median } from './lib/timing.js';
 
 const what = process.argv[2] ?? 'all';
@@ -47,7 +47,9 @@ function cpuUs(): number {
 
 async function main(): Promise<void> {
   const recordBytes = RECORD_OVERHEAD + PAYLOAD;
-  generateJournal(dir, { payloadBytes: PAYLOAD, totalBytes: records * recordBytes + 4 * (HEADER_SIZE + recordBytes) });
+  // a header and a spare record per segment, as the consumers suite sizes it (a fixed four did not hold past four segments)
+  const segments = Math.ceil((records * recordBytes) / SEGMENT_BYTES);
+  generateJournal(dir, { payloadBytes: PAYLOAD, totalBytes: records * recordBytes + segments * (HEADER_SIZE + recordBytes) });
   if (process.env.SYNC_FIRST === '1') execSync('sync');
   const journal = await Journal.open({ dir });
   const registry = ConsumerRegistry.forJournal(journal, { io, autoCleanup: false });
