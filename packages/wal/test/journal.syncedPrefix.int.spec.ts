@@ -6,7 +6,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE } from '../src/format/constants.
 import { segmentName } from '../src/format/segmentName.js';
 import { syncedPrefixEvery } from '../src/journal/journalWriter.js';
 import { SimulatedDisk } from '../src/testing/index.js';
-import { payloadOf } from './helpers.js';
+import { expectSameBytes, payloadOf } from './helpers.js';
 import { seededRandom, simDir } from './rng.js';
 
 /**
@@ -65,7 +65,7 @@ describe('synced prefix of the last segment', () => {
     const reopened = await Journal.open({ dir, io: disk });
     const after = [...acked.keys()].filter((o) => HEADER_SIZE + o >= prefix.size).length;
     expect(reopened.recovery!).toMatchObject({ lastSegmentPrefixTrusted: prefix.size, recordsVerified: after, cuts: [] });
-    for (const [o, i] of acked) expect(Buffer.from(reopened.read(o)!.payload)).toEqual(Buffer.from(payloadOf(i, RECORD)));
+    for (const [o, i] of acked) expectSameBytes(reopened.read(o)!.payload, payloadOf(i, RECORD));
     // the open recorded the prefix it opened with
     expect(point(dir, disk).prefix).toMatchObject({ base: 0, size: HEADER_SIZE + reopened.head });
     await reopened.close();
@@ -86,7 +86,7 @@ describe('synced prefix of the last segment', () => {
       let next = 0;
       for (let round = 0; round < 5; round++, rounds++) {
         const j = await Journal.open({ dir, io: disk, groupCommit: true, maxSegmentBytes: 1024 * 1024 });
-        for (const [o, i] of acked) expect(Buffer.from(j.read(o)!.payload), `series ${series} round ${round}, offset ${o}`).toEqual(Buffer.from(payloadOf(i, RECORD)));
+        for (const [o, i] of acked) expectSameBytes(j.read(o)!.payload, payloadOf(i, RECORD), `series ${series} round ${round}, offset ${o}`);
         // the power goes at a random acknowledgement, with batches written and syncing behind it
         const freezeAt = 20 + Math.floor(rnd() * 120);
         let acks = 0;
@@ -202,7 +202,7 @@ describe('synced prefix of the last segment', () => {
     await opened.close().catch(() => undefined);
     disk.powerLoss();
     const after = await Journal.open({ dir, io: disk });
-    offsets.forEach((o, i) => expect(Buffer.from(after.read(o)!.payload)).toEqual(Buffer.from(payloadOf(i, 100))));
+    offsets.forEach((o, i) => expectSameBytes(after.read(o)!.payload, payloadOf(i, 100)));
     await after.close();
   });
 });

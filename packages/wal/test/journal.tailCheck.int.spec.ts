@@ -7,7 +7,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from '../src/format/constants.js';
 import { segmentName } from '../src/format/segmentName.js';
 import { TAIL_CHECK_SLICE } from '../src/journal/tailCheck.js';
 import { spawnChild } from './children/spawn.js';
-import { payloadOf, tempDir } from './helpers.js';
+import { expectSameBytes, payloadOf, tempDir } from './helpers.js';
 
 /**
  * The clean-close check of the last segment runs after the open returns
@@ -46,7 +46,7 @@ function countingIO(): { io: FileIO; read: () => number } {
 }
 
 function expectRecords(j: Journal, offsets: number[], count: number): void {
-  for (let i = 0; i < count; i++) expect(Buffer.from(j.read(offsets[i]!)!.payload)).toEqual(Buffer.from(payloadOf(i, SIZE)));
+  for (let i = 0; i < count; i++) expectSameBytes(j.read(offsets[i]!)!.payload, payloadOf(i, SIZE));
 }
 
 describe('the clean-close check in the background', () => {
@@ -93,7 +93,7 @@ describe('the clean-close check in the background', () => {
     const before = readFileSync(last);
     const markBefore = point(dir).closed;
     await (await Journal.open({ dir })).close();
-    expect(readFileSync(last)).toEqual(before);
+    expectSameBytes(readFileSync(last), before);
     expect(point(dir).closed).toEqual(markBefore);
     const j = await Journal.open({ dir });
     expect(j.recovery.lastSegmentTrusted).toBe(true);
@@ -123,7 +123,7 @@ describe('the clean-close check in the background', () => {
       await expect(j.append(payloadOf(0, 10))).rejects.toBeInstanceOf(FailedStateError);
       await expect(j.append(payloadOf(1, 10))).rejects.toBeInstanceOf(FailedStateError);
       await j.close();
-      expect(readFileSync(last)).toEqual(damaged);
+      expectSameBytes(readFileSync(last), damaged);
       expect(point(dir).marked).toBe(false);
 
       const k = await Journal.open({ dir });
@@ -165,7 +165,7 @@ describe('a writer killed in the middle of the check', () => {
       child.proc.kill('SIGKILL');
       await child.exited;
       expect(child.lines).not.toContain('acknowledged');
-      expect(readFileSync(last)).toEqual(before);
+      expectSameBytes(readFileSync(last), before);
       expect(point(dir).marked).toBe(true);
 
       const j = await Journal.open({ dir });
@@ -187,7 +187,7 @@ describe('a writer killed in the middle of the check', () => {
     await child.waitFor((l) => l.startsWith('checking'));
     child.proc.kill('SIGKILL');
     await child.exited;
-    expect(readFileSync(last)).toEqual(bytes);
+    expectSameBytes(readFileSync(last), bytes);
 
     const j = await Journal.open({ dir });
     await expect(j.append(payloadOf(0, 10))).rejects.toBeInstanceOf(FailedStateError);
