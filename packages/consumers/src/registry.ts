@@ -5,7 +5,7 @@ import { DamagedCursorReports } from './damageReports.js';
 import { ConsumerNotFoundError, CorruptCursorError, CursorBackwardsError, InvalidConsumerArgumentError, InvalidCursorError, isConsumerError } from './errors.js';
 import { FileCursorStore } from './fileCursorStore.js';
 import { CleanupChecks, lowestFloor } from './cleanupChecks.js';
-import { checkParts, type ConsumerInfo, type JournalRegistryOptions, type Logger, type RegistryOptions, type RegistryParts } from './registryParts.js';
+import { checkParts, checkRegistryOptions, type ConsumerInfo, type JournalRegistryOptions, type Logger, type RegistryOptions, type RegistryParts } from './registryParts.js';
 import { effectiveState, refuseIfRunningElsewhere, refuseIfRunningHere } from './running.js';
 import { checkRegisterOptions, checkStartFrom, type StartFrom } from './startFrom.js';
 import { storeRegistryParts, type StoreRegistryOptions } from './events/storeRegistry.js';
@@ -67,6 +67,7 @@ export class ConsumerRegistry {
   private readonly cleanupChecks = new CleanupChecks();
 
   constructor(parts: RegistryParts, options: RegistryOptions = {}) {
+    checkRegistryOptions('new ConsumerRegistry', options, false);
     const { log, cursors, retention } = checkParts(parts);
     this.log = log;
     this.store = cursors;
@@ -89,6 +90,8 @@ export class ConsumerRegistry {
    * another process): it administers cursors but deletes nothing.
    */
   static forJournal(journal: Journal | JournalReader, options: JournalRegistryOptions = {}): ConsumerRegistry {
+    // before the cursor files are tidied: a refused call changes nothing
+    checkRegistryOptions('ConsumerRegistry.forJournal', options, true);
     const { io, ...rest } = options;
     if (journal instanceof Journal) {
       const cursors = FileCursorStore.ofWriter(journal, io, rest.logger ?? defaultLogger);

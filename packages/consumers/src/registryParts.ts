@@ -1,4 +1,5 @@
 import type { CursorStore, FileIO, LogReader, Retention } from '@episteme/wal';
+import { unknownOptionKey, unknownOptionMessage } from '@episteme/wal/internals';
 import type { WarningAbout } from './damageReports.js';
 import { InvalidConsumerArgumentError } from './errors.js';
 
@@ -50,6 +51,29 @@ export interface RegistryOptions {
 /** `ConsumerRegistry.forJournal`'s options: the registry's, and the file-system seam of the cursor files (tests drop unsynced writes here). */
 export interface JournalRegistryOptions extends RegistryOptions {
   io?: FileIO;
+}
+
+/** The keys of RegistryOptions, and of JournalRegistryOptions (each listed once: the compiler checks). */
+const REGISTRY_KEYS: Record<keyof RegistryOptions, true> = { autoCleanup: true, logger: true, now: true };
+const JOURNAL_REGISTRY_KEYS: Record<keyof JournalRegistryOptions, true> = { ...REGISTRY_KEYS, io: true };
+
+/**
+ * Refuses registry options that would not mean what they say, before
+ * anything is read or written: a key the call does not take, and an
+ * `autoCleanup` that is not a boolean. Cleanup deletes history, and only
+ * `false` turns it off: `{ autoClenaup: false }` or `{ autoCleanup: 'false' }`
+ * would leave it on, silently.
+ */
+export function checkRegistryOptions(call: string, options: unknown, withIo: boolean): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) throw new InvalidConsumerArgumentError(`${call}'s options must be an object, not ${String(options)}`);
+  const allowed = Object.keys(withIo ? JOURNAL_REGISTRY_KEYS : REGISTRY_KEYS);
+  const key = unknownOptionKey(options, allowed);
+  if (key !== undefined) throw new InvalidConsumerArgumentError(unknownOptionMessage(call, key, allowed));
+  const { autoCleanup } = options as RegistryOptions;
+  if (autoCleanup !== undefined && typeof autoCleanup !== 'boolean') {
+    throw new InvalidConsumerArgumentError(`autoCleanup must be true or false, not ${typeof autoCleanup === 'string' ? JSON.stringify(autoCleanup) : String(autoCleanup)} (only false turns cleanup off)`);
+  }
 }
 
 /** Refuses what is not a registry's parts, naming the journal's way in (the constructor took a journal before). */

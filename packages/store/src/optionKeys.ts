@@ -1,3 +1,4 @@
+import { unknownOptionKey, unknownOptionMessage } from '@episteme/wal/internals';
 import { StoreInvalidArgumentError } from './errors.js';
 
 /**
@@ -8,9 +9,6 @@ import { StoreInvalidArgumentError } from './errors.js';
  */
 export function checkOptionKeys(call: string, options: object | undefined, allowed: readonly string[]): void {
   if (options === undefined) return;
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      throw new StoreInvalidArgumentError(`${call} has no option "${key}" (it takes ${allowed.map((k) => `"${k}"`).join(', ')})`);
-    }
-  }
+  const key = unknownOptionKey(options, allowed);
+  if (key !== undefined) throw new StoreInvalidArgumentError(unknownOptionMessage(call, key, allowed));
 }

@@ -3,6 +3,8 @@ import { StoreInvalidArgumentError, type StoreWarning } from './errors.js';
 import type { Upcaster } from './types.js';
 import { validateUpcasters, type Upcasters } from './upcasting.js';
 import { describeValue } from './describeValue.js';
+import { checkOptionKeys } from './optionKeys.js';
+import { JOURNAL_OPTION_KEYS } from '@episteme/wal/internals';
 
 export interface EventStoreOptions extends JournalOptions {
   /**
@@ -24,6 +26,10 @@ export interface EventStoreOptions extends JournalOptions {
   /** Told when the open had to rebuild the index from the log (a missing, damaged or stale checkpoint). */
   onWarning?: (warning: StoreWarning) => void;
 }
+
+/** The store's own keys, each listed once (the compiler checks), and the journal's. */
+const STORE_KEYS: Record<Exclude<keyof EventStoreOptions, keyof JournalOptions>, true> = { idempotencyWindow: true, checkpointEvery: true, upcasters: true, onWarning: true };
+const STORE_OPTION_KEYS: readonly string[] = [...Object.keys(STORE_KEYS), ...JOURNAL_OPTION_KEYS];
 
 export const DEFAULT_STORE_OPTIONS = {
   idempotencyWindow: 1_000_000,
@@ -52,6 +58,8 @@ function nonNegativeInt(name: string, value: unknown, fallback: number, min = 0)
 /** Splits the store's own options from the journal's, checking the store's (the journal checks its own). */
 export function resolveStoreOptions(options: EventStoreOptions): ResolvedStoreOptions {
   if (typeof options !== 'object' || options === null) throw new StoreInvalidArgumentError('openEventStore takes an options object with a dir');
+  // a misspelt store or journal option (`checkpointEvry`, `archveDir`) is refused here, before the journal is opened or created
+  checkOptionKeys('openEventStore', options, STORE_OPTION_KEYS);
   const { idempotencyWindow, checkpointEvery, upcasters, onWarning, ...journal } = options;
   if (typeof journal.dir !== 'string' || journal.dir.length === 0) throw new StoreInvalidArgumentError('dir must be a non-empty string');
   if (onWarning !== undefined && typeof onWarning !== 'function') throw new StoreInvalidArgumentError('onWarning must be a function');

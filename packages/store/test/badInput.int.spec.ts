@@ -74,11 +74,14 @@ describe('bad input', () => {
 
   it('refuses bad store options before opening anything', async () => {
     const dir = tempDir();
-    for (const options of [{ idempotencyWindow: -1 }, { checkpointEvery: 0 }, { checkpointEvery: 5n }, { upcasters: { t: 'no' } }, { onWarning: 1 }]) {
+    for (const options of [{ idempotencyWindow: -1 }, { checkpointEvery: 0 }, { checkpointEvery: 5n }, { upcasters: { t: 'no' } }, { onWarning: 1 }, { checkpointEvry: 5 }, { archveDir: '/tmp/x' }]) {
       const err = await openEventStore({ dir, ...(options as object) }).catch((e: unknown) => e);
       expect(isStoreError(err, StoreErrorCodes.InvalidArgument), `${Object.keys(options).join()}: ${String(err)}`).toBe(true);
     }
     expect(readdirSync(dir)).toEqual([]);
+    // a misspelt key is named, with the keys the store takes (its own and the journal's)
+    const err = await openEventStore({ dir, checkpointEvry: 5 } as object as { dir: string }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/openEventStore has no option "checkpointEvry" \(it takes "idempotencyWindow", "checkpointEvery", "upcasters", "onWarning", "dir", "durability"/);
   });
 
   it('refuses an event filter with a BigInt prefix with a typed error', () => {

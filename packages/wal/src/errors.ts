@@ -273,7 +273,7 @@ export class FailedStateError extends WalError {
   constructor(cause: unknown) {
     super(
       WalErrorCodes.FailedState,
-      `the journal is in a failed state after a failed sync, rollback or check of its last segment (${describe(cause)}); reopen it to recover`,
+      `the journal is in a failed state after a failed sync, rollback or check of its last segment (${describe(cause)}); close() it and open it again to recover (an append that failed with it may be in the log after that)`,
       { cause },
     );
   }

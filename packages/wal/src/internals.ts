@@ -30,3 +30,5 @@ export { PUBLISHED_HEAD_FILE, readPublishedHead } from './journal/publishedHead.
 export { REPAIR_COMMAND, ReadOnlyError, ioError, withTypedErrors } from './errors.js';
 // written once for every package: the checksummed-file envelope, errno helpers, sleep, process liveness, quiet closers
 export * from './shared/index.js';
+export { checkOptionKeys, unknownOptionKey, unknownOptionMessage } from './optionKeys.js';
+export { JOURNAL_OPTION_KEYS } from './journal/options.js';

@@ -87,6 +87,36 @@ describe('Journal.openForRead refuses', () => {
   });
 });
 
+describe('a misspelt option', () => {
+  it.each([
+    ['writer', (o: object) => Journal.open(o as JournalOptions), { durabilty: 'none' }, /Journal\.open has no option "durabilty" \(it takes "dir", "durability"/],
+    ['writer, groupCommit', (o: object) => Journal.open(o as JournalOptions), { groupCommit: { maxBatchRecord: 8 } }, /groupCommit has no option "maxBatchRecord"/],
+    ['reader', (o: object) => Journal.openForRead(o as JournalOptions), { folow: true }, /Journal\.openForRead has no option "folow"/],
+  ])('%s: WAL_INVALID_ARGUMENT naming the key and the keys it takes, nothing created (it would have been its default, silently)', async (_, open, options, message) => {
+    const dir = join(tempDir(), 'journal');
+    const err = await open({ dir, ...options }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: WalErrorCodes.InvalidArgument, message: expect.stringMatching(message) });
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a reader takes a writer\'s options as they are (they mean nothing to it)', async () => {
+    const dir = join(tempDir(), 'journal');
+    const options: JournalOptions = { dir, durability: 'none', groupCommit: true, maxSegmentBytes: 4096, preallocateBytes: 0, repair: false };
+    await (await Journal.open(options)).close();
+    await (await Journal.openForRead(options)).close();
+  });
+
+  it('of readMany and readFrom: refused (a misspelt follow would end at the head instead of following)', async () => {
+    const dir = join(tempDir(), 'journal');
+    const j = await Journal.open({ dir });
+    await j.append(new Uint8Array([1]));
+    expect(() => j.readMany(0, 10, { transeint: true } as object)).toThrow(expect.objectContaining({ code: WalErrorCodes.InvalidArgument, message: expect.stringContaining('readMany has no option "transeint"') }));
+    await expect(j.readFrom(0, { folow: true } as object).next()).rejects.toMatchObject({ code: WalErrorCodes.InvalidArgument, message: expect.stringContaining('readFrom has no option "folow"') });
+    expect(j.readMany(0, 10, { transient: true })).toHaveLength(1);
+    await j.close();
+  });
+});
+
 describe('a directory that is not a journal', () => {
   it('holding other files and no segment: a reader refuses it as a writer does (it opened as an empty log), and changes nothing', async () => {
     const dir = tempDir();

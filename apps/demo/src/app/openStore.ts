@@ -54,11 +54,13 @@ export function holdsLegacyData(log: Pick<LogReader, 'earliest' | 'head' | 'read
  * first record). A store that has closed once has an index checkpoint, so
  * the check (a reader's open and one record) runs only without one.
  */
-async function refuseLegacyData(options: JournalOptions): Promise<void> {
+async function refuseLegacyData(options: EventStoreOptions): Promise<void> {
   if (existsSync(checkpointPath(options.dir)) || !existsSync(options.dir)) return;
   let reader;
   try {
-    reader = await Journal.openForRead(options);
+    // the reader's own options: it refuses the store's (idempotencyWindow, ...) as unknown
+    const { dir, io, maxPayloadBytes, archiveDir } = options;
+    reader = await Journal.openForRead({ dir, ...(io ? { io } : {}), ...(maxPayloadBytes !== undefined ? { maxPayloadBytes } : {}), ...(archiveDir !== undefined ? { archiveDir } : {}) });
   } catch {
     return; // not a journal yet, or one the writer's open will report on
   }

@@ -2,7 +2,7 @@ import type { LocalEventStore } from '@episteme/store';
 import { Journal, type Retention } from '@episteme/wal';
 import { InvalidConsumerArgumentError } from '../errors.js';
 import { FileCursorStore } from '../fileCursorStore.js';
-import type { JournalRegistryOptions, Logger, RegistryOptions, RegistryParts } from '../registryParts.js';
+import { checkRegistryOptions, type JournalRegistryOptions, type Logger, type RegistryOptions, type RegistryParts } from '../registryParts.js';
 
 /**
  * `ConsumerRegistry.forStore`'s options: the journal registry's. `autoCleanup`
@@ -29,7 +29,7 @@ export function storeRegistryParts(store: LocalEventStore, options: StoreRegistr
   if (typeof s !== 'object' || s === null || typeof s.dir !== 'string' || typeof s.log?.readMany !== 'function') {
     throw new InvalidConsumerArgumentError('ConsumerRegistry.forStore takes an event store (openEventStore); over a journal, use ConsumerRegistry.forJournal');
   }
-  if (typeof options !== 'object' || options === null) throw new InvalidConsumerArgumentError(`forStore's options must be an object, not ${String(options)}`);
+  checkRegistryOptions('ConsumerRegistry.forStore', options, true);
   const log = store.log;
   // cleanup that archives keeps every segment readable: the stream index may point anywhere
   const archiving = log instanceof Journal && log.archiveDir !== undefined ? log : undefined;

@@ -5,7 +5,8 @@ import type { LogReader } from '../log/logReader.js';
 import type { VerifyOnRead } from './options.js';
 import type { ChangeNotifier } from './changeNotifier.js';
 import type { KnownBoundaries } from './knownBoundaries.js';
-import { RecordReader, type JournalRecord, type LogView, type ReadFromOptions, type ReadManyOptions, type RecordBytesVisitor } from './recordReader.js';
+import { checkOptionKeys } from '../optionKeys.js';
+import { READ_MANY_KEYS, RecordReader, type JournalRecord, type LogView, type ReadFromOptions, type ReadManyOptions, type RecordBytesVisitor } from './recordReader.js';
 import type { SegmentManager } from './segmentManager.js';
 import type { JournalTelemetry } from '../telemetry/journalTelemetry.js';
 
@@ -146,6 +147,7 @@ export abstract class JournalBase implements LogReader {
 
   /** Up to `maxRecords` records from `offset`, without waiting (empty at the head); `transient`: see ReadManyOptions. */
   readMany(offset: number, maxRecords: number, options?: ReadManyOptions): JournalRecord[] {
+    if (options !== undefined) checkOptionKeys('readMany', options, READ_MANY_KEYS);
     return this.records.readMany(offset, maxRecords, false, options?.transient ?? false);
   }
 

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { checkOptionKeys } from '../optionKeys.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { nodeFileIO, type FileIO } from '../io/fileIO.js';
 import { JournalTelemetry } from '../telemetry/journalTelemetry.js';
@@ -6,7 +7,8 @@ import type { TelemetryOptions } from '../telemetry/otelApi.js';
 
 /**
  * `immediate`: an append resolves once its bytes are synced to disk.
- * `none`: once the write reached the OS; synced on rotation, sync() and close().
+ * `none`: once the write reached the OS; synced on rotation, sync() and close(),
+ * and in the background every `writebackBytes` written.
  */
 export type Durability = 'immediate' | 'none';
 
@@ -91,8 +93,8 @@ export interface JournalOptions {
    * Where cleanup (`deleteBelow`) moves whole sealed segments instead of
    * deleting them (docs/operations.md, "Archive"). The writer reads them
    * from there: `earliest` stays where the archive begins, and a rebuild
-   * from offset 0 reads through it. Readers in other processes see the
-   * live segments only.
+   * from offset 0 reads through it. A reader in another process reads
+   * through it when opened with the same `archiveDir`.
    */
   archiveDir?: string;
 }
@@ -134,10 +136,33 @@ export const DEFAULT_OPTIONS = Object.freeze({
   verifyOnRead: 'crc' as VerifyOnRead,
 });
 
+/** Every key of JournalOptions, each listed once (the compiler refuses a missing or an extra one): what Journal.open takes. */
+const JOURNAL_KEYS: Record<keyof JournalOptions, true> = {
+  dir: true,
+  durability: true,
+  groupCommit: true,
+  maxSegmentBytes: true,
+  maxPayloadBytes: true,
+  preallocateBytes: true,
+  writebackBytes: true,
+  repair: true,
+  scanSealedOnOpen: true,
+  verifyOnRead: true,
+  pollIntervalMs: true,
+  io: true,
+  telemetry: true,
+  archiveDir: true,
+};
+export const JOURNAL_OPTION_KEYS: readonly string[] = Object.freeze(Object.keys(JOURNAL_KEYS));
+const GROUP_COMMIT_KEYS: Record<keyof GroupCommitOptions, true> = { maxBatchRecords: true, maxBatchBytes: true, maxDelayMs: true };
+const GROUP_COMMIT_OPTION_KEYS: readonly string[] = Object.keys(GROUP_COMMIT_KEYS);
+
 export type ResolvedReaderOptions = Required<Omit<JournalReaderOptions, 'io' | 'archiveDir'>> & { io: FileIO; archiveDir: string | undefined };
 
 export function resolveReaderOptions(options: JournalReaderOptions): ResolvedReaderOptions {
   checkDir(options, 'Journal.openForRead');
+  // a writer's options may be passed as they are (they mean nothing to a reader): any other key is a mistake
+  checkOptionKeys('Journal.openForRead', options, JOURNAL_OPTION_KEYS);
   const maxPayloadBytes = positiveInt('maxPayloadBytes', options.maxPayloadBytes ?? DEFAULT_OPTIONS.maxPayloadBytes);
   if (maxPayloadBytes > 0xffffffff) throw new InvalidArgumentError('maxPayloadBytes cannot exceed 2^32-1 (the length field is a u32)');
   return {
@@ -157,6 +182,7 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
   if ((options as { readOnly?: unknown }).readOnly !== undefined) {
     throw new InvalidArgumentError('the readOnly option is gone: Journal.open opens the writer; open a reader in another process with Journal.openForRead(options)');
   }
+  checkOptionKeys('Journal.open', options, JOURNAL_OPTION_KEYS);
   const durability = options.durability ?? DEFAULT_OPTIONS.durability;
   if (durability !== 'immediate' && durability !== 'none') {
     throw new InvalidArgumentError(`durability must be 'immediate' or 'none', not ${JSON.stringify(durability)}`);
@@ -175,6 +201,7 @@ export function resolveOptions(options: JournalOptions): ResolvedOptions {
   }
   if (options.groupCommit) {
     const g = options.groupCommit === true ? {} : options.groupCommit;
+    checkOptionKeys('groupCommit', g, GROUP_COMMIT_OPTION_KEYS);
     groupCommit = {
       maxBatchRecords: positiveInt('groupCommit.maxBatchRecords', g.maxBatchRecords ?? DEFAULT_OPTIONS.groupCommit.maxBatchRecords),
       maxBatchBytes: positiveInt('groupCommit.maxBatchBytes', g.maxBatchBytes ?? DEFAULT_OPTIONS.groupCommit.maxBatchBytes),

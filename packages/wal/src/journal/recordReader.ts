@@ -30,10 +30,14 @@ export interface JournalRecord {
 
 export type { ReadFromOptions, ReadManyOptions } from '../log/logReader.js';
 import type { ReadFromOptions, TransientReadBuffer } from '../log/logReader.js';
+import { checkOptionKeys } from '../optionKeys.js';
 export type { LogView } from './segmentAccess.js';
 export type { RecordBytesVisitor } from './randomReads.js';
 
 const BATCH_RECORDS = 256;
+/** The keys readFrom and readMany take (ReadFromOptions, ReadManyOptions). */
+const READ_FROM_KEYS: readonly string[] = ['follow', 'signal', 'transient'];
+export const READ_MANY_KEYS: readonly string[] = ['transient'];
 /**
  * Record bytes a `readMany` returns at most per call (and at least one
  * record), as a transient one returns at most its buffer: a batch the caller
@@ -106,6 +110,8 @@ export class RecordReader {
 
   readFrom(offset: number, options: ReadFromOptions = {}): AsyncGenerator<JournalRecord, void, undefined> {
     const { follow = false, signal, transient = false } = options;
+    // a misspelt `follow` would end at the head instead of following: refused on the first next(), as a bad offset is
+    const optionKeys = (): void => checkOptionKeys('readFrom', options, READ_FROM_KEYS);
     let pos = offset;
     let first = true;
     // a transient iterator's own buffer: its records are valid until its next step
@@ -114,7 +120,10 @@ export class RecordReader {
       signal,
       wait: () => this.changes.wait(signal),
       nextBatch: () => {
-        if (first) checkOffset(offset); // on the first next(), as the async generator did
+        if (first) {
+          optionKeys();
+          checkOffset(offset); // on the first next(), as the async generator did
+        }
         this.view.checkOpen();
         if (pos >= this.view.head() || pos < this.view.earliest()) this.view.refresh();
         const head = this.view.head();
