@@ -52,7 +52,7 @@ export const importCommand = defineCommand({
     workers: {
       type: 'integer',
       value: 'n',
-      description: `threads that validate lines beside the one that appends (default ${defaultPrepareOptions().workers}: 0 up to two cores, where a worker was measured to slow an import down; 1 on more)`,
+      description: `threads that validate lines beside the one that appends (here ${defaultPrepareOptions().workers}; by default 0 on up to two cores, where a worker was measured to slow an import down, 1 on more)`,
       min: 0,
       max: 16,
     },
