@@ -1,4 +1,5 @@
 import type { LogRecord } from '@episteme/wal';
+import { unknownOptionKey, unknownOptionMessage } from '@episteme/wal/internals';
 import { InvalidConsumerArgumentError } from './errors.js';
 
 /** Receives each record as read: its payload and blake3 may be views of shared buffers, so copy what you keep. */
@@ -78,6 +79,23 @@ export interface CheckedRunOptions {
   transientRecords: boolean;
 }
 
+/** The keys of RunOptions and RetryOptions, each listed once (the compiler checks). */
+const RUN_KEYS: Record<keyof RunOptions, true> = {
+  handler: true,
+  batchHandler: true,
+  batchSize: true,
+  commitEveryRecords: true,
+  commitEveryMs: true,
+  retry: true,
+  onCommit: true,
+  signal: true,
+  stopAtHead: true,
+  transientRecords: true,
+};
+const RUN_OPTION_KEYS: readonly string[] = Object.keys(RUN_KEYS);
+const RETRY_KEYS: Record<keyof RetryOptions, true> = { maxAttempts: true, initialDelayMs: true, maxDelayMs: true };
+const RETRY_OPTION_KEYS: readonly string[] = Object.keys(RETRY_KEYS);
+
 /**
  * Checks `runConsumer`'s options before anything is written: a bad one is
  * an InvalidConsumerArgumentError (CONSUMER_INVALID_ARGUMENT), never a run
@@ -88,6 +106,9 @@ export function checkRunOptions(options: unknown): CheckedRunOptions {
   if (options === null || typeof options !== 'object') {
     throw new InvalidConsumerArgumentError(`runConsumer's options must be an object, not ${String(options)}`);
   }
+  // a misspelt `comitEveryRecords` or `stopAtHed` would be its default, silently
+  const unknown = unknownOptionKey(options, RUN_OPTION_KEYS);
+  if (unknown !== undefined) throw new InvalidConsumerArgumentError(unknownOptionMessage('runConsumer', unknown, RUN_OPTION_KEYS));
   const o = options as Record<keyof RunOptions, unknown>;
   if ((o.handler === undefined) === (o.batchHandler === undefined)) {
     throw new InvalidConsumerArgumentError('runConsumer needs exactly one of `handler` and `batchHandler`');
@@ -127,6 +148,8 @@ function retryPolicy(retry: unknown): RetryPolicy {
     throw new InvalidConsumerArgumentError(`retry must be an object, not ${String(retry)}`);
   }
   const r = (retry ?? {}) as Record<keyof RetryOptions, unknown>;
+  const unknown = unknownOptionKey(r, RETRY_OPTION_KEYS);
+  if (unknown !== undefined) throw new InvalidConsumerArgumentError(unknownOptionMessage('retry', unknown, RETRY_OPTION_KEYS));
   const maxAttempts = integer('retry.maxAttempts', r.maxAttempts, 5, 1);
   const initialDelayMs = integer('retry.initialDelayMs', r.initialDelayMs, 50, 0, MAX_TIMER_MS);
   const maxDelayMs = integer('retry.maxDelayMs', r.maxDelayMs, 5000, 0, MAX_TIMER_MS);

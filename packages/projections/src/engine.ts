@@ -1,6 +1,6 @@
 import { ConsumerErrorCodes, type ConsumerRegistry, type Logger } from '@episteme/consumers';
 import { isEpistemeError, WalErrorCodes, type FileIO, type Journal, type JournalReader, type LogReader, type TelemetryOptions } from '@episteme/wal';
-import { codeOf, sleep } from '@episteme/wal/internals';
+import { codeOf, sleep, unknownOptionKey, unknownOptionMessage } from '@episteme/wal/internals';
 import { validateInitialState, validateProjection, type AnyProjection } from './definition.js';
 import { InvalidProjectionArgumentError, ProjectionBusyError, ProjectionNotFoundError } from './errors.js';
 import { registerProjectionCursor, reportUnrepairedProjectionCursor } from './projectionCursor.js';
@@ -422,5 +422,22 @@ function checkOptions(options: EngineOptions): EngineOptions {
   if (typeof o.store?.load !== 'function' || typeof o.store.save !== 'function') {
     throw new InvalidProjectionArgumentError('a ProjectionEngine needs a snapshot store (FileSnapshotStore, InMemorySnapshotStore, ...)');
   }
+  // a misspelt `snapshotEvryEvents` would be its default, silently
+  const unknown = unknownOptionKey(o, ENGINE_OPTION_KEYS);
+  if (unknown !== undefined) throw new InvalidProjectionArgumentError(unknownOptionMessage('ProjectionEngine', unknown, ENGINE_OPTION_KEYS));
   return options;
 }
+
+/** The keys of EngineOptions, each listed once (the compiler checks); forJournal and forStore take `io` and make `log` and `store`. */
+const ENGINE_KEYS: Record<keyof EngineOptions, true> = {
+  log: true,
+  registry: true,
+  store: true,
+  snapshotEveryEvents: true,
+  snapshotEveryMs: true,
+  batchSize: true,
+  onProgress: true,
+  logger: true,
+  telemetry: true,
+};
+const ENGINE_OPTION_KEYS: readonly string[] = Object.keys(ENGINE_KEYS);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '@episteme/wal';
@@ -45,5 +46,16 @@ describe('the ways to build an engine', () => {
       expect(() => new ProjectionEngine(options as never)).toThrow(expect.objectContaining({ code: ProjectionErrorCodes.InvalidArgument }));
     }
     expect(() => new ProjectionEngine({ journal } as never)).toThrow(/ProjectionEngine\.forJournal/);
+  });
+
+  it('refuses a misspelt option (it would have been its default, silently), naming it, before any snapshot is read or written', async () => {
+    const dir = tempDir();
+    const journal = await Journal.open({ dir, durability: 'none' });
+    later(() => journal.close());
+    expect(() => ProjectionEngine.forJournal(journal, { snapshotEvryEvents: 10 } as never)).toThrow(
+      expect.objectContaining({ code: ProjectionErrorCodes.InvalidArgument, message: expect.stringContaining('ProjectionEngine has no option "snapshotEvryEvents"') }),
+    );
+    expect(() => new ProjectionEngine({ log: new InMemoryLog(), store: new InMemorySnapshotStore(), batchSise: 10 } as never)).toThrow(expect.objectContaining({ code: ProjectionErrorCodes.InvalidArgument }));
+    expect(existsSync(join(dir, 'projections'))).toBe(false);
   });
 });

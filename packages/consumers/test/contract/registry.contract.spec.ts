@@ -141,7 +141,7 @@ describe.each(LOGS)('ConsumerRegistry administration over $kind', (logs) => {
 describe.each(LOGS)('runConsumer and register refuse bad arguments before anything is written, over $kind', (logs) => {
   // Before the fix: a handler of 5 ran, and failed with "options.handler is not a function"
   // persisted as the consumer's error; timers of 2^31 ms or more fired every 1 ms.
-  it('handlers that are not functions, timer options past 2^31 - 1 ms, a signal, stopAtHead or transientRecords of the wrong type', async () => {
+  it('handlers that are not functions, timer options past 2^31 - 1 ms, a signal, stopAtHead or transientRecords of the wrong type, a misspelt option', async () => {
     const h = await logs.create({ count: 5 });
     const registry = h.registry({ logger: quiet });
     registry.register('c');
@@ -171,6 +171,10 @@ describe.each(LOGS)('runConsumer and register refuse bad arguments before anythi
       ['transientRecords null', { handler: noop, transientRecords: null }],
       ['onCommit 1', { handler: noop, onCommit: 1 }],
       ['onCommit null', { handler: noop, onCommit: null }],
+      // misspelt: each would have been its default, silently
+      ['comitEveryRecords', { handler: noop, comitEveryRecords: 10 }],
+      ['stopAtHed', { handler: noop, stopAtHed: true }],
+      ['retry.maxAttemps', { handler: noop, retry: { maxAttemps: 3 } }],
     ];
     for (const [what, options] of bad) {
       expectInvalidArgument(await rejected(runConsumer(registry, 'c', options as RunOptions)), what);
