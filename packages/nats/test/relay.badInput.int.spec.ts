@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
 import { jetStreamHandles } from '../src/handles.js';
-import { runRelay } from '../src/index.js';
+import { NatsLog, openEventStore, runRelay } from '../src/index.js';
 import { snapshotDir } from '../../wal/test/helpers.js';
 import { CLUSTER_TEST_TIMEOUT, addStream, readerOf, refusal, skipReason, streamContents, useCluster } from './helpers.js';
 
@@ -24,6 +24,20 @@ describe.skipIf(skipReason !== undefined)('relay: bad input is refused with a ty
     expect((await refusal(runRelay(journal, { servers: cluster().servers, stream: 'ok', subject: 'x.>' }))).code).toBe('NATS_INVALID_ARGUMENT');
     expect((await refusal(runRelay(journal, { servers: [], stream: 'ok' }))).code).toBe('NATS_INVALID_ARGUMENT');
     expect(snapshotDir(journal.dir)).toEqual(before);
+  }, CLUSTER_TEST_TIMEOUT);
+
+  it('a misspelt option (it would have been its default, silently): NATS_INVALID_ARGUMENT naming it, before any connection', async () => {
+    const journal = await readerOf(10);
+    const before = snapshotDir(journal.dir);
+    const relay = await refusal(runRelay(journal, { servers: cluster().servers, stream: 'ok', folow: true } as never));
+    expect(relay).toMatchObject({ code: 'NATS_INVALID_ARGUMENT', message: expect.stringContaining('runRelay has no option "folow"') });
+    const log = await refusal(NatsLog.open({ servers: cluster().servers, stream: 'ok', cursorBuckt: 'x' } as never));
+    expect(log).toMatchObject({ code: 'NATS_INVALID_ARGUMENT', message: expect.stringContaining('NatsLog.open has no option "cursorBuckt"') });
+    const store = await refusal(openEventStore({ nats: { servers: cluster().servers, stream: 'ok', subjectPrefx: 'x' } as never }));
+    expect(store).toMatchObject({ code: 'NATS_INVALID_ARGUMENT', message: expect.stringContaining('has no option "subjectPrefx"') });
+    expect(snapshotDir(journal.dir)).toEqual(before);
+    const { jsm } = await jetStreamHandles(nc());
+    await expect(jsm.streams.info('ok')).rejects.toThrow(); // nothing was created in the cluster
   }, CLUSTER_TEST_TIMEOUT);
 
   it('a stream with another subject layout: NATS_STREAM_LAYOUT, the stream unchanged', async () => {

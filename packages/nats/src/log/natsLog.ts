@@ -2,6 +2,7 @@ import { ClosedError, InvalidArgumentError, NotRecordBoundaryError, OffsetOutOfR
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectCluster, type NatsConnectOptions } from '../connection.js';
+import { checkNatsOptionKeys } from '../optionKeys.js';
 import { NatsClusterError, NatsErrorCodes } from '../errors.js';
 import { jetStreamHandles, type JetStreamHandles } from '../handles.js';
 import { checkStreamName, streamInfoOrUndefined, leaderStreamInfo } from '../streamLayout.js';
@@ -10,6 +11,18 @@ import { KvCursorStore } from './kvCursorStore.js';
 import { POSITION_SCALE, positionAfter, seqBefore } from './positions.js';
 import type { LaneOwner, WindowLimits } from './readAheadLane.js';
 import { ReadLanes } from './readLanes.js';
+
+/** NatsLogOptions' own keys, each listed once (the compiler checks). */
+const NATS_LOG_KEYS: Record<Exclude<keyof NatsLogOptions, keyof NatsConnectOptions>, true> = {
+  stream: true,
+  connection: true,
+  cursorBucket: true,
+  replicas: true,
+  deadlineMs: true,
+  readAheadRecords: true,
+  readAheadBytes: true,
+};
+const NATS_LOG_OPTION_KEYS: readonly string[] = Object.keys(NATS_LOG_KEYS);
 
 export interface NatsLogOptions extends Partial<NatsConnectOptions> {
   /** The stream to read (a relay's, or any stream: each message is one record). */
@@ -98,6 +111,7 @@ export class NatsLog implements LogReader, Retention {
 
   /** Opens the stream (which must exist) and resolves once the first window of records from the earliest retained one is here. */
   static async open(options: NatsLogOptions): Promise<NatsLog> {
+    checkNatsOptionKeys('NatsLog.open', options, NATS_LOG_OPTION_KEYS);
     const stream = checkStreamName(options.stream);
     const limits = windowLimits(options);
     const deadlineMs = options.deadlineMs ?? 60_000;

@@ -3,6 +3,7 @@ import { Journal, JournalReader, type LogReader } from '@episteme/wal';
 import { sleep } from '@episteme/wal/internals';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectCluster, type NatsConnectOptions } from '../connection.js';
+import { checkNatsOptionKeys } from '../optionKeys.js';
 import { NatsClusterError, NatsErrorCodes } from '../errors.js';
 import { PublishWindow } from '../publishWindow.js';
 import { jetStreamHandles } from '../handles.js';
@@ -64,7 +65,25 @@ export type RelayResult = RelayProgress;
  * journal, so cleanup keeps what it has not shipped, and its lag shows in
  * `consumers list`.
  */
+/** RelayOptions' own keys, each listed once (the compiler checks). */
+const RELAY_KEYS: Record<Exclude<keyof RelayOptions, keyof NatsConnectOptions>, true> = {
+  stream: true,
+  subject: true,
+  replicas: true,
+  connection: true,
+  follow: true,
+  signal: true,
+  window: true,
+  registry: true,
+  consumerName: true,
+  onProgress: true,
+  progressEveryMs: true,
+  deadlineMs: true,
+};
+const RELAY_OPTION_KEYS: readonly string[] = Object.keys(RELAY_KEYS);
+
 export async function runRelay(reader: LogReader, options: RelayOptions): Promise<RelayResult> {
+  checkNatsOptionKeys('runRelay', options, RELAY_OPTION_KEYS);
   const stream = checkStreamName(options.stream);
   const subject = checkSubject(options.subject ?? `episteme.${stream}`);
   const name = options.consumerName ?? `relay-${stream}`;

@@ -28,6 +28,7 @@ import { decodeHeader, encodeTombstone, KIND_TOMBSTONE, prepareCommit } from '@e
 import type { JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectCluster, type NatsConnectOptions } from '../connection.js';
+import { checkNatsOptionKeys } from '../optionKeys.js';
 import { jetStreamHandles, type JetStreamHandles } from '../handles.js';
 import { positionAfter, seqBefore } from '../log/positions.js';
 import { checkStreamName, ensureStream, leaderStreamInfo } from '../streamLayout.js';
@@ -36,6 +37,17 @@ import { retryTransient } from '../transient.js';
 import { appendCommit, type CommitTarget } from './appendCommit.js';
 import { allSubjects, commitMsgId, subjectOf } from './subjects.js';
 import { readTail } from './streamTail.js';
+
+/** ClusterStoreOptions' own keys, each listed once (the compiler checks). */
+const CLUSTER_STORE_KEYS: Record<Exclude<keyof ClusterStoreOptions, keyof NatsConnectOptions>, true> = {
+  stream: true,
+  subjectPrefix: true,
+  replicas: true,
+  connection: true,
+  deadlineMs: true,
+  upcasters: true,
+};
+const CLUSTER_STORE_OPTION_KEYS: readonly string[] = Object.keys(CLUSTER_STORE_KEYS);
 
 export interface ClusterStoreOptions extends Partial<NatsConnectOptions> {
   /** The JetStream stream holding every event stream (created with `replicas` when missing). */
@@ -84,6 +96,7 @@ export class ClusterEventStore implements EventStore {
   }
 
   static async open(options: ClusterStoreOptions): Promise<ClusterEventStore> {
+    checkNatsOptionKeys('openEventStore({ nats })', options, CLUSTER_STORE_OPTION_KEYS);
     const stream = checkStreamName(options.stream);
     const prefix = options.subjectPrefix ?? `episteme.${stream}.s`;
     const nc = options.connection ?? (await connectCluster({ ...options, servers: options.servers ?? [] }));
