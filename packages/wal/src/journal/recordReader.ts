@@ -29,15 +29,17 @@ export interface JournalRecord {
 }
 
 export type { ReadFromOptions, ReadManyOptions } from '../log/logReader.js';
-import type { ReadFromOptions, TransientReadBuffer } from '../log/logReader.js';
+import type { ReadFromOptions, ReadManyOptions, TransientReadBuffer } from '../log/logReader.js';
 import { checkOptionKeys } from '../optionKeys.js';
 export type { LogView } from './segmentAccess.js';
 export type { RecordBytesVisitor } from './randomReads.js';
 
 const BATCH_RECORDS = 256;
-/** The keys readFrom and readMany take (ReadFromOptions, ReadManyOptions). */
-const READ_FROM_KEYS: readonly string[] = ['follow', 'signal', 'transient'];
-export const READ_MANY_KEYS: readonly string[] = ['transient'];
+/** The keys readFrom and readMany take, each listed once (the compiler checks). */
+const READ_FROM: Record<keyof ReadFromOptions, true> = { follow: true, signal: true, transient: true };
+const READ_MANY: Record<keyof ReadManyOptions, true> = { transient: true };
+const READ_FROM_KEYS: readonly string[] = Object.keys(READ_FROM);
+export const READ_MANY_KEYS: readonly string[] = Object.keys(READ_MANY);
 /**
  * Record bytes a `readMany` returns at most per call (and at least one
  * record), as a transient one returns at most its buffer: a batch the caller
