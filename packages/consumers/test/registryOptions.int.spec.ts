@@ -45,6 +45,13 @@ describe('registry options that would not mean what they say', () => {
     }
   });
 
+  it('register refuses a misspelt startFrom (it would start at the earliest record, silently), and writes no cursor', async () => {
+    const journal = await journalWith(5);
+    const registry = ConsumerRegistry.forJournal(journal, { logger: quiet });
+    expect(() => registry.register('c', { startFom: 'latest' } as never)).toThrow(expect.objectContaining({ code: ConsumerErrorCodes.InvalidArgument, message: expect.stringContaining('register has no option "startFom"') }));
+    expect(registry.list()).toEqual([]);
+  });
+
   it('autoCleanup false and true are taken', async () => {
     const journal = await journalWith(5);
     expect(() => ConsumerRegistry.forJournal(journal, { autoCleanup: false, logger: quiet })).not.toThrow();

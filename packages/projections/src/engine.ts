@@ -145,6 +145,7 @@ export class ProjectionEngine {
    * snapshot (stop() first if others still follow).
    */
   async start(options: StartOptions = {}): Promise<StartReport[]> {
+    checkKeys('start', options, START_OPTION_KEYS);
     if (this.starting || this.loops.size > 0) throw new ProjectionBusyError('the projection engine is already started; stop() first');
     const rebuilding = [...this.runtimes.values()].find((rt) => rt.status === 'rebuilding');
     if (rebuilding) throw new ProjectionBusyError(`projection "${rebuilding.name}" is rebuilding; wait for its rebuild() to finish`);
@@ -174,6 +175,7 @@ export class ProjectionEngine {
 
   /** Rebuilds one projection from offset 0 now (pausing its follow loop meanwhile). */
   async rebuild(name: string, options: { onProgress?: (p: RebuildProgress) => void; signal?: AbortSignal } = {}): Promise<RebuildReport> {
+    checkKeys('rebuild', options, REBUILD_OPTION_KEYS);
     const rt = this.runtime(name);
     // two rebuilds, or a rebuild and a start, would each resume a loop: one stop() could not reach
     if (this.starting) throw new ProjectionBusyError(`the projection engine is starting; rebuild "${name}" after start() returns`);
@@ -423,10 +425,20 @@ function checkOptions(options: EngineOptions): EngineOptions {
     throw new InvalidProjectionArgumentError('a ProjectionEngine needs a snapshot store (FileSnapshotStore, InMemorySnapshotStore, ...)');
   }
   // a misspelt `snapshotEvryEvents` would be its default, silently
-  const unknown = unknownOptionKey(o, ENGINE_OPTION_KEYS);
-  if (unknown !== undefined) throw new InvalidProjectionArgumentError(unknownOptionMessage('ProjectionEngine', unknown, ENGINE_OPTION_KEYS));
+  checkKeys('ProjectionEngine', o, ENGINE_OPTION_KEYS);
   return options;
 }
+
+/** Refuses (PROJECTION_INVALID_ARGUMENT) options with a key `call` does not take. */
+function checkKeys(call: string, options: unknown, allowed: readonly string[]): void {
+  if (typeof options !== 'object' || options === null) return;
+  const unknown = unknownOptionKey(options, allowed);
+  if (unknown !== undefined) throw new InvalidProjectionArgumentError(unknownOptionMessage(call, unknown, allowed));
+}
+
+const START_KEYS: Record<keyof StartOptions, true> = { follow: true, signal: true, rebuild: true };
+const START_OPTION_KEYS: readonly string[] = Object.keys(START_KEYS);
+const REBUILD_OPTION_KEYS: readonly string[] = ['onProgress', 'signal'];
 
 /** The keys of EngineOptions, each listed once (the compiler checks); forJournal and forStore take `io` and make `log` and `store`. */
 const ENGINE_KEYS: Record<keyof EngineOptions, true> = {

@@ -57,5 +57,9 @@ describe('the ways to build an engine', () => {
     );
     expect(() => new ProjectionEngine({ log: new InMemoryLog(), store: new InMemorySnapshotStore(), batchSise: 10 } as never)).toThrow(expect.objectContaining({ code: ProjectionErrorCodes.InvalidArgument }));
     expect(existsSync(join(dir, 'projections'))).toBe(false);
+    const engine = ProjectionEngine.forJournal(journal, { logger: quiet });
+    await expect(engine.start({ folow: false } as never)).rejects.toMatchObject({ code: ProjectionErrorCodes.InvalidArgument, message: expect.stringContaining('start has no option "folow"') });
+    await expect(engine.rebuild('any', { onProgres: () => undefined } as never)).rejects.toMatchObject({ code: ProjectionErrorCodes.InvalidArgument, message: expect.stringContaining('rebuild has no option "onProgres"') });
+    expect(existsSync(join(dir, 'projections'))).toBe(false);
   });
 });
