@@ -8,7 +8,7 @@
  * release; an application imports from `@episteme/wal` only.
  */
 export * from './format/index.js';
-export { checksums, setChecksums, fastChecksums, crc32cJs, type Checksums } from './checksum/index.js';
+export { checksums, setChecksums, fastChecksums, portableChecksums, nativeRecordRun, crc32cJs, type Checksums, type VerifyRun } from './checksum/index.js';
 export { referenceChecksums } from './checksum/reference.js';
 export { readFully, writeFully } from './io/fileIO.js';
 export { replaceFileAtomically, isAtomicTempFile } from './io/atomicFile.js';

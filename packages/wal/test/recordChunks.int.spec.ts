@@ -9,15 +9,20 @@
  * fails the read with WAL_CORRUPT_RECORD at its offset (a reader opened after
  * the damage too: its open takes the segment by the clean-close mark's last
  * record, and ends its log before the record only when that is the one
- * damaged); and a `readMany` returns no more than 4 MiB of records a call.
+ * damaged), with runs checked in one native call and record by record; and a `readMany` returns no more than 4 MiB of records a call.
  */
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Journal, WalErrorCodes } from '../src/index.js';
-import { HEADER_SIZE, RECORD_OVERHEAD, readManyContinuing, segmentName } from '../src/internals.js';
+import { fastChecksums, HEADER_SIZE, portableChecksums, RECORD_OVERHEAD, readManyContinuing, segmentName, setChecksums, type Checksums } from '../src/internals.js';
 import { CHUNK_BYTES } from '../src/journal/recordChunks.js';
 import { flipBitInPlace, payloadOf, readFromCollecting, tempDir, thrown } from './helpers.js';
 
+/** Runs of records checked in one native call where it is built (native/recordRun.c), and record by record. */
+const CHECKERS: Array<[string, Checksums]> = [
+  [fastChecksums.verifyRun !== undefined ? 'runs checked natively' : 'native check not built: record by record', fastChecksums],
+  ['record by record', portableChecksums],
+];
 
 interface Written {
   dir: string;
@@ -117,7 +122,11 @@ describe('chunked sequential reads', () => {
   });
 
   // victims: inside the first chunk, the record that crosses the first chunk's end, the record larger than a chunk, the last record
-  it('a flipped bit in any field, met by readFrom and readMany (reader and writer), fails with WAL_CORRUPT_RECORD at its offset', async () => {
+  it.each(CHECKERS)('a flipped bit in any field, met by readFrom and readMany (reader and writer), fails with WAL_CORRUPT_RECORD at its offset (%s)', async (_name, impl) => {
+    const previous = setChecksums(impl);
+    onTestFinished(() => {
+      setChecksums(previous);
+    });
     const w = await written();
     const path = join(w.dir, segmentName(0));
     const positionOf = (i: number): number => w.offsets[i]! + HEADER_SIZE;

@@ -2,6 +2,7 @@ import { crc32c as nativeCrc32c } from '@node-rs/crc32';
 import { blake3 as napiBlake3 } from '@napi-rs/blake-hash';
 import { hashInto as jitHashInto } from 'blake3-jit';
 import { crc32cJs } from './crc32cTable.js';
+import { nativeRecordRun, type VerifyRun } from './recordRun.js';
 
 /**
  * The two checksums of the format behind one small interface, so that an
@@ -14,6 +15,12 @@ export interface Checksums {
   crc32c(data: Uint8Array, start: number, end: number, previous: number): number;
   /** BLAKE3-256 of `data[start..end)` written into `out[outOffset..outOffset+32)`. */
   blake3Into(data: Uint8Array, start: number, end: number, out: Uint8Array, outOffset: number): void;
+  /**
+   * The CRC32C check of a run of records in one call (recordRun.ts), where
+   * the implementation has one; without it readers check each record with
+   * `crc32c`. Both must agree on every input (test/recordRun.prop.spec.ts).
+   */
+  readonly verifyRun?: VerifyRun;
 }
 
 /**
@@ -26,7 +33,8 @@ export interface Checksums {
 export const CRC_NATIVE_FROM = 192;
 export const BLAKE3_NATIVE_FROM = 1025;
 
-export const fastChecksums: Checksums = {
+/** The fast checksums without the native run check: what every machine has (and what tests compare the native check with). */
+export const portableChecksums: Checksums = {
   name: 'fast (crc: js table < 192 B, @node-rs/crc32 above; blake3: blake3-jit up to 1 KiB, @napi-rs/blake-hash above)',
   crc32c(data, start, end, previous) {
     if (end - start < CRC_NATIVE_FROM) return crc32cJs(data, start, end, previous);
@@ -41,6 +49,12 @@ export const fastChecksums: Checksums = {
     }
   },
 };
+
+/** The fast checksums, with the native run check where it is built (`nativeRecordRun.why` says whether). */
+export const fastChecksums: Checksums =
+  nativeRecordRun.verifyRun === undefined
+    ? portableChecksums
+    : { name: `${portableChecksums.name}; runs of records: native (native/recordRun.c)`, crc32c: portableChecksums.crc32c, blake3Into: portableChecksums.blake3Into, verifyRun: nativeRecordRun.verifyRun };
 
 let active: Checksums = fastChecksums;
 
@@ -59,4 +73,4 @@ export function setChecksums(impl: Checksums): Checksums {
   return prev;
 }
 
-export { crc32cJs };
+export { crc32cJs, nativeRecordRun, type VerifyRun };
