@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Journal } from '../src/index.js';
+import { portableChecksums, setChecksums } from '../src/internals.js';
 import { ChecksumOffload } from '../src/checksum/offload.js';
 import { payloadOf, readyOffload, tempDir, withoutChecksumOffload, writeJournal } from './helpers.js';
 
@@ -15,6 +16,12 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
  * Its own file: it kills the process's checksum worker, which every later
  * read in this process would then do without.
  */
+// the read-ahead serves transient readers where the native run check is not built: as on such a machine
+const previousChecksums = setChecksums(portableChecksums);
+afterAll(() => {
+  setChecksums(previousChecksums);
+});
+
 describe("read-ahead for a transient reader ('crc'): a worker that dies", () => {
   it('with a run read ahead: the reader goes on with the same records', { timeout: 15_000 }, async (ctx) => {
     const offload = readyOffload(ctx);

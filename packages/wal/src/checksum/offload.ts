@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { CutReason } from '../errors.js';
-import { checksums, fastChecksums } from './index.js';
+import { checksums, fastChecksums, portableChecksums } from './index.js';
 
 /*
  * Checksum offload: verifying a journal is nearly all CRC32C and BLAKE3 (see
@@ -106,7 +106,7 @@ export class ChecksumOffload {
    * given up; one the worker is still on is not.
    */
   usable(bytes: number, minBytes = OFFLOAD_MIN_RUN_BYTES): boolean {
-    if (this.broken || bytes < minBytes || Atomics.load(this.ctrl, READY) !== 1 || checksums() !== fastChecksums) return false;
+    if (this.broken || bytes < minBytes || Atomics.load(this.ctrl, READY) !== 1 || !workerChecksLikeThisThread()) return false;
     if (this.pending) {
       if (Atomics.load(this.ctrl, STATE) !== DONE) return false;
       this.pending = false;
@@ -291,4 +291,10 @@ export function setChecksumOffload(on: boolean): boolean {
  */
 export function warmChecksumOffload(timeoutMs = 5000): boolean {
   return ChecksumOffload.get()?.waitReady(timeoutMs) ?? false;
+}
+
+/** The worker checks with the fast checksums' libraries: it takes jobs only while this thread uses them too (not the reference a test sets). */
+function workerChecksLikeThisThread(): boolean {
+  const active = checksums();
+  return active === fastChecksums || active === portableChecksums;
 }

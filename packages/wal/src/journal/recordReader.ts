@@ -1,3 +1,4 @@
+import { checksums } from '../checksum/index.js';
 import { InvalidArgumentError, NotRecordBoundaryError, withTypedErrors, type CutReason } from '../errors.js';
 import { HEADER_SIZE, RECORD_OVERHEAD } from '../format/constants.js';
 import { readU32 } from '../format/record.js';
@@ -383,10 +384,12 @@ export class RecordReader {
     if (!this.fullChecks) {
       // records checked where they are read, views into the chunk they were read into
       if (scratch) {
-        // records the worker checked (their CRC32C) while the caller was busy with the last batch: views into the run
-        const ahead = this.transientAhead(scratch);
-        const run = ahead.take(seg, start, limit);
-        if (run) {
+        // records the worker checked (their CRC32C) while the caller was busy with the last batch: views into the run.
+        // Not with the native run check: the CRC32C of a batch then costs less than handing it over (a rebuild
+        // used ~15% more CPU with the worker, for no less wall time: bench/issues/24-read-path.md, "Sixth pass")
+        const ahead = checksums().verifyRun === undefined ? this.transientAhead(scratch) : undefined;
+        const run = ahead?.take(seg, start, limit);
+        if (ahead && run) {
           const end = viewsOfRun(run, start, max, maxBytes, seg.base, batch);
           ahead.sized(end - start, batch.length);
           ahead.start(seg, fd, end, limit, want);
@@ -398,7 +401,7 @@ export class RecordReader {
         scratch.seg = seg;
         scratch.dropped = seg.dropped;
         scratch.chunk = scan.chunk;
-        if (batch.length > 0 && scan.failure === undefined) {
+        if (ahead && batch.length > 0 && scan.failure === undefined) {
           ahead.sized(scan.end - start, batch.length);
           ahead.start(seg, fd, scan.end, limit, want);
         }
