@@ -7,9 +7,9 @@
  * errors through as they are.
  */
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Journal, WalErrorCodes, type VerifyOnRead } from '../src/index.js';
-import { HEADER_SIZE, RECORD_OVERHEAD, visitRecords } from '../src/internals.js';
+import { fastChecksums, HEADER_SIZE, portableChecksums, RECORD_OVERHEAD, setChecksums, visitRecords, type Checksums } from '../src/internals.js';
 import { flipBit, payloadOf, tempDir, thrown, writeJournal } from './helpers.js';
 
 /** Every record from `from` through visitRecords in calls of `batch`, as readMany would give them. */
@@ -85,6 +85,35 @@ describe('visitRecords', () => {
       expect(thrown(() => visitRecords(journal, journal.head + 1, 10, false, () => undefined))).toMatchObject({ code: WalErrorCodes.OffsetOutOfRange });
     } finally {
       await journal.close();
+    }
+  });
+
+  it.each([
+    [fastChecksums.verifyRun !== undefined ? 'runs checked natively' : 'native check not built: record by record', fastChecksums],
+    ['record by record', portableChecksums],
+  ] as Array<[string, Checksums]>)('a flipped bit in any field of a record stops the visit there with WAL_CORRUPT_RECORD at its offset (%s)', async (_name, impl) => {
+    const previous = setChecksums(impl);
+    onTestFinished(() => {
+      setChecksums(previous);
+    });
+    const dir = tempDir();
+    const segments = segmentsOf(1500, 700);
+    const { offsets, names } = writeJournal(dir, segments);
+    const path = join(dir, names[1]!);
+    const at = HEADER_SIZE + (offsets[900]! - offsets[700]!);
+    const size = offsets[901]! - offsets[900]!;
+    // the length, the CRC32C, the BLAKE3 field, the payload's first, middle and last byte
+    for (const k of [1, 5, 20, RECORD_OVERHEAD, RECORD_OVERHEAD + Math.floor((size - RECORD_OVERHEAD) / 2), size - 1]) {
+      flipBit(path, at + k, 3);
+      const journal = await Journal.open({ dir, scanSealedOnOpen: false });
+      try {
+        const got = visitAll(journal, 0, 256);
+        expect(got.offsets, `byte ${k}`).toEqual(offsets.slice(0, 900));
+        expect(got.error, `byte ${k}`).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { offset: offsets[900] } });
+      } finally {
+        await journal.close();
+      }
+      flipBit(path, at + k, 3);
     }
   });
 
