@@ -66,7 +66,8 @@ export const dumpCommand = defineCommand({
       throw err;
     }
     await out.flush();
-    if (note && !flags.json) ctx.err(`note: ${note}\n`);
+    // on stderr in --json mode too (stdout stays one record a line): an operator piping the JSON still sees where it stopped
+    if (note) ctx.err(`note: ${note}\n`);
     return ExitCode.Ok;
   },
 });
