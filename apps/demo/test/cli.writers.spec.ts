@@ -26,11 +26,20 @@ async function show(data: string, stream: string): Promise<Shown> {
   return json<Shown>(r.stdout);
 }
 
+/**
+ * How a write command names the lock's holder. `cli()` runs the CLI in this
+ * test's process, so a writer the test holds is "already open for writing in
+ * this process"; commands run as processes of their own (`episteme()`) meet
+ * "another writer" (as in packages/wal/test/journal.crash.e2e.spec.ts).
+ */
+const HELD_HERE = String.raw`journal \S+ is already open for writing in this process \(pid \d+, since \S+\): use that writer, or close it first`;
+const HELD_ELSEWHERE = String.raw`journal \S+ is locked by another writer \(pid \d+ on .+, since \S+\)`;
+
 /** Resolves once `text` has the waiting note of a write command (it is at the writer's open, waiting for the lock). */
 function waitingNote(text: () => string): Promise<void> {
   return new Promise((resolve) => {
     const check = setInterval(() => {
-      if (/^note: journal .* is locked by another writer .*; waiting up to \d+ ms for it \(--lock-wait\)$/m.test(text())) {
+      if (new RegExp(String.raw`^note: ${HELD_ELSEWHERE}; waiting up to \d+ ms for it \(--lock-wait\)$`, 'm').test(text())) {
         clearInterval(check);
         resolve();
       }
@@ -49,7 +58,7 @@ describe('the writer lock', () => {
       for (const argv of [assertArgs('a2'), ['retract', 'a1', '--reason', 'r'], ['projections', 'rebuild', 'beliefs']]) {
         const r = await cli(['--data', data, '--lock-wait', '0', ...argv]);
         expect(r.code, argv.join(' ')).toBe(1);
-        expect(oneLineError(r.stderr)).toMatch(/^episteme [a-z ]+: journal \S+ is locked by another writer \(pid \d+ on .+\)$/);
+        expect(oneLineError(r.stderr)).toMatch(new RegExp(String.raw`^episteme [a-z ]+: ${HELD_HERE}$`));
         expect(r.stderr).not.toMatch(STACK_FRAME);
       }
       expect(snapshotTree(data)).toEqual(before);
@@ -73,8 +82,8 @@ describe('the writer lock', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(300);
       expect(late.code).toBe(1);
       const [note, error, ...rest] = late.stderr.trimEnd().split('\n');
-      expect(note).toMatch(/^note: journal \S+ is locked by another writer \(pid \d+ on .+\); waiting up to 300 ms for it \(--lock-wait\)$/);
-      expect(error).toMatch(/^episteme assert: journal \S+ is locked by another writer/);
+      expect(note).toMatch(new RegExp(String.raw`^note: ${HELD_HERE}; waiting up to 300 ms for it \(--lock-wait\)$`));
+      expect(error).toMatch(new RegExp(String.raw`^episteme assert: ${HELD_HERE}$`));
       expect(rest).toEqual([]);
       expect(snapshotTree(data)).toEqual(before);
       // freed while the command waits: it appends

@@ -1,4 +1,5 @@
 import { EpistemeError, isEpistemeError, type ErrorCategory } from './epistemeError.js';
+import { hostname } from 'node:os';
 import { codeOf } from './shared/errno.js';
 
 export * from './epistemeError.js';
@@ -249,12 +250,21 @@ export interface LockHolder {
 
 export class LockedError extends WalError {
   constructor(readonly dir: string, readonly holder: LockHolder | undefined) {
-    super(
-      WalErrorCodes.Locked,
-      `journal ${dir} is locked by another writer` +
-        (holder ? ` (pid ${holder.pid} on ${holder.hostname}, since ${holder.since})` : ' (holder unknown)'),
-    );
+    super(WalErrorCodes.Locked, lockedMessage(dir, holder));
   }
+}
+
+/**
+ * Who holds the lock, in the words a user acts on: a writer of this very
+ * process (a second open of the same journal, the usual mistake: use the one
+ * open, or close it first) is not "another writer".
+ */
+function lockedMessage(dir: string, holder: LockHolder | undefined): string {
+  if (holder === undefined) return `journal ${dir} is locked by another writer (holder unknown)`;
+  if (holder.pid === process.pid && holder.hostname === hostname()) {
+    return `journal ${dir} is already open for writing in this process (pid ${holder.pid}, since ${holder.since}): use that writer, or close it first`;
+  }
+  return `journal ${dir} is locked by another writer (pid ${holder.pid} on ${holder.hostname}, since ${holder.since})`;
 }
 
 export class ClosedError extends WalError {

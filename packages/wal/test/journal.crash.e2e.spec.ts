@@ -93,7 +93,7 @@ describe('Journal crash safety with real processes', () => {
     await child.waitFor((l) => l.startsWith('ack '));
     const err = await Journal.open({ dir }).catch((e: unknown) => e);
     expect(isWalError(err, WalErrorCodes.Locked)).toBe(true);
-    expect((err as Error).message).toContain(`pid ${child.proc.pid}`);
+    expect((err as Error).message).toMatch(new RegExp(`^journal \\S+ is locked by another writer \\(pid ${child.proc.pid} on .+, since [0-9T:.Z-]+\\)$`));
     child.proc.kill('SIGKILL');
     await child.exited;
     const journal = await Journal.open({ dir });

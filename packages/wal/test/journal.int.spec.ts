@@ -164,7 +164,7 @@ describe('Journal', () => {
     const j = await Journal.open({ dir });
     const err = await rejection(Journal.open({ dir }));
     expect(isWalError(err, WalErrorCodes.Locked)).toBe(true);
-    expect(String((err as Error).message)).toContain(`pid ${process.pid}`);
+    expect((err as Error).message).toMatch(new RegExp(`^journal \\S+ is already open for writing in this process \\(pid ${process.pid}, since [0-9T:.Z-]+\\): use that writer, or close it first$`));
     await j.close();
     const k = await Journal.open({ dir });
     await k.close();
