@@ -3,6 +3,7 @@ import type { EventStore, EventStoreOptions } from '@episteme/store';
 // a type only: erased from the output, so that @episteme/nats stays an optional peer (loaded when `nats` is given)
 import type { ClusterStoreOptions } from '@episteme/nats';
 import { describeValue } from '@episteme/store/internals';
+import { unknownOptionKey, unknownOptionMessage } from '@episteme/wal/internals';
 import type { StoreConsumers } from './consumer/processorFeed.js';
 import { EmmettInvalidArgumentError } from './errors.js';
 
@@ -48,6 +49,9 @@ export interface CheckedOptions {
   hooks: EpistemeEventStoreHooks;
 }
 
+/** The hooks the adapter calls, each listed once (the compiler keeps the list whole). */
+const HOOK_KEYS = Object.keys({ onAfterCommit: true } satisfies Record<keyof EpistemeEventStoreHooks, true>);
+
 const STORE_METHODS = ['appendToStream', 'readStream', 'aggregateStream', 'streamExists', 'readAll', 'close'] as const;
 
 /** Checks the adapter's own options (the store checks its own when it opens): nothing is opened or created on a bad one. */
@@ -58,6 +62,9 @@ export function checkOptions(options: unknown): CheckedOptions {
   const { store, hooks, consumers, nats, ...open } = options as { store?: unknown; hooks?: unknown; consumers?: unknown; nats?: unknown; dir?: unknown };
   if (hooks !== undefined) {
     if (typeof hooks !== 'object' || hooks === null) throw new EmmettInvalidArgumentError(`hooks must be an object, not ${describeValue(hooks)}`);
+    // a misspelt hook (`onAfterComit`) would never be called, silently
+    const unknown = unknownOptionKey(hooks, HOOK_KEYS);
+    if (unknown !== undefined) throw new EmmettInvalidArgumentError(unknownOptionMessage('hooks', unknown, HOOK_KEYS));
     const { onAfterCommit } = hooks as { onAfterCommit?: unknown };
     if (onAfterCommit !== undefined && typeof onAfterCommit !== 'function') {
       throw new EmmettInvalidArgumentError(`hooks.onAfterCommit must be a function, not ${describeValue(onAfterCommit)}`);

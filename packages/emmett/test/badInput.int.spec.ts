@@ -20,6 +20,7 @@ describe('bad input to the adapter', () => {
     ['an empty dir', { dir: '' }],
     ['a store that is not one', { store: { appendToStream: () => undefined } }],
     ['hooks.onAfterCommit not a function', { hooks: { onAfterCommit: 3 } }],
+    ['a misspelt hook', { dir: '/nonexistent/never-made', hooks: { onAfterComit: () => undefined } }],
     ['consumers beside dir', { dir: '/nonexistent/never-made', consumers: {} }],
     ['nats beside dir', { dir: '/nonexistent/never-made', nats: { servers: ['nats://127.0.0.1:1'], stream: 'carts' } }],
     ['nats beside store', { nats: { servers: ['nats://127.0.0.1:1'], stream: 'carts' }, store: {} }],
@@ -34,10 +35,15 @@ describe('bad input to the adapter', () => {
     });
   }
 
+  it('a misspelt hook is named with the hooks taken (it would never be called)', async () => {
+    const err = await getEpistemeEventStore({ dir: '/nonexistent/never-made', hooks: { onAfterComit: () => undefined } } as never).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('hooks has no option "onAfterComit" (it takes "onAfterCommit")');
+  });
+
   it('creates nothing on disk when the options are refused', async () => {
     const parent = tempDir();
     const dir = join(parent, 'store');
-    for (const options of [{ dir, hooks: { onAfterCommit: 'no' } }, { dir, store: {} }]) {
+    for (const options of [{ dir, hooks: { onAfterCommit: 'no' } }, { dir, hooks: { onAfterComit: () => undefined } }, { dir, store: {} }]) {
       const err = await getEpistemeEventStore(options as never).catch((e: unknown) => e);
       expect(isEmmettAdapterError(err, 'EMMETT_INVALID_ARGUMENT'), String(err)).toBe(true);
       expect(existsSync(dir)).toBe(false);
