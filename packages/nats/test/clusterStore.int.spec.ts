@@ -55,6 +55,7 @@ describe.skipIf(skipReason !== undefined)('the event store on a JetStream cluste
       await store.deleteStream('order-1', { expectedVersion: 3 });
       expect(await store.streamExists('order-1')).toBe(false);
       expect(await refusal(store.appendToStream('order-1', [{ type: 'Again', data: {} }]))).toMatchObject({ code: 'STORE_STREAM_DELETED' });
+      expect(await refusal(store.deleteStream('order-1'))).toMatchObject({ code: 'STORE_STREAM_DELETED', message: 'stream "order-1" is already deleted; nothing was written' });
       expect((await store.appendToStream('order-1', [{ type: 'Again', data: {} }], { recreate: true })).nextExpectedVersion).toBe(1);
 
       // a subscription sees what is there, then what comes

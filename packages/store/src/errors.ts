@@ -88,8 +88,12 @@ export class CommitTooLargeError extends StoreError {
 }
 
 export class StreamDeletedError extends StoreError {
-  constructor(readonly stream: string) {
-    super(StoreErrorCodes.StreamDeleted, `stream "${stream}" was deleted; append with { recreate: true } to start it again`);
+  /** `doing`: what was refused; deleting a deleted stream is told as such (its advice to recreate would be beside the point). */
+  constructor(readonly stream: string, doing: 'append' | 'delete' = 'append') {
+    super(
+      StoreErrorCodes.StreamDeleted,
+      doing === 'delete' ? `stream "${stream}" is already deleted; nothing was written` : `stream "${stream}" was deleted; append with { recreate: true } to start it again`,
+    );
   }
 }
 

@@ -314,7 +314,7 @@ export class LocalEventStore implements EventStore {
     checkOptionKeys('deleteStream', options, ['expectedVersion']);
     const expected = validateExpectedVersion(options?.expectedVersion);
     const version = this.writeVersionOf(stream);
-    if (version === DELETED) throw new StreamDeletedError(stream);
+    if (version === DELETED) throw new StreamDeletedError(stream, 'delete');
     assertExpectedVersion(stream, expected, version);
     if (version === 0) throw new StreamNotFoundError(stream); // a tombstone for nothing would only lock the name
     const done = new OneWrite();

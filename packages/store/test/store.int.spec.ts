@@ -126,11 +126,14 @@ describe('appendToStream, readStream, aggregateStream', () => {
     expect(isStoreError(await store.deleteStream('never').catch((e: unknown) => e), StoreErrorCodes.StreamNotFound)).toBe(true);
     expect(isStoreError(await store.deleteStream('d', { expectedVersion: 1 }).catch((e: unknown) => e), StoreErrorCodes.VersionConflict)).toBe(true);
     await store.deleteStream('d', { expectedVersion: 2 });
-    expect(isStoreError(await store.deleteStream('d').catch((e: unknown) => e), StoreErrorCodes.StreamDeleted)).toBe(true);
+    const twice = await store.deleteStream('d').catch((e: unknown) => e);
+    expect(isStoreError(twice, StoreErrorCodes.StreamDeleted)).toBe(true);
+    expect((twice as Error).message).toBe('stream "d" is already deleted; nothing was written');
     expect(await store.streamExists('d')).toBe(false);
     expect(await store.readStream('d')).toMatchObject({ events: [], currentVersion: 0, streamExists: false });
     const err = await store.appendToStream('d', [{ type: 't', data: 3 }], { expectedVersion: 'no_stream' }).catch((e: unknown) => e);
     expect(isStoreError(err, StoreErrorCodes.StreamDeleted)).toBe(true);
+    expect((err as Error).message).toBe('stream "d" was deleted; append with { recreate: true } to start it again');
     const again = await store.appendToStream('d', [{ type: 't', data: 3 }], { expectedVersion: 'no_stream', recreate: true });
     expect(again).toMatchObject({ nextExpectedVersion: 1, createdStream: true });
     expect((await store.readStream('d')).events.map((e) => e.data)).toEqual([3]);

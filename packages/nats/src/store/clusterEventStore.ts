@@ -178,7 +178,7 @@ export class ClusterEventStore implements EventStore {
     const msgID = randomUUID();
     for (;;) {
       const tail = await this.withRetry(() => readTail(this.handles, this.jsStream, subject), `stream "${stream}"`);
-      if (tail.deleted) throw new StreamDeletedError(stream);
+      if (tail.deleted) throw new StreamDeletedError(stream, 'delete');
       if (!matchesExpectedVersion(expected, tail.version)) throw new VersionConflictError(stream, expected, tail.version);
       if (tail.version === 0) throw new StreamNotFoundError(stream);
       try {
