@@ -117,10 +117,12 @@ static size_t verify_run(const uint8_t *bytes, size_t from, size_t end, size_t s
   }
 }
 
-static int index_arg(napi_env env, napi_value v, size_t limit, size_t *out) {
+/* A number >= 0 (NaN and negatives refused), as a size_t; `*clamped` is it capped at `limit`. */
+static int index_arg(napi_env env, napi_value v, size_t limit, size_t *clamped, double *raw) {
   double d;
   if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0)) return 0;
-  *out = d >= (double)limit ? limit : (size_t)d;
+  *clamped = d >= (double)limit ? limit : (size_t)d;
+  if (raw != NULL) *raw = d;
   return 1;
 }
 
@@ -140,13 +142,19 @@ static napi_value verify_run_js(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t from, end, start_before, max_payload, max_records;
-  if (!index_arg(env, argv[1], length, &from) || !index_arg(env, argv[2], length, &end) || !index_arg(env, argv[3], SIZE_MAX, &start_before) ||
-      !index_arg(env, argv[4], SIZE_MAX, &max_payload) || !index_arg(env, argv[5], SIZE_MAX, &max_records)) {
+  double from_raw;
+  if (!index_arg(env, argv[1], length, &from, &from_raw) || !index_arg(env, argv[2], length, &end, NULL) || !index_arg(env, argv[3], SIZE_MAX, &start_before, NULL) ||
+      !index_arg(env, argv[4], SIZE_MAX, &max_payload, NULL) || !index_arg(env, argv[5], SIZE_MAX, &max_records, NULL)) {
     napi_throw_type_error(env, NULL, "verifyRun: positions must be numbers >= 0");
     return NULL;
   }
-  size_t stop = from > end ? from : verify_run((const uint8_t *)data, from, end, start_before, max_payload, max_records);
   napi_value result;
+  /* from at or past end (or past the bytes): no record there, the walk stops where it starts */
+  if (from_raw >= (double)end) {
+    napi_create_double(env, from_raw, &result);
+    return result;
+  }
+  size_t stop = verify_run((const uint8_t *)data, from, end, start_before, max_payload, max_records);
   napi_create_double(env, (double)stop, &result);
   return result;
 }

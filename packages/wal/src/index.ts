@@ -46,6 +46,7 @@ export {
 
 // tuning: checksum verification on a worker thread (README: performance)
 export { setChecksumOffload, warmChecksumOffload } from './checksum/offload.js';
+export { nativeRecordCheck } from './checksum/recordRun.js';
 
 // the file-system seam (tests inject faults through it) and durable directories for an app's own files
 export { nodeFileIO, type FileIO } from './io/fileIO.js';

@@ -138,7 +138,8 @@ describe('chunked sequential reads', () => {
       for (const k of [0, 2, 4, 7, 8, 20, 39, 40, 40 + (size - 40) / 2, size - 1].map(Math.floor)) {
         const bit = k % 8;
         const ctx = `byte ${k} of record ${v} (offset ${w.offsets[v]})`;
-        const damage = { code: WalErrorCodes.CorruptRecord, location: { offset: w.offsets[v] } };
+        // past the length field every flip is a CRC32C mismatch; a flipped length may first run past the bytes (torn)
+        const damage = { code: WalErrorCodes.CorruptRecord, location: { offset: w.offsets[v], ...(k >= 4 ? { reason: 'crc-mismatch' } : {}) } };
         // a reader opened after the damage: the clean-close mark names the last record, so below it the
         // reader's head is the writer's and the read that meets the damage fails (docs/readers.md, "Refresh");
         // the last record damaged, the mark does not hold and the scan ends the log before it

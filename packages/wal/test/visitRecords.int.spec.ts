@@ -96,24 +96,56 @@ describe('visitRecords', () => {
     onTestFinished(() => {
       setChecksums(previous);
     });
-    const dir = tempDir();
-    const segments = segmentsOf(1500, 700);
-    const { offsets, names } = writeJournal(dir, segments);
-    const path = join(dir, names[1]!);
-    const at = HEADER_SIZE + (offsets[900]! - offsets[700]!);
-    const size = offsets[901]! - offsets[900]!;
-    // the length, the CRC32C, the BLAKE3 field, the payload's first, middle and last byte
-    for (const k of [1, 5, 20, RECORD_OVERHEAD, RECORD_OVERHEAD + Math.floor((size - RECORD_OVERHEAD) / 2), size - 1]) {
-      flipBit(path, at + k, 3);
-      const journal = await Journal.open({ dir, scanSealedOnOpen: false });
-      try {
-        const got = visitAll(journal, 0, 256);
-        expect(got.offsets, `byte ${k}`).toEqual(offsets.slice(0, 900));
-        expect(got.error, `byte ${k}`).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { offset: offsets[900] } });
-      } finally {
-        await journal.close();
+    // small sealed segments; and one segment of ~2.5 MiB, past the reader's 1 MiB window, damaged past its first MiB
+    for (const [count, perSegment, victim, batch] of [[1500, 700, 900, 256], [12_000, 11_000, 9_000, 256], [12_000, 11_000, 9_000, 1]] as const) {
+      const dir = tempDir();
+      const { offsets, names } = writeJournal(dir, segmentsOf(count, perSegment));
+      const segment = Math.floor(victim / perSegment);
+      const path = join(dir, names[segment]!);
+      const at = HEADER_SIZE + (offsets[victim]! - offsets[segment * perSegment]!);
+      const size = offsets[victim + 1]! - offsets[victim]!;
+      if (perSegment > 1000) expect(at).toBeGreaterThan(1024 * 1024);
+      // the length, the CRC32C, the BLAKE3 field, the payload's first, middle and last byte
+      for (const k of [1, 5, 20, RECORD_OVERHEAD, RECORD_OVERHEAD + Math.floor((size - RECORD_OVERHEAD) / 2), size - 1]) {
+        const ctx = `byte ${k} of record ${victim} of ${count}, batches of ${batch}`;
+        flipBit(path, at + k, 3);
+        const journal = await Journal.open({ dir, scanSealedOnOpen: false });
+        try {
+          const got = visitAll(journal, batch === 1 ? offsets[victim - 300]! : 0, batch);
+          expect(got.offsets, ctx).toEqual(offsets.slice(batch === 1 ? victim - 300 : 0, victim));
+          // a flipped length bit may make the record run past its segment: torn there, else the CRC32C fails
+          const reason = k >= 4 ? 'crc-mismatch' : expect.stringMatching(/^(crc-mismatch|torn-payload)$/);
+          expect(got.error, ctx).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { offset: offsets[victim], reason } });
+        } finally {
+          await journal.close();
+        }
+        flipBit(path, at + k, 3);
       }
-      flipBit(path, at + k, 3);
+    }
+  });
+
+  it('bytes read again under a scan (a visitor reading the same reader) are checked again, not taken on the earlier check', async () => {
+    const dir = tempDir();
+    const { offsets, names } = writeJournal(dir, segmentsOf(1500, 700));
+    const path = join(dir, names[1]!);
+    const positionOf = (i: number): number => HEADER_SIZE + (offsets[i]! - offsets[700]!);
+    const journal = await Journal.open({ dir, scanSealedOnOpen: false });
+    try {
+      const seen: number[] = [];
+      const err = thrown(() =>
+        visitRecords(journal, offsets[800]!, 100, true, (_b, _at, _len, offset) => {
+          seen.push(offset);
+          if (offset !== offsets[805]) return;
+          // record 810 changes on disk after the outer scan checked it, and a read of the same reader
+          // from an earlier record reads the window again: the outer scan meets the new bytes
+          flipBit(path, positionOf(810) + RECORD_OVERHEAD + 3, 1);
+          visitRecords(journal, offsets[750]!, 2, true, () => undefined);
+        }),
+      );
+      expect(seen).toEqual(offsets.slice(800, 810));
+      expect(err).toMatchObject({ code: WalErrorCodes.CorruptRecord, location: { offset: offsets[810], reason: 'crc-mismatch' } });
+    } finally {
+      await journal.close();
     }
   });
 

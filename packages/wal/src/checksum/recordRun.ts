@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The CRC32C check of a run of records in one native call
@@ -21,7 +22,7 @@ export interface NativeRecordRun {
 function load(): NativeRecordRun {
   if (process.env.EPISTEME_NATIVE_CRC === '0') return { verifyRun: undefined, why: 'EPISTEME_NATIVE_CRC=0' };
   // from src/checksum/ (sources) and dist/checksum/ (built) alike
-  const path = new URL('../../native/build/recordRun.node', import.meta.url).pathname;
+  const path = fileURLToPath(new URL('../../native/build/recordRun.node', import.meta.url));
   try {
     const loaded = createRequire(import.meta.url)(path) as { verifyRun?: VerifyRun };
     if (typeof loaded.verifyRun !== 'function') return { verifyRun: undefined, why: 'this CPU has no SSE4.2' };
@@ -32,3 +33,12 @@ function load(): NativeRecordRun {
 }
 
 export const nativeRecordRun: NativeRecordRun = load();
+
+/**
+ * Whether this process checks runs of records natively
+ * (docs/performance.md, "The native record check"): `why` is `'loaded'`, or
+ * the reason it is not (not built, turned off, no SSE4.2).
+ */
+export function nativeRecordCheck(): { loaded: boolean; why: string } {
+  return { loaded: nativeRecordRun.verifyRun !== undefined, why: nativeRecordRun.why };
+}

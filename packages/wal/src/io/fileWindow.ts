@@ -14,6 +14,8 @@ export class FileWindow {
   start = 0;
   /** Valid bytes in buf. */
   length = 0;
+  /** Bumped whenever `buf`'s bytes move or are read again: what was checked in them holds while it stays the same. */
+  generation = 0;
 
   constructor(
     private readonly io: FileIO,
@@ -33,6 +35,7 @@ export class FileWindow {
     const end = pos + len;
     if (pos >= this.start && end <= this.start + this.length) return true;
     if (end > this.limit) return false;
+    this.generation++;
     if (pos < this.start || pos > this.start + this.length) {
       this.start = pos;
       this.length = 0;

@@ -264,6 +264,7 @@ export class RecordReader {
       size: limit,
       window,
       fullChecks: false,
+      checkAhead: max,
       visit: (p, n, buf, i) => {
         count++;
         if (!visit(buf, i + RECORD_OVERHEAD, n, base + p)) stopped = true;

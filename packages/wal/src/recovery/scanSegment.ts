@@ -36,6 +36,12 @@ export interface ScanOptions {
    * and BLAKE3).
    */
   fullChecks?: boolean;
+  /**
+   * CRC-only scans with the native run check: records checked per call (at
+   * most RUN_RECORDS). A visitor that takes a few records a scan (a batch
+   * of 1) says so, so that no more are checked than it reads.
+   */
+  checkAhead?: number;
 }
 
 export interface ScanResult {
@@ -84,9 +90,13 @@ export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanR
   const offload = options.visit ? undefined : ChecksumOffload.get();
   const full = options.visit === undefined || options.fullChecks !== false;
   // CRC-only scans (a reader's): runs of records checked in one native call where it is built. `checked` is the
-  // file position up to which the records are whole and their CRC32C matches; a window that moves keeps those bytes
+  // file position up to which the records are whole and their CRC32C matches, in the window's bytes as they were
+  // then (`checkedIn`): once the window moves or is read again (a visitor may read the same reader), they are
+  // checked again, as bytes past a writer's head may have been rolled back and rewritten meanwhile
   const verifyRun = full ? undefined : checksums().verifyRun;
+  const checkAhead = Math.max(1, Math.min(RUN_RECORDS, options.checkAhead ?? RUN_RECORDS));
   let checked = -1;
+  let checkedIn = -1; // the window's generation when `checked` was found
 
   while (pos < size) {
     if (offload) {
@@ -124,9 +134,11 @@ export function scanSegment(io: FileIO, fd: number, options: ScanOptions): ScanR
       break;
     }
     const index = pos - win.start;
+    if (checkedIn !== win.generation) checked = -1;
     if (verifyRun !== undefined && pos + total > checked) {
       const end = Math.min(win.length, size - win.start);
-      checked = win.start + verifyRun(win.buf, index, end, end, max, RUN_RECORDS);
+      checked = win.start + verifyRun(win.buf, index, end, end, max, checkAhead);
+      checkedIn = win.generation;
     }
     // the record a run stopped at is checked here and classified as before
     const bad = pos + total <= checked ? null : checkRecordChecksums(win.buf, index, n, full);
