@@ -159,7 +159,12 @@ static napi_value verify_run_js(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* What the loader (src/checksum/recordRun.ts) expects: raised whenever verifyRun's arguments or meaning change, so that a module left from another version is not used. */
+#define RECORD_RUN_ABI 1
+
 NAPI_MODULE_INIT() {
+  napi_value abi;
+  if (napi_create_uint32(env, RECORD_RUN_ABI, &abi) == napi_ok) napi_set_named_property(env, exports, "abi", abi);
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("sse4.2")) return exports;
   napi_value fn;

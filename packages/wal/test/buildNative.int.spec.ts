@@ -45,7 +45,8 @@ describe('building the native record check at install', () => {
     const out = join(tempDir(), 'recordRun.node');
     const r = runBuild({ CC: 'env cc' }, ['--out', out, '--strict']);
     expect(r, r.stderr).toMatchObject({ status: 0, stderr: '' });
-    const { verifyRun } = createRequire(import.meta.url)(out) as { verifyRun: VerifyRun };
+    const { verifyRun, abi } = createRequire(import.meta.url)(out) as { verifyRun: VerifyRun; abi: number };
+    expect(abi).toBe(1); // what src/checksum/recordRun.ts loads
     const bytes = Buffer.concat([encodeRecord(new Uint8Array(300)), encodeRecord(new Uint8Array(5))]);
     expect(verifyRun(bytes, 0, bytes.length, bytes.length, 1000, 10)).toBe(bytes.length);
     bytes[100]! ^= 1;

@@ -19,12 +19,16 @@ export interface NativeRecordRun {
   readonly why: string;
 }
 
+/** native/recordRun.c's RECORD_RUN_ABI: what verifyRun takes and means. */
+const RECORD_RUN_ABI = 1;
+
 function load(): NativeRecordRun {
   if (process.env.EPISTEME_NATIVE_CRC === '0') return { verifyRun: undefined, why: 'EPISTEME_NATIVE_CRC=0' };
   // from src/checksum/ (sources) and dist/checksum/ (built) alike
   const path = fileURLToPath(new URL('../../native/build/recordRun.node', import.meta.url));
   try {
-    const loaded = createRequire(import.meta.url)(path) as { verifyRun?: VerifyRun };
+    const loaded = createRequire(import.meta.url)(path) as { verifyRun?: VerifyRun; abi?: number };
+    if (loaded.abi !== RECORD_RUN_ABI) return { verifyRun: undefined, why: `built for another version (abi ${String(loaded.abi)}, this one needs ${RECORD_RUN_ABI}): see scripts/build-native.mjs` };
     if (typeof loaded.verifyRun !== 'function') return { verifyRun: undefined, why: 'this CPU has no SSE4.2' };
     return { verifyRun: loaded.verifyRun, why: 'loaded' };
   } catch (err) {
