@@ -6,6 +6,7 @@
  *
  * what: `all` (readMany and the runner rows interleaved, ROUNDS rounds;
  * CPU and wall per record, and per commit), or one row: `readMany`,
+ * `readManyHandler` (the loop handing each record to the no-op handler),
  * `readManyYield` (the loop yielding to the event loop every 10 ms, as the
  * runner does), `handler`, `atEnd`, `readManyTransient`, `handlerTransient` (`transient: true`,
  * `transientRecords: true`), `cleanup` (the default options: commit every
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   // cursor); a consumer left at 0 holds every segment, so that the rounds can read them again
   const cleaning = ConsumerRegistry.forJournal(journal, { io });
   cleaning.register('p-holder');
-  const noop = (): void => undefined;
+  const noop = (_record?: unknown): void => undefined;
   const runner = (key: string, options: RunOptions, over = registry) => {
     over.register(key);
     return {
@@ -72,6 +73,19 @@ async function main(): Promise<void> {
         for (let pos = 0; ; ) {
           const batch = journal.readMany(pos, 256);
           if (batch.length === 0) return n;
+          n += batch.length;
+          pos = batch[batch.length - 1]!.next;
+        }
+      },
+    },
+    // the readMany loop handing each record to the no-op handler, as any consumer must: what the runner adds beyond that
+    readManyHandler: {
+      run: () => {
+        let n = 0;
+        for (let pos = 0; ; ) {
+          const batch = journal.readMany(pos, 256);
+          if (batch.length === 0) return n;
+          for (let i = 0; i < batch.length; i++) noop(batch[i]!);
           n += batch.length;
           pos = batch[batch.length - 1]!.next;
         }
