@@ -44,7 +44,9 @@ describe('bad input: exit 2, one line on stderr, nothing on stdout (one JSON doc
     ['unknown command', (d) => ['frobnicate', d], /unknown command "frobnicate"/],
     ['unknown flag', (d) => ['dump', d, '--bogus'], /unknown flag --bogus/],
     ['unknown short flag', (d) => ['verify', d, '-x'], /unknown flag -x/],
-    ['flag before the command', () => ['--json'], /unknown flag --json/],
+    ['unknown flag before the command', () => ['--bogus'], /unknown flag --bogus/],
+    ['--json alone', () => ['--json'], /missing command/],
+    ['--json before a command without it', (d) => ['--json', 'append', d], /append has no --json/],
     ['missing dir', () => ['segments'], /missing argument <dir>/],
     ['extra argument', (d) => ['verify', d, 'extra'], /unexpected argument "extra"/],
     ['absent dir', (_, s) => ['verify', join(s, 'nope')], /is not a journal directory: no such directory/],
@@ -85,6 +87,19 @@ describe('bad input: exit 2, one line on stderr, nothing on stdout (one JSON doc
     expect([snapshotDir(dir), snapshotDir(scratch)]).toEqual(before);
   });
 
+  it('--json before the command is the same as after it', async () => {
+    const dir = copyVector('basic');
+    // verify's document carries its duration: compared without it
+    const timeless = (r: { code: number; stdout: string; stderr: string }) => ({ ...r, stdout: r.stdout.replace(/"durationMs":[0-9.e+-]+/g, '"durationMs":0') });
+    for (const command of [['segments', dir], ['dump', dir], ['verify', dir]]) {
+      const after = timeless(await cli([...command, '--json']));
+      expect(after.code, command.join(' ')).toBe(0);
+      expect(after.stdout.startsWith('{'), command.join(' ')).toBe(true);
+      expect(timeless(await cli(['--json', ...command])), command.join(' ')).toEqual(after);
+      expect(timeless(await cli(['--json', ...command, '--json'])), command.join(' ')).toEqual(after);
+    }
+  });
+
   it('--json reports bad input as one JSON document on stdout too, with the message of stderr', async () => {
     const r = await cli(['recover', join(tempDir(), 'nope'), '--json']);
     expect(r.code).toBe(2);
@@ -94,7 +109,7 @@ describe('bad input: exit 2, one line on stderr, nothing on stdout (one JSON doc
     expect(error.code).toBe('WAL_NOT_A_JOURNAL');
     expect(`episteme-wal recover: ${error.message}\n`).toBe(r.stderr);
     // a usage error found before any parse, and the flag after `--` (a positional) is not --json
-    expect(JSON.parse((await cli(['--json'])).stdout)).toEqual({ error: { code: 'CLI_USAGE', message: 'unknown flag --json' } });
+    expect(JSON.parse((await cli(['--json'])).stdout)).toEqual({ error: { code: 'CLI_USAGE', message: 'missing command' } });
     expect((await cli(['dump', '--bogus', '--', '--json'])).stdout).toBe('');
   });
 

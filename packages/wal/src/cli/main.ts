@@ -35,6 +35,7 @@ const GLOBAL_FLAGS = {
   help: { type: 'boolean', short: 'h', description: `show help (also: ${PROGRAM} help <command>)` },
   debug: { type: 'boolean', description: 'show stack traces of errors' },
   version: { type: 'boolean', description: 'show the version (and the journal format it writes)' },
+  json: { type: 'boolean', description: 'print JSON for programs (before or after the command)' },
 } as const satisfies FlagSpecs;
 
 /**
@@ -77,6 +78,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (globals.help) {
       await ctx.out(commandUsage(command, how));
       return ExitCode.Ok;
+    }
+    // --json before the command is the command's own --json (as `episteme --json ...` takes it); a command without one refuses it
+    if (globals.json && !args.includes('--json')) {
+      if (command.flags.json === undefined) throw new UsageError(`${name} has no --json`);
+      args.push('--json');
     }
     return await command.run(parseArgs(args, command), ctx);
   } catch (err) {
