@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nativeRecordCheck } from '@episteme/wal';
 import type { SubjectBeliefs } from '../src/projections/beliefs.js';
 import { cli, epistemeFor, FIXTURES, REPO_ROOT, spawnTs, json, killChildren, oneLineError, removeTempDirs, snapshotTree, STACK_FRAME, tempDir, type Run } from './cliHelpers.js';
 
@@ -46,7 +47,7 @@ async function seeded(n = 2): Promise<{ data: string; offsets: number[] }> {
 }
 
 const versionOf = (pkg: string): string => (JSON.parse(readFileSync(join(REPO_ROOT, pkg, 'package.json'), 'utf8')) as { version: string }).version;
-const VERSION_LINE = `episteme ${versionOf('apps/demo')} (@episteme/wal ${versionOf('packages/wal')}, journal format v2, Node ${process.version})\n`;
+const VERSION_LINE = `episteme ${versionOf('apps/demo')} (@episteme/wal ${versionOf('packages/wal')}, journal format v2, Node ${process.version}, native record check ${nativeRecordCheck().loaded ? 'on' : `off: ${nativeRecordCheck().why.split(' (')[0]}`})\n`;
 const BUILT_BIN = join(REPO_ROOT, 'apps/demo/bin/episteme.js');
 
 describe.concurrent('episteme, spawned', () => {

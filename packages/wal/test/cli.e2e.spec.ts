@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { copyVector, FIXTURES, snapshotDir, tempDir } from './helpers.js';
+import { nativeRecordCheck } from '../src/index.js';
 
 // Run from source, no build: tsx is a root devDependency, so `--import tsx`
 // resolves with the repository root as the working directory.
@@ -62,7 +63,7 @@ describe('episteme-wal as a process', () => {
 
   // the version comes from package.json, found relative to the module: from
   // src/cli (tsx) and from dist/cli (the published bin) alike
-  const VERSION_LINE = `episteme-wal ${(JSON.parse(readFileSync(join(ROOT, 'packages/wal/package.json'), 'utf8')) as { version: string }).version} (journal format v2, Node ${process.version})\n`;
+  const VERSION_LINE = `episteme-wal ${(JSON.parse(readFileSync(join(ROOT, 'packages/wal/package.json'), 'utf8')) as { version: string }).version} (journal format v2, Node ${process.version}, native record check ${nativeRecordCheck().loaded ? 'on' : `off: ${nativeRecordCheck().why.split(' (')[0]}`})\n`;
 
   it('--version prints the version, the journal format and Node, anywhere on the line', async () => {
     const [alone, withCommand] = await Promise.all([cli('--version'), cli('verify', join(FIXTURES, 'basic'), '--version')]);
