@@ -56,7 +56,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   const file = join(dir, 'assertions.ndjson');
   writeFileSync(file, lines.join('\n') + '\n');
   const bytes = statSync(file).size;
-  const workers = defaultPrepareOptions().workers;
+  const workers = defaultPrepareOptions(bytes).workers;
   ctx.log(`${size.lines.toLocaleString('en-US')} lines (${(bytes / 1e6).toFixed(1)} MB), ${size.rounds} round(s), default workers ${workers}`);
 
   let runNo = 0;

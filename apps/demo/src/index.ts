@@ -11,6 +11,6 @@ export { beliefsProjection, beliefsAbout, type BeliefsState, type Belief, type S
 export { statsProjection, type StatsState } from './projections/stats.js';
 export { AuditExporter, AUDIT_CONSUMER } from './consumers/auditExport.js';
 export { runCli } from './cli/main.js';
-export { defaultPrepareOptions, PreparePool, type PreparePoolOptions } from './import/preparePool.js';
+export { defaultPrepareOptions, PreparePool, WORKER_FROM_BYTES, type PreparePoolOptions } from './import/preparePool.js';
 export { runAppendPhase, type AppendPhaseResult } from './demo/appendPhase.js';
 export { assertionInput } from './demo/generate.js';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 import { eventsOfEncoded } from '@episteme/store';
 import { AGAIN, REFUSED, type PreparedRun } from '../src/import/preparedBatch.js';
-import { PreparePool } from '../src/import/preparePool.js';
+import { defaultPrepareOptions, PreparePool, WORKER_FROM_BYTES } from '../src/import/preparePool.js';
 
 const pools: PreparePool[] = [];
 afterEach(async () => {
@@ -160,5 +160,17 @@ describe('PreparePool', () => {
     );
     expect(err?.message).toBe('preparing import lines failed in a worker thread: boom');
     expect(err?.stack).toMatch(/\(in the worker\) Error: boom\n\s+at /);
+  });
+});
+
+describe('the default number of workers (measured: bench/issues/25-app-write-path.md, "Sixth pass")', () => {
+  it('one core: none; two: one for a file of 20 MB or more (at once) or a pipe (after 200,000 lines), none for a smaller file; more: one', () => {
+    expect(defaultPrepareOptions(100e6, 1)).toEqual({ workers: 0, startAfterLines: 2000 });
+    expect(defaultPrepareOptions(undefined, 1)).toEqual({ workers: 0, startAfterLines: 2000 });
+    expect(defaultPrepareOptions(WORKER_FROM_BYTES - 1, 2)).toEqual({ workers: 0, startAfterLines: 2000 });
+    expect(defaultPrepareOptions(WORKER_FROM_BYTES, 2)).toEqual({ workers: 1, startAfterLines: 2000 });
+    expect(defaultPrepareOptions(undefined, 2)).toEqual({ workers: 1, startAfterLines: 200_000 });
+    expect(defaultPrepareOptions(1000, 4)).toEqual({ workers: 1, startAfterLines: 2000 });
+    expect(defaultPrepareOptions(undefined, 8)).toEqual({ workers: 1, startAfterLines: 2000 });
   });
 });

@@ -17,21 +17,31 @@ export interface PreparePoolOptions {
   workerUrl?: URL;
 }
 
+/** Input from which a worker pays for its start on two cores (~200,000 lines of ~110 B). */
+export const WORKER_FROM_BYTES = 20_000_000;
+/** Lines read from an input of unknown size (a pipe) before a worker starts on two cores: about WORKER_FROM_BYTES. */
+const WORKER_AFTER_LINES_UNSIZED = 200_000;
+
 /**
  * Workers an import uses by default, chosen by measurement (bench/issues/25-app-write-path.md,
- * `import` suite, issue 25): a worker takes a line's parsing, validation
- * and encoding off the appending thread (built code, 2026-12-07 21:38: 3.6-4.0
- * µs of its CPU a line instead of 6.2-6.8) for about 175 ms of CPU to start
- * it (class-validator's load alone is 90 ms). On this 2-core machine,
- * shared with other work, one worker was slower than one thread by wall
- * time (50,000 lines: 536-714 ms against 344-545; 200,000: 1,565-1,724
- * against 1,250-1,509, load 2-3.5), so up to two cores the lines are
- * prepared on the appending thread; with more, one worker. `--workers`
- * overrides.
+ * "Sixth pass"): a worker takes a line's parsing, validation and encoding
+ * off the appending thread (3.6-4.0 µs of its CPU a line instead of
+ * 6.2-6.8) for ~100-130 ms to start (class-validator's load alone is 90
+ * ms). On this 2-core machine, quiet, built code, `episteme import` of
+ * 60,000 / 100,000 / 150,000 / 200,000 / 400,000 lines with a worker from
+ * the start against none: no faster up to 150,000 lines (at 60,000
+ * 0.77-0.81 s against 0.69-0.83), 10-25% faster from 200,000 (22 MB). So
+ * on two cores one worker starts at once for a file of WORKER_FROM_BYTES or
+ * more, never for a smaller file, and after 200,000 lines of a pipe; with
+ * more cores it starts after 2,000 lines; with one core there is none.
+ * `inputBytes`: the file's size, undefined for a pipe. `--workers` overrides.
+ * `cores`: this machine's (tests give others).
  */
-export function defaultPrepareOptions(): PreparePoolOptions {
-  const cores = availableParallelism();
-  return { workers: cores <= 2 ? 0 : 1, startAfterLines: 2000 };
+export function defaultPrepareOptions(inputBytes?: number, cores = availableParallelism()): PreparePoolOptions {
+  if (cores <= 1) return { workers: 0, startAfterLines: 2000 };
+  if (cores > 2) return { workers: 1, startAfterLines: 2000 };
+  if (inputBytes === undefined) return { workers: 1, startAfterLines: WORKER_AFTER_LINES_UNSIZED };
+  return inputBytes >= WORKER_FROM_BYTES ? { workers: 1, startAfterLines: 2000 } : { workers: 0, startAfterLines: 2000 };
 }
 
 interface Slot {

@@ -3,7 +3,7 @@ import { ProgressLine, UsageError, formatBytes } from '@episteme/wal/cli';
 import { codeOf } from '@episteme/wal/internals';
 import { ImportBatch } from '../../import/importBatch.js';
 import { REFUSED, type PreparedRun } from '../../import/preparedBatch.js';
-import { defaultPrepareOptions, PreparePool } from '../../import/preparePool.js';
+import { defaultPrepareOptions, PreparePool, WORKER_FROM_BYTES } from '../../import/preparePool.js';
 import { RunQueue } from '../../import/runQueue.js';
 import { defineCommand, Exit } from '../command.js';
 import { inputLineBatches, type InputLine } from '../inputLines.js';
@@ -52,7 +52,7 @@ export const importCommand = defineCommand({
     workers: {
       type: 'integer',
       value: 'n',
-      description: `threads that validate lines beside the one that appends (here ${defaultPrepareOptions().workers}; by default 0 on up to two cores, where a worker was measured to slow an import down, 1 on more)`,
+      description: `threads that validate lines beside the one that appends (by default, measured: on two cores one for a file of ${WORKER_FROM_BYTES / 1e6} MB or more or after 200,000 lines of a pipe, where it pays for its start, none otherwise; one on more cores, none on one)`,
       min: 0,
       max: 16,
     },
@@ -189,7 +189,8 @@ export const importCommand = defineCommand({
       }
       return { firstLine, sizes, texts: where, prepared: texts.length > 0 ? pool.prepare(texts) : Promise.resolve(EMPTY_RUN) };
     };
-    const pool = new PreparePool(producer, app.store.maxPayloadBytes, { ...defaultPrepareOptions(), ...(flags.workers !== undefined ? { workers: flags.workers } : {}) });
+    // workers asked for start after 2,000 lines, as they always did; by default, by the input's size (a worker pays for its start only in large imports)
+    const pool = new PreparePool(producer, app.store.maxPayloadBytes, flags.workers !== undefined ? { workers: flags.workers, startAfterLines: 2000 } : defaultPrepareOptions(size));
     const ahead = pool.workers === 0 ? AHEAD_HERE : AHEAD_PER_WORKER * pool.workers;
     const input = fromStdin ? ctx.stdin : createReadStream(file!, { highWaterMark: READ_CHUNK });
     // stops reading, after an error too: a pipe that never closes (`tail -f | episteme import -`) would keep the process alive
