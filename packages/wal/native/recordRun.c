@@ -1,7 +1,8 @@
 /*
- * Episteme's one native part: the CRC32C check of a run of records in one
- * call (checksum/recordRun.ts loads it; without it the reads check record by
- * record through @node-rs/crc32, with the same results).
+ * Episteme's one native part: the CRC32C of a run of records in one call,
+ * checked for a read (verifyRun) or written for an append (fillRecordCrcs).
+ * checksum/recordRun.ts loads it; without it each record's CRC32C is one
+ * call into @node-rs/crc32, with the same results.
  *
  * Why native: a sequential reader of 4 KiB records spent a fifth of its time
  * in one CRC32C call per record, each a single stream of the CRC
@@ -118,6 +119,36 @@ static size_t verify_run(const uint8_t *bytes, size_t from, size_t end, size_t s
 }
 
 /* A number >= 0 (NaN and negatives refused), as a size_t; `*clamped` is it capped at `limit`. */
+/*
+ * Writes each record's CRC32C into its crc field, for the records laid out
+ * back to back from bytes[from] (as the writer just encoded them, lengths
+ * included), three at a time. Returns the index after the last record
+ * filled: `end` when every record lay whole below it.
+ */
+static size_t fill_crcs(uint8_t *bytes, size_t from, size_t end) {
+  size_t pos = from;
+  for (;;) {
+    size_t at[3], len[3];
+    int count = 0;
+    size_t scan = pos;
+    while (count < 3 && end - scan >= RECORD_OVERHEAD) {
+      uint32_t n = read_u32(bytes + scan);
+      if (end - scan - RECORD_OVERHEAD < n) break;
+      at[count] = scan;
+      len[count] = n;
+      count++;
+      scan += RECORD_OVERHEAD + (size_t)n;
+    }
+    if (count == 0) return pos;
+    uint32_t crc[3];
+    record_crcs(bytes, at, len, count, crc);
+    for (int k = 0; k < count; k++) {
+      memcpy(bytes + at[k] + CRC_AT, &crc[k], 4); /* little-endian, as the format */
+      pos = at[k] + RECORD_OVERHEAD + len[k];
+    }
+  }
+}
+
 static int index_arg(napi_env env, napi_value v, size_t limit, size_t *clamped, double *raw) {
   double d;
   if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0)) return 0;
@@ -159,8 +190,38 @@ static napi_value verify_run_js(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* What the loader (src/checksum/recordRun.ts) expects: raised whenever verifyRun's arguments or meaning change, so that a module left from another version is not used. */
-#define RECORD_RUN_ABI 1
+/* What the loader (src/checksum/recordRun.ts) expects: raised whenever a function's arguments or meaning change (2: fillRecordCrcs), so that a module left from another version is not used. */
+#define RECORD_RUN_ABI 2
+
+/* fillRecordCrcs(bytes: Uint8Array, from, end): number */
+static napi_value fill_crcs_js(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
+    napi_throw_type_error(env, NULL, "fillRecordCrcs takes 3 arguments");
+    return NULL;
+  }
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "fillRecordCrcs: bytes must be a Uint8Array");
+    return NULL;
+  }
+  size_t from, end;
+  double from_raw;
+  if (!index_arg(env, argv[1], length, &from, &from_raw) || !index_arg(env, argv[2], length, &end, NULL)) {
+    napi_throw_type_error(env, NULL, "fillRecordCrcs: positions must be numbers >= 0");
+    return NULL;
+  }
+  napi_value result;
+  if (from_raw >= (double)end) {
+    napi_create_double(env, from_raw, &result);
+    return result;
+  }
+  napi_create_double(env, (double)fill_crcs((uint8_t *)data, from, end), &result);
+  return result;
+}
 
 NAPI_MODULE_INIT() {
   napi_value abi;
@@ -170,6 +231,9 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "verifyRun", NAPI_AUTO_LENGTH, verify_run_js, NULL, &fn) == napi_ok) {
     napi_set_named_property(env, exports, "verifyRun", fn);
+  }
+  if (napi_create_function(env, "fillRecordCrcs", NAPI_AUTO_LENGTH, fill_crcs_js, NULL, &fn) == napi_ok) {
+    napi_set_named_property(env, exports, "fillRecordCrcs", fn);
   }
   return exports;
 }

@@ -2,7 +2,7 @@ import { crc32c as nativeCrc32c } from '@node-rs/crc32';
 import { blake3 as napiBlake3 } from '@napi-rs/blake-hash';
 import { hashInto as jitHashInto } from 'blake3-jit';
 import { crc32cJs } from './crc32cTable.js';
-import { nativeRecordRun, type VerifyRun } from './recordRun.js';
+import { nativeRecordRun, type FillRecordCrcs, type VerifyRun } from './recordRun.js';
 
 /**
  * The two checksums of the format behind one small interface, so that an
@@ -21,6 +21,8 @@ export interface Checksums {
    * `crc32c`. Both must agree on every input (test/recordRun.prop.spec.ts).
    */
   readonly verifyRun?: VerifyRun;
+  /** The CRC32C of a run of records an append just encoded, written in one call (recordRun.ts), where the implementation has one. */
+  readonly fillRecordCrcs?: FillRecordCrcs;
 }
 
 /**
@@ -54,7 +56,13 @@ export const portableChecksums: Checksums = {
 export const fastChecksums: Checksums =
   nativeRecordRun.verifyRun === undefined
     ? portableChecksums
-    : { name: `${portableChecksums.name}; runs of records: native (native/recordRun.c)`, crc32c: portableChecksums.crc32c, blake3Into: portableChecksums.blake3Into, verifyRun: nativeRecordRun.verifyRun };
+    : {
+        name: `${portableChecksums.name}; runs of records: native (native/recordRun.c)`,
+        crc32c: portableChecksums.crc32c,
+        blake3Into: portableChecksums.blake3Into,
+        verifyRun: nativeRecordRun.verifyRun,
+        fillRecordCrcs: nativeRecordRun.fillRecordCrcs,
+      };
 
 let active: Checksums = fastChecksums;
 
@@ -73,4 +81,4 @@ export function setChecksums(impl: Checksums): Checksums {
   return prev;
 }
 
-export { crc32cJs, nativeRecordRun, type VerifyRun };
+export { crc32cJs, nativeRecordRun, type FillRecordCrcs, type VerifyRun };

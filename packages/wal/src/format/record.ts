@@ -20,16 +20,24 @@ export function recordSize(payloadLength: number): number {
  * into one buffer this way costs no intermediate allocation.
  */
 export function encodeRecordInto(payload: Uint8Array, out: Uint8Array, pos: number): number {
-  const n = payload.length;
+  const end = encodeRecordButCrcInto(payload, out, pos);
   const cs = checksums();
+  writeU32(out, pos + 4, cs.crc32c(out, pos + 8, end, cs.crc32c(out, pos, pos + 4, 0)));
+  return end;
+}
+
+/**
+ * The record for `payload` at `pos` with its CRC32C field left as it was:
+ * for a batch whose CRCs are then written in one call (Checksums.fillRecordCrcs).
+ */
+export function encodeRecordButCrcInto(payload: Uint8Array, out: Uint8Array, pos: number): number {
+  const n = payload.length;
   out[pos] = n & 0xff;
   out[pos + 1] = (n >>> 8) & 0xff;
   out[pos + 2] = (n >>> 16) & 0xff;
   out[pos + 3] = (n >>> 24) & 0xff;
-  cs.blake3Into(payload, 0, n, out, pos + 8);
+  checksums().blake3Into(payload, 0, n, out, pos + 8);
   out.set(payload, pos + RECORD_OVERHEAD);
-  const crc = cs.crc32c(out, pos + 8, pos + RECORD_OVERHEAD + n, cs.crc32c(out, pos, pos + 4, 0));
-  writeU32(out, pos + 4, crc);
   return pos + RECORD_OVERHEAD + n;
 }
 
