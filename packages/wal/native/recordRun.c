@@ -17,6 +17,7 @@
  */
 #include <node_api.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #if !defined(__x86_64__)
@@ -157,37 +158,58 @@ static int index_arg(napi_env env, napi_value v, size_t limit, size_t *clamped, 
   return 1;
 }
 
-/* verifyRun(bytes: Uint8Array, from, end, startBefore, maxPayload, maxRecords): number */
-static napi_value verify_run_js(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
+/* The arguments both functions open with: (bytes: Uint8Array, from, end, ...), `count` in all. */
+struct run_args {
   napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) {
-    napi_throw_type_error(env, NULL, "verifyRun takes 6 arguments");
-    return NULL;
+  uint8_t *data;
+  size_t from, end;
+  double from_raw;
+};
+
+/* Reads them into `a`; on a bad one throws a TypeError naming `fn` and returns 0. */
+static int run_args(napi_env env, napi_callback_info info, const char *fn, size_t count, struct run_args *a) {
+  char message[96];
+  size_t argc = count;
+  if (napi_get_cb_info(env, info, &argc, a->argv, NULL, NULL) != napi_ok || argc < count) {
+    snprintf(message, sizeof message, "%s takes %zu arguments", fn, count);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
   }
   napi_typedarray_type type;
   size_t length;
   void *data;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "verifyRun: bytes must be a Uint8Array");
-    return NULL;
+  if (napi_get_typedarray_info(env, a->argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    snprintf(message, sizeof message, "%s: bytes must be a Uint8Array", fn);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
   }
-  size_t from, end, start_before, max_payload, max_records;
-  double from_raw;
-  if (!index_arg(env, argv[1], length, &from, &from_raw) || !index_arg(env, argv[2], length, &end, NULL) || !index_arg(env, argv[3], SIZE_MAX, &start_before, NULL) ||
-      !index_arg(env, argv[4], SIZE_MAX, &max_payload, NULL) || !index_arg(env, argv[5], SIZE_MAX, &max_records, NULL)) {
+  a->data = (uint8_t *)data;
+  if (!index_arg(env, a->argv[1], length, &a->from, &a->from_raw) || !index_arg(env, a->argv[2], length, &a->end, NULL)) {
+    snprintf(message, sizeof message, "%s: positions must be numbers >= 0", fn);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
+  }
+  return 1;
+}
+
+/* A walk's stopping index as the number returned to JavaScript. */
+static napi_value stop_at(napi_env env, double stop) {
+  napi_value result;
+  napi_create_double(env, stop, &result);
+  return result;
+}
+
+/* verifyRun(bytes: Uint8Array, from, end, startBefore, maxPayload, maxRecords): number */
+static napi_value verify_run_js(napi_env env, napi_callback_info info) {
+  struct run_args a;
+  if (!run_args(env, info, "verifyRun", 6, &a)) return NULL;
+  size_t start_before, max_payload, max_records;
+  if (!index_arg(env, a.argv[3], SIZE_MAX, &start_before, NULL) || !index_arg(env, a.argv[4], SIZE_MAX, &max_payload, NULL) || !index_arg(env, a.argv[5], SIZE_MAX, &max_records, NULL)) {
     napi_throw_type_error(env, NULL, "verifyRun: positions must be numbers >= 0");
     return NULL;
   }
-  napi_value result;
-  /* from at or past end (or past the bytes): no record there, the walk stops where it starts */
-  if (from_raw >= (double)end) {
-    napi_create_double(env, from_raw, &result);
-    return result;
-  }
-  size_t stop = verify_run((const uint8_t *)data, from, end, start_before, max_payload, max_records);
-  napi_create_double(env, (double)stop, &result);
-  return result;
+  if (a.from_raw >= (double)a.end) return stop_at(env, a.from_raw);
+  return stop_at(env, (double)verify_run(a.data, a.from, a.end, start_before, max_payload, max_records));
 }
 
 /* What the loader (src/checksum/recordRun.ts) expects: raised whenever a function's arguments or meaning change (2: fillRecordCrcs), so that a module left from another version is not used. */
@@ -195,32 +217,10 @@ static napi_value verify_run_js(napi_env env, napi_callback_info info) {
 
 /* fillRecordCrcs(bytes: Uint8Array, from, end): number */
 static napi_value fill_crcs_js(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) {
-    napi_throw_type_error(env, NULL, "fillRecordCrcs takes 3 arguments");
-    return NULL;
-  }
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "fillRecordCrcs: bytes must be a Uint8Array");
-    return NULL;
-  }
-  size_t from, end;
-  double from_raw;
-  if (!index_arg(env, argv[1], length, &from, &from_raw) || !index_arg(env, argv[2], length, &end, NULL)) {
-    napi_throw_type_error(env, NULL, "fillRecordCrcs: positions must be numbers >= 0");
-    return NULL;
-  }
-  napi_value result;
-  if (from_raw >= (double)end) {
-    napi_create_double(env, from_raw, &result);
-    return result;
-  }
-  napi_create_double(env, (double)fill_crcs((uint8_t *)data, from, end), &result);
-  return result;
+  struct run_args a;
+  if (!run_args(env, info, "fillRecordCrcs", 3, &a)) return NULL;
+  if (a.from_raw >= (double)a.end) return stop_at(env, a.from_raw);
+  return stop_at(env, (double)fill_crcs(a.data, a.from, a.end));
 }
 
 NAPI_MODULE_INIT() {
